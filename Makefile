@@ -1,0 +1,79 @@
+# modatlas - see README.md. `make` builds build/modatlas; `make check` runs
+# every test (installing missing Debian packages first); `make bench` times
+# modatlas against kmod's depmod.
+
+CC      ?= cc
+PKGS    := libelf zlib liblzma libzstd json-c libcgraph libgvc libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wno-unused-parameter -Wformat=2
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
+	     -Isrc $(PKG_CFLAGS) -MMD -MP
+LDLIBS  += $(PKG_LIBS) -lpthread
+
+# BUILD selects the output folder, so a sanitizer build lives beside the
+# normal one: `make BUILD=build-asan SAN=1`.
+BUILD   ?= build
+ifeq ($(SAN),1)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS    += -fsanitize=address,undefined
+endif
+ifeq ($(WERROR),1)
+ALL_CFLAGS += -Werror
+endif
+
+LIB_SRCS := $(sort $(wildcard src/util/*.c src/elf/*.c src/tree/*.c src/graph/*.c \
+	      src/index/*.c src/report/*.c src/engine/*.c))
+CLI_SRCS := $(sort $(wildcard src/cli/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+LIBA     := $(BUILD)/libmodatlas.a
+
+UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all check unit clean run deps bench fuzz asan-check distclean
+
+all: $(BUILD)/modatlas
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/modatlas: $(CLI_OBJS) $(LIBA)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIBA) $(LDLIBS)
+	ln -sf modatlas $(BUILD)/depmod
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBA) $(LDFLAGS) $(LDLIBS) -lcmocka
+
+unit: $(UNIT_BINS)
+	@fail=0; for t in $(UNIT_BINS); do $$t || fail=1; done; exit $$fail
+
+deps:
+	@tests/scripts/install-deps.sh
+
+# The README's first command: build and index the embedded fixture tree.
+run: deps
+	@$(MAKE) --no-print-directory all
+	@tests/scripts/demo.sh $(BUILD)/modatlas
+
+check: deps
+	@$(MAKE) --no-print-directory all unit
+	@tests/scripts/check.sh $(BUILD)
+
+bench: deps all
+	@tests/scripts/bench.sh $(BUILD)/modatlas
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)

@@ -1,0 +1,63 @@
+/* kmod's binary index (modules.*.bin): writer and reader together.
+ * The on-disk layout is described at the top of index.c. */
+#ifndef MA_INDEX_H
+#define MA_INDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct strbuf;
+
+enum index_layout {
+	INDEX_PREORDER,  /* kmod >= 33 (v34.2): root at offset 12 */
+	INDEX_POSTORDER, /* kmod <= 32 (Debian 12's v30): root last */
+};
+
+/* ---- writer: an in-memory trie ---- */
+struct index_trie;
+
+struct index_trie *index_trie_new(void);
+void index_trie_free(struct index_trie *t);
+/* Add value under key with priority. Values of a key are kept sorted by
+ * ascending priority; among equal priorities the newest comes first; exact
+ * duplicates are kept. Returns 1 if the same (key, value) was already
+ * present (depmod -w warns then), 0 if not, -ENOMEM, or -EINVAL if key or
+ * value holds a byte >= 0x80 (the format is 7-bit). */
+int index_trie_insert(struct index_trie *t, const char *key, const char *value,
+		      uint32_t priority);
+/* Serialise to out (appended). Returns 0 or -ENOMEM / -EFBIG (> 256 MiB). */
+int index_trie_write(const struct index_trie *t, enum index_layout layout,
+		     struct strbuf *out);
+
+/* ---- reader: over bytes in memory, every offset bounds-checked ---- */
+struct index_reader;
+
+/* Returns 0 or -EINVAL (bad magic/version/root) / -ENOMEM. buf must outlive
+ * the reader. */
+int index_reader_open(const void *buf, size_t len, struct index_reader **out);
+void index_reader_free(struct index_reader *r);
+
+struct index_value {
+	uint32_t priority;
+	const char *value; /* points into the reader's buffer copy */
+};
+
+/* Exact lookup. Fills *vals (malloc'd, caller frees) with *n values in
+ * stored order. Returns 0 (n may be 0), or -EINVAL on a corrupt index. */
+int index_reader_get(const struct index_reader *r, const char *key,
+		     struct index_value **vals, size_t *n);
+
+/* Walk every (key, value) in key order (children by ascending character).
+ * cb returning non-zero stops the walk and is returned. -EINVAL on corrupt
+ * data, including loops. */
+typedef int (*index_walk_cb)(void *ud, const char *key, const struct index_value *v);
+int index_reader_walk(const struct index_reader *r, index_walk_cb cb, void *ud);
+
+/* Glob lookup as modprobe resolves aliases: every stored key that, taken
+ * as an fnmatch(3) pattern, matches the string s. Values appended to *vals
+ * in walk order. Returns 0 or -EINVAL / -ENOMEM. */
+int index_reader_match(const struct index_reader *r, const char *s,
+		       struct index_value **vals, size_t *n);
+
+#endif

@@ -1,0 +1,35 @@
+/* Growable NUL-terminated byte buffer.
+ * Invariant: buf is never NULL after strbuf_init (it points at a static ""
+ * until the first growth) and buf[len] == '\0'. */
+#ifndef MA_STRBUF_H
+#define MA_STRBUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct strbuf {
+	char *buf;
+	size_t len;
+	size_t alloc; /* 0 while buf points at the static empty string */
+};
+
+#define STRBUF_INIT { (char *)"", 0, 0 }
+
+void strbuf_init(struct strbuf *sb);
+void strbuf_release(struct strbuf *sb);
+/* Ensure room for extra more bytes. Returns 0 or -ENOMEM. */
+int strbuf_grow(struct strbuf *sb, size_t extra);
+int strbuf_add(struct strbuf *sb, const void *data, size_t len);
+int strbuf_addstr(struct strbuf *sb, const char *s);
+int strbuf_addch(struct strbuf *sb, char c);
+int strbuf_addf(struct strbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+/* Big-endian 32-bit word, as the kmod index format stores them. */
+int strbuf_add_be32(struct strbuf *sb, unsigned int v);
+void strbuf_reset(struct strbuf *sb);
+/* You now own the returned storage (malloc'd, NUL-terminated); sb is reset. */
+char *strbuf_detach(struct strbuf *sb, size_t *len);
+
+#endif
