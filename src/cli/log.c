@@ -1,0 +1,39 @@
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+static const char *prio_name(int prio)
+{
+	switch (prio) {
+	case MA_LOG_CRIT:
+		return "FATAL";
+	case MA_LOG_ERR:
+		return "ERROR";
+	case MA_LOG_WARNING:
+		return "WARNING";
+	case MA_LOG_NOTICE:
+		return "NOTICE";
+	case MA_LOG_INFO:
+		return "INFO";
+	default:
+		return "DEBUG";
+	}
+}
+
+static void cli_log_fn(void *ud, int prio, const char *msg)
+{
+	struct cli_log *cl = ud;
+
+	if (prio <= MA_LOG_ERR)
+		cl->n_err++;
+	fprintf(stderr, "%s: %s: %s\n", cl->prog, prio_name(prio), msg);
+}
+
+void cli_log_init(struct cli_log *cl, const char *prog, int verbose)
+{
+	cl->prog = prog;
+	cl->n_err = 0;
+	cl->log.fn = cli_log_fn;
+	cl->log.ud = cl;
+	cl->log.max_prio = MA_LOG_WARNING + verbose;
+}

@@ -1,0 +1,56 @@
+/* modatlas entry point: dispatch on the subcommand, or on the program name
+ * when run through a link named after a kmod tool. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static int cmd_version(int argc, char **argv, const char *prog)
+{
+	printf("modatlas %s\n", MODATLAS_VERSION);
+	return 0;
+}
+
+static int cmd_help(int argc, char **argv, const char *prog);
+
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv, const char *prog);
+	const char *help;
+} commands[] = {
+	{ "depmod", cmd_depmod, "generate modules.dep and the module indexes (kmod depmod compatible)" },
+	{ "version", cmd_version, "print the version" },
+	{ "help", cmd_help, "show this help" },
+};
+
+static int cmd_help(int argc, char **argv, const char *prog)
+{
+	printf("Usage: modatlas COMMAND [OPTIONS]\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		printf("  %-10s %s\n", commands[i].name, commands[i].help);
+	printf("\nRun 'modatlas COMMAND --help' for a command's options.\n"
+	       "Run through a link named 'depmod', modatlas behaves as 'modatlas depmod'.\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *base = argc > 0 ? strrchr(argv[0], '/') : NULL;
+
+	base = base ? base + 1 : (argc > 0 ? argv[0] : "modatlas");
+	if (strcmp(base, "depmod") == 0)
+		return cmd_depmod(argc, argv, "depmod");
+	if (argc < 2) {
+		cmd_help(argc, argv, base);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return cmd_help(argc, argv, base);
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
+		return cmd_version(argc, argv, base);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1, commands[i].name);
+	fprintf(stderr, "modatlas: unknown command '%s' (see 'modatlas help')\n", argv[1]);
+	return 2;
+}

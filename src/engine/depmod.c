@@ -1,0 +1,368 @@
+#include "engine/depmod.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "elf/module.h"
+#include "engine/mtree.h"
+#include "graph/modgraph.h"
+#include "index/depfiles.h"
+#include "tree/builtin.h"
+#include "tree/config.h"
+#include "tree/kernsyms.h"
+#include "tree/walk.h"
+#include "util/log.h"
+#include "util/publish.h"
+#include "util/strbuf.h"
+
+#define MAX_CYCLES_REPORTED 1000
+
+char *depmod_dirname(const char *root, const char *moduledir, const char *kver)
+{
+	char *s;
+
+	if (!moduledir)
+		moduledir = "/lib/modules";
+	while (*moduledir == '/')
+		moduledir++;
+	if (asprintf(&s, "%s/%s/%s", root ? root : "", moduledir, kver) < 0)
+		return NULL;
+	return s;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char *p = strdup(path);
+	int r = 0;
+
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1; ; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+
+			*s = '\0';
+			if (mkdir(p, mode) < 0 && errno != EEXIST) {
+				r = -errno;
+				break;
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	free(p);
+	return r;
+}
+
+/* -A: true when modules.dep exists and no module is newer than it. */
+static bool up_to_date(const struct depmod_opts *o, const char *dirname)
+{
+	char *dep;
+	struct stat st;
+	int r;
+
+	if (asprintf(&dep, "%s/modules.dep", dirname) < 0)
+		return false;
+	r = stat(dep, &st);
+	free(dep);
+	if (r < 0) {
+		ma_logf(o->log, MA_LOG_ERR, "could not fstatat(%s, modules.dep): %s", dirname,
+			strerror(errno));
+		return false;
+	}
+	return !tree_any_newer(dirname, st.st_mtime);
+}
+
+static int load_kernel_symbols(const struct depmod_opts *o, struct modgraph *g)
+{
+	struct kernsyms ks = { 0 };
+	const char *file = o->symvers ? o->symvers : o->sysmap;
+	int r;
+
+	if (o->symvers)
+		r = kernsyms_load_symvers(o->symvers, o->log, &ks);
+	else
+		r = kernsyms_load_sysmap(o->sysmap, o->sym_prefix, o->log, &ks);
+	if (r < 0) {
+		ma_logf(o->log, MA_LOG_CRIT, "could not load %s: %s", file, strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; !r && i < ks.n; i++) {
+		const char *name = ks.v[i].name;
+
+		if (!ks.v[i].vmlinux)
+			continue;
+		/* System.map names had the prefix stripped before their test. */
+		if (o->symvers && o->sym_prefix && name[0] == o->sym_prefix)
+			name++;
+		r = mg_add_kernel_symbol(g, name, ks.v[i].crc);
+	}
+	kernsyms_release(&ks);
+	if (!r)
+		r = mg_add_fake_symbols(g);
+	return r;
+}
+
+static void report_cycles(const struct depmod_opts *o, struct modgraph *g)
+{
+	struct mg_cycles c;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (mg_find_cycles(g, MAX_CYCLES_REPORTED, &c) < 0) {
+		ma_logf(o->log, MA_LOG_ERR, "No memory to report cycles");
+		return;
+	}
+	for (size_t i = 0; i < c.n; i++) {
+		strbuf_reset(&sb);
+		for (size_t k = 0; k < c.v[i].n; k++)
+			strbuf_addf(&sb, "%s -> ", mg_get(g, c.v[i].mods[k])->modname);
+		strbuf_addstr(&sb, mg_get(g, c.v[i].mods[0])->modname);
+		ma_logf(o->log, MA_LOG_ERR, "Cycle detected: %s", sb.buf);
+	}
+	if (c.truncated)
+		ma_logf(o->log, MA_LOG_ERR, "More cycles exist; only the first %d are listed",
+			MAX_CYCLES_REPORTED);
+	ma_logf(o->log, MA_LOG_ERR, "Found %zu modules in dependency cycles!", c.n_modules);
+	strbuf_release(&sb);
+	mg_cycles_release(&c);
+}
+
+/* modules.builtin{,.modinfo}: NULL result when the file cannot be opened
+ * (kmod then writes the .bin empty, with this warning). */
+static int load_builtins(const struct depmod_opts *o, const char *dirname, bool *have_names,
+			 struct builtin_names *names, bool *have_infos, struct builtin_infos *infos)
+{
+	char *p;
+	int r;
+
+	if (asprintf(&p, "%s/modules.builtin", dirname) < 0)
+		return -ENOMEM;
+	r = builtin_names_load(p, o->log, names);
+	free(p);
+	if (r == -ENOMEM)
+		return r;
+	*have_names = r == 0;
+	if (r < 0)
+		ma_logf(o->log, MA_LOG_WARNING, "could not open modules.builtin at %s: %s",
+			dirname, strerror(-r));
+	if (asprintf(&p, "%s/modules.builtin.modinfo", dirname) < 0)
+		return -ENOMEM;
+	r = builtin_infos_load(p, o->log, infos);
+	free(p);
+	if (r == -ENOMEM)
+		return r;
+	*have_infos = r == 0;
+	if (r < 0)
+		ma_logf(o->log, MA_LOG_WARNING, "could not open modules.builtin.modinfo at %s: %s",
+			dirname, strerror(-r));
+	return 0;
+}
+
+static int write_outputs(const struct depmod_opts *o, const char *outdir,
+			 struct depfile files[DF_COUNT])
+{
+	struct publish *pub = NULL;
+	const char *step = "", *failed = "";
+	int dfd, r;
+
+	r = mkdir_p(outdir, 0755);
+	if (r < 0) {
+		ma_logf(o->log, MA_LOG_CRIT, "could not create directory %s: %s", outdir,
+			strerror(-r));
+		return r;
+	}
+	dfd = open(outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		r = -errno;
+		ma_logf(o->log, MA_LOG_CRIT, "could not open directory %s: %s", outdir,
+			strerror(-r));
+		return r;
+	}
+	/* Serialise concurrent runs on one directory: their renames never
+	 * interleave, so the files always come from one run. */
+	while (flock(dfd, LOCK_EX) < 0 && errno == EINTR)
+		;
+	pub = publish_new(dfd);
+	r = pub ? 0 : -ENOMEM;
+	for (int i = 0; !r && i < DF_COUNT; i++) {
+		if (!files[i].enabled)
+			continue;
+		r = publish_stage(pub, files[i].name, files[i].data.buf, files[i].data.len, &step);
+		if (r < 0)
+			ma_logf(o->log, MA_LOG_ERR,
+				"Could not write index '%s' in %s (%s): %s; previous indexes kept",
+				files[i].name, outdir, step, strerror(-r));
+	}
+	if (!r) {
+		r = publish_commit(pub, &failed);
+		if (r < 0)
+			ma_logf(o->log, MA_LOG_CRIT, "renameat(%s, %s): %s", outdir, failed,
+				strerror(-r));
+	}
+	publish_free(pub);
+	close(dfd);
+	return r;
+}
+
+static int dry_run_output(const struct depmod_opts *o, struct depfile files[DF_COUNT])
+{
+	for (int i = 0; i < DF_COUNT; i++) {
+		int r;
+
+		if (!files[i].enabled || !files[i].text)
+			continue;
+		r = o->dry_write(o->dry_ud, files[i].data.buf, files[i].data.len);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int depmod_run(const struct depmod_opts *o)
+{
+	char *dirname = depmod_dirname(o->root, o->moduledir, o->kver);
+	char *outdir = depmod_dirname(o->outroot ? o->outroot : o->root, o->moduledir, o->kver);
+	struct depmod_cfg *cfg = NULL;
+	struct mtree *t = NULL;
+	struct modgraph *g = NULL;
+	struct mg_mod *mods = NULL;
+	const char **outpaths = NULL;
+	struct builtin_names bnames = { 0 };
+	struct builtin_infos binfos = { 0 };
+	bool have_bnames = false, have_binfos = false;
+	struct depfile files[DF_COUNT];
+	bool files_init = false;
+	struct mg_opts gopts = {
+		.sym_prefix = o->sym_prefix,
+		.print_unknown = o->errsyms,
+		.check_symvers = o->symvers != NULL,
+		.log = o->log,
+		.show = o->show,
+		.show_ud = o->show_ud,
+	};
+	int r = -ENOMEM;
+
+	if (!dirname || !outdir)
+		goto out;
+	if (o->quick) {
+		if (o->dry_run || up_to_date(o, dirname)) {
+			r = DEPMOD_UP_TO_DATE;
+			goto out;
+		}
+	}
+	if (!o->files) {
+		cfg = depmod_cfg_new(o->kver);
+		if (!cfg)
+			goto out;
+		r = depmod_cfg_load(cfg, o->config_paths, o->n_config, o->log);
+		if (r < 0) {
+			ma_logf(o->log, MA_LOG_CRIT, "could not load configuration files");
+			goto out;
+		}
+	}
+	if (!o->symvers && !o->sysmap && o->errsyms) {
+		ma_logf(o->log, MA_LOG_WARNING, "-e needs -E or -F");
+		gopts.print_unknown = false;
+	}
+
+	{
+		struct mtree_opts mo = {
+			.dirname = dirname,
+			.cfg = cfg,
+			.files = o->files,
+			.n_files = o->n_files,
+			.order_dups = o->compat == DEPMOD_COMPAT_KMOD30 ? ORDER_LAST_WINS
+									 : ORDER_FIRST_WINS,
+			.jobs = o->jobs,
+			.log = o->log,
+		};
+
+		r = mtree_load(&mo, &t);
+		if (r < 0) {
+			if (r != -ENOMEM && !o->files)
+				ma_logf(o->log, MA_LOG_CRIT, "could not search modules: %s",
+					strerror(-r));
+			goto out;
+		}
+	}
+
+	r = -ENOMEM;
+	mods = calloc(t->n + 1, sizeof(*mods));
+	outpaths = calloc(t->n + 1, sizeof(*outpaths));
+	if (!mods || !outpaths)
+		goto out;
+	for (size_t i = 0; i < t->n; i++) {
+		mods[i].modname = t->mods[i].t->modname;
+		mods[i].path = t->mods[i].t->path;
+		mods[i].rec = t->mods[i].rec;
+		outpaths[i] = t->mods[i].outpath;
+	}
+	g = mg_new(mods, t->n);
+	if (!g)
+		goto out;
+	if (o->symvers || o->sysmap) {
+		r = load_kernel_symbols(o, g);
+		if (r < 0)
+			goto out;
+	}
+	r = mg_resolve(g, &gopts);
+	if (r < 0)
+		goto out;
+	r = mg_toposort(g);
+	if (r == -ELOOP) {
+		report_cycles(o, g);
+		goto out;
+	}
+	if (r < 0)
+		goto out;
+
+	if (!o->dry_run) {
+		r = load_builtins(o, dirname, &have_bnames, &bnames, &have_binfos, &binfos);
+		if (r < 0)
+			goto out;
+	}
+	{
+		struct depfiles_input in = {
+			.g = g,
+			.outpaths = outpaths,
+			.builtin = have_bnames ? &bnames : NULL,
+			.builtin_info = have_binfos ? &binfos : NULL,
+			.layout = o->compat == DEPMOD_COMPAT_KMOD30 ? INDEX_POSTORDER : INDEX_PREORDER,
+			.weakdep = o->compat != DEPMOD_COMPAT_KMOD30,
+			.warn_dups = o->warn_dups,
+			.text_only = o->dry_run,
+			.log = o->log,
+		};
+
+		files_init = true;
+		r = depfiles_build(&in, files);
+		if (r < 0) {
+			if (r == -ENOMEM)
+				ma_logf(o->log, MA_LOG_CRIT, "out of memory building indexes");
+			goto out;
+		}
+	}
+	r = o->dry_run ? dry_run_output(o, files) : write_outputs(o, outdir, files);
+out:
+	if (r == -ENOMEM)
+		ma_logf(o->log, MA_LOG_CRIT, "out of memory");
+	if (files_init)
+		depfiles_release(files);
+	builtin_names_release(&bnames);
+	builtin_infos_release(&binfos);
+	mg_free(g);
+	free(mods);
+	free(outpaths);
+	mtree_free(t);
+	depmod_cfg_free(cfg);
+	free(dirname);
+	free(outdir);
+	return r;
+}

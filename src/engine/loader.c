@@ -1,0 +1,70 @@
+#include "engine/loader.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "elf/module.h"
+
+struct pool {
+	struct load_job *jobs;
+	size_t n;
+	const struct modfile_opts *opts;
+	atomic_size_t next;
+	atomic_int err;
+};
+
+static void *worker(void *arg)
+{
+	struct pool *p = arg;
+
+	for (;;) {
+		size_t i = atomic_fetch_add(&p->next, 1);
+		int r;
+
+		if (i >= p->n || atomic_load(&p->err))
+			break;
+		r = modfile_load_path(p->jobs[i].path, p->opts, &p->jobs[i].rec);
+		if (r < 0)
+			atomic_store(&p->err, r);
+	}
+	return NULL;
+}
+
+unsigned int loader_default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 64 ? 64 : (unsigned int)n;
+}
+
+int loader_run(struct load_job *jobs, size_t n, unsigned int nthreads,
+	       const struct modfile_opts *opts)
+{
+	struct pool p = { .jobs = jobs, .n = n, .opts = opts };
+	pthread_t *tids;
+	unsigned int started = 0;
+
+	atomic_init(&p.next, 0);
+	atomic_init(&p.err, 0);
+	if (!nthreads)
+		nthreads = loader_default_threads();
+	if (nthreads > n)
+		nthreads = n ? (unsigned int)n : 1;
+	/* The calling thread is one of the workers. */
+	tids = calloc(nthreads, sizeof(*tids));
+	if (!tids)
+		return -ENOMEM;
+	for (unsigned int t = 1; t < nthreads; t++) {
+		if (pthread_create(&tids[t], NULL, worker, &p) != 0)
+			break;
+		started++;
+	}
+	worker(&p);
+	for (unsigned int t = 1; t <= started; t++)
+		pthread_join(tids[t], NULL);
+	free(tids);
+	return atomic_load(&p.err);
+}

@@ -1,0 +1,157 @@
+#include "engine/mtree.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elf/module.h"
+#include "engine/loader.h"
+#include "tree/walk.h"
+#include "util/khash.h"
+#include "util/log.h"
+
+struct sortent {
+	size_t pos;     /* modules.order line, or SIZE_MAX when unlisted */
+	size_t seq;     /* hash order, for stability */
+	const struct tree_mod *t;
+};
+
+static int cmp_sortent(const void *a, const void *b)
+{
+	const struct sortent *x = a, *y = b;
+
+	if (x->pos != y->pos)
+		return x->pos < y->pos ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* kmod builds its module array by iterating a 512-bucket hash of names,
+ * then stable-sorts it by modules.order position; unlisted modules keep
+ * hash order at the end. */
+static int order_modules(const struct mtree_opts *o, struct tree_scan *scan,
+			 struct sortent *ents, bool *order_missing)
+{
+	struct khash *byname = khash_new(512);
+	struct modorder *order = NULL;
+	struct khash_iter it;
+	const struct khash_entry *e;
+	char *path = NULL;
+	size_t k = 0;
+	int r = -ENOMEM;
+
+	if (!byname)
+		return -ENOMEM;
+	for (size_t i = 0; i < scan->n; i++) {
+		r = khash_add_unique(byname, scan->mods[i].modname, &scan->mods[i]);
+		if (r < 0)
+			goto out;
+	}
+	if (asprintf(&path, "%s/modules.order", o->dirname) < 0) {
+		path = NULL;
+		r = -ENOMEM;
+		goto out;
+	}
+	r = modorder_load(path, o->order_dups, o->log, &order);
+	if (r == -ENOMEM)
+		goto out;
+	if (r < 0) {
+		ma_logf(o->log, MA_LOG_WARNING, "could not open modules.order at %s: %s",
+			o->dirname, strerror(-r));
+		*order_missing = true;
+		order = NULL;
+	}
+	khash_iter_init(&it, byname);
+	while ((e = khash_iter_next(&it))) {
+		const struct tree_mod *t = e->value;
+		size_t pos = 0;
+
+		if (order && t->uncrelpath)
+			pos = modorder_position(order, t->uncrelpath);
+		ents[k].pos = pos ? pos : SIZE_MAX;
+		ents[k].seq = k;
+		ents[k].t = t;
+		k++;
+	}
+	qsort(ents, k, sizeof(*ents), cmp_sortent);
+	r = 0;
+out:
+	free(path);
+	modorder_free(order);
+	khash_free(byname);
+	return r;
+}
+
+int mtree_load(const struct mtree_opts *o, struct mtree **out)
+{
+	struct mtree *t = calloc(1, sizeof(*t));
+	struct sortent *ents = NULL;
+	struct load_job *jobs = NULL;
+	struct modfile_opts fo = { .keep_signature = true };
+	int r;
+
+	*out = NULL;
+	if (!t)
+		return -ENOMEM;
+	if (o->files)
+		r = tree_scan_files(o->dirname, o->files, o->n_files, o->log, &t->scan);
+	else
+		r = tree_scan(o->dirname, o->cfg, o->log, &t->scan);
+	if (r < 0)
+		goto fail;
+	if (t->scan->n >= 65535) {
+		/* kmod's module index is 16-bit. */
+		ma_logf(o->log, MA_LOG_ERR, "too many modules: %zu", t->scan->n);
+		r = -ERANGE;
+		goto fail;
+	}
+	r = -ENOMEM;
+	ents = calloc(t->scan->n + 1, sizeof(*ents));
+	t->mods = calloc(t->scan->n + 1, sizeof(*t->mods));
+	jobs = calloc(t->scan->n + 1, sizeof(*jobs));
+	if (!ents || !t->mods || !jobs)
+		goto fail;
+	r = order_modules(o, t->scan, ents, &t->order_missing);
+	if (r < 0)
+		goto fail;
+	t->n = t->scan->n;
+	for (size_t i = 0; i < t->n; i++) {
+		t->mods[i].t = ents[i].t;
+		t->mods[i].outpath = ents[i].t->relpath ? ents[i].t->relpath : ents[i].t->path;
+		jobs[i].path = ents[i].t->path;
+	}
+	r = loader_run(jobs, t->n, o->jobs, &fo);
+	for (size_t i = 0; i < t->n; i++)
+		t->mods[i].rec = jobs[i].rec;
+	if (r < 0)
+		goto fail;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct modrec *rec = t->mods[i].rec;
+
+		if (rec->status != MOD_OK)
+			ma_logf(o->log, MA_LOG_ERR, "failed to load symbols from %s: %s (%s)",
+				t->mods[i].t->path, strerror(rec->err ? -rec->err : EINVAL),
+				rec->reason ? rec->reason : "unreadable");
+	}
+	free(ents);
+	free(jobs);
+	*out = t;
+	return 0;
+fail:
+	free(ents);
+	free(jobs);
+	mtree_free(t);
+	return r;
+}
+
+void mtree_free(struct mtree *t)
+{
+	if (!t)
+		return;
+	if (t->mods)
+		for (size_t i = 0; i < t->n; i++)
+			modrec_free(t->mods[i].rec);
+	free(t->mods);
+	tree_scan_free(t->scan);
+	free(t);
+}

@@ -1,0 +1,46 @@
+/* A module tree loaded for analysis: the modules depmod would index, in
+ * depmod's final order (kmod's mod->idx), each with its parsed record.
+ * Both `depmod` and `check` start from here. */
+#ifndef MA_ENGINE_MTREE_H
+#define MA_ENGINE_MTREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tree/order.h"
+
+struct ma_log;
+struct depmod_cfg;
+struct modrec;
+struct tree_mod;
+struct tree_scan;
+
+struct mtree_opts {
+	const char *dirname;            /* input module directory, absolute */
+	const struct depmod_cfg *cfg;   /* walk mode; ignored with files */
+	const char *const *files;       /* explicit module paths, or NULL */
+	size_t n_files;
+	enum order_dups order_dups;
+	unsigned int jobs;              /* 0 = all CPUs */
+	const struct ma_log *log;
+};
+
+struct mtree_mod {
+	const struct tree_mod *t;       /* path, relpath, modname, stat */
+	struct modrec *rec;             /* never NULL after mtree_load */
+	const char *outpath;            /* relpath, or path when outside */
+};
+
+struct mtree {
+	struct mtree_mod *mods;         /* final order */
+	size_t n;
+	bool order_missing;             /* no modules.order: hash order */
+	struct tree_scan *scan;
+};
+
+/* Returns 0; -ENOENT etc. when the module directory cannot be searched,
+ * -EINVAL/-EEXIST for bad explicit files (all logged); -ENOMEM. */
+int mtree_load(const struct mtree_opts *o, struct mtree **out);
+void mtree_free(struct mtree *t);
+
+#endif

@@ -1,0 +1,303 @@
+#include "graph/modgraph.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elf/module.h"
+#include "util/arena.h"
+#include "util/array.h"
+#include "util/khash.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+struct modgraph {
+	struct mg_mod *mods;
+	size_t n;
+	struct khash *symbols; /* name -> struct mg_symbol *, 2048 buckets as kmod */
+	struct arena arena;    /* symbols and kernel symbol names */
+	/* closure scratch */
+	uint32_t *closure;
+	uint32_t *stamp;
+	uint32_t cur_stamp;
+	uint32_t *stack;
+};
+
+struct modgraph *mg_new(const struct mg_mod *mods, size_t n)
+{
+	struct modgraph *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return NULL;
+	arena_init(&g->arena, 256 * 1024);
+	g->symbols = khash_new(2048);
+	g->mods = calloc(n ? n : 1, sizeof(*g->mods));
+	g->closure = malloc((n ? n : 1) * sizeof(uint32_t));
+	g->stamp = calloc(n ? n : 1, sizeof(uint32_t));
+	g->stack = malloc((n ? n : 1) * sizeof(uint32_t));
+	if (!g->symbols || !g->mods || !g->closure || !g->stamp || !g->stack) {
+		mg_free(g);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		g->mods[i] = mods[i];
+		g->mods[i].deps = NULL;
+		g->mods[i].dep_syms = NULL;
+		g->mods[i].n_deps = g->mods[i].alloc_deps = 0;
+		g->mods[i].users = 0;
+		g->mods[i].dep_sort_idx = UINT32_MAX;
+	}
+	g->n = n;
+	return g;
+}
+
+void mg_free(struct modgraph *g)
+{
+	if (!g)
+		return;
+	if (g->mods) {
+		for (size_t i = 0; i < g->n; i++) {
+			free(g->mods[i].deps);
+			free(g->mods[i].dep_syms);
+		}
+	}
+	free(g->mods);
+	khash_free(g->symbols);
+	arena_release(&g->arena);
+	free(g->closure);
+	free(g->stamp);
+	free(g->stack);
+	free(g);
+}
+
+size_t mg_count(const struct modgraph *g)
+{
+	return g->n;
+}
+
+struct mg_mod *mg_get(const struct modgraph *g, size_t i)
+{
+	return &g->mods[i];
+}
+
+/* name must stay valid as long as g (it is the hash key). */
+static int symbol_add(struct modgraph *g, const char *name, uint64_t crc, int64_t owner)
+{
+	struct mg_symbol *s = arena_alloc(&g->arena, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->name = name;
+	s->crc = crc;
+	s->owner = owner;
+	return khash_add(g->symbols, name, s, NULL);
+}
+
+int mg_add_kernel_symbol(struct modgraph *g, const char *name, uint64_t crc)
+{
+	char *copy = arena_strdup(&g->arena, name);
+
+	if (!copy)
+		return -ENOMEM;
+	return symbol_add(g, copy, crc, -1);
+}
+
+int mg_add_fake_symbols(struct modgraph *g)
+{
+	int r = mg_add_kernel_symbol(g, "__this_module", 0);
+
+	if (!r)
+		r = mg_add_kernel_symbol(g, "_GLOBAL_OFFSET_TABLE_", 0);
+	if (!r && !khash_find(g->symbols, "TOC."))
+		r = mg_add_kernel_symbol(g, "TOC.", 0);
+	return r;
+}
+
+const struct mg_symbol *mg_find_symbol(const struct modgraph *g, const char *name,
+				       char sym_prefix)
+{
+	if (name[0] == '.') /* PPC64 function descriptors: .foo is foo */
+		name++;
+	if (sym_prefix && name[0] == sym_prefix)
+		name++;
+	return khash_find(g->symbols, name);
+}
+
+static int add_edge(struct mg_mod *m, uint32_t dep, const char *sym, int *added)
+{
+	*added = 0;
+	for (size_t i = 0; i < m->n_deps; i++)
+		if (m->deps[i] == dep)
+			return 0;
+	if (m->n_deps == m->alloc_deps) {
+		size_t na = m->alloc_deps ? m->alloc_deps * 2 : 4;
+		uint32_t *d = realloc(m->deps, na * sizeof(*d));
+		const char **s;
+
+		if (!d)
+			return -ENOMEM;
+		m->deps = d;
+		s = realloc(m->dep_syms, na * sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		m->dep_syms = s;
+		m->alloc_deps = na;
+	}
+	m->deps[m->n_deps] = dep;
+	m->dep_syms[m->n_deps] = sym;
+	m->n_deps++;
+	*added = 1;
+	return 0;
+}
+
+int mg_resolve(struct modgraph *g, const struct mg_opts *o)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int r;
+
+	for (size_t i = 0; i < g->n; i++) {
+		const struct modrec *rec = g->mods[i].rec;
+
+		if (!rec)
+			continue;
+		for (size_t j = 0; j < rec->n_exports; j++) {
+			const char *name = rec->exports[j].name;
+
+			if (o->sym_prefix && name[0] == o->sym_prefix)
+				name++;
+			r = symbol_add(g, name, rec->exports[j].crc, (int64_t)i);
+			if (r < 0)
+				return r;
+		}
+	}
+
+	for (size_t i = 0; i < g->n; i++) {
+		struct mg_mod *m = &g->mods[i];
+		const struct modrec *rec = m->rec;
+
+		if (!rec)
+			continue;
+		for (size_t j = 0; j < rec->n_needs; j++) {
+			const struct mod_need *nd = &rec->needs[j];
+			const struct mg_symbol *s = mg_find_symbol(g, nd->name, o->sym_prefix);
+			int added;
+
+			if (!s) {
+				if (o->print_unknown && !nd->weak)
+					ma_logf(o->log, MA_LOG_WARNING, "%s needs unknown symbol %s",
+						m->path, nd->name);
+				continue;
+			}
+			if (o->check_symvers && s->crc != nd->crc && !nd->weak && o->print_unknown)
+				ma_logf(o->log, MA_LOG_WARNING,
+					"%s disagrees about version of symbol %s", m->path,
+					nd->name);
+			if (s->owner < 0)
+				continue;
+			r = add_edge(m, (uint32_t)s->owner, s->name, &added);
+			if (r < 0)
+				goto out;
+			if (!added)
+				continue;
+			g->mods[s->owner].users++;
+			if (o->show) {
+				strbuf_reset(&sb);
+				r = strbuf_addf(&sb, "%s needs \"%s\": %s", m->path, s->name,
+						g->mods[s->owner].path);
+				if (r < 0)
+					goto out;
+				o->show(o->show_ud, sb.buf);
+			}
+		}
+	}
+	r = 0;
+out:
+	strbuf_release(&sb);
+	return r;
+}
+
+int mg_foreach_symbol(const struct modgraph *g, mg_symbol_cb cb, void *ud)
+{
+	struct khash_iter it;
+	const struct khash_entry *e;
+
+	khash_iter_init(&it, g->symbols);
+	while ((e = khash_iter_next(&it))) {
+		int r = cb(ud, e->value);
+
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int mg_toposort(struct modgraph *g)
+{
+	uint32_t *users, *roots;
+	size_t n_roots = 0, n_sorted = 0;
+
+	users = malloc((g->n ? g->n : 1) * 2 * sizeof(*users));
+	if (!users)
+		return -ENOMEM;
+	roots = users + g->n;
+	for (size_t i = 0; i < g->n; i++) {
+		users[i] = g->mods[i].users;
+		if (!users[i])
+			roots[n_roots++] = (uint32_t)i;
+	}
+	/* LIFO: the highest pending index is numbered next, as kmod does. */
+	while (n_roots > 0) {
+		struct mg_mod *src = &g->mods[roots[--n_roots]];
+
+		src->dep_sort_idx = (uint32_t)n_sorted++;
+		for (size_t j = 0; j < src->n_deps; j++) {
+			uint32_t d = src->deps[j];
+
+			if (--users[d] == 0)
+				roots[n_roots++] = d;
+		}
+	}
+	free(users);
+	return n_sorted < g->n ? -ELOOP : 0;
+}
+
+static int cmp_sort_idx(const void *a, const void *b, void *ud)
+{
+	const struct modgraph *g = ud;
+	uint32_t x = g->mods[*(const uint32_t *)a].dep_sort_idx;
+	uint32_t y = g->mods[*(const uint32_t *)b].dep_sort_idx;
+
+	return x < y ? -1 : x > y;
+}
+
+int mg_closure(struct modgraph *g, size_t i, const uint32_t **out, size_t *n)
+{
+	size_t n_out = 0, sp = 0;
+
+	if (++g->cur_stamp == 0) {
+		memset(g->stamp, 0, g->n * sizeof(*g->stamp));
+		g->cur_stamp = 1;
+	}
+	g->stamp[i] = g->cur_stamp;
+	g->stack[sp++] = (uint32_t)i;
+	while (sp > 0) {
+		const struct mg_mod *m = &g->mods[g->stack[--sp]];
+
+		for (size_t j = 0; j < m->n_deps; j++) {
+			uint32_t d = m->deps[j];
+
+			if (g->stamp[d] == g->cur_stamp)
+				continue;
+			g->stamp[d] = g->cur_stamp;
+			g->closure[n_out++] = d;
+			g->stack[sp++] = d;
+		}
+	}
+	/* A module reaching itself through a cycle is listed like any other
+	 * dependency; depmod refuses to write anything in that case anyway. */
+	if (n_out > 1)
+		qsort_r(g->closure, n_out, sizeof(uint32_t), cmp_sort_idx, g);
+	*out = g->closure;
+	*n = n_out;
+	return 0;
+}

@@ -1,0 +1,69 @@
+/* The eleven files depmod writes, built in memory from the module graph.
+ * One table row and one builder function per file (kmod's depmod_output
+ * table, same order). Nothing here touches the filesystem. */
+#ifndef MA_INDEX_DEPFILES_H
+#define MA_INDEX_DEPFILES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "index/index.h"
+#include "util/strbuf.h"
+
+struct ma_log;
+struct modgraph;
+struct builtin_names;
+struct builtin_infos;
+
+enum depfile_id {
+	DF_DEP,
+	DF_DEP_BIN,
+	DF_ALIAS,
+	DF_ALIAS_BIN,
+	DF_SOFTDEP,
+	DF_WEAKDEP,
+	DF_SYMBOLS,
+	DF_SYMBOLS_BIN,
+	DF_BUILTIN_BIN,
+	DF_BUILTIN_ALIAS_BIN,
+	DF_DEVNAME,
+	DF_COUNT
+};
+
+struct depfiles_input {
+	struct modgraph *g;            /* resolved and topologically sorted */
+	const char *const *outpaths;   /* per module: relpath, or abs path */
+	/* NULL when the input file could not be opened: the .bin is then
+	 * written empty (0 bytes), as kmod does. */
+	const struct builtin_names *builtin;
+	const struct builtin_infos *builtin_info;
+	enum index_layout layout;
+	bool weakdep;                  /* kmod >= 33 writes modules.weakdep */
+	bool warn_dups;                /* depmod -w */
+	bool text_only;                /* depmod -n: binary files not built */
+	const struct ma_log *log;
+};
+
+struct depfile {
+	const char *name;   /* "modules.dep", ... */
+	bool text;          /* printed by depmod -n */
+	bool enabled;       /* false: not produced (weakdep in kmod30 mode) */
+	struct strbuf data;
+};
+
+/* Name of file id, and whether it is a text file. */
+const char *depfile_name(enum depfile_id id);
+
+/* Build every enabled file. Returns 0, -ENOMEM, or -EINVAL when a key or
+ * value holds a non-ASCII byte (logged with the module and the string;
+ * the index format is 7-bit). files[] is initialised here; release it
+ * with depfiles_release() in every case. */
+int depfiles_build(const struct depfiles_input *in, struct depfile files[DF_COUNT]);
+void depfiles_release(struct depfile files[DF_COUNT]);
+
+/* kmod's alias_normalize: '-' -> '_' outside [...], bracket contents kept;
+ * an unmatched bracket gives -EINVAL. out must hold strlen(alias)+1 bytes;
+ * like kmod, at most 4095 characters are kept. */
+int alias_normalize(const char *alias, char *out);
+
+#endif

@@ -1,0 +1,197 @@
+#include "tree/kernsyms.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/array.h"
+#include "util/fileio.h"
+#include "util/log.h"
+
+#define KERNSYMS_MAX_FILE (512u << 20)
+/* kmod reads lines with fgets into a 10240-byte buffer; longer lines are
+ * split there. Real files never come close; we read whole lines. */
+
+void kernsyms_release(struct kernsyms *k)
+{
+	for (size_t i = 0; i < k->n; i++) {
+		free(k->v[i].name);
+		free(k->v[i].where);
+		free(k->v[i].export_type);
+		free(k->v[i].ns);
+	}
+	free(k->v);
+	k->v = NULL;
+	k->n = 0;
+}
+
+static int push(struct kernsyms *out, size_t *alloc, struct kernsym *s)
+{
+	if (array_reserve((void **)&out->v, alloc, out->n, sizeof(*out->v)) < 0)
+		return -ENOMEM;
+	out->v[out->n++] = *s;
+	return 0;
+}
+
+static char *dup_strip_nl(const char *s)
+{
+	size_t n = strcspn(s, "\n");
+	char *p = malloc(n + 1);
+
+	if (p) {
+		memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
+}
+
+/* Iterate lines of buf: *line is a malloc'd copy including its '\n'. */
+static char *next_line(const char **pos, const char *end)
+{
+	const char *s = *pos, *nl;
+	size_t n;
+	char *line;
+
+	if (s >= end)
+		return NULL;
+	nl = memchr(s, '\n', (size_t)(end - s));
+	n = nl ? (size_t)(nl - s) + 1 : (size_t)(end - s);
+	line = malloc(n + 1);
+	if (!line)
+		return NULL;
+	memcpy(line, s, n);
+	line[n] = '\0';
+	*pos = s + n;
+	return line;
+}
+
+int kernsyms_parse_symvers(const char *name, const char *buf, size_t len,
+			   const struct ma_log *log, struct kernsyms *out)
+{
+	const char *pos = buf, *end = buf + len;
+	size_t alloc = 0;
+	unsigned int lineno = 0;
+	char *line;
+
+	out->v = NULL;
+	out->n = 0;
+	while ((line = next_line(&pos, end))) {
+		char *save = NULL, *ver, *sym, *where, *type, *ns, *vend;
+		struct kernsym s = { 0 };
+		int r;
+
+		lineno++;
+		ver = strtok_r(line, " \t", &save);
+		sym = strtok_r(NULL, " \t", &save);
+		where = strtok_r(NULL, " \t", &save);
+		type = strtok_r(NULL, " \t", &save);
+		ns = strtok_r(NULL, " \t", &save);
+		if (!ver || !sym || !where) {
+			free(line);
+			continue;
+		}
+		errno = 0;
+		s.crc = strtoull(ver, &vend, 16);
+		if (*vend != '\0') {
+			ma_logf(log, MA_LOG_ERR, "%s:%u Invalid symbol version %s: %s", name,
+				lineno, ver, strerror(errno ? errno : EINVAL));
+			free(line);
+			continue;
+		}
+		s.vmlinux = strcmp(where, "vmlinux") == 0;
+		s.name = strdup(sym);
+		s.where = dup_strip_nl(where);
+		s.export_type = type && *type != '\n' ? dup_strip_nl(type) : NULL;
+		s.ns = ns && *ns != '\n' ? dup_strip_nl(ns) : NULL;
+		free(line);
+		if (!s.name || !s.where || (type && *type != '\n' && !s.export_type) ||
+		    (ns && *ns != '\n' && !s.ns) || (r = push(out, &alloc, &s)) < 0) {
+			free(s.name);
+			free(s.where);
+			free(s.export_type);
+			free(s.ns);
+			kernsyms_release(out);
+			return -ENOMEM;
+		}
+	}
+	if (pos < end) {
+		kernsyms_release(out);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int kernsyms_parse_sysmap(const char *name, const char *buf, size_t len, char sym_prefix,
+			  const struct ma_log *log, struct kernsyms *out)
+{
+	static const char ksym[] = "__ksymtab_";
+	const char *pos = buf, *end = buf + len;
+	size_t alloc = 0;
+	unsigned int lineno = 0;
+	char *line;
+
+	out->v = NULL;
+	out->n = 0;
+	while ((line = next_line(&pos, end))) {
+		struct kernsym s = { 0 };
+		char *p = strchr(line, ' ');
+
+		lineno++;
+		if (p)
+			p = strchr(p + 1, ' ');
+		if (!p) {
+			ma_logf(log, MA_LOG_ERR, "%s:%u: invalid line: %s", name, lineno, line);
+			free(line);
+			continue;
+		}
+		p++;
+		if (sym_prefix && p[0] == sym_prefix)
+			p++;
+		if (strncmp(p, ksym, sizeof(ksym) - 1) != 0) {
+			free(line);
+			continue;
+		}
+		s.vmlinux = true;
+		s.name = dup_strip_nl(p + sizeof(ksym) - 1);
+		s.where = strdup("vmlinux");
+		free(line);
+		if (!s.name || !s.where || push(out, &alloc, &s) < 0) {
+			free(s.name);
+			free(s.where);
+			kernsyms_release(out);
+			return -ENOMEM;
+		}
+	}
+	if (pos < end) {
+		kernsyms_release(out);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int kernsyms_load_symvers(const char *path, const struct ma_log *log, struct kernsyms *out)
+{
+	char *buf;
+	size_t len;
+	int r = read_file(path, KERNSYMS_MAX_FILE, &buf, &len);
+
+	if (r < 0)
+		return r;
+	r = kernsyms_parse_symvers(path, buf, len, log, out);
+	free(buf);
+	return r;
+}
+
+int kernsyms_load_sysmap(const char *path, char sym_prefix, const struct ma_log *log,
+			 struct kernsyms *out)
+{
+	char *buf;
+	size_t len;
+	int r = read_file(path, KERNSYMS_MAX_FILE, &buf, &len);
+
+	if (r < 0)
+		return r;
+	r = kernsyms_parse_sysmap(path, buf, len, sym_prefix, log, out);
+	free(buf);
+	return r;
+}

@@ -1,0 +1,22 @@
+/* Bump allocator for many small objects freed together (symbol tables,
+ * interned strings). Nothing is freed individually. */
+#ifndef MA_ARENA_H
+#define MA_ARENA_H
+
+#include <stddef.h>
+
+struct arena_chunk;
+
+struct arena {
+	struct arena_chunk *head;
+	size_t chunk_size;
+};
+
+void arena_init(struct arena *a, size_t chunk_size);
+void arena_release(struct arena *a);
+/* 16-byte aligned, or NULL on ENOMEM. */
+void *arena_alloc(struct arena *a, size_t size);
+char *arena_strdup(struct arena *a, const char *s);
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+
+#endif

@@ -1,0 +1,27 @@
+/* Publishing a set of files into one directory so that a failure never
+ * leaves a truncated file behind: every file is first written in full to
+ * a temporary in the same directory and fsynced; only when all are on
+ * disk are they renamed over their names, then the directory is fsynced.
+ * A full disk or an I/O error therefore changes nothing; a crash during
+ * the renames leaves each name either old or new, never partial. */
+#ifndef MA_PUBLISH_H
+#define MA_PUBLISH_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct publish;
+
+/* dirfd is borrowed. NULL on ENOMEM. */
+struct publish *publish_new(int dirfd);
+/* Write data to a fresh temporary for name (mode 0644 & ~umask, as open(2)
+ * gives). Returns 0 or a negative errno; *step says which step failed. */
+int publish_stage(struct publish *p, const char *name, const void *data, size_t len,
+		  const char **step);
+/* Rename every staged file over its name, in staging order, then fsync
+ * the directory. Returns 0 or a negative errno (*failed = the name). */
+int publish_commit(struct publish *p, const char **failed);
+/* Remove temporaries not yet renamed; frees p. Safe with NULL. */
+void publish_free(struct publish *p);
+
+#endif

@@ -1,0 +1,18 @@
+#!/bin/sh
+# Install the Debian packages modatlas needs to build and test, if missing.
+# Idempotent and quiet when everything is present.
+set -e
+PKGS="build-essential pkg-config libelf-dev zlib1g-dev liblzma-dev libzstd-dev
+libcmocka-dev libjson-c-dev libgraphviz-dev graphviz libssl-dev kmod xz-utils
+zstd gzip binutils python3 clang"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "install-deps: installing:$missing"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
