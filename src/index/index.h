@@ -23,7 +23,10 @@ void index_trie_free(struct index_trie *t);
  * ascending priority; among equal priorities the newest comes first; exact
  * duplicates are kept. Returns 1 if the same (key, value) was already
  * present (depmod -w warns then), 0 if not, -ENOMEM, or -EINVAL if key or
- * value holds a byte >= 0x80 (the format is 7-bit). */
+ * value holds a byte >= 0x80 (the format is 7-bit; nothing is changed).
+ * -EFBIG for a key or value over 4 GiB. After -ENOMEM the trie is still
+ * valid but may lack this value. Insertion order of distinct keys does not
+ * change the output; only the order of values within a key does. */
 int index_trie_insert(struct index_trie *t, const char *key, const char *value,
 		      uint32_t priority);
 /* Serialise to out (appended). Returns 0 or -ENOMEM / -EFBIG (> 256 MiB). */
@@ -40,7 +43,7 @@ void index_reader_free(struct index_reader *r);
 
 struct index_value {
 	uint32_t priority;
-	const char *value; /* points into the reader's buffer copy */
+	const char *value; /* NUL-terminated, points into the reader's buf */
 };
 
 /* Exact lookup. Fills *vals (malloc'd, caller frees) with *n values in
@@ -48,16 +51,26 @@ struct index_value {
 int index_reader_get(const struct index_reader *r, const char *key,
 		     struct index_value **vals, size_t *n);
 
-/* Walk every (key, value) in key order (children by ascending character).
- * cb returning non-zero stops the walk and is returned. -EINVAL on corrupt
- * data, including loops. */
+/* Walk every (key, value) in key order (children by ascending character),
+ * a key's values in stored order. key is valid only during the call. cb
+ * returning non-zero stops the walk and is returned. -EINVAL on corrupt
+ * data, including loops and shared subtrees. */
 typedef int (*index_walk_cb)(void *ud, const char *key, const struct index_value *v);
 int index_reader_walk(const struct index_reader *r, index_walk_cb cb, void *ud);
 
 /* Glob lookup as modprobe resolves aliases: every stored key that, taken
  * as an fnmatch(3) pattern, matches the string s. Values appended to *vals
- * in walk order. Returns 0 or -EINVAL / -ENOMEM. */
+ * in libkmod's visiting order (index_mm_searchwild: wildcard subtrees
+ * children-first, along the literal path), duplicates included (a node can
+ * be reached twice when s itself holds '*', '?' or '['). s should already
+ * be alias-normalised. Returns 0 or -EINVAL / -ENOMEM (*vals NULL then).
+ * As in libkmod, a pathological stored pattern can make fnmatch slow. */
 int index_reader_match(const struct index_reader *r, const char *s,
 		       struct index_value **vals, size_t *n);
+
+/* Reorder vals as libkmod's result list holds them (what modprobe sees
+ * after index_mm_searchwild): ascending priority, and among equal
+ * priorities the reverse of the given order. Returns 0 or -ENOMEM. */
+int index_values_kmod_order(struct index_value *vals, size_t n);
 
 #endif
