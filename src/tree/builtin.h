@@ -9,15 +9,33 @@
 struct ma_log;
 
 /* modules.builtin: one key per valid line, in file order, duplicates kept
- * (kmod keeps them). A line not starting with a letter is logged as
- * "Invalid modules.builtin line: <line>" and skipped. */
+ * (kmod keeps them). Lines are fgets(PATH_MAX) chunks, as in kmod: a line
+ * of 4096+ bytes is cut into several, each judged on its own. A chunk not
+ * starting with an ASCII letter is logged at MA_LOG_ERR as
+ * "Invalid modules.builtin line: <line>" (the line keeps its '\n', as kmod
+ * prints it) and skipped. A chunk ending in '/' (empty basename; kmod reads
+ * a stale buffer) is skipped silently. Without a '.' in the basename the
+ * name keeps the trailing '\n', exactly as kmod indexes it. */
 struct builtin_names {
 	char **names; /* modnames: basename up to the first '.', '-' -> '_' */
 	size_t n;
 };
 
 /* modules.builtin.modinfo records "modname.key=value\0", in file order,
- * parsed with kmod's rules (see builtin.c). */
+ * as kmod's stream reader sees them:
+ * - modname is read up to the first '.'; a NUL or EOF first (or an empty
+ *   name) skips what was read and reading restarts right after it;
+ * - key is read up to '='; a key that hits NUL/EOF first yields no record,
+ *   and kmod's skip to the next NUL then swallows the following record too;
+ * - for key "alias" the value is what kmod indexes: "" when empty, not
+ *   NUL-terminated (EOF) or overlong, so "skip empty values" matches kmod;
+ *   other keys keep their raw value up to NUL/EOF (kmod never reads them);
+ * - modname, key and alias values are capped like kmod's char[4096] reads:
+ *   a field of 4096+ bytes logs MA_LOG_WARNING "Could not flush stream: 28.
+ *   Partial content: <4096 bytes>", keeps 4095 bytes only if the 4097th
+ *   byte is the delimiter (else the field reads as empty), and that 4097th
+ *   byte is consumed.
+ * One allocation per record starting at modname holds all three strings. */
 struct builtin_info {
 	char *modname;
 	char *key;

@@ -23,7 +23,14 @@ int modorder_parse(const char *name, const char *buf, size_t len, enum order_dup
 		   const struct ma_log *log, struct modorder **out);
 void modorder_free(struct modorder *o);
 
-/* Line number (1-based) that positions uncrelpath, or 0 when not listed. */
+/* Line number (1-based) that positions uncrelpath, or 0 when not listed
+ * (or o is NULL / unusable). With duplicate lines it is the winning line's
+ * number: the last one for ORDER_LAST_WINS, the first for ORDER_FIRST_WINS.
+ * Only the relative order matters: sort listed modules by it, stably,
+ * unlisted (0) ones after them. "Lines" are fgets(PATH_MAX) chunks, as in
+ * kmod, so a line of PATH_MAX bytes or more is reported as corrupted. */
 size_t modorder_position(const struct modorder *o, const char *uncrelpath);
+/* Distinct entries (0 for an unusable order). */
+size_t modorder_count(const struct modorder *o);
 
 #endif

@@ -14,13 +14,19 @@
 struct ma_log;
 struct depmod_cfg;
 
+/* Strings: one allocation starting at path holds path, modname and
+ * uncrelpath; relpath points into path. tree_scan_free releases them; do
+ * not free them one by one. */
 struct tree_mod {
 	char *path;       /* absolute: dirname + "/" + relpath, or external */
 	char *relpath;    /* relative to dirname; NULL when outside it */
 	char *modname;    /* basename up to the first '.', '-' -> '_' */
-	char *uncrelpath; /* dir of relpath + first strlen(modname) chars of the
-			     basename + ".ko" (modules.order key); NULL when
-			     relpath is NULL */
+	char *uncrelpath; /* modules.order key: relpath up to the basename,
+			     then strlen(modname) + 3 bytes of the original
+			     basename ("a/x-y.ko" for a/x-y.ko.xz). kmod copies
+			     those 3 bytes rather than appending ".ko"; the two
+			     differ only for names like foo.bar.ko ("foo.ba").
+			     NULL when relpath is NULL */
 	/* stat of the file (links followed), for -A and the cache */
 	dev_t dev;
 	ino_t ino;
@@ -29,7 +35,8 @@ struct tree_mod {
 };
 
 struct tree_scan {
-	struct tree_mod *mods; /* kept modules, in walk order */
+	struct tree_mod *mods; /* kept modules, in walk order (a duplicate that
+				  wins takes the place where it was found) */
 	size_t n;
 	size_t n_dropped;      /* duplicates that lost */
 	int n_errors;          /* entries reported as errors (still skipped) */
@@ -40,16 +47,35 @@ bool tree_is_module_name(const char *name);
 /* "a/b/foo-bar.ko.xz" -> "foo_bar"; malloc'd, NULL on ENOMEM. */
 char *tree_modname_from_path(const char *path);
 
-/* Walk dirname and the config's external dirs. Returns 0, -ENOENT/-EACCES
- * etc. when dirname itself cannot be opened (kmod: FATAL could not search
- * modules), or -ENOMEM. Other problems (unsupported file type, dangling
- * link, unreadable subdirectory) are logged with kmod's wording and the
- * entry skipped. */
+/* Walk dirname and the config's external dirs (cfg may be NULL: no
+ * excludes, no externals, default priorities). Returns 0, -ENOENT/-EACCES
+ * etc. when dirname itself cannot be opened (nothing logged; the caller
+ * prints kmod's "could not open directory %s: %m" and FATAL could not
+ * search modules), or -ENOMEM. Other problems are logged at MA_LOG_ERR,
+ * counted in n_errors and the entry skipped:
+ *   "unsupported file type <path>: <octal S_IFMT bits>"   (kmod's text)
+ *   "fstatat(<fd>, <path>): <strerror>"  (dangling link; kmod prints the
+ *                                         bare name, we the whole path)
+ *   "openat(<fd>, <path>, O_RDONLY): <strerror>"  (unreadable subdir)
+ *   "<path>: directory loop (links back to a parent directory), skipped"
+ *   "could not open directory <ext>: <strerror>"  (external dir; kmod
+ *                                                  prints it and goes on)
+ * Duplicate names are resolved with depmod_cfg_old_wins (DEBUG messages
+ * as kmod's). */
 int tree_scan(const char *dirname, const struct depmod_cfg *cfg, const struct ma_log *log,
 	      struct tree_scan **out);
 
 /* Build a scan from explicit absolute module paths (depmod VERSION FILES):
- * no config, duplicate names are an error (-EEXIST, logged). */
+ * no config, no extension check (kmod takes any file it can stat), paths
+ * kept in argument order. Fatal problems are logged at MA_LOG_CRIT with
+ * kmod's wording and returned; the caller just exits 1:
+ *   "<path>: not absolute path."                -EINVAL
+ *   "could not create module <path>: <strerror>" stat failed: -errno
+ *   duplicate name, other path: ERR "kmod_module '<name>' already exists
+ *   with different path: new-path='<new>' old-path='<old>'", then CRIT
+ *   "could not create module <path>: File exists"            -EEXIST
+ *   same path twice: ERR "hash_add_unique <name>: File exists", then
+ *   CRIT "could not add module <path>: File exists"          -EEXIST */
 int tree_scan_files(const char *dirname, const char *const *files, size_t n,
 		    const struct ma_log *log, struct tree_scan **out);
 
@@ -59,5 +85,9 @@ void tree_scan_free(struct tree_scan *s);
  * build/source skipped) has st_mtime (whole seconds) newer than
  * ref_mtime. */
 bool tree_any_newer(const char *dirname, time_t ref_mtime);
+/* Same, with problems logged as tree_scan logs them. Also true when dirname
+ * cannot be opened ("could not open directory" logged): kmod then runs in
+ * full, which reports the error. Config excludes are NOT skipped here. */
+bool tree_any_newer_log(const char *dirname, time_t ref_mtime, const struct ma_log *log);
 
 #endif

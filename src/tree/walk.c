@@ -1,0 +1,603 @@
+/* Module directory walk, after kmod's depmod_modules_search* and
+ * depfile_up_to_date*, with two deliberate differences: each directory is
+ * read fully and visited in strcmp order (kmod uses readdir order), and a
+ * directory already on the current path (a symlink loop) is reported and
+ * skipped instead of recursed into until file descriptors run out. */
+#include "tree/walk.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tree/config.h"
+#include "util/array.h"
+#include "util/khash.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+static const char *const module_exts[] = { ".ko", ".ko.gz", ".ko.xz", ".ko.zst" };
+
+bool tree_is_module_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < sizeof(module_exts) / sizeof(module_exts[0]); i++) {
+		size_t el = strlen(module_exts[i]);
+
+		if (len > el && strcmp(name + len - el, module_exts[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* kmod's modname_normalize on a basename: up to the first '.', '-' -> '_',
+ * at most PATH_MAX - 1 bytes. */
+static size_t modname_len(const char *base)
+{
+	size_t i = 0;
+
+	while (base[i] && base[i] != '.' && i < PATH_MAX - 1)
+		i++;
+	return i;
+}
+
+static const char *base_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+char *tree_modname_from_path(const char *path)
+{
+	const char *base = base_of(path);
+	size_t n = modname_len(base);
+	char *m = malloc(n + 1);
+
+	if (!m)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		m[i] = base[i] == '-' ? '_' : base[i];
+	m[n] = '\0';
+	return m;
+}
+
+/* Fill m's strings: one allocation holding path, modname and uncrelpath
+ * (see walk.h). relpath is set when path is dirname + "/" + something. */
+static int mod_init(struct tree_mod *m, const char *dirname, size_t dirlen, const char *path,
+		    const struct stat *st)
+{
+	const char *base = base_of(path);
+	size_t plen = strlen(path), mlen = modname_len(base), ulen = 0;
+	const char *rel = NULL;
+	char *blk;
+
+	if (strncmp(path, dirname, dirlen) == 0 && path[dirlen] == '/')
+		rel = path + dirlen + 1;
+	if (rel) {
+		/* kmod copies relpath up to the basename, plus modname's length
+		 * plus 3 bytes: "x.ko" for x.ko.xz (the bytes themselves, so
+		 * dashes stay; "foo.ba" for foo.bar.ko). */
+		ulen = (size_t)(base - rel) + mlen + 3;
+		if (ulen > strlen(rel))
+			ulen = strlen(rel);
+	}
+	blk = malloc(plen + 1 + mlen + 1 + (rel ? ulen + 1 : 0));
+	if (!blk)
+		return -ENOMEM;
+	memset(m, 0, sizeof(*m));
+	m->path = blk;
+	memcpy(m->path, path, plen + 1);
+	m->relpath = rel ? m->path + (rel - path) : NULL;
+	m->modname = m->path + plen + 1;
+	for (size_t i = 0; i < mlen; i++)
+		m->modname[i] = base[i] == '-' ? '_' : base[i];
+	m->modname[mlen] = '\0';
+	if (rel) {
+		m->uncrelpath = m->modname + mlen + 1;
+		memcpy(m->uncrelpath, rel, ulen);
+		m->uncrelpath[ulen] = '\0';
+	}
+	m->dev = st->st_dev;
+	m->ino = st->st_ino;
+	m->size = st->st_size;
+	m->mtime = st->st_mtim;
+	m->ctime = st->st_ctim;
+	return 0;
+}
+
+static void mod_release(struct tree_mod *m)
+{
+	free(m->path); /* owns every string of m */
+	memset(m, 0, sizeof(*m));
+}
+
+void tree_scan_free(struct tree_scan *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		mod_release(&s->mods[i]);
+	free(s->mods);
+	free(s);
+}
+
+/* ---- directory reading ---- */
+
+struct dent {
+	const char *name;
+	unsigned char type;
+};
+
+struct dlist {
+	struct dent *v;
+	size_t n;
+	char *names;
+};
+
+static int cmp_dent(const void *a, const void *b)
+{
+	return strcmp(((const struct dent *)a)->name, ((const struct dent *)b)->name);
+}
+
+static void dlist_release(struct dlist *l)
+{
+	free(l->v);
+	free(l->names);
+}
+
+/* Every entry of d, sorted by name. Returns 0, -ENOMEM or a readdir
+ * error. */
+static int dlist_read(DIR *d, struct dlist *l)
+{
+	struct raw {
+		size_t off;
+		unsigned char type;
+	} *raw = NULL;
+	struct strbuf names = STRBUF_INIT;
+	size_t n = 0, alloc = 0;
+	struct dirent *de;
+	int err = 0;
+
+	memset(l, 0, sizeof(*l));
+	for (;;) {
+		struct raw r;
+
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			err = -errno;
+			break;
+		}
+		r.off = names.len;
+		r.type = de->d_type;
+		if (ARRAY_PUSH(raw, n, alloc, r) < 0 ||
+		    strbuf_add(&names, de->d_name, strlen(de->d_name) + 1) < 0) {
+			err = -ENOMEM;
+			break;
+		}
+	}
+	if (!err && n) {
+		/* names is final now, so pointers into it stay valid */
+		l->v = malloc(n * sizeof(*l->v));
+		l->names = strbuf_detach(&names, NULL);
+		if (!l->v || !l->names)
+			err = -ENOMEM;
+	}
+	if (!err) {
+		for (size_t i = 0; i < n; i++) {
+			l->v[i].name = l->names + raw[i].off;
+			l->v[i].type = raw[i].type;
+		}
+		l->n = n;
+		qsort(l->v, n, sizeof(*l->v), cmp_dent);
+	} else {
+		dlist_release(l);
+		memset(l, 0, sizeof(*l));
+	}
+	strbuf_release(&names);
+	free(raw);
+	return err;
+}
+
+/* ---- shared walk state ---- */
+
+struct dirid {
+	dev_t dev;
+	ino_t ino;
+};
+
+struct walk {
+	const struct depmod_cfg *cfg; /* NULL: only ., .., build, source skipped */
+	const struct ma_log *log;
+	struct strbuf path;   /* current path; a dir's part ends in '/' */
+	struct dirid *stack;  /* directories on the current path */
+	size_t depth, stack_alloc;
+	int n_errors;
+
+	/* tree_scan */
+	const char *dirname;
+	size_t dirlen;
+	struct tree_scan *s;
+	size_t mods_alloc;
+	struct khash *byname; /* modname -> index + 1 in s->mods */
+
+	/* tree_any_newer */
+	bool newer_mode, newer;
+	time_t ref_mtime;
+};
+
+static int walk_dir(struct walk *w, DIR *d);
+
+static bool on_stack(const struct walk *w, const struct stat *st)
+{
+	for (size_t i = 0; i < w->depth; i++)
+		if (w->stack[i].dev == st->st_dev && w->stack[i].ino == st->st_ino)
+			return true;
+	return false;
+}
+
+static int push_dir(struct walk *w, const struct stat *st)
+{
+	struct dirid id = { st->st_dev, st->st_ino };
+
+	return ARRAY_PUSH(w->stack, w->depth, w->stack_alloc, id);
+}
+
+/* Recurse into dfd/name, whose path is w->path. Problems are logged and the
+ * directory skipped; only -ENOMEM is returned. */
+static int walk_subdir(struct walk *w, int dfd, const char *name)
+{
+	struct stat st;
+	size_t len = w->path.len;
+	DIR *sub;
+	int fd, err;
+
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		ma_logf(w->log, MA_LOG_ERR, "openat(%d, %s, O_RDONLY): %s", dfd, w->path.buf,
+			strerror(errno));
+		w->n_errors++;
+		return 0;
+	}
+	if (fstat(fd, &st) < 0) {
+		ma_logf(w->log, MA_LOG_ERR, "fstat(%s): %s", w->path.buf, strerror(errno));
+		w->n_errors++;
+		close(fd);
+		return 0;
+	}
+	if (on_stack(w, &st)) {
+		ma_logf(w->log, MA_LOG_ERR,
+			"%s: directory loop (links back to a parent directory), skipped",
+			w->path.buf);
+		w->n_errors++;
+		close(fd);
+		return 0;
+	}
+	sub = fdopendir(fd);
+	if (!sub) {
+		ma_logf(w->log, MA_LOG_ERR, "fdopendir(%s): %s", w->path.buf, strerror(errno));
+		w->n_errors++;
+		close(fd);
+		return 0;
+	}
+	if (strbuf_addch(&w->path, '/') < 0 || push_dir(w, &st) < 0) {
+		closedir(sub);
+		return -ENOMEM;
+	}
+	err = walk_dir(w, sub);
+	w->depth--;
+	closedir(sub);
+	w->path.len = len;
+	w->path.buf[len] = '\0';
+	return err;
+}
+
+static int add_module(struct walk *w, const struct stat *st)
+{
+	struct tree_scan *s = w->s;
+	struct tree_mod m;
+	uintptr_t slot;
+	int err;
+
+	err = mod_init(&m, w->dirname, w->dirlen, w->path.buf, st);
+	if (err < 0)
+		return err;
+	slot = (uintptr_t)khash_find(w->byname, m.modname);
+	if (slot) {
+		const struct tree_mod *old = &s->mods[slot - 1];
+
+		if (depmod_cfg_old_wins(w->cfg, strlen(m.modname), m.path, m.relpath,
+					old->path, old->relpath)) {
+			ma_logf(w->log, MA_LOG_DEBUG, "Ignored lower priority: %s, higher: %s",
+				m.path, old->path);
+			mod_release(&m);
+			s->n_dropped++;
+			return 0;
+		}
+		ma_logf(w->log, MA_LOG_DEBUG, "Replace lower priority %s with new module %s",
+			old->path, m.path);
+	}
+	if (ARRAY_PUSH(s->mods, s->n, w->mods_alloc, m) < 0) {
+		mod_release(&m);
+		return -ENOMEM;
+	}
+	/* Re-point the name key at the winner before the loser's storage goes;
+	 * the loser's slot stays a hole (path NULL) until the scan ends, so
+	 * the winner takes its own place in walk order. */
+	err = khash_add(w->byname, s->mods[s->n - 1].modname, (void *)(uintptr_t)s->n, NULL);
+	if (err < 0)
+		return err; /* the module is in s->mods, so it is freed later */
+	if (slot) {
+		mod_release(&s->mods[slot - 1]);
+		s->n_dropped++;
+	}
+	return 0;
+}
+
+/* One entry of a directory: w->path already ends with its name. */
+static int walk_entry(struct walk *w, int dfd, const struct dent *e)
+{
+	bool module = false;
+	struct stat st;
+
+	/* A plain file only matters if it looks like a module; stat it then
+	 * for the cache fields (kmod would not, trusting d_type). */
+	if (e->type == DT_REG) {
+		module = tree_is_module_name(e->name);
+		if (!module)
+			return 0;
+	} else if (e->type == DT_DIR) {
+		return walk_subdir(w, dfd, e->name);
+	}
+
+	if (fstatat(dfd, e->name, &st, 0) < 0) {
+		/* kmod: "fstatat(%d, %s): %m" with the bare name; we give the
+		 * whole path. A dangling symlink ends here. */
+		ma_logf(w->log, MA_LOG_ERR, "fstatat(%d, %s): %s", dfd, w->path.buf,
+			strerror(errno));
+		w->n_errors++;
+		return 0;
+	}
+	if (S_ISDIR(st.st_mode))
+		return walk_subdir(w, dfd, e->name);
+	if (!S_ISREG(st.st_mode)) {
+		ma_logf(w->log, MA_LOG_ERR, "unsupported file type %s: %o", w->path.buf,
+			(unsigned int)(st.st_mode & S_IFMT));
+		w->n_errors++;
+		return 0;
+	}
+	if (!module && !tree_is_module_name(e->name))
+		return 0;
+	if (w->newer_mode) {
+		if (st.st_mtime > w->ref_mtime)
+			w->newer = true;
+		return 0;
+	}
+	return add_module(w, &st);
+}
+
+static int walk_dir(struct walk *w, DIR *d)
+{
+	size_t base = w->path.len;
+	struct dlist l;
+	int err, dfd = dirfd(d);
+
+	err = dlist_read(d, &l);
+	if (err < 0) {
+		if (err == -ENOMEM)
+			return err;
+		ma_logf(w->log, MA_LOG_ERR, "readdir(%s): %s", w->path.buf, strerror(-err));
+		w->n_errors++;
+		return 0;
+	}
+	for (size_t i = 0; i < l.n && !err && !w->newer; i++) {
+		const struct dent *e = &l.v[i];
+
+		/* -A skips only the fixed names, never config excludes. */
+		if (depmod_cfg_excluded(w->newer_mode ? NULL : w->cfg, e->name))
+			continue;
+		w->path.len = base;
+		w->path.buf[base] = '\0';
+		err = strbuf_addstr(&w->path, e->name);
+		if (!err)
+			err = walk_entry(w, dfd, e);
+	}
+	w->path.len = base;
+	w->path.buf[base] = '\0';
+	dlist_release(&l);
+	return err;
+}
+
+/* Walk root; returns -errno when root cannot be opened (nothing logged),
+ * -ENOMEM, or 0. */
+static int walk_root(struct walk *w, const char *root)
+{
+	struct stat st;
+	DIR *d;
+	int err;
+
+	d = opendir(root);
+	if (!d)
+		return -errno;
+	if (fstat(dirfd(d), &st) < 0) {
+		err = -errno;
+		closedir(d);
+		return err;
+	}
+	strbuf_reset(&w->path);
+	w->depth = 0;
+	if (strbuf_addstr(&w->path, root) < 0 || strbuf_addch(&w->path, '/') < 0 ||
+	    push_dir(w, &st) < 0) {
+		closedir(d);
+		return -ENOMEM;
+	}
+	err = walk_dir(w, d);
+	closedir(d);
+	return err;
+}
+
+static void walk_release(struct walk *w)
+{
+	strbuf_release(&w->path);
+	free(w->stack);
+	khash_free(w->byname);
+}
+
+/* Close the holes replaced duplicates left, keeping walk order. */
+static void compact(struct tree_scan *s)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->mods[i].path)
+			s->mods[j++] = s->mods[i];
+	s->n = j;
+}
+
+int tree_scan(const char *dirname, const struct depmod_cfg *cfg, const struct ma_log *log,
+	      struct tree_scan **out)
+{
+	struct walk w = { .cfg = cfg, .log = log, .path = STRBUF_INIT, .dirname = dirname };
+	int err;
+
+	*out = NULL;
+	w.dirlen = strlen(dirname);
+	w.s = calloc(1, sizeof(*w.s));
+	w.byname = khash_new(1024);
+	if (!w.s || !w.byname) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	err = walk_root(&w, dirname);
+	if (err < 0)
+		goto fail;
+	for (size_t i = 0; i < depmod_cfg_n_external(cfg); i++) {
+		const char *ext = depmod_cfg_external(cfg, i);
+
+		err = walk_root(&w, ext);
+		if (err == -ENOMEM)
+			goto fail;
+		if (err < 0) {
+			/* kmod prints this for a missing external dir too, then
+			 * carries on. */
+			ma_logf(log, MA_LOG_ERR, "could not open directory %s: %s", ext,
+				strerror(-err));
+			w.n_errors++;
+		}
+	}
+	compact(w.s);
+	w.s->n_errors = w.n_errors;
+	*out = w.s;
+	w.s = NULL;
+	err = 0;
+fail:
+	tree_scan_free(w.s); /* holes have path NULL: nothing to free */
+	walk_release(&w);
+	return err;
+}
+
+int tree_scan_files(const char *dirname, const char *const *files, size_t n,
+		    const struct ma_log *log, struct tree_scan **out)
+{
+	struct walk w = { .log = log, .path = STRBUF_INIT, .dirname = dirname };
+	int err = 0;
+
+	*out = NULL;
+	w.dirlen = strlen(dirname);
+	w.s = calloc(1, sizeof(*w.s));
+	w.byname = khash_new(1024);
+	if (!w.s || !w.byname) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n && !err; i++) {
+		const char *path = files[i];
+		struct tree_mod m;
+		struct stat st;
+		uintptr_t slot;
+
+		/* kmod's messages for this mode are FATAL (CRIT) and it exits. */
+		if (path[0] != '/') {
+			ma_logf(log, MA_LOG_CRIT, "%s: not absolute path.", path);
+			err = -EINVAL;
+			break;
+		}
+		if (stat(path, &st) < 0) {
+			err = -errno;
+			ma_logf(log, MA_LOG_CRIT, "could not create module %s: %s", path,
+				strerror(-err));
+			break;
+		}
+		if (base_of(path)[0] == '\0') {
+			err = -ENOENT; /* kmod: no modname from "dir/" */
+			ma_logf(log, MA_LOG_CRIT, "could not create module %s: %s", path,
+				strerror(-err));
+			break;
+		}
+		err = mod_init(&m, dirname, w.dirlen, path, &st);
+		if (err < 0)
+			break;
+		slot = (uintptr_t)khash_find(w.byname, m.modname);
+		if (slot) {
+			const struct tree_mod *old = &w.s->mods[slot - 1];
+
+			err = -EEXIST;
+			if (strcmp(old->path, m.path) != 0) {
+				ma_logf(log, MA_LOG_ERR,
+					"kmod_module '%s' already exists with different path: "
+					"new-path='%s' old-path='%s'",
+					m.modname, m.path, old->path);
+				ma_logf(log, MA_LOG_CRIT, "could not create module %s: %s", path,
+					strerror(EEXIST));
+			} else {
+				ma_logf(log, MA_LOG_ERR, "hash_add_unique %s: %s", m.modname,
+					strerror(EEXIST));
+				ma_logf(log, MA_LOG_CRIT, "could not add module %s: %s", path,
+					strerror(EEXIST));
+			}
+			mod_release(&m);
+			break;
+		}
+		if (ARRAY_PUSH(w.s->mods, w.s->n, w.mods_alloc, m) < 0) {
+			mod_release(&m);
+			err = -ENOMEM;
+			break;
+		}
+		err = khash_add(w.byname, w.s->mods[w.s->n - 1].modname,
+				(void *)(uintptr_t)w.s->n, NULL);
+	}
+out:
+	if (err < 0) {
+		tree_scan_free(w.s);
+	} else {
+		*out = w.s;
+	}
+	walk_release(&w);
+	return err;
+}
+
+bool tree_any_newer_log(const char *dirname, time_t ref_mtime, const struct ma_log *log)
+{
+	struct walk w = { .log = log, .path = STRBUF_INIT, .newer_mode = true,
+			  .ref_mtime = ref_mtime };
+	int err = walk_root(&w, dirname);
+
+	if (err < 0 && err != -ENOMEM)
+		ma_logf(log, MA_LOG_ERR, "could not open directory %s: %s", dirname,
+			strerror(-err));
+	walk_release(&w);
+	/* Unknown means "regenerate": the full run then reports the error. */
+	return err < 0 || w.newer;
+}
+
+bool tree_any_newer(const char *dirname, time_t ref_mtime)
+{
+	return tree_any_newer_log(dirname, ref_mtime, NULL);
+}
