@@ -5,7 +5,7 @@ T_PASS=0
 T_FAIL=0
 T_NAME=${T_NAME:-$(basename "$0" .sh)}
 
-ok() { T_PASS=$((T_PASS + 1)); [ -n "$VERBOSE" ] && echo "  ok   $*"; return 0; }
+ok() { T_PASS=$((T_PASS + 1)); [ -n "${VERBOSE:-}" ] && echo "  ok   $*"; return 0; }
 fail() { T_FAIL=$((T_FAIL + 1)); echo "  FAIL $*"; return 0; }
 # check DESCRIPTION COMMAND...: passes when the command succeeds
 check() { d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }

@@ -27,16 +27,20 @@ mkdir -p "$conf"
 
 # run BASE ARGS...: modprobe's answers with BASE removed from paths.
 run_all() {
-	local base=$1 flag=$2 list=$3
+	local base=$1 flag=$2 list=$3 tmp
+	tmp=$(mktemp -d)
+	# Two workers, each batch into its own file: outputs never interleave.
 	xargs -a "$list" -d '\n' -P 2 -n 50 sh -c '
-		base=$1 ver=$2 flag=$3 conf=$4; shift 4
+		tmp=$1 base=$2 ver=$3 flag=$4 conf=$5; shift 5
+		out=$(mktemp "$tmp/batch.XXXXXX")
 		for a in "$@"; do
 			printf "== %s\n" "$a"
 			modprobe -C "$conf" -d "$base" -S "$ver" $flag "$a" 2>&1
-		done' sh "$base" "$ver" "$flag" "$conf" |
-		sed "s|$base|BASE|g" |
+		done > "$out"' sh "$tmp" "$base" "$ver" "$flag" "$conf"
+	cat "$tmp"/batch.* | sed "s|$base|BASE|g" |
 		awk '/^== /{ if (k) print k "\t" v; k=$0; v=""; next } { v = v $0 "|" } END { if (k) print k "\t" v }' |
 		sort
+	rm -rf "$tmp"
 }
 
 sed 's/:.*//; s|.*/||; s/\..*//; s/-/_/g' "$baseK/lib/modules/$ver/modules.dep" > "$work/mp-mods"
