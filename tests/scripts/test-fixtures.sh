@@ -1,0 +1,180 @@
+#!/bin/bash
+# Fixture trees (tests/fixtures): modatlas against Debian's depmod (kmod 30),
+# run here on a copy of each tree, option by option.
+#  - --compat=kmod30: every file byte-identical, same stderr, same exit code
+#  - default (kmod 34.2): text files identical, binary indexes with the same
+#    contents in pre-order layout, modules.weakdep written
+# Usage: test-fixtures.sh BUILD_DIR
+set -u
+BUILD=$(cd "$1" && pwd)
+. "$(dirname "$0")/lib.sh"
+M=$BUILD/modatlas
+K=/usr/sbin/depmod
+FIX=$REPO/tests/fixtures
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+# copy_tree SRC_ROOT NAME: a private copy to run depmod in
+copy_tree() { rm -rf "$TMP/$2"; cp -a "$1" "$TMP/$2"; }
+
+# compare NAME VER [args...]: run kmod in $TMP/NAME-k, modatlas (kmod30) in
+# $TMP/NAME-m and modatlas (default) in $TMP/NAME-d, all from $TMP/NAME.
+compare() {
+	local name=$1 ver=$2 f same=0 total=0
+	shift 2
+	cp -a "$TMP/$name" "$TMP/$name-k"
+	cp -a "$TMP/$name" "$TMP/$name-m"
+	cp -a "$TMP/$name" "$TMP/$name-d"
+	(cd "$TMP" && $K -b "$name-k" "$@" "$ver" > "$name-k.out" 2> "$name-k.err"; echo $? > "$name-k.rc")
+	(cd "$TMP" && "$M" depmod --compat=kmod30 -b "$name-m" "$@" "$ver" > "$name-m.out" 2> "$name-m.err"; echo $? > "$name-m.rc")
+	(cd "$TMP" && "$M" depmod -b "$name-d" "$@" "$ver" > "$name-d.out" 2> "$name-d.err"; echo $? > "$name-d.rc")
+	local kd=$TMP/$name-k/lib/modules/$ver md=$TMP/$name-m/lib/modules/$ver dd=$TMP/$name-d/lib/modules/$ver
+	for f in $DEPFILES30; do
+		total=$((total + 1))
+		if cmp -s "$kd/$f" "$md/$f" || [ ! -e "$kd/$f" -a ! -e "$md/$f" ]; then
+			same=$((same + 1))
+		else
+			echo "    $name: $f differs"
+		fi
+	done
+	check "$name [$*] kmod30: $same/$total files identical" [ $same = $total ]
+	# Messages carry absolute paths: name the three copies alike.
+	for x in k m d; do
+		sed -i "s|/$name-$x/|/$name-X/|g" "$TMP/$name-$x.err" "$TMP/$name-$x.out"
+	done
+	same_file "$name [$*] kmod30: same stderr" "$TMP/$name-k.err" "$TMP/$name-m.err"
+	same_file "$name [$*] kmod30: same stdout" "$TMP/$name-k.out" "$TMP/$name-m.out"
+	same_file "$name [$*] kmod30: same exit code" "$TMP/$name-k.rc" "$TMP/$name-m.rc"
+	same_file "$name [$*] default: same exit code" "$TMP/$name-k.rc" "$TMP/$name-d.rc"
+	[ "$(cat "$TMP/$name-k.rc")" = 0 ] || return 0
+	same=0 total=0
+	for f in modules.dep modules.alias modules.softdep modules.symbols modules.devname; do
+		total=$((total + 1))
+		cmp -s "$kd/$f" "$dd/$f" && same=$((same + 1))
+	done
+	for f in modules.dep.bin modules.alias.bin modules.symbols.bin modules.builtin.bin modules.builtin.alias.bin; do
+		total=$((total + 1))
+		if [ ! -s "$kd/$f" ]; then
+			cmp -s "$kd/$f" "$dd/$f" && same=$((same + 1))
+		elif "$M" dump-index "$kd/$f" > "$TMP/k.dump" && "$M" dump-index "$dd/$f" > "$TMP/d.dump" &&
+			cmp -s "$TMP/k.dump" "$TMP/d.dump" &&
+			[ "$(od -An -tx1 -j8 -N4 "$dd/$f" | tr -d ' ')" != "$(od -An -tx1 -j8 -N4 "$kd/$f" | tr -d ' ')" -o "$(stat -c %s "$dd/$f")" -le 12 ] &&
+			[ "$(od -An -tx1 -j9 -N3 "$dd/$f" | tr -d ' ')" = 00000c ]; then
+			same=$((same + 1))
+		else
+			echo "    $name: $f: contents or pre-order layout differ"
+		fi
+	done
+	check "$name [$*] default: $same/$total files equivalent (binary: same contents, pre-order)" [ $same = $total ]
+	check "$name [$*] default: modules.weakdep written" [ -f "$dd/modules.weakdep" ]
+}
+
+V=6.1.0-56-amd64
+
+# ---- set 1: the kbuild tree, plain and with each option ----
+copy_tree "$FIX/tree" tree
+compare tree $V
+compare tree $V -e -E "$TMP/tree/Module.symvers"
+contains "tree: -e -E reports the missing symbol" "$TMP/tree-m.err" "ma_missing.ko needs unknown symbol modatlas_nonexistent_symbol"
+contains "tree: -e -E reports the CRC mismatch" "$TMP/tree-m.err" "ma_stale_user.ko disagrees about version of symbol ma_ver_func"
+compare tree $V -e -F "$TMP/tree/System.map"
+compare tree $V -w
+compare tree $V -v
+contains "tree: -v shows edges" "$TMP/tree-m.out" 'ma_a.ko needs "ma_b_func"'
+compare tree $V -n
+compare tree $V -P m
+contains "tree: the dashed file name indexes as ma_foo_bar" "$TMP/tree-d/lib/modules/$V/modules.dep" "kernel/fs/ma/ma-foo-bar.ko:"
+contains "tree: updates/ wins the duplicate name" "$TMP/tree-d/lib/modules/$V/modules.dep" "kernel/drivers/ma/ma_dup_user.ko: updates/ma_dup.ko"
+contains "tree: weakdep lines" "$TMP/tree-d/lib/modules/$V/modules.weakdep" "weakdep ma_softdep"
+
+# depmod.d: search order, override, exclude, external
+mkdir -p "$TMP/conf1" "$TMP/ext"
+cp "$FIX/tree/lib/modules/$V/kernel/drivers/ma/ma_params.ko" "$TMP/ext/ma_params.ko"
+cat > "$TMP/conf1/a.conf" <<CONF
+# comment
+search external built-in updates
+override ma_dup * kernel/drivers/ma
+exclude dkms
+external * $TMP/ext
+CONF
+echo "bogus line here" > "$TMP/conf1/b.conf"
+echo "search updates" > "$TMP/conf1/ignored.txt"
+copy_tree "$FIX/tree" tree
+compare tree $V -C "$TMP/conf1"
+not_contains "config: exclude skips updates/dkms" "$TMP/tree-d/lib/modules/$V/modules.dep" "ma_upd_only"
+contains "config: override picks kernel/ ma_dup" "$TMP/tree-d/lib/modules/$V/modules.dep" "kernel/drivers/ma/ma_dup.ko:"
+printf 'search updates built-in\noverride ma_dup 6\\.1.* updates\n' > "$TMP/conf2.conf"
+compare tree $V -C "$TMP/conf2.conf"
+
+# explicit module files (no -a): only those are indexed
+copy_tree "$FIX/tree" tree
+D=lib/modules/$V/kernel/drivers/ma/chain
+cp -a "$TMP/tree" "$TMP/treef-k"; cp -a "$TMP/tree" "$TMP/treef-m"
+$K -b "$TMP/treef-k" $V "$TMP/treef-k/$D/ma_a.ko" "$TMP/treef-k/$D/ma_b.ko" "$TMP/treef-k/$D/ma_c.ko" 2> "$TMP/f-k.err"
+"$M" depmod --compat=kmod30 -b "$TMP/treef-m" $V "$TMP/treef-m/$D/ma_a.ko" "$TMP/treef-m/$D/ma_b.ko" "$TMP/treef-m/$D/ma_c.ko" 2> "$TMP/f-m.err"
+for f in modules.dep modules.alias modules.symbols modules.dep.bin; do
+	same_file "explicit files: $f identical" "$TMP/treef-k/lib/modules/$V/$f" "$TMP/treef-m/lib/modules/$V/$f"
+done
+"$M" depmod -b "$TMP/treef-m" $V kernel/a.ko 2> "$TMP/f-rel.err"; rc=$?
+check "explicit files: relative path is fatal (exit 1)" [ $rc = 1 ]
+contains "explicit files: relative path message" "$TMP/f-rel.err" "depmod: FATAL: kernel/a.ko: not absolute path."
+
+# -A: nothing newer -> nothing rewritten; a touched module -> full run
+copy_tree "$FIX/tree" treeq
+"$M" depmod -b "$TMP/treeq" $V 2>/dev/null
+touch -d '2000-01-01' "$TMP/treeq/lib/modules/$V/modules.dep.bin"
+find "$TMP/treeq" -name '*.ko' -exec touch -d '2001-01-01' {} +
+touch -d '2002-01-01' "$TMP/treeq/lib/modules/$V/modules.dep"
+"$M" depmod -A -b "$TMP/treeq" $V; rc=$?
+check "-A up to date: exit 0" [ $rc = 0 ]
+check "-A up to date: nothing rewritten" [ "$(stat -c %Y "$TMP/treeq/lib/modules/$V/modules.dep.bin")" = "$(date -d 2000-01-01 +%s)" ]
+touch "$TMP/treeq/lib/modules/$V/kernel/drivers/ma/chain/ma_a.ko"
+"$M" depmod -A -b "$TMP/treeq" $V 2>/dev/null
+check "-A with a newer module: indexes rewritten" [ "$(stat -c %Y "$TMP/treeq/lib/modules/$V/modules.dep.bin")" != "$(date -d 2000-01-01 +%s)" ]
+
+# ---- set 3: compressed trees ----
+for c in xz zst; do
+	"$FIX/compress-tree.sh" "$FIX/tree" "$TMP/tree-$c" $c
+	mv "$TMP/tree-$c" "$TMP/tree$c"
+	compare "tree$c" $V
+done
+# Debian's kmod skips .ko.gz (built without zlib); modatlas reads them:
+# the gz tree must index like the xz one, extension aside.
+"$FIX/compress-tree.sh" "$FIX/tree" "$TMP/treegz" gz
+"$M" depmod -b "$TMP/treegz" $V 2> "$TMP/gz.err"
+for f in modules.dep modules.alias modules.symbols modules.softdep modules.weakdep modules.devname; do
+	sed 's/\.ko\.gz/.ko.xz/g' "$TMP/treegz/lib/modules/$V/$f" > "$TMP/gz.$f"
+	same_file "gzip tree: $f as for xz" "$TMP/treexz-d/lib/modules/$V/$f" "$TMP/gz.$f"
+done
+
+# ---- set 4: other architectures (ELF32 LE, ELF64 BE) ----
+for a in amd64 i386 armhf s390x; do
+	ver=$(ls "$FIX/arch/$a/lib/modules")
+	copy_tree "$FIX/arch/$a" "arch-$a"
+	compare "arch-$a" "$ver"
+	check "arch $a: modules.dep has edges" grep -q ': ' "$TMP/arch-$a-m/lib/modules/$ver/modules.dep"
+done
+
+# ---- set 2: cycles ----
+copy_tree "$FIX/cycle" cycle
+compare cycle $V
+check "cycle: nothing written" [ ! -e "$TMP/cycle-m/lib/modules/$V/modules.dep" ]
+contains "cycle: kmod's message" "$TMP/cycle-m.err" "depmod: ERROR: Cycle detected: ma_cyc_a -> ma_cyc_b -> ma_cyc_a"
+copy_tree "$FIX/cycle-nested" nested
+timeout 20 "$M" depmod -b "$TMP/nested" $V 2> "$TMP/nested.err"; rc=$?
+check "nested cycles: exit 1 (not a hang)" [ $rc = 1 ]
+check "nested cycles: each elementary cycle once" [ "$(grep -c 'Cycle detected' "$TMP/nested.err")" = 2 ]
+contains "nested cycles: r a b" "$TMP/nested.err" "Cycle detected: ma_nest_r -> ma_nest_a -> ma_nest_b -> ma_nest_r"
+contains "nested cycles: a b" "$TMP/nested.err" "Cycle detected: ma_nest_a -> ma_nest_b -> ma_nest_a"
+contains "nested cycles: count" "$TMP/nested.err" "Found 3 modules in dependency cycles!"
+check "nested cycles: nothing written" [ ! -e "$TMP/nested/lib/modules/$V/modules.dep" ]
+
+# ---- determinism: thread counts ----
+copy_tree "$FIX/tree" det
+for j in 1 2 7; do
+	"$M" depmod -j $j -b "$TMP/det" -o "$TMP/det-j$j" $V 2>/dev/null
+done
+for f in $DEPFILES; do
+	check "determinism: $f same for -j1, -j2, -j7" sh -c "cmp -s '$TMP/det-j1/lib/modules/$V/$f' '$TMP/det-j2/lib/modules/$V/$f' && cmp -s '$TMP/det-j1/lib/modules/$V/$f' '$TMP/det-j7/lib/modules/$V/$f'"
+done
+summary
