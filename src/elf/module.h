@@ -8,7 +8,10 @@
  *
  * Rules follow kmod's libkmod-elf.c / libkmod-file.c (see
  * docs/depmod-reference in the project's docs for the details), because
- * depmod's output depends on them. */
+ * depmod's output depends on them.
+ *
+ * Every function here may be called from several threads at once: no
+ * shared state beyond libelf's one-time initialisation. */
 #ifndef MA_ELF_MODULE_H
 #define MA_ELF_MODULE_H
 
@@ -62,8 +65,46 @@ struct mod_info {
 struct mod_sig {
 	bool present;
 	uint8_t algo, hash, id_type; /* id_type 2 = PKCS#7 */
+	uint8_t signer_len, key_id_len; /* added: bytes before the signature */
 	uint32_t sig_len;
 	const uint8_t *data;         /* sig_len bytes (the PKCS#7 DER), owned */
+};
+/* present is true when the magic is there and every length fits in the
+ * module (sig_len > 0, signer_len + key_id_len + sig_len before the
+ * 12-byte struct); the enum values are not checked (kmod's modinfo also
+ * drops algo/hash/id_type past its tables; depmod never looks). When the
+ * magic is there but the lengths lie, present is false and
+ * MOD_NOTE_SIG_BAD is set. */
+
+/* Added: things a parse met that did not stop it, as a bitmask in
+ * modrec.notes. They tell the check analyzer (and the curious) where kmod's
+ * rules quietly dropped or bounded something. */
+enum {
+	/* __versions size not a multiple of 64: ignored as a whole (kmod v30
+	 * and v34 both do: no CRCs, no unmatched entries appended). */
+	MOD_NOTE_VERSIONS_BAD_SIZE = 1u << 0,
+	/* a __versions name has no NUL inside its entry: bounded to the entry
+	 * (v30 reads on into the next entry; v34 drops all needs when such an
+	 * entry matches no undefined symbol). */
+	MOD_NOTE_VERSIONS_NAME_LONG = 1u << 1,
+	/* .symtab/.strtab missing or .symtab size not a multiple of the
+	 * entry size: no needs (has_symtab false), exports from the fallback */
+	MOD_NOTE_SYMTAB_BAD = 1u << 2,
+	/* an undefined symbol's st_name lies outside .strtab: kmod drops every
+	 * need of the module; so do we */
+	MOD_NOTE_NEEDS_BAD_NAME = 1u << 3,
+	/* exports come from __ksymtab_strings (no usable __crc_ symbol, and
+	 * the section has strings) */
+	MOD_NOTE_EXPORTS_FALLBACK = 1u << 4,
+	/* a string ran to the end of its section without NUL: bounded there */
+	MOD_NOTE_UNTERMINATED = 1u << 5,
+	/* a __crc_ symbol points outside its section: crc (uint64_t)-1 */
+	MOD_NOTE_CRC_RANGE = 1u << 6,
+	/* signature magic present, but the lengths do not fit */
+	MOD_NOTE_SIG_BAD = 1u << 7,
+	/* __ksymtab_strings does not end with NUL (v30 keeps the last string,
+	 * v34 rejects the section: no exports) */
+	MOD_NOTE_KSYMTAB_STRINGS_UNTERMINATED = 1u << 8,
 };
 
 /* Parse status, coarse and stable: the cache stores it and check reports it. */
@@ -80,7 +121,11 @@ enum mod_status {
 
 struct modrec {
 	enum mod_status status;
-	int err;                 /* negative errno matching status, 0 if OK */
+	int err;                 /* negative errno matching status, 0 if OK:
+				  * EMPTY, DECOMPRESS, BAD_ELF -EINVAL (kmod's
+				  * "Invalid argument"), NOT_ELF -ENOEXEC
+				  * ("Exec format error"), TOO_BIG -EFBIG,
+				  * IO the failing call's, NOMEM -ENOMEM */
 	const char *reason;      /* human reason when status != OK, else NULL */
 	enum mod_compression comp;
 
@@ -90,6 +135,7 @@ struct modrec {
 	uint8_t elf_data;        /* ELFDATA2LSB / ELFDATA2MSB */
 	uint16_t elf_machine;    /* e_machine */
 	bool has_symtab;         /* false: kmod finds no dependencies (silent) */
+	uint32_t notes;          /* MOD_NOTE_* (added) */
 
 	size_t n_exports;
 	struct mod_export *exports;
@@ -107,15 +153,22 @@ struct modrec {
 };
 
 struct modfile_opts {
-	/* Decompressed modules larger than this fail with MOD_ERR_TOO_BIG.
-	 * 0 means the default, MODFILE_DEFAULT_MAX_SIZE. */
+	/* Decompressed modules larger than this fail with MOD_ERR_TOO_BIG
+	 * (so do compressed files larger than this, unread). 0 means the
+	 * default, MODFILE_DEFAULT_MAX_SIZE. Uncompressed files are mapped
+	 * and not limited. */
 	uint64_t max_size;
-	/* Accept gzip (kmod built without zlib, like Debian 12's, does not
-	 * read .ko.gz at all; the walker decides by extension). */
 	bool keep_signature;     /* copy sig.data; false leaves it NULL */
+	/* Added. xz only: skip the stream's integrity check (LZMA_IGNORE_CHECK),
+	 * ~4% less CPU on an xz tree. Off by default; kmod verifies it. */
+	bool ignore_check;
 };
 
 #define MODFILE_DEFAULT_MAX_SIZE (256ull << 20)
+
+/* Compressed modules are recognised by magic and decoded whatever their
+ * name says, gzip included: kmod built without zlib (Debian 12's) never
+ * reads .ko.gz, so the walker decides by extension what to hand us. */
 
 /* Parse a module held in memory. Never fails for bad input: the returned
  * record carries status/reason and whatever could be read (kmod lists a
@@ -125,7 +178,8 @@ int modfile_load_mem(const void *buf, size_t len, const struct modfile_opts *opt
 		     struct modrec **out);
 
 /* Open, read (mmap for uncompressed files) and parse path. Same contract;
- * I/O errors give a record with status MOD_ERR_IO. */
+ * I/O errors give a record with status MOD_ERR_IO (a path that is not a
+ * regular file too: -EISDIR for a directory, else -EINVAL). */
 int modfile_load_path(const char *path, const struct modfile_opts *opts, struct modrec **out);
 
 void modrec_free(struct modrec *rec);
@@ -133,9 +187,12 @@ void modrec_free(struct modrec *rec);
 /* First value of key in .modinfo, or NULL. */
 const char *modrec_info_get(const struct modrec *rec, const char *key);
 
-/* Cache support: a self-contained, versioned byte encoding of a record.
- * modrec_decode() validates every length and offset and returns -EINVAL on
- * anything malformed (a cache file is untrusted input too). */
+/* Cache support: a self-contained, versioned byte encoding of a record
+ * (format in src/elf/modrec_codec.c). modrec_encode() appends to out and
+ * returns 0, or a negative errno leaving out as it was. modrec_decode()
+ * validates every length, enum and the trailing CRC and returns -EINVAL on
+ * anything malformed (a cache file is untrusted input too). The decoded
+ * record keeps sig.data if it was encoded. */
 int modrec_encode(const struct modrec *rec, struct strbuf *out);
 int modrec_decode(const void *buf, size_t len, struct modrec **out);
 

@@ -1,0 +1,412 @@
+/* Decompression of whole modules in memory. See decompress.h.
+ *
+ * kmod grows its output 8 KiB (xz) or one zstd block at a time with
+ * realloc, which perf shows as a few percent of memmove on an xz tree. We
+ * allocate once from the size the stream declares and grow geometrically
+ * only when it lied or said nothing. */
+#include "elf/decompress.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lzma.h>
+#include <zlib.h>
+#include <zstd.h>
+#include <zstd_errors.h>
+
+/* Output buffer bounded by limit = max + 1: producing the byte past max is
+ * how an over-long stream is detected. */
+struct outbuf {
+	uint8_t *p;
+	size_t len, cap, limit;
+};
+
+static void set_reason(char *reason, size_t sz, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_reason(char *reason, size_t sz, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!sz)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(reason, sz, fmt, ap);
+	va_end(ap);
+}
+
+/* hint: the size the stream declares, 0 if none (then guess 4x inlen). */
+static int outbuf_init(struct outbuf *o, uint64_t max, uint64_t hint, size_t inlen)
+{
+	size_t cap;
+
+	o->len = 0;
+	o->limit = max >= SIZE_MAX ? SIZE_MAX : (size_t)max + 1;
+	if (!hint)
+		hint = inlen > SIZE_MAX / 4 ? SIZE_MAX : (uint64_t)inlen * 4;
+	/* A hint is never trusted beyond the limit; malloc of an untouched
+	 * large block costs address space only. */
+	cap = hint >= o->limit ? o->limit : (size_t)hint + 1;
+	if (cap < 4096)
+		cap = o->limit < 4096 ? o->limit : 4096;
+	o->p = malloc(cap);
+	if (!o->p)
+		return -ENOMEM;
+	o->cap = cap;
+	return 0;
+}
+
+/* Make room for more output. -EFBIG once the limit is reached. */
+static int outbuf_grow(struct outbuf *o)
+{
+	size_t ncap;
+	uint8_t *np;
+
+	if (o->cap >= o->limit)
+		return -EFBIG;
+	ncap = o->cap > o->limit / 2 ? o->limit : o->cap * 2;
+	np = realloc(o->p, ncap);
+	if (!np)
+		return -ENOMEM;
+	o->p = np;
+	o->cap = ncap;
+	return 0;
+}
+
+/* Hand the buffer over, or fail with -EFBIG when it went past max. */
+static int outbuf_done(struct outbuf *o, uint64_t max, void **out, size_t *outlen,
+		       char *reason, size_t reasonsz, const char *fmt)
+{
+	if (o->len > max) {
+		free(o->p);
+		o->p = NULL;
+		set_reason(reason, reasonsz, "%s: decompressed size exceeds %llu bytes", fmt,
+			   (unsigned long long)max);
+		return -EFBIG;
+	}
+	*out = o->p;
+	*outlen = o->len;
+	o->p = NULL;
+	return 0;
+}
+
+static int fail_big(struct outbuf *o, uint64_t max, char *reason, size_t reasonsz,
+		    const char *fmt)
+{
+	free(o->p);
+	o->p = NULL;
+	set_reason(reason, reasonsz, "%s: decompressed size exceeds %llu bytes", fmt,
+		   (unsigned long long)max);
+	return -EFBIG;
+}
+
+/* ---- xz ---------------------------------------------------------------- */
+
+/* Uncompressed size recorded in the index of the last stream, or 0. Only a
+ * hint: the decoder checks the index against the data anyway. */
+static uint64_t xz_size_hint(const uint8_t *in, size_t len)
+{
+	lzma_stream_flags flags;
+	lzma_index *idx = NULL;
+	uint64_t memlimit = 1u << 20, size = 0;
+	size_t end = len, pos;
+
+	/* Stream padding: NULs in 4-byte units after the footer. */
+	while (end >= LZMA_STREAM_HEADER_SIZE + 4 && memcmp(in + end - 4, "\0\0\0\0", 4) == 0)
+		end -= 4;
+	if (end < 2 * LZMA_STREAM_HEADER_SIZE)
+		return 0;
+	if (lzma_stream_footer_decode(&flags, in + end - LZMA_STREAM_HEADER_SIZE) != LZMA_OK)
+		return 0;
+	if (flags.backward_size > end - 2 * LZMA_STREAM_HEADER_SIZE)
+		return 0;
+	pos = end - LZMA_STREAM_HEADER_SIZE - (size_t)flags.backward_size;
+	if (lzma_index_buffer_decode(&idx, &memlimit, NULL, in, &pos,
+				     end - LZMA_STREAM_HEADER_SIZE) == LZMA_OK) {
+		size = lzma_index_uncompressed_size(idx);
+		lzma_index_end(idx, NULL);
+	}
+	return size;
+}
+
+static const char *xz_message(lzma_ret r)
+{
+	/* kmod's wording (xz_uncompress_belch), which is xz(1)'s. */
+	switch (r) {
+	case LZMA_FORMAT_ERROR:
+		return "File format not recognized";
+	case LZMA_OPTIONS_ERROR:
+		return "Unsupported compression options";
+	case LZMA_DATA_ERROR:
+		return "File is corrupt";
+	case LZMA_BUF_ERROR:
+		return "Unexpected end of input";
+	case LZMA_MEMLIMIT_ERROR:
+		return "Memory usage limit reached";
+	default:
+		return "Internal error (bug)";
+	}
+}
+
+static int load_xz(const uint8_t *in, size_t inlen, uint64_t max, unsigned flags, void **out,
+		   size_t *outlen, char *reason, size_t reasonsz)
+{
+	lzma_stream s = LZMA_STREAM_INIT;
+	struct outbuf o;
+	uint64_t hint = xz_size_hint(in, inlen);
+	lzma_ret r;
+	int err;
+
+	if (hint > max)
+		return fail_big(&(struct outbuf){ 0 }, max, reason, reasonsz, "xz");
+	if (outbuf_init(&o, max, hint, inlen) < 0)
+		return -ENOMEM;
+	/* As kmod: no memory limit, concatenated streams accepted, and the
+	 * integrity check verified unless asked not to. */
+	r = lzma_stream_decoder(&s, UINT64_MAX,
+				LZMA_CONCATENATED |
+					(flags & DECOMPRESS_IGNORE_CHECK ? LZMA_IGNORE_CHECK : 0));
+	if (r != LZMA_OK) {
+		free(o.p);
+		if (r == LZMA_MEM_ERROR)
+			return -ENOMEM;
+		set_reason(reason, reasonsz, "xz: %s", xz_message(r));
+		return -EINVAL;
+	}
+	s.next_in = in;
+	s.avail_in = inlen;
+	for (;;) {
+		if (o.len == o.cap) {
+			err = outbuf_grow(&o);
+			if (err == -EFBIG) {
+				lzma_end(&s);
+				return fail_big(&o, max, reason, reasonsz, "xz");
+			}
+			if (err < 0)
+				goto nomem;
+		}
+		s.next_out = o.p + o.len;
+		s.avail_out = o.cap - o.len;
+		r = lzma_code(&s, LZMA_FINISH);
+		o.len = o.cap - s.avail_out;
+		if (r == LZMA_STREAM_END)
+			break;
+		if (r == LZMA_OK || (r == LZMA_BUF_ERROR && s.avail_out == 0))
+			continue;
+		if (r == LZMA_MEM_ERROR)
+			goto nomem;
+		lzma_end(&s);
+		free(o.p);
+		set_reason(reason, reasonsz, "xz: %s", xz_message(r));
+		return -EINVAL;
+	}
+	lzma_end(&s);
+	return outbuf_done(&o, max, out, outlen, reason, reasonsz, "xz");
+nomem:
+	lzma_end(&s);
+	free(o.p);
+	return -ENOMEM;
+}
+
+/* ---- zstd -------------------------------------------------------------- */
+
+static int zstd_error(struct outbuf *o, size_t r, char *reason, size_t reasonsz)
+{
+	free(o->p);
+	o->p = NULL;
+	if (ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation)
+		return -ENOMEM;
+	set_reason(reason, reasonsz, "zstd: %s", ZSTD_getErrorName(r));
+	return -EINVAL;
+}
+
+static int load_zstd(const uint8_t *in, size_t inlen, uint64_t max, unsigned flags, void **out,
+		     size_t *outlen, char *reason, size_t reasonsz)
+{
+	unsigned long long fcs = ZSTD_getFrameContentSize(in, inlen);
+	ZSTD_inBuffer ib = { in, inlen, 0 };
+	ZSTD_outBuffer ob;
+	ZSTD_DCtx *dc;
+	struct outbuf o;
+	bool known = fcs != ZSTD_CONTENTSIZE_UNKNOWN && fcs != ZSTD_CONTENTSIZE_ERROR;
+	size_t r = 0;
+	int err;
+
+	if (known && fcs > max)
+		return fail_big(&(struct outbuf){ 0 }, max, reason, reasonsz, "zstd");
+	if (outbuf_init(&o, max, known ? fcs : 0, inlen) < 0)
+		return -ENOMEM;
+	dc = ZSTD_createDCtx();
+	if (!dc) {
+		free(o.p);
+		return -ENOMEM;
+	}
+	if (known) {
+		/* One shot into the exact buffer: no window copy. It also
+		 * decodes any further frames if they fit. */
+		r = ZSTD_decompressDCtx(dc, o.p, o.cap, in, inlen);
+		if (!ZSTD_isError(r)) {
+			o.len = r;
+			goto done;
+		}
+		if (ZSTD_getErrorCode(r) != ZSTD_error_dstSize_tooSmall) {
+			ZSTD_freeDCtx(dc);
+			return zstd_error(&o, r, reason, reasonsz);
+		}
+		/* More data than the first frame declared: stream it. */
+		ZSTD_DCtx_reset(dc, ZSTD_reset_session_only);
+	}
+	for (;;) {
+		if (o.len == o.cap) {
+			err = outbuf_grow(&o);
+			if (err < 0) {
+				ZSTD_freeDCtx(dc);
+				if (err == -EFBIG)
+					return fail_big(&o, max, reason, reasonsz, "zstd");
+				free(o.p);
+				return -ENOMEM;
+			}
+		}
+		ob = (ZSTD_outBuffer){ o.p, o.cap, o.len };
+		r = ZSTD_decompressStream(dc, &ob, &ib);
+		o.len = ob.pos;
+		if (ZSTD_isError(r)) {
+			ZSTD_freeDCtx(dc);
+			return zstd_error(&o, r, reason, reasonsz);
+		}
+		if (r == 0 && ib.pos == ib.size)
+			break;
+		if (ib.pos == ib.size && ob.pos < ob.size) {
+			/* kmod stops at EOF here and parses what it got;
+			 * a frame cut short is an error for us. */
+			ZSTD_freeDCtx(dc);
+			free(o.p);
+			set_reason(reason, reasonsz, "zstd: Unexpected end of input");
+			return -EINVAL;
+		}
+	}
+done:
+	ZSTD_freeDCtx(dc);
+	return outbuf_done(&o, max, out, outlen, reason, reasonsz, "zstd");
+}
+
+/* ---- gzip -------------------------------------------------------------- */
+
+static int load_gzip(const uint8_t *in, size_t inlen, uint64_t max, unsigned flags, void **out,
+		     size_t *outlen, char *reason, size_t reasonsz)
+{
+	z_stream zs;
+	struct outbuf o;
+	uint64_t hint = 0;
+	size_t in_left = inlen;
+	int r, err;
+
+	/* ISIZE is the last member's size mod 2^32; deflate cannot expand
+	 * past ~1032:1, which bounds a lying trailer. */
+	if (inlen >= 18) {
+		const uint8_t *t = in + inlen - 4;
+
+		hint = (uint64_t)t[0] | (uint64_t)t[1] << 8 | (uint64_t)t[2] << 16 |
+		       (uint64_t)t[3] << 24;
+		if (hint / 1032 > inlen)
+			hint = 0;
+	}
+	if (outbuf_init(&o, max, hint, inlen) < 0)
+		return -ENOMEM;
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+		free(o.p);
+		return -ENOMEM;
+	}
+	zs.next_in = (Bytef *)in;
+	for (;;) {
+		size_t before_in, before_out;
+
+		if (o.len == o.cap) {
+			err = outbuf_grow(&o);
+			if (err < 0) {
+				inflateEnd(&zs);
+				if (err == -EFBIG)
+					return fail_big(&o, max, reason, reasonsz, "gzip");
+				free(o.p);
+				return -ENOMEM;
+			}
+		}
+		/* zlib counts in uInt: feed at most UINT_MAX at a time. */
+		zs.avail_in = in_left > UINT_MAX ? UINT_MAX : (uInt)in_left;
+		zs.next_out = o.p + o.len;
+		zs.avail_out = o.cap - o.len > UINT_MAX ? UINT_MAX : (uInt)(o.cap - o.len);
+		before_in = zs.avail_in;
+		before_out = zs.avail_out;
+		r = inflate(&zs, Z_NO_FLUSH);
+		in_left -= before_in - zs.avail_in;
+		o.len += before_out - zs.avail_out;
+		if (r == Z_STREAM_END) {
+			/* gzread reads concatenated members and ignores
+			 * anything else after the last one. */
+			if (in_left >= 2 && zs.next_in[0] == 0x1f && zs.next_in[1] == 0x8b) {
+				inflateReset(&zs);
+				continue;
+			}
+			break;
+		}
+		if (r == Z_OK)
+			continue;
+		if (r == Z_BUF_ERROR && zs.avail_out == 0)
+			continue;
+		inflateEnd(&zs);
+		free(o.p);
+		if (r == Z_MEM_ERROR)
+			return -ENOMEM;
+		if (r == Z_BUF_ERROR)
+			set_reason(reason, reasonsz, "gzip: unexpected end of file");
+		else
+			set_reason(reason, reasonsz, "gzip: %s", zs.msg ? zs.msg : "data error");
+		return -EINVAL;
+	}
+	inflateEnd(&zs);
+	return outbuf_done(&o, max, out, outlen, reason, reasonsz, "gzip");
+}
+
+/* ---- dispatch ---------------------------------------------------------- */
+
+static const struct {
+	enum mod_compression comp;
+	const char *name;
+	int (*load)(const uint8_t *in, size_t inlen, uint64_t max, unsigned flags, void **out,
+		    size_t *outlen, char *reason, size_t reasonsz);
+} decoders[] = {
+	{ MOD_COMP_XZ, "xz", load_xz },
+	{ MOD_COMP_ZSTD, "zstd", load_zstd },
+	{ MOD_COMP_GZIP, "gzip", load_gzip },
+};
+
+const char *decompress_name(enum mod_compression comp)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(decoders) / sizeof(decoders[0]); i++)
+		if (decoders[i].comp == comp)
+			return decoders[i].name;
+	return "none";
+}
+
+int decompress_buf(enum mod_compression comp, const void *in, size_t inlen, uint64_t max,
+		   unsigned flags, void **out, size_t *outlen, char *reason, size_t reasonsz)
+{
+	size_t i;
+
+	if (reasonsz)
+		reason[0] = '\0';
+	for (i = 0; i < sizeof(decoders) / sizeof(decoders[0]); i++)
+		if (decoders[i].comp == comp)
+			return decoders[i].load(in, inlen, max, flags, out, outlen, reason,
+						reasonsz);
+	set_reason(reason, reasonsz, "not a compressed stream");
+	return -EINVAL;
+}

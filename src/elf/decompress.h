@@ -1,0 +1,39 @@
+/* Whole-buffer decompression of a module, chosen by magic as kmod does:
+ * zstd 28 B5 2F FD, xz FD 37 7A 58 5A 00, gzip 1F 8B, anything else raw.
+ *
+ * Memory is bounded: the output never grows past max bytes, and sizes the
+ * stream declares (xz index, zstd frame header, gzip ISIZE) are only used to
+ * allocate once instead of growing. Integrity checks (xz CRC, zstd
+ * checksum, gzip CRC) stay on. Reentrant: no shared state, so any number of
+ * threads may decompress at once. Internal to src/elf/. */
+#ifndef MA_ELF_DECOMPRESS_H
+#define MA_ELF_DECOMPRESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "elf/module.h"
+
+/* Decompress the comp stream in[0..inlen) (comp != MOD_COMP_NONE).
+ * Returns 0 with *out (malloc'd, the caller frees) and *outlen set, or
+ *   -EINVAL  corrupt or truncated stream; reason says why, e.g.
+ *            "xz: File is corrupt", "zstd: Unknown frame descriptor",
+ *            "gzip: unexpected end of file"
+ *   -EFBIG   the output would exceed max bytes
+ *   -ENOMEM
+ * reason (reasonsz bytes, may be 0) gets a message for every failure. */
+int decompress_buf(enum mod_compression comp, const void *in, size_t inlen, uint64_t max,
+		   unsigned flags, void **out, size_t *outlen, char *reason, size_t reasonsz);
+
+/* flags for decompress_buf */
+enum {
+	/* xz only: do not verify the stream's CRC32/CRC64/SHA-256
+	 * (LZMA_IGNORE_CHECK); about 4% faster. Structure errors are still
+	 * caught. */
+	DECOMPRESS_IGNORE_CHECK = 1u << 0,
+};
+
+/* The format's name, "xz", "zstd", "gzip" or "none". */
+const char *decompress_name(enum mod_compression comp);
+
+#endif

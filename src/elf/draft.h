@@ -1,0 +1,86 @@
+/* A module record under construction. The parser and the cache decoder
+ * fill a draft whose strings are (pointer, length) views into the bytes they
+ * read; moddraft_pack() then copies exactly those strings, once, into a
+ * single allocation that becomes the struct modrec. So the record never
+ * keeps the module bytes, and modrec_free() is one free().
+ *
+ * Internal to src/elf/. */
+#ifndef MA_ELF_DRAFT_H
+#define MA_ELF_DRAFT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "elf/module.h"
+
+/* A view of len bytes at p, no NUL needed. p == NULL means "no string"
+ * (packed as a NULL pointer), which differs from the empty string. */
+struct strref {
+	const char *p;
+	size_t len;
+};
+
+struct draft_export {
+	struct strref name, ns;
+	uint64_t crc;
+	bool has_crc;
+	uint8_t license;
+};
+
+struct draft_need {
+	struct strref name;
+	uint64_t crc;
+	bool has_crc, weak;
+};
+
+struct draft_info {
+	struct strref key, value;
+};
+
+struct moddraft {
+	enum mod_status status;
+	int err;
+	char reason[200];        /* "" when none */
+	enum mod_compression comp;
+	uint8_t elf_class, elf_data;
+	uint16_t elf_machine;
+	bool has_symtab;
+	uint32_t notes;
+	uint64_t file_size, elf_size;
+
+	/* Arrays owned by the draft (moddraft_release frees them). */
+	struct draft_export *exports;
+	size_t n_exports, a_exports;
+	struct draft_need *needs;
+	size_t n_needs, a_needs;
+	struct draft_info *info;
+	size_t n_info, a_info;
+
+	struct mod_sig sig;      /* sig.data is a view, copied by pack */
+};
+
+void moddraft_init(struct moddraft *d);
+void moddraft_release(struct moddraft *d);
+
+/* Record a failure: status, its errno, and a printf reason. Also drops
+ * whatever symbols were gathered, so a failed record is never half-full
+ * unless the caller adds to it afterwards. */
+void moddraft_fail(struct moddraft *d, enum mod_status st, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Room for n more entries (growth is geometric, so reserving one at a time
+ * is fine). Return 0 or -ENOMEM. */
+int moddraft_reserve_exports(struct moddraft *d, size_t n);
+int moddraft_reserve_needs(struct moddraft *d, size_t n);
+int moddraft_reserve_info(struct moddraft *d, size_t n);
+
+/* Copy the draft into one allocation. sig.data is kept only when
+ * keep_sig. Returns 0 or -ENOMEM (*out untouched then). */
+int moddraft_pack(const struct moddraft *d, bool keep_sig, struct modrec **out);
+
+/* moddraft_pack, falling back to a bare MOD_ERR_NOMEM record when the
+ * full one does not fit in memory. -ENOMEM only if even that fails. */
+int moddraft_finish(const struct moddraft *d, bool keep_sig, struct modrec **out);
+
+#endif

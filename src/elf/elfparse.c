@@ -1,0 +1,276 @@
+/* ELF header and section table of a module, .modinfo, and the dispatch to
+ * symbols and signature. See elfparse.h.
+ *
+ * The identification and header checks are kmod's (elf_identify,
+ * kmod_elf_new), done on the raw bytes first so that the status matches
+ * kmod whatever libelf thinks; libelf then reads the headers in either byte
+ * order and handles the SHN_XINDEX extensions of e_shnum/e_shstrndx. */
+#include "elf/elfparse.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_once_t elf_once = PTHREAD_ONCE_INIT;
+static bool elf_version_ok;
+
+static void elf_init_once(void)
+{
+	elf_version_ok = elf_version(EV_CURRENT) != EV_NONE;
+}
+
+/* off + size <= len, without overflow. */
+static bool range_ok(uint64_t off, uint64_t size, uint64_t len)
+{
+	return off <= len && size <= len - off;
+}
+
+const char *elfparse_secname(const struct elfctx *c, size_t i)
+{
+	uint32_t n = c->secs[i].name;
+
+	/* The table ends with NUL (checked), so this string does too. */
+	return n < c->shstr_len ? c->shstr + n : NULL;
+}
+
+struct strref elfparse_secstr(const struct elfctx *c, size_t i, uint64_t off)
+{
+	const struct elfsec *s = &c->secs[i];
+	struct strref r = { NULL, 0 };
+	const char *p, *nul;
+
+	if (!s->ok || off >= s->size)
+		return r;
+	p = (const char *)c->buf + s->off + off;
+	nul = memchr(p, '\0', s->size - off);
+	r.p = p;
+	if (nul) {
+		r.len = (size_t)(nul - p);
+	} else {
+		r.len = s->size - off;
+		c->d->notes |= MOD_NOTE_UNTERMINATED;
+	}
+	return r;
+}
+
+void strsplit_init(struct strsplit *it, const char *p, size_t size)
+{
+	while (size > 1 && p[0] == '\0') {
+		p++;
+		size--;
+	}
+	it->p = p;
+	it->size = size > 1 ? size : 0; /* kmod: <= 1 byte left is nothing */
+	it->pos = 0;
+}
+
+bool strsplit_next(struct strsplit *it, struct strref *out)
+{
+	const char *start, *nul;
+
+	while (it->pos < it->size && it->p[it->pos] == '\0')
+		it->pos++;
+	if (it->pos >= it->size)
+		return false;
+	start = it->p + it->pos;
+	nul = memchr(start, '\0', it->size - it->pos);
+	out->p = start;
+	out->len = nul ? (size_t)(nul - start) : it->size - it->pos;
+	it->pos += out->len;
+	return true;
+}
+
+static const char *const sec_names[SEC__COUNT] = {
+	[SEC_MODINFO] = ".modinfo",
+	[SEC_KSYMTAB_STRINGS] = "__ksymtab_strings",
+	[SEC_SYMTAB] = ".symtab",
+	[SEC_STRTAB] = ".strtab",
+	[SEC_VERSIONS] = "__versions",
+};
+
+static void find_sections(struct elfctx *c)
+{
+	size_t i, k, found = 0;
+
+	for (i = 1; i < c->shnum && found < SEC__COUNT; i++) {
+		const char *name;
+
+		if (!c->secs[i].ok)
+			continue;
+		name = elfparse_secname(c, i);
+		if (!name)
+			continue;
+		for (k = 0; k < SEC__COUNT; k++) {
+			if (!c->idx[k] && strcmp(name, sec_names[k]) == 0) {
+				c->idx[k] = i;
+				found++;
+				break;
+			}
+		}
+	}
+}
+
+/* .modinfo: strings split at their first '=' (value "" without one). */
+static int read_modinfo(struct elfctx *c)
+{
+	size_t i = c->idx[SEC_MODINFO];
+	struct strsplit it;
+	struct strref s;
+	size_t n = 0;
+
+	if (!i)
+		return 0;
+	strsplit_init(&it, (const char *)c->buf + c->secs[i].off, c->secs[i].size);
+	while (strsplit_next(&it, &s))
+		n++;
+	if (moddraft_reserve_info(c->d, n) < 0)
+		return -ENOMEM;
+	strsplit_init(&it, (const char *)c->buf + c->secs[i].off, c->secs[i].size);
+	while (strsplit_next(&it, &s)) {
+		struct draft_info *e = &c->d->info[c->d->n_info++];
+		const char *eq = memchr(s.p, '=', s.len);
+
+		if (eq) {
+			e->key = (struct strref){ s.p, (size_t)(eq - s.p) };
+			e->value = (struct strref){ eq + 1, s.len - (size_t)(eq - s.p) - 1 };
+		} else {
+			e->key = s;
+			e->value = (struct strref){ "", 0 };
+		}
+	}
+	return 0;
+}
+
+static int bad_elf(struct elfctx *c, const char *what, bool libelf_reason)
+{
+	if (libelf_reason)
+		moddraft_fail(c->d, MOD_ERR_BAD_ELF, -EINVAL, "elf: %s: %s", what,
+			      elf_errmsg(-1));
+	else
+		moddraft_fail(c->d, MOD_ERR_BAD_ELF, -EINVAL, "elf: %s", what);
+	return 0;
+}
+
+/* Header, section table and section name table, as kmod_elf_new checks
+ * them. Returns 0 (status set on failure) or -ENOMEM. */
+static int read_headers(struct elfctx *c)
+{
+	const size_t shentsize = c->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
+	GElf_Ehdr eh;
+	size_t i, shstrndx, table_n;
+	const struct elfsec *ss;
+
+	if (!gelf_getehdr(c->elf, &eh))
+		return bad_elf(c, "cannot read the ELF header", true);
+	c->machine = eh.e_machine;
+	c->d->elf_machine = eh.e_machine;
+	if (eh.e_shentsize != shentsize)
+		return bad_elf(c, "unexpected section header size", false);
+	if (elf_getshdrnum(c->elf, &c->shnum) < 0)
+		return bad_elf(c, "cannot get the section count", true);
+	/* libelf reports 0 sections when the table is truncated: check the
+	 * count the header claims, as kmod does. */
+	table_n = eh.e_shnum ? eh.e_shnum : c->shnum;
+	if (table_n > (SIZE_MAX - 1) / shentsize ||
+	    !range_ok(eh.e_shoff, (uint64_t)table_n * shentsize, c->len))
+		return bad_elf(c, "section table past the end of the file", false);
+	if (c->shnum == 0)
+		return bad_elf(c, "no section headers", false);
+
+	/* Headers first: for a foreign byte order, elf_getshdrstrndx can
+	 * only find an SHN_XINDEX value in headers libelf already read. */
+	c->secs = calloc(c->shnum, sizeof(*c->secs));
+	if (!c->secs)
+		return -ENOMEM;
+	for (i = 0; i < c->shnum; i++) {
+		Elf_Scn *scn = elf_getscn(c->elf, i);
+		GElf_Shdr sh;
+
+		if (!scn || !gelf_getshdr(scn, &sh))
+			return bad_elf(c, "cannot read section headers", true);
+		c->secs[i].off = sh.sh_offset;
+		c->secs[i].size = sh.sh_size;
+		c->secs[i].name = sh.sh_name;
+		c->secs[i].type = sh.sh_type;
+		c->secs[i].link = sh.sh_link;
+		c->secs[i].ok = range_ok(sh.sh_offset, sh.sh_size, c->len);
+	}
+	if (elf_getshdrstrndx(c->elf, &shstrndx) < 0)
+		return bad_elf(c, "cannot get the section name table index", true);
+	if (shstrndx == 0 || shstrndx >= c->shnum)
+		return bad_elf(c, "invalid section name table index", false);
+	ss = &c->secs[shstrndx];
+	if (!ss->ok)
+		return bad_elf(c, "section name table past the end of the file", false);
+	if (ss->size == 0 || c->buf[ss->off + ss->size - 1] != '\0')
+		return bad_elf(c, "section name table does not end with NUL", false);
+	c->shstr = (const char *)c->buf + ss->off;
+	c->shstr_len = ss->size;
+	return 0;
+}
+
+int elfparse_module(struct moddraft *d, const uint8_t *buf, size_t len)
+{
+	struct elfctx c;
+	int err = 0;
+
+	memset(&c, 0, sizeof(c));
+	c.buf = buf;
+	c.len = len;
+	c.d = d;
+
+	if (len <= EI_NIDENT || memcmp(buf, ELFMAG, SELFMAG) != 0) {
+		moddraft_fail(d, MOD_ERR_NOT_ELF, -ENOEXEC, "not an ELF file");
+		return 0;
+	}
+	switch (buf[EI_CLASS]) {
+	case ELFCLASS32:
+		c.is64 = false;
+		break;
+	case ELFCLASS64:
+		c.is64 = true;
+		break;
+	default:
+		moddraft_fail(d, MOD_ERR_BAD_ELF, -EINVAL, "elf: invalid class %u",
+			      buf[EI_CLASS]);
+		return 0;
+	}
+	d->elf_class = buf[EI_CLASS];
+	if (len <= (c.is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr))) {
+		moddraft_fail(d, MOD_ERR_BAD_ELF, -EINVAL, "elf: file too short for the ELF header");
+		return 0;
+	}
+	if (buf[EI_DATA] != ELFDATA2LSB && buf[EI_DATA] != ELFDATA2MSB) {
+		moddraft_fail(d, MOD_ERR_BAD_ELF, -EINVAL, "elf: invalid data encoding %u",
+			      buf[EI_DATA]);
+		return 0;
+	}
+	d->elf_data = buf[EI_DATA];
+
+	pthread_once(&elf_once, elf_init_once);
+	if (!elf_version_ok) {
+		moddraft_fail(d, MOD_ERR_BAD_ELF, -EINVAL, "elf: libelf is out of date");
+		return 0;
+	}
+	/* ELF_C_READ (what elf_memory uses) never writes to the image:
+	 * libelf converts byte order and alignment into its own copies. */
+	c.elf = elf_memory((char *)buf, len);
+	if (!c.elf)
+		return bad_elf(&c, "cannot read", true);
+	err = read_headers(&c);
+	if (err < 0 || d->status != MOD_OK)
+		goto out;
+	find_sections(&c);
+	err = read_modinfo(&c);
+	if (err < 0)
+		goto out;
+	err = elfsyms_read(&c);
+	if (err < 0)
+		goto out;
+	modsig_parse(d, buf, len);
+out:
+	free(c.secs);
+	elf_end(c.elf);
+	return err;
+}

@@ -1,0 +1,85 @@
+/* ELF side of a module: header checks, section lookup, .modinfo,
+ * __ksymtab_strings, symbols and the signature trailer, with kmod v30's
+ * rules (libkmod-elf.c). Internal to src/elf/.
+ *
+ * Every offset and size read from the file is checked before use; strings
+ * are handed on as bounded views (struct strref), never assumed to end
+ * with NUL. */
+#ifndef MA_ELF_ELFPARSE_H
+#define MA_ELF_ELFPARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gelf.h>
+
+#include "elf/draft.h"
+
+/* One section header, reduced to what we use. ok: offset+size lies inside
+ * the file (kmod's test, applied to NOBITS too). */
+struct elfsec {
+	uint64_t off, size;
+	uint32_t name;      /* offset in the section name table */
+	uint32_t type, link;
+	bool ok;
+};
+
+/* Sections of interest, found as kmod does: the first of indexes
+ * 1..shnum-1 whose name matches exactly and whose range is valid. 0 means
+ * absent. */
+enum {
+	SEC_MODINFO,
+	SEC_KSYMTAB_STRINGS,
+	SEC_SYMTAB,
+	SEC_STRTAB,
+	SEC_VERSIONS,
+	SEC__COUNT,
+};
+
+struct elfctx {
+	Elf *elf;
+	const uint8_t *buf;
+	size_t len;
+	bool is64;
+	uint16_t machine;
+	size_t shnum;
+	struct elfsec *secs;        /* shnum entries */
+	const char *shstr;          /* section name table, ends with NUL */
+	size_t shstr_len;
+	size_t idx[SEC__COUNT];
+	struct moddraft *d;
+};
+
+/* Parse buf[0..len) as a module into d (status, identity, exports, needs,
+ * info, signature). buf must stay valid and unchanged until d is packed.
+ * Returns 0 (d->status tells how it went) or -ENOMEM. */
+int elfparse_module(struct moddraft *d, const uint8_t *buf, size_t len);
+
+/* Name of section i, or NULL when its name offset is out of the table. */
+const char *elfparse_secname(const struct elfctx *c, size_t i);
+
+/* Bounded view of the string at off inside section i; NULL p when off is
+ * outside it. A string without NUL stops at the section end and sets
+ * MOD_NOTE_UNTERMINATED. */
+struct strref elfparse_secstr(const struct elfctx *c, size_t i, uint64_t off);
+
+/* Iterate the NUL-separated strings of a section as kmod_elf_get_strings
+ * does: leading NULs skipped, a section of at most one byte after that is
+ * empty, runs of NULs collapse (no empty strings), a last string without
+ * NUL is kept. */
+struct strsplit {
+	const char *p;
+	size_t size, pos;
+};
+void strsplit_init(struct strsplit *it, const char *p, size_t size);
+bool strsplit_next(struct strsplit *it, struct strref *out);
+
+/* elfsyms.c: exports (with license and namespace) and needs from .symtab,
+ * __versions and __ksymtab_strings. Returns 0 or -ENOMEM. */
+int elfsyms_read(struct elfctx *c);
+
+/* modsig.c: the "~Module signature appended~\n" trailer of buf. */
+void modsig_parse(struct moddraft *d, const uint8_t *buf, size_t len);
+
+#endif

@@ -1,0 +1,438 @@
+/* Exports and needed symbols of a module, following kmod v30's
+ * kmod_elf_get_symbols and kmod_elf_get_dependency_symbols (see
+ * docs/depmod-reference.md 5.3 and 5.4). One walk over .symtab collects
+ * everything:
+ *
+ *   __crc_X          an export X with its CRC
+ *   undefined        a need, in symtab order
+ *   __ksymtab_X      the kernel_symbol of X: its section gives the licence
+ *   __kstrtabns_X    X's namespace string in __ksymtab_strings (the very
+ *                    symbol the namespace field's relocation points at)
+ *
+ * kmod finds the __versions CRC of each need by a linear scan per symbol;
+ * we hash the entry names once, same result (first entry wins). */
+#include "elf/elfparse.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MODVERSION_SIZE 64
+
+#ifndef STT_SPARC_REGISTER
+#define STT_SPARC_REGISTER 13
+#endif
+
+static uint64_t load_uint(const uint8_t *p, size_t n, bool msb)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v = msb ? (v << 8) | p[i] : v | (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static bool has_prefix(struct strref s, const char *prefix, size_t plen)
+{
+	return s.len >= plen && memcmp(s.p, prefix, plen) == 0;
+}
+
+#define PREFIX(s) s, sizeof(s) - 1
+
+static struct strref skip(struct strref s, size_t n)
+{
+	return (struct strref){ s.p + n, s.len - n };
+}
+
+/* ---- a set of strings, by index into a caller's array ------------------ */
+
+struct strmap {
+	uint32_t *slot; /* index + 1; 0 is empty */
+	size_t mask;
+	const struct strref *keys;
+};
+
+static uint32_t str_hash(struct strref s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < s.len; i++)
+		h = (h ^ (unsigned char)s.p[i]) * 16777619u;
+	return h;
+}
+
+static bool str_eq(struct strref a, struct strref b)
+{
+	return a.len == b.len && memcmp(a.p, b.p, a.len) == 0;
+}
+
+/* Index the n keys; for duplicates the first one is kept. */
+static int strmap_build(struct strmap *m, const struct strref *keys, size_t n)
+{
+	size_t cap = 16, i;
+
+	if (n > UINT32_MAX - 1 || n > SIZE_MAX / 4)
+		return -ENOMEM;
+	while (cap < 2 * n)
+		cap *= 2;
+	m->slot = calloc(cap, sizeof(*m->slot));
+	if (!m->slot)
+		return -ENOMEM;
+	m->mask = cap - 1;
+	m->keys = keys;
+	for (i = 0; i < n; i++) {
+		size_t h = str_hash(keys[i]) & m->mask;
+
+		while (m->slot[h] && !str_eq(keys[m->slot[h] - 1], keys[i]))
+			h = (h + 1) & m->mask;
+		if (!m->slot[h])
+			m->slot[h] = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+static bool strmap_find(const struct strmap *m, struct strref k, size_t *idx)
+{
+	size_t h = str_hash(k) & m->mask;
+
+	while (m->slot[h]) {
+		if (str_eq(m->keys[m->slot[h] - 1], k)) {
+			*idx = m->slot[h] - 1;
+			return true;
+		}
+		h = (h + 1) & m->mask;
+	}
+	return false;
+}
+
+/* ---- the symtab walk --------------------------------------------------- */
+
+struct symref {
+	struct strref name; /* without its __ksymtab_/__kstrtabns_ prefix */
+	uint64_t value;
+	size_t shndx;
+};
+
+struct walk {
+	bool names_bad;       /* some st_name out of .strtab: exports fall back */
+	bool need_names_bad;  /* ... for an undefined symbol: no needs at all */
+	struct symref *ksym, *ns;
+	size_t n_ksym, a_ksym, n_ns, a_ns;
+};
+
+static int push_symref(struct symref **v, size_t *n, size_t *a, struct symref r)
+{
+	if (*n == *a) {
+		size_t na = *a ? *a * 2 : 16;
+		struct symref *p = realloc(*v, na * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		*v = p;
+		*a = na;
+	}
+	(*v)[(*n)++] = r;
+	return 0;
+}
+
+/* kmod_elf_resolve_crc: ABS/UNDEF carry the CRC in st_value, otherwise it
+ * is the 4-byte word at st_value inside the symbol's section. */
+static uint64_t resolve_crc(struct elfctx *c, uint64_t value, size_t shndx)
+{
+	const struct elfsec *s;
+
+	if (shndx == SHN_ABS || shndx == SHN_UNDEF)
+		return value;
+	if (shndx >= c->shnum || !c->secs[shndx].ok)
+		goto bad;
+	s = &c->secs[shndx];
+	if (s->size < 4 || value > s->size - 4)
+		goto bad;
+	return load_uint(c->buf + s->off + value, 4, c->d->elf_data == ELFDATA2MSB);
+bad:
+	c->d->notes |= MOD_NOTE_CRC_RANGE;
+	return (uint64_t)-1;
+}
+
+/* The SHT_SYMTAB_SHNDX table that belongs to symtab section si, if any. */
+static Elf_Data *xindex_data(struct elfctx *c, size_t si, size_t nsyms)
+{
+	size_t i;
+
+	for (i = 1; i < c->shnum; i++) {
+		const struct elfsec *s = &c->secs[i];
+
+		if (s->type == SHT_SYMTAB_SHNDX && s->link == si && s->ok &&
+		    s->size / 4 >= nsyms)
+			return elf_getdata_rawchunk(c->elf, (int64_t)s->off, nsyms * 4, ELF_T_WORD);
+	}
+	return NULL;
+}
+
+static int walk_symtab(struct elfctx *c, struct walk *w, size_t nsyms)
+{
+	const struct elfsec *ss = &c->secs[c->idx[SEC_SYMTAB]];
+	const size_t ti = c->idx[SEC_STRTAB];
+	const bool sparc = c->machine == EM_SPARC || c->machine == EM_SPARCV9;
+	struct moddraft *d = c->d;
+	Elf_Data *sd, *xd;
+	size_t i;
+
+	sd = elf_getdata_rawchunk(c->elf, (int64_t)ss->off, ss->size, ELF_T_SYM);
+	if (!sd)
+		return -ENOMEM; /* the range was checked: only allocation fails */
+	xd = xindex_data(c, c->idx[SEC_SYMTAB], nsyms);
+
+	for (i = 1; i < nsyms; i++) {
+		GElf_Sym sym;
+		Elf32_Word xndx = 0;
+		struct strref name;
+		size_t shndx;
+		bool undef, reg;
+
+		if (!gelf_getsymshndx(sd, xd, (int)i, &sym, &xndx))
+			continue; /* cannot happen: i < d_size / entsize */
+		shndx = sym.st_shndx == SHN_XINDEX && xd ? xndx : sym.st_shndx;
+		undef = sym.st_shndx == SHN_UNDEF;
+		reg = sparc && GELF_ST_TYPE(sym.st_info) == STT_SPARC_REGISTER;
+		if (sym.st_name >= c->secs[ti].size) {
+			w->names_bad = true;
+			if (undef && !reg)
+				w->need_names_bad = true;
+			continue;
+		}
+		name = elfparse_secstr(c, ti, sym.st_name);
+
+		if (undef && !reg && name.len > 0) {
+			struct draft_need *n;
+
+			if (moddraft_reserve_needs(d, 1) < 0)
+				return -ENOMEM;
+			n = &d->needs[d->n_needs++];
+
+			n->name = name;
+			n->crc = 0;
+			n->has_crc = false;
+			n->weak = GELF_ST_BIND(sym.st_info) == STB_WEAK;
+		}
+		if (has_prefix(name, PREFIX("__crc_"))) {
+			struct draft_export *e;
+
+			if (moddraft_reserve_exports(d, 1) < 0)
+				return -ENOMEM;
+			e = &d->exports[d->n_exports++];
+
+			e->name = skip(name, sizeof("__crc_") - 1);
+			e->ns = (struct strref){ NULL, 0 };
+			e->crc = resolve_crc(c, sym.st_value, shndx);
+			e->has_crc = true;
+			e->license = MOD_EXPORT_UNKNOWN;
+		} else if (undef) {
+			continue;
+		} else if (has_prefix(name, PREFIX("__ksymtab_"))) {
+			struct symref r = { skip(name, sizeof("__ksymtab_") - 1), sym.st_value, shndx };
+
+			if (push_symref(&w->ksym, &w->n_ksym, &w->a_ksym, r) < 0)
+				return -ENOMEM;
+		} else if (has_prefix(name, PREFIX("__kstrtabns_"))) {
+			struct symref r = { skip(name, sizeof("__kstrtabns_") - 1), sym.st_value, shndx };
+
+			if (push_symref(&w->ns, &w->n_ns, &w->a_ns, r) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* kmod_elf_get_symbols_symtab: the strings of __ksymtab_strings. */
+static int exports_fallback(struct elfctx *c)
+{
+	struct moddraft *d = c->d;
+	size_t i = c->idx[SEC_KSYMTAB_STRINGS], n = 0;
+	const char *p;
+	struct strsplit it;
+	struct strref s;
+
+	d->n_exports = 0;
+	if (!i)
+		return 0;
+	p = (const char *)c->buf + c->secs[i].off;
+	strsplit_init(&it, p, c->secs[i].size);
+	while (strsplit_next(&it, &s))
+		n++;
+	if (n)
+		d->notes |= MOD_NOTE_EXPORTS_FALLBACK;
+	if (n && p[c->secs[i].size - 1] != '\0')
+		d->notes |= MOD_NOTE_KSYMTAB_STRINGS_UNTERMINATED;
+	if (moddraft_reserve_exports(d, n) < 0)
+		return -ENOMEM;
+	strsplit_init(&it, p, c->secs[i].size);
+	while (strsplit_next(&it, &s)) {
+		struct draft_export *e = &d->exports[d->n_exports++];
+
+		e->name = s;
+		e->ns = (struct strref){ NULL, 0 };
+		e->crc = 0;
+		e->has_crc = false;
+		e->license = MOD_EXPORT_UNKNOWN;
+	}
+	return 0;
+}
+
+/* Licence from the section of __ksymtab_X, namespace from __kstrtabns_X. */
+static int exports_decorate(struct elfctx *c, const struct walk *w)
+{
+	struct moddraft *d = c->d;
+	struct strref *names;
+	struct strmap m;
+	size_t i, k;
+	int err;
+
+	if (!d->n_exports || (!w->n_ksym && !w->n_ns))
+		return 0;
+	names = malloc(d->n_exports * sizeof(*names));
+	if (!names)
+		return -ENOMEM;
+	for (i = 0; i < d->n_exports; i++)
+		names[i] = d->exports[i].name;
+	err = strmap_build(&m, names, d->n_exports);
+	if (err < 0) {
+		free(names);
+		return err;
+	}
+	for (i = 0; i < w->n_ksym; i++) {
+		const char *sec;
+
+		if (w->ksym[i].shndx >= c->shnum || !strmap_find(&m, w->ksym[i].name, &k))
+			continue;
+		sec = elfparse_secname(c, w->ksym[i].shndx);
+		if (!sec)
+			continue;
+		if (strcmp(sec, "__ksymtab_gpl") == 0)
+			d->exports[k].license = MOD_EXPORT_GPL;
+		else if (strcmp(sec, "__ksymtab") == 0)
+			d->exports[k].license = MOD_EXPORT_PLAIN;
+	}
+	for (i = 0; i < w->n_ns; i++) {
+		struct strref ns;
+
+		if (w->ns[i].shndx >= c->shnum || !strmap_find(&m, w->ns[i].name, &k))
+			continue;
+		ns = elfparse_secstr(c, w->ns[i].shndx, w->ns[i].value);
+		if (ns.p && ns.len)
+			d->exports[k].ns = ns;
+	}
+	free(m.slot);
+	free(names);
+	return 0;
+}
+
+/* CRCs of the needs from __versions, then the entries no need matched. */
+static int needs_versions(struct elfctx *c)
+{
+	struct moddraft *d = c->d;
+	size_t vi = c->idx[SEC_VERSIONS], n, i, k;
+	const size_t crclen = c->is64 ? 8 : 4, namelen = MODVERSION_SIZE - crclen;
+	const bool msb = d->elf_data == ELFDATA2MSB;
+	const uint8_t *base;
+	struct strref *names;
+	uint8_t *visited;
+	struct strmap m;
+	int err = -ENOMEM;
+
+	if (!vi || c->secs[vi].size == 0)
+		return 0;
+	if (c->secs[vi].size % MODVERSION_SIZE) {
+		/* kmod ignores such a section entirely. */
+		d->notes |= MOD_NOTE_VERSIONS_BAD_SIZE;
+		return 0;
+	}
+	n = c->secs[vi].size / MODVERSION_SIZE;
+	base = c->buf + c->secs[vi].off;
+	names = malloc(n * sizeof(*names));
+	visited = calloc(n, 1);
+	if (!names || !visited)
+		goto out;
+	for (i = 0; i < n; i++) {
+		const char *p = (const char *)base + i * MODVERSION_SIZE + crclen;
+		const char *nul = memchr(p, '\0', namelen);
+
+		names[i] = (struct strref){ p, nul ? (size_t)(nul - p) : namelen };
+		if (!nul)
+			d->notes |= MOD_NOTE_VERSIONS_NAME_LONG;
+	}
+	if (strmap_build(&m, names, n) < 0)
+		goto out;
+	for (i = 0; i < d->n_needs; i++) {
+		if (!strmap_find(&m, d->needs[i].name, &k))
+			continue;
+		d->needs[i].crc = load_uint(base + k * MODVERSION_SIZE, crclen, msb);
+		d->needs[i].has_crc = true;
+		visited[k] = 1;
+	}
+	free(m.slot);
+	err = moddraft_reserve_needs(d, n);
+	if (err < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct draft_need *e;
+
+		if (visited[i])
+			continue;
+		e = &d->needs[d->n_needs++];
+		e->name = names[i];
+		e->crc = load_uint(base + i * MODVERSION_SIZE, crclen, msb);
+		e->has_crc = true;
+		e->weak = false;
+	}
+	err = 0;
+out:
+	free(names);
+	free(visited);
+	return err;
+}
+
+int elfsyms_read(struct elfctx *c)
+{
+	struct moddraft *d = c->d;
+	const size_t si = c->idx[SEC_SYMTAB], ti = c->idx[SEC_STRTAB];
+	const size_t symlen = c->is64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym);
+	struct walk w;
+	size_t nsyms = 0;
+	int err = 0;
+
+	memset(&w, 0, sizeof(w));
+	d->has_symtab = si && ti && c->secs[si].size % symlen == 0 &&
+			c->secs[si].size / symlen <= INT_MAX;
+	if (d->has_symtab) {
+		nsyms = c->secs[si].size / symlen;
+		err = walk_symtab(c, &w, nsyms);
+		if (err < 0)
+			goto out;
+	} else if (si || ti) {
+		d->notes |= MOD_NOTE_SYMTAB_BAD;
+	}
+
+	if (!d->has_symtab || w.names_bad || d->n_exports == 0)
+		err = exports_fallback(c);
+	if (err == 0)
+		err = exports_decorate(c, &w);
+	if (err < 0)
+		goto out;
+
+	if (w.need_names_bad) {
+		/* kmod gives up on all of the module's needs. */
+		d->notes |= MOD_NOTE_NEEDS_BAD_NAME;
+		d->has_symtab = false;
+		d->n_needs = 0;
+	} else if (d->has_symtab) {
+		err = needs_versions(c);
+	}
+out:
+	free(w.ksym);
+	free(w.ns);
+	return err;
+}

@@ -1,0 +1,254 @@
+/* Module records: the draft builder, packing into one allocation, and the
+ * small public accessors.
+ *
+ * Packed layout (one malloc, freed by modrec_free):
+ *
+ *   struct modrec | exports[] | needs[] | info[] | sig bytes | strings
+ *
+ * Every string is NUL-terminated in the string area. */
+#include "elf/draft.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* pack places arrays back to back after the struct: keep them aligned. */
+_Static_assert(sizeof(struct modrec) % 8 == 0, "modrec alignment");
+_Static_assert(sizeof(struct mod_export) % 8 == 0, "mod_export alignment");
+_Static_assert(sizeof(struct mod_need) % 8 == 0, "mod_need alignment");
+_Static_assert(sizeof(struct mod_info) % 8 == 0, "mod_info alignment");
+
+void moddraft_init(struct moddraft *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+void moddraft_release(struct moddraft *d)
+{
+	free(d->exports);
+	free(d->needs);
+	free(d->info);
+	moddraft_init(d);
+}
+
+void moddraft_fail(struct moddraft *d, enum mod_status st, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	d->status = st;
+	d->err = err;
+	va_start(ap, fmt);
+	vsnprintf(d->reason, sizeof(d->reason), fmt, ap);
+	va_end(ap);
+	d->n_exports = d->n_needs = d->n_info = 0;
+	d->has_symtab = false;
+	memset(&d->sig, 0, sizeof(d->sig));
+}
+
+/* Geometric growth: callers may reserve one entry at a time. */
+static int reserve(void **items, size_t *alloc, size_t n, size_t more, size_t elsize)
+{
+	size_t na;
+	void *p;
+
+	if (more > SIZE_MAX / elsize - n)
+		return -ENOMEM;
+	if (n + more <= *alloc)
+		return 0;
+	na = *alloc < 16 ? 16 : *alloc;
+	while (na < n + more)
+		na = na > SIZE_MAX / 2 / elsize ? n + more : na * 2;
+	p = realloc(*items, na * elsize);
+	if (!p)
+		return -ENOMEM;
+	*items = p;
+	*alloc = na;
+	return 0;
+}
+
+int moddraft_reserve_exports(struct moddraft *d, size_t n)
+{
+	return reserve((void **)&d->exports, &d->a_exports, d->n_exports, n,
+		       sizeof(*d->exports));
+}
+
+int moddraft_reserve_needs(struct moddraft *d, size_t n)
+{
+	return reserve((void **)&d->needs, &d->a_needs, d->n_needs, n, sizeof(*d->needs));
+}
+
+int moddraft_reserve_info(struct moddraft *d, size_t n)
+{
+	return reserve((void **)&d->info, &d->a_info, d->n_info, n, sizeof(*d->info));
+}
+
+/* Overflow-checked size accumulator: once it overflows it stays so. */
+struct sizer {
+	size_t total;
+	bool overflow;
+};
+
+static void sz_add(struct sizer *s, size_t n)
+{
+	if (s->overflow || n > SIZE_MAX - s->total)
+		s->overflow = true;
+	else
+		s->total += n;
+}
+
+static void sz_array(struct sizer *s, size_t n, size_t elsize)
+{
+	if (n > SIZE_MAX / elsize)
+		s->overflow = true;
+	else
+		sz_add(s, n * elsize);
+}
+
+static void sz_str(struct sizer *s, struct strref r)
+{
+	if (r.p) {
+		sz_add(s, r.len);
+		sz_add(s, 1);
+	}
+}
+
+static const char *put_str(char **area, struct strref r)
+{
+	char *s = *area;
+
+	if (!r.p)
+		return NULL;
+	if (r.len)
+		memcpy(s, r.p, r.len);
+	s[r.len] = '\0';
+	*area = s + r.len + 1;
+	return s;
+}
+
+int moddraft_pack(const struct moddraft *d, bool keep_sig, struct modrec **out)
+{
+	struct sizer sz = { sizeof(struct modrec), false };
+	size_t off_exp, off_need, off_info, off_sig, off_str, i;
+	bool sig_copy = keep_sig && d->sig.present && d->sig.data;
+	size_t reason_len = strlen(d->reason);
+	struct modrec *rec;
+	char *base, *str;
+
+	/* The struct and the arrays hold 8-byte fields: keep them first so
+	 * every array starts aligned (all element sizes are multiples of 8). */
+	off_exp = sz.total;
+	sz_array(&sz, d->n_exports, sizeof(struct mod_export));
+	off_need = sz.total;
+	sz_array(&sz, d->n_needs, sizeof(struct mod_need));
+	off_info = sz.total;
+	sz_array(&sz, d->n_info, sizeof(struct mod_info));
+	off_sig = sz.total;
+	if (sig_copy)
+		sz_add(&sz, d->sig.sig_len);
+	off_str = sz.total;
+	for (i = 0; i < d->n_exports; i++) {
+		sz_str(&sz, d->exports[i].name);
+		sz_str(&sz, d->exports[i].ns);
+	}
+	for (i = 0; i < d->n_needs; i++)
+		sz_str(&sz, d->needs[i].name);
+	for (i = 0; i < d->n_info; i++) {
+		sz_str(&sz, d->info[i].key);
+		sz_str(&sz, d->info[i].value);
+	}
+	if (reason_len)
+		sz_add(&sz, reason_len + 1);
+	if (sz.overflow)
+		return -ENOMEM;
+
+	base = malloc(sz.total);
+	if (!base)
+		return -ENOMEM;
+	rec = (struct modrec *)base;
+	memset(rec, 0, sizeof(*rec));
+	str = base + off_str;
+
+	rec->status = d->status;
+	rec->err = d->err;
+	rec->reason = reason_len ? put_str(&str, (struct strref){ d->reason, reason_len }) : NULL;
+	rec->comp = d->comp;
+	rec->elf_class = d->elf_class;
+	rec->elf_data = d->elf_data;
+	rec->elf_machine = d->elf_machine;
+	rec->has_symtab = d->has_symtab;
+	rec->notes = d->notes;
+	rec->file_size = d->file_size;
+	rec->elf_size = d->elf_size;
+
+	rec->n_exports = d->n_exports;
+	rec->exports = d->n_exports ? (struct mod_export *)(base + off_exp) : NULL;
+	for (i = 0; i < d->n_exports; i++) {
+		const struct draft_export *e = &d->exports[i];
+		struct mod_export *x = &rec->exports[i];
+
+		x->name = put_str(&str, e->name);
+		x->ns = put_str(&str, e->ns);
+		x->crc = e->crc;
+		x->has_crc = e->has_crc;
+		x->license = e->license;
+	}
+	rec->n_needs = d->n_needs;
+	rec->needs = d->n_needs ? (struct mod_need *)(base + off_need) : NULL;
+	for (i = 0; i < d->n_needs; i++) {
+		const struct draft_need *e = &d->needs[i];
+		struct mod_need *x = &rec->needs[i];
+
+		x->name = put_str(&str, e->name);
+		x->crc = e->crc;
+		x->has_crc = e->has_crc;
+		x->weak = e->weak;
+	}
+	rec->n_info = d->n_info;
+	rec->info = d->n_info ? (struct mod_info *)(base + off_info) : NULL;
+	for (i = 0; i < d->n_info; i++) {
+		rec->info[i].key = put_str(&str, d->info[i].key);
+		rec->info[i].value = put_str(&str, d->info[i].value);
+	}
+	rec->sig = d->sig;
+	rec->sig.data = NULL;
+	if (sig_copy) {
+		memcpy(base + off_sig, d->sig.data, d->sig.sig_len);
+		rec->sig.data = (const uint8_t *)(base + off_sig);
+	}
+	rec->priv = NULL;
+	*out = rec;
+	return 0;
+}
+
+int moddraft_finish(const struct moddraft *d, bool keep_sig, struct modrec **out)
+{
+	struct moddraft bare;
+
+	if (moddraft_pack(d, keep_sig, out) == 0)
+		return 0;
+	moddraft_init(&bare);
+	bare.comp = d->comp;
+	bare.file_size = d->file_size;
+	moddraft_fail(&bare, MOD_ERR_NOMEM, -ENOMEM, "out of memory");
+	return moddraft_pack(&bare, false, out);
+}
+
+void modrec_free(struct modrec *rec)
+{
+	free(rec);
+}
+
+const char *modrec_info_get(const struct modrec *rec, const char *key)
+{
+	size_t i;
+
+	if (!rec || !key)
+		return NULL;
+	for (i = 0; i < rec->n_info; i++)
+		if (strcmp(rec->info[i].key, key) == 0)
+			return rec->info[i].value;
+	return NULL;
+}

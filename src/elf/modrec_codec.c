@@ -1,0 +1,351 @@
+/* Byte encoding of a struct modrec for the on-disk cache. Writer and reader
+ * live together here; the round-trip test is in tests/unit/test_elf.c.
+ *
+ * All integers little-endian. A string is u32 length + bytes (no NUL);
+ * length 0xFFFFFFFF encodes a NULL pointer. Strings must not contain NUL.
+ *
+ *   magic    "MAMR"
+ *   u32      version (1)
+ *   u8       status, comp, elf_class, elf_data
+ *   u16      elf_machine
+ *   u8       flags: 1 has_symtab, 2 sig.present, 4 sig.data present
+ *   u8       0
+ *   u32      err (two's complement)
+ *   u32      notes
+ *   u64      file_size, elf_size
+ *   str      reason
+ *   u32      n_exports, then each: str name, u64 crc, u8 has_crc,
+ *            u8 license, str ns
+ *   u32      n_needs, then each: str name, u64 crc, u8 flags (1 has_crc,
+ *            2 weak)
+ *   u32      n_info, then each: str key, str value
+ *   u8 x5    sig algo, hash, id_type, signer_len, key_id_len
+ *   u32      sig_len, then sig_len bytes when flag 4
+ *   u32      CRC-32 (zlib) of every byte before it
+ *
+ * Decoding checks every length against what is left, every enum against
+ * its range, status against reason/err, and the CRC; anything else is
+ * -EINVAL. */
+#include "elf/draft.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zlib.h>
+
+#include "util/strbuf.h"
+
+#define CODEC_MAGIC "MAMR"
+#define CODEC_VERSION 1u
+#define STR_NULL 0xFFFFFFFFu
+
+enum { F_SYMTAB = 1, F_SIG = 2, F_SIGDATA = 4 };
+enum { N_CRC = 1, N_WEAK = 2 };
+
+/* ---- writer ------------------------------------------------------------ */
+
+static int put_u8(struct strbuf *sb, unsigned v)
+{
+	return strbuf_addch(sb, (char)(v & 0xff));
+}
+
+static int put_le(struct strbuf *sb, uint64_t v, size_t n)
+{
+	unsigned char b[8];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+	return strbuf_add(sb, b, n);
+}
+
+static int put_str(struct strbuf *sb, const char *s)
+{
+	size_t len;
+	int err;
+
+	if (!s)
+		return put_le(sb, STR_NULL, 4);
+	len = strlen(s);
+	if (len >= STR_NULL)
+		return -EINVAL;
+	err = put_le(sb, len, 4);
+	return err ? err : strbuf_add(sb, s, len);
+}
+
+static int encode_body(const struct modrec *r, struct strbuf *sb)
+{
+	unsigned flags = (r->has_symtab ? F_SYMTAB : 0) | (r->sig.present ? F_SIG : 0) |
+			 (r->sig.present && r->sig.data ? F_SIGDATA : 0);
+	size_t i;
+	int err = 0;
+
+#define TRY(x)                  \
+	do {                    \
+		err = (x);      \
+		if (err < 0)    \
+			return err; \
+	} while (0)
+	TRY(strbuf_add(sb, CODEC_MAGIC, 4));
+	TRY(put_le(sb, CODEC_VERSION, 4));
+	TRY(put_u8(sb, r->status));
+	TRY(put_u8(sb, r->comp));
+	TRY(put_u8(sb, r->elf_class));
+	TRY(put_u8(sb, r->elf_data));
+	TRY(put_le(sb, r->elf_machine, 2));
+	TRY(put_u8(sb, flags));
+	TRY(put_u8(sb, 0));
+	TRY(put_le(sb, (uint32_t)r->err, 4));
+	TRY(put_le(sb, r->notes, 4));
+	TRY(put_le(sb, r->file_size, 8));
+	TRY(put_le(sb, r->elf_size, 8));
+	TRY(put_str(sb, r->reason));
+	if (r->n_exports > UINT32_MAX || r->n_needs > UINT32_MAX || r->n_info > UINT32_MAX)
+		return -EINVAL;
+	TRY(put_le(sb, r->n_exports, 4));
+	for (i = 0; i < r->n_exports; i++) {
+		const struct mod_export *e = &r->exports[i];
+
+		TRY(put_str(sb, e->name));
+		TRY(put_le(sb, e->crc, 8));
+		TRY(put_u8(sb, e->has_crc));
+		TRY(put_u8(sb, e->license));
+		TRY(put_str(sb, e->ns));
+	}
+	TRY(put_le(sb, r->n_needs, 4));
+	for (i = 0; i < r->n_needs; i++) {
+		const struct mod_need *e = &r->needs[i];
+
+		TRY(put_str(sb, e->name));
+		TRY(put_le(sb, e->crc, 8));
+		TRY(put_u8(sb, (e->has_crc ? N_CRC : 0) | (e->weak ? N_WEAK : 0)));
+	}
+	TRY(put_le(sb, r->n_info, 4));
+	for (i = 0; i < r->n_info; i++) {
+		TRY(put_str(sb, r->info[i].key));
+		TRY(put_str(sb, r->info[i].value));
+	}
+	TRY(put_u8(sb, r->sig.algo));
+	TRY(put_u8(sb, r->sig.hash));
+	TRY(put_u8(sb, r->sig.id_type));
+	TRY(put_u8(sb, r->sig.signer_len));
+	TRY(put_u8(sb, r->sig.key_id_len));
+	TRY(put_le(sb, r->sig.sig_len, 4));
+	if (flags & F_SIGDATA)
+		TRY(strbuf_add(sb, r->sig.data, r->sig.sig_len));
+#undef TRY
+	return 0;
+}
+
+int modrec_encode(const struct modrec *rec, struct strbuf *out)
+{
+	size_t start = out->len;
+	int err;
+
+	err = encode_body(rec, out);
+	if (err == 0)
+		err = put_le(out, crc32_z(0L, (const Bytef *)out->buf + start,
+					out->len - start), 4);
+	if (err < 0) {
+		/* Leave out as it was. */
+		out->len = start;
+		if (out->alloc)
+			out->buf[start] = '\0';
+	}
+	return err;
+}
+
+/* ---- reader ------------------------------------------------------------ */
+
+struct reader {
+	const uint8_t *p;
+	size_t left;
+	bool bad;
+};
+
+static uint64_t get_le(struct reader *r, size_t n)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (r->bad || r->left < n) {
+		r->bad = true;
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		v |= (uint64_t)r->p[i] << (8 * i);
+	r->p += n;
+	r->left -= n;
+	return v;
+}
+
+static struct strref get_str(struct reader *r)
+{
+	uint64_t len = get_le(r, 4);
+	struct strref s = { NULL, 0 };
+
+	if (r->bad || len == STR_NULL)
+		return s;
+	if (len > r->left || memchr(r->p, '\0', (size_t)len)) {
+		r->bad = true;
+		return s;
+	}
+	s.p = (const char *)r->p;
+	s.len = (size_t)len;
+	r->p += len;
+	r->left -= len;
+	return s;
+}
+
+/* A count of entries, each at least min bytes: bounded by what is left so
+ * garbage cannot ask for a huge allocation. */
+static size_t get_count(struct reader *r, size_t min)
+{
+	uint64_t n = get_le(r, 4);
+
+	if (!r->bad && n > r->left / min)
+		r->bad = true;
+	return r->bad ? 0 : (size_t)n;
+}
+
+static struct strref need_str(struct reader *r)
+{
+	struct strref s = get_str(r);
+
+	if (!s.p)
+		r->bad = true;
+	return s;
+}
+
+static int decode_body(struct reader *r, struct moddraft *d)
+{
+	unsigned flags;
+	uint64_t v;
+	struct strref reason;
+	size_t n, i;
+
+	if (r->left < 4 || memcmp(r->p, CODEC_MAGIC, 4) != 0)
+		return -EINVAL;
+	r->p += 4;
+	r->left -= 4;
+	if (get_le(r, 4) != CODEC_VERSION)
+		return -EINVAL;
+	v = get_le(r, 1);
+	if (v > MOD_ERR_NOMEM)
+		r->bad = true;
+	d->status = (enum mod_status)v;
+	v = get_le(r, 1);
+	if (v > MOD_COMP_ZSTD)
+		r->bad = true;
+	d->comp = (enum mod_compression)v;
+	d->elf_class = (uint8_t)get_le(r, 1);
+	d->elf_data = (uint8_t)get_le(r, 1);
+	d->elf_machine = (uint16_t)get_le(r, 2);
+	flags = (unsigned)get_le(r, 1);
+	if (flags & ~(unsigned)(F_SYMTAB | F_SIG | F_SIGDATA) || get_le(r, 1) != 0)
+		r->bad = true;
+	d->has_symtab = flags & F_SYMTAB;
+	d->err = (int)(int32_t)(uint32_t)get_le(r, 4);
+	d->notes = (uint32_t)get_le(r, 4);
+	d->file_size = get_le(r, 8);
+	d->elf_size = get_le(r, 8);
+	reason = get_str(r);
+	if (reason.p) {
+		if (reason.len >= sizeof(d->reason))
+			r->bad = true;
+		else
+			memcpy(d->reason, reason.p, reason.len);
+	}
+
+	/* A record either succeeded (no reason, no errno) or says why not. */
+	if ((d->status == MOD_OK) != (!reason.p && d->err == 0) || (reason.p && !reason.len) ||
+	    d->err > 0)
+		r->bad = true;
+
+	n = get_count(r, 4 + 8 + 2 + 4);
+	if (moddraft_reserve_exports(d, n) < 0)
+		return -ENOMEM;
+	for (i = 0; i < n && !r->bad; i++) {
+		struct draft_export *e = &d->exports[d->n_exports++];
+
+		e->name = need_str(r);
+		e->crc = get_le(r, 8);
+		v = get_le(r, 1);
+		if (v > 1)
+			r->bad = true;
+		e->has_crc = v;
+		v = get_le(r, 1);
+		if (v > MOD_EXPORT_GPL)
+			r->bad = true;
+		e->license = (uint8_t)v;
+		e->ns = get_str(r);
+	}
+	n = get_count(r, 4 + 8 + 1);
+	if (moddraft_reserve_needs(d, n) < 0)
+		return -ENOMEM;
+	for (i = 0; i < n && !r->bad; i++) {
+		struct draft_need *e = &d->needs[d->n_needs++];
+
+		e->name = need_str(r);
+		e->crc = get_le(r, 8);
+		v = get_le(r, 1);
+		if (v & ~(uint64_t)(N_CRC | N_WEAK))
+			r->bad = true;
+		e->has_crc = v & N_CRC;
+		e->weak = v & N_WEAK;
+	}
+	n = get_count(r, 4 + 4);
+	if (moddraft_reserve_info(d, n) < 0)
+		return -ENOMEM;
+	for (i = 0; i < n && !r->bad; i++) {
+		struct draft_info *e = &d->info[d->n_info++];
+
+		e->key = need_str(r);
+		e->value = need_str(r);
+	}
+	d->sig.present = flags & F_SIG;
+	d->sig.algo = (uint8_t)get_le(r, 1);
+	d->sig.hash = (uint8_t)get_le(r, 1);
+	d->sig.id_type = (uint8_t)get_le(r, 1);
+	d->sig.signer_len = (uint8_t)get_le(r, 1);
+	d->sig.key_id_len = (uint8_t)get_le(r, 1);
+	d->sig.sig_len = (uint32_t)get_le(r, 4);
+	if ((flags & F_SIGDATA) && !(flags & F_SIG))
+		r->bad = true;
+	if (flags & F_SIGDATA) {
+		if (r->bad || d->sig.sig_len > r->left) {
+			r->bad = true;
+		} else {
+			d->sig.data = r->p;
+			r->p += d->sig.sig_len;
+			r->left -= d->sig.sig_len;
+		}
+	}
+	return r->bad || r->left != 0 ? -EINVAL : 0;
+}
+
+int modrec_decode(const void *buf, size_t len, struct modrec **out)
+{
+	struct reader r;
+	struct moddraft d;
+	const uint8_t *p = buf;
+	uint32_t crc;
+	int err;
+
+	if (!buf || len < 4 + 4)
+		return -EINVAL;
+	crc = (uint32_t)p[len - 4] | (uint32_t)p[len - 3] << 8 | (uint32_t)p[len - 2] << 16 |
+	      (uint32_t)p[len - 1] << 24;
+	if (crc32_z(0L, p, len - 4) != crc)
+		return -EINVAL;
+	r.p = p;
+	r.left = len - 4;
+	r.bad = false;
+	moddraft_init(&d);
+	err = decode_body(&r, &d);
+	if (err == 0)
+		err = moddraft_pack(&d, true, out);
+	moddraft_release(&d);
+	return err;
+}

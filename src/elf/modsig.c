@@ -1,0 +1,48 @@
+/* The signature trailer scripts/sign-file appends to a module:
+ *
+ *   ... ELF ... | signer | key id | signature (sig_len) | struct module_signature | magic
+ *
+ * struct module_signature is 12 bytes: algo, hash, id_type, signer_len,
+ * key_id_len, 3 pad bytes, then sig_len as big-endian u32. For PKCS#7
+ * (id_type 2) signer and key id are empty and the signature is the DER
+ * blob, parsed later by an analyzer, not here. */
+#include "elf/elfparse.h"
+
+#include <string.h>
+
+#define SIG_MAGIC "~Module signature appended~\n"
+#define SIG_MAGIC_LEN (sizeof(SIG_MAGIC) - 1)
+#define SIG_INFO_LEN 12
+
+void modsig_parse(struct moddraft *d, const uint8_t *buf, size_t len)
+{
+	const uint8_t *ms;
+	uint64_t sig_len, need;
+	size_t size;
+
+	memset(&d->sig, 0, sizeof(d->sig));
+	if (len < SIG_MAGIC_LEN || memcmp(buf + len - SIG_MAGIC_LEN, SIG_MAGIC, SIG_MAGIC_LEN) != 0)
+		return;
+	size = len - SIG_MAGIC_LEN;
+	if (size < SIG_INFO_LEN) {
+		d->notes |= MOD_NOTE_SIG_BAD;
+		return;
+	}
+	size -= SIG_INFO_LEN;
+	ms = buf + size;
+	sig_len = (uint64_t)ms[8] << 24 | (uint64_t)ms[9] << 16 | (uint64_t)ms[10] << 8 | ms[11];
+	/* kmod's test: a signature, and everything it claims before it. */
+	need = (uint64_t)ms[3] + ms[4] + sig_len;
+	if (sig_len == 0 || need > size) {
+		d->notes |= MOD_NOTE_SIG_BAD;
+		return;
+	}
+	d->sig.present = true;
+	d->sig.algo = ms[0];
+	d->sig.hash = ms[1];
+	d->sig.id_type = ms[2];
+	d->sig.signer_len = ms[3];
+	d->sig.key_id_len = ms[4];
+	d->sig.sig_len = (uint32_t)sig_len;
+	d->sig.data = buf + size - sig_len;
+}
