@@ -98,14 +98,16 @@ int kernsyms_parse_symvers(const char *name, const char *buf, size_t len,
 			free(line);
 			continue;
 		}
+		bool want_type = type && *type != '\n', want_ns = ns && *ns != '\n';
+
 		s.vmlinux = strcmp(where, "vmlinux") == 0;
 		s.name = strdup(sym);
 		s.where = dup_strip_nl(where);
-		s.export_type = type && *type != '\n' ? dup_strip_nl(type) : NULL;
-		s.ns = ns && *ns != '\n' ? dup_strip_nl(ns) : NULL;
+		s.export_type = want_type ? dup_strip_nl(type) : NULL;
+		s.ns = want_ns ? dup_strip_nl(ns) : NULL;
 		free(line);
-		if (!s.name || !s.where || (type && *type != '\n' && !s.export_type) ||
-		    (ns && *ns != '\n' && !s.ns) || (r = push(out, &alloc, &s)) < 0) {
+		if (!s.name || !s.where || (want_type && !s.export_type) || (want_ns && !s.ns) ||
+		    (r = push(out, &alloc, &s)) < 0) {
 			free(s.name);
 			free(s.where);
 			free(s.export_type);
