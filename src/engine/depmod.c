@@ -20,6 +20,7 @@
 #include "util/log.h"
 #include "util/publish.h"
 #include "util/strbuf.h"
+#include "util/timing.h"
 
 #define MAX_CYCLES_REPORTED 1000
 
@@ -247,6 +248,7 @@ int depmod_run(const struct depmod_opts *o)
 		.show = o->show,
 		.show_ud = o->show_ud,
 	};
+	double t0 = timing_now();
 	int r = -ENOMEM;
 
 	if (!dirname || !outdir)
@@ -284,6 +286,7 @@ int depmod_run(const struct depmod_opts *o)
 			.log = o->log,
 		};
 
+		timing_mark(o->log, &t0, "config");
 		r = mtree_load(&mo, &t);
 		if (r < 0) {
 			if (r != -ENOMEM && !o->files)
@@ -312,9 +315,11 @@ int depmod_run(const struct depmod_opts *o)
 		if (r < 0)
 			goto out;
 	}
+	timing_mark(o->log, &t0, "scan+read");
 	r = mg_resolve(g, &gopts);
 	if (r < 0)
 		goto out;
+	timing_mark(o->log, &t0, "resolve");
 	r = mg_toposort(g);
 	if (r == -ELOOP) {
 		report_cycles(o, g);
@@ -342,7 +347,9 @@ int depmod_run(const struct depmod_opts *o)
 		};
 
 		files_init = true;
+		timing_mark(o->log, &t0, "sort+builtin");
 		r = depfiles_build(&in, files);
+		timing_mark(o->log, &t0, "build files");
 		if (r < 0) {
 			if (r == -ENOMEM)
 				ma_logf(o->log, MA_LOG_CRIT, "out of memory building indexes");
@@ -350,6 +357,7 @@ int depmod_run(const struct depmod_opts *o)
 		}
 	}
 	r = o->dry_run ? dry_run_output(o, files) : write_outputs(o, outdir, files);
+	timing_mark(o->log, &t0, "write");
 out:
 	if (r == -ENOMEM)
 		ma_logf(o->log, MA_LOG_CRIT, "out of memory");

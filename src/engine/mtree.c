@@ -10,6 +10,7 @@
 #include "tree/walk.h"
 #include "util/khash.h"
 #include "util/log.h"
+#include "util/timing.h"
 
 struct sortent {
 	size_t pos;     /* modules.order line, or SIZE_MAX when unlisted */
@@ -112,6 +113,7 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 	if (!ents || !t->mods || !jobs)
 		goto fail;
 	r = order_modules(o, t->scan, ents, &t->order_missing);
+	ma_logf(o->log, MA_LOG_DEBUG, "%zu modules found", t->scan->n);
 	if (r < 0)
 		goto fail;
 	t->n = t->scan->n;
@@ -120,7 +122,12 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 		t->mods[i].outpath = ents[i].t->relpath ? ents[i].t->relpath : ents[i].t->path;
 		jobs[i].path = ents[i].t->path;
 	}
-	r = loader_run(jobs, t->n, o->jobs, &fo);
+	{
+		double t0 = timing_now();
+
+		r = loader_run(jobs, t->n, o->jobs, &fo);
+		timing_mark(o->log, &t0, "read modules");
+	}
 	for (size_t i = 0; i < t->n; i++)
 		t->mods[i].rec = jobs[i].rec;
 	if (r < 0)

@@ -1,0 +1,20 @@
+/* Phase timing for -vvv: where a run spends its time, measured. */
+#ifndef MA_TIMING_H
+#define MA_TIMING_H
+
+#include <time.h>
+
+struct ma_log;
+
+static inline double timing_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Log "timing: <what> <ms> ms" at debug level and restart *t. */
+void timing_mark(const struct ma_log *log, double *t, const char *what);
+
+#endif
