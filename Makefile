@@ -26,7 +26,7 @@ ALL_CFLAGS += -Werror
 endif
 
 LIB_SRCS := $(sort $(wildcard src/util/*.c src/elf/*.c src/tree/*.c src/graph/*.c \
-	      src/index/*.c src/report/*.c src/engine/*.c))
+	      src/index/*.c src/report/*.c src/check/*.c src/engine/*.c))
 CLI_SRCS := $(sort $(wildcard src/cli/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -72,6 +72,11 @@ check: deps
 
 bench: deps all
 	@tests/scripts/bench.sh $(BUILD)/modatlas
+
+# libFuzzer harnesses (clang); FUZZ_TIME seconds per target.
+FUZZ_TIME ?= 60
+fuzz: deps
+	@tests/fuzz/run.sh $(FUZZ_TIME)
 
 clean:
 	rm -rf build build-asan build-fuzz
