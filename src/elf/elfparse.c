@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static pthread_once_t elf_once = PTHREAD_ONCE_INIT;
 static bool elf_version_ok;
@@ -34,15 +35,74 @@ const char *elfparse_secname(const struct elfctx *c, size_t i)
 	return n < c->shstr_len ? c->shstr + n : NULL;
 }
 
-struct strref elfparse_secstr(const struct elfctx *c, size_t i, uint64_t off)
+/* pread exactly len bytes at off. 0 or a negative errno. */
+static int pread_all(int fd, uint8_t *p, size_t len, uint64_t off)
+{
+	while (len > 0) {
+		ssize_t r = pread(fd, p, len, (off_t)off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -EIO; /* the file shrank under us */
+		p += r;
+		len -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+const uint8_t *elfparse_sec(struct elfctx *c, size_t i)
+{
+	const struct elfsec *s = &c->secs[i];
+	uint8_t *p;
+	int err;
+
+	if (c->buf)
+		return c->buf + s->off;
+	if (c->keep->chunks[i])
+		return c->keep->chunks[i];
+	p = malloc(s->size ? s->size : 1);
+	if (!p) {
+		c->nomem = true;
+		return NULL;
+	}
+	err = pread_all(c->fd, p, s->size, s->off);
+	if (err < 0) {
+		free(p);
+		if (c->d->status == MOD_OK)
+			moddraft_fail(c->d, MOD_ERR_IO, err, "read of section %zu: %s", i,
+				      strerror(-err));
+		return NULL;
+	}
+	c->keep->chunks[i] = p;
+	return p;
+}
+
+void elfkeep_release(struct elfkeep *keep)
+{
+	for (size_t i = 0; i < keep->n; i++)
+		free(keep->chunks[i]);
+	free(keep->chunks);
+	free(keep->sig);
+	memset(keep, 0, sizeof(*keep));
+}
+
+struct strref elfparse_secstr(struct elfctx *c, size_t i, uint64_t off)
 {
 	const struct elfsec *s = &c->secs[i];
 	struct strref r = { NULL, 0 };
 	const char *p, *nul;
+	const uint8_t *base;
 
 	if (!s->ok || off >= s->size)
 		return r;
-	p = (const char *)c->buf + s->off + off;
+	base = elfparse_sec(c, i);
+	if (!base)
+		return r;
+	p = (const char *)base + off;
 	nul = memchr(p, '\0', s->size - off);
 	r.p = p;
 	if (nul) {
@@ -118,15 +178,19 @@ static int read_modinfo(struct elfctx *c)
 	struct strsplit it;
 	struct strref s;
 	size_t n = 0;
+	const char *base;
 
 	if (!i)
 		return 0;
-	strsplit_init(&it, (const char *)c->buf + c->secs[i].off, c->secs[i].size);
+	base = (const char *)elfparse_sec(c, i);
+	if (!base)
+		return c->nomem ? -ENOMEM : 0;
+	strsplit_init(&it, base, c->secs[i].size);
 	while (strsplit_next(&it, &s))
 		n++;
 	if (moddraft_reserve_info(c->d, n) < 0)
 		return -ENOMEM;
-	strsplit_init(&it, (const char *)c->buf + c->secs[i].off, c->secs[i].size);
+	strsplit_init(&it, base, c->secs[i].size);
 	while (strsplit_next(&it, &s)) {
 		struct draft_info *e = &c->d->info[c->d->n_info++];
 		const char *eq = memchr(s.p, '=', s.len);
@@ -160,6 +224,7 @@ static int read_headers(struct elfctx *c)
 	GElf_Ehdr eh;
 	size_t i, shstrndx, table_n;
 	const struct elfsec *ss;
+	const uint8_t *shstr;
 
 	if (!gelf_getehdr(c->elf, &eh))
 		return bad_elf(c, "cannot read the ELF header", true);
@@ -177,6 +242,12 @@ static int read_headers(struct elfctx *c)
 		return bad_elf(c, "section table past the end of the file", false);
 	if (c->shnum == 0)
 		return bad_elf(c, "no section headers", false);
+	if (!c->buf) {
+		c->keep->chunks = calloc(c->shnum, sizeof(*c->keep->chunks));
+		if (!c->keep->chunks)
+			return -ENOMEM;
+		c->keep->n = c->shnum;
+	}
 
 	/* Headers first: for a foreign byte order, elf_getshdrstrndx can
 	 * only find an SHN_XINDEX value in headers libelf already read. */
@@ -203,73 +274,126 @@ static int read_headers(struct elfctx *c)
 	ss = &c->secs[shstrndx];
 	if (!ss->ok)
 		return bad_elf(c, "section name table past the end of the file", false);
-	if (ss->size == 0 || c->buf[ss->off + ss->size - 1] != '\0')
+	if (ss->size == 0)
 		return bad_elf(c, "section name table does not end with NUL", false);
-	c->shstr = (const char *)c->buf + ss->off;
+	shstr = elfparse_sec(c, shstrndx);
+	if (!shstr)
+		return c->nomem ? -ENOMEM : 0;
+	if (shstr[ss->size - 1] != '\0')
+		return bad_elf(c, "section name table does not end with NUL", false);
+	c->shstr = (const char *)shstr;
 	c->shstr_len = ss->size;
 	return 0;
+}
+
+/* kmod's identification checks on the first bytes (head holds
+ * min(len, 64) of them). Returns true when parsing may go on. */
+static bool identify(struct elfctx *c, const uint8_t *head, size_t len)
+{
+	struct moddraft *d = c->d;
+
+	if (len <= EI_NIDENT || memcmp(head, ELFMAG, SELFMAG) != 0) {
+		moddraft_fail(d, MOD_ERR_NOT_ELF, -ENOEXEC, "not an ELF file");
+		return false;
+	}
+	switch (head[EI_CLASS]) {
+	case ELFCLASS32:
+		c->is64 = false;
+		break;
+	case ELFCLASS64:
+		c->is64 = true;
+		break;
+	default:
+		moddraft_fail(d, MOD_ERR_BAD_ELF, -EINVAL, "elf: invalid class %u", head[EI_CLASS]);
+		return false;
+	}
+	d->elf_class = head[EI_CLASS];
+	if (len <= (c->is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr))) {
+		moddraft_fail(d, MOD_ERR_BAD_ELF, -EINVAL, "elf: file too short for the ELF header");
+		return false;
+	}
+	if (head[EI_DATA] != ELFDATA2LSB && head[EI_DATA] != ELFDATA2MSB) {
+		moddraft_fail(d, MOD_ERR_BAD_ELF, -EINVAL, "elf: invalid data encoding %u",
+			      head[EI_DATA]);
+		return false;
+	}
+	d->elf_data = head[EI_DATA];
+	pthread_once(&elf_once, elf_init_once);
+	if (!elf_version_ok) {
+		moddraft_fail(d, MOD_ERR_BAD_ELF, -EINVAL, "elf: libelf is out of date");
+		return false;
+	}
+	return true;
+}
+
+/* Everything after libelf opened the file. */
+static int parse_body(struct elfctx *c)
+{
+	int err;
+
+	if (!c->elf)
+		return bad_elf(c, "cannot read", true);
+	err = read_headers(c);
+	if (err < 0 || c->d->status != MOD_OK)
+		return err;
+	find_sections(c);
+	err = read_modinfo(c);
+	if (!err)
+		err = elfsyms_read(c);
+	if (!err && c->nomem)
+		err = -ENOMEM;
+	return err;
 }
 
 int elfparse_module(struct moddraft *d, const uint8_t *buf, size_t len)
 {
 	struct elfctx c;
-	int err = 0;
+	int err;
 
 	memset(&c, 0, sizeof(c));
 	c.buf = buf;
 	c.len = len;
 	c.d = d;
-
-	if (len <= EI_NIDENT || memcmp(buf, ELFMAG, SELFMAG) != 0) {
-		moddraft_fail(d, MOD_ERR_NOT_ELF, -ENOEXEC, "not an ELF file");
+	c.fd = -1;
+	if (!identify(&c, buf, len))
 		return 0;
-	}
-	switch (buf[EI_CLASS]) {
-	case ELFCLASS32:
-		c.is64 = false;
-		break;
-	case ELFCLASS64:
-		c.is64 = true;
-		break;
-	default:
-		moddraft_fail(d, MOD_ERR_BAD_ELF, -EINVAL, "elf: invalid class %u",
-			      buf[EI_CLASS]);
-		return 0;
-	}
-	d->elf_class = buf[EI_CLASS];
-	if (len <= (c.is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr))) {
-		moddraft_fail(d, MOD_ERR_BAD_ELF, -EINVAL, "elf: file too short for the ELF header");
-		return 0;
-	}
-	if (buf[EI_DATA] != ELFDATA2LSB && buf[EI_DATA] != ELFDATA2MSB) {
-		moddraft_fail(d, MOD_ERR_BAD_ELF, -EINVAL, "elf: invalid data encoding %u",
-			      buf[EI_DATA]);
-		return 0;
-	}
-	d->elf_data = buf[EI_DATA];
-
-	pthread_once(&elf_once, elf_init_once);
-	if (!elf_version_ok) {
-		moddraft_fail(d, MOD_ERR_BAD_ELF, -EINVAL, "elf: libelf is out of date");
-		return 0;
-	}
 	/* ELF_C_READ (what elf_memory uses) never writes to the image:
 	 * libelf converts byte order and alignment into its own copies. */
 	c.elf = elf_memory((char *)buf, len);
-	if (!c.elf)
-		return bad_elf(&c, "cannot read", true);
-	err = read_headers(&c);
-	if (err < 0 || d->status != MOD_OK)
-		goto out;
-	find_sections(&c);
-	err = read_modinfo(&c);
-	if (err < 0)
-		goto out;
-	err = elfsyms_read(&c);
-	if (err < 0)
-		goto out;
-	modsig_parse(d, buf, len);
-out:
+	err = parse_body(&c);
+	if (!err && d->status == MOD_OK)
+		modsig_parse(d, buf, len);
+	free(c.secs);
+	elf_end(c.elf);
+	return err;
+}
+
+int elfparse_module_fd(struct moddraft *d, int fd, size_t len, struct elfkeep *keep)
+{
+	uint8_t head[64];
+	size_t hlen = len < sizeof(head) ? len : sizeof(head);
+	struct elfctx c;
+	int err;
+
+	memset(&c, 0, sizeof(c));
+	memset(keep, 0, sizeof(*keep));
+	c.len = len;
+	c.d = d;
+	c.fd = fd;
+	c.keep = keep;
+	err = pread_all(fd, head, hlen, 0);
+	if (err < 0) {
+		moddraft_fail(d, MOD_ERR_IO, err, "read: %s", strerror(-err));
+		return 0;
+	}
+	if (!identify(&c, head, len))
+		return 0;
+	/* ELF_C_READ on a descriptor: libelf preads the headers and the
+	 * chunks asked for, never the whole file. */
+	c.elf = elf_begin(fd, ELF_C_READ, NULL);
+	err = parse_body(&c);
+	if (!err && d->status == MOD_OK)
+		err = modsig_parse_fd(d, fd, len, keep);
 	free(c.secs);
 	elf_end(c.elf);
 	return err;

@@ -143,6 +143,7 @@ static int push_symref(struct symref **v, size_t *n, size_t *a, struct symref r)
 static uint64_t resolve_crc(struct elfctx *c, uint64_t value, size_t shndx)
 {
 	const struct elfsec *s;
+	const uint8_t *base;
 
 	if (shndx == SHN_ABS || shndx == SHN_UNDEF)
 		return value;
@@ -151,7 +152,10 @@ static uint64_t resolve_crc(struct elfctx *c, uint64_t value, size_t shndx)
 	s = &c->secs[shndx];
 	if (s->size < 4 || value > s->size - 4)
 		goto bad;
-	return load_uint(c->buf + s->off + value, 4, c->d->elf_data == ELFDATA2MSB);
+	base = elfparse_sec(c, shndx);
+	if (!base)
+		goto bad;
+	return load_uint(base + value, 4, c->d->elf_data == ELFDATA2MSB);
 bad:
 	c->d->notes |= MOD_NOTE_CRC_RANGE;
 	return (uint64_t)-1;
@@ -259,7 +263,9 @@ static int exports_fallback(struct elfctx *c)
 	d->n_exports = 0;
 	if (!i)
 		return 0;
-	p = (const char *)c->buf + c->secs[i].off;
+	p = (const char *)elfparse_sec(c, i);
+	if (!p)
+		return c->nomem ? -ENOMEM : 0;
 	strsplit_init(&it, p, c->secs[i].size);
 	while (strsplit_next(&it, &s))
 		n++;
@@ -351,7 +357,9 @@ static int needs_versions(struct elfctx *c)
 		return 0;
 	}
 	n = c->secs[vi].size / MODVERSION_SIZE;
-	base = c->buf + c->secs[vi].off;
+	base = elfparse_sec(c, vi);
+	if (!base)
+		return c->nomem ? -ENOMEM : 0;
 	names = malloc(n * sizeof(*names));
 	visited = calloc(n, 1);
 	if (!names || !visited)

@@ -2,7 +2,8 @@
  *
  * As kmod_file_open: the format is chosen by magic, not by name, and a
  * file shorter than the longest magic (6 bytes) is -EINVAL. Uncompressed
- * files are mapped, compressed ones read and decompressed whole. The record
+ * files are read section by section (only what is parsed), compressed
+ * ones read and decompressed whole. The record
  * copies the strings it keeps, so the bytes go away right after parsing. */
 #include "elf/module.h"
 
@@ -10,7 +11,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -131,7 +131,6 @@ int modfile_load_path(const char *path, const struct modfile_opts *opts, struct 
 	uint8_t head[MAX_MAGIC_LEN];
 	uint8_t *buf = NULL;
 	size_t len;
-	bool mapped = false;
 	int fd, err;
 
 	moddraft_init(&d);
@@ -165,40 +164,39 @@ int modfile_load_path(const char *path, const struct modfile_opts *opts, struct 
 		goto out;
 	}
 	if (modfile_detect(head, sizeof(head)) == MOD_COMP_NONE) {
-		/* Private and writable, as libelf's own mmap modes use; pages
-		 * are only read, so nothing is ever copied. */
-		buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-		if (buf == MAP_FAILED) {
-			buf = NULL;
-			err = io_fail(&d, "mmap", -errno, keep_sig, out);
-			goto out;
-		}
-		mapped = true;
-	} else {
-		if ((uint64_t)len > max_size(opts)) {
-			moddraft_fail(&d, MOD_ERR_TOO_BIG, -EFBIG,
-				      "compressed file larger than %llu bytes",
-				      (unsigned long long)max_size(opts));
-			err = moddraft_finish(&d, keep_sig, out);
-			goto out;
-		}
-		buf = malloc(len);
-		if (!buf) {
-			err = -ENOMEM;
-			goto out;
-		}
-		err = read_all(fd, buf, len);
-		if (err < 0) {
-			err = io_fail(&d, "read", err, keep_sig, out);
-			goto out;
-		}
+		/* Plain module: read only the sections parsed (a fraction of
+		 * the file), never map it: no page faults, no mmap_lock
+		 * contention between reader threads, no SIGBUS if the file
+		 * shrinks while we read. */
+		struct elfkeep keep;
+
+		d.elf_size = len;
+		err = elfparse_module_fd(&d, fd, len, &keep);
+		if (err == -ENOMEM)
+			moddraft_fail(&d, MOD_ERR_NOMEM, -ENOMEM, "%s", "out of memory");
+		err = moddraft_finish(&d, keep_sig, out);
+		elfkeep_release(&keep);
+		goto out;
+	}
+	if ((uint64_t)len > max_size(opts)) {
+		moddraft_fail(&d, MOD_ERR_TOO_BIG, -EFBIG, "compressed file larger than %llu bytes",
+			      (unsigned long long)max_size(opts));
+		err = moddraft_finish(&d, keep_sig, out);
+		goto out;
+	}
+	buf = malloc(len);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = read_all(fd, buf, len);
+	if (err < 0) {
+		err = io_fail(&d, "read", err, keep_sig, out);
+		goto out;
 	}
 	err = load_bytes(&d, buf, len, opts, keep_sig, out);
 out:
-	if (mapped)
-		munmap(buf, len);
-	else
-		free(buf);
+	free(buf);
 	if (fd >= 0)
 		close(fd);
 	moddraft_release(&d);

@@ -9,6 +9,7 @@
 #include "graph/modgraph.h"
 #include "tree/builtin.h"
 #include "util/log.h"
+#include "util/timing.h"
 
 #define ALIAS_MAX 4095 /* kmod normalises into a PATH_MAX buffer */
 
@@ -461,9 +462,14 @@ int depfiles_build(const struct depfiles_input *in, struct depfile files[DF_COUN
 		files[i].enabled = (i != DF_WEAKDEP || in->weakdep) && (table[i].text || !in->text_only);
 		strbuf_init(&files[i].data);
 	}
-	for (int i = 0; !r && i < DF_COUNT; i++)
-		if (files[i].enabled)
-			r = table[i].fn(in, &files[i].data);
+	double t = timing_now();
+
+	for (int i = 0; !r && i < DF_COUNT; i++) {
+		if (!files[i].enabled)
+			continue;
+		r = table[i].fn(in, &files[i].data);
+		timing_mark(in->log, &t, files[i].name);
+	}
 	return r;
 }
 
