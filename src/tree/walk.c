@@ -125,6 +125,9 @@ void tree_scan_free(struct tree_scan *s)
 	for (size_t i = 0; i < s->n; i++)
 		mod_release(&s->mods[i]);
 	free(s->mods);
+	for (size_t i = 0; i < s->n_dropped; i++)
+		free(s->dropped[i]);
+	free(s->dropped);
 	free(s);
 }
 
@@ -225,7 +228,7 @@ struct walk {
 	const char *dirname;
 	size_t dirlen;
 	struct tree_scan *s;
-	size_t mods_alloc;
+	size_t mods_alloc, dropped_alloc;
 	struct khash *byname; /* modname -> index + 1 in s->mods */
 
 	/* tree_any_newer */
@@ -299,6 +302,20 @@ static int walk_subdir(struct walk *w, int dfd, const char *name)
 	return err;
 }
 
+/* A duplicate lost: its path (the allocation that owns all of m's
+ * strings) moves to s->dropped and m becomes a hole. */
+static int keep_dropped(struct walk *w, struct tree_mod *m)
+{
+	struct tree_scan *s = w->s;
+
+	if (ARRAY_PUSH(s->dropped, s->n_dropped, w->dropped_alloc, m->path) < 0) {
+		mod_release(m);
+		return -ENOMEM;
+	}
+	memset(m, 0, sizeof(*m));
+	return 0;
+}
+
 static int add_module(struct walk *w, const struct stat *st)
 {
 	struct tree_scan *s = w->s;
@@ -317,9 +334,7 @@ static int add_module(struct walk *w, const struct stat *st)
 					old->path, old->relpath)) {
 			ma_logf(w->log, MA_LOG_DEBUG, "Ignored lower priority: %s, higher: %s",
 				m.path, old->path);
-			mod_release(&m);
-			s->n_dropped++;
-			return 0;
+			return keep_dropped(w, &m);
 		}
 		ma_logf(w->log, MA_LOG_DEBUG, "Replace lower priority %s with new module %s",
 			old->path, m.path);
@@ -334,10 +349,8 @@ static int add_module(struct walk *w, const struct stat *st)
 	err = khash_add(w->byname, s->mods[s->n - 1].modname, (void *)(uintptr_t)s->n, NULL);
 	if (err < 0)
 		return err; /* the module is in s->mods, so it is freed later */
-	if (slot) {
-		mod_release(&s->mods[slot - 1]);
-		s->n_dropped++;
-	}
+	if (slot)
+		return keep_dropped(w, &s->mods[slot - 1]);
 	return 0;
 }
 

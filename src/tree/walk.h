@@ -39,6 +39,9 @@ struct tree_scan {
 				  wins takes the place where it was found) */
 	size_t n;
 	size_t n_dropped;      /* duplicates that lost */
+	char **dropped;        /* added: the path of each of them, in the order
+				  they lost (owned); the winner is the kept
+				  module of the same modname */
 	int n_errors;          /* entries reported as errors (still skipped) */
 };
 
