@@ -343,6 +343,7 @@ int depmod_run(const struct depmod_opts *o)
 			.weakdep = o->compat != DEPMOD_COMPAT_KMOD30,
 			.warn_dups = o->warn_dups,
 			.text_only = o->dry_run,
+			.jobs = o->jobs,
 			.log = o->log,
 		};
 

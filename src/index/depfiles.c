@@ -1,48 +1,72 @@
 #include "index/depfiles.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "elf/module.h"
 #include "graph/modgraph.h"
 #include "tree/builtin.h"
 #include "util/log.h"
+#include "util/logbuf.h"
 #include "util/timing.h"
 
 #define ALIAS_MAX 4095 /* kmod normalises into a PATH_MAX buffer */
 
-typedef int (*depfile_fn)(const struct depfiles_input *in, struct strbuf *out);
+/* (module, value) pairs of one .modinfo key, in module then section order. */
+struct vals {
+	uint32_t *mod;
+	const char **val;
+	size_t n, alloc;
+};
 
-static int build_dep(const struct depfiles_input *in, struct strbuf *out);
-static int build_dep_bin(const struct depfiles_input *in, struct strbuf *out);
-static int build_alias(const struct depfiles_input *in, struct strbuf *out);
-static int build_alias_bin(const struct depfiles_input *in, struct strbuf *out);
-static int build_softdep(const struct depfiles_input *in, struct strbuf *out);
-static int build_weakdep(const struct depfiles_input *in, struct strbuf *out);
-static int build_symbols(const struct depfiles_input *in, struct strbuf *out);
-static int build_symbols_bin(const struct depfiles_input *in, struct strbuf *out);
-static int build_builtin_bin(const struct depfiles_input *in, struct strbuf *out);
-static int build_builtin_alias_bin(const struct depfiles_input *in, struct strbuf *out);
-static int build_devname(const struct depfiles_input *in, struct strbuf *out);
+/* What the builders share, computed once before they run (read-only
+ * afterwards, so builders can run on several threads). */
+struct ctx {
+	const struct depfiles_input *in;
+	struct strbuf deps;   /* every modules.dep line, with its '\n' */
+	size_t *line_off;     /* start of module i's line in deps; [n] = end */
+	struct vals alias, softdep, weakdep;
+};
 
+typedef int (*depfile_fn)(const struct ctx *c, const struct ma_log *log, struct strbuf *out);
+
+static int build_dep(const struct ctx *c, const struct ma_log *log, struct strbuf *out);
+static int build_dep_bin(const struct ctx *c, const struct ma_log *log, struct strbuf *out);
+static int build_alias(const struct ctx *c, const struct ma_log *log, struct strbuf *out);
+static int build_alias_bin(const struct ctx *c, const struct ma_log *log, struct strbuf *out);
+static int build_softdep(const struct ctx *c, const struct ma_log *log, struct strbuf *out);
+static int build_weakdep(const struct ctx *c, const struct ma_log *log, struct strbuf *out);
+static int build_symbols(const struct ctx *c, const struct ma_log *log, struct strbuf *out);
+static int build_symbols_bin(const struct ctx *c, const struct ma_log *log, struct strbuf *out);
+static int build_builtin_bin(const struct ctx *c, const struct ma_log *log, struct strbuf *out);
+static int build_builtin_alias_bin(const struct ctx *c, const struct ma_log *log,
+				   struct strbuf *out);
+static int build_devname(const struct ctx *c, const struct ma_log *log, struct strbuf *out);
+
+/* kmod's depmod_output table, in kmod's order; cost orders the work so
+ * the longest builders start first. */
 static const struct {
 	const char *name;
 	bool text;
 	depfile_fn fn;
+	int cost;
 } table[DF_COUNT] = {
-	[DF_DEP] = { "modules.dep", true, build_dep },
-	[DF_DEP_BIN] = { "modules.dep.bin", false, build_dep_bin },
-	[DF_ALIAS] = { "modules.alias", true, build_alias },
-	[DF_ALIAS_BIN] = { "modules.alias.bin", false, build_alias_bin },
-	[DF_SOFTDEP] = { "modules.softdep", true, build_softdep },
-	[DF_WEAKDEP] = { "modules.weakdep", true, build_weakdep },
-	[DF_SYMBOLS] = { "modules.symbols", true, build_symbols },
-	[DF_SYMBOLS_BIN] = { "modules.symbols.bin", false, build_symbols_bin },
-	[DF_BUILTIN_BIN] = { "modules.builtin.bin", false, build_builtin_bin },
-	[DF_BUILTIN_ALIAS_BIN] = { "modules.builtin.alias.bin", false, build_builtin_alias_bin },
-	[DF_DEVNAME] = { "modules.devname", true, build_devname },
+	[DF_DEP] = { "modules.dep", true, build_dep, 1 },
+	[DF_DEP_BIN] = { "modules.dep.bin", false, build_dep_bin, 4 },
+	[DF_ALIAS] = { "modules.alias", true, build_alias, 3 },
+	[DF_ALIAS_BIN] = { "modules.alias.bin", false, build_alias_bin, 9 },
+	[DF_SOFTDEP] = { "modules.softdep", true, build_softdep, 0 },
+	[DF_WEAKDEP] = { "modules.weakdep", true, build_weakdep, 0 },
+	[DF_SYMBOLS] = { "modules.symbols", true, build_symbols, 3 },
+	[DF_SYMBOLS_BIN] = { "modules.symbols.bin", false, build_symbols_bin, 8 },
+	[DF_BUILTIN_BIN] = { "modules.builtin.bin", false, build_builtin_bin, 0 },
+	[DF_BUILTIN_ALIAS_BIN] = { "modules.builtin.alias.bin", false, build_builtin_alias_bin, 0 },
+	[DF_DEVNAME] = { "modules.devname", true, build_devname, 1 },
 };
 
 const char *depfile_name(enum depfile_id id)
@@ -75,151 +99,158 @@ int alias_normalize(const char *alias, char *out)
 	return 0;
 }
 
-/* ---- helpers ---- */
+/* ---- shared preparation ---- */
 
-static const struct mg_mod *mod_at(const struct depfiles_input *in, size_t i)
+static int vals_push(struct vals *v, uint32_t mod, const char *val)
 {
-	return mg_get(in->g, i);
-}
+	if (v->n == v->alloc) {
+		size_t na = v->alloc ? v->alloc * 2 : 1024;
+		uint32_t *m = realloc(v->mod, na * sizeof(*m));
+		const char **s;
 
-/* Insert into an index trie, reporting what kmod reports. what is the
- * -w wording ("deps", "alias", "syms"); dupline the text after it. */
-static int trie_add(const struct depfiles_input *in, struct index_trie *t, const char *key,
-		    const char *value, uint32_t prio, const char *what, const char *modname,
-		    const char *dupline)
-{
-	int r = index_trie_insert(t, key, value, prio);
-
-	if (r == -EINVAL) {
-		const char *s = key;
-
-		for (const char *p = key; *p; p++)
-			if ((unsigned char)*p >= 0x80)
-				goto found;
-		s = value;
-found:
-		ma_logf(in->log, MA_LOG_ERR,
-			"Module index: bad character in module %s - only 7-bit ASCII is supported: %s",
-			modname, s);
-		return r;
+		if (!m)
+			return -ENOMEM;
+		v->mod = m;
+		s = realloc(v->val, na * sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		v->val = s;
+		v->alloc = na;
 	}
-	if (r < 0)
-		return r;
-	if (r == 1 && in->warn_dups)
-		ma_logf(in->log, MA_LOG_WARNING, "duplicate module %s:\n%s", what, dupline);
+	v->mod[v->n] = mod;
+	v->val[v->n] = val;
+	v->n++;
 	return 0;
 }
 
-static int write_trie(const struct depfiles_input *in, struct index_trie *t, struct strbuf *out)
+static int ctx_init(struct ctx *c, const struct depfiles_input *in)
 {
-	int r = index_trie_write(t, in->layout, out);
+	size_t n = mg_count(in->g);
+	int r = 0;
 
-	index_trie_free(t);
-	return r;
-}
+	memset(c, 0, sizeof(*c));
+	c->in = in;
+	strbuf_init(&c->deps);
+	c->line_off = malloc((n + 1) * sizeof(*c->line_off));
+	if (!c->line_off)
+		return -ENOMEM;
+	/* The closure walk uses scratch space inside the graph: done here,
+	 * once, before any builder thread starts. */
+	for (size_t i = 0; !r && i < n; i++) {
+		const uint32_t *deps;
+		size_t nd;
 
-/* Append path: dep1 dep2 ... (no newline) for module i. */
-static int dep_line(const struct depfiles_input *in, size_t i, struct strbuf *sb)
-{
-	const uint32_t *deps;
-	size_t n;
-	int r = strbuf_addstr(sb, in->outpaths[i]);
-
-	if (!r)
-		r = strbuf_addch(sb, ':');
-	if (r)
-		return r;
-	r = mg_closure(in->g, i, &deps, &n);
-	for (size_t j = 0; !r && j < n; j++) {
-		r = strbuf_addch(sb, ' ');
+		c->line_off[i] = c->deps.len;
+		r = strbuf_addstr(&c->deps, in->outpaths[i]);
 		if (!r)
-			r = strbuf_addstr(sb, in->outpaths[deps[j]]);
-	}
-	return r;
-}
-
-/* ---- builders ---- */
-
-static int build_dep(const struct depfiles_input *in, struct strbuf *out)
-{
-	for (size_t i = 0; i < mg_count(in->g); i++) {
-		int r = dep_line(in, i, out);
-
+			r = strbuf_addch(&c->deps, ':');
 		if (!r)
-			r = strbuf_addch(out, '\n');
-		if (r)
-			return r;
-	}
-	return 0;
-}
-
-static int build_dep_bin(const struct depfiles_input *in, struct strbuf *out)
-{
-	struct index_trie *t = index_trie_new();
-	struct strbuf line = STRBUF_INIT;
-	int r = t ? 0 : -ENOMEM;
-
-	for (size_t i = 0; !r && i < mg_count(in->g); i++) {
-		const struct mg_mod *m = mod_at(in, i);
-
-		strbuf_reset(&line);
-		r = dep_line(in, i, &line);
+			r = mg_closure(in->g, i, &deps, &nd);
+		for (size_t j = 0; !r && j < nd; j++) {
+			r = strbuf_addch(&c->deps, ' ');
+			if (!r)
+				r = strbuf_addstr(&c->deps, in->outpaths[deps[j]]);
+		}
 		if (!r)
-			r = trie_add(in, t, m->modname, line.buf, (uint32_t)i, "deps", m->modname,
-				     line.buf);
+			r = strbuf_addch(&c->deps, '\n');
 	}
-	strbuf_release(&line);
-	if (r) {
-		index_trie_free(t);
-		return r;
-	}
-	return write_trie(in, t, out);
-}
+	c->line_off[n] = c->deps.len;
+	for (size_t i = 0; !r && i < n; i++) {
+		const struct modrec *rec = mg_get(in->g, i)->rec;
 
-/* Lines "<prefix> <a> <b>\n" for every modinfo value of key. */
-static int build_info_text(const struct depfiles_input *in, struct strbuf *out, const char *header,
-			   const char *key, bool value_first, const char *prefix)
-{
-	int r = strbuf_addstr(out, header);
+		for (size_t j = 0; rec && !r && j < rec->n_info; j++) {
+			const char *k = rec->info[j].key;
 
-	for (size_t i = 0; !r && i < mg_count(in->g); i++) {
-		const struct mg_mod *m = mod_at(in, i);
-
-		if (!m->rec)
-			continue;
-		for (size_t j = 0; !r && j < m->rec->n_info; j++) {
-			const struct mod_info *mi = &m->rec->info[j];
-
-			if (strcmp(mi->key, key) != 0)
-				continue;
-			r = strbuf_addf(out, "%s %s %s\n", prefix, value_first ? mi->value : m->modname,
-					value_first ? m->modname : mi->value);
+			if (!strcmp(k, "alias"))
+				r = vals_push(&c->alias, (uint32_t)i, rec->info[j].value);
+			else if (!strcmp(k, "softdep"))
+				r = vals_push(&c->softdep, (uint32_t)i, rec->info[j].value);
+			else if (!strcmp(k, "weakdep"))
+				r = vals_push(&c->weakdep, (uint32_t)i, rec->info[j].value);
 		}
 	}
 	return r;
 }
 
-static int build_alias(const struct depfiles_input *in, struct strbuf *out)
+static void vals_release(struct vals *v)
 {
-	return build_info_text(in, out, "# Aliases extracted from modules themselves.\n", "alias",
-			       true, "alias");
+	free(v->mod);
+	free(v->val);
 }
 
-static int build_softdep(const struct depfiles_input *in, struct strbuf *out)
+static void ctx_release(struct ctx *c)
 {
-	return build_info_text(in, out, "# Soft dependencies extracted from modules themselves.\n",
-			       "softdep", false, "softdep");
+	strbuf_release(&c->deps);
+	free(c->line_off);
+	vals_release(&c->alias);
+	vals_release(&c->softdep);
+	vals_release(&c->weakdep);
 }
 
-static int build_weakdep(const struct depfiles_input *in, struct strbuf *out)
+static const char *modname(const struct ctx *c, size_t i)
 {
-	return build_info_text(in, out, "# Weak dependencies extracted from modules themselves.\n",
-			       "weakdep", false, "weakdep");
+	return mg_get(c->in->g, i)->modname;
+}
+
+/* ---- helpers ---- */
+
+static int add3(struct strbuf *out, const char *a, const char *b, const char *c)
+{
+	int r = strbuf_addstr(out, a);
+
+	if (!r)
+		r = strbuf_addstr(out, b);
+	if (!r)
+		r = strbuf_addch(out, ' ');
+	if (!r)
+		r = strbuf_addstr(out, c);
+	if (!r)
+		r = strbuf_addch(out, '\n');
+	return r;
+}
+
+/* Insert into an index trie, reporting what kmod reports: -w duplicates
+ * ("duplicate module <what>:\n<key> <value>", or just the value for deps)
+ * and non-ASCII bytes. */
+static int trie_add(const struct ma_log *log, struct index_trie *t, const char *key,
+		    const char *value, uint32_t prio, const char *what, const char *mod,
+		    bool warn_dups)
+{
+	int r = index_trie_insert(t, key, value, prio);
+
+	if (r == -EINVAL) {
+		const char *s = value;
+
+		for (const char *p = key; *p; p++)
+			if ((unsigned char)*p >= 0x80)
+				s = key;
+		ma_logf(log, MA_LOG_ERR,
+			"Module index: bad character in module %s - only 7-bit ASCII is supported: %s",
+			mod, s);
+		return r;
+	}
+	if (r < 0)
+		return r;
+	if (r == 1 && warn_dups) {
+		if (!strcmp(what, "deps"))
+			ma_logf(log, MA_LOG_WARNING, "duplicate module deps:\n%s", value);
+		else
+			ma_logf(log, MA_LOG_WARNING, "duplicate module %s:\n%s %s", what, key, value);
+	}
+	return 0;
+}
+
+static int finish_trie(const struct ctx *c, struct index_trie *t, int r, struct strbuf *out)
+{
+	if (!r)
+		r = index_trie_write(t, c->in->layout, out);
+	index_trie_free(t);
+	return r;
 }
 
 /* Normalise alias into *buf (grown as needed). Returns 0, -ENOMEM, or
  * -EINVAL after kmod's warning when the brackets do not match. */
-static int normalized(const struct depfiles_input *in, const char *alias, char **buf, size_t *cap)
+static int normalized(const struct ma_log *log, const char *alias, char **buf, size_t *cap)
 {
 	size_t need = strlen(alias) + 1;
 
@@ -232,214 +263,246 @@ static int normalized(const struct depfiles_input *in, const char *alias, char *
 		*cap = need;
 	}
 	if (alias_normalize(alias, *buf) < 0) {
-		ma_logf(in->log, MA_LOG_WARNING, "Unmatched bracket in %s", alias);
+		ma_logf(log, MA_LOG_WARNING, "Unmatched bracket in %s", alias);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int build_alias_bin(const struct depfiles_input *in, struct strbuf *out)
+/* ---- builders ---- */
+
+static int build_dep(const struct ctx *c, const struct ma_log *log, struct strbuf *out)
+{
+	return strbuf_add(out, c->deps.buf, c->deps.len);
+}
+
+static int build_dep_bin(const struct ctx *c, const struct ma_log *log, struct strbuf *out)
 {
 	struct index_trie *t = index_trie_new();
-	struct strbuf dup = STRBUF_INIT;
+	char *line = NULL;
+	size_t cap = 0;
+	int r = t ? 0 : -ENOMEM;
+
+	for (size_t i = 0; !r && i < mg_count(c->in->g); i++) {
+		size_t len = c->line_off[i + 1] - c->line_off[i] - 1;
+
+		if (len + 1 > cap) {
+			char *p = realloc(line, len + 1);
+
+			if (!p) {
+				r = -ENOMEM;
+				break;
+			}
+			line = p;
+			cap = len + 1;
+		}
+		memcpy(line, c->deps.buf + c->line_off[i], len);
+		line[len] = '\0';
+		r = trie_add(log, t, modname(c, i), line, (uint32_t)i, "deps", modname(c, i),
+			     c->in->warn_dups);
+	}
+	free(line);
+	return finish_trie(c, t, r, out);
+}
+
+/* header, then "<word> <a> <b>\n" per value: a/b are (value, modname)
+ * for aliases, (modname, value) for soft and weak dependencies. */
+static int build_vals(const struct ctx *c, const struct vals *v, struct strbuf *out,
+		      const char *header, const char *word, bool value_first)
+{
+	int r = strbuf_addstr(out, header);
+
+	for (size_t i = 0; !r && i < v->n; i++) {
+		const char *m = modname(c, v->mod[i]);
+
+		r = add3(out, word, value_first ? v->val[i] : m, value_first ? m : v->val[i]);
+	}
+	return r;
+}
+
+static int build_alias(const struct ctx *c, const struct ma_log *log, struct strbuf *out)
+{
+	return build_vals(c, &c->alias, out, "# Aliases extracted from modules themselves.\n",
+			  "alias ", true);
+}
+
+static int build_softdep(const struct ctx *c, const struct ma_log *log, struct strbuf *out)
+{
+	return build_vals(c, &c->softdep, out,
+			  "# Soft dependencies extracted from modules themselves.\n", "softdep ",
+			  false);
+}
+
+static int build_weakdep(const struct ctx *c, const struct ma_log *log, struct strbuf *out)
+{
+	return build_vals(c, &c->weakdep, out,
+			  "# Weak dependencies extracted from modules themselves.\n", "weakdep ",
+			  false);
+}
+
+static int build_alias_bin(const struct ctx *c, const struct ma_log *log, struct strbuf *out)
+{
+	struct index_trie *t = index_trie_new();
 	char *buf = NULL;
 	size_t cap = 0;
 	int r = t ? 0 : -ENOMEM;
 
-	for (size_t i = 0; !r && i < mg_count(in->g); i++) {
-		const struct mg_mod *m = mod_at(in, i);
+	for (size_t i = 0; !r && i < c->alias.n; i++) {
+		const char *m = modname(c, c->alias.mod[i]);
 
-		if (!m->rec)
+		r = normalized(log, c->alias.val[i], &buf, &cap);
+		if (r == -EINVAL) {
+			r = 0;
 			continue;
-		for (size_t j = 0; !r && j < m->rec->n_info; j++) {
-			const struct mod_info *mi = &m->rec->info[j];
-
-			if (strcmp(mi->key, "alias") != 0)
-				continue;
-			r = normalized(in, mi->value, &buf, &cap);
-			if (r == -EINVAL) {
-				r = 0;
-				continue;
-			}
-			strbuf_reset(&dup);
-			if (!r)
-				r = strbuf_addf(&dup, "%s %s", buf, m->modname);
-			if (!r)
-				r = trie_add(in, t, buf, m->modname, (uint32_t)i, "alias", m->modname,
-					     dup.buf);
 		}
+		if (!r)
+			r = trie_add(log, t, buf, m, c->alias.mod[i], "alias", m, c->in->warn_dups);
 	}
 	free(buf);
-	strbuf_release(&dup);
-	if (r) {
-		index_trie_free(t);
-		return r;
-	}
-	return write_trie(in, t, out);
+	return finish_trie(c, t, r, out);
 }
 
 struct symctx {
-	const struct depfiles_input *in;
+	const struct ctx *c;
+	const struct ma_log *log;
 	struct strbuf *out;
 	struct index_trie *t;
-	struct strbuf key, dup;
+	struct strbuf key;
 };
 
 static int sym_text(void *ud, const struct mg_symbol *s)
 {
-	struct symctx *c = ud;
+	struct symctx *sc = ud;
 
 	if (s->owner < 0)
 		return 0;
-	return strbuf_addf(c->out, "alias symbol:%s %s\n", s->name,
-			   mg_get(c->in->g, (size_t)s->owner)->modname);
+	return add3(sc->out, "alias symbol:", s->name, modname(sc->c, (size_t)s->owner));
 }
 
 static int sym_bin(void *ud, const struct mg_symbol *s)
 {
-	struct symctx *c = ud;
-	const char *modname;
+	struct symctx *sc = ud;
+	const char *m;
 	int r;
 
 	if (s->owner < 0)
 		return 0;
-	modname = mg_get(c->in->g, (size_t)s->owner)->modname;
-	strbuf_reset(&c->key);
-	strbuf_reset(&c->dup);
-	r = strbuf_addf(&c->key, "symbol:%s", s->name);
+	m = modname(sc->c, (size_t)s->owner);
+	strbuf_reset(&sc->key);
+	r = strbuf_addstr(&sc->key, "symbol:");
 	if (!r)
-		r = strbuf_addf(&c->dup, "%s %s", c->key.buf, modname);
+		r = strbuf_addstr(&sc->key, s->name);
 	if (!r)
-		r = trie_add(c->in, c->t, c->key.buf, modname, (uint32_t)s->owner, "syms", modname,
-			     c->dup.buf);
+		r = trie_add(sc->log, sc->t, sc->key.buf, m, (uint32_t)s->owner, "syms", m,
+			     sc->c->in->warn_dups);
 	return r;
 }
 
-static int build_symbols(const struct depfiles_input *in, struct strbuf *out)
+static int build_symbols(const struct ctx *c, const struct ma_log *log, struct strbuf *out)
 {
-	struct symctx c = { .in = in, .out = out };
+	struct symctx sc = { .c = c, .log = log, .out = out };
 	int r = strbuf_addstr(out, "# Aliases for symbols, used by symbol_request().\n");
 
-	return r ? r : mg_foreach_symbol(in->g, sym_text, &c);
+	return r ? r : mg_foreach_symbol(c->in->g, sym_text, &sc);
 }
 
-static int build_symbols_bin(const struct depfiles_input *in, struct strbuf *out)
+static int build_symbols_bin(const struct ctx *c, const struct ma_log *log, struct strbuf *out)
 {
-	struct symctx c = { .in = in, .out = out, .key = STRBUF_INIT, .dup = STRBUF_INIT };
+	struct symctx sc = { .c = c, .log = log, .out = out, .key = STRBUF_INIT };
 	int r;
 
-	c.t = index_trie_new();
-	if (!c.t)
+	sc.t = index_trie_new();
+	if (!sc.t)
 		return -ENOMEM;
-	r = mg_foreach_symbol(in->g, sym_bin, &c);
-	strbuf_release(&c.key);
-	strbuf_release(&c.dup);
-	if (r) {
-		index_trie_free(c.t);
-		return r;
-	}
-	return write_trie(in, c.t, out);
+	r = mg_foreach_symbol(c->in->g, sym_bin, &sc);
+	strbuf_release(&sc.key);
+	return finish_trie(c, sc.t, r, out);
 }
 
-static int build_builtin_bin(const struct depfiles_input *in, struct strbuf *out)
+static int build_builtin_bin(const struct ctx *c, const struct ma_log *log, struct strbuf *out)
 {
+	const struct builtin_names *b = c->in->builtin;
 	struct index_trie *t;
 	int r = 0;
 
-	if (!in->builtin)
+	if (!b)
 		return 0; /* input missing: kmod leaves the file empty */
 	t = index_trie_new();
 	if (!t)
 		return -ENOMEM;
-	for (size_t i = 0; !r && i < in->builtin->n; i++)
-		r = trie_add(in, t, in->builtin->names[i], "", 0, "builtin", in->builtin->names[i],
-			     in->builtin->names[i]);
-	if (r) {
-		index_trie_free(t);
-		return r;
-	}
-	return write_trie(in, t, out);
+	for (size_t i = 0; !r && i < b->n; i++)
+		r = trie_add(log, t, b->names[i], "", 0, "builtin", b->names[i], false);
+	return finish_trie(c, t, r, out);
 }
 
-static int build_builtin_alias_bin(const struct depfiles_input *in, struct strbuf *out)
+static int build_builtin_alias_bin(const struct ctx *c, const struct ma_log *log,
+				   struct strbuf *out)
 {
+	const struct builtin_infos *b = c->in->builtin_info;
 	struct index_trie *t;
 	char *buf = NULL;
 	size_t cap = 0;
 	int r = 0;
 
-	if (!in->builtin_info)
+	if (!b)
 		return 0;
 	t = index_trie_new();
 	if (!t)
 		return -ENOMEM;
-	for (size_t i = 0; !r && i < in->builtin_info->n; i++) {
-		const struct builtin_info *bi = &in->builtin_info->v[i];
+	for (size_t i = 0; !r && i < b->n; i++) {
+		const struct builtin_info *bi = &b->v[i];
 
 		if (strcmp(bi->key, "alias") != 0 || !bi->value[0])
 			continue;
-		r = normalized(in, bi->value, &buf, &cap);
+		r = normalized(log, bi->value, &buf, &cap);
 		if (r == -EINVAL) {
 			r = 0;
 			continue;
 		}
-		if (r)
-			break;
 		/* Built-in aliases are never reported as duplicates by kmod. */
-		r = index_trie_insert(t, buf, bi->modname, 0);
-		if (r == -EINVAL)
-			ma_logf(in->log, MA_LOG_ERR,
-				"Module index: bad character in built-in module %s - only 7-bit ASCII is supported: %s",
-				bi->modname, bi->value);
-		r = r < 0 ? r : 0;
+		if (!r)
+			r = trie_add(log, t, buf, bi->modname, 0, "alias", bi->modname, false);
 	}
 	free(buf);
-	if (r) {
-		index_trie_free(t);
-		return r;
-	}
-	return write_trie(in, t, out);
+	return finish_trie(c, t, r, out);
 }
 
-static int build_devname(const struct depfiles_input *in, struct strbuf *out)
+static int build_devname(const struct ctx *c, const struct ma_log *log, struct strbuf *out)
 {
 	bool empty = true;
 	int r = 0;
 
-	for (size_t i = 0; !r && i < mg_count(in->g); i++) {
-		const struct mg_mod *m = mod_at(in, i);
+	/* Aliases are grouped by module, in section order. */
+	for (size_t k = 0; !r && k < c->alias.n;) {
+		uint32_t mod = c->alias.mod[k];
 		const char *devname = NULL;
 		char type = '\0';
 		unsigned int major = 0, minor = 0;
 
-		if (!m->rec)
-			continue;
-		for (size_t j = 0; j < m->rec->n_info; j++) {
-			const struct mod_info *mi = &m->rec->info[j];
+		for (; k < c->alias.n && c->alias.mod[k] == mod; k++) {
+			const char *v = c->alias.val[k];
 			unsigned int maj, min;
 
-			if (strcmp(mi->key, "alias") != 0)
-				continue;
-			if (strncmp(mi->value, "devname:", 8) == 0) {
-				devname = mi->value + 8;
-			} else if (sscanf(mi->value, "char-major-%u-%u", &maj, &min) == 2) {
+			if (type && devname)
+				continue; /* kmod stops scanning once it has both */
+			if (strncmp(v, "devname:", 8) == 0) {
+				devname = v + 8;
+			} else if (sscanf(v, "char-major-%u-%u", &maj, &min) == 2) {
 				type = 'c';
 				major = maj;
 				minor = min;
-			} else if (sscanf(mi->value, "block-major-%u-%u", &maj, &min) == 2) {
+			} else if (sscanf(v, "block-major-%u-%u", &maj, &min) == 2) {
 				type = 'b';
 				major = maj;
 				minor = min;
 			}
-			if (type && devname)
-				break;
 		}
 		if (!devname)
 			continue;
 		if (!type) {
-			ma_logf(in->log, MA_LOG_ERR,
+			ma_logf(log, MA_LOG_ERR,
 				"Module '%s' has devname (%s) but lacks major and minor information. Ignoring.",
-				m->modname, devname);
+				modname(c, mod), devname);
 			continue;
 		}
 		if (empty) {
@@ -447,14 +510,56 @@ static int build_devname(const struct depfiles_input *in, struct strbuf *out)
 			empty = false;
 		}
 		if (!r)
-			r = strbuf_addf(out, "%s %s %c%u:%u\n", m->modname, devname, type, major, minor);
+			r = strbuf_addf(out, "%s %s %c%u:%u\n", modname(c, mod), devname, type, major,
+					minor);
 	}
 	return r;
 }
 
+/* ---- running the builders ---- */
+
+struct job {
+	const struct ctx *c;
+	struct depfile *files;
+	struct logbuf logs[DF_COUNT];
+	int result[DF_COUNT];
+	double ms[DF_COUNT];
+	int order[DF_COUNT];
+	int n_order;
+	atomic_int next;
+};
+
+static void *builder(void *arg)
+{
+	struct job *j = arg;
+	int k;
+
+	while ((k = atomic_fetch_add(&j->next, 1)) < j->n_order) {
+		int i = j->order[k];
+		double t = timing_now();
+
+		j->result[i] = table[i].fn(j->c, &j->logs[i].log, &j->files[i].data);
+		j->ms[i] = (timing_now() - t) * 1e3;
+	}
+	return NULL;
+}
+
+static unsigned int n_threads(unsigned int jobs)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (!jobs)
+		jobs = cpus < 1 ? 1 : (unsigned int)cpus;
+	return jobs > 4 ? 4 : jobs;
+}
+
 int depfiles_build(const struct depfiles_input *in, struct depfile files[DF_COUNT])
 {
-	int r = 0;
+	struct job *j;
+	struct ctx c;
+	pthread_t tids[4];
+	unsigned int nt, started = 0;
+	int r;
 
 	for (int i = 0; i < DF_COUNT; i++) {
 		files[i].name = table[i].name;
@@ -462,14 +567,49 @@ int depfiles_build(const struct depfiles_input *in, struct depfile files[DF_COUN
 		files[i].enabled = (i != DF_WEAKDEP || in->weakdep) && (table[i].text || !in->text_only);
 		strbuf_init(&files[i].data);
 	}
-	double t = timing_now();
-
-	for (int i = 0; !r && i < DF_COUNT; i++) {
-		if (!files[i].enabled)
-			continue;
-		r = table[i].fn(in, &files[i].data);
-		timing_mark(in->log, &t, files[i].name);
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	r = ctx_init(&c, in);
+	if (r < 0)
+		goto out;
+	j->c = &c;
+	j->files = files;
+	for (int i = 0; i < DF_COUNT; i++) {
+		logbuf_init(&j->logs[i], in->log);
+		if (files[i].enabled)
+			j->order[j->n_order++] = i;
 	}
+	/* Longest first, so the threads finish together. */
+	for (int a = 1; a < j->n_order; a++)
+		for (int b = a; b > 0 && table[j->order[b]].cost > table[j->order[b - 1]].cost; b--) {
+			int t = j->order[b];
+
+			j->order[b] = j->order[b - 1];
+			j->order[b - 1] = t;
+		}
+	atomic_init(&j->next, 0);
+	nt = n_threads(in->jobs);
+	for (unsigned int t = 1; t < nt; t++)
+		if (pthread_create(&tids[started], NULL, builder, j) == 0)
+			started++;
+	builder(j);
+	for (unsigned int t = 0; t < started; t++)
+		pthread_join(tids[t], NULL);
+	/* Messages and the first error in kmod's file order. */
+	for (int i = 0; i < DF_COUNT; i++) {
+		logbuf_replay(&j->logs[i], in->log);
+		if (files[i].enabled)
+			ma_logf(in->log, MA_LOG_DEBUG, "timing: %-16s %8.2f ms (builder)",
+				files[i].name, j->ms[i]);
+		if (!r && files[i].enabled && j->result[i] < 0)
+			r = j->result[i];
+	}
+out:
+	for (int i = 0; i < DF_COUNT; i++)
+		logbuf_release(&j->logs[i]);
+	ctx_release(&c);
+	free(j);
 	return r;
 }
 

@@ -41,6 +41,7 @@ struct depfiles_input {
 	bool weakdep;                  /* kmod >= 33 writes modules.weakdep */
 	bool warn_dups;                /* depmod -w */
 	bool text_only;                /* depmod -n: binary files not built */
+	unsigned int jobs;             /* builder threads; 0 = all CPUs */
 	const struct ma_log *log;
 };
 
@@ -54,10 +55,12 @@ struct depfile {
 /* Name of file id, and whether it is a text file. */
 const char *depfile_name(enum depfile_id id);
 
-/* Build every enabled file. Returns 0, -ENOMEM, or -EINVAL when a key or
- * value holds a non-ASCII byte (logged with the module and the string;
- * the index format is 7-bit). files[] is initialised here; release it
- * with depfiles_release() in every case. */
+/* Build every enabled file, independent files on several threads; the
+ * bytes and the messages (replayed in file order) never depend on that.
+ * Returns 0, -ENOMEM, or -EINVAL when a key or value holds a non-ASCII
+ * byte (logged with the module and the string; the index format is
+ * 7-bit). files[] is initialised here; release it with depfiles_release()
+ * in every case. */
 int depfiles_build(const struct depfiles_input *in, struct depfile files[DF_COUNT]);
 void depfiles_release(struct depfile files[DF_COUNT]);
 
