@@ -5,7 +5,7 @@
 
 #include "util/log.h"
 
-#define MODATLAS_VERSION "0.1.0"
+#include "util/version.h"
 
 /* A log sink printing "<prog>: <LEVEL>: <msg>\n" to stderr, kmod style. */
 struct cli_log {

@@ -45,11 +45,14 @@ static void usage(const char *prog)
 	       "\t    --compat=MODE    kmod34 (default: kmod v34.2 output) or kmod30\n"
 	       "\t                     (Debian 12's depmod: post-order indexes, no\n"
 	       "\t                     modules.weakdep, last modules.order line wins)\n"
-	       "\t-j, --jobs=N         Read modules with N threads (default: all CPUs)\n",
+	       "\t-j, --jobs=N         Read modules with N threads (default: all CPUs)\n"
+	       "\t    --no-cache       Do not use or write the incremental cache\n"
+	       "\t    --cache-dir=DIR  Cache location (default: $MODATLAS_CACHE_DIR, else\n"
+	       "\t                     /var/cache/modatlas for root, ~/.cache/modatlas)\n",
 	       prog);
 }
 
-enum { OPT_COMPAT = 0x100 };
+enum { OPT_COMPAT = 0x100, OPT_NO_CACHE, OPT_CACHE_DIR };
 
 static const struct option longopts[] = {
 	{ "all", no_argument, NULL, 'a' },
@@ -74,6 +77,8 @@ static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "compat", required_argument, NULL, OPT_COMPAT },
 	{ "jobs", required_argument, NULL, 'j' },
+	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
+	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -253,6 +258,12 @@ int cmd_depmod(int argc, char **argv, const char *prog)
 			break;
 		}
 		case OPT_COMPAT:
+			break;
+		case OPT_NO_CACHE:
+			o.no_cache = true;
+			break;
+		case OPT_CACHE_DIR:
+			o.cache_dir = optarg;
 			break;
 		case 'h':
 			usage(prog);

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "elf/module.h"
+#include "engine/cache.h"
+#include "engine/depmod_cache.h"
 #include "engine/mtree.h"
 #include "graph/modgraph.h"
 #include "index/depfiles.h"
@@ -226,8 +228,14 @@ static int dry_run_output(const struct depmod_opts *o, struct depfile files[DF_C
 	return 0;
 }
 
-int depmod_run(const struct depmod_opts *o)
+int depmod_run(const struct depmod_opts *opts)
 {
+	struct depmod_opts oo = *opts;
+	const struct depmod_opts *o = &oo;
+	struct cache *cache = NULL;
+	char *cache_dir = NULL, *cache_path = NULL, *key = NULL;
+	struct tee_log tee;
+	bool use_cache = !opts->no_cache && !opts->files;
 	char *dirname = depmod_dirname(o->root, o->moduledir, o->kver);
 	char *outdir = depmod_dirname(o->outroot ? o->outroot : o->root, o->moduledir, o->kver);
 	struct depmod_cfg *cfg = NULL;
@@ -251,6 +259,7 @@ int depmod_run(const struct depmod_opts *o)
 	double t0 = timing_now();
 	int r = -ENOMEM;
 
+	tee_log_init(&tee, opts->log);
 	if (!dirname || !outdir)
 		goto out;
 	if (o->quick) {
@@ -258,6 +267,28 @@ int depmod_run(const struct depmod_opts *o)
 			r = DEPMOD_UP_TO_DATE;
 			goto out;
 		}
+	}
+	if (use_cache) {
+		cache_dir = opts->cache_dir ? strdup(opts->cache_dir) : cache_default_dir();
+		cache_path = cache_dir ? cache_file_path(cache_dir, dirname) : NULL;
+		key = depmod_cache_key(o, dirname, outdir);
+		if (!cache_path || !key)
+			goto out;
+		r = cache_load(cache_path, dirname, o->log, &cache);
+		if (r < 0)
+			goto out;
+		timing_mark(o->log, &t0, "cache load");
+		/* Nothing changed since the run the cache recorded: what is on
+		 * disk is exactly what this run would write. */
+		if (cache && !o->dry_run && !o->show && cache_unchanged(cache, key, outdir)) {
+			timing_mark(o->log, &t0, "cache check");
+			ma_logf(o->log, MA_LOG_DEBUG, "indexes up to date (cache %s)", cache_path);
+			cache_replay(cache, o->log);
+			r = DEPMOD_OK;
+			goto out;
+		}
+		timing_mark(o->log, &t0, "cache check");
+		oo.log = &tee.log;
 	}
 	if (!o->files) {
 		cfg = depmod_cfg_new(o->kver);
@@ -283,6 +314,7 @@ int depmod_run(const struct depmod_opts *o)
 			.order_dups = o->compat == DEPMOD_COMPAT_KMOD30 ? ORDER_LAST_WINS
 									 : ORDER_FIRST_WINS,
 			.jobs = o->jobs,
+			.cache = cache,
 			.log = o->log,
 		};
 
@@ -359,6 +391,12 @@ int depmod_run(const struct depmod_opts *o)
 	}
 	r = o->dry_run ? dry_run_output(o, files) : write_outputs(o, outdir, files);
 	timing_mark(o->log, &t0, "write");
+	if (!r && use_cache && !o->dry_run) {
+		ma_logf(o->log, MA_LOG_DEBUG, "%zu of %zu module records from the cache",
+			t->n_cached, t->n);
+		depmod_cache_save(o, cache_path, key, dirname, t, files, &tee.kept);
+		timing_mark(o->log, &t0, "cache save");
+	}
 out:
 	if (r == -ENOMEM)
 		ma_logf(o->log, MA_LOG_CRIT, "out of memory");
@@ -371,6 +409,11 @@ out:
 	free(outpaths);
 	mtree_free(t);
 	depmod_cfg_free(cfg);
+	cache_free(cache);
+	tee_log_release(&tee);
+	free(cache_dir);
+	free(cache_path);
+	free(key);
 	free(dirname);
 	free(outdir);
 	return r;

@@ -32,6 +32,8 @@ struct depmod_opts {
 	char sym_prefix;           /* -P */
 	enum depmod_compat compat;
 	unsigned int jobs;         /* -j; 0 = all CPUs */
+	bool no_cache;             /* --no-cache */
+	const char *cache_dir;     /* --cache-dir; NULL = cache_default_dir() */
 	const struct ma_log *log;
 	/* -v lines, without newline; NULL to drop */
 	void (*show)(void *ud, const char *line);

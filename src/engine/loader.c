@@ -26,6 +26,8 @@ static void *worker(void *arg)
 
 		if (i >= p->n || atomic_load(&p->err))
 			break;
+		if (p->jobs[i].rec)
+			continue; /* already known (cache) */
 		r = modfile_load_path(p->jobs[i].path, p->opts, &p->jobs[i].rec);
 		if (r < 0)
 			atomic_store(&p->err, r);

@@ -11,7 +11,8 @@ struct modfile_opts;
 
 struct load_job {
 	const char *path;     /* in */
-	struct modrec *rec;   /* out: always set on success of loader_run */
+	struct modrec *rec;   /* out: always set on success of loader_run;
+				 a job whose rec is already set is skipped */
 };
 
 /* nthreads 0 = one per online CPU. Returns 0, or -ENOMEM (every rec that

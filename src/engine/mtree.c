@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "elf/module.h"
+#include "engine/cache.h"
 #include "engine/loader.h"
 #include "tree/walk.h"
 #include "util/khash.h"
@@ -88,7 +89,7 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 	struct mtree *t = calloc(1, sizeof(*t));
 	struct sortent *ents = NULL;
 	struct load_job *jobs = NULL;
-	struct modfile_opts fo = { .keep_signature = true };
+	struct modfile_opts fo = { .keep_signature = o->keep_signatures };
 	int r;
 
 	*out = NULL;
@@ -121,6 +122,14 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 		t->mods[i].t = ents[i].t;
 		t->mods[i].outpath = ents[i].t->relpath ? ents[i].t->relpath : ents[i].t->path;
 		jobs[i].path = ents[i].t->path;
+		if (o->cache) {
+			struct cache_stat cs;
+
+			cache_stat_of_mod(&cs, ents[i].t);
+			jobs[i].rec = cache_lookup(o->cache, jobs[i].path, &cs, &t->mods[i].blob,
+						   &t->mods[i].blob_len);
+			t->n_cached += jobs[i].rec != NULL;
+		}
 	}
 	{
 		double t0 = timing_now();

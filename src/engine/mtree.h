@@ -10,6 +10,7 @@
 #include "tree/order.h"
 
 struct ma_log;
+struct cache;
 struct depmod_cfg;
 struct modrec;
 struct tree_mod;
@@ -22,6 +23,9 @@ struct mtree_opts {
 	size_t n_files;
 	enum order_dups order_dups;
 	unsigned int jobs;              /* 0 = all CPUs */
+	struct cache *cache;            /* records to reuse, or NULL */
+	bool keep_signatures;           /* keep each signature's bytes (check
+					   needs them, depmod does not) */
 	const struct ma_log *log;
 };
 
@@ -29,12 +33,16 @@ struct mtree_mod {
 	const struct tree_mod *t;       /* path, relpath, modname, stat */
 	struct modrec *rec;             /* never NULL after mtree_load */
 	const char *outpath;            /* relpath, or path when outside */
+	const void *blob;               /* its cached encoding, or NULL when
+					   it was read from the file */
+	size_t blob_len;
 };
 
 struct mtree {
 	struct mtree_mod *mods;         /* final order */
 	size_t n;
 	bool order_missing;             /* no modules.order: hash order */
+	size_t n_cached;                /* records taken from the cache */
 	struct tree_scan *scan;
 };
 

@@ -419,6 +419,12 @@ out:
 	return err;
 }
 
+size_t depmod_cfg_default_paths(const char *const **paths)
+{
+	*paths = default_paths;
+	return sizeof(default_paths) / sizeof(default_paths[0]);
+}
+
 int depmod_cfg_load(struct depmod_cfg *cfg, const char *const *paths, size_t npaths,
 		    const struct ma_log *log)
 {

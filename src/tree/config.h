@@ -30,6 +30,9 @@ void depmod_cfg_free(struct depmod_cfg *cfg);
  * file) needs no .conf suffix and is merged under its basename. */
 int depmod_cfg_load(struct depmod_cfg *cfg, const char *const *paths, size_t npaths,
 		    const struct ma_log *log);
+/* kmod's default configuration directories, in precedence order. */
+size_t depmod_cfg_default_paths(const char *const **paths);
+
 /* Parse one file's contents (name only for messages); used by load and by
  * the fuzzer. Lines as kmod's freadline_wrapped makes them: a backslash
  * ending a line joins it to the next (the number reported is the last

@@ -127,6 +127,9 @@ void tree_scan_free(struct tree_scan *s)
 	free(s->mods);
 	for (size_t i = 0; i < s->n_dropped; i++)
 		free(s->dropped[i]);
+	for (size_t i = 0; i < s->n_dirs; i++)
+		free(s->dirs[i].path);
+	free(s->dirs);
 	free(s->dropped);
 	free(s);
 }
@@ -228,7 +231,8 @@ struct walk {
 	const char *dirname;
 	size_t dirlen;
 	struct tree_scan *s;
-	size_t mods_alloc, dropped_alloc;
+	size_t mods_alloc, dropped_alloc, dirs_alloc;
+	size_t cur_dir;       /* index in s->dirs of the directory being read */
 	struct khash *byname; /* modname -> index + 1 in s->mods */
 
 	/* tree_any_newer */
@@ -237,6 +241,80 @@ struct walk {
 };
 
 static int walk_dir(struct walk *w, DIR *d);
+
+/* Files depmod itself writes into a module directory: left out of the
+ * names hash so that publishing indexes does not look like a change. */
+static bool own_output(const char *name)
+{
+	static const char *const outs[] = {
+		"modules.dep", "modules.dep.bin", "modules.alias", "modules.alias.bin",
+		"modules.softdep", "modules.weakdep", "modules.symbols", "modules.symbols.bin",
+		"modules.builtin.bin", "modules.builtin.alias.bin", "modules.devname",
+	};
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++)
+		if (!strcmp(name, outs[i]))
+			return true;
+	/* publish temporaries: ".modules.<x>.<pid>.<n>.tmp" */
+	return !strncmp(name, ".modules.", 9) && n > 4 && !strcmp(name + n - 4, ".tmp");
+}
+
+static uint64_t names_hash(const struct dlist *l)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+
+	for (size_t i = 0; i < l->n; i++) {
+		const unsigned char *p = (const unsigned char *)l->v[i].name;
+
+		if (own_output(l->v[i].name))
+			continue;
+		do {
+			h ^= *p;
+			h *= 0x100000001b3ull;
+		} while (*p++);
+	}
+	return h;
+}
+
+int tree_dir_names_hash(const char *path, uint64_t *hash)
+{
+	struct dlist l;
+	DIR *d = opendir(path);
+	int err;
+
+	if (!d)
+		return -errno;
+	err = dlist_read(d, &l);
+	closedir(d);
+	if (err < 0)
+		return err;
+	*hash = names_hash(&l);
+	dlist_release(&l);
+	return 0;
+}
+
+/* Record directory w->path (its stat in st) when scanning for the cache. */
+static int record_dir(struct walk *w, const struct stat *st, size_t pathlen)
+{
+	struct tree_dir td = { 0 };
+
+	if (!w->s)
+		return 0;
+	td.path = strndup(w->path.buf, pathlen);
+	if (!td.path)
+		return -ENOMEM;
+	td.dev = st->st_dev;
+	td.ino = st->st_ino;
+	td.mtime = st->st_mtim;
+	td.ctime = st->st_ctim;
+	if (ARRAY_PUSH(w->s->dirs, w->s->n_dirs, w->dirs_alloc, td) < 0) {
+		free(td.path);
+		return -ENOMEM;
+	}
+	w->cur_dir = w->s->n_dirs - 1;
+	return 0;
+}
 
 static bool on_stack(const struct walk *w, const struct stat *st)
 {
@@ -290,7 +368,8 @@ static int walk_subdir(struct walk *w, int dfd, const char *name)
 		close(fd);
 		return 0;
 	}
-	if (strbuf_addch(&w->path, '/') < 0 || push_dir(w, &st) < 0) {
+	if (record_dir(w, &st, w->path.len) < 0 || strbuf_addch(&w->path, '/') < 0 ||
+	    push_dir(w, &st) < 0) {
 		closedir(sub);
 		return -ENOMEM;
 	}
@@ -410,6 +489,8 @@ static int walk_dir(struct walk *w, DIR *d)
 		w->n_errors++;
 		return 0;
 	}
+	if (w->s && !w->newer_mode)
+		w->s->dirs[w->cur_dir].names_hash = names_hash(&l);
 	for (size_t i = 0; i < l.n && !err && !w->newer; i++) {
 		const struct dent *e = &l.v[i];
 
@@ -446,8 +527,8 @@ static int walk_root(struct walk *w, const char *root)
 	}
 	strbuf_reset(&w->path);
 	w->depth = 0;
-	if (strbuf_addstr(&w->path, root) < 0 || strbuf_addch(&w->path, '/') < 0 ||
-	    push_dir(w, &st) < 0) {
+	if (strbuf_addstr(&w->path, root) < 0 || record_dir(w, &st, w->path.len) < 0 ||
+	    strbuf_addch(&w->path, '/') < 0 || push_dir(w, &st) < 0) {
 		closedir(d);
 		return -ENOMEM;
 	}

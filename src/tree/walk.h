@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -34,7 +35,20 @@ struct tree_mod {
 	struct timespec mtime, ctime;
 };
 
+/* A directory the walk read, for the cache: its stat and a hash of its
+ * entry names (sorted; depmod's own output and temporary files left out,
+ * since publishing them must not look like a change of the tree). */
+struct tree_dir {
+	char *path;
+	dev_t dev;
+	ino_t ino;
+	struct timespec mtime, ctime;
+	uint64_t names_hash;
+};
+
 struct tree_scan {
+	struct tree_dir *dirs; /* every directory read, in walk order */
+	size_t n_dirs;
 	struct tree_mod *mods; /* kept modules, in walk order (a duplicate that
 				  wins takes the place where it was found) */
 	size_t n;
@@ -83,6 +97,10 @@ int tree_scan_files(const char *dirname, const char *const *files, size_t n,
 		    const struct ma_log *log, struct tree_scan **out);
 
 void tree_scan_free(struct tree_scan *s);
+
+/* The names hash of directory path now (as struct tree_dir has it).
+ * Returns 0 or a negative errno. */
+int tree_dir_names_hash(const char *path, uint64_t *hash);
 
 /* depmod -A: true when some module file under dirname (links followed,
  * build/source skipped) has st_mtime (whole seconds) newer than

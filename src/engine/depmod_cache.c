@@ -1,0 +1,167 @@
+#include "engine/depmod_cache.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elf/module.h"
+#include "engine/cache.h"
+#include "engine/mtree.h"
+#include "tree/config.h"
+#include "tree/walk.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+static void tee_fn(void *ud, int prio, const char *msg)
+{
+	struct tee_log *t = ud;
+
+	t->target->fn(t->target->ud, prio, msg);
+	t->kept.log.fn(t->kept.log.ud, prio, msg);
+}
+
+void tee_log_init(struct tee_log *t, const struct ma_log *target)
+{
+	logbuf_init(&t->kept, target);
+	t->target = target;
+	t->log.fn = target && target->fn ? tee_fn : NULL;
+	t->log.ud = t;
+	t->log.max_prio = target ? target->max_prio : -1;
+}
+
+void tee_log_release(struct tee_log *t)
+{
+	logbuf_release(&t->kept);
+}
+
+char *depmod_cache_key(const struct depmod_opts *o, const char *dirname, const char *outdir)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int r;
+
+	r = strbuf_addf(&sb, "dir=%s\nout=%s\ncompat=%d\nprefix=%d\nwarn=%d\nerrsyms=%d\n"
+			"loglevel=%d\nsymvers=%s\nsysmap=%s\nconfig=",
+			dirname, outdir, (int)o->compat, o->sym_prefix, o->warn_dups, o->errsyms,
+			o->log ? o->log->max_prio : -1, o->symvers ? o->symvers : "",
+			o->sysmap ? o->sysmap : "");
+	for (size_t i = 0; !r && o->config_paths && i < o->n_config; i++)
+		r = strbuf_addf(&sb, "%s\t", o->config_paths[i]);
+	if (r) {
+		strbuf_release(&sb);
+		return NULL;
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+static int stamp_file(struct cache_writer *w, const char *path)
+{
+	struct cache_stat cs;
+	int r = cache_stat_path(path, &cs);
+
+	return r < 0 ? r : cache_writer_file(w, path, &cs);
+}
+
+/* A configuration path: a file, or a directory (its names, and each
+ * entry), or nothing yet (a later file there must be noticed). */
+static int stamp_config(struct cache_writer *w, const char *path)
+{
+	struct cache_stat cs;
+	uint64_t h;
+	struct dirent *de;
+	DIR *d;
+	int r = cache_stat_path(path, &cs);
+
+	if (r < 0)
+		return r;
+	d = cs.missing ? NULL : opendir(path);
+	if (!d)
+		return cache_writer_file(w, path, &cs);
+	r = tree_dir_names_hash(path, &h);
+	if (!r) {
+		cs.size = 0;
+		r = cache_writer_dir(w, path, &cs, h);
+	}
+	while (!r && (de = readdir(d))) {
+		char *p;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (asprintf(&p, "%s/%s", path, de->d_name) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		r = stamp_file(w, p);
+		free(p);
+	}
+	closedir(d);
+	return r;
+}
+
+static int fill(struct cache_writer *w, const struct depmod_opts *o, const char *dirname,
+		const struct mtree *t, const struct depfile files[DF_COUNT],
+		const struct logbuf *msgs)
+{
+	static const char *const inputs[] = { "modules.order", "modules.builtin",
+					      "modules.builtin.modinfo" };
+	const char *const *cfgs = o->config_paths;
+	size_t n_cfg = o->n_config;
+	int r = 0;
+
+	for (size_t i = 0; !r && i < t->scan->n_dirs; i++) {
+		struct cache_stat cs;
+
+		cache_stat_of_dir(&cs, &t->scan->dirs[i]);
+		r = cache_writer_dir(w, t->scan->dirs[i].path, &cs, t->scan->dirs[i].names_hash);
+	}
+	for (size_t i = 0; !r && i < t->n; i++) {
+		struct cache_stat cs;
+
+		cache_stat_of_mod(&cs, t->mods[i].t);
+		r = cache_writer_file(w, t->mods[i].t->path, &cs);
+		if (!r)
+			r = cache_writer_record(w, t->mods[i].t->path, &cs, t->mods[i].rec,
+						t->mods[i].blob, t->mods[i].blob_len);
+	}
+	for (size_t i = 0; !r && i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		char *p;
+
+		if (asprintf(&p, "%s/%s", dirname, inputs[i]) < 0)
+			return -ENOMEM;
+		r = stamp_file(w, p);
+		free(p);
+	}
+	if (!r && o->symvers)
+		r = stamp_file(w, o->symvers);
+	if (!r && o->sysmap)
+		r = stamp_file(w, o->sysmap);
+	if (!cfgs || !n_cfg)
+		n_cfg = depmod_cfg_default_paths(&cfgs);
+	for (size_t i = 0; !r && i < n_cfg; i++)
+		r = stamp_config(w, cfgs[i]);
+	for (int i = 0; !r && i < DF_COUNT; i++)
+		if (files[i].enabled)
+			r = cache_writer_output(w, files[i].name, files[i].data.buf,
+						files[i].data.len);
+	for (size_t i = 0; !r && i < msgs->n; i++)
+		r = cache_writer_message(w, msgs->v[i].prio, msgs->v[i].msg);
+	if (!r && msgs->nomem)
+		cache_writer_no_shortcut(w);
+	return r;
+}
+
+void depmod_cache_save(const struct depmod_opts *o, const char *path, const char *key,
+		       const char *dirname, const struct mtree *t,
+		       const struct depfile files[DF_COUNT], const struct logbuf *msgs)
+{
+	struct cache_writer *w = cache_writer_new(dirname, key);
+	int r = w ? fill(w, o, dirname, t, files, msgs) : -ENOMEM;
+
+	if (!r)
+		r = cache_writer_commit(w, path);
+	if (r < 0)
+		ma_logf(o->log, MA_LOG_WARNING, "could not write cache %s: %s (use --no-cache)",
+			path, strerror(-r));
+	cache_writer_free(w);
+}

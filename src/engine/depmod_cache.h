@@ -1,0 +1,30 @@
+/* How depmod uses the cache (src/engine/cache.h): the key of a run, what
+ * it stamps, and a log that both prints and keeps what it printed. */
+#ifndef MA_ENGINE_DEPMOD_CACHE_H
+#define MA_ENGINE_DEPMOD_CACHE_H
+
+#include "engine/depmod.h"
+#include "index/depfiles.h"
+#include "util/logbuf.h"
+
+struct mtree;
+
+/* A log forwarding to target and keeping a copy (for the cache). */
+struct tee_log {
+	struct ma_log log;
+	const struct ma_log *target;
+	struct logbuf kept;
+};
+void tee_log_init(struct tee_log *t, const struct ma_log *target);
+void tee_log_release(struct tee_log *t);
+
+/* Everything besides the tree that decides what a run writes and prints.
+ * malloc'd. */
+char *depmod_cache_key(const struct depmod_opts *o, const char *dirname, const char *outdir);
+
+/* Write the cache after a successful run. Failure only warns. */
+void depmod_cache_save(const struct depmod_opts *o, const char *path, const char *key,
+		       const char *dirname, const struct mtree *t,
+		       const struct depfile files[DF_COUNT], const struct logbuf *msgs);
+
+#endif
