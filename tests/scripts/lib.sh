@@ -24,6 +24,9 @@ summary() {
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${MODATLAS_CACHE:-$REPO/.cache}
 mkdir -p "$CACHE"
+# modatlas's own incremental cache: kept with the downloads, never in
+# /var/cache, so tests leave nothing behind on the machine.
+export MODATLAS_CACHE_DIR=${MODATLAS_CACHE_DIR:-$CACHE/modatlas-cache}
 
 # The eleven files depmod writes (kmod 34.2); kmod 30 writes all but weakdep.
 DEPFILES="modules.dep modules.dep.bin modules.alias modules.alias.bin modules.softdep

@@ -1,0 +1,91 @@
+#!/bin/bash
+# `make bench`: modatlas against Debian's depmod (kmod 30), side by side in
+# one run, on the two real Debian trees. Runs alternate, files are in the
+# page cache (a warm-up run first), each figure is the median of $RUNS runs.
+# A benchmark, not a test: it never fails on a timing.
+# Usage: bench.sh MODATLAS [RUNS]
+set -u
+M=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+RUNS=${2:-${RUNS:-7}}
+. "$(dirname "$0")/lib.sh"
+K=/usr/sbin/depmod
+TREES="amd64-6.1:linux-image-6.1.0-56-amd64 amd64-6.12xz:linux-image-6.12.107+deb12-amd64-unsigned"
+
+now() { echo "${EPOCHREALTIME/./}"; } # microseconds
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
+# timed CMD...: prints elapsed microseconds
+timed() { local t0 t1; t0=$(now); "$@" > /dev/null 2>&1; t1=$(now); echo $((t1 - t0)); }
+# peak KB of CMD (max RSS)
+peak() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n1; }
+
+echo "modatlas bench: $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r), $RUNS runs per figure (median)"
+echo "kmod: $($K -V | head -n1) (Debian 12); modatlas: $("$M" depmod -V | head -n1)"
+declare -A KFULL
+for spec in $TREES; do
+	tree=${spec%%:*} pkg=${spec#*:}
+	work=$CACHE/trees/$tree
+	"$REPO/tests/scripts/realtree-fetch.sh" "$pkg" "$work/pristine" || { echo "cannot fetch $pkg"; exit 1; }
+	ver=$(ls "$work/pristine/lib/modules")
+	kb=$work/bench-kmod mb=$work/bench-modatlas
+	export MODATLAS_CACHE_DIR=$work/bench-cache
+	for b in "$kb" "$mb"; do
+		rm -rf "$b"; mkdir -p "$b/lib/modules"
+		cp -al "$work/pristine/lib/modules/$ver" "$b/lib/modules/"
+	done
+	find "$work/pristine" -type f -exec cat {} + > /dev/null # page cache
+	md=$mb/lib/modules/$ver
+	full_m=() full_k=() nocache_m=() inc_m=() unch_m=() unch_k=()
+	$K -b "$kb" "$ver" >/dev/null 2>&1
+	"$M" depmod -b "$mb" "$ver" >/dev/null 2>&1
+	for i in $(seq "$RUNS"); do
+		full_k+=("$(timed $K -b "$kb" "$ver")")
+		rm -rf "$MODATLAS_CACHE_DIR"
+		full_m+=("$(timed "$M" depmod -b "$mb" "$ver")")
+		nocache_m+=("$(timed "$M" depmod --no-cache -b "$mb" "$ver")")
+		# nothing changed (kmod has no such notion: its run is a full run)
+		"$M" depmod -b "$mb" "$ver" >/dev/null 2>&1
+		unch_k+=("$(timed $K -b "$kb" "$ver")")
+		unch_m+=("$(timed "$M" depmod -b "$mb" "$ver")")
+		# one module touched, replaced, added, removed: each timed
+		mod=$(grep -m1 -o '^kernel/fs/ext4/ext4.ko[^:]*' "$md/modules.dep")
+		touch "$md/$mod"
+		inc_m+=("$(timed "$M" depmod -b "$mb" "$ver")")
+		cp --remove-destination "$work/pristine/lib/modules/$ver/$mod" "$md/$mod.new"
+		mv "$md/$mod.new" "$md/$mod"
+		inc_m+=("$(timed "$M" depmod -b "$mb" "$ver")")
+		ext=${mod#kernel/fs/ext4/ext4}
+		cp "$work/pristine/lib/modules/$ver/$mod" "$md/kernel/fs/ext4/bench_added$ext"
+		inc_m+=("$(timed "$M" depmod -b "$mb" "$ver")")
+		rm "$md/kernel/fs/ext4/bench_added$ext"
+		inc_m+=("$(timed "$M" depmod -b "$mb" "$ver")")
+	done
+	fk=$(printf '%s\n' "${full_k[@]}" | median)
+	fm=$(printf '%s\n' "${full_m[@]}" | median)
+	nm=$(printf '%s\n' "${nocache_m[@]}" | median)
+	im=$(printf '%s\n' "${inc_m[@]}" | median)
+	imax=$(printf '%s\n' "${inc_m[@]}" | sort -n | tail -n1)
+	uk=$(printf '%s\n' "${unch_k[@]}" | median)
+	um=$(printf '%s\n' "${unch_m[@]}" | median)
+	KFULL[$tree]=$fk
+	rm -rf "$MODATLAS_CACHE_DIR"
+	pk=$(peak $K -b "$kb" "$ver")
+	pm=$(peak "$M" depmod -b "$mb" "$ver")
+	n=$(wc -l < "$md/modules.dep")
+	echo
+	echo "== $tree ($n modules)"
+	printf '  %-44s kmod %8s ms  modatlas %8s ms  ratio %5sx\n' "full run (no cache yet)" "$(ms "$fk")" "$(ms "$fm")" "$(ratio "$fk" "$fm")"
+	printf '  %-44s kmod %8s ms  modatlas %8s ms  ratio %5sx\n' "full run, --no-cache" "$(ms "$fk")" "$(ms "$nm")" "$(ratio "$fk" "$nm")"
+	printf '  %-44s kmod %8s ms  modatlas %8s ms  ratio %5sx\n' "re-run, nothing changed" "$(ms "$uk")" "$(ms "$um")" "$(ratio "$uk" "$um")"
+	printf '  %-44s kmod %8s ms  modatlas %8s ms  ratio %5sx (slowest %s ms)\n' "re-run, one module touched/replaced/added/removed" "$(ms "$fk")" "$(ms "$im")" "$(ratio "$fk" "$im")" "$(ms "$imax")"
+	printf '  %-44s kmod %8s MB  modatlas %8s MB  ratio %5sx\n' "peak resident memory, full run" "$(awk -v k="$pk" 'BEGIN{printf "%.1f", k/1024}')" "$(awk -v k="$pm" 'BEGIN{printf "%.1f", k/1024}')" "$(ratio "$pk" "$pm")"
+	eval "INC_$(echo "$tree" | tr -c 'a-z0-9\n' _)=$im; IMAX_$(echo "$tree" | tr -c 'a-z0-9\n' _)=$imax"
+done
+kx=${KFULL[amd64-6.12xz]}
+echo
+echo "== incremental re-runs against kmod's full run on the xz tree ($(ms "$kx") ms)"
+for t in amd64_6_1 amd64_6_12xz; do
+	v=INC_$t w=IMAX_$t
+	printf '  %-14s median %8s ms  ratio %6sx   slowest %8s ms  ratio %6sx\n' "$t" "$(ms "${!v}")" "$(ratio "$kx" "${!v}")" "$(ms "${!w}")" "$(ratio "$kx" "${!w}")"
+done
