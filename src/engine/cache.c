@@ -1,22 +1,26 @@
-/* Cache file format (all integers little-endian):
+/* Cache files (all integers little-endian), two per module directory:
  *
- *   header  "MACACHE1" | u32 format (2) | u32 crc32(meta) | u64 meta length
- *           | u32 crc32(records) | u64 records length                (36 bytes)
- *   meta    str version | str dirname | str key | i64 written_ns | u8 shortcut
- *           u32 n, n x file stamp  { u8 kind 'f'|'d', str path, stat, u64 names_hash }
- *           u32 n, n x output      { str name, u64 size, u32 crc32 }
- *           u32 n, n x message     { u8 prio, str text }
- *   records u32 n, n x record      { str path, stat, u32 len, len bytes (modrec_encode) }
+ *   <base>.meta     "MACACHE2" | u32 format | u32 crc32(meta) | u64 length | meta
+ *     meta          str version | str dirname | str key | i64 written_ns
+ *                   | u8 shortcut | u64 records generation
+ *                   | u32 n, n x file stamp { u8 kind 'f'|'d', str path, stat, u64 names_hash }
+ *                   | u32 n, n x output     { str name, u64 size, u32 crc32 }
+ *                   | u32 n, n x message    { u8 prio, str text }
+ *   <base>.records  "MACRECS2" | u32 format | u64 generation | u32 crc32 | u64 length
+ *                   | u32 n, n x record { str path, stat, u32 len, len bytes (modrec_encode) }
+ *   stat            u64 dev, u64 ino, u64 size, i64 mtime_ns, i64 ctime_ns, u8 missing
+ *   str             u32 length, bytes (no NUL)
  *
- * The records are read only when a run needs them: a run that finds
- * nothing changed reads just the header and the meta part.
- *   stat    u64 dev, u64 ino, u64 size, i64 mtime_ns, i64 ctime_ns, u8 missing
- *   str     u32 length, bytes (no NUL)
- */
+ * A run that finds nothing changed reads only the small meta file; the
+ * records are read on the first lookup, and written by a background
+ * thread while the indexes are built. A records file whose generation is
+ * not the one the meta file names is not used (a crash between the two
+ * renames costs a cold read, never a wrong record). */
 #include "engine/cache.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +38,11 @@
 #include "util/strbuf.h"
 #include "util/version.h"
 
-#define MAGIC "MACACHE1"
+#define MAGIC "MACACHE2"
+#define REC_MAGIC "MACRECS2"
 #define FORMAT 2u
-#define HEADER_LEN 36
+#define HEADER_LEN 24
+#define REC_HEADER_LEN 32
 #define CACHE_MAX_FILE (1u << 30)
 /* File timestamps come from a coarse clock (one tick is a few ms); a
  * stamp this close to the moment it was taken may hide a later change
@@ -50,7 +56,7 @@ static int64_t ts_ns(const struct timespec *ts)
 	return (int64_t)ts->tv_sec * 1000000000ll + ts->tv_nsec;
 }
 
-static int64_t now_ns(void)
+int64_t cache_now_ns(void)
 {
 	struct timespec ts;
 
@@ -130,18 +136,6 @@ char *cache_default_dir(void)
 	if (home && *home)
 		return asprintf(&s, "%s/.cache/modatlas", home) < 0 ? NULL : s;
 	return NULL;
-}
-
-char *cache_file_path(const char *cache_dir, const char *dirname)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	char *s;
-
-	for (const unsigned char *p = (const unsigned char *)dirname; *p; p++) {
-		h ^= *p;
-		h *= 0x100000001b3ull;
-	}
-	return asprintf(&s, "%s/%016llx.cache", cache_dir, (unsigned long long)h) < 0 ? NULL : s;
 }
 
 /* ---- encoding ---- */
@@ -284,23 +278,24 @@ struct record {
 };
 
 struct cache {
-	char *path;
-	uint64_t meta_len, rec_len;
-	uint32_t rec_crc;
-	bool rec_loaded, rec_bad;
-	uint8_t *recbuf;
-	uint8_t *buf;
+	const struct ma_log *log;
+	char *base;
+	uint8_t *buf;          /* meta */
+	uint8_t *recbuf;       /* records file, once loaded */
 	struct arena arena;
 	const char *key;
 	int64_t written_ns;
 	bool shortcut;
+	uint64_t rec_gen;
 	struct stamp *stamps;
 	size_t n_stamps;
 	struct output *outputs;
 	size_t n_outputs;
 	struct message *msgs;
 	size_t n_msgs;
-	struct khash *records; /* path -> struct record * */
+	bool rec_loaded;
+	size_t n_records;
+	struct khash *records; /* path -> struct record *, NULL when unusable */
 };
 
 void cache_free(struct cache *c)
@@ -309,7 +304,7 @@ void cache_free(struct cache *c)
 		return;
 	free(c->buf);
 	free(c->recbuf);
-	free(c->path);
+	free(c->base);
 	arena_release(&c->arena);
 	free(c->stamps);
 	free(c->outputs);
@@ -328,7 +323,7 @@ static bool count_ok(struct rd *r, uint32_t n, size_t min_each)
 	return true;
 }
 
-static int parse(struct cache *c, struct rd *r, const char *dirname, const char **why)
+static int parse_meta(struct cache *c, struct rd *r, const char *dirname, const char **why)
 {
 	char *version = get_str(r, &c->arena), *dir;
 	uint32_t n;
@@ -347,6 +342,7 @@ static int parse(struct cache *c, struct rd *r, const char *dirname, const char 
 	c->key = get_str(r, &c->arena);
 	c->written_ns = (int64_t)get_u64(r);
 	c->shortcut = get_u8(r) != 0;
+	c->rec_gen = get_u64(r);
 
 	n = get_u32(r);
 	if (!count_ok(r, n, 50) || !(c->stamps = calloc(n + 1, sizeof(*c->stamps))))
@@ -381,7 +377,6 @@ static int parse(struct cache *c, struct rd *r, const char *dirname, const char 
 		c->msgs[i].text = get_str(r, &c->arena);
 	}
 	c->n_msgs = n;
-
 	if (!r->bad && r->p != r->end)
 		r->bad = true;
 	return r->bad ? -EINVAL : 0;
@@ -397,144 +392,164 @@ static uint64_t le64(const uint8_t *p)
 	return le32(p) | (uint64_t)le32(p + 4) << 32;
 }
 
-/* Header and meta part into c->buf (*len bytes). -EINVAL when they are not
- * a cache of this format (c->buf set when only the format differs). */
-static int read_meta(struct cache *c, size_t *len)
+/* Read path whole and check its header: magic, format, (generation,)
+ * crc and length. body and len: the checked payload inside buf. Returns 0,
+ * -ENOENT, -ENOMEM, another errno, -EINVAL (corrupt) or -EPROTO (another
+ * format). */
+static int read_checked(const char *path, const char *magic, size_t hlen, uint8_t **buf,
+			const uint8_t **body, size_t *len, uint64_t *gen)
 {
-	uint8_t h[HEADER_LEN];
-	struct stat st;
-	uint32_t crc;
-	int fd, err = -EINVAL;
+	size_t flen;
+	uint64_t plen;
+	const uint8_t *h;
+	int err = read_file(path, CACHE_MAX_FILE, (char **)buf, &flen);
 
-	fd = open(c->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
-	    memcmp(h, MAGIC, 8) != 0)
-		goto out;
-	if (le32(h + 8) != FORMAT) {
-		c->buf = malloc(1);
-		goto out;
+	if (err < 0)
+		return err;
+	h = *buf;
+	if (flen < hlen || memcmp(h, magic, 8) != 0)
+		return -EINVAL;
+	if (le32(h + 8) != FORMAT)
+		return -EPROTO;
+	if (gen) {
+		*gen = le64(h + 12);
+		h += 8;
 	}
-	crc = le32(h + 12);
-	c->meta_len = le64(h + 16);
-	c->rec_crc = le32(h + 24);
-	c->rec_len = le64(h + 28);
-	if (c->meta_len > CACHE_MAX_FILE || c->rec_len > CACHE_MAX_FILE ||
-	    (uint64_t)st.st_size != HEADER_LEN + c->meta_len + c->rec_len)
-		goto out;
-	c->buf = malloc(c->meta_len + 1);
-	if (!c->buf) {
-		err = -ENOMEM;
-		goto out;
-	}
-	if (pread(fd, c->buf, c->meta_len, HEADER_LEN) != (ssize_t)c->meta_len ||
-	    (uint32_t)crc32(0, c->buf, (uInt)c->meta_len) != crc) {
-		free(c->buf);
-		c->buf = NULL;
-		goto out;
-	}
-	*len = c->meta_len;
-	err = 0;
-out:
-	close(fd);
-	return err;
+	plen = le64(h + 16);
+	if (plen != flen - hlen || (uint32_t)crc32(0, *buf + hlen, (uInt)plen) != le32(h + 12))
+		return -EINVAL;
+	*body = *buf + hlen;
+	*len = (size_t)plen;
+	return 0;
 }
 
-/* The records part, on first use. A damaged one only costs the reuse. */
+char *cache_file_path(const char *cache_dir, const char *dirname)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	char *s;
+
+	for (const unsigned char *p = (const unsigned char *)dirname; *p; p++) {
+		h ^= *p;
+		h *= 0x100000001b3ull;
+	}
+	return asprintf(&s, "%s/%016llx", cache_dir, (unsigned long long)h) < 0 ? NULL : s;
+}
+
+static char *with_ext(const char *base, const char *ext)
+{
+	char *s;
+
+	return asprintf(&s, "%s.%s", base, ext) < 0 ? NULL : s;
+}
+
+/* The records file, on first use. Unusable (missing, damaged, another
+ * generation) simply means no record is reused. */
 static void load_records(struct cache *c)
 {
+	char *path = with_ext(c->base, "records");
+	const uint8_t *body;
+	size_t len;
+	uint64_t gen = 0;
 	struct rd rr, *r = &rr;
 	uint32_t n;
-	int fd;
+
+	int err;
 
 	c->rec_loaded = true;
-	c->rec_bad = true;
-	if (c->rec_len > CACHE_MAX_FILE || !(c->recbuf = malloc(c->rec_len + 1)))
-		return;
-	fd = open(c->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (pread(fd, c->recbuf, c->rec_len, (off_t)(HEADER_LEN + c->meta_len)) !=
-	    (ssize_t)c->rec_len) {
-		close(fd);
+	err = path ? read_checked(path, REC_MAGIC, REC_HEADER_LEN, &c->recbuf, &body, &len, &gen)
+		   : -ENOMEM;
+	if (!err && gen != c->rec_gen)
+		err = -ESTALE;
+	if (err < 0 && err != -ENOENT && err != -ENOMEM)
+		ma_logf(c->log, MA_LOG_WARNING, "cache %s ignored (%s); it will be rebuilt", path,
+			err == -EPROTO	  ? "written by another version"
+			: err == -ESTALE ? "from another run"
+			: err == -EINVAL ? "truncated or corrupt"
+					 : strerror(-err));
+	if (err < 0) {
+		free(path);
 		return;
 	}
-	close(fd);
-	if ((uint32_t)crc32(0, c->recbuf, (uInt)c->rec_len) != c->rec_crc)
-		return;
-	rr.p = c->recbuf;
-	rr.end = c->recbuf + c->rec_len;
+	rr.p = body;
+	rr.end = body + len;
 	rr.bad = false;
 	n = get_u32(r);
-	if (!count_ok(r, n, 49))
-		return;
-	c->records = khash_new(n > 1024 ? n : 1024);
+	c->records = count_ok(r, n, 49) ? khash_new(n > 1024 ? n : 1024) : NULL;
 	if (!c->records)
-		return;
+		r->bad = true;
 	for (uint32_t i = 0; i < n && !r->bad; i++) {
-		const char *path = get_str(r, &c->arena);
+		const char *p = get_str(r, &c->arena);
 		struct record *rec = arena_alloc(&c->arena, sizeof(*rec));
 
-		if (!rec)
-			return;
+		if (!rec) {
+			r->bad = true;
+			break;
+		}
 		get_stat(r, &rec->st);
 		rec->len = get_u32(r);
 		rec->blob = take(r, rec->len);
-		if (!r->bad && khash_add(c->records, path, rec, NULL) < 0)
-			return;
+		if (!r->bad && khash_add(c->records, p, rec, NULL) < 0)
+			r->bad = true;
 	}
-	if (!r->bad && r->p == r->end)
-		c->rec_bad = false;
+	if (r->bad || r->p != r->end) {
+		ma_logf(c->log, MA_LOG_WARNING, "cache %s ignored (%s); it will be rebuilt", path,
+			"truncated or corrupt");
+		khash_free(c->records);
+		c->records = NULL;
+		free(path);
+		return;
+	}
+	free(path);
+	c->n_records = n;
 }
 
-int cache_load(const char *path, const char *dirname, const struct ma_log *log,
+int cache_load(const char *base, const char *dirname, const struct ma_log *log,
 	       struct cache **out)
 {
 	struct cache *c;
 	const char *why = "truncated or corrupt";
+	const uint8_t *body;
+	char *path;
 	struct rd r;
 	size_t len = 0;
 	int err;
 
 	*out = NULL;
 	c = calloc(1, sizeof(*c));
-	if (!c)
+	path = with_ext(base, "meta");
+	if (!c || !path) {
+		free(c);
+		free(path);
 		return -ENOMEM;
+	}
 	arena_init(&c->arena, 256 * 1024);
-	c->path = strdup(path);
-	if (!c->path) {
-		cache_free(c);
-		return -ENOMEM;
-	}
-	err = read_meta(c, &len);
-	if (err == -ENOENT) {
-		cache_free(c);
-		return 0;
-	}
-	if (err < 0 && err != -EINVAL) {
-		if (err != -ENOMEM)
-			ma_logf(log, MA_LOG_WARNING, "cache %s ignored: %s", path, strerror(-err));
-		cache_free(c);
-		return err == -ENOMEM ? err : 0;
-	}
-	if (err == -EINVAL) {
-		why = c->buf ? "written by another version" : "truncated or corrupt";
-	} else {
-		r.p = c->buf;
-		r.end = c->buf + len;
+	c->log = log;
+	c->base = strdup(base);
+	err = c->base ? read_checked(path, MAGIC, HEADER_LEN, &c->buf, &body, &len, NULL) : -ENOMEM;
+	if (err == -EPROTO)
+		why = "written by another version";
+	if (!err) {
+		r.p = body;
+		r.end = body + len;
 		r.bad = false;
-		err = parse(c, &r, dirname, &why);
+		err = parse_meta(c, &r, dirname, &why);
 	}
-	if (err == -ENOMEM) {
+	if (err == -ENOENT || err == -ENOMEM) {
 		cache_free(c);
-		return err;
+		free(path);
+		return err == -ENOENT ? 0 : err;
 	}
 	if (err < 0) {
-		ma_logf(log, MA_LOG_WARNING, "cache %s ignored (%s); it will be rebuilt", path, why);
+		if (err == -EINVAL || err == -EPROTO)
+			ma_logf(log, MA_LOG_WARNING, "cache %s ignored (%s); it will be rebuilt",
+				path, why);
+		else
+			ma_logf(log, MA_LOG_WARNING, "cache %s ignored: %s", path, strerror(-err));
 		cache_free(c);
+		free(path);
 		return 0;
 	}
+	free(path);
 	*out = c;
 	return 0;
 }
@@ -547,7 +562,7 @@ struct modrec *cache_lookup(struct cache *c, const char *path, const struct cach
 
 	if (!c->rec_loaded)
 		load_records(c);
-	if (c->rec_bad || !c->records)
+	if (!c->records)
 		return NULL;
 	rec = khash_find(c->records, path);
 	if (!rec || !stat_equal(&rec->st, st) || racy(&rec->st, c->written_ns))
@@ -611,29 +626,304 @@ void cache_replay(const struct cache *c, const struct ma_log *log)
 		ma_logf(log, c->msgs[i].prio, "%s", c->msgs[i].text);
 }
 
-/* ---- writer ---- */
+/* ---- writing files: temporary + rename, no fsync ---- */
+
+/* The cache is only an accelerator: written to a temporary and renamed
+ * (never a torn file under the real name), but not fsynced; a file lost
+ * or damaged by a crash fails its checksum or generation and is rebuilt. */
+struct fout {
+	int fd;
+	char *tmp;
+	uint32_t crc;
+	uint64_t len;
+	int err;
+	struct strbuf buf; /* write buffer */
+};
+
+static int mkdir_parents(const char *path)
+{
+	char *p = strdup(path);
+	int r = 0;
+
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			r = -errno;
+		*s = '/';
+	}
+	free(p);
+	return r;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Open a temporary for path, leaving hlen bytes for the header. */
+static int fout_open(struct fout *f, const char *path, size_t hlen)
+{
+	static const char zeros[64];
+
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	strbuf_init(&f->buf);
+	f->err = mkdir_parents(path);
+	if (f->err)
+		return f->err;
+	if (asprintf(&f->tmp, "%s.%ld.tmp", path, (long)getpid()) < 0) {
+		f->tmp = NULL;
+		return f->err = -ENOMEM;
+	}
+	f->fd = open(f->tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (f->fd < 0)
+		return f->err = -errno;
+	return f->err = write_all(f->fd, zeros, hlen);
+}
+
+static void fout_flush(struct fout *f)
+{
+	if (!f->err && f->buf.len)
+		f->err = write_all(f->fd, f->buf.buf, f->buf.len);
+	strbuf_reset(&f->buf);
+}
+
+static void fout_add(struct fout *f, const void *data, size_t len)
+{
+	if (f->err)
+		return;
+	f->crc = (uint32_t)crc32(f->crc, data, (uInt)len);
+	f->len += len;
+	if (len >= 65536) {
+		fout_flush(f);
+		if (!f->err)
+			f->err = write_all(f->fd, data, len);
+		return;
+	}
+	if (strbuf_add(&f->buf, data, len) < 0)
+		f->err = -ENOMEM;
+	else if (f->buf.len >= 256 * 1024)
+		fout_flush(f);
+}
+
+/* Write the header at offset 0 and close; the temporary stays (*tmp,
+ * yours) for fout_publish. Returns 0 or -errno (temporary removed). */
+static int fout_finish(struct fout *f, const void *head, size_t hlen, char **tmp)
+{
+	int r;
+
+	fout_flush(f);
+	r = f->err;
+	if (!r && pwrite(f->fd, head, hlen, 0) != (ssize_t)hlen)
+		r = errno ? -errno : -EIO;
+	if (f->fd >= 0 && close(f->fd) < 0 && !r)
+		r = -errno;
+	if (r && f->tmp)
+		unlink(f->tmp);
+	*tmp = r ? NULL : f->tmp;
+	if (r)
+		free(f->tmp);
+	strbuf_release(&f->buf);
+	return r;
+}
+
+/* Rename tmp over path (or remove it); frees tmp. */
+static int fout_publish(char *tmp, const char *path, bool publish)
+{
+	int r = 0;
+
+	if (!tmp)
+		return 0;
+	if (publish && rename(tmp, path) < 0)
+		r = -errno;
+	if (!publish || r)
+		unlink(tmp);
+	free(tmp);
+	return r;
+}
+
+static int fout_close(struct fout *f, const char *path, const void *head, size_t hlen)
+{
+	char *tmp;
+	int r = fout_finish(f, head, hlen, &tmp);
+
+	return r ? r : fout_publish(tmp, path, true);
+}
+
+static void fout_abort(struct fout *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->tmp)
+		unlink(f->tmp);
+	free(f->tmp);
+	strbuf_release(&f->buf);
+}
+
+/* ---- records, written on a thread ---- */
+
+struct cache_records_job {
+	pthread_t tid;
+	bool started;
+	char *path;
+	char *tmp;           /* the finished file, renamed only on success */
+	struct cache_rec_in *v;
+	size_t n;
+	int64_t started_ns;
+	uint64_t gen;
+	int result;
+};
+
+static void *write_records(void *arg)
+{
+	struct cache_records_job *j = arg;
+	struct strbuf one = STRBUF_INIT, enc = STRBUF_INIT, head = STRBUF_INIT;
+	struct fout f;
+	uint32_t n = 0;
+	int r;
+
+	for (size_t i = 0; i < j->n; i++)
+		n += !racy(&j->v[i].st, j->started_ns);
+	r = fout_open(&f, j->path, REC_HEADER_LEN);
+	if (!r)
+		r = put_u32(&one, n);
+	fout_add(&f, one.buf, one.len);
+	for (size_t i = 0; !r && !f.err && i < j->n; i++) {
+		const struct cache_rec_in *e = &j->v[i];
+		const void *blob = e->blob;
+		size_t len = e->len;
+
+		/* Racy: the module may change again within the same clock
+		 * tick without a new stamp; read it again next time. */
+		if (racy(&e->st, j->started_ns))
+			continue;
+		if (!blob) {
+			strbuf_reset(&enc);
+			r = modrec_encode(e->rec, &enc);
+			blob = enc.buf;
+			len = enc.len;
+		}
+		strbuf_reset(&one);
+		if (!r)
+			r = put_str(&one, e->path, strlen(e->path));
+		if (!r)
+			r = put_stat(&one, &e->st);
+		if (!r)
+			r = put_u32(&one, (uint32_t)len);
+		fout_add(&f, one.buf, one.len);
+		fout_add(&f, blob, len);
+	}
+	if (!r)
+		r = strbuf_add(&head, REC_MAGIC, 8);
+	if (!r)
+		r = put_u32(&head, FORMAT);
+	if (!r)
+		r = put_u64(&head, j->gen);
+	if (!r)
+		r = put_u32(&head, f.crc);
+	if (!r)
+		r = put_u64(&head, f.len);
+	if (r)
+		fout_abort(&f);
+	else
+		r = fout_finish(&f, head.buf, head.len, &j->tmp);
+	strbuf_release(&one);
+	strbuf_release(&enc);
+	strbuf_release(&head);
+	j->result = r;
+	return NULL;
+}
+
+int cache_records_begin(const char *base, struct cache *old, const struct cache_rec_in *v,
+			size_t n, size_t n_from_old, int64_t started_ns,
+			struct cache_records_job **job, uint64_t *gen)
+{
+	struct cache_records_job *j;
+
+	*job = NULL;
+	/* Every record came from the old file, and that file holds few
+	 * others (removed modules): keep it as it is. */
+	if (old && old->records && n_from_old == n && old->n_records <= n + n / 10 + 8) {
+		*gen = old->rec_gen;
+		return 0;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->path = with_ext(base, "records");
+	j->v = malloc((n ? n : 1) * sizeof(*v));
+	if (!j->path || !j->v) {
+		cache_records_end(j, false);
+		return -ENOMEM;
+	}
+	memcpy(j->v, v, n * sizeof(*v));
+	j->n = n;
+	j->started_ns = started_ns;
+	j->gen = (uint64_t)cache_now_ns() ^ ((uint64_t)getpid() << 40);
+	*gen = j->gen;
+	if (pthread_create(&j->tid, NULL, write_records, j) == 0)
+		j->started = true;
+	else
+		write_records(j);
+	*job = j;
+	return 0;
+}
+
+int cache_records_end(struct cache_records_job *j, bool publish)
+{
+	int r;
+
+	if (!j)
+		return 0;
+	if (j->started)
+		pthread_join(j->tid, NULL);
+	r = fout_publish(j->tmp, j->path, publish && !j->result);
+	if (j->result)
+		r = j->result;
+	free(j->path);
+	free(j->v);
+	free(j);
+	return r;
+}
+
+/* ---- meta writer ---- */
 
 struct cache_writer {
 	int64_t started_ns;
 	bool shortcut;
-	struct strbuf stamps, outputs, msgs, records;
-	uint32_t n_stamps, n_outputs, n_msgs, n_records;
+	uint64_t rec_gen;
+	struct strbuf stamps, outputs, msgs;
+	uint32_t n_stamps, n_outputs, n_msgs;
 	char *dirname, *key;
-	int err;
 };
 
-struct cache_writer *cache_writer_new(const char *dirname, const char *key)
+struct cache_writer *cache_writer_new(const char *dirname, const char *key, int64_t started_ns)
 {
 	struct cache_writer *w = calloc(1, sizeof(*w));
 
 	if (!w)
 		return NULL;
-	w->started_ns = now_ns();
+	w->started_ns = started_ns;
 	w->shortcut = true;
 	strbuf_init(&w->stamps);
 	strbuf_init(&w->outputs);
 	strbuf_init(&w->msgs);
-	strbuf_init(&w->records);
 	w->dirname = strdup(dirname);
 	w->key = strdup(key);
 	if (!w->dirname || !w->key) {
@@ -650,7 +940,6 @@ void cache_writer_free(struct cache_writer *w)
 	strbuf_release(&w->stamps);
 	strbuf_release(&w->outputs);
 	strbuf_release(&w->msgs);
-	strbuf_release(&w->records);
 	free(w->dirname);
 	free(w->key);
 	free(w);
@@ -661,33 +950,9 @@ void cache_writer_no_shortcut(struct cache_writer *w)
 	w->shortcut = false;
 }
 
-int cache_writer_record(struct cache_writer *w, const char *path, const struct cache_stat *st,
-			const struct modrec *rec, const void *blob, size_t len)
+void cache_writer_records(struct cache_writer *w, uint64_t gen)
 {
-	struct strbuf enc = STRBUF_INIT;
-	int r;
-
-	if (racy(st, w->started_ns))
-		return 0;
-	if (!blob) {
-		r = modrec_encode(rec, &enc);
-		if (r < 0)
-			goto out;
-		blob = enc.buf;
-		len = enc.len;
-	}
-	r = put_str(&w->records, path, strlen(path));
-	if (!r)
-		r = put_stat(&w->records, st);
-	if (!r)
-		r = put_u32(&w->records, (uint32_t)len);
-	if (!r)
-		r = strbuf_add(&w->records, blob, len);
-	if (!r)
-		w->n_records++;
-out:
-	strbuf_release(&enc);
-	return r;
+	w->rec_gen = gen;
 }
 
 static int add_stamp(struct cache_writer *w, char kind, const char *path,
@@ -743,60 +1008,15 @@ int cache_writer_message(struct cache_writer *w, int prio, const char *msg)
 	return r;
 }
 
-static int mkdir_parents(const char *path)
+int cache_writer_commit(struct cache_writer *w, const char *base)
 {
-	char *p = strdup(path);
-	int r = 0;
+	struct strbuf pre = STRBUF_INIT, head = STRBUF_INIT;
+	char *path = with_ext(base, "meta");
+	struct fout f;
+	int r = path ? 0 : -ENOMEM;
 
-	if (!p)
-		return -ENOMEM;
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST)
-			r = -errno;
-		*s = '/';
-	}
-	free(p);
-	return r;
-}
-
-static int write_all(int fd, const struct iovec *iov, int n)
-{
-	for (int i = 0; i < n; i++) {
-		const char *p = iov[i].iov_base;
-		size_t left = iov[i].iov_len;
-
-		while (left > 0) {
-			ssize_t w = write(fd, p, left);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				return w < 0 ? -errno : -EIO;
-			p += w;
-			left -= (size_t)w;
-		}
-	}
-	return 0;
-}
-
-/* The cache is only an accelerator: written to a temporary and renamed
- * (never a torn file under the real name), but not fsynced; a cache lost
- * or damaged by a crash fails its checksum and is rebuilt. */
-int cache_writer_commit(struct cache_writer *w, const char *path)
-{
-	struct strbuf head = STRBUF_INIT, pre = STRBUF_INIT, counts[4];
-	struct iovec iov[9];
-	uint32_t crc = 0;
-	uint64_t plen = 0;
-	char *tmp = NULL;
-	int r, fd = -1;
-
-	for (int i = 0; i < 4; i++)
-		strbuf_init(&counts[i]);
-	r = put_str(&pre, cache_version, strlen(cache_version));
+	if (!r)
+		r = put_str(&pre, cache_version, strlen(cache_version));
 	if (!r)
 		r = put_str(&pre, w->dirname, strlen(w->dirname));
 	if (!r)
@@ -806,73 +1026,37 @@ int cache_writer_commit(struct cache_writer *w, const char *path)
 	if (!r)
 		r = put_u8(&pre, w->shortcut);
 	if (!r)
-		r = put_u32(&counts[0], w->n_stamps);
+		r = put_u64(&pre, w->rec_gen);
 	if (!r)
-		r = put_u32(&counts[1], w->n_outputs);
+		r = put_u32(&pre, w->n_stamps);
 	if (!r)
-		r = put_u32(&counts[2], w->n_msgs);
+		r = strbuf_add(&pre, w->stamps.buf, w->stamps.len);
 	if (!r)
-		r = put_u32(&counts[3], w->n_records);
-	if (r)
-		goto out;
-	iov[1] = (struct iovec){ pre.buf, pre.len };
-	iov[2] = (struct iovec){ counts[0].buf, counts[0].len };
-	iov[3] = (struct iovec){ w->stamps.buf, w->stamps.len };
-	iov[4] = (struct iovec){ counts[1].buf, counts[1].len };
-	iov[5] = (struct iovec){ w->outputs.buf, w->outputs.len };
-	iov[6] = (struct iovec){ counts[2].buf, counts[2].len };
-	iov[7] = (struct iovec){ w->msgs.buf, w->msgs.len };
-	iov[8] = (struct iovec){ counts[3].buf, counts[3].len };
-	for (int i = 1; i < 8; i++) {
-		crc = (uint32_t)crc32(crc, iov[i].iov_base, (uInt)iov[i].iov_len);
-		plen += iov[i].iov_len;
-	}
-	r = strbuf_add(&head, MAGIC, 8);
+		r = put_u32(&pre, w->n_outputs);
 	if (!r)
-		r = put_u32(&head, FORMAT);
+		r = strbuf_add(&pre, w->outputs.buf, w->outputs.len);
 	if (!r)
-		r = put_u32(&head, crc);
+		r = put_u32(&pre, w->n_msgs);
 	if (!r)
-		r = put_u64(&head, plen);
-	crc = (uint32_t)crc32(0, (const Bytef *)counts[3].buf, (uInt)counts[3].len);
-	crc = (uint32_t)crc32(crc, (const Bytef *)w->records.buf, (uInt)w->records.len);
+		r = strbuf_add(&pre, w->msgs.buf, w->msgs.len);
 	if (!r)
-		r = put_u32(&head, crc);
-	if (!r)
-		r = put_u64(&head, counts[3].len + w->records.len);
-	if (!r)
-		r = mkdir_parents(path);
-	if (r)
-		goto out;
-	iov[0] = (struct iovec){ head.buf, head.len };
-	if (asprintf(&tmp, "%s.%ld.tmp", path, (long)getpid()) < 0) {
-		tmp = NULL;
-		r = -ENOMEM;
-		goto out;
-	}
-	fd = open(tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		r = -errno;
-		goto out;
-	}
-	r = write_all(fd, iov, 9);
+		r = fout_open(&f, path, HEADER_LEN);
 	if (!r) {
-		struct iovec rec = { w->records.buf, w->records.len };
-
-		r = write_all(fd, &rec, 1);
+		fout_add(&f, pre.buf, pre.len);
+		r = strbuf_add(&head, MAGIC, 8);
+		if (!r)
+			r = put_u32(&head, FORMAT);
+		if (!r)
+			r = put_u32(&head, f.crc);
+		if (!r)
+			r = put_u64(&head, f.len);
+		if (r)
+			fout_abort(&f);
+		else
+			r = fout_close(&f, path, head.buf, head.len);
 	}
-	if (close(fd) < 0 && !r)
-		r = -errno;
-	fd = -1;
-	if (!r && rename(tmp, path) < 0)
-		r = -errno;
-	if (r)
-		unlink(tmp);
-out:
-	free(tmp);
-	strbuf_release(&head);
 	strbuf_release(&pre);
-	for (int i = 0; i < 4; i++)
-		strbuf_release(&counts[i]);
+	strbuf_release(&head);
+	free(path);
 	return r;
 }

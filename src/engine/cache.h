@@ -41,7 +41,8 @@ int cache_stat_path(const char *path, struct cache_stat *cs);
 /* MODATLAS_CACHE_DIR, else /var/cache/modatlas for root, else
  * $XDG_CACHE_HOME/modatlas or ~/.cache/modatlas. malloc'd. */
 char *cache_default_dir(void);
-/* <dir>/<hash of dirname>.cache, malloc'd. */
+/* <dir>/<hash of dirname>: the base name of the cache's two files
+ * (.meta and .records). malloc'd. */
 char *cache_file_path(const char *cache_dir, const char *dirname);
 
 struct cache;
@@ -68,25 +69,53 @@ bool cache_unchanged(struct cache *c, const char *key, const char *outdir);
 void cache_replay(const struct cache *c, const struct ma_log *log);
 
 /* ---- writing a new cache ---- */
+
+/* One module for the records file. */
+struct cache_rec_in {
+	const char *path;
+	struct cache_stat st;
+	const struct modrec *rec;
+	const void *blob;     /* its encoding from the old cache, or NULL */
+	size_t len;
+};
+
+/* Write the records file on a background thread (v is copied; the
+ * records it points to must stay alive until cache_records_end). When
+ * every record came from the old cache (n_from_old == n) its file is kept
+ * and *job is NULL. *gen: the generation the meta file must name.
+ * Records whose stat is racy against started_ns are left out. */
+struct cache_records_job;
+int cache_records_begin(const char *base, struct cache *old, const struct cache_rec_in *v,
+			size_t n, size_t n_from_old, int64_t started_ns,
+			struct cache_records_job **job, uint64_t *gen);
+/* Wait for the job, then put its file in place (publish) or drop it (a
+ * failed run keeps the old records, which match the old meta file).
+ * Frees job; 0 or a negative errno. Safe with NULL. */
+int cache_records_end(struct cache_records_job *job, bool publish);
+
+/* The meta file. */
 struct cache_writer;
 
-struct cache_writer *cache_writer_new(const char *dirname, const char *key);
+/* started_ns: realtime when the run began (before any stat). */
+struct cache_writer *cache_writer_new(const char *dirname, const char *key, int64_t started_ns);
 void cache_writer_free(struct cache_writer *w);
-/* A module record: its encoding (blob, or rec encoded here). Racy stamps
- * are not stored (the module is read again next time). */
-int cache_writer_record(struct cache_writer *w, const char *path, const struct cache_stat *st,
-			const struct modrec *rec, const void *blob, size_t len);
+/* The generation of the records file the meta file goes with. */
+void cache_writer_records(struct cache_writer *w, uint64_t gen);
 /* A file whose version must not change (module, input, config); 'd'
- * kind for directories with their names hash. */
+ * kind for directories with their names hash. A racy file stamp turns
+ * the shortcut off for this cache. */
 int cache_writer_file(struct cache_writer *w, const char *path, const struct cache_stat *st);
 int cache_writer_dir(struct cache_writer *w, const char *path, const struct cache_stat *st,
 		     uint64_t names_hash);
 /* An output file as written (name within outdir). */
 int cache_writer_output(struct cache_writer *w, const char *name, const void *data, size_t len);
 int cache_writer_message(struct cache_writer *w, int prio, const char *msg);
-/* The shortcut stays off for this cache (e.g. a stamp was racy). */
+/* The shortcut stays off for this cache. */
 void cache_writer_no_shortcut(struct cache_writer *w);
-/* Write to path atomically (creating its directory). 0 or -errno. */
-int cache_writer_commit(struct cache_writer *w, const char *path);
+/* Write <base>.meta (temporary + rename). 0 or -errno. */
+int cache_writer_commit(struct cache_writer *w, const char *base);
+
+/* Realtime now, in ns (what started_ns wants). */
+int64_t cache_now_ns(void);
 
 #endif

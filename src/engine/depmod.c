@@ -236,6 +236,9 @@ int depmod_run(const struct depmod_opts *opts)
 	char *cache_dir = NULL, *cache_path = NULL, *key = NULL;
 	struct tee_log tee;
 	bool use_cache = !opts->no_cache && !opts->files;
+	struct cache_records_job *rec_job = NULL;
+	uint64_t rec_gen = 0;
+	int64_t started_ns = cache_now_ns();
 	char *dirname = depmod_dirname(o->root, o->moduledir, o->kver);
 	char *outdir = depmod_dirname(o->outroot ? o->outroot : o->root, o->moduledir, o->kver);
 	struct depmod_cfg *cfg = NULL;
@@ -328,6 +331,12 @@ int depmod_run(const struct depmod_opts *opts)
 		}
 	}
 
+	/* The cache's records file is written while the indexes are built. */
+	if (use_cache && !o->dry_run &&
+	    depmod_cache_records(cache_path, cache, t, started_ns, &rec_job, &rec_gen) < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
 	r = -ENOMEM;
 	mods = calloc(t->n + 1, sizeof(*mods));
 	outpaths = calloc(t->n + 1, sizeof(*outpaths));
@@ -394,12 +403,15 @@ int depmod_run(const struct depmod_opts *opts)
 	if (!r && use_cache && !o->dry_run) {
 		ma_logf(o->log, MA_LOG_DEBUG, "%zu of %zu module records from the cache",
 			t->n_cached, t->n);
-		depmod_cache_save(o, cache_path, key, dirname, t, files, &tee.kept);
+		depmod_cache_save(o, cache_path, key, dirname, t, files, &tee.kept, started_ns,
+				  rec_job, rec_gen);
+		rec_job = NULL;
 		timing_mark(o->log, &t0, "cache save");
 	}
 out:
 	if (r == -ENOMEM)
 		ma_logf(o->log, MA_LOG_CRIT, "out of memory");
+	cache_records_end(rec_job, false); /* a failed run: keep the old records */
 	if (files_init)
 		depfiles_release(files);
 	builtin_names_release(&bnames);

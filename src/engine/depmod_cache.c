@@ -120,9 +120,6 @@ static int fill(struct cache_writer *w, const struct depmod_opts *o, const char 
 
 		cache_stat_of_mod(&cs, t->mods[i].t);
 		r = cache_writer_file(w, t->mods[i].t->path, &cs);
-		if (!r)
-			r = cache_writer_record(w, t->mods[i].t->path, &cs, t->mods[i].rec,
-						t->mods[i].blob, t->mods[i].blob_len);
 	}
 	for (size_t i = 0; !r && i < sizeof(inputs) / sizeof(inputs[0]); i++) {
 		char *p;
@@ -151,17 +148,43 @@ static int fill(struct cache_writer *w, const struct depmod_opts *o, const char 
 	return r;
 }
 
-void depmod_cache_save(const struct depmod_opts *o, const char *path, const char *key,
-		       const char *dirname, const struct mtree *t,
-		       const struct depfile files[DF_COUNT], const struct logbuf *msgs)
+int depmod_cache_records(const char *base, struct cache *old, const struct mtree *t,
+			 int64_t started_ns, struct cache_records_job **job, uint64_t *gen)
 {
-	struct cache_writer *w = cache_writer_new(dirname, key);
+	struct cache_rec_in *v = calloc(t->n + 1, sizeof(*v));
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n; i++) {
+		v[i].path = t->mods[i].t->path;
+		cache_stat_of_mod(&v[i].st, t->mods[i].t);
+		v[i].rec = t->mods[i].rec;
+		v[i].blob = t->mods[i].blob;
+		v[i].len = t->mods[i].blob_len;
+	}
+	r = cache_records_begin(base, old, v, t->n, t->n_cached, started_ns, job, gen);
+	free(v);
+	return r;
+}
+
+void depmod_cache_save(const struct depmod_opts *o, const char *base, const char *key,
+		       const char *dirname, const struct mtree *t,
+		       const struct depfile files[DF_COUNT], const struct logbuf *msgs,
+		       int64_t started_ns, struct cache_records_job *job, uint64_t gen)
+{
+	struct cache_writer *w = cache_writer_new(dirname, key, started_ns);
 	int r = w ? fill(w, o, dirname, t, files, msgs) : -ENOMEM;
+	int rr = cache_records_end(job, r == 0);
 
 	if (!r)
-		r = cache_writer_commit(w, path);
+		r = rr;
+	if (!r) {
+		cache_writer_records(w, gen);
+		r = cache_writer_commit(w, base);
+	}
 	if (r < 0)
 		ma_logf(o->log, MA_LOG_WARNING, "could not write cache %s: %s (use --no-cache)",
-			path, strerror(-r));
+			base, strerror(-r));
 	cache_writer_free(w);
 }

@@ -22,9 +22,19 @@ void tee_log_release(struct tee_log *t);
  * malloc'd. */
 char *depmod_cache_key(const struct depmod_opts *o, const char *dirname, const char *outdir);
 
-/* Write the cache after a successful run. Failure only warns. */
-void depmod_cache_save(const struct depmod_opts *o, const char *path, const char *key,
+struct cache;
+struct cache_records_job;
+
+/* Start writing the records file in the background (right after the
+ * modules were read). *gen: the generation to name in the meta file. */
+int depmod_cache_records(const char *base, struct cache *old, const struct mtree *t,
+			 int64_t started_ns, struct cache_records_job **job, uint64_t *gen);
+
+/* After a successful run: wait for the records, write the meta file.
+ * Failure only warns. */
+void depmod_cache_save(const struct depmod_opts *o, const char *base, const char *key,
 		       const char *dirname, const struct mtree *t,
-		       const struct depfile files[DF_COUNT], const struct logbuf *msgs);
+		       const struct depfile files[DF_COUNT], const struct logbuf *msgs,
+		       int64_t started_ns, struct cache_records_job *job, uint64_t gen);
 
 #endif

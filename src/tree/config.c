@@ -388,7 +388,8 @@ static int files_list(struct cfg_files *f, const char *path, const struct ma_log
 			goto out;
 		}
 	}
-	qsort(names.items, names.n, sizeof(*names.items), cmp_strp);
+	if (names.n)
+		qsort(names.items, names.n, sizeof(*names.items), cmp_strp);
 	for (size_t i = 0; i < names.n && !err; i++) {
 		const char *name = names.items[i];
 		size_t len = strlen(name);

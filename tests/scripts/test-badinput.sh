@@ -76,7 +76,7 @@ cp -a "$FIX/tree" "$TMP/cyc"
 cp "$FIX"/cycle/lib/modules/$V/kernel/*/ma_cyc_[ab].ko "$TMP/cyc/lib/modules/$V/kernel/" 2>/dev/null ||
 	find "$FIX/cycle" -name 'ma_cyc_[ab].ko' -exec cp {} "$TMP/cyc/lib/modules/$V/kernel/" \;
 prepare_out "$TMP/out-cyc"
-"$M" depmod -b "$TMP/cyc" -o "$TMP/out-cyc" $V 2> "$TMP/cyc.err"; rc=$?
+"$M" depmod --no-cache -b "$TMP/cyc" -o "$TMP/out-cyc" $V 2> "$TMP/cyc.err"; rc=$?
 check "cycle: exit 1" [ $rc = 1 ]
 contains "cycle: reported" "$TMP/cyc.err" "Cycle detected: ma_cyc_a -> ma_cyc_b -> ma_cyc_a"
 check "cycle: previous indexes intact" intact "$TMP/out-cyc"
@@ -88,7 +88,7 @@ if mkdir -p "$TMP/mnt" && mount -t tmpfs -o size=256k tmpfs "$TMP/mnt" 2>/dev/nu
 	mv "$MNT/out.saved" "$TMP/out-full.saved"
 	dd if=/dev/zero of="$MNT/filler" bs=1k count=1000 2>/dev/null
 	before=$(ls -A "$MNT/out/lib/modules/$V" | wc -l)
-	"$M" depmod -b "$TMP/base" -o "$MNT/out" $V 2> "$TMP/full.err"; rc=$?
+	"$M" depmod --no-cache -b "$TMP/base" -o "$MNT/out" $V 2> "$TMP/full.err"; rc=$?
 	check "full disk: non-zero exit" [ $rc != 0 ]
 	contains "full disk: clear error" "$TMP/full.err" "No space left on device"
 	check "full disk: previous indexes intact" diff -r "$MNT/out" "$TMP/out-full.saved"
@@ -96,7 +96,7 @@ if mkdir -p "$TMP/mnt" && mount -t tmpfs -o size=256k tmpfs "$TMP/mnt" 2>/dev/nu
 	rm -f "$MNT/filler"
 	# read-only filesystem
 	mount -o remount,ro "$MNT"
-	"$M" depmod -b "$TMP/base" -o "$MNT/out" $V 2> "$TMP/ro.err"; rc=$?
+	"$M" depmod --no-cache -b "$TMP/base" -o "$MNT/out" $V 2> "$TMP/ro.err"; rc=$?
 	check "read-only: non-zero exit" [ $rc != 0 ]
 	contains "read-only: clear error" "$TMP/ro.err" "Read-only file system"
 	check "read-only: previous indexes intact" diff -r "$MNT/out" "$TMP/out-full.saved"

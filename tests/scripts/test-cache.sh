@@ -40,8 +40,8 @@ cached_count() {
 }
 
 compare_runs cold
-check "the cache file exists" [ -n "$(ls "$TMP/cache"/*.cache 2>/dev/null)" ]
-check "the cache is outside the tree" [ -z "$(find "$T" -name '*.cache')" ]
+check "the cache files exist" [ -n "$(ls "$TMP/cache"/*.meta "$TMP/cache"/*.records 2>/dev/null)" ]
+check "the cache is outside the tree" [ -z "$(find "$T" -name '*.meta' -o -name '*.records')" ]
 compare_runs warm
 sleep 0.1
 read -r hit total < <(cached_count)
@@ -92,10 +92,16 @@ compare_runs config
 not_contains "config: exclude applied" "$TMP/config-c/lib/modules/$V/modules.dep" "ma_upd_only"
 rm "$TMP/empty.d/x.conf"
 
-# damaged caches: corrupted, truncated, another format, garbage
-C=$(ls "$TMP/cache"/*.cache | head -n1)
-for how in corrupt truncate format garbage; do
+# damaged caches: corrupted, truncated, another format, garbage; in the
+# meta file (read first) and in the records file (read on first use).
+for how in corrupt truncate format garbage rec-corrupt rec-truncate rec-garbage; do
 	case $how in
+	rec-*) C=$(ls "$TMP/cache"/*.records | head -n1) ;;
+	*) C=$(ls "$TMP/cache"/*.meta | head -n1) ;;
+	esac
+	# the records file is read only when something changed
+	case $how in rec-*) touch "$D/kernel/drivers/ma/chain/ma_c.ko" ;; esac
+	case ${how#rec-} in
 	corrupt) printf 'XXXX' | dd of="$C" bs=1 seek=100 conv=notrunc 2>/dev/null ;;
 	truncate) truncate -s $(( $(stat -c %s "$C") / 2 )) "$C" ;;
 	format) printf '\x09' | dd of="$C" bs=1 seek=8 conv=notrunc 2>/dev/null ;;
