@@ -554,6 +554,12 @@ int cache_load(const char *base, const char *dirname, const struct ma_log *log,
 	return 0;
 }
 
+void cache_prepare(struct cache *c)
+{
+	if (!c->rec_loaded)
+		load_records(c);
+}
+
 struct modrec *cache_lookup(struct cache *c, const char *path, const struct cache_stat *st,
 			    const void **blob, size_t *len)
 {

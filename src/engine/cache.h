@@ -55,6 +55,10 @@ int cache_load(const char *path, const char *dirname, const struct ma_log *log,
 	       struct cache **out);
 void cache_free(struct cache *c);
 
+/* Read the records file now (cache_lookup would on first use); after
+ * this, cache_lookup may be called from several threads at once. */
+void cache_prepare(struct cache *c);
+
 /* The record of module path if its stamp equals st; NULL otherwise. The
  * record is decoded fresh (caller frees). blob/len (optional) give the
  * encoded bytes, valid while c lives. */

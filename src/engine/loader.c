@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "elf/module.h"
@@ -12,6 +13,8 @@ struct pool {
 	struct load_job *jobs;
 	size_t n;
 	const struct modfile_opts *opts;
+	loader_lookup_fn lookup;
+	void *lookup_ud;
 	atomic_size_t next;
 	atomic_int err;
 };
@@ -22,13 +25,21 @@ static void *worker(void *arg)
 
 	for (;;) {
 		size_t i = atomic_fetch_add(&p->next, 1);
+		struct load_job *j;
 		int r;
 
 		if (i >= p->n || atomic_load(&p->err))
 			break;
-		if (p->jobs[i].rec)
-			continue; /* already known (cache) */
-		r = modfile_load_path(p->jobs[i].path, p->opts, &p->jobs[i].rec);
+		j = &p->jobs[i];
+		if (j->want_stat)
+			j->stat_ok = stat(j->path, &j->st) == 0;
+		if (j->stat_ok && p->lookup) {
+			j->rec = p->lookup(p->lookup_ud, i, &j->st);
+			j->from_lookup = j->rec != NULL;
+			if (j->rec)
+				continue;
+		}
+		r = modfile_load_path(j->path, p->opts, &j->rec);
 		if (r < 0)
 			atomic_store(&p->err, r);
 	}
@@ -43,9 +54,10 @@ unsigned int loader_default_threads(void)
 }
 
 int loader_run(struct load_job *jobs, size_t n, unsigned int nthreads,
-	       const struct modfile_opts *opts)
+	       const struct modfile_opts *opts, loader_lookup_fn lookup, void *lookup_ud)
 {
-	struct pool p = { .jobs = jobs, .n = n, .opts = opts };
+	struct pool p = { .jobs = jobs, .n = n, .opts = opts, .lookup = lookup,
+			  .lookup_ud = lookup_ud };
 	pthread_t *tids;
 	unsigned int started = 0;
 

@@ -16,7 +16,7 @@
 struct sortent {
 	size_t pos;     /* modules.order line, or SIZE_MAX when unlisted */
 	size_t seq;     /* hash order, for stability */
-	const struct tree_mod *t;
+	struct tree_mod *t;
 };
 
 static int cmp_sortent(const void *a, const void *b)
@@ -65,7 +65,7 @@ static int order_modules(const struct mtree_opts *o, struct tree_scan *scan,
 	}
 	khash_iter_init(&it, byname);
 	while ((e = khash_iter_next(&it))) {
-		const struct tree_mod *t = e->value;
+		struct tree_mod *t = e->value;
 		size_t pos = 0;
 
 		if (order && t->uncrelpath)
@@ -82,6 +82,22 @@ out:
 	modorder_free(order);
 	khash_free(byname);
 	return r;
+}
+
+struct lookup_ctx {
+	struct cache *cache;
+	struct mtree *t;
+};
+
+/* On a loader thread: only index i of t->mods is touched. */
+static struct modrec *lookup(void *ud, size_t i, const struct stat *st)
+{
+	struct lookup_ctx *lc = ud;
+	struct mtree_mod *m = &lc->t->mods[i];
+	struct cache_stat cs;
+
+	cache_stat_from(&cs, st);
+	return cache_lookup(lc->cache, m->t->path, &cs, &m->blob, &m->blob_len);
 }
 
 int mtree_load(const struct mtree_opts *o, struct mtree **out)
@@ -122,23 +138,31 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 		t->mods[i].t = ents[i].t;
 		t->mods[i].outpath = ents[i].t->relpath ? ents[i].t->relpath : ents[i].t->path;
 		jobs[i].path = ents[i].t->path;
-		if (o->cache) {
-			struct cache_stat cs;
-
-			cache_stat_of_mod(&cs, ents[i].t);
-			jobs[i].rec = cache_lookup(o->cache, jobs[i].path, &cs, &t->mods[i].blob,
-						   &t->mods[i].blob_len);
-			t->n_cached += jobs[i].rec != NULL;
-		}
+		jobs[i].want_stat = o->stat_modules || o->cache;
 	}
+	if (o->cache)
+		cache_prepare(o->cache);
 	{
 		double t0 = timing_now();
+		struct lookup_ctx lc = { .cache = o->cache, .t = t };
 
-		r = loader_run(jobs, t->n, o->jobs, &fo);
+		r = loader_run(jobs, t->n, o->jobs, &fo, o->cache ? lookup : NULL, &lc);
 		timing_mark(o->log, &t0, "read modules");
 	}
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; i < t->n; i++) {
+		struct tree_mod *m = t->mods[i].t;
+
 		t->mods[i].rec = jobs[i].rec;
+		t->n_cached += jobs[i].from_lookup;
+		if (jobs[i].stat_ok) {
+			m->has_stat = true;
+			m->dev = jobs[i].st.st_dev;
+			m->ino = jobs[i].st.st_ino;
+			m->size = jobs[i].st.st_size;
+			m->mtime = jobs[i].st.st_mtim;
+			m->ctime = jobs[i].st.st_ctim;
+		}
+	}
 	if (r < 0)
 		goto fail;
 	for (size_t i = 0; i < t->n; i++) {

@@ -26,11 +26,13 @@ struct mtree_opts {
 	struct cache *cache;            /* records to reuse, or NULL */
 	bool keep_signatures;           /* keep each signature's bytes (check
 					   needs them, depmod does not) */
+	bool stat_modules;              /* fill every tree_mod's stat (the
+					   walk leaves plain files unstatted) */
 	const struct ma_log *log;
 };
 
 struct mtree_mod {
-	const struct tree_mod *t;       /* path, relpath, modname, stat */
+	struct tree_mod *t;             /* path, relpath, modname, stat */
 	struct modrec *rec;             /* never NULL after mtree_load */
 	const char *outpath;            /* relpath, or path when outside */
 	const void *blob;               /* its cached encoding, or NULL when

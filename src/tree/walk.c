@@ -104,11 +104,14 @@ static int mod_init(struct tree_mod *m, const char *dirname, size_t dirlen, cons
 		memcpy(m->uncrelpath, rel, ulen);
 		m->uncrelpath[ulen] = '\0';
 	}
-	m->dev = st->st_dev;
-	m->ino = st->st_ino;
-	m->size = st->st_size;
-	m->mtime = st->st_mtim;
-	m->ctime = st->st_ctim;
+	if (st) {
+		m->has_stat = true;
+		m->dev = st->st_dev;
+		m->ino = st->st_ino;
+		m->size = st->st_size;
+		m->mtime = st->st_mtim;
+		m->ctime = st->st_ctim;
+	}
 	return 0;
 }
 
@@ -395,6 +398,7 @@ static int keep_dropped(struct walk *w, struct tree_mod *m)
 	return 0;
 }
 
+/* st may be NULL (see walk_entry). */
 static int add_module(struct walk *w, const struct stat *st)
 {
 	struct tree_scan *s = w->s;
@@ -439,12 +443,15 @@ static int walk_entry(struct walk *w, int dfd, const struct dent *e)
 	bool module = false;
 	struct stat st;
 
-	/* A plain file only matters if it looks like a module; stat it then
-	 * for the cache fields (kmod would not, trusting d_type). */
+	/* A plain file only matters if it looks like a module; d_type says
+	 * what it is, so no stat here (the reader takes one when it opens the
+	 * file), as kmod trusts d_type. -A compares mtimes, so it stats. */
 	if (e->type == DT_REG) {
 		module = tree_is_module_name(e->name);
 		if (!module)
 			return 0;
+		if (!w->newer_mode)
+			return add_module(w, NULL);
 	} else if (e->type == DT_DIR) {
 		return walk_subdir(w, dfd, e->name);
 	}

@@ -28,7 +28,10 @@ struct tree_mod {
 			     those 3 bytes rather than appending ".ko"; the two
 			     differ only for names like foo.bar.ko ("foo.ba").
 			     NULL when relpath is NULL */
-	/* stat of the file (links followed), for -A and the cache */
+	/* stat of the file (links followed), for the cache. The walk leaves
+	 * it zero (has_stat false) for plain files it knows from d_type, as
+	 * kmod does; the reader fills it in. */
+	bool has_stat;
 	dev_t dev;
 	ino_t ino;
 	off_t size;

@@ -100,13 +100,19 @@ static void test_scan_basic(void **state)
 	assert_string_equal(m->path, msg);
 	assert_string_equal(m->modname, "foo_bar");
 	assert_string_equal(m->uncrelpath, "kernel/b/foo-bar.ko"); /* dashes kept */
+	/* A plain file known from d_type is not statted by the walk (kmod
+	 * does not either); the reader takes the stat when it opens it. */
 	assert_int_equal(stat(msg, &st), 0);
-	assert_int_equal(m->size, 5);
-	assert_int_equal(m->ino, st.st_ino);
-	assert_int_equal(m->dev, st.st_dev);
-	assert_int_equal(m->mtime.tv_sec, st.st_mtim.tv_sec);
-	assert_int_equal(m->mtime.tv_nsec, st.st_mtim.tv_nsec);
-	assert_int_equal(m->ctime.tv_nsec, st.st_ctim.tv_nsec);
+	if (m->has_stat) {
+		assert_int_equal(m->size, 5);
+		assert_int_equal(m->ino, st.st_ino);
+		assert_int_equal(m->dev, st.st_dev);
+		assert_int_equal(m->mtime.tv_sec, st.st_mtim.tv_sec);
+		assert_int_equal(m->mtime.tv_nsec, st.st_mtim.tv_nsec);
+		assert_int_equal(m->ctime.tv_nsec, st.st_ctim.tv_nsec);
+	} else {
+		assert_int_equal(m->size, 0);
+	}
 	/* kmod copies modname's length + 3 bytes of the basename */
 	assert_string_equal(s->mods[3].uncrelpath, "kernel/x.ba");
 	assert_string_equal(s->mods[4].uncrelpath, "top.ko");
