@@ -17,6 +17,7 @@ struct cli_log {
 void cli_log_init(struct cli_log *cl, const char *prog, int verbose);
 
 int cmd_depmod(int argc, char **argv, const char *prog);
+int cmd_check(int argc, char **argv, const char *prog);
 int cmd_dump_index(int argc, char **argv, const char *prog);
 
 #endif

@@ -1,0 +1,52 @@
+/* `modatlas check`: predict, offline, why a module would fail to load.
+ *
+ *   check_run()   a tree (and optionally out-of-tree module files) in,
+ *                 findings out, into a struct report (src/report)
+ *
+ * The analyzers, one per family of findings, each in its own file of
+ * src/check/, run in the order of the table in check.c. Finding codes
+ * and their meaning: docs/check.md. Nothing here prints: problems that
+ * are not findings (unreadable files, bad options) go to the log. */
+#ifndef MA_CHECK_CHECK_H
+#define MA_CHECK_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct ma_log;
+struct report;
+struct finding_kind;
+
+struct check_opts {
+	const char *root;          /* -b BASEDIR, absolute; "" for none */
+	const char *moduledir;     /* NULL = /lib/modules */
+	const char *kver;          /* target kernel release */
+	const char *const *config_paths; /* depmod.d (-C); NULL = kmod's dirs */
+	size_t n_config;
+	const char *symvers;       /* -E Module.symvers, or NULL */
+	const char *sysmap;        /* -F System.map, or NULL */
+	const char *const *certs;  /* --cert: X.509 files, DER or PEM */
+	size_t n_certs;
+	const char *const *modprobe_paths; /* --modprobe-d: dirs or files */
+	size_t n_modprobe;
+	const char *const *files;  /* out-of-tree modules to judge, or NULL */
+	size_t n_files;
+	const char *vermagic;      /* the kernel's vermagic, or NULL (the
+				      tree's majority is used) */
+	bool graph;                /* fill the report's dependency graph */
+	unsigned int jobs;         /* reader threads; 0 = all CPUs */
+	const struct ma_log *log;
+};
+
+/* The table of finding kinds check produces (for report_new). */
+const struct finding_kind *check_kinds(size_t *n);
+
+/* Run every analyzer and add findings to rep (which must have been made
+ * with check_kinds()). Returns 0 when the check ran, whatever it found;
+ * a negative errno when it could not (module directory, -E, -F, a
+ * --cert, a --modprobe-d path or an out-of-tree file unreadable; out of
+ * memory), after logging why at MA_LOG_CRIT. Non-fatal problems are
+ * logged at MA_LOG_ERR or MA_LOG_WARNING and the check goes on. */
+int check_run(const struct check_opts *o, struct report *rep);
+
+#endif

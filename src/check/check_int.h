@@ -1,0 +1,155 @@
+/* Shared state of the check analyzers (src/check/ only). check.c loads
+ * everything once into a struct check_ctx; each analyzer reads it and
+ * adds findings through ck_add(). */
+#ifndef MA_CHECK_CHECK_INT_H
+#define MA_CHECK_CHECK_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "check/check.h"
+#include "report/report.h"
+#include "tree/builtin.h"
+#include "tree/kernsyms.h"
+#include "util/log.h"
+
+struct depmod_cfg;
+struct khash;
+struct modgraph;
+struct modprobe_cfg;
+struct modrec;
+struct mod_export;
+struct mtree;
+
+/* Finding kinds, in the order of the table in codes.c (the order of text
+ * groups of equal severity). */
+enum ck_kind {
+	K_FORMAT,
+	K_ARCH,
+	K_UNREADABLE,
+	K_VERMAGIC_FLAGS,
+	K_VERMAGIC_RELEASE,
+	K_CYCLE,
+	K_UNRESOLVED,
+	K_CRC,
+	K_GPL_ONLY,
+	K_NS_MISSING,
+	K_EXPORT_DUP,
+	K_SIG_BAD,
+	K_SIG_UNTRUSTED,
+	K_UNSIGNED,
+	K_SOFTDEP_MISSING,
+	K_WEAKDEP_MISSING,
+	K_OPTION_UNKNOWN_PARAM,
+	K_BLACKLISTED_NEEDED,
+	K_ALIAS_DANGLING,
+	K_INSTALL_DANGLING,
+	K_MODPROBE_SYNTAX,
+	K_DUPLICATE,
+	K_FIRMWARE_MISSING,
+	K_OPTION_UNKNOWN_MODULE,
+	K_UNRESOLVED_WEAK,
+	K_SIG_INFO,
+	K_KERNEL_UNKNOWN,
+	K_COUNT
+};
+
+extern const struct finding_kind ck_kinds[K_COUNT];
+
+struct ck_mod {
+	const char *modname;
+	const char *path;      /* absolute (or as given, for out-of-tree files) */
+	const char *shown;     /* for findings: relative to the module dir when
+				  inside it, else path */
+	const struct modrec *rec;
+	bool given;            /* an out-of-tree file from the command line */
+	bool wanted;           /* its findings are reported */
+	bool broken;           /* MA-FORMAT/MA-ARCH/MA-UNREADABLE: nothing
+				  else is judged */
+	bool versioned;        /* has __versions entries */
+};
+
+/* Who exports a symbol among the modules (the last in module order, as
+ * depmod decides). */
+struct ck_export {
+	uint32_t owner;
+	const struct mod_export *ex;
+};
+
+struct check_ctx {
+	const struct check_opts *o;
+	struct report *rep;
+	const struct ma_log *log;    /* the caller's, minus messages that
+					became findings */
+	char *dirname;               /* root + moduledir + kver */
+	struct depmod_cfg *cfg;
+	struct mtree *tree;
+	struct modrec **given_recs;  /* out-of-tree records, owned */
+	char **given_names;          /* their module names, owned */
+	size_t n_given;
+
+	struct ck_mod *mods;         /* tree modules (minus those a given file
+					replaces) in depmod order, then the
+					given files */
+	size_t n, n_tree;
+	struct khash *byname;        /* modname -> index + 1 */
+	struct modgraph *g;
+	bool out_of_tree;
+
+	/* The kernel: -E / -F. */
+	bool have_kernel, have_crcs;
+	struct kernsyms ks;          /* symvers entries first, then System.map's */
+	size_t n_symvers;            /* how many of ks came from symvers */
+	struct khash *ksyms;         /* name -> struct kernsym * (vmlinux) */
+	struct khash *exports;       /* name -> struct ck_export * */
+	struct ck_export *export_store;
+
+	bool have_bnames, have_binfos;
+	struct builtin_names bnames;
+	struct builtin_infos binfos;
+	struct khash *builtin;       /* builtin modname -> (void *)1 */
+
+	struct modprobe_cfg *mp;     /* NULL without --modprobe-d */
+
+	/* Every alias pattern (modules' modinfo, built-ins'), built on first
+	 * use by ck_name_resolves(). */
+	char **aliases;              /* normalized copies, owned */
+	size_t n_aliases;
+	bool aliases_built;
+};
+
+/* Add a finding about module i (-1: the tree). Dropped, returning NULL,
+ * when i is a module whose findings are not wanted (out-of-tree mode). */
+struct finding *ck_add(struct check_ctx *c, enum ck_kind k, enum severity sev, long i,
+		       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Same, with an explicit path (modprobe.d "file:line"). */
+struct finding *ck_add_at(struct check_ctx *c, enum ck_kind k, enum severity sev, long i,
+			  const char *module, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+
+/* Module index of modname, or -1. */
+long ck_find(const struct check_ctx *c, const char *modname);
+/* Is modname built into the kernel (modules.builtin{,.modinfo})? */
+bool ck_is_builtin(const struct check_ctx *c, const char *modname);
+/* Would modprobe find something by this name? Module names, built-in
+ * modules, aliases (modules', built-ins', modprobe.d's), install
+ * commands, "symbol:" names: kmod_module_new_from_lookup()'s order. */
+bool ck_name_resolves(struct check_ctx *c, const char *name);
+/* kmod's alias_normalize(): '-' -> '_' outside brackets, into buf.
+ * Returns 0, or -EINVAL for unbalanced brackets or an over-long name. */
+int ck_normalize(const char *name, char *buf, size_t size);
+
+/* Analyzers, each returning 0, -ENOMEM, or a negative errno for an
+ * input it cannot read (logged at MA_LOG_CRIT). */
+int ck_format(struct check_ctx *c);
+int ck_vermagic(struct check_ctx *c);
+int ck_symbols(struct check_ctx *c);
+int ck_cycles(struct check_ctx *c);
+int ck_signatures(struct check_ctx *c);
+int ck_softdeps(struct check_ctx *c);
+int ck_modprobe(struct check_ctx *c);
+int ck_duplicates(struct check_ctx *c);
+int ck_firmware(struct check_ctx *c);
+
+#endif

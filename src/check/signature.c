@@ -1,0 +1,397 @@
+/* Module signatures (kernel/module/signing.c, mod_verify_sig):
+ *
+ *   MA-SIG-INFO       each PKCS#7 signature: signer (issuer CN), key id
+ *                     (serial or subject key id), hash algorithm
+ *   MA-SIG-BAD        a trailer whose lengths lie, a PKCS#7 that does not
+ *                     parse, non-zero fields the kernel requires to be 0
+ *                     ("Bad message"), or, with --cert, a signature by a
+ *                     given key that does not verify ("Key was rejected
+ *                     by service"); errors even without enforcement
+ *   MA-SIG-UNTRUSTED  with --cert: signed by a key none of them holds
+ *                     ("Required key not available" where signatures are
+ *                     enforced: module.sig_enforce, Secure Boot lockdown)
+ *   MA-UNSIGNED       no signature in a signed tree (more than half of the
+ *                     tree's modules signed): warning; error with --cert,
+ *                     since giving the target's keys says it checks them
+ *
+ * Signatures are detached CMS SignedData without certificates (what
+ * scripts/sign-file writes), so OpenSSL's CMS API reads them: it knows
+ * both signer identifiers (issuer+serial, or subject key id with
+ * sign-file -k). Verification needs the signed bytes, which the record
+ * does not keep: the file is read again (and decompressed), only with
+ * --cert. */
+#include "check/check_int.h"
+
+#include <errno.h>
+#include <openssl/bio.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elf/decompress.h"
+#include "elf/module.h"
+#include "util/fileio.h"
+#include "util/strbuf.h"
+
+#define SIG_MAGIC_LEN 28   /* "~Module signature appended~\n" */
+#define SIG_INFO_LEN 12    /* struct module_signature */
+#define PKEY_ID_PKCS7 2
+
+/* "the last OpenSSL error" for messages, clearing the queue. */
+static const char *ssl_reason(char *buf, size_t size)
+{
+	unsigned long e = ERR_get_error();
+
+	if (!e)
+		snprintf(buf, size, "unknown reason");
+	else
+		ERR_error_string_n(e, buf, size);
+	ERR_clear_error();
+	return buf;
+}
+
+static int hex_colon(struct strbuf *sb, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strbuf_addf(sb, "%s%02X", i ? ":" : "", p[i]) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+/* CN of a name (else its one-line form) into sb. */
+static int name_cn(struct strbuf *sb, X509_NAME *name)
+{
+	int idx = name ? X509_NAME_get_index_by_NID(name, NID_commonName, -1) : -1;
+	unsigned char *utf8 = NULL;
+	char *line;
+	int n, err;
+
+	if (idx >= 0) {
+		n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx)));
+		if (n >= 0) {
+			err = strbuf_add(sb, utf8, (size_t)n);
+			OPENSSL_free(utf8);
+			return err;
+		}
+	}
+	if (!name)
+		return strbuf_addstr(sb, "(none)");
+	line = X509_NAME_oneline(name, NULL, 0);
+	err = strbuf_addstr(sb, line ? line : "(unreadable)");
+	OPENSSL_free(line);
+	return err;
+}
+
+struct sig_info {
+	struct strbuf signer;  /* issuer CN, or "(subject key id)" */
+	struct strbuf key_id;  /* serial or SKID, colon-separated hex */
+	const char *id_kind;   /* "serial" or "skid" */
+	const char *hash;      /* "sha256" ... */
+	const char *pkey;      /* "rsaEncryption" ... */
+};
+
+static int describe_signer(CMS_SignerInfo *si, struct sig_info *info)
+{
+	ASN1_OCTET_STRING *keyid = NULL;
+	X509_NAME *issuer = NULL;
+	ASN1_INTEGER *sno = NULL;
+	X509_ALGOR *dig = NULL, *sig = NULL;
+	EVP_PKEY *pk = NULL;
+	X509 *signer = NULL;
+	int err;
+
+	if (CMS_SignerInfo_get0_signer_id(si, &keyid, &issuer, &sno) != 1)
+		return -EINVAL;
+	CMS_SignerInfo_get0_algs(si, &pk, &signer, &dig, &sig);
+	info->hash = dig ? OBJ_nid2ln(OBJ_obj2nid(dig->algorithm)) : NULL;
+	info->pkey = sig ? OBJ_nid2ln(OBJ_obj2nid(sig->algorithm)) : NULL;
+	if (!info->hash)
+		info->hash = "unknown";
+	if (!info->pkey)
+		info->pkey = "unknown";
+	if (keyid) {
+		info->id_kind = "skid";
+		err = strbuf_addstr(&info->signer, "(by subject key id)");
+		if (!err)
+			err = hex_colon(&info->key_id, ASN1_STRING_get0_data(keyid),
+					(size_t)ASN1_STRING_length(keyid));
+		return err;
+	}
+	info->id_kind = "serial";
+	err = name_cn(&info->signer, issuer);
+	if (!err && sno)
+		err = hex_colon(&info->key_id, ASN1_STRING_get0_data(sno),
+				(size_t)ASN1_STRING_length(sno));
+	return err;
+}
+
+struct certs {
+	X509 **v;
+	size_t n;
+};
+
+static int load_cert_file(const char *path, struct certs *cs, const struct ma_log *log)
+{
+	char why[256];
+	BIO *bio = BIO_new_file(path, "rb");
+	size_t before = cs->n;
+	X509 *x;
+
+	if (!bio) {
+		ma_logf(log, MA_LOG_CRIT, "cannot read certificate %s: %s", path,
+			ssl_reason(why, sizeof(why)));
+		return -ENOENT;
+	}
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+		X509 **v = realloc(cs->v, (cs->n + 1) * sizeof(*v));
+
+		if (!v) {
+			X509_free(x);
+			BIO_free(bio);
+			return -ENOMEM;
+		}
+		cs->v = v;
+		cs->v[cs->n++] = x;
+	}
+	ERR_clear_error(); /* the PEM loop ends with "no start line" */
+	if (cs->n == before) {
+		X509 **v = realloc(cs->v, (cs->n + 1) * sizeof(*v));
+
+		if (!v) {
+			BIO_free(bio);
+			return -ENOMEM;
+		}
+		cs->v = v;
+		(void)BIO_reset(bio);
+		x = d2i_X509_bio(bio, NULL);
+		if (!x) {
+			BIO_free(bio);
+			ma_logf(log, MA_LOG_CRIT,
+				"cannot read certificate %s: neither PEM nor DER X.509 (%s)", path,
+				ssl_reason(why, sizeof(why)));
+			return -EINVAL;
+		}
+		cs->v[cs->n++] = x;
+	}
+	BIO_free(bio);
+	return 0;
+}
+
+static void certs_release(struct certs *cs)
+{
+	for (size_t i = 0; i < cs->n; i++)
+		X509_free(cs->v[i]);
+	free(cs->v);
+}
+
+/* The bytes the signature covers: the (decompressed) file up to the
+ * signature. malloc'd into *buf; *len is the signed length. */
+static int signed_bytes(const struct ck_mod *m, void **buf, size_t *len, char *why, size_t whysz)
+{
+	const struct modrec *r = m->rec;
+	char *raw;
+	size_t rawlen, tail;
+	int err = read_file(m->path, MODFILE_DEFAULT_MAX_SIZE, &raw, &rawlen);
+
+	if (err < 0) {
+		snprintf(why, whysz, "cannot read: %s", strerror(-err));
+		return err;
+	}
+	if (r->comp != MOD_COMP_NONE) {
+		void *out;
+		size_t outlen;
+
+		err = decompress_buf(r->comp, raw, rawlen, MODFILE_DEFAULT_MAX_SIZE, 0, &out, &outlen,
+				     why, whysz);
+		free(raw);
+		if (err < 0)
+			return err;
+		raw = out;
+		rawlen = outlen;
+	}
+	tail = SIG_MAGIC_LEN + SIG_INFO_LEN + r->sig.sig_len + r->sig.signer_len +
+	       r->sig.key_id_len;
+	if (rawlen < tail) {
+		free(raw);
+		snprintf(why, whysz, "file changed since it was read");
+		return -EINVAL;
+	}
+	*buf = raw;
+	*len = rawlen - tail;
+	return 0;
+}
+
+struct sigctx {
+	struct check_ctx *c;
+	struct certs certs;
+	size_t n_verified;
+};
+
+/* With --cert: which key signed it, and does the signature hold. */
+static int verify(struct sigctx *s, size_t i, CMS_ContentInfo *cms, CMS_SignerInfo *si,
+		  const struct sig_info *info)
+{
+	struct check_ctx *c = s->c;
+	const struct ck_mod *m = &c->mods[i];
+	STACK_OF(X509) *st = NULL;
+	X509 *cert = NULL;
+	BIO *in = NULL;
+	void *buf = NULL;
+	size_t len = 0;
+	char why[256];
+	struct finding *f;
+	int err = 0;
+
+	for (size_t k = 0; k < s->certs.n && !cert; k++)
+		if (CMS_SignerInfo_cert_cmp(si, s->certs.v[k]) == 0)
+			cert = s->certs.v[k];
+	if (!cert) {
+		f = ck_add(c, K_SIG_UNTRUSTED, SEV_ERROR, (long)i,
+			   "%s is signed by \"%s\" (%s %s), which no --cert holds: "
+			   "\"Required key not available\" where signatures are enforced",
+			   m->modname, info->signer.buf, info->id_kind, info->key_id.buf);
+		finding_set_str(c->rep, f, "signer", info->signer.buf);
+		finding_set_str(c->rep, f, "key_id", info->key_id.buf);
+		return 0;
+	}
+	if (signed_bytes(m, &buf, &len, why, sizeof(why)) < 0) {
+		ck_add(c, K_SIG_BAD, SEV_ERROR, (long)i, "%s: signature not verified: %s", m->modname,
+		       why);
+		return 0;
+	}
+	st = sk_X509_new_null();
+	in = BIO_new_mem_buf(buf, (int)len);
+	if (!st || !in || !sk_X509_push(st, cert)) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* No chain to build: the kernel trusts the key itself. */
+	if (CMS_verify(cms, st, NULL, in, NULL,
+		       CMS_DETACHED | CMS_BINARY | CMS_NOVERIFY | CMS_NOINTERN) == 1) {
+		s->n_verified++;
+	} else {
+		f = ck_add(c, K_SIG_BAD, SEV_ERROR, (long)i,
+			   "%s: signature by \"%s\" does not verify (%s): \"Key was rejected by "
+			   "service\"",
+			   m->modname, info->signer.buf, ssl_reason(why, sizeof(why)));
+		finding_set_str(c->rep, f, "signer", info->signer.buf);
+	}
+out:
+	ERR_clear_error();
+	BIO_free(in);
+	sk_X509_free(st); /* the certs stay ours */
+	free(buf);
+	return err;
+}
+
+static int check_signed(struct sigctx *s, size_t i)
+{
+	struct check_ctx *c = s->c;
+	const struct ck_mod *m = &c->mods[i];
+	const struct mod_sig *sig = &m->rec->sig;
+	const unsigned char *p = sig->data;
+	struct sig_info info = { STRBUF_INIT, STRBUF_INIT, "serial", NULL, NULL };
+	CMS_ContentInfo *cms = NULL;
+	STACK_OF(CMS_SignerInfo) *sis;
+	char why[256];
+	struct finding *f;
+	int err = 0;
+
+	if (sig->id_type != PKEY_ID_PKCS7) {
+		ck_add(c, K_SIG_BAD, SEV_WARNING, (long)i,
+		       "%s: signature id_type %u is not PKCS#7: \"module with unsupported crypto\"",
+		       m->modname, sig->id_type);
+		return 0;
+	}
+	if (sig->algo || sig->hash || sig->signer_len || sig->key_id_len) {
+		ck_add(c, K_SIG_BAD, SEV_ERROR, (long)i,
+		       "%s: PKCS#7 signature trailer has non-zero algo/hash/signer/key id fields: "
+		       "\"Bad message\"",
+		       m->modname);
+		return 0;
+	}
+	if (!p || !(cms = d2i_CMS_ContentInfo(NULL, &p, (long)sig->sig_len)) ||
+	    !(sis = CMS_get0_SignerInfos(cms)) || sk_CMS_SignerInfo_num(sis) < 1) {
+		ck_add(c, K_SIG_BAD, SEV_ERROR, (long)i,
+		       "%s: signature is not a CMS SignedData (%s): \"Bad message\"", m->modname,
+		       p ? ssl_reason(why, sizeof(why)) : "not kept");
+		CMS_ContentInfo_free(cms);
+		return 0;
+	}
+	err = describe_signer(sk_CMS_SignerInfo_value(sis, 0), &info);
+	if (err == -EINVAL) {
+		ck_add(c, K_SIG_BAD, SEV_ERROR, (long)i, "%s: signature names no signer: \"Bad message\"",
+		       m->modname);
+		err = 0;
+		goto out;
+	}
+	if (err)
+		goto out;
+	f = ck_add(c, K_SIG_INFO, SEV_INFO, (long)i, "%s: signer \"%s\", %s %s, %s, %s",
+		   m->modname, info.signer.buf, info.id_kind, info.key_id.buf, info.hash, info.pkey);
+	finding_set_str(c->rep, f, "signer", info.signer.buf);
+	finding_set_str(c->rep, f, "key_id", info.key_id.buf);
+	finding_set_str(c->rep, f, "key_id_kind", info.id_kind);
+	finding_set_str(c->rep, f, "hash", info.hash);
+	finding_set_str(c->rep, f, "key_algorithm", info.pkey);
+	if (s->certs.n)
+		err = verify(s, i, cms, sk_CMS_SignerInfo_value(sis, 0), &info);
+out:
+	ERR_clear_error();
+	strbuf_release(&info.signer);
+	strbuf_release(&info.key_id);
+	CMS_ContentInfo_free(cms);
+	return err;
+}
+
+int ck_signatures(struct check_ctx *c)
+{
+	struct sigctx s = { .c = c };
+	size_t n_ok = 0, n_signed = 0;
+	bool signed_tree;
+	int err = 0;
+
+	for (size_t i = 0; !err && i < c->o->n_certs; i++)
+		err = load_cert_file(c->o->certs[i], &s.certs, c->log);
+	if (err) {
+		certs_release(&s.certs);
+		return err;
+	}
+	for (size_t i = 0; i < c->n_tree; i++) {
+		if (c->mods[i].broken)
+			continue;
+		n_ok++;
+		n_signed += c->mods[i].rec->sig.present;
+	}
+	signed_tree = n_signed * 2 > n_ok;
+	for (size_t i = 0; !err && i < c->n; i++) {
+		const struct ck_mod *m = &c->mods[i];
+
+		if (m->broken || !m->wanted)
+			continue;
+		if (m->rec->notes & MOD_NOTE_SIG_BAD) {
+			ck_add(c, K_SIG_BAD, SEV_ERROR, (long)i,
+			       "%s: signature trailer lengths do not fit the file: \"Bad message\"",
+			       m->modname);
+		} else if (!m->rec->sig.present) {
+			if (signed_tree || s.certs.n)
+				ck_add(c, K_UNSIGNED, s.certs.n ? SEV_ERROR : SEV_WARNING, (long)i,
+				       "%s is not signed, %s: the kernel taints, or refuses it where "
+				       "signatures are enforced",
+				       m->modname,
+				       signed_tree ? "in a tree whose modules are signed"
+						   : "and --cert says signatures are checked");
+		} else {
+			err = check_signed(&s, i);
+		}
+	}
+	if (!err && s.certs.n)
+		ma_logf(c->log, MA_LOG_INFO, "%zu module signatures verified", s.n_verified);
+	certs_release(&s.certs);
+	return err;
+}
