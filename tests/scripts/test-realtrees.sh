@@ -78,5 +78,18 @@ for tree in $TREES; do
 		check "$tree $mode: same warnings as Debian's depmod" \
 			cmp -s "$work/kmod30.err" "$work/$mode.err"
 	done
+	# Same bytes whatever the thread count (and with or without cache).
+	for j in 1 7; do
+		rm -rf "$work/out-j$j"
+		"$MODATLAS" depmod --no-cache -j $j -b "$work/pristine" -o "$work/out-j$j" "$ver" 2>/dev/null
+	done
+	same=0
+	for f in $DEPFILES; do
+		cmp -s "$work/out-default/lib/modules/$ver/$f" "$work/out-j1/lib/modules/$ver/$f" &&
+			cmp -s "$work/out-default/lib/modules/$ver/$f" "$work/out-j7/lib/modules/$ver/$f" &&
+			same=$((same + 1))
+	done
+	echo "  $tree: -j1, -j2 (default on 2 CPUs) and -j7 give identical files: $same/11"
+	check "$tree: output identical for -j1, -j2 and -j7" [ $same = 11 ]
 done
 summary
