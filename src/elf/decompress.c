@@ -410,3 +410,132 @@ int decompress_buf(enum mod_compression comp, const void *in, size_t inlen, uint
 	set_reason(reason, reasonsz, "not a compressed stream");
 	return -EINVAL;
 }
+
+/* ---- streaming, for sparse images of huge modules ---------------------- */
+
+uint64_t decompress_size_hint(enum mod_compression comp, const void *in, size_t inlen)
+{
+	if (comp == MOD_COMP_XZ)
+		return xz_size_hint(in, inlen);
+	if (comp == MOD_COMP_ZSTD) {
+		unsigned long long fcs = ZSTD_getFrameContentSize(in, inlen);
+
+		return fcs == ZSTD_CONTENTSIZE_UNKNOWN || fcs == ZSTD_CONTENTSIZE_ERROR ? 0 : fcs;
+	}
+	return 0;
+}
+
+#define STREAM_CHUNK (256u * 1024)
+
+static int stream_xz(const uint8_t *in, size_t inlen, uint64_t max, unsigned flags,
+		     decompress_sink sink, void *ud, char *reason, size_t reasonsz)
+{
+	lzma_stream s = LZMA_STREAM_INIT;
+	uint8_t *buf = malloc(STREAM_CHUNK);
+	uint64_t off = 0;
+	lzma_ret r;
+	int err = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	r = lzma_stream_decoder(&s, UINT64_MAX,
+				LZMA_CONCATENATED |
+					(flags & DECOMPRESS_IGNORE_CHECK ? LZMA_IGNORE_CHECK : 0));
+	if (r != LZMA_OK) {
+		free(buf);
+		return r == LZMA_MEM_ERROR ? -ENOMEM : -EINVAL;
+	}
+	s.next_in = in;
+	s.avail_in = inlen;
+	for (;;) {
+		size_t n;
+
+		s.next_out = buf;
+		s.avail_out = STREAM_CHUNK;
+		r = lzma_code(&s, LZMA_FINISH);
+		n = STREAM_CHUNK - s.avail_out;
+		if (n) {
+			if (off + n > max) {
+				set_reason(reason, reasonsz, "xz: decompressed size exceeds %llu bytes",
+					   (unsigned long long)max);
+				err = -EFBIG;
+				break;
+			}
+			err = sink(ud, off, buf, n);
+			off += n;
+			if (err)
+				break; /* 1: the sink has all it wants */
+		}
+		if (r == LZMA_STREAM_END)
+			break;
+		if (r == LZMA_OK || (r == LZMA_BUF_ERROR && s.avail_out == 0))
+			continue;
+		err = r == LZMA_MEM_ERROR ? -ENOMEM : -EINVAL;
+		set_reason(reason, reasonsz, "xz: %s", xz_message(r));
+		break;
+	}
+	lzma_end(&s);
+	free(buf);
+	return err > 0 ? 0 : err;
+}
+
+static int stream_zstd(const uint8_t *in, size_t inlen, uint64_t max, decompress_sink sink,
+		       void *ud, char *reason, size_t reasonsz)
+{
+	ZSTD_DCtx *dc = ZSTD_createDCtx();
+	uint8_t *buf = malloc(STREAM_CHUNK);
+	ZSTD_inBuffer ib = { in, inlen, 0 };
+	uint64_t off = 0;
+	int err = 0;
+
+	if (!dc || !buf) {
+		ZSTD_freeDCtx(dc);
+		free(buf);
+		return -ENOMEM;
+	}
+	for (;;) {
+		ZSTD_outBuffer ob = { buf, STREAM_CHUNK, 0 };
+		size_t r = ZSTD_decompressStream(dc, &ob, &ib);
+
+		if (ZSTD_isError(r)) {
+			err = ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation ? -ENOMEM : -EINVAL;
+			set_reason(reason, reasonsz, "zstd: %s", ZSTD_getErrorName(r));
+			break;
+		}
+		if (ob.pos) {
+			if (off + ob.pos > max) {
+				set_reason(reason, reasonsz,
+					   "zstd: decompressed size exceeds %llu bytes",
+					   (unsigned long long)max);
+				err = -EFBIG;
+				break;
+			}
+			err = sink(ud, off, buf, ob.pos);
+			off += ob.pos;
+			if (err)
+				break;
+		}
+		if (r == 0 && ib.pos == ib.size)
+			break;
+		if (ib.pos == ib.size && ob.pos < ob.size) {
+			set_reason(reason, reasonsz, "zstd: Unexpected end of input");
+			err = -EINVAL;
+			break;
+		}
+	}
+	ZSTD_freeDCtx(dc);
+	free(buf);
+	return err > 0 ? 0 : err;
+}
+
+int decompress_stream(enum mod_compression comp, const void *in, size_t inlen, uint64_t max,
+		      unsigned flags, decompress_sink sink, void *ud, char *reason,
+		      size_t reasonsz)
+{
+	if (comp == MOD_COMP_XZ)
+		return stream_xz(in, inlen, max, flags, sink, ud, reason, reasonsz);
+	if (comp == MOD_COMP_ZSTD)
+		return stream_zstd(in, inlen, max, sink, ud, reason, reasonsz);
+	set_reason(reason, reasonsz, "%s: streaming not supported", decompress_name(comp));
+	return -EOPNOTSUPP;
+}

@@ -33,6 +33,18 @@ enum {
 	DECOMPRESS_IGNORE_CHECK = 1u << 0,
 };
 
+/* Size the stream declares (xz index, zstd frame header), or 0. */
+uint64_t decompress_size_hint(enum mod_compression comp, const void *in, size_t inlen);
+
+/* Streaming: each decompressed chunk goes to sink(ud, offset, bytes, n),
+ * which returns 0 to go on, 1 to stop early (success: the rest is not
+ * decoded, nor its integrity checked) or a negative errno. xz and zstd
+ * only (-EOPNOTSUPP otherwise). Same errors and limit as decompress_buf. */
+typedef int (*decompress_sink)(void *ud, uint64_t off, const uint8_t *p, size_t n);
+int decompress_stream(enum mod_compression comp, const void *in, size_t inlen, uint64_t max,
+		      unsigned flags, decompress_sink sink, void *ud, char *reason,
+		      size_t reasonsz);
+
 /* The format's name, "xz", "zstd", "gzip" or "none". */
 const char *decompress_name(enum mod_compression comp);
 

@@ -17,6 +17,7 @@
 #include "elf/decompress.h"
 #include "elf/draft.h"
 #include "elf/elfparse.h"
+#include "elf/sparse.h"
 
 #define MAX_MAGIC_LEN 6 /* xz's; kmod reads this many bytes first */
 
@@ -46,6 +47,32 @@ static uint64_t max_size(const struct modfile_opts *opts)
 	return opts && opts->max_size ? opts->max_size : MODFILE_DEFAULT_MAX_SIZE;
 }
 
+/* A huge compressed module: parse a sparse image (see sparse.h). */
+static int load_sparse(struct moddraft *d, const uint8_t *buf, size_t len, uint64_t size,
+		       const struct modfile_opts *opts, bool keep_sig, struct modrec **out)
+{
+	struct sparse_img img;
+	char reason[sizeof(d->reason)];
+	int err = sparse_load(d->comp, buf, len, size, max_size(opts),
+			      opts && opts->ignore_check ? DECOMPRESS_IGNORE_CHECK : 0, &img, reason,
+			      sizeof(reason));
+
+	if (err == -ENOMEM)
+		moddraft_fail(d, MOD_ERR_NOMEM, -ENOMEM, "%s", "out of memory");
+	else if (err == -EFBIG)
+		moddraft_fail(d, MOD_ERR_TOO_BIG, -EFBIG, "%s", reason);
+	else if (err < 0)
+		moddraft_fail(d, MOD_ERR_DECOMPRESS, -EINVAL, "%s", reason);
+	if (!err) {
+		d->elf_size = img.size;
+		if (elfparse_module(d, img.p, img.size) < 0)
+			moddraft_fail(d, MOD_ERR_NOMEM, -ENOMEM, "%s", "out of memory");
+	}
+	err = moddraft_finish(d, keep_sig, out);
+	sparse_free(&img);
+	return err;
+}
+
 /* Decompress if needed, then parse, into d. Returns 0 or -ENOMEM. */
 static int load_bytes(struct moddraft *d, const uint8_t *buf, size_t len,
 		      const struct modfile_opts *opts, bool keep_sig, struct modrec **out)
@@ -60,6 +87,12 @@ static int load_bytes(struct moddraft *d, const uint8_t *buf, size_t len,
 		goto pack;
 	}
 	d->comp = modfile_detect(buf, len);
+	if (d->comp == MOD_COMP_XZ || d->comp == MOD_COMP_ZSTD) {
+		uint64_t hint = decompress_size_hint(d->comp, buf, len);
+
+		if (hint >= SPARSE_MIN_SIZE && hint <= max_size(opts))
+			return load_sparse(d, buf, len, hint, opts, keep_sig, out);
+	}
 	if (d->comp != MOD_COMP_NONE) {
 		err = decompress_buf(d->comp, buf, len, max_size(opts),
 				     opts && opts->ignore_check ? DECOMPRESS_IGNORE_CHECK : 0,

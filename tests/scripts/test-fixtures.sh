@@ -147,6 +147,31 @@ for f in modules.dep modules.alias modules.symbols modules.softdep modules.weakd
 	same_file "gzip tree: $f as for xz" "$TMP/treexz-d/lib/modules/$V/$f" "$TMP/gz.$f"
 done
 
+# Huge compressed modules (over 16 MiB once decompressed) are read into a
+# sparse image: a padded copy of a module must index exactly as the plain
+# one, whatever the codec.
+"$M" depmod --no-cache -b "$FIX/tree" -o "$TMP/huge-base" $V 2>/dev/null
+for c in xz zst; do
+	rm -rf "$TMP/huge-$c"
+	cp -a "$FIX/tree" "$TMP/huge-$c"
+	HD=$TMP/huge-$c/lib/modules/$V/kernel/drivers/ma/chain
+	python3 "$REPO/tests/scripts/pad-elf.py" "$HD/ma_b.ko" "$HD/ma_b.big" $((17 << 20))
+	rm "$HD/ma_b.ko"
+	case $c in
+	xz) xz --check=crc32 --lzma2=dict=1MiB -c "$HD/ma_b.big" > "$HD/ma_b.ko.xz" ;;
+	zst) zstd -q -c "$HD/ma_b.big" > "$HD/ma_b.ko.zst" ;;
+	esac
+	mv "$HD/ma_b.big" "$TMP/ma_b.big"
+	"$M" depmod --no-cache -b "$TMP/huge-$c" -o "$TMP/huge-$c-out" $V 2>/dev/null
+	for f in modules.dep modules.alias modules.symbols; do
+		sed "s/ma_b\.ko\.$c/ma_b.ko/g" "$TMP/huge-$c-out/lib/modules/$V/$f" > "$TMP/huge.$f"
+		same_file "huge $c module (sparse image): $f as with the small plain one" \
+			"$TMP/huge-base/lib/modules/$V/$f" "$TMP/huge.$f"
+	done
+	peak=$(/usr/bin/time -f %M "$M" depmod --no-cache -j1 -b "$TMP/huge-$c" -o "$TMP/huge-$c-out" $V 2>&1 >/dev/null | tail -n1)
+	check "huge $c module: peak memory well under its 17 MiB ($peak KB)" [ "$peak" -lt 14000 ]
+done
+
 # ---- set 4: other architectures (ELF32 LE, ELF64 BE) ----
 for a in amd64 i386 armhf s390x; do
 	ver=$(ls "$FIX/arch/$a/lib/modules")
