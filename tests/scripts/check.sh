@@ -35,7 +35,7 @@ echo "unit: $(ls "$BUILD"/tests/test_* 2>/dev/null | wc -l) cmocka suites run"
 
 # Fast suites first; the real trees last (they download and unpack ~180 MB
 # once into .cache/). test-modprobe.sh reuses what test-realtrees.sh made.
-for s in cli fixtures badinput cache realtrees modprobe; do
+for s in cli fixtures badinput cache realtrees modprobe check; do
 	[ -f "tests/scripts/test-$s.sh" ] && run_suite "tests/scripts/test-$s.sh" "$BUILD"
 done
 

@@ -1,0 +1,424 @@
+#!/bin/bash
+# modatlas check, accuracy:
+#  - the defect corpus (tests/fixtures/defects, plus byte-patched, signed
+#    and foreign-architecture variants made here): each defect found with
+#    its code, on its module, in text, JSON (parsed) and DOT (rendered by
+#    dot -Tsvg), with the documented exit codes;
+#  - the real Debian amd64 6.1 tree with its Module.symvers: no error
+#    finding at all; with the Debian signing certificate taken from the
+#    kernel image, every signature verifies.
+# Usage: test-check.sh BUILD_DIR
+set -u
+BUILD=$(cd "$1" && pwd)
+. "$(dirname "$0")/lib.sh"
+M=$BUILD/modatlas
+V=6.1.0-56-amd64
+FIX=$REPO/tests/fixtures
+D=$FIX/defects
+SYM=$D/Module.symvers
+MODS=$D/tree/lib/modules/$V/kernel/drivers/ma/defects
+ARCH=$FIX/arch/amd64
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+[ -n "${KEEP_TMP:-}" ] && trap - EXIT && echo "temporary files in $TMP"
+# graphviz 2.43 and fontconfig keep some memory for the life of the
+# process (only --format svg loads them); under ASan that is not ours.
+printf 'leak:gvconfig\nleak:libfontconfig\nleak:libpango\nleak:libcairo\n' > "$TMP/lsan.supp"
+export LSAN_OPTIONS=suppressions=$TMP/lsan.supp:print_suppressions=0
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0
+
+# run NAME ARGS...: modatlas check -v ARGS (text lists info findings too)
+# in text, json and dot; outputs in
+# $TMP/NAME.{txt,json,dot}, exit codes in $TMP/NAME.rc (one per format).
+run() {
+	local name=$1 f; shift
+	: > "$TMP/$name.rc"
+	for f in text json dot; do
+		local ext=$f
+		[ $f = text ] && ext=txt
+		"$M" check -v -f $f "$@" > "$TMP/$name.$ext" 2> "$TMP/$name.$ext.err"
+		echo $? >> "$TMP/$name.rc"
+	done
+}
+
+# exits NAME RC: every format exited RC
+exits() {
+	local got
+	got=$(sort -u "$TMP/$1.rc" | tr '\n' ' ')
+	check "$1: exit status $2 in every format (got: $got)" [ "$got" = "$2 " ]
+}
+
+# json_find FILE CODE MODULE SEVERITY [KEY=VALUE]: such a finding exists
+# ("-" matches anything).
+json_find() {
+	python3 - "$@" <<'EOF'
+import json, sys
+path, code, mod, sev = sys.argv[1:5]
+extra = sys.argv[5] if len(sys.argv) > 5 else None
+d = json.load(open(path))
+assert d["schema"] == "modatlas-check/1"
+def ok(x):
+    if x["code"] != code: return False
+    if mod != "-" and x["module"] != mod: return False
+    if sev != "-" and x["severity"] != sev: return False
+    if extra:
+        k, v = extra.split("=", 1)
+        if str(x["data"].get(k)) != v: return False
+    return True
+sys.exit(0 if any(ok(x) for x in d["findings"]) else 1)
+EOF
+}
+
+# json_count FILE SEVERITY: number of findings of that severity (summary
+# and list must agree).
+json_count() {
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+n = sum(1 for x in d["findings"] if x["severity"] == sys.argv[2])
+assert n == d["summary"][sys.argv[2]], "summary disagrees with the list"
+print(n)' "$1" "$2"
+}
+
+now() { python3 -c 'import time; print("%.3f" % time.monotonic())'; }
+# elapsed T0 T1 [LIMIT]: seconds, or whether they are under LIMIT (1/0)
+elapsed() { python3 -c 'import sys; d = float(sys.argv[2]) - float(sys.argv[1]); print("%.2f" % d if len(sys.argv) < 4 else int(d < float(sys.argv[3])))' "$@"; }
+
+# dot_ok NAME: the DOT output renders with Graphviz's dot.
+dot_ok() {
+	if dot -Tsvg < "$TMP/$1.dot" > "$TMP/$1.svg" 2> "$TMP/$1.svg.err" && grep -q '<svg' "$TMP/$1.svg"; then
+		ok "$1: dot -Tsvg renders the DOT output"
+	else
+		fail "$1: dot -Tsvg renders the DOT output ($(head -c 200 "$TMP/$1.svg.err"))"
+	fi
+}
+
+# found NAME CODE MODULE SEVERITY [KEY=VALUE]: in all three formats.
+#   text: the code's group and a line for the module at that severity;
+#   JSON: the finding with that module and severity;
+#   DOT: the module's node filled with that severity's colour.
+found() {
+	local name=$1 code=$2 mod=$3 sev=$4 extra=${5:-} color
+	check "$name: $code on $mod ($sev) in JSON" json_find "$TMP/$name.json" "$code" "$mod" "$sev" "$extra"
+	contains "$name: $code group in text" "$TMP/$name.txt" "$code: "
+	if grep -A200 "^$code: " "$TMP/$name.txt" | grep -qE "^  $sev +.*\<$mod\>"; then
+		ok "$name: $code line for $mod in text"
+	else
+		fail "$name: $code line for $mod in text"
+	fi
+	case $sev in error) color='#c00000' ;; warning) color='#d08000' ;; *) color='#4a78a8' ;; esac
+	if python3 - "$TMP/$name.dot" "$mod" "$color" <<'EOF'
+import re, sys
+dot, mod, color = sys.argv[1:4]
+text = open(dot).read()
+# a node statement: name, then its attribute list up to "];"
+m = re.search(r'^\t"?%s"?\t\[(.*?)\];' % re.escape(mod), text, re.S | re.M)
+sys.exit(0 if m and ('color="%s"' % color) in m.group(1) else 1)
+EOF
+	then ok "$name: $mod highlighted as $sev in DOT"
+	else
+		# tree-level findings (module names no node of the graph) are fine
+		# without a node; a real module must be highlighted
+		if grep -qE "^	\"?$mod\"?	" "$TMP/$name.dot"; then
+			fail "$name: $mod highlighted as $sev in DOT"
+		else
+			ok "$name: $mod has no node (a modprobe.d name)"
+		fi
+	fi
+}
+
+not_found() {  # not_found NAME CODE
+	if json_find "$TMP/$1.json" "$2" - -; then fail "$1: no $2"; else ok "$1: no $2"; fi
+}
+
+echo "== defect corpus"
+(cd "$D" && sha256sum -c --quiet SHA256SUMS) > "$TMP/sums.err" 2>&1
+check "defects: committed files match SHA256SUMS" [ ! -s "$TMP/sums.err" ]
+
+# 1. The defect tree as a whole, with its modprobe.d.
+run tree -b "$D/tree" -E "$SYM" --modprobe-d "$D/modprobe.d" $V
+exits tree 1
+found tree MA-CYCLE ma_def_cyc_a error
+check "tree: the cycle names both edges' symbols" json_find "$TMP/tree.json" MA-CYCLE ma_def_cyc_a error \
+	"modules=['ma_def_cyc_a', 'ma_def_cyc_b']"
+contains "tree: cycle edge red in DOT" "$TMP/tree.dot" "ma_def_cyc_a -> ma_def_cyc_b	[color=red"
+contains "tree: cycle edge labelled with its symbol" "$TMP/tree.dot" "label=ma_def_cyc_b_func"
+found tree MA-UNRESOLVED ma_def_missing error symbol=ma_def_nonexistent_symbol
+found tree MA-SOFTDEP-MISSING ma_def_softdep warning target=ma_def_nothing_here
+found tree MA-WEAKDEP-MISSING ma_def_softdep warning target=ma_def_no_weak_target
+found tree MA-OPTION-UNKNOWN-PARAM ma_def_exporter warning parameter=nosuch_param
+found tree MA-OPTION-UNKNOWN-MODULE ma_def_absent_module info
+found tree MA-BLACKLISTED-NEEDED ma_def_exporter warning
+found tree MA-ALIAS-DANGLING ma_def_absent_target warning
+found tree MA-INSTALL-DANGLING ma_def_plain warning target=ma_def_install_nothing
+found tree MA-SOFTDEP-MISSING ma_def_plain warning target=ma_def_softdep_conf_nothing
+found tree MA-DUPLICATE ma_def_dup warning rule=order
+found tree MA-FIRMWARE-MISSING ma_def_fw warning firmware=ma-defects/missing.bin
+check "tree: MA-MODPROBE-SYNTAX at defects.conf:21" json_find "$TMP/tree.json" MA-MODPROBE-SYNTAX - warning
+not_found tree MA-CRC
+not_found tree MA-GPL-ONLY
+not_contains "tree: present firmware not reported" "$TMP/tree.txt" "present.bin"
+check "tree: exactly 2 errors" [ "$(json_count "$TMP/tree.json" error)" = 2 ]
+dot_ok tree
+"$M" check -b "$D/tree" -E "$SYM" --fail-on never $V > /dev/null 2>&1
+check "tree: --fail-on never exits 0" [ $? = 0 ]
+
+# --focus keeps the module, its dependencies and its users only.
+"$M" check -b "$D/tree" -E "$SYM" -f dot --focus ma_def_exporter $V > "$TMP/focus.dot" 2>/dev/null
+contains "focus: keeps a user" "$TMP/focus.dot" "ma_def_user -> ma_def_exporter"
+not_contains "focus: drops an unrelated module" "$TMP/focus.dot" "ma_def_fw"
+cp "$TMP/focus.dot" "$TMP/focusr.dot"
+dot_ok focusr
+"$M" check -b "$D/tree" -E "$SYM" -f svg --focus ma_def_exporter $V > "$TMP/focus.svg" 2> "$TMP/focus.svg.err"
+rc=$?
+check "svg: in-process rendering (exit 1: the tree has errors)" [ $rc = 1 ]
+contains "svg: an <svg> document" "$TMP/focus.svg" "<svg"
+"$M" check -b "$D/tree" -f dot --focus no_such_module $V > /dev/null 2>&1
+check "focus: unknown module exits 2" [ $? = 2 ]
+
+# 2. Byte-patched variants, checked out of tree against the defect tree.
+mkdir -p "$TMP/v"
+variant() {  # variant KIND SRC-MODULE CODE SEVERITY RC [KEY=VALUE]
+	local kind=$1 src=$2 code=$3 sev=$4 rc=$5 extra=${6:-}
+	mkdir -p "$TMP/v/$kind"
+	python3 "$D/mkvariants.py" patch "$MODS/$src.ko" "$TMP/v/$kind/$src.ko" "$kind" ||
+		{ fail "$kind: variant made"; return; }
+	run "$kind" -b "$D/tree" -E "$SYM" $V "$TMP/v/$kind/$src.ko"
+	exits "$kind" "$rc"
+	found "$kind" "$code" "$src" "$sev" "$extra"
+	dot_ok "$kind"
+}
+variant crc-module ma_def_user MA-CRC error 1 exporter=ma_def_exporter
+variant crc-kernel ma_def_user MA-CRC error 1 exporter=vmlinux
+variant vermagic-flags ma_def_user MA-VERMAGIC-FLAGS error 1
+variant vermagic-release ma_def_user MA-VERMAGIC-RELEASE warning 0
+"$M" check -b "$D/tree" -E "$SYM" --fail-on warning $V "$TMP/v/vermagic-release/ma_def_user.ko" > /dev/null 2>&1
+check "vermagic-release: --fail-on warning exits 1" [ $? = 1 ]
+variant license ma_def_prop MA-GPL-ONLY error 1 license=Proprietary
+variant import-ns ma_def_user MA-NS-MISSING error 1 namespace=MA_DEF_NS
+# the unpatched module is clean, and only the given file is judged
+run clean -b "$D/tree" -E "$SYM" --modprobe-d "$D/modprobe.d" $V "$MODS/ma_def_user.ko"
+exits clean 0
+not_found clean MA-CYCLE
+not_found clean MA-OPTION-UNKNOWN-PARAM
+check "clean: no error" [ "$(json_count "$TMP/clean.json" error)" = 0 ]
+
+# 3. Another architecture: an s390x module dropped into the amd64 tree.
+rm -rf "$TMP/archtree" && cp -a "$D/tree" "$TMP/archtree"
+cp "$FIX/arch/s390x/lib/modules/6.1.0-50-s390x/kernel/lib/crc64.ko" \
+	"$TMP/archtree/lib/modules/$V/kernel/drivers/ma/defects/crc64.ko"
+run arch -b "$TMP/archtree" -E "$SYM" $V
+exits arch 1
+found arch MA-ARCH crc64 error
+check "arch: names both architectures" grep -q 'ELF64 big-endian s390.*ELF64 little-endian x86-64' "$TMP/arch.txt"
+dot_ok arch
+
+# 4. An unsigned kbuild module among signed Debian modules.
+rm -rf "$TMP/signed" && cp -a "$ARCH" "$TMP/signed"
+cp "$MODS/ma_def_plain.ko" "$TMP/signed/lib/modules/$V/kernel/net/ma_def_plain.ko"
+run unsigned -b "$TMP/signed" -v $V
+exits unsigned 0
+found unsigned MA-UNSIGNED ma_def_plain warning
+found unsigned MA-SIG-INFO llc info "signer=Build time autogenerated kernel key"
+"$M" check -b "$TMP/signed" --fail-on warning $V > /dev/null 2>&1
+check "unsigned: --fail-on warning exits 1" [ $? = 1 ]
+dot_ok unsigned
+run unsigned-oot -b "$ARCH" $V "$MODS/ma_def_plain.ko"
+exits unsigned-oot 0
+found unsigned-oot MA-UNSIGNED ma_def_plain warning
+
+# 5. Signed with our own keys (made here; never committed).
+mkdir -p "$TMP/keys"
+for k in A B; do
+	openssl req -new -x509 -newkey rsa:2048 -nodes -days 36500 -sha256 \
+		-subj "/CN=modatlas test key $k" -keyout "$TMP/keys/key$k.pem" \
+		-out "$TMP/keys/cert$k.pem" > /dev/null 2>&1
+done
+openssl x509 -in "$TMP/keys/certA.pem" -outform DER -out "$TMP/keys/certA.der"
+SIGNFILE=/usr/lib/linux-kbuild-6.1/scripts/sign-file
+mkdir -p "$TMP/s/serial" "$TMP/s/skid" "$TMP/s/tampered"
+if [ -x "$SIGNFILE" ]; then
+	"$SIGNFILE" sha256 "$TMP/keys/keyA.pem" "$TMP/keys/certA.pem" "$MODS/ma_def_plain.ko" \
+		"$TMP/s/serial/ma_def_plain.ko"
+	echo "  signed with the kernel's sign-file"
+else
+	python3 "$D/mkvariants.py" sign "$MODS/ma_def_plain.ko" "$TMP/s/serial/ma_def_plain.ko" \
+		"$TMP/keys/keyA.pem" "$TMP/keys/certA.pem"
+	echo "  signed with openssl cms (no sign-file here)"
+fi
+python3 "$D/mkvariants.py" sign "$MODS/ma_def_plain.ko" "$TMP/s/skid/ma_def_plain.ko" \
+	"$TMP/keys/keyA.pem" "$TMP/keys/certA.pem" --keyid
+python3 -c '
+import sys
+d = bytearray(open(sys.argv[1], "rb").read())
+i = d.find(b"plain module")
+d[i] ^= 0x20
+open(sys.argv[2], "wb").write(d)' "$TMP/s/serial/ma_def_plain.ko" "$TMP/s/tampered/ma_def_plain.ko"
+run wrongkey -b "$ARCH" --cert "$TMP/keys/certB.pem" $V "$TMP/s/serial/ma_def_plain.ko"
+exits wrongkey 1
+found wrongkey MA-SIG-UNTRUSTED ma_def_plain error "signer=modatlas test key A"
+contains "wrongkey: says Required key not available" "$TMP/wrongkey.txt" "Required key not available"
+dot_ok wrongkey
+run rightkey -b "$ARCH" --cert "$TMP/keys/certA.der" -v $V "$TMP/s/serial/ma_def_plain.ko"
+exits rightkey 0
+found rightkey MA-SIG-INFO ma_def_plain info "key_id_kind=serial"
+not_found rightkey MA-SIG-UNTRUSTED
+not_found rightkey MA-SIG-BAD
+run twocerts -b "$ARCH" --cert "$TMP/keys/certB.pem" --cert "$TMP/keys/certA.pem" $V "$TMP/s/serial/ma_def_plain.ko"
+exits twocerts 0
+run skid -b "$ARCH" --cert "$TMP/keys/certA.pem" -v $V "$TMP/s/skid/ma_def_plain.ko"
+exits skid 0
+found skid MA-SIG-INFO ma_def_plain info "key_id_kind=skid"
+run tampered -b "$ARCH" --cert "$TMP/keys/certA.pem" $V "$TMP/s/tampered/ma_def_plain.ko"
+exits tampered 1
+found tampered MA-SIG-BAD ma_def_plain error
+run unsigned-cert -b "$ARCH" --cert "$TMP/keys/certA.pem" $V "$MODS/ma_def_plain.ko"
+exits unsigned-cert 1
+found unsigned-cert MA-UNSIGNED ma_def_plain error
+
+# 6. Usage and I/O errors: exit 2; in JSON, stdout still parses.
+"$M" check --format yaml $V > /dev/null 2>&1
+check "usage: bad --format exits 2" [ $? = 2 ]
+"$M" check --no-such-option > /dev/null 2>&1
+check "usage: unknown option exits 2" [ $? = 2 ]
+"$M" check -b "$D/tree" $V "$TMP/nothing.ko" > /dev/null 2>&1
+check "I/O: missing module file exits 2" [ $? = 2 ]
+"$M" check -f json -b "$D/tree" -E "$TMP/no-symvers" $V > "$TMP/err.json" 2> "$TMP/err.json.err"
+check "I/O: missing -E file exits 2" [ $? = 2 ]
+check "I/O: JSON still parses, with a fatal error" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert any(e["level"] == "fatal" and "Module.symvers" in e["message"] for e in d["errors"]), d["errors"]' "$TMP/err.json"
+check "I/O: nothing on stderr in JSON mode" [ ! -s "$TMP/err.json.err" ]
+"$M" check -f json --format=yaml > "$TMP/usage.json" 2>/dev/null
+check "usage: JSON mode reports a usage error as JSON" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1])); assert d["errors"][0]["level"] == "fatal"' "$TMP/usage.json"
+
+# extract_cert VMLINUZ CN OUT.der: the X.509 certificate whose subject
+# contains CN, from the system keyring compiled into an xz-compressed
+# bzImage (the build-time module signing key, CONFIG_SYSTEM_TRUSTED_KEYS).
+extract_cert() {
+	python3 - "$@" <<'EOF'
+import lzma, subprocess, sys
+img, cn, out = sys.argv[1], sys.argv[2].encode(), sys.argv[3]
+d = open(img, "rb").read()
+raw, i = None, d.find(b"\xfd7zXZ\x00")
+while i >= 0 and raw is None:
+    try:
+        raw = lzma.LZMADecompressor().decompress(d[i:])
+    except lzma.LZMAError:
+        i = d.find(b"\xfd7zXZ\x00", i + 1)
+if raw is None:
+    sys.exit("no xz payload in " + img)
+j = raw.find(cn)
+while j >= 0:
+    # the DER SEQUENCE (30 82 len len 30 82 ...) that encloses the name
+    for k in range(j, max(j - 4096, 0), -1):
+        if raw[k:k + 2] == b"\x30\x82" and raw[k + 4:k + 6] == b"\x30\x82":
+            n = int.from_bytes(raw[k + 2:k + 4], "big") + 4
+            if k + n <= j:
+                continue
+            r = subprocess.run(["openssl", "x509", "-inform", "DER", "-noout", "-subject",
+                                "-serial"], input=raw[k:k + n], capture_output=True)
+            if r.returncode == 0:
+                open(out, "wb").write(raw[k:k + n])
+                print(r.stdout.decode().replace("\n", " ").strip())
+                sys.exit(0)
+    j = raw.find(cn, j + 1)
+sys.exit("no certificate for that name")
+EOF
+}
+
+echo "== real tree amd64-6.1"
+tree=amd64-6.1
+work=$CACHE/trees/$tree
+if "$REPO/tests/scripts/realtree-fetch.sh" linux-image-$V "$work/pristine"; then
+	ok "$tree: tree fetched"
+else
+	fail "$tree: could not fetch linux-image-$V"
+fi
+# Module.symvers from the matching headers package.
+hdr=$work/headers
+symvers=$hdr/usr/src/linux-headers-$V/Module.symvers
+if [ ! -f "$symvers" ]; then
+	debs=$CACHE/debs
+	mkdir -p "$debs"
+	deb=$(ls "$debs"/linux-headers-${V}_*.deb 2>/dev/null | head -n1)
+	if [ -z "$deb" ]; then
+		(cd "$debs" && { apt-get download linux-headers-$V > /dev/null 2>&1 ||
+			{ apt-get update -qq > /dev/null 2>&1 && apt-get download linux-headers-$V > /dev/null 2>&1; }; })
+		deb=$(ls "$debs"/linux-headers-${V}_*.deb 2>/dev/null | head -n1)
+	fi
+	if [ -n "$deb" ]; then
+		rm -rf "$hdr" && mkdir -p "$hdr" && dpkg -x "$deb" "$hdr"
+	fi
+fi
+if [ -f "$symvers" ]; then
+	ok "$tree: Module.symvers from linux-headers-$V"
+else
+	fail "$tree: Module.symvers from linux-headers-$V (download failed)"
+fi
+R=$work/pristine
+if [ -d "$R/lib/modules/$V" ] && [ -f "$symvers" ]; then
+	t0=$(now)
+	"$M" check -b "$R" -E "$symvers" -f json $V > "$TMP/real.json" 2> "$TMP/real.err"
+	rc=$?
+	t1=$(now)
+	check "$tree: exit status 0 with Module.symvers" [ $rc = 0 ]
+	ne=$(json_count "$TMP/real.json" error)
+	nw=$(json_count "$TMP/real.json" warning)
+	ni=$(json_count "$TMP/real.json" info)
+	echo "  $tree: $ne errors, $nw warnings, $ni info in $(elapsed "$t0" "$t1") s"
+	python3 -c '
+import json, sys, collections
+d = json.load(open(sys.argv[1]))
+c = collections.Counter((x["severity"], x["code"]) for x in d["findings"])
+for (s, k), n in sorted(c.items()): print("    %-8s %-22s %d" % (s, k, n))' "$TMP/real.json"
+	check "$tree: no error finding" [ "$ne" = 0 ]
+	check "$tree: no diagnostics" [ ! -s "$TMP/real.err" ]
+	check "$tree: every module's signature described" [ "$ni" -ge 4023 ]
+	check "$tree: well under a few seconds ($(elapsed "$t0" "$t1") s)" \
+		[ "$(elapsed "$t0" "$t1" 3)" = 1 ]
+	"$M" check -b "$R" -E "$symvers" $V > "$TMP/real.txt" 2>&1
+	check "$tree: text exit status 0" [ $? = 0 ]
+	contains "$tree: text summary" "$TMP/real.txt" "0 errors"
+	"$M" check -b "$R" -E "$symvers" -f dot --focus ext4 $V > "$TMP/real-focus.dot" 2>/dev/null
+	check "$tree: dot --focus ext4 exit status 0" [ $? = 0 ]
+	contains "$tree: ext4's dependency in the focus graph" "$TMP/real-focus.dot" "ext4 -> jbd2"
+	dot_ok real-focus
+	"$M" check -b "$R" -f json $V > "$TMP/real-noksyms.json" 2>/dev/null
+	check "$tree: without -E, kernel symbols are one info, not errors" \
+		json_find "$TMP/real-noksyms.json" MA-KERNEL-UNKNOWN - info
+	check "$tree: without -E, still no error" [ "$(json_count "$TMP/real-noksyms.json" error)" = 0 ]
+	# A DKMS-style check: our kbuild module against the real tree.
+	run real-oot -b "$R" -E "$symvers" $V "$MODS/ma_def_plain.ko"
+	exits real-oot 0
+	found real-oot MA-UNSIGNED ma_def_plain warning
+	not_found real-oot MA-CRC
+	# The Debian signing certificate, from the kernel image's system keyring.
+	vmlinuz=$R/boot/vmlinuz-$V
+	if [ -f "$vmlinuz" ] && extract_cert "$vmlinuz" "Build time autogenerated kernel key" \
+		"$TMP/debian-cert.der" > "$TMP/cert.log" 2>&1; then
+		echo "  Debian signing certificate: $(head -n1 "$TMP/cert.log")"
+		t0=$(now)
+		"$M" check -b "$R" -E "$symvers" --cert "$TMP/debian-cert.der" -f json $V \
+			> "$TMP/real-cert.json" 2> "$TMP/real-cert.err"
+		rc=$?
+		t1=$(now)
+		echo "  $tree --cert: $(elapsed "$t0" "$t1") s"
+		check "$tree: --cert Debian's key: exit status 0" [ $rc = 0 ]
+		check "$tree: --cert Debian's key: no error (every signature verifies)" \
+			[ "$(json_count "$TMP/real-cert.json" error)" = 0 ]
+		"$M" check -b "$R" -E "$symvers" --cert "$TMP/keys/certA.pem" -f json $V \
+			> "$TMP/real-wrong.json" 2>/dev/null
+		check "$tree: --cert another key: every module untrusted" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+n = sum(1 for x in d["findings"] if x["code"] == "MA-SIG-UNTRUSTED")
+assert n == d["summary"]["modules"] == 4023, n' "$TMP/real-wrong.json"
+	else
+		echo "  (no Debian certificate extracted: $(tail -n1 "$TMP/cert.log"); own-key tests above stand in)"
+	fi
+fi
+summary
