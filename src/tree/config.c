@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -131,15 +132,66 @@ static int override_add(struct depmod_cfg *cfg, const char *modname, const char 
 	return 0;
 }
 
+/* glibc's regcomp expands a+ and a{m,n} by copying the repeated subtree,
+ * so nested repetitions grow it exponentially: "6.1.-.+++...+" with 100
+ * '+' takes gigabytes (found by tests/fuzz/fuzz_depmod_cfg). A kernel
+ * version pattern needs a few operators; one whose worst-case expansion
+ * (the product of 2 per '+' and max+1 per interval, an overestimate for
+ * operators that do not nest) passes this many copies is refused. */
+#define KVER_PATTERN_MAX_EXPANSION 65536u
+
+static bool pattern_too_complex(const char *p)
+{
+	uint64_t copies = 1;
+
+	for (; *p; p++) {
+		uint64_t f = 1;
+
+		if (*p == '\\' && p[1]) {
+			p++;
+		} else if (*p == '+') {
+			f = 2;
+		} else if (*p == '{') {
+			/* {m}, {m,} or {m,n}: the largest number counts; RE_DUP_MAX
+			 * is 0x7fff, so a longer number fails regcomp anyway */
+			uint64_t n = 0, max = 0;
+
+			for (p++; *p && *p != '}'; p++) {
+				if (*p >= '0' && *p <= '9') {
+					n = n < 100000 ? n * 10 + (uint64_t)(*p - '0') : n;
+					max = n > max ? n : max;
+				} else {
+					n = 0;
+				}
+			}
+			f = max + 1;
+			if (!*p)
+				p--;
+		}
+		copies = copies > KVER_PATTERN_MAX_EXPANSION / f ? KVER_PATTERN_MAX_EXPANSION + 1
+								 : copies * f;
+	}
+	return copies > KVER_PATTERN_MAX_EXPANSION;
+}
+
 /* "*" or an unanchored POSIX ERE; a pattern that does not compile never
- * matches (kmod says nothing about it either). */
-static bool kernel_matches(const struct depmod_cfg *cfg, const char *pattern)
+ * matches (kmod says nothing about it either). A pattern too complex to
+ * compile safely never matches either, with an error (added). */
+static bool kernel_matches(const struct depmod_cfg *cfg, const char *pattern,
+			   const char *name, unsigned int linenum, const struct ma_log *log)
 {
 	regex_t re;
 	int status;
 
 	if (strcmp(pattern, "*") == 0)
 		return true;
+	if (pattern_too_complex(pattern)) {
+		ma_logf(log, MA_LOG_ERR,
+			"%s:%u: kernel version pattern too complex (over %u repetition copies), "
+			"ignored: %s",
+			name, linenum, KVER_PATTERN_MAX_EXPANSION, pattern);
+		return false;
+	}
 	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
 		return false;
 	status = regexec(&re, cfg->kver, 0, NULL, 0);
@@ -171,7 +223,7 @@ static int parse_line(struct depmod_cfg *cfg, const char *name, unsigned int lin
 
 		if (!modname || !kver || !subdir)
 			goto bad;
-		if (!kernel_matches(cfg, kver)) {
+		if (!kernel_matches(cfg, kver, name, linenum, log)) {
 			ma_logf(log, MA_LOG_INFO, "%s:%u: override kernel did not match %s",
 				name, linenum, kver);
 			return 0;
@@ -183,7 +235,7 @@ static int parse_line(struct depmod_cfg *cfg, const char *name, unsigned int lin
 
 		if (!kver || !dir)
 			goto bad;
-		if (!kernel_matches(cfg, kver)) {
+		if (!kernel_matches(cfg, kver, name, linenum, log)) {
 			ma_logf(log, MA_LOG_INFO, "%s:%u: external directory did not match %s",
 				name, linenum, kver);
 			return 0;

@@ -166,6 +166,38 @@ static void test_externals(void **state)
 	fx_log_release(&l);
 }
 
+/* Patterns whose repetitions would make glibc's regcomp copy a subtree
+ * exponentially often are refused with an error; ordinary ones still
+ * compile (found by tests/fuzz/fuzz_depmod_cfg: 100 nested '+' took more
+ * than 2 GB). */
+static void test_pattern_complexity(void **state)
+{
+	struct fx_log l;
+	struct depmod_cfg *cfg;
+	char text[512], plus[101];
+
+	(void)state;
+	fx_log_init(&l);
+	memset(plus, '+', 100);
+	plus[100] = '\0';
+	snprintf(text, sizeof(text),
+		 "external 6.1.-.%s* /bomb\n"
+		 "external (a{1000}){1000} /braces\n"
+		 "external ^(6|7){1,3}\\\\.1.0-[0-9]+-amd64$ /ok\n"
+		 "external 6.1.0-5+6+-+a+m+d+6+4 /eightplus\n",
+		 plus);
+	cfg = parse(text, &l);
+	assert_true(fx_log_has(&l, MA_LOG_ERR,
+			       "t.conf:2: kernel version pattern too complex (over 65536 "
+			       "repetition copies), ignored: (a{1000}){1000}"));
+	assert_int_equal(l.count[MA_LOG_ERR], 2);
+	assert_int_equal(depmod_cfg_n_external(cfg), 2);
+	assert_string_equal(depmod_cfg_external(cfg, 0), "/eightplus");
+	assert_string_equal(depmod_cfg_external(cfg, 1), "/ok");
+	depmod_cfg_free(cfg);
+	fx_log_release(&l);
+}
+
 static void test_priority_default(void **state)
 {
 	struct depmod_cfg *cfg = depmod_cfg_new(KVER);
@@ -371,6 +403,7 @@ int main(void)
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_continuation),
 		cmocka_unit_test(test_externals),
+		cmocka_unit_test(test_pattern_complexity),
 		cmocka_unit_test(test_priority_default),
 		cmocka_unit_test(test_priority_search),
 		cmocka_unit_test(test_priority_external),
