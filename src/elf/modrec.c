@@ -252,3 +252,36 @@ const char *modrec_info_get(const struct modrec *rec, const char *key)
 			return rec->info[i].value;
 	return NULL;
 }
+
+const char *modrec_note_text(uint32_t note)
+{
+	static const struct {
+		uint32_t note;
+		const char *text;
+	} texts[] = {
+		{ MOD_NOTE_VERSIONS_BAD_SIZE,
+		  "__versions size is not a multiple of 64: the section is ignored (no symbol CRCs)" },
+		{ MOD_NOTE_VERSIONS_NAME_LONG,
+		  "a __versions entry name has no NUL: cut at the end of its entry" },
+		{ MOD_NOTE_SYMTAB_BAD,
+		  ".symtab or .strtab missing, outside the file or not a whole number of symbols: "
+		  "no dependencies read" },
+		{ MOD_NOTE_NEEDS_BAD_NAME,
+		  "an undefined symbol's name lies outside .strtab: no dependencies read" },
+		{ MOD_NOTE_EXPORTS_FALLBACK,
+		  "no __crc_ symbols: exports read from __ksymtab_strings" },
+		{ MOD_NOTE_UNTERMINATED,
+		  "a string runs to the end of its section without NUL: cut there" },
+		{ MOD_NOTE_CRC_RANGE,
+		  "a __crc_ symbol points outside its section: that CRC is unknown" },
+		{ MOD_NOTE_SIG_BAD,
+		  "signature trailer whose lengths do not fit the file: no signature read" },
+		{ MOD_NOTE_KSYMTAB_STRINGS_UNTERMINATED,
+		  "__ksymtab_strings does not end with NUL" },
+	};
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		if (texts[i].note == note)
+			return texts[i].text;
+	return NULL;
+}

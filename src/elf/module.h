@@ -107,6 +107,12 @@ enum {
 	MOD_NOTE_KSYMTAB_STRINGS_UNTERMINATED = 1u << 8,
 };
 
+/* One line of text for one MOD_NOTE_* bit: what the file had and what the
+ * parser did about it, e.g. "__versions size is not a multiple of 64: the
+ * section is ignored (no symbol CRCs)". NULL for a bit that is not a
+ * note. depmod logs them at INFO (-vv); kmod says nothing. */
+const char *modrec_note_text(uint32_t note);
+
 /* Parse status, coarse and stable: the cache stores it and check reports it. */
 enum mod_status {
 	MOD_OK = 0,

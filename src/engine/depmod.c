@@ -228,6 +228,27 @@ static int dry_run_output(const struct depmod_opts *o, struct depfile files[DF_C
 	return 0;
 }
 
+/* Added: what reading a module tolerated without failing (kmod is silent
+ * about it), one INFO line (-vv) per note, so that a module indexed with
+ * fewer symbols than it seems to have is explained. Exports read from
+ * __ksymtab_strings are normal (no CONFIG_MODVERSIONS) and not listed. */
+static void log_module_notes(const struct depmod_opts *o, const struct mtree *t)
+{
+	if (!o->log || o->log->max_prio < MA_LOG_INFO)
+		return;
+	for (size_t i = 0; i < t->n; i++) {
+		uint32_t notes = t->mods[i].rec->notes & ~(uint32_t)MOD_NOTE_EXPORTS_FALLBACK;
+
+		for (uint32_t bit = 1; notes; bit <<= 1) {
+			const char *text = notes & bit ? modrec_note_text(bit) : NULL;
+
+			notes &= ~bit;
+			if (text)
+				ma_logf(o->log, MA_LOG_INFO, "%s: %s", t->mods[i].t->path, text);
+		}
+	}
+}
+
 int depmod_run(const struct depmod_opts *opts)
 {
 	struct depmod_opts oo = *opts;
@@ -329,6 +350,7 @@ int depmod_run(const struct depmod_opts *opts)
 					strerror(-r));
 			goto out;
 		}
+		log_module_notes(o, t);
 	}
 
 	/* The cache's records file is written while the indexes are built. */

@@ -1397,6 +1397,22 @@ static void test_null_safety(void **state)
 	assert_int_equal(modfile_detect("", 0), MOD_COMP_NONE);
 }
 
+/* Every note has a text for depmod -vv; other bits have none. */
+static void test_note_texts(void **state)
+{
+	(void)state;
+	for (uint32_t bit = MOD_NOTE_VERSIONS_BAD_SIZE;
+	     bit <= MOD_NOTE_KSYMTAB_STRINGS_UNTERMINATED; bit <<= 1) {
+		const char *t = modrec_note_text(bit);
+
+		assert_non_null(t);
+		assert_true(strlen(t) > 10);
+	}
+	assert_null(modrec_note_text(0));
+	assert_null(modrec_note_text(1u << 31));
+	assert_null(modrec_note_text(MOD_NOTE_SIG_BAD | MOD_NOTE_CRC_RANGE));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1423,6 +1439,7 @@ int main(void)
 		cmocka_unit_test(test_load_path),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_null_safety),
+		cmocka_unit_test(test_note_texts),
 	};
 
 	return cmocka_run_group_tests_name("elf", tests, NULL, NULL);
