@@ -35,59 +35,25 @@ const char *elfparse_secname(const struct elfctx *c, size_t i)
 	return n < c->shstr_len ? c->shstr + n : NULL;
 }
 
-/* pread exactly len bytes at off. 0 or a negative errno. */
-static int pread_all(int fd, uint8_t *p, size_t len, uint64_t off)
-{
-	while (len > 0) {
-		ssize_t r = pread(fd, p, len, (off_t)off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return -EIO; /* the file shrank under us */
-		p += r;
-		len -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
-}
-
 const uint8_t *elfparse_sec(struct elfctx *c, size_t i)
 {
 	const struct elfsec *s = &c->secs[i];
-	uint8_t *p;
 	int err;
 
-	if (c->buf)
-		return c->buf + s->off;
-	if (c->keep->chunks[i])
-		return c->keep->chunks[i];
-	p = malloc(s->size ? s->size : 1);
-	if (!p) {
-		c->nomem = true;
-		return NULL;
+	if (c->ensure) {
+		err = c->ensure(c->ensure_ud, s->off, s->size);
+		if (err == -ENOMEM) {
+			c->nomem = true;
+			return NULL;
+		}
+		if (err < 0) {
+			if (c->d->status == MOD_OK)
+				moddraft_fail(c->d, MOD_ERR_IO, err, "read of section %zu: %s", i,
+					      strerror(-err));
+			return NULL;
+		}
 	}
-	err = pread_all(c->fd, p, s->size, s->off);
-	if (err < 0) {
-		free(p);
-		if (c->d->status == MOD_OK)
-			moddraft_fail(c->d, MOD_ERR_IO, err, "read of section %zu: %s", i,
-				      strerror(-err));
-		return NULL;
-	}
-	c->keep->chunks[i] = p;
-	return p;
-}
-
-void elfkeep_release(struct elfkeep *keep)
-{
-	for (size_t i = 0; i < keep->n; i++)
-		free(keep->chunks[i]);
-	free(keep->chunks);
-	free(keep->sig);
-	memset(keep, 0, sizeof(*keep));
+	return c->buf + s->off;
 }
 
 struct strref elfparse_secstr(struct elfctx *c, size_t i, uint64_t off)
@@ -242,12 +208,6 @@ static int read_headers(struct elfctx *c)
 		return bad_elf(c, "section table past the end of the file", false);
 	if (c->shnum == 0)
 		return bad_elf(c, "no section headers", false);
-	if (!c->buf) {
-		c->keep->chunks = calloc(c->shnum, sizeof(*c->keep->chunks));
-		if (!c->keep->chunks)
-			return -ENOMEM;
-		c->keep->n = c->shnum;
-	}
 
 	/* Headers first: for a foreign byte order, elf_getshdrstrndx can
 	 * only find an SHN_XINDEX value in headers libelf already read. */
@@ -345,7 +305,8 @@ static int parse_body(struct elfctx *c)
 	return err;
 }
 
-int elfparse_module(struct moddraft *d, const uint8_t *buf, size_t len)
+int elfparse_module_img(struct moddraft *d, const uint8_t *buf, size_t len,
+			elf_ensure_fn ensure, void *ud)
 {
 	struct elfctx c;
 	int err;
@@ -354,47 +315,32 @@ int elfparse_module(struct moddraft *d, const uint8_t *buf, size_t len)
 	c.buf = buf;
 	c.len = len;
 	c.d = d;
-	c.fd = -1;
+	c.ensure = ensure;
+	c.ensure_ud = ud;
 	if (!identify(&c, buf, len))
 		return 0;
 	/* ELF_C_READ (what elf_memory uses) never writes to the image:
-	 * libelf converts byte order and alignment into its own copies. */
+	 * libelf converts byte order and alignment into its own copies. It
+	 * reads the header and the section table, which are present. */
 	c.elf = elf_memory((char *)buf, len);
 	err = parse_body(&c);
-	if (!err && d->status == MOD_OK)
-		modsig_parse(d, buf, len);
+	if (!err && d->status == MOD_OK) {
+		uint64_t claim = modsig_claimed(buf, len);
+
+		if (claim && ensure)
+			err = ensure(ud, len - 40 - claim, claim);
+		if (err == -ENOMEM)
+			c.nomem = true;
+		else if (!err)
+			modsig_parse(d, buf, len); /* unreadable: no signature */
+		err = c.nomem ? -ENOMEM : 0;
+	}
 	free(c.secs);
 	elf_end(c.elf);
 	return err;
 }
 
-int elfparse_module_fd(struct moddraft *d, int fd, size_t len, struct elfkeep *keep)
+int elfparse_module(struct moddraft *d, const uint8_t *buf, size_t len)
 {
-	uint8_t head[64];
-	size_t hlen = len < sizeof(head) ? len : sizeof(head);
-	struct elfctx c;
-	int err;
-
-	memset(&c, 0, sizeof(c));
-	memset(keep, 0, sizeof(*keep));
-	c.len = len;
-	c.d = d;
-	c.fd = fd;
-	c.keep = keep;
-	err = pread_all(fd, head, hlen, 0);
-	if (err < 0) {
-		moddraft_fail(d, MOD_ERR_IO, err, "read: %s", strerror(-err));
-		return 0;
-	}
-	if (!identify(&c, head, len))
-		return 0;
-	/* ELF_C_READ on a descriptor: libelf preads the headers and the
-	 * chunks asked for, never the whole file. */
-	c.elf = elf_begin(fd, ELF_C_READ, NULL);
-	err = parse_body(&c);
-	if (!err && d->status == MOD_OK)
-		err = modsig_parse_fd(d, fd, len, keep);
-	free(c.secs);
-	elf_end(c.elf);
-	return err;
+	return elfparse_module_img(d, buf, len, NULL, NULL);
 }

@@ -37,21 +37,16 @@ enum {
 	SEC__COUNT,
 };
 
-/* Sections read from a file descriptor (plain modules are never mapped
- * or read whole: only the sections parsed are read, with pread). Every
- * pointer the draft keeps into them stays valid until elfkeep_release,
- * which the caller calls after packing the draft. */
-struct elfkeep {
-	uint8_t **chunks;   /* per section index, malloc'd, or NULL */
-	size_t n;
-	uint8_t *sig;       /* signature trailer copy (fd mode) */
-};
+/* Bytes of the image at [off, off + size) are about to be read: make them
+ * present (an image read from a file holds only what was asked for).
+ * Returns 0 or a negative errno. */
+typedef int (*elf_ensure_fn)(void *ud, uint64_t off, uint64_t size);
 
 struct elfctx {
 	Elf *elf;
-	const uint8_t *buf; /* whole image (memory mode), or NULL (fd mode) */
-	int fd;             /* fd mode: the file */
-	struct elfkeep *keep;
+	const uint8_t *buf; /* the image: whole, or filled on demand */
+	elf_ensure_fn ensure; /* NULL when the image is whole */
+	void *ensure_ud;
 	size_t len;
 	bool is64;
 	uint16_t machine;
@@ -61,7 +56,7 @@ struct elfctx {
 	size_t shstr_len;
 	size_t idx[SEC__COUNT];
 	struct moddraft *d;
-	bool nomem;         /* fd mode: a section read ran out of memory */
+	bool nomem;         /* ensure ran out of memory */
 };
 
 /* Parse buf[0..len) as a module into d (status, identity, exports, needs,
@@ -69,13 +64,14 @@ struct elfctx {
  * Returns 0 (d->status tells how it went) or -ENOMEM. */
 int elfparse_module(struct moddraft *d, const uint8_t *buf, size_t len);
 
-/* Same, reading only what the parse needs from fd (len bytes long).
- * keep receives the sections read; release it after packing d. */
-int elfparse_module_fd(struct moddraft *d, int fd, size_t len, struct elfkeep *keep);
-void elfkeep_release(struct elfkeep *keep);
+/* Same over an image of len bytes of which only some are present: every
+ * range is made present with ensure before it is read (the ELF header,
+ * section table and the image's last 40 bytes must already be). */
+int elfparse_module_img(struct moddraft *d, const uint8_t *img, size_t len,
+			elf_ensure_fn ensure, void *ud);
 
-/* Bytes of section i (whose range was checked), read on first use in fd
- * mode; NULL when reading fails (status set) or memory runs out. */
+/* Bytes of section i (whose range was checked), made present first;
+ * NULL when that fails (status set, or c->nomem). */
 const uint8_t *elfparse_sec(struct elfctx *c, size_t i);
 
 /* Name of section i, or NULL when its name offset is out of the table. */
@@ -101,10 +97,10 @@ bool strsplit_next(struct strsplit *it, struct strref *out);
  * __versions and __ksymtab_strings. Returns 0 or -ENOMEM. */
 int elfsyms_read(struct elfctx *c);
 
-/* modsig.c: the "~Module signature appended~\n" trailer of buf; the fd
- * variant reads just the trailer of a len-byte file into keep. Return 0,
- * or -ENOMEM (fd variant). */
+/* modsig.c: the "~Module signature appended~\n" trailer of buf. */
 void modsig_parse(struct moddraft *d, const uint8_t *buf, size_t len);
-int modsig_parse_fd(struct moddraft *d, int fd, size_t len, struct elfkeep *keep);
+/* The range the trailer of buf claims (signer, key id, signature), to make
+ * present before modsig_parse; 0 when there is no trailer. */
+uint64_t modsig_claimed(const uint8_t *buf, size_t len);
 
 #endif

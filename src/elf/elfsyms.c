@@ -171,7 +171,9 @@ static Elf_Data *xindex_data(struct elfctx *c, size_t si, size_t nsyms)
 
 		if (s->type == SHT_SYMTAB_SHNDX && s->link == si && s->ok &&
 		    s->size / 4 >= nsyms)
-			return elf_getdata_rawchunk(c->elf, (int64_t)s->off, nsyms * 4, ELF_T_WORD);
+			return elfparse_sec(c, i) ? elf_getdata_rawchunk(c->elf, (int64_t)s->off,
+									nsyms * 4, ELF_T_WORD)
+						  : NULL;
 	}
 	return NULL;
 }
@@ -185,6 +187,8 @@ static int walk_symtab(struct elfctx *c, struct walk *w, size_t nsyms)
 	Elf_Data *sd, *xd;
 	size_t i;
 
+	if (!elfparse_sec(c, c->idx[SEC_SYMTAB]))
+		return c->nomem ? -ENOMEM : 0;
 	sd = elf_getdata_rawchunk(c->elf, (int64_t)ss->off, ss->size, ELF_T_SYM);
 	if (!sd)
 		return -ENOMEM; /* the range was checked: only allocation fails */

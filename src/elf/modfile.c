@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <unistd.h>
+
+#include <elf.h>
 
 #include "elf/decompress.h"
 #include "elf/draft.h"
@@ -137,13 +140,13 @@ static int io_fail(struct moddraft *d, const char *step, int err, bool keep_sig,
 	return moddraft_finish(d, keep_sig, out);
 }
 
-/* Read exactly len bytes from offset 0. */
-static int read_all(int fd, uint8_t *p, size_t len)
+/* Read exactly len bytes at off. */
+static int read_at(int fd, uint8_t *p, size_t len, uint64_t off)
 {
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t r = pread(fd, p + done, len - done, (off_t)done);
+		ssize_t r = pread(fd, p + done, len - done, (off_t)(off + done));
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -154,6 +157,138 @@ static int read_all(int fd, uint8_t *p, size_t len)
 		done += (size_t)r;
 	}
 	return 0;
+}
+
+static int read_all(int fd, uint8_t *p, size_t len)
+{
+	return read_at(fd, p, len, 0);
+}
+
+/* ---- plain modules from a descriptor ---- */
+
+/* Small modules (most of them) are read whole in one pread. Larger ones
+ * become an image of their size filled on demand: the head, the tail
+ * (section table, names, signature), then each section the parser asks
+ * for; the parser reads nothing it did not ask for (elfparse_sec, and
+ * libelf only sees the header and section table), so the rest of the
+ * image is never looked at. Only those bytes are read: no page faults on
+ * the file, no mmap_lock contention between reader threads, no SIGBUS if
+ * the file shrinks. Images up to 1 MiB come from the heap (no system
+ * call), bigger ones from an anonymous mapping (pages never written are
+ * never resident). */
+#define WHOLE_READ_MAX (64u * 1024)
+#define HEAP_IMAGE_MAX (1u << 20)
+#define HEAD_READ (4u * 1024)
+#define TAIL_READ (64u * 1024)
+#define MAX_RANGES 64
+
+struct img_src {
+	int fd;
+	uint8_t *img;
+	uint64_t len;
+	struct {
+		uint64_t a, b;
+	} r[MAX_RANGES];
+	int n;
+};
+
+static int img_ensure(void *ud, uint64_t off, uint64_t size)
+{
+	struct img_src *s = ud;
+	uint64_t end;
+	int err;
+
+	if (off > s->len || size > s->len - off)
+		return -EINVAL;
+	end = off + size;
+	for (int i = 0; i < s->n; i++)
+		if (s->r[i].a <= off && end <= s->r[i].b)
+			return 0;
+	err = read_at(s->fd, s->img + off, (size_t)size, off);
+	if (err < 0)
+		return err;
+	if (s->n < MAX_RANGES) {
+		s->r[s->n].a = off;
+		s->r[s->n].b = end;
+		s->n++;
+	}
+	return 0;
+}
+
+static uint64_t raw_uint(const uint8_t *p, int bytes, bool msb)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < bytes; i++)
+		v = v << 8 | p[msb ? i : bytes - 1 - i];
+	return v;
+}
+
+/* Make the section table present (libelf reads it from the image). A
+ * header that makes no sense is left for the parser to reject. */
+static int ensure_headers(struct img_src *s)
+{
+	const uint8_t *h = s->img;
+	bool is64, msb;
+	uint64_t shoff, shnum, esz;
+
+	if (s->len < 64 || memcmp(h, ELFMAG, SELFMAG) != 0 ||
+	    (h[EI_CLASS] != ELFCLASS32 && h[EI_CLASS] != ELFCLASS64))
+		return 0;
+	is64 = h[EI_CLASS] == ELFCLASS64;
+	msb = h[EI_DATA] == ELFDATA2MSB;
+	shoff = raw_uint(h + (is64 ? 0x28 : 0x20), is64 ? 8 : 4, msb);
+	shnum = raw_uint(h + (is64 ? 0x3c : 0x30), 2, msb);
+	esz = is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
+	if (shoff > s->len || esz > s->len - shoff)
+		return 0;
+	if (img_ensure(s, shoff, esz) < 0)
+		return 0;
+	if (!shnum) /* SHN_XINDEX scheme: the count is in the first header */
+		shnum = raw_uint(s->img + shoff + (is64 ? 0x20 : 0x14), is64 ? 8 : 4, msb);
+	if (shnum > (s->len - shoff) / esz)
+		return 0;
+	return img_ensure(s, shoff, shnum * esz) == -ENOMEM ? -ENOMEM : 0;
+}
+
+static int load_plain_fd(struct moddraft *d, int fd, size_t len, bool keep_sig,
+			 struct modrec **out)
+{
+	struct img_src s = { .fd = fd, .len = len };
+	bool partial = len > WHOLE_READ_MAX, mapped = len > HEAP_IMAGE_MAX;
+	int err;
+
+	d->elf_size = len;
+	if (mapped) {
+		s.img = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (s.img == MAP_FAILED)
+			s.img = NULL;
+	} else {
+		s.img = malloc(len ? len : 1);
+	}
+	if (!s.img)
+		return -ENOMEM;
+	err = img_ensure(&s, 0, partial ? HEAD_READ : len);
+	if (!err && partial)
+		err = img_ensure(&s, len - TAIL_READ, TAIL_READ);
+	if (!err) {
+		/* The header and the section table must be present before
+		 * libelf sees the image. */
+		err = ensure_headers(&s);
+		if (!err)
+			err = elfparse_module_img(d, s.img, len, partial ? img_ensure : NULL, &s);
+		if (err == -ENOMEM)
+			moddraft_fail(d, MOD_ERR_NOMEM, -ENOMEM, "%s", "out of memory");
+	} else if (err != -ENOMEM) {
+		moddraft_fail(d, MOD_ERR_IO, err, "read: %s", strerror(-err));
+	}
+	err = moddraft_finish(d, keep_sig, out);
+	if (mapped)
+		munmap(s.img, len);
+	else
+		free(s.img);
+	return err;
 }
 
 int modfile_load_path(const char *path, const struct modfile_opts *opts, struct modrec **out)
@@ -197,18 +332,7 @@ int modfile_load_path(const char *path, const struct modfile_opts *opts, struct 
 		goto out;
 	}
 	if (modfile_detect(head, sizeof(head)) == MOD_COMP_NONE) {
-		/* Plain module: read only the sections parsed (a fraction of
-		 * the file), never map it: no page faults, no mmap_lock
-		 * contention between reader threads, no SIGBUS if the file
-		 * shrinks while we read. */
-		struct elfkeep keep;
-
-		d.elf_size = len;
-		err = elfparse_module_fd(&d, fd, len, &keep);
-		if (err == -ENOMEM)
-			moddraft_fail(&d, MOD_ERR_NOMEM, -ENOMEM, "%s", "out of memory");
-		err = moddraft_finish(&d, keep_sig, out);
-		elfkeep_release(&keep);
+		err = load_plain_fd(&d, fd, len, keep_sig, out);
 		goto out;
 	}
 	if ((uint64_t)len > max_size(opts)) {

@@ -8,10 +8,7 @@
  * blob, parsed later by an analyzer, not here. */
 #include "elf/elfparse.h"
 
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define SIG_MAGIC "~Module signature appended~\n"
 #define SIG_MAGIC_LEN (sizeof(SIG_MAGIC) - 1)
@@ -50,39 +47,16 @@ void modsig_parse(struct moddraft *d, const uint8_t *buf, size_t len)
 	d->sig.data = buf + size - sig_len;
 }
 
-/* Read just the trailer: the fixed tail, then what it claims lies before
- * it when that fits in the file; modsig_parse judges the copy as it
- * judges a whole image (a claim that does not fit gives only the tail,
- * which it rejects). */
-int modsig_parse_fd(struct moddraft *d, int fd, size_t len, struct elfkeep *keep)
+uint64_t modsig_claimed(const uint8_t *buf, size_t len)
 {
-	uint8_t tail[SIG_INFO_LEN + SIG_MAGIC_LEN];
-	const uint8_t *ms = tail;
+	const uint8_t *ms;
 	uint64_t need;
-	size_t n;
 
-	memset(&d->sig, 0, sizeof(d->sig));
-	if (len < sizeof(tail)) {
-		modsig_parse(d, (const uint8_t *)"", 0);
+	if (len < SIG_MAGIC_LEN + SIG_INFO_LEN ||
+	    memcmp(buf + len - SIG_MAGIC_LEN, SIG_MAGIC, SIG_MAGIC_LEN) != 0)
 		return 0;
-	}
-	if (pread(fd, tail, sizeof(tail), (off_t)(len - sizeof(tail))) != (ssize_t)sizeof(tail))
-		return 0; /* unreadable tail: no signature, as with a short file */
-	if (memcmp(tail + SIG_INFO_LEN, SIG_MAGIC, SIG_MAGIC_LEN) != 0)
-		return 0;
+	ms = buf + len - SIG_MAGIC_LEN - SIG_INFO_LEN;
 	need = (uint64_t)ms[3] + ms[4] +
 	       ((uint64_t)ms[8] << 24 | (uint64_t)ms[9] << 16 | (uint64_t)ms[10] << 8 | ms[11]);
-	if (need > len - sizeof(tail))
-		need = 0;
-	n = (size_t)need + sizeof(tail);
-	keep->sig = malloc(n);
-	if (!keep->sig)
-		return -ENOMEM;
-	if (pread(fd, keep->sig, n, (off_t)(len - n)) != (ssize_t)n) {
-		memcpy(keep->sig, tail, sizeof(tail));
-		n = sizeof(tail);
-		keep->sig = realloc(keep->sig, n) ?: keep->sig;
-	}
-	modsig_parse(d, keep->sig, n);
-	return 0;
+	return need <= len - SIG_MAGIC_LEN - SIG_INFO_LEN ? need : 0;
 }
