@@ -283,6 +283,10 @@ int cmd_depmod(int argc, char **argv, const char *prog)
 	/* -v only shows from here on, as in kmod (its level is set after
 	 * option parsing). */
 	cli_log_init(&cl, prog, verbose);
+	/* MODATLAS_TIMING=1: the -vvv phase timings without -v's edge list
+	 * (docs/performance.md). */
+	if (getenv("MODATLAS_TIMING") && cl.log.max_prio < MA_LOG_DEBUG)
+		cl.log.max_prio = MA_LOG_DEBUG;
 
 	if (optind < argc) {
 		if (!is_version_number(argv[optind])) {
