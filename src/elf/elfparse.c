@@ -122,13 +122,16 @@ static void find_sections(struct elfctx *c)
 	for (i = 1; i < c->shnum && found < SEC__COUNT; i++) {
 		const char *name;
 
-		if (!c->secs[i].ok)
-			continue;
 		name = elfparse_secname(c, i);
 		if (!name)
 			continue;
 		for (k = 0; k < SEC__COUNT; k++) {
 			if (!c->idx[k] && strcmp(name, sec_names[k]) == 0) {
+				/* out of the file: skipped, a later one may do */
+				if (!c->secs[i].ok) {
+					c->d->notes |= MOD_NOTE_SECTION_RANGE;
+					break;
+				}
 				c->idx[k] = i;
 				found++;
 				break;
@@ -151,6 +154,8 @@ static int read_modinfo(struct elfctx *c)
 	base = (const char *)elfparse_sec(c, i);
 	if (!base)
 		return c->nomem ? -ENOMEM : 0;
+	if (c->secs[i].size && base[c->secs[i].size - 1] != '\0')
+		c->d->notes |= MOD_NOTE_UNTERMINATED; /* the last string is kept */
 	strsplit_init(&it, base, c->secs[i].size);
 	while (strsplit_next(&it, &s))
 		n++;
@@ -170,6 +175,44 @@ static int read_modinfo(struct elfctx *c)
 		}
 	}
 	return 0;
+}
+
+struct span {
+	uint64_t a, b;
+};
+
+static int cmp_span(const void *x, const void *y)
+{
+	const struct span *p = x, *q = y;
+
+	return p->a < q->a ? -1 : p->a > q->a;
+}
+
+/* MOD_NOTE_OVERLAP when the file bytes of two sections (NOBITS and empty
+ * ones have none), or of one and the ELF header or the section table,
+ * overlap. Only offsets are compared: nothing is read. */
+static void note_overlaps(struct elfctx *c, uint64_t ehsize, uint64_t shoff, uint64_t shsize)
+{
+	struct span *v = malloc((c->shnum + 2) * sizeof(*v));
+	size_t n = 0;
+	uint64_t end = 0;
+
+	if (!v)
+		return; /* a note only: not worth failing for */
+	v[n++] = (struct span){ 0, ehsize };
+	v[n++] = (struct span){ shoff, shoff + shsize };
+	for (size_t i = 1; i < c->shnum; i++)
+		if (c->secs[i].ok && c->secs[i].size && c->secs[i].type != SHT_NOBITS)
+			v[n++] = (struct span){ c->secs[i].off, c->secs[i].off + c->secs[i].size };
+	qsort(v, n, sizeof(*v), cmp_span);
+	for (size_t i = 0; i < n; i++) {
+		if (i && v[i].a < end) {
+			c->d->notes |= MOD_NOTE_OVERLAP;
+			break;
+		}
+		end = v[i].b > end ? v[i].b : end;
+	}
+	free(v);
 }
 
 static int bad_elf(struct elfctx *c, const char *what, bool libelf_reason)
@@ -227,6 +270,8 @@ static int read_headers(struct elfctx *c)
 		c->secs[i].link = sh.sh_link;
 		c->secs[i].ok = range_ok(sh.sh_offset, sh.sh_size, c->len);
 	}
+	note_overlaps(c, c->is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr), eh.e_shoff,
+		      (uint64_t)table_n * shentsize);
 	if (elf_getshdrstrndx(c->elf, &shstrndx) < 0)
 		return bad_elf(c, "cannot get the section name table index", true);
 	if (shstrndx == 0 || shstrndx >= c->shnum)

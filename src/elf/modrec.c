@@ -278,6 +278,10 @@ const char *modrec_note_text(uint32_t note)
 		  "signature trailer whose lengths do not fit the file: no signature read" },
 		{ MOD_NOTE_KSYMTAB_STRINGS_UNTERMINATED,
 		  "__ksymtab_strings does not end with NUL" },
+		{ MOD_NOTE_SECTION_RANGE,
+		  "a section the parser reads lies outside the file: that section is ignored" },
+		{ MOD_NOTE_OVERLAP,
+		  "sections (or the ELF header or section table) overlap: read as they are" },
 	};
 
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)

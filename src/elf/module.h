@@ -105,6 +105,14 @@ enum {
 	/* __ksymtab_strings does not end with NUL (v30 keeps the last string,
 	 * v34 rejects the section: no exports) */
 	MOD_NOTE_KSYMTAB_STRINGS_UNTERMINATED = 1u << 8,
+	/* a section the parser looks for (.modinfo, .symtab, .strtab,
+	 * __versions, __ksymtab_strings) lies partly outside the file: not
+	 * used, as kmod does not use it */
+	MOD_NOTE_SECTION_RANGE = 1u << 9,
+	/* the file bytes of two sections, or of a section and the ELF header
+	 * or the section table, overlap: parsed as they are (kmod does not
+	 * check) */
+	MOD_NOTE_OVERLAP = 1u << 10,
 };
 
 /* One line of text for one MOD_NOTE_* bit: what the file had and what the
