@@ -12,6 +12,7 @@
 #include "elf/module.h"
 #include "engine/cache.h"
 #include "engine/depmod_cache.h"
+#include "engine/loader.h"
 #include "engine/mtree.h"
 #include "graph/modgraph.h"
 #include "index/depfiles.h"
@@ -279,6 +280,7 @@ int depmod_run(const struct depmod_opts *opts)
 		.log = o->log,
 		.show = o->show,
 		.show_ud = o->show_ud,
+		.jobs = o->jobs ? o->jobs : loader_default_threads(),
 	};
 	double t0 = timing_now();
 	int r = -ENOMEM;

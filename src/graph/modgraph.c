@@ -1,6 +1,7 @@
 #include "graph/modgraph.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 #include "util/array.h"
 #include "util/khash.h"
 #include "util/log.h"
+#include "util/logbuf.h"
 #include "util/strbuf.h"
 
 struct modgraph {
@@ -150,11 +152,75 @@ static int add_edge(struct mg_mod *m, uint32_t dep, const char *sym, int *added)
 	return 0;
 }
 
+/* Edges of module i. Touches only g->mods[i] (users are counted after),
+ * so modules can be resolved on several threads; log is the caller's
+ * (buffered per thread, replayed in module order). */
+static int resolve_module(struct modgraph *g, size_t i, const struct mg_opts *o,
+			  const struct ma_log *log, struct strbuf *sb)
+{
+	struct mg_mod *m = &g->mods[i];
+	const struct modrec *rec = m->rec;
+
+	if (!rec)
+		return 0;
+	for (size_t j = 0; j < rec->n_needs; j++) {
+		const struct mod_need *nd = &rec->needs[j];
+		const struct mg_symbol *s = mg_find_symbol(g, nd->name, o->sym_prefix);
+		int added, r;
+
+		if (!s) {
+			if (o->print_unknown && !nd->weak)
+				ma_logf(log, MA_LOG_WARNING, "%s needs unknown symbol %s", m->path,
+					nd->name);
+			continue;
+		}
+		if (o->check_symvers && s->crc != nd->crc && !nd->weak && o->print_unknown)
+			ma_logf(log, MA_LOG_WARNING, "%s disagrees about version of symbol %s",
+				m->path, nd->name);
+		if (s->owner < 0)
+			continue;
+		r = add_edge(m, (uint32_t)s->owner, s->name, &added);
+		if (r < 0)
+			return r;
+		if (added && o->show) {
+			strbuf_reset(sb);
+			r = strbuf_addf(sb, "%s needs \"%s\": %s", m->path, s->name,
+					g->mods[s->owner].path);
+			if (r < 0)
+				return r;
+			o->show(o->show_ud, sb->buf);
+		}
+	}
+	return 0;
+}
+
+struct rchunk {
+	struct modgraph *g;
+	const struct mg_opts *o;
+	size_t a, b;
+	struct logbuf lb;
+	int r;
+};
+
+static void *resolve_chunk(void *arg)
+{
+	struct rchunk *c = arg;
+	struct strbuf sb = STRBUF_INIT;
+
+	for (size_t i = c->a; i < c->b && !c->r; i++)
+		c->r = resolve_module(c->g, i, c->o, &c->lb.log, &sb);
+	strbuf_release(&sb);
+	return NULL;
+}
+
 int mg_resolve(struct modgraph *g, const struct mg_opts *o)
 {
-	struct strbuf sb = STRBUF_INIT;
-	int r;
+	struct rchunk ch[8];
+	pthread_t tid[8];
+	unsigned int nt = o->jobs ? o->jobs : 1, started = 0;
+	int r = 0;
 
+	/* Exports in module order: the last exporter of a name owns it. */
 	for (size_t i = 0; i < g->n; i++) {
 		const struct modrec *rec = g->mods[i].rec;
 
@@ -171,48 +237,34 @@ int mg_resolve(struct modgraph *g, const struct mg_opts *o)
 		}
 	}
 
-	for (size_t i = 0; i < g->n; i++) {
-		struct mg_mod *m = &g->mods[i];
-		const struct modrec *rec = m->rec;
-
-		if (!rec)
-			continue;
-		for (size_t j = 0; j < rec->n_needs; j++) {
-			const struct mod_need *nd = &rec->needs[j];
-			const struct mg_symbol *s = mg_find_symbol(g, nd->name, o->sym_prefix);
-			int added;
-
-			if (!s) {
-				if (o->print_unknown && !nd->weak)
-					ma_logf(o->log, MA_LOG_WARNING, "%s needs unknown symbol %s",
-						m->path, nd->name);
-				continue;
-			}
-			if (o->check_symvers && s->crc != nd->crc && !nd->weak && o->print_unknown)
-				ma_logf(o->log, MA_LOG_WARNING,
-					"%s disagrees about version of symbol %s", m->path,
-					nd->name);
-			if (s->owner < 0)
-				continue;
-			r = add_edge(m, (uint32_t)s->owner, s->name, &added);
-			if (r < 0)
-				goto out;
-			if (!added)
-				continue;
-			g->mods[s->owner].users++;
-			if (o->show) {
-				strbuf_reset(&sb);
-				r = strbuf_addf(&sb, "%s needs \"%s\": %s", m->path, s->name,
-						g->mods[s->owner].path);
-				if (r < 0)
-					goto out;
-				o->show(o->show_ud, sb.buf);
-			}
-		}
+	/* The table is read-only now. -v lines go out as they come, so
+	 * that mode stays on one thread. */
+	if (o->show || nt > 8 || g->n < 64)
+		nt = o->show ? 1 : nt > 8 ? 8 : nt;
+	for (unsigned int k = 0; k < nt; k++) {
+		ch[k] = (struct rchunk){ .g = g, .o = o, .a = g->n * k / nt,
+					 .b = g->n * (k + 1) / nt };
+		logbuf_init(&ch[k].lb, o->log);
 	}
-	r = 0;
-out:
-	strbuf_release(&sb);
+	for (unsigned int k = 1; k < nt; k++)
+		if (pthread_create(&tid[k], NULL, resolve_chunk, &ch[k]) == 0)
+			started = k;
+		else
+			break;
+	resolve_chunk(&ch[0]);
+	for (unsigned int k = 1; k <= started; k++)
+		pthread_join(tid[k], NULL);
+	for (unsigned int k = started + 1; k < nt; k++)
+		resolve_chunk(&ch[k]); /* threads that could not start */
+	for (unsigned int k = 0; k < nt; k++) {
+		logbuf_replay(&ch[k].lb, o->log);
+		logbuf_release(&ch[k].lb);
+		if (!r)
+			r = ch[k].r;
+	}
+	for (size_t i = 0; i < g->n; i++)
+		for (size_t j = 0; j < g->mods[i].n_deps; j++)
+			g->mods[g->mods[i].deps[j]].users++;
 	return r;
 }
 

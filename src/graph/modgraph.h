@@ -37,6 +37,7 @@ struct mg_opts {
 	bool print_unknown;      /* depmod -e (with -E or -F) */
 	bool check_symvers;      /* -E given: compare CRCs */
 	const struct ma_log *log;
+	unsigned int jobs;       /* threads for resolving needs; 0 or 1 = one */
 	/* depmod -v: "%s needs \"%s\": %s" lines (no newline); may be NULL */
 	void (*show)(void *ud, const char *line);
 	void *show_ud;
