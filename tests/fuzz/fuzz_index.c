@@ -1,0 +1,69 @@
+/* The binary index reader (modules.*.bin, what modprobe reads): open,
+ * walk every (key, value), exact lookup of every key walked and of a few
+ * others, and glob lookups as modprobe resolves aliases. */
+#include <stdlib.h>
+
+#include "fuzz_common.h"
+#include "index/index.h"
+
+#define MAX_KEYS 64
+
+struct keys {
+	char *v[MAX_KEYS];
+	size_t n;
+	size_t nvals;
+};
+
+static int walk_cb(void *ud, const char *key, const struct index_value *v)
+{
+	struct keys *k = ud;
+
+	fuzz_touch(key);
+	fuzz_touch(v->value);
+	k->nvals++;
+	if (k->n < MAX_KEYS && (k->n == 0 || strcmp(k->v[k->n - 1], key) != 0)) {
+		k->v[k->n] = strdup(key);
+		if (k->v[k->n])
+			k->n++;
+	}
+	return 0;
+}
+
+static void use_vals(struct index_value *vals, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fuzz_touch(vals[i].value);
+	(void)index_values_kmod_order(vals, n);
+	free(vals);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const probes[] = {
+		"", "a", "ma_a", "pci:v00008086d00001234sv*", "acpi*:PNP0C0A:*", "x*?[",
+		"symbol:ma_c_func", "char_major_10_242",
+	};
+	struct index_reader *r;
+	struct index_value *vals;
+	struct keys k = { { 0 }, 0, 0 };
+	size_t i, n;
+
+	if (index_reader_open(data, size, &r) < 0)
+		return 0;
+	(void)index_reader_walk(r, walk_cb, &k);
+	for (i = 0; i < k.n; i++) {
+		if (index_reader_get(r, k.v[i], &vals, &n) == 0)
+			use_vals(vals, n);
+		if (index_reader_match(r, k.v[i], &vals, &n) == 0)
+			use_vals(vals, n);
+		free(k.v[i]);
+	}
+	for (i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		if (index_reader_get(r, probes[i], &vals, &n) == 0)
+			use_vals(vals, n);
+		if (index_reader_match(r, probes[i], &vals, &n) == 0)
+			use_vals(vals, n);
+	}
+	index_reader_free(r);
+	return 0;
+}

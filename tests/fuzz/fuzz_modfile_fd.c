@@ -1,0 +1,54 @@
+/* The module reader on a file: modfile_load_path, which reads a plain
+ * module section by section with pread (src/elf/elfparse.c fd mode) and
+ * only the signature trailer, instead of parsing one buffer. The input is
+ * written to a memfd and read through /proc/self/fd; the record must be
+ * byte for byte the one modfile_load_mem gives for the same bytes (both
+ * are compared through the cache encoding, which holds every field). */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "elf/module.h"
+#include "fuzz_common.h"
+#include "util/strbuf.h"
+
+static int memfd = -1;
+static char path[64];
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct modfile_opts opts = { .max_size = 64u << 20, .keep_signature = true };
+	struct modrec *a = NULL, *b = NULL;
+	struct strbuf ea = STRBUF_INIT, eb = STRBUF_INIT;
+
+	if (memfd < 0) {
+		memfd = memfd_create("fuzz-module", MFD_CLOEXEC);
+		assert(memfd >= 0);
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
+	}
+	assert(ftruncate(memfd, 0) == 0);
+	assert(pwrite(memfd, data, size, 0) == (ssize_t)size);
+	if (modfile_load_path(path, &opts, &a) < 0)
+		return 0;
+	if (modfile_load_mem(data, size, &opts, &b) < 0) {
+		modrec_free(a);
+		return 0;
+	}
+	assert(modrec_encode(a, &ea) == 0 && modrec_encode(b, &eb) == 0);
+	if (ea.len != eb.len || memcmp(ea.buf, eb.buf, ea.len) != 0) {
+		fprintf(stderr, "fd: status %d reason %s notes %#x exports %zu needs %zu info %zu sig %d\n",
+			a->status, a->reason ? a->reason : "-", a->notes, a->n_exports, a->n_needs,
+			a->n_info, a->sig.present);
+		fprintf(stderr, "mem: status %d reason %s notes %#x exports %zu needs %zu info %zu sig %d\n",
+			b->status, b->reason ? b->reason : "-", b->notes, b->n_exports, b->n_needs,
+			b->n_info, b->sig.present);
+		abort();
+	}
+	strbuf_release(&ea);
+	strbuf_release(&eb);
+	modrec_free(a);
+	modrec_free(b);
+	return 0;
+}

@@ -1,0 +1,91 @@
+#!/bin/bash
+# Regenerate the seed corpora tests/fuzz/corpus/<target>/ from the fixtures
+# (tests/fixtures/) and from modatlas's own output on the fixture tree.
+# Deterministic: same fixtures and same modatlas output, same bytes.
+# Needs build/modatlas and build/libmodatlas.a (`make`), xz, zstd, gzip.
+# Usage: tests/fuzz/make-corpus.sh
+set -eu
+cd "$(dirname "$0")/../.."
+REPO=$(pwd)
+FIX=$REPO/tests/fixtures
+V=6.1.0-56-amd64
+M=$REPO/tests/fixtures/tree/lib/modules/$V
+C=$REPO/tests/fuzz/corpus
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+[ -x build/modatlas ] && [ -f build/libmodatlas.a ] || { echo "make-corpus: run make first" >&2; exit 1; }
+
+rm -rf "$C"
+mkdir -p "$C"/{modfile,modrec,depmod_cfg,modorder,builtin,builtin_modinfo,symvers,sysmap,index}
+
+# ---- fuzz_modfile: kbuild modules (unsigned, with __versions, namespaces,
+# aliases, weak symbols) and real Debian modules (signed; ELF32, big-endian),
+# then gzip / xz / zstd wrappers made as kbuild's modules_install makes them.
+mods="kernel/drivers/ma/chain/ma_c.ko kernel/drivers/ma/ma_ns_provider.ko
+kernel/drivers/ma/ma_ns_user.ko kernel/drivers/ma/alias/ma_alias.ko
+kernel/drivers/ma/ma_weak.ko kernel/drivers/ma/ma_softdep.ko"
+for m in $mods; do
+	[ -f "$M/$m" ] || m=$(cd "$M" && find . -name "$(basename "$m")" | head -n1)
+	cp "$M/$m" "$C/modfile/tree-$(basename "$m")"
+done
+cp "$FIX/arch/amd64/lib/modules/6.1.0-56-amd64/kernel/net/802/p8022.ko" "$C/modfile/amd64-p8022.ko"
+cp "$FIX/arch/i386/lib/modules/6.1.0-50-686/kernel/net/802/p8022.ko" "$C/modfile/i386-p8022.ko"
+cp "$FIX/arch/s390x/lib/modules/6.1.0-50-s390x/kernel/net/802/p8022.ko" "$C/modfile/s390x-p8022.ko"
+cp "$FIX/arch/armhf/lib/modules/6.1.0-50-armmp/kernel/arch/arm/lib/xor-neon.ko" "$C/modfile/armhf-xor-neon.ko"
+for f in tree-ma_c.ko amd64-p8022.ko; do
+	xz --check=crc32 --lzma2=dict=1MiB -c "$C/modfile/$f" > "$C/modfile/$f.xz"
+	zstd -q -c "$C/modfile/$f" > "$C/modfile/$f.zst"
+	gzip -n -c "$C/modfile/$f" > "$C/modfile/$f.gz"
+done
+
+# ---- fuzz_modrec: the cache encoding of some of those modules
+cc -std=c11 -D_GNU_SOURCE -Isrc -o "$TMP/mkseed_modrec" tests/fuzz/mkseed_modrec.c \
+	build/libmodatlas.a $(pkg-config --libs libelf zlib liblzma libzstd) -lpthread
+"$TMP/mkseed_modrec" "$C/modrec" "$C/modfile/tree-ma_c.ko" "$C/modfile/tree-ma_ns_provider.ko" \
+	"$C/modfile/tree-ma_alias.ko" "$C/modfile/amd64-p8022.ko" "$C/modfile/s390x-p8022.ko"
+printf 'not a module' > "$TMP/bad.ko"
+"$TMP/mkseed_modrec" "$C/modrec" "$TMP/bad.ko"
+
+# ---- fuzz_depmod_cfg: the configurations test-fixtures.sh uses, and one of
+# each directive
+cat > "$C/depmod_cfg/fixtures-a.conf" <<'CONF'
+# comment
+search external built-in updates
+override ma_dup * kernel/drivers/ma
+exclude dkms
+external * /tmp/ext
+CONF
+printf 'search updates built-in\noverride ma_dup 6\\.1.* updates\n' > "$C/depmod_cfg/fixtures-b.conf"
+cat > "$C/depmod_cfg/all.conf" <<'CONF'
+search updates extra built-in weak-updates external
+override foo 6\.[0-9]+\..* extra/drivers
+override bar * weak-updates
+external 6.1.0-.* /opt/ext /usr/lib/modules/ext
+exclude build source dkms
+include /etc/depmod.d/other.conf
+make_map_files
+   # indented comment is a bad line
+search a\
+  b
+bogus line
+CONF
+
+# ---- text inputs, as in the fixture tree
+cp "$M/modules.order" "$C/modorder/fixture"
+printf 'kernel/a.ko\nkernel/b/c.ko\nkernel/a.ko\n' > "$C/modorder/dups"
+cp "$M/modules.builtin" "$C/builtin/fixture"
+cp "$M/modules.builtin.modinfo" "$C/builtin_modinfo/fixture"
+cp "$FIX/tree/Module.symvers" "$C/symvers/fixture"
+cp "$FIX/tree/System.map" "$C/sysmap/fixture"
+
+# ---- fuzz_index: the .bin files modatlas writes for the fixture tree, in
+# both layouts (kmod 34's pre-order and kmod 30's post-order)
+for mode in default kmod30; do
+	build/modatlas depmod --compat=$mode -b "$FIX/tree" -o "$TMP/$mode" $V 2>/dev/null || true
+	for f in "$TMP/$mode/lib/modules/$V"/*.bin; do
+		cp "$f" "$C/index/$mode-$(basename "$f")"
+	done
+done
+
+n=$(find "$C" -type f | wc -l)
+echo "make-corpus: $n seeds, $(du -sk "$C" | cut -f1) kB in $C"
