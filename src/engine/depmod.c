@@ -205,10 +205,17 @@ static int write_outputs(const struct depmod_opts *o, const char *outdir,
 				files[i].name, outdir, step, strerror(-r));
 	}
 	if (!r) {
-		r = publish_commit(pub, &failed);
-		if (r < 0)
+		r = publish_commit(pub, &failed, &step);
+		if (r < 0 && !strcmp(step, "rename"))
 			ma_logf(o->log, MA_LOG_CRIT, "renameat(%s, %s): %s", outdir, failed,
 				strerror(-r));
+		else if (r < 0 && !strcmp(failed, "."))
+			ma_logf(o->log, MA_LOG_ERR, "could not sync directory %s: %s", outdir,
+				strerror(-r));
+		else if (r < 0)
+			ma_logf(o->log, MA_LOG_ERR,
+				"Could not write index '%s' in %s (%s): %s; previous indexes kept",
+				failed, outdir, step, strerror(-r));
 	}
 	publish_free(pub);
 	close(dfd);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,8 @@
 struct staged {
 	char *name;
 	char *tmp;
+	int fd;          /* open until publish_commit has synced it */
+	int sync_err;
 	bool renamed;
 };
 
@@ -80,6 +83,8 @@ int publish_stage(struct publish *p, const char *name, const void *data, size_t 
 	}
 	p->v[p->n].name = strdup(name);
 	p->v[p->n].tmp = tmp;
+	p->v[p->n].fd = -1;
+	p->v[p->n].sync_err = 0;
 	p->v[p->n].renamed = false;
 	if (!p->v[p->n].name) {
 		close(fd);
@@ -90,20 +95,54 @@ int publish_stage(struct publish *p, const char *name, const void *data, size_t 
 	p->n++;
 	*step = "write";
 	r = write_all(fd, data, len);
-	if (!r) {
-		*step = "fsync";
-		if (fsync(fd) < 0)
-			r = -errno;
+	if (r) {
+		close(fd);
+		return r;
 	}
-	if (close(fd) < 0 && !r) {
-		*step = "close";
-		r = -errno;
-	}
-	return r;
+	/* Start writeback now; publish_commit waits for it (fsync) for all
+	 * files at once. */
+	sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	p->v[p->n - 1].fd = fd;
+	return 0;
 }
 
-int publish_commit(struct publish *p, const char **failed)
+static void *sync_one(void *arg)
 {
+	struct staged *s = arg;
+
+	if (fsync(s->fd) < 0)
+		s->sync_err = -errno;
+	if (close(s->fd) < 0 && !s->sync_err)
+		s->sync_err = -errno;
+	s->fd = -1;
+	return NULL;
+}
+
+int publish_commit(struct publish *p, const char **failed, const char **step)
+{
+	pthread_t *tids = calloc(p->n + 1, sizeof(*tids));
+	bool *started = calloc(p->n + 1, sizeof(*started));
+
+	/* fsync every file concurrently: the filesystem can then commit
+	 * them together instead of one journal commit per file. */
+	*step = "fsync";
+	for (size_t i = 0; i < p->n; i++)
+		if (!tids || !started || pthread_create(&tids[i], NULL, sync_one, &p->v[i]) != 0)
+			sync_one(&p->v[i]);
+		else
+			started[i] = true;
+	for (size_t i = 0; i < p->n; i++)
+		if (started[i])
+			pthread_join(tids[i], NULL);
+	free(tids);
+	free(started);
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->v[i].sync_err) {
+			*failed = p->v[i].name;
+			return p->v[i].sync_err;
+		}
+	}
+	*step = "rename";
 	for (size_t i = 0; i < p->n; i++) {
 		if (renameat(p->dirfd, p->v[i].tmp, p->dirfd, p->v[i].name) < 0) {
 			*failed = p->v[i].name;
@@ -111,6 +150,7 @@ int publish_commit(struct publish *p, const char **failed)
 		}
 		p->v[i].renamed = true;
 	}
+	*step = "fsync";
 	if (fsync(p->dirfd) < 0 && errno != EINVAL) {
 		*failed = ".";
 		return -errno;
@@ -123,6 +163,8 @@ void publish_free(struct publish *p)
 	if (!p)
 		return;
 	for (size_t i = 0; i < p->n; i++) {
+		if (p->v[i].fd >= 0)
+			close(p->v[i].fd);
 		if (!p->v[i].renamed)
 			unlinkat(p->dirfd, p->v[i].tmp, 0);
 		free(p->v[i].name);

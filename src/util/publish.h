@@ -15,12 +15,15 @@ struct publish;
 /* dirfd is borrowed. NULL on ENOMEM. */
 struct publish *publish_new(int dirfd);
 /* Write data to a fresh temporary for name (mode 0644 & ~umask, as open(2)
- * gives). Returns 0 or a negative errno; *step says which step failed. */
+ * gives) and start its writeback. Returns 0 or a negative errno; *step
+ * says which step failed. */
 int publish_stage(struct publish *p, const char *name, const void *data, size_t len,
 		  const char **step);
-/* Rename every staged file over its name, in staging order, then fsync
- * the directory. Returns 0 or a negative errno (*failed = the name). */
-int publish_commit(struct publish *p, const char **failed);
+/* fsync every staged file (concurrently), and only if all succeed rename
+ * each over its name, in staging order, then fsync the directory.
+ * Returns 0 or a negative errno (*failed = the name, *step = "fsync" or
+ * "rename"); a failed fsync renames nothing. */
+int publish_commit(struct publish *p, const char **failed, const char **step);
 /* Remove temporaries not yet renamed; frees p. Safe with NULL. */
 void publish_free(struct publish *p);
 
