@@ -13,12 +13,14 @@
 # Env:   FUZZ_JOBS=N    targets run N at a time (default 1)
 #        FUZZ_FRESH=1   start from the seeds only (empty the work corpora)
 #        FUZZ_BUILD=DIR build folder (default build-fuzz)
+#        FUZZ_WORK=DIR  work corpora (default FUZZ_BUILD/work)
 set -u
 cd "$(dirname "$0")/../.."
 SECS=${1:-60}
 [ $# -gt 0 ] && shift
 B=${FUZZ_BUILD:-build-fuzz}
 JOBS=${FUZZ_JOBS:-1}
+W=${FUZZ_WORK:-$B/work}
 
 command -v clang > /dev/null || { echo "fuzz: clang is not installed (tests/scripts/install-deps.sh)" >&2; exit 1; }
 make --no-print-directory -s -j"$(nproc)" -f tests/fuzz/fuzz.mk FUZZ_BUILD="$B" || exit 1
@@ -28,10 +30,10 @@ if [ $# -gt 0 ]; then
 else
 	targets=$(ls tests/fuzz/fuzz_*.c | sed 's|.*/fuzz_||; s|\.c$||')
 fi
-mkdir -p "$B/work" "$B/artifacts" "$B/logs"
+mkdir -p "$W" "$B/artifacts" "$B/logs"
 
 run_one() {
-	local t=$1 seeds=tests/fuzz/corpus/$1 work=$B/work/$1 dict="" base=$1
+	local t=$1 seeds=tests/fuzz/corpus/$1 work=$W/$1 dict="" base=$1
 	# fuzz_modfile_fd reads the same inputs as fuzz_modfile
 	[ "$t" = modfile_fd ] && base=modfile && seeds=tests/fuzz/corpus/modfile
 	[ -n "${FUZZ_FRESH:-}" ] && rm -rf "$work"
