@@ -42,21 +42,13 @@ static const struct analyzer {
 
 /* ---- helpers for the analyzers ---- */
 
+__attribute__((format(printf, 7, 0)))
 static struct finding *vadd(struct check_ctx *c, enum ck_kind k, enum severity sev, long i,
 			    const char *module, const char *path, const char *fmt, va_list ap)
 {
-	char *detail;
-	struct finding *f;
-
 	if (i >= 0 && !c->mods[i].wanted)
 		return NULL;
-	if (vasprintf(&detail, fmt, ap) < 0) {
-		/* report_add records ENOMEM for us */
-		return report_add(c->rep, &ck_kinds[k], sev, i, module, path, "%s", "");
-	}
-	f = report_add(c->rep, &ck_kinds[k], sev, i, module, path, "%s", detail);
-	free(detail);
-	return f;
+	return report_vadd(c->rep, &ck_kinds[k], sev, i, module, path, fmt, ap);
 }
 
 struct finding *ck_add(struct check_ctx *c, enum ck_kind k, enum severity sev, long i,
@@ -478,6 +470,7 @@ static void ctx_release(struct check_ctx *c)
 	builtin_names_release(&c->bnames);
 	builtin_infos_release(&c->binfos);
 	modprobe_cfg_free(c->mp);
+	ck_certs_free(c->certs);
 	for (size_t i = 0; i < c->n_given; i++) {
 		modrec_free(c->given_recs ? c->given_recs[i] : NULL);
 		free(c->given_names ? c->given_names[i] : NULL);
@@ -526,6 +519,8 @@ static int load_all(struct check_ctx *c)
 		err = load_kernel(c);
 	if (!err)
 		err = load_builtins(c);
+	if (!err)
+		err = ck_certs_load(c);
 	if (!err && o->n_modprobe) {
 		c->mp = modprobe_cfg_new();
 		if (!c->mp)

@@ -14,6 +14,7 @@
 #include "tree/kernsyms.h"
 #include "util/log.h"
 
+struct ck_certs;
 struct depmod_cfg;
 struct khash;
 struct modgraph;
@@ -111,6 +112,7 @@ struct check_ctx {
 	struct khash *builtin;       /* builtin modname -> (void *)1 */
 
 	struct modprobe_cfg *mp;     /* NULL without --modprobe-d */
+	struct ck_certs *certs;      /* --cert, loaded before any analyzer */
 
 	/* Every alias pattern (modules' modinfo, built-ins'), built on first
 	 * use by ck_name_resolves(). */
@@ -139,6 +141,11 @@ bool ck_name_resolves(struct check_ctx *c, const char *name);
 /* kmod's alias_normalize(): '-' -> '_' outside brackets, into buf.
  * Returns 0, or -EINVAL for unbalanced brackets or an over-long name. */
 int ck_normalize(const char *name, char *buf, size_t size);
+
+/* --cert files into c->certs (signature.c). Returns 0, -ENOMEM, or a
+ * negative errno after logging an unreadable file at MA_LOG_CRIT. */
+int ck_certs_load(struct check_ctx *c);
+void ck_certs_free(struct ck_certs *cs);
 
 /* Analyzers, each returning 0, -ENOMEM, or a negative errno for an
  * input it cannot read (logged at MA_LOG_CRIT). */

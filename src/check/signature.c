@@ -23,6 +23,7 @@
 #include "check/check_int.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <openssl/bio.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
@@ -130,12 +131,12 @@ static int describe_signer(CMS_SignerInfo *si, struct sig_info *info)
 	return err;
 }
 
-struct certs {
+struct ck_certs {
 	X509 **v;
 	size_t n;
 };
 
-static int load_cert_file(const char *path, struct certs *cs, const struct ma_log *log)
+static int load_cert_file(const char *path, struct ck_certs *cs, const struct ma_log *log)
 {
 	char why[256];
 	BIO *bio = BIO_new_file(path, "rb");
@@ -182,11 +183,26 @@ static int load_cert_file(const char *path, struct certs *cs, const struct ma_lo
 	return 0;
 }
 
-static void certs_release(struct certs *cs)
+void ck_certs_free(struct ck_certs *cs)
 {
+	if (!cs)
+		return;
 	for (size_t i = 0; i < cs->n; i++)
 		X509_free(cs->v[i]);
 	free(cs->v);
+	free(cs);
+}
+
+int ck_certs_load(struct check_ctx *c)
+{
+	int err = 0;
+
+	c->certs = calloc(1, sizeof(*c->certs));
+	if (!c->certs)
+		return -ENOMEM;
+	for (size_t i = 0; !err && i < c->o->n_certs; i++)
+		err = load_cert_file(c->o->certs[i], c->certs, c->log);
+	return err;
 }
 
 /* The bytes the signature covers: the (decompressed) file up to the
@@ -228,13 +244,13 @@ static int signed_bytes(const struct ck_mod *m, void **buf, size_t *len, char *w
 
 struct sigctx {
 	struct check_ctx *c;
-	struct certs certs;
+	const struct ck_certs *certs;
 	size_t n_verified;
 };
 
 /* With --cert: which key signed it, and does the signature hold. */
 static int verify(struct sigctx *s, size_t i, CMS_ContentInfo *cms, CMS_SignerInfo *si,
-		  const struct sig_info *info)
+		  const struct sig_info *info, struct finding *sig_info)
 {
 	struct check_ctx *c = s->c;
 	const struct ck_mod *m = &c->mods[i];
@@ -247,9 +263,9 @@ static int verify(struct sigctx *s, size_t i, CMS_ContentInfo *cms, CMS_SignerIn
 	struct finding *f;
 	int err = 0;
 
-	for (size_t k = 0; k < s->certs.n && !cert; k++)
-		if (CMS_SignerInfo_cert_cmp(si, s->certs.v[k]) == 0)
-			cert = s->certs.v[k];
+	for (size_t k = 0; k < s->certs->n && !cert; k++)
+		if (CMS_SignerInfo_cert_cmp(si, s->certs->v[k]) == 0)
+			cert = s->certs->v[k];
 	if (!cert) {
 		f = ck_add(c, K_SIG_UNTRUSTED, SEV_ERROR, (long)i,
 			   "%s is signed by \"%s\" (%s %s), which no --cert holds: "
@@ -274,6 +290,7 @@ static int verify(struct sigctx *s, size_t i, CMS_ContentInfo *cms, CMS_SignerIn
 	if (CMS_verify(cms, st, NULL, in, NULL,
 		       CMS_DETACHED | CMS_BINARY | CMS_NOVERIFY | CMS_NOINTERN) == 1) {
 		s->n_verified++;
+		finding_set_json(c->rep, sig_info, "verified", json_object_new_boolean(1));
 	} else {
 		f = ck_add(c, K_SIG_BAD, SEV_ERROR, (long)i,
 			   "%s: signature by \"%s\" does not verify (%s): \"Key was rejected by "
@@ -339,8 +356,8 @@ static int check_signed(struct sigctx *s, size_t i)
 	finding_set_str(c->rep, f, "key_id_kind", info.id_kind);
 	finding_set_str(c->rep, f, "hash", info.hash);
 	finding_set_str(c->rep, f, "key_algorithm", info.pkey);
-	if (s->certs.n)
-		err = verify(s, i, cms, sk_CMS_SignerInfo_value(sis, 0), &info);
+	if (s->certs->n)
+		err = verify(s, i, cms, sk_CMS_SignerInfo_value(sis, 0), &info, f);
 out:
 	ERR_clear_error();
 	strbuf_release(&info.signer);
@@ -351,17 +368,11 @@ out:
 
 int ck_signatures(struct check_ctx *c)
 {
-	struct sigctx s = { .c = c };
+	struct sigctx s = { .c = c, .certs = c->certs };
 	size_t n_ok = 0, n_signed = 0;
 	bool signed_tree;
 	int err = 0;
 
-	for (size_t i = 0; !err && i < c->o->n_certs; i++)
-		err = load_cert_file(c->o->certs[i], &s.certs, c->log);
-	if (err) {
-		certs_release(&s.certs);
-		return err;
-	}
 	for (size_t i = 0; i < c->n_tree; i++) {
 		if (c->mods[i].broken)
 			continue;
@@ -379,8 +390,8 @@ int ck_signatures(struct check_ctx *c)
 			       "%s: signature trailer lengths do not fit the file: \"Bad message\"",
 			       m->modname);
 		} else if (!m->rec->sig.present) {
-			if (signed_tree || s.certs.n)
-				ck_add(c, K_UNSIGNED, s.certs.n ? SEV_ERROR : SEV_WARNING, (long)i,
+			if (signed_tree || s.certs->n)
+				ck_add(c, K_UNSIGNED, s.certs->n ? SEV_ERROR : SEV_WARNING, (long)i,
 				       "%s is not signed, %s: the kernel taints, or refuses it where "
 				       "signatures are enforced",
 				       m->modname,
@@ -390,8 +401,7 @@ int ck_signatures(struct check_ctx *c)
 			err = check_signed(&s, i);
 		}
 	}
-	if (!err && s.certs.n)
+	if (!err && s.certs->n)
 		ma_logf(c->log, MA_LOG_INFO, "%zu module signatures verified", s.n_verified);
-	certs_release(&s.certs);
 	return err;
 }

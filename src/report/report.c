@@ -113,13 +113,12 @@ int report_set_target(struct report *r, const char *version, const char *tree,
 	return ok ? 0 : fail(r, -ENOMEM);
 }
 
-struct finding *report_add(struct report *r, const struct finding_kind *kind,
-			   enum severity sev, long node, const char *module, const char *path,
-			   const char *fmt, ...)
+struct finding *report_vadd(struct report *r, const struct finding_kind *kind,
+			    enum severity sev, long node, const char *module, const char *path,
+			    const char *fmt, va_list ap)
 {
 	struct finding *f = calloc(1, sizeof(*f));
 	bool ok = f != NULL;
-	va_list ap;
 
 	if (!ok) {
 		fail(r, -ENOMEM);
@@ -130,18 +129,29 @@ struct finding *report_add(struct report *r, const struct finding_kind *kind,
 	f->node = node;
 	f->module = dup_or_null(module, &ok);
 	f->path = dup_or_null(path, &ok);
-	va_start(ap, fmt);
 	if (vasprintf(&f->detail, fmt, ap) < 0) {
 		f->detail = NULL;
 		ok = false;
 	}
-	va_end(ap);
 	f->seq = r->n;
 	if (!ok || ARRAY_PUSH(r->v, r->n, r->alloc, f) < 0) {
 		finding_free(f);
 		fail(r, -ENOMEM);
 		return NULL;
 	}
+	return f;
+}
+
+struct finding *report_add(struct report *r, const struct finding_kind *kind,
+			   enum severity sev, long node, const char *module, const char *path,
+			   const char *fmt, ...)
+{
+	struct finding *f;
+	va_list ap;
+
+	va_start(ap, fmt);
+	f = report_vadd(r, kind, sev, node, module, path, fmt, ap);
+	va_end(ap);
 	return f;
 }
 

@@ -10,6 +10,7 @@
 #ifndef MA_REPORT_REPORT_H
 #define MA_REPORT_REPORT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -69,6 +70,10 @@ int report_set_target(struct report *r, const char *version, const char *tree,
 struct finding *report_add(struct report *r, const struct finding_kind *kind,
 			   enum severity sev, long node, const char *module, const char *path,
 			   const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+struct finding *report_vadd(struct report *r, const struct finding_kind *kind,
+			    enum severity sev, long node, const char *module, const char *path,
+			    const char *fmt, va_list ap) __attribute__((format(printf, 7, 0)));
 
 /* Structured extras, under the finding's "data" object. Each accepts
  * f == NULL (a failed report_add) and does nothing then. */

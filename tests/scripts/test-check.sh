@@ -267,6 +267,7 @@ dot_ok wrongkey
 run rightkey -b "$ARCH" --cert "$TMP/keys/certA.der" -v $V "$TMP/s/serial/ma_def_plain.ko"
 exits rightkey 0
 found rightkey MA-SIG-INFO ma_def_plain info "key_id_kind=serial"
+check "rightkey: the signature is marked verified" json_find "$TMP/rightkey.json" MA-SIG-INFO ma_def_plain info verified=True
 not_found rightkey MA-SIG-UNTRUSTED
 not_found rightkey MA-SIG-BAD
 run twocerts -b "$ARCH" --cert "$TMP/keys/certB.pem" --cert "$TMP/keys/certA.pem" $V "$TMP/s/serial/ma_def_plain.ko"
