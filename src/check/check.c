@@ -22,7 +22,6 @@
 #include "util/log.h"
 #include "util/timing.h"
 
-#define MAX_CYCLES 1000
 
 static const struct analyzer {
 	const char *name;
