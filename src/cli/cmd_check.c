@@ -70,7 +70,7 @@ static void usage(void)
 	       "\t    --fail-on=LEVEL    exit 1 at a finding of LEVEL or worse: error\n"
 	       "\t                       (default), warning, info, or never\n"
 	       "\t-j, --jobs=N           read modules with N threads (default: all CPUs)\n"
-	       "\t-v, --verbose          text: list info findings too; again: debug log\n"
+	       "\t-v, --verbose          text: list info findings too, log info; -vv: debug\n"
 	       "\t-h, --help             show this help\n"
 	       "\n"
 	       "Exit status: 0 nothing at --fail-on or worse, 1 something, 2 usage or I/O error.\n");
@@ -332,7 +332,8 @@ int cmd_check(int argc, char **argv, const char *prog)
 	r = parse_args(&s, argc, argv);
 	cl.log.fn = log_fn;
 	cl.log.ud = &cl;
-	cl.log.max_prio = MA_LOG_WARNING + (s.verbose > 1 ? s.verbose - 1 : 0);
+	/* -v: info (e.g. how many signatures verified); -vv: debug, timings */
+	cl.log.max_prio = s.verbose == 0 ? MA_LOG_WARNING : s.verbose == 1 ? MA_LOG_INFO : MA_LOG_DEBUG;
 	cl.rep = s.fmt == FMT_JSON ? rep : NULL;
 	if (r == 1) {
 		usage();
