@@ -64,34 +64,32 @@ int64_t cache_now_ns(void)
 	return ts_ns(&ts);
 }
 
+static void set_stat(struct cache_stat *cs, uint64_t dev, uint64_t ino, uint64_t size,
+		     const struct timespec *mtime, const struct timespec *ctime)
+{
+	cs->dev = dev;
+	cs->ino = ino;
+	cs->size = size;
+	cs->mtime_ns = ts_ns(mtime);
+	cs->ctime_ns = ts_ns(ctime);
+	cs->missing = false;
+}
+
 void cache_stat_from(struct cache_stat *cs, const struct stat *st)
 {
-	cs->dev = (uint64_t)st->st_dev;
-	cs->ino = (uint64_t)st->st_ino;
-	cs->size = (uint64_t)st->st_size;
-	cs->mtime_ns = ts_ns(&st->st_mtim);
-	cs->ctime_ns = ts_ns(&st->st_ctim);
-	cs->missing = false;
+	set_stat(cs, (uint64_t)st->st_dev, (uint64_t)st->st_ino, (uint64_t)st->st_size,
+		 &st->st_mtim, &st->st_ctim);
 }
 
 void cache_stat_of_mod(struct cache_stat *cs, const struct tree_mod *m)
 {
-	cs->dev = (uint64_t)m->dev;
-	cs->ino = (uint64_t)m->ino;
-	cs->size = (uint64_t)m->size;
-	cs->mtime_ns = ts_ns(&m->mtime);
-	cs->ctime_ns = ts_ns(&m->ctime);
-	cs->missing = false;
+	set_stat(cs, (uint64_t)m->dev, (uint64_t)m->ino, (uint64_t)m->size, &m->mtime, &m->ctime);
 }
 
+/* A directory's size says nothing useful: 0, as cache_unchanged compares. */
 void cache_stat_of_dir(struct cache_stat *cs, const struct tree_dir *d)
 {
-	cs->dev = (uint64_t)d->dev;
-	cs->ino = (uint64_t)d->ino;
-	cs->size = 0;
-	cs->mtime_ns = ts_ns(&d->mtime);
-	cs->ctime_ns = ts_ns(&d->ctime);
-	cs->missing = false;
+	set_stat(cs, (uint64_t)d->dev, (uint64_t)d->ino, 0, &d->mtime, &d->ctime);
 }
 
 int cache_stat_path(const char *path, struct cache_stat *cs)

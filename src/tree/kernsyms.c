@@ -25,12 +25,20 @@ void kernsyms_release(struct kernsyms *k)
 	k->n = 0;
 }
 
-static int push(struct kernsyms *out, size_t *alloc, struct kernsym *s)
+/* Append s (its strings move into out). On ENOMEM, or when a string of s
+ * is missing (a failed strdup), everything is freed, out included. */
+static int push(struct kernsyms *out, size_t *alloc, struct kernsym *s, bool complete)
 {
-	if (array_reserve((void **)&out->v, alloc, out->n, sizeof(*out->v)) < 0)
-		return -ENOMEM;
-	out->v[out->n++] = *s;
-	return 0;
+	if (complete && array_reserve((void **)&out->v, alloc, out->n, sizeof(*out->v)) == 0) {
+		out->v[out->n++] = *s;
+		return 0;
+	}
+	free(s->name);
+	free(s->where);
+	free(s->export_type);
+	free(s->ns);
+	kernsyms_release(out);
+	return -ENOMEM;
 }
 
 static char *dup_strip_nl(const char *s)
@@ -78,7 +86,6 @@ int kernsyms_parse_symvers(const char *name, const char *buf, size_t len,
 	while ((line = next_line(&pos, end))) {
 		char *save = NULL, *ver, *sym, *where, *type, *ns, *vend;
 		struct kernsym s = { 0 };
-		int r;
 
 		lineno++;
 		ver = strtok_r(line, " \t", &save);
@@ -106,15 +113,9 @@ int kernsyms_parse_symvers(const char *name, const char *buf, size_t len,
 		s.export_type = want_type ? dup_strip_nl(type) : NULL;
 		s.ns = want_ns ? dup_strip_nl(ns) : NULL;
 		free(line);
-		if (!s.name || !s.where || (want_type && !s.export_type) || (want_ns && !s.ns) ||
-		    (r = push(out, &alloc, &s)) < 0) {
-			free(s.name);
-			free(s.where);
-			free(s.export_type);
-			free(s.ns);
-			kernsyms_release(out);
+		if (push(out, &alloc, &s,
+			 s.name && s.where && (!want_type || s.export_type) && (!want_ns || s.ns)) < 0)
 			return -ENOMEM;
-		}
 	}
 	if (pos < end) {
 		kernsyms_release(out);
@@ -157,12 +158,8 @@ int kernsyms_parse_sysmap(const char *name, const char *buf, size_t len, char sy
 		s.name = dup_strip_nl(p + sizeof(ksym) - 1);
 		s.where = strdup("vmlinux");
 		free(line);
-		if (!s.name || !s.where || push(out, &alloc, &s) < 0) {
-			free(s.name);
-			free(s.where);
-			kernsyms_release(out);
+		if (push(out, &alloc, &s, s.name && s.where) < 0)
 			return -ENOMEM;
-		}
 	}
 	if (pos < end) {
 		kernsyms_release(out);
