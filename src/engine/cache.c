@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -597,31 +598,69 @@ static bool output_same(const char *outdir, const struct output *o)
 	return same;
 }
 
-bool cache_unchanged(struct cache *c, const char *key, const char *outdir)
+static bool stamp_same(const struct cache *c, const struct stamp *s)
 {
+	struct cache_stat now;
+	uint64_t h;
+
+	if (cache_stat_path(s->path, &now) < 0)
+		return false;
+	if (s->kind == 'd')
+		now.size = 0; /* as cache_stat_of_dir records it */
+	if (stat_equal(&now, &s->st) && !racy(&s->st, c->written_ns))
+		return true;
+	/* A directory may change without changing its entries (ours were
+	 * published there): then its names decide. */
+	return s->kind == 'd' && !now.missing && !s->st.missing &&
+	       tree_dir_names_hash(s->path, &h) == 0 && h == s->names_hash;
+}
+
+struct check_part {
+	const struct cache *c;
+	const char *outdir;
+	size_t a, b;          /* stamps [a, b); outputs too when first */
+	bool first;
+	atomic_bool *failed;
+};
+
+static void *check_part(void *arg)
+{
+	struct check_part *p = arg;
+
+	for (size_t i = p->a; i < p->b && !atomic_load(p->failed); i++)
+		if (!stamp_same(p->c, &p->c->stamps[i]))
+			atomic_store(p->failed, true);
+	for (size_t i = 0; p->first && i < p->c->n_outputs && !atomic_load(p->failed); i++)
+		if (!output_same(p->outdir, &p->c->outputs[i]))
+			atomic_store(p->failed, true);
+	return NULL;
+}
+
+bool cache_unchanged(struct cache *c, const char *key, const char *outdir, unsigned int jobs)
+{
+	struct check_part parts[8];
+	pthread_t tids[8];
+	unsigned int n = jobs ? jobs : (unsigned int)sysconf(_SC_NPROCESSORS_ONLN), started = 0;
+	atomic_bool failed;
+
 	if (!c->shortcut || strcmp(c->key, key) != 0)
 		return false;
-	for (size_t i = 0; i < c->n_stamps; i++) {
-		const struct stamp *s = &c->stamps[i];
-		struct cache_stat now;
-		uint64_t h;
-
-		if (cache_stat_path(s->path, &now) < 0)
-			return false;
-		if (s->kind == 'd')
-			now.size = 0; /* a directory's size says nothing useful */
-		if (stat_equal(&now, &s->st) && !racy(&s->st, c->written_ns))
-			continue;
-		/* A directory may change without changing its entries (ours
-		 * were published there): then its names decide. */
-		if (s->kind != 'd' || now.missing || s->st.missing ||
-		    tree_dir_names_hash(s->path, &h) < 0 || h != s->names_hash)
-			return false;
+	n = n < 1 ? 1 : n > 8 ? 8 : n;
+	atomic_init(&failed, false);
+	for (unsigned int k = 0; k < n; k++)
+		parts[k] = (struct check_part){ c, outdir, c->n_stamps * k / n,
+						c->n_stamps * (k + 1) / n, k == 0, &failed };
+	for (unsigned int k = 1; k < n; k++) {
+		if (pthread_create(&tids[k], NULL, check_part, &parts[k]) != 0)
+			break;
+		started = k;
 	}
-	for (size_t i = 0; i < c->n_outputs; i++)
-		if (!output_same(outdir, &c->outputs[i]))
-			return false;
-	return true;
+	check_part(&parts[0]);
+	for (unsigned int k = started + 1; k < n; k++)
+		check_part(&parts[k]);
+	for (unsigned int k = 1; k <= started; k++)
+		pthread_join(tids[k], NULL);
+	return !atomic_load(&failed);
 }
 
 void cache_replay(const struct cache *c, const struct ma_log *log)

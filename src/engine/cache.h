@@ -67,8 +67,9 @@ struct modrec *cache_lookup(struct cache *c, const char *path, const struct cach
 
 /* True when the cache was written with this key, every stamp still
  * matches and every output still has the recorded contents: the run
- * would write exactly what is there. */
-bool cache_unchanged(struct cache *c, const char *key, const char *outdir);
+ * would write exactly what is there. Stamps are checked on jobs threads
+ * (0: all CPUs). */
+bool cache_unchanged(struct cache *c, const char *key, const char *outdir, unsigned int jobs);
 /* Replay the messages the recorded run printed. */
 void cache_replay(const struct cache *c, const struct ma_log *log);
 

@@ -313,7 +313,8 @@ int depmod_run(const struct depmod_opts *opts)
 		timing_mark(o->log, &t0, "cache load");
 		/* Nothing changed since the run the cache recorded: what is on
 		 * disk is exactly what this run would write. */
-		if (cache && !o->dry_run && !o->show && cache_unchanged(cache, key, outdir)) {
+		if (cache && !o->dry_run && !o->show && (!o->log || o->log->max_prio < MA_LOG_INFO) &&
+		    cache_unchanged(cache, key, outdir, o->jobs)) {
 			timing_mark(o->log, &t0, "cache check");
 			ma_logf(o->log, MA_LOG_DEBUG, "indexes up to date (cache %s)", cache_path);
 			cache_replay(cache, o->log);

@@ -14,12 +14,15 @@
 #include "util/log.h"
 #include "util/strbuf.h"
 
+/* Only what a normal run prints (up to NOTICE) is kept for replay:
+ * -vv's INFO and DEBUG lines describe one particular run. */
 static void tee_fn(void *ud, int prio, const char *msg)
 {
 	struct tee_log *t = ud;
 
 	t->target->fn(t->target->ud, prio, msg);
-	t->kept.log.fn(t->kept.log.ud, prio, msg);
+	if (prio <= MA_LOG_NOTICE)
+		t->kept.log.fn(t->kept.log.ud, prio, msg);
 }
 
 void tee_log_init(struct tee_log *t, const struct ma_log *target)
