@@ -1,5 +1,6 @@
 #include "engine/depmod.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -169,6 +170,45 @@ static int load_builtins(const struct depmod_opts *o, const char *dirname, bool 
 	return 0;
 }
 
+/* A run killed while publishing leaves its hidden temporaries behind
+ * (".NAME.<pid>.<n>.tmp", publish_stage), and as each run picks new
+ * names they would pile up, one set per crash. With the directory locked
+ * no live run is staging, so every such file of one of our names is
+ * stale: removed (DEBUG message). */
+static void sweep_stale_temporaries(const struct depmod_opts *o, int dfd, const char *outdir)
+{
+	int fd = dup(dfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		size_t len = strlen(n);
+
+		if (n[0] != '.' || len < 5 || strcmp(n + len - 4, ".tmp") != 0)
+			continue;
+		for (int i = 0; i < DF_COUNT; i++) {
+			const char *name = depfile_name(i);
+			size_t nl = strlen(name);
+
+			if (len > nl + 1 && !strncmp(n + 1, name, nl) && n[nl + 1] == '.' &&
+			    n[nl + 2] >= '0' && n[nl + 2] <= '9') {
+				if (unlinkat(dfd, n, 0) == 0)
+					ma_logf(o->log, MA_LOG_DEBUG,
+						"removed %s/%s, left by an interrupted run",
+						outdir, n);
+				break;
+			}
+		}
+	}
+	closedir(d);
+}
+
 static int write_outputs(const struct depmod_opts *o, const char *outdir,
 			 struct depfile files[DF_COUNT])
 {
@@ -193,6 +233,7 @@ static int write_outputs(const struct depmod_opts *o, const char *outdir,
 	 * interleave, so the files always come from one run. */
 	while (flock(dfd, LOCK_EX) < 0 && errno == EINTR)
 		;
+	sweep_stale_temporaries(o, dfd, outdir);
 	pub = publish_new(dfd);
 	r = pub ? 0 : -ENOMEM;
 	for (int i = 0; !r && i < DF_COUNT; i++) {

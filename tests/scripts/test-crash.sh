@@ -9,11 +9,13 @@
 #
 # 1. Kill: with OLD in the output directory, modatlas writing NEW is
 #    killed (SIGKILL) KILLS times (default 60), the delays spread from 0
-#    to 1.2x an uninterrupted run's time. After each kill every index file
-#    must be byte-identical to OLD's or to NEW's (modules.weakdep: absent
-#    or NEW's), and Debian's modprobe must read the set. A last full run
+#    to 1.2x an uninterrupted run's time, then 16 more times at exact
+#    steps of publishing (strace fault injection: each of the 11 renames,
+#    staging fsyncs, the directory fsync, the lock). After each kill every index file must be
+#    byte-identical to OLD's or to NEW's (modules.weakdep: absent or
+#    NEW's), and Debian's modprobe must read the set. A last full run
 #    must then write exactly NEW (nothing the kills left, such as the
-#    cache, spoils it).
+#    cache, spoils it), and remove the temporaries killed runs left.
 # 2. Full file system: a tmpfs too small for the old and the new set side
 #    by side: exit 1, "No space left on device", OLD intact, no temporary.
 # 3. Concurrency: a run writing NEW and one writing OLD start together on
@@ -145,6 +147,44 @@ check "kill: and writes exactly the new set" whole_set "$D"
 read -r o n < "$TMP/counts"
 check "kill: all 10 files and modules.weakdep new ($n)" test "$n" = 10 -a -e "$D/modules.weakdep"
 
+# Kills at exact steps of publishing, injected with strace: at each of
+# the eleven renames (the set is then a mix of whole new and old files),
+# while staging (the first, sixth and last temporary's fsync), at the
+# directory's fsync and at the lock. A killed run leaves its temporaries;
+# the next run removes them.
+if command -v strace > /dev/null; then
+	inj_bad=0 inj_mixed=0 inj_unread=0 inj_n=0 left=0
+	inject() { # inject SYSCALL N
+		restore_old
+		(strace -f -o /dev/null -e trace="$1" -e inject="$1":signal=KILL:when="$2" \
+			"$M" depmod $NEWARGS -o "$OUT" $V; :) 2> /dev/null
+		inj_n=$((inj_n + 1))
+		whole_set "$D" > "$TMP/inj.out" || { inj_bad=$((inj_bad + 1)); cat "$TMP/inj.out"; echo "    kill at $1 #$2"; }
+		read -r o n < "$TMP/counts"
+		[ "$o" != 0 ] && [ "$n" != 0 ] && inj_mixed=$((inj_mixed + 1))
+		readable "$OUT" || inj_unread=$((inj_unread + 1))
+		left=$(find "$D" -name '.*.tmp' | wc -l)
+	}
+	for k in $(seq 1 11); do inject renameat "$k"; done
+	# fsync 1-11 are the staged files', 12 the directory's after renaming
+	for k in 1 6 11 12; do inject fsync "$k"; done
+	inject flock 1 # the output directory's lock, before any temporary
+	echo "  $inj_n injected kills: $inj_mixed left a mix of whole old and new files"
+	check "injected kills: every index file old or new after each ($inj_bad bad)" [ $inj_bad = 0 ]
+	check "injected kills: modprobe read every resulting set ($inj_unread failures)" [ $inj_unread = 0 ]
+	check "injected kills: the renames were hit one by one ($inj_mixed mixed sets)" [ $inj_mixed -ge 10 ]
+	# the last injection (at the lock) left nothing; kill at the 3rd rename
+	# to leave temporaries, then run again: they are removed
+	inject renameat 3
+	echo "  a kill at the third rename left $left temporaries"
+	"$M" depmod $NEWARGS -o "$OUT" $V 2> /dev/null
+	left2=$(find "$D" -name '.*.tmp' | wc -l)
+	check "stale temporaries ($left) removed by the next run ($left2 left)" test "$left" -gt 0 -a "$left2" = 0
+	check "and that run wrote the new set" whole_set "$D"
+else
+	fail "strace is not installed: injected kills not run"
+fi
+
 # ---- 2. full file system, real tree ----
 if mkdir -p "$TMP/mnt" && mount -t tmpfs -o size=8m tmpfs "$TMP/mnt" 2> /dev/null; then
 	MNT=$TMP/mnt
@@ -226,5 +266,5 @@ check "concurrent: two identical runs at once both exit 0" test $ra = 0 -a $rb =
 check "concurrent: identical runs leave the new set" whole_set "$D"
 check "reader: no partial file in $nread copies" [ "$partial" = 0 ]
 check "reader: modprobe always read the indexes ($mpfail failures)" [ "$mpfail" = 0 ]
-check "reader: it really ran during the runs" [ "$nread" -gt 100 ]
+check "reader: it really ran during the runs" [ "$nread" -gt $((ROUNDS * 10)) ]
 summary
