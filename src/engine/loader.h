@@ -26,9 +26,12 @@ struct load_job {
 typedef struct modrec *(*loader_lookup_fn)(void *ud, size_t i, const struct stat *st);
 
 /* nthreads 0 = one per online CPU. Returns 0, or -ENOMEM (every rec that
- * was produced is still set; the caller frees them). lookup may be NULL. */
+ * was produced is still set; the caller frees them). lookup may be NULL.
+ * biggest_first: stat every file first, then read the biggest first (for
+ * compressed trees, where one module can take a second). */
 int loader_run(struct load_job *jobs, size_t n, unsigned int nthreads,
-	       const struct modfile_opts *opts, loader_lookup_fn lookup, void *lookup_ud);
+	       const struct modfile_opts *opts, loader_lookup_fn lookup, void *lookup_ud,
+	       bool biggest_first);
 
 unsigned int loader_default_threads(void);
 

@@ -106,6 +106,7 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 	struct sortent *ents = NULL;
 	struct load_job *jobs = NULL;
 	struct modfile_opts fo = { .keep_signature = o->keep_signatures };
+	size_t compressed = 0;
 	int r;
 
 	*out = NULL;
@@ -135,10 +136,13 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 		goto fail;
 	t->n = t->scan->n;
 	for (size_t i = 0; i < t->n; i++) {
+		const char *ext = strrchr(ents[i].t->path, '.');
+
 		t->mods[i].t = ents[i].t;
 		t->mods[i].outpath = ents[i].t->relpath ? ents[i].t->relpath : ents[i].t->path;
 		jobs[i].path = ents[i].t->path;
 		jobs[i].want_stat = o->stat_modules || o->cache;
+		compressed += ext && strcmp(ext, ".ko") != 0;
 	}
 	if (o->cache)
 		cache_prepare(o->cache);
@@ -146,7 +150,8 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 		double t0 = timing_now();
 		struct lookup_ctx lc = { .cache = o->cache, .t = t };
 
-		r = loader_run(jobs, t->n, o->jobs, &fo, o->cache ? lookup : NULL, &lc);
+		r = loader_run(jobs, t->n, o->jobs, &fo, o->cache ? lookup : NULL, &lc,
+			       compressed > t->n / 2);
 		timing_mark(o->log, &t0, "read modules");
 	}
 	for (size_t i = 0; i < t->n; i++) {
