@@ -1,7 +1,9 @@
 #!/bin/bash
 # `make check`: every suite, then a sanitizer (ASan+UBSan) build running the
-# unit tests and the fixture suites again. Prints one closing line
-# "check: N passed, N failed".
+# unit tests and every suite where modatlas does the work again (all but
+# test-modprobe, which times Debian's modprobe, and test-fuzz, whose
+# harnesses are ASan+UBSan builds already and whose valgrind runs need
+# the plain build). Prints one closing line "check: N passed, N failed".
 # Usage: check.sh BUILD_DIR
 set -u
 BUILD=$1
@@ -35,7 +37,7 @@ echo "unit: $(ls "$BUILD"/tests/test_* 2>/dev/null | wc -l) cmocka suites run"
 
 # Fast suites first; the real trees last (they download and unpack ~180 MB
 # once into .cache/). test-modprobe.sh reuses what test-realtrees.sh made.
-for s in cli fixtures badinput cache realtrees modprobe check; do
+for s in cli fixtures badinput corrupt boundaries cache realtrees crash modprobe check fuzz; do
 	[ -f "tests/scripts/test-$s.sh" ] && run_suite "tests/scripts/test-$s.sh" "$BUILD"
 done
 
@@ -44,7 +46,8 @@ if make --no-print-directory BUILD=build-asan SAN=1 all unit > "$log" 2>&1; then
 	total_pass=$((total_pass + 1))
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-	for s in tests/scripts/test-cli.sh tests/scripts/test-fixtures.sh tests/scripts/test-badinput.sh tests/scripts/test-cache.sh; do
+	for s in cli fixtures badinput corrupt boundaries cache realtrees crash check; do
+		s=tests/scripts/test-$s.sh
 		[ -f "$s" ] && T_NAME="asan-$(basename "$s" .sh)" run_suite "$s" build-asan
 	done
 else
