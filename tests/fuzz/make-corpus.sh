@@ -16,7 +16,7 @@ trap 'rm -rf "$TMP"' EXIT
 [ -x build/modatlas ] && [ -f build/libmodatlas.a ] || { echo "make-corpus: run make first" >&2; exit 1; }
 
 rm -rf "$C"
-mkdir -p "$C"/{modfile,modrec,depmod_cfg,modorder,builtin,builtin_modinfo,symvers,sysmap,index}
+mkdir -p "$C"/{modfile,modrec,depmod_cfg,modprobe_d,modorder,builtin,builtin_modinfo,symvers,sysmap,index}
 
 # ---- fuzz_modfile: kbuild modules (unsigned, with __versions, namespaces,
 # aliases, weak symbols) and real Debian modules (signed; ELF32, big-endian),
@@ -68,6 +68,25 @@ make_map_files
 search a\
   b
 bogus line
+CONF
+
+# ---- fuzz_modprobe_d: the defect corpus's modprobe.d, and one of each word
+cp "$FIX/defects/modprobe.d/defects.conf" "$C/modprobe_d/defects.conf"
+cat > "$C/modprobe_d/all.conf" <<'CONF'
+# comment
+alias pci:v00008086d*sv*sd*bc*sc*i* e1000e
+alias my-alias ma_a
+options ma_params int_param=5 str_param="with space" arr=1,2,3
+install ma_b /sbin/modprobe --ignore-install ma_b && echo done
+remove ma_b /sbin/modprobe -r --ignore-remove ma_b
+blacklist ma_c
+softdep ma_softdep pre: ma_a ma_b post: ma_c
+weakdep ma_softdep ma_dia_top
+include /etc/other.conf
+config foo
+alias bad[name x
+options \
+  ma_a long=1
 CONF
 
 # ---- text inputs, as in the fixture tree
