@@ -18,9 +18,11 @@
  * renames costs a cold read, never a wrong record). */
 #include "engine/cache.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -502,6 +504,40 @@ static void load_records(struct cache *c)
 	c->n_records = n;
 }
 
+/* A run killed while writing leaves "<file>.<pid>.tmp" behind, and each
+ * crash would add one more (the records of a Debian tree are megabytes):
+ * each load removes those in the cache directory whose process is gone
+ * (a live writer's file stays). At load, because a run killed after its
+ * indexes were published is followed by runs that find nothing changed
+ * and write nothing. */
+static void sweep_stale_temporaries(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+	DIR *d = dir ? opendir(dir[0] ? dir : "/") : NULL;
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		const char *n = de->d_name, *tail = strrchr(n, '.'), *num;
+		long pid;
+
+		if (!tail || strcmp(tail, ".tmp") != 0)
+			continue;
+		for (num = tail; num > n && num[-1] >= '0' && num[-1] <= '9'; num--)
+			;
+		if (num == tail || num == n || num[-1] != '.')
+			continue;
+		pid = strtol(num, NULL, 10);
+		if (pid <= 0 || pid == (long)getpid())
+			continue;
+		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+			unlinkat(dirfd(d), n, 0);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+}
+
 int cache_load(const char *base, const char *dirname, const struct ma_log *log,
 	       struct cache **out)
 {
@@ -514,6 +550,7 @@ int cache_load(const char *base, const char *dirname, const struct ma_log *log,
 	int err;
 
 	*out = NULL;
+	sweep_stale_temporaries(base);
 	c = calloc(1, sizeof(*c));
 	path = with_ext(base, "meta");
 	if (!c || !path) {
