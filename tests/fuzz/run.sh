@@ -42,7 +42,9 @@ run_one() {
 	# -timeout: an input taking 10 s is a hang; -rss_limit_mb: memory
 	# must stay bounded (a module is at most 256 MiB decompressed, and the
 	# harness lowers that to 16 MiB).
-	ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+	# fresh heap blocks filled with 0xbe up to 1 MiB: a read of bytes
+	# never written shows (fuzz_modfile_fd compares against zeros)
+	ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:malloc_fill_byte=190:max_malloc_fill_size=1048576 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		"$B/fuzz_$t" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="$B/artifacts/$t-" $dict \
