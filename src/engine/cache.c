@@ -756,6 +756,24 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+/* A file header: magic | u32 format | [u64 generation] | u32 crc32 of
+ * what f wrote | u64 its length (see the format at the top). */
+static int put_header(struct strbuf *h, const char *magic, const uint64_t *gen,
+		      const struct fout *f)
+{
+	int r = strbuf_add(h, magic, 8);
+
+	if (!r)
+		r = put_u32(h, FORMAT);
+	if (!r && gen)
+		r = put_u64(h, *gen);
+	if (!r)
+		r = put_u32(h, f->crc);
+	if (!r)
+		r = put_u64(h, f->len);
+	return r;
+}
+
 /* Open a temporary for path, leaving hlen bytes for the header. */
 static int fout_open(struct fout *f, const char *path, size_t hlen)
 {
@@ -910,15 +928,7 @@ static void *write_records(void *arg)
 		fout_add(&f, blob, len);
 	}
 	if (!r)
-		r = strbuf_add(&head, REC_MAGIC, 8);
-	if (!r)
-		r = put_u32(&head, FORMAT);
-	if (!r)
-		r = put_u64(&head, j->gen);
-	if (!r)
-		r = put_u32(&head, f.crc);
-	if (!r)
-		r = put_u64(&head, f.len);
+		r = put_header(&head, REC_MAGIC, &j->gen, &f);
 	if (r)
 		fout_abort(&f);
 	else
@@ -1123,13 +1133,7 @@ int cache_writer_commit(struct cache_writer *w, const char *base)
 		r = fout_open(&f, path, HEADER_LEN);
 	if (!r) {
 		fout_add(&f, pre.buf, pre.len);
-		r = strbuf_add(&head, MAGIC, 8);
-		if (!r)
-			r = put_u32(&head, FORMAT);
-		if (!r)
-			r = put_u32(&head, f.crc);
-		if (!r)
-			r = put_u64(&head, f.len);
+		r = put_header(&head, MAGIC, NULL, &f);
 		if (r)
 			fout_abort(&f);
 		else
