@@ -1,16 +1,18 @@
-/* Reading many modules at once: a fixed pool of threads takes paths by
- * index and stores each record at that index, so the result never depends
- * on the thread count or on scheduling. */
+/* Reading many modules at once on a fixed pool of threads. Each result is
+ * stored with its job, so nothing depends on the thread count or on
+ * scheduling. Two ways in:
+ *  - loader_run: a known list of jobs;
+ *  - loader_stream_*: paths pushed while the tree walk is still going, so
+ *    that reading overlaps walking. */
 #ifndef MA_ENGINE_LOADER_H
 #define MA_ENGINE_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 struct modrec;
 struct modfile_opts;
-
-#include <stdbool.h>
-#include <sys/stat.h>
 
 struct load_job {
 	const char *path;     /* in */
@@ -18,21 +20,40 @@ struct load_job {
 	struct stat st;       /* out, when want_stat and stat_ok */
 	bool stat_ok;
 	bool from_lookup;     /* out: rec came from the lookup callback */
-	struct modrec *rec;   /* out: always set on success of loader_run */
+	const void *blob;     /* out: the lookup's encoding of rec */
+	size_t blob_len;
+	struct modrec *rec;   /* out: always set when the job ran; a job
+				 whose rec is already set is skipped */
 };
 
 /* Known records (the cache): given the file's stat, a record or NULL.
  * Called on the worker threads: it must be thread-safe. */
-typedef struct modrec *(*loader_lookup_fn)(void *ud, size_t i, const struct stat *st);
+typedef struct modrec *(*loader_lookup_fn)(void *ud, const char *path, const struct stat *st,
+					   const void **blob, size_t *blob_len);
 
-/* nthreads 0 = one per online CPU. Returns 0, or -ENOMEM (every rec that
- * was produced is still set; the caller frees them). lookup may be NULL.
- * biggest_first: stat every file first, then read the biggest first (for
- * compressed trees, where one module can take a second). */
-int loader_run(struct load_job *jobs, size_t n, unsigned int nthreads,
-	       const struct modfile_opts *opts, loader_lookup_fn lookup, void *lookup_ud,
+struct loader_cfg {
+	unsigned int nthreads;          /* 0 = one per online CPU */
+	const struct modfile_opts *opts;
+	loader_lookup_fn lookup;        /* may be NULL */
+	void *lookup_ud;
+};
+
+/* Returns 0, or -ENOMEM (every rec that was produced is still set; the
+ * caller frees them). biggest_first: stat every file first, then read the
+ * biggest first (for compressed trees, where one module can take a
+ * second). */
+int loader_run(struct load_job *jobs, size_t n, const struct loader_cfg *cfg,
 	       bool biggest_first);
 
 unsigned int loader_default_threads(void);
+
+/* Streaming. push() copies the job (path must stay valid); finish() waits
+ * for every pushed job and hands them over in push order (*jobs is the
+ * caller's to free, the recs in it too). abort() waits and frees all. */
+struct loader_stream;
+int loader_stream_start(const struct loader_cfg *cfg, struct loader_stream **out);
+int loader_stream_push(struct loader_stream *s, const char *path, bool want_stat);
+int loader_stream_finish(struct loader_stream *s, struct load_job **jobs, size_t *n);
+void loader_stream_abort(struct loader_stream *s);
 
 #endif

@@ -84,20 +84,58 @@ out:
 	return r;
 }
 
-struct lookup_ctx {
-	struct cache *cache;
-	struct mtree *t;
-};
-
-/* On a loader thread: only index i of t->mods is touched. */
-static struct modrec *lookup(void *ud, size_t i, const struct stat *st)
+/* On a loader thread. */
+static struct modrec *lookup(void *ud, const char *path, const struct stat *st,
+			     const void **blob, size_t *blob_len)
 {
-	struct lookup_ctx *lc = ud;
-	struct mtree_mod *m = &lc->t->mods[i];
 	struct cache_stat cs;
 
 	cache_stat_from(&cs, st);
-	return cache_lookup(lc->cache, m->t->path, &cs, &m->blob, &m->blob_len);
+	return cache_lookup(ud, path, &cs, blob, blob_len);
+}
+
+/* The walk hands plain modules to the readers as it finds them; compressed
+ * ones wait for the walk to end, to be read biggest first. */
+struct early {
+	struct loader_stream *ls;
+	bool want_stat;
+	int err;
+};
+
+static void found(void *ud, const char *path)
+{
+	struct early *e = ud;
+	size_t n = strlen(path);
+
+	if (!e->err && n > 3 && !strcmp(path + n - 3, ".ko"))
+		e->err = loader_stream_push(e->ls, path, e->want_stat);
+}
+
+/* Move what the early readers produced into the jobs of the final order;
+ * what is left (modules that lost to a duplicate) is freed. */
+static int adopt_early(struct load_job *jobs, size_t n, struct load_job *early, size_t n_early)
+{
+	struct khash *byname = khash_new(n_early > 1024 ? (unsigned int)n_early : 1024);
+
+	if (!byname)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_early; i++)
+		if (khash_add(byname, early[i].path, &early[i], NULL) < 0) {
+			khash_free(byname);
+			return -ENOMEM;
+		}
+	for (size_t i = 0; i < n; i++) {
+		struct load_job *e = khash_find(byname, jobs[i].path);
+
+		if (e && e->rec) {
+			jobs[i] = *e;
+			e->rec = NULL;
+		}
+	}
+	for (size_t i = 0; i < n_early; i++)
+		modrec_free(early[i].rec);
+	khash_free(byname);
+	return 0;
 }
 
 int mtree_load(const struct mtree_opts *o, struct mtree **out)
@@ -106,16 +144,35 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 	struct sortent *ents = NULL;
 	struct load_job *jobs = NULL;
 	struct modfile_opts fo = { .keep_signature = o->keep_signatures };
-	size_t compressed = 0;
+	struct loader_cfg lcfg = { .nthreads = o->jobs, .opts = &fo,
+				   .lookup = o->cache ? lookup : NULL, .lookup_ud = o->cache };
+	struct load_job *early = NULL;
+	size_t compressed = 0, n_early = 0;
 	int r;
 
 	*out = NULL;
 	if (!t)
 		return -ENOMEM;
-	if (o->files)
+	if (o->cache)
+		cache_prepare(o->cache);
+	if (o->files) {
 		r = tree_scan_files(o->dirname, o->files, o->n_files, o->log, &t->scan);
-	else
-		r = tree_scan(o->dirname, o->cfg, o->log, &t->scan);
+	} else {
+		struct early e = { .want_stat = o->stat_modules || o->cache };
+
+		r = loader_stream_start(&lcfg, &e.ls);
+		if (r < 0)
+			goto fail;
+		r = tree_scan_notify(o->dirname, o->cfg, o->log, found, &e, &t->scan);
+		if (r < 0 || e.err < 0) {
+			loader_stream_abort(e.ls);
+			r = r < 0 ? r : e.err;
+			goto fail;
+		}
+		r = loader_stream_finish(e.ls, &early, &n_early);
+		if (r < 0)
+			goto fail;
+	}
 	if (r < 0)
 		goto fail;
 	if (t->scan->n >= 65535) {
@@ -144,20 +201,24 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 		jobs[i].want_stat = o->stat_modules || o->cache;
 		compressed += ext && strcmp(ext, ".ko") != 0;
 	}
-	if (o->cache)
-		cache_prepare(o->cache);
+	r = adopt_early(jobs, t->n, early, n_early);
+	free(early);
+	early = NULL;
+	n_early = 0;
+	if (r < 0)
+		goto fail;
 	{
 		double t0 = timing_now();
-		struct lookup_ctx lc = { .cache = o->cache, .t = t };
 
-		r = loader_run(jobs, t->n, o->jobs, &fo, o->cache ? lookup : NULL, &lc,
-			       compressed > t->n / 2);
+		r = loader_run(jobs, t->n, &lcfg, compressed > t->n / 2);
 		timing_mark(o->log, &t0, "read modules");
 	}
 	for (size_t i = 0; i < t->n; i++) {
 		struct tree_mod *m = t->mods[i].t;
 
 		t->mods[i].rec = jobs[i].rec;
+		t->mods[i].blob = jobs[i].blob;
+		t->mods[i].blob_len = jobs[i].blob_len;
 		t->n_cached += jobs[i].from_lookup;
 		if (jobs[i].stat_ok) {
 			m->has_stat = true;
@@ -183,6 +244,9 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 	*out = t;
 	return 0;
 fail:
+	for (size_t i = 0; i < n_early; i++)
+		modrec_free(early[i].rec);
+	free(early);
 	free(ents);
 	free(jobs);
 	mtree_free(t);

@@ -238,6 +238,9 @@ struct walk {
 	size_t cur_dir;       /* index in s->dirs of the directory being read */
 	struct khash *byname; /* modname -> index + 1 in s->mods */
 
+	tree_found_fn found;  /* tree_scan_notify */
+	void *found_ud;
+
 	/* tree_any_newer */
 	bool newer_mode, newer;
 	time_t ref_mtime;
@@ -432,6 +435,8 @@ static int add_module(struct walk *w, const struct stat *st)
 	err = khash_add(w->byname, s->mods[s->n - 1].modname, (void *)(uintptr_t)s->n, NULL);
 	if (err < 0)
 		return err; /* the module is in s->mods, so it is freed later */
+	if (w->found)
+		w->found(w->found_ud, s->mods[s->n - 1].path);
 	if (slot)
 		return keep_dropped(w, &s->mods[slot - 1]);
 	return 0;
@@ -565,7 +570,15 @@ static void compact(struct tree_scan *s)
 int tree_scan(const char *dirname, const struct depmod_cfg *cfg, const struct ma_log *log,
 	      struct tree_scan **out)
 {
-	struct walk w = { .cfg = cfg, .log = log, .path = STRBUF_INIT, .dirname = dirname };
+	return tree_scan_notify(dirname, cfg, log, NULL, NULL, out);
+}
+
+int tree_scan_notify(const char *dirname, const struct depmod_cfg *cfg,
+		     const struct ma_log *log, tree_found_fn found, void *ud,
+		     struct tree_scan **out)
+{
+	struct walk w = { .cfg = cfg, .log = log, .path = STRBUF_INIT, .dirname = dirname,
+			  .found = found, .found_ud = ud };
 	int err;
 
 	*out = NULL;

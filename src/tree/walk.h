@@ -85,6 +85,15 @@ char *tree_modname_from_path(const char *path);
 int tree_scan(const char *dirname, const struct depmod_cfg *cfg, const struct ma_log *log,
 	      struct tree_scan **out);
 
+/* The same, telling found(ud, path) about each module file as soon as the
+ * walk meets it (on the calling thread), so that reading can start before
+ * the walk ends. A module told about may still lose to a duplicate found
+ * later; path stays valid until tree_scan_free. */
+typedef void (*tree_found_fn)(void *ud, const char *path);
+int tree_scan_notify(const char *dirname, const struct depmod_cfg *cfg,
+		     const struct ma_log *log, tree_found_fn found, void *ud,
+		     struct tree_scan **out);
+
 /* Build a scan from explicit absolute module paths (depmod VERSION FILES):
  * no config, no extension check (kmod takes any file it can stat), paths
  * kept in argument order. Fatal problems are logged at MA_LOG_CRIT with
