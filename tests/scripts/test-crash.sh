@@ -140,7 +140,9 @@ echo "  $KILLS kills: $n_old left the old set, $n_new the new set, $n_mixed a mi
 echo "  temporaries left behind by killed runs: $temps in all (never read; see docs/hardening.md)"
 check "kill: after each of $KILLS kills every index file is the old or the new one ($bad bad)" [ $bad = 0 ]
 check "kill: modprobe read the indexes after every kill ($unreadable failures)" [ $unreadable = 0 ]
-check "kill: the kills hit before and after publishing" test $n_old -gt 0 -a $n_new -gt 0
+# (the exact publishing steps are hit below, by injection; timing alone
+# cannot promise to land there on a loaded machine)
+check "kill: the kills hit before publishing too ($n_old)" test $n_old -gt 0
 "$M" depmod $NEWARGS -o "$OUT" $V 2> "$TMP/final.err"
 check "kill: a run after the kills exits 0" [ $? = 0 ]
 check "kill: and writes exactly the new set" whole_set "$D"
