@@ -58,6 +58,9 @@ struct moddraft {
 	size_t n_info, a_info;
 
 	struct mod_sig sig;      /* sig.data is a view, copied by pack */
+
+	/* .modinfo keys to keep (NULL-terminated), or NULL for all. */
+	const char *const *info_keys;
 };
 
 void moddraft_init(struct moddraft *d);

@@ -140,12 +140,36 @@ static void find_sections(struct elfctx *c)
 	}
 }
 
-/* .modinfo: strings split at their first '=' (value "" without one). */
+static bool info_wanted(const struct moddraft *d, struct strref key)
+{
+	if (!d->info_keys)
+		return true;
+	for (const char *const *k = d->info_keys; *k; k++)
+		if (strlen(*k) == key.len && !memcmp(*k, key.p, key.len))
+			return true;
+	return false;
+}
+
+/* One .modinfo string split at its first '=' (value "" without one). */
+static void split_info(struct strref s, struct strref *key, struct strref *value)
+{
+	const char *eq = memchr(s.p, '=', s.len);
+
+	if (eq) {
+		*key = (struct strref){ s.p, (size_t)(eq - s.p) };
+		*value = (struct strref){ eq + 1, s.len - (size_t)(eq - s.p) - 1 };
+	} else {
+		*key = s;
+		*value = (struct strref){ "", 0 };
+	}
+}
+
+/* .modinfo: every string (or those whose key is wanted), in order. */
 static int read_modinfo(struct elfctx *c)
 {
 	size_t i = c->idx[SEC_MODINFO];
 	struct strsplit it;
-	struct strref s;
+	struct strref s, key, value;
 	size_t n = 0;
 	const char *base;
 
@@ -157,22 +181,22 @@ static int read_modinfo(struct elfctx *c)
 	if (c->secs[i].size && base[c->secs[i].size - 1] != '\0')
 		c->d->notes |= MOD_NOTE_UNTERMINATED; /* the last string is kept */
 	strsplit_init(&it, base, c->secs[i].size);
-	while (strsplit_next(&it, &s))
-		n++;
+	while (strsplit_next(&it, &s)) {
+		split_info(s, &key, &value);
+		n += info_wanted(c->d, key);
+	}
 	if (moddraft_reserve_info(c->d, n) < 0)
 		return -ENOMEM;
 	strsplit_init(&it, base, c->secs[i].size);
 	while (strsplit_next(&it, &s)) {
-		struct draft_info *e = &c->d->info[c->d->n_info++];
-		const char *eq = memchr(s.p, '=', s.len);
+		struct draft_info *e;
 
-		if (eq) {
-			e->key = (struct strref){ s.p, (size_t)(eq - s.p) };
-			e->value = (struct strref){ eq + 1, s.len - (size_t)(eq - s.p) - 1 };
-		} else {
-			e->key = s;
-			e->value = (struct strref){ "", 0 };
-		}
+		split_info(s, &key, &value);
+		if (!info_wanted(c->d, key))
+			continue;
+		e = &c->d->info[c->d->n_info++];
+		e->key = key;
+		e->value = value;
 	}
 	return 0;
 }

@@ -127,6 +127,7 @@ int modfile_load_mem(const void *buf, size_t len, const struct modfile_opts *opt
 	int err;
 
 	moddraft_init(&d);
+	d.info_keys = opts ? opts->info_keys : NULL;
 	d.file_size = len;
 	err = load_bytes(&d, buf, len, opts, opts && opts->keep_signature, out);
 	moddraft_release(&d);
@@ -302,6 +303,7 @@ int modfile_load_path(const char *path, const struct modfile_opts *opts, struct 
 	int fd, err;
 
 	moddraft_init(&d);
+	d.info_keys = opts ? opts->info_keys : NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = io_fail(&d, "open", -errno, keep_sig, out);

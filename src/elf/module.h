@@ -173,6 +173,9 @@ struct modfile_opts {
 	 * and not limited. */
 	uint64_t max_size;
 	bool keep_signature;     /* copy sig.data; false leaves it NULL */
+	/* Keep only these .modinfo keys (NULL-terminated); NULL keeps all.
+	 * depmod needs three of them, and the rest is most of a record. */
+	const char *const *info_keys;
 	/* Added. xz only: skip the stream's integrity check (LZMA_IGNORE_CHECK),
 	 * ~4% less CPU on an xz tree. Off by default; kmod verifies it. */
 	bool ignore_check;

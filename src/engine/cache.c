@@ -52,7 +52,9 @@
  * made within the same tick. */
 #define RACY_NS 50000000ll
 
-static const char cache_version[] = "modatlas " MODATLAS_VERSION " cache/1";
+/* The records are depmod's: .modinfo cut down to alias, softdep and
+ * weakdep (see depmod.c). Another user of the cache must not share it. */
+static const char cache_version[] = "modatlas " MODATLAS_VERSION " cache/1 depmod-records";
 
 static int64_t ts_ns(const struct timespec *ts)
 {

@@ -28,6 +28,10 @@
 
 #define MAX_CYCLES_REPORTED 1000
 
+/* The .modinfo keys depmod's outputs use; records keep only these (the
+ * cache holds depmod's records). */
+static const char *const depmod_info_keys[] = { "alias", "softdep", "weakdep", NULL };
+
 char *depmod_dirname(const char *root, const char *moduledir, const char *kver)
 {
 	char *s;
@@ -390,6 +394,7 @@ int depmod_run(const struct depmod_opts *opts)
 									 : ORDER_FIRST_WINS,
 			.jobs = o->jobs,
 			.cache = cache,
+			.info_keys = depmod_info_keys,
 			.log = o->log,
 		};
 

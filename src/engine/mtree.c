@@ -143,7 +143,8 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 	struct mtree *t = calloc(1, sizeof(*t));
 	struct sortent *ents = NULL;
 	struct load_job *jobs = NULL;
-	struct modfile_opts fo = { .keep_signature = o->keep_signatures };
+	struct modfile_opts fo = { .keep_signature = o->keep_signatures,
+				   .info_keys = o->info_keys };
 	struct loader_cfg lcfg = { .nthreads = o->jobs, .opts = &fo,
 				   .lookup = o->cache ? lookup : NULL, .lookup_ud = o->cache };
 	struct load_job *early = NULL;

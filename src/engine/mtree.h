@@ -26,6 +26,7 @@ struct mtree_opts {
 	struct cache *cache;            /* records to reuse, or NULL */
 	bool keep_signatures;           /* keep each signature's bytes (check
 					   needs them, depmod does not) */
+	const char *const *info_keys;   /* .modinfo keys to keep; NULL: all */
 	bool stat_modules;              /* fill every tree_mod's stat (the
 					   walk leaves plain files unstatted) */
 	const struct ma_log *log;
