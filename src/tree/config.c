@@ -145,14 +145,24 @@ static int override_add(struct depmod_cfg *cfg, const char *modname, const char 
 static bool pattern_too_complex(const char *p)
 {
 	uint64_t copies = 1;
+	bool prev_rep = false;
 
 	for (; *p; p++) {
 		uint64_t f = 1;
+		bool rep = *p == '*' || *p == '+' || *p == '?' || *p == '{';
 
+		/* Stacked repetitions ("a**", "x*{0,9}{1,9}") make regexec
+		 * exponential whatever their counts (found by the fuzzer: 20 s
+		 * and more); no version pattern needs them. */
+		if (rep && prev_rep)
+			return true;
+		prev_rep = rep;
 		if (*p == '\\' && p[1]) {
 			p++;
-		} else if (*p == '+') {
+		} else if (*p == '+' || *p == '*') {
 			f = 4;
+		} else if (*p == '?') {
+			f = 2;
 		} else if (*p == '{') {
 			/* {m}, {m,} or {m,n}: the largest number counts; RE_DUP_MAX
 			 * is 0x7fff, so a longer number fails regcomp anyway */
