@@ -133,13 +133,16 @@ static int override_add(struct depmod_cfg *cfg, const char *modname, const char 
 }
 
 /* glibc's regcomp expands a+ and a{m,n} by copying the repeated subtree,
- * so nested repetitions grow it exponentially: "6.1.-.+++...+" with 100
- * '+' takes gigabytes (found by tests/fuzz/fuzz_depmod_cfg), and regexec
- * on 16 of them takes 16 s. A kernel version pattern needs a few
- * operators; one whose cost (the product of 4 per '+' and max+1 per
- * interval, an overestimate for operators that do not nest) passes
- * this is refused. At the limit compiling and matching take under half a
- * second: six '+' in a row, or (.{1,63}){1,63}. */
+ * and its epsilon closures grow with every repetition operator nested in
+ * or stacked on another: "6.1.-.+++...+" with 100 '+' takes gigabytes
+ * (found by tests/fuzz/fuzz_depmod_cfg), regexec on 16 '+' in a row takes
+ * 16 s, "a**{0,9}{1,9}b" and "(((a*)*){0,9}){1,9}b" do not finish. A
+ * kernel version pattern needs a few operators. Stacked operators are
+ * refused; otherwise the cost of a pattern is the product of 4 per '*'
+ * and '+', 2 per '?' and 4 * (max + 1) per interval {m,n}, an
+ * overestimate for operators that do not nest, and past the bound the
+ * pattern is refused. At the bound compiling and matching take
+ * milliseconds: six '+' in a row, ((a*)*){0,63}, (a*){0,255}. */
 #define KVER_PATTERN_MAX_EXPANSION 4096u
 
 static bool pattern_too_complex(const char *p)
@@ -176,7 +179,7 @@ static bool pattern_too_complex(const char *p)
 					n = 0;
 				}
 			}
-			f = max + 1;
+			f = 4 * (max + 1);
 			if (!*p)
 				p--;
 		}
