@@ -6,8 +6,9 @@ M=${1:-build/modatlas}
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 V=6.1.0-56-amd64
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/modatlas-demo.XXXXXX")
-echo "modatlas depmod -b tests/fixtures/tree -o $OUT $V"
-"$M" depmod -b "$REPO/tests/fixtures/tree" -o "$OUT" "$V" 2>&1 || true
+echo "modatlas depmod --no-cache -b tests/fixtures/tree -o $OUT $V"
+echo "(the fixture tree has deliberately broken modules: the warnings are expected)"
+"$M" depmod --no-cache -b "$REPO/tests/fixtures/tree" -o "$OUT" "$V" 2>&1 || true
 D=$OUT/lib/modules/$V
 echo
 echo "Indexes written to $D:"
