@@ -304,7 +304,7 @@ int modfile_load_path(const char *path, const struct modfile_opts *opts, struct 
 
 	moddraft_init(&d);
 	d.info_keys = opts ? opts->info_keys : NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block us */
 	if (fd < 0) {
 		err = io_fail(&d, "open", -errno, keep_sig, out);
 		goto out;

@@ -463,7 +463,9 @@ static void load_records(struct cache *c)
 		   : -ENOMEM;
 	if (!err && gen != c->rec_gen)
 		err = -ESTALE;
-	if (err < 0 && err != -ENOENT && err != -ENOMEM)
+	/* Another generation is not damage: a run that died between its two
+	 * renames, or two runs at once. The records are read again, quietly. */
+	if (err < 0 && err != -ENOENT && err != -ENOMEM && err != -ESTALE)
 		ma_logf(c->log, MA_LOG_WARNING, "cache %s ignored (%s); it will be rebuilt", path,
 			err == -EPROTO	  ? "written by another version"
 			: err == -ESTALE ? "from another run"
