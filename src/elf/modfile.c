@@ -50,6 +50,17 @@ static uint64_t max_size(const struct modfile_opts *opts)
 	return opts && opts->max_size ? opts->max_size : MODFILE_DEFAULT_MAX_SIZE;
 }
 
+/* The status a decompression error gives the record (none for 0). */
+static void fail_decompress(struct moddraft *d, int err, const char *reason)
+{
+	if (err == -ENOMEM)
+		moddraft_fail(d, MOD_ERR_NOMEM, -ENOMEM, "%s", "out of memory");
+	else if (err == -EFBIG)
+		moddraft_fail(d, MOD_ERR_TOO_BIG, -EFBIG, "%s", reason);
+	else if (err < 0)
+		moddraft_fail(d, MOD_ERR_DECOMPRESS, -EINVAL, "%s", reason);
+}
+
 /* A huge compressed module: parse a sparse image (see sparse.h). */
 static int load_sparse(struct moddraft *d, const uint8_t *buf, size_t len, uint64_t size,
 		       const struct modfile_opts *opts, bool keep_sig, struct modrec **out)
@@ -60,12 +71,7 @@ static int load_sparse(struct moddraft *d, const uint8_t *buf, size_t len, uint6
 			      opts && opts->ignore_check ? DECOMPRESS_IGNORE_CHECK : 0, &img, reason,
 			      sizeof(reason));
 
-	if (err == -ENOMEM)
-		moddraft_fail(d, MOD_ERR_NOMEM, -ENOMEM, "%s", "out of memory");
-	else if (err == -EFBIG)
-		moddraft_fail(d, MOD_ERR_TOO_BIG, -EFBIG, "%s", reason);
-	else if (err < 0)
-		moddraft_fail(d, MOD_ERR_DECOMPRESS, -EINVAL, "%s", reason);
+	fail_decompress(d, err, reason);
 	if (!err) {
 		d->elf_size = img.size;
 		if (elfparse_module(d, img.p, img.size) < 0)
@@ -100,12 +106,7 @@ static int load_bytes(struct moddraft *d, const uint8_t *buf, size_t len,
 		err = decompress_buf(d->comp, buf, len, max_size(opts),
 				     opts && opts->ignore_check ? DECOMPRESS_IGNORE_CHECK : 0,
 				     &plain, &plain_len, reason, sizeof(reason));
-		if (err == -ENOMEM)
-			moddraft_fail(d, MOD_ERR_NOMEM, -ENOMEM, "%s", "out of memory");
-		else if (err == -EFBIG)
-			moddraft_fail(d, MOD_ERR_TOO_BIG, -EFBIG, "%s", reason);
-		else if (err < 0)
-			moddraft_fail(d, MOD_ERR_DECOMPRESS, -EINVAL, "%s", reason);
+		fail_decompress(d, err, reason);
 		if (err < 0)
 			goto pack;
 		buf = plain;
