@@ -355,6 +355,41 @@ static bool identify(struct elfctx *c, const uint8_t *head, size_t len)
 	return true;
 }
 
+/* An image filled on demand: read the sections the parse will look at
+ * now, neighbours in one read (symtab and strtab are adjacent). Failures
+ * are left to the reads that follow, which report them. */
+#define PREFETCH_GAP (16u * 1024)
+
+static void prefetch(struct elfctx *c)
+{
+	struct span {
+		uint64_t a, b;
+	} r[SEC__COUNT], t;
+	size_t n = 0, i, j;
+
+	for (i = 0; i < SEC__COUNT; i++) {
+		const struct elfsec *s = &c->secs[c->idx[i]];
+
+		if (c->idx[i] && s->ok && s->size && s->type != SHT_NOBITS)
+			r[n++] = (struct span){ s->off, s->off + s->size };
+	}
+	for (i = 1; i < n; i++) /* insertion sort: at most five */
+		for (j = i; j > 0 && r[j - 1].a > r[j].a; j--) {
+			t = r[j];
+			r[j] = r[j - 1];
+			r[j - 1] = t;
+		}
+	for (i = 0; i < n; i = j) {
+		uint64_t a = r[i].a, b = r[i].b;
+
+		for (j = i + 1; j < n && r[j].a <= b + PREFETCH_GAP; j++)
+			if (r[j].b > b)
+				b = r[j].b;
+		if (c->ensure(c->ensure_ud, a, b - a) == -ENOMEM)
+			return;
+	}
+}
+
 /* Everything after libelf opened the file. */
 static int parse_body(struct elfctx *c)
 {
@@ -366,6 +401,8 @@ static int parse_body(struct elfctx *c)
 	if (err < 0 || c->d->status != MOD_OK)
 		return err;
 	find_sections(c);
+	if (c->ensure)
+		prefetch(c);
 	err = read_modinfo(c);
 	if (!err)
 		err = elfsyms_read(c);

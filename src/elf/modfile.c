@@ -181,7 +181,8 @@ static int read_all(int fd, uint8_t *p, size_t len)
 #define WHOLE_READ_MAX (64u * 1024)
 #define HEAP_IMAGE_MAX (1u << 20)
 #define HEAD_READ (4u * 1024)
-#define TAIL_READ (64u * 1024)
+#define TAIL_READ (4u * 1024)     /* the signature trailer, usually whole */
+#define TAIL_SPAN_MAX (256u * 1024) /* section table + trailer in one read */
 #define MAX_RANGES 64
 
 struct img_src {
@@ -224,6 +225,28 @@ static uint64_t raw_uint(const uint8_t *p, int bytes, bool msb)
 	for (int i = 0; i < bytes; i++)
 		v = v << 8 | p[msb ? i : bytes - 1 - i];
 	return v;
+}
+
+/* Where the tail read starts: the section table usually sits at the end,
+ * just before the signature trailer, with the section name table right
+ * before it; one read then covers all three. A table far from the end
+ * (or nonsense) leaves just the trailer: ensure_headers reads it. */
+static uint64_t tail_start(const struct img_src *s)
+{
+	const uint8_t *h = s->img;
+	uint64_t start = s->len - TAIL_READ, shoff;
+	bool is64, msb;
+
+	if (memcmp(h, ELFMAG, SELFMAG) != 0 ||
+	    (h[EI_CLASS] != ELFCLASS32 && h[EI_CLASS] != ELFCLASS64))
+		return start;
+	is64 = h[EI_CLASS] == ELFCLASS64;
+	msb = h[EI_DATA] == ELFDATA2MSB;
+	shoff = raw_uint(h + (is64 ? 0x28 : 0x20), is64 ? 8 : 4, msb);
+	if (shoff >= start || s->len - shoff > TAIL_SPAN_MAX)
+		return start;
+	/* a little before the table: the name table is small and there */
+	return shoff > HEAD_READ + 2048 ? (shoff - 2048) & ~(uint64_t)4095 : HEAD_READ;
 }
 
 /* Make the section table present (libelf reads it from the image). A
@@ -273,7 +296,7 @@ static int load_plain_fd(struct moddraft *d, int fd, size_t len, bool keep_sig,
 		return -ENOMEM;
 	err = img_ensure(&s, 0, partial ? HEAD_READ : len);
 	if (!err && partial)
-		err = img_ensure(&s, len - TAIL_READ, TAIL_READ);
+		err = img_ensure(&s, tail_start(&s), len - tail_start(&s));
 	if (!err) {
 		/* The header and the section table must be present before
 		 * libelf sees the image. */
