@@ -54,14 +54,28 @@ struct strmap {
 	const struct strref *keys;
 };
 
+/* Eight bytes per step (a byte-wise hash was a tenth of the read phase);
+ * in-memory only, so the host's byte order does not matter. */
 static uint32_t str_hash(struct strref s)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
-	size_t i;
+	const uint64_t m = 0xff51afd7ed558ccdull;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ s.len, v;
+	size_t i = 0;
 
-	for (i = 0; i < s.len; i++)
-		h = (h ^ (unsigned char)s.p[i]) * 16777619u;
-	return h;
+	for (; i + 8 <= s.len; i += 8) {
+		memcpy(&v, s.p + i, 8);
+		h = (h ^ v) * m;
+		h ^= h >> 32;
+	}
+	if (i < s.len) {
+		v = 0;
+		memcpy(&v, s.p + i, s.len - i);
+		h = (h ^ v) * m;
+	}
+	h ^= h >> 29;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 32;
+	return (uint32_t)h;
 }
 
 static bool str_eq(struct strref a, struct strref b)
@@ -178,14 +192,56 @@ static Elf_Data *xindex_data(struct elfctx *c, size_t si, size_t nsyms)
 	return NULL;
 }
 
+/* One symbol, in native form (libelf converted the table). */
+struct sym {
+	uint32_t name;
+	uint8_t info;
+	uint16_t shndx;
+	uint64_t value;
+};
+
+static struct sym sym_at(const Elf_Data *sd, bool is64, size_t i)
+{
+	if (is64) {
+		const Elf64_Sym *s = (const Elf64_Sym *)sd->d_buf + i;
+
+		return (struct sym){ s->st_name, s->st_info, s->st_shndx, s->st_value };
+	} else {
+		const Elf32_Sym *s = (const Elf32_Sym *)sd->d_buf + i;
+
+		return (struct sym){ s->st_name, s->st_info, s->st_shndx, s->st_value };
+	}
+}
+
+/* The name at off in the string table, which ends at end; the note when
+ * it runs off the end unterminated (elfparse_secstr's rule). */
+static struct strref name_at(struct elfctx *c, const char *tab, size_t size, size_t off)
+{
+	const char *p = tab + off, *nul = memchr(p, '\0', size - off);
+
+	if (nul)
+		return (struct strref){ p, (size_t)(nul - p) };
+	c->d->notes |= MOD_NOTE_UNTERMINATED;
+	return (struct strref){ p, size - off };
+}
+
+/* Whether the name at off may start with "__c" or "__k" (the prefixes we
+ * look for): most symbols are dismissed without finding their length. */
+static bool maybe_special(const char *tab, size_t size, size_t off)
+{
+	return size - off > 3 && tab[off] == '_' && tab[off + 1] == '_' &&
+	       (tab[off + 2] == 'c' || tab[off + 2] == 'k');
+}
+
 static int walk_symtab(struct elfctx *c, struct walk *w, size_t nsyms)
 {
 	const struct elfsec *ss = &c->secs[c->idx[SEC_SYMTAB]];
-	const size_t ti = c->idx[SEC_STRTAB];
+	const size_t ti = c->idx[SEC_STRTAB], tsize = c->secs[ti].size;
 	const bool sparc = c->machine == EM_SPARC || c->machine == EM_SPARCV9;
 	struct moddraft *d = c->d;
+	const char *tab;
 	Elf_Data *sd, *xd;
-	size_t i;
+	size_t i, tail = SIZE_MAX;
 
 	if (!elfparse_sec(c, c->idx[SEC_SYMTAB]))
 		return c->nomem ? -ENOMEM : 0;
@@ -193,26 +249,36 @@ static int walk_symtab(struct elfctx *c, struct walk *w, size_t nsyms)
 	if (!sd)
 		return -ENOMEM; /* the range was checked: only allocation fails */
 	xd = xindex_data(c, c->idx[SEC_SYMTAB], nsyms);
+	tab = (const char *)elfparse_sec(c, ti);
+	if (!tab)
+		return c->nomem ? -ENOMEM : 0;
+	/* Names from here on run off the end of the table unterminated. */
+	if (tsize && tab[tsize - 1] != '\0') {
+		const char *nul = memrchr(tab, '\0', tsize);
+
+		tail = nul ? (size_t)(nul - tab) + 1 : 0;
+	}
 
 	for (i = 1; i < nsyms; i++) {
-		GElf_Sym sym;
-		Elf32_Word xndx = 0;
-		struct strref name;
-		size_t shndx;
+		const struct sym sym = sym_at(sd, c->is64, i);
+		struct strref name = { NULL, 0 };
+		size_t shndx = sym.shndx;
 		bool undef, reg;
 
-		if (!gelf_getsymshndx(sd, xd, (int)i, &sym, &xndx))
-			continue; /* cannot happen: i < d_size / entsize */
-		shndx = sym.st_shndx == SHN_XINDEX && xd ? xndx : sym.st_shndx;
-		undef = sym.st_shndx == SHN_UNDEF;
-		reg = sparc && GELF_ST_TYPE(sym.st_info) == STT_SPARC_REGISTER;
-		if (sym.st_name >= c->secs[ti].size) {
+		if (sym.shndx == SHN_XINDEX && xd)
+			shndx = ((const Elf32_Word *)xd->d_buf)[i];
+		undef = sym.shndx == SHN_UNDEF;
+		reg = sparc && GELF_ST_TYPE(sym.info) == STT_SPARC_REGISTER;
+		if (sym.name >= tsize) {
 			w->names_bad = true;
 			if (undef && !reg)
 				w->need_names_bad = true;
 			continue;
 		}
-		name = elfparse_secstr(c, ti, sym.st_name);
+		if (undef || maybe_special(tab, tsize, sym.name))
+			name = name_at(c, tab, tsize, sym.name);
+		else if (sym.name >= tail)
+			d->notes |= MOD_NOTE_UNTERMINATED;
 
 		if (undef && !reg && name.len > 0) {
 			struct draft_need *n;
@@ -224,7 +290,7 @@ static int walk_symtab(struct elfctx *c, struct walk *w, size_t nsyms)
 			n->name = name;
 			n->crc = 0;
 			n->has_crc = false;
-			n->weak = GELF_ST_BIND(sym.st_info) == STB_WEAK;
+			n->weak = GELF_ST_BIND(sym.info) == STB_WEAK;
 		}
 		if (has_prefix(name, PREFIX("__crc_"))) {
 			struct draft_export *e;
@@ -235,18 +301,18 @@ static int walk_symtab(struct elfctx *c, struct walk *w, size_t nsyms)
 
 			e->name = skip(name, sizeof("__crc_") - 1);
 			e->ns = (struct strref){ NULL, 0 };
-			e->crc = resolve_crc(c, sym.st_value, shndx);
+			e->crc = resolve_crc(c, sym.value, shndx);
 			e->has_crc = true;
 			e->license = MOD_EXPORT_UNKNOWN;
 		} else if (undef) {
 			continue;
 		} else if (has_prefix(name, PREFIX("__ksymtab_"))) {
-			struct symref r = { skip(name, sizeof("__ksymtab_") - 1), sym.st_value, shndx };
+			struct symref r = { skip(name, sizeof("__ksymtab_") - 1), sym.value, shndx };
 
 			if (push_symref(&w->ksym, &w->n_ksym, &w->a_ksym, r) < 0)
 				return -ENOMEM;
 		} else if (has_prefix(name, PREFIX("__kstrtabns_"))) {
-			struct symref r = { skip(name, sizeof("__kstrtabns_") - 1), sym.st_value, shndx };
+			struct symref r = { skip(name, sizeof("__kstrtabns_") - 1), sym.value, shndx };
 
 			if (push_symref(&w->ns, &w->n_ns, &w->a_ns, r) < 0)
 				return -ENOMEM;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 /* Resident set now and at its peak, in KiB, from /proc (0 if unknown). */
 static void rss(long *now, long *peak)
@@ -23,15 +24,31 @@ static void rss(long *now, long *peak)
 		fclose(f);
 }
 
+/* CPU time of the whole process (all threads) so far, in seconds. */
+static double cpu_now(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return 0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 void timing_mark(const struct ma_log *log, double *t, const char *what)
 {
-	double now = timing_now();
+	/* one caller (the main thread) marks phases one after another */
+	static double cpu_last;
+	double now = timing_now(), cpu;
 	long cur, peak;
 
 	if (!log || log->max_prio < MA_LOG_DEBUG)
 		return;
+	cpu = cpu_now();
 	rss(&cur, &peak);
-	ma_logf(log, MA_LOG_DEBUG, "timing: %-16s %8.2f ms  (rss %ld KiB, peak %ld KiB)", what,
-		(now - *t) * 1e3, cur, peak);
+	ma_logf(log, MA_LOG_DEBUG,
+		"timing: %-16s %8.2f ms  cpu %8.2f ms  (rss %ld KiB, peak %ld KiB)", what,
+		(now - *t) * 1e3, (cpu - cpu_last) * 1e3, cur, peak);
+	cpu_last = cpu;
 	*t = now;
 }
