@@ -22,6 +22,7 @@
 #include "tree/kernsyms.h"
 #include "tree/walk.h"
 #include "util/log.h"
+#include "util/logbuf.h"
 #include "util/publish.h"
 #include "util/strbuf.h"
 #include "util/timing.h"
@@ -145,7 +146,7 @@ static void report_cycles(const struct depmod_opts *o, struct modgraph *g)
 
 /* modules.builtin{,.modinfo}: NULL result when the file cannot be opened
  * (kmod then writes the .bin empty, with this warning). */
-static int load_builtins(const struct depmod_opts *o, const char *dirname, bool *have_names,
+static int load_builtins(const struct ma_log *log, const char *dirname, bool *have_names,
 			 struct builtin_names *names, bool *have_infos, struct builtin_infos *infos)
 {
 	char *p;
@@ -153,23 +154,23 @@ static int load_builtins(const struct depmod_opts *o, const char *dirname, bool 
 
 	if (asprintf(&p, "%s/modules.builtin", dirname) < 0)
 		return -ENOMEM;
-	r = builtin_names_load(p, o->log, names);
+	r = builtin_names_load(p, log, names);
 	free(p);
 	if (r == -ENOMEM)
 		return r;
 	*have_names = r == 0;
 	if (r < 0)
-		ma_logf(o->log, MA_LOG_WARNING, "could not open modules.builtin at %s: %s",
+		ma_logf(log, MA_LOG_WARNING, "could not open modules.builtin at %s: %s",
 			dirname, strerror(-r));
 	if (asprintf(&p, "%s/modules.builtin.modinfo", dirname) < 0)
 		return -ENOMEM;
-	r = builtin_infos_load(p, o->log, infos);
+	r = builtin_infos_load(p, log, infos);
 	free(p);
 	if (r == -ENOMEM)
 		return r;
 	*have_infos = r == 0;
 	if (r < 0)
-		ma_logf(o->log, MA_LOG_WARNING, "could not open modules.builtin.modinfo at %s: %s",
+		ma_logf(log, MA_LOG_WARNING, "could not open modules.builtin.modinfo at %s: %s",
 			dirname, strerror(-r));
 	return 0;
 }
@@ -324,6 +325,9 @@ int depmod_run(const struct depmod_opts *opts)
 	struct builtin_infos binfos = { 0 };
 	bool have_bnames = false, have_binfos = false;
 	struct depfile files[DF_COUNT];
+	struct depfiles_input in;
+	struct depfiles_run *run = NULL;
+	struct logbuf builtin_log = { 0 };
 	bool files_init = false;
 	struct mg_opts gopts = {
 		.sym_prefix = o->sym_prefix,
@@ -435,7 +439,37 @@ int depmod_run(const struct depmod_opts *opts)
 			goto out;
 	}
 	timing_mark(o->log, &t0, "scan+read");
-	r = mg_resolve(g, &gopts);
+	r = mg_register_exports(g, &gopts);
+	if (r < 0)
+		goto out;
+	/* modules.builtin is read now but its messages are kmod's, which
+	 * come after the dependencies' (and not at all after a cycle). */
+	logbuf_init(&builtin_log, o->log);
+	if (!o->dry_run) {
+		r = load_builtins(&builtin_log.log, dirname, &have_bnames, &bnames, &have_binfos,
+				  &binfos);
+		if (r < 0)
+			goto out;
+	}
+	in = (struct depfiles_input){
+		.g = g,
+		.outpaths = outpaths,
+		.builtin = have_bnames ? &bnames : NULL,
+		.builtin_info = have_binfos ? &binfos : NULL,
+		.layout = o->compat == DEPMOD_COMPAT_KMOD30 ? INDEX_POSTORDER : INDEX_PREORDER,
+		.weakdep = o->compat != DEPMOD_COMPAT_KMOD30,
+		.warn_dups = o->warn_dups,
+		.text_only = o->dry_run,
+		.jobs = o->jobs,
+		.log = o->log,
+	};
+	/* Files that need no resolved graph are built meanwhile. */
+	files_init = true;
+	r = depfiles_start(&in, files, &run);
+	if (r < 0)
+		goto out_nomem_files;
+	timing_mark(o->log, &t0, "exports+builtin");
+	r = mg_resolve_needs(g, &gopts);
 	if (r < 0)
 		goto out;
 	timing_mark(o->log, &t0, "resolve");
@@ -446,35 +480,16 @@ int depmod_run(const struct depmod_opts *opts)
 	}
 	if (r < 0)
 		goto out;
-
-	if (!o->dry_run) {
-		r = load_builtins(o, dirname, &have_bnames, &bnames, &have_binfos, &binfos);
-		if (r < 0)
-			goto out;
-	}
-	{
-		struct depfiles_input in = {
-			.g = g,
-			.outpaths = outpaths,
-			.builtin = have_bnames ? &bnames : NULL,
-			.builtin_info = have_binfos ? &binfos : NULL,
-			.layout = o->compat == DEPMOD_COMPAT_KMOD30 ? INDEX_POSTORDER : INDEX_PREORDER,
-			.weakdep = o->compat != DEPMOD_COMPAT_KMOD30,
-			.warn_dups = o->warn_dups,
-			.text_only = o->dry_run,
-			.jobs = o->jobs,
-			.log = o->log,
-		};
-
-		files_init = true;
-		timing_mark(o->log, &t0, "sort+builtin");
-		r = depfiles_build(&in, files);
-		timing_mark(o->log, &t0, "build files");
-		if (r < 0) {
-			if (r == -ENOMEM)
-				ma_logf(o->log, MA_LOG_CRIT, "out of memory building indexes");
-			goto out;
-		}
+	logbuf_replay(&builtin_log, o->log);
+	timing_mark(o->log, &t0, "sort");
+	r = depfiles_finish(run);
+	run = NULL;
+	timing_mark(o->log, &t0, "build files");
+out_nomem_files:
+	if (r < 0) {
+		if (r == -ENOMEM)
+			ma_logf(o->log, MA_LOG_CRIT, "out of memory building indexes");
+		goto out;
 	}
 	r = o->dry_run ? dry_run_output(o, files) : write_outputs(o, outdir, files);
 	timing_mark(o->log, &t0, "write");
@@ -490,6 +505,8 @@ out:
 	if (r == -ENOMEM)
 		ma_logf(o->log, MA_LOG_CRIT, "out of memory");
 	cache_records_end(rec_job, false); /* a failed run: keep the old records */
+	depfiles_abort(run);
+	logbuf_release(&builtin_log);
 	if (files_init)
 		depfiles_release(files);
 	builtin_names_release(&bnames);

@@ -213,12 +213,9 @@ static void *resolve_chunk(void *arg)
 	return NULL;
 }
 
-int mg_resolve(struct modgraph *g, const struct mg_opts *o)
+int mg_register_exports(struct modgraph *g, const struct mg_opts *o)
 {
-	struct rchunk ch[8];
-	pthread_t tid[8];
-	unsigned int nt = o->jobs ? o->jobs : 1, started = 0;
-	int r = 0;
+	int r;
 
 	/* Exports in module order: the last exporter of a name owns it. */
 	for (size_t i = 0; i < g->n; i++) {
@@ -236,6 +233,15 @@ int mg_resolve(struct modgraph *g, const struct mg_opts *o)
 				return r;
 		}
 	}
+	return 0;
+}
+
+int mg_resolve_needs(struct modgraph *g, const struct mg_opts *o)
+{
+	struct rchunk ch[8];
+	pthread_t tid[8];
+	unsigned int nt = o->jobs ? o->jobs : 1, started = 0;
+	int r = 0;
 
 	/* The table is read-only now. -v lines go out as they come, so
 	 * that mode stays on one thread. */
@@ -266,6 +272,13 @@ int mg_resolve(struct modgraph *g, const struct mg_opts *o)
 		for (size_t j = 0; j < g->mods[i].n_deps; j++)
 			g->mods[g->mods[i].deps[j]].users++;
 	return r;
+}
+
+int mg_resolve(struct modgraph *g, const struct mg_opts *o)
+{
+	int r = mg_register_exports(g, o);
+
+	return r < 0 ? r : mg_resolve_needs(g, o);
 }
 
 int mg_foreach_symbol(const struct modgraph *g, mg_symbol_cb cb, void *ud)

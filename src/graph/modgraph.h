@@ -66,6 +66,11 @@ int mg_add_fake_symbols(struct modgraph *g);
  * unknown symbols and CRC disagreements as kmod does. Returns 0 or
  * -ENOMEM. */
 int mg_resolve(struct modgraph *g, const struct mg_opts *opts);
+/* mg_resolve in two steps: the symbol table is complete (and read-only)
+ * after the first, so its readers (mg_find_symbol, mg_foreach_symbol) may
+ * run on other threads during the second. */
+int mg_register_exports(struct modgraph *g, const struct mg_opts *opts);
+int mg_resolve_needs(struct modgraph *g, const struct mg_opts *opts);
 
 const struct mg_symbol *mg_find_symbol(const struct modgraph *g, const char *name,
 				       char sym_prefix);

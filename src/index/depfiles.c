@@ -123,19 +123,17 @@ static int vals_push(struct vals *v, uint32_t mod, const char *val)
 	return 0;
 }
 
-static int ctx_init(struct ctx *c, const struct depfiles_input *in)
+/* The modules.dep lines, needed by the two dependency files only. */
+static int ctx_init_deps(struct ctx *c, const struct depfiles_input *in)
 {
 	size_t n = mg_count(in->g);
 	int r = 0;
 
-	memset(c, 0, sizeof(*c));
-	c->in = in;
-	strbuf_init(&c->deps);
 	c->line_off = malloc((n + 1) * sizeof(*c->line_off));
 	if (!c->line_off)
 		return -ENOMEM;
 	/* The closure walk uses scratch space inside the graph: done here,
-	 * once, before any builder thread starts. */
+	 * once, before the builders that read the lines start. */
 	for (size_t i = 0; !r && i < n; i++) {
 		const uint32_t *deps;
 		size_t nd;
@@ -155,6 +153,18 @@ static int ctx_init(struct ctx *c, const struct depfiles_input *in)
 			r = strbuf_addch(&c->deps, '\n');
 	}
 	c->line_off[n] = c->deps.len;
+	return r;
+}
+
+/* What every other file reads: the records' values, by key. */
+static int ctx_init(struct ctx *c, const struct depfiles_input *in)
+{
+	size_t n = mg_count(in->g);
+	int r = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->in = in;
+	strbuf_init(&c->deps);
 	for (size_t i = 0; !r && i < n; i++) {
 		const struct modrec *rec = mg_get(in->g, i)->rec;
 
@@ -518,30 +528,75 @@ static int build_devname(const struct ctx *c, const struct ma_log *log, struct s
 
 /* ---- running the builders ---- */
 
-struct job {
-	const struct ctx *c;
+/* The files that wait for the resolved graph; all others need only the
+ * records and the export table, and are built while needs are resolved. */
+static bool needs_closure(int i)
+{
+	return i == DF_DEP || i == DF_DEP_BIN;
+}
+
+struct depfiles_run {
+	struct ctx c;
 	struct depfile *files;
 	struct logbuf logs[DF_COUNT];
 	int result[DF_COUNT];
 	double ms[DF_COUNT];
+	/* the queue: order[next..n_order) wait for a builder; closed when
+	 * nothing more will be queued */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
 	int order[DF_COUNT];
-	int n_order;
-	atomic_int next;
+	int n_order, next;
+	bool closed;
+	pthread_t tids[4];
+	unsigned int n_tids;
 };
 
 static void *builder(void *arg)
 {
-	struct job *j = arg;
-	int k;
+	struct depfiles_run *j = arg;
 
-	while ((k = atomic_fetch_add(&j->next, 1)) < j->n_order) {
-		int i = j->order[k];
-		double t = timing_now();
+	pthread_mutex_lock(&j->mu);
+	for (;;) {
+		int i;
+		double t;
 
-		j->result[i] = table[i].fn(j->c, &j->logs[i].log, &j->files[i].data);
+		while (j->next == j->n_order && !j->closed)
+			pthread_cond_wait(&j->cv, &j->mu);
+		if (j->next == j->n_order)
+			break;
+		i = j->order[j->next++];
+		pthread_mutex_unlock(&j->mu);
+		t = timing_now();
+		j->result[i] = table[i].fn(&j->c, &j->logs[i].log, &j->files[i].data);
 		j->ms[i] = (timing_now() - t) * 1e3;
+		pthread_mutex_lock(&j->mu);
 	}
+	pthread_mutex_unlock(&j->mu);
 	return NULL;
+}
+
+/* Queue the enabled files that late selects (or not), longest first. */
+static void enqueue(struct depfiles_run *j, bool late)
+{
+	int first;
+
+	pthread_mutex_lock(&j->mu);
+	first = j->n_order;
+	for (int i = 0; i < DF_COUNT; i++)
+		if (j->files[i].enabled && needs_closure(i) == late)
+			j->order[j->n_order++] = i;
+	for (int a = first + 1; a < j->n_order; a++)
+		for (int b = a; b > first && table[j->order[b]].cost > table[j->order[b - 1]].cost;
+		     b--) {
+			int t = j->order[b];
+
+			j->order[b] = j->order[b - 1];
+			j->order[b - 1] = t;
+		}
+	j->closed = late;
+	pthread_cond_broadcast(&j->cv);
+	pthread_mutex_unlock(&j->mu);
 }
 
 static unsigned int n_threads(unsigned int jobs)
@@ -553,14 +608,38 @@ static unsigned int n_threads(unsigned int jobs)
 	return jobs > 4 ? 4 : jobs;
 }
 
-int depfiles_build(const struct depfiles_input *in, struct depfile files[DF_COUNT])
+/* Close the queue and wait for every builder. */
+static void drain(struct depfiles_run *j, bool help)
 {
-	struct job *j;
-	struct ctx c;
-	pthread_t tids[4];
-	unsigned int nt, started = 0;
+	pthread_mutex_lock(&j->mu);
+	j->closed = true;
+	pthread_cond_broadcast(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+	if (help)
+		builder(j);
+	for (unsigned int t = 0; t < j->n_tids; t++)
+		pthread_join(j->tids[t], NULL);
+	j->n_tids = 0;
+}
+
+static void run_free(struct depfiles_run *j)
+{
+	for (int i = 0; i < DF_COUNT; i++)
+		logbuf_release(&j->logs[i]);
+	ctx_release(&j->c);
+	pthread_mutex_destroy(&j->mu);
+	pthread_cond_destroy(&j->cv);
+	free(j);
+}
+
+int depfiles_start(const struct depfiles_input *in, struct depfile files[DF_COUNT],
+		   struct depfiles_run **out)
+{
+	struct depfiles_run *j;
+	unsigned int nt;
 	int r;
 
+	*out = NULL;
 	for (int i = 0; i < DF_COUNT; i++) {
 		files[i].name = table[i].name;
 		files[i].text = table[i].text;
@@ -570,47 +649,61 @@ int depfiles_build(const struct depfiles_input *in, struct depfile files[DF_COUN
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return -ENOMEM;
-	r = ctx_init(&c, in);
-	if (r < 0)
-		goto out;
-	j->c = &c;
-	j->files = files;
-	for (int i = 0; i < DF_COUNT; i++) {
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_cond_init(&j->cv, NULL);
+	for (int i = 0; i < DF_COUNT; i++)
 		logbuf_init(&j->logs[i], in->log);
-		if (files[i].enabled)
-			j->order[j->n_order++] = i;
+	j->files = files;
+	r = ctx_init(&j->c, in);
+	if (r < 0) {
+		run_free(j);
+		return r;
 	}
-	/* Longest first, so the threads finish together. */
-	for (int a = 1; a < j->n_order; a++)
-		for (int b = a; b > 0 && table[j->order[b]].cost > table[j->order[b - 1]].cost; b--) {
-			int t = j->order[b];
-
-			j->order[b] = j->order[b - 1];
-			j->order[b - 1] = t;
-		}
-	atomic_init(&j->next, 0);
+	enqueue(j, false);
+	/* One thread fewer than allowed: the caller resolves meanwhile and
+	 * joins in for the rest (depfiles_finish). */
 	nt = n_threads(in->jobs);
-	for (unsigned int t = 1; t < nt; t++)
-		if (pthread_create(&tids[started], NULL, builder, j) == 0)
-			started++;
-	builder(j);
-	for (unsigned int t = 0; t < started; t++)
-		pthread_join(tids[t], NULL);
+	while (j->n_tids + 1 < nt && pthread_create(&j->tids[j->n_tids], NULL, builder, j) == 0)
+		j->n_tids++;
+	*out = j;
+	return 0;
+}
+
+int depfiles_finish(struct depfiles_run *j)
+{
+	const struct depfiles_input *in = j->c.in;
+	int r = ctx_init_deps(&j->c, in);
+
+	if (r == 0)
+		enqueue(j, true);
+	drain(j, r == 0);
 	/* Messages and the first error in kmod's file order. */
 	for (int i = 0; i < DF_COUNT; i++) {
 		logbuf_replay(&j->logs[i], in->log);
-		if (files[i].enabled)
+		if (j->files[i].enabled)
 			ma_logf(in->log, MA_LOG_DEBUG, "timing: %-16s %8.2f ms (builder)",
-				files[i].name, j->ms[i]);
-		if (!r && files[i].enabled && j->result[i] < 0)
+				j->files[i].name, j->ms[i]);
+		if (!r && j->files[i].enabled && j->result[i] < 0)
 			r = j->result[i];
 	}
-out:
-	for (int i = 0; i < DF_COUNT; i++)
-		logbuf_release(&j->logs[i]);
-	ctx_release(&c);
-	free(j);
+	run_free(j);
 	return r;
+}
+
+void depfiles_abort(struct depfiles_run *j)
+{
+	if (!j)
+		return;
+	drain(j, false);
+	run_free(j);
+}
+
+int depfiles_build(const struct depfiles_input *in, struct depfile files[DF_COUNT])
+{
+	struct depfiles_run *j;
+	int r = depfiles_start(in, files, &j);
+
+	return r < 0 ? r : depfiles_finish(j);
 }
 
 void depfiles_release(struct depfile files[DF_COUNT])

@@ -31,7 +31,8 @@ enum depfile_id {
 };
 
 struct depfiles_input {
-	struct modgraph *g;            /* resolved and topologically sorted */
+	struct modgraph *g;            /* resolved and topologically sorted
+					* (depfiles_start: exports registered) */
 	const char *const *outpaths;   /* per module: relpath, or abs path */
 	/* NULL when the input file could not be opened: the .bin is then
 	 * written empty (0 bytes), as kmod does. */
@@ -62,6 +63,20 @@ const char *depfile_name(enum depfile_id id);
  * 7-bit). files[] is initialised here; release it with depfiles_release()
  * in every case. */
 int depfiles_build(const struct depfiles_input *in, struct depfile files[DF_COUNT]);
+
+/* depfiles_build in two steps, so that the files which need only the
+ * records and the export table are built while the caller resolves
+ * needs: depfiles_start once in->g has its exports registered
+ * (mg_register_exports), depfiles_finish once it is resolved and sorted.
+ * Both steps see the same in, which must stay valid; the result is the
+ * same as depfiles_build's. depfiles_abort instead of finish drops the
+ * work (a cycle, an error). files[] is initialised by start, even when it
+ * fails; release it with depfiles_release() in every case. */
+struct depfiles_run;
+int depfiles_start(const struct depfiles_input *in, struct depfile files[DF_COUNT],
+		   struct depfiles_run **run);
+int depfiles_finish(struct depfiles_run *run);
+void depfiles_abort(struct depfiles_run *run);
 void depfiles_release(struct depfile files[DF_COUNT]);
 
 /* kmod's alias_normalize: '-' -> '_' outside [...], bracket contents kept;
