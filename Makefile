@@ -3,7 +3,7 @@
 # modatlas against kmod's depmod.
 
 CC      ?= cc
-PKGS    := libelf zlib liblzma libzstd json-c libcgraph libgvc libcrypto
+PKGS    := libelf zlib liblzma libzstd libxxhash json-c libcgraph libgvc libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

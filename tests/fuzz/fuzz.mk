@@ -6,7 +6,7 @@
 # tests/fuzz/fuzz_NAME.c links into FUZZ_BUILD/fuzz_NAME.
 FUZZ_BUILD ?= build-fuzz
 CC := clang
-PKGS := libelf zlib liblzma libzstd json-c libcgraph libgvc libcrypto
+PKGS := libelf zlib liblzma libzstd libxxhash json-c libcgraph libgvc libcrypto
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Wno-unused-parameter $(SAN) \
 	  -Isrc -Itests/fuzz $(shell pkg-config --cflags $(PKGS)) -MMD -MP

@@ -1,12 +1,12 @@
 /* The cache codec's reader: modrec_decode on untrusted bytes (a cache file
  * is input too). The input is decoded as it is, and again with a correct
- * trailing CRC-32 appended to it, so that mutations reach the fields
+ * trailing checksum (XXH3-64) appended to it, so that mutations reach the fields
  * behind the checksum. A record that decodes must encode back to the same
  * bytes: the format has one encoding per record. */
 #include <assert.h>
 #include <stdlib.h>
 
-#include <zlib.h>
+#include <xxhash.h>
 
 #include "elf/module.h"
 #include "fuzz_common.h"
@@ -43,18 +43,18 @@ static void decode(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t *fixed;
-	uint32_t crc;
+	uint64_t sum;
 
 	decode(data, size);
-	/* the same body with its CRC made right */
-	fixed = malloc(size + 4);
+	/* the same body with its checksum made right */
+	fixed = malloc(size + 8);
 	if (!fixed)
 		return 0;
 	memcpy(fixed, data, size);
-	crc = (uint32_t)crc32_z(0L, data, size);
-	for (int i = 0; i < 4; i++)
-		fixed[size + i] = (uint8_t)(crc >> (8 * i));
-	decode(fixed, size + 4);
+	sum = XXH3_64bits(data, size);
+	for (int i = 0; i < 8; i++)
+		fixed[size + i] = (uint8_t)(sum >> (8 * i));
+	decode(fixed, size + 8);
 	free(fixed);
 	return 0;
 }

@@ -40,7 +40,7 @@ done
 
 # ---- fuzz_modrec: the cache encoding of some of those modules
 cc -std=c11 -D_GNU_SOURCE -Isrc -o "$TMP/mkseed_modrec" tests/fuzz/mkseed_modrec.c \
-	build/libmodatlas.a $(pkg-config --libs libelf zlib liblzma libzstd) -lpthread
+	build/libmodatlas.a $(pkg-config --libs libelf zlib liblzma libzstd libxxhash) -lpthread
 "$TMP/mkseed_modrec" "$C/modrec" "$C/modfile/tree-ma_c.ko" "$C/modfile/tree-ma_ns_provider.ko" \
 	"$C/modfile/tree-ma_alias.ko" "$C/modfile/amd64-p8022.ko" "$C/modfile/s390x-p8022.ko"
 printf 'not a module' > "$TMP/bad.ko"

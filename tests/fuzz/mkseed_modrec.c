@@ -1,6 +1,6 @@
 /* Seed maker for fuzz_modrec: writes modrec_encode(modfile_load_path(F))
  * of each module F given to OUTDIR/<basename>.mamr, without its trailing
- * CRC-32 (the harness appends the right one, so mutations reach the body).
+ * checksum (the harness appends the right one, so mutations reach the body).
  * Built and run by tests/fuzz/make-corpus.sh against build/libmodatlas.a.
  * Usage: mkseed_modrec OUTDIR MODULE... */
 #include <stdio.h>
@@ -27,7 +27,7 @@ int main(int argc, char **argv)
 		}
 		snprintf(out, sizeof(out), "%s/%s.mamr", argv[1], base);
 		f = fopen(out, "wb");
-		if (!f || fwrite(sb.buf, 1, sb.len - 4, f) != sb.len - 4 || fclose(f) != 0) {
+		if (!f || fwrite(sb.buf, 1, sb.len - 8, f) != sb.len - 8 || fclose(f) != 0) {
 			fprintf(stderr, "mkseed_modrec: %s: write failed\n", out);
 			return 1;
 		}
