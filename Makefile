@@ -6,6 +6,9 @@ CC      ?= cc
 PKGS    := libelf zlib liblzma libzstd libxxhash json-c libcgraph libgvc libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# build/depmod, the drop-in, links only these (see src/cli/depmod_main.c)
+DEPMOD_PKGS := libelf zlib liblzma libzstd libxxhash
+DEPMOD_LIBS := $(shell pkg-config --libs $(DEPMOD_PKGS) 2>/dev/null)
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wno-unused-parameter -Wformat=2
@@ -27,9 +30,10 @@ endif
 
 LIB_SRCS := $(sort $(wildcard src/util/*.c src/elf/*.c src/tree/*.c src/graph/*.c \
 	      src/index/*.c src/report/*.c src/check/*.c src/engine/*.c))
-CLI_SRCS := $(sort $(wildcard src/cli/*.c))
+CLI_SRCS := $(sort $(filter-out src/cli/depmod_main.c,$(wildcard src/cli/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+DEPMOD_OBJS := $(addprefix $(BUILD)/obj/src/cli/,depmod_main.o cmd_depmod.o log.o)
 LIBA     := $(BUILD)/libmodatlas.a
 
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
@@ -37,7 +41,7 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all check unit clean run deps bench fuzz asan-check distclean
 
-all: $(BUILD)/modatlas
+all: $(BUILD)/modatlas $(BUILD)/depmod
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -49,7 +53,10 @@ $(LIBA): $(LIB_OBJS)
 
 $(BUILD)/modatlas: $(CLI_OBJS) $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIBA) $(LDLIBS)
-	ln -sf modatlas $(BUILD)/depmod
+
+$(BUILD)/depmod: $(DEPMOD_OBJS) $(LIBA)
+	rm -f $@
+	$(CC) $(LDFLAGS) -o $@ $(DEPMOD_OBJS) $(LIBA) $(DEPMOD_LIBS) -lpthread
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBA)
 	@mkdir -p $(dir $@)
@@ -81,4 +88,4 @@ fuzz: deps
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(DEPMOD_OBJS:.o=.d)

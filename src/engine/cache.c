@@ -624,20 +624,37 @@ struct modrec *cache_lookup(struct cache *c, const char *path, const struct cach
 	return m;
 }
 
+/* Streamed through one small buffer: the outputs are megabytes, and a
+ * fresh buffer of their size costs more in page faults than the hash. */
 static bool output_same(const char *outdir, const struct output *o)
 {
-	char *p, *buf;
-	size_t len;
+	static _Thread_local char buf[64 * 1024];
+	XXH3_state_t *st;
+	uint64_t len = 0;
+	ssize_t n = 0;
 	bool same;
+	char *p;
+	int fd;
 
 	if (asprintf(&p, "%s/%s", outdir, o->name) < 0)
 		return false;
-	same = read_file(p, o->size + 1, &buf, &len) == 0;
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	free(p);
-	if (!same)
+	if (fd < 0)
 		return false;
-	same = len == o->size && XXH3_64bits(buf, len) == o->sum;
-	free(buf);
+	st = XXH3_createState();
+	if (!st || XXH3_64bits_reset(st) == XXH_ERROR) {
+		XXH3_freeState(st);
+		close(fd);
+		return false;
+	}
+	while (len <= o->size && (n = read(fd, buf, sizeof(buf))) > 0) {
+		XXH3_64bits_update(st, buf, (size_t)n);
+		len += (uint64_t)n;
+	}
+	close(fd);
+	same = n == 0 && len == o->size && XXH3_64bits_digest(st) == o->sum;
+	XXH3_freeState(st);
 	return same;
 }
 
@@ -661,8 +678,8 @@ static bool stamp_same(const struct cache *c, const struct stamp *s)
 struct check_part {
 	const struct cache *c;
 	const char *outdir;
-	size_t a, b;          /* stamps [a, b); outputs too when first */
-	bool first;
+	size_t a, b;          /* stamps [a, b); outputs k, k + n, ... */
+	unsigned int k, n;
 	atomic_bool *failed;
 };
 
@@ -670,11 +687,11 @@ static void *check_part(void *arg)
 {
 	struct check_part *p = arg;
 
+	for (size_t i = p->k; i < p->c->n_outputs && !atomic_load(p->failed); i += p->n)
+		if (!output_same(p->outdir, &p->c->outputs[i]))
+			atomic_store(p->failed, true);
 	for (size_t i = p->a; i < p->b && !atomic_load(p->failed); i++)
 		if (!stamp_same(p->c, &p->c->stamps[i]))
-			atomic_store(p->failed, true);
-	for (size_t i = 0; p->first && i < p->c->n_outputs && !atomic_load(p->failed); i++)
-		if (!output_same(p->outdir, &p->c->outputs[i]))
 			atomic_store(p->failed, true);
 	return NULL;
 }
@@ -692,7 +709,7 @@ bool cache_unchanged(struct cache *c, const char *key, const char *outdir, unsig
 	atomic_init(&failed, false);
 	for (unsigned int k = 0; k < n; k++)
 		parts[k] = (struct check_part){ c, outdir, c->n_stamps * k / n,
-						c->n_stamps * (k + 1) / n, k == 0, &failed };
+						c->n_stamps * (k + 1) / n, k, n, &failed };
 	for (unsigned int k = 1; k < n; k++) {
 		if (pthread_create(&tids[k], NULL, check_part, &parts[k]) != 0)
 			break;

@@ -41,6 +41,28 @@ ln -s "$M" "$TMP/depmod"
 "$M" depmod -n -b "$TMP/t" $V > "$TMP/sub.out" 2> "$TMP/sub.err"
 same_file "link named depmod: same output" "$TMP/sub.out" "$TMP/link.out"
 contains "link named depmod: messages prefixed depmod:" "$TMP/link.err" "depmod: ERROR: Module 'ma_devname_nomajor' has devname"
+# build/depmod, the drop-in binary: the same command, linked lean.
+"$BUILD/depmod" -n -b "$TMP/t" $V > "$TMP/lean.out" 2> "$TMP/lean.err"
+same_file "build/depmod: same output as modatlas depmod" "$TMP/sub.out" "$TMP/lean.out"
+same_file "build/depmod: same messages" "$TMP/link.err" "$TMP/lean.err"
+cp -a "$TMP/t" "$TMP/lean" && cp -a "$TMP/t" "$TMP/full"
+"$BUILD/depmod" --no-cache -b "$TMP/lean" $V 2>/dev/null
+"$M" depmod --no-cache -b "$TMP/full" $V 2>/dev/null
+same_tree_files() {
+	local n=0
+	for f in "$TMP/full/lib/modules/$V"/modules.*; do
+		cmp -s "$f" "$TMP/lean/lib/modules/$V/$(basename "$f")" || return 1
+		n=$((n + 1))
+	done
+	[ $n -ge 11 ]
+}
+check "build/depmod: the same files as modatlas depmod" same_tree_files
+rm -rf "$TMP/lean" "$TMP/full"
+expect_rc "build/depmod -V" 0 "$BUILD/depmod" -V
+contains "build/depmod -V names modatlas" "$TMP/out" "modatlas version"
+ldd "$BUILD/depmod" > "$TMP/ldd" 2>&1
+check "build/depmod links no graphviz, OpenSSL or json-c" \
+	sh -c '! grep -qE "libgvc|libcgraph|libcrypto|libjson-c" "$1"' sh "$TMP/ldd"
 $K -n -b "$TMP/t" $V > "$TMP/k.out" 2>/dev/null
 contains "-n prints modules.weakdep in default mode" "$TMP/sub.out" "# Weak dependencies extracted from modules themselves."
 "$M" depmod --compat=kmod30 -n -b "$TMP/t" $V > "$TMP/sub30.out" 2>/dev/null
