@@ -340,11 +340,13 @@ static uint8_t *scratch_get(size_t len)
 	return s->p;
 }
 
-static int load_plain_fd(struct moddraft *d, int fd, size_t len, bool keep_sig,
-			 struct modrec **out)
+/* A plain module bigger than WHOLE_READ_MAX whose first HEAD_READ bytes
+ * the caller read into head. */
+static int load_plain_fd(struct moddraft *d, int fd, size_t len, const uint8_t *head,
+			 bool keep_sig, struct modrec **out)
 {
 	struct img_src s = { .fd = fd, .len = len };
-	bool partial = len > WHOLE_READ_MAX, mapped = len > HEAP_IMAGE_MAX;
+	const bool partial = true, mapped = len > HEAP_IMAGE_MAX;
 	int err;
 
 	d->elf_size = len;
@@ -358,9 +360,11 @@ static int load_plain_fd(struct moddraft *d, int fd, size_t len, bool keep_sig,
 	}
 	if (!s.img)
 		return -ENOMEM;
-	err = img_ensure(&s, 0, partial ? HEAD_READ : len);
-	if (!err && partial)
-		err = img_ensure(&s, tail_start(&s), len - tail_start(&s));
+	memcpy(s.img, head, HEAD_READ);
+	s.r[0].a = 0;
+	s.r[0].b = HEAD_READ;
+	s.n = 1;
+	err = img_ensure(&s, tail_start(&s), len - tail_start(&s));
 	if (!err) {
 		/* The header and the section table must be present before
 		 * libelf sees the image. */
@@ -378,19 +382,21 @@ static int load_plain_fd(struct moddraft *d, int fd, size_t len, bool keep_sig,
 	return err;
 }
 
-int modfile_load_path(const char *path, const struct modfile_opts *opts, struct modrec **out)
+int modfile_load_at(int dirfd, const char *path, const struct modfile_opts *opts,
+		    struct modrec **out, struct stat *st_out)
 {
 	const bool keep_sig = opts && opts->keep_signature;
 	struct moddraft d;
 	struct stat st;
-	uint8_t head[MAX_MAGIC_LEN];
+	uint8_t head[HEAD_READ];
 	uint8_t *buf = NULL;
 	size_t len;
 	int fd, err;
 
 	moddraft_init(&d);
 	d.info_keys = opts ? opts->info_keys : NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block us */
+	/* O_NONBLOCK: a FIFO must not block us */
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		err = io_fail(&d, "open", -errno, keep_sig, out);
 		goto out;
@@ -399,6 +405,8 @@ int modfile_load_path(const char *path, const struct modfile_opts *opts, struct 
 		err = io_fail(&d, "fstat", -errno, keep_sig, out);
 		goto out;
 	}
+	if (st_out)
+		*st_out = st;
 	if (!S_ISREG(st.st_mode)) {
 		err = io_fail(&d, "not a regular file", S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL,
 			      keep_sig, out);
@@ -414,13 +422,28 @@ int modfile_load_path(const char *path, const struct modfile_opts *opts, struct 
 		err = load_bytes(&d, (const uint8_t *)"", len, opts, keep_sig, out);
 		goto out;
 	}
+	/* Most modules are small: one read, whatever their format. */
+	if (len <= WHOLE_READ_MAX) {
+		uint8_t *img = scratch_get(len);
+
+		if (!img) {
+			err = -ENOMEM;
+			goto out;
+		}
+		err = read_all(fd, img, len);
+		if (err < 0)
+			err = io_fail(&d, "read", err, keep_sig, out);
+		else
+			err = load_bytes(&d, img, len, opts, keep_sig, out);
+		goto out;
+	}
 	err = read_all(fd, head, sizeof(head));
 	if (err < 0) {
 		err = io_fail(&d, "read", err, keep_sig, out);
 		goto out;
 	}
 	if (modfile_detect(head, sizeof(head)) == MOD_COMP_NONE) {
-		err = load_plain_fd(&d, fd, len, keep_sig, out);
+		err = load_plain_fd(&d, fd, len, head, keep_sig, out);
 		goto out;
 	}
 	if ((uint64_t)len > max_size(opts)) {
@@ -434,7 +457,8 @@ int modfile_load_path(const char *path, const struct modfile_opts *opts, struct 
 		err = -ENOMEM;
 		goto out;
 	}
-	err = read_all(fd, buf, len);
+	memcpy(buf, head, sizeof(head));
+	err = read_at(fd, buf + sizeof(head), len - sizeof(head), sizeof(head));
 	if (err < 0) {
 		err = io_fail(&d, "read", err, keep_sig, out);
 		goto out;
@@ -446,4 +470,9 @@ out:
 		close(fd);
 	moddraft_release(&d);
 	return err;
+}
+
+int modfile_load_path(const char *path, const struct modfile_opts *opts, struct modrec **out)
+{
+	return modfile_load_at(AT_FDCWD, path, opts, out, NULL);
 }

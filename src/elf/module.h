@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <stdint.h>
 
 struct strbuf;
@@ -198,6 +199,10 @@ int modfile_load_mem(const void *buf, size_t len, const struct modfile_opts *opt
  * I/O errors give a record with status MOD_ERR_IO (a path that is not a
  * regular file too: -EISDIR for a directory, else -EINVAL). */
 int modfile_load_path(const char *path, const struct modfile_opts *opts, struct modrec **out);
+/* Same, path opened relative to dirfd (AT_FDCWD or a directory); *st_out
+ * (when not NULL) gets the opened file's fstat once it succeeded. */
+int modfile_load_at(int dirfd, const char *path, const struct modfile_opts *opts,
+		    struct modrec **out, struct stat *st_out);
 
 void modrec_free(struct modrec *rec);
 

@@ -613,6 +613,13 @@ void cache_prepare(struct cache *c)
 		load_records(c);
 }
 
+bool cache_knows(struct cache *c, const char *path)
+{
+	if (!c->rec_loaded)
+		load_records(c);
+	return c->records && khash_find(c->records, path);
+}
+
 struct modrec *cache_lookup(struct cache *c, const char *path, const struct cache_stat *st,
 			    const void **blob, size_t *len)
 {

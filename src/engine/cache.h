@@ -62,6 +62,8 @@ void cache_prepare(struct cache *c);
 /* The record of module path if its stamp equals st; NULL otherwise. The
  * record is decoded fresh (caller frees). blob/len (optional) give the
  * encoded bytes, valid while c lives. */
+/* Whether the cache holds a record for path at all (whatever its stamp). */
+bool cache_knows(struct cache *c, const char *path);
 struct modrec *cache_lookup(struct cache *c, const char *path, const struct cache_stat *st,
 			    const void **blob, size_t *len);
 

@@ -1,6 +1,7 @@
 #include "engine/loader.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -17,20 +18,53 @@ unsigned int loader_default_threads(void)
 	return n < 1 ? 1 : n > 64 ? 64 : (unsigned int)n;
 }
 
+/* dirfd and name to reach path by (relative to cfg's root when under it). */
+static int at(const struct loader_cfg *cfg, const char *path, const char **name)
+{
+	size_t n = cfg->root ? strlen(cfg->root) : 0;
+
+	if (cfg->rootfd >= 0 && n && !strncmp(path, cfg->root, n) && path[n] == '/' &&
+	    path[n + 1]) {
+		*name = path + n + 1;
+		return cfg->rootfd;
+	}
+	*name = path;
+	return AT_FDCWD;
+}
+
+static bool stat_job(struct load_job *j, const struct loader_cfg *cfg)
+{
+	const char *name;
+	int dfd = at(cfg, j->path, &name);
+
+	return fstatat(dfd, name, &j->st, 0) == 0;
+}
+
 /* One job: stat, the lookup, else read and parse. 0 or -ENOMEM. */
 static int do_job(struct load_job *j, const struct loader_cfg *cfg)
 {
+	const char *name;
+	int dfd, r;
+
 	if (j->rec)
 		return 0;
-	if (j->want_stat && !j->stat_ok)
-		j->stat_ok = stat(j->path, &j->st) == 0;
+	if (j->want_stat && !j->stat_ok && cfg->lookup &&
+	    (!cfg->known || cfg->known(cfg->lookup_ud, j->path)))
+		j->stat_ok = stat_job(j, cfg);
 	if (j->stat_ok && cfg->lookup) {
 		j->rec = cfg->lookup(cfg->lookup_ud, j->path, &j->st, &j->blob, &j->blob_len);
 		j->from_lookup = j->rec != NULL;
 		if (j->rec)
 			return 0;
 	}
-	return modfile_load_path(j->path, cfg->opts, &j->rec);
+	dfd = at(cfg, j->path, &name);
+	if (!j->want_stat || j->stat_ok)
+		return modfile_load_at(dfd, name, cfg->opts, &j->rec, NULL);
+	/* the stamp comes from the file that is read */
+	memset(&j->st, 0, sizeof(j->st));
+	r = modfile_load_at(dfd, name, cfg->opts, &j->rec, &j->st);
+	j->stat_ok = j->st.st_mode != 0;
+	return r;
 }
 
 /* ---- a known list ---- */
@@ -58,7 +92,7 @@ static void *worker(void *arg)
 			break;
 		j = &p->jobs[p->order ? p->order[i] : i];
 		if (p->stat_only) {
-			j->stat_ok = stat(j->path, &j->st) == 0;
+			j->stat_ok = stat_job(j, p->cfg);
 			continue;
 		}
 		r = do_job(j, p->cfg);

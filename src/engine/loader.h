@@ -31,11 +31,20 @@ struct load_job {
 typedef struct modrec *(*loader_lookup_fn)(void *ud, const char *path, const struct stat *st,
 					   const void **blob, size_t *blob_len);
 
+/* Whether the lookup may know path at all (else the file is read without
+ * a stat first: the stat comes from the opened file). */
+typedef bool (*loader_known_fn)(void *ud, const char *path);
+
 struct loader_cfg {
 	unsigned int nthreads;          /* 0 = one per online CPU */
 	const struct modfile_opts *opts;
 	loader_lookup_fn lookup;        /* may be NULL */
+	loader_known_fn known;          /* may be NULL: all may be known */
 	void *lookup_ud;
+	/* Paths under root are opened and stat'ed relative to rootfd (a
+	 * directory; -1 for none): a few path components instead of all. */
+	const char *root;
+	int rootfd;
 };
 
 /* Returns 0, or -ENOMEM (every rec that was produced is still set; the

@@ -1,9 +1,11 @@
 #include "engine/mtree.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "elf/module.h"
 #include "engine/cache.h"
@@ -94,6 +96,11 @@ static struct modrec *lookup(void *ud, const char *path, const struct stat *st,
 	return cache_lookup(ud, path, &cs, blob, blob_len);
 }
 
+static bool known(void *ud, const char *path)
+{
+	return cache_knows(ud, path);
+}
+
 /* The walk hands plain modules to the readers as it finds them; compressed
  * ones wait for the walk to end, to be read biggest first. */
 struct early {
@@ -146,7 +153,9 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 	struct modfile_opts fo = { .keep_signature = o->keep_signatures,
 				   .info_keys = o->info_keys };
 	struct loader_cfg lcfg = { .nthreads = o->jobs, .opts = &fo,
-				   .lookup = o->cache ? lookup : NULL, .lookup_ud = o->cache };
+				   .lookup = o->cache ? lookup : NULL,
+				   .known = o->cache ? known : NULL, .lookup_ud = o->cache,
+				   .root = o->dirname, .rootfd = -1 };
 	struct load_job *early = NULL;
 	size_t compressed = 0, n_early = 0;
 	int r;
@@ -156,6 +165,7 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 		return -ENOMEM;
 	if (o->cache)
 		cache_prepare(o->cache);
+	lcfg.rootfd = open(o->dirname, O_PATH | O_DIRECTORY | O_CLOEXEC); /* -1: full paths */
 	if (o->files) {
 		r = tree_scan_files(o->dirname, o->files, o->n_files, o->log, &t->scan);
 	} else {
@@ -242,9 +252,13 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 	}
 	free(ents);
 	free(jobs);
+	if (lcfg.rootfd >= 0)
+		close(lcfg.rootfd);
 	*out = t;
 	return 0;
 fail:
+	if (lcfg.rootfd >= 0)
+		close(lcfg.rootfd);
 	for (size_t i = 0; i < n_early; i++)
 		modrec_free(early[i].rec);
 	free(early);
