@@ -214,57 +214,111 @@ static void sweep_stale_temporaries(const struct depmod_opts *o, int dfd, const 
 	closedir(d);
 }
 
-static int write_outputs(const struct depmod_opts *o, const char *outdir,
-			 struct depfile files[DF_COUNT])
-{
-	struct publish *pub = NULL;
-	const char *step = "", *failed = "";
-	int dfd, r;
+/* Writing the files: the directory is made, opened and locked before the
+ * files are built, so that each is staged (and its fsync started) as soon
+ * as its builder is done; the renames wait for all of them. */
+struct outpub {
+	const char *outdir;
+	int dfd;                    /* -1: not open */
+	struct publish *pub;
+	bool staged[DF_COUNT];
+	int err[DF_COUNT];
+	const char *step[DF_COUNT];
+};
 
-	r = mkdir_p(outdir, 0755);
+static void outpub_close(struct outpub *w)
+{
+	publish_free(w->pub);
+	w->pub = NULL;
+	if (w->dfd >= 0)
+		close(w->dfd); /* drops the lock */
+	w->dfd = -1;
+}
+
+/* log NULL: a first attempt, silent, that creates nothing (a run that
+ * fails before writing leaves no directory behind); writing tries again
+ * and reports. */
+static int outpub_open(struct outpub *w, const struct depmod_opts *o, const struct ma_log *log)
+{
+	int r = log ? mkdir_p(w->outdir, 0755) : 0;
+
 	if (r < 0) {
-		ma_logf(o->log, MA_LOG_CRIT, "could not create directory %s: %s", outdir,
+		ma_logf(log, MA_LOG_CRIT, "could not create directory %s: %s", w->outdir,
 			strerror(-r));
 		return r;
 	}
-	dfd = open(outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
+	w->dfd = open(w->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w->dfd < 0) {
 		r = -errno;
-		ma_logf(o->log, MA_LOG_CRIT, "could not open directory %s: %s", outdir,
+		ma_logf(log, MA_LOG_CRIT, "could not open directory %s: %s", w->outdir,
 			strerror(-r));
 		return r;
 	}
 	/* Serialise concurrent runs on one directory: their renames never
 	 * interleave, so the files always come from one run. */
-	while (flock(dfd, LOCK_EX) < 0 && errno == EINTR)
+	while (flock(w->dfd, LOCK_EX) < 0 && errno == EINTR)
 		;
-	sweep_stale_temporaries(o, dfd, outdir);
-	pub = publish_new(dfd);
-	r = pub ? 0 : -ENOMEM;
+	sweep_stale_temporaries(o, w->dfd, w->outdir);
+	w->pub = publish_new(w->dfd, DF_COUNT);
+	if (!w->pub) {
+		outpub_close(w);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* depfiles' callback, on a builder thread. */
+static void stage_built(void *ud, enum depfile_id id, const struct depfile *f)
+{
+	struct outpub *w = ud;
+
+	if (!w->pub || !f->enabled)
+		return;
+	w->err[id] = publish_stage(w->pub, id, f->name, f->data.buf, f->data.len, &w->step[id]);
+	w->staged[id] = true;
+}
+
+static int write_outputs(const struct depmod_opts *o, struct outpub *w,
+			 struct depfile files[DF_COUNT])
+{
+	const char *step = "", *failed = "";
+	int r = 0;
+
+	if (!w->pub) {
+		outpub_close(w);
+		r = outpub_open(w, o, o->log);
+		if (r < 0)
+			return r;
+	}
+	/* What failed first in kmod's file order is what is reported. */
 	for (int i = 0; !r && i < DF_COUNT; i++) {
 		if (!files[i].enabled)
 			continue;
-		r = publish_stage(pub, files[i].name, files[i].data.buf, files[i].data.len, &step);
+		if (!w->staged[i]) {
+			w->err[i] = publish_stage(w->pub, (size_t)i, files[i].name, files[i].data.buf,
+						  files[i].data.len, &w->step[i]);
+			w->staged[i] = true;
+		}
+		r = w->err[i];
 		if (r < 0)
 			ma_logf(o->log, MA_LOG_ERR,
 				"Could not write index '%s' in %s (%s): %s; previous indexes kept",
-				files[i].name, outdir, step, strerror(-r));
+				files[i].name, w->outdir, w->step[i], strerror(-r));
 	}
 	if (!r) {
-		r = publish_commit(pub, &failed, &step);
+		r = publish_commit(w->pub, &failed, &step);
 		if (r < 0 && !strcmp(step, "rename"))
-			ma_logf(o->log, MA_LOG_CRIT, "renameat(%s, %s): %s", outdir, failed,
+			ma_logf(o->log, MA_LOG_CRIT, "renameat(%s, %s): %s", w->outdir, failed,
 				strerror(-r));
 		else if (r < 0 && !strcmp(failed, "."))
-			ma_logf(o->log, MA_LOG_ERR, "could not sync directory %s: %s", outdir,
+			ma_logf(o->log, MA_LOG_ERR, "could not sync directory %s: %s", w->outdir,
 				strerror(-r));
 		else if (r < 0)
 			ma_logf(o->log, MA_LOG_ERR,
 				"Could not write index '%s' in %s (%s): %s; previous indexes kept",
-				failed, outdir, step, strerror(-r));
+				failed, w->outdir, step, strerror(-r));
 	}
-	publish_free(pub);
-	close(dfd);
+	outpub_close(w);
 	return r;
 }
 
@@ -327,6 +381,7 @@ int depmod_run(const struct depmod_opts *opts)
 	struct depfile files[DF_COUNT];
 	struct depfiles_input in;
 	struct depfiles_run *run = NULL;
+	struct outpub outw = { .outdir = outdir, .dfd = -1 };
 	struct logbuf builtin_log = { 0 };
 	bool files_init = false;
 	struct mg_opts gopts = {
@@ -463,7 +518,14 @@ int depmod_run(const struct depmod_opts *opts)
 		.jobs = o->jobs,
 		.log = o->log,
 	};
-	/* Files that need no resolved graph are built meanwhile. */
+	/* Files that need no resolved graph are built meanwhile, and each
+	 * is staged for writing as soon as it is built. */
+	if (!o->dry_run && outpub_open(&outw, o, NULL) == 0) {
+		in.built = stage_built;
+		in.built_ud = &outw;
+	} else {
+		outpub_close(&outw);
+	}
 	files_init = true;
 	r = depfiles_start(&in, files, &run);
 	if (r < 0)
@@ -491,7 +553,7 @@ out_nomem_files:
 			ma_logf(o->log, MA_LOG_CRIT, "out of memory building indexes");
 		goto out;
 	}
-	r = o->dry_run ? dry_run_output(o, files) : write_outputs(o, outdir, files);
+	r = o->dry_run ? dry_run_output(o, files) : write_outputs(o, &outw, files);
 	timing_mark(o->log, &t0, "write");
 	if (!r && use_cache && !o->dry_run) {
 		ma_logf(o->log, MA_LOG_DEBUG, "%zu of %zu module records from the cache",
@@ -506,6 +568,7 @@ out:
 		ma_logf(o->log, MA_LOG_CRIT, "out of memory");
 	cache_records_end(rec_job, false); /* a failed run: keep the old records */
 	depfiles_abort(run);
+	outpub_close(&outw); /* after the builders: they stage into it */
 	logbuf_release(&builtin_log);
 	if (files_init)
 		depfiles_release(files);

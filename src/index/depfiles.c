@@ -570,6 +570,8 @@ static void *builder(void *arg)
 		t = timing_now();
 		j->result[i] = table[i].fn(&j->c, &j->logs[i].log, &j->files[i].data);
 		j->ms[i] = (timing_now() - t) * 1e3;
+		if (j->result[i] >= 0 && j->c.in->built)
+			j->c.in->built(j->c.in->built_ud, (enum depfile_id)i, &j->files[i]);
 		pthread_mutex_lock(&j->mu);
 	}
 	pthread_mutex_unlock(&j->mu);

@@ -14,6 +14,7 @@ struct ma_log;
 struct modgraph;
 struct builtin_names;
 struct builtin_infos;
+struct depfile;
 
 enum depfile_id {
 	DF_DEP,
@@ -44,6 +45,11 @@ struct depfiles_input {
 	bool text_only;                /* depmod -n: binary files not built */
 	unsigned int jobs;             /* builder threads; 0 = all CPUs */
 	const struct ma_log *log;
+	/* Called on the builder's thread as soon as file id is built (not
+	 * after a failure); may be NULL. Calls for different files may run
+	 * at the same time. */
+	void (*built)(void *ud, enum depfile_id id, const struct depfile *f);
+	void *built_ud;
 };
 
 struct depfile {

@@ -12,11 +12,13 @@
 #include <unistd.h>
 
 struct staged {
-	char *name;
+	char *name;      /* NULL: slot not staged */
 	char *tmp;
-	int fd;          /* open until publish_commit has synced it */
+	int fd;          /* open until its fsync is done */
 	int sync_err;
 	bool renamed;
+	bool syncing;    /* a thread is fsyncing it */
+	pthread_t tid;
 };
 
 struct publish {
@@ -25,12 +27,21 @@ struct publish {
 	size_t n;
 };
 
-struct publish *publish_new(int dirfd)
+struct publish *publish_new(int dirfd, size_t slots)
 {
 	struct publish *p = calloc(1, sizeof(*p));
 
-	if (p)
-		p->dirfd = dirfd;
+	if (!p)
+		return NULL;
+	p->v = calloc(slots ? slots : 1, sizeof(*p->v));
+	if (!p->v) {
+		free(p);
+		return NULL;
+	}
+	for (size_t i = 0; i < slots; i++)
+		p->v[i].fd = -1;
+	p->dirfd = dirfd;
+	p->n = slots;
 	return p;
 }
 
@@ -52,19 +63,29 @@ static int write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
-int publish_stage(struct publish *p, const char *name, const void *data, size_t len,
-		  const char **step)
+static void *sync_one(void *arg)
 {
-	struct staged *v;
+	struct staged *s = arg;
+
+	if (fsync(s->fd) < 0)
+		s->sync_err = -errno;
+	if (close(s->fd) < 0 && !s->sync_err)
+		s->sync_err = -errno;
+	s->fd = -1;
+	return NULL;
+}
+
+int publish_stage(struct publish *p, size_t slot, const char *name, const void *data,
+		  size_t len, const char **step)
+{
+	struct staged *v = &p->v[slot];
 	char *tmp = NULL;
 	int fd = -1, r;
 	struct timespec ts;
 
 	*step = "create";
-	v = realloc(p->v, (p->n + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	p->v = v;
+	if (slot >= p->n || v->name)
+		return -EINVAL;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	/* Hidden, and unique per process and attempt: O_EXCL does the rest. */
 	for (int attempt = 0; attempt < 100; attempt++) {
@@ -81,74 +102,69 @@ int publish_stage(struct publish *p, const char *name, const void *data, size_t 
 		free(tmp);
 		return r;
 	}
-	p->v[p->n].name = strdup(name);
-	p->v[p->n].tmp = tmp;
-	p->v[p->n].fd = -1;
-	p->v[p->n].sync_err = 0;
-	p->v[p->n].renamed = false;
-	if (!p->v[p->n].name) {
+	v->name = strdup(name);
+	v->tmp = tmp;
+	if (!v->name) {
 		close(fd);
 		unlinkat(p->dirfd, tmp, 0);
 		free(tmp);
+		v->tmp = NULL;
 		return -ENOMEM;
 	}
-	p->n++;
 	*step = "write";
 	r = write_all(fd, data, len);
 	if (r) {
 		close(fd);
 		return r;
 	}
-	/* Start writeback now; publish_commit waits for it (fsync) for all
-	 * files at once. */
-	sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-	p->v[p->n - 1].fd = fd;
+	/* Its fsync starts now, on a thread of its own: a file staged while
+	 * others are still being built is on disk by the time they are. */
+	v->fd = fd;
+	v->syncing = pthread_create(&v->tid, NULL, sync_one, v) == 0;
 	return 0;
 }
 
-static void *sync_one(void *arg)
+/* Wait for every fsync; the first error in slot order, or 0. */
+static int wait_synced(struct publish *p, const char **failed)
 {
-	struct staged *s = arg;
+	int r = 0;
 
-	if (fsync(s->fd) < 0)
-		s->sync_err = -errno;
-	if (close(s->fd) < 0 && !s->sync_err)
-		s->sync_err = -errno;
-	s->fd = -1;
-	return NULL;
+	for (size_t i = 0; i < p->n; i++) {
+		struct staged *s = &p->v[i];
+
+		if (s->syncing) {
+			pthread_join(s->tid, NULL);
+			s->syncing = false;
+		} else if (s->fd >= 0) {
+			sync_one(s); /* no thread could be started */
+		}
+		if (s->name && s->sync_err && !r) {
+			*failed = s->name;
+			r = s->sync_err;
+		}
+	}
+	return r;
 }
 
 int publish_commit(struct publish *p, const char **failed, const char **step)
 {
-	pthread_t *tids = calloc(p->n + 1, sizeof(*tids));
-	bool *started = calloc(p->n + 1, sizeof(*started));
+	int r;
 
-	/* fsync every file concurrently: the filesystem can then commit
-	 * them together instead of one journal commit per file. */
 	*step = "fsync";
-	for (size_t i = 0; i < p->n; i++)
-		if (!tids || !started || pthread_create(&tids[i], NULL, sync_one, &p->v[i]) != 0)
-			sync_one(&p->v[i]);
-		else
-			started[i] = true;
-	for (size_t i = 0; i < p->n; i++)
-		if (started[i])
-			pthread_join(tids[i], NULL);
-	free(tids);
-	free(started);
-	for (size_t i = 0; i < p->n; i++) {
-		if (p->v[i].sync_err) {
-			*failed = p->v[i].name;
-			return p->v[i].sync_err;
-		}
-	}
+	r = wait_synced(p, failed);
+	if (r)
+		return r;
 	*step = "rename";
 	for (size_t i = 0; i < p->n; i++) {
-		if (renameat(p->dirfd, p->v[i].tmp, p->dirfd, p->v[i].name) < 0) {
-			*failed = p->v[i].name;
+		struct staged *s = &p->v[i];
+
+		if (!s->name)
+			continue;
+		if (renameat(p->dirfd, s->tmp, p->dirfd, s->name) < 0) {
+			*failed = s->name;
 			return -errno;
 		}
-		p->v[i].renamed = true;
+		s->renamed = true;
 	}
 	*step = "fsync";
 	if (fsync(p->dirfd) < 0 && errno != EINVAL) {
@@ -160,12 +176,15 @@ int publish_commit(struct publish *p, const char **failed, const char **step)
 
 void publish_free(struct publish *p)
 {
+	const char *failed;
+
 	if (!p)
 		return;
+	wait_synced(p, &failed); /* no thread may outlive p */
 	for (size_t i = 0; i < p->n; i++) {
 		if (p->v[i].fd >= 0)
 			close(p->v[i].fd);
-		if (!p->v[i].renamed)
+		if (p->v[i].name && !p->v[i].renamed)
 			unlinkat(p->dirfd, p->v[i].tmp, 0);
 		free(p->v[i].name);
 		free(p->v[i].tmp);
