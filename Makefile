@@ -78,7 +78,7 @@ check: deps
 	@tests/scripts/check.sh $(BUILD)
 
 bench: deps all
-	@tests/scripts/bench.sh $(BUILD)/modatlas
+	@tests/scripts/bench.sh $(BUILD)/depmod
 
 # libFuzzer harnesses (clang); FUZZ_TIME seconds per target.
 FUZZ_TIME ?= 60
