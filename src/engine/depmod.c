@@ -366,6 +366,8 @@ int depmod_run(const struct depmod_opts *opts)
 	struct tee_log tee;
 	bool use_cache = !opts->no_cache && !opts->files;
 	struct cache_records_job *rec_job = NULL;
+	struct depmod_cache_saver *saver = NULL;
+	bool saving = false;
 	uint64_t rec_gen = 0;
 	int64_t started_ns = cache_now_ns();
 	char *dirname = depmod_dirname(o->root, o->moduledir, o->kver);
@@ -497,6 +499,7 @@ int depmod_run(const struct depmod_opts *opts)
 	r = mg_register_exports(g, &gopts);
 	if (r < 0)
 		goto out;
+	timing_mark(o->log, &t0, "exports");
 	/* modules.builtin is read now but its messages are kmod's, which
 	 * come after the dependencies' (and not at all after a cycle). */
 	logbuf_init(&builtin_log, o->log);
@@ -518,6 +521,7 @@ int depmod_run(const struct depmod_opts *opts)
 		.jobs = o->jobs,
 		.log = o->log,
 	};
+	timing_mark(o->log, &t0, "builtin");
 	/* Files that need no resolved graph are built meanwhile, and each
 	 * is staged for writing as soon as it is built. */
 	if (!o->dry_run && outpub_open(&outw, o, NULL) == 0) {
@@ -530,7 +534,7 @@ int depmod_run(const struct depmod_opts *opts)
 	r = depfiles_start(&in, files, &run);
 	if (r < 0)
 		goto out_nomem_files;
-	timing_mark(o->log, &t0, "exports+builtin");
+	timing_mark(o->log, &t0, "start builders");
 	r = mg_resolve_needs(g, &gopts);
 	if (r < 0)
 		goto out;
@@ -553,14 +557,19 @@ out_nomem_files:
 			ma_logf(o->log, MA_LOG_CRIT, "out of memory building indexes");
 		goto out;
 	}
-	r = o->dry_run ? dry_run_output(o, files) : write_outputs(o, &outw, files);
-	timing_mark(o->log, &t0, "write");
-	if (!r && use_cache && !o->dry_run) {
+	/* The cache's stamps are collected while the outputs are written. */
+	if (use_cache && !o->dry_run) {
 		ma_logf(o->log, MA_LOG_DEBUG, "%zu of %zu module records from the cache",
 			t->n_cached, t->n);
-		depmod_cache_save(o, cache_path, key, dirname, t, files, &tee.kept, started_ns,
-				  rec_job, rec_gen);
+		saving = depmod_cache_save_begin(o, cache_path, key, dirname, t, files, started_ns,
+						 &saver) == 0 || saver;
+	}
+	r = o->dry_run ? dry_run_output(o, files) : write_outputs(o, &outw, files);
+	timing_mark(o->log, &t0, "write");
+	if (saving) {
+		depmod_cache_save_end(saver, r == 0, &tee.kept, rec_job, rec_gen);
 		rec_job = NULL;
+		saving = false;
 		timing_mark(o->log, &t0, "cache save");
 	}
 out:

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,9 +103,9 @@ static int stamp_config(struct cache_writer *w, const char *path)
 	return r;
 }
 
+/* Every stamp and output of the meta file (the messages come last). */
 static int fill(struct cache_writer *w, const struct depmod_opts *o, const char *dirname,
-		const struct mtree *t, const struct depfile files[DF_COUNT],
-		const struct logbuf *msgs)
+		const struct mtree *t, const struct depfile files[DF_COUNT])
 {
 	static const char *const inputs[] = { "modules.order", "modules.builtin",
 					      "modules.builtin.modinfo" };
@@ -144,6 +145,13 @@ static int fill(struct cache_writer *w, const struct depmod_opts *o, const char 
 		if (files[i].enabled)
 			r = cache_writer_output(w, files[i].name, files[i].data.buf,
 						files[i].data.len);
+	return r;
+}
+
+static int add_messages(struct cache_writer *w, const struct logbuf *msgs)
+{
+	int r = 0;
+
 	for (size_t i = 0; !r && i < msgs->n; i++)
 		r = cache_writer_message(w, msgs->v[i].prio, msgs->v[i].msg);
 	if (!r && msgs->nomem)
@@ -171,23 +179,74 @@ int depmod_cache_records(const char *base, struct cache *old, const struct mtree
 	return r;
 }
 
-void depmod_cache_save(const struct depmod_opts *o, const char *base, const char *key,
-		       const char *dirname, const struct mtree *t,
-		       const struct depfile files[DF_COUNT], const struct logbuf *msgs,
-		       int64_t started_ns, struct cache_records_job *job, uint64_t gen)
-{
-	struct cache_writer *w = cache_writer_new(dirname, key, started_ns);
-	int r = w ? fill(w, o, dirname, t, files, msgs) : -ENOMEM;
-	int rr = cache_records_end(job, r == 0);
+struct depmod_cache_saver {
+	const struct depmod_opts *o;
+	const char *base, *dirname;
+	const struct mtree *t;
+	const struct depfile *files;
+	struct cache_writer *w;
+	int r;
+	pthread_t tid;
+	bool started;
+};
 
+static void *save_prepare(void *arg)
+{
+	struct depmod_cache_saver *s = arg;
+
+	s->r = s->w ? fill(s->w, s->o, s->dirname, s->t, s->files) : -ENOMEM;
+	return NULL;
+}
+
+int depmod_cache_save_begin(const struct depmod_opts *o, const char *base, const char *key,
+			    const char *dirname, const struct mtree *t,
+			    const struct depfile files[DF_COUNT], int64_t started_ns,
+			    struct depmod_cache_saver **out)
+{
+	struct depmod_cache_saver *s = calloc(1, sizeof(*s));
+
+	*out = s;
+	if (!s)
+		return -ENOMEM;
+	*s = (struct depmod_cache_saver){ .o = o, .base = base, .dirname = dirname, .t = t,
+					  .files = files };
+	s->w = cache_writer_new(dirname, key, started_ns);
+	s->started = pthread_create(&s->tid, NULL, save_prepare, s) == 0;
+	if (!s->started)
+		save_prepare(s);
+	return 0;
+}
+
+void depmod_cache_save_end(struct depmod_cache_saver *s, bool ok, const struct logbuf *msgs,
+			   struct cache_records_job *job, uint64_t gen)
+{
+	int r, rr;
+
+	if (!s) {
+		cache_records_end(job, false);
+		return;
+	}
+	if (s->started)
+		pthread_join(s->tid, NULL);
+	if (!ok) {
+		cache_records_end(job, false); /* a failed run: keep the old cache */
+		cache_writer_free(s->w);
+		free(s);
+		return;
+	}
+	r = s->r;
+	if (!r)
+		r = add_messages(s->w, msgs);
+	rr = cache_records_end(job, r == 0);
 	if (!r)
 		r = rr;
 	if (!r) {
-		cache_writer_records(w, gen);
-		r = cache_writer_commit(w, base);
+		cache_writer_records(s->w, gen);
+		r = cache_writer_commit(s->w, s->base);
 	}
 	if (r < 0)
-		ma_logf(o->log, MA_LOG_WARNING, "could not write cache %s: %s (use --no-cache)",
-			base, strerror(-r));
-	cache_writer_free(w);
+		ma_logf(s->o->log, MA_LOG_WARNING, "could not write cache %s: %s (use --no-cache)",
+			s->base, strerror(-r));
+	cache_writer_free(s->w);
+	free(s);
 }

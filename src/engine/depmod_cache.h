@@ -30,11 +30,18 @@ struct cache_records_job;
 int depmod_cache_records(const char *base, struct cache *old, const struct mtree *t,
 			 int64_t started_ns, struct cache_records_job **job, uint64_t *gen);
 
-/* After a successful run: wait for the records, write the meta file.
- * Failure only warns. */
-void depmod_cache_save(const struct depmod_opts *o, const char *base, const char *key,
-		       const char *dirname, const struct mtree *t,
-		       const struct depfile files[DF_COUNT], const struct logbuf *msgs,
-		       int64_t started_ns, struct cache_records_job *job, uint64_t gen);
+/* Saving the meta file: begin (once the files are built) collects the
+ * stamps and the outputs' checksums on a thread while the outputs are
+ * written; end(ok) waits for it and for the records, then writes the meta
+ * file with the messages printed so far, or, when the run failed, drops
+ * everything (the old cache stays). Failure only warns. s may be NULL
+ * (begin failed): end then only ends the records job. */
+struct depmod_cache_saver;
+int depmod_cache_save_begin(const struct depmod_opts *o, const char *base, const char *key,
+			    const char *dirname, const struct mtree *t,
+			    const struct depfile files[DF_COUNT], int64_t started_ns,
+			    struct depmod_cache_saver **s);
+void depmod_cache_save_end(struct depmod_cache_saver *s, bool ok, const struct logbuf *msgs,
+			   struct cache_records_job *job, uint64_t gen);
 
 #endif

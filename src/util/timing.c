@@ -50,5 +50,5 @@ void timing_mark(const struct ma_log *log, double *t, const char *what)
 		"timing: %-16s %8.2f ms  cpu %8.2f ms  (rss %ld KiB, peak %ld KiB)", what,
 		(now - *t) * 1e3, (cpu - cpu_last) * 1e3, cur, peak);
 	cpu_last = cpu;
-	*t = now;
+	*t = timing_now(); /* reading /proc and printing are not the next phase's */
 }

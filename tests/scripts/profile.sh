@@ -1,7 +1,7 @@
 #!/bin/bash
 # Where the time goes, for docs/performance.md: phase timings
 # (MODATLAS_TIMING=1) and the top symbols of a perf profile, for each
-# bench case. Usage: profile.sh MODATLAS [TREE...]
+# bench case. Usage: profile.sh DEPMOD [TREE...] (DEPMOD: build/depmod)
 set -u
 M=$(cd "$(dirname "$1")" && pwd)/$(basename "$1"); shift
 . "$(dirname "$0")/lib.sh"
@@ -13,22 +13,22 @@ for tree in $TREES; do
 	export MODATLAS_CACHE_DIR=$work/profile-cache
 	rm -rf "$MODATLAS_CACHE_DIR" "$work/profile-out"
 	out=$work/profile-out
-	phases() { MODATLAS_TIMING=1 "$M" depmod "$@" -b "$work/pristine" -o "$out" "$ver" 2>&1 |
+	phases() { MODATLAS_TIMING=1 "$M" "$@" -b "$work/pristine" -o "$out" "$ver" 2>&1 |
 		sed -n 's/.*timing: *//p' | grep -v builder | tr -s ' ' | paste -sd ';' | sed 's/;/; /g'; }
-	top() { perf record -q -F 4999 -g -o /tmp/ma-perf.data "$M" depmod "$@" -b "$work/pristine" -o "$out" "$ver" >/dev/null 2>&1
+	top() { perf record -q -F 4999 -g -o /tmp/ma-perf.data "$M" "$@" -b "$work/pristine" -o "$out" "$ver" >/dev/null 2>&1
 		perf report -q -i /tmp/ma-perf.data --no-children --sort dso,symbol 2>/dev/null |
 			grep -E '^ +[0-9]' | head -n 8 | sed 's/^ */    /'; }
 	echo "== $tree, full run, no cache"
 	echo "  phases: $(phases --no-cache)"
 	top --no-cache
-	"$M" depmod -b "$work/pristine" -o "$out" "$ver" 2>/dev/null
+	"$M" -b "$work/pristine" -o "$out" "$ver" 2>/dev/null
 	sleep 0.1
 	touch "$work/pristine/lib/modules/$ver/modules.order"
 	rm -rf "$out"
 	echo "== $tree, one input changed (all records from the cache)"
 	echo "  phases: $(phases)"
 	sleep 0.1
-	"$M" depmod -b "$work/pristine" -o "$out" "$ver" 2>/dev/null
+	"$M" -b "$work/pristine" -o "$out" "$ver" 2>/dev/null
 	sleep 0.1
 	echo "== $tree, nothing changed"
 	top
