@@ -312,6 +312,7 @@ int cmd_depmod(int argc, char **argv, const char *prog)
 		o.n_files = (size_t)(argc - optind);
 	}
 	o.root = root ? root : "";
+	o.exit_after = true; /* main returns right after */
 	o.outroot = outroot;
 	o.config_paths = configs;
 	o.n_config = n_configs;

@@ -15,6 +15,10 @@ enum depmod_compat {
 };
 
 struct depmod_opts {
+	/* The process exits right after depmod_run: the tree, the graph and
+	 * the cache are left in memory (reachable, parked for the exit)
+	 * rather than freed one by one. */
+	bool exit_after;
 	const char *root;          /* -b, absolute; "" for none */
 	const char *moduledir;     /* -m; NULL = /lib/modules */
 	const char *outroot;       /* -o, absolute; NULL = root */
