@@ -12,6 +12,7 @@
  * kmod finds the __versions CRC of each need by a linear scan per symbol;
  * we hash the entry names once, same result (first entry wins). */
 #include "elf/elfparse.h"
+#include "util/strhash.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -54,50 +55,9 @@ struct strmap {
 	const struct strref *keys;
 };
 
-static uint64_t load64(const char *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static uint64_t load32(const char *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-/* Eight bytes per step, the tail read as one overlapping word (a byte-wise
- * hash, then a variable-length copy of the tail, were a tenth of the read
- * phase); in-memory only, so the host's byte order does not matter. */
 static uint32_t str_hash(struct strref s)
 {
-	const uint64_t m = 0xff51afd7ed558ccdull;
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ s.len, v;
-	size_t i;
-
-	if (s.len >= 8) {
-		for (i = 0; i + 8 < s.len; i += 8) {
-			h = (h ^ load64(s.p + i)) * m;
-			h ^= h >> 32;
-		}
-		v = load64(s.p + s.len - 8);
-	} else if (s.len >= 4) {
-		v = load32(s.p) | load32(s.p + s.len - 4) << 32;
-	} else {
-		v = s.len ? (uint64_t)(unsigned char)s.p[0] |
-				    (uint64_t)(unsigned char)s.p[s.len / 2] << 8 |
-				    (uint64_t)(unsigned char)s.p[s.len - 1] << 16
-			  : 0;
-	}
-	h = (h ^ v) * m;
-	h ^= h >> 29;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 32;
-	return (uint32_t)h;
+	return ma_strhash(s.p, s.len);
 }
 
 static bool str_eq(struct strref a, struct strref b)

@@ -9,6 +9,7 @@
 #include "util/arena.h"
 #include "util/array.h"
 #include "util/khash.h"
+#include "util/strhash.h"
 #include "util/log.h"
 #include "util/logbuf.h"
 #include "util/strbuf.h"
@@ -17,6 +18,14 @@ struct modgraph {
 	struct mg_mod *mods;
 	size_t n;
 	struct khash *symbols; /* name -> struct mg_symbol *, 2048 buckets as kmod */
+	/* For lookups once the table is complete (mg_register_exports): open
+	 * addressing on a full hash, one string compare per hit where kmod's
+	 * 2048 sorted buckets take several, each a cache miss. */
+	struct lut_slot {
+		uint32_t hash;
+		const struct mg_symbol *sym; /* NULL: empty */
+	} *lut;
+	size_t lut_mask;
 	struct arena arena;    /* symbols and kernel symbol names */
 	/* closure scratch */
 	uint32_t *closure;
@@ -65,6 +74,7 @@ void mg_free(struct modgraph *g)
 	}
 	free(g->mods);
 	khash_free(g->symbols);
+	free(g->lut);
 	arena_release(&g->arena);
 	free(g->closure);
 	free(g->stamp);
@@ -89,6 +99,8 @@ static int symbol_add(struct modgraph *g, const char *name, uint64_t crc, int64_
 
 	if (!s)
 		return -ENOMEM;
+	free(g->lut); /* stale now */
+	g->lut = NULL;
 	s->name = name;
 	s->crc = crc;
 	s->owner = owner;
@@ -115,6 +127,35 @@ int mg_add_fake_symbols(struct modgraph *g)
 	return r;
 }
 
+static int lut_build(struct modgraph *g)
+{
+	struct khash_iter it;
+	const struct khash_entry *e;
+	size_t n = 0, cap = 64;
+
+	khash_iter_init(&it, g->symbols);
+	while (khash_iter_next(&it))
+		n++;
+	while (cap < 2 * n)
+		cap *= 2;
+	free(g->lut);
+	g->lut = calloc(cap, sizeof(*g->lut));
+	if (!g->lut)
+		return -ENOMEM;
+	g->lut_mask = cap - 1;
+	khash_iter_init(&it, g->symbols);
+	while ((e = khash_iter_next(&it))) {
+		const struct mg_symbol *sym = e->value;
+		uint32_t h = ma_strhash(sym->name, strlen(sym->name));
+		size_t i = h & g->lut_mask;
+
+		while (g->lut[i].sym) /* names are unique in the table */
+			i = (i + 1) & g->lut_mask;
+		g->lut[i] = (struct lut_slot){ h, sym };
+	}
+	return 0;
+}
+
 const struct mg_symbol *mg_find_symbol(const struct modgraph *g, const char *name,
 				       char sym_prefix)
 {
@@ -122,6 +163,14 @@ const struct mg_symbol *mg_find_symbol(const struct modgraph *g, const char *nam
 		name++;
 	if (sym_prefix && name[0] == sym_prefix)
 		name++;
+	if (g->lut) {
+		uint32_t h = ma_strhash(name, strlen(name));
+
+		for (size_t i = h & g->lut_mask; g->lut[i].sym; i = (i + 1) & g->lut_mask)
+			if (g->lut[i].hash == h && !strcmp(g->lut[i].sym->name, name))
+				return g->lut[i].sym;
+		return NULL;
+	}
 	return khash_find(g->symbols, name);
 }
 
@@ -233,7 +282,7 @@ int mg_register_exports(struct modgraph *g, const struct mg_opts *o)
 				return r;
 		}
 	}
-	return 0;
+	return lut_build(g);
 }
 
 int mg_resolve_needs(struct modgraph *g, const struct mg_opts *o)
