@@ -338,6 +338,114 @@ static void test_lying_hints(void **state)
 	free(data);
 }
 
+/* xz with block_size-byte blocks and the given check (one stream). */
+static uint8_t *xz_blocks(const uint8_t *in, size_t len, lzma_check check, uint64_t block_size,
+			  size_t *outlen)
+{
+	lzma_mt mt = { .threads = 1, .block_size = block_size, .preset = 1, .check = check };
+	lzma_stream s = LZMA_STREAM_INIT;
+	size_t cap = len + len / 2 + 65536;
+	uint8_t *out = malloc(cap);
+
+	assert_int_equal(lzma_stream_encoder_mt(&s, &mt), LZMA_OK);
+	s.next_in = in;
+	s.avail_in = len;
+	s.next_out = out;
+	s.avail_out = cap;
+	assert_int_equal(lzma_code(&s, LZMA_FINISH), LZMA_STREAM_END);
+	*outlen = cap - s.avail_out;
+	lzma_end(&s);
+	return out;
+}
+
+/* Offset of the check value that ends block k of a one-stream xz file. */
+static size_t xz_check_end(const uint8_t *c, size_t clen, int k)
+{
+	lzma_stream_flags f;
+	lzma_index *idx = NULL;
+	lzma_index_iter it;
+	uint64_t mem = UINT64_MAX;
+	size_t pos, at = 0;
+
+	assert_int_equal(lzma_stream_footer_decode(&f, c + clen - 12), LZMA_OK);
+	pos = clen - 12 - f.backward_size;
+	assert_int_equal(lzma_index_buffer_decode(&idx, &mem, NULL, c, &pos, clen - 12), LZMA_OK);
+	lzma_index_iter_init(&it, idx);
+	for (int i = 0; i <= k; i++)
+		assert_false(lzma_index_iter_next(&it, LZMA_INDEX_ITER_BLOCK));
+	at = it.block.compressed_file_offset + it.block.unpadded_size;
+	lzma_index_end(idx, NULL);
+	return at;
+}
+
+/* The check of every block is verified, whoever verifies it (modatlas
+ * for one-stream CRC32 files, liblzma otherwise), with the same message. */
+static void test_xz_checks(void **state)
+{
+	static const lzma_check checks[] = { LZMA_CHECK_CRC32, LZMA_CHECK_CRC64,
+					     LZMA_CHECK_NONE };
+	size_t clen, olen, len = 50000;
+	uint8_t *data = make_data(len, 5), *c;
+	void *o = NULL;
+	char reason[200];
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(checks) / sizeof(checks[0]); k++) {
+		c = xz_blocks(data, len, checks[k], 8192, &clen);
+		assert_int_equal(decompress_buf(MOD_COMP_XZ, c, clen, 1 << 20, 0, &o, &olen, reason,
+						sizeof(reason)), 0);
+		assert_int_equal(olen, len);
+		assert_memory_equal(o, data, len);
+		free(o);
+		if (checks[k] != LZMA_CHECK_NONE) {
+			/* damage the last byte of the third block's check */
+			size_t at = xz_check_end(c, clen, 2) - 1;
+
+			c[at] ^= 0x01;
+			o = NULL;
+			assert_int_equal(decompress_buf(MOD_COMP_XZ, c, clen, 1 << 20, 0, &o, &olen,
+							reason, sizeof(reason)), -EINVAL);
+			assert_string_equal(reason, "xz: File is corrupt");
+			assert_int_equal(decompress_buf(MOD_COMP_XZ, c, clen, 1 << 20,
+							DECOMPRESS_IGNORE_CHECK, &o, &olen, reason,
+							sizeof(reason)), 0);
+			assert_memory_equal(o, data, len);
+			free(o);
+			/* and truncated too: liblzma meets the bad check first
+			 * (were the check skipped, the end would be missing) */
+			o = NULL;
+			assert_int_equal(decompress_buf(MOD_COMP_XZ, c, clen - 30, 1 << 20, 0, &o,
+							&olen, reason, sizeof(reason)), -EINVAL);
+			assert_string_equal(reason, "xz: File is corrupt");
+		}
+		free(c);
+	}
+	/* two concatenated CRC32 streams, the second one damaged */
+	{
+		size_t l1, l2;
+		uint8_t *a = xz_c(data, 20000, &l1), *b = xz_c(data + 20000, 30000, &l2);
+
+		c = malloc(l1 + l2);
+		memcpy(c, a, l1);
+		memcpy(c + l1, b, l2);
+		o = NULL;
+		assert_int_equal(decompress_buf(MOD_COMP_XZ, c, l1 + l2, 1 << 20, 0, &o, &olen, reason,
+						sizeof(reason)), 0);
+		assert_int_equal(olen, len);
+		assert_memory_equal(o, data, len);
+		free(o);
+		c[l1 + xz_check_end(b, l2, 0) - 1] ^= 0x01;
+		o = NULL;
+		assert_int_equal(decompress_buf(MOD_COMP_XZ, c, l1 + l2, 1 << 20, 0, &o, &olen, reason,
+						sizeof(reason)), -EINVAL);
+		assert_string_equal(reason, "xz: File is corrupt");
+		free(a);
+		free(b);
+		free(c);
+	}
+	free(data);
+}
+
 /* DECOMPRESS_IGNORE_CHECK skips xz's CRC32 and nothing else. */
 static void test_ignore_check(void **state)
 {
@@ -384,6 +492,7 @@ int main(void)
 		cmocka_unit_test(test_bomb),
 		cmocka_unit_test(test_lying_hints),
 		cmocka_unit_test(test_ignore_check),
+		cmocka_unit_test(test_xz_checks),
 	};
 
 	return cmocka_run_group_tests_name("decompress", tests, NULL, NULL);
