@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +159,8 @@ static bool xz_own_check(const lzma_index *idx, const lzma_stream_flags *flags, 
 	       lzma_index_file_size(idx) == end;
 }
 
+static atomic_ulong xz_blocks_checked;
+
 /* After a successful decode (so the index matched the blocks): 0, or
  * -EINVAL when a block's data does not match its stored CRC32. */
 static int xz_verify(const lzma_index *idx, const uint8_t *in, size_t end, const uint8_t *out,
@@ -167,18 +170,25 @@ static int xz_verify(const lzma_index *idx, const uint8_t *in, size_t end, const
 
 	lzma_index_iter_init(&it, idx);
 	while (!lzma_index_iter_next(&it, LZMA_INDEX_ITER_BLOCK)) {
-		uint64_t at = it.block.compressed_file_offset + it.block.unpadded_size;
+		/* the check ends the block, after its padding */
+		uint64_t at = it.block.compressed_file_offset + it.block.total_size;
 		uint64_t uo = it.block.uncompressed_file_offset, us = it.block.uncompressed_size;
 		uint32_t stored;
 
-		if (it.block.unpadded_size < 4 || at > end || uo > outlen || us > outlen - uo)
+		if (it.block.total_size < 4 || at > end || uo > outlen || us > outlen - uo)
 			return -EINVAL;
 		stored = (uint32_t)in[at - 4] | (uint32_t)in[at - 3] << 8 |
 			 (uint32_t)in[at - 2] << 16 | (uint32_t)in[at - 1] << 24;
 		if ((uint32_t)crc32_z(0, out + uo, (z_size_t)us) != stored)
 			return -EINVAL;
+		atomic_fetch_add(&xz_blocks_checked, 1);
 	}
 	return 0;
+}
+
+unsigned long decompress_xz_blocks_checked(void)
+{
+	return atomic_load(&xz_blocks_checked);
 }
 
 static const char *xz_message(lzma_ret r)

@@ -48,4 +48,8 @@ int decompress_stream(enum mod_compression comp, const void *in, size_t inlen, u
 /* The format's name, "xz", "zstd", "gzip" or "none". */
 const char *decompress_name(enum mod_compression comp);
 
+/* xz blocks whose CRC32 modatlas verified itself so far (not liblzma);
+ * for tests. */
+unsigned long decompress_xz_blocks_checked(void);
+
 #endif

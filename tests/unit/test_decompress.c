@@ -391,9 +391,14 @@ static void test_xz_checks(void **state)
 
 	(void)state;
 	for (size_t k = 0; k < sizeof(checks) / sizeof(checks[0]); k++) {
+		unsigned long before = decompress_xz_blocks_checked();
+
 		c = xz_blocks(data, len, checks[k], 8192, &clen);
 		assert_int_equal(decompress_buf(MOD_COMP_XZ, c, clen, 1 << 20, 0, &o, &olen, reason,
 						sizeof(reason)), 0);
+		/* CRC32: all seven blocks verified by modatlas, none by liblzma */
+		assert_int_equal(decompress_xz_blocks_checked() - before,
+				 checks[k] == LZMA_CHECK_CRC32 ? 7 : 0);
 		assert_int_equal(olen, len);
 		assert_memory_equal(o, data, len);
 		free(o);
