@@ -19,7 +19,11 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
 # timed CMD...: prints elapsed microseconds
-timed() { local t0 t1; t0=$(now); "$@" > /dev/null 2>&1; t1=$(now); echo $((t1 - t0)); }
+# Each timed run starts with nothing dirty in the page cache (sync, not
+# timed): kmod writes without fsync, and on ext4 (data=ordered) the next
+# fsync of any file also flushes what kmod left dirty, so without it
+# modatlas would pay for kmod's writeback.
+timed() { local t0 t1; sync; t0=$(now); "$@" > /dev/null 2>&1; t1=$(now); echo $((t1 - t0)); }
 # peak KB of CMD (max RSS)
 peak() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n1; }
 
