@@ -30,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -294,8 +296,9 @@ struct record {
 struct cache {
 	const struct ma_log *log;
 	char *base;
-	uint8_t *buf;          /* meta */
-	uint8_t *recbuf;       /* records file, once loaded */
+	uint8_t *buf;          /* meta, mapped (buf_len bytes) */
+	uint8_t *recbuf;       /* records file, once loaded, mapped */
+	size_t buf_len, recbuf_len;
 	struct arena arena;
 	const char *dirname;   /* the module directory the stamps are under */
 	const char *key;
@@ -317,8 +320,10 @@ void cache_free(struct cache *c)
 {
 	if (!c)
 		return;
-	free(c->buf);
-	free(c->recbuf);
+	if (c->buf)
+		munmap(c->buf, c->buf_len);
+	if (c->recbuf)
+		munmap(c->recbuf, c->recbuf_len);
 	free(c->base);
 	arena_release(&c->arena);
 	free(c->stamps);
@@ -408,17 +413,48 @@ static uint64_t le64(const uint8_t *p)
 	return le32(p) | (uint64_t)le32(p + 4) << 32;
 }
 
-/* Read path whole and check its header: magic, format, (generation,)
- * crc and length. body and len: the checked payload inside buf. Returns 0,
- * -ENOENT, -ENOMEM, another errno, -EINVAL (corrupt) or -EPROTO (another
- * format). */
-static int read_checked(const char *path, const char *magic, size_t hlen, uint8_t **buf,
-			const uint8_t **body, size_t *len, uint64_t *gen)
+/* Map path read-only (*len bytes; munmap it). Cache files are replaced by
+ * rename, never rewritten in place, so a mapping never sees one change:
+ * no copy of megabytes into fresh pages, which cost more than the rest
+ * of loading. */
+static int map_file(const char *path, uint8_t **buf, size_t *len)
 {
-	size_t flen;
+	struct stat st;
+	void *p;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		err = -errno;
+	else if (!S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > CACHE_MAX_FILE)
+		err = -EINVAL;
+	if (!err) {
+		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p == MAP_FAILED) {
+			err = -errno;
+		} else {
+			*buf = p;
+			*len = (size_t)st.st_size;
+		}
+	}
+	close(fd);
+	return err;
+}
+
+/* Map path and check its header: magic, format, (generation,) checksum
+ * and length. body and len: the checked payload inside *buf (*buf_len
+ * bytes mapped, also on failure). Returns 0, -ENOENT, -ENOMEM, another
+ * errno, -EINVAL (corrupt) or -EPROTO (another format). */
+static int read_checked(const char *path, const char *magic, size_t hlen, uint8_t **buf,
+			size_t *buf_len, const uint8_t **body, size_t *len, uint64_t *gen)
+{
+	size_t flen = 0;
 	uint64_t plen;
 	const uint8_t *h;
-	int err = read_file(path, CACHE_MAX_FILE, (char **)buf, &flen);
+	int err = map_file(path, buf, &flen);
+
+	*buf_len = flen;
 
 	if (err < 0)
 		return err;
@@ -472,7 +508,8 @@ static void load_records(struct cache *c)
 	int err;
 
 	c->rec_loaded = true;
-	err = path ? read_checked(path, REC_MAGIC, REC_HEADER_LEN, &c->recbuf, &body, &len, &gen)
+	err = path ? read_checked(path, REC_MAGIC, REC_HEADER_LEN, &c->recbuf, &c->recbuf_len,
+				  &body, &len, &gen)
 		   : -ENOMEM;
 	if (!err && gen != c->rec_gen)
 		err = -ESTALE;
@@ -578,7 +615,8 @@ int cache_load(const char *base, const char *dirname, const struct ma_log *log,
 	arena_init(&c->arena, 256 * 1024);
 	c->log = log;
 	c->base = strdup(base);
-	err = c->base ? read_checked(path, MAGIC, HEADER_LEN, &c->buf, &body, &len, NULL) : -ENOMEM;
+	err = c->base ? read_checked(path, MAGIC, HEADER_LEN, &c->buf, &c->buf_len, &body, &len, NULL)
+		      : -ENOMEM;
 	if (err == -EPROTO)
 		why = "written by another version";
 	if (!err) {
