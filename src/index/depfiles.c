@@ -497,11 +497,12 @@ static int build_devname(const struct ctx *c, const struct ma_log *log, struct s
 				continue; /* kmod stops scanning once it has both */
 			if (strncmp(v, "devname:", 8) == 0) {
 				devname = v + 8;
-			} else if (sscanf(v, "char-major-%u-%u", &maj, &min) == 2) {
+			} else if (v[0] == 'c' && sscanf(v, "char-major-%u-%u", &maj, &min) == 2) {
+				/* (the first letter spares sscanf most aliases) */
 				type = 'c';
 				major = maj;
 				minor = min;
-			} else if (sscanf(v, "block-major-%u-%u", &maj, &min) == 2) {
+			} else if (v[0] == 'b' && sscanf(v, "block-major-%u-%u", &maj, &min) == 2) {
 				type = 'b';
 				major = maj;
 				minor = min;
