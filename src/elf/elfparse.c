@@ -126,7 +126,11 @@ static void find_sections(struct elfctx *c)
 		if (!name)
 			continue;
 		for (k = 0; k < SEC__COUNT; k++) {
-			if (!c->idx[k] && strcmp(name, sec_names[k]) == 0) {
+			const char *t = sec_names[k];
+
+			/* two characters first: most names differ there */
+			if (!c->idx[k] && name[0] == t[0] && name[1] == t[1] &&
+			    strcmp(name, t) == 0) {
 				/* out of the file: skipped, a later one may do */
 				if (!c->secs[i].ok) {
 					c->d->notes |= MOD_NOTE_SECTION_RANGE;
@@ -248,10 +252,17 @@ static void note_overlaps(struct elfctx *c, uint64_t ehsize, uint64_t shoff, uin
 	if (!v)
 		return; /* a note only: not worth failing for */
 	v[n++] = (struct span){ 0, ehsize };
+	/* relocation sections last: in a module each group is laid out in
+	 * table order, so v is then two ascending runs, one merge */
+	for (int rel = 0; rel < 2; rel++)
+		for (size_t i = 1; i < c->shnum; i++) {
+			const struct elfsec *x = &c->secs[i];
+
+			if (x->ok && x->size && x->type != SHT_NOBITS &&
+			    (x->type == SHT_RELA || x->type == SHT_REL) == (rel == 1))
+				v[n++] = (struct span){ x->off, x->off + x->size };
+		}
 	v[n++] = (struct span){ shoff, shoff + shsize };
-	for (size_t i = 1; i < c->shnum; i++)
-		if (c->secs[i].ok && c->secs[i].size && c->secs[i].type != SHT_NOBITS)
-			v[n++] = (struct span){ c->secs[i].off, c->secs[i].off + c->secs[i].size };
 	sort_spans(v, v + c->shnum + 2, n);
 	for (size_t i = 0; i < n; i++) {
 		if (i && v[i].a < end) {

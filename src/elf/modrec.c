@@ -9,6 +9,7 @@
 #include "elf/draft.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,17 +22,97 @@ _Static_assert(sizeof(struct mod_export) % 8 == 0, "mod_export alignment");
 _Static_assert(sizeof(struct mod_need) % 8 == 0, "mod_need alignment");
 _Static_assert(sizeof(struct mod_info) % 8 == 0, "mod_info alignment");
 
+/* A thread's drafts reuse the arrays of its previous one: grown anew for
+ * every module, they cost a realloc chain and fresh pages each time (a few
+ * percent of reading a tree). Arrays past SPARE_MAX bytes are not kept. */
+#define SPARE_MAX (256u * 1024)
+
+struct spare {
+	struct draft_export *exports;
+	struct draft_need *needs;
+	struct draft_info *info;
+	size_t a_exports, a_needs, a_info;
+};
+
+static pthread_key_t spare_key;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+static bool spare_ok;
+
+static void spare_free(void *v)
+{
+	struct spare *s = v;
+
+	free(s->exports);
+	free(s->needs);
+	free(s->info);
+	free(s);
+}
+
+static void spare_init(void)
+{
+	spare_ok = pthread_key_create(&spare_key, spare_free) == 0;
+}
+
+static struct spare *spare_get(void)
+{
+	struct spare *s;
+
+	pthread_once(&spare_once, spare_init);
+	if (!spare_ok)
+		return NULL;
+	s = pthread_getspecific(spare_key);
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (s && pthread_setspecific(spare_key, s) != 0) {
+			free(s);
+			s = NULL;
+		}
+	}
+	return s;
+}
+
 void moddraft_init(struct moddraft *d)
 {
+	struct spare *s = spare_get();
+
 	memset(d, 0, sizeof(*d));
+	if (s) {
+		d->exports = s->exports;
+		d->a_exports = s->a_exports;
+		d->needs = s->needs;
+		d->a_needs = s->a_needs;
+		d->info = s->info;
+		d->a_info = s->a_info;
+		memset(s, 0, sizeof(*s));
+	}
+}
+
+/* Keep p (a bytes) as the spare *sp (cap *sa) when small enough. */
+static void keep(void **sp, size_t *sa, void *p, size_t a, size_t elsize)
+{
+	if (!*sp && p && a * elsize <= SPARE_MAX) {
+		*sp = p;
+		*sa = a;
+	} else {
+		free(p);
+	}
 }
 
 void moddraft_release(struct moddraft *d)
 {
-	free(d->exports);
-	free(d->needs);
-	free(d->info);
-	moddraft_init(d);
+	struct spare *s = spare_get();
+
+	if (s) {
+		keep((void **)&s->exports, &s->a_exports, d->exports, d->a_exports,
+		     sizeof(*d->exports));
+		keep((void **)&s->needs, &s->a_needs, d->needs, d->a_needs, sizeof(*d->needs));
+		keep((void **)&s->info, &s->a_info, d->info, d->a_info, sizeof(*d->info));
+	} else {
+		free(d->exports);
+		free(d->needs);
+		free(d->info);
+	}
+	memset(d, 0, sizeof(*d));
 }
 
 void moddraft_fail(struct moddraft *d, enum mod_status st, int err, const char *fmt, ...)
