@@ -18,16 +18,4 @@ int read_fileat(int dirfd, const char *name, size_t max, char **buf, size_t *len
  * split lines exactly as kmod's fgets loops do (bufsize >= 2). */
 size_t fgets_chunk(const char *data, size_t len, size_t *pos, size_t bufsize);
 
-/* Replace dirfd/name by exactly len bytes of data, atomically: a unique
- * temporary in the same directory (O_EXCL), written, fsynced, renamed over
- * name, then the directory fsynced. On any failure the temporary is removed
- * and the previous name is untouched. mode is applied with the umask as
- * open(2) does. Returns 0 or a negative errno; *step names the failing step
- * ("create", "write", "fsync", "close", "rename") when non-NULL, and is
- * set to NULL on success. name may contain '/' (relative to dirfd).
- * One exception to "untouched": "fsync-dir" means the rename succeeded
- * (the new content is in place) but syncing its directory failed. */
-int atomic_write_at(int dirfd, const char *name, const void *data, size_t len,
-		    mode_t mode, const char **step);
-
 #endif
