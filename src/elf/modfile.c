@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,6 +21,7 @@
 #include "elf/draft.h"
 #include "elf/elfparse.h"
 #include "elf/sparse.h"
+#include "util/threadlocal.h"
 
 #define MAX_MAGIC_LEN 6 /* xz's; kmod reads this many bytes first */
 
@@ -286,39 +286,20 @@ struct scratch {
 	size_t cap;
 };
 
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-static bool scratch_ok;
-
-static void scratch_free(void *v)
+static void scratch_release(void *v)
 {
-	struct scratch *s = v;
-
-	free(s->raw);
-	free(s);
+	free(((struct scratch *)v)->raw);
 }
 
-static void scratch_init(void)
-{
-	scratch_ok = pthread_key_create(&scratch_key, scratch_free) == 0;
-}
+static struct ma_thread_obj scratch_obj = MA_THREAD_OBJ_INIT(struct scratch, scratch_release);
 
 /* A buffer of at least len bytes owned by this thread, or NULL. */
 static uint8_t *scratch_get(size_t len)
 {
-	struct scratch *s;
+	struct scratch *s = ma_thread_obj(&scratch_obj);
 
-	pthread_once(&scratch_once, scratch_init);
-	if (!scratch_ok)
+	if (!s)
 		return NULL;
-	s = pthread_getspecific(scratch_key);
-	if (!s) {
-		s = calloc(1, sizeof(*s));
-		if (!s || pthread_setspecific(scratch_key, s) != 0) {
-			free(s);
-			return NULL;
-		}
-	}
 	if (s->cap < len) {
 		size_t cap = s->cap ? s->cap : 64 * 1024;
 		uint8_t *p;
@@ -346,7 +327,7 @@ static int load_plain_fd(struct moddraft *d, int fd, size_t len, const uint8_t *
 			 bool keep_sig, struct modrec **out)
 {
 	struct img_src s = { .fd = fd, .len = len };
-	const bool partial = true, mapped = len > HEAP_IMAGE_MAX;
+	const bool mapped = len > HEAP_IMAGE_MAX;
 	int err;
 
 	d->elf_size = len;
@@ -370,7 +351,7 @@ static int load_plain_fd(struct moddraft *d, int fd, size_t len, const uint8_t *
 		 * libelf sees the image. */
 		err = ensure_headers(&s);
 		if (!err)
-			err = elfparse_module_img(d, s.img, len, partial ? img_ensure : NULL, &s);
+			err = elfparse_module_img(d, s.img, len, img_ensure, &s);
 		if (err == -ENOMEM)
 			moddraft_fail(d, MOD_ERR_NOMEM, -ENOMEM, "%s", "out of memory");
 	} else if (err != -ENOMEM) {

@@ -9,12 +9,13 @@
 #include "elf/draft.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/threadlocal.h"
 
 /* pack places arrays back to back after the struct: keep them aligned. */
 _Static_assert(sizeof(struct modrec) % 8 == 0, "modrec alignment");
@@ -34,46 +35,20 @@ struct spare {
 	size_t a_exports, a_needs, a_info;
 };
 
-static pthread_key_t spare_key;
-static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
-static bool spare_ok;
-
-static void spare_free(void *v)
+static void spare_release(void *v)
 {
 	struct spare *s = v;
 
 	free(s->exports);
 	free(s->needs);
 	free(s->info);
-	free(s);
 }
 
-static void spare_init(void)
-{
-	spare_ok = pthread_key_create(&spare_key, spare_free) == 0;
-}
-
-static struct spare *spare_get(void)
-{
-	struct spare *s;
-
-	pthread_once(&spare_once, spare_init);
-	if (!spare_ok)
-		return NULL;
-	s = pthread_getspecific(spare_key);
-	if (!s) {
-		s = calloc(1, sizeof(*s));
-		if (s && pthread_setspecific(spare_key, s) != 0) {
-			free(s);
-			s = NULL;
-		}
-	}
-	return s;
-}
+static struct ma_thread_obj spare_obj = MA_THREAD_OBJ_INIT(struct spare, spare_release);
 
 void moddraft_init(struct moddraft *d)
 {
-	struct spare *s = spare_get();
+	struct spare *s = ma_thread_obj(&spare_obj);
 
 	memset(d, 0, sizeof(*d));
 	if (s) {
@@ -100,7 +75,7 @@ static void keep(void **sp, size_t *sa, void *p, size_t a, size_t elsize)
 
 void moddraft_release(struct moddraft *d)
 {
-	struct spare *s = spare_get();
+	struct spare *s = ma_thread_obj(&spare_obj);
 
 	if (s) {
 		keep((void **)&s->exports, &s->a_exports, d->exports, d->a_exports,
