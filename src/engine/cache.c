@@ -716,16 +716,11 @@ static bool output_same(const char *outdir, const struct output *o)
 
 static bool stamp_same(const struct cache *c, const struct stamp *s, int rootfd)
 {
-	size_t dlen = strlen(c->dirname);
+	const char *below = rootfd >= 0 ? path_below(s->path, c->dirname) : NULL;
 	struct cache_stat now;
 	uint64_t h;
-	int r;
+	int r = stat_at(below ? rootfd : -1, below, s->path, &now);
 
-	if (rootfd >= 0 && !strncmp(s->path, c->dirname, dlen) && s->path[dlen] == '/' &&
-	    s->path[dlen + 1])
-		r = stat_at(rootfd, s->path + dlen + 1, s->path, &now);
-	else
-		r = cache_stat_path(s->path, &now);
 	if (r < 0)
 		return false;
 	if (s->kind == 'd')

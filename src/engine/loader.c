@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "elf/module.h"
+#include "util/fileio.h"
 
 unsigned int loader_default_threads(void)
 {
@@ -21,15 +22,10 @@ unsigned int loader_default_threads(void)
 /* dirfd and name to reach path by (relative to cfg's root when under it). */
 static int at(const struct loader_cfg *cfg, const char *path, const char **name)
 {
-	size_t n = cfg->root ? strlen(cfg->root) : 0;
+	const char *below = cfg->rootfd >= 0 ? path_below(path, cfg->root) : NULL;
 
-	if (cfg->rootfd >= 0 && n && !strncmp(path, cfg->root, n) && path[n] == '/' &&
-	    path[n + 1]) {
-		*name = path + n + 1;
-		return cfg->rootfd;
-	}
-	*name = path;
-	return AT_FDCWD;
+	*name = below ? below : path;
+	return below ? cfg->rootfd : AT_FDCWD;
 }
 
 static bool stat_job(struct load_job *j, const struct loader_cfg *cfg)

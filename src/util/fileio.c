@@ -2,14 +2,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <stdatomic.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 static int read_fd(int fd, size_t max, char **buf, size_t *len)
@@ -113,4 +109,13 @@ size_t fgets_chunk(const char *data, size_t len, size_t *pos, size_t bufsize)
 	nl = memchr(data + start, '\n', max);
 	*pos = nl ? (size_t)(nl - data) + 1 : start + max;
 	return *pos - start;
+}
+
+const char *path_below(const char *path, const char *dir)
+{
+	size_t n = dir ? strlen(dir) : 0;
+
+	if (!n || strncmp(path, dir, n) != 0 || path[n] != '/' || !path[n + 1])
+		return NULL;
+	return path + n + 1;
 }

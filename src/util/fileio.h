@@ -3,7 +3,6 @@
 #define MA_FILEIO_H
 
 #include <stddef.h>
-#include <sys/types.h>
 
 /* Read all of path into a malloc'd, NUL-terminated buffer (*len excludes the
  * NUL; you own *buf). Returns 0 or a negative errno. max bounds the size
@@ -17,5 +16,10 @@ int read_fileat(int dirfd, const char *name, size_t max, char **buf, size_t *len
  * bytes; 0 at the end. Advances *pos. Lets parsers of kmod's text inputs
  * split lines exactly as kmod's fgets loops do (bufsize >= 2). */
 size_t fgets_chunk(const char *data, size_t len, size_t *pos, size_t bufsize);
+
+/* The part of path below directory dir ("a/b" for dir "/x", path
+ * "/x/a/b"), or NULL when path is not strictly below it: what to open
+ * relative to an fd of dir instead of walking all of path again. */
+const char *path_below(const char *path, const char *dir);
 
 #endif

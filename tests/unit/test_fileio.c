@@ -104,12 +104,26 @@ static void test_fgets_chunk(void **state)
 	assert_int_equal(pos, len);
 }
 
+static void test_path_below(void **state)
+{
+	(void)state;
+	assert_string_equal(path_below("/x/a/b", "/x"), "a/b");
+	assert_string_equal(path_below("/x/a", "/x"), "a");
+	assert_null(path_below("/x", "/x"));
+	assert_null(path_below("/x/", "/x"));
+	assert_null(path_below("/xy/a", "/x"));
+	assert_null(path_below("/y/a", "/x"));
+	assert_null(path_below("/x/a", ""));
+	assert_null(path_below("/x/a", NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_file),
 		cmocka_unit_test(test_read_file_big_and_proc),
 		cmocka_unit_test(test_fgets_chunk),
+		cmocka_unit_test(test_path_below),
 	};
 
 	return cmocka_run_group_tests_name("fileio", tests, NULL, NULL);
