@@ -701,14 +701,6 @@ void depfiles_abort(struct depfiles_run *j)
 	run_free(j);
 }
 
-int depfiles_build(const struct depfiles_input *in, struct depfile files[DF_COUNT])
-{
-	struct depfiles_run *j;
-	int r = depfiles_start(in, files, &j);
-
-	return r < 0 ? r : depfiles_finish(j);
-}
-
 void depfiles_release(struct depfile files[DF_COUNT])
 {
 	for (int i = 0; i < DF_COUNT; i++)

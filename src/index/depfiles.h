@@ -64,20 +64,15 @@ const char *depfile_name(enum depfile_id id);
 
 /* Build every enabled file, independent files on several threads; the
  * bytes and the messages (replayed in file order) never depend on that.
- * Returns 0, -ENOMEM, or -EINVAL when a key or value holds a non-ASCII
- * byte (logged with the module and the string; the index format is
- * 7-bit). files[] is initialised here; release it with depfiles_release()
- * in every case. */
-int depfiles_build(const struct depfiles_input *in, struct depfile files[DF_COUNT]);
-
-/* depfiles_build in two steps, so that the files which need only the
- * records and the export table are built while the caller resolves
- * needs: depfiles_start once in->g has its exports registered
- * (mg_register_exports), depfiles_finish once it is resolved and sorted.
- * Both steps see the same in, which must stay valid; the result is the
- * same as depfiles_build's. depfiles_abort instead of finish drops the
- * work (a cycle, an error). files[] is initialised by start, even when it
- * fails; release it with depfiles_release() in every case. */
+ * In two steps, so that the files which need only the records and the
+ * export table are built while the caller resolves needs: depfiles_start
+ * once in->g has its exports registered (mg_register_exports),
+ * depfiles_finish once it is resolved and sorted. Both steps see the same
+ * in, which must stay valid. finish returns 0, -ENOMEM, or -EINVAL when a
+ * key or value holds a non-ASCII byte (logged with the module and the
+ * string; the index format is 7-bit). depfiles_abort instead of finish
+ * drops the work (a cycle, an error). files[] is initialised by start,
+ * even when it fails; release it with depfiles_release() in every case. */
 struct depfiles_run;
 int depfiles_start(const struct depfiles_input *in, struct depfile files[DF_COUNT],
 		   struct depfiles_run **run);
