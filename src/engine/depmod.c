@@ -267,15 +267,20 @@ static int outpub_open(struct outpub *w, const struct depmod_opts *o, const stru
 	return 0;
 }
 
+static void stage(struct outpub *w, int id, const struct depfile *f)
+{
+	w->err[id] = publish_stage(w->pub, (size_t)id, f->name, f->data.buf, f->data.len,
+				   &w->step[id]);
+	w->staged[id] = true;
+}
+
 /* depfiles' callback, on a builder thread. */
 static void stage_built(void *ud, enum depfile_id id, const struct depfile *f)
 {
 	struct outpub *w = ud;
 
-	if (!w->pub || !f->enabled)
-		return;
-	w->err[id] = publish_stage(w->pub, id, f->name, f->data.buf, f->data.len, &w->step[id]);
-	w->staged[id] = true;
+	if (w->pub && f->enabled)
+		stage(w, id, f);
 }
 
 static int write_outputs(const struct depmod_opts *o, struct outpub *w,
@@ -294,11 +299,8 @@ static int write_outputs(const struct depmod_opts *o, struct outpub *w,
 	for (int i = 0; !r && i < DF_COUNT; i++) {
 		if (!files[i].enabled)
 			continue;
-		if (!w->staged[i]) {
-			w->err[i] = publish_stage(w->pub, (size_t)i, files[i].name, files[i].data.buf,
-						  files[i].data.len, &w->step[i]);
-			w->staged[i] = true;
-		}
+		if (!w->staged[i])
+			stage(w, i, &files[i]);
 		r = w->err[i];
 		if (r < 0)
 			ma_logf(o->log, MA_LOG_ERR,
@@ -390,7 +392,6 @@ int depmod_run(const struct depmod_opts *opts)
 	bool use_cache = !opts->no_cache && !opts->files;
 	struct cache_records_job *rec_job = NULL;
 	struct depmod_cache_saver *saver = NULL;
-	bool saving = false;
 	uint64_t rec_gen = 0;
 	int64_t started_ns = cache_now_ns();
 	char *dirname = depmod_dirname(o->root, o->moduledir, o->kver);
@@ -584,15 +585,13 @@ out_nomem_files:
 	if (use_cache && !o->dry_run) {
 		ma_logf(o->log, MA_LOG_DEBUG, "%zu of %zu module records from the cache",
 			t->n_cached, t->n);
-		saving = depmod_cache_save_begin(o, cache_path, key, dirname, t, files, started_ns,
-						 &saver) == 0 || saver;
+		saver = depmod_cache_save_begin(o, cache_path, key, dirname, t, files, started_ns);
 	}
 	r = o->dry_run ? dry_run_output(o, files) : write_outputs(o, &outw, files);
 	timing_mark(o->log, &t0, "write");
-	if (saving) {
+	if (use_cache && !o->dry_run) {
 		depmod_cache_save_end(saver, r == 0, &tee.kept, rec_job, rec_gen);
 		rec_job = NULL;
-		saving = false;
 		timing_mark(o->log, &t0, "cache save");
 	}
 out:

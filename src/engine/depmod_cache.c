@@ -198,23 +198,23 @@ static void *save_prepare(void *arg)
 	return NULL;
 }
 
-int depmod_cache_save_begin(const struct depmod_opts *o, const char *base, const char *key,
-			    const char *dirname, const struct mtree *t,
-			    const struct depfile files[DF_COUNT], int64_t started_ns,
-			    struct depmod_cache_saver **out)
+struct depmod_cache_saver *depmod_cache_save_begin(const struct depmod_opts *o,
+						   const char *base, const char *key,
+						   const char *dirname, const struct mtree *t,
+						   const struct depfile files[DF_COUNT],
+						   int64_t started_ns)
 {
 	struct depmod_cache_saver *s = calloc(1, sizeof(*s));
 
-	*out = s;
 	if (!s)
-		return -ENOMEM;
+		return NULL;
 	*s = (struct depmod_cache_saver){ .o = o, .base = base, .dirname = dirname, .t = t,
 					  .files = files };
 	s->w = cache_writer_new(dirname, key, started_ns);
 	s->started = pthread_create(&s->tid, NULL, save_prepare, s) == 0;
 	if (!s->started)
 		save_prepare(s);
-	return 0;
+	return s;
 }
 
 void depmod_cache_save_end(struct depmod_cache_saver *s, bool ok, const struct logbuf *msgs,

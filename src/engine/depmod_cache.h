@@ -34,13 +34,14 @@ int depmod_cache_records(const char *base, struct cache *old, const struct mtree
  * stamps and the outputs' checksums on a thread while the outputs are
  * written; end(ok) waits for it and for the records, then writes the meta
  * file with the messages printed so far, or, when the run failed, drops
- * everything (the old cache stays). Failure only warns. s may be NULL
- * (begin failed): end then only ends the records job. */
+ * everything (the old cache stays). Failure only warns. begin returns NULL
+ * when out of memory: end then only ends the records job, unpublished. */
 struct depmod_cache_saver;
-int depmod_cache_save_begin(const struct depmod_opts *o, const char *base, const char *key,
-			    const char *dirname, const struct mtree *t,
-			    const struct depfile files[DF_COUNT], int64_t started_ns,
-			    struct depmod_cache_saver **s);
+struct depmod_cache_saver *depmod_cache_save_begin(const struct depmod_opts *o,
+						   const char *base, const char *key,
+						   const char *dirname, const struct mtree *t,
+						   const struct depfile files[DF_COUNT],
+						   int64_t started_ns);
 void depmod_cache_save_end(struct depmod_cache_saver *s, bool ok, const struct logbuf *msgs,
 			   struct cache_records_job *job, uint64_t gen);
 

@@ -78,14 +78,15 @@ static void *sync_one(void *arg)
 int publish_stage(struct publish *p, size_t slot, const char *name, const void *data,
 		  size_t len, const char **step)
 {
-	struct staged *v = &p->v[slot];
+	struct staged *v;
 	char *tmp = NULL;
 	int fd = -1, r;
 	struct timespec ts;
 
 	*step = "create";
-	if (slot >= p->n || v->name)
+	if (slot >= p->n || p->v[slot].name)
 		return -EINVAL;
+	v = &p->v[slot];
 	clock_gettime(CLOCK_REALTIME, &ts);
 	/* Hidden, and unique per process and attempt: O_EXCL does the rest. */
 	for (int attempt = 0; attempt < 100; attempt++) {
