@@ -9,9 +9,8 @@
 #include <stdint.h>
 
 #include "check/check.h"
+#include "model/model.h"
 #include "report/report.h"
-#include "tree/builtin.h"
-#include "tree/kernsyms.h"
 #include "util/log.h"
 
 struct ck_certs;
@@ -81,37 +80,27 @@ struct ck_export {
 struct check_ctx {
 	const struct check_opts *o;
 	struct report *rep;
-	const struct ma_log *log;    /* the caller's, minus messages that
-					became findings */
-	char *dirname;               /* root + moduledir + kver */
-	struct depmod_cfg *cfg;
-	struct mtree *tree;
-	struct modrec **given_recs;  /* out-of-tree records, owned */
-	char **given_names;          /* their module names, owned */
-	size_t n_given;
-
-	struct ck_mod *mods;         /* tree modules (minus those a given file
-					replaces) in depmod order, then the
-					given files */
-	size_t n, n_tree;
-	struct khash *byname;        /* modname -> index + 1 */
+	const struct ma_log *log;
+	struct model_opts mopts;
+	struct model *m;             /* the tree, the given files, the kernel,
+					built-ins, modprobe.d and the graph */
+	/* From the model, for the analyzers: */
+	const char *dirname;         /* root + moduledir + kver */
+	const struct depmod_cfg *cfg;
+	const struct mtree *tree;
 	struct modgraph *g;
+
+	struct ck_mod *mods;         /* the model's modules: the tree's (minus
+					those a given file replaces) in depmod
+					order, then the given files */
+	size_t n, n_tree;
 	bool out_of_tree;
 
-	/* The kernel: -E / -F. */
-	bool have_kernel, have_crcs;
-	struct kernsyms ks;          /* symvers entries first, then System.map's */
-	size_t n_symvers;            /* how many of ks came from symvers */
 	struct khash *ksyms;         /* name -> struct kernsym * (vmlinux) */
 	struct khash *exports;       /* name -> struct ck_export * */
 	struct ck_export *export_store;
-
-	bool have_bnames, have_binfos;
-	struct builtin_names bnames;
-	struct builtin_infos binfos;
 	struct khash *builtin;       /* builtin modname -> (void *)1 */
 
-	struct modprobe_cfg *mp;     /* NULL without --modprobe-d */
 	struct ck_certs *certs;      /* --cert, loaded before any analyzer */
 
 	/* Every alias pattern (modules' modinfo, built-ins'), built on first
@@ -138,9 +127,6 @@ bool ck_is_builtin(const struct check_ctx *c, const char *modname);
  * modules, aliases (modules', built-ins', modprobe.d's), install
  * commands, "symbol:" names: kmod_module_new_from_lookup()'s order. */
 bool ck_name_resolves(struct check_ctx *c, const char *name);
-/* kmod's alias_normalize(): '-' -> '_' outside brackets, into buf.
- * Returns 0, or -EINVAL for unbalanced brackets or an over-long name. */
-int ck_normalize(const char *name, char *buf, size_t size);
 
 /* --cert files into c->certs (signature.c). Returns 0, -ENOMEM, or a
  * negative errno after logging an unreadable file at MA_LOG_CRIT. */

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/mtree.h"
+#include "model/mtree.h"
 #include "tree/config.h"
 #include "tree/walk.h"
 

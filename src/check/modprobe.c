@@ -61,9 +61,9 @@ static bool module_declares(const struct modrec *r, const char *p, size_t plen)
 static bool builtin_declares(const struct check_ctx *c, const char *mod, const char *p,
 			     size_t plen)
 {
-	for (size_t i = 0; i < c->binfos.n; i++)
-		if (!strcmp(c->binfos.v[i].modname, mod) &&
-		    declares(c->binfos.v[i].key, c->binfos.v[i].value, p, plen))
+	for (size_t i = 0; i < c->m->binfos.n; i++)
+		if (!strcmp(c->m->binfos.v[i].modname, mod) &&
+		    declares(c->m->binfos.v[i].key, c->m->binfos.v[i].value, p, plen))
 			return true;
 	return false;
 }
@@ -107,7 +107,7 @@ static void check_options(struct check_ctx *c, const struct modprobe_entry *e)
 		if (param_eq(p, plen, "dyndbg", 6) || param_eq(p, plen, "async_probe", 11))
 			continue;
 		if (i >= 0 ? module_declares(c->mods[i].rec, p, plen)
-			   : !c->have_binfos || builtin_declares(c, e->name, p, plen))
+			   : !c->m->have_binfos || builtin_declares(c, e->name, p, plen))
 			continue;
 		f = ck_add_at(c, K_OPTION_UNKNOWN_PARAM, SEV_WARNING, i, e->name, at,
 			      "options %s: %s declares no parameter '%.*s': \"unknown parameter "
@@ -271,8 +271,8 @@ int ck_modprobe(struct check_ctx *c)
 {
 	char at[4200];
 
-	for (size_t k = 0; c->mp && k < c->mp->n; k++) {
-		const struct modprobe_entry *e = &c->mp->v[k];
+	for (size_t k = 0; c->m->mp && k < c->m->mp->n; k++) {
+		const struct modprobe_entry *e = &c->m->mp->v[k];
 
 		switch (e->kind) {
 		case MP_OPTIONS:

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "elf/module.h"
+#include "graph/modgraph.h"
 #include "util/khash.h"
 
 /* include/linux/license.h, license_is_gpl_compatible() */
@@ -34,12 +35,6 @@ static bool license_gpl_compatible(const char *l)
 		if (!strcmp(l, ok[i]))
 			return true;
 	return false;
-}
-
-static bool is_fake(const char *name)
-{
-	return !strcmp(name, "__this_module") || !strcmp(name, "_GLOBAL_OFFSET_TABLE_") ||
-	       !strcmp(name, "TOC.");
 }
 
 static bool imports_ns(const struct modrec *r, const char *ns)
@@ -65,12 +60,10 @@ static bool resolve(const struct check_ctx *c, const char *name, struct resolved
 	const struct ck_export *ex;
 
 	if (ks) {
-		size_t idx = (size_t)(ks - c->ks.v);
-
 		r->owner = "vmlinux";
 		r->gpl_only = ks->export_type && !strcmp(ks->export_type, "EXPORT_SYMBOL_GPL");
 		r->ns = ks->ns;
-		r->has_crc = idx < c->n_symvers;
+		r->has_crc = c->m->have_crcs; /* Module.symvers, not System.map */
 		r->crc = ks->crc;
 		return true;
 	}
@@ -98,10 +91,10 @@ static int check_need(struct check_ctx *c, size_t i, const struct mod_need *nd, 
 	struct resolved r;
 	struct finding *f;
 
-	if (is_fake(nd->name))
+	if (mg_is_fake_symbol(nd->name))
 		return 0;
 	if (!resolve(c, nd->name, &r)) {
-		if (!c->have_kernel) {
+		if (!c->m->have_kernel) {
 			u->uses++;
 			if (khash_add(u->names, nd->name, (void *)1, NULL) < 0)
 				return -ENOMEM;

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "engine/depmod.h"
+#include "depmod/depmod.h"
 
 static void usage(const char *prog)
 {

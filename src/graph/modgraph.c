@@ -1,13 +1,13 @@
 #include "graph/modgraph.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "elf/module.h"
 #include "util/arena.h"
 #include "util/array.h"
+#include "util/jobs.h"
 #include "util/khash.h"
 #include "util/strhash.h"
 #include "util/log.h"
@@ -116,14 +116,31 @@ int mg_add_kernel_symbol(struct modgraph *g, const char *name, uint64_t crc)
 	return symbol_add(g, copy, crc, -1);
 }
 
+/* depmod's list; TOC. only when the kernel did not export it. */
+static const struct {
+	const char *name;
+	bool unless_known;
+} fake_symbols[] = {
+	{ "__this_module", false },
+	{ "_GLOBAL_OFFSET_TABLE_", false },
+	{ "TOC.", true },
+};
+
+bool mg_is_fake_symbol(const char *name)
+{
+	for (size_t i = 0; i < sizeof(fake_symbols) / sizeof(fake_symbols[0]); i++)
+		if (!strcmp(name, fake_symbols[i].name))
+			return true;
+	return false;
+}
+
 int mg_add_fake_symbols(struct modgraph *g)
 {
-	int r = mg_add_kernel_symbol(g, "__this_module", 0);
+	int r = 0;
 
-	if (!r)
-		r = mg_add_kernel_symbol(g, "_GLOBAL_OFFSET_TABLE_", 0);
-	if (!r && !khash_find(g->symbols, "TOC."))
-		r = mg_add_kernel_symbol(g, "TOC.", 0);
+	for (size_t i = 0; !r && i < sizeof(fake_symbols) / sizeof(fake_symbols[0]); i++)
+		if (!fake_symbols[i].unless_known || !khash_find(g->symbols, fake_symbols[i].name))
+			r = mg_add_kernel_symbol(g, fake_symbols[i].name, 0);
 	return r;
 }
 
@@ -243,23 +260,25 @@ static int resolve_module(struct modgraph *g, size_t i, const struct mg_opts *o,
 	return 0;
 }
 
-struct rchunk {
+struct rctx {
 	struct modgraph *g;
 	const struct mg_opts *o;
-	size_t a, b;
-	struct logbuf lb;
-	int r;
+	unsigned int parts;
 };
 
-static void *resolve_chunk(void *arg)
+/* Modules of part k: a contiguous range, so that messages replayed in
+ * part order come out in module order. */
+static int resolve_part(void *ud, size_t k, const struct ma_log *log)
 {
-	struct rchunk *c = arg;
+	const struct rctx *c = ud;
+	size_t a = c->g->n * k / c->parts, b = c->g->n * (k + 1) / c->parts;
 	struct strbuf sb = STRBUF_INIT;
+	int r = 0;
 
-	for (size_t i = c->a; i < c->b && !c->r; i++)
-		c->r = resolve_module(c->g, i, c->o, &c->lb.log, &sb);
+	for (size_t i = a; i < b && !r; i++)
+		r = resolve_module(c->g, i, c->o, log, &sb);
 	strbuf_release(&sb);
-	return NULL;
+	return r;
 }
 
 int mg_register_exports(struct modgraph *g, const struct mg_opts *o)
@@ -287,36 +306,18 @@ int mg_register_exports(struct modgraph *g, const struct mg_opts *o)
 
 int mg_resolve_needs(struct modgraph *g, const struct mg_opts *o)
 {
-	struct rchunk ch[8];
-	pthread_t tid[8];
-	unsigned int nt = o->jobs ? o->jobs : 1, started = 0;
-	int r = 0;
+	struct rctx c = { g, o, jobs_threads(o->jobs) };
+	struct jobs_cfg jc = { .threads = c.parts, .stop_on_error = true, .log = o->log };
+	int r;
 
 	/* The table is read-only now. -v lines go out as they come, so
 	 * that mode stays on one thread. */
-	if (o->show || nt > 8 || g->n < 64)
-		nt = o->show ? 1 : nt > 8 ? 8 : nt;
-	for (unsigned int k = 0; k < nt; k++) {
-		ch[k] = (struct rchunk){ .g = g, .o = o, .a = g->n * k / nt,
-					 .b = g->n * (k + 1) / nt };
-		logbuf_init(&ch[k].lb, o->log);
-	}
-	for (unsigned int k = 1; k < nt; k++)
-		if (pthread_create(&tid[k], NULL, resolve_chunk, &ch[k]) == 0)
-			started = k;
-		else
-			break;
-	resolve_chunk(&ch[0]);
-	for (unsigned int k = 1; k <= started; k++)
-		pthread_join(tid[k], NULL);
-	for (unsigned int k = started + 1; k < nt; k++)
-		resolve_chunk(&ch[k]); /* threads that could not start */
-	for (unsigned int k = 0; k < nt; k++) {
-		logbuf_replay(&ch[k].lb, o->log);
-		logbuf_release(&ch[k].lb);
-		if (!r)
-			r = ch[k].r;
-	}
+	if (o->show || g->n < 64)
+		c.parts = 1;
+	if (c.parts > 8)
+		c.parts = 8;
+	jc.threads = c.parts;
+	r = jobs_run(c.parts, NULL, &jc, resolve_part, &c);
 	for (size_t i = 0; i < g->n; i++)
 		for (size_t j = 0; j < g->mods[i].n_deps; j++)
 			g->mods[g->mods[i].deps[j]].users++;

@@ -37,7 +37,7 @@ struct mg_opts {
 	bool print_unknown;      /* depmod -e (with -E or -F) */
 	bool check_symvers;      /* -E given: compare CRCs */
 	const struct ma_log *log;
-	unsigned int jobs;       /* threads for resolving needs; 0 or 1 = one */
+	unsigned int jobs;       /* threads for resolving needs; 0 = all CPUs */
 	/* depmod -v: "%s needs \"%s\": %s" lines (no newline); may be NULL */
 	void (*show)(void *ud, const char *line);
 	void *show_ud;
@@ -60,6 +60,8 @@ int mg_add_kernel_symbol(struct modgraph *g, const char *name, uint64_t crc);
 /* depmod's fake symbols, added after -E/-F: __this_module,
  * _GLOBAL_OFFSET_TABLE_ and TOC. (if absent). */
 int mg_add_fake_symbols(struct modgraph *g);
+/* Is name one of them (the kernel resolves these itself)? */
+bool mg_is_fake_symbol(const char *name);
 
 /* Register every module's exports in module order (the last exporter of a
  * name owns it), then resolve every needed symbol into edges, logging

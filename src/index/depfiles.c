@@ -1,21 +1,17 @@
 #include "index/depfiles.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "elf/module.h"
 #include "graph/modgraph.h"
 #include "tree/builtin.h"
+#include "tree/names.h"
 #include "util/log.h"
-#include "util/logbuf.h"
 #include "util/timing.h"
 
-#define ALIAS_MAX 4095 /* kmod normalises into a PATH_MAX buffer */
 
 /* (module, value) pairs of one .modinfo key, in module then section order. */
 struct vals {
@@ -72,31 +68,6 @@ static const struct {
 const char *depfile_name(enum depfile_id id)
 {
 	return table[id].name;
-}
-
-int alias_normalize(const char *alias, char *out)
-{
-	size_t i;
-
-	for (i = 0; i < ALIAS_MAX && alias[i]; i++) {
-		char c = alias[i];
-
-		if (c == '-') {
-			out[i] = '_';
-		} else if (c == ']') {
-			return -EINVAL;
-		} else if (c == '[') {
-			while (alias[i] != ']' && alias[i] != '\0' && i < ALIAS_MAX)
-				out[i] = alias[i], i++;
-			if (alias[i] != ']')
-				return -EINVAL;
-			out[i] = ']';
-		} else {
-			out[i] = c;
-		}
-	}
-	out[i] = '\0';
-	return 0;
 }
 
 /* ---- shared preparation ---- */
@@ -272,7 +243,7 @@ static int normalized(const struct ma_log *log, const char *alias, char **buf, s
 		*buf = p;
 		*cap = need;
 	}
-	if (alias_normalize(alias, *buf) < 0) {
+	if (alias_normalize(alias, *buf, NAME_MAX_KMOD) < 0) {
 		ma_logf(log, MA_LOG_WARNING, "Unmatched bracket in %s", alias);
 		return -EINVAL;
 	}
@@ -527,119 +498,28 @@ static int build_devname(const struct ctx *c, const struct ma_log *log, struct s
 	return r;
 }
 
-/* ---- running the builders ---- */
+/* ---- the builders, one file at a time ---- */
 
-/* The files that wait for the resolved graph; all others need only the
- * records and the export table, and are built while needs are resolved. */
-static bool needs_closure(int i)
-{
-	return i == DF_DEP || i == DF_DEP_BIN;
-}
-
-struct depfiles_run {
+struct depfiles {
 	struct ctx c;
 	struct depfile *files;
-	struct logbuf logs[DF_COUNT];
-	int result[DF_COUNT];
-	double ms[DF_COUNT];
-	/* the queue: order[next..n_order) wait for a builder; closed when
-	 * nothing more will be queued */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int order[DF_COUNT];
-	int n_order, next;
-	bool closed;
-	pthread_t tids[4];
-	unsigned int n_tids;
+	bool graph_ready;
 };
 
-static void *builder(void *arg)
+bool depfile_needs_graph(enum depfile_id id)
 {
-	struct depfiles_run *j = arg;
-
-	pthread_mutex_lock(&j->mu);
-	for (;;) {
-		int i;
-		double t;
-
-		while (j->next == j->n_order && !j->closed)
-			pthread_cond_wait(&j->cv, &j->mu);
-		if (j->next == j->n_order)
-			break;
-		i = j->order[j->next++];
-		pthread_mutex_unlock(&j->mu);
-		t = timing_now();
-		j->result[i] = table[i].fn(&j->c, &j->logs[i].log, &j->files[i].data);
-		j->ms[i] = (timing_now() - t) * 1e3;
-		if (j->result[i] >= 0 && j->c.in->built)
-			j->c.in->built(j->c.in->built_ud, (enum depfile_id)i, &j->files[i]);
-		pthread_mutex_lock(&j->mu);
-	}
-	pthread_mutex_unlock(&j->mu);
-	return NULL;
+	return id == DF_DEP || id == DF_DEP_BIN;
 }
 
-/* Queue the enabled files that late selects (or not), longest first. */
-static void enqueue(struct depfiles_run *j, bool late)
+int depfile_cost(enum depfile_id id)
 {
-	int first;
-
-	pthread_mutex_lock(&j->mu);
-	first = j->n_order;
-	for (int i = 0; i < DF_COUNT; i++)
-		if (j->files[i].enabled && needs_closure(i) == late)
-			j->order[j->n_order++] = i;
-	for (int a = first + 1; a < j->n_order; a++)
-		for (int b = a; b > first && table[j->order[b]].cost > table[j->order[b - 1]].cost;
-		     b--) {
-			int t = j->order[b];
-
-			j->order[b] = j->order[b - 1];
-			j->order[b - 1] = t;
-		}
-	j->closed = late;
-	pthread_cond_broadcast(&j->cv);
-	pthread_mutex_unlock(&j->mu);
+	return table[id].cost;
 }
 
-static unsigned int n_threads(unsigned int jobs)
+int depfiles_new(const struct depfiles_input *in, struct depfile files[DF_COUNT],
+		 struct depfiles **out)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-
-	if (!jobs)
-		jobs = cpus < 1 ? 1 : (unsigned int)cpus;
-	return jobs > 4 ? 4 : jobs;
-}
-
-/* Close the queue and wait for every builder. */
-static void drain(struct depfiles_run *j, bool help)
-{
-	pthread_mutex_lock(&j->mu);
-	j->closed = true;
-	pthread_cond_broadcast(&j->cv);
-	pthread_mutex_unlock(&j->mu);
-	if (help)
-		builder(j);
-	for (unsigned int t = 0; t < j->n_tids; t++)
-		pthread_join(j->tids[t], NULL);
-	j->n_tids = 0;
-}
-
-static void run_free(struct depfiles_run *j)
-{
-	for (int i = 0; i < DF_COUNT; i++)
-		logbuf_release(&j->logs[i]);
-	ctx_release(&j->c);
-	pthread_mutex_destroy(&j->mu);
-	pthread_cond_destroy(&j->cv);
-	free(j);
-}
-
-int depfiles_start(const struct depfiles_input *in, struct depfile files[DF_COUNT],
-		   struct depfiles_run **out)
-{
-	struct depfiles_run *j;
-	unsigned int nt;
+	struct depfiles *d;
 	int r;
 
 	*out = NULL;
@@ -649,56 +529,48 @@ int depfiles_start(const struct depfiles_input *in, struct depfile files[DF_COUN
 		files[i].enabled = (i != DF_WEAKDEP || in->weakdep) && (table[i].text || !in->text_only);
 		strbuf_init(&files[i].data);
 	}
-	j = calloc(1, sizeof(*j));
-	if (!j)
+	d = calloc(1, sizeof(*d));
+	if (!d)
 		return -ENOMEM;
-	pthread_mutex_init(&j->mu, NULL);
-	pthread_cond_init(&j->cv, NULL);
-	for (int i = 0; i < DF_COUNT; i++)
-		logbuf_init(&j->logs[i], in->log);
-	j->files = files;
-	r = ctx_init(&j->c, in);
+	d->files = files;
+	r = ctx_init(&d->c, in);
 	if (r < 0) {
-		run_free(j);
+		depfiles_free(d);
 		return r;
 	}
-	enqueue(j, false);
-	/* One thread fewer than allowed: the caller resolves meanwhile and
-	 * joins in for the rest (depfiles_finish). */
-	nt = n_threads(in->jobs);
-	while (j->n_tids + 1 < nt && pthread_create(&j->tids[j->n_tids], NULL, builder, j) == 0)
-		j->n_tids++;
-	*out = j;
+	*out = d;
 	return 0;
 }
 
-int depfiles_finish(struct depfiles_run *j)
+int depfiles_graph_ready(struct depfiles *d)
 {
-	const struct depfiles_input *in = j->c.in;
-	int r = ctx_init_deps(&j->c, in);
+	int r = ctx_init_deps(&d->c, d->c.in);
 
-	if (r == 0)
-		enqueue(j, true);
-	drain(j, r == 0);
-	/* Messages and the first error in kmod's file order. */
-	for (int i = 0; i < DF_COUNT; i++) {
-		logbuf_replay(&j->logs[i], in->log);
-		if (j->files[i].enabled)
-			ma_logf(in->log, MA_LOG_DEBUG, "timing: %-16s %8.2f ms (builder)",
-				j->files[i].name, j->ms[i]);
-		if (!r && j->files[i].enabled && j->result[i] < 0)
-			r = j->result[i];
-	}
-	run_free(j);
+	d->graph_ready = r == 0;
 	return r;
 }
 
-void depfiles_abort(struct depfiles_run *j)
+int depfile_build(struct depfiles *d, enum depfile_id id, const struct ma_log *log)
 {
-	if (!j)
+	double t = timing_now();
+	int r;
+
+	if (!d->files[id].enabled)
+		return 0;
+	if (depfile_needs_graph(id) && !d->graph_ready)
+		return -EINVAL;
+	r = table[id].fn(&d->c, log, &d->files[id].data);
+	ma_logf(log, MA_LOG_DEBUG, "timing: %-16s %8.2f ms (builder)", d->files[id].name,
+		(timing_now() - t) * 1e3);
+	return r;
+}
+
+void depfiles_free(struct depfiles *d)
+{
+	if (!d)
 		return;
-	drain(j, false);
-	run_free(j);
+	ctx_release(&d->c);
+	free(d);
 }
 
 void depfiles_release(struct depfile files[DF_COUNT])

@@ -32,8 +32,9 @@ enum depfile_id {
 };
 
 struct depfiles_input {
-	struct modgraph *g;            /* resolved and topologically sorted
-					* (depfiles_start: exports registered) */
+	struct modgraph *g;            /* exports registered (depfiles_new);
+					* resolved and sorted before
+					* depfiles_graph_ready */
 	const char *const *outpaths;   /* per module: relpath, or abs path */
 	/* NULL when the input file could not be opened: the .bin is then
 	 * written empty (0 bytes), as kmod does. */
@@ -43,13 +44,6 @@ struct depfiles_input {
 	bool weakdep;                  /* kmod >= 33 writes modules.weakdep */
 	bool warn_dups;                /* depmod -w */
 	bool text_only;                /* depmod -n: binary files not built */
-	unsigned int jobs;             /* builder threads; 0 = all CPUs */
-	const struct ma_log *log;
-	/* Called on the builder's thread as soon as file id is built (not
-	 * after a failure); may be NULL. Calls for different files may run
-	 * at the same time. */
-	void (*built)(void *ud, enum depfile_id id, const struct depfile *f);
-	void *built_ud;
 };
 
 struct depfile {
@@ -59,30 +53,31 @@ struct depfile {
 	struct strbuf data;
 };
 
-/* Name of file id, and whether it is a text file. */
+/* Name of file id. */
 const char *depfile_name(enum depfile_id id);
+/* Whether building file id needs the resolved, sorted graph (the two
+ * dependency files); the others need only the records and the export
+ * table, so they can be built while needs are resolved. */
+bool depfile_needs_graph(enum depfile_id id);
+/* A relative cost, to start the longest builders first. */
+int depfile_cost(enum depfile_id id);
 
-/* Build every enabled file, independent files on several threads; the
- * bytes and the messages (replayed in file order) never depend on that.
- * In two steps, so that the files which need only the records and the
- * export table are built while the caller resolves needs: depfiles_start
- * once in->g has its exports registered (mg_register_exports),
- * depfiles_finish once it is resolved and sorted. Both steps see the same
- * in, which must stay valid. finish returns 0, -ENOMEM, or -EINVAL when a
- * key or value holds a non-ASCII byte (logged with the module and the
- * string; the index format is 7-bit). depfiles_abort instead of finish
- * drops the work (a cycle, an error). files[] is initialised by start,
- * even when it fails; release it with depfiles_release() in every case. */
-struct depfiles_run;
-int depfiles_start(const struct depfiles_input *in, struct depfile files[DF_COUNT],
-		   struct depfiles_run **run);
-int depfiles_finish(struct depfiles_run *run);
-void depfiles_abort(struct depfiles_run *run);
+/* The builders' shared, read-only preparation. files[] is initialised
+ * (even on failure; release it with depfiles_release in every case). in
+ * must stay valid while d lives. Returns 0 or -ENOMEM. */
+struct depfiles;
+int depfiles_new(const struct depfiles_input *in, struct depfile files[DF_COUNT],
+		 struct depfiles **d);
+/* Once in->g is resolved and sorted: what the dependency files need.
+ * 0 or -ENOMEM. */
+int depfiles_graph_ready(struct depfiles *d);
+/* Build file id into files[id].data (nothing for a disabled file).
+ * Builders of different files may run on several threads at once; the
+ * bytes never depend on that. Returns 0, -ENOMEM, or -EINVAL when a key
+ * or value holds a non-ASCII byte (logged with the module and the
+ * string; the index format is 7-bit). */
+int depfile_build(struct depfiles *d, enum depfile_id id, const struct ma_log *log);
+void depfiles_free(struct depfiles *d);
 void depfiles_release(struct depfile files[DF_COUNT]);
-
-/* kmod's alias_normalize: '-' -> '_' outside [...], bracket contents kept;
- * an unmatched bracket gives -EINVAL. out must hold strlen(alias)+1 bytes;
- * like kmod, at most 4095 characters are kept. */
-int alias_normalize(const char *alias, char *out);
 
 #endif

@@ -194,3 +194,47 @@ int kernsyms_load_sysmap(const char *path, char sym_prefix, const struct ma_log 
 	free(buf);
 	return r;
 }
+
+int kernsyms_load(const char *const *symvers, size_t n_symvers, const char *sysmap,
+		  char sym_prefix, const struct ma_log *log, struct kernsyms *out,
+		  const char **failed)
+{
+	int r = 0;
+
+	*failed = NULL;
+	if (!n_symvers) {
+		r = sysmap ? kernsyms_load_sysmap(sysmap, sym_prefix, log, out) : 0;
+		if (r < 0)
+			*failed = sysmap;
+		return r;
+	}
+	for (size_t f = 0; f < n_symvers; f++) {
+		struct kernsyms one = { 0 };
+		struct kernsym *v;
+
+		r = kernsyms_load_symvers(symvers[f], log, &one);
+		if (r < 0) {
+			*failed = symvers[f];
+			return r;
+		}
+		/* System.map's parser strips the prefix before its own test;
+		 * Module.symvers names keep it until here. */
+		for (size_t i = 0; sym_prefix && i < one.n; i++)
+			if (one.v[i].name[0] == sym_prefix)
+				memmove(one.v[i].name, one.v[i].name + 1, strlen(one.v[i].name));
+		if (!out->n) {
+			*out = one;
+			continue;
+		}
+		v = realloc(out->v, (out->n + one.n + 1) * sizeof(*v));
+		if (!v) {
+			kernsyms_release(&one);
+			return -ENOMEM;
+		}
+		memcpy(v + out->n, one.v, one.n * sizeof(*v));
+		out->v = v;
+		out->n += one.n;
+		free(one.v);
+	}
+	return 0;
+}

@@ -42,6 +42,14 @@ int kernsyms_load_sysmap(const char *path, char sym_prefix, const struct ma_log 
 int kernsyms_parse_sysmap(const char *name, const char *buf, size_t len, char sym_prefix,
 			  const struct ma_log *log, struct kernsyms *out);
 
+/* The kernel's exports as depmod takes them: the Module.symvers files,
+ * in order (-E), or, without any, the System.map (-F); neither: none.
+ * The symbol prefix is stripped from every name. Returns 0, -ENOMEM, or
+ * the errno of the file that could not be read (*failed names it). */
+int kernsyms_load(const char *const *symvers, size_t n_symvers, const char *sysmap,
+		  char sym_prefix, const struct ma_log *log, struct kernsyms *out,
+		  const char **failed);
+
 void kernsyms_release(struct kernsyms *k);
 
 #endif

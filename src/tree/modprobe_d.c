@@ -7,11 +7,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tree/names.h"
 #include "util/array.h"
 #include "util/fileio.h"
 #include "util/log.h"
@@ -44,27 +46,6 @@ void modprobe_cfg_free(struct modprobe_cfg *cfg)
 		free(cfg->files[i]);
 	free(cfg->files);
 	free(cfg);
-}
-
-/* kmod's underscores(): '-' -> '_' outside [...]; -EINVAL on a stray ']'
- * or an unclosed '['. */
-static int underscores(char *s)
-{
-	for (size_t i = 0; s[i]; i++) {
-		switch (s[i]) {
-		case '-':
-			s[i] = '_';
-			break;
-		case ']':
-			return -EINVAL;
-		case '[':
-			i += strcspn(s + i, "]");
-			if (!s[i])
-				return -EINVAL;
-			break;
-		}
-	}
-	return 0;
 }
 
 /* Next logical line from buf[*pos..len) into sb, as freadline_wrapped
@@ -194,11 +175,12 @@ static int parse_line(struct modprobe_cfg *cfg, const char *file, unsigned int l
 	if (!strcmp(cmd, "alias")) {
 		e.kind = MP_ALIAS;
 		rest = strtok_r(NULL, "\t ", &save);
-		if (!name || !rest || underscores(name) < 0 || underscores(rest) < 0)
+		if (!name || !rest || alias_normalize(name, name, SIZE_MAX) < 0 ||
+		    alias_normalize(rest, rest, SIZE_MAX) < 0)
 			goto bad;
 	} else if (!strcmp(cmd, "blacklist")) {
 		e.kind = MP_BLACKLIST;
-		if (!name || underscores(name) < 0)
+		if (!name || alias_normalize(name, name, SIZE_MAX) < 0)
 			goto bad;
 	} else {
 		if (!strcmp(cmd, "options"))
@@ -214,7 +196,7 @@ static int parse_line(struct modprobe_cfg *cfg, const char *file, unsigned int l
 		else
 			goto bad;
 		rest = strtok_r(NULL, "", &save); /* the rest of the line */
-		if (!name || !rest || underscores(name) < 0)
+		if (!name || !rest || alias_normalize(name, name, SIZE_MAX) < 0)
 			goto bad;
 	}
 	goto add;

@@ -1,8 +1,11 @@
-/* Whole-file reading and atomic publication. */
+/* Whole-file reading and writing, directories, paths. */
 #ifndef MA_FILEIO_H
 #define MA_FILEIO_H
 
 #include <stddef.h>
+#include <sys/types.h>
+
+#include "util/attr.h"
 
 /* Read all of path into a malloc'd, NUL-terminated buffer (*len excludes the
  * NUL; you own *buf). Returns 0 or a negative errno. max bounds the size
@@ -21,5 +24,13 @@ size_t fgets_chunk(const char *data, size_t len, size_t *pos, size_t bufsize);
  * "/x/a/b"), or NULL when path is not strictly below it: what to open
  * relative to an fd of dir instead of walking all of path again. */
 const char *path_below(const char *path, const char *dir);
+
+/* write(2) until all of data is written (EINTR retried). 0 or -errno
+ * (-EIO when write returns 0). */
+int write_all(int fd, const void *data, size_t len) MA_MUST_CHECK;
+
+/* mkdir path and its missing parents (mode, less the umask); an
+ * existing directory is fine. 0 or -errno. */
+int mkdir_p(const char *path, mode_t mode) MA_MUST_CHECK;
 
 #endif

@@ -1,8 +1,9 @@
 #include "util/publish.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,23 +12,27 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/fileio.h"
+#include "util/jobs.h"
+#include "util/log.h"
+
 struct staged {
 	char *name;      /* NULL: slot not staged */
 	char *tmp;
-	int fd;          /* open until its fsync is done */
+	int fd;          /* open until it is finished (synced) */
 	int sync_err;
 	bool renamed;
-	bool syncing;    /* a thread is fsyncing it */
-	pthread_t tid;
 };
 
 struct publish {
 	int dirfd;
+	unsigned int flags;
 	struct staged *v;
 	size_t n;
+	struct jobs *syncs; /* PUBLISH_SYNC: the fsyncs under way */
 };
 
-struct publish *publish_new(int dirfd, size_t slots)
+struct publish *publish_new(int dirfd, size_t slots, unsigned int flags)
 {
 	struct publish *p = calloc(1, sizeof(*p));
 
@@ -41,49 +46,30 @@ struct publish *publish_new(int dirfd, size_t slots)
 	for (size_t i = 0; i < slots; i++)
 		p->v[i].fd = -1;
 	p->dirfd = dirfd;
+	p->flags = flags;
 	p->n = slots;
+	if (flags & PUBLISH_SYNC) {
+		/* Syncs wait on the disk, not the CPU: one thread per file, so
+		 * that a file staged early is on disk by the time the last one
+		 * is built. */
+		struct jobs_cfg jc = { .threads = (unsigned int)(slots ? slots : 1) };
+
+		if (jobs_start(&jc, &p->syncs) < 0) {
+			free(p->v);
+			free(p);
+			return NULL;
+		}
+	}
 	return p;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, data, len);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (w == 0)
-			return -EIO;
-		data += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-static void *sync_one(void *arg)
-{
-	struct staged *s = arg;
-
-	if (fsync(s->fd) < 0)
-		s->sync_err = -errno;
-	if (close(s->fd) < 0 && !s->sync_err)
-		s->sync_err = -errno;
-	s->fd = -1;
-	return NULL;
-}
-
-int publish_stage(struct publish *p, size_t slot, const char *name, const void *data,
-		  size_t len, const char **step)
+int publish_begin(struct publish *p, size_t slot, const char *name, mode_t mode)
 {
 	struct staged *v;
 	char *tmp = NULL;
 	int fd = -1, r;
 	struct timespec ts;
 
-	*step = "create";
 	if (slot >= p->n || p->v[slot].name)
 		return -EINVAL;
 	v = &p->v[slot];
@@ -94,7 +80,7 @@ int publish_stage(struct publish *p, size_t slot, const char *name, const void *
 		if (asprintf(&tmp, ".%s.%ld.%ld%03d.tmp", name, (long)getpid(), (long)ts.tv_nsec,
 			     attempt) < 0)
 			return -ENOMEM;
-		fd = openat(p->dirfd, tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+		fd = openat(p->dirfd, tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode);
 		if (fd >= 0 || errno != EEXIST)
 			break;
 	}
@@ -105,24 +91,76 @@ int publish_stage(struct publish *p, size_t slot, const char *name, const void *
 	}
 	v->name = strdup(name);
 	v->tmp = tmp;
+	v->fd = fd;
 	if (!v->name) {
 		close(fd);
+		v->fd = -1;
 		unlinkat(p->dirfd, tmp, 0);
 		free(tmp);
 		v->tmp = NULL;
 		return -ENOMEM;
 	}
-	*step = "write";
-	r = write_all(fd, data, len);
-	if (r) {
-		close(fd);
-		return r;
-	}
-	/* Its fsync starts now, on a thread of its own: a file staged while
-	 * others are still being built is on disk by the time they are. */
-	v->fd = fd;
-	v->syncing = pthread_create(&v->tid, NULL, sync_one, v) == 0;
 	return 0;
+}
+
+int publish_append(struct publish *p, size_t slot, const void *data, size_t len)
+{
+	return slot < p->n && p->v[slot].fd >= 0 ? write_all(p->v[slot].fd, data, len) : -EBADF;
+}
+
+int publish_patch(struct publish *p, size_t slot, const void *data, size_t len, off_t off)
+{
+	ssize_t w;
+
+	if (slot >= p->n || p->v[slot].fd < 0)
+		return -EBADF;
+	w = pwrite(p->v[slot].fd, data, len, off);
+	return w == (ssize_t)len ? 0 : w < 0 ? -errno : -EIO;
+}
+
+static int sync_one(void *ud, size_t slot, const struct ma_log *log)
+{
+	struct staged *s = &((struct publish *)ud)->v[slot];
+
+	if (fsync(s->fd) < 0)
+		s->sync_err = -errno;
+	if (close(s->fd) < 0 && !s->sync_err)
+		s->sync_err = -errno;
+	s->fd = -1;
+	return s->sync_err;
+}
+
+int publish_end(struct publish *p, size_t slot)
+{
+	struct staged *s;
+
+	if (slot >= p->n || p->v[slot].fd < 0)
+		return -EBADF;
+	s = &p->v[slot];
+	if (p->syncs && jobs_add(p->syncs, sync_one, p, slot) == 0)
+		return 0;
+	if (p->flags & PUBLISH_SYNC)
+		return sync_one(p, slot, NULL); /* no job: synced here */
+	if (close(s->fd) < 0)
+		s->sync_err = -errno;
+	s->fd = -1;
+	return s->sync_err;
+}
+
+int publish_stage(struct publish *p, size_t slot, const char *name, const void *data,
+		  size_t len, const char **step)
+{
+	int r;
+
+	*step = "create";
+	r = publish_begin(p, slot, name, 0644);
+	if (r)
+		return r;
+	*step = "write";
+	r = publish_append(p, slot, data, len);
+	if (r)
+		return r;
+	return publish_end(p, slot);
 }
 
 /* Wait for every fsync; the first error in slot order, or 0. */
@@ -130,15 +168,12 @@ static int wait_synced(struct publish *p, const char **failed)
 {
 	int r = 0;
 
+	if (p->syncs)
+		jobs_finish(p->syncs); /* each result is in its slot */
+	p->syncs = NULL;
 	for (size_t i = 0; i < p->n; i++) {
 		struct staged *s = &p->v[i];
 
-		if (s->syncing) {
-			pthread_join(s->tid, NULL);
-			s->syncing = false;
-		} else if (s->fd >= 0) {
-			sync_one(s); /* no thread could be started */
-		}
 		if (s->name && s->sync_err && !r) {
 			*failed = s->name;
 			r = s->sync_err;
@@ -153,6 +188,9 @@ int publish_commit(struct publish *p, const char **failed, const char **step)
 
 	*step = "fsync";
 	r = wait_synced(p, failed);
+	for (size_t i = 0; !r && i < p->n; i++)
+		if (p->v[i].name && p->v[i].fd >= 0)
+			r = -EINVAL; /* begun, never ended */
 	if (r)
 		return r;
 	*step = "rename";
@@ -168,7 +206,7 @@ int publish_commit(struct publish *p, const char **failed, const char **step)
 		s->renamed = true;
 	}
 	*step = "fsync";
-	if (fsync(p->dirfd) < 0 && errno != EINVAL) {
+	if ((p->flags & PUBLISH_SYNC) && fsync(p->dirfd) < 0 && errno != EINVAL) {
 		*failed = ".";
 		return -errno;
 	}
@@ -181,7 +219,7 @@ void publish_free(struct publish *p)
 
 	if (!p)
 		return;
-	wait_synced(p, &failed); /* no thread may outlive p */
+	wait_synced(p, &failed); /* no fsync may outlive p */
 	for (size_t i = 0; i < p->n; i++) {
 		if (p->v[i].fd >= 0)
 			close(p->v[i].fd);
@@ -192,4 +230,53 @@ void publish_free(struct publish *p)
 	}
 	free(p->v);
 	free(p);
+}
+
+/* ".NAME.PID.N.tmp" -> PID, or 0 when name is not one of ours. */
+static long temp_pid(const char *name)
+{
+	size_t len = strlen(name);
+	const char *end, *p;
+	long pid = 0;
+
+	if (name[0] != '.' || len < 10 || strcmp(name + len - 4, ".tmp") != 0)
+		return 0;
+	end = name + len - 4;
+	for (p = end; p > name && p[-1] >= '0' && p[-1] <= '9'; p--)
+		;
+	if (p == end || p[-1] != '.')
+		return 0;
+	end = p - 1;
+	for (p = end; p > name && p[-1] >= '0' && p[-1] <= '9'; p--)
+		;
+	if (p == end || p[-1] != '.' || p - 1 == name)
+		return 0;
+	for (; p < end && pid < 1L << 30; p++)
+		pid = pid * 10 + (*p - '0');
+	return pid;
+}
+
+void publish_sweep(int dirfd, const char *dir, const struct ma_log *log)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		long pid = temp_pid(de->d_name);
+
+		if (pid <= 0 || pid == (long)getpid())
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue; /* a live writer's */
+		if (unlinkat(dirfd, de->d_name, 0) == 0)
+			ma_logf(log, MA_LOG_DEBUG, "removed %s/%s, left by an interrupted run", dir,
+				de->d_name);
+	}
+	closedir(d);
 }

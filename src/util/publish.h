@@ -1,34 +1,63 @@
-/* Publishing a set of files into one directory so that a failure never
- * leaves a truncated file behind: every file is first written in full to
- * a temporary in the same directory and fsynced; only when all are on
- * disk are they renamed over their names, then the directory is fsynced.
- * Each file's fsync starts as soon as it is staged.
- * A full disk or an I/O error therefore changes nothing; a crash during
- * the renames leaves each name either old or new, never partial. */
+/* The one atomic file writer: a set of files published into one directory
+ * so that a failure never leaves a truncated file under a real name. Every
+ * file is first written in full to a hidden temporary in the same
+ * directory (".NAME.PID.N.tmp"); only when all are written (and, with
+ * PUBLISH_SYNC, on disk) are they renamed over their names, in slot
+ * order, and the directory synced. A full disk or an I/O error therefore
+ * changes nothing; a crash during the renames leaves each name either old
+ * or new, never partial.
+ *
+ * depmod's outputs use PUBLISH_SYNC (each file's fsync starts, on the job
+ * pool, as soon as it is staged); the cache does not: a cache file lost to
+ * a crash fails its checksum and is rebuilt. */
 #ifndef MA_PUBLISH_H
 #define MA_PUBLISH_H
 
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "util/attr.h"
+
+struct ma_log;
 struct publish;
 
-/* dirfd is borrowed; slots: how many files at most (publish_stage's
- * slot numbers). NULL on ENOMEM. */
-struct publish *publish_new(int dirfd, size_t slots);
-/* Write data to a fresh temporary for name (mode 0644 & ~umask, as open(2)
- * gives) and start its fsync on a thread. Distinct slots may be staged
- * from several threads at once. Returns 0 or a negative errno; *step says
- * which step failed. After a failure, do not commit: free. */
+enum {
+	PUBLISH_SYNC = 1u << 0, /* fsync each file and the directory */
+};
+
+/* dirfd is borrowed; slots: how many files at most (the slot numbers).
+ * NULL on ENOMEM. */
+struct publish *publish_new(int dirfd, size_t slots, unsigned int flags);
+
+/* Write data to a fresh temporary for name (mode 0644 & ~umask, as
+ * open(2) gives) and, with PUBLISH_SYNC, start its fsync. Distinct slots
+ * may be staged from several threads at once. Returns 0 or a negative
+ * errno; *step says which step failed ("create", "write"). After a
+ * failure, do not commit: free. */
 int publish_stage(struct publish *p, size_t slot, const char *name, const void *data,
-		  size_t len, const char **step);
+		  size_t len, const char **step) MA_MUST_CHECK;
+
+/* The same in pieces, for files written as they are made: begin creates
+ * the temporary (mode), append adds bytes, patch rewrites bytes already
+ * written (a header whose checksum is known last), end finishes it. */
+int publish_begin(struct publish *p, size_t slot, const char *name, mode_t mode) MA_MUST_CHECK;
+int publish_append(struct publish *p, size_t slot, const void *data, size_t len) MA_MUST_CHECK;
+int publish_patch(struct publish *p, size_t slot, const void *data, size_t len,
+		  off_t off) MA_MUST_CHECK;
+int publish_end(struct publish *p, size_t slot) MA_MUST_CHECK;
+
 /* Wait for every staged file's fsync, and only if all succeeded rename
- * each over its name, in slot order, then fsync the directory. Returns 0
- * or a negative errno (*failed = the name, *step = "fsync" or "rename");
- * a failed fsync renames nothing. */
-int publish_commit(struct publish *p, const char **failed, const char **step);
+ * each over its name, in slot order, then sync the directory. Returns 0
+ * or a negative errno (*failed = the name, or "." for the directory;
+ * *step = "fsync" or "rename"); a failed fsync renames nothing. */
+int publish_commit(struct publish *p, const char **failed, const char **step) MA_MUST_CHECK;
 /* Wait for the fsyncs, remove temporaries not yet renamed; frees p. Safe
  * with NULL. */
 void publish_free(struct publish *p);
+
+/* Remove the temporaries a killed writer left in the directory (those
+ * whose process is gone), with a DEBUG message naming each (dir is for
+ * the message). */
+void publish_sweep(int dirfd, const char *dir, const struct ma_log *log);
 
 #endif

@@ -183,10 +183,11 @@ if command -v strace > /dev/null; then
 	left2=$(find "$D" -name '.*.tmp' | wc -l)
 	check "stale temporaries ($left) removed by the next run ($left2 left)" test "$left" -gt 0 -a "$left2" = 0
 	check "and that run wrote the new set" whole_set "$D"
-	# the cache: killed at its first rename (its records or its stamps),
-	# a run leaves a temporary there; the next run removes it
+	# the cache: killed at its first rename (its records or its stamps,
+	# after the eleven outputs'), a run leaves a temporary there; the next
+	# run removes it
 	restore_old
-	(strace -f -o /dev/null -e trace=rename -e inject=rename:signal=KILL:when=1 \
+	(strace -f -o /dev/null -e trace=renameat -e inject=renameat:signal=KILL:when=12 \
 		"$M" depmod $NEWARGS -o "$OUT" $V; :) 2> /dev/null
 	ct=$(find "$MODATLAS_CACHE_DIR" -name '*.tmp' | wc -l)
 	"$M" depmod $NEWARGS -o "$OUT" $V 2> /dev/null

@@ -36,7 +36,7 @@ typedef struct modrec *(*loader_lookup_fn)(void *ud, const char *path, const str
 typedef bool (*loader_known_fn)(void *ud, const char *path);
 
 struct loader_cfg {
-	unsigned int nthreads;          /* 0 = one per online CPU */
+	unsigned int nthreads;          /* 0 = jobs_threads(0) */
 	const struct modfile_opts *opts;
 	loader_lookup_fn lookup;        /* may be NULL */
 	loader_known_fn known;          /* may be NULL: all may be known */
@@ -53,8 +53,6 @@ struct loader_cfg {
  * second). */
 int loader_run(struct load_job *jobs, size_t n, const struct loader_cfg *cfg,
 	       bool biggest_first);
-
-unsigned int loader_default_threads(void);
 
 /* Streaming. push() copies the job (path must stay valid); finish() waits
  * for every pushed job and hands them over in push order (*jobs is the

@@ -1,4 +1,4 @@
-#include "engine/depmod_cache.h"
+#include "depmod/depmod_cache.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "elf/module.h"
-#include "engine/cache.h"
-#include "engine/mtree.h"
+#include "cache/cache.h"
+#include "model/mtree.h"
 #include "tree/config.h"
 #include "tree/walk.h"
 #include "util/log.h"

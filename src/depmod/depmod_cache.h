@@ -1,9 +1,9 @@
-/* How depmod uses the cache (src/engine/cache.h): the key of a run, what
+/* How depmod uses the cache (src/cache/cache.h): the key of a run, what
  * it stamps, and a log that both prints and keeps what it printed. */
 #ifndef MA_ENGINE_DEPMOD_CACHE_H
 #define MA_ENGINE_DEPMOD_CACHE_H
 
-#include "engine/depmod.h"
+#include "depmod/depmod.h"
 #include "index/depfiles.h"
 #include "util/logbuf.h"
 

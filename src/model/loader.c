@@ -1,9 +1,7 @@
-#include "engine/loader.h"
+#include "model/loader.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,13 +9,7 @@
 
 #include "elf/module.h"
 #include "util/fileio.h"
-
-unsigned int loader_default_threads(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n < 1 ? 1 : n > 64 ? 64 : (unsigned int)n;
-}
+#include "util/jobs.h"
 
 /* dirfd and name to reach path by (relative to cfg's root when under it). */
 static int at(const struct loader_cfg *cfg, const char *path, const char **name)
@@ -65,65 +57,24 @@ static int do_job(struct load_job *j, const struct loader_cfg *cfg)
 
 /* ---- a known list ---- */
 
-struct pool {
+struct run {
 	struct load_job *jobs;
-	size_t n;
-	const size_t *order;  /* job indexes in processing order, or NULL */
-	bool stat_only;       /* first stage of a biggest-first run */
 	const struct loader_cfg *cfg;
-	atomic_size_t next;
-	atomic_int err;
 };
 
-static void *worker(void *arg)
+static int stat_one(void *ud, size_t i, const struct ma_log *log)
 {
-	struct pool *p = arg;
+	struct run *r = ud;
 
-	for (;;) {
-		size_t i = atomic_fetch_add(&p->next, 1);
-		struct load_job *j;
-		int r;
-
-		if (i >= p->n || atomic_load(&p->err))
-			break;
-		j = &p->jobs[p->order ? p->order[i] : i];
-		if (p->stat_only) {
-			j->stat_ok = stat_job(j, p->cfg);
-			continue;
-		}
-		r = do_job(j, p->cfg);
-		if (r < 0)
-			atomic_store(&p->err, r);
-	}
-	return NULL;
-}
-
-static unsigned int threads_for(const struct loader_cfg *cfg, size_t n)
-{
-	unsigned int t = cfg->nthreads ? cfg->nthreads : loader_default_threads();
-
-	return t > n ? (n ? (unsigned int)n : 1) : t;
-}
-
-/* Run worker on nthreads threads (the caller being one of them). */
-static int run_pool(struct pool *p, unsigned int nthreads)
-{
-	pthread_t *tids = calloc(nthreads, sizeof(*tids));
-	unsigned int started = 0;
-
-	if (!tids)
-		return -ENOMEM;
-	atomic_store(&p->next, 0);
-	for (unsigned int t = 1; t < nthreads; t++) {
-		if (pthread_create(&tids[t], NULL, worker, p) != 0)
-			break;
-		started++;
-	}
-	worker(p);
-	for (unsigned int t = 1; t <= started; t++)
-		pthread_join(tids[t], NULL);
-	free(tids);
+	r->jobs[i].stat_ok = stat_job(&r->jobs[i], r->cfg);
 	return 0;
+}
+
+static int read_one(void *ud, size_t i, const struct ma_log *log)
+{
+	struct run *r = ud;
+
+	return do_job(&r->jobs[i], r->cfg);
 }
 
 static int bigger_first(const void *a, const void *b, void *ud)
@@ -140,22 +91,19 @@ static int bigger_first(const void *a, const void *b, void *ud)
 int loader_run(struct load_job *jobs, size_t n, const struct loader_cfg *cfg,
 	       bool biggest_first)
 {
-	struct pool p = { .jobs = jobs, .n = n, .cfg = cfg };
-	unsigned int nthreads = threads_for(cfg, n);
+	struct run run = { jobs, cfg };
+	struct jobs_cfg jc = { .threads = cfg->nthreads, .stop_on_error = true };
 	size_t *order = NULL;
 	int r;
 
-	atomic_init(&p.next, 0);
-	atomic_init(&p.err, 0);
 	/* Compressed modules take long to decompress, the biggest by far the
 	 * longest: starting with them keeps every thread busy to the end
 	 * (results are stored by index, so the order changes nothing else). */
-	if (biggest_first && nthreads > 1 && n > 1) {
+	if (biggest_first && jobs_threads(cfg->nthreads) > 1 && n > 1) {
 		order = malloc(n * sizeof(*order));
 		if (!order)
 			return -ENOMEM;
-		p.stat_only = true;
-		r = run_pool(&p, nthreads);
+		r = jobs_run(n, NULL, &jc, stat_one, &run);
 		if (r < 0) {
 			free(order);
 			return r;
@@ -163,12 +111,10 @@ int loader_run(struct load_job *jobs, size_t n, const struct loader_cfg *cfg,
 		for (size_t i = 0; i < n; i++)
 			order[i] = i;
 		qsort_r(order, n, sizeof(*order), bigger_first, jobs);
-		p.stat_only = false;
-		p.order = order;
 	}
-	r = run_pool(&p, nthreads);
+	r = jobs_run(n, order, &jc, read_one, &run);
 	free(order);
-	return r < 0 ? r : atomic_load(&p.err);
+	return r;
 }
 
 /* ---- streaming ---- */
@@ -182,13 +128,8 @@ int loader_run(struct load_job *jobs, size_t n, const struct loader_cfg *cfg,
 struct loader_stream {
 	struct loader_cfg cfg;
 	struct load_job *blocks[MAX_BLOCKS];
-	size_t pushed, next;
-	bool done;
-	int err;
-	pthread_mutex_t lock;
-	pthread_cond_t more;
-	pthread_t tids[64];
-	unsigned int started;
+	size_t pushed;
+	struct jobs *pool;
 };
 
 static struct load_job *job_at(struct loader_stream *s, size_t i)
@@ -196,49 +137,28 @@ static struct load_job *job_at(struct loader_stream *s, size_t i)
 	return &s->blocks[i >> BLOCK_SHIFT][i & (BLOCK_LEN - 1)];
 }
 
-static void *stream_worker(void *arg)
+static int stream_one(void *ud, size_t i, const struct ma_log *log)
 {
-	struct loader_stream *s = arg;
+	struct loader_stream *s = ud;
 
-	for (;;) {
-		struct load_job *j;
-		int r;
-
-		pthread_mutex_lock(&s->lock);
-		while (s->next >= s->pushed && !s->done)
-			pthread_cond_wait(&s->more, &s->lock);
-		if (s->next >= s->pushed || s->err) {
-			pthread_mutex_unlock(&s->lock);
-			break;
-		}
-		j = job_at(s, s->next++);
-		pthread_mutex_unlock(&s->lock);
-		r = do_job(j, &s->cfg);
-		if (r < 0) {
-			pthread_mutex_lock(&s->lock);
-			s->err = r;
-			pthread_mutex_unlock(&s->lock);
-		}
-	}
-	return NULL;
+	return do_job(job_at(s, i), &s->cfg);
 }
 
 int loader_stream_start(const struct loader_cfg *cfg, struct loader_stream **out)
 {
 	struct loader_stream *s = calloc(1, sizeof(*s));
-	unsigned int n = cfg->nthreads ? cfg->nthreads : loader_default_threads();
+	/* The walking thread keeps walking: every reader is a new thread. */
+	struct jobs_cfg jc = { .threads = cfg->nthreads, .stop_on_error = true };
+	int r;
 
 	*out = NULL;
 	if (!s)
 		return -ENOMEM;
 	s->cfg = *cfg;
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_cond_init(&s->more, NULL);
-	/* The walking thread keeps walking: every worker is a new thread. */
-	for (unsigned int t = 0; t < n && t < 64; t++) {
-		if (pthread_create(&s->tids[t], NULL, stream_worker, s) != 0)
-			break;
-		s->started++;
+	r = jobs_start(&jc, &s->pool);
+	if (r < 0) {
+		free(s);
+		return r;
 	}
 	*out = s;
 	return 0;
@@ -260,25 +180,10 @@ int loader_stream_push(struct loader_stream *s, const char *path, bool want_stat
 	}
 	b[i & (BLOCK_LEN - 1)].path = path;
 	b[i & (BLOCK_LEN - 1)].want_stat = want_stat;
-	pthread_mutex_lock(&s->lock);
+	if (jobs_add(s->pool, stream_one, s, i) < 0)
+		return -ENOMEM;
 	s->pushed++;
-	pthread_cond_signal(&s->more);
-	pthread_mutex_unlock(&s->lock);
 	return 0;
-}
-
-static int stream_wait(struct loader_stream *s)
-{
-	pthread_mutex_lock(&s->lock);
-	s->done = true;
-	pthread_cond_broadcast(&s->more);
-	pthread_mutex_unlock(&s->lock);
-	for (unsigned int t = 0; t < s->started; t++)
-		pthread_join(s->tids[t], NULL);
-	/* No thread could start, or one failed: finish here. */
-	for (size_t i = 0; i < s->pushed && !s->err; i++)
-		s->err = do_job(job_at(s, i), &s->cfg);
-	return s->err;
 }
 
 static void stream_free(struct loader_stream *s, bool free_recs)
@@ -287,14 +192,12 @@ static void stream_free(struct loader_stream *s, bool free_recs)
 		modrec_free(job_at(s, i)->rec);
 	for (size_t b = 0; b < MAX_BLOCKS; b++)
 		free(s->blocks[b]);
-	pthread_mutex_destroy(&s->lock);
-	pthread_cond_destroy(&s->more);
 	free(s);
 }
 
 int loader_stream_finish(struct loader_stream *s, struct load_job **jobs, size_t *n)
 {
-	int r = stream_wait(s);
+	int r = jobs_finish(s->pool);
 	struct load_job *v = malloc((s->pushed ? s->pushed : 1) * sizeof(*v));
 
 	*jobs = NULL;
@@ -316,9 +219,6 @@ void loader_stream_abort(struct loader_stream *s)
 {
 	if (!s)
 		return;
-	pthread_mutex_lock(&s->lock);
-	s->err = -ECANCELED; /* workers stop taking jobs */
-	pthread_mutex_unlock(&s->lock);
-	stream_wait(s);
+	jobs_cancel(s->pool);
 	stream_free(s, true);
 }

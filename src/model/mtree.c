@@ -1,4 +1,4 @@
-#include "engine/mtree.h"
+#include "model/mtree.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "elf/module.h"
-#include "engine/cache.h"
-#include "engine/loader.h"
+#include "cache/cache.h"
+#include "model/loader.h"
 #include "tree/walk.h"
 #include "util/khash.h"
 #include "util/log.h"
@@ -242,14 +242,6 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 	}
 	if (r < 0)
 		goto fail;
-	for (size_t i = 0; i < t->n; i++) {
-		const struct modrec *rec = t->mods[i].rec;
-
-		if (rec->status != MOD_OK)
-			ma_logf(o->log, MA_LOG_ERR, "failed to load symbols from %s: %s (%s)",
-				t->mods[i].t->path, strerror(rec->err ? -rec->err : EINVAL),
-				rec->reason ? rec->reason : "unreadable");
-	}
 	free(ents);
 	free(jobs);
 	if (lcfg.rootfd >= 0)

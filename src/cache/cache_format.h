@@ -1,0 +1,56 @@
+/* The cache's file format, shared by its reader (cache_read.c) and its
+ * writer (cache_write.c); the layout is described in cache_format.c.
+ * Internal to src/cache/. */
+#ifndef MA_CACHE_FORMAT_H
+#define MA_CACHE_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cache/cache.h"
+#include "util/attr.h"
+
+struct byte_reader;
+struct strbuf;
+
+#define CACHE_MAGIC "MACACHE2"
+#define CACHE_REC_MAGIC "MACRECS2"
+#define CACHE_FORMAT 3u
+#define CACHE_HEADER_LEN 28     /* magic, format, xxh3, length */
+#define CACHE_REC_HEADER_LEN 36 /* magic, format, generation, xxh3, length */
+#define CACHE_MAX_FILE (1u << 30)
+
+/* What wrote a cache: another version or another kind of record must not
+ * share it. */
+extern const char cache_version[];
+
+bool cache_stat_equal(const struct cache_stat *a, const struct cache_stat *b);
+/* File timestamps come from a coarse clock (one tick is a few ms): a
+ * stamp this close to the moment it was taken may hide a later change
+ * made within the same tick. */
+bool cache_stat_racy(const struct cache_stat *s, int64_t when);
+/* stat(path), or fstatat(dfd, rel) for the same file; a missing file is a
+ * valid state (missing = true). 0 or -errno. */
+int cache_stat_at(int dfd, const char *rel, const char *path, struct cache_stat *cs);
+
+/* "<base>.<ext>", malloc'd. */
+char *cache_path_ext(const char *base, const char *ext);
+
+/* Little-endian fields into b; 0 or -ENOMEM. */
+int cache_put_le(struct strbuf *b, uint64_t v, size_t n) MA_MUST_CHECK;
+int cache_put_str(struct strbuf *b, const char *s, size_t n) MA_MUST_CHECK;
+int cache_put_stat(struct strbuf *b, const struct cache_stat *s) MA_MUST_CHECK;
+void cache_get_stat(struct byte_reader *r, struct cache_stat *s);
+
+/* A file header: magic | u32 format | [u64 generation] | u64 xxh3 | u64
+ * length. */
+int cache_put_header(struct strbuf *h, const char *magic, const uint64_t *gen, uint64_t sum,
+		     uint64_t len) MA_MUST_CHECK;
+
+/* Whether a new run whose n records all came from c may keep c's records
+ * file as it is (it holds few others: removed modules); *gen is then its
+ * generation. */
+bool cache_records_keep(const struct cache *c, size_t n, uint64_t *gen);
+
+#endif

@@ -1,0 +1,496 @@
+/* Reading a cache: the meta file at load, the records on first use,
+ * and the proof that nothing changed (cache_unchanged). */
+#include "cache/cache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "cache/cache_format.h"
+#include "elf/module.h"
+#include "tree/walk.h"
+#include "util/arena.h"
+#include "util/bytes.h"
+#include "util/fileio.h"
+#include "util/jobs.h"
+#include "util/khash.h"
+#include "util/log.h"
+#include "util/publish.h"
+
+/* A string as a NUL-terminated copy in the arena. */
+static char *get_str(struct byte_reader *r, struct arena *a)
+{
+	size_t n = 0;
+	const char *p = br_str(r, &n);
+
+	return p ? arena_strndup(a, p, n) : NULL;
+}
+
+/* Temporaries of writers that died (a cache file of a Debian tree is
+ * megabytes: they would pile up, one per crash). At load, because a run
+ * killed after publishing its indexes is followed by runs that find
+ * nothing changed and write nothing. */
+static void sweep(const char *base, const struct ma_log *log)
+{
+	const char *slash = strrchr(base, '/');
+	char *dir = slash ? strndup(base, (size_t)(slash - base)) : strdup(".");
+	int fd = dir ? open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+
+	if (fd >= 0) {
+		publish_sweep(fd, dir, log);
+		close(fd);
+	}
+	free(dir);
+}
+
+/* ---- the loaded cache ---- */
+
+struct stamp {
+	char kind;
+	const char *path;
+	struct cache_stat st;
+	uint64_t names_hash;
+};
+
+struct output {
+	const char *name;
+	uint64_t size;
+	uint64_t sum;
+};
+
+struct message {
+	int prio;
+	const char *text;
+};
+
+struct record {
+	struct cache_stat st;
+	const uint8_t *blob;
+	size_t len;
+};
+
+struct cache {
+	const struct ma_log *log;
+	char *base;
+	uint8_t *buf;          /* meta, mapped (buf_len bytes) */
+	uint8_t *recbuf;       /* records file, once loaded, mapped */
+	size_t buf_len, recbuf_len;
+	struct arena arena;
+	const char *dirname;   /* the module directory the stamps are under */
+	const char *key;
+	int64_t written_ns;
+	bool shortcut;
+	uint64_t rec_gen;
+	struct stamp *stamps;
+	size_t n_stamps;
+	struct output *outputs;
+	size_t n_outputs;
+	struct message *msgs;
+	size_t n_msgs;
+	bool rec_loaded;
+	size_t n_records;
+	struct khash *records; /* path -> struct record *, NULL when unusable */
+};
+
+void cache_free(struct cache *c)
+{
+	if (!c)
+		return;
+	if (c->buf)
+		munmap(c->buf, c->buf_len);
+	if (c->recbuf)
+		munmap(c->recbuf, c->recbuf_len);
+	free(c->base);
+	arena_release(&c->arena);
+	free(c->stamps);
+	free(c->outputs);
+	free(c->msgs);
+	khash_free(c->records);
+	free(c);
+}
+
+static int parse_meta(struct cache *c, struct byte_reader *r, const char *dirname, const char **why)
+{
+	char *version = get_str(r, &c->arena), *dir;
+	uint32_t n;
+
+	if (r->bad)
+		return -EINVAL;
+	if (strcmp(version, cache_version) != 0) {
+		*why = "written by another version";
+		return -EINVAL;
+	}
+	dir = get_str(r, &c->arena);
+	if (!r->bad && strcmp(dir, dirname) != 0) {
+		*why = "made for another module directory";
+		return -EINVAL;
+	}
+	c->dirname = dir;
+	c->key = get_str(r, &c->arena);
+	c->written_ns = (int64_t)br_le(r, 8);
+	c->shortcut = (uint8_t)br_le(r, 1) != 0;
+	c->rec_gen = br_le(r, 8);
+
+	n = (uint32_t)br_count(r, 4, 50);
+	if (r->bad || !(c->stamps = calloc(n + 1, sizeof(*c->stamps))))
+		return r->bad ? -EINVAL : -ENOMEM;
+	for (uint32_t i = 0; i < n && !r->bad; i++) {
+		struct stamp *s = &c->stamps[i];
+
+		s->kind = (char)(uint8_t)br_le(r, 1);
+		s->path = get_str(r, &c->arena);
+		cache_get_stat(r, &s->st);
+		s->names_hash = br_le(r, 8);
+		if (s->kind != 'f' && s->kind != 'd')
+			r->bad = true;
+	}
+	c->n_stamps = n;
+
+	n = (uint32_t)br_count(r, 4, 20);
+	if (r->bad || !(c->outputs = calloc(n + 1, sizeof(*c->outputs))))
+		return r->bad ? -EINVAL : -ENOMEM;
+	for (uint32_t i = 0; i < n && !r->bad; i++) {
+		c->outputs[i].name = get_str(r, &c->arena);
+		c->outputs[i].size = br_le(r, 8);
+		c->outputs[i].sum = br_le(r, 8);
+	}
+	c->n_outputs = n;
+
+	n = (uint32_t)br_count(r, 4, 5);
+	if (r->bad || !(c->msgs = calloc(n + 1, sizeof(*c->msgs))))
+		return r->bad ? -EINVAL : -ENOMEM;
+	for (uint32_t i = 0; i < n && !r->bad; i++) {
+		c->msgs[i].prio = (uint8_t)br_le(r, 1);
+		c->msgs[i].text = get_str(r, &c->arena);
+	}
+	c->n_msgs = n;
+	if (!r->bad && r->p != r->end)
+		r->bad = true;
+	return r->bad ? -EINVAL : 0;
+}
+
+/* Map path read-only (*len bytes; munmap it). Cache files are replaced by
+ * rename, never rewritten in place, so a mapping never sees one change:
+ * no copy of megabytes into fresh pages, which cost more than the rest
+ * of loading. */
+static int map_file(const char *path, uint8_t **buf, size_t *len)
+{
+	struct stat st;
+	void *p;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		err = -errno;
+	else if (!S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > CACHE_MAX_FILE)
+		err = -EINVAL;
+	if (!err) {
+		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p == MAP_FAILED) {
+			err = -errno;
+		} else {
+			*buf = p;
+			*len = (size_t)st.st_size;
+		}
+	}
+	close(fd);
+	return err;
+}
+
+/* Map path and check its header: magic, format, (generation,) checksum
+ * and length. body and len: the checked payload inside *buf (*buf_len
+ * bytes mapped, also on failure). Returns 0, -ENOENT, -ENOMEM, another
+ * errno, -EINVAL (corrupt) or -EPROTO (another format). */
+static int read_checked(const char *path, const char *magic, size_t hlen, uint8_t **buf,
+			size_t *buf_len, const uint8_t **body, size_t *len, uint64_t *gen)
+{
+	size_t flen = 0;
+	uint64_t plen;
+	const uint8_t *h;
+	int err = map_file(path, buf, &flen);
+
+	*buf_len = flen;
+
+	if (err < 0)
+		return err;
+	h = *buf;
+	if (flen < hlen || memcmp(h, magic, 8) != 0)
+		return -EINVAL;
+	if (get_le32(h + 8) != CACHE_FORMAT)
+		return -EPROTO;
+	if (gen) {
+		*gen = get_le64(h + 12);
+		h += 8;
+	}
+	plen = get_le64(h + 20);
+	if (plen != flen - hlen || XXH3_64bits(*buf + hlen, (size_t)plen) != get_le64(h + 12))
+		return -EINVAL;
+	*body = *buf + hlen;
+	*len = (size_t)plen;
+	return 0;
+}
+
+/* The records file, on first use. Unusable (missing, damaged, another
+ * generation) simply means no record is reused. */
+static void load_records(struct cache *c)
+{
+	char *path = cache_path_ext(c->base, "records");
+	const uint8_t *body;
+	size_t len;
+	uint64_t gen = 0;
+	struct byte_reader rr, *r = &rr;
+	uint32_t n;
+
+	int err;
+
+	c->rec_loaded = true;
+	err = path ? read_checked(path, CACHE_REC_MAGIC, CACHE_REC_HEADER_LEN, &c->recbuf, &c->recbuf_len,
+				  &body, &len, &gen)
+		   : -ENOMEM;
+	if (!err && gen != c->rec_gen)
+		err = -ESTALE;
+	/* Another generation is not damage: a run that died between its two
+	 * renames, or two runs at once. The records are read again, quietly. */
+	if (err < 0 && err != -ENOENT && err != -ENOMEM && err != -ESTALE)
+		ma_logf(c->log, MA_LOG_WARNING, "cache %s ignored (%s); it will be rebuilt", path,
+			err == -EPROTO	  ? "written by another version"
+			: err == -ESTALE ? "from another run"
+			: err == -EINVAL ? "truncated or corrupt"
+					 : strerror(-err));
+	if (err < 0) {
+		free(path);
+		return;
+	}
+	br_init(&rr, body, len);
+	n = (uint32_t)br_count(r, 4, 49);
+	c->records = !r->bad ? khash_new(n > 1024 ? n : 1024) : NULL;
+	if (!c->records)
+		r->bad = true;
+	for (uint32_t i = 0; i < n && !r->bad; i++) {
+		const char *p = get_str(r, &c->arena);
+		struct record *rec = arena_alloc(&c->arena, sizeof(*rec));
+
+		if (!rec) {
+			r->bad = true;
+			break;
+		}
+		cache_get_stat(r, &rec->st);
+		rec->len = (uint32_t)br_le(r, 4);
+		rec->blob = br_take(r, rec->len);
+		if (!r->bad && khash_add(c->records, p, rec, NULL) < 0)
+			r->bad = true;
+	}
+	if (r->bad || r->p != r->end) {
+		ma_logf(c->log, MA_LOG_WARNING, "cache %s ignored (%s); it will be rebuilt", path,
+			"truncated or corrupt");
+		khash_free(c->records);
+		c->records = NULL;
+		free(path);
+		return;
+	}
+	free(path);
+	c->n_records = n;
+}
+
+int cache_load(const char *base, const char *dirname, const struct ma_log *log,
+	       struct cache **out)
+{
+	struct cache *c;
+	const char *why = "truncated or corrupt";
+	const uint8_t *body;
+	char *path;
+	struct byte_reader r;
+	size_t len = 0;
+	int err;
+
+	*out = NULL;
+	sweep(base, log);
+	c = calloc(1, sizeof(*c));
+	path = cache_path_ext(base, "meta");
+	if (!c || !path) {
+		free(c);
+		free(path);
+		return -ENOMEM;
+	}
+	arena_init(&c->arena, 256 * 1024);
+	c->log = log;
+	c->base = strdup(base);
+	err = c->base ? read_checked(path, CACHE_MAGIC, CACHE_HEADER_LEN, &c->buf, &c->buf_len, &body, &len, NULL)
+		      : -ENOMEM;
+	if (err == -EPROTO)
+		why = "written by another version";
+	if (!err) {
+		br_init(&r, body, len);
+		err = parse_meta(c, &r, dirname, &why);
+	}
+	if (err == -ENOENT || err == -ENOMEM) {
+		cache_free(c);
+		free(path);
+		return err == -ENOENT ? 0 : err;
+	}
+	if (err < 0) {
+		if (err == -EINVAL || err == -EPROTO)
+			ma_logf(log, MA_LOG_WARNING, "cache %s ignored (%s); it will be rebuilt",
+				path, why);
+		else
+			ma_logf(log, MA_LOG_WARNING, "cache %s ignored: %s", path, strerror(-err));
+		cache_free(c);
+		free(path);
+		return 0;
+	}
+	free(path);
+	*out = c;
+	return 0;
+}
+
+void cache_prepare(struct cache *c)
+{
+	if (!c->rec_loaded)
+		load_records(c);
+}
+
+bool cache_knows(struct cache *c, const char *path)
+{
+	if (!c->rec_loaded)
+		load_records(c);
+	return c->records && khash_find(c->records, path);
+}
+
+struct modrec *cache_lookup(struct cache *c, const char *path, const struct cache_stat *st,
+			    const void **blob, size_t *len)
+{
+	const struct record *rec;
+	struct modrec *m;
+
+	if (!c->rec_loaded)
+		load_records(c);
+	if (!c->records)
+		return NULL;
+	rec = khash_find(c->records, path);
+	if (!rec || !cache_stat_equal(&rec->st, st) || cache_stat_racy(&rec->st, c->written_ns))
+		return NULL;
+	if (modrec_decode(rec->blob, rec->len, &m) < 0)
+		return NULL;
+	if (blob) {
+		*blob = rec->blob;
+		*len = rec->len;
+	}
+	return m;
+}
+
+/* Streamed through one small buffer: the outputs are megabytes, and a
+ * fresh buffer of their size costs more in page faults than the hash. */
+static bool output_same(const char *outdir, const struct output *o)
+{
+	static _Thread_local char buf[64 * 1024];
+	XXH3_state_t *st;
+	uint64_t len = 0;
+	ssize_t n = 0;
+	bool same;
+	char *p;
+	int fd;
+
+	if (asprintf(&p, "%s/%s", outdir, o->name) < 0)
+		return false;
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	free(p);
+	if (fd < 0)
+		return false;
+	st = XXH3_createState();
+	if (!st || XXH3_64bits_reset(st) == XXH_ERROR) {
+		XXH3_freeState(st);
+		close(fd);
+		return false;
+	}
+	while (len <= o->size && (n = read(fd, buf, sizeof(buf))) > 0) {
+		XXH3_64bits_update(st, buf, (size_t)n);
+		len += (uint64_t)n;
+	}
+	close(fd);
+	same = n == 0 && len == o->size && XXH3_64bits_digest(st) == o->sum;
+	XXH3_freeState(st);
+	return same;
+}
+
+static bool stamp_same(const struct cache *c, const struct stamp *s, int rootfd)
+{
+	const char *below = rootfd >= 0 ? path_below(s->path, c->dirname) : NULL;
+	struct cache_stat now;
+	uint64_t h;
+	int r = cache_stat_at(below ? rootfd : -1, below, s->path, &now);
+
+	if (r < 0)
+		return false;
+	if (s->kind == 'd')
+		now.size = 0; /* as cache_stat_of_dir records it */
+	if (cache_stat_equal(&now, &s->st) && !cache_stat_racy(&s->st, c->written_ns))
+		return true;
+	/* A directory may change without changing its entries (ours were
+	 * published there): then its names decide. */
+	return s->kind == 'd' && !now.missing && !s->st.missing &&
+	       tree_dir_names_hash(s->path, &h) == 0 && h == s->names_hash;
+}
+
+struct check {
+	const struct cache *c;
+	const char *outdir;
+	unsigned int parts;   /* stamps [n*k/parts, n*(k+1)/parts); outputs k, k + parts, ... */
+	int rootfd;           /* the module directory, or -1 */
+	atomic_bool failed;
+};
+
+static int check_part(void *ud, size_t k, const struct ma_log *log)
+{
+	struct check *p = ud;
+	const struct cache *c = p->c;
+	size_t a = c->n_stamps * k / p->parts, b = c->n_stamps * (k + 1) / p->parts;
+
+	for (size_t i = k; i < c->n_outputs && !atomic_load(&p->failed); i += p->parts)
+		if (!output_same(p->outdir, &c->outputs[i]))
+			atomic_store(&p->failed, true);
+	for (size_t i = a; i < b && !atomic_load(&p->failed); i++)
+		if (!stamp_same(c, &c->stamps[i], p->rootfd))
+			atomic_store(&p->failed, true);
+	return 0;
+}
+
+bool cache_unchanged(struct cache *c, const char *key, const char *outdir, unsigned int jobs)
+{
+	struct check p = { .c = c, .outdir = outdir, .parts = jobs_threads(jobs) };
+	struct jobs_cfg jc = { .threads = p.parts };
+
+	if (!c->shortcut || strcmp(c->key, key) != 0)
+		return false;
+	if (p.parts > 8)
+		p.parts = 8;
+	atomic_init(&p.failed, false);
+	p.rootfd = open(c->dirname, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (jobs_run(p.parts, NULL, &jc, check_part, &p) < 0)
+		atomic_store(&p.failed, true);
+	if (p.rootfd >= 0)
+		close(p.rootfd);
+	return !atomic_load(&p.failed);
+}
+
+void cache_replay(const struct cache *c, const struct ma_log *log)
+{
+	for (size_t i = 0; i < c->n_msgs; i++)
+		ma_logf(log, c->msgs[i].prio, "%s", c->msgs[i].text);
+}
+
+
+bool cache_records_keep(const struct cache *c, size_t n, uint64_t *gen)
+{
+	if (!c->records || c->n_records > n + n / 10 + 8)
+		return false;
+	*gen = c->rec_gen;
+	return true;
+}

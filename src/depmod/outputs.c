@@ -1,0 +1,212 @@
+#include "depmod/outputs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "util/fileio.h"
+#include "util/jobs.h"
+#include "util/log.h"
+#include "util/publish.h"
+
+/* kmod builds four files at once at most: more threads only wait. */
+#define MAX_BUILDERS 4
+
+struct outputs {
+	const char *outdir;          /* NULL: -n, nothing is written */
+	unsigned int jobs;
+	const struct ma_log *log;
+	int dfd;                     /* -1: not open */
+	struct publish *pub;
+	struct depfiles *d;
+	struct depfile *files;
+	struct jobs *pool;
+	bool staged[DF_COUNT];
+	int err[DF_COUNT];
+	const char *step[DF_COUNT];
+};
+
+struct outputs *outputs_new(const char *outdir, unsigned int jobs, const struct ma_log *log)
+{
+	struct outputs *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->outdir = outdir;
+	w->jobs = jobs;
+	w->log = log;
+	w->dfd = -1;
+	return w;
+}
+
+static void close_dir(struct outputs *w)
+{
+	publish_free(w->pub);
+	w->pub = NULL;
+	if (w->dfd >= 0)
+		close(w->dfd); /* drops the lock */
+	w->dfd = -1;
+}
+
+void outputs_free(struct outputs *w)
+{
+	if (!w)
+		return;
+	jobs_cancel(w->pool); /* before closing: builders stage into it */
+	close_dir(w);
+	free(w);
+}
+
+/* log NULL: a first attempt, silent, that creates nothing (a run that
+ * fails before writing leaves no directory behind). */
+static int open_dir(struct outputs *w, const struct ma_log *log)
+{
+	int r = log ? mkdir_p(w->outdir, 0755) : 0;
+
+	if (r < 0) {
+		ma_logf(log, MA_LOG_CRIT, "could not create directory %s: %s", w->outdir,
+			strerror(-r));
+		return r;
+	}
+	w->dfd = open(w->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w->dfd < 0) {
+		r = -errno;
+		ma_logf(log, MA_LOG_CRIT, "could not open directory %s: %s", w->outdir,
+			strerror(-r));
+		return r;
+	}
+	/* Serialise concurrent runs on one directory: their renames never
+	 * interleave, so the files always come from one run. */
+	while (flock(w->dfd, LOCK_EX) < 0 && errno == EINTR)
+		;
+	/* A run killed while publishing left its temporaries: with the
+	 * directory locked, no live run is staging here. */
+	publish_sweep(w->dfd, w->outdir, log ? log : w->log);
+	w->pub = publish_new(w->dfd, DF_COUNT, PUBLISH_SYNC);
+	if (!w->pub) {
+		close_dir(w);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void outputs_open_early(struct outputs *w)
+{
+	if (w->outdir && open_dir(w, NULL) < 0)
+		close_dir(w);
+}
+
+static void stage(struct outputs *w, int id)
+{
+	const struct depfile *f = &w->files[id];
+
+	w->err[id] = publish_stage(w->pub, (size_t)id, f->name, f->data.buf, f->data.len,
+				   &w->step[id]);
+	w->staged[id] = true;
+}
+
+/* On a builder thread: build file id, stage it at once when the
+ * directory is open. */
+static int build(void *ud, size_t id, const struct ma_log *log)
+{
+	struct outputs *w = ud;
+	int r = depfile_build(w->d, (enum depfile_id)id, log);
+
+	if (!r && w->pub && w->files[id].enabled)
+		stage(w, (int)id);
+	return r;
+}
+
+/* Queue the enabled files of one kind, the longest to build first. */
+static int enqueue(struct outputs *w, bool late)
+{
+	int order[DF_COUNT], n = 0;
+
+	for (int i = 0; i < DF_COUNT; i++) {
+		if (!w->files[i].enabled || depfile_needs_graph(i) != late)
+			continue;
+		order[n] = i;
+		for (int k = n++; k > 0 && depfile_cost(order[k]) > depfile_cost(order[k - 1]); k--) {
+			int t = order[k];
+
+			order[k] = order[k - 1];
+			order[k - 1] = t;
+		}
+	}
+	for (int k = 0; k < n; k++)
+		if (jobs_add(w->pool, build, w, (size_t)order[k]) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+int outputs_start(struct outputs *w, struct depfiles *d, struct depfile files[DF_COUNT])
+{
+	/* The caller resolves meanwhile, then joins in (outputs_finish). */
+	struct jobs_cfg jc = { .threads = w->jobs, .max_threads = MAX_BUILDERS,
+			       .caller_helps = true, .log = w->log };
+	int r;
+
+	w->d = d;
+	w->files = files;
+	r = jobs_start(&jc, &w->pool);
+	return r < 0 ? r : enqueue(w, false);
+}
+
+int outputs_finish(struct outputs *w)
+{
+	int r = depfiles_graph_ready(w->d);
+
+	if (!r)
+		r = enqueue(w, true);
+	if (r < 0) {
+		jobs_cancel(w->pool);
+		w->pool = NULL;
+		return r;
+	}
+	r = jobs_finish(w->pool);
+	w->pool = NULL;
+	return r;
+}
+
+int outputs_write(struct outputs *w)
+{
+	const char *step = "", *failed = "";
+	int r = 0;
+
+	if (!w->pub) {
+		close_dir(w);
+		r = open_dir(w, w->log);
+		if (r < 0)
+			return r;
+	}
+	/* What failed first in kmod's file order is what is reported. */
+	for (int i = 0; !r && i < DF_COUNT; i++) {
+		if (!w->files[i].enabled)
+			continue;
+		if (!w->staged[i])
+			stage(w, i);
+		r = w->err[i];
+		if (r < 0)
+			ma_logf(w->log, MA_LOG_ERR,
+				"Could not write index '%s' in %s (%s): %s; previous indexes kept",
+				w->files[i].name, w->outdir, w->step[i], strerror(-r));
+	}
+	if (!r) {
+		r = publish_commit(w->pub, &failed, &step);
+		if (r < 0 && !strcmp(step, "rename"))
+			ma_logf(w->log, MA_LOG_CRIT, "renameat(%s, %s): %s", w->outdir, failed,
+				strerror(-r));
+		else if (r < 0 && !strcmp(failed, "."))
+			ma_logf(w->log, MA_LOG_ERR, "could not sync directory %s: %s", w->outdir,
+				strerror(-r));
+		else if (r < 0)
+			ma_logf(w->log, MA_LOG_ERR,
+				"Could not write index '%s' in %s (%s): %s; previous indexes kept",
+				failed, w->outdir, step, strerror(-r));
+	}
+	close_dir(w);
+	return r;
+}

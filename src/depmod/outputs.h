@@ -1,0 +1,39 @@
+/* depmod's eleven files, from builders to disk: each file is built on the
+ * job pool as soon as its inputs are ready (src/index/depfiles), staged
+ * into the output directory with its fsync started as soon as it is built,
+ * and all are renamed together once every one is on disk (util/publish).
+ * The directory is locked from the first staging to the renames, so
+ * concurrent runs never interleave their files. */
+#ifndef MA_DEPMOD_OUTPUTS_H
+#define MA_DEPMOD_OUTPUTS_H
+
+#include <stdbool.h>
+
+#include "index/depfiles.h"
+#include "util/attr.h"
+
+struct ma_log;
+struct outputs;
+
+/* outdir: where the files go; NULL for -n (built, never staged). */
+struct outputs *outputs_new(const char *outdir, unsigned int jobs, const struct ma_log *log);
+/* Waits for running builders and removes what was staged. Safe with NULL. */
+void outputs_free(struct outputs *w);
+
+/* Open and lock the directory now, if it exists, so files are staged as
+ * they are built (silent: outputs_write tries again, creates the
+ * directory, and reports). */
+void outputs_open_early(struct outputs *w);
+/* Start building the files that need no resolved graph. 0 or -ENOMEM. */
+int outputs_start(struct outputs *w, struct depfiles *d, struct depfile files[DF_COUNT])
+	MA_MUST_CHECK;
+/* The graph is resolved and sorted: build the rest, wait for all. The
+ * builders' messages are replayed in file order. 0, -ENOMEM or the
+ * first builder's failure in file order. */
+int outputs_finish(struct outputs *w) MA_MUST_CHECK;
+/* Stage what is not staged yet and publish (renames, directory fsync).
+ * Every failure is logged with kmod's wording; the previous files then
+ * stay. */
+int outputs_write(struct outputs *w) MA_MUST_CHECK;
+
+#endif

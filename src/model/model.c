@@ -1,0 +1,301 @@
+#include "model/model.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "elf/module.h"
+#include "graph/modgraph.h"
+#include "model/mtree.h"
+#include "tree/config.h"
+#include "tree/modprobe_d.h"
+#include "tree/walk.h"
+#include "util/khash.h"
+#include "util/log.h"
+
+char *model_dirname(const char *root, const char *moduledir, const char *kver)
+{
+	char *s;
+
+	if (!moduledir)
+		moduledir = "/lib/modules";
+	while (*moduledir == '/')
+		moduledir++;
+	if (asprintf(&s, "%s/%s/%s", root ? root : "", moduledir, kver) < 0)
+		return NULL;
+	return s;
+}
+
+int model_new(const struct model_opts *o, struct model **out)
+{
+	struct model *m = calloc(1, sizeof(*m));
+
+	*out = NULL;
+	if (!m)
+		return -ENOMEM;
+	m->o = o;
+	m->dirname = model_dirname(o->root, o->moduledir, o->kver);
+	if (!m->dirname) {
+		free(m);
+		return -ENOMEM;
+	}
+	*out = m;
+	return 0;
+}
+
+void model_free(struct model *m)
+{
+	if (!m)
+		return;
+	for (size_t i = m->n_tree; m->mods && i < m->n; i++) {
+		modrec_free(m->mods[i].rec);
+		free((char *)m->mods[i].modname);
+	}
+	free(m->mods);
+	free(m->outpaths);
+	free(m->unreadable);
+	khash_free(m->byname);
+	mg_free(m->g);
+	mtree_free(m->tree);
+	depmod_cfg_free(m->cfg);
+	kernsyms_release(&m->ks);
+	builtin_names_release(&m->bnames);
+	builtin_infos_release(&m->binfos);
+	modprobe_cfg_free(m->mp);
+	free(m->dirname);
+	free(m);
+}
+
+int model_load_config(struct model *m)
+{
+	if (m->o->files)
+		return 0; /* explicit files: no configuration, as kmod */
+	m->cfg = depmod_cfg_new(m->o->kver);
+	if (!m->cfg)
+		return -ENOMEM;
+	return depmod_cfg_load(m->cfg, m->o->config_paths, m->o->n_config, m->o->log);
+}
+
+/* An extra file: readable, and not a second module of the same name. */
+static int read_extra(struct model *m, size_t k, struct model_mod *mm)
+{
+	const struct model_opts *o = m->o;
+	const char *path = o->extra_files[k];
+	struct modfile_opts fo = { .keep_signature = o->keep_signatures,
+				   .info_keys = o->info_keys };
+	struct stat st;
+	int err = stat(path, &st) < 0 ? -errno : S_ISDIR(st.st_mode) ? -EISDIR : 0;
+
+	if (err) {
+		ma_logf(o->log, MA_LOG_CRIT, "cannot read module %s: %s", path, strerror(-err));
+		return err;
+	}
+	mm->path = path;
+	mm->outpath = path;
+	mm->given = true;
+	mm->modname = tree_modname_from_path(path);
+	if (!mm->modname)
+		return -ENOMEM;
+	for (size_t j = 0; j < k; j++) {
+		if (!strcmp(m->mods[m->n_tree + j].modname, mm->modname)) {
+			ma_logf(o->log, MA_LOG_CRIT, "%s and %s are both module '%s': give one of them",
+				o->extra_files[j], path, mm->modname);
+			return -EEXIST;
+		}
+	}
+	return modfile_load_path(path, &fo, &mm->rec);
+}
+
+static bool replaced(const struct model_opts *o, const char *modname)
+{
+	for (size_t k = 0; k < o->n_extra; k++) {
+		char *name = tree_modname_from_path(o->extra_files[k]);
+		bool same = name && !strcmp(name, modname);
+
+		free(name);
+		if (same)
+			return true;
+	}
+	return false;
+}
+
+static int index_modules(struct model *m)
+{
+	m->byname = khash_new(m->n > 1024 ? (unsigned int)m->n : 1024);
+	m->outpaths = calloc(m->n + 1, sizeof(*m->outpaths));
+	m->unreadable = calloc(m->n + 1, sizeof(*m->unreadable));
+	if (!m->byname || !m->outpaths || !m->unreadable)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n; i++) {
+		m->outpaths[i] = m->mods[i].outpath;
+		if (m->mods[i].rec->status != MOD_OK)
+			m->unreadable[m->n_unreadable++] = i;
+		if (khash_add(m->byname, m->mods[i].modname, (void *)(uintptr_t)(i + 1), NULL) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int model_read_modules(struct model *m)
+{
+	const struct model_opts *o = m->o;
+	struct mtree_opts mo = {
+		.dirname = m->dirname,
+		.cfg = m->cfg,
+		.files = o->files,
+		.n_files = o->n_files,
+		.order_dups = o->order_dups,
+		.jobs = o->jobs,
+		.cache = o->cache,
+		.keep_signatures = o->keep_signatures,
+		.info_keys = o->info_keys,
+		.stat_modules = o->stat_modules,
+		.log = o->log,
+	};
+	size_t n = 0;
+	int r = mtree_load(&mo, &m->tree);
+
+	if (r < 0)
+		return r;
+	m->mods = calloc(m->tree->n + o->n_extra + 1, sizeof(*m->mods));
+	if (!m->mods)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->tree->n; i++) {
+		struct mtree_mod *tm = &m->tree->mods[i];
+
+		if (o->n_extra && replaced(o, tm->t->modname))
+			continue;
+		m->mods[n++] = (struct model_mod){ .modname = tm->t->modname, .path = tm->t->path,
+						   .outpath = tm->outpath, .rec = tm->rec,
+						   .t = tm->t };
+	}
+	m->n_tree = m->n = n;
+	for (size_t k = 0; k < o->n_extra; k++) {
+		r = read_extra(m, k, &m->mods[m->n]);
+		m->n++; /* owned from here on, even half made */
+		if (r < 0)
+			return r;
+	}
+	return index_modules(m);
+}
+
+int model_load_kernel(struct model *m)
+{
+	const struct model_opts *o = m->o;
+
+	m->have_kernel = o->n_symvers || o->sysmap;
+	m->have_crcs = o->n_symvers > 0;
+	return kernsyms_load(o->symvers, o->n_symvers, o->sysmap, o->sym_prefix, o->log, &m->ks,
+			     &m->bad_input);
+}
+
+int model_register_exports(struct model *m)
+{
+	struct mg_mod *mm = calloc(m->n + 1, sizeof(*mm));
+	struct mg_opts go = { .sym_prefix = m->o->sym_prefix, .log = m->o->log };
+	int r = 0;
+
+	if (!mm)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n; i++)
+		mm[i] = (struct mg_mod){ .modname = m->mods[i].modname, .path = m->mods[i].path,
+					 .rec = m->mods[i].rec };
+	m->g = mg_new(mm, m->n);
+	free(mm);
+	if (!m->g)
+		return -ENOMEM;
+	/* The kernel's symbols first: a module exporting the same name owns
+	 * it, as in depmod. */
+	for (size_t i = 0; !r && i < m->ks.n; i++)
+		if (m->ks.v[i].vmlinux)
+			r = mg_add_kernel_symbol(m->g, m->ks.v[i].name, m->ks.v[i].crc);
+	if (!r && m->have_kernel)
+		r = mg_add_fake_symbols(m->g);
+	return r < 0 ? r : mg_register_exports(m->g, &go);
+}
+
+int model_load_builtins(struct model *m, const struct ma_log *log)
+{
+	char *p;
+	int r;
+
+	if (asprintf(&p, "%s/modules.builtin", m->dirname) < 0)
+		return -ENOMEM;
+	r = builtin_names_load(p, log, &m->bnames);
+	free(p);
+	if (r == -ENOMEM)
+		return r;
+	m->have_bnames = r == 0;
+	m->bnames_err = r;
+	if (asprintf(&p, "%s/modules.builtin.modinfo", m->dirname) < 0)
+		return -ENOMEM;
+	r = builtin_infos_load(p, log, &m->binfos);
+	free(p);
+	if (r == -ENOMEM)
+		return r;
+	m->have_binfos = r == 0;
+	m->binfos_err = r;
+	return 0;
+}
+
+int model_resolve(struct model *m, bool print_unknown, void (*show)(void *, const char *),
+		  void *show_ud)
+{
+	struct mg_opts go = {
+		.sym_prefix = m->o->sym_prefix,
+		.print_unknown = print_unknown,
+		.check_symvers = m->have_crcs,
+		.log = m->o->log,
+		.show = show,
+		.show_ud = show_ud,
+		.jobs = m->o->jobs,
+	};
+	int r = mg_resolve_needs(m->g, &go);
+
+	return r < 0 ? r : mg_toposort(m->g);
+}
+
+int model_load_modprobe(struct model *m)
+{
+	m->mp = modprobe_cfg_new();
+	if (!m->mp)
+		return -ENOMEM;
+	return modprobe_cfg_load(m->mp, m->o->modprobe_paths, m->o->n_modprobe, m->o->log);
+}
+
+long model_find(const struct model *m, const char *modname)
+{
+	uintptr_t slot = m->byname ? (uintptr_t)khash_find(m->byname, modname) : 0;
+
+	return slot ? (long)slot - 1 : -1;
+}
+
+int model_load(const struct model_opts *o, struct model **out)
+{
+	struct model *m;
+	int r = model_new(o, &m);
+
+	*out = NULL;
+	if (r < 0)
+		return r;
+	r = model_load_config(m);
+	if (!r)
+		r = model_read_modules(m);
+	if (!r)
+		r = model_load_kernel(m);
+	if (!r)
+		r = model_register_exports(m);
+	if (!r)
+		r = model_load_builtins(m, o->log);
+	if (!r) {
+		r = model_resolve(m, false, NULL, NULL);
+		if (r == -ELOOP)
+			r = 0; /* the graph stays unsorted; cycles are data */
+	}
+	if (!r && o->n_modprobe)
+		r = model_load_modprobe(m);
+	*out = m;
+	return r;
+}
