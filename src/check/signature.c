@@ -222,7 +222,7 @@ static int signed_bytes(const struct ck_mod *m, void **buf, size_t *len, char *w
 		void *out;
 		size_t outlen;
 
-		err = decompress_buf(r->comp, raw, rawlen, MODFILE_DEFAULT_MAX_SIZE, 0, &out, &outlen,
+		err = decompress_buf(r->comp, raw, rawlen, MODFILE_DEFAULT_MAX_SIZE, 0, NULL, &out, &outlen,
 				     why, whysz);
 		free(raw);
 		if (err < 0)

@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include "model/mtree.h"
 #include "tree/config.h"
 #include "tree/walk.h"
+#include "util/jobs.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 
@@ -185,17 +185,14 @@ struct depmod_cache_saver {
 	const struct mtree *t;
 	const struct depfile *files;
 	struct cache_writer *w;
-	int r;
-	pthread_t tid;
-	bool started;
+	struct jobs *job;   /* collecting the stamps */
 };
 
-static void *save_prepare(void *arg)
+static int save_prepare(void *ud, size_t arg, const struct ma_log *log)
 {
-	struct depmod_cache_saver *s = arg;
+	struct depmod_cache_saver *s = ud;
 
-	s->r = s->w ? fill(s->w, s->o, s->dirname, s->t, s->files) : -ENOMEM;
-	return NULL;
+	return s->w ? fill(s->w, s->o, s->dirname, s->t, s->files) : -ENOMEM;
 }
 
 struct depmod_cache_saver *depmod_cache_save_begin(const struct depmod_opts *o,
@@ -205,15 +202,19 @@ struct depmod_cache_saver *depmod_cache_save_begin(const struct depmod_opts *o,
 						   int64_t started_ns)
 {
 	struct depmod_cache_saver *s = calloc(1, sizeof(*s));
+	struct jobs_cfg jc = { .threads = 1 };
 
 	if (!s)
 		return NULL;
 	*s = (struct depmod_cache_saver){ .o = o, .base = base, .dirname = dirname, .t = t,
 					  .files = files };
 	s->w = cache_writer_new(dirname, key, started_ns);
-	s->started = pthread_create(&s->tid, NULL, save_prepare, s) == 0;
-	if (!s->started)
-		save_prepare(s);
+	if (jobs_start(&jc, &s->job) < 0 || jobs_add(s->job, save_prepare, s, 0) < 0) {
+		jobs_cancel(s->job);
+		cache_writer_free(s->w);
+		free(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -226,15 +227,13 @@ void depmod_cache_save_end(struct depmod_cache_saver *s, bool ok, const struct l
 		cache_records_end(job, false);
 		return;
 	}
-	if (s->started)
-		pthread_join(s->tid, NULL);
+	r = jobs_finish(s->job);
 	if (!ok) {
 		cache_records_end(job, false); /* a failed run: keep the old cache */
 		cache_writer_free(s->w);
 		free(s);
 		return;
 	}
-	r = s->r;
 	if (!r)
 		r = add_messages(s->w, msgs);
 	rr = cache_records_end(job, r == 0);

@@ -20,11 +20,15 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "util/budget.h"
+
 /* Output buffer bounded by limit = max + 1: producing the byte past max is
- * how an over-long stream is detected. */
+ * how an over-long stream is detected. Its capacity is held from the
+ * run's memory budget (hold). */
 struct outbuf {
 	uint8_t *p;
 	size_t len, cap, limit;
+	struct mem_hold *hold;
 };
 
 static void set_reason(char *reason, size_t sz, const char *fmt, ...)
@@ -41,12 +45,17 @@ static void set_reason(char *reason, size_t sz, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* hint: the size the stream declares, 0 if none (then guess 4x inlen). */
-static int outbuf_init(struct outbuf *o, uint64_t max, uint64_t hint, size_t inlen)
+/* hint: the size the stream declares, 0 if none (then guess 4x inlen).
+ * -ENOMEM, or the budget's -EAGAIN / -EFBIG. */
+static int outbuf_init(struct outbuf *o, uint64_t max, uint64_t hint, size_t inlen,
+		       struct mem_hold *hold)
 {
 	size_t cap;
+	int r;
 
 	o->len = 0;
+	o->hold = hold;
+	o->p = NULL;
 	o->limit = max >= SIZE_MAX ? SIZE_MAX : (size_t)max + 1;
 	if (!hint)
 		hint = inlen > SIZE_MAX / 4 ? SIZE_MAX : (uint64_t)inlen * 4;
@@ -55,6 +64,9 @@ static int outbuf_init(struct outbuf *o, uint64_t max, uint64_t hint, size_t inl
 	cap = hint >= o->limit ? o->limit : (size_t)hint + 1;
 	if (cap < 4096)
 		cap = o->limit < 4096 ? o->limit : 4096;
+	r = hold ? mem_hold_take(hold, cap) : 0;
+	if (r < 0)
+		return r;
 	o->p = malloc(cap);
 	if (!o->p)
 		return -ENOMEM;
@@ -62,15 +74,20 @@ static int outbuf_init(struct outbuf *o, uint64_t max, uint64_t hint, size_t inl
 	return 0;
 }
 
-/* Make room for more output. -EFBIG once the limit is reached. */
+/* Make room for more output. -EFBIG once the limit is reached; the
+ * budget's -EAGAIN. */
 static int outbuf_grow(struct outbuf *o)
 {
 	size_t ncap;
 	uint8_t *np;
+	int r;
 
 	if (o->cap >= o->limit)
 		return -EFBIG;
 	ncap = o->cap > o->limit / 2 ? o->limit : o->cap * 2;
+	r = o->hold ? mem_hold_take(o->hold, ncap - o->cap) : 0;
+	if (r < 0)
+		return r == -EFBIG ? -EFBIG : r;
 	np = realloc(o->p, ncap);
 	if (!np)
 		return -ENOMEM;
@@ -212,7 +229,8 @@ static const char *xz_message(lzma_ret r)
 
 /* try_own: verify the CRC32 here when the stream allows (xz_own_check). */
 static int load_xz_as(const uint8_t *in, size_t inlen, uint64_t max, unsigned flags,
-		      bool try_own, void **out, size_t *outlen, char *reason, size_t reasonsz)
+		      bool try_own, struct mem_hold *hold, void **out, size_t *outlen, char *reason,
+		      size_t reasonsz)
 {
 	lzma_stream s = LZMA_STREAM_INIT;
 	lzma_stream_flags sf;
@@ -232,9 +250,10 @@ static int load_xz_as(const uint8_t *in, size_t inlen, uint64_t max, unsigned fl
 		lzma_index_end(idx, NULL);
 		return fail_big(&(struct outbuf){ 0 }, max, reason, reasonsz, "xz");
 	}
-	if (outbuf_init(&o, max, hint, inlen) < 0) {
+	err = outbuf_init(&o, max, hint, inlen, hold);
+	if (err < 0) { /* nothing allocated */
 		lzma_index_end(idx, NULL);
-		return -ENOMEM;
+		return err == -EFBIG ? fail_big(&o, max, reason, reasonsz, "xz") : err;
 	}
 	/* As kmod: no memory limit, concatenated streams accepted, and the
 	 * integrity check verified unless asked not to (here, when own). */
@@ -254,9 +273,13 @@ static int load_xz_as(const uint8_t *in, size_t inlen, uint64_t max, unsigned fl
 	for (;;) {
 		if (o.len == o.cap) {
 			err = outbuf_grow(&o);
-			if (err == -EFBIG) {
+			if (err == -EFBIG || err == -EAGAIN) {
 				lzma_end(&s);
 				lzma_index_end(idx, NULL);
+				if (err == -EAGAIN) {
+					free(o.p);
+					return err;
+				}
 				return fail_big(&o, max, reason, reasonsz, "xz");
 			}
 			if (err < 0)
@@ -295,15 +318,27 @@ nomem:
 	return -ENOMEM;
 }
 
-static int load_xz(const uint8_t *in, size_t inlen, uint64_t max, unsigned flags, void **out,
-		   size_t *outlen, char *reason, size_t reasonsz)
+static int load_xz(const uint8_t *in, size_t inlen, uint64_t max, unsigned flags,
+		   struct mem_hold *hold, void **out, size_t *outlen, char *reason,
+		   size_t reasonsz)
 {
-	int err = load_xz_as(in, inlen, max, flags, true, out, outlen, reason, reasonsz);
+	uint64_t held = hold ? hold->held : 0;
+	int err = load_xz_as(in, inlen, max, flags, true, hold, out, outlen, reason, reasonsz);
 
 	/* A damaged stream is decoded again with liblzma checking, so that
-	 * the error is the one it (and kmod) reports, whatever the damage. */
-	if (err == -EINVAL)
-		err = load_xz_as(in, inlen, max, flags, false, out, outlen, reason, reasonsz);
+	 * the error is the one it (and kmod) reports, whatever the damage.
+	 * The first attempt's buffer is freed: its budget goes back first. */
+	if (err == -EINVAL) {
+		if (hold && hold->held > held) {
+			bool solo = hold->solo;
+
+			mem_hold_release(hold);
+			if (solo)
+				mem_hold_solo(hold);
+		}
+		err = load_xz_as(in, inlen, max, flags, false, hold, out, outlen, reason,
+				 reasonsz);
+	}
 	return err;
 }
 
@@ -319,8 +354,9 @@ static int zstd_error(struct outbuf *o, size_t r, char *reason, size_t reasonsz)
 	return -EINVAL;
 }
 
-static int load_zstd(const uint8_t *in, size_t inlen, uint64_t max, unsigned flags, void **out,
-		     size_t *outlen, char *reason, size_t reasonsz)
+static int load_zstd(const uint8_t *in, size_t inlen, uint64_t max, unsigned flags,
+		     struct mem_hold *hold, void **out, size_t *outlen, char *reason,
+		     size_t reasonsz)
 {
 	unsigned long long fcs = ZSTD_getFrameContentSize(in, inlen);
 	ZSTD_inBuffer ib = { in, inlen, 0 };
@@ -333,8 +369,9 @@ static int load_zstd(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 
 	if (known && fcs > max)
 		return fail_big(&(struct outbuf){ 0 }, max, reason, reasonsz, "zstd");
-	if (outbuf_init(&o, max, known ? fcs : 0, inlen) < 0)
-		return -ENOMEM;
+	err = outbuf_init(&o, max, known ? fcs : 0, inlen, hold);
+	if (err < 0) /* nothing allocated */
+		return err == -EFBIG ? fail_big(&o, max, reason, reasonsz, "zstd") : err;
 	dc = ZSTD_createDCtx();
 	if (!dc) {
 		free(o.p);
@@ -363,7 +400,7 @@ static int load_zstd(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 				if (err == -EFBIG)
 					return fail_big(&o, max, reason, reasonsz, "zstd");
 				free(o.p);
-				return -ENOMEM;
+				return err;
 			}
 		}
 		ob = (ZSTD_outBuffer){ o.p, o.cap, o.len };
@@ -391,8 +428,9 @@ done:
 
 /* ---- gzip -------------------------------------------------------------- */
 
-static int load_gzip(const uint8_t *in, size_t inlen, uint64_t max, unsigned flags, void **out,
-		     size_t *outlen, char *reason, size_t reasonsz)
+static int load_gzip(const uint8_t *in, size_t inlen, uint64_t max, unsigned flags,
+		     struct mem_hold *hold, void **out, size_t *outlen, char *reason,
+		     size_t reasonsz)
 {
 	z_stream zs;
 	struct outbuf o;
@@ -410,8 +448,9 @@ static int load_gzip(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 		if (hint / 1032 > inlen)
 			hint = 0;
 	}
-	if (outbuf_init(&o, max, hint, inlen) < 0)
-		return -ENOMEM;
+	err = outbuf_init(&o, max, hint, inlen, hold);
+	if (err < 0) /* nothing allocated */
+		return err == -EFBIG ? fail_big(&o, max, reason, reasonsz, "gzip") : err;
 	memset(&zs, 0, sizeof(zs));
 	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
 		free(o.p);
@@ -428,7 +467,7 @@ static int load_gzip(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 				if (err == -EFBIG)
 					return fail_big(&o, max, reason, reasonsz, "gzip");
 				free(o.p);
-				return -ENOMEM;
+				return err;
 			}
 		}
 		/* zlib counts in uInt: feed at most UINT_MAX at a time. */
@@ -467,56 +506,13 @@ static int load_gzip(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 	return outbuf_done(&o, max, out, outlen, reason, reasonsz, "gzip");
 }
 
-/* ---- dispatch ---------------------------------------------------------- */
-
-static const struct {
-	enum mod_compression comp;
-	const char *name;
-	int (*load)(const uint8_t *in, size_t inlen, uint64_t max, unsigned flags, void **out,
-		    size_t *outlen, char *reason, size_t reasonsz);
-} decoders[] = {
-	{ MOD_COMP_XZ, "xz", load_xz },
-	{ MOD_COMP_ZSTD, "zstd", load_zstd },
-	{ MOD_COMP_GZIP, "gzip", load_gzip },
-};
-
-const char *decompress_name(enum mod_compression comp)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(decoders) / sizeof(decoders[0]); i++)
-		if (decoders[i].comp == comp)
-			return decoders[i].name;
-	return "none";
-}
-
-int decompress_buf(enum mod_compression comp, const void *in, size_t inlen, uint64_t max,
-		   unsigned flags, void **out, size_t *outlen, char *reason, size_t reasonsz)
-{
-	size_t i;
-
-	if (reasonsz)
-		reason[0] = '\0';
-	for (i = 0; i < sizeof(decoders) / sizeof(decoders[0]); i++)
-		if (decoders[i].comp == comp)
-			return decoders[i].load(in, inlen, max, flags, out, outlen, reason,
-						reasonsz);
-	set_reason(reason, reasonsz, "not a compressed stream");
-	return -EINVAL;
-}
-
 /* ---- streaming, for sparse images of huge modules ---------------------- */
 
-uint64_t decompress_size_hint(enum mod_compression comp, const void *in, size_t inlen)
+static uint64_t zstd_size_hint(const uint8_t *in, size_t inlen)
 {
-	if (comp == MOD_COMP_XZ)
-		return xz_size_hint(in, inlen);
-	if (comp == MOD_COMP_ZSTD) {
-		unsigned long long fcs = ZSTD_getFrameContentSize(in, inlen);
+	unsigned long long fcs = ZSTD_getFrameContentSize(in, inlen);
 
-		return fcs == ZSTD_CONTENTSIZE_UNKNOWN || fcs == ZSTD_CONTENTSIZE_ERROR ? 0 : fcs;
-	}
-	return 0;
+	return fcs == ZSTD_CONTENTSIZE_UNKNOWN || fcs == ZSTD_CONTENTSIZE_ERROR ? 0 : fcs;
 }
 
 #define STREAM_CHUNK (256u * 1024)
@@ -573,8 +569,8 @@ static int stream_xz(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 	return err > 0 ? 0 : err;
 }
 
-static int stream_zstd(const uint8_t *in, size_t inlen, uint64_t max, decompress_sink sink,
-		       void *ud, char *reason, size_t reasonsz)
+static int stream_zstd(const uint8_t *in, size_t inlen, uint64_t max, unsigned flags,
+		       decompress_sink sink, void *ud, char *reason, size_t reasonsz)
 {
 	ZSTD_DCtx *dc = ZSTD_createDCtx();
 	uint8_t *buf = malloc(STREAM_CHUNK);
@@ -622,14 +618,68 @@ static int stream_zstd(const uint8_t *in, size_t inlen, uint64_t max, decompress
 	return err > 0 ? 0 : err;
 }
 
+/* ---- the formats ---------------------------------------------------------- */
+
+static const struct mod_codec codecs[MOD_COMP_COUNT] = {
+	[MOD_COMP_NONE] = { MOD_COMP_NONE, "none", MODULE_EXT, NULL, NULL, 0, NULL, NULL, NULL },
+	[MOD_COMP_GZIP] = { MOD_COMP_GZIP, "gzip", ".ko.gz", "ZLIB", "\x1F\x8B", 2, load_gzip,
+			    NULL, NULL },
+	[MOD_COMP_XZ] = { MOD_COMP_XZ, "xz", ".ko.xz", "XZ", "\xFD" "7zXZ\0", 6, load_xz, stream_xz,
+			  xz_size_hint },
+	[MOD_COMP_ZSTD] = { MOD_COMP_ZSTD, "zstd", ".ko.zst", "ZSTD", "\x28\xB5\x2F\xFD", 4,
+			    load_zstd, stream_zstd, zstd_size_hint },
+};
+
+const struct mod_codec *mod_codec_get(unsigned int comp)
+{
+	return comp < MOD_COMP_COUNT ? &codecs[comp] : NULL;
+}
+
+enum mod_compression modfile_detect(const void *buf, size_t len)
+{
+	for (unsigned int i = 0; i < MOD_COMP_COUNT; i++)
+		if (codecs[i].magic && len >= codecs[i].magic_len &&
+		    memcmp(buf, codecs[i].magic, codecs[i].magic_len) == 0)
+			return codecs[i].comp;
+	return MOD_COMP_NONE;
+}
+
+const char *decompress_name(enum mod_compression comp)
+{
+	const struct mod_codec *c = mod_codec_get(comp);
+
+	return c ? c->name : "none";
+}
+
+int decompress_buf(enum mod_compression comp, const void *in, size_t inlen, uint64_t max,
+		   unsigned flags, struct mem_hold *hold, void **out, size_t *outlen,
+		   char *reason, size_t reasonsz)
+{
+	const struct mod_codec *c = mod_codec_get(comp);
+
+	if (reasonsz)
+		reason[0] = '\0';
+	if (c && c->load)
+		return c->load(in, inlen, max, flags, hold, out, outlen, reason, reasonsz);
+	set_reason(reason, reasonsz, "not a compressed stream");
+	return -EINVAL;
+}
+
+uint64_t decompress_size_hint(enum mod_compression comp, const void *in, size_t inlen)
+{
+	const struct mod_codec *c = mod_codec_get(comp);
+
+	return c && c->size_hint ? c->size_hint(in, inlen) : 0;
+}
+
 int decompress_stream(enum mod_compression comp, const void *in, size_t inlen, uint64_t max,
 		      unsigned flags, decompress_sink sink, void *ud, char *reason,
 		      size_t reasonsz)
 {
-	if (comp == MOD_COMP_XZ)
-		return stream_xz(in, inlen, max, flags, sink, ud, reason, reasonsz);
-	if (comp == MOD_COMP_ZSTD)
-		return stream_zstd(in, inlen, max, sink, ud, reason, reasonsz);
+	const struct mod_codec *c = mod_codec_get(comp);
+
+	if (c && c->stream)
+		return c->stream(in, inlen, max, flags, sink, ud, reason, reasonsz);
 	set_reason(reason, reasonsz, "%s: streaming not supported", decompress_name(comp));
 	return -EOPNOTSUPP;
 }

@@ -12,7 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "elf/codec.h"
 #include "elf/module.h"
+
+struct mem_hold;
 
 /* Decompress the comp stream in[0..inlen) (comp != MOD_COMP_NONE).
  * Returns 0 with *out (malloc'd, the caller frees) and *outlen set, or
@@ -20,10 +23,15 @@
  *            "xz: File is corrupt", "zstd: Unknown frame descriptor",
  *            "gzip: unexpected end of file"
  *   -EFBIG   the output would exceed max bytes
+ *   -EAGAIN  the run's memory budget is held by others (hold: see
+ *            util/budget.h; release, run alone, call again)
  *   -ENOMEM
- * reason (reasonsz bytes, may be 0) gets a message for every failure. */
+ * The output buffer's capacity stays held in hold (may be NULL) until
+ * the caller releases it. reason (reasonsz bytes, may be 0) gets a
+ * message for every failure. */
 int decompress_buf(enum mod_compression comp, const void *in, size_t inlen, uint64_t max,
-		   unsigned flags, void **out, size_t *outlen, char *reason, size_t reasonsz);
+		   unsigned flags, struct mem_hold *hold, void **out, size_t *outlen,
+		   char *reason, size_t reasonsz);
 
 /* flags for decompress_buf */
 enum {
@@ -36,11 +44,8 @@ enum {
 /* Size the stream declares (xz index, zstd frame header), or 0. */
 uint64_t decompress_size_hint(enum mod_compression comp, const void *in, size_t inlen);
 
-/* Streaming: each decompressed chunk goes to sink(ud, offset, bytes, n),
- * which returns 0 to go on, 1 to stop early (success: the rest is not
- * decoded, nor its integrity checked) or a negative errno. xz and zstd
- * only (-EOPNOTSUPP otherwise). Same errors and limit as decompress_buf. */
-typedef int (*decompress_sink)(void *ud, uint64_t off, const uint8_t *p, size_t n);
+/* Streaming into sink (see codec.h), for the formats that have it
+ * (-EOPNOTSUPP otherwise). Same errors and limit as decompress_buf. */
 int decompress_stream(enum mod_compression comp, const void *in, size_t inlen, uint64_t max,
 		      unsigned flags, decompress_sink sink, void *ud, char *reason,
 		      size_t reasonsz);

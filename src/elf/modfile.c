@@ -21,30 +21,10 @@
 #include "elf/draft.h"
 #include "elf/elfparse.h"
 #include "elf/sparse.h"
+#include "util/budget.h"
 #include "util/threadlocal.h"
 
 #define MAX_MAGIC_LEN 6 /* xz's; kmod reads this many bytes first */
-
-static const struct {
-	enum mod_compression comp;
-	size_t len;
-	const char *magic;
-} magics[] = {
-	/* kmod's order; no magic is a prefix of another anyway */
-	{ MOD_COMP_ZSTD, 4, "\x28\xB5\x2F\xFD" },
-	{ MOD_COMP_XZ, 6, "\xFD" "7zXZ\0" },
-	{ MOD_COMP_GZIP, 2, "\x1F\x8B" },
-};
-
-enum mod_compression modfile_detect(const void *buf, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
-		if (len >= magics[i].len && memcmp(buf, magics[i].magic, magics[i].len) == 0)
-			return magics[i].comp;
-	return MOD_COMP_NONE;
-}
 
 static uint64_t max_size(const struct modfile_opts *opts)
 {
@@ -68,10 +48,18 @@ static int load_sparse(struct moddraft *d, const uint8_t *buf, size_t len, uint6
 {
 	struct sparse_img img;
 	char reason[sizeof(d->reason)];
-	int err = sparse_load(d->comp, buf, len, size, max_size(opts),
-			      opts && opts->ignore_check ? DECOMPRESS_IGNORE_CHECK : 0, &img, reason,
+	struct mem_hold hold = MEM_HOLD_INIT(opts ? opts->budget : NULL);
+	unsigned flags = opts && opts->ignore_check ? DECOMPRESS_IGNORE_CHECK : 0;
+	int err = sparse_load(d->comp, buf, len, size, max_size(opts), flags, &hold, &img, reason,
 			      sizeof(reason));
 
+	if (err == -EAGAIN) {
+		/* the run's budget is held by others: wait, read alone */
+		mem_hold_release(&hold);
+		mem_hold_solo(&hold);
+		err = sparse_load(d->comp, buf, len, size, max_size(opts), flags, &hold, &img,
+				  reason, sizeof(reason));
+	}
 	fail_decompress(d, err, reason);
 	if (!err) {
 		d->elf_size = img.size;
@@ -80,6 +68,7 @@ static int load_sparse(struct moddraft *d, const uint8_t *buf, size_t len, uint6
 	}
 	err = moddraft_finish(d, keep_sig, out);
 	sparse_free(&img);
+	mem_hold_release(&hold);
 	return err;
 }
 
@@ -90,6 +79,9 @@ static int load_bytes(struct moddraft *d, const uint8_t *buf, size_t len,
 	void *plain = NULL;
 	size_t plain_len = len;
 	char reason[sizeof(d->reason)];
+	const struct mod_codec *codec;
+	struct mem_hold hold = MEM_HOLD_INIT(opts ? opts->budget : NULL);
+	unsigned flags = opts && opts->ignore_check ? DECOMPRESS_IGNORE_CHECK : 0;
 	int err;
 
 	if (len < MAX_MAGIC_LEN) {
@@ -97,16 +89,23 @@ static int load_bytes(struct moddraft *d, const uint8_t *buf, size_t len,
 		goto pack;
 	}
 	d->comp = modfile_detect(buf, len);
-	if (d->comp == MOD_COMP_XZ || d->comp == MOD_COMP_ZSTD) {
-		uint64_t hint = decompress_size_hint(d->comp, buf, len);
+	codec = mod_codec_get(d->comp);
+	if (codec->stream && codec->size_hint) {
+		uint64_t hint = codec->size_hint(buf, len);
 
 		if (hint >= SPARSE_MIN_SIZE && hint <= max_size(opts))
 			return load_sparse(d, buf, len, hint, opts, keep_sig, out);
 	}
 	if (d->comp != MOD_COMP_NONE) {
-		err = decompress_buf(d->comp, buf, len, max_size(opts),
-				     opts && opts->ignore_check ? DECOMPRESS_IGNORE_CHECK : 0,
-				     &plain, &plain_len, reason, sizeof(reason));
+		err = decompress_buf(d->comp, buf, len, max_size(opts), flags, &hold, &plain,
+				     &plain_len, reason, sizeof(reason));
+		if (err == -EAGAIN) {
+			/* the run's budget is held by others: wait, read alone */
+			mem_hold_release(&hold);
+			mem_hold_solo(&hold);
+			err = decompress_buf(d->comp, buf, len, max_size(opts), flags, &hold,
+					     &plain, &plain_len, reason, sizeof(reason));
+		}
 		fail_decompress(d, err, reason);
 		if (err < 0)
 			goto pack;
@@ -119,6 +118,7 @@ static int load_bytes(struct moddraft *d, const uint8_t *buf, size_t len,
 pack:
 	err = moddraft_finish(d, keep_sig, out);
 	free(plain);
+	mem_hold_release(&hold);
 	return err;
 }
 

@@ -264,7 +264,7 @@ static int decode_body(struct reader *r, struct moddraft *d)
 		r->bad = true;
 	d->status = (enum mod_status)v;
 	v = get_le(r, 1);
-	if (v > MOD_COMP_ZSTD)
+	if (v >= MOD_COMP_COUNT)
 		r->bad = true;
 	d->comp = (enum mod_compression)v;
 	d->elf_class = (uint8_t)get_le(r, 1);

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <stdint.h>
 
+struct mem_budget;
 struct strbuf;
 
 enum mod_compression {
@@ -27,6 +28,7 @@ enum mod_compression {
 	MOD_COMP_GZIP,
 	MOD_COMP_XZ,
 	MOD_COMP_ZSTD,
+	MOD_COMP_COUNT   /* formats: see elf/codec.h */
 };
 
 /* An exported symbol (from a __crc_<name> symbol, or from
@@ -180,7 +182,14 @@ struct modfile_opts {
 	/* Added. xz only: skip the stream's integrity check (LZMA_IGNORE_CHECK),
 	 * ~4% less CPU on an xz tree. Off by default; kmod verifies it. */
 	bool ignore_check;
+	/* The run's budget for decompressed bytes, shared by its readers
+	 * (util/budget.h); NULL: none beyond max_size per module. */
+	struct mem_budget *budget;
 };
+
+/* A run's budget for decompressed bytes in flight, whatever the thread
+ * count: one module of the largest size allowed fits alone. */
+#define MODFILE_RUN_BUDGET (MODFILE_DEFAULT_MAX_SIZE + (1ull << 20))
 
 #define MODFILE_DEFAULT_MAX_SIZE (256ull << 20)
 

@@ -1,4 +1,5 @@
 #include "elf/sparse.h"
+#include "util/budget.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -176,20 +177,24 @@ static int sink(void *ud, uint64_t off, const uint8_t *p, size_t n)
 }
 
 int sparse_load(enum mod_compression comp, const uint8_t *in, size_t inlen, uint64_t size,
-		uint64_t max, unsigned flags, struct sparse_img *img, char *reason,
-		size_t reasonsz)
+		uint64_t max, unsigned flags, struct mem_hold *hold, struct sparse_img *img,
+		char *reason, size_t reasonsz)
 {
-	struct sparse *s = calloc(1, sizeof(*s));
+	struct sparse *s;
 	int err = 0;
 
 	img->p = NULL;
 	img->size = 0;
+	if (size > max || size > SIZE_MAX)
+		return -EFBIG;
+	/* The image's pages are written only where the parser reads, but a
+	 * crafted module can want all of them: the size is held whole. */
+	err = hold ? mem_hold_take(hold, size) : 0;
+	if (err < 0)
+		return err;
+	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	if (size > max || size > SIZE_MAX) {
-		free(s);
-		return -EFBIG;
-	}
 	s->size = size;
 	/* Not reserved: only written pages ever take memory. */
 	s->img = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,

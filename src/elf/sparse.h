@@ -21,11 +21,14 @@ struct sparse_img {
 	size_t size;
 };
 
-/* size: the size the stream declares. Returns 0, or decompress_stream's
- * errors (-EINVAL with reason, -EFBIG, -ENOMEM). */
+struct mem_hold;
+
+/* size: the size the stream declares, held from hold (may be NULL) until
+ * the caller releases it. Returns 0, or decompress_stream's errors
+ * (-EINVAL with reason, -EFBIG, -ENOMEM), or the budget's -EAGAIN. */
 int sparse_load(enum mod_compression comp, const uint8_t *in, size_t inlen, uint64_t size,
-		uint64_t max, unsigned flags, struct sparse_img *img, char *reason,
-		size_t reasonsz);
+		uint64_t max, unsigned flags, struct mem_hold *hold, struct sparse_img *img,
+		char *reason, size_t reasonsz);
 void sparse_free(struct sparse_img *img);
 
 #endif

@@ -12,6 +12,7 @@
 #include "tree/config.h"
 #include "tree/modprobe_d.h"
 #include "tree/walk.h"
+#include "util/budget.h"
 #include "util/khash.h"
 #include "util/log.h"
 
@@ -64,6 +65,7 @@ void model_free(struct model *m)
 	builtin_names_release(&m->bnames);
 	builtin_infos_release(&m->binfos);
 	modprobe_cfg_free(m->mp);
+	mem_budget_free(m->budget);
 	free(m->dirname);
 	free(m);
 }
@@ -84,7 +86,7 @@ static int read_extra(struct model *m, size_t k, struct model_mod *mm)
 	const struct model_opts *o = m->o;
 	const char *path = o->extra_files[k];
 	struct modfile_opts fo = { .keep_signature = o->keep_signatures,
-				   .info_keys = o->info_keys };
+				   .info_keys = o->info_keys, .budget = m->budget };
 	struct stat st;
 	int err = stat(path, &st) < 0 ? -errno : S_ISDIR(st.st_mode) ? -EISDIR : 0;
 
@@ -155,8 +157,13 @@ int model_read_modules(struct model *m)
 		.log = o->log,
 	};
 	size_t n = 0;
-	int r = mtree_load(&mo, &m->tree);
+	int r;
 
+	m->budget = mem_budget_new(MODFILE_RUN_BUDGET);
+	if (!m->budget)
+		return -ENOMEM;
+	mo.budget = m->budget;
+	r = mtree_load(&mo, &m->tree);
 	if (r < 0)
 		return r;
 	m->mods = calloc(m->tree->n + o->n_extra + 1, sizeof(*m->mods));

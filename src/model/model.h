@@ -31,6 +31,7 @@
 struct cache;
 struct depmod_cfg;
 struct ma_log;
+struct mem_budget;
 struct modgraph;
 struct modprobe_cfg;
 struct modrec;
@@ -107,6 +108,8 @@ struct model {
 	struct modgraph *g;           /* after model_register_exports */
 	const char **outpaths;        /* mods[i].outpath, as an array */
 	struct khash *byname;         /* modname -> index + 1 */
+	struct mem_budget *budget;    /* the readers' decompressed bytes
+					 (MODFILE_RUN_BUDGET) */
 
 	bool have_bnames, have_binfos;/* the files could be opened */
 	struct builtin_names bnames;

@@ -151,7 +151,7 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 	struct sortent *ents = NULL;
 	struct load_job *jobs = NULL;
 	struct modfile_opts fo = { .keep_signature = o->keep_signatures,
-				   .info_keys = o->info_keys };
+				   .info_keys = o->info_keys, .budget = o->budget };
 	struct loader_cfg lcfg = { .nthreads = o->jobs, .opts = &fo,
 				   .lookup = o->cache ? lookup : NULL,
 				   .known = o->cache ? known : NULL, .lookup_ud = o->cache,

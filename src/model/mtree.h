@@ -10,6 +10,7 @@
 #include "tree/order.h"
 
 struct ma_log;
+struct mem_budget;
 struct cache;
 struct depmod_cfg;
 struct modrec;
@@ -27,6 +28,7 @@ struct mtree_opts {
 	bool keep_signatures;           /* keep each signature's bytes (check
 					   needs them, depmod does not) */
 	const char *const *info_keys;   /* .modinfo keys to keep; NULL: all */
+	struct mem_budget *budget;      /* decompressed bytes, or NULL */
 	bool stat_modules;              /* fill every tree_mod's stat (the
 					   walk leaves plain files unstatted) */
 	const struct ma_log *log;

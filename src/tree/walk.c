@@ -15,22 +15,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "elf/codec.h"
 #include "tree/config.h"
 #include "util/array.h"
 #include "util/khash.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 
-static const char *const module_exts[] = { ".ko", ".ko.gz", ".ko.xz", ".ko.zst" };
-
 bool tree_is_module_name(const char *name)
 {
 	size_t len = strlen(name);
 
-	for (size_t i = 0; i < sizeof(module_exts) / sizeof(module_exts[0]); i++) {
-		size_t el = strlen(module_exts[i]);
+	for (unsigned int i = 0; i < MOD_COMP_COUNT; i++) {
+		const char *ext = mod_codec_get(i)->ext;
+		size_t el = strlen(ext);
 
-		if (len > el && strcmp(name + len - el, module_exts[i]) == 0)
+		if (len > el && strcmp(name + len - el, ext) == 0)
 			return true;
 	}
 	return false;

@@ -338,6 +338,31 @@ case_bomb bomb-undeclared.ko.xz "$C/nofooter.xz" "xz: decompressed size exceeds 
 "$CM" --zstd-fcs "$(bomb zst)" $((17 << 20)) > "$C/lying.zst"
 case_bomb bomb-lying-size.ko.zst "$C/lying.zst" "zstd: decompressed size exceeds $((17 << 20)) bytes)" 131072
 
+# Several bombs at once, on four threads: the run's decompressed bytes in
+# flight stay under one budget (MODFILE_RUN_BUDGET, LIMIT + 1 MiB), not one
+# limit per thread; each bomb is still refused with the same message.
+NCASES=$((NCASES + 1))
+t=$TMP/c-bombs
+cp -a "$TMP/base" "$t"
+mkdir -p "$t/lib/modules/$V/kernel/bad"
+cp "$(bomb gz)" "$t/lib/modules/$V/kernel/bad/bomb-a.ko.gz"
+cp "$(bomb nofcs.zst)" "$t/lib/modules/$V/kernel/bad/bomb-b.ko.zst"
+cp "$C/nofooter.xz" "$t/lib/modules/$V/kernel/bad/bomb-c.ko.xz"
+cp "$(bomb gz)" "$t/lib/modules/$V/kernel/bad/bomb-d.ko.gz"
+/usr/bin/time -f %M -o "$t.rss" timeout 300 "$M" depmod --no-cache --compat=kmod30 -j4 \
+	-b "$t" $V 2> "$t.err"
+rc=$?
+kb=$(tail -n1 "$t.rss")
+echo "  four bombs, -j4: peak RSS $((kb / 1024)) MiB (one module's limit: $((LIMIT >> 20)) MiB)"
+check "bombs -j4: exit 0 (rc $rc)" [ $rc = 0 ]
+for b in bomb-a.ko.gz bomb-b.ko.zst bomb-c.ko.xz bomb-d.ko.gz; do
+	contains "bombs -j4: $b refused at the limit" "$t.err" \
+		"failed to load symbols from $t/lib/modules/$V/kernel/bad/$b: File too large ("
+done
+check "bombs -j4: peak RSS ${kb} kB under ${MAXKB} kB, as one bomb alone" [ "$kb" -lt "$MAXKB" ]
+check "bombs -j4: every other module indexed as without them" others_unchanged "$t" bomb_a
+rm -rf "$t"
+
 # ---- file-system objects ----
 # a directory named x.ko is a directory: walked, its module indexed (kmod too)
 NCASES=$((NCASES + 1))

@@ -110,7 +110,7 @@ static int run(const struct codec *c, const uint8_t *in, size_t inlen, uint64_t 
 	       uint8_t **out, size_t *outlen, char *reason)
 {
 	void *o = NULL;
-	int err = decompress_buf(c->comp, in, inlen, max, 0, &o, outlen, reason, 200);
+	int err = decompress_buf(c->comp, in, inlen, max, 0, NULL, &o, outlen, reason, 200);
 
 	if (err == 0)
 		assert_non_null(o);
@@ -287,12 +287,12 @@ static void test_messages(void **state)
 	assert_int_equal(strncmp(reason, "zstd: ", 6), 0);
 	free(c);
 
-	assert_int_equal(decompress_buf(MOD_COMP_NONE, data, 10, 100, 0, (void **)&o, &olen, reason,
+	assert_int_equal(decompress_buf(MOD_COMP_NONE, data, 10, 100, 0, NULL, (void **)&o, &olen, reason,
 					sizeof(reason)), -EINVAL);
 	assert_string_equal(decompress_name(MOD_COMP_XZ), "xz");
 	assert_string_equal(decompress_name(MOD_COMP_NONE), "none");
 	/* A zero-size reason buffer is allowed. */
-	assert_int_equal(decompress_buf(MOD_COMP_GZIP, data, 10, 100, 0, (void **)&o, &olen, NULL, 0),
+	assert_int_equal(decompress_buf(MOD_COMP_GZIP, data, 10, 100, 0, NULL, (void **)&o, &olen, NULL, 0),
 			 -EINVAL);
 	free(data);
 }
@@ -394,7 +394,7 @@ static void test_xz_checks(void **state)
 		unsigned long before = decompress_xz_blocks_checked();
 
 		c = xz_blocks(data, len, checks[k], 8192, &clen);
-		assert_int_equal(decompress_buf(MOD_COMP_XZ, c, clen, 1 << 20, 0, &o, &olen, reason,
+		assert_int_equal(decompress_buf(MOD_COMP_XZ, c, clen, 1 << 20, 0, NULL, &o, &olen, reason,
 						sizeof(reason)), 0);
 		/* CRC32: all seven blocks verified by modatlas, none by liblzma */
 		assert_int_equal(decompress_xz_blocks_checked() - before,
@@ -408,18 +408,18 @@ static void test_xz_checks(void **state)
 
 			c[at] ^= 0x01;
 			o = NULL;
-			assert_int_equal(decompress_buf(MOD_COMP_XZ, c, clen, 1 << 20, 0, &o, &olen,
+			assert_int_equal(decompress_buf(MOD_COMP_XZ, c, clen, 1 << 20, 0, NULL, &o, &olen,
 							reason, sizeof(reason)), -EINVAL);
 			assert_string_equal(reason, "xz: File is corrupt");
 			assert_int_equal(decompress_buf(MOD_COMP_XZ, c, clen, 1 << 20,
-							DECOMPRESS_IGNORE_CHECK, &o, &olen, reason,
+							DECOMPRESS_IGNORE_CHECK, NULL, &o, &olen, reason,
 							sizeof(reason)), 0);
 			assert_memory_equal(o, data, len);
 			free(o);
 			/* and truncated too: liblzma meets the bad check first
 			 * (were the check skipped, the end would be missing) */
 			o = NULL;
-			assert_int_equal(decompress_buf(MOD_COMP_XZ, c, clen - 30, 1 << 20, 0, &o,
+			assert_int_equal(decompress_buf(MOD_COMP_XZ, c, clen - 30, 1 << 20, 0, NULL, &o,
 							&olen, reason, sizeof(reason)), -EINVAL);
 			assert_string_equal(reason, "xz: File is corrupt");
 		}
@@ -434,14 +434,14 @@ static void test_xz_checks(void **state)
 		memcpy(c, a, l1);
 		memcpy(c + l1, b, l2);
 		o = NULL;
-		assert_int_equal(decompress_buf(MOD_COMP_XZ, c, l1 + l2, 1 << 20, 0, &o, &olen, reason,
+		assert_int_equal(decompress_buf(MOD_COMP_XZ, c, l1 + l2, 1 << 20, 0, NULL, &o, &olen, reason,
 						sizeof(reason)), 0);
 		assert_int_equal(olen, len);
 		assert_memory_equal(o, data, len);
 		free(o);
 		c[l1 + xz_check_end(b, l2, 0) - 1] ^= 0x01;
 		o = NULL;
-		assert_int_equal(decompress_buf(MOD_COMP_XZ, c, l1 + l2, 1 << 20, 0, &o, &olen, reason,
+		assert_int_equal(decompress_buf(MOD_COMP_XZ, c, l1 + l2, 1 << 20, 0, NULL, &o, &olen, reason,
 						sizeof(reason)), -EINVAL);
 		assert_string_equal(reason, "xz: File is corrupt");
 		free(a);
@@ -468,10 +468,10 @@ static void test_ignore_check(void **state)
 	back = (back + 1) * 4;
 	chk = clen - 12 - back - 4;
 	c[chk] ^= 0xff;
-	assert_int_equal(decompress_buf(MOD_COMP_XZ, c, clen, 1 << 20, 0, &o, &olen, reason,
+	assert_int_equal(decompress_buf(MOD_COMP_XZ, c, clen, 1 << 20, 0, NULL, &o, &olen, reason,
 					sizeof(reason)), -EINVAL);
 	assert_string_equal(reason, "xz: File is corrupt");
-	assert_int_equal(decompress_buf(MOD_COMP_XZ, c, clen, 1 << 20, DECOMPRESS_IGNORE_CHECK, &o,
+	assert_int_equal(decompress_buf(MOD_COMP_XZ, c, clen, 1 << 20, DECOMPRESS_IGNORE_CHECK, NULL, &o,
 					&olen, reason, sizeof(reason)), 0);
 	assert_int_equal(olen, 8000);
 	assert_memory_equal(o, data, 8000);
@@ -480,7 +480,7 @@ static void test_ignore_check(void **state)
 	c[chk] ^= 0xff;
 	c[clen / 3] ^= 0x10;
 	o = NULL;
-	assert_int_equal(decompress_buf(MOD_COMP_XZ, c, clen, 1 << 20, DECOMPRESS_IGNORE_CHECK, &o,
+	assert_int_equal(decompress_buf(MOD_COMP_XZ, c, clen, 1 << 20, DECOMPRESS_IGNORE_CHECK, NULL, &o,
 					&olen, reason, sizeof(reason)), -EINVAL);
 	free(c);
 	free(data);
