@@ -3,15 +3,14 @@
  * --format json stdout is always one JSON document, errors included. */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "check/check.h"
 #include "cli/cli.h"
+#include "cli/tree_opts.h"
 #include "report/report.h"
 #include "util/strbuf.h"
 
@@ -103,28 +102,6 @@ static void log_fn(void *ud, int prio, const char *msg)
 		fprintf(stderr, "%s: %s: %s\n", l->prog, level_of(prio), msg);
 }
 
-static char *make_absolute(const char *p)
-{
-	char cwd[PATH_MAX], *s;
-
-	if (p[0] == '/')
-		return strdup(p);
-	if (!getcwd(cwd, sizeof(cwd)) || asprintf(&s, "%s/%s", cwd, p) < 0)
-		return NULL;
-	return s;
-}
-
-static int push(const char ***v, size_t *n, const char *s)
-{
-	const char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
-
-	if (!nv)
-		return -ENOMEM;
-	nv[(*n)++] = s;
-	*v = nv;
-	return 0;
-}
-
 static int parse_format(const char *s, enum fmt *f)
 {
 	static const char *const names[] = { "text", "json", "dot", "svg" };
@@ -152,50 +129,40 @@ static bool looks_like_module(const char *s)
 
 struct cli_state {
 	struct check_opts o;
+	struct cli_tree t;      /* -b -m -C -E -F -j */
 	enum fmt fmt;
 	int fail_on;            /* severity, or 3 for never */
 	const char *focus;
 	int verbose;
-	char *root;
-	const char **configs, **certs, **modprobe;
-	size_t n_configs, n_certs, n_modprobe;
+	struct cli_list certs, modprobe;
 	char usage_err[512];
 };
 
 static int parse_args(struct cli_state *s, int argc, char **argv)
 {
-	static struct utsname un;
-
 	opterr = 0;
 	for (;;) {
 		int c = getopt_long(argc, argv, ":b:m:C:E:F:f:j:vh", longopts, NULL);
-		int err = 0;
+		int err;
 
 		if (c == -1)
 			break;
+		err = cli_tree_option(&s->t, c, optarg);
+		if (err == -EINVAL && c == 'j') {
+			snprintf(s->usage_err, sizeof(s->usage_err),
+				 "-j takes a number of threads (0 = all CPUs), not '%s'", optarg);
+			return -EINVAL;
+		}
+		if (err < 0)
+			return -ENOMEM; /* -b without a working directory, too */
+		if (err == 1)
+			continue;
 		switch (c) {
-		case 'b':
-			free(s->root);
-			s->root = make_absolute(optarg);
-			err = s->root ? 0 : -ENOMEM;
-			break;
-		case 'm':
-			s->o.moduledir = optarg;
-			break;
-		case 'C':
-			err = push(&s->configs, &s->n_configs, optarg);
-			break;
-		case 'E':
-			s->o.symvers = optarg;
-			break;
-		case 'F':
-			s->o.sysmap = optarg;
-			break;
 		case OPT_CERT:
-			err = push(&s->certs, &s->n_certs, optarg);
+			err = cli_list_push(&s->certs, optarg);
 			break;
 		case OPT_MODPROBE_D:
-			err = push(&s->modprobe, &s->n_modprobe, optarg);
+			err = cli_list_push(&s->modprobe, optarg);
 			break;
 		case OPT_VERMAGIC:
 			s->o.vermagic = optarg;
@@ -225,18 +192,6 @@ static int parse_args(struct cli_state *s, int argc, char **argv)
 			}
 			break;
 		}
-		case 'j': {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-
-			if (*end || n < 0 || n > 1024) {
-				snprintf(s->usage_err, sizeof(s->usage_err),
-					 "-j takes a number of threads (0 = all CPUs), not '%s'", optarg);
-				return -EINVAL;
-			}
-			s->o.jobs = (unsigned int)n;
-			break;
-		}
 		case 'v':
 			s->verbose++;
 			break;
@@ -262,13 +217,9 @@ static int parse_args(struct cli_state *s, int argc, char **argv)
 			return -EINVAL;
 		}
 		s->o.kver = argv[optind++];
-	} else {
-		if (uname(&un) < 0) {
-			snprintf(s->usage_err, sizeof(s->usage_err), "uname() failed: %s",
-				 strerror(errno));
-			return -EINVAL;
-		}
-		s->o.kver = un.release;
+	} else if (!(s->o.kver = cli_running_kernel())) {
+		snprintf(s->usage_err, sizeof(s->usage_err), "uname() failed: %s", strerror(errno));
+		return -EINVAL;
 	}
 	if (optind < argc) {
 		s->o.files = (const char *const *)(argv + optind);
@@ -345,13 +296,17 @@ int cmd_check(int argc, char **argv, const char *prog)
 			r == -ENOMEM ? "out of memory" : s.usage_err);
 		goto emit;
 	}
-	s.o.root = s.root ? s.root : "";
-	s.o.config_paths = s.configs;
-	s.o.n_config = s.n_configs;
-	s.o.certs = s.certs;
-	s.o.n_certs = s.n_certs;
-	s.o.modprobe_paths = s.modprobe;
-	s.o.n_modprobe = s.n_modprobe;
+	s.o.root = s.t.root ? s.t.root : "";
+	s.o.moduledir = s.t.moduledir;
+	s.o.config_paths = s.t.configs.v;
+	s.o.n_config = s.t.configs.n;
+	s.o.symvers = s.t.symvers.n ? s.t.symvers.v[s.t.symvers.n - 1] : NULL;
+	s.o.sysmap = s.t.sysmap;
+	s.o.jobs = s.t.jobs;
+	s.o.certs = s.certs.v;
+	s.o.n_certs = s.certs.n;
+	s.o.modprobe_paths = s.modprobe.v;
+	s.o.n_modprobe = s.modprobe.n;
 	s.o.graph = s.fmt == FMT_DOT || s.fmt == FMT_SVG;
 	s.o.log = &cl.log;
 	r = check_run(&s.o, rep);
@@ -380,9 +335,8 @@ emit:
 out:
 	strbuf_release(&out);
 	report_free(rep);
-	free(s.root);
-	free(s.configs);
-	free(s.certs);
-	free(s.modprobe);
+	cli_tree_release(&s.t);
+	cli_list_release(&s.certs);
+	cli_list_release(&s.modprobe);
 	return ret;
 }

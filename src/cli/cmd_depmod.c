@@ -1,14 +1,13 @@
 /* `modatlas depmod`: kmod depmod's command line, kmod's meaning. */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/tree_opts.h"
 #include "depmod/depmod.h"
 
 static void usage(const char *prog)
@@ -104,19 +103,6 @@ static enum depmod_compat prescan_compat(int argc, char **argv, int *bad)
 	return DEPMOD_COMPAT_KMOD34;
 }
 
-static char *make_absolute(const char *p)
-{
-	char cwd[PATH_MAX], *s;
-
-	if (p[0] == '/')
-		return strdup(p);
-	if (!getcwd(cwd, sizeof(cwd)))
-		return NULL;
-	if (asprintf(&s, "%s/%s", cwd, p) < 0)
-		return NULL;
-	return s;
-}
-
 static bool is_version_number(const char *v)
 {
 	unsigned int a, b;
@@ -147,10 +133,8 @@ int cmd_depmod(int argc, char **argv, const char *prog)
 {
 	struct depmod_opts o = { .root = "", .log = NULL };
 	struct cli_log cl;
-	const char **configs = NULL;
-	size_t n_configs = 0;
-	char *root = NULL, *outroot = NULL;
-	struct utsname un;
+	struct cli_tree t = { 0 };
+	char *outroot = NULL;
 	int verbose = 0, all = 0, bad_compat = 0, ret = 1, r;
 	const char *optstr;
 
@@ -169,6 +153,24 @@ int cmd_depmod(int argc, char **argv, const char *prog)
 
 		if (c == -1)
 			break;
+		if (c == 'm' && o.compat == DEPMOD_COMPAT_KMOD30) {
+			deprecated(&cl, c, idx); /* kmod 30: a deprecated no-op */
+			continue;
+		}
+		r = cli_tree_option(&t, c, optarg);
+		if (r == -ENOMEM)
+			goto out;
+		if (r == -EINVAL && c == 'b') {
+			ma_logf(&cl.log, MA_LOG_ERR, "invalid image path %s", optarg);
+			goto out;
+		}
+		if (r == -EINVAL) {
+			ma_logf(&cl.log, MA_LOG_ERR, "-j takes a number of threads (0 = all CPUs): %s",
+				optarg);
+			goto out;
+		}
+		if (r == 1)
+			continue;
 		switch (c) {
 		case 'a':
 			all = 1;
@@ -176,45 +178,16 @@ int cmd_depmod(int argc, char **argv, const char *prog)
 		case 'A':
 			o.quick = true;
 			break;
-		case 'b':
-			free(root);
-			root = make_absolute(optarg);
-			if (!root) {
-				ma_logf(&cl.log, MA_LOG_ERR, "invalid image path %s", optarg);
-				goto out;
-			}
-			break;
-		case 'm':
-			if (o.compat == DEPMOD_COMPAT_KMOD30)
-				deprecated(&cl, c, idx);
-			else
-				o.moduledir = optarg;
-			break;
 		case 'M':
 			deprecated(&cl, c, idx);
 			break;
 		case 'o':
 			free(outroot);
-			outroot = make_absolute(optarg);
+			outroot = cli_make_absolute(optarg);
 			if (!outroot) {
 				ma_logf(&cl.log, MA_LOG_ERR, "invalid output directory %s", optarg);
 				goto out;
 			}
-			break;
-		case 'C': {
-			const char **n = realloc(configs, (n_configs + 1) * sizeof(*n));
-
-			if (!n)
-				goto out;
-			configs = n;
-			configs[n_configs++] = optarg;
-			break;
-		}
-		case 'E':
-			o.symvers = optarg;
-			break;
-		case 'F':
-			o.sysmap = optarg;
 			break;
 		case 'e':
 			o.errsyms = true;
@@ -245,18 +218,6 @@ int cmd_depmod(int argc, char **argv, const char *prog)
 		case 'w':
 			o.warn_dups = true;
 			break;
-		case 'j': {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-
-			if (*end || n < 0 || n > 1024) {
-				ma_logf(&cl.log, MA_LOG_ERR, "-j takes a number of threads (0 = all CPUs): %s",
-					optarg);
-				goto out;
-			}
-			o.jobs = (unsigned int)n;
-			break;
-		}
 		case OPT_COMPAT:
 			break;
 		case OPT_NO_CACHE:
@@ -294,12 +255,9 @@ int cmd_depmod(int argc, char **argv, const char *prog)
 			goto out;
 		}
 		o.kver = argv[optind++];
-	} else {
-		if (uname(&un) < 0) {
-			ma_logf(&cl.log, MA_LOG_CRIT, "uname() failed: %s", strerror(errno));
-			goto out;
-		}
-		o.kver = un.release;
+	} else if (!(o.kver = cli_running_kernel())) {
+		ma_logf(&cl.log, MA_LOG_CRIT, "uname() failed: %s", strerror(errno));
+		goto out;
 	}
 	if (optind < argc && !all) {
 		for (int i = optind; i < argc; i++) {
@@ -311,11 +269,16 @@ int cmd_depmod(int argc, char **argv, const char *prog)
 		o.files = (const char *const *)(argv + optind);
 		o.n_files = (size_t)(argc - optind);
 	}
-	o.root = root ? root : "";
+	o.root = t.root ? t.root : "";
+	o.moduledir = t.moduledir;
+	/* kmod: the last -E counts, and -E wins over -F */
+	o.symvers = t.symvers.n ? t.symvers.v[t.symvers.n - 1] : NULL;
+	o.sysmap = t.sysmap;
+	o.jobs = t.jobs;
 	o.exit_after = true; /* main returns right after */
 	o.outroot = outroot;
-	o.config_paths = configs;
-	o.n_config = n_configs;
+	o.config_paths = t.configs.v;
+	o.n_config = t.configs.n;
 	o.log = &cl.log;
 	if (verbose >= 1) {
 		o.show = show_line;
@@ -327,8 +290,7 @@ int cmd_depmod(int argc, char **argv, const char *prog)
 	if (fflush(stdout) != 0)
 		ret = 1;
 out:
-	free(root);
+	cli_tree_release(&t);
 	free(outroot);
-	free(configs);
 	return ret;
 }

@@ -1,0 +1,84 @@
+#include "cli/tree_opts.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "util/array.h"
+
+char *cli_make_absolute(const char *p)
+{
+	char cwd[PATH_MAX], *s;
+
+	if (p[0] == '/')
+		return strdup(p);
+	if (!getcwd(cwd, sizeof(cwd)) || asprintf(&s, "%s/%s", cwd, p) < 0)
+		return NULL;
+	return s;
+}
+
+int cli_parse_jobs(const char *arg, unsigned int *jobs)
+{
+	char *end;
+	long n = strtol(arg, &end, 10);
+
+	if (!*arg || *end || n < 0 || n > 1024)
+		return -EINVAL;
+	*jobs = (unsigned int)n;
+	return 0;
+}
+
+const char *cli_running_kernel(void)
+{
+	static struct utsname un;
+
+	return uname(&un) < 0 ? NULL : un.release;
+}
+
+int cli_list_push(struct cli_list *l, const char *s)
+{
+	return ARRAY_PUSH(l->v, l->n, l->alloc, s);
+}
+
+void cli_list_release(struct cli_list *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = l->alloc = 0;
+}
+
+int cli_tree_option(struct cli_tree *t, int c, const char *arg)
+{
+	switch (c) {
+	case 'b':
+		free(t->root);
+		t->root = cli_make_absolute(arg);
+		return t->root ? 1 : -EINVAL;
+	case 'm':
+		t->moduledir = arg;
+		return 1;
+	case 'C':
+		return cli_list_push(&t->configs, arg) < 0 ? -ENOMEM : 1;
+	case 'E':
+		return cli_list_push(&t->symvers, arg) < 0 ? -ENOMEM : 1;
+	case 'F':
+		t->sysmap = arg;
+		return 1;
+	case 'j':
+		return cli_parse_jobs(arg, &t->jobs) < 0 ? -EINVAL : 1;
+	default:
+		return 0;
+	}
+}
+
+void cli_tree_release(struct cli_tree *t)
+{
+	free(t->root);
+	t->root = NULL;
+	cli_list_release(&t->configs);
+	cli_list_release(&t->symvers);
+}
