@@ -37,6 +37,7 @@
 #include "elf/decompress.h"
 #include "elf/module.h"
 #include "util/fileio.h"
+#include "util/array.h"
 #include "util/strbuf.h"
 
 #define SIG_MAGIC_LEN 28   /* "~Module signature appended~\n" */
@@ -133,7 +134,7 @@ static int describe_signer(CMS_SignerInfo *si, struct sig_info *info)
 
 struct ck_certs {
 	X509 **v;
-	size_t n;
+	size_t n, alloc;
 };
 
 static int load_cert_file(const char *path, struct ck_certs *cs, const struct ma_log *log)
@@ -149,25 +150,18 @@ static int load_cert_file(const char *path, struct ck_certs *cs, const struct ma
 		return -ENOENT;
 	}
 	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
-		X509 **v = realloc(cs->v, (cs->n + 1) * sizeof(*v));
-
-		if (!v) {
+		if (ARRAY_PUSH(cs->v, cs->n, cs->alloc, x) < 0) {
 			X509_free(x);
 			BIO_free(bio);
 			return -ENOMEM;
 		}
-		cs->v = v;
-		cs->v[cs->n++] = x;
 	}
 	ERR_clear_error(); /* the PEM loop ends with "no start line" */
 	if (cs->n == before) {
-		X509 **v = realloc(cs->v, (cs->n + 1) * sizeof(*v));
-
-		if (!v) {
+		if (array_reserve((void **)&cs->v, &cs->alloc, cs->n, sizeof(*cs->v)) < 0) {
 			BIO_free(bio);
 			return -ENOMEM;
 		}
-		cs->v = v;
 		(void)BIO_reset(bio);
 		x = d2i_X509_bio(bio, NULL);
 		if (!x) {

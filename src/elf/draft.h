@@ -13,13 +13,10 @@
 #include <stdint.h>
 
 #include "elf/module.h"
+#include "util/strmap.h"
 
-/* A view of len bytes at p, no NUL needed. p == NULL means "no string"
+/* struct strref (util/strmap.h): here p == NULL means "no string"
  * (packed as a NULL pointer), which differs from the empty string. */
-struct strref {
-	const char *p;
-	size_t len;
-};
 
 struct draft_export {
 	struct strref name, ns;

@@ -12,7 +12,8 @@
  * kmod finds the __versions CRC of each need by a linear scan per symbol;
  * we hash the entry names once, same result (first entry wins). */
 #include "elf/elfparse.h"
-#include "util/strhash.h"
+#include "util/array.h"
+#include "util/bytes.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -25,16 +26,6 @@
 #define STT_SPARC_REGISTER 13
 #endif
 
-static uint64_t load_uint(const uint8_t *p, size_t n, bool msb)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		v = msb ? (v << 8) | p[i] : v | (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 static bool has_prefix(struct strref s, const char *prefix, size_t plen)
 {
 	return s.len >= plen && memcmp(s.p, prefix, plen) == 0;
@@ -45,63 +36,6 @@ static bool has_prefix(struct strref s, const char *prefix, size_t plen)
 static struct strref skip(struct strref s, size_t n)
 {
 	return (struct strref){ s.p + n, s.len - n };
-}
-
-/* ---- a set of strings, by index into a caller's array ------------------ */
-
-struct strmap {
-	uint32_t *slot; /* index + 1; 0 is empty */
-	size_t mask;
-	const struct strref *keys;
-};
-
-static uint32_t str_hash(struct strref s)
-{
-	return ma_strhash(s.p, s.len);
-}
-
-static bool str_eq(struct strref a, struct strref b)
-{
-	return a.len == b.len && memcmp(a.p, b.p, a.len) == 0;
-}
-
-/* Index the n keys; for duplicates the first one is kept. */
-static int strmap_build(struct strmap *m, const struct strref *keys, size_t n)
-{
-	size_t cap = 16, i;
-
-	if (n > UINT32_MAX - 1 || n > SIZE_MAX / 4)
-		return -ENOMEM;
-	while (cap < 2 * n)
-		cap *= 2;
-	m->slot = calloc(cap, sizeof(*m->slot));
-	if (!m->slot)
-		return -ENOMEM;
-	m->mask = cap - 1;
-	m->keys = keys;
-	for (i = 0; i < n; i++) {
-		size_t h = str_hash(keys[i]) & m->mask;
-
-		while (m->slot[h] && !str_eq(keys[m->slot[h] - 1], keys[i]))
-			h = (h + 1) & m->mask;
-		if (!m->slot[h])
-			m->slot[h] = (uint32_t)i + 1;
-	}
-	return 0;
-}
-
-static bool strmap_find(const struct strmap *m, struct strref k, size_t *idx)
-{
-	size_t h = str_hash(k) & m->mask;
-
-	while (m->slot[h]) {
-		if (str_eq(m->keys[m->slot[h] - 1], k)) {
-			*idx = m->slot[h] - 1;
-			return true;
-		}
-		h = (h + 1) & m->mask;
-	}
-	return false;
 }
 
 /* ---- the symtab walk --------------------------------------------------- */
@@ -121,15 +55,8 @@ struct walk {
 
 static int push_symref(struct symref **v, size_t *n, size_t *a, struct symref r)
 {
-	if (*n == *a) {
-		size_t na = *a ? *a * 2 : 16;
-		struct symref *p = realloc(*v, na * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		*v = p;
-		*a = na;
-	}
+	if (array_reserve((void **)v, a, *n, sizeof(**v)) < 0)
+		return -ENOMEM;
 	(*v)[(*n)++] = r;
 	return 0;
 }
@@ -151,7 +78,7 @@ static uint64_t resolve_crc(struct elfctx *c, uint64_t value, size_t shndx)
 	base = elfparse_sec(c, shndx);
 	if (!base)
 		goto bad;
-	return load_uint(base + value, 4, c->d->elf_data == ELFDATA2MSB);
+	return get_uint(base + value, 4, c->d->elf_data == ELFDATA2MSB);
 bad:
 	c->d->notes |= MOD_NOTE_CRC_RANGE;
 	return (uint64_t)-1;
@@ -358,13 +285,15 @@ static int exports_decorate(struct elfctx *c, const struct walk *w)
 		names[i] = d->exports[i].name;
 	err = strmap_build(&m, names, d->n_exports);
 	if (err < 0) {
+		strmap_release(&m);
 		free(names);
 		return err;
 	}
 	for (i = 0; i < w->n_ksym; i++) {
 		const char *sec;
 
-		if (w->ksym[i].shndx >= c->shnum || !strmap_find(&m, w->ksym[i].name, &k))
+		if (w->ksym[i].shndx >= c->shnum ||
+		    !strmap_find(&m, w->ksym[i].name.p, w->ksym[i].name.len, &k))
 			continue;
 		sec = elfparse_secname(c, w->ksym[i].shndx);
 		if (!sec)
@@ -377,13 +306,14 @@ static int exports_decorate(struct elfctx *c, const struct walk *w)
 	for (i = 0; i < w->n_ns; i++) {
 		struct strref ns;
 
-		if (w->ns[i].shndx >= c->shnum || !strmap_find(&m, w->ns[i].name, &k))
+		if (w->ns[i].shndx >= c->shnum ||
+		    !strmap_find(&m, w->ns[i].name.p, w->ns[i].name.len, &k))
 			continue;
 		ns = elfparse_secstr(c, w->ns[i].shndx, w->ns[i].value);
 		if (ns.p && ns.len)
 			d->exports[k].ns = ns;
 	}
-	free(m.slot);
+	strmap_release(&m);
 	free(names);
 	return 0;
 }
@@ -424,16 +354,18 @@ static int needs_versions(struct elfctx *c)
 		if (!nul)
 			d->notes |= MOD_NOTE_VERSIONS_NAME_LONG;
 	}
-	if (strmap_build(&m, names, n) < 0)
+	if (strmap_build(&m, names, n) < 0) {
+		strmap_release(&m);
 		goto out;
+	}
 	for (i = 0; i < d->n_needs; i++) {
-		if (!strmap_find(&m, d->needs[i].name, &k))
+		if (!strmap_find(&m, d->needs[i].name.p, d->needs[i].name.len, &k))
 			continue;
-		d->needs[i].crc = load_uint(base + k * MODVERSION_SIZE, crclen, msb);
+		d->needs[i].crc = get_uint(base + k * MODVERSION_SIZE, crclen, msb);
 		d->needs[i].has_crc = true;
 		visited[k] = 1;
 	}
-	free(m.slot);
+	strmap_release(&m);
 	err = moddraft_reserve_needs(d, n);
 	if (err < 0)
 		goto out;
@@ -444,7 +376,7 @@ static int needs_versions(struct elfctx *c)
 			continue;
 		e = &d->needs[d->n_needs++];
 		e->name = names[i];
-		e->crc = load_uint(base + i * MODVERSION_SIZE, crclen, msb);
+		e->crc = get_uint(base + i * MODVERSION_SIZE, crclen, msb);
 		e->has_crc = true;
 		e->weak = false;
 	}

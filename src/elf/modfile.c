@@ -22,6 +22,7 @@
 #include "elf/elfparse.h"
 #include "elf/sparse.h"
 #include "util/budget.h"
+#include "util/bytes.h"
 #include "util/threadlocal.h"
 
 #define MAX_MAGIC_LEN 6 /* xz's; kmod reads this many bytes first */
@@ -219,15 +220,6 @@ static int img_ensure(void *ud, uint64_t off, uint64_t size)
 	return 0;
 }
 
-static uint64_t raw_uint(const uint8_t *p, int bytes, bool msb)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < bytes; i++)
-		v = v << 8 | p[msb ? i : bytes - 1 - i];
-	return v;
-}
-
 /* Where the tail read starts: the section table usually sits at the end,
  * just before the signature trailer, with the section name table right
  * before it; one read then covers all three. A table far from the end
@@ -243,7 +235,7 @@ static uint64_t tail_start(const struct img_src *s)
 		return start;
 	is64 = h[EI_CLASS] == ELFCLASS64;
 	msb = h[EI_DATA] == ELFDATA2MSB;
-	shoff = raw_uint(h + (is64 ? 0x28 : 0x20), is64 ? 8 : 4, msb);
+	shoff = get_uint(h + (is64 ? 0x28 : 0x20), is64 ? 8 : 4, msb);
 	if (shoff >= start || s->len - shoff > TAIL_SPAN_MAX)
 		return start;
 	/* a little before the table: the name table is small and there */
@@ -263,15 +255,15 @@ static int ensure_headers(struct img_src *s)
 		return 0;
 	is64 = h[EI_CLASS] == ELFCLASS64;
 	msb = h[EI_DATA] == ELFDATA2MSB;
-	shoff = raw_uint(h + (is64 ? 0x28 : 0x20), is64 ? 8 : 4, msb);
-	shnum = raw_uint(h + (is64 ? 0x3c : 0x30), 2, msb);
+	shoff = get_uint(h + (is64 ? 0x28 : 0x20), is64 ? 8 : 4, msb);
+	shnum = get_uint(h + (is64 ? 0x3c : 0x30), 2, msb);
 	esz = is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
 	if (shoff > s->len || esz > s->len - shoff)
 		return 0;
 	if (img_ensure(s, shoff, esz) < 0)
 		return 0;
 	if (!shnum) /* SHN_XINDEX scheme: the count is in the first header */
-		shnum = raw_uint(s->img + shoff + (is64 ? 0x20 : 0x14), is64 ? 8 : 4, msb);
+		shnum = get_uint(s->img + shoff + (is64 ? 0x20 : 0x14), is64 ? 8 : 4, msb);
 	if (shnum > (s->len - shoff) / esz)
 		return 0;
 	return img_ensure(s, shoff, shnum * esz) == -ENOMEM ? -ENOMEM : 0;

@@ -7,6 +7,7 @@
  *
  * Every string is NUL-terminated in the string area. */
 #include "elf/draft.h"
+#include "util/array.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -104,41 +105,21 @@ void moddraft_fail(struct moddraft *d, enum mod_status st, int err, const char *
 	memset(&d->sig, 0, sizeof(d->sig));
 }
 
-/* Geometric growth: callers may reserve one entry at a time. */
-static int reserve(void **items, size_t *alloc, size_t n, size_t more, size_t elsize)
-{
-	size_t na;
-	void *p;
-
-	if (more > SIZE_MAX / elsize - n)
-		return -ENOMEM;
-	if (n + more <= *alloc)
-		return 0;
-	na = *alloc < 16 ? 16 : *alloc;
-	while (na < n + more)
-		na = na > SIZE_MAX / 2 / elsize ? n + more : na * 2;
-	p = realloc(*items, na * elsize);
-	if (!p)
-		return -ENOMEM;
-	*items = p;
-	*alloc = na;
-	return 0;
-}
 
 int moddraft_reserve_exports(struct moddraft *d, size_t n)
 {
-	return reserve((void **)&d->exports, &d->a_exports, d->n_exports, n,
+	return array_reserve_more((void **)&d->exports, &d->a_exports, d->n_exports, n,
 		       sizeof(*d->exports));
 }
 
 int moddraft_reserve_needs(struct moddraft *d, size_t n)
 {
-	return reserve((void **)&d->needs, &d->a_needs, d->n_needs, n, sizeof(*d->needs));
+	return array_reserve_more((void **)&d->needs, &d->a_needs, d->n_needs, n, sizeof(*d->needs));
 }
 
 int moddraft_reserve_info(struct moddraft *d, size_t n)
 {
-	return reserve((void **)&d->info, &d->a_info, d->n_info, n, sizeof(*d->info));
+	return array_reserve_more((void **)&d->info, &d->a_info, d->n_info, n, sizeof(*d->info));
 }
 
 /* Overflow-checked size accumulator: once it overflows it stays so. */

@@ -27,6 +27,7 @@
  * its range, status against reason/err, and the checksum; anything else is
  * -EINVAL. */
 #include "elf/draft.h"
+#include "util/bytes.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -53,13 +54,6 @@ static size_t str_size(const char *s, size_t *len)
 {
 	*len = s ? strlen(s) : 0;
 	return *len >= STR_NULL ? 0 : 4 + *len;
-}
-
-static uint8_t *put_le(uint8_t *p, uint64_t v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-	return p + n;
 }
 
 static uint8_t *put_str(uint8_t *p, const char *s)
@@ -186,58 +180,26 @@ int modrec_encode(const struct modrec *rec, struct strbuf *out)
 
 /* ---- reader ------------------------------------------------------------ */
 
-struct reader {
-	const uint8_t *p;
-	size_t left;
-	bool bad;
-};
-
-static uint64_t get_le(struct reader *r, size_t n)
+/* A string, or NULL for STR_NULL: see the format. */
+static struct strref get_str(struct byte_reader *r)
 {
-	uint64_t v = 0;
-	size_t i;
-
-	if (r->bad || r->left < n) {
-		r->bad = true;
-		return 0;
-	}
-	for (i = 0; i < n; i++)
-		v |= (uint64_t)r->p[i] << (8 * i);
-	r->p += n;
-	r->left -= n;
-	return v;
-}
-
-static struct strref get_str(struct reader *r)
-{
-	uint64_t len = get_le(r, 4);
+	uint64_t len = br_le(r, 4);
 	struct strref s = { NULL, 0 };
+	const uint8_t *p;
 
 	if (r->bad || len == STR_NULL)
 		return s;
-	if (len > r->left || memchr(r->p, '\0', (size_t)len)) {
+	p = br_take(r, (size_t)len);
+	if (!p || memchr(p, '\0', (size_t)len)) {
 		r->bad = true;
 		return s;
 	}
-	s.p = (const char *)r->p;
+	s.p = (const char *)p;
 	s.len = (size_t)len;
-	r->p += len;
-	r->left -= len;
 	return s;
 }
 
-/* A count of entries, each at least min bytes: bounded by what is left so
- * garbage cannot ask for a huge allocation. */
-static size_t get_count(struct reader *r, size_t min)
-{
-	uint64_t n = get_le(r, 4);
-
-	if (!r->bad && n > r->left / min)
-		r->bad = true;
-	return r->bad ? 0 : (size_t)n;
-}
-
-static struct strref need_str(struct reader *r)
+static struct strref need_str(struct byte_reader *r)
 {
 	struct strref s = get_str(r);
 
@@ -246,38 +208,36 @@ static struct strref need_str(struct reader *r)
 	return s;
 }
 
-static int decode_body(struct reader *r, struct moddraft *d)
+static int decode_body(struct byte_reader *r, struct moddraft *d)
 {
 	unsigned flags;
 	uint64_t v;
 	struct strref reason;
 	size_t n, i;
 
-	if (r->left < 4 || memcmp(r->p, CODEC_MAGIC, 4) != 0)
+	if (br_left(r) < 4 || memcmp(br_take(r, 4), CODEC_MAGIC, 4) != 0)
 		return -EINVAL;
-	r->p += 4;
-	r->left -= 4;
-	if (get_le(r, 4) != CODEC_VERSION)
+	if (br_le(r, 4) != CODEC_VERSION)
 		return -EINVAL;
-	v = get_le(r, 1);
+	v = br_le(r, 1);
 	if (v > MOD_ERR_NOMEM)
 		r->bad = true;
 	d->status = (enum mod_status)v;
-	v = get_le(r, 1);
+	v = br_le(r, 1);
 	if (v >= MOD_COMP_COUNT)
 		r->bad = true;
 	d->comp = (enum mod_compression)v;
-	d->elf_class = (uint8_t)get_le(r, 1);
-	d->elf_data = (uint8_t)get_le(r, 1);
-	d->elf_machine = (uint16_t)get_le(r, 2);
-	flags = (unsigned)get_le(r, 1);
-	if (flags & ~(unsigned)(F_SYMTAB | F_SIG | F_SIGDATA) || get_le(r, 1) != 0)
+	d->elf_class = (uint8_t)br_le(r, 1);
+	d->elf_data = (uint8_t)br_le(r, 1);
+	d->elf_machine = (uint16_t)br_le(r, 2);
+	flags = (unsigned)br_le(r, 1);
+	if (flags & ~(unsigned)(F_SYMTAB | F_SIG | F_SIGDATA) || br_le(r, 1) != 0)
 		r->bad = true;
 	d->has_symtab = flags & F_SYMTAB;
-	d->err = (int)(int32_t)(uint32_t)get_le(r, 4);
-	d->notes = (uint32_t)get_le(r, 4);
-	d->file_size = get_le(r, 8);
-	d->elf_size = get_le(r, 8);
+	d->err = (int)(int32_t)(uint32_t)br_le(r, 4);
+	d->notes = (uint32_t)br_le(r, 4);
+	d->file_size = br_le(r, 8);
+	d->elf_size = br_le(r, 8);
 	reason = get_str(r);
 	if (reason.p) {
 		if (reason.len >= sizeof(d->reason))
@@ -291,39 +251,39 @@ static int decode_body(struct reader *r, struct moddraft *d)
 	    d->err > 0)
 		r->bad = true;
 
-	n = get_count(r, 4 + 8 + 2 + 4);
+	n = br_count(r, 4, 4 + 8 + 2 + 4);
 	if (moddraft_reserve_exports(d, n) < 0)
 		return -ENOMEM;
 	for (i = 0; i < n && !r->bad; i++) {
 		struct draft_export *e = &d->exports[d->n_exports++];
 
 		e->name = need_str(r);
-		e->crc = get_le(r, 8);
-		v = get_le(r, 1);
+		e->crc = br_le(r, 8);
+		v = br_le(r, 1);
 		if (v > 1)
 			r->bad = true;
 		e->has_crc = v;
-		v = get_le(r, 1);
+		v = br_le(r, 1);
 		if (v > MOD_EXPORT_GPL)
 			r->bad = true;
 		e->license = (uint8_t)v;
 		e->ns = get_str(r);
 	}
-	n = get_count(r, 4 + 8 + 1);
+	n = br_count(r, 4, 4 + 8 + 1);
 	if (moddraft_reserve_needs(d, n) < 0)
 		return -ENOMEM;
 	for (i = 0; i < n && !r->bad; i++) {
 		struct draft_need *e = &d->needs[d->n_needs++];
 
 		e->name = need_str(r);
-		e->crc = get_le(r, 8);
-		v = get_le(r, 1);
+		e->crc = br_le(r, 8);
+		v = br_le(r, 1);
 		if (v & ~(uint64_t)(N_CRC | N_WEAK))
 			r->bad = true;
 		e->has_crc = v & N_CRC;
 		e->weak = v & N_WEAK;
 	}
-	n = get_count(r, 4 + 4);
+	n = br_count(r, 4, 4 + 4);
 	if (moddraft_reserve_info(d, n) < 0)
 		return -ENOMEM;
 	for (i = 0; i < n && !r->bad; i++) {
@@ -333,43 +293,32 @@ static int decode_body(struct reader *r, struct moddraft *d)
 		e->value = need_str(r);
 	}
 	d->sig.present = flags & F_SIG;
-	d->sig.algo = (uint8_t)get_le(r, 1);
-	d->sig.hash = (uint8_t)get_le(r, 1);
-	d->sig.id_type = (uint8_t)get_le(r, 1);
-	d->sig.signer_len = (uint8_t)get_le(r, 1);
-	d->sig.key_id_len = (uint8_t)get_le(r, 1);
-	d->sig.sig_len = (uint32_t)get_le(r, 4);
+	d->sig.algo = (uint8_t)br_le(r, 1);
+	d->sig.hash = (uint8_t)br_le(r, 1);
+	d->sig.id_type = (uint8_t)br_le(r, 1);
+	d->sig.signer_len = (uint8_t)br_le(r, 1);
+	d->sig.key_id_len = (uint8_t)br_le(r, 1);
+	d->sig.sig_len = (uint32_t)br_le(r, 4);
 	if ((flags & F_SIGDATA) && !(flags & F_SIG))
 		r->bad = true;
 	if (flags & F_SIGDATA) {
-		if (r->bad || d->sig.sig_len > r->left) {
-			r->bad = true;
-		} else {
-			d->sig.data = r->p;
-			r->p += d->sig.sig_len;
-			r->left -= d->sig.sig_len;
-		}
+		d->sig.data = br_take(r, d->sig.sig_len);
 	}
-	return r->bad || r->left != 0 ? -EINVAL : 0;
+	return r->bad || br_left(r) != 0 ? -EINVAL : 0;
 }
 
 int modrec_decode(const void *buf, size_t len, struct modrec **out)
 {
-	struct reader r;
+	struct byte_reader r;
 	struct moddraft d;
 	const uint8_t *p = buf;
-	uint64_t sum = 0;
 	int err;
 
 	if (!buf || len < 4 + 8)
 		return -EINVAL;
-	for (size_t i = 0; i < 8; i++)
-		sum |= (uint64_t)p[len - 8 + i] << (8 * i);
-	if (XXH3_64bits(p, len - 8) != sum)
+	if (XXH3_64bits(p, len - 8) != get_le64(p + len - 8))
 		return -EINVAL;
-	r.p = p;
-	r.left = len - 8;
-	r.bad = false;
+	br_init(&r, p, len - 8);
 	moddraft_init(&d);
 	err = decode_body(&r, &d);
 	if (err == 0)

@@ -1,5 +1,6 @@
 #include "elf/sparse.h"
 #include "util/budget.h"
+#include "util/bytes.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -47,16 +48,9 @@ static void want(struct sparse *s, uint64_t a, uint64_t b)
 
 static uint64_t rd(const struct sparse *s, uint64_t off, int bytes)
 {
-	uint64_t v = 0;
-
 	if (off > s->size || (uint64_t)bytes > s->size - off)
 		return 0;
-	for (int i = 0; i < bytes; i++) {
-		int k = s->msb ? i : bytes - 1 - i;
-
-		v = v << 8 | s->img[off + (uint64_t)k];
-	}
-	return v;
+	return get_uint(s->img + off, (size_t)bytes, s->msb);
 }
 
 static bool filled(const struct sparse *s, uint64_t a, uint64_t b)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "graph/modgraph.h"
+#include "util/array.h"
 
 struct uvec {
 	uint32_t *v;
@@ -16,17 +17,7 @@ struct uvec {
 
 static int uvec_push(struct uvec *u, uint32_t x)
 {
-	if (u->n == u->alloc) {
-		size_t na = u->alloc ? u->alloc * 2 : 4;
-		uint32_t *p = realloc(u->v, na * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		u->v = p;
-		u->alloc = na;
-	}
-	u->v[u->n++] = x;
-	return 0;
+	return ARRAY_PUSH(u->v, u->n, u->alloc, x);
 }
 
 struct cyc {
@@ -157,17 +148,14 @@ static void unblock(struct cyc *c, uint32_t u)
 static int emit(struct cyc *c)
 {
 	struct mg_cycles *o = c->out;
-	struct mg_cycle *nv;
 	uint32_t *mods;
 
 	if (o->n >= c->max) {
 		o->truncated = true;
 		return 1;
 	}
-	nv = realloc(o->v, (o->n + 1) * sizeof(*nv));
-	if (!nv)
+	if (array_reserve((void **)&o->v, &o->alloc, o->n, sizeof(*o->v)) < 0)
 		return -ENOMEM;
-	o->v = nv;
 	mods = malloc(c->path.n * sizeof(uint32_t));
 	if (!mods)
 		return -ENOMEM;

@@ -9,7 +9,7 @@
 #include "util/array.h"
 #include "util/jobs.h"
 #include "util/khash.h"
-#include "util/strhash.h"
+#include "util/strmap.h"
 #include "util/log.h"
 #include "util/logbuf.h"
 #include "util/strbuf.h"
@@ -18,14 +18,12 @@ struct modgraph {
 	struct mg_mod *mods;
 	size_t n;
 	struct khash *symbols; /* name -> struct mg_symbol *, 2048 buckets as kmod */
-	/* For lookups once the table is complete (mg_register_exports): open
-	 * addressing on a full hash, one string compare per hit where kmod's
-	 * 2048 sorted buckets take several, each a cache miss. */
-	struct lut_slot {
-		uint32_t hash;
-		const struct mg_symbol *sym; /* NULL: empty */
-	} *lut;
-	size_t lut_mask;
+	/* For lookups once the table is complete (mg_register_exports): one
+	 * string compare per hit where kmod's 2048 sorted buckets take
+	 * several, each a cache miss. */
+	struct strmap lut;
+	struct strref *lut_keys;
+	const struct mg_symbol **lut_syms;
 	struct arena arena;    /* symbols and kernel symbol names */
 	/* closure scratch */
 	uint32_t *closure;
@@ -33,6 +31,15 @@ struct modgraph {
 	uint32_t cur_stamp;
 	uint32_t *stack;
 };
+
+static void lut_free(struct modgraph *g)
+{
+	strmap_release(&g->lut);
+	free(g->lut_keys);
+	free(g->lut_syms);
+	g->lut_keys = NULL;
+	g->lut_syms = NULL;
+}
 
 struct modgraph *mg_new(const struct mg_mod *mods, size_t n)
 {
@@ -74,7 +81,7 @@ void mg_free(struct modgraph *g)
 	}
 	free(g->mods);
 	khash_free(g->symbols);
-	free(g->lut);
+	lut_free(g);
 	arena_release(&g->arena);
 	free(g->closure);
 	free(g->stamp);
@@ -99,8 +106,7 @@ static int symbol_add(struct modgraph *g, const char *name, uint64_t crc, int64_
 
 	if (!s)
 		return -ENOMEM;
-	free(g->lut); /* stale now */
-	g->lut = NULL;
+	lut_free(g); /* stale now */
 	s->name = name;
 	s->crc = crc;
 	s->owner = owner;
@@ -148,46 +154,36 @@ static int lut_build(struct modgraph *g)
 {
 	struct khash_iter it;
 	const struct khash_entry *e;
-	size_t n = 0, cap = 64;
+	size_t n = 0;
 
+	lut_free(g);
 	khash_iter_init(&it, g->symbols);
 	while (khash_iter_next(&it))
 		n++;
-	while (cap < 2 * n)
-		cap *= 2;
-	free(g->lut);
-	g->lut = calloc(cap, sizeof(*g->lut));
-	if (!g->lut)
+	g->lut_keys = malloc((n + 1) * sizeof(*g->lut_keys));
+	g->lut_syms = malloc((n + 1) * sizeof(*g->lut_syms));
+	if (!g->lut_keys || !g->lut_syms)
 		return -ENOMEM;
-	g->lut_mask = cap - 1;
+	n = 0;
 	khash_iter_init(&it, g->symbols);
 	while ((e = khash_iter_next(&it))) {
-		const struct mg_symbol *sym = e->value;
-		uint32_t h = ma_strhash(sym->name, strlen(sym->name));
-		size_t i = h & g->lut_mask;
-
-		while (g->lut[i].sym) /* names are unique in the table */
-			i = (i + 1) & g->lut_mask;
-		g->lut[i] = (struct lut_slot){ h, sym };
+		g->lut_syms[n] = e->value;
+		g->lut_keys[n++] = (struct strref){ e->key, strlen(e->key) };
 	}
-	return 0;
+	return strmap_build(&g->lut, g->lut_keys, n);
 }
 
 const struct mg_symbol *mg_find_symbol(const struct modgraph *g, const char *name,
 				       char sym_prefix)
 {
+	size_t i;
+
 	if (name[0] == '.') /* PPC64 function descriptors: .foo is foo */
 		name++;
 	if (sym_prefix && name[0] == sym_prefix)
 		name++;
-	if (g->lut) {
-		uint32_t h = ma_strhash(name, strlen(name));
-
-		for (size_t i = h & g->lut_mask; g->lut[i].sym; i = (i + 1) & g->lut_mask)
-			if (g->lut[i].hash == h && !strcmp(g->lut[i].sym->name, name))
-				return g->lut[i].sym;
-		return NULL;
-	}
+	if (g->lut.slot)
+		return strmap_find(&g->lut, name, strlen(name), &i) ? g->lut_syms[i] : NULL;
 	return khash_find(g->symbols, name);
 }
 
@@ -198,18 +194,13 @@ static int add_edge(struct mg_mod *m, uint32_t dep, const char *sym, int *added)
 		if (m->deps[i] == dep)
 			return 0;
 	if (m->n_deps == m->alloc_deps) {
-		size_t na = m->alloc_deps ? m->alloc_deps * 2 : 4;
-		uint32_t *d = realloc(m->deps, na * sizeof(*d));
-		const char **s;
+		/* two arrays side by side: grown by the same rule, to one size */
+		size_t a1 = m->alloc_deps, a2 = m->alloc_deps;
 
-		if (!d)
+		if (array_reserve((void **)&m->deps, &a1, m->n_deps, sizeof(*m->deps)) < 0 ||
+		    array_reserve((void **)&m->dep_syms, &a2, m->n_deps, sizeof(*m->dep_syms)) < 0)
 			return -ENOMEM;
-		m->deps = d;
-		s = realloc(m->dep_syms, na * sizeof(*s));
-		if (!s)
-			return -ENOMEM;
-		m->dep_syms = s;
-		m->alloc_deps = na;
+		m->alloc_deps = a1 < a2 ? a1 : a2;
 	}
 	m->deps[m->n_deps] = dep;
 	m->dep_syms[m->n_deps] = sym;

@@ -104,6 +104,7 @@ struct mg_cycles {
 	size_t n;
 	bool truncated;
 	size_t n_modules;   /* distinct modules in the reported cycles */
+	size_t alloc;       /* private */
 };
 int mg_find_cycles(const struct modgraph *g, size_t max_cycles, struct mg_cycles *out);
 void mg_cycles_release(struct mg_cycles *c);

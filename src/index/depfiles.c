@@ -9,6 +9,7 @@
 #include "graph/modgraph.h"
 #include "tree/builtin.h"
 #include "tree/names.h"
+#include "util/array.h"
 #include "util/log.h"
 #include "util/timing.h"
 
@@ -75,18 +76,13 @@ const char *depfile_name(enum depfile_id id)
 static int vals_push(struct vals *v, uint32_t mod, const char *val)
 {
 	if (v->n == v->alloc) {
-		size_t na = v->alloc ? v->alloc * 2 : 1024;
-		uint32_t *m = realloc(v->mod, na * sizeof(*m));
-		const char **s;
+		/* two arrays side by side: grown by the same rule, to one size */
+		size_t a1 = v->alloc, a2 = v->alloc;
 
-		if (!m)
+		if (array_reserve_more((void **)&v->mod, &a1, v->n, 1024, sizeof(*v->mod)) < 0 ||
+		    array_reserve_more((void **)&v->val, &a2, v->n, 1024, sizeof(*v->val)) < 0)
 			return -ENOMEM;
-		v->mod = m;
-		s = realloc(v->val, na * sizeof(*s));
-		if (!s)
-			return -ENOMEM;
-		v->val = s;
-		v->alloc = na;
+		v->alloc = a1 < a2 ? a1 : a2;
 	}
 	v->mod[v->n] = mod;
 	v->val[v->n] = val;
@@ -233,16 +229,8 @@ static int finish_trie(const struct ctx *c, struct index_trie *t, int r, struct 
  * -EINVAL after kmod's warning when the brackets do not match. */
 static int normalized(const struct ma_log *log, const char *alias, char **buf, size_t *cap)
 {
-	size_t need = strlen(alias) + 1;
-
-	if (need > *cap) {
-		char *p = realloc(*buf, need);
-
-		if (!p)
-			return -ENOMEM;
-		*buf = p;
-		*cap = need;
-	}
+	if (array_reserve_more((void **)buf, cap, 0, strlen(alias) + 1, 1) < 0)
+		return -ENOMEM;
 	if (alias_normalize(alias, *buf, NAME_MAX_KMOD) < 0) {
 		ma_logf(log, MA_LOG_WARNING, "Unmatched bracket in %s", alias);
 		return -EINVAL;
@@ -267,15 +255,9 @@ static int build_dep_bin(const struct ctx *c, const struct ma_log *log, struct s
 	for (size_t i = 0; !r && i < mg_count(c->in->g); i++) {
 		size_t len = c->line_off[i + 1] - c->line_off[i] - 1;
 
-		if (len + 1 > cap) {
-			char *p = realloc(line, len + 1);
-
-			if (!p) {
-				r = -ENOMEM;
-				break;
-			}
-			line = p;
-			cap = len + 1;
+		if (array_reserve_more((void **)&line, &cap, 0, len + 1, 1) < 0) {
+			r = -ENOMEM;
+			break;
 		}
 		memcpy(line, c->deps.buf + c->line_off[i], len);
 		line[len] = '\0';

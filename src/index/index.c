@@ -52,6 +52,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/array.h"
+#include "util/bytes.h"
 #include "util/strbuf.h"
 
 #define INDEX_MAGIC 0xB007F457u
@@ -67,19 +69,6 @@
 #define INDEX_CHILDMAX 128u
 #define INDEX_MAX_SIZE ((size_t)NODE_MASK + 1)
 
-static uint32_t get_be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static unsigned char *put_be32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)(v >> 24);
-	p[1] = (unsigned char)(v >> 16);
-	p[2] = (unsigned char)(v >> 8);
-	p[3] = (unsigned char)v;
-	return p + 4;
-}
 
 /* ======================================================================
  * Writer
@@ -634,17 +623,7 @@ struct valvec {
 
 static int valvec_push(struct valvec *vv, const struct index_value *v)
 {
-	if (vv->n == vv->alloc) {
-		size_t na = vv->alloc ? vv->alloc * 2 : 8;
-		struct index_value *nv = realloc(vv->v, na * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		vv->v = nv;
-		vv->alloc = na;
-	}
-	vv->v[vv->n++] = *v;
-	return 0;
+	return ARRAY_PUSH(vv->v, vv->n, vv->alloc, *v);
 }
 
 static int push_values(const struct index_reader *r, const struct rnode *n,
@@ -749,18 +728,8 @@ struct trav {
 
 static int key_add(struct trav *t, const char *s, size_t len)
 {
-	if (t->kcap - t->klen <= len) {
-		size_t nc = t->kcap ? t->kcap : 256;
-		char *nk;
-
-		while (nc - t->klen <= len)
-			nc *= 2;
-		nk = realloc(t->key, nc);
-		if (!nk)
-			return -ENOMEM;
-		t->key = nk;
-		t->kcap = nc;
-	}
+	if (array_reserve_more((void **)&t->key, &t->kcap, t->klen, len + 1, 1) < 0)
+		return -ENOMEM;
 	memcpy(t->key + t->klen, s, len);
 	t->klen += len;
 	t->key[t->klen] = '\0';
@@ -773,15 +742,8 @@ static int trav_push(struct trav *t, uint32_t word, int ch, size_t skip)
 	struct frame *f;
 	int e;
 
-	if (t->n == t->cap) {
-		size_t nc = t->cap ? t->cap * 2 : 64;
-		struct frame *ns = realloc(t->st, nc * sizeof(*ns));
-
-		if (!ns)
-			return -ENOMEM;
-		t->st = ns;
-		t->cap = nc;
-	}
+	if (array_reserve((void **)&t->st, &t->cap, t->n, sizeof(*t->st)) < 0)
+		return -ENOMEM;
 	f = &t->st[t->n];
 	f->keylen = t->klen;
 	e = read_node(t->r, word, &t->b, &f->nd);

@@ -323,11 +323,11 @@ static int cmp_sorted(const void *a, const void *b, void *ud)
 const struct finding *const *report_sorted(struct report *r)
 {
 	int *group_sev = malloc((r->n_kinds + 1) * sizeof(*group_sev));
-	const struct finding **v = realloc(r->sorted, (r->n + 1) * sizeof(*v));
+	const struct finding **v =
+		array_reserve_more((void **)&r->sorted, &r->sorted_alloc, 0, r->n + 1,
+				   sizeof(*r->sorted)) < 0 ? NULL : r->sorted;
 	struct sort_ctx c = { r, group_sev };
 
-	if (v)
-		r->sorted = v;
 	if (!group_sev || !v) {
 		free(group_sev);
 		fail(r, -ENOMEM);

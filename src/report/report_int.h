@@ -28,6 +28,7 @@ struct report {
 					pointers report_add returns stay valid */
 	size_t n, alloc;
 	const struct finding **sorted;
+	size_t sorted_alloc;
 	struct report_error *errs;
 	size_t n_errs, a_errs;
 	struct report_node *nodes;

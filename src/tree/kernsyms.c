@@ -210,7 +210,7 @@ int kernsyms_load(const char *const *symvers, size_t n_symvers, const char *sysm
 	}
 	for (size_t f = 0; f < n_symvers; f++) {
 		struct kernsyms one = { 0 };
-		struct kernsym *v;
+		size_t alloc = out->n;
 
 		r = kernsyms_load_symvers(symvers[f], log, &one);
 		if (r < 0) {
@@ -226,13 +226,11 @@ int kernsyms_load(const char *const *symvers, size_t n_symvers, const char *sysm
 			*out = one;
 			continue;
 		}
-		v = realloc(out->v, (out->n + one.n + 1) * sizeof(*v));
-		if (!v) {
+		if (array_reserve_more((void **)&out->v, &alloc, out->n, one.n, sizeof(*out->v)) < 0) {
 			kernsyms_release(&one);
 			return -ENOMEM;
 		}
-		memcpy(v + out->n, one.v, one.n * sizeof(*v));
-		out->v = v;
+		memcpy(out->v + out->n, one.v, one.n * sizeof(*out->v));
 		out->n += one.n;
 		free(one.v);
 	}

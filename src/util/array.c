@@ -4,18 +4,18 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-int array_reserve(void **items, size_t *alloc, size_t n, size_t elsize)
+int array_reserve_more(void **items, size_t *alloc, size_t n, size_t more, size_t elsize)
 {
 	size_t na;
 	void *p;
 
-	if (n < *alloc)
-		return 0;
-	na = *alloc ? *alloc * 2 : 8;
-	if (na <= n)
-		na = n + 1;
-	if (na > SIZE_MAX / elsize)
+	if (!elsize || more > SIZE_MAX / elsize - n)
 		return -ENOMEM;
+	if (n + more <= *alloc)
+		return 0;
+	na = *alloc < 8 ? 8 : *alloc;
+	while (na < n + more)
+		na = na > SIZE_MAX / 2 / elsize ? n + more : na * 2;
 	p = realloc(*items, na * elsize);
 	if (!p)
 		return -ENOMEM;

@@ -1,9 +1,32 @@
-/* Growable array of pointers. The array does not own what it points to. */
+/* Growable arrays: the one growth rule (double, at least 8) for every
+ * typed array of the tree, and a small array of pointers. */
 #ifndef MA_ARRAY_H
 #define MA_ARRAY_H
 
+#include <errno.h>
 #include <stddef.h>
 
+#include "util/attr.h"
+
+/* Make room in a typed array *items of *alloc elements for n + more
+ * elements. Returns 0 or -ENOMEM; on failure *items and *alloc are
+ * unchanged. */
+int array_reserve_more(void **items, size_t *alloc, size_t n, size_t more,
+		       size_t elsize) MA_MUST_CHECK;
+
+/* Room for element n (n + 1 elements). */
+static inline int array_reserve(void **items, size_t *alloc, size_t n, size_t elsize)
+{
+	return array_reserve_more(items, alloc, n, 1, elsize);
+}
+
+/* items[n++] = value, growing items. 0 or -ENOMEM. */
+#define ARRAY_PUSH(items, n, alloc, value)                                  \
+	(array_reserve((void **)&(items), &(alloc), (n), sizeof(*(items))) < 0 \
+		 ? -ENOMEM                                                   \
+		 : ((items)[(n)++] = (value), 0))
+
+/* An array of pointers; it does not own what they point to. */
 struct ptrarray {
 	void **items;
 	size_t n;
@@ -15,15 +38,6 @@ struct ptrarray {
 void ptrarray_init(struct ptrarray *a);
 void ptrarray_release(struct ptrarray *a);
 /* Returns 0 or -ENOMEM. */
-int ptrarray_push(struct ptrarray *a, void *p);
-
-/* Grow a typed array *items of *alloc elements so that n+1 fit.
- * Returns 0 or -ENOMEM; on failure *items is unchanged. */
-int array_reserve(void **items, size_t *alloc, size_t n, size_t elsize);
-
-#define ARRAY_PUSH(items, n, alloc, value)                                  \
-	(array_reserve((void **)&(items), &(alloc), (n), sizeof(*(items))) < 0 \
-		 ? -12                                                       \
-		 : ((items)[(n)++] = (value), 0))
+int ptrarray_push(struct ptrarray *a, void *p) MA_MUST_CHECK;
 
 #endif

@@ -44,6 +44,22 @@ static inline uint8_t *put_le(uint8_t *p, uint64_t v, size_t n)
 	return p + n;
 }
 
+/* n (<= 8) big-endian bytes. */
+static inline uint64_t get_be(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* n (<= 8) bytes in a file's own order (ELF: EI_DATA). */
+static inline uint64_t get_uint(const uint8_t *p, size_t n, bool msb)
+{
+	return msb ? get_be(p, n) : get_le(p, n);
+}
+
 static inline uint32_t get_le32(const uint8_t *p)
 {
 	return (uint32_t)get_le(p, 4);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/array.h"
+
 struct bucket {
 	struct khash_entry *e;
 	size_t n, alloc;
@@ -133,15 +135,8 @@ static int insert(struct khash *h, const char *key, void *value, void **old, int
 	}
 	if (old)
 		*old = NULL;
-	if (b->n == b->alloc) {
-		size_t na = b->alloc ? b->alloc * 2 : 4;
-		struct khash_entry *e = realloc(b->e, na * sizeof(*e));
-
-		if (!e)
-			return -ENOMEM;
-		b->e = e;
-		b->alloc = na;
-	}
+	if (array_reserve((void **)&b->e, &b->alloc, b->n, sizeof(*b->e)) < 0)
+		return -ENOMEM;
 	memmove(b->e + pos + 1, b->e + pos, (b->n - pos) * sizeof(*b->e));
 	b->e[pos].key = key;
 	b->e[pos].value = value;

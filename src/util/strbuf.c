@@ -1,5 +1,8 @@
 #include "util/strbuf.h"
 
+#include "util/array.h"
+#include "util/bytes.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,11 +33,10 @@ int strbuf_grow(struct strbuf *sb, size_t extra)
 	need = sb->len + extra + 1;
 	if (need <= sb->alloc)
 		return 0;
-	n = sb->alloc ? sb->alloc : 64;
-	while (n < need)
-		n = n > SIZE_MAX / 2 ? need : n * 2;
-	p = sb->alloc ? realloc(sb->buf, n) : malloc(n);
-	if (!p)
+	/* buf is the static "" until the first growth */
+	p = sb->alloc ? sb->buf : NULL;
+	n = sb->alloc;
+	if (array_reserve_more((void **)&p, &n, 0, need < 64 ? 64 : need, 1) < 0)
 		return -ENOMEM;
 	if (!sb->alloc)
 		p[0] = '\0';
@@ -97,9 +99,9 @@ int strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 
 int strbuf_add_be32(struct strbuf *sb, unsigned int v)
 {
-	unsigned char b[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
-			       (unsigned char)(v >> 8), (unsigned char)v };
+	uint8_t b[4];
 
+	put_be32(b, v);
 	return strbuf_add(sb, b, 4);
 }
 
