@@ -108,7 +108,10 @@ kmod_copy() {
 strace_ran_modatlas() {
 	local line pid
 	line=$(grep -E 'execve\("/usr/sbin/modatlas-depmod", \[' "$1" | grep -E -- "$2" | head -n1)
-	[ -n "$line" ] || return 1
+	if [ -z "$line" ]; then
+		grep -E 'execve\("[^"]*depmod' "$1" | cut -c1-200 | sed 's/^/     seen: /'
+		return 1
+	fi
 	echo "     $line" | cut -c1-200
 	pid=${line%% *}
 	grep -qE "^$pid \+\+\+ exited with 0 \+\+\+" "$1"
@@ -173,6 +176,8 @@ mount -t proc proc "$R/proc" && MOUNTS+=("$R/proc")
 mount -t sysfs sysfs "$R/sys" && MOUNTS+=("$R/sys")
 mount --bind "$ARCHIVES" "$R/var/cache/apt/archives" && MOUNTS+=("$R/var/cache/apt/archives")
 [ -c "$R/dev/null" ] || { mount --bind /dev "$R/dev" && MOUNTS+=("$R/dev"); }
+mkdir -p "$R/dev/pts"
+mount -t devpts -o newinstance,ptmxmode=0666 devpts "$R/dev/pts" && MOUNTS+=("$R/dev/pts")
 cp /etc/resolv.conf "$R/etc/resolv.conf" 2>/dev/null
 printf '#!/bin/sh\nexit 101\n' > "$R/usr/sbin/policy-rc.d" && chmod +x "$R/usr/sbin/policy-rc.d"
 tick "chroot ready"
@@ -209,8 +214,8 @@ echo "     $(grep -c . "$M/modules.dep") modules in modules.dep"
 tick "kernel installed"
 
 # --- 5. update-initramfs ------------------------------------------------
-check "update-initramfs -u (under strace)" inch strace -f -qq -e trace=execve -e signal=none \
-	-o /tmp/initramfs.strace update-initramfs -u -k "$KVER"
+check "update-initramfs -u (under strace)" inch sh -c 'strace -f -q -s 256 -e trace=execve -e signal=none \
+	-o /tmp/initramfs.strace update-initramfs -u -k "$0" > /tmp/initramfs.log 2>&1' "$KVER"
 check "mkinitramfs's depmod -b ran modatlas and succeeded" \
 	strace_ran_modatlas "$R/tmp/initramfs.strace" '"-a", "-b", "/var/tmp/mkinitramfs_'
 inch rm -rf /tmp/initrd
@@ -231,8 +236,9 @@ fi
 tick "initramfs checked"
 
 # --- 6. DKMS --------------------------------------------------------------
-check "apt-get install acpi-call-dkms (under strace)" inch strace -f -qq -e trace=execve \
-	-e signal=none -o /tmp/dkms.strace apt-get install -y -q --no-install-recommends acpi-call-dkms
+check "apt-get install acpi-call-dkms (under strace)" inch sh -c 'strace -f -q -s 256 -e trace=execve \
+	-e signal=none -o /tmp/dkms.strace apt-get install -y -q --no-install-recommends acpi-call-dkms \
+	> /tmp/dkms.log 2>&1' || cat "$R/tmp/dkms.log"
 check "DKMS's depmod -a KVER -F System.map ran modatlas and succeeded" \
 	strace_ran_modatlas "$R/tmp/dkms.strace" "\"-a\", \"$KVER\", \"-F\", \"/boot/System.map-$KVER\""
 contains "acpi_call is in modules.dep" "$M/modules.dep" "acpi_call.ko"
@@ -259,7 +265,7 @@ tick "probe and autopkgtest"
 # --- 8. purge: kmod's depmod back, indexes valid --------------------------
 mkdir -p "$work/before"
 (cd "$M" && cp $OUTPUTS "$work/before/")
-check "apt-get purge modatlas-depmod" inch apt-get purge -y -q modatlas-depmod
+check "apt-get purge modatlas-depmod" inch sh -c 'apt-get purge -y -q modatlas-depmod > /tmp/purge.log 2>&1' 
 inch dpkg-divert --list > "$work/diversions.txt"
 not_contains "no depmod diversion left" "$work/diversions.txt" "depmod"
 check "/sbin/depmod is kmod's link again" test "$(readlink "$R/sbin/depmod")" = /bin/kmod
@@ -270,7 +276,7 @@ contains "depmod -V is kmod's" "$work/V.txt" "kmod version 30"
 same_indexes "purge left the indexes as they were" "$work/before" "$M" $OUTPUTS
 check "kmod's depmod -a works" inch depmod -a "$KVER"
 same_indexes "kmod's depmod -a rewrites the same bytes" "$work/before" "$M" $OUTPUTS
-check "apt-get purge modatlas" inch apt-get purge -y -q modatlas
+check "apt-get purge modatlas" inch sh -c 'apt-get purge -y -q modatlas >> /tmp/purge.log 2>&1' 
 check "purge removed /var/cache/modatlas" test ! -e "$R/var/cache/modatlas"
 tick "purged"
 
