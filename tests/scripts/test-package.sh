@@ -114,7 +114,7 @@ strace_ran_modatlas() {
 	fi
 	echo "     $line" | cut -c1-200
 	pid=${line%% *}
-	grep -qE "^$pid \+\+\+ exited with 0 \+\+\+" "$1"
+	grep -qE "^$pid +\+\+\+ exited with 0 \+\+\+" "$1"
 }
 
 # --- 1. the packages --------------------------------------------------
@@ -236,9 +236,13 @@ fi
 tick "initramfs checked"
 
 # --- 6. DKMS --------------------------------------------------------------
-check "apt-get install acpi-call-dkms (under strace)" inch sh -c 'strace -f -q -s 256 -e trace=execve \
-	-e signal=none -o /tmp/dkms.strace apt-get install -y -q --no-install-recommends acpi-call-dkms \
-	> /tmp/dkms.log 2>&1' || cat "$R/tmp/dkms.log"
+if inch sh -c 'strace -f -q -s 256 -e trace=execve -e signal=none -o /tmp/dkms.strace \
+	apt-get install -y -q --no-install-recommends acpi-call-dkms > /tmp/dkms.log 2>&1'; then
+	ok "apt-get install acpi-call-dkms (under strace)"
+else
+	tail -n 30 "$R/tmp/dkms.log"
+	fail "apt-get install acpi-call-dkms (under strace)"
+fi
 check "DKMS's depmod -a KVER -F System.map ran modatlas and succeeded" \
 	strace_ran_modatlas "$R/tmp/dkms.strace" "\"-a\", \"$KVER\", \"-F\", \"/boot/System.map-$KVER\""
 contains "acpi_call is in modules.dep" "$M/modules.dep" "acpi_call.ko"
