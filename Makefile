@@ -13,7 +13,10 @@ DEPMOD_LIBS := $(shell pkg-config --libs $(DEPMOD_PKGS) 2>/dev/null)
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wno-unused-parameter -Wformat=2
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
+# The project's own flags come first and stay whatever CFLAGS says;
+# CPPFLAGS, CFLAGS and LDFLAGS from the environment (dpkg-buildflags'
+# hardening) are added, never replace them.
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) \
 	     -Isrc $(PKG_CFLAGS) -MMD -MP
 LDLIBS  += $(PKG_LIBS) -lpthread
 
@@ -53,11 +56,11 @@ $(LIBA): $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/modatlas: $(CLI_OBJS) $(LIBA)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIBA) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIBA) $(LDLIBS)
 
 $(BUILD)/depmod: $(DEPMOD_OBJS) $(LIBA)
 	rm -f $@
-	$(CC) $(LDFLAGS) -o $@ $(DEPMOD_OBJS) $(LIBA) $(DEPMOD_LIBS) -lpthread
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(DEPMOD_OBJS) $(LIBA) $(DEPMOD_LIBS) -lpthread
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBA)
 	@mkdir -p $(dir $@)
@@ -88,5 +91,8 @@ fuzz: deps
 
 clean:
 	rm -rf build build-asan build-fuzz
+
+# install, uninstall, man pages, shell completions
+include mk/install.mk
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(DEPMOD_OBJS:.o=.d)

@@ -4,7 +4,8 @@
 set -e
 PKGS="build-essential pkg-config libelf-dev zlib1g-dev liblzma-dev libzstd-dev libxxhash-dev
 libcmocka-dev libjson-c-dev libgraphviz-dev graphviz libssl-dev kmod xz-utils
-zstd gzip binutils python3 clang valgrind strace time"
+zstd gzip binutils python3 clang valgrind strace time
+scdoc man-db groff-base bash-completion zsh fish debhelper dpkg-dev lintian mmdebstrap"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -1,0 +1,132 @@
+# fish completion for modatlas (fish loads it by command name from
+# vendor_completions.d; modatlas-depmod.fish and the modatlas-depmod
+# package's depmod.fish reuse __modatlas_complete_depmod).
+#
+# A new command is one line in the command list below and one
+# __modatlas_complete_<command> function.
+
+# The tree named on the command line so far (-b/--basedir, -m/--moduledir).
+function __modatlas_tree
+    set -l base ''
+    set -l moddir /lib/modules
+    set -l prev ''
+    for w in (commandline -opc)
+        switch $prev
+            case -b --basedir
+                set base $w
+            case -m --moduledir
+                set moddir $w
+        end
+        switch $w
+            case '--basedir=*'
+                set base (string replace -- '--basedir=' '' $w)
+            case '--moduledir=*'
+                set moddir (string replace -- '--moduledir=' '' $w)
+        end
+        set prev $w
+    end
+    echo $base$moddir
+end
+
+# Kernel releases with a module directory under that tree.
+function __modatlas_kernels
+    for d in (__modatlas_tree)/*/
+        basename $d
+    end
+end
+
+# Module names of the first version-like word's kernel (else the running
+# one), from its modules.dep: the hook for query commands taking a module.
+function __modatlas_modules
+    set -l kver (uname -r)
+    for w in (commandline -opc)
+        if string match -qr '^[0-9]+\.[0-9]+' -- $w
+            set kver $w
+            break
+        end
+    end
+    set -l dep (__modatlas_tree)/$kver/modules.dep
+    test -r $dep; or return 0
+    string replace -r ':.*' '' <$dep | string replace -r '.*/' '' | string replace -r '\.ko(\.[a-z]+)?$' ''
+end
+
+# Finding codes of modatlas check (src/check/codes.c; the tests compare
+# them). No option takes a code yet: one that does completes with this.
+function __modatlas_codes
+    printf '%s\n' MA-FORMAT MA-ARCH MA-UNREADABLE MA-VERMAGIC-FLAGS \
+        MA-VERMAGIC-RELEASE MA-CYCLE MA-UNRESOLVED MA-CRC MA-GPL-ONLY \
+        MA-NS-MISSING MA-EXPORT-DUP MA-SIG-BAD MA-SIG-UNTRUSTED MA-UNSIGNED \
+        MA-SOFTDEP-MISSING MA-WEAKDEP-MISSING MA-OPTION-UNKNOWN-PARAM \
+        MA-BLACKLISTED-NEEDED MA-ALIAS-DANGLING MA-INSTALL-DANGLING \
+        MA-MODPROBE-SYNTAX MA-DUPLICATE MA-FIRMWARE-MISSING \
+        MA-OPTION-UNKNOWN-MODULE MA-UNRESOLVED-WEAK MA-SIG-INFO MA-KERNEL-UNKNOWN
+end
+
+function __modatlas_no_command
+    not __fish_seen_subcommand_from depmod check dump-index version help
+end
+
+# __modatlas_complete_depmod CMD CONDITION: depmod's options for CMD when
+# CONDITION holds.
+function __modatlas_complete_depmod -a cmd cond
+    set -l c complete -c $cmd -n $cond
+    $c -s a -l all -d 'Probe all modules'
+    $c -s A -l quick -d 'Only work if a module is newer than modules.dep'
+    $c -s e -l errsyms -d 'Report symbols no one supplies'
+    $c -s n -l show -d 'Write the files to standard output only'
+    $c -s P -l symbol-prefix -x -d 'Architecture symbol prefix'
+    $c -s C -l config -r -F -d 'Read depmod.d configuration from PATH'
+    $c -s v -l verbose -d 'Verbose mode'
+    $c -s w -l warn -d 'Warn on duplicates'
+    $c -s V -l version -d 'Print the version and features'
+    $c -s h -l help -d 'Show the options'
+    $c -s b -l basedir -x -a '(__fish_complete_directories)' -d 'Use an image of a module tree'
+    $c -s m -l moduledir -x -a '(__fish_complete_directories)' -d 'Module directory'
+    $c -s o -l outdir -x -a '(__fish_complete_directories)' -d 'Output directory'
+    $c -s F -l filesyms -r -F -d 'Kernel symbols from a System.map'
+    $c -s E -l symvers -r -F -d 'Kernel symbols and CRCs from a Module.symvers'
+    $c -l compat -x -a 'kmod34 kmod30' -d 'kmod behaviour to reproduce'
+    $c -s j -l jobs -x -d 'Threads reading modules (0: one per CPU)'
+    $c -l no-cache -d 'Neither read nor write the incremental cache'
+    $c -l cache-dir -x -a '(__fish_complete_directories)' -d 'Cache directory'
+    $c -a '(__modatlas_kernels)' -d 'Kernel version'
+end
+
+function __modatlas_complete_check -a cmd cond
+    set -l c complete -c $cmd -n $cond
+    $c -s b -l basedir -x -a '(__fish_complete_directories)' -d 'Root of the tree image'
+    $c -s m -l moduledir -x -a '(__fish_complete_directories)' -d 'Module directory'
+    $c -s C -l config -r -F -d 'depmod.d file or directory'
+    $c -s E -l symvers -r -F -d "The target kernel's Module.symvers"
+    $c -s F -l system-map -r -F -d "The target kernel's System.map"
+    $c -l cert -r -F -d 'X.509 certificate the target trusts'
+    $c -l modprobe-d -r -F -d 'modprobe.d directory or file to check'
+    $c -l vermagic -x -d "The target kernel's vermagic"
+    $c -s f -l format -x -a 'text json dot svg' -d 'Output format'
+    $c -l focus -x -a '(__modatlas_modules)' -d 'dot/svg: this module, its dependencies and users'
+    $c -l fail-on -x -a 'error warning info never' -d 'Exit 1 at a finding of this level or worse'
+    $c -s j -l jobs -x -d 'Threads reading modules (0: one per CPU)'
+    $c -s v -l verbose -d 'List info findings too; twice: debug'
+    $c -s h -l help -d 'Show the options'
+    $c -a '(__modatlas_kernels)' -d 'Kernel version'
+end
+
+function __modatlas_complete_dump-index -a cmd cond
+    complete -c $cmd -n $cond -s h -l help -d 'Show the usage'
+    complete -c $cmd -n $cond -F
+end
+
+complete -c modatlas -f
+complete -c modatlas -n __modatlas_no_command -s h -l help -d 'Show the commands'
+complete -c modatlas -n __modatlas_no_command -s V -l version -d 'Print the version'
+for entry in \
+    'depmod:generate modules.dep and the module indexes (kmod depmod compatible)' \
+    'check:predict module load failures offline (text, JSON, DOT)' \
+    'dump-index:print the contents of kmod binary index files' \
+    'version:print the version' \
+    'help:show the commands'
+    set -l name (string split -m1 : -- $entry)
+    complete -c modatlas -n __modatlas_no_command -a $name[1] -d $name[2]
+    functions -q __modatlas_complete_$name[1]
+    and __modatlas_complete_$name[1] modatlas "__fish_seen_subcommand_from $name[1]"
+end
