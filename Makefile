@@ -11,13 +11,14 @@ DEPMOD_PKGS := libelf zlib liblzma libzstd libxxhash
 DEPMOD_LIBS := $(shell pkg-config --libs $(DEPMOD_PKGS) 2>/dev/null)
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	   -Wno-unused-parameter -Wformat=2
+	   -Wno-unused-parameter -Wformat=2 -Wvla -Wwrite-strings
 CFLAGS  ?= -O2 -g
 # The project's own flags come first and stay whatever CFLAGS says;
 # CPPFLAGS, CFLAGS and LDFLAGS from the environment (dpkg-buildflags'
 # hardening) are added, never replace them.
+# src/util/banned.h: calls the code base does not make fail to compile.
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) \
-	     -Isrc $(PKG_CFLAGS) -MMD -MP
+	     -Isrc -include src/util/banned.h $(PKG_CFLAGS) -MMD -MP
 LDLIBS  += $(PKG_LIBS) -lpthread
 
 # BUILD selects the output folder, so a sanitizer build lives beside the
@@ -26,6 +27,10 @@ BUILD   ?= build
 ifeq ($(SAN),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS    += -fsanitize=address,undefined
+endif
+# The developer profile (on in `make check`): warnings are errors.
+ifeq ($(DEV),1)
+WERROR  := 1
 endif
 ifeq ($(WERROR),1)
 ALL_CFLAGS += -Werror
@@ -43,11 +48,17 @@ LIBA     := $(BUILD)/libmodatlas.a
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit clean run deps bench fuzz asan-check distclean
+.PHONY: all check unit clean run deps bench fuzz asan-check distclean FORCE
 
 all: $(BUILD)/modatlas $(BUILD)/depmod
 
-$(BUILD)/obj/%.o: %.c
+# Objects are rebuilt when the flags change (DEV=1, SAN=1, CFLAGS...).
+FLAGS_STAMP := $(BUILD)/.flags
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(CC) $(ALL_CFLAGS) $(LDFLAGS)' | cmp -s - $@ || echo '$(CC) $(ALL_CFLAGS) $(LDFLAGS)' > $@
+
+$(BUILD)/obj/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -62,7 +73,7 @@ $(BUILD)/depmod: $(DEPMOD_OBJS) $(LIBA)
 	rm -f $@
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(DEPMOD_OBJS) $(LIBA) $(DEPMOD_LIBS) -lpthread
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBA)
+$(BUILD)/tests/%: tests/unit/%.c $(LIBA) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBA) $(LDFLAGS) $(LDLIBS) -lcmocka
 
@@ -77,6 +88,8 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@tests/scripts/demo.sh $(BUILD)/modatlas
 
+# make check builds with the developer profile (its sanitizer build too).
+check: export DEV = 1
 check: deps
 	@$(MAKE) --no-print-directory all unit
 	@tests/scripts/check.sh $(BUILD)

@@ -16,9 +16,9 @@ static void rss(long *now, long *peak)
 	*now = *peak = 0;
 	while (f && fgets(line, sizeof(line), f)) {
 		if (!strncmp(line, "VmRSS:", 6))
-			*now = atol(line + 6);
+			*now = strtol(line + 6, NULL, 10);
 		else if (!strncmp(line, "VmHWM:", 6))
-			*peak = atol(line + 6);
+			*peak = strtol(line + 6, NULL, 10);
 	}
 	if (f)
 		fclose(f);

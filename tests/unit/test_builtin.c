@@ -57,7 +57,7 @@ static void test_names_long_line(void **state)
 	(void)state;
 	fx_log_init(&l);
 	memset(text, 'a', n);
-	strcpy(text + n, ".ko\n");
+	memcpy(text + n, ".ko\n", 5);
 	assert_int_equal(builtin_names_parse(text, strlen(text), &l.log, &b), 0);
 	assert_int_equal(b.n, 2);
 	assert_int_equal(strlen(b.names[0]), 4095);
@@ -65,7 +65,7 @@ static void test_names_long_line(void **state)
 	builtin_names_release(&b);
 
 	memset(text, 'a', 4094);
-	strcpy(text + 4094, "/x.ko\n");
+	memcpy(text + 4094, "/x.ko\n", 7);
 	assert_int_equal(builtin_names_parse(text, strlen(text), &l.log, &b), 0);
 	assert_int_equal(b.n, 1);
 	assert_string_equal(b.names[0], "x");
@@ -74,7 +74,7 @@ static void test_names_long_line(void **state)
 
 	/* second chunk starts with '.', not a letter */
 	memset(text, 'a', 4095);
-	strcpy(text + 4095, ".ko\n");
+	memcpy(text + 4095, ".ko\n", 5);
 	assert_int_equal(builtin_names_parse(text, strlen(text), &l.log, &b), 0);
 	assert_int_equal(b.n, 1);
 	assert_true(fx_log_has(&l, MA_LOG_ERR, "Invalid modules.builtin line: .ko\n"));
