@@ -83,7 +83,7 @@ static int st_quick(struct run *run)
 			run->m->dirname, strerror(errno));
 		return 0;
 	}
-	if (!tree_any_newer(run->m->dirname, st.st_mtime)) {
+	if (!tree_any_newer(run->m->dirname, st.st_mtime, NULL)) {
 		run->done = true;
 		return DEPMOD_UP_TO_DATE;
 	}

@@ -1,6 +1,7 @@
 /* Exports and needed symbols of a module, following kmod v30's
- * kmod_elf_get_symbols and kmod_elf_get_dependency_symbols (see
- * docs/depmod-reference.md 5.3 and 5.4). One walk over .symtab collects
+ * kmod_elf_get_symbols and kmod_elf_get_dependency_symbols (libkmod's
+ * libkmod-elf.c; docs/compatibility.md says where we differ). One walk
+ * over .symtab collects
  * everything:
  *
  *   __crc_X          an export X with its CRC

@@ -6,9 +6,8 @@
  *                        or without an appended signature) -> struct modrec
  *   modfile_load_path()  open + read/mmap + modfile_load_mem
  *
- * Rules follow kmod's libkmod-elf.c / libkmod-file.c (see
- * docs/depmod-reference in the project's docs for the details), because
- * depmod's output depends on them.
+ * Rules follow kmod's libkmod-elf.c / libkmod-file.c, because depmod's
+ * output depends on them (docs/compatibility.md: where modatlas differs).
  *
  * Every function here may be called from several threads at once: no
  * shared state beyond libelf's one-time initialisation. */

@@ -315,13 +315,6 @@ int mg_resolve_needs(struct modgraph *g, const struct mg_opts *o)
 	return r;
 }
 
-int mg_resolve(struct modgraph *g, const struct mg_opts *o)
-{
-	int r = mg_register_exports(g, o);
-
-	return r < 0 ? r : mg_resolve_needs(g, o);
-}
-
 int mg_foreach_symbol(const struct modgraph *g, mg_symbol_cb cb, void *ud)
 {
 	struct khash_iter it;

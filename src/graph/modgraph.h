@@ -17,7 +17,7 @@ struct mg_mod {
 	const char *path;          /* absolute; used in messages */
 	const struct modrec *rec;  /* parsed module; not owned */
 
-	/* Filled by mg_resolve(). deps: direct dependencies as module
+	/* Filled by mg_resolve_needs(). deps: direct dependencies as module
 	 * indexes, in order of first needing symbol (kmod's order). */
 	uint32_t *deps;
 	const char **dep_syms;     /* the first symbol that created each edge */
@@ -55,7 +55,7 @@ struct mg_mod *mg_get(const struct modgraph *g, size_t i);
 
 /* Kernel symbols (-E Module.symvers / -F System.map), owner -1. name is
  * copied; the prefix rule of opts is applied by the caller (System.map
- * strips it before its own test). Call before mg_resolve. */
+ * strips it before its own test). Call before mg_register_exports. */
 int mg_add_kernel_symbol(struct modgraph *g, const char *name, uint64_t crc);
 /* depmod's fake symbols, added after -E/-F: __this_module,
  * _GLOBAL_OFFSET_TABLE_ and TOC. (if absent). */
@@ -63,14 +63,12 @@ int mg_add_fake_symbols(struct modgraph *g);
 /* Is name one of them (the kernel resolves these itself)? */
 bool mg_is_fake_symbol(const char *name);
 
-/* Register every module's exports in module order (the last exporter of a
- * name owns it), then resolve every needed symbol into edges, logging
- * unknown symbols and CRC disagreements as kmod does. Returns 0 or
- * -ENOMEM. */
-int mg_resolve(struct modgraph *g, const struct mg_opts *opts);
-/* mg_resolve in two steps: the symbol table is complete (and read-only)
- * after the first, so its readers (mg_find_symbol, mg_foreach_symbol) may
- * run on other threads during the second. */
+/* In two steps: register every module's exports in module order (the
+ * last exporter of a name owns it), then resolve every needed symbol into
+ * edges, logging unknown symbols and CRC disagreements as kmod does. The
+ * symbol table is complete (and read-only) after the first, so its
+ * readers (mg_find_symbol, mg_foreach_symbol) may run on other threads
+ * during the second. Each returns 0 or -ENOMEM. */
 int mg_register_exports(struct modgraph *g, const struct mg_opts *opts);
 int mg_resolve_needs(struct modgraph *g, const struct mg_opts *opts);
 

@@ -66,11 +66,6 @@ static const struct {
 	[DF_DEVNAME] = { "modules.devname", true, build_devname, 1 },
 };
 
-const char *depfile_name(enum depfile_id id)
-{
-	return table[id].name;
-}
-
 /* ---- shared preparation ---- */
 
 static int vals_push(struct vals *v, uint32_t mod, const char *val)

@@ -53,8 +53,6 @@ struct depfile {
 	struct strbuf data;
 };
 
-/* Name of file id. */
-const char *depfile_name(enum depfile_id id);
 /* Whether building file id needs the resolved, sorted graph (the two
  * dependency files); the others need only the records and the export
  * table, so they can be built while needs are resolved. */

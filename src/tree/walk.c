@@ -697,7 +697,7 @@ out:
 	return err;
 }
 
-bool tree_any_newer_log(const char *dirname, time_t ref_mtime, const struct ma_log *log)
+bool tree_any_newer(const char *dirname, time_t ref_mtime, const struct ma_log *log)
 {
 	struct walk w = { .log = log, .path = STRBUF_INIT, .newer_mode = true,
 			  .ref_mtime = ref_mtime };
@@ -709,9 +709,4 @@ bool tree_any_newer_log(const char *dirname, time_t ref_mtime, const struct ma_l
 	walk_release(&w);
 	/* Unknown means "regenerate": the full run then reports the error. */
 	return err < 0 || w.newer;
-}
-
-bool tree_any_newer(const char *dirname, time_t ref_mtime)
-{
-	return tree_any_newer_log(dirname, ref_mtime, NULL);
 }

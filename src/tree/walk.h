@@ -116,11 +116,10 @@ int tree_dir_names_hash(const char *path, uint64_t *hash);
 
 /* depmod -A: true when some module file under dirname (links followed,
  * build/source skipped) has st_mtime (whole seconds) newer than
- * ref_mtime. */
-bool tree_any_newer(const char *dirname, time_t ref_mtime);
-/* Same, with problems logged as tree_scan logs them. Also true when dirname
- * cannot be opened ("could not open directory" logged): kmod then runs in
- * full, which reports the error. Config excludes are NOT skipped here. */
-bool tree_any_newer_log(const char *dirname, time_t ref_mtime, const struct ma_log *log);
+ * ref_mtime. Problems are logged as tree_scan logs them (log may be
+ * NULL); also true when dirname cannot be opened ("could not open
+ * directory" logged): kmod then runs in full, which reports the error.
+ * Config excludes are NOT skipped here. */
+bool tree_any_newer(const char *dirname, time_t ref_mtime, const struct ma_log *log);
 
 #endif

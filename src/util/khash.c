@@ -171,20 +171,6 @@ void *khash_find(const struct khash *h, const char *key)
 	return e ? e->value : NULL;
 }
 
-int khash_del(struct khash *h, const char *key)
-{
-	struct bucket *b = bucket_of(h, key);
-	int found;
-	size_t pos = bucket_search(b, key, &found);
-
-	if (!found)
-		return -ENOENT;
-	memmove(b->e + pos, b->e + pos + 1, (b->n - pos - 1) * sizeof(*b->e));
-	b->n--;
-	h->count--;
-	return 0;
-}
-
 size_t khash_count(const struct khash *h)
 {
 	return h->count;

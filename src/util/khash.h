@@ -34,7 +34,6 @@ int khash_add(struct khash *h, const char *key, void *value, void **old);
 int khash_add_unique(struct khash *h, const char *key, void *value);
 void *khash_find(const struct khash *h, const char *key);
 struct khash_entry *khash_find_entry(const struct khash *h, const char *key);
-int khash_del(struct khash *h, const char *key);
 size_t khash_count(const struct khash *h);
 
 /* Iteration in kmod order. Usage:

@@ -1,7 +1,6 @@
 #include "util/strbuf.h"
 
 #include "util/array.h"
-#include "util/bytes.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -95,14 +94,6 @@ int strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	r = strbuf_vaddf(sb, fmt, ap);
 	va_end(ap);
 	return r;
-}
-
-int strbuf_add_be32(struct strbuf *sb, unsigned int v)
-{
-	uint8_t b[4];
-
-	put_be32(b, v);
-	return strbuf_add(sb, b, 4);
 }
 
 void strbuf_reset(struct strbuf *sb)

@@ -26,8 +26,6 @@ int strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
-/* Big-endian 32-bit word, as the kmod index format stores them. */
-int strbuf_add_be32(struct strbuf *sb, unsigned int v);
 void strbuf_reset(struct strbuf *sb);
 /* You now own the returned storage (malloc'd, NUL-terminated); sb is reset. */
 char *strbuf_detach(struct strbuf *sb, size_t *len);
