@@ -626,6 +626,19 @@ static int valvec_push(struct valvec *vv, const struct index_value *v)
 	return ARRAY_PUSH(vv->v, vv->n, vv->alloc, *v);
 }
 
+/* A lookup's result to the caller: the values, or nothing on error e. */
+static int hand_over(struct valvec *out, int e, struct index_value **vals, size_t *n)
+{
+	if (e < 0) {
+		free(out->v);
+		out->v = NULL;
+		out->n = 0;
+	}
+	*vals = out->v;
+	*n = out->n;
+	return e < 0 ? e : 0;
+}
+
 static int push_values(const struct index_reader *r, const struct rnode *n,
 		       struct budget *b, struct valvec *out)
 {
@@ -699,14 +712,7 @@ int index_reader_get(const struct index_reader *r, const char *key,
 		if ((word & NODE_MASK) == 0)
 			return 0;
 	}
-	e = push_values(r, &nd, &b, &out);
-	if (e < 0) {
-		free(out.v);
-		return e;
-	}
-	*vals = out.v;
-	*n = out.n;
-	return 0;
+	return hand_over(&out, push_values(r, &nd, &b, &out), vals, n);
 }
 
 /* ---- subtree traversal with an explicit stack ---- */
@@ -917,17 +923,8 @@ int index_reader_match(const struct index_reader *r, const char *s,
 		       struct index_value **vals, size_t *n)
 {
 	struct valvec out = { 0 };
-	int e = match_node(r, s, &out);
 
-	if (e < 0) {
-		free(out.v);
-		*vals = NULL;
-		*n = 0;
-		return e;
-	}
-	*vals = out.v;
-	*n = out.n;
-	return 0;
+	return hand_over(&out, match_node(r, s, &out), vals, n);
 }
 
 struct ranked {

@@ -223,27 +223,28 @@ int model_register_exports(struct model *m)
 	return r < 0 ? r : mg_register_exports(m->g, &go);
 }
 
-int model_load_builtins(struct model *m, const struct ma_log *log)
+char *model_file(const struct model *m, const char *name)
 {
 	char *p;
-	int r;
 
-	if (asprintf(&p, "%s/modules.builtin", m->dirname) < 0)
+	return asprintf(&p, "%s/%s", m->dirname, name) < 0 ? NULL : p;
+}
+
+int model_load_builtins(struct model *m, const struct ma_log *log)
+{
+	char *names = model_file(m, "modules.builtin");
+	char *infos = model_file(m, "modules.builtin.modinfo");
+
+	if (names && infos) {
+		m->bnames_err = builtin_names_load(names, log, &m->bnames);
+		m->binfos_err = builtin_infos_load(infos, log, &m->binfos);
+	}
+	free(names);
+	free(infos);
+	if (!names || !infos || m->bnames_err == -ENOMEM || m->binfos_err == -ENOMEM)
 		return -ENOMEM;
-	r = builtin_names_load(p, log, &m->bnames);
-	free(p);
-	if (r == -ENOMEM)
-		return r;
-	m->have_bnames = r == 0;
-	m->bnames_err = r;
-	if (asprintf(&p, "%s/modules.builtin.modinfo", m->dirname) < 0)
-		return -ENOMEM;
-	r = builtin_infos_load(p, log, &m->binfos);
-	free(p);
-	if (r == -ENOMEM)
-		return r;
-	m->have_binfos = r == 0;
-	m->binfos_err = r;
+	m->have_bnames = m->bnames_err == 0;
+	m->have_binfos = m->binfos_err == 0;
 	return 0;
 }
 
@@ -279,30 +280,36 @@ long model_find(const struct model *m, const char *modname)
 	return slot ? (long)slot - 1 : -1;
 }
 
+static int load_builtins(struct model *m)
+{
+	return model_load_builtins(m, m->o->log);
+}
+
+/* A cycle is not an error here: the graph stays unsorted; cycles are data. */
+static int resolve(struct model *m)
+{
+	int r = model_resolve(m, false, NULL, NULL);
+
+	return r == -ELOOP ? 0 : r;
+}
+
+static int load_modprobe(struct model *m)
+{
+	return m->o->n_modprobe ? model_load_modprobe(m) : 0;
+}
+
 int model_load(const struct model_opts *o, struct model **out)
 {
+	static int (*const stages[])(struct model *m) = {
+		model_load_config, model_read_modules, model_load_kernel, model_register_exports,
+		load_builtins, resolve, load_modprobe,
+	};
 	struct model *m;
 	int r = model_new(o, &m);
 
 	*out = NULL;
-	if (r < 0)
-		return r;
-	r = model_load_config(m);
-	if (!r)
-		r = model_read_modules(m);
-	if (!r)
-		r = model_load_kernel(m);
-	if (!r)
-		r = model_register_exports(m);
-	if (!r)
-		r = model_load_builtins(m, o->log);
-	if (!r) {
-		r = model_resolve(m, false, NULL, NULL);
-		if (r == -ELOOP)
-			r = 0; /* the graph stays unsorted; cycles are data */
-	}
-	if (!r && o->n_modprobe)
-		r = model_load_modprobe(m);
+	for (size_t i = 0; !r && i < sizeof(stages) / sizeof(stages[0]); i++)
+		r = stages[i](m);
 	*out = m;
 	return r;
 }

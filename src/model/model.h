@@ -152,8 +152,13 @@ int model_load_modprobe(struct model *m) MA_MUST_CHECK;
 
 /* Every stage, for the commands that read a tree: config, modules,
  * kernel, exports, built-ins, resolve (a cycle is not an error here: the
- * graph stays unsorted), modprobe.d when paths are given. */
+ * graph stays unsorted), modprobe.d when paths are given. *m is set even
+ * on failure (what failed is in it: bad_input, a NULL tree...); free it
+ * in every case. */
 int model_load(const struct model_opts *o, struct model **m) MA_MUST_CHECK;
+
+/* "<dirname>/<name>", malloc'd (NULL on ENOMEM). */
+char *model_file(const struct model *m, const char *name);
 
 /* Module index of a (normalised) module name, or -1. */
 long model_find(const struct model *m, const char *modname);
