@@ -140,18 +140,24 @@ int write_all(int fd, const void *data, size_t len)
 int mkdir_p(const char *path, mode_t mode)
 {
 	char *p = strdup(path);
+	struct stat st;
 	int r = 0;
 
 	if (!p)
 		return -ENOMEM;
-	for (char *s = p + 1; ; s++) {
+	/* Past a leading '/' (not to mkdir ""), but not past the end of "". */
+	for (char *s = p + (*p != '\0'); ; s++) {
 		if (*s == '/' || *s == '\0') {
 			char c = *s;
 
 			*s = '\0';
-			if (mkdir(p, mode) < 0 && errno != EEXIST) {
-				r = -errno;
-				break;
+			if (mkdir(p, mode) < 0) {
+				r = errno != EEXIST ? -errno : 0;
+				/* what exists at the end must be a directory */
+				if (!r && !c && (stat(p, &st) < 0 || !S_ISDIR(st.st_mode)))
+					r = -ENOTDIR;
+				if (r)
+					break;
 			}
 			*s = c;
 			if (!c)

@@ -30,7 +30,8 @@ const char *path_below(const char *path, const char *dir);
 int write_all(int fd, const void *data, size_t len) MA_MUST_CHECK;
 
 /* mkdir path and its missing parents (mode, less the umask); an
- * existing directory is fine. 0 or -errno. */
+ * existing directory is fine, anything else there is -ENOTDIR (as
+ * kmod's mkdir_p). 0 or -errno. */
 int mkdir_p(const char *path, mode_t mode) MA_MUST_CHECK;
 
 #endif
