@@ -21,7 +21,7 @@ static int read_fd(int fd, size_t max, char **buf, size_t *len)
 	/* st_size is only a hint (procfs says 0, a file may grow): read to
 	 * EOF, growing as needed. */
 	alloc = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
-	if (max && alloc > max + 1)
+	if (max && alloc - 1 > max) /* not max + 1: it wraps at SIZE_MAX */
 		alloc = max + 1;
 	p = malloc(alloc);
 	if (!p)
@@ -54,7 +54,7 @@ static int read_fd(int fd, size_t max, char **buf, size_t *len)
 				return -ENOMEM;
 			}
 			alloc *= 2;
-			if (max && alloc > max + 1)
+			if (max && alloc - 1 > max)
 				alloc = max + 1;
 			np = realloc(p, alloc);
 			if (!np) {
