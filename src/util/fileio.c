@@ -115,9 +115,12 @@ const char *path_below(const char *path, const char *dir)
 {
 	size_t n = dir ? strlen(dir) : 0;
 
-	if (!n || strncmp(path, dir, n) != 0 || path[n] != '/' || !path[n + 1])
+	if (!n || strncmp(path, dir, n) != 0 || (dir[n - 1] != '/' && path[n] != '/'))
 		return NULL;
-	return path + n + 1;
+	/* Relative, always: openat ignores dirfd for "/a" (from "/x//a"). */
+	for (path += n; *path == '/'; path++)
+		;
+	return *path ? path : NULL;
 }
 
 int write_all(int fd, const void *data, size_t len)
