@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/ioctl.h>
 
 #include "fsfixture.h"
 #include "util/fileio.h"
@@ -109,15 +110,20 @@ struct blocked_writer {
 	const char *data;
 	size_t len;
 	atomic_int tid;
+	atomic_bool done;
 	int result;
 };
 
+/* write_all, then close: the reader sees EOF even when write_all gave
+ * up early. */
 static void *write_blocked(void *arg)
 {
 	struct blocked_writer *w = arg;
 
 	atomic_store(&w->tid, (int)gettid());
 	w->result = write_all(w->fd, w->data, w->len);
+	close(w->fd);
+	atomic_store(&w->done, true);
 	return NULL;
 }
 
@@ -139,36 +145,62 @@ static char thread_state(int tid)
 	return p && p[1] == ' ' ? p[2] : '?';
 }
 
-static void wait_asleep(int tid)
+static void check_writing(const struct blocked_writer *w)
 {
-	for (long i = 0; thread_state(tid) != 'S'; i++) {
+	if (atomic_load(&w->done))
+		fail_msg("write_all returned %d before writing everything", w->result);
+}
+
+static void wait_asleep(const struct blocked_writer *w)
+{
+	for (long i = 0; thread_state(atomic_load(&w->tid)) != 'S'; i++) {
+		check_writing(w);
 		if (i > 10 * 1000 * 1000)
-			fail_msg("thread %d never blocked", tid);
+			fail_msg("the writer never blocked");
 		sched_yield();
 	}
 }
 
-/* A write blocked on a full pipe and interrupted (no SA_RESTART) returns
- * EINTR having written nothing: write_all goes on. */
+static void wait_pipe_full(int rfd, int cap, const struct blocked_writer *w)
+{
+	int queued = 0;
+
+	for (long i = 0; ioctl(rfd, FIONREAD, &queued) == 0 && queued < cap; i++) {
+		check_writing(w);
+		if (i > 10 * 1000 * 1000)
+			fail_msg("the pipe never filled (%d of %d bytes)", queued, cap);
+		sched_yield();
+	}
+}
+
+/* A write blocked on a full pipe and interrupted by a signal (no
+ * SA_RESTART) returns EINTR when it has written nothing, and a short
+ * count when it has written some: write_all goes on in both cases. The
+ * pipe holds one page; each round waits until it is full and the writer
+ * asleep, signals it, then lets one page through. */
 static void test_write_all_eintr(void **state)
 {
-	size_t n = 64 * 1024, filled = 0;
-	char *data = random_bytes(n), *out, chunk[4096];
+	const int rounds = 4;
+	size_t n = 64 * 1024, len = 0;
+	char *data = random_bytes(n), *out;
 	struct sigaction sa = { .sa_handler = on_signal }, old;
 	struct blocked_writer w = { .data = data, .len = n };
 	pthread_t tid;
-	int fds[2], fl;
+	int fds[2], fl, cap;
 	ssize_t got;
 
 	(void)state;
 	assert_int_equal(pipe(fds), 0);
+	assert_true(fcntl(fds[1], F_SETPIPE_SZ, 4096) > 0);
+	cap = fcntl(fds[1], F_GETPIPE_SZ);
+	assert_true(cap > 0 && (size_t)cap * (rounds + 1) < n);
+	out = malloc(n + (size_t)cap);
+	assert_non_null(out);
 	/* fill the pipe, so the writer blocks before its first byte */
 	fl = fcntl(fds[1], F_GETFL);
 	assert_int_equal(fcntl(fds[1], F_SETFL, fl | O_NONBLOCK), 0);
-	memset(chunk, 0, sizeof(chunk));
-	while ((got = write(fds[1], chunk, sizeof(chunk))) > 0)
-		filled += (size_t)got;
-	assert_int_equal(errno, EAGAIN);
+	memset(out, 0, (size_t)cap);
+	assert_int_equal(write(fds[1], out, (size_t)cap), cap);
 	assert_int_equal(fcntl(fds[1], F_SETFL, fl), 0);
 
 	sigemptyset(&sa.sa_mask);
@@ -176,30 +208,36 @@ static void test_write_all_eintr(void **state)
 	assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
 	atomic_init(&signals_seen, 0);
 	atomic_init(&w.tid, 0);
+	atomic_init(&w.done, false);
 	w.fd = fds[1];
 	assert_int_equal(pthread_create(&tid, NULL, write_blocked, &w), 0);
 	while (!atomic_load(&w.tid))
 		sched_yield();
-	for (int k = 1; k <= 3; k++) {
-		wait_asleep(atomic_load(&w.tid));
+	for (int k = 1; k <= rounds; k++) {
+		/* round 1: nothing written yet (EINTR); later rounds: a page
+		 * of this write call is in the pipe (a short count) */
+		wait_pipe_full(fds[0], cap, &w);
+		wait_asleep(&w);
 		pthread_kill(tid, SIGUSR1);
 		while (atomic_load(&signals_seen) < k)
 			sched_yield();
+		for (int got_page = 0; got_page < cap; got_page += (int)got) {
+			got = read(fds[0], out + len, (size_t)cap - (size_t)got_page);
+			assert_true(got > 0);
+			len += (size_t)got;
+		}
 	}
-	/* now drain: the filler, then the data */
-	out = malloc(filled + n);
-	assert_non_null(out);
-	for (size_t len = 0; len < filled + n; len += (size_t)got) {
-		got = read(fds[0], out + len, filled + n - len);
-		assert_true(got > 0);
-	}
+	/* the rest, to EOF */
+	while ((got = read(fds[0], out + len, n + (size_t)cap - len)) > 0)
+		len += (size_t)got;
+	assert_int_equal(got, 0);
 	pthread_join(tid, NULL);
 	assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
 	assert_int_equal(w.result, 0);
-	assert_int_equal(atomic_load(&signals_seen), 3);
-	assert_memory_equal(out + filled, data, n);
+	assert_int_equal(atomic_load(&signals_seen), rounds);
+	assert_int_equal(len, (size_t)cap + n);
+	assert_memory_equal(out + cap, data, n);
 	close(fds[0]);
-	close(fds[1]);
 	free(out);
 	free(data);
 }
