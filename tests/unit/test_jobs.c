@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -557,6 +558,58 @@ static void test_thread_counts(void **state)
 	}
 }
 
+/* The threads of this process, from /proc. */
+static int task_count(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Only this thread left: threads joined earlier may linger in /proc for
+ * a moment after pthread_join. */
+static void wait_single_threaded(void)
+{
+	for (long i = 0; task_count() != 1; i++) {
+		if (i > 1000 * 1000)
+			fail_msg("%d threads still running", task_count());
+		sched_yield();
+	}
+}
+
+/* jobs_start starts exactly the threads asked for: the thread count,
+ * capped by max_threads, less one when the caller helps. */
+static void test_threads_started(void **state)
+{
+	static const unsigned int caps[] = { 0, 1, 3, 100 };
+
+	(void)state;
+	for (size_t ti = 0; ti < N_THREAD_COUNTS; ti++) {
+		for (size_t ci = 0; ci < sizeof(caps) / sizeof(caps[0]); ci++) {
+			for (int helps = 0; helps < 2; helps++) {
+				struct jobs_cfg cfg = { .threads = thread_counts[ti],
+							.max_threads = caps[ci],
+							.caller_helps = helps };
+				unsigned int want = jobs_threads(thread_counts[ti]);
+				struct jobs *j;
+
+				if (caps[ci] && want > caps[ci])
+					want = caps[ci];
+				wait_single_threaded();
+				assert_int_equal(jobs_start(&cfg, &j), 0);
+				assert_int_equal(task_count() - 1, (int)want - helps);
+				assert_int_equal(jobs_finish(j), 0);
+			}
+		}
+	}
+}
+
 static int nothing(void *ud, size_t arg, const struct ma_log *log)
 {
 	atomic_fetch_add((atomic_size_t *)ud, 1);
@@ -596,6 +649,7 @@ int main(void)
 		cmocka_unit_test(test_empty_pool),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_thread_counts),
+		cmocka_unit_test(test_threads_started),
 		cmocka_unit_test(test_too_many_jobs),
 	};
 
