@@ -14,7 +14,10 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "util/budget.h"
 
@@ -175,10 +178,29 @@ static void test_solo_alone(void **state)
 	mem_budget_free(b);
 }
 
+/* A thread's scheduler state from /proc ('S': asleep). */
+static char thread_state(int tid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return '?';
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
 struct soloist {
 	struct mem_budget *b;
 	struct mem_hold h;
 	atomic_bool running_alone, took;
+	atomic_int tid;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool may_release;
@@ -188,6 +210,7 @@ static void *solo_thread(void *arg)
 {
 	struct soloist *s = arg;
 
+	atomic_store(&s->tid, (int)gettid());
 	mem_hold_solo(&s->h);
 	atomic_store(&s->running_alone, true);
 	THREAD_CHECK(mem_hold_take(&s->h, 100) == 0);
@@ -216,12 +239,22 @@ static void test_solo_waits(void **state)
 
 	(void)state;
 	atomic_init(&s.running_alone, false);
+	atomic_init(&s.tid, 0);
 	atomic_init(&s.took, false);
 	assert_int_equal(mem_hold_take(&holder, 10), 0);
 	assert_int_equal(pthread_create(&tid, NULL, solo_thread, &s), 0);
-	/* the probe's small take fits, so once it fails, the solo waits */
-	while ((r = mem_hold_take(&probe, 1)) == 0)
+	/* the probe's small take fits, so once it fails, the solo waits;
+	 * and once the soloist sleeps (in mem_hold_solo), it must fail */
+	while (!atomic_load(&s.tid))
+		sched_yield();
+	for (int asleep = 0; (r = mem_hold_take(&probe, 1)) == 0;) {
 		mem_hold_release(&probe);
+		/* asleep many times over: not a moment on the budget's lock */
+		asleep = thread_state(atomic_load(&s.tid)) == 'S' ? asleep + 1 : 0;
+		if (asleep > 200)
+			fail_msg("a waiting solo does not shut the others out");
+		sched_yield();
+	}
 	assert_int_equal(r, -EAGAIN);
 	assert_false(atomic_load(&s.running_alone)); /* 10 still held */
 	assert_int_equal(mem_hold_take(&holder, 1), -EAGAIN);
