@@ -9,7 +9,8 @@ int array_reserve_more(void **items, size_t *alloc, size_t n, size_t more, size_
 	size_t na;
 	void *p;
 
-	if (!elsize || more > SIZE_MAX / elsize - n)
+	/* n first: with n past SIZE_MAX / elsize the subtraction wraps */
+	if (!elsize || n > SIZE_MAX / elsize || more > SIZE_MAX / elsize - n)
 		return -ENOMEM;
 	if (n + more <= *alloc)
 		return 0;

@@ -21,7 +21,7 @@ static int read_fd(int fd, size_t max, char **buf, size_t *len)
 	/* st_size is only a hint (procfs says 0, a file may grow): read to
 	 * EOF, growing as needed. */
 	alloc = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
-	if (max && alloc > max + 1)
+	if (max && alloc - 1 > max) /* not max + 1: it wraps at SIZE_MAX */
 		alloc = max + 1;
 	p = malloc(alloc);
 	if (!p)
@@ -54,7 +54,7 @@ static int read_fd(int fd, size_t max, char **buf, size_t *len)
 				return -ENOMEM;
 			}
 			alloc *= 2;
-			if (max && alloc > max + 1)
+			if (max && alloc - 1 > max)
 				alloc = max + 1;
 			np = realloc(p, alloc);
 			if (!np) {
@@ -115,9 +115,12 @@ const char *path_below(const char *path, const char *dir)
 {
 	size_t n = dir ? strlen(dir) : 0;
 
-	if (!n || strncmp(path, dir, n) != 0 || path[n] != '/' || !path[n + 1])
+	if (!n || strncmp(path, dir, n) != 0 || (dir[n - 1] != '/' && path[n] != '/'))
 		return NULL;
-	return path + n + 1;
+	/* Relative, always: openat ignores dirfd for "/a" (from "/x//a"). */
+	for (path += n; *path == '/'; path++)
+		;
+	return *path ? path : NULL;
 }
 
 int write_all(int fd, const void *data, size_t len)
@@ -140,18 +143,24 @@ int write_all(int fd, const void *data, size_t len)
 int mkdir_p(const char *path, mode_t mode)
 {
 	char *p = strdup(path);
+	struct stat st;
 	int r = 0;
 
 	if (!p)
 		return -ENOMEM;
-	for (char *s = p + 1; ; s++) {
+	/* Past a leading '/' (not to mkdir ""), but not past the end of "". */
+	for (char *s = p + (*p != '\0'); ; s++) {
 		if (*s == '/' || *s == '\0') {
 			char c = *s;
 
 			*s = '\0';
-			if (mkdir(p, mode) < 0 && errno != EEXIST) {
-				r = -errno;
-				break;
+			if (mkdir(p, mode) < 0) {
+				r = errno != EEXIST ? -errno : 0;
+				/* what exists at the end must be a directory */
+				if (!r && !c && (stat(p, &st) < 0 || !S_ISDIR(st.st_mode)))
+					r = -ENOTDIR;
+				if (r)
+					break;
 			}
 			*s = c;
 			if (!c)

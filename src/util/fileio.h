@@ -20,9 +20,10 @@ int read_fileat(int dirfd, const char *name, size_t max, char **buf, size_t *len
  * split lines exactly as kmod's fgets loops do (bufsize >= 2). */
 size_t fgets_chunk(const char *data, size_t len, size_t *pos, size_t bufsize);
 
-/* The part of path below directory dir ("a/b" for dir "/x", path
- * "/x/a/b"), or NULL when path is not strictly below it: what to open
- * relative to an fd of dir instead of walking all of path again. */
+/* The part of path below directory dir ("a/b" for dir "/x" or "/x/",
+ * path "/x/a/b" or "/x//a/b"), never starting with '/', or NULL when
+ * path is not strictly below it: what to open relative to an fd of dir
+ * instead of walking all of path again. */
 const char *path_below(const char *path, const char *dir);
 
 /* write(2) until all of data is written (EINTR retried). 0 or -errno
@@ -30,7 +31,8 @@ const char *path_below(const char *path, const char *dir);
 int write_all(int fd, const void *data, size_t len) MA_MUST_CHECK;
 
 /* mkdir path and its missing parents (mode, less the umask); an
- * existing directory is fine. 0 or -errno. */
+ * existing directory is fine, anything else there is -ENOTDIR (as
+ * kmod's mkdir_p). 0 or -errno. */
 int mkdir_p(const char *path, mode_t mode) MA_MUST_CHECK;
 
 #endif

@@ -49,8 +49,8 @@ struct jobs;
 /* Start the pool's threads. Returns 0 or -ENOMEM (no pool). When no
  * thread can be created the jobs still run, at jobs_finish(). */
 int jobs_start(const struct jobs_cfg *cfg, struct jobs **out) MA_MUST_CHECK;
-/* Queue fn(ud, arg); from any thread, a job included. 0 or -ENOMEM
- * (nothing queued). */
+/* Queue fn(ud, arg); from any thread, a job included. 0, -ENOMEM or
+ * -E2BIG (a pool holds 262144 jobs); nothing queued on failure. */
 int jobs_add(struct jobs *j, job_fn fn, void *ud, size_t arg) MA_MUST_CHECK;
 /* No more jobs: wait for every queued job (helping when caller_helps),
  * replay their logs, free the pool. Returns the first failure (see the

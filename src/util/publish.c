@@ -21,6 +21,7 @@ struct staged {
 	char *tmp;
 	int fd;          /* open until it is finished (synced) */
 	int sync_err;
+	bool ended;      /* publish_end called: fd is its fsync's now */
 	bool renamed;
 };
 
@@ -103,18 +104,28 @@ int publish_begin(struct publish *p, size_t slot, const char *name, mode_t mode)
 	return 0;
 }
 
+/* The slot's fd while bytes may be written, else -1: once ended, the fd
+ * belongs to the fsync job that closes it. */
+static int writable_fd(const struct publish *p, size_t slot)
+{
+	return slot < p->n && !p->v[slot].ended ? p->v[slot].fd : -1;
+}
+
 int publish_append(struct publish *p, size_t slot, const void *data, size_t len)
 {
-	return slot < p->n && p->v[slot].fd >= 0 ? write_all(p->v[slot].fd, data, len) : -EBADF;
+	int fd = writable_fd(p, slot);
+
+	return fd >= 0 ? write_all(fd, data, len) : -EBADF;
 }
 
 int publish_patch(struct publish *p, size_t slot, const void *data, size_t len, off_t off)
 {
+	int fd = writable_fd(p, slot);
 	ssize_t w;
 
-	if (slot >= p->n || p->v[slot].fd < 0)
+	if (fd < 0)
 		return -EBADF;
-	w = pwrite(p->v[slot].fd, data, len, off);
+	w = pwrite(fd, data, len, off);
 	return w == (ssize_t)len ? 0 : w < 0 ? -errno : -EIO;
 }
 
@@ -134,9 +145,10 @@ int publish_end(struct publish *p, size_t slot)
 {
 	struct staged *s;
 
-	if (slot >= p->n || p->v[slot].fd < 0)
+	if (writable_fd(p, slot) < 0)
 		return -EBADF;
 	s = &p->v[slot];
+	s->ended = true;
 	if (p->syncs && jobs_add(p->syncs, sync_one, p, slot) == 0)
 		return 0;
 	if (p->flags & PUBLISH_SYNC)

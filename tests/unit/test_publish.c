@@ -1,0 +1,525 @@
+/* util/publish in a scratch directory: after every stage, commit and free
+ * the directory is listed and checked whole (the real names hold old or
+ * new contents, never partial ones; how many of our temporaries exist);
+ * failures at each step (create, write, rename, a slot begun but not
+ * ended) leave the old files and, after free, no temporary; the
+ * streaming calls; the sweep of a dead writer's temporaries. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include "fsfixture.h"
+#include "util/fileio.h"
+#include "util/publish.h"
+
+static const unsigned int modes[] = { 0, PUBLISH_SYNC };
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One of our temporaries: ".NAME.<our pid>.<n>.tmp". */
+static bool is_our_temp(const char *name)
+{
+	char pid[32];
+	size_t len = strlen(name);
+
+	snprintf(pid, sizeof(pid), ".%ld.", (long)getpid());
+	return name[0] == '.' && len > 4 && strcmp(name + len - 4, ".tmp") == 0 &&
+	       strstr(name, pid) != NULL;
+}
+
+/* The directory as text: "name=contents\n" per file (directories as
+ * "name/"), sorted, our temporaries left out and counted. */
+static char *list_dir(const char *dir, size_t *temps)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char *names[64];
+	size_t n = 0;
+	struct strbuf out = STRBUF_INIT;
+
+	assert_non_null(d);
+	*temps = 0;
+	while ((de = readdir(d))) {
+		struct stat st;
+		char *buf;
+		size_t len;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (is_our_temp(de->d_name)) {
+			(*temps)++;
+			continue;
+		}
+		assert_true(n < 64);
+		assert_int_equal(stat(fx_path(dir, de->d_name), &st), 0);
+		if (S_ISDIR(st.st_mode)) {
+			assert_true(asprintf(&names[n++], "%s/\n", de->d_name) > 0);
+			continue;
+		}
+		assert_int_equal(read_file(fx_path(dir, de->d_name), 0, &buf, &len), 0);
+		assert_true(asprintf(&names[n++], "%s=%s\n", de->d_name, buf) > 0);
+		free(buf);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		strbuf_addstr(&out, names[i]);
+		free(names[i]);
+	}
+	return strbuf_detach(&out, NULL);
+}
+
+static void check_dir(const char *dir, const char *want, size_t want_temps)
+{
+	size_t temps;
+	char *got = list_dir(dir, &temps);
+
+	assert_string_equal(got, want);
+	assert_int_equal(temps, want_temps);
+	free(got);
+}
+
+static int open_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	return fd;
+}
+
+static mode_t current_umask(void)
+{
+	mode_t m = umask(0);
+
+	umask(m);
+	return m;
+}
+
+/* Stage slots out of order (one left empty), commit, free. */
+static void test_stage_commit(void **state)
+{
+	(void)state;
+	for (size_t mi = 0; mi < 2; mi++) {
+		char *d = fx_mkdtemp();
+		int dfd = open_dir(d);
+		struct publish *p;
+		const char *step, *failed = NULL;
+		struct stat st;
+
+		assert_int_equal(fx_writes(d, "b", "old b"), 0);
+		check_dir(d, "b=old b\n", 0);
+		p = publish_new(dfd, 4, modes[mi]);
+		assert_non_null(p);
+		assert_int_equal(publish_stage(p, 2, "c", "new c", 5, &step), 0);
+		check_dir(d, "b=old b\n", 1);
+		assert_int_equal(publish_stage(p, 0, "a", "new a", 5, &step), 0);
+		check_dir(d, "b=old b\n", 2);
+		assert_int_equal(publish_stage(p, 1, "b", "new b", 5, &step), 0);
+		check_dir(d, "b=old b\n", 3);
+		/* an empty file */
+		assert_int_equal(publish_stage(p, 3, "empty", "", 0, &step), 0);
+		check_dir(d, "b=old b\n", 4);
+		assert_int_equal(publish_commit(p, &failed, &step), 0);
+		check_dir(d, "a=new a\nb=new b\nc=new c\nempty=\n", 0);
+		publish_free(p);
+		check_dir(d, "a=new a\nb=new b\nc=new c\nempty=\n", 0);
+		/* stage's files are 0644 less the umask */
+		assert_int_equal(stat(fx_path(d, "a"), &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0644 & ~current_umask());
+		close(dfd);
+		fx_rmtree(d);
+		free(d);
+	}
+	publish_free(NULL);
+}
+
+/* Renames go in slot order: of two slots with one name, the later wins. */
+static void test_slot_order(void **state)
+{
+	(void)state;
+	for (size_t mi = 0; mi < 2; mi++) {
+		char *d = fx_mkdtemp();
+		int dfd = open_dir(d);
+		struct publish *p = publish_new(dfd, 3, modes[mi]);
+		const char *step, *failed;
+
+		assert_non_null(p);
+		assert_int_equal(publish_stage(p, 2, "x", "third", 5, &step), 0);
+		assert_int_equal(publish_stage(p, 0, "x", "first", 5, &step), 0);
+		check_dir(d, "", 2);
+		assert_int_equal(publish_commit(p, &failed, &step), 0);
+		check_dir(d, "x=third\n", 0);
+		publish_free(p);
+		close(dfd);
+		fx_rmtree(d);
+		free(d);
+	}
+}
+
+/* A rename that fails (a directory in the way) stops the commit there:
+ * the slots before it are renamed, the ones after are not, and free
+ * removes what is left. */
+static void test_rename_fails(void **state)
+{
+	(void)state;
+	for (size_t mi = 0; mi < 2; mi++) {
+		char *d = fx_mkdtemp();
+		int dfd = open_dir(d);
+		struct publish *p = publish_new(dfd, 3, modes[mi]);
+		const char *step, *failed = NULL;
+
+		assert_non_null(p);
+		assert_int_equal(fx_writes(d, "a", "old a"), 0);
+		assert_int_equal(fx_writes(d, "d/keep", "kept"), 0);
+		assert_int_equal(publish_stage(p, 0, "a", "new a", 5, &step), 0);
+		assert_int_equal(publish_stage(p, 1, "d", "new d", 5, &step), 0);
+		assert_int_equal(publish_stage(p, 2, "e", "new e", 5, &step), 0);
+		check_dir(d, "a=old a\nd/\n", 3);
+		assert_int_equal(publish_commit(p, &failed, &step), -EISDIR);
+		assert_string_equal(failed, "d");
+		assert_string_equal(step, "rename");
+		check_dir(d, "a=new a\nd/\n", 2);
+		publish_free(p);
+		check_dir(d, "a=new a\nd/\n", 0);
+		close(dfd);
+		fx_rmtree(d);
+		free(d);
+	}
+}
+
+/* Stages that fail leave nothing behind once freed, and the old files as
+ * they were. */
+static void test_stage_fails(void **state)
+{
+	(void)state;
+	for (size_t mi = 0; mi < 2; mi++) {
+		char *d = fx_mkdtemp(), longname[300];
+		int dfd = open_dir(d);
+		struct publish *p = publish_new(dfd, 2, modes[mi]);
+		const char *step = NULL;
+
+		assert_non_null(p);
+		assert_int_equal(fx_writes(d, "a", "old a"), 0);
+		/* a slot out of range */
+		assert_int_equal(publish_stage(p, 2, "a", "x", 1, &step), -EINVAL);
+		assert_string_equal(step, "create");
+		assert_int_equal(publish_stage(p, SIZE_MAX, "a", "x", 1, &step), -EINVAL);
+		check_dir(d, "a=old a\n", 0);
+		/* a slot staged twice: the second is refused */
+		assert_int_equal(publish_stage(p, 0, "a", "new a", 5, &step), 0);
+		assert_int_equal(publish_stage(p, 0, "b", "new b", 5, &step), -EINVAL);
+		check_dir(d, "a=old a\n", 1);
+		/* a name the file system refuses */
+		memset(longname, 'n', 280);
+		longname[280] = '\0';
+		assert_int_equal(publish_stage(p, 1, longname, "x", 1, &step), -ENAMETOOLONG);
+		assert_string_equal(step, "create");
+		assert_int_equal(publish_stage(p, 1, "missing/x", "x", 1, &step), -ENOENT);
+		check_dir(d, "a=old a\n", 1);
+		publish_free(p);
+		check_dir(d, "a=old a\n", 0);
+		close(dfd);
+		fx_rmtree(d);
+		free(d);
+	}
+}
+
+/* A write that fails half way (the file size limit: root cannot get
+ * around it, as it can a read-only directory): "write", the error, and
+ * after free no temporary and the old file intact. */
+static void test_write_fails(void **state)
+{
+	(void)state;
+	for (size_t mi = 0; mi < 2; mi++) {
+		char *d = fx_mkdtemp(), data[4096];
+		int dfd = open_dir(d);
+		struct publish *p = publish_new(dfd, 2, modes[mi]);
+		struct rlimit old, small;
+		void (*old_handler)(int);
+		const char *step = NULL;
+		int r;
+
+		assert_non_null(p);
+		assert_int_equal(fx_writes(d, "a", "old a"), 0);
+		memset(data, 'z', sizeof(data));
+		assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+		small = old;
+		small.rlim_cur = 1000;
+		old_handler = signal(SIGXFSZ, SIG_IGN);
+		assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+		r = publish_stage(p, 0, "a", data, sizeof(data), &step);
+		assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+		signal(SIGXFSZ, old_handler);
+		assert_int_equal(r, -EFBIG);
+		assert_string_equal(step, "write");
+		check_dir(d, "a=old a\n", 1);
+		publish_free(p);
+		check_dir(d, "a=old a\n", 0);
+		close(dfd);
+		fx_rmtree(d);
+		free(d);
+	}
+}
+
+/* A read-only directory refuses the temporary. Root writes anyway, so
+ * as root this case is skipped (test_write_fails covers a failure root
+ * cannot avoid). */
+static void test_readonly_dir(void **state)
+{
+	char *d, *sub;
+	int dfd;
+	struct publish *p;
+	const char *step;
+
+	(void)state;
+	if (geteuid() == 0)
+		skip();
+	d = fx_mkdtemp();
+	assert_int_equal(fx_writes(d, "ro/a", "old a"), 0);
+	sub = strdup(fx_path(d, "ro"));
+	assert_int_equal(chmod(sub, 0500), 0);
+	dfd = open_dir(sub);
+	p = publish_new(dfd, 1, 0);
+	assert_non_null(p);
+	assert_int_equal(publish_stage(p, 0, "a", "new a", 5, &step), -EACCES);
+	assert_string_equal(step, "create");
+	publish_free(p);
+	check_dir(sub, "a=old a\n", 0);
+	close(dfd);
+	fx_rmtree(d);
+	free(sub);
+	free(d);
+}
+
+/* Free without commit: the old files stay, the temporaries go. */
+static void test_free_without_commit(void **state)
+{
+	(void)state;
+	for (size_t mi = 0; mi < 2; mi++) {
+		char *d = fx_mkdtemp();
+		int dfd = open_dir(d);
+		struct publish *p = publish_new(dfd, 3, modes[mi]);
+		const char *step;
+
+		assert_non_null(p);
+		assert_int_equal(fx_writes(d, "a", "old a"), 0);
+		assert_int_equal(publish_stage(p, 0, "a", "new a", 5, &step), 0);
+		assert_int_equal(publish_stage(p, 1, "b", "new b", 5, &step), 0);
+		assert_int_equal(publish_begin(p, 2, "c", 0644), 0); /* never ended */
+		assert_int_equal(publish_append(p, 2, "c", 1), 0);
+		check_dir(d, "a=old a\n", 3);
+		publish_free(p);
+		check_dir(d, "a=old a\n", 0);
+		close(dfd);
+		fx_rmtree(d);
+		free(d);
+	}
+}
+
+/* begin/append/patch/end: the bytes, the mode; the calls on a slot not
+ * begun, ended or out of range fail with -EBADF. */
+static void test_streaming(void **state)
+{
+	(void)state;
+	for (size_t mi = 0; mi < 2; mi++) {
+		char *d = fx_mkdtemp();
+		int dfd = open_dir(d);
+		struct publish *p = publish_new(dfd, 2, modes[mi]);
+		const char *step, *failed;
+		struct stat st;
+
+		assert_non_null(p);
+		assert_int_equal(publish_append(p, 0, "x", 1), -EBADF);
+		assert_int_equal(publish_patch(p, 0, "x", 1, 0), -EBADF);
+		assert_int_equal(publish_end(p, 0), -EBADF);
+		assert_int_equal(publish_append(p, 5, "x", 1), -EBADF);
+		assert_int_equal(publish_patch(p, 5, "x", 1, 0), -EBADF);
+		assert_int_equal(publish_end(p, 5), -EBADF);
+		assert_int_equal(publish_begin(p, 5, "s", 0600), -EINVAL);
+		assert_int_equal(publish_begin(p, 0, "s", 0600), 0);
+		check_dir(d, "", 1);
+		assert_int_equal(publish_begin(p, 0, "t", 0600), -EINVAL); /* taken */
+		assert_int_equal(publish_append(p, 0, "????? ", 6), 0);
+		assert_int_equal(publish_append(p, 0, "", 0), 0);
+		assert_int_equal(publish_append(p, 0, "world", 5), 0);
+		assert_int_equal(publish_patch(p, 0, "hello", 5, 0), 0);
+		assert_int_equal(publish_patch(p, 0, "W", 1, 6), 0);
+		assert_int_equal(publish_append(p, 0, "!", 1), 0); /* after the end */
+		assert_int_equal(publish_end(p, 0), 0);
+		assert_int_equal(publish_append(p, 0, "x", 1), -EBADF);
+		assert_int_equal(publish_patch(p, 0, "x", 1, 0), -EBADF);
+		assert_int_equal(publish_end(p, 0), -EBADF);
+		check_dir(d, "", 1);
+		assert_int_equal(publish_commit(p, &failed, &step), 0);
+		check_dir(d, "s=hello World!\n", 0);
+		assert_int_equal(stat(fx_path(d, "s"), &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600 & ~current_umask());
+		publish_free(p);
+		close(dfd);
+		fx_rmtree(d);
+		free(d);
+	}
+}
+
+/* A slot begun and not ended: commit refuses it and renames nothing. */
+static void test_commit_without_end(void **state)
+{
+	(void)state;
+	for (size_t mi = 0; mi < 2; mi++) {
+		char *d = fx_mkdtemp();
+		int dfd = open_dir(d);
+		struct publish *p = publish_new(dfd, 3, modes[mi]);
+		const char *step, *failed;
+
+		assert_non_null(p);
+		assert_int_equal(fx_writes(d, "b", "old b"), 0);
+		assert_int_equal(publish_stage(p, 0, "a", "new a", 5, &step), 0);
+		assert_int_equal(publish_begin(p, 1, "b", 0644), 0);
+		assert_int_equal(publish_append(p, 1, "new b", 5), 0);
+		assert_int_equal(publish_stage(p, 2, "c", "new c", 5, &step), 0);
+		assert_int_equal(publish_commit(p, &failed, &step), -EINVAL);
+		check_dir(d, "b=old b\n", 3);
+		publish_free(p);
+		check_dir(d, "b=old b\n", 0);
+		close(dfd);
+		fx_rmtree(d);
+		free(d);
+	}
+}
+
+static pid_t dead_pid(void)
+{
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return pid;
+}
+
+/* A child that lives until *wfd is closed. */
+static pid_t live_pid(int *wfd)
+{
+	int fds[2];
+	pid_t pid;
+	char c;
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[1]);
+		while (read(fds[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(fds[0]);
+	*wfd = fds[1];
+	return pid;
+}
+
+/* The sweep removes a dead writer's temporaries (one DEBUG message each)
+ * and keeps a live writer's, our own, and every name that merely looks
+ * like one. */
+static void test_sweep(void **state)
+{
+	char *d = fx_mkdtemp();
+	int dfd = open_dir(d), wfd, status;
+	pid_t dead = dead_pid(), live = live_pid(&wfd);
+	long me = (long)getpid();
+	char gone[8][128], kept[24][128], *msg;
+	size_t ngone = 0, nkept = 0;
+	struct fx_log log;
+
+	(void)state;
+	fx_log_init(&log);
+#define GONE(...) snprintf(gone[ngone++], 128, __VA_ARGS__)
+#define KEPT(...) snprintf(kept[nkept++], 128, __VA_ARGS__)
+	GONE(".modules.dep.%ld.123456000.tmp", (long)dead);
+	GONE(".x.%ld.5.tmp", (long)dead);
+	GONE(".a.b.c.%ld.0.tmp", (long)dead);
+	KEPT(".modules.dep.%ld.123456000.tmp", (long)live);
+	KEPT(".modules.dep.%ld.1.tmp", me);
+	KEPT("modules.dep.%ld.1.tmp", (long)dead);      /* not hidden */
+	KEPT(".modules.dep.%ld.1.tmp~", (long)dead);    /* not .tmp */
+	KEPT(".modules.dep.%ld.1.TMP", (long)dead);
+	KEPT(".modules.dep.%ld.tmp", (long)dead);       /* one number */
+	KEPT(".modules.dep.%ldx.1.tmp", (long)dead);
+	KEPT(".modules.dep.x%ld.1.tmp", (long)dead);
+	KEPT(".modules.dep.%ld.1x.tmp", (long)dead);
+	KEPT(".modules.dep.%ld..tmp", (long)dead);
+	KEPT(".modules.dep..%ld.tmp", (long)dead);
+	KEPT(".%ld.1.tmp", (long)dead);                 /* no name */
+	KEPT(".m.0.1.tmp");                             /* pid 0 */
+	KEPT(".tmp");
+	KEPT("..tmp");
+	KEPT(".%ld.tmp", (long)dead);
+	KEPT("modules.dep");
+	for (size_t i = 0; i < ngone; i++)
+		assert_int_equal(fx_writes(d, gone[i], "x"), 0);
+	for (size_t i = 0; i < nkept; i++)
+		assert_int_equal(fx_writes(d, kept[i], "x"), 0);
+	/* a directory by a dead writer's name is not unlinked */
+	snprintf(kept[nkept], 128, ".dir.%ld.1.tmp", (long)dead);
+	assert_int_equal(mkdir(fx_path(d, kept[nkept++]), 0755), 0);
+
+	publish_sweep(dfd, d, &log.log);
+	for (size_t i = 0; i < ngone; i++) {
+		assert_int_equal(access(fx_path(d, gone[i]), F_OK), -1);
+		assert_true(asprintf(&msg, "removed %s/%s, left by an interrupted run", d, gone[i]) > 0);
+		assert_true(fx_log_has(&log, MA_LOG_DEBUG, msg));
+		free(msg);
+	}
+	for (size_t i = 0; i < nkept; i++)
+		if (access(fx_path(d, kept[i]), F_OK) != 0)
+			fail_msg("the sweep removed %s", kept[i]);
+	assert_int_equal(log.count[MA_LOG_DEBUG], (int)ngone);
+
+	/* again: nothing more to do; a NULL log is fine */
+	fx_log_reset(&log);
+	publish_sweep(dfd, d, &log.log);
+	publish_sweep(dfd, d, NULL);
+	assert_string_equal(log.text.buf, "\n");
+	/* a descriptor that is no directory: nothing happens */
+	publish_sweep(-1, d, &log.log);
+
+	close(wfd);
+	assert_int_equal(waitpid(live, &status, 0), live);
+	fx_log_release(&log);
+	close(dfd);
+	fx_rmtree(d);
+	free(d);
+#undef GONE
+#undef KEPT
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stage_commit),
+		cmocka_unit_test(test_slot_order),
+		cmocka_unit_test(test_rename_fails),
+		cmocka_unit_test(test_stage_fails),
+		cmocka_unit_test(test_write_fails),
+		cmocka_unit_test(test_readonly_dir),
+		cmocka_unit_test(test_free_without_commit),
+		cmocka_unit_test(test_streaming),
+		cmocka_unit_test(test_commit_without_end),
+		cmocka_unit_test(test_sweep),
+	};
+
+	return cmocka_run_group_tests_name("publish", tests, NULL, NULL);
+}
