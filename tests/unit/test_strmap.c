@@ -156,7 +156,7 @@ static void test_duplicates(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < 8; i++) {
-		strcpy(copies[i], words[i]);
+		memcpy(copies[i], words[i], strlen(words[i]) + 1);
 		keys[i] = (struct strref){ copies[i], strlen(copies[i]) };
 	}
 	assert_int_equal(strmap_build(&m, keys, 8), 0);
