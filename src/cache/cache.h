@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "util/attr.h"
+
 struct ma_log;
 struct modrec;
 struct strbuf;
@@ -59,46 +61,52 @@ void cache_free(struct cache *c);
  * this, cache_lookup may be called from several threads at once. */
 void cache_prepare(struct cache *c);
 
-/* The record of module path if its stamp equals st; NULL otherwise. The
- * record is decoded fresh (caller frees). blob/len (optional) give the
- * encoded bytes, valid while c lives. */
 /* Whether the cache holds a record for path at all (whatever its stamp). */
 bool cache_knows(struct cache *c, const char *path);
+/* The record of module path if its stamp equals st; NULL otherwise. The
+ * record is decoded fresh (caller frees), with the .modinfo keys of keys
+ * only (NULL: all) and the signature's bytes only with keep_sig.
+ * blob/len (optional) give the encoded bytes, valid while c lives. */
 struct modrec *cache_lookup(struct cache *c, const char *path, const struct cache_stat *st,
-			    const void **blob, size_t *len);
+			    const char *const *keys, bool keep_sig, const void **blob, size_t *len);
 
 /* True when the cache was written with this key, every stamp still
  * matches and every output still has the recorded contents: the run
  * would write exactly what is there. Stamps are checked on jobs threads
  * (0: all CPUs). */
 bool cache_unchanged(struct cache *c, const char *key, const char *outdir, unsigned int jobs);
+/* The generation of the records file the meta file names. */
+uint64_t cache_generation(const struct cache *c);
+
 /* Replay the messages the recorded run printed. */
 void cache_replay(const struct cache *c, const struct ma_log *log);
 
 /* ---- writing a new cache ---- */
 
-/* One module for the records file. */
-struct cache_rec_in {
-	const char *path;
-	struct cache_stat st;
-	const struct modrec *rec;
-	const void *blob;     /* its encoding from the old cache, or NULL */
-	size_t len;
-};
+/* The records file, written while modules are read: each reader thread
+ * hands over the record of the module it read (a fresh encoding, written
+ * at once, or the old cache's, referenced and written at the end). The
+ * new file is put in place only by a run that succeeds; when nothing was
+ * fresh and the old file holds few others, the old file is kept. Records
+ * whose stamps are racy against started_ns are left out (read again next
+ * time). */
+struct cache_records;
+int cache_records_open(const char *base, struct cache *old, int64_t started_ns,
+		       struct cache_records **out) MA_MUST_CHECK;
+/* From any thread. fresh: blob is the caller's (copied now); else it
+ * points into old's mapping (kept until close). 0 or -ENOMEM. */
+int cache_records_put(struct cache_records *w, const char *path, const struct cache_stat *st,
+		      const void *blob, size_t len, bool fresh) MA_MUST_CHECK;
+/* Finish: publish (rename over the old file) or drop it. *gen: the
+ * generation the meta file must name. Frees w; 0 or a negative errno.
+ * Safe with NULL (then *gen is untouched). */
+int cache_records_close(struct cache_records *w, bool publish, uint64_t *gen);
 
-/* Write the records file on a background thread (v is copied; the
- * records it points to must stay alive until cache_records_end). When
- * every record came from the old cache (n_from_old == n) its file is kept
- * and *job is NULL. *gen: the generation the meta file must name.
- * Records whose stat is racy against started_ns are left out. */
-struct cache_records_job;
-int cache_records_begin(const char *base, struct cache *old, const struct cache_rec_in *v,
-			size_t n, size_t n_from_old, int64_t started_ns,
-			struct cache_records_job **job, uint64_t *gen);
-/* Wait for the job, then put its file in place (publish) or drop it (a
- * failed run keeps the old records, which match the old meta file).
- * Frees job; 0 or a negative errno. Safe with NULL. */
-int cache_records_end(struct cache_records_job *job, bool publish);
+/* A meta file that only names a new records generation (a command other
+ * than depmod read modules): the old meta's stamps, outputs and messages
+ * stay, so depmod's proof that nothing changed still holds. */
+int cache_meta_set_records(const char *base, const struct cache *old, const char *dirname,
+			   uint64_t gen) MA_MUST_CHECK;
 
 /* The meta file. */
 struct cache_writer;

@@ -6,18 +6,20 @@
  *                   | u32 n, n x file stamp { u8 kind 'f'|'d', str path, stat, u64 names_hash }
  *                   | u32 n, n x output     { str name, u64 size, u64 xxh3 }
  *                   | u32 n, n x message    { u8 prio, str text }
- *   <base>.records  "MACRECS2" | u32 format | u64 generation | u64 xxh3 | u64 length
- *                   | u32 n, n x record { str path, stat, u32 len, len bytes (modrec_encode) }
+ *   <base>.records  "MACRECS3" | u32 format | u64 generation | u64 xxh3 | u64 length
+ *                   | records to the end { str path, stat, u32 len, len bytes (modrec_encode
+ *                     of the full record: every .modinfo key, the signature's bytes) }
  *   stat            u64 dev, u64 ino, u64 size, i64 mtime_ns, i64 ctime_ns, u8 missing
  *   str             u32 length, bytes (no NUL)
  *   xxh3            XXH3-64 (libxxhash): several times zlib's crc32's speed,
  *                   which matters for 8 MB of records and the outputs
  *
  * A run that finds nothing changed reads only the small meta file; the
- * records are read on the first lookup, and written by a background
- * thread while the indexes are built. A records file whose generation is
- * not the one the meta file names is not used (a crash between the two
- * renames costs a cold read, never a wrong record). */
+ * records are read on the first lookup, and written by the reader threads
+ * as they read modules (in the order they finish: a record is found by
+ * its path). A records file whose generation is not the one the meta
+ * file names is not used (a crash between the two renames costs a cold
+ * read, never a wrong record). */
 #include "cache/cache_format.h"
 
 #include <errno.h>
@@ -35,9 +37,10 @@
 
 #define RACY_NS 50000000ll
 
-/* The records are depmod's: .modinfo cut down to alias, softdep and
- * weakdep (see depmod.c). Another user of the cache must not share it. */
-const char cache_version[] = "modatlas " MODATLAS_VERSION " cache/2 depmod-records";
+/* Full records (every .modinfo key, the signature's bytes): depmod,
+ * check and the query commands all read them, each keeping what it
+ * needs. */
+const char cache_version[] = "modatlas " MODATLAS_VERSION " cache/3 full-records";
 
 static int64_t ts_ns(const struct timespec *ts)
 {

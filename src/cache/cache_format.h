@@ -9,17 +9,70 @@
 #include <stdint.h>
 
 #include "cache/cache.h"
+#include "util/arena.h"
 #include "util/attr.h"
 
 struct byte_reader;
+struct khash;
+struct ma_log;
 struct strbuf;
 
 #define CACHE_MAGIC "MACACHE2"
-#define CACHE_REC_MAGIC "MACRECS2"
-#define CACHE_FORMAT 3u
+#define CACHE_REC_MAGIC "MACRECS3"
+#define CACHE_FORMAT 4u
 #define CACHE_HEADER_LEN 28     /* magic, format, xxh3, length */
 #define CACHE_REC_HEADER_LEN 36 /* magic, format, generation, xxh3, length */
 #define CACHE_MAX_FILE (1u << 30)
+
+/* The loaded cache (cache_read.c fills it; cache_write.c copies a meta
+ * file from it). */
+
+struct stamp {
+	char kind;
+	const char *path;
+	struct cache_stat st;
+	uint64_t names_hash;
+};
+
+struct output {
+	const char *name;
+	uint64_t size;
+	uint64_t sum;
+};
+
+struct message {
+	int prio;
+	const char *text;
+};
+
+struct record {
+	struct cache_stat st;
+	const uint8_t *blob;
+	size_t len;
+};
+
+struct cache {
+	const struct ma_log *log;
+	char *base;
+	uint8_t *buf;          /* meta, mapped (buf_len bytes) */
+	uint8_t *recbuf;       /* records file, once loaded, mapped */
+	size_t buf_len, recbuf_len;
+	struct arena arena;
+	const char *dirname;   /* the module directory the stamps are under */
+	const char *key;
+	int64_t written_ns;
+	bool shortcut;
+	uint64_t rec_gen;
+	struct stamp *stamps;
+	size_t n_stamps;
+	struct output *outputs;
+	size_t n_outputs;
+	struct message *msgs;
+	size_t n_msgs;
+	bool rec_loaded;
+	size_t n_records;
+	struct khash *records; /* path -> struct record *, NULL when unusable */
+};
 
 /* What wrote a cache: another version or another kind of record must not
  * share it. */

@@ -50,55 +50,6 @@ static void sweep(const char *base, const struct ma_log *log)
 	free(dir);
 }
 
-/* ---- the loaded cache ---- */
-
-struct stamp {
-	char kind;
-	const char *path;
-	struct cache_stat st;
-	uint64_t names_hash;
-};
-
-struct output {
-	const char *name;
-	uint64_t size;
-	uint64_t sum;
-};
-
-struct message {
-	int prio;
-	const char *text;
-};
-
-struct record {
-	struct cache_stat st;
-	const uint8_t *blob;
-	size_t len;
-};
-
-struct cache {
-	const struct ma_log *log;
-	char *base;
-	uint8_t *buf;          /* meta, mapped (buf_len bytes) */
-	uint8_t *recbuf;       /* records file, once loaded, mapped */
-	size_t buf_len, recbuf_len;
-	struct arena arena;
-	const char *dirname;   /* the module directory the stamps are under */
-	const char *key;
-	int64_t written_ns;
-	bool shortcut;
-	uint64_t rec_gen;
-	struct stamp *stamps;
-	size_t n_stamps;
-	struct output *outputs;
-	size_t n_outputs;
-	struct message *msgs;
-	size_t n_msgs;
-	bool rec_loaded;
-	size_t n_records;
-	struct khash *records; /* path -> struct record *, NULL when unusable */
-};
-
 void cache_free(struct cache *c)
 {
 	if (!c)
@@ -247,8 +198,7 @@ static void load_records(struct cache *c)
 	size_t len;
 	uint64_t gen = 0;
 	struct byte_reader rr, *r = &rr;
-	uint32_t n;
-
+	size_t n = 0;
 	int err;
 
 	c->rec_loaded = true;
@@ -270,11 +220,11 @@ static void load_records(struct cache *c)
 		return;
 	}
 	br_init(&rr, body, len);
-	n = (uint32_t)br_count(r, 4, 49);
-	c->records = !r->bad ? khash_new(n > 1024 ? n : 1024) : NULL;
+	/* about 2 KiB a record: the table's size is only a hint */
+	c->records = khash_new(len / 2048 > 1024 ? (unsigned int)(len / 2048) : 1024);
 	if (!c->records)
 		r->bad = true;
-	for (uint32_t i = 0; i < n && !r->bad; i++) {
+	while (!r->bad && br_left(r)) {
 		const char *p = get_str(r, &c->arena);
 		struct record *rec = arena_alloc(&c->arena, sizeof(*rec));
 
@@ -287,6 +237,7 @@ static void load_records(struct cache *c)
 		rec->blob = br_take(r, rec->len);
 		if (!r->bad && khash_add(c->records, p, rec, NULL) < 0)
 			r->bad = true;
+		n++;
 	}
 	if (r->bad || r->p != r->end) {
 		ma_logf(c->log, MA_LOG_WARNING, "cache %s ignored (%s); it will be rebuilt", path,
@@ -365,7 +316,7 @@ bool cache_knows(struct cache *c, const char *path)
 }
 
 struct modrec *cache_lookup(struct cache *c, const char *path, const struct cache_stat *st,
-			    const void **blob, size_t *len)
+			    const char *const *keys, bool keep_sig, const void **blob, size_t *len)
 {
 	const struct record *rec;
 	struct modrec *m;
@@ -377,7 +328,7 @@ struct modrec *cache_lookup(struct cache *c, const char *path, const struct cach
 	rec = khash_find(c->records, path);
 	if (!rec || !cache_stat_equal(&rec->st, st) || cache_stat_racy(&rec->st, c->written_ns))
 		return NULL;
-	if (modrec_decode(rec->blob, rec->len, &m) < 0)
+	if (modrec_decode_keys(rec->blob, rec->len, keys, keep_sig, &m) < 0)
 		return NULL;
 	if (blob) {
 		*blob = rec->blob;
@@ -493,4 +444,9 @@ bool cache_records_keep(const struct cache *c, size_t n, uint64_t *gen)
 		return false;
 	*gen = c->rec_gen;
 	return true;
+}
+
+uint64_t cache_generation(const struct cache *c)
+{
+	return c->rec_gen;
 }

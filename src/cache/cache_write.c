@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +16,8 @@
 
 #include "cache/cache_format.h"
 #include "elf/module.h"
+#include "util/array.h"
 #include "util/fileio.h"
-#include "util/jobs.h"
 #include "util/publish.h"
 #include "util/strbuf.h"
 
@@ -130,114 +131,137 @@ static int fout_publish(struct fout *f, bool publish)
 	return r;
 }
 
-/* ---- records, written on a thread ---- */
+/* ---- records, written as modules are read ---- */
 
-struct cache_records_job {
-	struct jobs *pool;   /* the one job writing the file */
+/* A record of the old cache, written at the end (its bytes stay mapped). */
+struct old_rec {
 	char *path;
-	struct fout f;       /* the finished file, renamed only on success */
-	struct cache_rec_in *v;
-	size_t n;
-	int64_t started_ns;
-	uint64_t gen;
-	int result;
+	struct cache_stat st;
+	const void *blob;
+	size_t len;
 };
 
-static int write_records(void *ud, size_t arg, const struct ma_log *log)
+struct cache_records {
+	pthread_mutex_t lock;
+	struct fout f;
+	char *path;
+	struct cache *old;
+	int64_t started_ns;
+	struct strbuf one;       /* one record's head, under lock */
+	struct old_rec *kept;
+	size_t n_kept, a_kept, n_fresh;
+	int err;
+};
+
+int cache_records_open(const char *base, struct cache *old, int64_t started_ns,
+		       struct cache_records **out)
 {
-	struct cache_records_job *j = ud;
-	struct strbuf one = STRBUF_INIT, enc = STRBUF_INIT, head = STRBUF_INIT;
-	struct fout *f = &j->f;
-	uint32_t n = 0;
-	int r;
+	struct cache_records *w = calloc(1, sizeof(*w));
 
-	for (size_t i = 0; i < j->n; i++)
-		n += !cache_stat_racy(&j->v[i].st, j->started_ns);
-	r = fout_open(f, j->path, CACHE_REC_HEADER_LEN);
-	if (!r)
-		r = cache_put_le(&one, n, 4);
-	fout_add(f, one.buf, one.len);
-	for (size_t i = 0; !r && !f->err && i < j->n; i++) {
-		const struct cache_rec_in *e = &j->v[i];
-		const void *blob = e->blob;
-		size_t len = e->len;
-
-		/* Racy: the module may change again within the same clock
-		 * tick without a new stamp; read it again next time. */
-		if (cache_stat_racy(&e->st, j->started_ns))
-			continue;
-		if (!blob) {
-			strbuf_reset(&enc);
-			r = modrec_encode(e->rec, &enc);
-			blob = enc.buf;
-			len = enc.len;
-		}
-		strbuf_reset(&one);
-		if (!r)
-			r = cache_put_str(&one, e->path, strlen(e->path));
-		if (!r)
-			r = cache_put_stat(&one, &e->st);
-		if (!r)
-			r = cache_put_le(&one, (uint32_t)len, 4);
-		fout_add(f, one.buf, one.len);
-		fout_add(f, blob, len);
-	}
-	if (!r)
-		r = fout_header(f, &head, CACHE_REC_MAGIC, &j->gen);
-	if (!r)
-		r = fout_finish(f, head.buf, head.len);
-	strbuf_release(&one);
-	strbuf_release(&enc);
-	strbuf_release(&head);
-	return r;
-}
-
-int cache_records_begin(const char *base, struct cache *old, const struct cache_rec_in *v,
-			size_t n, size_t n_from_old, int64_t started_ns,
-			struct cache_records_job **job, uint64_t *gen)
-{
-	struct jobs_cfg jc = { .threads = 1 };
-	struct cache_records_job *j;
-
-	*job = NULL;
-	/* Every record came from the old file, and that file holds few
-	 * others (removed modules): keep it as it is. */
-	if (old && n_from_old == n && cache_records_keep(old, n, gen))
-		return 0;
-	j = calloc(1, sizeof(*j));
-	if (!j)
+	*out = NULL;
+	if (!w)
 		return -ENOMEM;
-	j->path = cache_path_ext(base, "records");
-	j->v = malloc((n ? n : 1) * sizeof(*v));
-	if (!j->path || !j->v) {
-		cache_records_end(j, false);
+	pthread_mutex_init(&w->lock, NULL);
+	fout_init(&w->f);
+	strbuf_init(&w->one);
+	w->old = old;
+	w->started_ns = started_ns;
+	w->path = cache_path_ext(base, "records");
+	if (!w->path) {
+		cache_records_close(w, false, NULL);
 		return -ENOMEM;
 	}
-	memcpy(j->v, v, n * sizeof(*v));
-	j->n = n;
-	j->started_ns = started_ns;
-	j->gen = (uint64_t)cache_now_ns() ^ ((uint64_t)getpid() << 40);
-	*gen = j->gen;
-	fout_init(&j->f);
-	if (jobs_start(&jc, &j->pool) < 0 || jobs_add(j->pool, write_records, j, 0) < 0) {
-		cache_records_end(j, false);
-		return -ENOMEM;
-	}
-	*job = j;
+	*out = w;
 	return 0;
 }
 
-int cache_records_end(struct cache_records_job *j, bool publish)
+/* Under the lock: one record into the file (opened on first use). */
+static void write_record(struct cache_records *w, const char *path,
+			 const struct cache_stat *st, const void *blob, size_t len)
 {
-	int r;
+	int r = 0;
 
-	if (!j)
+	if (w->err)
+		return;
+	if (!w->f.pub)
+		w->err = fout_open(&w->f, w->path, CACHE_REC_HEADER_LEN);
+	strbuf_reset(&w->one);
+	r = cache_put_str(&w->one, path, strlen(path));
+	if (!r)
+		r = cache_put_stat(&w->one, st);
+	if (!r)
+		r = cache_put_le(&w->one, (uint32_t)len, 4);
+	if (r)
+		w->err = r;
+	fout_add(&w->f, w->one.buf, w->one.len);
+	fout_add(&w->f, blob, len);
+	if (!w->err)
+		w->err = w->f.err;
+}
+
+int cache_records_put(struct cache_records *w, const char *path, const struct cache_stat *st,
+		      const void *blob, size_t len, bool fresh)
+{
+	int r = 0;
+
+	/* Racy: the module may change again within the same clock tick
+	 * without a new stamp; read it again next time. */
+	if (!w || cache_stat_racy(st, w->started_ns) || len > UINT32_MAX)
 		return 0;
-	r = j->pool ? jobs_finish(j->pool) : -ENOMEM;
-	r = fout_publish(&j->f, publish && !r) ?: r;
-	free(j->path);
-	free(j->v);
-	free(j);
+	pthread_mutex_lock(&w->lock);
+	if (fresh) {
+		w->n_fresh++;
+		write_record(w, path, st, blob, len);
+	} else {
+		struct old_rec k = { strdup(path), *st, blob, len };
+
+		if (!k.path || ARRAY_PUSH(w->kept, w->n_kept, w->a_kept, k) < 0) {
+			free(k.path);
+			r = -ENOMEM;
+		}
+	}
+	pthread_mutex_unlock(&w->lock);
+	return r;
+}
+
+int cache_records_close(struct cache_records *w, bool publish, uint64_t *gen)
+{
+	struct strbuf head = STRBUF_INIT;
+	uint64_t g = 0;
+	int r = 0;
+
+	if (!w)
+		return 0;
+	if (publish && !w->n_fresh && w->old && cache_records_keep(w->old, w->n_kept, &g)) {
+		/* Nothing new, and the old file holds few others (removed
+		 * modules): it stays as it is. */
+		*gen = g;
+	} else if (publish) {
+		for (size_t i = 0; i < w->n_kept; i++)
+			write_record(w, w->kept[i].path, &w->kept[i].st, w->kept[i].blob,
+				     w->kept[i].len);
+		if (!w->err && !w->f.pub)
+			w->err = fout_open(&w->f, w->path, CACHE_REC_HEADER_LEN); /* none at all */
+		g = (uint64_t)cache_now_ns() ^ ((uint64_t)getpid() << 40);
+		r = w->err;
+		if (!r)
+			r = fout_header(&w->f, &head, CACHE_REC_MAGIC, &g);
+		if (!r)
+			r = fout_finish(&w->f, head.buf, head.len);
+		if (!r)
+			r = fout_publish(&w->f, true);
+		if (!r)
+			*gen = g;
+	}
+	fout_publish(&w->f, false); /* what is left: removed */
+	strbuf_release(&head);
+	for (size_t i = 0; i < w->n_kept; i++)
+		free(w->kept[i].path);
+	free(w->kept);
+	strbuf_release(&w->one);
+	pthread_mutex_destroy(&w->lock);
+	free(w->path);
+	free(w);
 	return r;
 }
 
@@ -390,5 +414,39 @@ int cache_writer_commit(struct cache_writer *w, const char *base)
 	strbuf_release(&pre);
 	strbuf_release(&head);
 	free(path);
+	return r;
+}
+
+int cache_meta_set_records(const char *base, const struct cache *old, const char *dirname,
+			   uint64_t gen)
+{
+	struct cache_writer *w =
+		cache_writer_new(dirname, old ? old->key : "", old ? old->written_ns : cache_now_ns());
+	int r = w ? 0 : -ENOMEM;
+
+	if (!r && old) {
+		w->shortcut = old->shortcut;
+		for (size_t i = 0; !r && i < old->n_stamps; i++)
+			r = add_stamp(w, old->stamps[i].kind, old->stamps[i].path,
+				      &old->stamps[i].st, old->stamps[i].names_hash);
+		for (size_t i = 0; !r && i < old->n_outputs; i++) {
+			r = cache_put_str(&w->outputs, old->outputs[i].name,
+					  strlen(old->outputs[i].name));
+			if (!r)
+				r = cache_put_le(&w->outputs, old->outputs[i].size, 8);
+			if (!r)
+				r = cache_put_le(&w->outputs, old->outputs[i].sum, 8);
+			w->n_outputs += !r;
+		}
+		for (size_t i = 0; !r && i < old->n_msgs; i++)
+			r = cache_writer_message(w, old->msgs[i].prio, old->msgs[i].text);
+	} else if (!r) {
+		w->shortcut = false; /* no depmod run recorded: nothing to prove */
+	}
+	if (!r) {
+		cache_writer_records(w, gen);
+		r = cache_writer_commit(w, base);
+	}
+	cache_writer_free(w);
 	return r;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cache/cache.h"
 #include "elf/module.h"
 #include "graph/modgraph.h"
 #include "model/model.h"
@@ -71,6 +72,58 @@ struct finding *ck_add_at(struct check_ctx *c, enum ck_kind k, enum severity sev
 	f = vadd(c, k, sev, i, module, path, fmt, ap);
 	va_end(ap);
 	return f;
+}
+
+const char *ck_str(struct check_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	s = n < 0 ? NULL : arena_alloc(&c->arena, (size_t)n + 1);
+	if (!s)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+void ck_refuse(struct check_ctx *c, long i, enum ck_stage stage, int err, const char *cause,
+	       const char *dmesg, const char *fix)
+{
+	struct ck_mod *m;
+
+	if (i < 0 || !c->mods[i].wanted)
+		return;
+	m = &c->mods[i];
+	if (stage == STAGE_SYMBOLS)
+		m->sym_err = err;
+	if (m->refusal.stage && m->refusal.stage <= stage)
+		return;
+	m->refusal = (struct ck_refusal){ stage, err, cause, dmesg, fix, -1 };
+}
+
+const char *ck_headers(struct check_ctx *c)
+{
+	return ck_str(c, "linux-headers-%s", c->o->kver);
+}
+
+/* include/linux/license.h, license_is_gpl_compatible() */
+bool ck_gpl_compatible(const char *l)
+{
+	static const char *const ok[] = {
+		"GPL", "GPL v2", "GPL and additional rights",
+		"Dual BSD/GPL", "Dual MIT/GPL", "Dual MPL/GPL",
+	};
+
+	for (size_t i = 0; l && i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (!strcmp(l, ok[i]))
+			return true;
+	return false;
 }
 
 long ck_find(const struct check_ctx *c, const char *modname)
@@ -280,20 +333,45 @@ static void ctx_release(struct check_ctx *c)
 	free(c->aliases);
 	free(c->mods);
 	ck_certs_free(c->certs);
+	arena_release(&c->arena);
 	model_free(c->m);
+	cache_free(c->cache);
+	free(c->cache_base);
 }
 
 /* The model says what could not be read; check says it its own way. */
 static void report_load_error(struct check_ctx *c, int err)
 {
 	const struct model *m = c->m;
+	const struct kernel_crosscheck *x = m ? &m->xcheck : NULL;
 
 	if (err == -ENOMEM || !m)
 		return;
-	if (m->bad_input)
+	if (err == -EBADMSG && m->conflict.name)
+		ma_logf(c->log, MA_LOG_CRIT,
+			"Module.symvers %s and %s disagree about %s (0x%08x vs 0x%08x): give the "
+			"files of one build",
+			m->conflict.file_a, m->conflict.file_b, m->conflict.name,
+			(unsigned)m->conflict.crc_a, (unsigned)m->conflict.crc_b);
+	else if (err == -ESTALE)
+		ma_logf(c->log, MA_LOG_CRIT,
+			"Module.symvers %s is not the kernel of this tree: %s%s%zu of the %zu vmlinux "
+			"CRCs it shares with what the tree's modules record differ (e.g. %s); give the "
+			"Module.symvers of %s, or no -E to use the CRCs the tree's modules record",
+			m->ksource_path,
+			x->layout_differs ? "its module_layout differs from the tree's, and " : "",
+			"", x->differ, x->compared, x->example ? x->example : "?", ck_headers(c));
+	else if (err == -ENODATA)
+		ma_logf(c->log, MA_LOG_CRIT,
+			"System.map %s lists no exported symbol (no __ksymtab_ entry): a stub, as "
+			"Debian ships in /boot; give the kernel's Module.symvers (-E), or nothing to "
+			"use what the tree's modules record",
+			m->ksource_path);
+	else if (m->bad_input)
 		ma_logf(c->log, MA_LOG_CRIT, "cannot read %s %s: %s",
-			c->o->symvers && !strcmp(m->bad_input, c->o->symvers) ? "Module.symvers"
-									     : "System.map",
+			c->o->sysmap && !strcmp(m->bad_input, c->o->sysmap) && !c->o->n_symvers
+				? "System.map"
+				: "Module.symvers",
 			m->bad_input, strerror(-err));
 	else if (!m->tree)
 		ma_logf(c->log, MA_LOG_CRIT, "cannot read module directory %s: %s", m->dirname,
@@ -302,9 +380,80 @@ static void report_load_error(struct check_ctx *c, int err)
 		ma_logf(c->log, MA_LOG_CRIT, "cannot read the modprobe.d configuration");
 }
 
+/* Where the kernel's exports came from, for the report (and a warning
+ * when the tree's own headers were not this kernel's). */
+static int describe_kernel(struct check_ctx *c)
+{
+	const struct model *m = c->m;
+	const struct kernel_inferred *k = &m->inferred;
+	const char *note = NULL;
+
+	if (m->build_symvers_ignored)
+		ma_logf(c->log, MA_LOG_WARNING,
+			"%s/build/Module.symvers is not this tree's kernel (%zu of %zu CRCs differ "
+			"from what its modules record): ignored",
+			m->dirname, m->xcheck.differ, m->xcheck.compared);
+	switch (m->ksource) {
+	case KERNEL_SYMVERS:
+	case KERNEL_SYSMAP:
+	case KERNEL_BUILD_SYMVERS:
+		note = ck_str(c, "%s, %zu symbols", m->ksource_path, m->ks.n);
+		break;
+	case KERNEL_INFERRED:
+		note = ck_str(c,
+			      "%zu vmlinux symbols recorded by %zu modules%s; module_layout %s%s; "
+			      "%zu symbols recorded with two CRCs%s%s",
+			      m->ks.n, k->n_modules, "", k->have_layout ? "" : "not recorded",
+			      k->have_layout ? ck_str(c, "0x%08x (%zu modules)", (unsigned)k->layout_crc,
+						      k->layout_votes)
+					     : "",
+			      k->n_conflicts, k->conflict_example ? ", e.g. " : "",
+			      k->conflict_example ? k->conflict_example : "");
+		break;
+	default:
+		note = "no -E or -F, no build/Module.symvers, no __versions in the tree";
+	}
+	return report_set_kernel(c->rep, kernel_source_name(m->ksource), note);
+}
+
+/* The cache depmod (or an earlier check) wrote: its records spare
+ * reading the modules again. Its absence or damage only costs time. */
+static int open_cache(struct check_ctx *c, struct cache_records **records)
+{
+	const struct check_opts *o = c->o;
+	char *dir = o->cache_dir ? strdup(o->cache_dir) : cache_default_dir();
+	char *dirname = model_dirname(o->root, o->moduledir, o->kver);
+	int err = -ENOMEM;
+
+	*records = NULL;
+	if (dir && dirname && (c->cache_base = cache_file_path(dir, dirname))) {
+		err = cache_load(c->cache_base, dirname, c->log, &c->cache);
+		if (!err)
+			err = cache_records_open(c->cache_base, c->cache, cache_now_ns(), records);
+	}
+	free(dir);
+	free(dirname);
+	return err;
+}
+
+/* The records read now, for the next command: a new records file, and a
+ * meta file naming it (depmod's stamps kept). Failure only warns. */
+static void save_cache(struct check_ctx *c, struct cache_records *records, bool ok)
+{
+	uint64_t gen = c->cache ? cache_generation(c->cache) : 0, old = gen;
+	int err = cache_records_close(records, ok, &gen);
+
+	if (!err && ok && (gen != old || !c->cache))
+		err = cache_meta_set_records(c->cache_base, c->cache, c->m->dirname, gen);
+	if (err < 0)
+		ma_logf(c->log, MA_LOG_WARNING, "could not write cache %s: %s", c->cache_base,
+			strerror(-err));
+}
+
 static int load_all(struct check_ctx *c)
 {
 	const struct check_opts *o = c->o;
+	struct cache_records *records = NULL;
 	int err;
 
 	c->mopts = (struct model_opts){
@@ -316,8 +465,9 @@ static int load_all(struct check_ctx *c)
 		.extra_files = o->files,
 		.n_extra = o->n_files,
 		.order_dups = ORDER_FIRST_WINS,
-		.symvers = o->symvers ? &o->symvers : NULL,
-		.n_symvers = o->symvers ? 1 : 0,
+		.symvers = o->symvers,
+		.n_symvers = o->n_symvers,
+		.kernel_fallback = true,
 		.sysmap = o->sysmap,
 		.modprobe_paths = o->modprobe_paths,
 		.n_modprobe = o->n_modprobe,
@@ -325,11 +475,23 @@ static int load_all(struct check_ctx *c)
 		.jobs = o->jobs,
 		.log = c->log,
 	};
+	if (!o->no_cache) {
+		err = open_cache(c, &records);
+		if (err < 0)
+			return err;
+		c->mopts.cache = c->cache;
+		c->mopts.records = records;
+	}
 	err = model_load(&c->mopts, &c->m);
+	if (!o->no_cache)
+		save_cache(c, records, err == 0 || (c->m && c->m->tree));
 	if (err < 0) {
 		report_load_error(c, err);
 		return err;
 	}
+	err = describe_kernel(c);
+	if (err < 0)
+		return err;
 	err = build_mods(c);
 	if (!err)
 		err = index_kernel(c);
@@ -347,6 +509,7 @@ int check_run(const struct check_opts *o, struct report *rep)
 	int err;
 
 	c.out_of_tree = o->n_files > 0;
+	arena_init(&c.arena, 64 * 1024);
 	err = load_all(&c);
 	timing_mark(c.log, &t0, "check: load");
 	for (size_t i = 0; !err && i < sizeof(analyzers) / sizeof(analyzers[0]); i++) {
@@ -361,6 +524,8 @@ int check_run(const struct check_opts *o, struct report *rep)
 			err = report_err(rep);
 		timing_mark(c.log, &t0, analyzers[i].name);
 	}
+	if (!err)
+		err = ck_verdicts(&c);
 	if (err == -ENOMEM)
 		ma_logf(c.log, MA_LOG_CRIT, "out of memory");
 	ctx_release(&c);

@@ -23,7 +23,8 @@ struct check_opts {
 	const char *kver;          /* target kernel release */
 	const char *const *config_paths; /* depmod.d (-C); NULL = kmod's dirs */
 	size_t n_config;
-	const char *symvers;       /* -E Module.symvers, or NULL */
+	const char *const *symvers;/* -E Module.symvers files, merged */
+	size_t n_symvers;
 	const char *sysmap;        /* -F System.map, or NULL */
 	const char *const *certs;  /* --cert: X.509 files, DER or PEM */
 	size_t n_certs;
@@ -33,6 +34,10 @@ struct check_opts {
 	size_t n_files;
 	const char *vermagic;      /* the kernel's vermagic, or NULL (the
 				      tree's majority is used) */
+	bool no_cache;             /* neither read nor write the cache */
+	const char *cache_dir;     /* NULL: cache_default_dir() */
+	bool sig_enforce;          /* module.sig_enforce=1 / MODULE_SIG_FORCE */
+	bool lockdown;             /* integrity lockdown (Secure Boot) */
 	bool graph;                /* fill the report's dependency graph */
 	unsigned int jobs;         /* reader threads; 0 = all CPUs */
 	const struct ma_log *log;

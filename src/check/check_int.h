@@ -11,6 +11,7 @@
 #include "check/check.h"
 #include "model/model.h"
 #include "report/report.h"
+#include "util/arena.h"
 #include "util/log.h"
 
 struct ck_certs;
@@ -57,6 +58,29 @@ enum ck_kind {
 
 extern const struct finding_kind ck_kinds[K_COUNT];
 
+/* load_module()'s checks, in the kernel's order (kernel/module/main.c):
+ * a module is refused at the first that fails. */
+enum ck_stage {
+	STAGE_NONE = 0,
+	STAGE_SIGNATURE,     /* module_sig_check */
+	STAGE_ELF,           /* elf_validity_check, setup_load_info */
+	STAGE_MODSTRUCT,     /* check_modstruct_version: module_layout */
+	STAGE_VERMAGIC,      /* check_modinfo: same_magic */
+	STAGE_SYMBOLS,       /* simplify_symbols: unknown, GPL, CRC, namespace */
+	STAGE_EXPORTS,       /* verify_exported_symbols */
+	STAGE_DEPENDENCY,    /* modprobe loads a dependency first, and fails */
+};
+
+/* Why the kernel refuses a module (the first stage that does). */
+struct ck_refusal {
+	enum ck_stage stage;  /* STAGE_NONE: not refused */
+	int err;              /* the errno load_module() returns */
+	const char *cause;    /* one line, in c->arena */
+	const char *dmesg;    /* the kernel's line(s) */
+	const char *fix;
+	long because_of;      /* STAGE_DEPENDENCY: the refused dependency */
+};
+
 struct ck_mod {
 	const char *modname;
 	const char *path;      /* absolute (or as given, for out-of-tree files) */
@@ -68,6 +92,11 @@ struct ck_mod {
 	bool broken;           /* MA-FORMAT/MA-ARCH/MA-UNREADABLE: nothing
 				  else is judged */
 	bool versioned;        /* has __versions entries */
+	struct ck_refusal refusal;
+	int sym_err;           /* simplify_symbols: the last failing symbol's
+				  errno, which is what the kernel returns */
+	bool taint_e, taint_f; /* signature not trusted (not enforced);
+				  forced (no vermagic, no __versions) */
 };
 
 /* Who exports a symbol among the modules (the last in module order, as
@@ -82,7 +111,9 @@ struct check_ctx {
 	struct report *rep;
 	const struct ma_log *log;
 	struct model_opts mopts;
-	struct model *m;             /* the tree, the given files, the kernel,
+	struct model *m;
+	struct cache *cache;         /* records read earlier (depmod's too) */
+	char *cache_base;             /* the tree, the given files, the kernel,
 					built-ins, modprobe.d and the graph */
 	/* From the model, for the analyzers: */
 	const char *dirname;         /* root + moduledir + kver */
@@ -102,6 +133,8 @@ struct check_ctx {
 	struct khash *builtin;       /* builtin modname -> (void *)1 */
 
 	struct ck_certs *certs;      /* --cert, loaded before any analyzer */
+	struct arena arena;          /* verdict strings (ck_str) */
+	bool kernel_modversions;     /* the kernel's vermagic says modversions */
 
 	/* Every alias pattern (modules' modinfo, built-ins'), built on first
 	 * use by ck_name_resolves(). */
@@ -118,6 +151,24 @@ struct finding *ck_add(struct check_ctx *c, enum ck_kind k, enum severity sev, l
 struct finding *ck_add_at(struct check_ctx *c, enum ck_kind k, enum severity sev, long i,
 			  const char *module, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8)));
+
+/* printf into c's arena (NULL on ENOMEM, which the next report_err
+ * reports anyway: the verdict keeps its other strings). */
+const char *ck_str(struct check_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The kernel refuses module i at stage, with errno err: kept when it is
+ * the first stage that does (for STAGE_SYMBOLS the first symbol; the errno
+ * becomes the last one's, as simplify_symbols returns). dmesg: the
+ * kernel's line; cause: ours; fix: what to do. */
+void ck_refuse(struct check_ctx *c, long i, enum ck_stage stage, int err, const char *cause,
+	       const char *dmesg, const char *fix);
+/* The headers to rebuild against, for a fix ("linux-headers-VERSION"). */
+const char *ck_headers(struct check_ctx *c);
+/* One verdict per wanted module, into the report (verdict.c); after every
+ * analyzer. */
+int ck_verdicts(struct check_ctx *c);
+
+/* license_is_gpl_compatible() (include/linux/license.h); NULL: no. */
+bool ck_gpl_compatible(const char *license);
 
 /* Module index of modname, or -1. */
 long ck_find(const struct check_ctx *c, const char *modname);

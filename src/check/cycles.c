@@ -40,6 +40,17 @@ static int edge_symbols(const struct check_ctx *c, uint32_t a, uint32_t b,
 	return 0;
 }
 
+/* The first symbol module a takes from module b. */
+static const char *first_symbol(const struct check_ctx *c, uint32_t a, uint32_t b)
+{
+	const struct mg_mod *m = mg_get(c->g, a);
+
+	for (size_t k = 0; k < m->n_deps; k++)
+		if (m->deps[k] == b)
+			return m->dep_syms[k];
+	return "?";
+}
+
 /* Add v under key k of o; v is released when that fails (or is NULL). */
 static int put(struct json_object *o, const char *k, struct json_object *v)
 {
@@ -99,6 +110,20 @@ static int report_cycle(struct check_ctx *c, const struct mg_cycle *cy)
 		json_object_put(edges);
 		strbuf_release(&sb);
 		return err;
+	}
+	/* Each member waits for the next one's symbols: modprobe cannot load
+	 * any of them first. */
+	for (size_t k = 0; k < cy->n; k++) {
+		uint32_t a = cy->mods[k], b = cy->mods[(k + 1) % cy->n];
+
+		ck_refuse(c, a, STAGE_DEPENDENCY, ENOENT,
+			  ck_str(c, "in a dependency cycle: %s", sb.buf),
+			  ck_str(c, "%s: Unknown symbol %s (err -2)", c->mods[a].modname,
+				 first_symbol(c, a, b)),
+			  ck_str(c, "break the cycle: %s and %s need each other's symbols",
+				 c->mods[a].modname, c->mods[b].modname));
+		if (c->mods[a].refusal.stage == STAGE_DEPENDENCY && c->mods[a].refusal.because_of < 0)
+			c->mods[a].refusal.because_of = b;
 	}
 	/* Reported on its first member, so the module filter passes it even
 	 * when that member is not a given file. */

@@ -85,6 +85,11 @@ int ck_format(struct check_ctx *c)
 			f = ck_add(c, K_UNREADABLE, SEV_ERROR, (long)i, "%s: %s", m->modname,
 				   strerror(r->err ? -r->err : EIO));
 			finding_set_str(c->rep, f, "reason", r->reason);
+			/* modprobe cannot read it: the kernel never sees it */
+			ck_refuse(c, (long)i, STAGE_ELF, r->err ? -r->err : EIO,
+				  ck_str(c, "the file cannot be read: %s",
+					 strerror(r->err ? -r->err : EIO)),
+				  NULL, "reinstall the module file");
 			continue;
 		}
 		if (r->status != MOD_OK) {
@@ -94,6 +99,14 @@ int ck_format(struct check_ctx *c)
 				   m->modname, r->reason ? r->reason : "unreadable",
 				   strerror(r->err ? -r->err : EINVAL));
 			finding_set_str(c->rep, f, "reason", r->reason);
+			ck_refuse(c, (long)i, STAGE_ELF, ENOEXEC,
+				  ck_str(c, "not a valid ELF module: %s",
+					 r->reason ? r->reason : "unreadable"),
+				  r->status == MOD_ERR_NOT_ELF
+					  ? ck_str(c, "%s: Invalid ELF header magic: != \\177ELF",
+						   m->modname)
+					  : ck_str(c, "%s: Invalid ELF header", m->modname),
+				  "the file is damaged or not a module: rebuild or reinstall it");
 			continue;
 		}
 		if (have_ref && arch_key(r) != ref) {
@@ -104,6 +117,10 @@ int ck_format(struct check_ctx *c)
 				   m->modname, got, want);
 			finding_set_str(c->rep, f, "module_arch", got);
 			finding_set_str(c->rep, f, "tree_arch", want);
+			ck_refuse(c, (long)i, STAGE_ELF, ENOEXEC,
+				  ck_str(c, "built for %s, the kernel is %s", got, want),
+				  ck_str(c, "Invalid architecture in ELF header: %u", r->elf_machine),
+				  ck_str(c, "rebuild it for %s", want));
 		}
 	}
 	return 0;

@@ -242,6 +242,37 @@ struct sigctx {
 	size_t n_verified;
 };
 
+/* module_sig_check(): a signature the kernel cannot trust (unsigned,
+ * unsupported, unknown key) is refused only where signatures are
+ * enforced (-EKEYREJECTED) or by lockdown (-EPERM); otherwise the module
+ * loads and taints E. reason: the kernel's words for it. */
+static void untrusted(struct check_ctx *c, size_t i, const char *reason, const char *cause,
+		      const char *fix)
+{
+	const char *mod = c->mods[i].modname;
+
+	if (c->o->sig_enforce)
+		ck_refuse(c, (long)i, STAGE_SIGNATURE, EKEYREJECTED, cause,
+			  ck_str(c, "Loading of %s is rejected", reason), fix);
+	else if (c->o->lockdown)
+		ck_refuse(c, (long)i, STAGE_SIGNATURE, EPERM, cause,
+			  ck_str(c, "Lockdown: modprobe: unsigned module loading is restricted; "
+				    "see man kernel_lockdown.7"),
+			  fix);
+	else
+		c->mods[i].taint_e = true;
+	(void)mod;
+}
+
+/* A signature the kernel rejects whatever the policy (mod_check_sig,
+ * pkcs7 parsing or verification): err returned as is. */
+static void rejected(struct check_ctx *c, size_t i, int err, const char *cause,
+		     const char *dmesg)
+{
+	ck_refuse(c, (long)i, STAGE_SIGNATURE, err, cause, dmesg,
+		  "sign it again with scripts/sign-file and a key the kernel trusts");
+}
+
 /* With --cert: which key signed it, and does the signature hold. */
 static int verify(struct sigctx *s, size_t i, CMS_ContentInfo *cms, CMS_SignerInfo *si,
 		  const struct sig_info *info, struct finding *sig_info)
@@ -267,6 +298,11 @@ static int verify(struct sigctx *s, size_t i, CMS_ContentInfo *cms, CMS_SignerIn
 			   m->modname, info->signer.buf, info->id_kind, info->key_id.buf);
 		finding_set_str(c->rep, f, "signer", info->signer.buf);
 		finding_set_str(c->rep, f, "key_id", info->key_id.buf);
+		untrusted(c, i, "module with unavailable key",
+			  ck_str(c, "signed by \"%s\", a key the kernel does not hold",
+				 info->signer.buf),
+			  ck_str(c, "enrol the signer's certificate (mokutil --import CERT), or "
+				    "sign it with a key the kernel trusts"));
 		return 0;
 	}
 	if (signed_bytes(m, &buf, &len, why, sizeof(why)) < 0) {
@@ -291,6 +327,11 @@ static int verify(struct sigctx *s, size_t i, CMS_ContentInfo *cms, CMS_SignerIn
 			   "service\"",
 			   m->modname, info->signer.buf, ssl_reason(why, sizeof(why)));
 		finding_set_str(c->rep, f, "signer", info->signer.buf);
+		rejected(c, i, EKEYREJECTED,
+			 ck_str(c, "its signature by \"%s\" does not verify (modified after "
+				   "signing?)",
+				info->signer.buf),
+			 NULL);
 	}
 out:
 	ERR_clear_error();
@@ -317,6 +358,9 @@ static int check_signed(struct sigctx *s, size_t i)
 		ck_add(c, K_SIG_BAD, SEV_WARNING, (long)i,
 		       "%s: signature id_type %u is not PKCS#7: \"module with unsupported crypto\"",
 		       m->modname, sig->id_type);
+		untrusted(c, i, "module with unsupported crypto",
+			  ck_str(c, "signature id_type %u is not PKCS#7", sig->id_type),
+			  "sign it again with scripts/sign-file (PKCS#7)");
 		return 0;
 	}
 	if (sig->algo || sig->hash || sig->signer_len || sig->key_id_len) {
@@ -324,6 +368,9 @@ static int check_signed(struct sigctx *s, size_t i)
 		       "%s: PKCS#7 signature trailer has non-zero algo/hash/signer/key id fields: "
 		       "\"Bad message\"",
 		       m->modname);
+		rejected(c, i, EBADMSG, "the signature trailer has non-zero reserved fields",
+			 ck_str(c, "%s: PKCS#7 signature info has unexpected non-zero params",
+				m->modname));
 		return 0;
 	}
 	if (!p || !(cms = d2i_CMS_ContentInfo(NULL, &p, (long)sig->sig_len)) ||
@@ -331,6 +378,7 @@ static int check_signed(struct sigctx *s, size_t i)
 		ck_add(c, K_SIG_BAD, SEV_ERROR, (long)i,
 		       "%s: signature is not a CMS SignedData (%s): \"Bad message\"", m->modname,
 		       p ? ssl_reason(why, sizeof(why)) : "not kept");
+		rejected(c, i, EBADMSG, "the signature is not a PKCS#7 message", NULL);
 		CMS_ContentInfo_free(cms);
 		return 0;
 	}
@@ -338,6 +386,7 @@ static int check_signed(struct sigctx *s, size_t i)
 	if (err == -EINVAL) {
 		ck_add(c, K_SIG_BAD, SEV_ERROR, (long)i, "%s: signature names no signer: \"Bad message\"",
 		       m->modname);
+		rejected(c, i, EBADMSG, "the signature names no signer", NULL);
 		err = 0;
 		goto out;
 	}
@@ -364,7 +413,7 @@ int ck_signatures(struct check_ctx *c)
 {
 	struct sigctx s = { .c = c, .certs = c->certs };
 	size_t n_ok = 0, n_signed = 0;
-	bool signed_tree;
+	bool signed_tree, enforced = c->o->sig_enforce || c->o->lockdown;
 	int err = 0;
 
 	for (size_t i = 0; i < c->n_tree; i++) {
@@ -383,14 +432,22 @@ int ck_signatures(struct check_ctx *c)
 			ck_add(c, K_SIG_BAD, SEV_ERROR, (long)i,
 			       "%s: signature trailer lengths do not fit the file: \"Bad message\"",
 			       m->modname);
+			rejected(c, i, EBADMSG, "the signature trailer's lengths do not fit the file",
+				 NULL);
 		} else if (!m->rec->sig.present) {
-			if (signed_tree || s.certs->n)
-				ck_add(c, K_UNSIGNED, s.certs->n ? SEV_ERROR : SEV_WARNING, (long)i,
+			if (signed_tree || s.certs->n || enforced)
+				ck_add(c, K_UNSIGNED, s.certs->n || enforced ? SEV_ERROR : SEV_WARNING,
+				       (long)i,
 				       "%s is not signed, %s: the kernel taints, or refuses it where "
 				       "signatures are enforced",
 				       m->modname,
 				       signed_tree ? "in a tree whose modules are signed"
-						   : "and --cert says signatures are checked");
+				       : s.certs->n ? "and --cert says signatures are checked"
+						    : "and signatures are enforced");
+			if (signed_tree || s.certs->n || enforced)
+				untrusted(c, i, "unsigned module", "not signed",
+					  "sign it with the kernel's key (scripts/sign-file), or "
+					  "with a key enrolled with mokutil --import");
 		} else {
 			err = check_signed(&s, i);
 		}

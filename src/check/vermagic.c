@@ -70,6 +70,7 @@ int ck_vermagic(struct check_ctx *c)
 	if (err)
 		return err;
 	kernel_modversions = ref_flags && strstr(ref_flags, " modversions");
+	c->kernel_modversions = kernel_modversions;
 	for (size_t i = 0; i < c->n; i++) {
 		const struct ck_mod *m = &c->mods[i];
 		const char *vm, *flags;
@@ -83,6 +84,7 @@ int ck_vermagic(struct check_ctx *c)
 			ck_add(c, K_VERMAGIC_FLAGS, SEV_WARNING, (long)i,
 			       "%s has no vermagic: loads only when forced, and taints the kernel",
 			       m->modname);
+			c->mods[i].taint_f = true; /* "bad vermagic: kernel tainted" */
 			continue;
 		}
 		flags = flags_of(vm);
@@ -94,6 +96,11 @@ int ck_vermagic(struct check_ctx *c)
 			finding_set_str(c->rep, f, "vermagic", vm);
 			finding_set_str(c->rep, f, "flags", flags);
 			finding_set_str(c->rep, f, "expected_flags", ref_flags);
+			ck_refuse(c, (long)i, STAGE_VERMAGIC, ENOEXEC,
+				  ck_str(c, "built with other kernel options (%s)", flags + 1),
+				  ck_str(c, "%s: version magic '%s' should be '%s%s'", m->modname, vm,
+					 c->o->kver, ref_flags),
+				  ck_str(c, "rebuild against %s", ck_headers(c)));
 		}
 		if (strlen(c->o->kver) != rlen || strncmp(vm, c->o->kver, rlen) != 0) {
 			bool may_load = m->versioned && kernel_modversions;
@@ -105,6 +112,12 @@ int ck_vermagic(struct check_ctx *c)
 					    : ": \"version magic ... should be ...\"");
 			finding_set_str(c->rep, f, "vermagic", vm);
 			finding_set_str(c->rep, f, "expected_release", c->o->kver);
+			if (!may_load)
+				ck_refuse(c, (long)i, STAGE_VERMAGIC, ENOEXEC,
+					  ck_str(c, "built for %.*s", (int)rlen, vm),
+					  ck_str(c, "%s: version magic '%s' should be '%s%s'", m->modname,
+						 vm, c->o->kver, ref_flags ? ref_flags : flags),
+					  ck_str(c, "rebuild against %s", ck_headers(c)));
 		}
 	}
 	return 0;

@@ -45,8 +45,7 @@ struct run {
 	struct cache *cache;
 	char *cache_path, *key;
 	struct tee_log tee;           /* what the cache replays next time */
-	struct cache_records_job *rec_job;
-	uint64_t rec_gen;
+	struct cache_records *records; /* written as modules are read */
 	int64_t started_ns;
 	bool print_unknown;
 	struct logbuf builtin_log;    /* modules.builtin's messages, in kmod's
@@ -117,6 +116,12 @@ static int st_cache(struct run *run)
 		return 0;
 	}
 	run->mo.cache = run->cache;
+	if (!o->dry_run) {
+		r = cache_records_open(run->cache_path, run->cache, run->started_ns, &run->records);
+		if (r < 0)
+			return r;
+		run->mo.records = run->records;
+	}
 	/* From here on, what is printed is kept for the cache to replay. */
 	run->o.log = run->mo.log = &run->tee.log;
 	return 0;
@@ -177,10 +182,6 @@ static int st_read(struct run *run)
 			mm->rec->reason ? mm->rec->reason : "unreadable");
 	}
 	log_module_notes(run);
-	/* The cache's records file is written while the indexes are built. */
-	if (run->use_cache && !run->o.dry_run)
-		return depmod_cache_records(run->cache_path, run->cache, m->tree, run->started_ns,
-					    &run->rec_job, &run->rec_gen);
 	return 0;
 }
 
@@ -322,8 +323,8 @@ static int st_write(struct run *run)
 	}
 	r = outputs_write(run->out);
 	if (save) {
-		depmod_cache_save_end(saver, r == 0, &run->tee.kept, run->rec_job, run->rec_gen);
-		run->rec_job = NULL;
+		depmod_cache_save_end(saver, r == 0, &run->tee.kept, run->records);
+		run->records = NULL;
 	}
 	return r;
 }
@@ -357,7 +358,7 @@ static struct {
 
 static void run_release(struct run *run)
 {
-	cache_records_end(run->rec_job, false); /* a failed run: keep the old records */
+	cache_records_close(run->records, false, NULL); /* a failed run: the old ones stay */
 	outputs_free(run->out); /* before the files: builders write them */
 	depfiles_free(run->d);
 	depfiles_release(run->files);

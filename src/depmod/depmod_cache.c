@@ -159,26 +159,6 @@ static int add_messages(struct cache_writer *w, const struct logbuf *msgs)
 	return r;
 }
 
-int depmod_cache_records(const char *base, struct cache *old, const struct mtree *t,
-			 int64_t started_ns, struct cache_records_job **job, uint64_t *gen)
-{
-	struct cache_rec_in *v = calloc(t->n + 1, sizeof(*v));
-	int r;
-
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->n; i++) {
-		v[i].path = t->mods[i].t->path;
-		cache_stat_of_mod(&v[i].st, t->mods[i].t);
-		v[i].rec = t->mods[i].rec;
-		v[i].blob = t->mods[i].blob;
-		v[i].len = t->mods[i].blob_len;
-	}
-	r = cache_records_begin(base, old, v, t->n, t->n_cached, started_ns, job, gen);
-	free(v);
-	return r;
-}
-
 struct depmod_cache_saver {
 	const struct depmod_opts *o;
 	const char *base, *dirname;
@@ -219,24 +199,25 @@ struct depmod_cache_saver *depmod_cache_save_begin(const struct depmod_opts *o,
 }
 
 void depmod_cache_save_end(struct depmod_cache_saver *s, bool ok, const struct logbuf *msgs,
-			   struct cache_records_job *job, uint64_t gen)
+			   struct cache_records *records)
 {
+	uint64_t gen = 0;
 	int r, rr;
 
 	if (!s) {
-		cache_records_end(job, false);
+		cache_records_close(records, false, &gen);
 		return;
 	}
 	r = jobs_finish(s->job);
 	if (!ok) {
-		cache_records_end(job, false); /* a failed run: keep the old cache */
+		cache_records_close(records, false, &gen); /* a failed run: keep the old cache */
 		cache_writer_free(s->w);
 		free(s);
 		return;
 	}
 	if (!r)
 		r = add_messages(s->w, msgs);
-	rr = cache_records_end(job, r == 0);
+	rr = cache_records_close(records, r == 0, &gen);
 	if (!r)
 		r = rr;
 	if (!r) {

@@ -22,27 +22,21 @@ void tee_log_release(struct tee_log *t);
  * malloc'd. */
 char *depmod_cache_key(const struct depmod_opts *o, const char *dirname, const char *outdir);
 
-struct cache;
-struct cache_records_job;
-
-/* Start writing the records file in the background (right after the
- * modules were read). *gen: the generation to name in the meta file. */
-int depmod_cache_records(const char *base, struct cache *old, const struct mtree *t,
-			 int64_t started_ns, struct cache_records_job **job, uint64_t *gen);
-
 /* Saving the meta file: begin (once the files are built) collects the
- * stamps and the outputs' checksums on a thread while the outputs are
- * written; end(ok) waits for it and for the records, then writes the meta
- * file with the messages printed so far, or, when the run failed, drops
- * everything (the old cache stays). Failure only warns. begin returns NULL
- * when out of memory: end then only ends the records job, unpublished. */
+ * stamps and the outputs' checksums on a job while the outputs are
+ * written; end(ok) waits for it, closes the records file the readers
+ * wrote (cache_records_open), then writes the meta file with the
+ * messages printed so far, or, when the run failed, drops everything
+ * (the old cache stays). Failure only warns. begin returns NULL when out
+ * of memory: end then only drops the records. */
 struct depmod_cache_saver;
 struct depmod_cache_saver *depmod_cache_save_begin(const struct depmod_opts *o,
 						   const char *base, const char *key,
 						   const char *dirname, const struct mtree *t,
 						   const struct depfile files[DF_COUNT],
 						   int64_t started_ns);
+struct cache_records;
 void depmod_cache_save_end(struct depmod_cache_saver *s, bool ok, const struct logbuf *msgs,
-			   struct cache_records_job *job, uint64_t gen);
+			   struct cache_records *records);
 
 #endif

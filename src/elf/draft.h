@@ -56,8 +56,13 @@ struct moddraft {
 
 	struct mod_sig sig;      /* sig.data is a view, copied by pack */
 
-	/* .modinfo keys to keep (NULL-terminated), or NULL for all. */
+	/* .modinfo keys the parser collects (NULL-terminated), or NULL for
+	 * all; keep_keys: those the packed record keeps (NULL: all). */
 	const char *const *info_keys;
+	const char *const *keep_keys;
+	/* When set, moddraft_finish also appends the full record's encoding
+	 * (every key collected, the signature's bytes) here: the cache's. */
+	struct strbuf *blob;
 };
 
 void moddraft_init(struct moddraft *d);
@@ -75,8 +80,9 @@ int moddraft_reserve_exports(struct moddraft *d, size_t n);
 int moddraft_reserve_needs(struct moddraft *d, size_t n);
 int moddraft_reserve_info(struct moddraft *d, size_t n);
 
-/* Copy the draft into one allocation. sig.data is kept only when
- * keep_sig. Returns 0 or -ENOMEM (*out untouched then). */
+/* Copy the draft into one allocation, with the .modinfo keys of
+ * keep_keys only. sig.data is kept only when keep_sig. Returns 0 or
+ * -ENOMEM (*out untouched then). */
 int moddraft_pack(const struct moddraft *d, bool keep_sig, struct modrec **out);
 
 /* moddraft_pack, falling back to a bare MOD_ERR_NOMEM record when the

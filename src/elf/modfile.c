@@ -123,6 +123,16 @@ pack:
 	return err;
 }
 
+/* What to collect, what to keep, and whether to encode the full record
+ * (the cache wants every key and the signature even when the caller
+ * keeps less). */
+static void draft_options(struct moddraft *d, const struct modfile_opts *opts)
+{
+	d->blob = opts ? opts->blob : NULL;
+	d->keep_keys = opts ? opts->info_keys : NULL;
+	d->info_keys = d->blob ? NULL : d->keep_keys;
+}
+
 int modfile_load_mem(const void *buf, size_t len, const struct modfile_opts *opts,
 		     struct modrec **out)
 {
@@ -130,7 +140,7 @@ int modfile_load_mem(const void *buf, size_t len, const struct modfile_opts *opt
 	int err;
 
 	moddraft_init(&d);
-	d.info_keys = opts ? opts->info_keys : NULL;
+	draft_options(&d, opts);
 	d.file_size = len;
 	err = load_bytes(&d, buf, len, opts, opts && opts->keep_signature, out);
 	moddraft_release(&d);
@@ -367,7 +377,7 @@ int modfile_load_at(int dirfd, const char *path, const struct modfile_opts *opts
 	int fd, err;
 
 	moddraft_init(&d);
-	d.info_keys = opts ? opts->info_keys : NULL;
+	draft_options(&d, opts);
 	/* O_NONBLOCK: a FIFO must not block us */
 	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {

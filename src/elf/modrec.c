@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/strbuf.h"
 #include "util/threadlocal.h"
 
 /* pack places arrays back to back after the struct: keep them aligned. */
@@ -165,14 +166,27 @@ static const char *put_str(char **area, struct strref r)
 	return s;
 }
 
+static bool kept(const struct moddraft *d, struct strref key)
+{
+	if (!d->keep_keys)
+		return true;
+	for (const char *const *k = d->keep_keys; *k; k++)
+		if (strlen(*k) == key.len && !memcmp(*k, key.p, key.len))
+			return true;
+	return false;
+}
+
 int moddraft_pack(const struct moddraft *d, bool keep_sig, struct modrec **out)
 {
 	struct sizer sz = { sizeof(struct modrec), false };
-	size_t off_exp, off_need, off_info, off_sig, off_str, i;
+	size_t off_exp, off_need, off_info, off_sig, off_str, i, n_info = 0;
 	bool sig_copy = keep_sig && d->sig.present && d->sig.data;
 	size_t reason_len = strlen(d->reason);
 	struct modrec *rec;
 	char *base, *str;
+
+	for (i = 0; i < d->n_info; i++)
+		n_info += kept(d, d->info[i].key);
 
 	/* The struct and the arrays hold 8-byte fields: keep them first so
 	 * every array starts aligned (all element sizes are multiples of 8). */
@@ -181,7 +195,7 @@ int moddraft_pack(const struct moddraft *d, bool keep_sig, struct modrec **out)
 	off_need = sz.total;
 	sz_array(&sz, d->n_needs, sizeof(struct mod_need));
 	off_info = sz.total;
-	sz_array(&sz, d->n_info, sizeof(struct mod_info));
+	sz_array(&sz, n_info, sizeof(struct mod_info));
 	off_sig = sz.total;
 	if (sig_copy)
 		sz_add(&sz, d->sig.sig_len);
@@ -193,6 +207,8 @@ int moddraft_pack(const struct moddraft *d, bool keep_sig, struct modrec **out)
 	for (i = 0; i < d->n_needs; i++)
 		sz_str(&sz, d->needs[i].name);
 	for (i = 0; i < d->n_info; i++) {
+		if (!kept(d, d->info[i].key))
+			continue;
 		sz_str(&sz, d->info[i].key);
 		sz_str(&sz, d->info[i].value);
 	}
@@ -243,11 +259,13 @@ int moddraft_pack(const struct moddraft *d, bool keep_sig, struct modrec **out)
 		x->has_crc = e->has_crc;
 		x->weak = e->weak;
 	}
-	rec->n_info = d->n_info;
-	rec->info = d->n_info ? (struct mod_info *)(base + off_info) : NULL;
-	for (i = 0; i < d->n_info; i++) {
-		rec->info[i].key = put_str(&str, d->info[i].key);
-		rec->info[i].value = put_str(&str, d->info[i].value);
+	rec->n_info = n_info;
+	rec->info = n_info ? (struct mod_info *)(base + off_info) : NULL;
+	for (i = 0, n_info = 0; i < d->n_info; i++) {
+		if (!kept(d, d->info[i].key))
+			continue;
+		rec->info[n_info].key = put_str(&str, d->info[i].key);
+		rec->info[n_info++].value = put_str(&str, d->info[i].value);
 	}
 	rec->sig = d->sig;
 	rec->sig.data = NULL;
@@ -260,10 +278,28 @@ int moddraft_pack(const struct moddraft *d, bool keep_sig, struct modrec **out)
 	return 0;
 }
 
+/* The full record's encoding into d->blob (left empty on ENOMEM: the
+ * module is then read again next time). */
+static void encode_full(const struct moddraft *d)
+{
+	struct moddraft full = *d;
+	struct modrec *rec;
+
+	full.keep_keys = NULL;
+	strbuf_reset(d->blob);
+	if (moddraft_pack(&full, true, &rec) < 0)
+		return;
+	if (modrec_encode(rec, d->blob) < 0)
+		strbuf_reset(d->blob);
+	modrec_free(rec);
+}
+
 int moddraft_finish(const struct moddraft *d, bool keep_sig, struct modrec **out)
 {
 	struct moddraft bare;
 
+	if (d->blob)
+		encode_full(d);
 	if (moddraft_pack(d, keep_sig, out) == 0)
 		return 0;
 	moddraft_init(&bare);

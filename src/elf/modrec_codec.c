@@ -309,6 +309,12 @@ static int decode_body(struct byte_reader *r, struct moddraft *d)
 
 int modrec_decode(const void *buf, size_t len, struct modrec **out)
 {
+	return modrec_decode_keys(buf, len, NULL, true, out);
+}
+
+int modrec_decode_keys(const void *buf, size_t len, const char *const *keys, bool keep_sig,
+		       struct modrec **out)
+{
 	struct byte_reader r;
 	struct moddraft d;
 	const uint8_t *p = buf;
@@ -320,9 +326,10 @@ int modrec_decode(const void *buf, size_t len, struct modrec **out)
 		return -EINVAL;
 	br_init(&r, p, len - 8);
 	moddraft_init(&d);
+	d.keep_keys = keys;
 	err = decode_body(&r, &d);
 	if (err == 0)
-		err = moddraft_pack(&d, true, out);
+		err = moddraft_pack(&d, keep_sig, out);
 	moddraft_release(&d);
 	return err;
 }

@@ -184,6 +184,11 @@ struct modfile_opts {
 	/* The run's budget for decompressed bytes, shared by its readers
 	 * (util/budget.h); NULL: none beyond max_size per module. */
 	struct mem_budget *budget;
+	/* When set, the full record's encoding (every .modinfo key, the
+	 * signature's bytes: what the cache keeps) replaces its contents,
+	 * whatever info_keys and keep_signature keep in the record itself;
+	 * left empty when the record could not be encoded. */
+	struct strbuf *blob;
 };
 
 /* A run's budget for decompressed bytes in flight, whatever the thread
@@ -225,6 +230,10 @@ const char *modrec_info_get(const struct modrec *rec, const char *key);
  * record keeps sig.data if it was encoded. */
 int modrec_encode(const struct modrec *rec, struct strbuf *out);
 int modrec_decode(const void *buf, size_t len, struct modrec **out);
+/* The same, keeping only the .modinfo keys of keys (NULL: all) and the
+ * signature's bytes only with keep_sig. */
+int modrec_decode_keys(const void *buf, size_t len, const char *const *keys, bool keep_sig,
+		       struct modrec **out);
 
 /* Detect compression from the first bytes, by magic as kmod does. */
 enum mod_compression modfile_detect(const void *buf, size_t len);

@@ -10,6 +10,8 @@
 #include "elf/module.h"
 #include "util/fileio.h"
 #include "util/jobs.h"
+#include "util/strbuf.h"
+#include "util/threadlocal.h"
 
 /* dirfd and name to reach path by (relative to cfg's root when under it). */
 static int at(const struct loader_cfg *cfg, const char *path, const char **name)
@@ -28,11 +30,43 @@ static bool stat_job(struct load_job *j, const struct loader_cfg *cfg)
 	return fstatat(dfd, name, &j->st, 0) == 0;
 }
 
+/* Each reader thread's buffer for the records the sink wants. */
+static void blob_release(void *p)
+{
+	strbuf_release(p);
+}
+
+static struct ma_thread_obj blob_obj = MA_THREAD_OBJ_INIT(struct strbuf, blob_release);
+
+/* Read and parse; the full record's encoding goes to the sink. */
+static int read_job(struct load_job *j, const struct loader_cfg *cfg)
+{
+	struct modfile_opts fo = *cfg->opts;
+	struct strbuf *blob = cfg->sink ? ma_thread_obj(&blob_obj) : NULL;
+	const char *name;
+	int dfd = at(cfg, j->path, &name), r;
+
+	if (blob && !blob->buf)
+		strbuf_init(blob); /* a zeroed object: not yet a strbuf */
+	fo.blob = blob;
+	if (!j->want_stat || j->stat_ok) {
+		r = modfile_load_at(dfd, name, &fo, &j->rec, NULL);
+	} else {
+		/* the stamp comes from the file that is read */
+		memset(&j->st, 0, sizeof(j->st));
+		r = modfile_load_at(dfd, name, &fo, &j->rec, &j->st);
+		j->stat_ok = j->st.st_mode != 0;
+	}
+	if (!r && blob && blob->len && j->stat_ok)
+		r = cfg->sink(cfg->sink_ud, j->path, &j->st, blob->buf, blob->len, true);
+	return r;
+}
+
 /* One job: stat, the lookup, else read and parse. 0 or -ENOMEM. */
 static int do_job(struct load_job *j, const struct loader_cfg *cfg)
 {
-	const char *name;
-	int dfd, r;
+	const void *blob;
+	size_t len;
 
 	if (j->rec)
 		return 0;
@@ -40,19 +74,13 @@ static int do_job(struct load_job *j, const struct loader_cfg *cfg)
 	    (!cfg->known || cfg->known(cfg->lookup_ud, j->path)))
 		j->stat_ok = stat_job(j, cfg);
 	if (j->stat_ok && cfg->lookup) {
-		j->rec = cfg->lookup(cfg->lookup_ud, j->path, &j->st, &j->blob, &j->blob_len);
+		j->rec = cfg->lookup(cfg->lookup_ud, j->path, &j->st, &blob, &len);
 		j->from_lookup = j->rec != NULL;
 		if (j->rec)
-			return 0;
+			return cfg->sink ? cfg->sink(cfg->sink_ud, j->path, &j->st, blob, len, false)
+					 : 0;
 	}
-	dfd = at(cfg, j->path, &name);
-	if (!j->want_stat || j->stat_ok)
-		return modfile_load_at(dfd, name, cfg->opts, &j->rec, NULL);
-	/* the stamp comes from the file that is read */
-	memset(&j->st, 0, sizeof(j->st));
-	r = modfile_load_at(dfd, name, cfg->opts, &j->rec, &j->st);
-	j->stat_ok = j->st.st_mode != 0;
-	return r;
+	return read_job(j, cfg);
 }
 
 /* ---- a known list ---- */

@@ -20,8 +20,6 @@ struct load_job {
 	struct stat st;       /* out, when want_stat and stat_ok */
 	bool stat_ok;
 	bool from_lookup;     /* out: rec came from the lookup callback */
-	const void *blob;     /* out: the lookup's encoding of rec */
-	size_t blob_len;
 	struct modrec *rec;   /* out: always set when the job ran; a job
 				 whose rec is already set is skipped */
 };
@@ -35,12 +33,21 @@ typedef struct modrec *(*loader_lookup_fn)(void *ud, const char *path, const str
  * a stat first: the stat comes from the opened file). */
 typedef bool (*loader_known_fn)(void *ud, const char *path);
 
+/* Every record read, as the cache keeps it (the full encoding): fresh
+ * (read now; blob is the thread's, valid during the call) or from the
+ * lookup (blob as it gave it). On the worker threads: must be
+ * thread-safe. 0 or -ENOMEM. */
+typedef int (*loader_sink_fn)(void *ud, const char *path, const struct stat *st,
+			      const void *blob, size_t len, bool fresh);
+
 struct loader_cfg {
 	unsigned int nthreads;          /* 0 = jobs_threads(0) */
 	const struct modfile_opts *opts;
 	loader_lookup_fn lookup;        /* may be NULL */
 	loader_known_fn known;          /* may be NULL: all may be known */
 	void *lookup_ud;
+	loader_sink_fn sink;            /* may be NULL */
+	void *sink_ud;
 	/* Paths under root are opened and stat'ed relative to rootfd (a
 	 * directory; -1 for none): a few path components instead of all. */
 	const char *root;

@@ -62,6 +62,9 @@ void model_free(struct model *m)
 	mtree_free(m->tree);
 	depmod_cfg_free(m->cfg);
 	kernsyms_release(&m->ks);
+	kernel_inferred_release(&m->inferred);
+	free(m->ksource_path);
+	kernel_crosscheck_release(&m->xcheck);
 	builtin_names_release(&m->bnames);
 	builtin_infos_release(&m->binfos);
 	modprobe_cfg_free(m->mp);
@@ -151,6 +154,7 @@ int model_read_modules(struct model *m)
 		.order_dups = o->order_dups,
 		.jobs = o->jobs,
 		.cache = o->cache,
+		.records = o->records,
 		.keep_signatures = o->keep_signatures,
 		.info_keys = o->info_keys,
 		.stat_modules = o->stat_modules,
@@ -188,14 +192,80 @@ int model_read_modules(struct model *m)
 	return index_modules(m);
 }
 
+/* -E/-F as given: kmod's rule, plus the checks of kernel_fallback. */
+static int load_given_kernel(struct model *m)
+{
+	const struct model_opts *o = m->o;
+	int r = kernsyms_load(o->symvers, o->n_symvers, o->sysmap, o->sym_prefix, o->log, &m->ks,
+			      &m->bad_input, o->kernel_fallback ? &m->conflict : NULL);
+
+	m->have_kernel = true;
+	m->have_crcs = o->n_symvers > 0;
+	m->kernel_complete = true;
+	m->ksource = o->n_symvers ? KERNEL_SYMVERS : KERNEL_SYSMAP;
+	m->ksource_path = strdup(o->n_symvers ? o->symvers[0] : o->sysmap);
+	if (!m->ksource_path)
+		return -ENOMEM;
+	if (r < 0 || !o->kernel_fallback)
+		return r;
+	if (!o->n_symvers)
+		return m->ks.n ? 0 : -ENODATA; /* a System.map stub */
+	r = kernel_crosscheck(&m->ks, &m->inferred, &m->xcheck);
+	return r < 0 ? r : kernel_contradicts(&m->xcheck) ? -ESTALE : 0;
+}
+
+/* No -E/-F: the tree's build/Module.symvers, else the tree's own view. */
+static int fallback_kernel(struct model *m)
+{
+	char *path = model_file(m, "build/Module.symvers");
+	const char *failed;
+	struct stat st;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+		r = kernsyms_load((const char *const *)&path, 1, NULL, m->o->sym_prefix, m->o->log,
+				  &m->ks, &failed, NULL);
+		if (!r)
+			r = kernel_crosscheck(&m->ks, &m->inferred, &m->xcheck);
+		if (!r && !kernel_contradicts(&m->xcheck)) {
+			m->have_kernel = m->have_crcs = m->kernel_complete = true;
+			m->ksource = KERNEL_BUILD_SYMVERS;
+			m->ksource_path = path;
+			return 0;
+		}
+		/* unreadable, or another kernel's headers: the tree's view */
+		m->build_symvers_ignored = r != -ENOMEM;
+		kernsyms_release(&m->ks);
+		if (r == -ENOMEM) {
+			free(path);
+			return r;
+		}
+	}
+	free(path);
+	if (!m->inferred.ks.n)
+		return 0; /* no modversions, or no module: nothing known */
+	m->ks = m->inferred.ks; /* moved: the counts stay in m->inferred */
+	m->inferred.ks = (struct kernsyms){ 0 };
+	m->have_kernel = m->have_crcs = true;
+	m->ksource = KERNEL_INFERRED;
+	return 0;
+}
+
 int model_load_kernel(struct model *m)
 {
 	const struct model_opts *o = m->o;
+	int r;
 
-	m->have_kernel = o->n_symvers || o->sysmap;
-	m->have_crcs = o->n_symvers > 0;
-	return kernsyms_load(o->symvers, o->n_symvers, o->sysmap, o->sym_prefix, o->log, &m->ks,
-			     &m->bad_input);
+	if (o->kernel_fallback) {
+		r = model_infer_kernel(m);
+		if (r < 0)
+			return r;
+	}
+	if (o->n_symvers || o->sysmap)
+		return load_given_kernel(m);
+	return o->kernel_fallback ? fallback_kernel(m) : 0;
 }
 
 int model_register_exports(struct model *m)

@@ -23,12 +23,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "model/kernel.h"
 #include "tree/builtin.h"
 #include "tree/kernsyms.h"
 #include "tree/order.h"
 #include "util/attr.h"
 
 struct cache;
+struct cache_records;
 struct depmod_cfg;
 struct ma_log;
 struct mem_budget;
@@ -61,6 +63,11 @@ struct model_opts {
 	size_t n_symvers;
 	const char *sysmap;
 	char sym_prefix;           /* -P */
+	/* check and the query commands: without -E/-F, fall back to the
+	 * tree's build/Module.symvers, then to what the tree's modules record
+	 * (model/kernel.h); a given file that contradicts the tree is refused;
+	 * several Module.symvers may not disagree. depmod: kmod's rule only. */
+	bool kernel_fallback;
 	/* modprobe.d: paths (files or directories, earlier wins) */
 	const char *const *modprobe_paths;
 	size_t n_modprobe;
@@ -71,6 +78,7 @@ struct model_opts {
 	bool stat_modules;         /* every module's stat filled in */
 	unsigned int jobs;         /* 0 = all CPUs */
 	struct cache *cache;       /* records to reuse, or NULL */
+	struct cache_records *records; /* the new records file, or NULL */
 	const struct ma_log *log;
 };
 
@@ -100,10 +108,20 @@ struct model {
 	int bnames_err, binfos_err;   /* why modules.builtin{,.modinfo} could
 					 not be opened (0: loaded) */
 
-	/* The kernel: -E / -F */
-	bool have_kernel;             /* any kernel symbol source given */
-	bool have_crcs;               /* from Module.symvers */
+	/* The kernel: -E / -F, or the fallbacks (kernel_fallback) */
+	bool have_kernel;             /* some source of kernel symbols */
+	bool have_crcs;               /* with CRCs (not a System.map) */
+	bool kernel_complete;         /* every export listed (not inferred:
+					 a symbol no tree module uses is
+					 unknown to the tree, not absent) */
+	enum kernel_source ksource;
+	char *ksource_path;           /* the file, when one was read */
 	struct kernsyms ks;           /* every entry, prefix stripped */
+	struct kernel_inferred inferred; /* kernel_fallback: the tree's view */
+	struct kernel_crosscheck xcheck; /* a given Module.symvers vs the tree */
+	struct kernsym_conflict conflict; /* two -E that disagree */
+	bool build_symvers_ignored;   /* build/Module.symvers contradicted the
+					 tree: the tree's view was used */
 
 	struct modgraph *g;           /* after model_register_exports */
 	const char **outpaths;        /* mods[i].outpath, as an array */
@@ -136,7 +154,11 @@ int model_load_config(struct model *m) MA_MUST_CHECK;
  * CRIT and fail the stage. */
 int model_read_modules(struct model *m) MA_MUST_CHECK;
 /* -errno when a -E/-F file cannot be read (m->bad_input names it; the
- * caller words it). Call before model_register_exports. */
+ * caller words it). With kernel_fallback also: -EBADMSG when two
+ * Module.symvers disagree (m->conflict), -ESTALE when a given
+ * Module.symvers contradicts the tree (m->xcheck), -ENODATA when a given
+ * System.map lists no exported symbol (a stub). Call before
+ * model_register_exports. */
 int model_load_kernel(struct model *m) MA_MUST_CHECK;
 int model_register_exports(struct model *m) MA_MUST_CHECK;
 /* Missing files are not errors (have_* false, *_err why; the caller

@@ -90,15 +90,27 @@ out:
 static struct modrec *lookup(void *ud, const char *path, const struct stat *st,
 			     const void **blob, size_t *blob_len)
 {
+	const struct mtree_opts *o = ud;
 	struct cache_stat cs;
 
 	cache_stat_from(&cs, st);
-	return cache_lookup(ud, path, &cs, blob, blob_len);
+	return cache_lookup(o->cache, path, &cs, o->info_keys, o->keep_signatures, blob, blob_len);
 }
 
 static bool known(void *ud, const char *path)
 {
-	return cache_knows(ud, path);
+	return cache_knows(((const struct mtree_opts *)ud)->cache, path);
+}
+
+/* On a loader thread: every record read, for the new records file. */
+static int sink(void *ud, const char *path, const struct stat *st, const void *blob,
+		size_t len, bool fresh)
+{
+	const struct mtree_opts *o = ud;
+	struct cache_stat cs;
+
+	cache_stat_from(&cs, st);
+	return cache_records_put(o->records, path, &cs, blob, len, fresh);
 }
 
 /* The walk hands plain modules to the readers as it finds them; compressed
@@ -154,8 +166,11 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 				   .info_keys = o->info_keys, .budget = o->budget };
 	struct loader_cfg lcfg = { .nthreads = o->jobs, .opts = &fo,
 				   .lookup = o->cache ? lookup : NULL,
-				   .known = o->cache ? known : NULL, .lookup_ud = o->cache,
+				   .known = o->cache ? known : NULL, .lookup_ud = (void *)o,
+				   .sink = o->records ? sink : NULL, .sink_ud = (void *)o,
 				   .root = o->dirname, .rootfd = -1 };
+	/* the cache's stamps: the stat of each module read */
+	const bool want_stat = o->stat_modules || o->cache || o->records;
 	struct load_job *early = NULL;
 	size_t compressed = 0, n_early = 0;
 	int r;
@@ -169,7 +184,7 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 	if (o->files) {
 		r = tree_scan_files(o->dirname, o->files, o->n_files, o->log, &t->scan);
 	} else {
-		struct early e = { .want_stat = o->stat_modules || o->cache };
+		struct early e = { .want_stat = want_stat };
 
 		r = loader_stream_start(&lcfg, &e.ls);
 		if (r < 0)
@@ -209,7 +224,7 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 		t->mods[i].t = ents[i].t;
 		t->mods[i].outpath = ents[i].t->relpath ? ents[i].t->relpath : ents[i].t->path;
 		jobs[i].path = ents[i].t->path;
-		jobs[i].want_stat = o->stat_modules || o->cache;
+		jobs[i].want_stat = want_stat;
 		compressed += ext && strcmp(ext, ".ko") != 0;
 	}
 	r = adopt_early(jobs, t->n, early, n_early);
@@ -228,8 +243,6 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 		struct tree_mod *m = t->mods[i].t;
 
 		t->mods[i].rec = jobs[i].rec;
-		t->mods[i].blob = jobs[i].blob;
-		t->mods[i].blob_len = jobs[i].blob_len;
 		t->n_cached += jobs[i].from_lookup;
 		if (jobs[i].stat_ok) {
 			m->has_stat = true;

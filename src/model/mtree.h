@@ -12,6 +12,7 @@
 struct ma_log;
 struct mem_budget;
 struct cache;
+struct cache_records;
 struct depmod_cfg;
 struct modrec;
 struct tree_mod;
@@ -25,6 +26,8 @@ struct mtree_opts {
 	enum order_dups order_dups;
 	unsigned int jobs;              /* 0 = all CPUs */
 	struct cache *cache;            /* records to reuse, or NULL */
+	struct cache_records *records;  /* every record read goes here (the
+					   new records file), or NULL */
 	bool keep_signatures;           /* keep each signature's bytes (check
 					   needs them, depmod does not) */
 	const char *const *info_keys;   /* .modinfo keys to keep; NULL: all */
@@ -38,9 +41,6 @@ struct mtree_mod {
 	struct tree_mod *t;             /* path, relpath, modname, stat */
 	struct modrec *rec;             /* never NULL after mtree_load */
 	const char *outpath;            /* relpath, or path when outside */
-	const void *blob;               /* its cached encoding, or NULL when
-					   it was read from the file */
-	size_t blob_len;
 };
 
 struct mtree {

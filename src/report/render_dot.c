@@ -22,31 +22,42 @@
 static const char *const sev_fill[] = { "#d8e8f8", "#fde3a0", "#f4a0a0" };
 static const char *const sev_line[] = { "#4a78a8", "#d08000", "#c00000" };
 
-/* Which nodes to draw: all, or the focus node's closure both ways. */
-static int select_nodes(const struct report *r, const char *focus, bool *keep)
+static bool is_focus(const struct render_opts *o, const char *name)
 {
-	long start = -1;
+	for (size_t k = 0; k < o->n_focus; k++)
+		if (!strcmp(o->focus[k], name))
+			return true;
+	return false;
+}
+
+/* Which nodes to draw: all, or the focus nodes' closures both ways. */
+static int select_nodes(const struct report *r, const struct render_opts *o, bool *keep)
+{
 	long *stack;
 	size_t sp = 0;
 
-	if (!focus) {
+	if (!o->n_focus) {
 		for (size_t i = 0; i < r->n_nodes; i++)
 			keep[i] = true;
 		return 0;
 	}
-	for (size_t i = 0; i < r->n_nodes; i++) {
-		keep[i] = false;
-		if (strcmp(r->nodes[i].name, focus) == 0)
-			start = (long)i;
+	for (size_t k = 0; k < o->n_focus; k++) {
+		bool found = false;
+
+		for (size_t i = 0; i < r->n_nodes && !found; i++)
+			found = !strcmp(r->nodes[i].name, o->focus[k]);
+		if (!found)
+			return -ENOENT;
 	}
-	if (start < 0)
-		return -ENOENT;
 	stack = malloc((r->n_nodes + 1) * sizeof(*stack));
 	if (!stack)
 		return -ENOMEM;
-	/* Two walks from the focus: along edges (dependencies), then against
-	 * them (users). A node reached by either is kept; the mark array of
-	 * the second walk is separate so the first does not stop it. */
+	/* Two walks from the focus nodes: along edges (dependencies), then
+	 * against them (users). A node reached by either is kept; the mark
+	 * array of the second walk is separate so the first does not stop
+	 * it. */
+	for (size_t i = 0; i < r->n_nodes; i++)
+		keep[i] = false;
 	for (int dir = 0; dir < 2; dir++) {
 		bool *seen = calloc(r->n_nodes + 1, sizeof(*seen));
 
@@ -54,9 +65,13 @@ static int select_nodes(const struct report *r, const char *focus, bool *keep)
 			free(stack);
 			return -ENOMEM;
 		}
-		seen[start] = true;
-		keep[start] = true;
-		stack[sp++] = start;
+		for (size_t i = 0; i < r->n_nodes; i++) {
+			if (!is_focus(o, r->nodes[i].name))
+				continue;
+			seen[i] = true;
+			keep[i] = true;
+			stack[sp++] = (long)i;
+		}
 		while (sp > 0) {
 			long v = stack[--sp];
 
@@ -120,7 +135,7 @@ static int build(struct report *r, const struct render_opts *o, Agdisc_t *disc, 
 	for (size_t e = 0; e < r->n_edges; e++)
 		if (r->edges[e].in_cycle)
 			sev[r->edges[e].from] = SEV_ERROR;
-	err = select_nodes(r, o->focus, keep);
+	err = select_nodes(r, o, keep);
 	if (!err)
 		err = node_codes(r, codes);
 	if (err)
@@ -135,10 +150,12 @@ static int build(struct report *r, const struct render_opts *o, Agdisc_t *disc, 
 	agattr(g, AGNODE, (char *)"fontsize", (char *)"10");
 	agattr(g, AGEDGE, (char *)"fontname", (char *)"Helvetica");
 	agattr(g, AGEDGE, (char *)"fontsize", (char *)"8");
-	if (strbuf_addf(&sb, "%s %s%s%s", o->tool ? o->tool : "modatlas check",
-			r->version ? r->version : "", o->focus ? ", focus " : "",
-			o->focus ? o->focus : "") < 0)
+	if (strbuf_addf(&sb, "%s %s%s", o->tool ? o->tool : "modatlas check",
+			r->version ? r->version : "", o->n_focus ? ", focus" : "") < 0)
 		goto out;
+	for (size_t k = 0; k < o->n_focus; k++)
+		if (strbuf_addf(&sb, " %s", o->focus[k]) < 0)
+			goto out;
 	agattr(g, AGRAPH, (char *)"label", sb.buf);
 	for (size_t i = 0; i < r->n_nodes; i++) {
 		Agnode_t *n;
@@ -158,7 +175,7 @@ static int build(struct report *r, const struct render_opts *o, Agdisc_t *disc, 
 			set(n, "fillcolor", sev_fill[sev[i]]);
 			set(n, "color", sev_line[sev[i]]);
 		}
-		if (o->focus && strcmp(r->nodes[i].name, o->focus) == 0)
+		if (is_focus(o, r->nodes[i].name))
 			set(n, "penwidth", "3");
 	}
 	for (size_t e = 0; e < r->n_edges; e++) {

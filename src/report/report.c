@@ -38,6 +38,20 @@ struct report *report_new(const struct finding_kind *kinds, size_t n_kinds)
 	return r;
 }
 
+static void verdict_release(struct verdict *v)
+{
+	free((char *)v->module);
+	free((char *)v->path);
+	free((char *)v->taints);
+	free((char *)v->stage);
+	free((char *)v->cause);
+	free((char *)v->dmesg);
+	free((char *)v->modprobe);
+	free((char *)v->insmod);
+	free((char *)v->fix);
+	free((char *)v->because_of);
+}
+
 static void finding_free(struct finding *f)
 {
 	if (!f)
@@ -70,8 +84,13 @@ void report_free(struct report *r)
 	for (size_t i = 0; i < r->n_edges; i++)
 		free(r->edges[i].label);
 	free(r->edges);
+	for (size_t i = 0; i < r->n_verdicts; i++)
+		verdict_release(&r->verdicts[i]);
+	free(r->verdicts);
 	free(r->version);
 	free(r->tree);
+	free(r->kernel_source);
+	free(r->kernel_note);
 	free(r);
 }
 
@@ -218,6 +237,68 @@ void finding_list_add(struct report *r, struct finding *f, const char *key, cons
 		json_object_put(s);
 		fail(r, -ENOMEM);
 	}
+}
+
+const char *verdict_state_name(enum verdict_state s)
+{
+	static const char *const names[] = { "loads", "loads-tainted", "refused" };
+
+	return (unsigned)s < 3 ? names[s] : "?";
+}
+
+int report_add_verdict(struct report *r, const struct verdict *v)
+{
+	bool ok = true;
+	struct verdict c = {
+		.module = dup_or_null(v->module, &ok),
+		.path = dup_or_null(v->path, &ok),
+		.state = v->state,
+		.taints = dup_or_null(v->taints ? v->taints : "", &ok),
+		.stage = dup_or_null(v->stage, &ok),
+		.err = v->err,
+		.cause = dup_or_null(v->cause, &ok),
+		.dmesg = dup_or_null(v->dmesg, &ok),
+		.modprobe = dup_or_null(v->modprobe, &ok),
+		.insmod = dup_or_null(v->insmod, &ok),
+		.fix = dup_or_null(v->fix, &ok),
+		.because_of = dup_or_null(v->because_of, &ok),
+	};
+
+	if (!ok || !c.module || ARRAY_PUSH(r->verdicts, r->n_verdicts, r->a_verdicts, c) < 0) {
+		verdict_release(&c);
+		return fail(r, -ENOMEM);
+	}
+	return 0;
+}
+
+size_t report_n_verdicts(const struct report *r)
+{
+	return r->n_verdicts;
+}
+
+const struct verdict *report_verdict(const struct report *r, size_t i)
+{
+	return i < r->n_verdicts ? &r->verdicts[i] : NULL;
+}
+
+size_t report_count_verdicts(const struct report *r, enum verdict_state s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n_verdicts; i++)
+		n += r->verdicts[i].state == s;
+	return n;
+}
+
+int report_set_kernel(struct report *r, const char *source, const char *note)
+{
+	bool ok = true;
+
+	free(r->kernel_source);
+	free(r->kernel_note);
+	r->kernel_source = dup_or_null(source, &ok);
+	r->kernel_note = dup_or_null(note, &ok);
+	return ok ? 0 : fail(r, -ENOMEM);
 }
 
 int report_add_error(struct report *r, const char *level, const char *msg)

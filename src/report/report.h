@@ -50,6 +50,34 @@ struct finding {
 	size_t seq;        /* insertion order, the last sort key */
 };
 
+/* One verdict per module judged: what loading it would do. */
+enum verdict_state {
+	VERDICT_LOADS,           /* loads, taints nothing */
+	VERDICT_TAINTED,         /* loads, and taints the kernel (taints) */
+	VERDICT_REFUSED,         /* the kernel (or modprobe) refuses it */
+};
+
+struct verdict {
+	const char *module, *path;
+	enum verdict_state state;
+	const char *taints;      /* letters ("OE"), "" for none */
+	/* VERDICT_REFUSED: the first check that refuses it, in the kernel's
+	 * order; NULL otherwise. */
+	const char *stage;       /* "signature", "elf", "module_layout",
+				    "vermagic", "symbols", "exports",
+				    "dependency" */
+	int err;                 /* the errno load_module() returns */
+	const char *cause;       /* one line, ours */
+	const char *dmesg;       /* the kernel's line(s) */
+	const char *modprobe;    /* what modprobe prints */
+	const char *insmod;      /* what insmod prints */
+	const char *fix;         /* what to do about it */
+	const char *because_of;  /* the refused module it depends on */
+};
+
+/* "loads", "loads-tainted", "refused". */
+const char *verdict_state_name(enum verdict_state s);
+
 struct report;
 
 /* kinds[0..n) is the table of every kind that may be added (borrowed). */
@@ -86,6 +114,18 @@ void finding_list_add(struct report *r, struct finding *f, const char *key, cons
 void finding_set_json(struct report *r, struct finding *f, const char *key,
 		      struct json_object *val);
 
+/* Add a verdict (every string copied; NULL allowed but for module). 0
+ * or -ENOMEM. Verdicts render in the order added. */
+int report_add_verdict(struct report *r, const struct verdict *v);
+size_t report_n_verdicts(const struct report *r);
+const struct verdict *report_verdict(const struct report *r, size_t i);
+/* Verdicts of each state. */
+size_t report_count_verdicts(const struct report *r, enum verdict_state s);
+
+/* What the kernel's exports were known from (text, JSON): a source name
+ * and a note (e.g. how many symbols the tree recorded). Copied. */
+int report_set_kernel(struct report *r, const char *source, const char *note);
+
 /* A diagnostic that is not a finding (unreadable file, bad option):
  * level is "fatal", "error" or "warning". JSON lists them in "errors". */
 int report_add_error(struct report *r, const char *level, const char *msg);
@@ -113,15 +153,21 @@ struct render_opts {
 	enum severity fail_on;   /* shown in summaries */
 	enum severity min_shown; /* text: findings below are counted only */
 	bool color;              /* text: ANSI colours */
-	const char *focus;       /* dot/svg: keep this module's closure only */
+	bool summary;            /* text: the verdicts only */
+	bool all_verdicts;       /* text: list modules that load cleanly too */
+	const char *const *focus;/* dot/svg: keep these modules' closures only */
+	size_t n_focus;
 	const char *tool;        /* "modatlas 0.1.0" */
 };
 
 /* Each appends to out and returns 0, or a negative errno (-ENOMEM;
  * render_dot: -ENOENT when opts->focus names no node; render_svg -EIO
- * when graphviz cannot lay out or render, with a reason in *why). */
-int render_text(struct report *r, const struct render_opts *o, struct strbuf *out);
-int render_json(struct report *r, const struct render_opts *o, struct strbuf *out);
+ * when graphviz cannot lay out or render, with a reason in *why). Text
+ * and JSON take the reports of one or several kernels (check --all). */
+int render_text(struct report *const *r, size_t n, const struct render_opts *o,
+		struct strbuf *out);
+int render_json(struct report *const *r, size_t n, const struct render_opts *o,
+		struct strbuf *out);
 int render_dot(struct report *r, const struct render_opts *o, struct strbuf *out);
 int render_svg(struct report *r, const struct render_opts *o, struct strbuf *out,
 	       const char **why);

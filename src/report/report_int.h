@@ -35,8 +35,11 @@ struct report {
 	size_t n_nodes, a_nodes;
 	struct report_edge *edges;
 	size_t n_edges, a_edges;
+	struct verdict *verdicts;     /* every string owned */
+	size_t n_verdicts, a_verdicts;
 	char *version;
 	char *tree;
+	char *kernel_source, *kernel_note;
 	size_t n_modules;
 	int err;
 };

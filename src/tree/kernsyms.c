@@ -6,6 +6,7 @@
 
 #include "util/array.h"
 #include "util/fileio.h"
+#include "util/khash.h"
 #include "util/log.h"
 
 #define KERNSYMS_MAX_FILE (512u << 20)
@@ -195,44 +196,80 @@ int kernsyms_load_sysmap(const char *path, char sym_prefix, const struct ma_log 
 	return r;
 }
 
+/* Append one's entries to out, dropping names out already has (from
+ * file f_prev of an earlier file): -EBADMSG on a CRC conflict. */
+static int merge(struct kernsyms *out, size_t *alloc, struct kernsyms *one, struct khash *seen,
+		 const char *const *files, size_t f, struct kernsym_conflict *conflict)
+{
+	if (array_reserve_more((void **)&out->v, alloc, out->n, one->n, sizeof(*out->v)) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < one->n; i++) {
+		struct kernsym *s = &one->v[i];
+		uintptr_t slot = (uintptr_t)khash_find(seen, s->name);
+
+		if (slot) {
+			const struct kernsym *old = &out->v[(slot - 1) >> 8];
+
+			if (conflict && (uint32_t)old->crc != (uint32_t)s->crc && !conflict->name) {
+				*conflict = (struct kernsym_conflict){ old->name, files[(slot - 1) & 0xff],
+								       files[f], old->crc, s->crc };
+			}
+			free(s->name);
+			free(s->where);
+			free(s->export_type);
+			free(s->ns);
+			continue;
+		}
+		out->v[out->n] = *s;
+		/* entry index and file index, in one word */
+		if (khash_add(seen, s->name, (void *)(uintptr_t)((out->n << 8 | (f & 0xff)) + 1), NULL) < 0)
+			return -ENOMEM;
+		out->n++;
+	}
+	one->n = 0;
+	return conflict && conflict->name ? -EBADMSG : 0;
+}
+
 int kernsyms_load(const char *const *symvers, size_t n_symvers, const char *sysmap,
 		  char sym_prefix, const struct ma_log *log, struct kernsyms *out,
-		  const char **failed)
+		  const char **failed, struct kernsym_conflict *conflict)
 {
+	struct khash *seen = NULL;
+	size_t alloc = 0;
 	int r = 0;
 
 	*failed = NULL;
+	if (conflict)
+		memset(conflict, 0, sizeof(*conflict));
 	if (!n_symvers) {
 		r = sysmap ? kernsyms_load_sysmap(sysmap, sym_prefix, log, out) : 0;
 		if (r < 0)
 			*failed = sysmap;
 		return r;
 	}
-	for (size_t f = 0; f < n_symvers; f++) {
+	seen = n_symvers > 1 ? khash_new(16384) : NULL;
+	if (n_symvers > 1 && !seen)
+		return -ENOMEM;
+	for (size_t f = 0; !r && f < n_symvers; f++) {
 		struct kernsyms one = { 0 };
-		size_t alloc = out->n;
 
 		r = kernsyms_load_symvers(symvers[f], log, &one);
 		if (r < 0) {
 			*failed = symvers[f];
-			return r;
+			break;
 		}
 		/* System.map's parser strips the prefix before its own test;
 		 * Module.symvers names keep it until here. */
 		for (size_t i = 0; sym_prefix && i < one.n; i++)
 			if (one.v[i].name[0] == sym_prefix)
 				memmove(one.v[i].name, one.v[i].name + 1, strlen(one.v[i].name));
-		if (!out->n) {
-			*out = one;
+		if (!seen) {
+			*out = one; /* one file: nothing to merge */
 			continue;
 		}
-		if (array_reserve_more((void **)&out->v, &alloc, out->n, one.n, sizeof(*out->v)) < 0) {
-			kernsyms_release(&one);
-			return -ENOMEM;
-		}
-		memcpy(out->v + out->n, one.v, one.n * sizeof(*out->v));
-		out->n += one.n;
-		free(one.v);
+		r = merge(out, &alloc, &one, seen, symvers, f, conflict);
+		kernsyms_release(&one);
 	}
-	return 0;
+	khash_free(seen);
+	return r;
 }

@@ -42,13 +42,24 @@ int kernsyms_load_sysmap(const char *path, char sym_prefix, const struct ma_log 
 int kernsyms_parse_sysmap(const char *name, const char *buf, size_t len, char sym_prefix,
 			  const struct ma_log *log, struct kernsyms *out);
 
+/* Two Module.symvers files that disagree about a symbol. */
+struct kernsym_conflict {
+	const char *name;          /* in out's storage */
+	const char *file_a, *file_b;
+	uint64_t crc_a, crc_b;
+};
+
 /* The kernel's exports as depmod takes them: the Module.symvers files,
  * in order (-E), or, without any, the System.map (-F); neither: none.
- * The symbol prefix is stripped from every name. Returns 0, -ENOMEM, or
- * the errno of the file that could not be read (*failed names it). */
+ * The symbol prefix is stripped from every name. Several Module.symvers
+ * files merge as kbuild merges KBUILD_EXTRA_SYMBOLS: a symbol given twice
+ * is kept once, from the first file; with conflict non-NULL, the same
+ * symbol with two CRCs is -EBADMSG, described in *conflict (out stays
+ * loaded, for the names). Returns 0, -ENOMEM, or the errno of the file
+ * that could not be read (*failed names it). */
 int kernsyms_load(const char *const *symvers, size_t n_symvers, const char *sysmap,
 		  char sym_prefix, const struct ma_log *log, struct kernsyms *out,
-		  const char **failed);
+		  const char **failed, struct kernsym_conflict *conflict);
 
 void kernsyms_release(struct kernsyms *k);
 

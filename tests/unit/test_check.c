@@ -42,6 +42,7 @@ static void run_check(struct run *r, struct check_opts *o)
 	o->kver = o->kver ? o->kver : KVER;
 	o->log = &r->log.log;
 	o->jobs = 2;
+	o->no_cache = true; /* the cache has its own suite (test-cache.sh) */
 	r->err = check_run(o, r->rep);
 	free(root);
 }
@@ -86,7 +87,8 @@ static const char *data_str(const struct finding *f, const char *key)
 static void test_tree_with_symvers(void **state)
 {
 	struct check_opts o = { .root = "tests/fixtures/tree",
-				.symvers = "tests/fixtures/tree/Module.symvers" };
+				.symvers = (const char *const[]){ "tests/fixtures/tree/Module.symvers" },
+				.n_symvers = 1 };
 	struct run r;
 	const struct finding *f;
 
@@ -160,7 +162,7 @@ static void test_cycles(void **state)
 static void test_defects(void **state)
 {
 	const char *mp[] = { DEF "/modprobe.d" };
-	struct check_opts o = { .root = DEF "/tree", .symvers = DEF "/Module.symvers",
+	struct check_opts o = { .root = DEF "/tree", .symvers = (const char *const[]){ DEF "/Module.symvers" }, .n_symvers = 1,
 				.modprobe_paths = mp, .n_modprobe = 1 };
 	struct run r;
 	const struct finding *f;
@@ -202,7 +204,7 @@ static void test_out_of_tree(void **state)
 	const char *mp[] = { DEF "/modprobe.d" };
 	struct check_opts o = { .root = "tests/fixtures/arch/amd64", .files = files, .n_files = 1 };
 	struct check_opts o2 = { .root = "tests/fixtures/arch/amd64", .files = s390, .n_files = 1 };
-	struct check_opts o3 = { .root = DEF "/tree", .symvers = DEF "/Module.symvers",
+	struct check_opts o3 = { .root = DEF "/tree", .symvers = (const char *const[]){ DEF "/Module.symvers" }, .n_symvers = 1,
 				 .files = files, .n_files = 1, .modprobe_paths = mp,
 				 .n_modprobe = 1 };
 	struct run r;
@@ -277,7 +279,9 @@ static void test_fatal(void **state)
 	const char *missing[] = { "tests/fixtures/defects/no-such.ko" };
 	const char *twice[] = { DEFMODS "/ma_def_plain.ko", DEFMODS "/ma_def_plain.ko" };
 	const char *nocert[] = { "/nonexistent/cert.pem" };
-	struct check_opts o1 = { .root = "tests/fixtures/tree", .symvers = "/nonexistent/Module.symvers" };
+	struct check_opts o1 = { .root = "tests/fixtures/tree",
+				 .symvers = (const char *const[]){ "/nonexistent/Module.symvers" },
+				 .n_symvers = 1 };
 	struct check_opts o2 = { .root = "tests/fixtures/tree", .files = missing, .n_files = 1 };
 	struct check_opts o3 = { .root = "tests/fixtures/tree", .files = twice, .n_files = 2 };
 	struct check_opts o4 = { .root = "tests/fixtures/tree", .kver = "9.9.9-none" };

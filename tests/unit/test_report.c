@@ -106,7 +106,7 @@ static void test_empty(void **state)
 	struct strbuf sb = STRBUF_INIT;
 
 	assert_int_equal(report_worst(r), -1);
-	assert_int_equal(render_text(r, &ropts, &sb), 0);
+	assert_int_equal(render_text(&r, 1, &ropts, &sb), 0);
 	assert_non_null(strstr(sb.buf, "0 errors, 0 warnings, 0 info; fail-on error: pass"));
 	report_free(r);
 	report_free(NULL);
@@ -120,7 +120,7 @@ static void test_text(void **state)
 	struct strbuf sb = STRBUF_INIT;
 	const char *b, *a, *c;
 
-	assert_int_equal(render_text(r, &o, &sb), 0);
+	assert_int_equal(render_text(&r, 1, &o, &sb), 0);
 	a = strstr(sb.buf, "T-A: kind a (1)\n");
 	c = strstr(sb.buf, "T-C: kind c (2)\n");
 	b = strstr(sb.buf, "T-B: kind b (1)\n");
@@ -132,14 +132,14 @@ static void test_text(void **state)
 	/* info hidden, counted */
 	strbuf_reset(&sb);
 	o.min_shown = SEV_WARNING;
-	assert_int_equal(render_text(r, &o, &sb), 0);
+	assert_int_equal(render_text(&r, 1, &o, &sb), 0);
 	assert_non_null(strstr(sb.buf, "T-C: kind c (1)\n"));
 	assert_null(strstr(sb.buf, "info 1"));
 	assert_non_null(strstr(sb.buf, "(1 below warning not listed"));
 	/* colour only on request */
 	strbuf_reset(&sb);
 	o.color = true;
-	assert_int_equal(render_text(r, &o, &sb), 0);
+	assert_int_equal(render_text(&r, 1, &o, &sb), 0);
 	assert_non_null(strstr(sb.buf, "\033[1;31merror"));
 	strbuf_release(&sb);
 	report_free(r);
@@ -151,19 +151,25 @@ static void test_json(void **state)
 	struct strbuf sb = STRBUF_INIT;
 	struct json_object *root, *v, *f0, *f1, *d;
 
+	struct json_object *k;
+
 	assert_int_equal(report_add_error(r, "warning", "something odd"), 0);
-	assert_int_equal(render_json(r, &ropts, &sb), 0);
+	assert_int_equal(render_json(&r, 1, &ropts, &sb), 0);
 	root = json_tokener_parse(sb.buf);
 	assert_non_null(root);
 	assert_true(json_object_object_get_ex(root, "schema", &v));
-	assert_string_equal(json_object_get_string(v), "modatlas-check/1");
-	assert_true(json_object_object_get_ex(root, "version", &v));
+	assert_string_equal(json_object_get_string(v), "modatlas-check/2");
+	assert_true(json_object_get_boolean(json_object_object_get(root, "failed")));
+	assert_true(json_object_object_get_ex(root, "kernels", &v));
+	assert_int_equal(json_object_array_length(v), 1);
+	k = json_object_array_get_idx(v, 0);
+	assert_true(json_object_object_get_ex(k, "version", &v));
 	assert_string_equal(json_object_get_string(v), "6.1.0-test");
-	assert_true(json_object_object_get_ex(root, "summary", &v));
+	assert_true(json_object_object_get_ex(k, "summary", &v));
 	assert_int_equal(json_object_get_int(json_object_object_get(v, "error")), 2);
 	assert_int_equal(json_object_get_int(json_object_object_get(v, "modules")), 5);
 	assert_true(json_object_get_boolean(json_object_object_get(v, "failed")));
-	assert_true(json_object_object_get_ex(root, "findings", &v));
+	assert_true(json_object_object_get_ex(k, "findings", &v));
 	assert_int_equal(json_object_array_length(v), 4);
 	f0 = json_object_array_get_idx(v, 1);
 	assert_true(json_object_is_type(json_object_object_get(f0, "module"), json_type_null));
@@ -205,21 +211,95 @@ static void test_dot(void **state)
 
 	/* focus n0: its dependencies n1, n2 and its user n3; not n4 */
 	strbuf_reset(&sb);
-	o.focus = "n0";
+	o.focus = (const char *const[]){ "n0" };
+	o.n_focus = 1;
 	assert_int_equal(render_dot(r, &o, &sb), 0);
 	assert_non_null(strstr(sb.buf, "n3 -> n0"));
 	assert_non_null(strstr(sb.buf, "n2 -> n1"));
 	assert_null(strstr(sb.buf, "n4"));
 	/* focus n2: n1 (dep and user, via the cycle), n0 and n3 (users) */
 	strbuf_reset(&sb);
-	o.focus = "n2";
+	o.focus = (const char *const[]){ "n2" };
 	assert_int_equal(render_dot(r, &o, &sb), 0);
 	assert_non_null(strstr(sb.buf, "n3 -> n0"));
 	assert_null(strstr(sb.buf, "n4"));
-	o.focus = "nobody";
+	/* two foci: both closures (n4 alone has no edge) */
+	strbuf_reset(&sb);
+	o.focus = (const char *const[]){ "n2", "n4" };
+	o.n_focus = 2;
+	assert_int_equal(render_dot(r, &o, &sb), 0);
+	assert_non_null(strstr(sb.buf, "n3 -> n0"));
+	assert_non_null(strstr(sb.buf, "\tn4"));
+	/* every focus must name a node */
+	o.focus = (const char *const[]){ "n0", "nobody" };
 	assert_int_equal(render_dot(r, &o, &sb), -ENOENT);
 	strbuf_release(&sb);
 	report_free(r);
+}
+
+/* Verdicts: the text lists what does not load cleanly (with the kernel's
+ * messages), counts the rest; JSON lists every one; several kernels end
+ * with which of them load each module. */
+static void test_verdicts(void **state)
+{
+	struct report *r[2] = { sample(), sample() };
+	struct verdict ok = { .module = "a", .path = "a.ko", .state = VERDICT_LOADS };
+	struct verdict t = { .module = "b", .path = "b.ko", .state = VERDICT_TAINTED,
+			     .taints = "OE" };
+	struct verdict x = { .module = "b", .path = "b.ko", .state = VERDICT_REFUSED,
+			     .stage = "module_layout", .err = ENOEXEC, .cause = "built for another kernel",
+			     .dmesg = "b: disagrees about version of symbol module_layout",
+			     .modprobe = "modprobe: ERROR: could not insert 'b': Exec format error",
+			     .fix = "rebuild" };
+	struct render_opts o = ropts;
+	struct strbuf sb = STRBUF_INIT;
+	struct json_object *root, *v, *k;
+
+	assert_int_equal(report_add_verdict(r[0], &ok), 0);
+	assert_int_equal(report_add_verdict(r[0], &t), 0);
+	assert_int_equal(report_add_verdict(r[1], &ok), 0);
+	assert_int_equal(report_add_verdict(r[1], &x), 0);
+	assert_int_equal(report_count_verdicts(r[0], VERDICT_TAINTED), 1);
+	assert_int_equal(report_count_verdicts(r[1], VERDICT_REFUSED), 1);
+	assert_string_equal(verdict_state_name(VERDICT_TAINTED), "loads-tainted");
+
+	assert_int_equal(render_text(r, 2, &o, &sb), 0);
+	assert_non_null(strstr(sb.buf, "loads-tainted  b         taints OE\n"));
+	assert_non_null(strstr(sb.buf, "refused        b         module_layout: built for another kernel\n"));
+	assert_non_null(strstr(sb.buf, "      dmesg:    b: disagrees about version of symbol module_layout\n"));
+	assert_non_null(strstr(sb.buf, "  1 module load without tainting the kernel (not listed)\n"));
+	assert_non_null(strstr(sb.buf, "Which kernels load them:\n  a\n"));
+	assert_non_null(strstr(sb.buf, "refused (module_layout)\n"));
+	/* --summary: the verdicts and the closing line, no findings */
+	strbuf_reset(&sb);
+	o.summary = true;
+	assert_int_equal(render_text(r, 1, &o, &sb), 0);
+	assert_null(strstr(sb.buf, "T-A:"));
+	assert_non_null(strstr(sb.buf, "fail-on error: FAIL\n"));
+
+	strbuf_reset(&sb);
+	assert_int_equal(render_json(r, 2, &ropts, &sb), 0);
+	root = json_tokener_parse(sb.buf);
+	assert_non_null(root);
+	assert_true(json_object_object_get_ex(root, "kernels", &v));
+	assert_int_equal(json_object_array_length(v), 2);
+	k = json_object_array_get_idx(v, 1);
+	assert_true(json_object_object_get_ex(k, "verdicts", &v));
+	assert_int_equal(json_object_array_length(v), 2);
+	v = json_object_array_get_idx(v, 1);
+	assert_string_equal(json_object_get_string(json_object_object_get(v, "verdict")), "refused");
+	assert_string_equal(json_object_get_string(json_object_object_get(v, "stage")),
+			    "module_layout");
+	assert_int_equal(json_object_get_int(json_object_object_get(v, "errno")), ENOEXEC);
+	assert_string_equal(json_object_get_string(json_object_object_get(v, "errno_name")),
+			    "ENOEXEC");
+	assert_true(json_object_is_type(json_object_object_get(v, "insmod"), json_type_null));
+	assert_int_equal(json_object_get_int(json_object_object_get(
+				 json_object_object_get(k, "summary"), "refused")), 1);
+	json_object_put(root);
+	strbuf_release(&sb);
+	report_free(r[0]);
+	report_free(r[1]);
 }
 
 static void test_svg(void **state)
@@ -272,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_verdicts),
 		cmocka_unit_test(test_dot),
 		cmocka_unit_test(test_svg),
 		cmocka_unit_test(test_severity_names),
