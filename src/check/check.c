@@ -126,6 +126,12 @@ bool ck_gpl_compatible(const char *l)
 	return false;
 }
 
+bool ck_proprietary(const struct ck_mod *m)
+{
+	return !ck_gpl_compatible(modrec_info_get(m->rec, "license")) ||
+	       !strcmp(m->modname, "driverloader") || !strcmp(m->modname, "lve");
+}
+
 long ck_find(const struct check_ctx *c, const char *modname)
 {
 	return model_find(c->m, modname);

@@ -57,7 +57,7 @@ static void taints(const struct check_ctx *c, const struct ck_mod *m, char *out)
 	const struct modrec *r = m->rec;
 	size_t k = 0;
 
-	if (!ck_gpl_compatible(modrec_info_get(r, "license")))
+	if (m->taint_p)
 		out[k++] = 'P';
 	if (m->taint_f)
 		out[k++] = 'F';
