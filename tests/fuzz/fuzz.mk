@@ -13,7 +13,7 @@ CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Wno-unused-parameter $(SA
 LIBS := $(shell pkg-config --libs $(PKGS)) -lpthread
 
 LIB_SRCS := $(sort $(wildcard src/util/*.c src/elf/*.c src/tree/*.c src/graph/*.c \
-	      src/index/*.c src/report/*.c src/check/*.c src/engine/*.c))
+	      src/index/*.c src/report/*.c src/check/*.c src/engine/*.c src/match/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 HARNESSES := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 BINS := $(HARNESSES:tests/fuzz/%.c=$(FUZZ_BUILD)/%)

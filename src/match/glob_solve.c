@@ -1,0 +1,486 @@
+/* Inclusion and intersection of pattern languages.
+ *
+ * includes(A, B1..Bn): breadth-first search over pairs (a, S), a a state
+ * of A's automaton and S the set of states the B automata are in after
+ * the same string: the subset construction of B1 | ... | Bn, built only
+ * where A goes, in product with A. A pair whose a accepts while no state
+ * of S does is reached by a string A matches and no Bi does. A set that
+ * holds a universal state (a '*' ending a pattern) matches whatever
+ * follows: such pairs are dropped. When no bad pair is reachable, A is
+ * included. intersects(A, B) is the same search over pairs of states of
+ * A and B, looking for a pair where both accept.
+ *
+ * Each step reads one class of bytes: the bytes that no edge label of the
+ * states at hand tells apart, computed for each pair (usually the few
+ * bytes the patterns name here, plus "any other byte"). A class is taken
+ * through its smallest byte. The search goes by string length, and the
+ * classes of each pair in order of their smallest byte, so the pairs of
+ * one length are found in the order of their smallest string; the first
+ * bad pair found gives the witness: a shortest string, and among those
+ * the smallest byte by byte.
+ *
+ * Work is bounded: each pair and each set member stored counts one unit;
+ * past the solver's limit the query stops with -E2BIG. Exponential cases
+ * exist ("*a" followed by k '?' needs 2^k sets); modalias patterns need a
+ * few hundred units. */
+#include "match/glob.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "match/glob_int.h"
+#include "match/intern.h"
+#include "util/array.h"
+#include "util/strbuf.h"
+
+/* A set member: pattern index j and its state, packed. */
+#define MEMBER(j, node) (((uint32_t)(j) << 16) | (node))
+#define MEMBER_GLOB(m) ((m) >> 16)
+#define MEMBER_NODE(m) ((m) & 0xffffu)
+#define MAX_PATTERNS 65535u
+/* key of the set that holds a universal state */
+#define UNIVERSAL UINT32_MAX
+
+enum { SET_ACCEPT = 1, SET_UNIVERSAL = 2 };
+
+/* A pair, by the id interning its key gave it. */
+struct pair {
+	uint32_t parent; /* UINT32_MAX for the first */
+	uint8_t byte;
+};
+
+struct glob_solver {
+	size_t limit, work;
+	struct byteset alphabet;
+	struct u32intern sets; /* sorted members */
+	uint8_t *set_flags;
+	size_t set_flags_alloc;
+	struct u32intern keys; /* { a, set } or { a, b }: pair ids */
+	struct pair *pairs;
+	size_t pairs_alloc;
+	uint32_t *members; /* a successor set being built */
+	size_t members_alloc;
+	/* byte classes of one pair */
+	struct byteset *cls;
+	size_t cls_alloc;
+	const struct byteset **many;
+	size_t many_alloc;
+	unsigned char reps[256];
+	unsigned int nreps;
+};
+
+struct glob_solver *glob_solver_new(void)
+{
+	struct glob_solver *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->limit = GLOB_DEFAULT_LIMIT;
+	byteset_fill_nonzero(&s->alphabet);
+	u32intern_init(&s->sets);
+	u32intern_init(&s->keys);
+	return s;
+}
+
+void glob_solver_free(struct glob_solver *s)
+{
+	if (!s)
+		return;
+	u32intern_release(&s->sets);
+	u32intern_release(&s->keys);
+	free(s->set_flags);
+	free(s->pairs);
+	free(s->members);
+	free(s->cls);
+	free(s->many);
+	free(s);
+}
+
+void glob_solver_set_limit(struct glob_solver *s, size_t limit)
+{
+	s->limit = limit ? limit : GLOB_DEFAULT_LIMIT;
+}
+
+int glob_solver_set_alphabet(struct glob_solver *s, const char *bytes)
+{
+	struct byteset a;
+
+	if (!bytes) {
+		byteset_fill_nonzero(&s->alphabet);
+		return 0;
+	}
+	if (!*bytes)
+		return -EINVAL;
+	byteset_clear(&a);
+	for (const unsigned char *p = (const unsigned char *)bytes; *p; p++)
+		byteset_add(&a, *p);
+	s->alphabet = a;
+	return 0;
+}
+
+size_t glob_solver_work(const struct glob_solver *s)
+{
+	return s->work;
+}
+
+/* ---- byte classes ---- */
+
+static int note_labels(struct glob_solver *s, struct byteset *singles, size_t *nmany,
+		       const struct glob *g, uint32_t node)
+{
+	const struct glob_node *nd = &g->nodes[node];
+
+	for (uint32_t k = 0; k < nd->nedges; k++) {
+		uint32_t l = g->edges[nd->edge0 + k].label;
+		const struct byteset *set;
+		size_t i;
+
+		if (l < 256) {
+			byteset_add(singles, l);
+			continue;
+		}
+		if (l == LABEL_ALL)
+			continue;
+		set = &g->sets[l - LABEL_SET];
+		for (i = 0; i < *nmany && s->many[i] != set; i++)
+			;
+		if (i < *nmany)
+			continue;
+		if (array_reserve((void **)&s->many, &s->many_alloc, *nmany, sizeof(*s->many)) < 0)
+			return -ENOMEM;
+		s->many[(*nmany)++] = set;
+	}
+	return 0;
+}
+
+static int cmp_byte(const void *a, const void *b)
+{
+	return (int)*(const unsigned char *)a - (int)*(const unsigned char *)b;
+}
+
+/* Split every class in two by a set: the members in it, the others. */
+static int split(struct glob_solver *s, size_t *ncls, const struct byteset *by)
+{
+	for (size_t c = 0, nc = *ncls; c < nc; c++) {
+		struct byteset in = s->cls[c], out = s->cls[c];
+
+		byteset_and(&in, by);
+		byteset_andnot(&out, by);
+		if (byteset_empty(&in) || byteset_empty(&out))
+			continue;
+		if (array_reserve((void **)&s->cls, &s->cls_alloc, *ncls, sizeof(*s->cls)) < 0)
+			return -ENOMEM;
+		s->cls[c] = in;
+		s->cls[(*ncls)++] = out;
+	}
+	return 0;
+}
+
+/* Fill s->reps with the smallest byte of each class, ascending. */
+static int make_classes(struct glob_solver *s, const struct byteset *singles, size_t nmany)
+{
+	struct byteset rest = s->alphabet;
+	size_t ncls = 1;
+
+	s->nreps = 0;
+	if (!nmany) {
+		/* each named byte, then all others */
+		for (unsigned int b = 1; b < 256; b++)
+			if (byteset_has(singles, b) && byteset_has(&s->alphabet, b))
+				s->reps[s->nreps++] = (unsigned char)b;
+		byteset_andnot(&rest, singles);
+		if (!byteset_empty(&rest)) {
+			unsigned int m = byteset_min(&rest), i = s->nreps++;
+
+			/* keep ascending order */
+			for (; i > 0 && s->reps[i - 1] > m; i--)
+				s->reps[i] = s->reps[i - 1];
+			s->reps[i] = (unsigned char)m;
+		}
+		return 0;
+	}
+	if (array_reserve((void **)&s->cls, &s->cls_alloc, 0, sizeof(*s->cls)) < 0)
+		return -ENOMEM;
+	s->cls[0] = s->alphabet;
+	for (size_t k = 0; k < nmany; k++)
+		if (split(s, &ncls, s->many[k]) < 0)
+			return -ENOMEM;
+	for (unsigned int b = 1; b < 256; b++) {
+		struct byteset one;
+
+		if (!byteset_has(singles, b))
+			continue;
+		byteset_clear(&one);
+		byteset_add(&one, b);
+		if (split(s, &ncls, &one) < 0)
+			return -ENOMEM;
+	}
+	for (size_t c = 0; c < ncls; c++)
+		if (!byteset_empty(&s->cls[c]))
+			s->reps[s->nreps++] = (unsigned char)byteset_min(&s->cls[c]);
+	qsort(s->reps, s->nreps, 1, cmp_byte);
+	return 0;
+}
+
+/* ---- the search ---- */
+
+static int charge(struct glob_solver *s, size_t units)
+{
+	s->work += units;
+	return s->work > s->limit ? -E2BIG : 0;
+}
+
+/* Pair id of key[0..n), recorded with its parent if new; *added tells. */
+static int add_pair(struct glob_solver *s, const uint32_t *key, uint32_t n, uint32_t parent,
+		    unsigned char byte, int *added)
+{
+	int id = u32intern_add(&s->keys, key, n, added);
+
+	if (id < 0 || !*added)
+		return id;
+	if (charge(s, 1) < 0)
+		return -E2BIG;
+	if (array_reserve((void **)&s->pairs, &s->pairs_alloc, (size_t)id, sizeof(*s->pairs)) < 0)
+		return -ENOMEM;
+	s->pairs[id] = (struct pair){ parent, byte };
+	return id;
+}
+
+static int witness_of(struct glob_solver *s, uint32_t id, struct strbuf *out)
+{
+	size_t n = 0, base;
+	int r;
+
+	if (!out)
+		return 0;
+	for (uint32_t p = id; s->pairs[p].parent != UINT32_MAX; p = s->pairs[p].parent)
+		n++;
+	base = out->len;
+	if ((r = strbuf_grow(out, n)) < 0)
+		return r;
+	out->len += n;
+	out->buf[out->len] = '\0';
+	for (uint32_t p = id; s->pairs[p].parent != UINT32_MAX; p = s->pairs[p].parent)
+		out->buf[base + --n] = (char)s->pairs[p].byte;
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Intern members[0..n) (sorted here, duplicates dropped) as a set; its
+ * flags in *flags. Returns the set id or a negative errno. */
+static int intern_set(struct glob_solver *s, const struct glob *const *b, uint32_t n,
+		      uint8_t *flags)
+{
+	uint32_t *m = s->members, k = 0;
+	uint8_t f = 0;
+	int added, id;
+
+	if (n > 24) {
+		qsort(m, n, sizeof(*m), cmp_u32);
+	} else {
+		for (uint32_t i = 1; i < n; i++) {
+			uint32_t v = m[i], j = i;
+
+			for (; j > 0 && m[j - 1] > v; j--)
+				m[j] = m[j - 1];
+			m[j] = v;
+		}
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const struct glob_node *nd;
+
+		if (k && m[k - 1] == m[i])
+			continue;
+		m[k++] = m[i];
+		nd = &b[MEMBER_GLOB(m[i])]->nodes[MEMBER_NODE(m[i])];
+		if (nd->universal) {
+			m[0] = UNIVERSAL;
+			k = 1;
+			f = SET_ACCEPT | SET_UNIVERSAL;
+			break;
+		}
+		if (nd->accept)
+			f |= SET_ACCEPT;
+	}
+	id = u32intern_add(&s->sets, m, k, &added);
+	if (id < 0 || !added) {
+		if (id >= 0)
+			*flags = s->set_flags[id];
+		return id;
+	}
+	if (charge(s, k) < 0)
+		return -E2BIG;
+	if (array_reserve((void **)&s->set_flags, &s->set_flags_alloc, (size_t)id,
+			  sizeof(*s->set_flags)) < 0)
+		return -ENOMEM;
+	s->set_flags[id] = f;
+	*flags = f;
+	return id;
+}
+
+static int push_member(struct glob_solver *s, uint32_t *n, uint32_t v)
+{
+	if (array_reserve((void **)&s->members, &s->members_alloc, *n, sizeof(*s->members)) < 0)
+		return -ENOMEM;
+	s->members[(*n)++] = v;
+	return 0;
+}
+
+static void begin(struct glob_solver *s)
+{
+	s->work = 0;
+	u32intern_reset(&s->sets);
+	u32intern_reset(&s->keys);
+}
+
+int glob_includes(struct glob_solver *s, const struct glob *a, const struct glob *const *b,
+		  size_t n, struct strbuf *witness)
+{
+	uint32_t key[2], nm = 0, klen;
+	uint8_t flags;
+	int added, id, r;
+
+	begin(s);
+	if (n > MAX_PATTERNS)
+		return -E2BIG;
+	if (a->start == GLOB_NO_NODE)
+		return 1;
+	for (size_t j = 0; j < n; j++)
+		if (b[j]->start != GLOB_NO_NODE && (r = push_member(s, &nm, MEMBER(j, b[j]->start))) < 0)
+			return r;
+	if ((id = intern_set(s, b, nm, &flags)) < 0)
+		return id;
+	if (flags & SET_UNIVERSAL)
+		return 1;
+	key[0] = a->start;
+	key[1] = (uint32_t)id;
+	if ((id = add_pair(s, key, 2, UINT32_MAX, 0, &added)) < 0)
+		return id;
+	if (a->nodes[a->start].accept && !(flags & SET_ACCEPT))
+		return witness_of(s, 0, witness);
+	/* pair ids are the order pairs were found in: the queue */
+	for (uint32_t p = 0; p < s->keys.nent; p++) {
+		const uint32_t *k = u32intern_get(&s->keys, p, &klen);
+		uint32_t an = k[0], set = k[1], sn;
+		const struct glob_node *ad = &a->nodes[an];
+		const uint32_t *mem = u32intern_get(&s->sets, set, &sn);
+		struct byteset singles;
+		size_t nmany = 0;
+
+		if (!ad->nedges)
+			continue;
+		byteset_clear(&singles);
+		if ((r = note_labels(s, &singles, &nmany, a, an)) < 0)
+			return r;
+		for (uint32_t i = 0; i < sn; i++)
+			if ((r = note_labels(s, &singles, &nmany, b[MEMBER_GLOB(mem[i])],
+					     MEMBER_NODE(mem[i]))) < 0)
+				return r;
+		if ((r = make_classes(s, &singles, nmany)) < 0)
+			return r;
+		for (unsigned int c = 0; c < s->nreps; c++) {
+			unsigned int byte = s->reps[c];
+			int sid;
+
+			bool moves = false;
+
+			/* where A cannot go, B's successors do not matter */
+			for (uint32_t e = 0; e < ad->nedges && !moves; e++)
+				moves = label_has(a->sets, a->edges[ad->edge0 + e].label, byte);
+			if (!moves)
+				continue;
+			nm = 0;
+			mem = u32intern_get(&s->sets, set, &sn); /* may have moved */
+			for (uint32_t i = 0; i < sn; i++) {
+				const struct glob *g = b[MEMBER_GLOB(mem[i])];
+				const struct glob_node *nd = &g->nodes[MEMBER_NODE(mem[i])];
+
+				for (uint32_t e = 0; e < nd->nedges; e++) {
+					const struct glob_edge *ed = &g->edges[nd->edge0 + e];
+
+					if (label_has(g->sets, ed->label, byte) &&
+					    (r = push_member(s, &nm,
+							     MEMBER(MEMBER_GLOB(mem[i]), ed->to))) < 0)
+						return r;
+				}
+			}
+			if ((sid = intern_set(s, b, nm, &flags)) < 0)
+				return sid;
+			if (flags & SET_UNIVERSAL)
+				continue;
+			for (uint32_t e = 0; e < ad->nedges; e++) {
+				const struct glob_edge *ed = &a->edges[ad->edge0 + e];
+
+				if (!label_has(a->sets, ed->label, byte))
+					continue;
+				key[0] = ed->to;
+				key[1] = (uint32_t)sid;
+				if ((id = add_pair(s, key, 2, p, (unsigned char)byte, &added)) < 0)
+					return id;
+				if (added && a->nodes[ed->to].accept && !(flags & SET_ACCEPT))
+					return witness_of(s, (uint32_t)id, witness);
+			}
+		}
+	}
+	return 1;
+}
+
+int glob_intersects(struct glob_solver *s, const struct glob *a, const struct glob *b,
+		    struct strbuf *witness)
+{
+	uint32_t key[2], klen;
+	int added, id, r;
+
+	begin(s);
+	if (a->start == GLOB_NO_NODE || b->start == GLOB_NO_NODE)
+		return 0;
+	key[0] = a->start;
+	key[1] = b->start;
+	if ((id = add_pair(s, key, 2, UINT32_MAX, 0, &added)) < 0)
+		return id;
+	for (uint32_t p = 0; p < s->keys.nent; p++) {
+		const uint32_t *k = u32intern_get(&s->keys, p, &klen);
+		const struct glob_node *ad = &a->nodes[k[0]], *bd = &b->nodes[k[1]];
+		struct byteset singles;
+		size_t nmany = 0;
+
+		if (ad->accept && bd->accept) {
+			r = witness_of(s, p, witness);
+			return r < 0 ? r : 1;
+		}
+		byteset_clear(&singles);
+		if ((r = note_labels(s, &singles, &nmany, a, k[0])) < 0 ||
+		    (r = note_labels(s, &singles, &nmany, b, k[1])) < 0 ||
+		    (r = make_classes(s, &singles, nmany)) < 0)
+			return r;
+		for (unsigned int c = 0; c < s->nreps; c++) {
+			unsigned int byte = s->reps[c];
+
+			for (uint32_t i = 0; i < ad->nedges; i++) {
+				const struct glob_edge *ea = &a->edges[ad->edge0 + i];
+
+				if (!label_has(a->sets, ea->label, byte))
+					continue;
+				for (uint32_t j = 0; j < bd->nedges; j++) {
+					const struct glob_edge *eb = &b->edges[bd->edge0 + j];
+
+					if (!label_has(b->sets, eb->label, byte))
+						continue;
+					key[0] = ea->to;
+					key[1] = eb->to;
+					if ((id = add_pair(s, key, 2, p, (unsigned char)byte,
+							   &added)) < 0)
+						return id;
+				}
+			}
+		}
+	}
+	return 0;
+}
