@@ -198,14 +198,17 @@ struct bracket {
 static void claim(struct bracket *br, const struct byteset *s, uint32_t p)
 {
 	struct byteset fresh = *s;
-	int32_t r = skip_scan(br->gp, p);
+	int32_t r;
 
+	byteset_andnot(&fresh, &br->claimed);
+	if (byteset_empty(&fresh))
+		return;
+	r = skip_scan(br->gp, p);
 	if (r >= 0 && br->neg)
 		r = R_DEAD;
-	byteset_andnot(&fresh, &br->claimed);
-	for (unsigned int b = 1; b < 256; b++)
-		if (byteset_has(&fresh, b))
-			br->tgt[b] = r;
+	for (unsigned int w = 0; w < 4; w++)
+		for (uint64_t bits = fresh.w[w]; bits; bits &= bits - 1)
+			br->tgt[w * 64 + (unsigned int)__builtin_ctzll(bits)] = r;
 	byteset_or(&br->claimed, s);
 }
 
