@@ -47,6 +47,7 @@ enum { SET_ACCEPT = 1, SET_UNIVERSAL = 2 };
 /* A pair, by the id interning its key gave it. */
 struct pair {
 	uint32_t parent; /* UINT32_MAX for the first */
+	uint32_t group;  /* pairs reached first by the same string */
 	uint8_t byte;
 };
 
@@ -59,6 +60,7 @@ struct glob_solver {
 	struct u32intern keys; /* { a, set } or { a, b }: pair ids */
 	struct pair *pairs;
 	size_t pairs_alloc;
+	uint32_t ngroups;
 	uint32_t *members; /* a successor set being built */
 	size_t members_alloc;
 	/* byte classes of one pair */
@@ -231,9 +233,10 @@ static int charge(struct glob_solver *s, size_t units)
 	return s->work > s->limit ? -E2BIG : 0;
 }
 
-/* Pair id of key[0..n), recorded with its parent if new; *added tells. */
+/* Pair id of key[0..n), recorded if new (*added tells) with the pair it
+ * was reached from, the byte, and its group. */
 static int add_pair(struct glob_solver *s, const uint32_t *key, uint32_t n, uint32_t parent,
-		    unsigned char byte, int *added)
+		    unsigned char byte, uint32_t group, int *added)
 {
 	int id = u32intern_add(&s->keys, key, n, added);
 
@@ -243,7 +246,7 @@ static int add_pair(struct glob_solver *s, const uint32_t *key, uint32_t n, uint
 		return -E2BIG;
 	if (array_reserve((void **)&s->pairs, &s->pairs_alloc, (size_t)id, sizeof(*s->pairs)) < 0)
 		return -ENOMEM;
-	s->pairs[id] = (struct pair){ parent, byte };
+	s->pairs[id] = (struct pair){ parent, group, byte };
 	return id;
 }
 
@@ -336,14 +339,31 @@ static int push_member(struct glob_solver *s, uint32_t *n, uint32_t v)
 static void begin(struct glob_solver *s)
 {
 	s->work = 0;
+	s->ngroups = 0;
 	u32intern_reset(&s->sets);
 	u32intern_reset(&s->keys);
+}
+
+/* The search goes by groups: the pairs first reached by one string u,
+ * which sit next to each other in the queue. A group is expanded byte
+ * class by byte class, all its pairs at once, and the new pairs of each
+ * class form the group of u + that byte. So groups come in the order of
+ * their strings: by length, then byte by byte (pair by pair, a pair
+ * reached by u + 'b' could be found before another reached by the same u
+ * + 'a'). Returns the end of the group starting at p. */
+static uint32_t group_end(const struct glob_solver *s, uint32_t p)
+{
+	uint32_t q = p + 1;
+
+	while (q < s->keys.nent && s->pairs[q].group == s->pairs[p].group)
+		q++;
+	return q;
 }
 
 int glob_includes(struct glob_solver *s, const struct glob *a, const struct glob *const *b,
 		  size_t n, struct strbuf *witness)
 {
-	uint32_t key[2], nm = 0, klen;
+	uint32_t key[2], nm = 0, klen, q;
 	uint8_t flags;
 	int added, id, r;
 
@@ -361,24 +381,23 @@ int glob_includes(struct glob_solver *s, const struct glob *a, const struct glob
 		return 1;
 	key[0] = a->start;
 	key[1] = (uint32_t)id;
-	if ((id = add_pair(s, key, 2, UINT32_MAX, 0, &added)) < 0)
+	if ((id = add_pair(s, key, 2, UINT32_MAX, 0, s->ngroups++, &added)) < 0)
 		return id;
 	if (a->nodes[a->start].accept && !(flags & SET_ACCEPT))
 		return witness_of(s, 0, witness);
-	/* pair ids are the order pairs were found in: the queue */
-	for (uint32_t p = 0; p < s->keys.nent; p++) {
-		const uint32_t *k = u32intern_get(&s->keys, p, &klen);
-		uint32_t an = k[0], set = k[1], sn;
-		const struct glob_node *ad = &a->nodes[an];
+	for (uint32_t p = 0; p < s->keys.nent; p = q) {
+		/* one string: one set of B states for the whole group */
+		uint32_t set = u32intern_get(&s->keys, p, &klen)[1], sn;
 		const uint32_t *mem = u32intern_get(&s->sets, set, &sn);
 		struct byteset singles;
 		size_t nmany = 0;
 
-		if (!ad->nedges)
-			continue;
+		q = group_end(s, p);
 		byteset_clear(&singles);
-		if ((r = note_labels(s, &singles, &nmany, a, an)) < 0)
-			return r;
+		for (uint32_t i = p; i < q; i++)
+			if ((r = note_labels(s, &singles, &nmany, a,
+					     u32intern_get(&s->keys, i, &klen)[0])) < 0)
+				return r;
 		for (uint32_t i = 0; i < sn; i++)
 			if ((r = note_labels(s, &singles, &nmany, b[MEMBER_GLOB(mem[i])],
 					     MEMBER_NODE(mem[i]))) < 0)
@@ -387,13 +406,17 @@ int glob_includes(struct glob_solver *s, const struct glob *a, const struct glob
 			return r;
 		for (unsigned int c = 0; c < s->nreps; c++) {
 			unsigned int byte = s->reps[c];
+			uint32_t group = s->ngroups;
+			bool moves = false;
 			int sid;
 
-			bool moves = false;
-
 			/* where A cannot go, B's successors do not matter */
-			for (uint32_t e = 0; e < ad->nedges && !moves; e++)
-				moves = label_has(a->sets, a->edges[ad->edge0 + e].label, byte);
+			for (uint32_t i = p; i < q && !moves; i++) {
+				const struct glob_node *ad = &a->nodes[u32intern_get(&s->keys, i, &klen)[0]];
+
+				for (uint32_t e = 0; e < ad->nedges && !moves; e++)
+					moves = label_has(a->sets, a->edges[ad->edge0 + e].label, byte);
+			}
 			if (!moves)
 				continue;
 			nm = 0;
@@ -415,17 +438,25 @@ int glob_includes(struct glob_solver *s, const struct glob *a, const struct glob
 				return sid;
 			if (flags & SET_UNIVERSAL)
 				continue;
-			for (uint32_t e = 0; e < ad->nedges; e++) {
-				const struct glob_edge *ed = &a->edges[ad->edge0 + e];
+			for (uint32_t i = p; i < q; i++) {
+				const struct glob_node *ad = &a->nodes[u32intern_get(&s->keys, i, &klen)[0]];
 
-				if (!label_has(a->sets, ed->label, byte))
-					continue;
-				key[0] = ed->to;
-				key[1] = (uint32_t)sid;
-				if ((id = add_pair(s, key, 2, p, (unsigned char)byte, &added)) < 0)
-					return id;
-				if (added && a->nodes[ed->to].accept && !(flags & SET_ACCEPT))
-					return witness_of(s, (uint32_t)id, witness);
+				for (uint32_t e = 0; e < ad->nedges; e++) {
+					const struct glob_edge *ed = &a->edges[ad->edge0 + e];
+
+					if (!label_has(a->sets, ed->label, byte))
+						continue;
+					key[0] = ed->to;
+					key[1] = (uint32_t)sid;
+					if ((id = add_pair(s, key, 2, i, (unsigned char)byte, group,
+							   &added)) < 0)
+						return id;
+					if (!added)
+						continue;
+					s->ngroups = group + 1;
+					if (a->nodes[ed->to].accept && !(flags & SET_ACCEPT))
+						return witness_of(s, (uint32_t)id, witness);
+				}
 			}
 		}
 	}
@@ -435,7 +466,7 @@ int glob_includes(struct glob_solver *s, const struct glob *a, const struct glob
 int glob_intersects(struct glob_solver *s, const struct glob *a, const struct glob *b,
 		    struct strbuf *witness)
 {
-	uint32_t key[2], klen;
+	uint32_t key[2], klen, q;
 	int added, id, r;
 
 	begin(s);
@@ -443,44 +474,60 @@ int glob_intersects(struct glob_solver *s, const struct glob *a, const struct gl
 		return 0;
 	key[0] = a->start;
 	key[1] = b->start;
-	if ((id = add_pair(s, key, 2, UINT32_MAX, 0, &added)) < 0)
+	if ((id = add_pair(s, key, 2, UINT32_MAX, 0, s->ngroups++, &added)) < 0)
 		return id;
-	for (uint32_t p = 0; p < s->keys.nent; p++) {
-		const uint32_t *k = u32intern_get(&s->keys, p, &klen);
-		const struct glob_node *ad = &a->nodes[k[0]], *bd = &b->nodes[k[1]];
+	if (a->nodes[a->start].accept && b->nodes[b->start].accept)
+		goto found;
+	for (uint32_t p = 0; p < s->keys.nent; p = q) {
 		struct byteset singles;
 		size_t nmany = 0;
 
-		if (ad->accept && bd->accept) {
-			r = witness_of(s, p, witness);
-			return r < 0 ? r : 1;
-		}
+		q = group_end(s, p);
 		byteset_clear(&singles);
-		if ((r = note_labels(s, &singles, &nmany, a, k[0])) < 0 ||
-		    (r = note_labels(s, &singles, &nmany, b, k[1])) < 0 ||
-		    (r = make_classes(s, &singles, nmany)) < 0)
+		for (uint32_t i = p; i < q; i++) {
+			const uint32_t *k = u32intern_get(&s->keys, i, &klen);
+
+			if ((r = note_labels(s, &singles, &nmany, a, k[0])) < 0 ||
+			    (r = note_labels(s, &singles, &nmany, b, k[1])) < 0)
+				return r;
+		}
+		if ((r = make_classes(s, &singles, nmany)) < 0)
 			return r;
 		for (unsigned int c = 0; c < s->nreps; c++) {
 			unsigned int byte = s->reps[c];
+			uint32_t group = s->ngroups;
 
-			for (uint32_t i = 0; i < ad->nedges; i++) {
-				const struct glob_edge *ea = &a->edges[ad->edge0 + i];
+			for (uint32_t i = p; i < q; i++) {
+				const uint32_t *k = u32intern_get(&s->keys, i, &klen);
+				const struct glob_node *ad = &a->nodes[k[0]], *bd = &b->nodes[k[1]];
 
-				if (!label_has(a->sets, ea->label, byte))
-					continue;
-				for (uint32_t j = 0; j < bd->nedges; j++) {
-					const struct glob_edge *eb = &b->edges[bd->edge0 + j];
+				for (uint32_t ea = 0; ea < ad->nedges; ea++) {
+					const struct glob_edge *xa = &a->edges[ad->edge0 + ea];
 
-					if (!label_has(b->sets, eb->label, byte))
+					if (!label_has(a->sets, xa->label, byte))
 						continue;
-					key[0] = ea->to;
-					key[1] = eb->to;
-					if ((id = add_pair(s, key, 2, p, (unsigned char)byte,
-							   &added)) < 0)
-						return id;
+					for (uint32_t eb = 0; eb < bd->nedges; eb++) {
+						const struct glob_edge *xb = &b->edges[bd->edge0 + eb];
+
+						if (!label_has(b->sets, xb->label, byte))
+							continue;
+						key[0] = xa->to;
+						key[1] = xb->to;
+						if ((id = add_pair(s, key, 2, i, (unsigned char)byte,
+								   group, &added)) < 0)
+							return id;
+						if (!added)
+							continue;
+						s->ngroups = group + 1;
+						if (a->nodes[xa->to].accept && b->nodes[xb->to].accept)
+							goto found;
+					}
 				}
 			}
 		}
 	}
 	return 0;
+found:
+	r = witness_of(s, (uint32_t)id, witness);
+	return r < 0 ? r : 1;
 }
