@@ -248,8 +248,10 @@ static uint32_t make_key(struct explore *x, uint32_t kind, uint32_t a, uint32_t 
 	x->buf[0] = kind;
 	x->buf[1] = a;
 	x->buf[2] = b;
-	memcpy(x->buf + 3, walks, n * sizeof(*walks));
-	qsort(x->buf + 3, n, sizeof(*walks), cmp_u32);
+	if (n) {
+		memcpy(x->buf + 3, walks, n * sizeof(*walks));
+		qsort(x->buf + 3, n, sizeof(*walks), cmp_u32);
+	}
 	for (uint32_t i = 0; i < n; i++)
 		if (k == 3 || x->buf[k - 1] != x->buf[3 + i])
 			x->buf[k++] = x->buf[3 + i];
@@ -577,7 +579,8 @@ static int finish(struct glob *g, const struct raw *raw)
 			label_to_set(raw->sets, e->label, &s);
 			byteset_or(&mg[t].set, &s);
 		}
-		qsort(mg, nm, sizeof(*mg), cmp_merged);
+		if (nm > 1)
+			qsort(mg, nm, sizeof(*mg), cmp_merged);
 		out = &g->nodes[id[i]];
 		out->edge0 = (uint32_t)nedges;
 		out->nedges = (uint32_t)nm;
