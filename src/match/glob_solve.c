@@ -39,10 +39,16 @@
 #define MEMBER_GLOB(m) ((m) >> 16)
 #define MEMBER_NODE(m) ((m) & 0xffffu)
 #define MAX_PATTERNS 65535u
+/* sets met with a state of A that a new set is compared with */
+#define SEEN_TRIES 8
 /* key of the set that holds a universal state */
 #define UNIVERSAL UINT32_MAX
 
 enum { SET_ACCEPT = 1, SET_UNIVERSAL = 2 };
+
+struct seen {
+	uint32_t set, next;
+};
 
 /* A pair, by the id interning its key gave it. */
 struct pair {
@@ -61,6 +67,11 @@ struct glob_solver {
 	struct pair *pairs;
 	size_t pairs_alloc;
 	uint32_t ngroups;
+	/* includes: the sets met with each state of A, a chain per state */
+	struct seen *seen;
+	size_t nseen, seen_alloc;
+	uint32_t *seen_head;
+	size_t seen_head_alloc;
 	uint32_t *members; /* a successor set being built */
 	size_t members_alloc;
 	/* byte classes of one pair */
@@ -92,6 +103,8 @@ void glob_solver_free(struct glob_solver *s)
 	u32intern_release(&s->sets);
 	u32intern_release(&s->keys);
 	free(s->set_flags);
+	free(s->seen);
+	free(s->seen_head);
 	free(s->pairs);
 	free(s->members);
 	free(s->cls);
@@ -276,8 +289,25 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static void sort_u32(uint32_t *m, uint32_t n)
+{
+	if (n > 32) {
+		qsort(m, n, sizeof(*m), cmp_u32);
+		return;
+	}
+	for (uint32_t i = 1; i < n; i++) {
+		uint32_t v = m[i], j = i;
+
+		for (; j > 0 && m[j - 1] > v; j--)
+			m[j] = m[j - 1];
+		m[j] = v;
+	}
+}
+
 /* Intern members[0..n) (sorted here, duplicates dropped) as a set; its
- * flags in *flags. Returns the set id or a negative errno. */
+ * flags in *flags. Members come grouped by pattern, patterns ascending, so
+ * only each pattern's run needs sorting. Returns the set id or a negative
+ * errno. */
 static int intern_set(struct glob_solver *s, const struct glob *const *b, uint32_t n,
 		      uint8_t *flags)
 {
@@ -285,16 +315,10 @@ static int intern_set(struct glob_solver *s, const struct glob *const *b, uint32
 	uint8_t f = 0;
 	int added, id;
 
-	if (n > 24) {
-		qsort(m, n, sizeof(*m), cmp_u32);
-	} else {
-		for (uint32_t i = 1; i < n; i++) {
-			uint32_t v = m[i], j = i;
-
-			for (; j > 0 && m[j - 1] > v; j--)
-				m[j] = m[j - 1];
-			m[j] = v;
-		}
+	for (uint32_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && MEMBER_GLOB(m[j]) == MEMBER_GLOB(m[i]); j++)
+			;
+		sort_u32(m + i, j - i);
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		const struct glob_node *nd;
@@ -336,12 +360,62 @@ static int push_member(struct glob_solver *s, uint32_t *n, uint32_t v)
 	return 0;
 }
 
+/* Can a and b share a string, judging by the bytes every match of each
+ * starts with? (One is a prefix of the other.) */
+static bool prefixes_agree(const struct glob *a, const struct glob *b)
+{
+	uint32_t n = a->prefix_len < b->prefix_len ? a->prefix_len : b->prefix_len;
+
+	return memcmp(a->prefix, b->prefix, n) == 0;
+}
+
 static void begin(struct glob_solver *s)
 {
 	s->work = 0;
 	s->ngroups = 0;
 	u32intern_reset(&s->sets);
 	u32intern_reset(&s->keys);
+}
+
+/* Is set x a subset of set y? (Both sorted.) */
+static bool subset(const struct glob_solver *s, uint32_t x, uint32_t y)
+{
+	uint32_t nx, ny, j = 0;
+	const uint32_t *mx = u32intern_get(&s->sets, x, &nx), *my = u32intern_get(&s->sets, y, &ny);
+
+	if (nx > ny)
+		return false;
+	for (uint32_t i = 0; i < nx; i++, j++) {
+		while (j < ny && my[j] < mx[i])
+			j++;
+		if (j == ny || my[j] != mx[i])
+			return false;
+	}
+	return true;
+}
+
+/* Antichain pruning: a pair (a, S) whose S holds a set already met with a
+ * is skipped. Whatever string leads from (a, S) to a bad pair leads there
+ * from the earlier pair too (fewer B states cover less), and the earlier
+ * pair was reached by a string no longer and no greater, so the witness
+ * stays the smallest. While A loops on a '*', B's only gain states: this
+ * is what keeps unions of many '*' patterns tractable. Returns 1 when
+ * subsumed, 0 after recording set for a, or a negative errno. */
+static int subsumed(struct glob_solver *s, uint32_t a, uint32_t set)
+{
+	uint32_t k = s->seen_head[a];
+
+	/* the most recent few only: on alias patterns they find all the
+	 * pruning there is (checked on Debian's 6.1 and 6.12 lists), and the
+	 * cost stays linear */
+	for (int tries = 0; k != UINT32_MAX && tries < SEEN_TRIES; k = s->seen[k].next, tries++)
+		if (subset(s, s->seen[k].set, set))
+			return 1;
+	if (array_reserve((void **)&s->seen, &s->seen_alloc, s->nseen, sizeof(*s->seen)) < 0)
+		return -ENOMEM;
+	s->seen[s->nseen] = (struct seen){ set, s->seen_head[a] };
+	s->seen_head[a] = (uint32_t)s->nseen++;
+	return 0;
 }
 
 /* The search goes by groups: the pairs first reached by one string u,
@@ -372,13 +446,26 @@ int glob_includes(struct glob_solver *s, const struct glob *a, const struct glob
 		return -E2BIG;
 	if (a->start == GLOB_NO_NODE)
 		return 1;
-	for (size_t j = 0; j < n; j++)
-		if (b[j]->start != GLOB_NO_NODE && (r = push_member(s, &nm, MEMBER(j, b[j]->start))) < 0)
+	for (size_t j = 0; j < n; j++) {
+		if (strcmp(a->pattern, b[j]->pattern) == 0)
+			return 1;
+		/* a B that can share no string with A changes nothing */
+		if (b[j]->start == GLOB_NO_NODE || !prefixes_agree(a, b[j]))
+			continue;
+		if ((r = push_member(s, &nm, MEMBER(j, b[j]->start))) < 0)
 			return r;
+	}
 	if ((id = intern_set(s, b, nm, &flags)) < 0)
 		return id;
 	if (flags & SET_UNIVERSAL)
 		return 1;
+	if (array_reserve((void **)&s->seen_head, &s->seen_head_alloc, a->nnodes - 1,
+			  sizeof(*s->seen_head)) < 0)
+		return -ENOMEM;
+	memset(s->seen_head, 0xff, a->nnodes * sizeof(*s->seen_head));
+	s->nseen = 0;
+	if ((r = subsumed(s, a->start, (uint32_t)id)) < 0)
+		return r;
 	key[0] = a->start;
 	key[1] = (uint32_t)id;
 	if ((id = add_pair(s, key, 2, UINT32_MAX, 0, s->ngroups++, &added)) < 0)
@@ -446,13 +533,16 @@ int glob_includes(struct glob_solver *s, const struct glob *a, const struct glob
 
 					if (!label_has(a->sets, ed->label, byte))
 						continue;
+					if ((r = subsumed(s, ed->to, (uint32_t)sid)) != 0) {
+						if (r < 0)
+							return r;
+						continue;
+					}
 					key[0] = ed->to;
 					key[1] = (uint32_t)sid;
 					if ((id = add_pair(s, key, 2, i, (unsigned char)byte, group,
 							   &added)) < 0)
 						return id;
-					if (!added)
-						continue;
 					s->ngroups = group + 1;
 					if (a->nodes[ed->to].accept && !(flags & SET_ACCEPT))
 						return witness_of(s, (uint32_t)id, witness);
@@ -470,7 +560,7 @@ int glob_intersects(struct glob_solver *s, const struct glob *a, const struct gl
 	int added, id, r;
 
 	begin(s);
-	if (a->start == GLOB_NO_NODE || b->start == GLOB_NO_NODE)
+	if (a->start == GLOB_NO_NODE || b->start == GLOB_NO_NODE || !prefixes_agree(a, b))
 		return 0;
 	key[0] = a->start;
 	key[1] = b->start;
