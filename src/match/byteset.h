@@ -62,10 +62,19 @@ static inline void byteset_andnot(struct byteset *d, const struct byteset *s)
 		d->w[i] &= ~s->w[i];
 }
 
-static inline unsigned int byteset_count(const struct byteset *s)
+/* The member of a one-byte set, else -1 (empty, or two or more). */
+static inline int byteset_single(const struct byteset *s)
 {
-	return (unsigned int)(__builtin_popcountll(s->w[0]) + __builtin_popcountll(s->w[1]) +
-			      __builtin_popcountll(s->w[2]) + __builtin_popcountll(s->w[3]));
+	int at = -1;
+
+	for (unsigned int i = 0; i < 4; i++) {
+		if (!s->w[i])
+			continue;
+		if (at >= 0 || (s->w[i] & (s->w[i] - 1)))
+			return -1;
+		at = (int)(i * 64 + (unsigned int)__builtin_ctzll(s->w[i]));
+	}
+	return at;
 }
 
 /* Smallest member, or 256 when empty. */

@@ -106,37 +106,35 @@ struct proto {
 static int build_plain(const struct glob_parse *gp, struct raw *raw)
 {
 	uint32_t len = gp->len, *entry, *post, n = 0, all = GLOB_NO_NODE;
-	struct proto *pr = NULL;
-	size_t pr_alloc = 0;
+	struct proto *pr;
 	int r = -ENOMEM;
 
-	entry = calloc(len + 1, sizeof(*entry));
-	post = calloc(len + 1, sizeof(*post));
-	if (!entry || !post)
-		goto out;
+	/* at most a W per position, or an R per '?' of a run and an S */
+	pr = malloc((3 * (size_t)len + 3) * sizeof(*pr) + 2 * ((size_t)len + 1) * sizeof(*entry));
+	if (!pr)
+		return -ENOMEM;
+	entry = (uint32_t *)(pr + 3 * (size_t)len + 3);
+	post = entry + len + 1;
 	/* number the states */
 	for (uint32_t i = 0; i <= len; i++) {
 		const struct glob_elem *e = &gp->elem[i];
 
 		if (e->kind == GE_ARMS || e->kind == GE_END) {
-			if (ARRAY_PUSH(pr, n, pr_alloc, ((struct proto){ P_W, i, 0 })) < 0)
-				goto out;
-			entry[i] = n - 1;
+			pr[n] = (struct proto){ P_W, i, 0 };
+			entry[i] = n++;
 		} else if (e->kind == GE_STAR) {
 			entry[i] = n;
 			for (uint32_t k = e->nq; k > 0; k--)
-				if (ARRAY_PUSH(pr, n, pr_alloc, ((struct proto){ P_R, i, k })) < 0)
-					goto out;
+				pr[n++] = (struct proto){ P_R, i, k };
 			if (e->q == len && all != GLOB_NO_NODE) {
 				post[i] = all;
 			} else {
 				uint8_t kind = e->q == len ? P_ALL : P_S;
 
-				if (ARRAY_PUSH(pr, n, pr_alloc, ((struct proto){ kind, i, 0 })) < 0)
-					goto out;
-				post[i] = n - 1;
+				pr[n] = (struct proto){ kind, i, 0 };
+				post[i] = n++;
 				if (kind == P_ALL)
-					all = n - 1;
+					all = post[i];
 			}
 			if (!e->nq)
 				entry[i] = post[i];
@@ -146,7 +144,11 @@ static int build_plain(const struct glob_parse *gp, struct raw *raw)
 		r = -E2BIG;
 		goto out;
 	}
-	/* their edges, in order */
+	/* their edges, in order: one per arm read, plus a loop or step each */
+	if (array_reserve((void **)&raw->nodes, &raw->nodes_alloc, n, sizeof(*raw->nodes)) < 0 ||
+	    array_reserve((void **)&raw->edges, &raw->edges_alloc, n + 2 * gp->narms,
+			  sizeof(*raw->edges)) < 0)
+		goto out;
 	for (uint32_t id = 0; id < n; id++) {
 		const struct glob_elem *e = &gp->elem[pr[id].pos];
 		const struct glob_elem *arms = e;
@@ -177,13 +179,16 @@ static int build_plain(const struct glob_parse *gp, struct raw *raw)
 			goto out;
 	}
 	raw->start = entry[0];
+	/* the labels index the parse's sets */
+	r = -ENOMEM;
+	if (gp->nsets && array_reserve((void **)&raw->sets, &raw->sets_alloc, gp->nsets - 1,
+				       sizeof(*raw->sets)) < 0)
+		goto out;
+	if (gp->nsets)
+		memcpy(raw->sets, gp->sets, gp->nsets * sizeof(*raw->sets));
+	raw->nsets = gp->nsets;
 	r = 0;
-	for (size_t i = 0; i < gp->nsets && r == 0; i++)
-		if (label_of_set(&raw->sets, &raw->nsets, &raw->sets_alloc, &gp->sets[i]) < 0)
-			r = -ENOMEM;
 out:
-	free(entry);
-	free(post);
 	free(pr);
 	return r;
 }
@@ -424,12 +429,11 @@ static bool needs_greedy(const struct glob_parse *gp)
 	uint8_t *seen;
 	bool found = false;
 
-	stack = malloc((gp->len + 1) * sizeof(*stack));
-	seen = calloc(gp->len + 1, 1);
-	if (!stack || !seen) {
-		found = true; /* the exact construction, then; it reports ENOMEM */
-		goto out;
-	}
+	stack = malloc((gp->len + 1) * (sizeof(*stack) + 1));
+	if (!stack)
+		return true; /* the exact construction, then; it reports ENOMEM */
+	seen = (uint8_t *)(stack + gp->len + 1);
+	memset(seen, 0, gp->len + 1);
 	for (uint32_t i = 0; i <= gp->len; i++)
 		if (gp->elem[i].kind == GE_STAR && !seen[gp->elem[i].q]) {
 			seen[gp->elem[i].q] = 1;
@@ -450,38 +454,28 @@ static bool needs_greedy(const struct glob_parse *gp)
 			}
 		}
 	}
-out:
 	free(stack);
-	free(seen);
 	return found;
 }
 
-/* ---- trimming ---- */
-
-struct merged {
-	uint32_t to;
-	struct byteset set;
-};
-
-static int cmp_merged(const void *a, const void *b)
-{
-	uint32_t x = ((const struct merged *)a)->to, y = ((const struct merged *)b)->to;
-
-	return x < y ? -1 : x > y;
-}
+/* ---- trimming, and the final layout ---- */
 
 /* Mark in keep[] the nodes reachable from start, then unmark those that
  * cannot reach an accepting node. */
 static int live_nodes(const struct raw *raw, uint8_t *keep)
 {
 	size_t n = raw->nnodes, ne = raw->nedges;
-	uint32_t *stack = malloc(n * sizeof(*stack)), *rcount = calloc(n + 1, sizeof(*rcount));
-	uint32_t *rfrom = malloc((ne ? ne : 1) * sizeof(*rfrom)), sp = 0;
-	uint8_t *co = calloc(n, 1);
-	int r = -ENOMEM;
+	uint32_t *stack, *rcount, *rfrom, sp = 0;
+	uint8_t *co;
 
-	if (!stack || !rcount || !rfrom || !co)
-		goto out;
+	stack = malloc((2 * n + 1 + ne) * sizeof(*stack) + n);
+	if (!stack)
+		return -ENOMEM;
+	rcount = stack + n;
+	rfrom = rcount + n + 1;
+	co = (uint8_t *)(rfrom + ne);
+	memset(rcount, 0, (n + 1) * sizeof(*rcount));
+	memset(co, 0, n);
 	keep[raw->start] = 1;
 	stack[sp++] = raw->start;
 	while (sp) {
@@ -496,7 +490,8 @@ static int live_nodes(const struct raw *raw, uint8_t *keep)
 			}
 		}
 	}
-	/* reverse edges, bucketed by target */
+	/* reverse edges, bucketed by target: after the fill, t's bucket is
+	 * rfrom[rcount[t - 1] .. rcount[t]) */
 	for (size_t e = 0; e < ne; e++)
 		rcount[raw->edges[e].to + 1]++;
 	for (size_t i = 0; i < n; i++)
@@ -504,7 +499,6 @@ static int live_nodes(const struct raw *raw, uint8_t *keep)
 	for (size_t i = 0; i < n; i++)
 		for (uint32_t k = 0; k < raw->nodes[i].nedges; k++)
 			rfrom[rcount[raw->edges[raw->nodes[i].edge0 + k].to]++] = (uint32_t)i;
-	/* rcount[t] is now the end of t's bucket; its start is rcount[t - 1] */
 	for (size_t i = 0; i < n; i++)
 		if (keep[i] && raw->nodes[i].accept) {
 			co[i] = 1;
@@ -521,101 +515,64 @@ static int live_nodes(const struct raw *raw, uint8_t *keep)
 	}
 	for (size_t i = 0; i < n; i++)
 		keep[i] = keep[i] && co[i];
-	r = 0;
-out:
 	free(stack);
-	free(rcount);
-	free(rfrom);
-	free(co);
-	return r;
+	return 0;
 }
 
-static int finish(struct glob *g, const struct raw *raw)
+/* Edges e[0..n) of one node to distinct targets, sorted by target: two to
+ * one target (the first-match construction makes them) become one, whose
+ * set goes to *xs after the raw sets. */
+static int merge_edges(const struct raw *raw, struct glob_edge *e, uint32_t *n,
+		       struct byteset **xs, size_t *nxs, size_t *xs_alloc)
 {
-	size_t n = raw->nnodes, nsets = 0, sets_alloc = 0, nedges = 0, edges_alloc = 0;
-	uint32_t *id = malloc((n ? n : 1) * sizeof(*id)), m = 0;
-	uint8_t *keep = calloc(n ? n : 1, 1);
-	struct merged *mg = NULL;
-	size_t mg_alloc = 0;
-	int r = -ENOMEM;
+	uint32_t i = 0, k = 0;
 
-	g->start = GLOB_NO_NODE;
-	if (!id || !keep || (r = live_nodes(raw, keep)) < 0)
-		goto out;
-	r = 0;
-	if (!keep[raw->start])
-		goto out; /* matches nothing */
-	for (size_t i = 0; i < n; i++)
-		id[i] = keep[i] ? m++ : GLOB_NO_NODE;
-	g->nodes = calloc(m, sizeof(*g->nodes));
-	if (!g->nodes) {
-		r = -ENOMEM;
-		goto out;
+	for (uint32_t a = 1; a < *n; a++) {
+		struct glob_edge v = e[a];
+		uint32_t b = a;
+
+		for (; b > 0 && e[b - 1].to > v.to; b--)
+			e[b] = e[b - 1];
+		e[b] = v;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct glob_node *nd = &raw->nodes[i];
-		struct glob_node *out;
-		size_t nm = 0;
+	while (i < *n) {
+		struct glob_edge one = e[i];
+		uint32_t j = i + 1;
 
-		if (!keep[i])
-			continue;
-		for (uint32_t k = 0; k < nd->nedges; k++) {
-			const struct glob_edge *e = &raw->edges[nd->edge0 + k];
-			struct byteset s;
-			size_t t;
+		while (j < *n && e[j].to == one.to)
+			j++;
+		if (j - i > 1) {
+			struct byteset u, t;
+			int64_t l;
 
-			if (id[e->to] == GLOB_NO_NODE)
-				continue;
-			for (t = 0; t < nm && mg[t].to != id[e->to]; t++)
-				;
-			if (t == nm) {
-				if (array_reserve((void **)&mg, &mg_alloc, nm, sizeof(*mg)) < 0) {
-					r = -ENOMEM;
-					goto out;
-				}
-				mg[nm].to = id[e->to];
-				byteset_clear(&mg[nm++].set);
+			byteset_clear(&u);
+			for (uint32_t m = i; m < j; m++) {
+				label_to_set(raw->sets, e[m].label, &t);
+				byteset_or(&u, &t);
 			}
-			label_to_set(raw->sets, e->label, &s);
-			byteset_or(&mg[t].set, &s);
+			l = label_of_set(xs, nxs, xs_alloc, &u);
+			if (l < 0)
+				return (int)l;
+			/* the extra sets are numbered after the raw ones */
+			one.label = (uint32_t)(l >= LABEL_SET ? l + (int64_t)raw->nsets : l);
 		}
-		if (nm > 1)
-			qsort(mg, nm, sizeof(*mg), cmp_merged);
-		out = &g->nodes[id[i]];
-		out->edge0 = (uint32_t)nedges;
-		out->nedges = (uint32_t)nm;
-		out->accept = nd->accept;
-		for (size_t t = 0; t < nm; t++) {
-			int64_t l = label_of_set(&g->sets, &nsets, &sets_alloc, &mg[t].set);
-
-			if (l < 0 || array_reserve((void **)&g->edges, &edges_alloc, nedges,
-						   sizeof(*g->edges)) < 0) {
-				r = -ENOMEM;
-				goto out;
-			}
-			g->edges[nedges++] = (struct glob_edge){ (uint32_t)l, mg[t].to };
-			if (l == LABEL_ALL && mg[t].to == id[i] && nd->accept)
-				out->universal = 1;
-		}
+		e[k++] = one;
+		i = j;
 	}
-	g->nnodes = m;
-	g->nsets = (uint32_t)nsets;
-	g->start = id[raw->start];
-out:
-	free(id);
-	free(keep);
-	free(mg);
-	return r;
+	*n = k;
+	return 0;
+}
+
+static size_t align8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
 }
 
 /* The bytes on the one path every match starts with. */
-static int find_prefix(struct glob *g)
+static void find_prefix(struct glob *g)
 {
 	uint32_t at = g->start, n = 0;
 
-	g->prefix = malloc(g->nnodes + 1);
-	if (!g->prefix)
-		return -ENOMEM;
 	while (at != GLOB_NO_NODE && n < g->nnodes) {
 		const struct glob_node *nd = &g->nodes[at];
 		const struct glob_edge *e = &g->edges[nd->edge0];
@@ -627,41 +584,104 @@ static int find_prefix(struct glob *g)
 	}
 	g->prefix[n] = '\0';
 	g->prefix_len = n;
-	return 0;
+}
+
+/* Trim raw and lay the result out in one allocation: the glob, its sets,
+ * nodes, edges, pattern and prefix. */
+static int finish(const char *pattern, const struct raw *raw, bool greedy, struct glob **out)
+{
+	size_t n = raw->nnodes, plen = strlen(pattern) + 1, nxs = 0, xs_alloc = 0, sz;
+	uint32_t m = 0, ne = 0, *id;
+	struct glob_edge *te;
+	struct byteset *xs = NULL;
+	struct glob_node *tn;
+	uint8_t *keep;
+	struct glob *g;
+	char *p;
+	int r = -ENOMEM;
+
+	id = malloc(n * sizeof(*id) + (raw->nedges + 1) * sizeof(*te) + n * sizeof(*tn) + n);
+	if (!id)
+		return -ENOMEM;
+	te = (struct glob_edge *)(id + n);
+	tn = (struct glob_node *)(te + raw->nedges + 1);
+	keep = (uint8_t *)(tn + n);
+	memset(keep, 0, n);
+	if (n && (r = live_nodes(raw, keep)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		id[i] = keep[i] ? m++ : GLOB_NO_NODE;
+	for (size_t i = 0; i < n; i++) {
+		const struct glob_node *nd = &raw->nodes[i];
+		uint32_t k = 0;
+
+		if (!keep[i])
+			continue;
+		for (uint32_t j = 0; j < nd->nedges; j++) {
+			const struct glob_edge *e = &raw->edges[nd->edge0 + j];
+
+			if (id[e->to] != GLOB_NO_NODE)
+				te[ne + k++] = (struct glob_edge){ e->label, id[e->to] };
+		}
+		if ((r = merge_edges(raw, te + ne, &k, &xs, &nxs, &xs_alloc)) < 0)
+			goto out;
+		tn[id[i]] = (struct glob_node){ ne, k, nd->accept, 0 };
+		for (uint32_t j = 0; j < k; j++)
+			if (te[ne + j].label == LABEL_ALL && te[ne + j].to == id[i] && nd->accept)
+				tn[id[i]].universal = 1;
+		ne += k;
+	}
+	sz = align8(sizeof(*g)) + (raw->nsets + nxs) * sizeof(*g->sets) +
+	     align8(m * sizeof(*g->nodes)) + align8(ne * sizeof(*g->edges)) + plen + m + 1;
+	g = malloc(sz);
+	r = -ENOMEM;
+	if (!g)
+		goto out;
+	memset(g, 0, sizeof(*g));
+	g->sets = (struct byteset *)((char *)g + align8(sizeof(*g)));
+	g->nodes = (struct glob_node *)(g->sets + raw->nsets + nxs);
+	g->edges = (struct glob_edge *)((char *)g->nodes + align8(m * sizeof(*g->nodes)));
+	p = (char *)g->edges + align8(ne * sizeof(*g->edges));
+	if (raw->nsets)
+		memcpy(g->sets, raw->sets, raw->nsets * sizeof(*g->sets));
+	if (nxs)
+		memcpy(g->sets + raw->nsets, xs, nxs * sizeof(*g->sets));
+	if (m)
+		memcpy(g->nodes, tn, m * sizeof(*g->nodes));
+	if (ne)
+		memcpy(g->edges, te, ne * sizeof(*g->edges));
+	g->pattern = memcpy(p, pattern, plen);
+	g->prefix = p + plen;
+	g->nnodes = m;
+	g->nsets = (uint32_t)(raw->nsets + nxs);
+	g->start = n && keep[raw->start] ? id[raw->start] : GLOB_NO_NODE;
+	g->greedy = greedy;
+	find_prefix(g);
+	*out = g;
+	r = 0;
+out:
+	free(id);
+	free(xs);
+	return r;
 }
 
 int glob_new_mode(const char *pattern, enum glob_mode mode, struct glob **out)
 {
 	struct glob_parse gp;
 	struct raw raw = { 0 };
-	struct glob *g;
-	size_t len = strlen(pattern);
+	bool greedy = false;
 	int r;
 
 	*out = NULL;
-	g = calloc(1, sizeof(*g));
-	if (!g)
-		return -ENOMEM;
-	g->pattern = strdup(pattern);
-	if (!g->pattern) {
-		r = -ENOMEM;
-		goto fail;
+	r = glob_parse_run(&gp, pattern, strlen(pattern));
+	if (r == 0) {
+		greedy = mode == GLOB_MODE_GREEDY || needs_greedy(&gp);
+		r = greedy ? build_greedy(&gp, &raw) : build_plain(&gp, &raw);
 	}
-	if ((r = glob_parse_run(&gp, pattern, len)) < 0)
-		goto fail_parse;
-	g->greedy = mode == GLOB_MODE_GREEDY || needs_greedy(&gp);
-	r = g->greedy ? build_greedy(&gp, &raw) : build_plain(&gp, &raw);
-	if (r < 0 || (r = finish(g, &raw)) < 0 || (r = find_prefix(g)) < 0)
-		goto fail_parse;
+	if (r == 0)
+		r = finish(pattern, &raw, greedy, out);
 	glob_parse_release(&gp);
 	raw_release(&raw);
-	*out = g;
-	return 0;
-fail_parse:
-	glob_parse_release(&gp);
-	raw_release(&raw);
-fail:
-	glob_free(g);
 	return r;
 }
 
@@ -670,15 +690,9 @@ int glob_new(const char *pattern, struct glob **out)
 	return glob_new_mode(pattern, GLOB_MODE_AUTO, out);
 }
 
+/* One allocation (finish) */
 void glob_free(struct glob *g)
 {
-	if (!g)
-		return;
-	free(g->pattern);
-	free(g->nodes);
-	free(g->edges);
-	free(g->sets);
-	free(g->prefix);
 	free(g);
 }
 

@@ -58,12 +58,13 @@ int64_t label_of_set(struct byteset **sets, size_t *nsets, size_t *alloc,
 		     const struct byteset *s)
 {
 	struct byteset all;
+	int one = byteset_single(s);
 
+	if (one >= 0)
+		return one;
 	byteset_fill_nonzero(&all);
 	if (byteset_equal(s, &all))
 		return LABEL_ALL;
-	if (byteset_count(s) == 1)
-		return byteset_min(s);
 	for (size_t i = 0; i < *nsets; i++)
 		if (byteset_equal(&(*sets)[i], s))
 			return LABEL_SET + (int64_t)i;
@@ -460,13 +461,15 @@ int glob_parse_run(struct glob_parse *gp, const char *pattern, size_t len)
 		return -E2BIG;
 	gp->pat = (const unsigned char *)pattern;
 	gp->len = (uint32_t)len;
-	gp->elem = calloc(len + 1, sizeof(*gp->elem));
-	gp->skip_memo = malloc((len + 2) * sizeof(*gp->skip_memo));
-	reached = calloc(len + 1, 1);
-	if (!gp->elem || !gp->skip_memo || !reached) {
-		free(reached);
+	/* one block: elements, skip memo, reached marks */
+	gp->elem = malloc((len + 1) * sizeof(*gp->elem) + (len + 2) * sizeof(*gp->skip_memo) +
+			  len + 1);
+	if (!gp->elem)
 		return -ENOMEM;
-	}
+	memset(gp->elem, 0, (len + 1) * sizeof(*gp->elem));
+	gp->skip_memo = (int32_t *)(gp->elem + len + 1);
+	reached = (uint8_t *)(gp->skip_memo + len + 2);
+	memset(reached, 0, len + 1);
 	for (size_t i = 0; i < len + 2; i++)
 		gp->skip_memo[i] = R_UNSET;
 	/* every continuation is further on: one sweep finds every element a
@@ -484,15 +487,13 @@ int glob_parse_run(struct glob_parse *gp, const char *pattern, size_t len)
 		for (uint32_t k = 0; e->kind == GE_ARMS && k < e->narms; k++)
 			reached[gp->arms[e->arm0 + k].next] = 1;
 	}
-	free(reached);
 	return r;
 }
 
 void glob_parse_release(struct glob_parse *gp)
 {
-	free(gp->elem);
+	free(gp->elem); /* and the memo */
 	free(gp->arms);
 	free(gp->sets);
-	free(gp->skip_memo);
 	memset(gp, 0, sizeof(*gp));
 }
