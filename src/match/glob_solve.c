@@ -72,6 +72,7 @@ struct glob_solver {
 	size_t nseen, seen_alloc;
 	uint32_t *seen_head;
 	size_t seen_head_alloc;
+	struct strbuf first; /* includes: A's smallest string */
 	uint32_t *members; /* a successor set being built */
 	size_t members_alloc;
 	/* byte classes of one pair */
@@ -93,6 +94,7 @@ struct glob_solver *glob_solver_new(void)
 	byteset_fill_nonzero(&s->alphabet);
 	u32intern_init(&s->sets);
 	u32intern_init(&s->keys);
+	strbuf_init(&s->first);
 	return s;
 }
 
@@ -102,6 +104,7 @@ void glob_solver_free(struct glob_solver *s)
 		return;
 	u32intern_release(&s->sets);
 	u32intern_release(&s->keys);
+	strbuf_release(&s->first);
 	free(s->set_flags);
 	free(s->seen);
 	free(s->seen_head);
@@ -369,9 +372,9 @@ static bool prefixes_agree(const struct glob *a, const struct glob *b)
 	return memcmp(a->prefix, b->prefix, n) == 0;
 }
 
+/* A fresh search; the work counter goes on over a query's searches. */
 static void begin(struct glob_solver *s)
 {
-	s->work = 0;
 	s->ngroups = 0;
 	u32intern_reset(&s->sets);
 	u32intern_reset(&s->keys);
@@ -434,21 +437,16 @@ static uint32_t group_end(const struct glob_solver *s, uint32_t p)
 	return q;
 }
 
-int glob_includes(struct glob_solver *s, const struct glob *a, const struct glob *const *b,
-		  size_t n, struct strbuf *witness)
+/* includes, once the easy answers are out */
+static int search_includes(struct glob_solver *s, const struct glob *a,
+			   const struct glob *const *b, size_t n, struct strbuf *witness)
 {
 	uint32_t key[2], nm = 0, klen, q;
 	uint8_t flags;
 	int added, id, r;
 
 	begin(s);
-	if (n > MAX_PATTERNS)
-		return -E2BIG;
-	if (a->start == GLOB_NO_NODE)
-		return 1;
 	for (size_t j = 0; j < n; j++) {
-		if (strcmp(a->pattern, b[j]->pattern) == 0)
-			return 1;
 		/* a B that can share no string with A changes nothing */
 		if (b[j]->start == GLOB_NO_NODE || !prefixes_agree(a, b[j]))
 			continue;
@@ -553,12 +551,45 @@ int glob_includes(struct glob_solver *s, const struct glob *a, const struct glob
 	return 1;
 }
 
+int glob_includes(struct glob_solver *s, const struct glob *a, const struct glob *const *b,
+		  size_t n, struct strbuf *witness)
+{
+	int r;
+
+	s->work = 0;
+	if (n > MAX_PATTERNS)
+		return -E2BIG;
+	if (a->start == GLOB_NO_NODE)
+		return 1;
+	for (size_t j = 0; j < n; j++)
+		if (strcmp(a->pattern, b[j]->pattern) == 0)
+			return 1;
+	/* A's smallest string (shortest, then smallest bytes): when no B
+	 * matches it, it is the witness, and a lost pattern costs no search
+	 * of the B's */
+	strbuf_reset(&s->first);
+	r = search_includes(s, a, NULL, 0, &s->first);
+	if (r != 0)
+		return r; /* 1: no string over the alphabet at all */
+	for (size_t j = 0; j < n; j++) {
+		if (b[j]->start == GLOB_NO_NODE || !prefixes_agree(a, b[j]))
+			continue;
+		r = glob_match(b[j], s->first.buf);
+		if (r < 0)
+			return r;
+		if (r)
+			return search_includes(s, a, b, n, witness);
+	}
+	return witness ? strbuf_add(witness, s->first.buf, s->first.len) : 0;
+}
+
 int glob_intersects(struct glob_solver *s, const struct glob *a, const struct glob *b,
 		    struct strbuf *witness)
 {
 	uint32_t key[2], klen, q;
 	int added, id, r;
 
+	s->work = 0;
 	begin(s);
 	if (a->start == GLOB_NO_NODE || b->start == GLOB_NO_NODE || !prefixes_agree(a, b))
 		return 0;
