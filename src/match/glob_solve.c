@@ -1,28 +1,35 @@
 /* Inclusion and intersection of pattern languages.
  *
- * includes(A, B1..Bn): breadth-first search over pairs (a, S), a a state
- * of A's automaton and S the set of states the B automata are in after
- * the same string: the subset construction of B1 | ... | Bn, built only
- * where A goes, in product with A. A pair whose a accepts while no state
- * of S does is reached by a string A matches and no Bi does. A set that
- * holds a universal state (a '*' ending a pattern) matches whatever
- * follows: such pairs are dropped. When no bad pair is reachable, A is
- * included. intersects(A, B) is the same search over pairs of states of
- * A and B, looking for a pair where both accept.
+ * includes(A, B1..Bn): breadth-first search over pairs (a, S): a a state
+ * of A's automaton, S the set of states the B automata are in after the
+ * same string (the subset construction of B1 | ... | Bn, built only where
+ * A goes). A pair whose a accepts while no state of S does is reached by
+ * a string A matches and no Bi does; when none is reachable, A is
+ * included. intersects(A, B): the same over pairs of states of A and B,
+ * looking for one where both accept.
  *
- * Each step reads one class of bytes: the bytes that no edge label of the
- * states at hand tells apart, computed for each pair (usually the few
- * bytes the patterns name here, plus "any other byte"). A class is taken
- * through its smallest byte. The search goes by string length, and the
- * classes of each pair in order of their smallest byte, so the pairs of
- * one length are found in the order of their smallest string; the first
- * bad pair found gives the witness: a shortest string, and among those
- * the smallest byte by byte.
+ * Each step reads one class of bytes: those no edge label of the states
+ * at hand tells apart (usually the few bytes the patterns name there,
+ * plus "any other byte"), taken through its smallest byte. The pairs
+ * first reached by one string form a group, expanded together class by
+ * class, so groups come in the order of their strings (by length, then
+ * byte by byte) and the first bad pair found gives the witness: a
+ * shortest string, and among those the smallest.
+ *
+ * Pruning, none of which changes an answer or a witness:
+ *   - B's whose literal prefix rules out a string shared with A are left
+ *     out;
+ *   - a set holding a universal state (a final '*') covers whatever
+ *     follows: its pairs are dropped;
+ *   - a pair whose S holds a set already met with the same A state is
+ *     skipped (antichains, see subsumed());
+ *   - first, A's smallest string is matched against the B's: when none
+ *     matches it, it is the witness and there is no search.
  *
  * Work is bounded: each pair and each set member stored counts one unit;
  * past the solver's limit the query stops with -E2BIG. Exponential cases
- * exist ("*a" followed by k '?' needs 2^k sets); modalias patterns need a
- * few hundred units. */
+ * exist (test_limit in tests/unit/test_glob_sets.c meets 2^11 sets no
+ * pruning removes); Debian's alias lists need at most about 60,000. */
 #include "match/glob.h"
 
 #include <errno.h>
@@ -75,7 +82,7 @@ struct glob_solver {
 	struct strbuf first; /* includes: A's smallest string */
 	uint32_t *members; /* a successor set being built */
 	size_t members_alloc;
-	/* byte classes of one pair */
+	/* byte classes of one group */
 	struct byteset *cls;
 	size_t cls_alloc;
 	const struct byteset **many;
@@ -144,6 +151,8 @@ size_t glob_solver_work(const struct glob_solver *s)
 
 /* ---- byte classes ---- */
 
+/* The labels of a node's edges: one-byte labels into singles, byte sets
+ * into s->many[0..*nmany) (each once). */
 static int note_labels(struct glob_solver *s, struct byteset *singles, size_t *nmany,
 		       const struct glob *g, uint32_t node)
 {
@@ -198,15 +207,17 @@ static int split(struct glob_solver *s, size_t *ncls, const struct byteset *by)
 /* Fill s->reps with the smallest byte of each class, ascending. */
 static int make_classes(struct glob_solver *s, const struct byteset *singles, size_t nmany)
 {
-	struct byteset rest = s->alphabet;
+	struct byteset rest = s->alphabet, named = *singles;
 	size_t ncls = 1;
 
 	s->nreps = 0;
+	byteset_and(&named, &s->alphabet);
 	if (!nmany) {
 		/* each named byte, then all others */
-		for (unsigned int b = 1; b < 256; b++)
-			if (byteset_has(singles, b) && byteset_has(&s->alphabet, b))
-				s->reps[s->nreps++] = (unsigned char)b;
+		for (unsigned int w = 0; w < 4; w++)
+			for (uint64_t bits = named.w[w]; bits; bits &= bits - 1)
+				s->reps[s->nreps++] =
+					(unsigned char)(w * 64 + (unsigned int)__builtin_ctzll(bits));
 		byteset_andnot(&rest, singles);
 		if (!byteset_empty(&rest)) {
 			unsigned int m = byteset_min(&rest), i = s->nreps++;
@@ -224,16 +235,15 @@ static int make_classes(struct glob_solver *s, const struct byteset *singles, si
 	for (size_t k = 0; k < nmany; k++)
 		if (split(s, &ncls, s->many[k]) < 0)
 			return -ENOMEM;
-	for (unsigned int b = 1; b < 256; b++) {
-		struct byteset one;
+	for (unsigned int w = 0; w < 4; w++)
+		for (uint64_t bits = named.w[w]; bits; bits &= bits - 1) {
+			struct byteset one;
 
-		if (!byteset_has(singles, b))
-			continue;
-		byteset_clear(&one);
-		byteset_add(&one, b);
-		if (split(s, &ncls, &one) < 0)
-			return -ENOMEM;
-	}
+			byteset_clear(&one);
+			byteset_add(&one, w * 64 + (unsigned int)__builtin_ctzll(bits));
+			if (split(s, &ncls, &one) < 0)
+				return -ENOMEM;
+		}
 	for (size_t c = 0; c < ncls; c++)
 		if (!byteset_empty(&s->cls[c]))
 			s->reps[s->nreps++] = (unsigned char)byteset_min(&s->cls[c]);
@@ -561,8 +571,10 @@ int glob_includes(struct glob_solver *s, const struct glob *a, const struct glob
 		return -E2BIG;
 	if (a->start == GLOB_NO_NODE)
 		return 1;
+	/* the same text (built the same way: tests compare the two
+	 * constructions of one pattern) */
 	for (size_t j = 0; j < n; j++)
-		if (strcmp(a->pattern, b[j]->pattern) == 0)
+		if (a->greedy == b[j]->greedy && strcmp(a->pattern, b[j]->pattern) == 0)
 			return 1;
 	/* A's smallest string (shortest, then smallest bytes): when no B
 	 * matches it, it is the witness, and a lost pattern costs no search
