@@ -25,7 +25,7 @@ struct glob;
 /* Compile pattern (NUL-terminated). Returns 0 with *out (free it with
  * glob_free), or
  *   -E2BIG   longer than GLOB_MAX_PATTERN, or its automaton would pass
- *            65535 states (only possible for brackets that glibc reads two
+ *            16384 states (only possible for brackets that glibc reads two
  *            ways after a '*', see glob_build.c)
  *   -ENOMEM
  * Every pattern is valid: glibc's fnmatch never rejects one (malformed

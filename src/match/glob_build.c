@@ -107,13 +107,19 @@ static int build_plain(const struct glob_parse *gp, struct raw *raw)
 {
 	uint32_t len = gp->len, *entry, *post, n = 0, all = GLOB_NO_NODE;
 	struct proto *pr;
+	size_t count = 0;
 	int r = -ENOMEM;
 
-	/* at most a W per position, or an R per '?' of a run and an S */
-	pr = malloc((3 * (size_t)len + 3) * sizeof(*pr) + 2 * ((size_t)len + 1) * sizeof(*entry));
+	/* a W per element read, an R per '?' of a run and an S per star (runs
+	 * can overlap when brackets jump into them) */
+	for (uint32_t i = 0; i <= len; i++)
+		count += gp->elem[i].kind == GE_STAR ? gp->elem[i].nq + 1 : gp->elem[i].kind != GE_UNSEEN;
+	if (count > GLOB_MAX_NODES)
+		return -E2BIG;
+	pr = malloc(count * sizeof(*pr) + 2 * ((size_t)len + 1) * sizeof(*entry));
 	if (!pr)
 		return -ENOMEM;
-	entry = (uint32_t *)(pr + 3 * (size_t)len + 3);
+	entry = (uint32_t *)(pr + count);
 	post = entry + len + 1;
 	/* number the states */
 	for (uint32_t i = 0; i <= len; i++) {
@@ -139,10 +145,6 @@ static int build_plain(const struct glob_parse *gp, struct raw *raw)
 			if (!e->nq)
 				entry[i] = post[i];
 		}
-	}
-	if (n > GLOB_MAX_NODES) {
-		r = -E2BIG;
-		goto out;
 	}
 	/* their edges, in order: one per arm read, plus a loop or step each */
 	if (array_reserve((void **)&raw->nodes, &raw->nodes_alloc, n, sizeof(*raw->nodes)) < 0 ||

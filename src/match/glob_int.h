@@ -82,7 +82,10 @@ int64_t label_of_set(struct byteset **sets, size_t *nsets, size_t *alloc,
 /* ---- the automaton (glob_build.c) ---- */
 
 #define GLOB_NO_NODE UINT32_MAX
-#define GLOB_MAX_NODES 65535u
+/* States of one automaton. A plain automaton has about one per pattern
+ * byte; the first-match construction's can multiply with the '?' after a
+ * '*'. The solver packs states in 16 bits. */
+#define GLOB_MAX_NODES 16384u
 
 struct glob_edge {
 	uint32_t label;
