@@ -207,9 +207,8 @@ struct explore {
 	const struct glob_parse *gp;
 	struct raw *raw;
 	struct u32intern states;
-	uint32_t *buf; /* a successor's key */
-	uint32_t *walks;
-	size_t nbuf;
+	uint32_t *buf;   /* a successor's key */
+	uint32_t *walks; /* a successor's walks */
 };
 
 static uint32_t arm_next(const struct glob_parse *gp, uint32_t i, unsigned int b)
@@ -293,7 +292,7 @@ static int add_succ(struct explore *x, uint32_t from, uint32_t label, uint32_t k
 	return raw_edge(x->raw, from, label, (uint32_t)id);
 }
 
-/* Successors of state id on the bytes of class cls (member b). */
+/* Edges of state id on a class of bytes: its label, and b one of them. */
 static int expand(struct explore *x, uint32_t id, uint32_t label, unsigned int b)
 {
 	const struct glob_parse *gp = x->gp;

@@ -11,14 +11,17 @@
  *     bracket is unterminated: '[' is then an ordinary character and the
  *     match goes on right after it), or to a malformed part (no match);
  *   - once a member matched, a simpler scan skips to the closing ']'. It
- *     treats "[:...:]", "[=.=]", "[...]" and '\' on their own, but knows
+ *     treats "[:...:]", "[=x=]", "[.x.]" and '\' on their own, but knows
  *     no ranges, so "[xa-[:a:]*]" ends at its last ']' for 'x' while the
  *     main scan ends at the first ']' for ':'. It also finds unterminated
  *     brackets and malformed parts where the main scan did not look.
  *
- * So a bracket is evaluated once for every byte 1..255 here, and its
- * element gets one arm per distinct continuation. Other glibc rules that
- * are easy to miss, all modelled:
+ * So the main scan runs once per bracket, member by member; the bytes a
+ * member takes first go where the skip scan from there leads (memoised by
+ * position), the others where the main scan ends. The element gets one
+ * arm per distinct continuation.
+ *
+ * Other glibc rules that are easy to miss, all modelled:
  *   - a pattern ending in a lone '\' matches nothing ("Trailing \ loses"),
  *     and so does a bracket with a lone '\' before its NUL;
  *   - ']' first in a bracket (after '!' or '^') is a member; '-' is a

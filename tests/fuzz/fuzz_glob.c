@@ -9,7 +9,7 @@
  *   - glob_intersects(A, B): a witness matches both; when disjoint, s
  *     does not match both;
  *   - the two constructions of A accept the same strings (inclusion both
- *     ways).
+ *     ways), for A up to 24 bytes.
  * A mismatch aborts. The work bound is low so that each input stays
  * fast; queries past it (-E2BIG) check nothing. */
 #include <fnmatch.h>
@@ -113,8 +113,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		check_pair(a, b, s);
 		check_pair(b, a, s);
-		/* both constructions, one language (-E2BIG: too many states) */
-		if (glob_new_mode(pa, GLOB_MODE_GREEDY, &ag) == 0) {
+		/* both constructions, one language; short patterns only, the
+		 * first-match one can take thousands of states (or -E2BIG) */
+		if (strlen(pa) <= 24 && glob_new_mode(pa, GLOB_MODE_GREEDY, &ag) == 0) {
 			for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 				same_as_fnmatch(ag, strs[i]);
 			if (glob_includes(solver, a, (const struct glob *const *)&ag, 1, NULL) == 0 ||
