@@ -75,10 +75,10 @@ static int check_pattern(const char *pat, const char *alpha, size_t max)
 
 /* All patterns of up to 3 bytes over the characters fnmatch treats
  * specially (plus two letters), against all strings of up to 4 bytes over
- * those and a byte from each gap between them that a range can hold
- * ('0' stands for 0x2e..0x3e; 'c' for everything above 'b' and below '!',
- * which no range here reaches). 4 bytes: one more than any of these
- * patterns can consume without a '*'. */
+ * those, '0' (inside ranges such as "[*-?]") and 'c' (outside every range
+ * these can write). 4 bytes: one more than any of these patterns can
+ * consume without a '*'. Every byte 1..255 goes through ranges and
+ * classes in test_every_byte. */
 static void test_short_patterns(void **state)
 {
 	static const char pat_alpha[] = "ab[]-\\*?!";
