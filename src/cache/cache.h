@@ -75,6 +75,28 @@ struct modrec *cache_lookup(struct cache *c, const char *path, const struct cach
  * would write exactly what is there. Stamps are checked on jobs threads
  * (0: all CPUs). */
 bool cache_unchanged(struct cache *c, const char *key, const char *outdir, unsigned int jobs);
+
+/* A module file whose stamp no longer matches. */
+struct cache_change {
+	const char *path;       /* the cache's string */
+	struct cache_stat st;   /* now */
+	uint64_t digest;        /* its record's digest (modrec_digest) then */
+};
+
+/* cache_unchanged, except that up to max module files may differ: 0 with
+ * *n = 0 when nothing changed, 0 with the *n modules (sorted by path) in
+ * out when only module files did (touched, or replaced in place: whether
+ * their contents changed is the caller's to see), -1 when anything else
+ * changed (a directory, an input, an output, a module removed). */
+int cache_changes(struct cache *c, const char *key, const char *outdir, unsigned int jobs,
+		  struct cache_change *out, size_t max, size_t *n);
+
+/* The cache again, as written by the run that made it, except the
+ * stamps of the changed modules (same contents, new stat) and the
+ * time: what a run that found only such changes leaves. */
+int cache_meta_restamp(const char *base, const struct cache *old,
+		       const struct cache_change *changes, size_t n, int64_t started_ns)
+	MA_MUST_CHECK;
 /* The generation of the records file the meta file names. */
 uint64_t cache_generation(const struct cache *c);
 
@@ -122,6 +144,9 @@ void cache_writer_records(struct cache_writer *w, uint64_t gen);
 int cache_writer_file(struct cache_writer *w, const char *path, const struct cache_stat *st);
 int cache_writer_dir(struct cache_writer *w, const char *path, const struct cache_stat *st,
 		     uint64_t names_hash);
+/* A module file, with its record's digest (modrec_digest). */
+int cache_writer_module(struct cache_writer *w, const char *path, const struct cache_stat *st,
+			uint64_t digest);
 /* An output file as written (name within outdir). */
 int cache_writer_output(struct cache_writer *w, const char *name, const void *data, size_t len);
 int cache_writer_message(struct cache_writer *w, int prio, const char *msg);

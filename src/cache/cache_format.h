@@ -28,10 +28,10 @@ struct strbuf;
  * file from it). */
 
 struct stamp {
-	char kind;
+	char kind;            /* 'f' file, 'd' directory, 'm' module */
 	const char *path;
 	struct cache_stat st;
-	uint64_t names_hash;
+	uint64_t names_hash;  /* 'd': its names; 'm': the record's digest */
 };
 
 struct output {

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,7 +100,7 @@ static int parse_meta(struct cache *c, struct byte_reader *r, const char *dirnam
 		s->path = get_str(r, &c->arena);
 		cache_get_stat(r, &s->st);
 		s->names_hash = br_le(r, 8);
-		if (s->kind != 'f' && s->kind != 'd')
+		if (s->kind != 'f' && s->kind != 'd' && s->kind != 'm')
 			r->bad = true;
 	}
 	c->n_stamps = n;
@@ -371,13 +372,15 @@ static bool output_same(const char *outdir, const struct output *o)
 	return same;
 }
 
-static bool stamp_same(const struct cache *c, const struct stamp *s, int rootfd)
+static bool stamp_same(const struct cache *c, const struct stamp *s, int rootfd,
+		       struct cache_stat *nowp)
 {
 	const char *below = rootfd >= 0 ? path_below(s->path, c->dirname) : NULL;
 	struct cache_stat now;
 	uint64_t h;
 	int r = cache_stat_at(below ? rootfd : -1, below, s->path, &now);
 
+	*nowp = now;
 	if (r < 0)
 		return false;
 	if (s->kind == 'd')
@@ -396,39 +399,85 @@ struct check {
 	unsigned int parts;   /* stamps [n*k/parts, n*(k+1)/parts); outputs k, k + parts, ... */
 	int rootfd;           /* the module directory, or -1 */
 	atomic_bool failed;
+	pthread_mutex_t lock; /* the changed modules: */
+	struct cache_change *changes;
+	size_t n_changes, max_changes;
 };
+
+/* A module stamp that differs, or was racy, is listed (its content may
+ * still be the same); anything else that differs fails the check. */
+static void stamp_differs(struct check *p, const struct stamp *s, const struct cache_stat *now)
+{
+	bool fail;
+
+	if (s->kind != 'm' || now->missing) {
+		atomic_store(&p->failed, true);
+		return;
+	}
+	pthread_mutex_lock(&p->lock);
+	fail = p->n_changes == p->max_changes;
+	if (!fail)
+		p->changes[p->n_changes++] = (struct cache_change){ s->path, *now, s->names_hash };
+	pthread_mutex_unlock(&p->lock);
+	if (fail)
+		atomic_store(&p->failed, true);
+}
 
 static int check_part(void *ud, size_t k, const struct ma_log *log)
 {
 	struct check *p = ud;
 	const struct cache *c = p->c;
 	size_t a = c->n_stamps * k / p->parts, b = c->n_stamps * (k + 1) / p->parts;
+	struct cache_stat now;
 
 	for (size_t i = k; i < c->n_outputs && !atomic_load(&p->failed); i += p->parts)
 		if (!output_same(p->outdir, &c->outputs[i]))
 			atomic_store(&p->failed, true);
 	for (size_t i = a; i < b && !atomic_load(&p->failed); i++)
-		if (!stamp_same(c, &c->stamps[i], p->rootfd))
-			atomic_store(&p->failed, true);
+		if (!stamp_same(c, &c->stamps[i], p->rootfd, &now))
+			stamp_differs(p, &c->stamps[i], &now);
 	return 0;
 }
 
-bool cache_unchanged(struct cache *c, const char *key, const char *outdir, unsigned int jobs)
+static int cmp_change(const void *a, const void *b)
 {
-	struct check p = { .c = c, .outdir = outdir, .parts = jobs_threads(jobs) };
+	return strcmp(((const struct cache_change *)a)->path,
+		      ((const struct cache_change *)b)->path);
+}
+
+int cache_changes(struct cache *c, const char *key, const char *outdir, unsigned int jobs,
+		  struct cache_change *out, size_t max, size_t *n)
+{
+	struct check p = { .c = c, .outdir = outdir, .parts = jobs_threads(jobs),
+			   .changes = out, .max_changes = max };
 	struct jobs_cfg jc = { .threads = p.parts };
 
+	*n = 0;
 	if (!c->shortcut || strcmp(c->key, key) != 0)
-		return false;
+		return -1;
 	if (p.parts > 8)
 		p.parts = 8;
 	atomic_init(&p.failed, false);
+	pthread_mutex_init(&p.lock, NULL);
 	p.rootfd = open(c->dirname, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (jobs_run(p.parts, NULL, &jc, check_part, &p) < 0)
 		atomic_store(&p.failed, true);
 	if (p.rootfd >= 0)
 		close(p.rootfd);
-	return !atomic_load(&p.failed);
+	pthread_mutex_destroy(&p.lock);
+	if (atomic_load(&p.failed))
+		return -1;
+	/* the threads' order is not the run's: sorted, for determinism */
+	qsort(out, p.n_changes, sizeof(*out), cmp_change);
+	*n = p.n_changes;
+	return 0;
+}
+
+bool cache_unchanged(struct cache *c, const char *key, const char *outdir, unsigned int jobs)
+{
+	size_t n;
+
+	return cache_changes(c, key, outdir, jobs, NULL, 0, &n) == 0 && n == 0;
 }
 
 void cache_replay(const struct cache *c, const struct ma_log *log)

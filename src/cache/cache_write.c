@@ -323,6 +323,8 @@ static int add_stamp(struct cache_writer *w, char kind, const char *path,
 {
 	int r = cache_put_le(&w->stamps, (uint8_t)kind, 1);
 
+	/* a racy module is read again next time (cache_changes lists it),
+	 * any other racy file turns the shortcut off */
 	if (kind == 'f' && cache_stat_racy(st, w->started_ns))
 		w->shortcut = false;
 	if (!r)
@@ -345,6 +347,12 @@ int cache_writer_dir(struct cache_writer *w, const char *path, const struct cach
 		     uint64_t names_hash)
 {
 	return add_stamp(w, 'd', path, st, names_hash);
+}
+
+int cache_writer_module(struct cache_writer *w, const char *path, const struct cache_stat *st,
+			uint64_t digest)
+{
+	return add_stamp(w, 'm', path, st, digest);
 }
 
 int cache_writer_output(struct cache_writer *w, const char *name, const void *data, size_t len)
@@ -417,6 +425,35 @@ int cache_writer_commit(struct cache_writer *w, const char *base)
 	return r;
 }
 
+/* Copy old's meta into w (the stamps through change, when given). */
+static int copy_meta(struct cache_writer *w, const struct cache *old,
+		     const struct cache_change *changes, size_t n)
+{
+	int r = 0;
+
+	for (size_t i = 0, k = 0; !r && i < old->n_stamps; i++) {
+		const struct stamp *s = &old->stamps[i];
+		const struct cache_stat *st = &s->st;
+
+		/* changes are sorted by path, and are the cache's strings */
+		for (k = 0; k < n; k++)
+			if (changes[k].path == s->path)
+				st = &changes[k].st;
+		r = add_stamp(w, s->kind, s->path, st, s->names_hash);
+	}
+	for (size_t i = 0; !r && i < old->n_outputs; i++) {
+		r = cache_put_str(&w->outputs, old->outputs[i].name, strlen(old->outputs[i].name));
+		if (!r)
+			r = cache_put_le(&w->outputs, old->outputs[i].size, 8);
+		if (!r)
+			r = cache_put_le(&w->outputs, old->outputs[i].sum, 8);
+		w->n_outputs += !r;
+	}
+	for (size_t i = 0; !r && i < old->n_msgs; i++)
+		r = cache_writer_message(w, old->msgs[i].prio, old->msgs[i].text);
+	return r;
+}
+
 int cache_meta_set_records(const char *base, const struct cache *old, const char *dirname,
 			   uint64_t gen)
 {
@@ -426,25 +463,30 @@ int cache_meta_set_records(const char *base, const struct cache *old, const char
 
 	if (!r && old) {
 		w->shortcut = old->shortcut;
-		for (size_t i = 0; !r && i < old->n_stamps; i++)
-			r = add_stamp(w, old->stamps[i].kind, old->stamps[i].path,
-				      &old->stamps[i].st, old->stamps[i].names_hash);
-		for (size_t i = 0; !r && i < old->n_outputs; i++) {
-			r = cache_put_str(&w->outputs, old->outputs[i].name,
-					  strlen(old->outputs[i].name));
-			if (!r)
-				r = cache_put_le(&w->outputs, old->outputs[i].size, 8);
-			if (!r)
-				r = cache_put_le(&w->outputs, old->outputs[i].sum, 8);
-			w->n_outputs += !r;
-		}
-		for (size_t i = 0; !r && i < old->n_msgs; i++)
-			r = cache_writer_message(w, old->msgs[i].prio, old->msgs[i].text);
+		r = copy_meta(w, old, NULL, 0);
 	} else if (!r) {
 		w->shortcut = false; /* no depmod run recorded: nothing to prove */
 	}
 	if (!r) {
 		cache_writer_records(w, gen);
+		r = cache_writer_commit(w, base);
+	}
+	cache_writer_free(w);
+	return r;
+}
+
+int cache_meta_restamp(const char *base, const struct cache *old,
+		       const struct cache_change *changes, size_t n, int64_t started_ns)
+{
+	struct cache_writer *w = cache_writer_new(old->dirname, old->key, started_ns);
+	int r = w ? 0 : -ENOMEM;
+
+	if (!r) {
+		w->shortcut = old->shortcut;
+		r = copy_meta(w, old, changes, n);
+	}
+	if (!r) {
+		cache_writer_records(w, old->rec_gen);
 		r = cache_writer_commit(w, base);
 	}
 	cache_writer_free(w);

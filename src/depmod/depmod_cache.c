@@ -123,7 +123,7 @@ static int fill(struct cache_writer *w, const struct depmod_opts *o, const char 
 		struct cache_stat cs;
 
 		cache_stat_of_mod(&cs, t->mods[i].t);
-		r = cache_writer_file(w, t->mods[i].t->path, &cs);
+		r = cache_writer_module(w, t->mods[i].t->path, &cs, modrec_digest(t->mods[i].rec));
 	}
 	for (size_t i = 0; !r && i < sizeof(inputs) / sizeof(inputs[0]); i++) {
 		char *p;

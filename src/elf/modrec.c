@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "util/strbuf.h"
 #include "util/threadlocal.h"
 
@@ -312,6 +314,71 @@ int moddraft_finish(const struct moddraft *d, bool keep_sig, struct modrec **out
 void modrec_free(struct modrec *rec)
 {
 	free(rec);
+}
+
+/* ---- digest ---- */
+
+static void dg_bytes(XXH3_state_t *st, const void *p, size_t n)
+{
+	XXH3_64bits_update(st, p, n);
+}
+
+static void dg_u64(XXH3_state_t *st, uint64_t v)
+{
+	dg_bytes(st, &v, sizeof(v));
+}
+
+/* NULL and "" differ; the length keeps "ab","c" from "a","bc". */
+static void dg_str(XXH3_state_t *st, const char *s)
+{
+	if (!s) {
+		dg_u64(st, UINT64_MAX);
+		return;
+	}
+	dg_u64(st, strlen(s));
+	dg_bytes(st, s, strlen(s));
+}
+
+uint64_t modrec_digest(const struct modrec *r)
+{
+	XXH3_state_t *st = XXH3_createState();
+	uint64_t h = 0;
+
+	if (!st || XXH3_64bits_reset(st) == XXH_ERROR) {
+		XXH3_freeState(st);
+		return 0; /* never a record's: a change is then always seen */
+	}
+	dg_u64(st, (uint64_t)r->status);
+	dg_u64(st, (uint64_t)(int64_t)r->err);
+	dg_str(st, r->reason);
+	dg_u64(st, (uint64_t)r->comp);
+	dg_u64(st, (uint64_t)r->elf_class << 32 | (uint64_t)r->elf_data << 16 | r->elf_machine);
+	dg_u64(st, (uint64_t)r->has_symtab << 32 | r->notes);
+	dg_u64(st, r->n_exports);
+	for (size_t i = 0; i < r->n_exports; i++) {
+		const struct mod_export *e = &r->exports[i];
+
+		dg_str(st, e->name);
+		dg_u64(st, e->crc);
+		dg_u64(st, (uint64_t)e->has_crc << 8 | e->license);
+		dg_str(st, e->ns);
+	}
+	dg_u64(st, r->n_needs);
+	for (size_t i = 0; i < r->n_needs; i++) {
+		const struct mod_need *e = &r->needs[i];
+
+		dg_str(st, e->name);
+		dg_u64(st, e->crc);
+		dg_u64(st, (uint64_t)e->has_crc << 1 | e->weak);
+	}
+	dg_u64(st, r->n_info);
+	for (size_t i = 0; i < r->n_info; i++) {
+		dg_str(st, r->info[i].key);
+		dg_str(st, r->info[i].value);
+	}
+	h = XXH3_64bits_digest(st);
+	XXH3_freeState(st);
+	return h ? h : 1;
 }
 
 const char *modrec_info_get(const struct modrec *rec, const char *key)

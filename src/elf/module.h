@@ -219,6 +219,12 @@ int modfile_load_at(int dirfd, const char *path, const struct modfile_opts *opts
 
 void modrec_free(struct modrec *rec);
 
+/* A hash of everything a record says about the module except the file's
+ * sizes and its signature: two records with the same digest make every
+ * output the same (the .modinfo keys hashed are those the record kept).
+ * Never 0. */
+uint64_t modrec_digest(const struct modrec *rec);
+
 /* First value of key in .modinfo, or NULL. */
 const char *modrec_info_get(const struct modrec *rec, const char *key);
 

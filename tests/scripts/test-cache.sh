@@ -138,6 +138,54 @@ check "shortcut: other options give a full run (no weakdep stays stale)" [ "$(od
 "$M" depmod "${CONF[@]}" -b "$T" -o "$O" $V > /dev/null 2>&1
 check "shortcut: back to default layout" [ "$(od -An -tx1 -j9 -N3 "$O/lib/modules/$V/modules.dep.bin" | tr -d ' ')" = "00000c" ]
 
+# Modules changed on disk but not in content (touched, reinstalled from
+# the same build): read again and compared with the digest the cache
+# recorded; the indexes are left as they are.
+S=$TMP/touched
+"$M" depmod "${CONF[@]}" -b "$T" -o "$S" $V > /dev/null 2> "$TMP/touched0.err"
+sleep 0.1
+"$M" depmod "${CONF[@]}" -b "$T" -o "$S" $V > /dev/null 2>&1
+ino=$(stat -c %i "$S/lib/modules/$V/modules.dep")
+F=$D/kernel/drivers/ma/alias/ma_alias.ko
+touch "$F"
+"$M" depmod "${CONF[@]}" -b "$T" -o "$S" $V > /dev/null 2> "$TMP/touched1.err"
+"$M" depmod "${CONF[@]}" -b "$T" -o "$S" $V > /dev/null 2> "$TMP/touched2.err"
+check "touched: modules.dep not rewritten" [ "$(stat -c %i "$S/lib/modules/$V/modules.dep")" = "$ino" ]
+same_file "touched: same messages as the full run" "$TMP/touched0.err" "$TMP/touched2.err"
+# cp over the file: same inode, new bytes of the same build
+cp "$F" "$TMP/ma_alias.copy" && cat "$TMP/ma_alias.copy" > "$F"
+"$M" depmod "${CONF[@]}" -b "$T" -o "$S" $V > /dev/null 2>&1
+check "reinstalled, same build: modules.dep not rewritten" [ "$(stat -c %i "$S/lib/modules/$V/modules.dep")" = "$ino" ]
+# racy: the restamped module is read again until its stamp is old
+touch "$F"
+"$M" depmod "${CONF[@]}" -b "$T" -o "$S" $V > /dev/null 2>&1
+python3 - "$F" <<'PY'
+import os, sys
+p = sys.argv[1]
+st = os.stat(p)
+b = bytearray(open(p, 'rb').read())
+i = b.index(b'description=')
+b[i:i + 12] = b'dEscription='   # a key depmod ignores: same digest
+open(p, 'r+b').write(b)
+os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+PY
+"$M" depmod "${CONF[@]}" -b "$T" -o "$S" $V > /dev/null 2>&1
+check "racy stamp, change depmod ignores: modules.dep not rewritten" [ "$(stat -c %i "$S/lib/modules/$V/modules.dep")" = "$ino" ]
+# a change in content, in place: the full run
+python3 - "$F" <<'PY'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, 'rb').read())
+i = b.index(b'alias=')
+b[i + 6] = ord('Z')
+open(p, 'r+b').write(b)
+PY
+"$M" depmod "${CONF[@]}" -b "$T" -o "$S" $V > /dev/null 2>&1
+"$M" depmod "${CONF[@]}" --no-cache -b "$T" -o "$TMP/touched-n" $V > /dev/null 2>&1
+check "changed in place: indexed again, as a cold run" diff -r "$S/lib/modules/$V" "$TMP/touched-n/lib/modules/$V"
+check "changed in place: modules.alias differs from before" sh -c "! cmp -s '$S/lib/modules/$V/modules.alias' '$TMP/rename-n/lib/modules/$V/modules.alias'"
+cp "$TMP/ma_alias.copy" "$F"
+
 # A read-only cache location: the run still works, with a warning.
 mkdir -p "$TMP/ro"
 chmod 500 "$TMP/ro"

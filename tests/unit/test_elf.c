@@ -1208,6 +1208,49 @@ static void test_codec_roundtrip(void **state)
 	free(img);
 }
 
+/* The digest: the same for a record and its cache round trip (with the
+ * same .modinfo keys kept), blind to sizes and the signature, changed by
+ * an export, a need, an alias. */
+static void test_digest(void **state)
+{
+	static const char *const keys[] = { "alias", "softdep", "weakdep", NULL };
+	static const uint8_t der[] = { 0x30, 0x01, 0x00 };
+	struct modfile_opts lean = { .info_keys = keys };
+	struct strbuf sb = STRBUF_INIT;
+	size_t len, slen;
+	uint8_t *img = build_ref(false, true, NULL, &len);
+	uint8_t *s = append_sig(img, len, der, sizeof(der), sizeof(der), 0, &slen);
+	struct modrec *a = load(img, len, &lean), *b, *c = load(img, len, NULL);
+	uint64_t d = modrec_digest(a);
+	const char *saved;
+
+	(void)state;
+	assert_int_not_equal(d, 0);
+	assert_int_equal(modrec_encode(c, &sb), 0);
+	modrec_free(c);
+	assert_int_equal(modrec_decode_keys(sb.buf, sb.len, keys, false, &b), 0);
+	assert_int_equal(modrec_digest(b), d);
+	c = load(s, slen, &lean); /* signed: other sizes, a signature */
+	assert_int_equal(modrec_digest(c), d);
+	modrec_free(c);
+	assert_true(a->n_exports > 0 && a->n_needs > 0);
+	saved = a->exports[0].name;
+	a->exports[0].name = "other";
+	assert_int_not_equal(modrec_digest(a), d);
+	a->exports[0].name = saved;
+	a->needs[0].weak = !a->needs[0].weak;
+	assert_int_not_equal(modrec_digest(a), d);
+	a->needs[0].weak = !a->needs[0].weak;
+	assert_int_equal(modrec_digest(a), d);
+	a->n_info = 0;
+	assert_int_not_equal(modrec_digest(a), d);
+	modrec_free(a);
+	modrec_free(b);
+	strbuf_release(&sb);
+	free(s);
+	free(img);
+}
+
 static void put_crc(uint8_t *p, size_t len)
 {
 	poke(p + len - 4, crc32(0, p, (uInt)(len - 4)), 4, false);
@@ -1417,6 +1460,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ref_variants),
+		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_exports_fallback),
 		cmocka_unit_test(test_no_symtab),
 		cmocka_unit_test(test_bad_undef_name),
