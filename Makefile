@@ -42,7 +42,8 @@ LIB_SRCS := $(sort $(wildcard src/util/*.c src/elf/*.c src/tree/*.c src/graph/*.
 CLI_SRCS := $(sort $(filter-out src/cli/depmod_main.c,$(wildcard src/cli/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
-DEPMOD_OBJS := $(addprefix $(BUILD)/obj/src/cli/,depmod_main.o cmd_depmod.o log.o tree_opts.o)
+DEPMOD_OBJS := $(addprefix $(BUILD)/obj/src/cli/,depmod_main.o cmd_depmod.o log.o progress.o \
+	       tree_opts.o)
 LIBA     := $(BUILD)/libmodatlas.a
 
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))

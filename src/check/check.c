@@ -480,6 +480,7 @@ static int load_all(struct check_ctx *c)
 		.keep_signatures = true,
 		.jobs = o->jobs,
 		.log = c->log,
+		.progress = o->progress,
 	};
 	if (!o->no_cache) {
 		err = open_cache(c, &records);

@@ -438,6 +438,7 @@ int depmod_run(const struct depmod_opts *opts)
 		.info_keys = depmod_info_keys,
 		.jobs = opts->jobs,
 		.log = opts->log,
+		.progress = opts->progress,
 	};
 	tee_log_init(&run.tee, opts->log);
 	run.outdir = depmod_dirname(opts->outroot ? opts->outroot : opts->root, opts->moduledir,

@@ -13,6 +13,7 @@
 
 struct modrec;
 struct modfile_opts;
+struct progress_count;
 
 struct load_job {
 	const char *path;     /* in */
@@ -52,6 +53,8 @@ struct loader_cfg {
 	 * directory; -1 for none): a few path components instead of all. */
 	const char *root;
 	int rootfd;
+	/* each module read (not found by the lookup) ticks it; NULL: none */
+	struct progress_count *progress;
 };
 
 /* Returns 0, or -ENOMEM (every rec that was produced is still set; the

@@ -13,6 +13,7 @@
 #include "tree/walk.h"
 #include "util/khash.h"
 #include "util/log.h"
+#include "util/progress.h"
 #include "util/timing.h"
 
 struct sortent {
@@ -164,7 +165,8 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 	struct load_job *jobs = NULL;
 	struct modfile_opts fo = { .keep_signature = o->keep_signatures,
 				   .info_keys = o->info_keys, .budget = o->budget };
-	struct loader_cfg lcfg = { .nthreads = o->jobs, .opts = &fo,
+	struct progress_count progress = { .p = o->progress, .what = "reading modules" };
+	struct loader_cfg lcfg = { .nthreads = o->jobs, .opts = &fo, .progress = &progress,
 				   .lookup = o->cache ? lookup : NULL,
 				   .known = o->cache ? known : NULL, .lookup_ud = (void *)o,
 				   .sink = o->records ? sink : NULL, .sink_ud = (void *)o,
@@ -237,6 +239,7 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 		double t0 = timing_now();
 
 		r = loader_run(jobs, t->n, &lcfg, compressed > t->n / 2);
+		progress_over(&progress);
 		timing_mark(o->log, &t0, "read modules");
 	}
 	for (size_t i = 0; i < t->n; i++) {
@@ -262,6 +265,7 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 	*out = t;
 	return 0;
 fail:
+	progress_over(&progress);
 	if (lcfg.rootfd >= 0)
 		close(lcfg.rootfd);
 	for (size_t i = 0; i < n_early; i++)
