@@ -107,3 +107,25 @@ realtree() {
 	out=$("$REPO/tests/scripts/realtree-fetch.sh" "$1") || return 1
 	eval "$out"
 }
+# realtree_symvers: after `realtree`, the tree's Module.symvers from its
+# headers package (linux-headers-RT_KVER, the image's version, else the
+# archive's current one), downloaded and checked as the image; sets
+# RT_SYMVERS. Status 1 when it cannot be had.
+realtree_symvers() {
+	local out hdr
+	RT_SYMVERS=""
+	out=$("$REPO/tests/scripts/deb-fetch.sh" "linux-headers-$RT_KVER" "$RT_PKGVER") || return 1
+	eval "$out"
+	hdr=$CACHE/trees/${DEB_PACKAGE}_$DEB_VERSION
+	mkdir -p "$hdr"
+	(
+		flock 9
+		if [ "$(cat "$hdr/root/.unpacked" 2> /dev/null)" != "$DEB_SHA256" ]; then
+			rm -rf "$hdr/root" "$hdr/root.tmp" && mkdir -p "$hdr/root.tmp" &&
+				dpkg -x "$DEB_FILE" "$hdr/root.tmp" &&
+				echo "$DEB_SHA256" > "$hdr/root.tmp/.unpacked" && mv "$hdr/root.tmp" "$hdr/root"
+		fi
+	) 9> "$hdr/.lock"
+	RT_SYMVERS=$hdr/root/usr/src/linux-headers-$RT_KVER/Module.symvers
+	[ -f "$RT_SYMVERS" ]
+}

@@ -377,25 +377,16 @@ else
 	fail "$tree: tree fetched"
 fi
 RV=${RT_KVER:-}
-# Module.symvers from the matching headers package (the image's version,
-# else the archive's current one), checked like the image.
+# Module.symvers from the matching headers package, checked like the image.
 symvers=""
-if [ -n "$RV" ] && hdr_env=$("$REPO/tests/scripts/deb-fetch.sh" "linux-headers-$RV" "$RT_PKGVER"); then
-	eval "$hdr_env"
-	hdr=$CACHE/trees/${DEB_PACKAGE}_$DEB_VERSION
-	symvers=$hdr/root/usr/src/linux-headers-$RV/Module.symvers
-	if [ "$(cat "$hdr/root/.unpacked" 2> /dev/null)" != "$DEB_SHA256" ]; then
-		rm -rf "$hdr" && mkdir -p "$hdr/root" && dpkg -x "$DEB_FILE" "$hdr/root" &&
-			echo "$DEB_SHA256" > "$hdr/root/.unpacked"
-	fi
-fi
-if [ -n "$symvers" ] && [ -f "$symvers" ]; then
+if [ -n "$RV" ] && realtree_symvers; then
+	symvers=$RT_SYMVERS
 	ok "$tree: Module.symvers from linux-headers-$RV"
 else
 	fail "$tree: Module.symvers from linux-headers-$RV"
 fi
 R=${RT_ROOT:-/nonexistent}
-if [ -d "$R/lib/modules/$RV" ] && [ -f "$symvers" ]; then
+if [ -d "$R/lib/modules/$RV" ] && [ -n "$symvers" ]; then
 	"$M" check -b "$R" -E "$symvers" -f json $RV > "$TMP/real.json" 2> "$TMP/real.err"
 	rc=$?
 	check "$tree: exit status 0 with Module.symvers" [ $rc = 0 ]
