@@ -147,15 +147,16 @@ run_asan() { # run_asan NAME: one suite on the sanitizer build
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		T_NAME=asan-$1 tests/scripts/test-$1.sh build-asan
 }
-job unit - unit unit "$BUILD"
+# Each suite's sanitizer run right after it in the order of starting (it
+# starts once the sanitizer build is done).
 job asan-build - asan_build
+job unit - unit unit "$BUILD"
 for s in "${SUITES[@]}"; do
-	selected "$s" && [ -f "tests/scripts/test-$s.sh" ] && job "$s" - tests/scripts/test-$s.sh "$BUILD"
+	selected "$s" && [ -f "tests/scripts/test-$s.sh" ] || continue
+	job "$s" - tests/scripts/test-$s.sh "$BUILD"
+	[[ " ${ASAN[*]} " == *" $s "* ]] && job "asan-$s" asan-build run_asan "$s"
 done
 job asan-unit asan-build asan_unit
-for s in "${ASAN[@]}"; do
-	selected "$s" && [ -f "tests/scripts/test-$s.sh" ] && job "asan-$s" asan-build run_asan "$s"
-done
 
 declare -A STATE=() # NAME -> running | done
 declare -A PID_OF=() T0=()
