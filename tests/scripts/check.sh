@@ -138,12 +138,20 @@ asan_build() {
 		return 1
 	fi
 }
+# asan_built NAME: the sanitizer build of this run succeeded (never a stale one)
+asan_built() {
+	[ "$(cat "$LOGS/asan-build.rc" 2> /dev/null)" = 0 ] && return 0
+	echo "  FAIL $1: the sanitizer build failed"
+	echo "$1: 0 passed, 1 failed, 0 skipped"
+	return 1
+}
 asan_unit() { # (each job runs in its own subshell: exporting is local to it)
+	asan_built asan-unit || return 1
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 	unit asan-unit build-asan
 }
 run_asan() { # run_asan NAME: one suite on the sanitizer build
-	[ -x build-asan/modatlas ] || { echo "asan-$1: 0 passed, 1 failed, 0 skipped (no sanitizer build)"; return 1; }
+	asan_built "asan-$1" || return 1
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		T_NAME=asan-$1 tests/scripts/test-$1.sh build-asan
 }
