@@ -5,7 +5,8 @@
  * PUBLISH_SYNC, on disk) are they renamed over their names, in slot
  * order, and the directory synced. A full disk or an I/O error therefore
  * changes nothing; a crash during the renames leaves each name either old
- * or new, never partial.
+ * or new, never partial. A file already holding the new bytes can be
+ * kept as it is (publish_keep_same): nothing written, nothing renamed.
  *
  * depmod's outputs use PUBLISH_SYNC (each file's fsync starts, on the job
  * pool, as soon as it is staged); the cache does not: a cache file lost to
@@ -36,6 +37,15 @@ struct publish *publish_new(int dirfd, size_t slots, unsigned int flags);
  * failure, do not commit: free. */
 int publish_stage(struct publish *p, size_t slot, const char *name, const void *data,
 		  size_t len, const char **step) MA_MUST_CHECK;
+
+/* When the directory already holds name (a regular file) with exactly
+ * these bytes: the slot keeps it as it is, nothing is written or renamed
+ * (an unchanged output costs no rewrite); with PUBLISH_SYNC it is still
+ * fsynced (bytes a writer that never synced left in the page cache are
+ * on disk when the commit returns: cheap for a clean file). Returns 1
+ * when kept, 0 when the slot must be staged, or a negative errno. */
+int publish_keep_same(struct publish *p, size_t slot, const char *name, const void *data,
+		      size_t len) MA_MUST_CHECK;
 
 /* The same in pieces, for files written as they are made: begin creates
  * the temporary (mode), append adds bytes, patch rewrites bytes already

@@ -204,6 +204,36 @@ check "changed in place: indexed again, as a cold run" diff -r "$S/lib/modules/$
 check "changed in place: modules.alias differs from before" sh -c "! cmp -s '$S/lib/modules/$V/modules.alias' '$TMP/rename-n/lib/modules/$V/modules.alias'"
 cp "$TMP/ma_alias.copy" "$F"
 
+# An output whose bytes would not change is not rewritten (nor fsynced
+# anew), with or without the cache: after a change to one module's
+# aliases, only the alias files get new inodes.
+K=$TMP/kept
+"$M" depmod "${CONF[@]}" --no-cache -b "$T" -o "$K" $V > /dev/null 2>&1
+inodes() { for f in $DEPFILES; do printf '%s %s\n' "$f" "$(stat -c %i "$K/lib/modules/$V/$f")"; done; }
+inodes > "$TMP/kept.0"
+"$M" depmod "${CONF[@]}" --no-cache -b "$T" -o "$K" $V > /dev/null 2>&1
+inodes > "$TMP/kept.1"
+same_file "unchanged tree, --no-cache: no output rewritten" "$TMP/kept.0" "$TMP/kept.1"
+F=$D/kernel/drivers/ma/alias/ma_alias.ko
+cp "$F" "$TMP/ma_alias.keep"
+python3 - "$F" <<'PY'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, 'rb').read())
+i = b.index(b'alias=ma-twice')
+b[i + 6:i + 14] = b'ma-thrce'
+open(p, 'r+b').write(b)
+PY
+"$M" depmod "${CONF[@]}" --no-cache -b "$T" -o "$K" $V > /dev/null 2>&1
+inodes > "$TMP/kept.2"
+changed=$(diff "$TMP/kept.1" "$TMP/kept.2" | sed -n 's/^> \([^ ]*\) .*/\1/p' | tr '\n' ' ')
+check "an alias changed: only the alias files rewritten ($changed)" \
+	[ "$changed" = "modules.alias modules.alias.bin " ]
+"$M" depmod "${CONF[@]}" --no-cache -b "$T" -o "$TMP/kept-fresh" $V > /dev/null 2>&1
+check "an alias changed: the kept and rewritten files are a fresh run's" \
+	diff -r "$K/lib/modules/$V" "$TMP/kept-fresh/lib/modules/$V"
+cp "$TMP/ma_alias.keep" "$F"
+
 # A read-only cache location: the run still works, with a warning.
 mkdir -p "$TMP/ro"
 chmod 500 "$TMP/ro"

@@ -106,6 +106,52 @@ static mode_t current_umask(void)
 	return m;
 }
 
+/* A file already holding the bytes is kept (same inode, no temporary);
+ * other bytes, another size, a symlink or no file at all: staged. */
+static void test_keep_same(void **state)
+{
+	(void)state;
+	for (size_t mi = 0; mi < 2; mi++) {
+		char *d = fx_mkdtemp();
+		int dfd = open_dir(d);
+		struct publish *p;
+		const char *step, *failed = NULL;
+		struct stat before, after;
+
+		assert_int_equal(fx_writes(d, "same", "bytes"), 0);
+		assert_int_equal(fx_writes(d, "other", "bytes"), 0);
+		assert_int_equal(fx_writes(d, "short", "byte"), 0);
+		assert_int_equal(fx_writes(d, "target", "bytes"), 0);
+		assert_int_equal(symlink("target", fx_path(d, "link")), 0);
+		assert_int_equal(stat(fx_path(d, "same"), &before), 0);
+		p = publish_new(dfd, 6, modes[mi]);
+		assert_non_null(p);
+		assert_int_equal(publish_keep_same(p, 0, "same", "bytes", 5), 1);
+		assert_int_equal(publish_keep_same(p, 1, "other", "BYTES", 5), 0);
+		assert_int_equal(publish_keep_same(p, 2, "short", "bytes", 5), 0);
+		assert_int_equal(publish_keep_same(p, 3, "link", "bytes", 5), 0);
+		assert_int_equal(publish_keep_same(p, 4, "missing", "bytes", 5), 0);
+		/* a kept slot is taken */
+		assert_int_equal(publish_keep_same(p, 0, "same", "bytes", 5), -EINVAL);
+		assert_int_equal(publish_stage(p, 1, "other", "BYTES", 5, &step), 0);
+		assert_int_equal(publish_stage(p, 2, "short", "bytes", 5, &step), 0);
+		assert_int_equal(publish_stage(p, 3, "link", "bytes", 5, &step), 0);
+		assert_int_equal(publish_stage(p, 4, "missing", "bytes", 5, &step), 0);
+		check_dir(d, "link=bytes\nother=bytes\nsame=bytes\nshort=byte\ntarget=bytes\n", 4);
+		assert_int_equal(publish_commit(p, &failed, &step), 0);
+		publish_free(p);
+		check_dir(d, "link=bytes\nmissing=bytes\nother=BYTES\nsame=bytes\nshort=bytes\n"
+			     "target=bytes\n", 0);
+		assert_int_equal(stat(fx_path(d, "same"), &after), 0);
+		assert_int_equal(before.st_ino, after.st_ino);
+		assert_int_equal(before.st_mtim.tv_nsec, after.st_mtim.tv_nsec);
+		assert_int_equal(lstat(fx_path(d, "link"), &after), 0);
+		assert_true(S_ISREG(after.st_mode)); /* replaced, as a stage does */
+		close(dfd);
+		fx_rmtree(d);
+	}
+}
+
 /* Stage slots out of order (one left empty), commit, free. */
 static void test_stage_commit(void **state)
 {
@@ -510,6 +556,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stage_commit),
+		cmocka_unit_test(test_keep_same),
 		cmocka_unit_test(test_slot_order),
 		cmocka_unit_test(test_rename_fails),
 		cmocka_unit_test(test_stage_fails),
