@@ -10,6 +10,13 @@
  *   <base>.records  "MACRECS3" | u32 format | u64 generation | u64 xxh3 | u64 length
  *                   | records to the end { str path, stat, u32 len, len bytes (modrec_encode
  *                     of the full record: every .modinfo key, the signature's bytes) }
+ *   <base>.delta    the same layout: the records read since the records
+ *                   file was written, which win over its own. A run that
+ *                   read a few modules writes them here (and the delta's
+ *                   still valid records), not the megabytes of the
+ *                   records file; when the delta would hold more than an
+ *                   eighth of the tree, the records file is written anew
+ *                   instead, with no delta.
  *   stat            u64 dev, u64 ino, u64 size, i64 mtime_ns, i64 ctime_ns, u8 missing
  *   str             u32 length, bytes (no NUL)
  *   xxh3            XXH3-64 (libxxhash): several times zlib's crc32's speed,

@@ -59,6 +59,8 @@ void cache_free(struct cache *c)
 		munmap(c->buf, c->buf_len);
 	if (c->recbuf)
 		munmap(c->recbuf, c->recbuf_len);
+	if (c->deltabuf)
+		munmap(c->deltabuf, c->deltabuf_len);
 	free(c->base);
 	arena_release(&c->arena);
 	free(c->stamps);
@@ -88,7 +90,8 @@ static int parse_meta(struct cache *c, struct byte_reader *r, const char *dirnam
 	c->key = get_str(r, &c->arena);
 	c->written_ns = (int64_t)br_le(r, 8);
 	c->shortcut = (uint8_t)br_le(r, 1) != 0;
-	c->rec_gen = br_le(r, 8);
+	c->gen.base = br_le(r, 8);
+	c->gen.delta = br_le(r, 8);
 
 	n = (uint32_t)br_count(r, 4, 50);
 	if (r->bad || !(c->stamps = calloc(n + 1, sizeof(*c->stamps))))
@@ -190,41 +193,37 @@ static int read_checked(const char *path, const char *magic, size_t hlen, uint8_
 	return 0;
 }
 
-/* The records file, on first use. Unusable (missing, damaged, another
- * generation) simply means no record is reused. */
-static void load_records(struct cache *c)
+/* Map one records file (ext "records" or "delta") of generation want. */
+static int map_records(struct cache *c, const char *ext, uint64_t want, uint8_t **buf,
+		       size_t *buf_len, const uint8_t **body, size_t *len)
 {
-	char *path = cache_path_ext(c->base, "records");
-	const uint8_t *body;
-	size_t len;
+	char *path = cache_path_ext(c->base, ext);
 	uint64_t gen = 0;
-	struct byte_reader rr, *r = &rr;
-	size_t n = 0;
-	int err;
+	int err = path ? read_checked(path, CACHE_REC_MAGIC, CACHE_REC_HEADER_LEN, buf, buf_len,
+				      body, len, &gen)
+		       : -ENOMEM;
 
-	c->rec_loaded = true;
-	err = path ? read_checked(path, CACHE_REC_MAGIC, CACHE_REC_HEADER_LEN, &c->recbuf, &c->recbuf_len,
-				  &body, &len, &gen)
-		   : -ENOMEM;
-	if (!err && gen != c->rec_gen)
+	if (!err && gen != want)
 		err = -ESTALE;
 	/* Another generation is not damage: a run that died between its two
 	 * renames, or two runs at once. The records are read again, quietly. */
 	if (err < 0 && err != -ENOENT && err != -ENOMEM && err != -ESTALE)
 		ma_logf(c->log, MA_LOG_WARNING, "cache %s ignored (%s); it will be rebuilt", path,
 			err == -EPROTO	  ? "written by another version"
-			: err == -ESTALE ? "from another run"
 			: err == -EINVAL ? "truncated or corrupt"
 					 : strerror(-err));
-	if (err < 0) {
-		free(path);
-		return;
-	}
+	free(path);
+	return err;
+}
+
+/* The records of one file into c->records (a delta's replace the
+ * records file's). False when the file does not parse. */
+static bool parse_records(struct cache *c, const uint8_t *body, size_t len, bool delta, size_t *n)
+{
+	struct byte_reader rr, *r = &rr;
+
 	br_init(&rr, body, len);
-	/* about 2 KiB a record: the table's size is only a hint */
-	c->records = khash_new(len / 2048 > 1024 ? (unsigned int)(len / 2048) : 1024);
-	if (!c->records)
-		r->bad = true;
+	*n = 0;
 	while (!r->bad && br_left(r)) {
 		const char *p = get_str(r, &c->arena);
 		struct record *rec = arena_alloc(&c->arena, sizeof(*rec));
@@ -236,20 +235,57 @@ static void load_records(struct cache *c)
 		cache_get_stat(r, &rec->st);
 		rec->len = (uint32_t)br_le(r, 4);
 		rec->blob = br_take(r, rec->len);
+		rec->in_delta = delta;
 		if (!r->bad && khash_add(c->records, p, rec, NULL) < 0)
 			r->bad = true;
-		n++;
+		(*n)++;
 	}
-	if (r->bad || r->p != r->end) {
-		ma_logf(c->log, MA_LOG_WARNING, "cache %s ignored (%s); it will be rebuilt", path,
-			"truncated or corrupt");
+	return !r->bad && r->p == r->end;
+}
+
+static void corrupt(const struct cache *c, const char *ext)
+{
+	char *path = cache_path_ext(c->base, ext);
+
+	ma_logf(c->log, MA_LOG_WARNING, "cache %s ignored (%s); it will be rebuilt",
+		path ? path : c->base, "truncated or corrupt");
+	free(path);
+}
+
+/* The records file and its delta, on first use. Unusable (missing,
+ * damaged, another generation) simply means no record is reused: a
+ * delta that is, that the records it replaced are read again. */
+static void load_records(struct cache *c)
+{
+	const uint8_t *body;
+	size_t len, n;
+
+	c->rec_loaded = true;
+	if (map_records(c, "records", c->gen.base, &c->recbuf, &c->recbuf_len, &body, &len) < 0)
+		return;
+	/* about 3 KiB a record: the table's size is only a hint */
+	c->records = khash_new(len / 3072 > 1024 ? (unsigned int)(len / 3072) : 1024);
+	if (!c->records)
+		return;
+	if (!parse_records(c, body, len, false, &n)) {
+		corrupt(c, "records");
 		khash_free(c->records);
 		c->records = NULL;
-		free(path);
 		return;
 	}
-	free(path);
 	c->n_records = n;
+	if (!c->gen.delta ||
+	    map_records(c, "delta", c->gen.delta, &c->deltabuf, &c->deltabuf_len, &body, &len) < 0)
+		return;
+	if (!parse_records(c, body, len, true, &n)) {
+		/* what it held is read again; the records file's still count */
+		corrupt(c, "delta");
+		khash_free(c->records);
+		c->records = NULL;
+		c->n_records = 0;
+		return;
+	}
+	c->n_delta = n;
 }
 
 int cache_load(const char *base, const char *dirname, const struct ma_log *log,
@@ -487,15 +523,22 @@ void cache_replay(const struct cache *c, const struct ma_log *log)
 }
 
 
-bool cache_records_keep(const struct cache *c, size_t n, uint64_t *gen)
+bool cache_records_keep(const struct cache *c, size_t n, struct cache_gen *gen)
 {
-	if (!c->records || c->n_records > n + n / 10 + 8)
+	if (!c->records || khash_count(c->records) > n + n / 10 + 8)
 		return false;
-	*gen = c->rec_gen;
+	*gen = c->gen;
 	return true;
 }
 
-uint64_t cache_generation(const struct cache *c)
+struct cache_gen cache_generation(const struct cache *c)
 {
-	return c->rec_gen;
+	return c->gen;
+}
+
+bool cache_blob_in_delta(const struct cache *c, const void *blob)
+{
+	const uint8_t *b = blob;
+
+	return c->deltabuf && b >= c->deltabuf && b < c->deltabuf + c->deltabuf_len;
 }

@@ -446,10 +446,14 @@ static int open_cache(struct check_ctx *c, struct cache_records **records)
  * meta file naming it (depmod's stamps kept). Failure only warns. */
 static void save_cache(struct check_ctx *c, struct cache_records *records, bool ok)
 {
-	uint64_t gen = c->cache ? cache_generation(c->cache) : 0, old = gen;
-	int err = cache_records_close(records, ok, &gen);
+	struct cache_gen old = { 0, 0 }, gen;
+	int err;
 
-	if (!err && ok && (gen != old || !c->cache))
+	if (c->cache)
+		old = cache_generation(c->cache);
+	gen = old;
+	err = cache_records_close(records, ok, &gen);
+	if (!err && ok && (gen.base != old.base || gen.delta != old.delta || !c->cache))
 		err = cache_meta_set_records(c->cache_base, c->cache, c->m->dirname, gen);
 	if (err < 0)
 		ma_logf(c->log, MA_LOG_WARNING, "could not write cache %s: %s", c->cache_base,

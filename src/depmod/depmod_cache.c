@@ -201,7 +201,7 @@ struct depmod_cache_saver *depmod_cache_save_begin(const struct depmod_opts *o,
 void depmod_cache_save_end(struct depmod_cache_saver *s, bool ok, const struct logbuf *msgs,
 			   struct cache_records *records)
 {
-	uint64_t gen = 0;
+	struct cache_gen gen = { 0, 0 };
 	int r, rr;
 
 	if (!s) {

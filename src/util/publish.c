@@ -177,6 +177,20 @@ int publish_stage(struct publish *p, size_t slot, const char *name, const void *
 	return publish_end(p, slot);
 }
 
+int publish_set_name(struct publish *p, size_t slot, const char *name)
+{
+	char *n;
+
+	if (slot >= p->n || !p->v[slot].name || p->v[slot].kept || p->v[slot].renamed)
+		return -EINVAL;
+	n = strdup(name);
+	if (!n)
+		return -ENOMEM;
+	free(p->v[slot].name);
+	p->v[slot].name = n;
+	return 0;
+}
+
 /* Does fd hold exactly data? */
 static bool same_bytes(int fd, const uint8_t *data, size_t len)
 {

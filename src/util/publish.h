@@ -56,6 +56,10 @@ int publish_patch(struct publish *p, size_t slot, const void *data, size_t len,
 		  off_t off) MA_MUST_CHECK;
 int publish_end(struct publish *p, size_t slot) MA_MUST_CHECK;
 
+/* The name a begun slot is renamed to at commit, changed (a writer that
+ * learns at the end which file it was writing). 0, -EINVAL, -ENOMEM. */
+int publish_set_name(struct publish *p, size_t slot, const char *name) MA_MUST_CHECK;
+
 /* Wait for every staged file's fsync, and only if all succeeded rename
  * each over its name, in slot order, then sync the directory. Returns 0
  * or a negative errno (*failed = the name, or "." for the directory;
