@@ -178,6 +178,40 @@ static bool kept(const struct moddraft *d, struct strref key)
 	return false;
 }
 
+/* The digest (modrec_digest): the packed strings in one pass (they hold
+ * every name, namespace, key and value, NUL-separated, in record order),
+ * seeded with the other fields. */
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	return h * 0xff51afd7ed558ccdull;
+}
+
+static uint64_t digest(const struct modrec *r, const char *strings, size_t len)
+{
+	uint64_t h = mix(0, (uint64_t)r->status << 32 | (uint32_t)r->err);
+	uint64_t d;
+
+	h = mix(h, (uint64_t)r->comp << 48 | (uint64_t)r->elf_class << 40 |
+			   (uint64_t)r->elf_data << 32 | (uint64_t)r->elf_machine << 16 |
+			   (uint64_t)r->has_symtab << 8 | (r->reason != NULL));
+	h = mix(h, r->notes);
+	h = mix(h, r->n_exports);
+	for (size_t i = 0; i < r->n_exports; i++) {
+		h = mix(h, r->exports[i].crc);
+		h = mix(h, (uint64_t)r->exports[i].has_crc << 16 | (uint64_t)r->exports[i].license << 8 |
+				   (r->exports[i].ns != NULL));
+	}
+	h = mix(h, r->n_needs);
+	for (size_t i = 0; i < r->n_needs; i++) {
+		h = mix(h, r->needs[i].crc);
+		h = mix(h, (uint64_t)r->needs[i].has_crc << 1 | r->needs[i].weak);
+	}
+	h = mix(h, r->n_info);
+	d = XXH3_64bits_withSeed(strings, len, h);
+	return d ? d : 1;
+}
+
 int moddraft_pack(const struct moddraft *d, bool keep_sig, struct modrec **out)
 {
 	struct sizer sz = { sizeof(struct modrec), false };
@@ -276,6 +310,7 @@ int moddraft_pack(const struct moddraft *d, bool keep_sig, struct modrec **out)
 		rec->sig.data = (const uint8_t *)(base + off_sig);
 	}
 	rec->priv = NULL;
+	rec->digest = digest(rec, base + off_str, (size_t)(str - (base + off_str)));
 	*out = rec;
 	return 0;
 }
@@ -316,69 +351,9 @@ void modrec_free(struct modrec *rec)
 	free(rec);
 }
 
-/* ---- digest ---- */
-
-static void dg_bytes(XXH3_state_t *st, const void *p, size_t n)
-{
-	XXH3_64bits_update(st, p, n);
-}
-
-static void dg_u64(XXH3_state_t *st, uint64_t v)
-{
-	dg_bytes(st, &v, sizeof(v));
-}
-
-/* NULL and "" differ; the length keeps "ab","c" from "a","bc". */
-static void dg_str(XXH3_state_t *st, const char *s)
-{
-	if (!s) {
-		dg_u64(st, UINT64_MAX);
-		return;
-	}
-	dg_u64(st, strlen(s));
-	dg_bytes(st, s, strlen(s));
-}
-
 uint64_t modrec_digest(const struct modrec *r)
 {
-	XXH3_state_t *st = XXH3_createState();
-	uint64_t h = 0;
-
-	if (!st || XXH3_64bits_reset(st) == XXH_ERROR) {
-		XXH3_freeState(st);
-		return 0; /* never a record's: a change is then always seen */
-	}
-	dg_u64(st, (uint64_t)r->status);
-	dg_u64(st, (uint64_t)(int64_t)r->err);
-	dg_str(st, r->reason);
-	dg_u64(st, (uint64_t)r->comp);
-	dg_u64(st, (uint64_t)r->elf_class << 32 | (uint64_t)r->elf_data << 16 | r->elf_machine);
-	dg_u64(st, (uint64_t)r->has_symtab << 32 | r->notes);
-	dg_u64(st, r->n_exports);
-	for (size_t i = 0; i < r->n_exports; i++) {
-		const struct mod_export *e = &r->exports[i];
-
-		dg_str(st, e->name);
-		dg_u64(st, e->crc);
-		dg_u64(st, (uint64_t)e->has_crc << 8 | e->license);
-		dg_str(st, e->ns);
-	}
-	dg_u64(st, r->n_needs);
-	for (size_t i = 0; i < r->n_needs; i++) {
-		const struct mod_need *e = &r->needs[i];
-
-		dg_str(st, e->name);
-		dg_u64(st, e->crc);
-		dg_u64(st, (uint64_t)e->has_crc << 1 | e->weak);
-	}
-	dg_u64(st, r->n_info);
-	for (size_t i = 0; i < r->n_info; i++) {
-		dg_str(st, r->info[i].key);
-		dg_str(st, r->info[i].value);
-	}
-	h = XXH3_64bits_digest(st);
-	XXH3_freeState(st);
-	return h ? h : 1;
+	return r->digest;
 }
 
 const char *modrec_info_get(const struct modrec *rec, const char *key)
