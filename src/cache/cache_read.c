@@ -432,12 +432,13 @@ static bool stamp_same(const struct cache *c, const struct stamp *s, int rootfd,
 struct check {
 	const struct cache *c;
 	const char *outdir;
-	unsigned int parts;   /* stamps [n*k/parts, n*(k+1)/parts); outputs k, k + parts, ... */
+	unsigned int parts;   /* part k: stamps and outputs k, k + parts, ... */
 	int rootfd;           /* the module directory, or -1 */
 	atomic_bool failed;
 	pthread_mutex_t lock; /* the changed modules: */
 	struct cache_change *changes;
 	size_t n_changes, max_changes;
+	bool modules;         /* this pass: module stamps, or the others */
 };
 
 /* A module stamp that differs, or was racy, is listed (its content may
@@ -459,18 +460,23 @@ static void stamp_differs(struct check *p, const struct stamp *s, const struct c
 		atomic_store(&p->failed, true);
 }
 
+/* Part k of one pass: the module stamps (modules) or all the others:
+ * directories, inputs, configuration and outputs. The second pass runs
+ * only when the first found nothing: a module added or removed shows in
+ * its directory, found before stating four thousand modules. */
 static int check_part(void *ud, size_t k, const struct ma_log *log)
 {
 	struct check *p = ud;
 	const struct cache *c = p->c;
-	size_t a = c->n_stamps * k / p->parts, b = c->n_stamps * (k + 1) / p->parts;
 	struct cache_stat now;
 
-	for (size_t i = k; i < c->n_outputs && !atomic_load(&p->failed); i += p->parts)
-		if (!output_same(p->outdir, &c->outputs[i]))
-			atomic_store(&p->failed, true);
-	for (size_t i = a; i < b && !atomic_load(&p->failed); i++)
-		if (!stamp_same(c, &c->stamps[i], p->rootfd, &now))
+	if (!p->modules)
+		for (size_t i = k; i < c->n_outputs && !atomic_load(&p->failed); i += p->parts)
+			if (!output_same(p->outdir, &c->outputs[i]))
+				atomic_store(&p->failed, true);
+	for (size_t i = k; i < c->n_stamps && !atomic_load(&p->failed); i += p->parts)
+		if ((c->stamps[i].kind == 'm') == p->modules &&
+		    !stamp_same(c, &c->stamps[i], p->rootfd, &now))
 			stamp_differs(p, &c->stamps[i], &now);
 	return 0;
 }
@@ -496,8 +502,11 @@ int cache_changes(struct cache *c, const char *key, const char *outdir, unsigned
 	atomic_init(&p.failed, false);
 	pthread_mutex_init(&p.lock, NULL);
 	p.rootfd = open(c->dirname, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (jobs_run(p.parts, NULL, &jc, check_part, &p) < 0)
-		atomic_store(&p.failed, true);
+	for (int pass = 0; pass < 2 && !atomic_load(&p.failed); pass++) {
+		p.modules = pass == 1;
+		if (jobs_run(p.parts, NULL, &jc, check_part, &p) < 0)
+			atomic_store(&p.failed, true);
+	}
 	if (p.rootfd >= 0)
 		close(p.rootfd);
 	pthread_mutex_destroy(&p.lock);
