@@ -97,6 +97,11 @@ struct cache_change {
 int cache_changes(struct cache *c, const char *key, const char *outdir, unsigned int jobs,
 		  struct cache_change *out, size_t max, size_t *n);
 
+/* The stat cache_changes took of module path this run, if it did (the
+ * readers need not take it again). Thread-safe once cache_changes
+ * returned. */
+bool cache_fresh_stat(const struct cache *c, const char *path, struct cache_stat *st);
+
 /* The cache again, as written by the run that made it, except the
  * stamps of the changed modules (same contents, new stat) and the
  * time: what a run that found only such changes leaves. */

@@ -71,6 +71,12 @@ struct cache {
 	size_t n_outputs;
 	struct message *msgs;
 	size_t n_msgs;
+	/* What cache_changes' stat of each module found this run (now_ok[i]
+	 * says whether stamps[i] was stated): the readers take it instead of
+	 * stating the module again. */
+	struct cache_stat *now;
+	bool *now_ok;
+	struct khash *now_index;  /* path -> stamp index + 1 */
 	bool rec_loaded;
 	size_t n_records;      /* in the records file */
 	size_t n_delta;        /* in the delta file */

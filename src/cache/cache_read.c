@@ -67,6 +67,9 @@ void cache_free(struct cache *c)
 	free(c->outputs);
 	free(c->msgs);
 	khash_free(c->records);
+	khash_free(c->now_index);
+	free(c->now);
+	free(c->now_ok);
 	free(c);
 }
 
@@ -416,6 +419,8 @@ static bool stamp_same(const struct cache *c, const struct stamp *s, int rootfd,
 	uint64_t h;
 	int r = cache_stat_at(below ? rootfd : -1, below, s->path, &now);
 
+	if (r < 0)
+		now.missing = true; /* unreadable: not the same, and not kept */
 	*nowp = now;
 	if (r < 0)
 		return false;
@@ -439,6 +444,8 @@ struct check {
 	struct cache_change *changes;
 	size_t n_changes, max_changes;
 	bool modules;         /* this pass: module stamps, or the others */
+	struct cache_stat *now;  /* each module's stat (c->now, writable) */
+	bool *now_ok;
 };
 
 /* A module stamp that differs, or was racy, is listed (its content may
@@ -474,11 +481,49 @@ static int check_part(void *ud, size_t k, const struct ma_log *log)
 		for (size_t i = k; i < c->n_outputs && !atomic_load(&p->failed); i += p->parts)
 			if (!output_same(p->outdir, &c->outputs[i]))
 				atomic_store(&p->failed, true);
-	for (size_t i = k; i < c->n_stamps && !atomic_load(&p->failed); i += p->parts)
-		if ((c->stamps[i].kind == 'm') == p->modules &&
-		    !stamp_same(c, &c->stamps[i], p->rootfd, &now))
+	for (size_t i = k; i < c->n_stamps && !atomic_load(&p->failed); i += p->parts) {
+		bool same;
+
+		if ((c->stamps[i].kind == 'm') != p->modules)
+			continue;
+		same = stamp_same(c, &c->stamps[i], p->rootfd, &now);
+		if (p->modules && !now.missing) {
+			p->now[i] = now;
+			p->now_ok[i] = true;
+		}
+		if (!same)
 			stamp_differs(p, &c->stamps[i], &now);
+	}
 	return 0;
+}
+
+/* The modules stated: by path, for cache_fresh_stat. */
+static void index_now(struct cache *c)
+{
+	size_t n = 0;
+
+	if (!c->now_ok || c->now_index)
+		return;
+	for (size_t i = 0; i < c->n_stamps; i++)
+		n += c->now_ok[i];
+	c->now_index = khash_new(n > 1024 ? (unsigned int)n : 1024);
+	for (size_t i = 0; c->now_index && i < c->n_stamps; i++) {
+		if (c->now_ok[i] &&
+		    khash_add(c->now_index, c->stamps[i].path, (void *)(uintptr_t)(i + 1), NULL) < 0) {
+			khash_free(c->now_index);
+			c->now_index = NULL;
+		}
+	}
+}
+
+bool cache_fresh_stat(const struct cache *c, const char *path, struct cache_stat *st)
+{
+	uintptr_t i = c->now_index ? (uintptr_t)khash_find(c->now_index, path) : 0;
+
+	if (!i)
+		return false;
+	*st = c->now[i - 1];
+	return true;
 }
 
 static int cmp_change(const void *a, const void *b)
@@ -504,9 +549,20 @@ int cache_changes(struct cache *c, const char *key, const char *outdir, unsigned
 	p.rootfd = open(c->dirname, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	for (int pass = 0; pass < 2 && !atomic_load(&p.failed); pass++) {
 		p.modules = pass == 1;
+		if (p.modules && !c->now) {
+			c->now = calloc(c->n_stamps + 1, sizeof(*c->now));
+			c->now_ok = calloc(c->n_stamps + 1, sizeof(*c->now_ok));
+			if (!c->now || !c->now_ok) {
+				atomic_store(&p.failed, true);
+				break;
+			}
+		}
+		p.now = c->now;
+		p.now_ok = c->now_ok;
 		if (jobs_run(p.parts, NULL, &jc, check_part, &p) < 0)
 			atomic_store(&p.failed, true);
 	}
+	index_now(c);
 	if (p.rootfd >= 0)
 		close(p.rootfd);
 	pthread_mutex_destroy(&p.lock);

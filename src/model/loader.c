@@ -74,7 +74,8 @@ static int do_job(struct load_job *j, const struct loader_cfg *cfg)
 		return 0;
 	if (j->want_stat && !j->stat_ok && cfg->lookup &&
 	    (!cfg->known || cfg->known(cfg->lookup_ud, j->path)))
-		j->stat_ok = stat_job(j, cfg);
+		j->stat_ok = (cfg->prestat && cfg->prestat(cfg->lookup_ud, j->path, &j->st)) ||
+			     stat_job(j, cfg);
 	if (j->stat_ok && cfg->lookup) {
 		j->rec = cfg->lookup(cfg->lookup_ud, j->path, &j->st, &blob, &len);
 		j->from_lookup = j->rec != NULL;

@@ -103,6 +103,24 @@ static bool known(void *ud, const char *path)
 	return cache_knows(((const struct mtree_opts *)ud)->cache, path);
 }
 
+static bool prestat(void *ud, const char *path, struct stat *st)
+{
+	struct cache_stat cs;
+
+	if (!cache_fresh_stat(((const struct mtree_opts *)ud)->cache, path, &cs))
+		return false;
+	memset(st, 0, sizeof(*st));
+	st->st_mode = S_IFREG;
+	st->st_dev = (dev_t)cs.dev;
+	st->st_ino = (ino_t)cs.ino;
+	st->st_size = (off_t)cs.size;
+	st->st_mtim.tv_sec = cs.mtime_ns / 1000000000;
+	st->st_mtim.tv_nsec = cs.mtime_ns % 1000000000;
+	st->st_ctim.tv_sec = cs.ctime_ns / 1000000000;
+	st->st_ctim.tv_nsec = cs.ctime_ns % 1000000000;
+	return true;
+}
+
 /* On a loader thread: every record read, for the new records file. */
 static int sink(void *ud, const char *path, const struct stat *st, const void *blob,
 		size_t len, bool fresh)
@@ -168,7 +186,8 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 	struct progress_count progress = { .p = o->progress, .what = "reading modules" };
 	struct loader_cfg lcfg = { .nthreads = o->jobs, .opts = &fo, .progress = &progress,
 				   .lookup = o->cache ? lookup : NULL,
-				   .known = o->cache ? known : NULL, .lookup_ud = (void *)o,
+				   .known = o->cache ? known : NULL,
+				   .prestat = o->cache ? prestat : NULL, .lookup_ud = (void *)o,
 				   .sink = o->records ? sink : NULL, .sink_ud = (void *)o,
 				   .root = o->dirname, .rootfd = -1 };
 	/* the cache's stamps: the stat of each module read */
