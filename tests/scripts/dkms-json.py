@@ -87,6 +87,8 @@ def schema(path):
 
 
 def kernel(d, version):
+    if not isinstance(d.get("kernels"), list):
+        die("no kernels[] in the document (keys: %s)" % ", ".join(sorted(d)))
     ks = [k for k in d["kernels"] if k["version"] == version]
     if len(ks) != 1:
         die("%d kernels %s in %s" % (len(ks), version, [k["version"] for k in d["kernels"]]))

@@ -255,9 +255,10 @@ jcheck "c: installed: every module refused at module_layout" verdicts "$TMP/c-in
 # CRC finding is one of kmod's, and each of kmod's missing from it is
 # named in that module's "not judged" warning (MA-KERNEL-UNKNOWN).
 $J symbols "$TMP/b.out" $V612 > "$TMP/b.set"
-check "b: every CRC finding without -E is one kmod makes with -E" \
-	[ -z "$(comm -13 "$TMP/kmod30.set" "$TMP/b.set")" ]
+b_subset() { [ -s "$TMP/b.set" ] && [ -z "$(comm -13 "$TMP/kmod30.set" "$TMP/b.set")" ]; }
+check "b: every CRC finding without -E ($(wc -l < "$TMP/b.set")) is one kmod makes with -E" b_subset
 py "b: every symbol kmod finds wrong is found or said not judged (warning)" "$TMP/b.out" "
+import re
 k = d['kernels'][0]
 found = set(open('$TMP/b.set').read().split('\n'))
 unj = {f['module']: f['detail'] for f in k['findings']
@@ -267,7 +268,7 @@ for line in open('$TMP/kmod30.set'):
     line = line.strip()
     if line in found: continue
     m, s, kind = line.split()
-    assert s in unj.get(m, ''), (line, unj.get(m))
+    assert re.search(r'(?<![\\w])' + re.escape(s) + r'(?![\\w])', unj.get(m, '')), (line, unj.get(m))
     n += 1
 assert n > 0, 'kmod finds unknown symbols the tree cannot judge'"
 
@@ -312,9 +313,9 @@ same_file "d: System.map: unknown symbols as kmod 30's depmod -e -F" "$TMP/kmod3
 # unknown symbol, in either order, and nothing else changes.
 kt=$(awk '$2 == "kmalloc_trace" {print $3; exit}' "$TMP/modcrcs")
 printf '%s\tkmalloc_trace\tvmlinux\tEXPORT_SYMBOL\t\n' "$kt" > "$TMP/extra.symvers"
-grep -v ' kmalloc_trace unknown$' "$TMP/c.set" > "$TMP/merged.want"
+grep -v ' kmalloc_trace unknown$' "$TMP/kmod30.set" > "$TMP/merged.want"
 check "d: the hand-written extra removes two unknown symbols" \
-	[ "$(($(wc -l < "$TMP/c.set") - $(wc -l < "$TMP/merged.want")))" = 2 ]
+	[ "$(($(wc -l < "$TMP/kmod30.set") - $(wc -l < "$TMP/merged.want")))" = 2 ]
 mc d-merge -f json -b "$T612" -E "$SYMVERS_612" -E "$TMP/extra.symvers" $V612 "${KO[@]}"
 status d-merge 1
 $J symbols "$TMP/d-merge.out" $V612 > "$TMP/d-merge.set"
@@ -363,7 +364,7 @@ for kind in dir rel abs; do
 	status d-build-$kind 1
 	source_is d-build-$kind $V612 "the tree's build/Module.symvers"
 	$J symbols "$TMP/d-build-$kind.out" $V612 > "$TMP/d-build-$kind.set"
-	same_file "d: build/Module.symvers ($kind): findings as with -E" "$TMP/c.set" "$TMP/d-build-$kind.set"
+	same_file "d: build/Module.symvers ($kind): findings as kmod 30's with -E" "$TMP/kmod30.set" "$TMP/d-build-$kind.set"
 done
 mc d-build-text -b "$TMP/build-dir" $V612 "${KO[@]}"
 contains "d: text says build/Module.symvers is used" "$TMP/d-build-text.out" "build/Module.symvers"
