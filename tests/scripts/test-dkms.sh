@@ -133,16 +133,38 @@ assert m, d['errors']
 for t in sys.argv[2:]:
     assert t in m[0], (t, m[0])" "$@"
 }
-# copytree DIR VERSION...: DIR/lib/modules/VERSION, hard links to the pristine trees
-copytree() {
-	local dir=$1 v
-	shift
-	mkdir -p "$dir/lib/modules"
+# base NAME SETUP VERSION...: sets BASE to $CACHE/dkms-trees/NAME, a root
+# holding hard-linked copies of the pristine trees VERSION..., after which
+# SETUP (a function, given the root) ran once. Kept between runs, and made
+# again when an input or SETUP changes: modatlas's cache is keyed by the
+# module directory's path and trusts a file by its inode and ctime, and
+# every new hard link moves the ctime of the inodes all copies share, so a
+# copy made per run would make every run on these trees a cold one.
+base() {
+	local name=$1 setup=$2 key v
+	shift 2
+	BASE=$CACHE/dkms-trees/$name
+	key="$* $(stat -c %Y "$CACHE/dkms/$DKMS_KVER/.stamp" "$T61/.unpacked" "$T612/.unpacked" |
+		tr '\n' ' ')$(declare -f "$setup" | md5sum)"
+	[ "$(cat "$BASE/.stamp" 2> /dev/null)" = "$key" ] && return 0
+	rm -rf "$BASE"
+	mkdir -p "$BASE/lib/modules"
 	for v in "$@"; do
 		case $v in
-		$V61) cp -al "$T61/lib/modules/$v" "$dir/lib/modules/" ;;
-		$V612) cp -al "$T612/lib/modules/$v" "$dir/lib/modules/" ;;
+		$V61) cp -al "$T61/lib/modules/$v" "$BASE/lib/modules/" ;;
+		$V612) cp -al "$T612/lib/modules/$v" "$BASE/lib/modules/" ;;
 		esac
+	done
+	$setup "$BASE"
+	echo "$key" > "$BASE/.stamp"
+}
+nothing() { :; }
+# install ROOT: the modules in updates/dkms of each kernel, as dkms installs them
+install_dkms() {
+	local d
+	for d in "$1"/lib/modules/*; do
+		mkdir -p "$d/updates/dkms"
+		cp "${KO[@]}" "$d/updates/dkms/"
 	done
 }
 
@@ -206,10 +228,8 @@ not_contains "b: --summary gives no finding" "$TMP/b-summary.out" "MA-CRC"
 
 # ---- c. with the 6.12 Module.symvers, against kmod's depmod -e -E ----------
 section "c. $V612 with its Module.symvers, against kmod's depmod -e -E"
-C612=$TMP/c612
-copytree "$C612" $V612
-mkdir -p "$C612/lib/modules/$V612/updates/dkms"
-cp "${KO[@]}" "$C612/lib/modules/$V612/updates/dkms/"
+base c612 install_dkms $V612
+C612=$BASE
 # kmod reports module_layout like any other __versions entry: it is a
 # vmlinux export in Module.symvers, so a module built for another kernel
 # gets "PATH disagrees about version of symbol module_layout" (the kernel's
@@ -346,35 +366,33 @@ contains "d: conflict: stderr names the other" "$TMP/d-conflict-text.err" "$SYMV
 # The tree's build/Module.symvers, used when neither -E nor -F is given: a
 # directory, a relative link, and Debian's own absolute link
 # (build -> /usr/src/linux-headers-VERSION), which -b makes BASE's.
+# build DIR|rel|abs ROOT: ROOT's 6.12 tree has a build/Module.symvers
+build_dir() { mkdir "$1/lib/modules/$V612/build" && cp "$SYMVERS_612" "$1/lib/modules/$V612/build/"; }
+build_rel() { build_in_usr "$1" "../../../usr/src/linux-headers-$V612"; }
+build_abs() { build_in_usr "$1" "/usr/src/linux-headers-$V612"; }
+build_in_usr() { # never written through the link: the absolute one points at the host
+	mkdir -p "$1/usr/src/linux-headers-$V612"
+	cp "$SYMVERS_612" "$1/usr/src/linux-headers-$V612/"
+	ln -s "$2" "$1/lib/modules/$V612/build"
+}
 for kind in dir rel abs; do
-	B=$TMP/build-$kind
-	copytree "$B" $V612
-	case $kind in
-	dir) mkdir "$B/lib/modules/$V612/build" ;;
-	rel) ln -s "../../../usr/src/linux-headers-$V612" "$B/lib/modules/$V612/build" ;;
-	abs) ln -s "/usr/src/linux-headers-$V612" "$B/lib/modules/$V612/build" ;;
-	esac
-	if [ $kind = dir ]; then
-		cp "$SYMVERS_612" "$B/lib/modules/$V612/build/"
-	else # never through the link: the absolute one points at the host
-		mkdir -p "$B/usr/src/linux-headers-$V612"
-		cp "$SYMVERS_612" "$B/usr/src/linux-headers-$V612/"
-	fi
+	base build-$kind build_$kind $V612
+	B=$BASE
 	mc d-build-$kind -f json -b "$B" $V612 "${KO[@]}"
 	status d-build-$kind 1
 	source_is d-build-$kind $V612 "the tree's build/Module.symvers"
 	$J symbols "$TMP/d-build-$kind.out" $V612 > "$TMP/d-build-$kind.set"
 	same_file "d: build/Module.symvers ($kind): findings as kmod 30's with -E" "$TMP/kmod30.set" "$TMP/d-build-$kind.set"
 done
-mc d-build-text -b "$TMP/build-dir" $V612 "${KO[@]}"
+mc d-build-text -b "$CACHE/dkms-trees/build-dir" $V612 "${KO[@]}"
 contains "d: text says build/Module.symvers is used" "$TMP/d-build-text.out" "build/Module.symvers"
-mc d-build-E -f json -b "$TMP/build-dir" -E "$SYMVERS_612" $V612 "${KO[@]}"
+mc d-build-E -f json -b "$CACHE/dkms-trees/build-dir" -E "$SYMVERS_612" $V612 "${KO[@]}"
 source_is d-build-E $V612 "Module.symvers"
 
 # ---- e. --all and several VERSIONs ---------------------------------------------
 section "e. --all over both trees"
-ALL=$TMP/all
-copytree "$ALL" $V61 $V612
+base all nothing $V61 $V612
+ALL=$BASE
 mc e -f json --all -b "$ALL" "${KO[@]}"
 status e 1
 jcheck "e: schema modatlas-check/2" schema "$TMP/e.out"
@@ -436,10 +454,8 @@ assert [k['version'] for k in d['kernels']] == ['$V61'], [k['version'] for k in 
 section "g. --focus, out-of-tree DOT"
 # kmod's modules.dep of a 6.1 copy with the modules installed: the reference
 # closures (a module, its dependencies and its users, transitively).
-C61=$TMP/c61
-copytree "$C61" $V61
-mkdir -p "$C61/lib/modules/$V61/updates/dkms"
-cp "${KO[@]}" "$C61/lib/modules/$V61/updates/dkms/"
+base c61 install_dkms $V61
+C61=$BASE
 depmod -b "$C61" $V61 2> "$TMP/kmod30-61.log"
 DEP=$C61/lib/modules/$V61/modules.dep
 # nodes FILE.dot: the graph's node names, sorted (graphviz reads it)
