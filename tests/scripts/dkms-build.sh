@@ -74,7 +74,7 @@ print_vars() {
 	printf 'SYMVERS_61=%q\n' "$OUT/symvers/$KVER/Module.symvers"
 	printf 'SYMVERS_612=%q\n' "$OUT/symvers/$KVER612/Module.symvers"
 	printf 'SYMVERS_EXTRA=%q\n' "$OUT/symvers/extra/tp_smapi.Module.symvers"
-	printf 'DKMS_VERSIONS=%q\n' "$(tr '\n' ' ' < "$OUT/versions")"
+	printf 'DKMS_VERSIONS=%q\n' "$(paste -sd, "$OUT/versions")"
 }
 
 if [ -f "$OUT/.stamp" ] && [ "$(cat "$OUT/.stamp")" = "$KEY" ]; then
