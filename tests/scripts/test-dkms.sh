@@ -13,8 +13,8 @@
 #     judged;
 #  c. the 6.12 tree with its Module.symvers: the same (module, symbol,
 #     kind) findings as kmod's depmod -e -E on a copy with the modules
-#     installed in updates/dkms (kmod 30; kmod 34.2 too when
-#     tests/scripts/kmod34.sh is there), given as files and installed;
+#     installed in updates/dkms (kmod 30 and kmod 34.2), the modules given
+#     as files and installed;
 #  d. inputs cross-checked: another kernel's Module.symvers and a System.map
 #     stub refused (exit 2, saying what to give instead), a real-format
 #     System.map taken (and judged as kmod's depmod -F judges it), several
@@ -31,9 +31,6 @@ BUILD=$(cd "$1" && pwd)
 . "$(dirname "$0")/lib.sh"
 M=$BUILD/modatlas
 J="python3 $REPO/tests/scripts/dkms-json.py"
-V61=6.1.0-56-amd64
-V612=6.12.107+deb12-amd64
-HDR612=linux-headers-$V612
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 [ -n "${KEEP_TMP:-}" ] && trap - EXIT && echo "temporary files in $TMP"
@@ -42,7 +39,14 @@ T0=$SECONDS
 section() { echo "== $* ($((SECONDS - T0)) s in)"; }
 
 # ---- inputs ----------------------------------------------------------------
-if vars=$("$REPO/tests/scripts/dkms-build.sh" 2> "$TMP/build.err"); then
+# The two real trees (pinned, checked; lib.sh's realtree), then the modules
+# built against the 6.1 one's headers and both kernels' Module.symvers.
+realtree amd64-6.1 || { fail "amd64-6.1 fetched"; summary; exit; }
+T61=$RT_ROOT V61=$RT_KVER P61=$RT_PKGVER
+realtree amd64-6.12xz || { fail "amd64-6.12xz fetched"; summary; exit; }
+T612=$RT_ROOT V612=$RT_KVER P612=$RT_PKGVER
+HDR612=linux-headers-$V612
+if vars=$("$REPO/tests/scripts/dkms-build.sh" $V61 $P61 $V612 $P612 2> "$TMP/build.err"); then
 	eval "$vars"
 	ok "DKMS modules built"
 else
@@ -51,11 +55,6 @@ else
 	summary
 	exit
 fi
-T61=$CACHE/trees/amd64-6.1/pristine
-T612=$CACHE/trees/amd64-6.12xz/pristine
-"$REPO/tests/scripts/realtree-fetch.sh" linux-image-$V61 "$T61" &&
-	"$REPO/tests/scripts/realtree-fetch.sh" linux-image-$V612-unsigned "$T612" ||
-	{ fail "real trees fetched"; summary; exit; }
 KO=("$DKMS_KODIR"/*.ko)
 MODS=$(echo $DKMS_MODULES | tr ' ' ',')
 echo "  modules: $DKMS_MODULES (${#KO[@]} files; $DKMS_VERSIONS)"
@@ -64,7 +63,7 @@ check "five modules from three packages" [ ${#KO[@]} = 5 ]
 # Each module's own __versions (kmod's modprobe reads them): "module symbol crc".
 for ko in "${KO[@]}"; do
 	n=$(basename "$ko" .ko)
-	modprobe --dump-modversions "$ko" | awk -v m="$n" '{print m, $2, $1}'
+	"$KMOD30_MODPROBE" --dump-modversions "$ko" | awk -v m="$n" '{print m, $2, $1}'
 done > "$TMP/modcrcs"
 check "every module records module_layout in __versions" \
 	[ "$(grep -c ' module_layout ' "$TMP/modcrcs")" = ${#KO[@]} ]
@@ -235,19 +234,20 @@ C612=$BASE
 # gets "PATH disagrees about version of symbol module_layout" (the kernel's
 # own words, which check_modstruct_version prints at load). modatlas must
 # report it as an MA-CRC like the rest, so the sets are compared whole.
-depmod -e -E "$SYMVERS_612" -b "$C612" $V612 > /dev/null 2> "$TMP/kmod30.log"
+"$KMOD30_DEPMOD" -e -E "$SYMVERS_612" -b "$C612" $V612 > /dev/null 2> "$TMP/kmod30.log"
 $J kmodlog "$TMP/kmod30.log" > "$TMP/kmod30.set"
 echo "  kmod 30: $(grep -c ' crc$' "$TMP/kmod30.set") CRC mismatches, $(grep -c ' unknown$' "$TMP/kmod30.set") unknown symbols"
 check "c: kmod 30 reports module_layout for every module" \
 	[ "$(grep -c ' module_layout crc$' "$TMP/kmod30.set")" = ${#KO[@]} ]
 check "c: kmod 30 reports nothing but our modules" [ "$(grep -vc '/updates/dkms/' "$TMP/kmod30.log")" = 0 ]
 REFS="kmod30"
-if [ -x "$REPO/tests/scripts/kmod34.sh" ] && k34=$("$REPO/tests/scripts/kmod34.sh" 2> "$TMP/kmod34.err"); then
-	eval "$k34"
+if kmod34 2> "$TMP/kmod34.err"; then
 	"$KMOD34_DEPMOD" -e -E "$SYMVERS_612" -b "$C612" $V612 > /dev/null 2> "$TMP/kmod34.log"
 	$J kmodlog "$TMP/kmod34.log" > "$TMP/kmod34.set"
 	same_file "c: kmod 34.2 and kmod 30 report the same" "$TMP/kmod30.set" "$TMP/kmod34.set"
 	REFS="kmod30 kmod34"
+else
+	fail "c: kmod 34.2 built: $(tail -n 1 "$TMP/kmod34.err")"
 fi
 mc c -f json -b "$T612" -E "$SYMVERS_612" $V612 "${KO[@]}"
 status c 1
@@ -317,7 +317,7 @@ status d-stub-tree 2
 # its unknown symbols are kmod's depmod -F's.
 awk -F'\t' '$3 == "vmlinux" {printf "ffffffff81000000 T %s\nffffffff82000000 r __ksymtab_%s\n", $2, $2}' \
 	"$SYMVERS_612" | sort -u > "$TMP/System.map"
-depmod -e -F "$TMP/System.map" -b "$C612" $V612 > /dev/null 2> "$TMP/kmod30-F.log"
+"$KMOD30_DEPMOD" -e -F "$TMP/System.map" -b "$C612" $V612 > /dev/null 2> "$TMP/kmod30-F.log"
 $J kmodlog "$TMP/kmod30-F.log" > "$TMP/kmod30-F.set"
 mc d-map -f json -b "$T612" -F "$TMP/System.map" $V612 "${KO[@]}"
 check "d: a real-format System.map is taken (exit $(rc d-map))" [ "$(rc d-map)" != 2 ]
@@ -456,7 +456,7 @@ section "g. --focus, out-of-tree DOT"
 # closures (a module, its dependencies and its users, transitively).
 base c61 install_dkms $V61
 C61=$BASE
-depmod -b "$C61" $V61 2> "$TMP/kmod30-61.log"
+"$KMOD30_DEPMOD" -b "$C61" $V61 2> "$TMP/kmod30-61.log"
 DEP=$C61/lib/modules/$V61/modules.dep
 # nodes FILE.dot: the graph's node names, sorted (graphviz reads it)
 nodes() { gvpr 'N {print(name)}' "$1" | sort; }
@@ -503,11 +503,11 @@ section "h. a dependency refused"
 # checks pass, are refused because of it.
 mkdir -p "$TMP/h"
 cp "${KO[@]}" "$TMP/h/"
-python3 - "$TMP/h/thinkpad_ec.ko" << 'EOF'
+python3 - "$TMP/h/thinkpad_ec.ko" $V61 << 'EOF'
 import sys
 p = sys.argv[1]
 b = open(p, "rb").read()
-old = b"vermagic=6.1.0-56-amd64 SMP preempt mod_unload"
+old = b"vermagic=%s SMP preempt mod_unload" % sys.argv[2].encode()
 assert b.count(old) == 1
 open(p, "wb").write(b.replace(old, old.replace(b"preempt", b"PREEMPT")))
 EOF
