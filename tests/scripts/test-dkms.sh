@@ -167,6 +167,24 @@ install_dkms() {
 	done
 }
 
+# build DIR|rel|abs ROOT: ROOT's 6.12 tree has a build/Module.symvers
+build_dir() { mkdir "$1/lib/modules/$V612/build" && cp "$SYMVERS_612" "$1/lib/modules/$V612/build/"; }
+build_rel() { build_in_usr "$1" "../../../usr/src/linux-headers-$V612"; }
+build_abs() { build_in_usr "$1" "/usr/src/linux-headers-$V612"; }
+build_in_usr() { # never written through the link: the absolute one points at the host
+	mkdir -p "$1/usr/src/linux-headers-$V612"
+	cp "$SYMVERS_612" "$1/usr/src/linux-headers-$V612/"
+	ln -s "$2" "$1/lib/modules/$V612/build"
+}
+# Every copy made before modatlas first runs (a copy made later would move
+# the ctime of what earlier runs cached).
+base c612 install_dkms $V612 && C612=$BASE   # the 6.12 tree, modules in updates/dkms
+base c61 install_dkms $V61 && C61=$BASE      # the 6.1 tree, modules in updates/dkms
+base all nothing $V61 $V612 && ALL=$BASE     # both kernels under one BASE
+for kind in dir rel abs; do                  # the 6.12 tree with build/Module.symvers
+	base build-$kind build_$kind $V612
+done
+
 # ---- a. the 6.1 tree they were built for -----------------------------------
 section "a. $V61, modules given as files"
 mc a -f json -b "$T61" $V61 "${KO[@]}"
@@ -227,8 +245,6 @@ not_contains "b: --summary gives no finding" "$TMP/b-summary.out" "MA-CRC"
 
 # ---- c. with the 6.12 Module.symvers, against kmod's depmod -e -E ----------
 section "c. $V612 with its Module.symvers, against kmod's depmod -e -E"
-base c612 install_dkms $V612
-C612=$BASE
 # kmod reports module_layout like any other __versions entry: it is a
 # vmlinux export in Module.symvers, so a module built for another kernel
 # gets "PATH disagrees about version of symbol module_layout" (the kernel's
@@ -366,18 +382,8 @@ contains "d: conflict: stderr names the other" "$TMP/d-conflict-text.err" "$SYMV
 # The tree's build/Module.symvers, used when neither -E nor -F is given: a
 # directory, a relative link, and Debian's own absolute link
 # (build -> /usr/src/linux-headers-VERSION), which -b makes BASE's.
-# build DIR|rel|abs ROOT: ROOT's 6.12 tree has a build/Module.symvers
-build_dir() { mkdir "$1/lib/modules/$V612/build" && cp "$SYMVERS_612" "$1/lib/modules/$V612/build/"; }
-build_rel() { build_in_usr "$1" "../../../usr/src/linux-headers-$V612"; }
-build_abs() { build_in_usr "$1" "/usr/src/linux-headers-$V612"; }
-build_in_usr() { # never written through the link: the absolute one points at the host
-	mkdir -p "$1/usr/src/linux-headers-$V612"
-	cp "$SYMVERS_612" "$1/usr/src/linux-headers-$V612/"
-	ln -s "$2" "$1/lib/modules/$V612/build"
-}
 for kind in dir rel abs; do
-	base build-$kind build_$kind $V612
-	B=$BASE
+	B=$CACHE/dkms-trees/build-$kind
 	mc d-build-$kind -f json -b "$B" $V612 "${KO[@]}"
 	status d-build-$kind 1
 	source_is d-build-$kind $V612 "the tree's build/Module.symvers"
@@ -391,8 +397,6 @@ source_is d-build-E $V612 "Module.symvers"
 
 # ---- e. --all and several VERSIONs ---------------------------------------------
 section "e. --all over both trees"
-base all nothing $V61 $V612
-ALL=$BASE
 mc e -f json --all -b "$ALL" "${KO[@]}"
 status e 1
 jcheck "e: schema modatlas-check/2" schema "$TMP/e.out"
@@ -454,8 +458,6 @@ assert [k['version'] for k in d['kernels']] == ['$V61'], [k['version'] for k in 
 section "g. --focus, out-of-tree DOT"
 # kmod's modules.dep of a 6.1 copy with the modules installed: the reference
 # closures (a module, its dependencies and its users, transitively).
-base c61 install_dkms $V61
-C61=$BASE
 "$KMOD30_DEPMOD" -b "$C61" $V61 2> "$TMP/kmod30-61.log"
 DEP=$C61/lib/modules/$V61/modules.dep
 # nodes FILE.dot: the graph's node names, sorted (graphviz reads it)
