@@ -198,7 +198,10 @@ k = d['kernels'][0]
 assert not [f for f in k['findings'] if f['severity'] == 'error'], 'errors'
 w = [(f['code'], f['module']) for f in k['findings'] if f['severity'] == 'warning']
 assert sorted(w) == sorted(('MA-UNSIGNED', m) for m in '$MODS'.split(',')), w
-assert not d['failed'] and not d['errors'], (d['failed'], d['errors'])"
+assert not d['failed'], d['failed']
+# diagnostics (errors[]): none worse than a warning (a cache written by
+# another build is one)
+assert not [e for e in d['errors'] if e['level'] != 'warning'], d['errors']"
 mc a-text -b "$T61" $V61 "${KO[@]}"
 status a-text 0
 pyt "a: text gives each verdict before the findings" "$TMP/a-text.out" "
@@ -409,7 +412,8 @@ jcheck "e: $V612: every module refused at module_layout" verdicts "$TMP/e.out" $
 mc e-versions -f json -b "$ALL" $V61 $V612 "${KO[@]}"
 status e-versions 1
 py "e: two VERSIONs give what --all gives" "$TMP/e.out" "
-assert d == json.load(open('$TMP/e-versions.out'))"
+v = json.load(open('$TMP/e-versions.out'))
+assert (d['kernels'], d['failed']) == (v['kernels'], v['failed'])"
 mc e-text --all -b "$ALL" "${KO[@]}"
 status e-text 1
 # The text ends with the table: per module, one line per kernel.
