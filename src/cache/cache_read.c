@@ -365,8 +365,12 @@ struct modrec *cache_lookup(struct cache *c, const char *path, const struct cach
 		load_records(c);
 	if (!c->records)
 		return NULL;
+	/* No racy test here: a record whose stamp was racy when it was read
+	 * never entered the file (cache_records_put), whichever command wrote
+	 * it; the meta file's time may be older than that (check keeps
+	 * depmod's). */
 	rec = khash_find(c->records, path);
-	if (!rec || !cache_stat_equal(&rec->st, st) || cache_stat_racy(&rec->st, c->written_ns))
+	if (!rec || !cache_stat_equal(&rec->st, st))
 		return NULL;
 	if (modrec_decode_keys(rec->blob, rec->len, keys, keep_sig, &m) < 0)
 		return NULL;

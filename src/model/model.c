@@ -1,10 +1,12 @@
 #include "model/model.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "elf/module.h"
 #include "graph/modgraph.h"
@@ -215,10 +217,31 @@ static int load_given_kernel(struct model *m)
 	return r < 0 ? r : kernel_contradicts(&m->xcheck) ? -ESTALE : 0;
 }
 
+/* The tree's build/Module.symvers. Debian's build is an absolute link
+ * (/usr/src/linux-headers-VERSION): under -b it is read inside BASE, as
+ * the image's own paths are. */
+static char *build_symvers(const struct model *m)
+{
+	const char *root = m->o->root;
+	char *link = model_file(m, "build"), *p = NULL;
+	char target[PATH_MAX];
+	ssize_t n = link ? readlink(link, target, sizeof(target) - 1) : -1;
+
+	if (n > 0 && target[0] == '/' && root && root[0] && strcmp(root, "/") != 0) {
+		target[n] = '\0';
+		if (asprintf(&p, "%s%s/Module.symvers", root, target) < 0)
+			p = NULL;
+	} else if (link) {
+		p = model_file(m, "build/Module.symvers");
+	}
+	free(link);
+	return p;
+}
+
 /* No -E/-F: the tree's build/Module.symvers, else the tree's own view. */
 static int fallback_kernel(struct model *m)
 {
-	char *path = model_file(m, "build/Module.symvers");
+	char *path = build_symvers(m);
 	const char *failed;
 	struct stat st;
 	int r;
