@@ -133,11 +133,15 @@ static void check_crc(struct check_ctx *c, size_t i, const struct mod_need *nd,
 {
 	const struct ck_mod *m = &c->mods[i];
 	bool layout = !strcmp(nd->name, "module_layout");
-	const char *fix = !strcmp(r->owner, "vmlinux")
-				  ? ck_str(c, "rebuild against %s", ck_headers(c))
-				  : ck_str(c, "rebuild against the Module.symvers of the build of %s",
-					   r->owner);
+	const char *fix;
 	struct finding *f;
+
+	if ((!nd->has_crc || (uint32_t)nd->crc == (uint32_t)r->crc) &&
+	    (nd->has_crc || !m->versioned || !c->kernel_modversions || nd->weak))
+		return; /* the common case: nothing to say */
+	fix = r->idx < 0 ? ck_str(c, "rebuild against %s", ck_headers(c))
+			 : ck_str(c, "rebuild against the Module.symvers of the build of %s",
+				  r->owner);
 
 	/* CRCs are 32-bit; a 64-bit __versions slot holds one zero-extended. */
 	if (nd->has_crc && (uint32_t)nd->crc != (uint32_t)r->crc) {

@@ -17,6 +17,7 @@
 #include "util/budget.h"
 #include "util/khash.h"
 #include "util/log.h"
+#include "util/timing.h"
 
 char *model_dirname(const char *root, const char *moduledir, const char *kver)
 {
@@ -394,16 +395,27 @@ static int load_modprobe(struct model *m)
 
 int model_load(const struct model_opts *o, struct model **out)
 {
-	static int (*const stages[])(struct model *m) = {
-		model_load_config, model_read_modules, model_load_kernel, model_register_exports,
-		load_builtins, resolve, load_modprobe,
+	static const struct {
+		const char *name;
+		int (*fn)(struct model *m);
+	} stages[] = {
+		{ "model: config", model_load_config },
+		{ "model: read modules", model_read_modules },
+		{ "model: kernel", model_load_kernel },
+		{ "model: exports", model_register_exports },
+		{ "model: built-ins", load_builtins },
+		{ "model: resolve", resolve },
+		{ "model: modprobe.d", load_modprobe },
 	};
 	struct model *m;
+	double t0 = timing_now();
 	int r = model_new(o, &m);
 
 	*out = NULL;
-	for (size_t i = 0; !r && i < sizeof(stages) / sizeof(stages[0]); i++)
-		r = stages[i](m);
+	for (size_t i = 0; !r && i < sizeof(stages) / sizeof(stages[0]); i++) {
+		r = stages[i].fn(m);
+		timing_mark(o->log, &t0, stages[i].name);
+	}
 	*out = m;
 	return r;
 }
