@@ -4,6 +4,7 @@
 #include "depmod/depmod.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,18 @@ static bool same_contents(struct run *run, const struct cache_change *ch, size_t
 
 #define MAX_QUICK_CHANGES 64
 
+static int touch_dep(const struct run *run)
+{
+	char *p;
+	int r;
+
+	if (asprintf(&p, "%s/modules.dep", run->outdir) < 0)
+		return -1;
+	r = utimensat(AT_FDCWD, p, NULL, 0);
+	free(p);
+	return r;
+}
+
 /* The cache: open it, and when nothing changed since the run it
  * recorded (or only modules' files, not what they hold), what is on
  * disk is exactly what this run would write. */
@@ -139,6 +152,11 @@ static int st_cache(struct run *run)
 	    same_contents(run, ch, n)) {
 		ma_logf(o->log, MA_LOG_DEBUG, "indexes up to date (cache %s; %zu module%s changed on "
 			"disk only)", run->cache_path, n, n == 1 ? "" : "s");
+		/* modules newer than modules.dep now: as after a run that wrote
+		 * it, for depmod -A */
+		if (n && touch_dep(run) < 0)
+			ma_logf(o->log, MA_LOG_DEBUG, "could not touch %s/modules.dep: %s",
+				run->outdir, strerror(errno));
 		if (n && (r = cache_meta_restamp(run->cache_path, run->cache, ch, n,
 						 run->started_ns)) < 0)
 			ma_logf(o->log, MA_LOG_WARNING, "could not write cache %s: %s (use --no-cache)",

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/fileio.h"
@@ -25,6 +26,7 @@ struct outputs {
 	struct depfile *files;
 	struct jobs *pool;
 	bool staged[DF_COUNT];
+	bool kept[DF_COUNT];         /* already there, not rewritten */
 	int err[DF_COUNT];
 	const char *step[DF_COUNT];
 };
@@ -106,6 +108,7 @@ static void stage(struct outputs *w, int id)
 	int r = publish_keep_same(w->pub, (size_t)id, f->name, f->data.buf, f->data.len);
 
 	w->step[id] = "fsync";
+	w->kept[id] = r == 1;
 	w->err[id] = r < 0 ? r
 		     : r ? 0
 			 : publish_stage(w->pub, (size_t)id, f->name, f->data.buf, f->data.len,
@@ -212,6 +215,11 @@ int outputs_write(struct outputs *w)
 				"Could not write index '%s' in %s (%s): %s; previous indexes kept",
 				failed, w->outdir, step, strerror(-r));
 	}
+	/* depmod -A compares modules.dep's time with the modules': a run
+	 * that kept it leaves it as new as one that wrote it */
+	if (!r && w->kept[DF_DEP] && utimensat(w->dfd, w->files[DF_DEP].name, NULL, 0) < 0)
+		ma_logf(w->log, MA_LOG_DEBUG, "could not touch %s/%s: %s", w->outdir,
+			w->files[DF_DEP].name, strerror(errno));
 	close_dir(w);
 	return r;
 }

@@ -133,9 +133,18 @@ touch -d '2002-01-01' "$TMP/treeq/lib/modules/$V/modules.dep"
 "$M" depmod -A -b "$TMP/treeq" $V; rc=$?
 check "-A up to date: exit 0" [ $rc = 0 ]
 check "-A up to date: nothing rewritten" [ "$(stat -c %Y "$TMP/treeq/lib/modules/$V/modules.dep.bin")" = "$(date -d 2000-01-01 +%s)" ]
-touch "$TMP/treeq/lib/modules/$V/kernel/drivers/ma/chain/ma_a.ko"
+touch -d '2003-01-01' "$TMP/treeq/lib/modules/$V/kernel/drivers/ma/chain/ma_a.ko"
+cp "$TMP/treeq/lib/modules/$V/modules.dep.bin" "$TMP/treeq.dep.bin"
+printf '#' >> "$TMP/treeq/lib/modules/$V/modules.dep.bin" # to see it rewritten
 "$M" depmod -A -b "$TMP/treeq" $V 2>/dev/null
-check "-A with a newer module: indexes rewritten" [ "$(stat -c %Y "$TMP/treeq/lib/modules/$V/modules.dep.bin")" != "$(date -d 2000-01-01 +%s)" ]
+check "-A with a newer module: indexes rewritten" cmp -s "$TMP/treeq/lib/modules/$V/modules.dep.bin" "$TMP/treeq.dep.bin"
+# the bytes did not change, yet modules.dep is newer than every module
+# now, as after kmod's run: the next -A has nothing to do
+check "-A with a newer module: modules.dep newer than the module" \
+	[ "$(stat -c %Y "$TMP/treeq/lib/modules/$V/modules.dep")" -gt "$(date -d 2003-01-01 +%s)" ]
+touch -d '2000-01-01' "$TMP/treeq/lib/modules/$V/modules.dep.bin"
+"$M" depmod -A -b "$TMP/treeq" $V 2>/dev/null
+check "-A after that: up to date" [ "$(stat -c %Y "$TMP/treeq/lib/modules/$V/modules.dep.bin")" = "$(date -d 2000-01-01 +%s)" ]
 
 # ---- set 3: compressed trees ----
 for c in xz zst; do

@@ -149,6 +149,7 @@ static void test_keep_same(void **state)
 		assert_true(S_ISREG(after.st_mode)); /* replaced, as a stage does */
 		close(dfd);
 		fx_rmtree(d);
+		free(d);
 	}
 }
 
