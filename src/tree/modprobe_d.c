@@ -462,6 +462,8 @@ int modprobe_cfg_parse_cmdline(struct modprobe_cfg *cfg, const char *label, cons
 struct conf_file {
 	char *base;  /* sort and merge key */
 	char *path;  /* what to open */
+	const char *text; /* or its contents (not owned) */
+	size_t text_len;
 };
 
 struct conf_list {
@@ -474,7 +476,7 @@ struct conf_list {
  * when it is parsed, as kmod builds it then). */
 static int conf_add(struct conf_list *l, const char *dir, const char *base, const char *path)
 {
-	struct conf_file f = { NULL, NULL };
+	struct conf_file f = { NULL, NULL, NULL, 0 };
 
 	for (size_t i = 0; i < l->n; i++)
 		if (strcmp(l->v[i].base, base) == 0)
@@ -590,6 +592,9 @@ static int read_one(struct modprobe_cfg *cfg, const struct conf_file *f,
 	size_t len;
 	int err;
 
+	if (f->text)
+		return modprobe_cfg_parse(cfg, f->path, f->text, f->text_len);
+
 	if (strlen(f->path) >= PATH_MAX) {
 		/* kmod builds dir/name in a PATH_MAX buffer */
 		const char *slash = strrchr(f->path, '/');
@@ -628,8 +633,17 @@ int modprobe_cfg_load_opts(struct modprobe_cfg *cfg, const struct modprobe_load_
 	/* kmod_config_new: the module directory's files go in first */
 	if (o->moddir) {
 		err = conf_add(&l, o->moddir, "modules.softdep", NULL);
-		if (!err && cfg->flavour != MP_KMOD30)
+		if (!err && o->softdep_text) {
+			l.v[l.n - 1].text = o->softdep_text;
+			l.v[l.n - 1].text_len = o->softdep_len;
+		}
+		if (!err && cfg->flavour != MP_KMOD30) {
 			err = conf_add(&l, o->moddir, "modules.weakdep", NULL);
+			if (!err && o->weakdep_text) {
+				l.v[l.n - 1].text = o->weakdep_text;
+				l.v[l.n - 1].text_len = o->weakdep_len;
+			}
+		}
 	}
 	for (size_t i = 0; !err && i < o->n_paths; i++) {
 		err = list_path(cfg, &l, o->paths[i], o);

@@ -122,6 +122,10 @@ struct modprobe_load_opts {
 	/* The module directory: its modules.softdep (and modules.weakdep)
 	 * join the list. NULL: none. */
 	const char *moddir;
+	/* Their contents when they are not files (built in memory, as
+	 * depmod would write them): NULL to read the files. */
+	const char *softdep_text, *weakdep_text;
+	size_t softdep_len, weakdep_len;
 	/* check's rule: a path that does not exist or cannot be read is
 	 * logged at MA_LOG_ERR with the reason and returned (the others are
 	 * still read). Otherwise kmod's: a missing path or file is skipped
