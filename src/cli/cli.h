@@ -19,5 +19,6 @@ void cli_log_init(struct cli_log *cl, const char *prog, int verbose);
 int cmd_depmod(int argc, char **argv, const char *prog);
 int cmd_check(int argc, char **argv, const char *prog);
 int cmd_dump_index(int argc, char **argv, const char *prog);
+int cmd_modprobe(int argc, char **argv, const char *prog);
 
 #endif

@@ -39,7 +39,7 @@ echo "unit: $(ls "$BUILD"/tests/test_* 2>/dev/null | wc -l) cmocka suites run"
 # once into .cache/). test-modprobe.sh reuses what test-realtrees.sh made.
 # test-package.sh (the Debian packages in a Debian 12 chroot) runs last:
 # plain build only, it builds its own binaries.
-for s in cli install fixtures badinput corrupt boundaries cache realtrees crash modprobe check fuzz package; do
+for s in cli install fixtures badinput corrupt boundaries cache realtrees crash modprobe queries check fuzz package; do
 	[ -f "tests/scripts/test-$s.sh" ] && run_suite "tests/scripts/test-$s.sh" "$BUILD"
 done
 

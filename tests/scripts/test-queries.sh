@@ -1,0 +1,241 @@
+#!/bin/bash
+# The query commands against kmod itself, on the two real Debian trees:
+# kmod 34.2 (built in the tests, tests/scripts/kmod34.sh) for the default
+# mode and Debian 12's kmod 30 (/usr/sbin/modprobe, /usr/sbin/modinfo) for
+# --compat=kmod30, each on a hard-linked copy of the tree indexed by its
+# own depmod. Output (stdout, stderr, exit status) must be identical.
+#
+#   modprobe -D and -R for every module and every alias of modules.alias,
+#     modules.symbols and the built-in aliases (wildcards made concrete),
+#     with an empty configuration and with tests/fixtures/queries (Debian's
+#     aliases.conf plus softdeps, install/remove lines, options, blacklists,
+#     config aliases shadowing the indexes, wildcards, continuations,
+#     override by file name, bad lines, a kernel command line); -c for
+#     both; -D on the tree without indexes (built from the model)
+#   modinfo for every module by name and by path, every built-in module,
+#     a sample of aliases, with and without -F/-0/-p
+#   devices: the sysfs fixture on amd64-6.1 against modprobe -R
+#
+# kmod always reads /proc/cmdline. With the fixture's configuration, kmod
+# runs in a private mount namespace with the fixture's command line bound
+# over /proc/cmdline and modatlas gets --cmdline @FIXTURE; with the empty
+# configuration (or where a mount namespace cannot be made) modatlas gets
+# --cmdline @/proc/cmdline: the same input for both.
+#
+# Names go in batches through -a (kmod's and ours): a batch whose output
+# differs is run again one name per process to count the names that differ.
+# Two workers at a time (kmod and modatlas side by side).
+# Usage: test-queries.sh BUILD_DIR [tree...]
+set -u
+BUILD=$(cd "$1" && pwd); shift
+. "$(dirname "$0")/lib.sh"
+MA=$BUILD/modatlas
+TREES=${*:-"amd64-6.1 amd64-6.12xz"}
+FIX=$REPO/tests/fixtures/queries
+K30_MODPROBE=/usr/sbin/modprobe
+K30_MODINFO=/usr/sbin/modinfo
+K30_DEPMOD=/usr/sbin/depmod
+
+if [ -z "${KMOD34_MODPROBE:-}" ]; then
+	kmod34 || { fail "kmod 34.2 built (tests/scripts/kmod34.sh)"; summary; exit; }
+fi
+for t in "$K30_MODPROBE" "$K30_MODINFO" "$K30_DEPMOD" "$KMOD34_MODPROBE" "$KMOD34_MODINFO"; do
+	[ -x "$t" ] || { fail "$t is there"; summary; exit; }
+done
+
+pkg_of() {
+	case $1 in
+	amd64-6.1) echo linux-image-6.1.0-56-amd64 ;;
+	amd64-6.12xz) echo linux-image-6.12.107+deb12-amd64-unsigned ;;
+	esac
+}
+
+# A private mount namespace with the fixture's command line over
+# /proc/cmdline, if this machine allows one.
+BIND=0
+if unshare --mount sh -c 'mount --bind "$0" /proc/cmdline && grep -q modprobe.blacklist /proc/cmdline' \
+	"$FIX/cmdline" 2> /dev/null; then
+	BIND=1
+else
+	echo "  (no private mount namespace here: the rich configuration runs with this machine's command line)"
+fi
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+EMPTY=$TMP/empty-modprobe.d
+mkdir -p "$EMPTY"
+
+# kmod_run CONF: what kmod runs under for that configuration (the
+# fixture's command line over /proc/cmdline for the rich one)
+cat > "$TMP/with-cmdline" << EOF
+#!/bin/sh
+exec unshare --mount sh -c 'mount --bind "\$0" /proc/cmdline && exec "\$@"' "$FIX/cmdline" "\$@"
+EOF
+chmod +x "$TMP/with-cmdline"
+kmod_run() {
+	if [ "$1" = rich ] && [ $BIND = 1 ]; then echo "$TMP/with-cmdline"; else echo env; fi
+}
+
+# ma_cmdline CONF: modatlas's --cmdline for that configuration
+ma_cmdline() {
+	if [ "$1" = rich ] && [ $BIND = 1 ]; then echo "@$FIX/cmdline"; else echo "@/proc/cmdline"; fi
+}
+
+# conf_args CONF K: the -C arguments (the rich fixture's directories in
+# the order kmod K reads its defaults)
+conf_args() {
+	local d
+	if [ "$1" = empty ]; then
+		echo "-C $EMPTY"
+		return
+	fi
+	for d in etc run usr/local/lib $([ "$2" = 34 ] && echo usr/lib) lib; do
+		echo "-C $FIX/modprobe.d/$d"
+	done
+}
+
+# compare DESC LIST KCMD... -- MCMD...: run both over LIST (names via
+# xargs, kmod and modatlas at once), compare stdout, stderr and status;
+# on a difference count the names whose one-process outputs differ.
+# Sets SAME to the number of names found identical.
+compare() {
+	local desc=$1 list=$2 kcmd=() mcmd=() n d=$TMP/cmp
+	shift 2
+	while [ "$1" != -- ]; do kcmd+=("$1"); shift; done
+	shift
+	mcmd=("$@")
+	n=$(wc -l < "$list")
+	mkdir -p "$d"
+	# the same batches for both (a batch prints the configuration's
+	# messages once)
+	xargs -a "$list" -d '\n' -n 1000 -s 500000 "${kcmd[@]}" > "$d/k.out" 2> "$d/k.err" &
+	xargs -a "$list" -d '\n' -n 1000 -s 500000 "${mcmd[@]}" > "$d/m.out" 2> "$d/m.err"
+	local mrc=$?
+	wait $!
+	local krc=$?
+	if [ $krc = $mrc ] && cmp -s "$d/k.out" "$d/m.out" && cmp -s "$d/k.err" "$d/m.err"; then
+		SAME=$n
+		ok "$desc"
+		echo "  $desc: $n names, identical ($(wc -l < "$d/k.out") lines out, $(wc -l < "$d/k.err") err)"
+		return
+	fi
+	# one name per process, to say which (the first 200)
+	local nd=0 name kk mm shown=0 tried=0
+	while IFS= read -r name && [ $tried -lt 200 ]; do
+		tried=$((tried + 1))
+		kk=$("${kcmd[@]}" "$name" 2>&1; echo "rc=$?")
+		mm=$("${mcmd[@]}" "$name" 2>&1; echo "rc=$?")
+		if [ "$kk" != "$mm" ]; then
+			nd=$((nd + 1))
+			if [ $shown -lt 3 ]; then
+				shown=$((shown + 1))
+				echo "    $name:"
+				diff <(echo "$kk") <(echo "$mm") | head -n 6 | sed 's/^/      /'
+			fi
+		fi
+	done < "$list"
+	SAME=$((tried - nd))
+	fail "$desc: $nd of the first $tried of $n names differ (status kmod $krc, modatlas $mrc)"
+}
+
+# prepare TREE K: a hard-linked copy of the tree indexed by kmod K's depmod
+prepare() {
+	local tree=$1 k=$2 work=$CACHE/trees/$1 ver depmod stamp dir
+	ver=$(ls "$work/pristine/lib/modules")
+	dir=$work/q-kmod$k
+	depmod=$K30_DEPMOD
+	[ "$k" = 34 ] && depmod=$KMOD34_DEPMOD
+	stamp="$(stat -c %Y "$work/pristine/.unpacked") $("$depmod" --version | head -n1)"
+	if [ "$(cat "$dir/.stamp" 2> /dev/null)" != "$stamp" ]; then
+		rm -rf "$dir"
+		mkdir -p "$dir/lib/modules"
+		cp -al "$work/pristine/lib/modules/$ver" "$dir/lib/modules/"
+		"$depmod" -b "$dir" "$ver" 2> "$dir.err" || { fail "$tree: kmod $k's depmod"; return 1; }
+		echo "$stamp" > "$dir/.stamp"
+	fi
+}
+
+for tree in $TREES; do
+	work=$CACHE/trees/$tree
+	"$REPO/tests/scripts/realtree-fetch.sh" "$(pkg_of "$tree")" "$work/pristine" || {
+		fail "$tree: could not fetch $(pkg_of "$tree")"; continue; }
+	ver=$(ls "$work/pristine/lib/modules")
+	for k in 30 34; do
+		prepare "$tree" $k || continue
+	done
+	d34=$work/q-kmod34/lib/modules/$ver
+	# every module; every alias made concrete (a bracket by its first
+	# character, '*' and '?' by '0'), every symbol, every built-in alias,
+	# a name that is nothing
+	sed 's/:.*//; s|.*/||; s/\..*//' "$d34/modules.dep" > "$TMP/mods"
+	{
+		awk '$1 == "alias" { print $2 }' "$d34/modules.alias" |
+			sed 's/\[\([^]]\)[^]]*\]/\1/g; s/\*/0/g; s/?/0/g'
+		awk '$1 == "alias" { print $2 }' "$d34/modules.symbols"
+		tr '\0' '\n' < "$d34/modules.builtin.modinfo" | sed -n 's/^[^.]*\.alias=//p' |
+			sed 's/\*/0/g'
+		echo "no-such-alias-modatlas"
+	} > "$TMP/aliases"
+	echo "$tree: $(wc -l < "$TMP/mods") modules, $(wc -l < "$TMP/aliases") aliases"
+
+	for k in 30 34; do
+		base=$work/q-kmod$k
+		if [ $k = 30 ]; then
+			KMP=$K30_MODPROBE compat=--compat=kmod30
+		else
+			KMP=$KMOD34_MODPROBE compat=--compat=kmod34
+		fi
+		for conf in empty rich; do
+			cargs=$(conf_args $conf $k)
+			# shellcheck disable=SC2086
+			for mode in -D -R; do
+				for list in mods aliases; do
+					compare "$tree kmod$k $conf: modprobe $mode, every $([ $list = mods ] && echo module || echo alias)" "$TMP/$list" \
+						$(kmod_run $conf) "$KMP" $cargs -d "$base" -S "$ver" $mode -a -- \
+						"$MA" modprobe $compat --cmdline "$(ma_cmdline $conf)" $cargs \
+						-d "$base" -S "$ver" $mode -a
+				done
+			done
+			# -i and -b change what -D prints
+			awk 'NR % 3 == 0' "$TMP/mods" > "$TMP/mods3"
+			for flag in -i -b; do
+				compare "$tree kmod$k $conf: modprobe -D $flag, every third module" "$TMP/mods3" \
+					$(kmod_run $conf) "$KMP" $cargs -d "$base" -S "$ver" -D $flag -a -- \
+					"$MA" modprobe $compat --cmdline "$(ma_cmdline $conf)" $cargs \
+					-d "$base" -S "$ver" -D $flag -a
+			done
+			echo "-c" > "$TMP/c"
+			compare "$tree kmod$k $conf: modprobe -c" "$TMP/c" \
+				$(kmod_run $conf) "$KMP" $cargs -d "$base" -S "$ver" -- \
+				"$MA" modprobe $compat --cmdline "$(ma_cmdline $conf)" $cargs -d "$base" -S "$ver"
+		done
+	done
+
+	# The tree without indexes: built in memory from the modules (through
+	# the cache), the same answers as kmod 34.2 on the indexed copy.
+	for list in mods aliases; do
+		xargs -a "$TMP/$list" -d '\n' "$KMOD34_MODPROBE" -C "$EMPTY" -d "$work/q-kmod34" -S "$ver" -D -a \
+			> "$TMP/k.out" 2> "$TMP/k.err"
+		xargs -a "$TMP/$list" -d '\n' "$MA" modprobe --cmdline @/proc/cmdline -C "$EMPTY" \
+			-d "$work/pristine" -S "$ver" -D -a 2> "$TMP/m.err" |
+			sed "s|$work/pristine/|$work/q-kmod34/|" > "$TMP/m.out"
+		sed -i "s|$work/pristine/|$work/q-kmod34/|" "$TMP/m.err"
+		if cmp -s "$TMP/k.out" "$TMP/m.out" && cmp -s "$TMP/k.err" "$TMP/m.err"; then
+			ok "$tree: modprobe -D on the tree without indexes, every $([ $list = mods ] && echo module || echo alias)"
+			echo "  $tree: no indexes (built from the modules): modprobe -D, every $([ $list = mods ] && echo module || echo alias): identical to kmod 34.2 on the indexed copy"
+		else
+			fail "$tree: modprobe -D on the tree without indexes, every $([ $list = mods ] && echo module || echo alias) ($(diff "$TMP/k.out" "$TMP/m.out" | grep -c '^[<>]') lines differ)"
+		fi
+	done
+done
+
+# Modes that would touch the running kernel.
+"$MA" modprobe -C "$EMPTY" e1000e > /dev/null 2> "$TMP/err"
+check "modprobe NAME (a load) exits 2" [ $? = 2 ]
+contains "modprobe NAME says it never touches the running kernel" "$TMP/err" "never touches the running kernel"
+"$MA" modprobe -r -D e1000e > /dev/null 2>&1
+check "modprobe -r exits 2" [ $? = 2 ]
+"$MA" modprobe -n e1000e > /dev/null 2>&1
+check "modprobe -n without -D exits 2" [ $? = 2 ]
+
+summary
