@@ -36,6 +36,7 @@
 
 #include "elf/decompress.h"
 #include "elf/module.h"
+#include "sig/sig_cms.h"
 #include "util/fileio.h"
 #include "util/array.h"
 #include "util/strbuf.h"
@@ -43,19 +44,6 @@
 #define SIG_MAGIC_LEN 28   /* "~Module signature appended~\n" */
 #define SIG_INFO_LEN 12    /* struct module_signature */
 #define PKEY_ID_PKCS7 2
-
-/* "the last OpenSSL error" for messages, clearing the queue. */
-static const char *ssl_reason(char *buf, size_t size)
-{
-	unsigned long e = ERR_get_error();
-
-	if (!e)
-		snprintf(buf, size, "unknown reason");
-	else
-		ERR_error_string_n(e, buf, size);
-	ERR_clear_error();
-	return buf;
-}
 
 static int hex_colon(struct strbuf *sb, const unsigned char *p, size_t n)
 {
@@ -97,38 +85,29 @@ struct sig_info {
 	const char *pkey;      /* "rsaEncryption" ... */
 };
 
-static int describe_signer(CMS_SignerInfo *si, struct sig_info *info)
+static int describe_signer(const struct sig_cms *sc, struct sig_info *info)
 {
-	ASN1_OCTET_STRING *keyid = NULL;
-	X509_NAME *issuer = NULL;
-	ASN1_INTEGER *sno = NULL;
-	X509_ALGOR *dig = NULL, *sig = NULL;
-	EVP_PKEY *pk = NULL;
-	X509 *signer = NULL;
 	int err;
 
-	if (CMS_SignerInfo_get0_signer_id(si, &keyid, &issuer, &sno) != 1)
-		return -EINVAL;
-	CMS_SignerInfo_get0_algs(si, &pk, &signer, &dig, &sig);
-	info->hash = dig ? OBJ_nid2ln(OBJ_obj2nid(dig->algorithm)) : NULL;
-	info->pkey = sig ? OBJ_nid2ln(OBJ_obj2nid(sig->algorithm)) : NULL;
+	info->hash = sc->digest ? OBJ_nid2ln(OBJ_obj2nid(sc->digest->algorithm)) : NULL;
+	info->pkey = sc->sigalg ? OBJ_nid2ln(OBJ_obj2nid(sc->sigalg->algorithm)) : NULL;
 	if (!info->hash)
 		info->hash = "unknown";
 	if (!info->pkey)
 		info->pkey = "unknown";
-	if (keyid) {
+	if (sc->skid) {
 		info->id_kind = "skid";
 		err = strbuf_addstr(&info->signer, "(by subject key id)");
 		if (!err)
-			err = hex_colon(&info->key_id, ASN1_STRING_get0_data(keyid),
-					(size_t)ASN1_STRING_length(keyid));
+			err = hex_colon(&info->key_id, ASN1_STRING_get0_data(sc->skid),
+					(size_t)ASN1_STRING_length(sc->skid));
 		return err;
 	}
 	info->id_kind = "serial";
-	err = name_cn(&info->signer, issuer);
-	if (!err && sno)
-		err = hex_colon(&info->key_id, ASN1_STRING_get0_data(sno),
-				(size_t)ASN1_STRING_length(sno));
+	err = name_cn(&info->signer, sc->issuer);
+	if (!err && sc->serial)
+		err = hex_colon(&info->key_id, ASN1_STRING_get0_data(sc->serial),
+				(size_t)ASN1_STRING_length(sc->serial));
 	return err;
 }
 
@@ -146,7 +125,7 @@ static int load_cert_file(const char *path, struct ck_certs *cs, const struct ma
 
 	if (!bio) {
 		ma_logf(log, MA_LOG_CRIT, "cannot read certificate %s: %s", path,
-			ssl_reason(why, sizeof(why)));
+			sig_ssl_reason(why, sizeof(why)));
 		return -ENOENT;
 	}
 	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
@@ -168,7 +147,7 @@ static int load_cert_file(const char *path, struct ck_certs *cs, const struct ma
 			BIO_free(bio);
 			ma_logf(log, MA_LOG_CRIT,
 				"cannot read certificate %s: neither PEM nor DER X.509 (%s)", path,
-				ssl_reason(why, sizeof(why)));
+				sig_ssl_reason(why, sizeof(why)));
 			return -EINVAL;
 		}
 		cs->v[cs->n++] = x;
@@ -325,7 +304,7 @@ static int verify(struct sigctx *s, size_t i, CMS_ContentInfo *cms, CMS_SignerIn
 		f = ck_add(c, K_SIG_BAD, SEV_ERROR, (long)i,
 			   "%s: signature by \"%s\" does not verify (%s): \"Key was rejected by "
 			   "service\"",
-			   m->modname, info->signer.buf, ssl_reason(why, sizeof(why)));
+			   m->modname, info->signer.buf, sig_ssl_reason(why, sizeof(why)));
 		finding_set_str(c->rep, f, "signer", info->signer.buf);
 		rejected(c, i, EKEYREJECTED,
 			 ck_str(c, "its signature by \"%s\" does not verify (modified after "
@@ -346,10 +325,8 @@ static int check_signed(struct sigctx *s, size_t i)
 	struct check_ctx *c = s->c;
 	const struct ck_mod *m = &c->mods[i];
 	const struct mod_sig *sig = &m->rec->sig;
-	const unsigned char *p = sig->data;
 	struct sig_info info = { STRBUF_INIT, STRBUF_INIT, "serial", NULL, NULL };
-	CMS_ContentInfo *cms = NULL;
-	STACK_OF(CMS_SignerInfo) *sis;
+	struct sig_cms sc;
 	char why[256];
 	struct finding *f;
 	int err = 0;
@@ -373,16 +350,17 @@ static int check_signed(struct sigctx *s, size_t i)
 				m->modname));
 		return 0;
 	}
-	if (!p || !(cms = d2i_CMS_ContentInfo(NULL, &p, (long)sig->sig_len)) ||
-	    !(sis = CMS_get0_SignerInfos(cms)) || sk_CMS_SignerInfo_num(sis) < 1) {
+	err = sig_cms_open(sig->data, sig->sig_len, &sc, why, sizeof(why));
+	if (err == -EBADMSG) {
 		ck_add(c, K_SIG_BAD, SEV_ERROR, (long)i,
 		       "%s: signature is not a CMS SignedData (%s): \"Bad message\"", m->modname,
-		       p ? ssl_reason(why, sizeof(why)) : "not kept");
+		       why);
 		rejected(c, i, EBADMSG, "the signature is not a PKCS#7 message", NULL);
-		CMS_ContentInfo_free(cms);
+		sig_cms_release(&sc);
 		return 0;
 	}
-	err = describe_signer(sk_CMS_SignerInfo_value(sis, 0), &info);
+	if (!err)
+		err = describe_signer(&sc, &info);
 	if (err == -EINVAL) {
 		ck_add(c, K_SIG_BAD, SEV_ERROR, (long)i, "%s: signature names no signer: \"Bad message\"",
 		       m->modname);
@@ -400,12 +378,12 @@ static int check_signed(struct sigctx *s, size_t i)
 	finding_set_str(c->rep, f, "hash", info.hash);
 	finding_set_str(c->rep, f, "key_algorithm", info.pkey);
 	if (s->certs->n)
-		err = verify(s, i, cms, sk_CMS_SignerInfo_value(sis, 0), &info, f);
+		err = verify(s, i, sc.cms, sc.si, &info, f);
 out:
 	ERR_clear_error();
 	strbuf_release(&info.signer);
 	strbuf_release(&info.key_id);
-	CMS_ContentInfo_free(cms);
+	sig_cms_release(&sc);
 	return err;
 }
 
