@@ -75,7 +75,7 @@ function __modatlas_codes
 end
 
 function __modatlas_no_command
-    not __fish_seen_subcommand_from depmod check modprobe dump-index version help
+    not __fish_seen_subcommand_from depmod check modprobe modinfo dump-index version help
 end
 
 # __modatlas_complete_depmod CMD CONDITION: depmod's options for CMD when
@@ -150,6 +150,28 @@ function __modatlas_complete_modprobe -a cmd cond
     $c -a '(__modatlas_modules)' -d 'Module'
 end
 
+function __modatlas_complete_modinfo -a cmd cond
+    set -l c complete -c $cmd -n $cond
+    $c -s a -l author -d 'Print only the author'
+    $c -s d -l description -d 'Print only the description'
+    $c -s l -l license -d 'Print only the license'
+    $c -s p -l parameters -d 'Print only the parameters'
+    $c -s n -l filename -d 'Print only the file name'
+    $c -s 0 -l null -d 'End values with a NUL byte'
+    $c -s m -l modname -d 'Arguments are module names'
+    $c -s F -l field -x -a 'alias author depends description filename firmware import_ns intree license name parm parmtype retpoline sig_hashalgo sig_id sig_key signature signer softdep srcversion vermagic' -d 'Print only this field'
+    $c -s k -l set-version -x -a '(__modatlas_kernels)' -d 'Kernel version'
+    $c -s b -l basedir -x -a '(__fish_complete_directories)' -d 'Root of the tree image'
+    $c -s V -l version -d 'Print the version'
+    $c -s h -l help -d 'Show the options'
+    $c -l compat -x -a 'kmod34 kmod30' -d 'kmod behaviour to reproduce'
+    $c -l index -x -a 'auto files build' -d 'Where the indexes come from'
+    $c -l cache-dir -x -a '(__fish_complete_directories)' -d 'Cache directory'
+    $c -l no-cache -d 'Neither read nor write the cache'
+    $c -l jobs -x -d 'Threads reading modules (0: one per CPU)'
+    $c -a '(__modatlas_modules)' -d 'Module'
+end
+
 function __modatlas_complete_dump-index -a cmd cond
     complete -c $cmd -n $cond -s h -l help -d 'Show the usage'
     complete -c $cmd -n $cond -F
@@ -162,6 +184,7 @@ for entry in \
     'depmod:generate modules.dep and the module indexes (kmod depmod compatible)' \
     'check:predict module load failures offline (text, JSON, DOT)' \
     'modprobe:what modprobe would load, offline: -D, -R, -c (kmod compatible)' \
+    'modinfo:show a module'"'"'s information, offline (kmod modinfo compatible)' \
     'dump-index:print the contents of kmod binary index files' \
     'version:print the version' \
     'help:show the commands'

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cache/cache.h"
 #include "tree/order.h"
 #include "util/log.h"
 
@@ -154,6 +155,8 @@ void query_free(struct query *q)
 		qindex_release(&q->idx);
 	model_free(q->m);
 	model_cache_release(&q->mc);
+	cache_free(q->rcache);
+	free(q->binfo);
 	free(q->dirname);
 	free(q);
 }

@@ -183,6 +183,33 @@ int query_from_path(struct query_session *s, const char *path, struct query_mod 
 /* The index whose corruption made a call fail with -EBADMSG, or NULL. */
 const char *query_corrupt_index(const struct query_session *s);
 
+/* ---- modinfo ---- */
+
+struct query_info_item {
+	char *key;    /* a .modinfo string's key (all of it without '=') */
+	char *value;  /* "" without '=' */
+};
+
+struct query_info {
+	struct query_info_item *v;
+	size_t n, alloc;
+};
+
+/* kmod_module_get_info: the module's .modinfo strings in section order
+ * (a built-in module's from modules.builtin.modinfo), then, for a signed
+ * module, sig_id, signer, sig_key, sig_hashalgo, signature as libkmod
+ * formats them (hex with a line break every 20 bytes; kmod 30's hash
+ * names from its table, kmod 34's from OpenSSL). The record is the tree
+ * model's when loaded, else the cache's, else the file is read.
+ * Returns the number of items, or -ENOENT (no file: an alias whose
+ * module is missing, or a built-in list that is not there), -ENOSYS
+ * (kmod 30: a built-in module modules.builtin.modinfo does not list),
+ * -EINVAL (a built-in list string without "name."; a corrupt module),
+ * -ENOEXEC (not ELF), -ENOMEM, or the file's read error. Release with
+ * query_info_release. */
+int query_mod_info(struct query *q, struct query_mod *m, struct query_info *info) MA_MUST_CHECK;
+void query_info_release(struct query_info *info);
+
 /* ---- the probe list (modprobe NAME, modprobe -D NAME) ---- */
 
 enum query_blacklist {

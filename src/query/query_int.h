@@ -2,6 +2,8 @@
 #ifndef MA_QUERY_QUERY_INT_H
 #define MA_QUERY_QUERY_INT_H
 
+struct cache;
+
 #include "model/model.h"
 #include "model/model_cache.h"
 #include "query/qindex.h"
@@ -20,6 +22,14 @@ struct query {
 	struct model_cache mc;
 	bool model_tried;
 	int model_err;
+	/* modinfo: modules.builtin.modinfo, read on first use */
+	char *binfo;
+	size_t binfo_len;
+	int binfo_err;
+	bool binfo_read;
+	/* modinfo: the cache's records, opened on first use (read only) */
+	struct cache *rcache;
+	bool rcache_tried;
 };
 
 enum { QB_UNKNOWN = 0, QB_NO, QB_YES };

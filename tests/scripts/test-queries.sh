@@ -211,6 +211,37 @@ for tree in $TREES; do
 		done
 	done
 
+	# modinfo: every module by name and by path, every built-in module, a
+	# tenth of the aliases, -m, and -F/-0/-p (of a compressed tree, where
+	# kmod decompresses each module again, a quarter of the modules and a
+	# hundredth of the aliases)
+	sed 's/:.*//' "$d34/modules.dep" > "$TMP/relpaths"
+	sed 's|.*/||; s/\..*//' "$d34/modules.builtin" > "$TMP/builtins"
+	step=1 astep=10 signer="paths:-F signer"
+	case $tree in *xz) step=4 astep=100 signer="" ;; esac # unsigned
+	awk -v s=$astep 'NR % s == 1' "$TMP/aliases" > "$TMP/aliasesN"
+	awk -v s=$step 'NR % s == 0' "$TMP/mods" > "$TMP/modsF"
+	for k in 30 34; do
+		base=$work/q-kmod$k
+		if [ $k = 30 ]; then
+			KMI=$K30_MODINFO compat=--compat=kmod30
+		else
+			KMI=$KMOD34_MODINFO compat=--compat=kmod34
+		fi
+		sed "s|^|$base/lib/modules/$ver/|" "$TMP/relpaths" > "$TMP/paths"
+		# the records once into the cache (what depmod or check would
+		# have left): modinfo then reads no module file again
+		"$MA" modprobe --index=build -C "$EMPTY" -d "$base" -S "$ver" -R dummy > /dev/null 2>&1
+		for v in "mods:" "paths:" "builtins:" "aliasesN:" "modsF:-m" "modsF:-p" "modsF:-0" \
+			"modsF:-F depends" "modsF:-n" "builtins:-F name" "builtins:-0" ${signer:+"$signer"} \
+			"aliasesN:-F alias"; do
+			list=${v%%:*} opt=${v#*:}
+			# shellcheck disable=SC2086
+			compare "$tree kmod$k: modinfo $opt, $list" "$TMP/$list" \
+				"$KMI" -b "$base" -k "$ver" $opt -- "$MA" modinfo $compat -b "$base" -k "$ver" $opt
+		done
+	done
+
 	# The tree without indexes: built in memory from the modules (through
 	# the cache), the same answers as kmod 34.2 on the indexed copy.
 	for list in mods aliases; do
@@ -228,6 +259,60 @@ for tree in $TREES; do
 		fi
 	done
 done
+
+# Bad input, against kmod where kmod has an answer: names that are
+# nothing, an index with a bad header and an empty one, non-UTF-8 bytes;
+# where kmod has none (it crashes on a truncated index), a clear message
+# naming the file. Never a crash.
+tree=amd64-6.1
+work=$CACHE/trees/$tree
+if [ -d "$work/q-kmod34" ]; then
+	ver=$(ls "$work/pristine/lib/modules")
+	printf '%s\n' nosuch "bad]name" "a b" "$(printf 'caf\xe9')" - "net-pf-1" \
+		"$(head -c 5000 /dev/zero | tr '\0' x)" "symbol:usb_register_driver" "pci:*" "e1000e" \
+		> "$TMP/badnames"
+	for k in 30 34; do
+		B=$TMP/bad$k
+		mkdir -p "$B/lib/modules"
+		cp -al "$work/q-kmod$k/lib/modules/$ver" "$B/lib/modules/"
+		# new files, never the hard-linked ones
+		rm "$B/lib/modules/$ver/modules.symbols.bin" "$B/lib/modules/$ver/modules.builtin.alias.bin"
+		printf 'XXXXXXXXXXXXXXXX' > "$B/lib/modules/$ver/modules.symbols.bin"
+		: > "$B/lib/modules/$ver/modules.builtin.alias.bin"
+		if [ $k = 30 ]; then
+			KMP=$K30_MODPROBE KMI=$K30_MODINFO compat=--compat=kmod30
+		else
+			KMP=$KMOD34_MODPROBE KMI=$KMOD34_MODINFO compat=--compat=kmod34
+		fi
+		for mode in -R -D; do
+			compare "bad input kmod$k: modprobe $mode, names that are nothing, a bad symbols index, an empty built-in alias index" \
+				"$TMP/badnames" "$KMP" -C "$EMPTY" -d "$B" -S "$ver" $mode -a -- \
+				"$MA" modprobe $compat --cmdline @/proc/cmdline -C "$EMPTY" -d "$B" -S "$ver" $mode -a
+		done
+		compare "bad input kmod$k: modinfo of names that are nothing" "$TMP/badnames" \
+			"$KMI" -b "$B" -k "$ver" -- "$MA" modinfo $compat -b "$B" -k "$ver"
+		printf '%s\n' "$TMP/nosuch.ko" /etc/hostname "$TMP/badnames" > "$TMP/badfiles"
+		: > "$TMP/empty.ko"
+		echo "$TMP/empty.ko" >> "$TMP/badfiles"
+		compare "bad input kmod$k: modinfo of files that are no modules" "$TMP/badfiles" \
+			"$KMI" -b "$B" -k "$ver" -- "$MA" modinfo $compat -b "$B" -k "$ver"
+		# a modules.alias.bin cut short: kmod 30 crashes, kmod 34.2 finds
+		# nothing; modatlas names the file
+		rm "$B/lib/modules/$ver/modules.alias.bin"
+		head -c 4000 "$work/q-kmod$k/lib/modules/$ver/modules.alias.bin" > "$B/lib/modules/$ver/modules.alias.bin"
+		"$MA" modprobe $compat -C "$EMPTY" -d "$B" -S "$ver" -R usb:v1D6Bp0002d0515dc09dsc00dp01ic09isc00ip00in00 \
+			> "$TMP/out" 2> "$TMP/err"
+		check "bad input kmod$k: a truncated modules.alias.bin fails the lookup (status 1)" [ $? = 1 ]
+		contains "bad input kmod$k: the message names the truncated index" "$TMP/err" \
+			"$B/lib/modules/$ver/modules.alias.bin is corrupt"
+	done
+	# modatlas run through a link named modinfo is modatlas modinfo
+	ln -sf "$MA" "$TMP/modinfo"
+	"$TMP/modinfo" -b "$work/q-kmod34" -k "$ver" e1000e unix > "$TMP/a" 2>&1
+	"$MA" modinfo -b "$work/q-kmod34" -k "$ver" e1000e unix > "$TMP/b" 2>&1
+	check "a link named modinfo behaves as modatlas modinfo" cmp -s "$TMP/a" "$TMP/b"
+	contains "a link named modinfo prints modinfo's fields" "$TMP/a" "filename:       (builtin)"
+fi
 
 # Modes that would touch the running kernel.
 "$MA" modprobe -C "$EMPTY" e1000e > /dev/null 2> "$TMP/err"
