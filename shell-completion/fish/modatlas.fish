@@ -75,7 +75,7 @@ function __modatlas_codes
 end
 
 function __modatlas_no_command
-    not __fish_seen_subcommand_from depmod check modprobe modinfo dump-index version help
+    not __fish_seen_subcommand_from depmod check modprobe modinfo devices dump-index version help
 end
 
 # __modatlas_complete_depmod CMD CONDITION: depmod's options for CMD when
@@ -172,6 +172,23 @@ function __modatlas_complete_modinfo -a cmd cond
     $c -a '(__modatlas_modules)' -d 'Module'
 end
 
+function __modatlas_complete_devices -a cmd cond
+    set -l c complete -c $cmd -n $cond
+    $c -l sysfs -x -a '(__fish_complete_directories)' -d 'Read the devices from this sysfs'
+    $c -l modaliases -r -F -d 'Read the devices from a list of modaliases'
+    $c -s b -l basedir -x -a '(__fish_complete_directories)' -d 'Root of the tree image'
+    $c -s C -l config -r -F -d 'modprobe.d file or directory'
+    $c -s f -l format -x -a 'text json' -d 'Output format'
+    $c -s h -l help -d 'Show the options'
+    $c -l compat -x -a 'kmod34 kmod30' -d 'kmod behaviour to reproduce'
+    $c -l cmdline -x -d "The target's kernel command line (STRING or @FILE)"
+    $c -l index -x -a 'auto files build' -d 'Where the indexes come from'
+    $c -l cache-dir -x -a '(__fish_complete_directories)' -d 'Cache directory'
+    $c -l no-cache -d 'Neither read nor write the cache'
+    $c -l jobs -x -d 'Threads reading modules (0: one per CPU)'
+    $c -a '(__modatlas_kernels)' -d 'Kernel version'
+end
+
 function __modatlas_complete_dump-index -a cmd cond
     complete -c $cmd -n $cond -s h -l help -d 'Show the usage'
     complete -c $cmd -n $cond -F
@@ -185,6 +202,7 @@ for entry in \
     'check:predict module load failures offline (text, JSON, DOT)' \
     'modprobe:what modprobe would load, offline: -D, -R, -c (kmod compatible)' \
     'modinfo:show a module'"'"'s information, offline (kmod modinfo compatible)' \
+    'devices:which modules udev would load for a machine'"'"'s devices, from a tree' \
     'dump-index:print the contents of kmod binary index files' \
     'version:print the version' \
     'help:show the commands'

@@ -260,6 +260,67 @@ for tree in $TREES; do
 	done
 done
 
+# devices: each machine of the sysfs fixture on amd64-6.1, per device the
+# modules it resolves to equal kmod's modprobe -R of its modalias (kmod 34.2,
+# and kmod 30 with --compat=kmod30; empty and rich configuration); the same
+# devices from a saved list give the same answers.
+tree=amd64-6.1
+work=$CACHE/trees/$tree
+if [ -d "$work/q-kmod34" ]; then
+	ver=$(ls "$work/pristine/lib/modules")
+	ndev=0
+	for k in 30 34; do
+		base=$work/q-kmod$k
+		if [ $k = 30 ]; then
+			KMP=$K30_MODPROBE compat=--compat=kmod30
+		else
+			KMP=$KMOD34_MODPROBE compat=--compat=kmod34
+		fi
+		for conf in empty rich; do
+			cargs=$(conf_args $conf $k)
+			bad=0 n=0
+			for m in "$FIX"/sysfs/*/; do
+				m=${m%/}
+				# shellcheck disable=SC2086
+				"$MA" devices $compat --cmdline "$(ma_cmdline $conf)" $cargs --sysfs "$m" \
+					-b "$base" "$ver" -f json > "$TMP/dev.json" 2> "$TMP/dev.err"
+				python3 - "$TMP/dev.json" > "$TMP/dev.tsv" << 'EOF' || { fail "devices JSON of $m parses"; continue; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["schema"] == "modatlas-devices/1"
+for dev in d["devices"]:
+    print(dev["modalias"] + "\t" + " ".join(m["name"] for m in dev["modules"]))
+EOF
+				while IFS=$(printf '\t') read -r alias mods; do
+					n=$((n + 1))
+					# shellcheck disable=SC2086
+					want=$($(kmod_run $conf) "$KMP" $cargs -d "$base" -S "$ver" -R "$alias" 2> /dev/null |
+						tr '\n' ' ' | sed 's/ $//')
+					if [ "$want" != "$mods" ]; then
+						bad=$((bad + 1))
+						echo "    $(basename "$m") $alias: kmod '$want', modatlas '$mods'"
+					fi
+				done < "$TMP/dev.tsv"
+			done
+			ndev=$n
+			check "devices: the sysfs fixture ($n devices) resolves as kmod $k's modprobe -R ($conf configuration)" \
+				[ $bad = 0 ]
+		done
+	done
+	echo "  devices: $ndev devices of $(ls -d "$FIX"/sysfs/*/ | wc -l) machines, each as kmod's modprobe -R"
+	# a saved list: the same modaliases, the same answers
+	for m in "$FIX"/sysfs/*/; do
+		find "$m/devices" -name modalias -exec cat {} + > "$TMP/list"
+		"$MA" devices --sysfs "$m" -b "$work/q-kmod34" "$ver" -C "$EMPTY" -f json |
+			python3 -c 'import json,sys; [print(d["modalias"], [x["name"] for x in d["modules"]]) for d in json.load(sys.stdin)["devices"]]' |
+			sort > "$TMP/a"
+		"$MA" devices --modaliases "$TMP/list" -b "$work/q-kmod34" "$ver" -C "$EMPTY" -f json |
+			python3 -c 'import json,sys; [print(d["modalias"], [x["name"] for x in d["modules"]]) for d in json.load(sys.stdin)["devices"]]' |
+			sort > "$TMP/b"
+		cmp -s "$TMP/a" "$TMP/b" || { fail "devices: $(basename "$m") from a list as from sysfs"; break; }
+	done && ok "devices: every machine from a saved list as from its sysfs"
+fi
+
 # Bad input, against kmod where kmod has an answer: names that are
 # nothing, an index with a bad header and an empty one, non-UTF-8 bytes;
 # where kmod has none (it crashes on a truncated index), a clear message
@@ -305,7 +366,33 @@ if [ -d "$work/q-kmod34" ]; then
 		check "bad input kmod$k: a truncated modules.alias.bin fails the lookup (status 1)" [ $? = 1 ]
 		contains "bad input kmod$k: the message names the truncated index" "$TMP/err" \
 			"$B/lib/modules/$ver/modules.alias.bin is corrupt"
+		"$MA" devices $compat -C "$EMPTY" -b "$B" "$ver" --sysfs "$FIX/sysfs/lenovo-laptop" -f json \
+			> "$TMP/out" 2> "$TMP/err"
+		check "bad input kmod$k: devices on a truncated index: status 1" [ $? = 1 ]
+		check "bad input kmod$k: devices on a truncated index: JSON with the error" \
+			python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert "corrupt" in d["error"]' "$TMP/out"
 	done
+	# a list with junk: each bad line named with its file and line
+	{
+		printf 'pci:v00008086d00003B3Csv000017AAsd00002163bc0Csc03i20\n\n# a comment\n'
+		printf 'not a modalias\n'
+		printf 'usb:v05F3p0007d0320dc00dsc00dp00ic03isc01ip01in00\r\n'
+		printf 'caf\xe9:x\n'
+		printf 'nocolon\n'
+	} > "$TMP/junk.list"
+	"$MA" devices --modaliases "$TMP/junk.list" -C "$EMPTY" -b "$work/q-kmod34" "$ver" > "$TMP/out" 2> "$TMP/err"
+	check "devices: a list with junk lines exits 1" [ $? = 1 ]
+	contains "devices: junk line 4 named" "$TMP/err" "$TMP/junk.list:4: a blank inside: \"not a modalias\""
+	contains "devices: junk line 6 named, its byte escaped" "$TMP/err" "$TMP/junk.list:6: a byte outside printable ASCII: \"caf\\xE9:x\""
+	contains "devices: junk line 7 named" "$TMP/err" "$TMP/junk.list:7: no \"bus:\" prefix"
+	contains "devices: the good lines resolve (a CRLF line too)" "$TMP/out" "2 devices: 2 get a module"
+	"$MA" devices --modaliases "$TMP/junk.list" -C "$EMPTY" -b "$work/q-kmod34" "$ver" -f json > "$TMP/out" 2> /dev/null
+	check "devices: the junk in the JSON document" \
+		python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [j["line"] for j in d["junk"]] == [4, 6, 7]' "$TMP/out"
+	"$MA" devices --sysfs "$TMP/nowhere" -b "$work/q-kmod34" "$ver" -f json > "$TMP/out" 2> "$TMP/err"
+	check "devices: a sysfs that is not there: status 1" [ $? = 1 ]
+	check "devices: a sysfs that is not there: JSON with the error" \
+		python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert "nowhere/devices" in d["error"]' "$TMP/out"
 	# modatlas run through a link named modinfo is modatlas modinfo
 	ln -sf "$MA" "$TMP/modinfo"
 	"$TMP/modinfo" -b "$work/q-kmod34" -k "$ver" e1000e unix > "$TMP/a" 2>&1
