@@ -38,17 +38,18 @@ endif
 
 LIB_SRCS := $(sort $(wildcard src/util/*.c src/elf/*.c src/tree/*.c src/graph/*.c \
 	      src/index/*.c src/report/*.c src/check/*.c src/cache/*.c src/model/*.c \
-	      src/depmod/*.c src/query/*.c src/sig/*.c))
+	      src/depmod/*.c src/match/*.c src/query/*.c src/sig/*.c))
 CLI_SRCS := $(sort $(filter-out src/cli/depmod_main.c,$(wildcard src/cli/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
-DEPMOD_OBJS := $(addprefix $(BUILD)/obj/src/cli/,depmod_main.o cmd_depmod.o log.o tree_opts.o)
+DEPMOD_OBJS := $(addprefix $(BUILD)/obj/src/cli/,depmod_main.o cmd_depmod.o log.o progress.o \
+	       tree_opts.o)
 LIBA     := $(BUILD)/libmodatlas.a
 
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit clean run deps bench fuzz asan-check distclean FORCE
+.PHONY: all check unit unit-bins clean run deps bench fuzz asan-check distclean FORCE
 
 all: $(BUILD)/modatlas $(BUILD)/depmod
 
@@ -77,6 +78,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBA) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBA) $(LDFLAGS) $(LDLIBS) -lcmocka
 
+unit-bins: $(UNIT_BINS)
+
 unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do $$t || fail=1; done; exit $$fail
 
@@ -90,8 +93,10 @@ run: deps
 
 # make check builds with the developer profile (its sanitizer build too).
 check: export DEV = 1
+# The unit tests are built here and run (and counted, one check per cmocka
+# test) by check.sh, with every suite and the sanitizer pass.
 check: deps
-	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory all unit-bins
 	@tests/scripts/check.sh $(BUILD)
 
 bench: deps all

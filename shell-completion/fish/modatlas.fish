@@ -66,7 +66,7 @@ end
 # them). No option takes a code yet: one that does completes with this.
 function __modatlas_codes
     printf '%s\n' MA-FORMAT MA-ARCH MA-UNREADABLE MA-VERMAGIC-FLAGS \
-        MA-VERMAGIC-RELEASE MA-CYCLE MA-UNRESOLVED MA-CRC MA-GPL-ONLY \
+        MA-VERMAGIC-RELEASE MA-CYCLE MA-UNRESOLVED MA-CRC MA-GPL-ONLY MA-PROPRIETARY-SYMBOL \
         MA-NS-MISSING MA-EXPORT-DUP MA-SIG-BAD MA-SIG-UNTRUSTED MA-UNSIGNED \
         MA-SOFTDEP-MISSING MA-WEAKDEP-MISSING MA-OPTION-UNKNOWN-PARAM \
         MA-BLACKLISTED-NEEDED MA-ALIAS-DANGLING MA-INSTALL-DANGLING \
@@ -109,16 +109,23 @@ function __modatlas_complete_check -a cmd cond
     $c -s b -l basedir -x -a '(__fish_complete_directories)' -d 'Root of the tree image'
     $c -s m -l moduledir -x -a '(__fish_complete_directories)' -d 'Module directory'
     $c -s C -l config -r -F -d 'depmod.d file or directory'
-    $c -s E -l symvers -r -F -d "The target kernel's Module.symvers"
+    $c -s E -l symvers -r -F -d "The target kernel's Module.symvers (repeatable)"
     $c -s F -l system-map -r -F -d "The target kernel's System.map"
+    $c -l all -d 'Every kernel under the module directory'
+    $c -l dkms -x -a '(__fish_complete_directories)' -d 'A DKMS tree: each build against its kernel'
     $c -l cert -r -F -d 'X.509 certificate the target trusts'
+    $c -l sig-enforce -d 'The target enforces module signatures'
+    $c -l lockdown -d 'The target is locked down (Secure Boot)'
     $c -l modprobe-d -r -F -d 'modprobe.d directory or file to check'
     $c -l vermagic -x -d "The target kernel's vermagic"
     $c -s f -l format -x -a 'text json dot svg' -d 'Output format'
+    $c -l summary -d 'Text: the verdicts only'
     $c -l focus -x -a '(__modatlas_modules)' -d 'dot/svg: this module, its dependencies and users'
     $c -l fail-on -x -a 'error warning info never' -d 'Exit 1 at a finding of this level or worse'
     $c -s j -l jobs -x -d 'Threads reading modules (0: one per CPU)'
-    $c -s v -l verbose -d 'List info findings too; twice: debug'
+    $c -l no-cache -d 'Do not use or write the cache'
+    $c -l cache-dir -x -a '(__fish_complete_directories)' -d 'Cache location'
+    $c -s v -l verbose -d 'List info findings and clean modules too; twice: debug'
     $c -s h -l help -d 'Show the options'
     $c -a '(__modatlas_kernels)' -d 'Kernel version'
 end

@@ -126,6 +126,12 @@ bool ck_gpl_compatible(const char *l)
 	return false;
 }
 
+bool ck_proprietary(const struct ck_mod *m)
+{
+	return !ck_gpl_compatible(modrec_info_get(m->rec, "license")) ||
+	       !strcmp(m->modname, "driverloader") || !strcmp(m->modname, "lve");
+}
+
 long ck_find(const struct check_ctx *c, const char *modname)
 {
 	return model_find(c->m, modname);
@@ -440,10 +446,14 @@ static int open_cache(struct check_ctx *c, struct cache_records **records)
  * meta file naming it (depmod's stamps kept). Failure only warns. */
 static void save_cache(struct check_ctx *c, struct cache_records *records, bool ok)
 {
-	uint64_t gen = c->cache ? cache_generation(c->cache) : 0, old = gen;
-	int err = cache_records_close(records, ok, &gen);
+	struct cache_gen old = { 0, 0 }, gen;
+	int err;
 
-	if (!err && ok && (gen != old || !c->cache))
+	if (c->cache)
+		old = cache_generation(c->cache);
+	gen = old;
+	err = cache_records_close(records, ok, &gen);
+	if (!err && ok && (gen.base != old.base || gen.delta != old.delta || !c->cache))
 		err = cache_meta_set_records(c->cache_base, c->cache, c->m->dirname, gen);
 	if (err < 0)
 		ma_logf(c->log, MA_LOG_WARNING, "could not write cache %s: %s", c->cache_base,
@@ -474,6 +484,7 @@ static int load_all(struct check_ctx *c)
 		.keep_signatures = true,
 		.jobs = o->jobs,
 		.log = c->log,
+		.progress = o->progress,
 	};
 	if (!o->no_cache) {
 		err = open_cache(c, &records);

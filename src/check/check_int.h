@@ -35,6 +35,7 @@ enum ck_kind {
 	K_UNRESOLVED,
 	K_CRC,
 	K_GPL_ONLY,
+	K_PROPRIETARY_SYMBOL,
 	K_NS_MISSING,
 	K_EXPORT_DUP,
 	K_SIG_BAD,
@@ -97,6 +98,10 @@ struct ck_mod {
 				  errno, which is what the kernel returns */
 	bool taint_e, taint_f; /* signature not trusted (not enforced);
 				  forced (no vermagic, no __versions) */
+	bool taint_p;          /* proprietary: its license, or inherited
+				  from a proprietary module whose symbols
+				  it uses (inherit_taint) */
+	long p_from;           /* that module, or -1 */
 };
 
 /* Who exports a symbol among the modules (the last in module order, as
@@ -169,6 +174,9 @@ int ck_verdicts(struct check_ctx *c);
 
 /* license_is_gpl_compatible() (include/linux/license.h); NULL: no. */
 bool ck_gpl_compatible(const char *license);
+/* Does the kernel taint a module P for its own sake (set_license, and
+ * the names check_modinfo singles out)? */
+bool ck_proprietary(const struct ck_mod *m);
 
 /* Module index of modname, or -1. */
 long ck_find(const struct check_ctx *c, const char *modname);

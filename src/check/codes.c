@@ -20,6 +20,9 @@ const struct finding_kind ck_kinds[K_COUNT] = {
 	[K_CRC] = { "MA-CRC", SEV_ERROR, "disagrees about version of symbol" },
 	[K_GPL_ONLY] = { "MA-GPL-ONLY", SEV_ERROR,
 			 "GPL-only symbol used by a module whose license is not GPL-compatible" },
+	[K_PROPRIETARY_SYMBOL] = { "MA-PROPRIETARY-SYMBOL", SEV_ERROR,
+				   "module using GPL-only symbols uses symbols from proprietary "
+				   "module" },
 	[K_NS_MISSING] = { "MA-NS-MISSING", SEV_ERROR,
 			   "uses symbol from namespace, but does not import it" },
 	[K_EXPORT_DUP] = { "MA-EXPORT-DUP", SEV_ERROR, "exports duplicate symbol" },

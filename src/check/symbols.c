@@ -4,6 +4,9 @@
  * symbol, in the kernel's order of checks:
  *   MA-GPL-ONLY     GPL-only export, module license not GPL-compatible
  *                   (the kernel hides the symbol: "Unknown symbol")
+ *   MA-PROPRIETARY-SYMBOL  a symbol of a proprietary module: the user
+ *                   inherits the taint (warning), or is refused when it
+ *                   used a GPL-only symbol before (inherit_taint)
  *   MA-CRC          __versions CRC differs from the exporter's
  *   MA-NS-MISSING   namespaced export, namespace not in import_ns
  *   MA-UNRESOLVED   nobody exports it (needs -E or -F; without them one
@@ -35,6 +38,7 @@ static bool imports_ns(const struct modrec *r, const char *ns)
 /* What the kernel would resolve a name to. */
 struct resolved {
 	const char *owner;  /* "vmlinux" or a module name */
+	long idx;           /* the module's index, -1 for vmlinux */
 	bool gpl_only;
 	const char *ns;     /* NULL or "" when none */
 	bool has_crc;
@@ -48,6 +52,7 @@ static bool resolve(const struct check_ctx *c, const char *name, struct resolved
 
 	if (ks) {
 		r->owner = "vmlinux";
+		r->idx = -1;
 		r->gpl_only = ks->export_type && !strcmp(ks->export_type, "EXPORT_SYMBOL_GPL");
 		r->ns = ks->ns;
 		r->has_crc = c->m->have_crcs; /* Module.symvers, not System.map */
@@ -58,6 +63,7 @@ static bool resolve(const struct check_ctx *c, const char *name, struct resolved
 	if (!ex)
 		return false;
 	r->owner = c->mods[ex->owner].modname;
+	r->idx = (long)ex->owner;
 	r->gpl_only = ex->ex->license == MOD_EXPORT_GPL;
 	r->ns = ex->ex->ns;
 	r->has_crc = ex->ex->has_crc;
@@ -172,9 +178,148 @@ static void check_crc(struct check_ctx *c, size_t i, const struct mod_need *nd,
 	}
 }
 
+/* What resolve_symbol() learns of a module walking its symbol table in
+ * order: once proprietary, GPL-only exports are hidden from it; once it
+ * used one, a proprietary module's symbols are refused to it. */
+struct walk {
+	bool p;
+	bool using_gpl;
+	long p_from;   /* the module it inherited P from, or -1 */
+};
+
+static void walk_start(const struct ck_mod *m, struct walk *w)
+{
+	w->p = ck_proprietary(m);
+	w->using_gpl = false;
+	w->p_from = -1;
+}
+
+/* inherit_taint(): false when the module is refused. */
+static bool walk_owner(const struct check_ctx *c, struct walk *w, const struct resolved *r)
+{
+	if (r->gpl_only)
+		w->using_gpl = true;
+	if (r->idx < 0 || !c->mods[r->idx].taint_p)
+		return true;
+	if (w->using_gpl)
+		return false;
+	if (!w->p)
+		w->p_from = r->idx;
+	w->p = true;
+	return true;
+}
+
+/* The proprietary taint passes to users of a proprietary module's
+ * symbols, along chains: to a fixpoint over every loadable module (the
+ * owners of symbols need not be judged themselves). */
+static void inherit_taints(struct check_ctx *c)
+{
+	bool any = false, changed = true;
+
+	for (size_t i = 0; i < c->n; i++) {
+		struct ck_mod *m = &c->mods[i];
+
+		m->taint_p = !m->broken && ck_proprietary(m);
+		m->p_from = -1;
+		any |= m->taint_p;
+	}
+	while (any && changed) {
+		changed = false;
+		for (size_t i = 0; i < c->n; i++) {
+			struct ck_mod *m = &c->mods[i];
+			struct walk w;
+
+			if (m->broken || m->taint_p)
+				continue;
+			walk_start(m, &w);
+			for (size_t j = 0; j < m->rec->n_needs && !w.p; j++) {
+				struct resolved r;
+
+				if (mg_is_fake_symbol(m->rec->needs[j].name) ||
+				    !resolve(c, m->rec->needs[j].name, &r))
+					continue;
+				if (!walk_owner(c, &w, &r))
+					break;
+			}
+			if (w.p) {
+				m->taint_p = true;
+				m->p_from = w.p_from;
+				changed = true;
+			}
+		}
+	}
+}
+
+static void gpl_hidden(struct check_ctx *c, size_t i, const struct mod_need *nd,
+		       const struct resolved *r, const struct walk *w, const char *license)
+{
+	const struct ck_mod *m = &c->mods[i];
+	const char *lic = license ? license : "unspecified";
+	const char *why = w->p_from >= 0
+				  ? ck_str(c, "it inherited the proprietary taint from %s",
+					   c->mods[w->p_from].modname)
+				  : ck_str(c, "its license \"%s\" is not GPL-compatible", lic);
+	struct finding *f;
+
+	f = ck_add(c, K_GPL_ONLY, SEV_ERROR, (long)i,
+		   "%s (license \"%s\") uses GPL-only symbol %s of %s%s%s: the kernel hides it "
+		   "(\"Unknown symbol %s\")",
+		   m->modname, lic, nd->name, r->owner, w->p_from >= 0 ? ", and " : "",
+		   w->p_from >= 0 ? why : "", nd->name);
+	finding_set_str(c->rep, f, "symbol", nd->name);
+	finding_set_str(c->rep, f, "exporter", r->owner);
+	finding_set_str(c->rep, f, "license", license);
+	if (w->p_from >= 0)
+		finding_set_str(c->rep, f, "tainted_by", c->mods[w->p_from].modname);
+	ck_refuse(c, (long)i, STAGE_SYMBOLS, ENOENT,
+		  ck_str(c, "uses GPL-only %s of %s, and %s", nd->name, r->owner, why),
+		  sym_dmesg(c, m->modname, NULL, nd->name, ENOENT),
+		  w->p_from >= 0
+			  ? ck_str(c, "a module using GPL-only symbols cannot use %s's",
+				   c->mods[w->p_from].modname)
+			  : ck_str(c, "only a GPL-compatible module may use %s", nd->name));
+}
+
+/* A proprietary module's symbol: the taint passes on, or (after a
+ * GPL-only symbol) the module is refused. */
+static bool proprietary_owner(struct check_ctx *c, size_t i, const struct mod_need *nd,
+			      const struct resolved *r, struct walk *w)
+{
+	const struct ck_mod *m = &c->mods[i];
+	bool was_p = w->p;
+	struct finding *f;
+
+	if (walk_owner(c, w, r)) {
+		if (was_p || !w->p)
+			return true;
+		f = ck_add(c, K_PROPRIETARY_SYMBOL, SEV_WARNING, (long)i,
+			   "%s: module uses symbols %s from proprietary module %s, inheriting taint",
+			   m->modname, nd->name, r->owner);
+		finding_set_str(c->rep, f, "symbol", nd->name);
+		finding_set_str(c->rep, f, "exporter", r->owner);
+		return true;
+	}
+	f = ck_add(c, K_PROPRIETARY_SYMBOL, SEV_ERROR, (long)i,
+		   "%s: module using GPL-only symbols uses symbols %s from proprietary module %s",
+		   m->modname, nd->name, r->owner);
+	finding_set_str(c->rep, f, "symbol", nd->name);
+	finding_set_str(c->rep, f, "exporter", r->owner);
+	ck_refuse(c, (long)i, STAGE_SYMBOLS, ENOENT,
+		  ck_str(c, "uses GPL-only symbols, and %s of the proprietary module %s", nd->name,
+			 r->owner),
+		  sym_dmesg(c, m->modname,
+			    ck_str(c, "module using GPL-only symbols uses symbols %s from "
+				      "proprietary module %s.",
+				   nd->name, r->owner),
+			    nd->name, ENOENT),
+		  ck_str(c, "use no symbol of %s, or none that is GPL-only", r->owner));
+	return false;
+}
+
 /* One needed symbol, as resolve_symbol() judges it: found (a GPL-only
- * export hidden from a proprietary module), its CRC, its namespace. */
-static int check_need(struct check_ctx *c, size_t i, const struct mod_need *nd, bool gplok,
+ * export hidden from a proprietary module), the owner's taint, its CRC,
+ * its namespace. */
+static int check_need(struct check_ctx *c, size_t i, const struct mod_need *nd, struct walk *w,
 		      const char *license, struct unjudged *u)
 {
 	const struct ck_mod *m = &c->mods[i];
@@ -186,23 +331,12 @@ static int check_need(struct check_ctx *c, size_t i, const struct mod_need *nd, 
 		return 0;
 	if (!resolve(c, nd->name, &r))
 		return check_unresolved(c, i, nd, u);
-	if (r.gpl_only && !gplok) {
-		f = ck_add(c, K_GPL_ONLY, SEV_ERROR, (long)i,
-			   "%s (license \"%s\") uses GPL-only symbol %s of %s: the kernel hides it "
-			   "(\"Unknown symbol %s\")",
-			   m->modname, license ? license : "unspecified", nd->name, r.owner,
-			   nd->name);
-		finding_set_str(rep, f, "symbol", nd->name);
-		finding_set_str(rep, f, "exporter", r.owner);
-		finding_set_str(rep, f, "license", license);
-		ck_refuse(c, (long)i, STAGE_SYMBOLS, ENOENT,
-			  ck_str(c, "uses GPL-only %s of %s, and its license \"%s\" is not "
-				    "GPL-compatible",
-				 nd->name, r.owner, license ? license : "unspecified"),
-			  sym_dmesg(c, m->modname, NULL, nd->name, ENOENT),
-			  ck_str(c, "only a GPL-compatible module may use %s", nd->name));
+	if (r.gpl_only && w->p) {
+		gpl_hidden(c, i, nd, &r, w, license);
 		return 0;
 	}
+	if (!proprietary_owner(c, i, nd, &r, w))
+		return 0;
 	if (r.has_crc)
 		check_crc(c, i, nd, &r);
 	if (r.ns && r.ns[0] && !imports_ns(m->rec, r.ns)) {
@@ -305,19 +439,21 @@ int ck_symbols(struct check_ctx *c)
 
 	if (!err)
 		err = first_exporters(c, first);
+	if (!err)
+		inherit_taints(c);
 	for (size_t i = 0; !err && i < c->n; i++) {
 		struct ck_mod *m = &c->mods[i];
 		const char *license;
-		bool gplok;
+		struct walk w;
 
 		if (m->broken || !m->wanted)
 			continue;
 		license = modrec_info_get(m->rec, "license");
-		gplok = ck_gpl_compatible(license);
+		walk_start(m, &w);
 		strbuf_reset(&u.mod);
 		u.n_mod = 0;
 		for (size_t j = 0; !err && j < m->rec->n_needs; j++)
-			err = check_need(c, i, &m->rec->needs[j], gplok, license, &u);
+			err = check_need(c, i, &m->rec->needs[j], &w, license, &u);
 		if (!err)
 			report_unjudged_module(c, i, &u);
 		/* No __versions on a modversions kernel: loaded by force */

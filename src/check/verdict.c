@@ -57,7 +57,7 @@ static void taints(const struct check_ctx *c, const struct ck_mod *m, char *out)
 	const struct modrec *r = m->rec;
 	size_t k = 0;
 
-	if (!ck_gpl_compatible(modrec_info_get(r, "license")))
+	if (m->taint_p)
 		out[k++] = 'P';
 	if (m->taint_f)
 		out[k++] = 'F';
@@ -118,7 +118,9 @@ static int add_verdict(struct check_ctx *c, size_t i)
 	char t[8];
 	struct verdict v = { .module = m->modname, .path = m->shown, .taints = t };
 
-	taints(c, m, t);
+	t[0] = '\0'; /* a module refused taints nothing */
+	if (!rf->stage)
+		taints(c, m, t);
 	if (!rf->stage) {
 		v.state = t[0] ? VERDICT_TAINTED : VERDICT_LOADS;
 		return report_add_verdict(c->rep, &v);

@@ -130,8 +130,10 @@ static void log_fn(void *ud, int prio, const char *msg)
 		l->n_fatal++;
 	if (l->rep && prio <= MA_LOG_WARNING)
 		report_add_error(l->rep, level_of(prio), msg);
-	else
+	else {
+		cli_progress_clear();
 		fprintf(stderr, "%s: %s: %s\n", l->prog, level_of(prio), msg);
+	}
 }
 
 static int parse_format(const char *s, enum fmt *f)
@@ -451,6 +453,7 @@ int cmd_check(int argc, char **argv, const char *prog)
 	s.o.n_modprobe = s.modprobe.n;
 	s.o.graph = s.fmt == FMT_DOT || s.fmt == FMT_SVG;
 	s.o.log = &cl.log;
+	s.o.progress = cli_progress("modatlas check");
 	r = plan(&s, &cl);
 	for (size_t i = 0; !r && i < s.targets.n; i++) {
 		const struct check_target *t = &s.targets.v[i];

@@ -5,9 +5,11 @@
 
 #include "cli/cli.h"
 
+const char cli_features[] = "+ZSTD +XZ +ZLIB +LIBCRYPTO";
+
 static int cmd_version(int argc, char **argv, const char *prog)
 {
-	printf("modatlas %s\n", MODATLAS_VERSION);
+	printf("modatlas version %s\n%s\n", MODATLAS_VERSION, cli_features);
 	return 0;
 }
 

@@ -163,6 +163,7 @@ struct modrec {
 
 	uint64_t file_size;      /* bytes on disk (compressed size if any) */
 	uint64_t elf_size;       /* bytes after decompression */
+	uint64_t digest;         /* modrec_digest's, set when packed */
 	/* Private: every pointer above points into storage owned by this
 	 * record; modrec_free() releases all of it. */
 	void *priv;
@@ -218,6 +219,12 @@ int modfile_load_at(int dirfd, const char *path, const struct modfile_opts *opts
 		    struct modrec **out, struct stat *st_out);
 
 void modrec_free(struct modrec *rec);
+
+/* A hash of everything a record says about the module except the file's
+ * sizes and its signature: two records with the same digest make every
+ * output the same (the .modinfo keys hashed are those the record kept).
+ * Computed once, when the record is made. Never 0. */
+uint64_t modrec_digest(const struct modrec *rec);
 
 /* First value of key in .modinfo, or NULL. */
 const char *modrec_info_get(const struct modrec *rec, const char *key);

@@ -13,6 +13,7 @@
 
 struct modrec;
 struct modfile_opts;
+struct progress_count;
 
 struct load_job {
 	const char *path;     /* in */
@@ -33,6 +34,10 @@ typedef struct modrec *(*loader_lookup_fn)(void *ud, const char *path, const str
  * a stat first: the stat comes from the opened file). */
 typedef bool (*loader_known_fn)(void *ud, const char *path);
 
+/* A stat of path taken moments ago (the cache's check), so that it is
+ * not taken again; false when there is none. */
+typedef bool (*loader_prestat_fn)(void *ud, const char *path, struct stat *st);
+
 /* Every record read, as the cache keeps it (the full encoding): fresh
  * (read now; blob is the thread's, valid during the call) or from the
  * lookup (blob as it gave it). On the worker threads: must be
@@ -45,6 +50,7 @@ struct loader_cfg {
 	const struct modfile_opts *opts;
 	loader_lookup_fn lookup;        /* may be NULL */
 	loader_known_fn known;          /* may be NULL: all may be known */
+	loader_prestat_fn prestat;      /* may be NULL */
 	void *lookup_ud;
 	loader_sink_fn sink;            /* may be NULL */
 	void *sink_ud;
@@ -52,6 +58,8 @@ struct loader_cfg {
 	 * directory; -1 for none): a few path components instead of all. */
 	const char *root;
 	int rootfd;
+	/* each module read (not found by the lookup) ticks it; NULL: none */
+	struct progress_count *progress;
 };
 
 /* Returns 0, or -ENOMEM (every rec that was produced is still set; the

@@ -159,6 +159,7 @@ int model_read_modules(struct model *m)
 		.info_keys = o->info_keys,
 		.stat_modules = o->stat_modules,
 		.log = o->log,
+		.progress = o->progress,
 	};
 	size_t n = 0;
 	int r;

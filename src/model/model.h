@@ -33,6 +33,7 @@ struct cache;
 struct cache_records;
 struct depmod_cfg;
 struct ma_log;
+struct ma_progress;
 struct mem_budget;
 struct modgraph;
 struct modprobe_cfg;
@@ -80,6 +81,7 @@ struct model_opts {
 	struct cache *cache;       /* records to reuse, or NULL */
 	struct cache_records *records; /* the new records file, or NULL */
 	const struct ma_log *log;
+	const struct ma_progress *progress; /* reading modules; NULL: silent */
 };
 
 struct model_mod {

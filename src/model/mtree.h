@@ -11,6 +11,7 @@
 
 struct ma_log;
 struct mem_budget;
+struct ma_progress;
 struct cache;
 struct cache_records;
 struct depmod_cfg;
@@ -35,6 +36,7 @@ struct mtree_opts {
 	bool stat_modules;              /* fill every tree_mod's stat (the
 					   walk leaves plain files unstatted) */
 	const struct ma_log *log;
+	const struct ma_progress *progress; /* modules read, or NULL */
 };
 
 struct mtree_mod {
