@@ -29,13 +29,16 @@ int model_cache_open(struct model_cache *mc, const char *cache_dir, const char *
 
 void model_cache_save(struct model_cache *mc, bool ok)
 {
-	uint64_t gen = mc->cache ? cache_generation(mc->cache) : 0, old = gen;
+	struct cache_gen old = { 0, 0 }, gen;
 	int err = 0;
 
+	if (mc->cache)
+		old = cache_generation(mc->cache);
+	gen = old;
 	if (mc->records) {
 		err = cache_records_close(mc->records, ok, &gen);
 		mc->records = NULL;
-		if (!err && ok && (gen != old || !mc->cache))
+		if (!err && ok && (gen.base != old.base || gen.delta != old.delta || !mc->cache))
 			err = cache_meta_set_records(mc->base, mc->cache, mc->dirname, gen);
 	}
 	if (err < 0)
