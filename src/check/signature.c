@@ -15,9 +15,10 @@
  *                     since giving the target's keys says it checks them
  *
  * Signatures are detached CMS SignedData without certificates (what
- * scripts/sign-file writes), so OpenSSL's CMS API reads them: it knows
- * both signer identifiers (issuer+serial, or subject key id with
- * sign-file -k). Verification needs the signed bytes, which the record
+ * scripts/sign-file writes), so OpenSSL's CMS API reads them
+ * (src/sig/sig_cms.c, shared with modinfo): it knows both signer
+ * identifiers (issuer+serial, or subject key id with sign-file -k).
+ * Verification needs the signed bytes, which the record
  * does not keep: the file is read again (and decompressed), only with
  * --cert. */
 #include "check/check_int.h"
@@ -36,6 +37,7 @@
 
 #include "elf/decompress.h"
 #include "elf/module.h"
+#include "sig/sig_cms.h"
 #include "util/fileio.h"
 #include "util/jobs.h"
 #include "util/array.h"
@@ -44,19 +46,6 @@
 #define SIG_MAGIC_LEN 28   /* "~Module signature appended~\n" */
 #define SIG_INFO_LEN 12    /* struct module_signature */
 #define PKEY_ID_PKCS7 2
-
-/* "the last OpenSSL error" for messages, clearing the queue. */
-static const char *ssl_reason(char *buf, size_t size)
-{
-	unsigned long e = ERR_get_error();
-
-	if (!e)
-		snprintf(buf, size, "unknown reason");
-	else
-		ERR_error_string_n(e, buf, size);
-	ERR_clear_error();
-	return buf;
-}
 
 static int hex_colon(struct strbuf *sb, const unsigned char *p, size_t n)
 {
@@ -98,38 +87,29 @@ struct sig_info {
 	const char *pkey;      /* "rsaEncryption" ... */
 };
 
-static int describe_signer(CMS_SignerInfo *si, struct sig_info *info)
+static int describe_signer(const struct sig_cms *sc, struct sig_info *info)
 {
-	ASN1_OCTET_STRING *keyid = NULL;
-	X509_NAME *issuer = NULL;
-	ASN1_INTEGER *sno = NULL;
-	X509_ALGOR *dig = NULL, *sig = NULL;
-	EVP_PKEY *pk = NULL;
-	X509 *signer = NULL;
 	int err;
 
-	if (CMS_SignerInfo_get0_signer_id(si, &keyid, &issuer, &sno) != 1)
-		return -EINVAL;
-	CMS_SignerInfo_get0_algs(si, &pk, &signer, &dig, &sig);
-	info->hash = dig ? OBJ_nid2ln(OBJ_obj2nid(dig->algorithm)) : NULL;
-	info->pkey = sig ? OBJ_nid2ln(OBJ_obj2nid(sig->algorithm)) : NULL;
+	info->hash = sc->digest ? OBJ_nid2ln(OBJ_obj2nid(sc->digest->algorithm)) : NULL;
+	info->pkey = sc->sigalg ? OBJ_nid2ln(OBJ_obj2nid(sc->sigalg->algorithm)) : NULL;
 	if (!info->hash)
 		info->hash = "unknown";
 	if (!info->pkey)
 		info->pkey = "unknown";
-	if (keyid) {
+	if (sc->skid) {
 		info->id_kind = "skid";
 		err = strbuf_addstr(&info->signer, "(by subject key id)");
 		if (!err)
-			err = hex_colon(&info->key_id, ASN1_STRING_get0_data(keyid),
-					(size_t)ASN1_STRING_length(keyid));
+			err = hex_colon(&info->key_id, ASN1_STRING_get0_data(sc->skid),
+					(size_t)ASN1_STRING_length(sc->skid));
 		return err;
 	}
 	info->id_kind = "serial";
-	err = name_cn(&info->signer, issuer);
-	if (!err && sno)
-		err = hex_colon(&info->key_id, ASN1_STRING_get0_data(sno),
-				(size_t)ASN1_STRING_length(sno));
+	err = name_cn(&info->signer, sc->issuer);
+	if (!err && sc->serial)
+		err = hex_colon(&info->key_id, ASN1_STRING_get0_data(sc->serial),
+				(size_t)ASN1_STRING_length(sc->serial));
 	return err;
 }
 
@@ -147,7 +127,7 @@ static int load_cert_file(const char *path, struct ck_certs *cs, const struct ma
 
 	if (!bio) {
 		ma_logf(log, MA_LOG_CRIT, "cannot read certificate %s: %s", path,
-			ssl_reason(why, sizeof(why)));
+			sig_ssl_reason(why, sizeof(why)));
 		return -ENOENT;
 	}
 	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
@@ -169,7 +149,7 @@ static int load_cert_file(const char *path, struct ck_certs *cs, const struct ma
 			BIO_free(bio);
 			ma_logf(log, MA_LOG_CRIT,
 				"cannot read certificate %s: neither PEM nor DER X.509 (%s)", path,
-				ssl_reason(why, sizeof(why)));
+				sig_ssl_reason(why, sizeof(why)));
 			return -EINVAL;
 		}
 		cs->v[cs->n++] = x;
@@ -333,7 +313,7 @@ static void verify(const struct sigctx *s, size_t i, CMS_ContentInfo *cms, CMS_S
 		res->check = CHECK_OK;
 	else {
 		res->check = CHECK_BAD;
-		ssl_reason(res->why, sizeof(res->why));
+		sig_ssl_reason(res->why, sizeof(res->why));
 	}
 	BIO_free(in);
 	sk_X509_free(st); /* the certs stay ours */
@@ -345,9 +325,7 @@ static int read_signature(const struct sigctx *s, size_t i)
 {
 	const struct mod_sig *sig = &s->c->mods[i].rec->sig;
 	struct sig_result *res = &s->res[i];
-	const unsigned char *p = sig->data;
-	CMS_ContentInfo *cms = NULL;
-	STACK_OF(CMS_SignerInfo) *sis;
+	struct sig_cms sc;
 	int err;
 
 	if (sig->id_type != PKEY_ID_PKCS7) {
@@ -358,18 +336,14 @@ static int read_signature(const struct sigctx *s, size_t i)
 		res->state = SIG_NONZERO;
 		return 0;
 	}
-	if (!p || !(cms = d2i_CMS_ContentInfo(NULL, &p, (long)sig->sig_len)) ||
-	    !(sis = CMS_get0_SignerInfos(cms)) || sk_CMS_SignerInfo_num(sis) < 1) {
+	err = sig_cms_open(sig->data, sig->sig_len, &sc, res->why, sizeof(res->why));
+	if (err == -EBADMSG) {
 		res->state = SIG_NOT_CMS;
-		if (p)
-			ssl_reason(res->why, sizeof(res->why));
-		else
-			snprintf(res->why, sizeof(res->why), "not kept");
-		CMS_ContentInfo_free(cms);
-		ERR_clear_error();
+		sig_cms_release(&sc);
 		return 0;
 	}
-	err = describe_signer(sk_CMS_SignerInfo_value(sis, 0), &res->info);
+	if (!err)
+		err = describe_signer(&sc, &res->info);
 	if (err == -EINVAL)
 		res->state = SIG_NO_SIGNER;
 	else if (err)
@@ -377,9 +351,9 @@ static int read_signature(const struct sigctx *s, size_t i)
 	else
 		res->state = SIG_DESCRIBED;
 	if (!err && s->certs->n)
-		verify(s, i, cms, sk_CMS_SignerInfo_value(sis, 0), res);
+		verify(s, i, sc.cms, sc.si, res);
 	ERR_clear_error();
-	CMS_ContentInfo_free(cms);
+	sig_cms_release(&sc);
 	return 0;
 }
 

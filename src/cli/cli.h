@@ -30,5 +30,8 @@ int cmd_depmod(int argc, char **argv, const char *prog);
 extern const char cli_features[];
 int cmd_check(int argc, char **argv, const char *prog);
 int cmd_dump_index(int argc, char **argv, const char *prog);
+int cmd_modprobe(int argc, char **argv, const char *prog);
+int cmd_modinfo(int argc, char **argv, const char *prog);
+int cmd_devices(int argc, char **argv, const char *prog);
 
 #endif

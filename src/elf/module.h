@@ -242,6 +242,19 @@ int modrec_decode(const void *buf, size_t len, struct modrec **out);
 int modrec_decode_keys(const void *buf, size_t len, const char *const *keys, bool keep_sig,
 		       struct modrec **out);
 
+/* One __versions entry (modprobe --show-modversions). */
+struct mod_version {
+	uint64_t crc;
+	const char *name;  /* a leading '.' dropped */
+};
+/* The module's __versions entries in section order, read from the file
+ * (decompressed by magic). *out is one allocation (free it). 0, or
+ * -ENODATA (no __versions section), -ENOEXEC (not ELF), -EINVAL (its
+ * size is no multiple of 64, a name without its NUL, a corrupt stream), -EFBIG, -ENOMEM,
+ * or the read's -errno. */
+int modfile_versions_mem(const void *buf, size_t len, struct mod_version **out, size_t *n);
+int modfile_versions_path(const char *path, struct mod_version **out, size_t *n);
+
 /* Detect compression from the first bytes, by magic as kmod does. */
 enum mod_compression modfile_detect(const void *buf, size_t len);
 

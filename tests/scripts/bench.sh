@@ -16,7 +16,8 @@
 # it). A benchmark, not a test: it never fails on a timing.
 #
 # It times the drop-in depmod binary (build/depmod: what kernel install
-# hooks and DKMS run) and build/modatlas for check.
+# hooks and DKMS run) and build/modatlas for check. Last, the query
+# commands (modprobe, modinfo) against kmod 34.2's.
 # Usage: bench.sh DEPMOD [RUNS]   (DEPMOD: build/depmod)
 set -u
 M=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -151,4 +152,66 @@ EOF
 		"$(ms "$(med "$tree.ckcold")")" "$(ms "$(med "$tree.ckwarm")")"
 	printf '  %-34s cold (no cache) %9s ms   cached %9s ms\n' "modatlas depmod" \
 		"$(ms "$(med "$tree.full.ma")")" "$(ms "$(med "$tree.dmwarm")")"
+done
+# ---- queries: modprobe and modinfo against kmod 34.2's ----
+# On each tree indexed by kmod 34.2's depmod: one query, and many names in
+# one call against one process per name (an eighth of the modules, each in
+# its own process, for both); modatlas also on the tree without indexes
+# (built from the modules through the cache, which a first run filled).
+KMP=$KMOD34_MODPROBE KMI=$KMOD34_MODINFO
+QRUNS=$((RUNS < 3 ? RUNS : 3))
+EMPTYC=$W/empty-modprobe.d
+mkdir -p "$EMPTYC"
+echo
+echo "== queries: kmod 34.2's modprobe and modinfo, and modatlas's, on the tree's own indexes ($QRUNS runs)"
+# row DESC KMOD-CMD... -- MODATLAS-CMD...
+qrow() {
+	local desc=$1 kc=() mc=() i k=() m=() km mm
+	shift
+	while [ "$1" != -- ]; do kc+=("$1"); shift; done
+	shift
+	mc=("$@")
+	for i in $(seq "$QRUNS"); do
+		k+=("$(timed "${kc[@]}")")
+		m+=("$(timed "${mc[@]}")")
+	done
+	km=$(printf '%s\n' "${k[@]}" | median)
+	mm=$(printf '%s\n' "${m[@]}" | median)
+	printf '  %-44s kmod 34.2 %8s ms  modatlas %8s ms  ratio %5sx\n' "$desc" "$(ms "$km")" "$(ms "$mm")" "$(ratio "$km" "$mm")"
+}
+# each LIST CMD...: CMD NAME for every name of LIST, a process each
+each() { local l=$1 n; shift; while read -r n; do "$@" "$n"; done < "$l"; }
+for tree in $TREES; do
+	realtree "$tree" || { echo "bench: cannot fetch $tree"; exit 1; }
+	ver=$RT_KVER
+	qb=$W/$tree-query
+	export MODATLAS_CACHE_DIR=$W/$tree-qcache
+	rm -rf "$qb" "$MODATLAS_CACHE_DIR"
+	mkdir -p "$qb/lib/modules"
+	cp -al "$RT_ROOT/lib/modules/$ver" "$qb/lib/modules/"
+	$K34 -b "$qb" "$ver" > /dev/null 2>&1
+	# the records into the cache for both directories, as depmod or check
+	# would have left them
+	"$MA" modprobe -C "$EMPTYC" --index=build -d "$qb" -S "$ver" -R dummy > /dev/null 2>&1
+	"$MA" modprobe -C "$EMPTYC" -d "$RT_ROOT" -S "$ver" -R dummy > /dev/null 2>&1
+	sed 's/:.*//; s|.*/||; s/\..*//' "$qb/lib/modules/$ver/modules.dep" > "$qb.mods"
+	awk 'NR % 8 == 0' "$qb.mods" > "$qb.mods8"
+	nall=$(wc -l < "$qb.mods") nsome=$(wc -l < "$qb.mods8")
+	echo "  -- $tree ($nall modules)"
+	qrow "modprobe -D e1000e" $KMP -C "$EMPTYC" -d "$qb" -S "$ver" -D e1000e -- \
+		"$MA" modprobe -C "$EMPTYC" -d "$qb" -S "$ver" -D e1000e
+	qrow "modprobe -R, a PCI modalias" $KMP -C "$EMPTYC" -d "$qb" -S "$ver" -R \
+		pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00 -- \
+		"$MA" modprobe -C "$EMPTYC" -d "$qb" -S "$ver" -R pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00
+	qrow "modinfo e1000e" $KMI -b "$qb" -k "$ver" e1000e -- "$MA" modinfo -b "$qb" -k "$ver" e1000e
+	qrow "modprobe -D e1000e, modatlas: tree without indexes" $KMP -C "$EMPTYC" -d "$qb" -S "$ver" -D e1000e -- \
+		"$MA" modprobe -C "$EMPTYC" -d "$RT_ROOT" -S "$ver" -D e1000e
+	qrow "modprobe -D, $nsome names, a process each" each "$qb.mods8" $KMP -C "$EMPTYC" -d "$qb" -S "$ver" -D -- \
+		each "$qb.mods8" "$MA" modprobe -C "$EMPTYC" -d "$qb" -S "$ver" -D
+	qrow "modprobe -D -a, $nall names in one call" xargs -a "$qb.mods" $KMP -C "$EMPTYC" -d "$qb" -S "$ver" -D -a -- \
+		xargs -a "$qb.mods" "$MA" modprobe -C "$EMPTYC" -d "$qb" -S "$ver" -D -a
+	qrow "modinfo, $nsome names, a process each" each "$qb.mods8" $KMI -b "$qb" -k "$ver" -- \
+		each "$qb.mods8" "$MA" modinfo -b "$qb" -k "$ver"
+	qrow "modinfo, $nall names in one call" xargs -a "$qb.mods" $KMI -b "$qb" -k "$ver" -- \
+		xargs -a "$qb.mods" "$MA" modinfo -b "$qb" -k "$ver"
 done

@@ -28,6 +28,7 @@ suite check      asan
 suite dkms               # real DKMS builds against both real trees (issue 11)
 suite corrupt    asan
 suite modprobe           # Debian's modprobe reading our indexes: modatlas does little
+suite queries    asan  # modprobe -D/-R/-c, modinfo, devices against kmod 34.2 and 30
 suite boundaries asan
 suite cache      asan
 suite fixtures   asan
