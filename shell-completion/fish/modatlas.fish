@@ -75,7 +75,7 @@ function __modatlas_codes
 end
 
 function __modatlas_no_command
-    not __fish_seen_subcommand_from depmod check modprobe modinfo devices dump-index version help
+    not __fish_seen_subcommand_from depmod check modprobe modinfo why devices dump-index version help
 end
 
 # __modatlas_complete_depmod CMD CONDITION: depmod's options for CMD when
@@ -179,6 +179,27 @@ function __modatlas_complete_modinfo -a cmd cond
     $c -a '(__modatlas_modules)' -d 'Module'
 end
 
+function __modatlas_complete_why -a cmd cond
+    set -l c complete -c $cmd -n $cond
+    $c -s b -l basedir -x -a '(__fish_complete_directories)' -d 'Root of the tree image'
+    $c -s C -l config -r -F -d 'modprobe.d file or directory'
+    $c -s E -l symvers -r -F -d "The target kernel's Module.symvers"
+    $c -s F -l system-map -r -F -d "The target kernel's System.map"
+    $c -l cert -r -F -d 'X.509 certificate the target trusts'
+    $c -l sig-enforce -d 'The target enforces module signatures'
+    $c -l lockdown -d 'The target is locked down (Secure Boot)'
+    $c -s i -l ignore-install -d 'Ignore install and remove commands'
+    $c -l use-blacklist -d 'Apply blacklists to the name itself'
+    $c -l cmdline -x -d "The target's kernel command line (STRING or @FILE)"
+    $c -l compat -x -a 'kmod34 kmod30' -d 'kmod behaviour to reproduce'
+    $c -s f -l format -x -a 'text json' -d 'Output format'
+    $c -l no-cache -d 'Neither read nor write the cache'
+    $c -l cache-dir -x -a '(__fish_complete_directories)' -d 'Cache directory'
+    $c -s j -l jobs -x -d 'Threads reading modules (0: one per CPU)'
+    $c -s h -l help -d 'Show the options'
+    $c -a '(__modatlas_modules)' -d 'Module'
+end
+
 function __modatlas_complete_devices -a cmd cond
     set -l c complete -c $cmd -n $cond
     $c -l sysfs -x -a '(__fish_complete_directories)' -d 'Read the devices from this sysfs'
@@ -209,6 +230,7 @@ for entry in \
     'check:predict module load failures offline (text, JSON, DOT)' \
     'modprobe:what modprobe would load, offline: -D, -R, -c (kmod compatible)' \
     'modinfo:show a module'"'"'s information, offline (kmod modinfo compatible)' \
+    'why:what modprobe NAME would do and where it would stop, offline' \
     'devices:which modules udev would load for a machine'"'"'s devices, from a tree' \
     'dump-index:print the contents of kmod binary index files' \
     'version:print the version' \

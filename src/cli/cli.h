@@ -3,6 +3,8 @@
 #ifndef MA_CLI_H
 #define MA_CLI_H
 
+#include <stdbool.h>
+
 #include "util/log.h"
 #include "util/progress.h"
 
@@ -23,6 +25,9 @@ void cli_log_init(struct cli_log *cl, const char *prog, int verbose);
 const struct ma_progress *cli_progress(const char *prog);
 void cli_progress_clear(void);
 
+/* Colour on stdout: a terminal, and NO_COLOR unset or empty (term.c). */
+bool cli_want_color(void);
+
 int cmd_depmod(int argc, char **argv, const char *prog);
 
 /* What this binary was built with, kmod's way ("+ZSTD +XZ +ZLIB
@@ -33,5 +38,6 @@ int cmd_dump_index(int argc, char **argv, const char *prog);
 int cmd_modprobe(int argc, char **argv, const char *prog);
 int cmd_modinfo(int argc, char **argv, const char *prog);
 int cmd_devices(int argc, char **argv, const char *prog);
+int cmd_why(int argc, char **argv, const char *prog);
 
 #endif

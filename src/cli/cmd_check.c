@@ -149,13 +149,6 @@ static int parse_format(const char *s, enum fmt *f)
 	return -EINVAL;
 }
 
-static bool want_color(void)
-{
-	const char *nc = getenv("NO_COLOR");
-
-	return isatty(STDOUT_FILENO) && !(nc && nc[0]);
-}
-
 static bool looks_like_module(const char *s)
 {
 	return strstr(s, ".ko") != NULL || strchr(s, '/') != NULL;
@@ -312,7 +305,7 @@ static int render(struct report **reps, size_t n, const struct cli_state *s,
 	struct render_opts ro = {
 		.fail_on = s->fail_on > SEV_ERROR ? SEV_ERROR : (enum severity)s->fail_on,
 		.min_shown = s->verbose ? SEV_INFO : SEV_WARNING,
-		.color = s->fmt == FMT_TEXT && want_color(),
+		.color = s->fmt == FMT_TEXT && cli_want_color(),
 		.summary = s->summary,
 		.all_verdicts = s->verbose > 0,
 		.focus = focus->v,

@@ -24,6 +24,7 @@ static const struct command {
 	{ "check", cmd_check, "predict module load failures offline (text, JSON, DOT)" },
 	{ "modprobe", cmd_modprobe, "what modprobe would load, offline: -D, -R, -c (kmod compatible)" },
 	{ "modinfo", cmd_modinfo, "show a module's information, offline (kmod modinfo compatible)" },
+	{ "why", cmd_why, "what modprobe NAME would do and where it would stop, offline" },
 	{ "devices", cmd_devices, "which modules udev would load for a machine's devices, from a tree" },
 	{ "dump-index", cmd_dump_index, "print the contents of kmod binary index files" },
 	{ "version", cmd_version, "print the version" },

@@ -60,25 +60,6 @@ static int put_int(struct json_object *obj, const char *key, int64_t n)
 	return v ? put(obj, key, v) : -ENOMEM;
 }
 
-/* The errno's symbolic name (the kernel's -ENOEXEC is "ENOEXEC"). */
-static const char *errno_name(int e)
-{
-	static const struct {
-		int e;
-		const char *name;
-	} names[] = {
-		{ ENOEXEC, "ENOEXEC" }, { ENOENT, "ENOENT" },	       { EINVAL, "EINVAL" },
-		{ EPERM, "EPERM" },	{ EKEYREJECTED, "EKEYREJECTED" }, { ENOKEY, "ENOKEY" },
-		{ EBADMSG, "EBADMSG" }, { ENOPKG, "ENOPKG" },	       { EEXIST, "EEXIST" },
-		{ ENODATA, "ENODATA" },
-	};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].e == e)
-			return names[i].name;
-	return NULL;
-}
-
 static struct json_object *finding_json(const struct finding *f, int *err)
 {
 	struct json_object *o = json_object_new_object();
@@ -156,7 +137,7 @@ static struct json_object *verdict_json(const struct verdict *v, int *err)
 	if (!*err)
 		*err = v->stage ? put_int(o, "errno", v->err) : put(o, "errno", NULL);
 	if (!*err)
-		*err = put_str(o, "errno_name", v->stage ? errno_name(v->err) : NULL);
+		*err = put_str(o, "errno_name", v->stage ? verdict_errno_name(v->err) : NULL);
 	if (!*err)
 		*err = put_str(o, "cause", v->cause);
 	if (!*err)

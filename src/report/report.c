@@ -444,3 +444,33 @@ int *report_node_severity(const struct report *r)
 	}
 	return sev;
 }
+
+const char *report_kernel_source(const struct report *r)
+{
+	return r->kernel_source;
+}
+
+const char *report_kernel_note(const struct report *r)
+{
+	return r->kernel_note;
+}
+
+/* The errno's symbolic name (the kernel's -ENOEXEC is "ENOEXEC"). */
+const char *verdict_errno_name(int e)
+{
+	static const struct {
+		int e;
+		const char *name;
+	} names[] = {
+		{ ENOEXEC, "ENOEXEC" }, { ENOENT, "ENOENT" },	       { EINVAL, "EINVAL" },
+		{ EPERM, "EPERM" },	{ EKEYREJECTED, "EKEYREJECTED" }, { ENOKEY, "ENOKEY" },
+		{ EBADMSG, "EBADMSG" }, { ENOPKG, "ENOPKG" },	       { EEXIST, "EEXIST" },
+		{ ENODATA, "ENODATA" },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].e == e)
+			return names[i].name;
+	return NULL;
+}
+

@@ -77,6 +77,8 @@ struct verdict {
 
 /* "loads", "loads-tainted", "refused". */
 const char *verdict_state_name(enum verdict_state s);
+/* A verdict's errno by its symbolic name ("ENOEXEC"), or NULL. */
+const char *verdict_errno_name(int e);
 
 struct report;
 
@@ -125,6 +127,8 @@ size_t report_count_verdicts(const struct report *r, enum verdict_state s);
 /* What the kernel's exports were known from (text, JSON): a source name
  * and a note (e.g. how many symbols the tree recorded). Copied. */
 int report_set_kernel(struct report *r, const char *source, const char *note);
+const char *report_kernel_source(const struct report *r);
+const char *report_kernel_note(const struct report *r);
 
 /* A diagnostic that is not a finding (unreadable file, bad option):
  * level is "fatal", "error" or "warning". JSON lists them in "errors". */

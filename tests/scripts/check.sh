@@ -25,6 +25,7 @@ suite fuzz               # ASan+UBSan harnesses already; valgrind needs the plai
 suite crash      asan
 suite realtrees  asan
 suite check      asan
+suite why        asan      # modatlas why: the defect corpus, modprobe.d, stale indexes, kmod's -D
 suite dkms               # real DKMS builds against both real trees (issue 11)
 suite corrupt    asan
 suite modprobe           # Debian's modprobe reading our indexes: modatlas does little

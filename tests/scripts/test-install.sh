@@ -154,7 +154,7 @@ bcomp() { bash "$tmp/comp.bash" "$1" "$REPO/shell-completion/bash/$2" "$3" 2>&1;
 # expect DESCRIPTION GOT WANT
 expect() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: got '$2', want '$3'"; fi; }
 
-expect "bash: commands" "$(bcomp _modatlas modatlas "modatlas ")" "check depmod devices dump-index help modinfo modprobe version"
+expect "bash: commands" "$(bcomp _modatlas modatlas "modatlas ")" "check depmod devices dump-index help modinfo modprobe version why"
 expect "bash: a command's prefix" "$(bcomp _modatlas modatlas "modatlas ch")" "check"
 expect "bash: top-level options" "$(bcomp _modatlas modatlas "modatlas -")" "--help --version -V -h"
 expect "bash: --fail-on levels" "$(bcomp _modatlas modatlas "modatlas check --fail-on ")" "error info never warning"
@@ -185,6 +185,9 @@ expect "bash: modinfo -F fields" "$(bcomp _modatlas modatlas "modatlas modinfo -
 expect "bash: devices: the kernel version under -b" \
 	"$(bcomp _modatlas modatlas "modatlas devices -b $T 6.1.0-5")" "6.1.0-56-amd64"
 expect "bash: devices -f formats" "$(bcomp _modatlas modatlas "modatlas devices -f ")" "json text"
+expect "bash: why's module names under -b (then the version)" \
+	"$(bcomp _modatlas modatlas "modatlas why -b $T j")" "jbd2"
+expect "bash: why -f formats" "$(bcomp _modatlas modatlas "modatlas why -f ")" "json text"
 expect "bash: modprobe --index modes" "$(bcomp _modatlas modatlas "modatlas modprobe --index=")" "auto build files"
 expect "bash: depmod (modatlas-depmod package)" "$(bcomp _modatlas_depmod depmod "depmod -b $T ")" \
 	"6.1.0-56-amd64 6.1.0-99-cloud-amd64"
@@ -211,7 +214,7 @@ fcomp() {
 for f in shell-completion/fish/*.fish; do
 	check "fish: $f parses" fish --no-execute "$f"
 done
-expect "fish: commands" "$(fcomp "modatlas ")" "check depmod devices dump-index help modinfo modprobe version"
+expect "fish: commands" "$(fcomp "modatlas ")" "check depmod devices dump-index help modinfo modprobe version why"
 expect "fish: --fail-on levels" "$(fcomp "modatlas check --fail-on ")" "error info never warning"
 expect "fish: kernel versions under -b" "$(fcomp "modatlas depmod -b $T ")" "6.1.0-56-amd64 6.1.0-99-cloud-amd64"
 expect "fish: module names (--focus)" "$(fcomp "modatlas check -b $T 6.1.0-56-amd64 --focus ")" "ext4 jbd2"
@@ -219,7 +222,7 @@ expect "fish: modatlas-depmod --compat" "$(fcomp "modatlas-depmod --compat ")" "
 expect "fish: modprobe's module names under -d and -S" \
 	"$(fcomp "modatlas modprobe -d $T -S 6.1.0-56-amd64 -D e")" "ext4"
 expect "fish: depmod (modatlas-depmod package)" "$(fcomp "depmod --no-c")" "--no-cache"
-for cmd in depmod check modprobe modinfo devices; do
+for cmd in depmod check modprobe modinfo why devices; do
 	"$MA" "$cmd" --help > "$tmp/help.txt" 2>&1
 	want=$({ $OPTS help "$tmp/help.txt"; printf '%s\n' -h --help; } | sort -u | tr '\n' ' ' | sed 's/ $//')
 	got=$({ fcomp "modatlas $cmd -"; echo; fcomp "modatlas $cmd --"; } | tr ' ' '\n' |

@@ -1,0 +1,275 @@
+/* `modatlas why NAME [VERSION] [PARAM=VALUE...]`: what `modprobe NAME`
+ * would do on a tree and where it would stop (src/why). */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/kmod_compat.h"
+#include "cli/tree_opts.h"
+#include "util/strbuf.h"
+#include "why/why.h"
+
+enum {
+	OPT_CERT = 0x2000,
+	OPT_SIG_ENFORCE,
+	OPT_LOCKDOWN,
+	OPT_USE_BLACKLIST,
+};
+
+static const struct option longopts[] = {
+	{ "basedir", required_argument, NULL, 'b' },
+	{ "config", required_argument, NULL, 'C' },
+	{ "symvers", required_argument, NULL, 'E' },
+	{ "system-map", required_argument, NULL, 'F' },
+	{ "cert", required_argument, NULL, OPT_CERT },
+	{ "sig-enforce", no_argument, NULL, OPT_SIG_ENFORCE },
+	{ "lockdown", no_argument, NULL, OPT_LOCKDOWN },
+	{ "ignore-install", no_argument, NULL, 'i' },
+	{ "use-blacklist", no_argument, NULL, OPT_USE_BLACKLIST },
+	{ "format", required_argument, NULL, 'f' },
+	{ "help", no_argument, NULL, 'h' },
+	KC_LONG_OPTIONS,
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(const char *prog)
+{
+	printf("Usage:\n"
+	       "\t%s [options] NAME [VERSION] [PARAM=VALUE...]\n"
+	       "\n"
+	       "What `modprobe NAME` would do on a tree, offline, and where it would stop:\n"
+	       "which module(s) NAME resolves to and through what (a modprobe.d alias, the\n"
+	       "module's name, a symbol, an install command, a modules.alias pattern, a\n"
+	       "built-in module, a blacklist line), the load order modprobe -D lists (with\n"
+	       "options and soft dependencies), and for each module the first check of the\n"
+	       "kernel that refuses it (signature, ELF, module_layout, vermagic, symbols, CRCs,\n"
+	       "namespaces, GPL-only), what dmesg, modprobe and insmod print, the taints a load\n"
+	       "sets, and the fix. It also says when the tree's index files are stale or\n"
+	       "missing (a tree without them is answered as after depmod). NAME may be a\n"
+	       "module file (a path with a '/'), judged as if installed.\n"
+	       "\n"
+	       "Options:\n"
+	       "\t-b, --basedir=DIR      root of the tree image (default /)\n"
+	       "\t-C, --config=PATH      modprobe.d file or directory (repeatable; default:\n"
+	       "\t                       kmod's directories under DIR)\n"
+	       "\t-E, --symvers=FILE     the target kernel's Module.symvers (repeatable)\n"
+	       "\t-F, --system-map=FILE  the target kernel's System.map\n"
+	       "\t    --cert=FILE        X.509 certificate the target trusts (repeatable)\n"
+	       "\t    --sig-enforce      the target enforces signatures (module.sig_enforce=1)\n"
+	       "\t    --lockdown         the target is locked down (Secure Boot)\n"
+	       "\t-i, --ignore-install   as modprobe -i: ignore install and remove commands\n"
+	       "\t    --use-blacklist    as modprobe -b: apply blacklists to the name itself\n"
+	       "\t    --cmdline=STRING|@FILE  the kernel command line (modprobe.blacklist=,\n"
+	       "\t                       MODULE.PARAM=); default none: modatlas reads nothing\n"
+	       "\t                       of the machine it runs on\n"
+	       "\t    --compat=kmod30    modprobe.d read as Debian 12's kmod 30 reads it\n"
+	       "\t-f, --format=FMT       text (default) or json\n"
+	       "\t    --no-cache         do not use or write the cache\n"
+	       "\t    --cache-dir=DIR    cache location (default: $MODATLAS_CACHE_DIR, else\n"
+	       "\t                       /var/cache/modatlas for root, ~/.cache/modatlas)\n"
+	       "\t-j, --jobs=N           threads reading modules (default: all CPUs)\n"
+	       "\t-h, --help             show this help\n"
+	       "\n"
+	       "Exit status: 0 when modprobe would succeed (the modules load, perhaps\n"
+	       "tainting; built in; an install command), 1 when it would not (not found,\n"
+	       "refused, blacklisted, a missing file, stale indexes), 2 usage or I/O error.\n",
+	       prog);
+}
+
+struct why_args {
+	struct kc_opts kc;
+	const char *root;
+	struct cli_list configs, symvers, certs;
+	const char *sysmap;
+	bool json, sig_enforce, lockdown, ignore_install, use_blacklist;
+};
+
+/* -1: go on; else the exit status. */
+static int parse(int argc, char **argv, const char *prog, struct why_args *a)
+{
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "b:C:E:F:if:j:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			a->root = optarg;
+			break;
+		case 'C':
+			if (cli_list_push(&a->configs, optarg) < 0)
+				return 2;
+			break;
+		case 'E':
+			if (cli_list_push(&a->symvers, optarg) < 0)
+				return 2;
+			break;
+		case 'F':
+			a->sysmap = optarg;
+			break;
+		case OPT_CERT:
+			if (cli_list_push(&a->certs, optarg) < 0)
+				return 2;
+			break;
+		case OPT_SIG_ENFORCE:
+			a->sig_enforce = true;
+			break;
+		case OPT_LOCKDOWN:
+			a->lockdown = true;
+			break;
+		case 'i':
+			a->ignore_install = true;
+			break;
+		case OPT_USE_BLACKLIST:
+			a->use_blacklist = true;
+			break;
+		case 'f':
+			if (strcmp(optarg, "text") && strcmp(optarg, "json")) {
+				fprintf(stderr, "%s: --format: text or json, not '%s'\n", prog, optarg);
+				return 2;
+			}
+			a->json = !strcmp(optarg, "json");
+			break;
+		case 'j':
+			c = KC_OPT_JOBS;
+			/* fall through */
+		default:
+			if (c == 'h') {
+				usage(prog);
+				return 0;
+			}
+			r = c >= KC_OPT_BASE ? kc_option(&a->kc, prog, c, optarg) : -EINVAL;
+			if (r < 0) {
+				if (c < KC_OPT_BASE)
+					fprintf(stderr, "Try '%s --help'.\n", prog);
+				return 2;
+			}
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "%s: which module? (a NAME, an alias or a module file)\n", prog);
+		return 2;
+	}
+	return -1;
+}
+
+/* "PARAM=VALUE ..." from the arguments after NAME (and VERSION). */
+static int extra_options(char **v, int n, char **out)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (int i = 0; i < n; i++)
+		if (strbuf_addf(&sb, "%s%s", i ? " " : "", v[i]) < 0) {
+			strbuf_release(&sb);
+			return -ENOMEM;
+		}
+	*out = n ? strbuf_detach(&sb, NULL) : NULL;
+	strbuf_release(&sb);
+	return 0;
+}
+
+int cmd_why(int argc, char **argv, const char *prog)
+{
+	struct why_args a = { 0 };
+	struct cli_log cl;
+	struct kcompat k = { .prog = prog };
+	struct why_opts o = { 0 };
+	struct json_object *doc = NULL;
+	struct strbuf out = STRBUF_INIT;
+	char *dirname = NULL, *root_abs = NULL, **owned = NULL, *extra = NULL;
+	const char *name, *kver = NULL;
+	int ret = parse(argc, argv, prog, &a), first, err;
+
+	if (ret >= 0)
+		goto done;
+	ret = 2;
+	name = argv[optind];
+	first = optind + 1;
+	/* VERSION: the next argument unless it is a PARAM=VALUE */
+	if (first < argc && !strchr(argv[first], '='))
+		kver = argv[first++];
+	if (extra_options(argv + first, argc - first, &extra) < 0 ||
+	    kc_read_cmdline(&a.kc, prog) < 0)
+		goto done;
+	dirname = kc_dirname(prog, a.root ? a.root : "", kver, &root_abs, &kver);
+	if (!dirname)
+		goto done;
+	if (!a.configs.n) {
+		const char *const *dirs = modprobe_default_dirs(a.kc.flavour);
+		size_t n = 0;
+
+		while (dirs[n])
+			n++;
+		owned = calloc(n + 1, sizeof(*owned));
+		for (size_t i = 0; owned && i < n; i++)
+			if (asprintf(&owned[i], "%s%s", root_abs, dirs[i]) < 0 ||
+			    cli_list_push(&a.configs, owned[i]) < 0)
+				goto done;
+		if (!owned)
+			goto done;
+	}
+	cli_log_init(&cl, prog, 0);
+	k.flavour = a.kc.flavour;
+	o = (struct why_opts){
+		.q = {
+			.dirname = dirname,
+			.root = root_abs,
+			.kver = kver,
+			.flavour = a.kc.flavour,
+			.config_paths = a.configs.v,
+			.n_config = a.configs.n,
+			.cmdline = a.kc.cmdline,
+			.cmdline_len = a.kc.cmdline_len,
+			.cmdline_label = a.kc.cmdline_arg,
+			.cache_dir = a.kc.cache_dir,
+			.no_cache = a.kc.no_cache,
+			.jobs = a.kc.jobs,
+			.log = &cl.log,
+			.msg = { kc_query_msg, &k },
+		},
+		.symvers = a.symvers.v,
+		.n_symvers = a.symvers.n,
+		.sysmap = a.sysmap,
+		.certs = a.certs.v,
+		.n_certs = a.certs.n,
+		.sig_enforce = a.sig_enforce,
+		.lockdown = a.lockdown,
+		.ignore_install = a.ignore_install,
+		.use_blacklist = a.use_blacklist,
+		.extra_options = extra,
+	};
+	err = why_run(&o, name, &doc);
+	if (err) {
+		if (err == -ENOMEM)
+			fprintf(stderr, "%s: out of memory\n", prog);
+		goto done;
+	}
+	if (a.json)
+		err = strbuf_addf(&out, "%s\n",
+				  json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
+									 JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		err = why_render_text(doc, cli_want_color(), &out);
+	if (err || fwrite(out.buf, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
+		fprintf(stderr, "%s: cannot write the answer\n", prog);
+		goto done;
+	}
+	ret = json_object_get_int(json_object_object_get(doc, "exit"));
+done:
+	json_object_put(doc);
+	strbuf_release(&out);
+	for (size_t i = 0; owned && owned[i]; i++)
+		free(owned[i]);
+	free(owned);
+	free(extra);
+	free(dirname);
+	free(root_abs);
+	kc_opts_release(&a.kc);
+	cli_list_release(&a.configs);
+	cli_list_release(&a.symvers);
+	cli_list_release(&a.certs);
+	return ret;
+}
