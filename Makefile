@@ -48,7 +48,7 @@ LIBA     := $(BUILD)/libmodatlas.a
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit clean run deps bench fuzz asan-check distclean FORCE
+.PHONY: all check unit unit-bins clean run deps bench fuzz asan-check distclean FORCE
 
 all: $(BUILD)/modatlas $(BUILD)/depmod
 
@@ -77,6 +77,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBA) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBA) $(LDFLAGS) $(LDLIBS) -lcmocka
 
+unit-bins: $(UNIT_BINS)
+
 unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do $$t || fail=1; done; exit $$fail
 
@@ -89,9 +91,11 @@ run: deps
 	@tests/scripts/demo.sh $(BUILD)/modatlas
 
 # make check builds with the developer profile (its sanitizer build too).
+# The unit tests are built here and run (and counted, one check per cmocka
+# test) by check.sh, with every suite and the sanitizer pass.
 check: export DEV = 1
 check: deps
-	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory all unit-bins
 	@tests/scripts/check.sh $(BUILD)
 
 bench: deps all

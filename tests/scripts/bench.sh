@@ -1,7 +1,9 @@
 #!/bin/bash
-# `make bench`: modatlas against Debian's depmod (kmod 30), side by side in
-# one run, on the two real Debian trees. Runs alternate, files are in the
-# page cache (a warm-up run first), each figure is the median of $RUNS runs.
+# `make bench`: modatlas against Debian's depmod (kmod 30) and kmod 34.2
+# (built -O2 by tests/scripts/kmod34.sh), side by side in one run, on the
+# two real Debian trees; then `modatlas check` on the 6.1 tree (the figure
+# test-check.sh used to assert). Runs alternate, files are in the page
+# cache (a warm-up run first), each figure is the median of $RUNS runs.
 # A benchmark, not a test: it never fails on a timing. It times modatlas's
 # drop-in depmod binary (build/depmod, what kernel install hooks and DKMS
 # run); `modatlas depmod` is the same code with about 3.5 ms more start-up
@@ -11,8 +13,11 @@ set -u
 M=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 RUNS=${2:-${RUNS:-7}}
 . "$(dirname "$0")/lib.sh"
-K=/usr/sbin/depmod
-TREES="amd64-6.1:linux-image-6.1.0-56-amd64 amd64-6.12xz:linux-image-6.12.107+deb12-amd64-unsigned"
+K=$KMOD30_DEPMOD
+kmod34 || { echo "bench: kmod 34.2 could not be built (tests/scripts/kmod34.sh)"; exit 1; }
+K34=$KMOD34_DEPMOD
+TREES="amd64-6.1 amd64-6.12xz"
+CHECK=$(dirname "$M")/modatlas
 
 now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
@@ -28,26 +33,30 @@ timed() { local t0 t1; sync; t0=$(now); "$@" > /dev/null 2>&1; t1=$(now); echo $
 peak() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n1; }
 
 echo "modatlas bench: $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r), $RUNS runs per figure (median)"
-echo "kmod: $($K -V | head -n1) (Debian 12); modatlas: $("$M" -V | head -n1) ($1)"
+echo "kmod: $($K -V | head -n1) (Debian 12), $("$K34" -V | head -n1) (built here, -O2); modatlas: $("$M" -V | head -n1) ($1)"
 declare -A KFULL
-for spec in $TREES; do
-	tree=${spec%%:*} pkg=${spec#*:}
-	work=$CACHE/trees/$tree
-	"$REPO/tests/scripts/realtree-fetch.sh" "$pkg" "$work/pristine" || { echo "cannot fetch $pkg"; exit 1; }
-	ver=$(ls "$work/pristine/lib/modules")
-	kb=$work/bench-kmod mb=$work/bench-modatlas
-	export MODATLAS_CACHE_DIR=$work/bench-cache
-	for b in "$kb" "$mb"; do
+W=$(workdir)
+trap 'rm -rf "$W"' EXIT
+for tree in $TREES; do
+	realtree "$tree" || { echo "bench: cannot fetch $tree"; exit 1; }
+	echo "$tree: $RT_PKG $RT_PKGVER"
+	ver=$RT_KVER
+	src=$RT_ROOT/lib/modules/$ver
+	kb=$W/$tree-kmod k34b=$W/$tree-kmod34 mb=$W/$tree-modatlas
+	export MODATLAS_CACHE_DIR=$W/$tree-cache
+	for b in "$kb" "$k34b" "$mb"; do
 		rm -rf "$b"; mkdir -p "$b/lib/modules"
-		cp -al "$work/pristine/lib/modules/$ver" "$b/lib/modules/"
+		cp -al "$src" "$b/lib/modules/"
 	done
-	find "$work/pristine" -type f -exec cat {} + > /dev/null # page cache
+	find "$RT_ROOT" -type f -exec cat {} + > /dev/null # page cache
 	md=$mb/lib/modules/$ver
-	full_m=() full_k=() nocache_m=() inc_m=() unch_m=() unch_k=()
+	full_m=() full_k=() full_k34=() nocache_m=() inc_m=() unch_m=() unch_k=()
 	$K -b "$kb" "$ver" >/dev/null 2>&1
+	$K34 -b "$k34b" "$ver" >/dev/null 2>&1
 	"$M" -b "$mb" "$ver" >/dev/null 2>&1
 	for i in $(seq "$RUNS"); do
 		full_k+=("$(timed $K -b "$kb" "$ver")")
+		full_k34+=("$(timed $K34 -b "$k34b" "$ver")")
 		rm -rf "$MODATLAS_CACHE_DIR"
 		full_m+=("$(timed "$M" -b "$mb" "$ver")")
 		nocache_m+=("$(timed "$M" --no-cache -b "$mb" "$ver")")
@@ -59,16 +68,17 @@ for spec in $TREES; do
 		mod=$(grep -m1 -o '^kernel/fs/ext4/ext4.ko[^:]*' "$md/modules.dep")
 		touch "$md/$mod"
 		inc_m+=("$(timed "$M" -b "$mb" "$ver")")
-		cp --remove-destination "$work/pristine/lib/modules/$ver/$mod" "$md/$mod.new"
+		cp --remove-destination "$src/$mod" "$md/$mod.new"
 		mv "$md/$mod.new" "$md/$mod"
 		inc_m+=("$(timed "$M" -b "$mb" "$ver")")
 		ext=${mod#kernel/fs/ext4/ext4}
-		cp "$work/pristine/lib/modules/$ver/$mod" "$md/kernel/fs/ext4/bench_added$ext"
+		cp "$src/$mod" "$md/kernel/fs/ext4/bench_added$ext"
 		inc_m+=("$(timed "$M" -b "$mb" "$ver")")
 		rm "$md/kernel/fs/ext4/bench_added$ext"
 		inc_m+=("$(timed "$M" -b "$mb" "$ver")")
 	done
 	fk=$(printf '%s\n' "${full_k[@]}" | median)
+	fk34=$(printf '%s\n' "${full_k34[@]}" | median)
 	fm=$(printf '%s\n' "${full_m[@]}" | median)
 	nm=$(printf '%s\n' "${nocache_m[@]}" | median)
 	im=$(printf '%s\n' "${inc_m[@]}" | median)
@@ -78,15 +88,18 @@ for spec in $TREES; do
 	KFULL[$tree]=$fk
 	rm -rf "$MODATLAS_CACHE_DIR"
 	pk=$(peak $K -b "$kb" "$ver")
+	pk34=$(peak $K34 -b "$k34b" "$ver")
 	pm=$(peak "$M" -b "$mb" "$ver")
 	n=$(wc -l < "$md/modules.dep")
 	echo
 	echo "== $tree ($n modules)"
-	printf '  %-44s kmod %8s ms  modatlas %8s ms  ratio %5sx\n' "full run (no cache yet)" "$(ms "$fk")" "$(ms "$fm")" "$(ratio "$fk" "$fm")"
-	printf '  %-44s kmod %8s ms  modatlas %8s ms  ratio %5sx\n' "full run, --no-cache" "$(ms "$fk")" "$(ms "$nm")" "$(ratio "$fk" "$nm")"
-	printf '  %-44s kmod %8s ms  modatlas %8s ms  ratio %5sx\n' "re-run, nothing changed" "$(ms "$uk")" "$(ms "$um")" "$(ratio "$uk" "$um")"
-	printf '  %-44s kmod %8s ms  modatlas %8s ms  ratio %5sx (slowest %s ms)\n' "re-run, one module touched/replaced/added/removed" "$(ms "$fk")" "$(ms "$im")" "$(ratio "$fk" "$im")" "$(ms "$imax")"
-	printf '  %-44s kmod %8s MB  modatlas %8s MB  ratio %5sx\n' "peak resident memory, full run" "$(awk -v k="$pk" 'BEGIN{printf "%.1f", k/1024}')" "$(awk -v k="$pm" 'BEGIN{printf "%.1f", k/1024}')" "$(ratio "$pk" "$pm")"
+	printf '  %-44s kmod 30   %8s ms  modatlas %8s ms  ratio %5sx\n' "full run (no cache yet)" "$(ms "$fk")" "$(ms "$fm")" "$(ratio "$fk" "$fm")"
+	printf '  %-44s kmod 30   %8s ms  modatlas %8s ms  ratio %5sx\n' "full run, --no-cache" "$(ms "$fk")" "$(ms "$nm")" "$(ratio "$fk" "$nm")"
+	printf '  %-44s kmod 34.2 %8s ms  modatlas %8s ms  ratio %5sx\n' "full run, kmod 34.2 (-O2) (no cache yet)" "$(ms "$fk34")" "$(ms "$fm")" "$(ratio "$fk34" "$fm")"
+	printf '  %-44s kmod 30   %8s ms  modatlas %8s ms  ratio %5sx\n' "re-run, nothing changed" "$(ms "$uk")" "$(ms "$um")" "$(ratio "$uk" "$um")"
+	printf '  %-44s kmod 30   %8s ms  modatlas %8s ms  ratio %5sx (slowest %s ms)\n' "re-run, one module touched/replaced/added/removed" "$(ms "$fk")" "$(ms "$im")" "$(ratio "$fk" "$im")" "$(ms "$imax")"
+	printf '  %-44s kmod 30   %8s MB  modatlas %8s MB  ratio %5sx\n' "peak resident memory, full run" "$(awk -v k="$pk" 'BEGIN{printf "%.1f", k/1024}')" "$(awk -v k="$pm" 'BEGIN{printf "%.1f", k/1024}')" "$(ratio "$pk" "$pm")"
+	printf '  %-44s kmod 34.2 %8s MB  modatlas %8s MB  ratio %5sx\n' "peak resident memory, full run, kmod 34.2" "$(awk -v k="$pk34" 'BEGIN{printf "%.1f", k/1024}')" "$(awk -v k="$pm" 'BEGIN{printf "%.1f", k/1024}')" "$(ratio "$pk34" "$pm")"
 	eval "INC_$(echo "$tree" | tr -c 'a-z0-9\n' _)=$im; IMAX_$(echo "$tree" | tr -c 'a-z0-9\n' _)=$imax"
 done
 kx=${KFULL[amd64-6.12xz]}
@@ -96,3 +109,21 @@ for t in amd64_6_1 amd64_6_12xz; do
 	v=INC_$t w=IMAX_$t
 	printf '  %-14s median %8s ms  ratio %6sx   slowest %8s ms  ratio %6sx\n' "$t" "$(ms "${!v}")" "$(ratio "$kx" "${!v}")" "$(ms "${!w}")" "$(ratio "$kx" "${!w}")"
 done
+
+# modatlas check on the 6.1 tree with its Module.symvers (every module read,
+# every signature parsed, every symbol and CRC checked), JSON out.
+realtree amd64-6.1 || { echo "bench: cannot fetch amd64-6.1"; exit 1; }
+if realtree_symvers; then
+	"$CHECK" check -b "$RT_ROOT" -E "$RT_SYMVERS" -f json "$RT_KVER" > /dev/null 2>&1 # warm-up
+	chk=()
+	for i in $(seq "$RUNS"); do
+		chk+=("$(timed "$CHECK" check -b "$RT_ROOT" -E "$RT_SYMVERS" -f json "$RT_KVER")")
+	done
+	echo
+	echo "== modatlas check, amd64-6.1 ($RT_NMODS modules, -E Module.symvers, JSON)"
+	cm=$(printf '%s\n' "${chk[@]}" | median)
+	cmax=$(printf '%s\n' "${chk[@]}" | sort -n | tail -n1)
+	printf '  %-44s modatlas %8s ms  (slowest %s ms)\n' "check, full tree" "$(ms "$cm")" "$(ms "$cmax")"
+else
+	echo "bench: no Module.symvers for amd64-6.1: check not timed"
+fi

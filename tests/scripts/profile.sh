@@ -7,11 +7,18 @@ M=$(cd "$(dirname "$1")" && pwd)/$(basename "$1"); shift
 . "$(dirname "$0")/lib.sh"
 TREES=${*:-"amd64-6.1 amd64-6.12xz"}
 command -v perf >/dev/null || { echo "perf missing (apt-get install linux-perf)"; exit 1; }
+W=$(workdir)
+trap 'rm -rf "$W"' EXIT
 for tree in $TREES; do
-	work=$CACHE/trees/$tree
-	ver=$(ls "$work/pristine/lib/modules")
+	realtree "$tree" || { echo "profile: cannot fetch $tree"; exit 1; }
+	ver=$RT_KVER
+	# a hard-linked copy of the tree, with its own modules.order (touched
+	# below: the shared unpacked tree is never changed)
+	work=$W/$tree
+	mkdir -p "$work/pristine/lib/modules"
+	cp -al "$RT_ROOT/lib/modules/$ver" "$work/pristine/lib/modules/"
+	cp --remove-destination "$RT_ROOT/lib/modules/$ver/modules.order" "$work/pristine/lib/modules/$ver/modules.order"
 	export MODATLAS_CACHE_DIR=$work/profile-cache
-	rm -rf "$MODATLAS_CACHE_DIR" "$work/profile-out"
 	out=$work/profile-out
 	phases() { MODATLAS_TIMING=1 "$M" "$@" -b "$work/pristine" -o "$out" "$ver" 2>&1 |
 		sed -n 's/.*timing: *//p' | grep -v builder | tr -s ' ' | paste -sd ';' | sed 's/;/; /g'; }

@@ -1,9 +1,11 @@
 #!/bin/bash
-# Fixture trees (tests/fixtures): modatlas against Debian's depmod (kmod 30),
-# run here on a copy of each tree, option by option.
-#  - --compat=kmod30: every file byte-identical, same stderr, same exit code
-#  - default (kmod 34.2): text files identical, binary indexes with the same
-#    contents in pre-order layout, modules.weakdep written
+# Fixture trees (tests/fixtures): modatlas against kmod's own depmod, both
+# run here on copies of each tree, option by option.
+#  - --compat=kmod30 against Debian's depmod (kmod 30): every file
+#    byte-identical, same stdout, stderr and exit code;
+#  - default against kmod 34.2 (built by tests/scripts/kmod34.sh): every
+#    file byte-identical (binary indexes included, compared as kmod 34.2
+#    wrote them), modules.weakdep written, same stdout, stderr, exit code.
 # Usage: test-fixtures.sh BUILD_DIR
 set -u
 BUILD=$(cd "$1" && pwd)
@@ -13,60 +15,63 @@ K=/usr/sbin/depmod
 FIX=$REPO/tests/fixtures
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+kmod34 || { fail "kmod 34.2 built (tests/scripts/kmod34.sh)"; summary; exit; }
+K34=$KMOD34_DEPMOD
 
 # copy_tree SRC_ROOT NAME: a private copy to run depmod in
 copy_tree() { rm -rf "$TMP/$2"; cp -a "$1" "$TMP/$2"; }
 
-# compare NAME VER [args...]: run kmod in $TMP/NAME-k, modatlas (kmod30) in
-# $TMP/NAME-m and modatlas (default) in $TMP/NAME-d, all from $TMP/NAME.
-compare() {
-	local name=$1 ver=$2 f same=0 total=0
+# same_files A B FILES...: how many of FILES are byte-identical in A and B
+# (missing on both sides counts as the same); names the others
+same_files() {
+	local a=$1 b=$2 f same=0 n=0
 	shift 2
-	cp -a "$TMP/$name" "$TMP/$name-k"
-	cp -a "$TMP/$name" "$TMP/$name-m"
-	cp -a "$TMP/$name" "$TMP/$name-d"
-	(cd "$TMP" && $K -b "$name-k" "$@" "$ver" > "$name-k.out" 2> "$name-k.err"; echo $? > "$name-k.rc")
-	(cd "$TMP" && "$M" depmod --compat=kmod30 -b "$name-m" "$@" "$ver" > "$name-m.out" 2> "$name-m.err"; echo $? > "$name-m.rc")
-	(cd "$TMP" && "$M" depmod -b "$name-d" "$@" "$ver" > "$name-d.out" 2> "$name-d.err"; echo $? > "$name-d.rc")
-	local kd=$TMP/$name-k/lib/modules/$ver md=$TMP/$name-m/lib/modules/$ver dd=$TMP/$name-d/lib/modules/$ver
-	for f in $DEPFILES30; do
-		total=$((total + 1))
-		if cmp -s "$kd/$f" "$md/$f" || [ ! -e "$kd/$f" -a ! -e "$md/$f" ]; then
+	for f in "$@"; do
+		n=$((n + 1))
+		if cmp -s "$a/$f" "$b/$f" || [ ! -e "$a/$f" -a ! -e "$b/$f" ]; then
 			same=$((same + 1))
 		else
-			echo "    $name: $f differs"
+			echo "    $f differs ($a vs $b)" >&2
 		fi
 	done
-	check "$name [$*] kmod30: $same/$total files identical" [ $same = $total ]
-	# Messages carry absolute paths: name the three copies alike.
-	for x in k m d; do
+	echo "$same/$n"
+}
+
+# compare NAME VER [args...]: from $TMP/NAME, Debian's depmod (kmod 30) runs
+# in $TMP/NAME-k, modatlas --compat=kmod30 in $TMP/NAME-m, kmod 34.2 in
+# $TMP/NAME-q and modatlas (default) in $TMP/NAME-d.
+compare() {
+	local name=$1 ver=$2 x r
+	shift 2
+	for x in k m q d; do
+		rm -rf "$TMP/$name-$x"
+		cp -a "$TMP/$name" "$TMP/$name-$x"
+	done
+	(cd "$TMP" && $K -b "$name-k" "$@" "$ver" > "$name-k.out" 2> "$name-k.err"; echo $? > "$name-k.rc")
+	(cd "$TMP" && "$M" depmod --compat=kmod30 -b "$name-m" "$@" "$ver" > "$name-m.out" 2> "$name-m.err"; echo $? > "$name-m.rc")
+	(cd "$TMP" && $K34 -b "$name-q" "$@" "$ver" > "$name-q.out" 2> "$name-q.err"; echo $? > "$name-q.rc")
+	(cd "$TMP" && "$M" depmod -b "$name-d" "$@" "$ver" > "$name-d.out" 2> "$name-d.err"; echo $? > "$name-d.rc")
+	local kd=$TMP/$name-k/lib/modules/$ver md=$TMP/$name-m/lib/modules/$ver
+	local qd=$TMP/$name-q/lib/modules/$ver dd=$TMP/$name-d/lib/modules/$ver
+	r=$(same_files "$kd" "$md" $DEPFILES30)
+	check "$name [$*] kmod30: $r files identical to Debian's depmod" [ "$r" = 10/10 ]
+	r=$(same_files "$qd" "$dd" $DEPFILES)
+	check "$name [$*] default: $r files identical to kmod 34.2's depmod" [ "$r" = 11/11 ]
+	# Messages carry absolute paths: name the copies alike.
+	for x in k m q d; do
 		sed -i "s|/$name-$x/|/$name-X/|g" "$TMP/$name-$x.err" "$TMP/$name-$x.out"
 	done
 	same_file "$name [$*] kmod30: same stderr" "$TMP/$name-k.err" "$TMP/$name-m.err"
 	same_file "$name [$*] kmod30: same stdout" "$TMP/$name-k.out" "$TMP/$name-m.out"
 	same_file "$name [$*] kmod30: same exit code" "$TMP/$name-k.rc" "$TMP/$name-m.rc"
-	same_file "$name [$*] default: same exit code" "$TMP/$name-k.rc" "$TMP/$name-d.rc"
-	[ "$(cat "$TMP/$name-k.rc")" = 0 ] || return 0
-	same=0 total=0
-	for f in modules.dep modules.alias modules.softdep modules.symbols modules.devname; do
-		total=$((total + 1))
-		cmp -s "$kd/$f" "$dd/$f" && same=$((same + 1))
-	done
-	for f in modules.dep.bin modules.alias.bin modules.symbols.bin modules.builtin.bin modules.builtin.alias.bin; do
-		total=$((total + 1))
-		if [ ! -s "$kd/$f" ]; then
-			cmp -s "$kd/$f" "$dd/$f" && same=$((same + 1))
-		elif "$M" dump-index "$kd/$f" > "$TMP/k.dump" && "$M" dump-index "$dd/$f" > "$TMP/d.dump" &&
-			cmp -s "$TMP/k.dump" "$TMP/d.dump" &&
-			[ "$(od -An -tx1 -j8 -N4 "$dd/$f" | tr -d ' ')" != "$(od -An -tx1 -j8 -N4 "$kd/$f" | tr -d ' ')" -o "$(stat -c %s "$dd/$f")" -le 12 ] &&
-			[ "$(od -An -tx1 -j9 -N3 "$dd/$f" | tr -d ' ')" = 00000c ]; then
-			same=$((same + 1))
-		else
-			echo "    $name: $f: contents or pre-order layout differ"
-		fi
-	done
-	check "$name [$*] default: $same/$total files equivalent (binary: same contents, pre-order)" [ $same = $total ]
-	check "$name [$*] default: modules.weakdep written" [ -f "$dd/modules.weakdep" ]
+	same_file "$name [$*] default: same stderr as kmod 34.2" "$TMP/$name-q.err" "$TMP/$name-d.err"
+	same_file "$name [$*] default: same stdout as kmod 34.2" "$TMP/$name-q.out" "$TMP/$name-d.out"
+	same_file "$name [$*] default: same exit code as kmod 34.2" "$TMP/$name-q.rc" "$TMP/$name-d.rc"
+	if [ "$(cat "$TMP/$name-q.rc")" = 0 ] && ! grep -qw -- -n <<< "$*"; then
+		local f n=0
+		for f in $DEPFILES; do [ -f "$dd/$f" ] && n=$((n + 1)); done
+		check "$name [$*] default: all 11 files written, modules.weakdep included ($n)" [ $n = 11 ]
+	fi
 }
 
 V=6.1.0-56-amd64

@@ -3,21 +3,27 @@
 # gives the same answers as with kmod's own: --show-depends for every
 # module of the tree, --resolve-alias for a sample of aliases (device,
 # symbol and built-in ones), and modinfo for a sample of modules.
-# Needs test-realtrees.sh to have run for the tree first.
 # Usage: test-modprobe.sh BUILD_DIR [tree]
 set -u
 BUILD=$(cd "$1" && pwd); shift
 . "$(dirname "$0")/lib.sh"
 tree=${1:-amd64-6.1}
-work=$CACHE/trees/$tree
-ver=$(ls "$work/pristine/lib/modules")
+TMP=$(workdir)
+trap 'rm -rf "$TMP"' EXIT
+realtree "$tree" || { fail "$tree: fetched"; summary; exit; }
+ver=$RT_KVER
+work=$TMP
 baseK=$work/kmod30
 baseM=$work/mp-modatlas
-[ -f "$baseK/lib/modules/$ver/modules.dep.bin" ] || { fail "run test-realtrees.sh first"; summary; exit; }
 
-rm -rf "$baseM"
-mkdir -p "$baseM/lib/modules"
-cp -al "$work/pristine/lib/modules/$ver" "$baseM/lib/modules/"
+# kmod 30's indexes (Debian's depmod) and modatlas's default ones, each on a
+# hard-linked copy of the tree.
+for b in "$baseK" "$baseM"; do
+	mkdir -p "$b/lib/modules"
+	cp -al "$RT_ROOT/lib/modules/$ver" "$b/lib/modules/"
+done
+"$KMOD30_DEPMOD" -b "$baseK" "$ver" 2>/dev/null
+check "$tree: Debian's depmod wrote indexes for modprobe" [ -s "$baseK/lib/modules/$ver/modules.dep.bin" ]
 "$BUILD/modatlas" depmod -b "$baseM" "$ver" 2>/dev/null
 check "$tree: modatlas wrote indexes for modprobe" [ -s "$baseM/lib/modules/$ver/modules.dep.bin" ]
 
