@@ -2,7 +2,7 @@
 # Install the Debian packages modatlas needs to build and test, if missing.
 # Idempotent and quiet when everything is present.
 set -e
-PKGS="build-essential pkg-config libelf-dev zlib1g-dev liblzma-dev libzstd-dev libxxhash-dev
+PKGS="build-essential gcc-12 pkg-config libelf-dev zlib1g-dev liblzma-dev libzstd-dev libxxhash-dev
 libcmocka-dev libjson-c-dev libgraphviz-dev graphviz libssl-dev kmod xz-utils
 zstd gzip binutils python3 clang valgrind strace time
 scdoc man-db groff-base bash-completion zsh fish debhelper dpkg-dev lintian mmdebstrap"
