@@ -13,7 +13,7 @@
 #    xz/zstd/gzip, graphviz's dot, openssl, curl (downloads), util-linux's
 #    setpriv.
 set -e
-PKGS="build-essential pkg-config libelf-dev zlib1g-dev liblzma-dev libzstd-dev libxxhash-dev
+PKGS="build-essential gcc-12 pkg-config libelf-dev zlib1g-dev liblzma-dev libzstd-dev libxxhash-dev
 libcmocka-dev libjson-c-dev libgraphviz-dev graphviz libssl-dev openssl kmod xz-utils
 zstd gzip binutils python3 clang valgrind strace time meson ninja-build linux-kbuild-6.1
 curl ca-certificates util-linux
