@@ -11,10 +11,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cache/cache.h"
 #include "elf/module.h"
 #include "graph/modgraph.h"
 #include "model/model.h"
+#include "model/model_cache.h"
 #include "tree/modprobe_d.h"
 #include "tree/names.h"
 #include "util/khash.h"
@@ -341,8 +341,7 @@ static void ctx_release(struct check_ctx *c)
 	ck_certs_free(c->certs);
 	arena_release(&c->arena);
 	model_free(c->m);
-	cache_free(c->cache);
-	free(c->cache_base);
+	model_cache_close(&c->mcache, false);
 }
 
 /* The model says what could not be read; check says it its own way. */
@@ -422,44 +421,9 @@ static int describe_kernel(struct check_ctx *c)
 	return report_set_kernel(c->rep, kernel_source_name(m->ksource), note);
 }
 
-/* The cache depmod (or an earlier check) wrote: its records spare
- * reading the modules again. Its absence or damage only costs time. */
-static int open_cache(struct check_ctx *c, struct cache_records **records)
-{
-	const struct check_opts *o = c->o;
-	char *dir = o->cache_dir ? strdup(o->cache_dir) : cache_default_dir();
-	char *dirname = model_dirname(o->root, o->moduledir, o->kver);
-	int err = -ENOMEM;
-
-	*records = NULL;
-	if (dir && dirname && (c->cache_base = cache_file_path(dir, dirname))) {
-		err = cache_load(c->cache_base, dirname, c->log, &c->cache);
-		if (!err)
-			err = cache_records_open(c->cache_base, c->cache, cache_now_ns(), records);
-	}
-	free(dir);
-	free(dirname);
-	return err;
-}
-
-/* The records read now, for the next command: a new records file, and a
- * meta file naming it (depmod's stamps kept). Failure only warns. */
-static void save_cache(struct check_ctx *c, struct cache_records *records, bool ok)
-{
-	uint64_t gen = c->cache ? cache_generation(c->cache) : 0, old = gen;
-	int err = cache_records_close(records, ok, &gen);
-
-	if (!err && ok && (gen != old || !c->cache))
-		err = cache_meta_set_records(c->cache_base, c->cache, c->m->dirname, gen);
-	if (err < 0)
-		ma_logf(c->log, MA_LOG_WARNING, "could not write cache %s: %s", c->cache_base,
-			strerror(-err));
-}
-
 static int load_all(struct check_ctx *c)
 {
 	const struct check_opts *o = c->o;
-	struct cache_records *records = NULL;
 	int err;
 
 	c->mopts = (struct model_opts){
@@ -481,16 +445,19 @@ static int load_all(struct check_ctx *c)
 		.jobs = o->jobs,
 		.log = c->log,
 	};
+	/* the records depmod (or an earlier command) kept, and those read now
+	 * for the next one */
 	if (!o->no_cache) {
-		err = open_cache(c, &records);
+		char *dirname = model_dirname(o->root, o->moduledir, o->kver);
+
+		err = dirname ? model_cache_open(&c->mcache, o->cache_dir, dirname, &c->mopts, c->log)
+			      : -ENOMEM;
+		free(dirname);
 		if (err < 0)
 			return err;
-		c->mopts.cache = c->cache;
-		c->mopts.records = records;
 	}
 	err = model_load(&c->mopts, &c->m);
-	if (!o->no_cache)
-		save_cache(c, records, err == 0 || (c->m && c->m->tree));
+	model_cache_close(&c->mcache, err == 0 || (c->m && c->m->tree));
 	if (err < 0) {
 		report_load_error(c, err);
 		return err;
