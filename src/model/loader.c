@@ -62,14 +62,12 @@ static int read_job(struct load_job *j, const struct loader_cfg *cfg)
 	return r;
 }
 
-/* One job: stat, the lookup, else read and parse. 0 or -ENOMEM. */
-static int do_job(struct load_job *j, const struct loader_cfg *cfg)
+/* Stat, the lookup, else read and parse. 0 or -ENOMEM. */
+static int produce(struct load_job *j, const struct loader_cfg *cfg)
 {
 	const void *blob;
 	size_t len;
 
-	if (j->rec)
-		return 0;
 	if (j->want_stat && !j->stat_ok && cfg->lookup &&
 	    (!cfg->known || cfg->known(cfg->lookup_ud, j->path)))
 		j->stat_ok = stat_job(j, cfg);
@@ -81,6 +79,19 @@ static int do_job(struct load_job *j, const struct loader_cfg *cfg)
 					 : 0;
 	}
 	return read_job(j, cfg);
+}
+
+/* One job (none when its record is there already), counted. */
+static int do_job(struct load_job *j, const struct loader_cfg *cfg)
+{
+	int r;
+
+	if (j->rec)
+		return 0;
+	r = produce(j, cfg);
+	if (cfg->progress)
+		atomic_fetch_add_explicit(&cfg->progress->done, 1, memory_order_relaxed);
+	return r;
 }
 
 /* ---- a known list ---- */

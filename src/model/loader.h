@@ -7,12 +7,20 @@
 #ifndef MA_ENGINE_LOADER_H
 #define MA_ENGINE_LOADER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 
 struct modrec;
 struct modfile_opts;
+
+/* How far the reading of a tree is, for a progress line: modules to read
+ * (0 until the walk is done) and records produced so far (read or taken
+ * from the cache). Updated from the reader threads; read it from any. */
+struct read_progress {
+	atomic_size_t total, done;
+};
 
 struct load_job {
 	const char *path;     /* in */
@@ -52,6 +60,7 @@ struct loader_cfg {
 	 * directory; -1 for none): a few path components instead of all. */
 	const char *root;
 	int rootfd;
+	struct read_progress *progress; /* counted when set */
 };
 
 /* Returns 0, or -ENOMEM (every rec that was produced is still set; the

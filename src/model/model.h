@@ -37,6 +37,7 @@ struct mem_budget;
 struct modgraph;
 struct modprobe_cfg;
 struct modrec;
+struct read_progress;
 struct mtree;
 struct tree_mod;
 
@@ -76,6 +77,8 @@ struct model_opts {
 	const char *const *info_keys; /* .modinfo keys; NULL = all */
 	bool keep_signatures;
 	bool stat_modules;         /* every module's stat filled in */
+	struct read_progress *progress; /* the reading counted (model/loader.h),
+					   or NULL */
 	unsigned int jobs;         /* 0 = all CPUs */
 	struct cache *cache;       /* records to reuse, or NULL */
 	struct cache_records *records; /* the new records file, or NULL */

@@ -168,7 +168,8 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 				   .lookup = o->cache ? lookup : NULL,
 				   .known = o->cache ? known : NULL, .lookup_ud = (void *)o,
 				   .sink = o->records ? sink : NULL, .sink_ud = (void *)o,
-				   .root = o->dirname, .rootfd = -1 };
+				   .root = o->dirname, .rootfd = -1,
+				   .progress = o->progress };
 	/* the cache's stamps: the stat of each module read */
 	const bool want_stat = o->stat_modules || o->cache || o->records;
 	struct load_job *early = NULL;
@@ -218,6 +219,8 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 	if (r < 0)
 		goto fail;
 	t->n = t->scan->n;
+	if (o->progress)
+		atomic_store(&o->progress->total, t->n);
 	for (size_t i = 0; i < t->n; i++) {
 		const char *ext = strrchr(ents[i].t->path, '.');
 

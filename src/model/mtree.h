@@ -15,6 +15,7 @@ struct cache;
 struct cache_records;
 struct depmod_cfg;
 struct modrec;
+struct read_progress;
 struct tree_mod;
 struct tree_scan;
 
@@ -34,6 +35,7 @@ struct mtree_opts {
 	struct mem_budget *budget;      /* decompressed bytes, or NULL */
 	bool stat_modules;              /* fill every tree_mod's stat (the
 					   walk leaves plain files unstatted) */
+	struct read_progress *progress; /* counted, when set (loader.h) */
 	const struct ma_log *log;
 };
 
