@@ -21,6 +21,7 @@
  * does not keep: the file is read again (and decompressed), only with
  * --cert. */
 #include "check/check_int.h"
+#include "check/sigdesc.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -55,81 +56,6 @@ static const char *ssl_reason(char *buf, size_t size)
 		ERR_error_string_n(e, buf, size);
 	ERR_clear_error();
 	return buf;
-}
-
-static int hex_colon(struct strbuf *sb, const unsigned char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strbuf_addf(sb, "%s%02X", i ? ":" : "", p[i]) < 0)
-			return -ENOMEM;
-	return 0;
-}
-
-/* CN of a name (else its one-line form) into sb. */
-static int name_cn(struct strbuf *sb, X509_NAME *name)
-{
-	int idx = name ? X509_NAME_get_index_by_NID(name, NID_commonName, -1) : -1;
-	unsigned char *utf8 = NULL;
-	char *line;
-	int n, err;
-
-	if (idx >= 0) {
-		n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx)));
-		if (n >= 0) {
-			err = strbuf_add(sb, utf8, (size_t)n);
-			OPENSSL_free(utf8);
-			return err;
-		}
-	}
-	if (!name)
-		return strbuf_addstr(sb, "(none)");
-	line = X509_NAME_oneline(name, NULL, 0);
-	err = strbuf_addstr(sb, line ? line : "(unreadable)");
-	OPENSSL_free(line);
-	return err;
-}
-
-struct sig_info {
-	struct strbuf signer;  /* issuer CN, or "(subject key id)" */
-	struct strbuf key_id;  /* serial or SKID, colon-separated hex */
-	const char *id_kind;   /* "serial" or "skid" */
-	const char *hash;      /* "sha256" ... */
-	const char *pkey;      /* "rsaEncryption" ... */
-};
-
-static int describe_signer(CMS_SignerInfo *si, struct sig_info *info)
-{
-	ASN1_OCTET_STRING *keyid = NULL;
-	X509_NAME *issuer = NULL;
-	ASN1_INTEGER *sno = NULL;
-	X509_ALGOR *dig = NULL, *sig = NULL;
-	EVP_PKEY *pk = NULL;
-	X509 *signer = NULL;
-	int err;
-
-	if (CMS_SignerInfo_get0_signer_id(si, &keyid, &issuer, &sno) != 1)
-		return -EINVAL;
-	CMS_SignerInfo_get0_algs(si, &pk, &signer, &dig, &sig);
-	info->hash = dig ? OBJ_nid2ln(OBJ_obj2nid(dig->algorithm)) : NULL;
-	info->pkey = sig ? OBJ_nid2ln(OBJ_obj2nid(sig->algorithm)) : NULL;
-	if (!info->hash)
-		info->hash = "unknown";
-	if (!info->pkey)
-		info->pkey = "unknown";
-	if (keyid) {
-		info->id_kind = "skid";
-		err = strbuf_addstr(&info->signer, "(by subject key id)");
-		if (!err)
-			err = hex_colon(&info->key_id, ASN1_STRING_get0_data(keyid),
-					(size_t)ASN1_STRING_length(keyid));
-		return err;
-	}
-	info->id_kind = "serial";
-	err = name_cn(&info->signer, issuer);
-	if (!err && sno)
-		err = hex_colon(&info->key_id, ASN1_STRING_get0_data(sno),
-				(size_t)ASN1_STRING_length(sno));
-	return err;
 }
 
 struct ck_certs {
@@ -347,7 +273,7 @@ static int check_signed(struct sigctx *s, size_t i)
 	const struct ck_mod *m = &c->mods[i];
 	const struct mod_sig *sig = &m->rec->sig;
 	const unsigned char *p = sig->data;
-	struct sig_info info = { STRBUF_INIT, STRBUF_INIT, "serial", NULL, NULL };
+	struct sig_info info = SIG_INFO_INIT;
 	CMS_ContentInfo *cms = NULL;
 	STACK_OF(CMS_SignerInfo) *sis;
 	char why[256];
@@ -382,7 +308,7 @@ static int check_signed(struct sigctx *s, size_t i)
 		CMS_ContentInfo_free(cms);
 		return 0;
 	}
-	err = describe_signer(sk_CMS_SignerInfo_value(sis, 0), &info);
+	err = sig_info_describe(sk_CMS_SignerInfo_value(sis, 0), &info);
 	if (err == -EINVAL) {
 		ck_add(c, K_SIG_BAD, SEV_ERROR, (long)i, "%s: signature names no signer: \"Bad message\"",
 		       m->modname);
@@ -403,8 +329,7 @@ static int check_signed(struct sigctx *s, size_t i)
 		err = verify(s, i, cms, sk_CMS_SignerInfo_value(sis, 0), &info, f);
 out:
 	ERR_clear_error();
-	strbuf_release(&info.signer);
-	strbuf_release(&info.key_id);
+	sig_info_release(&info);
 	CMS_ContentInfo_free(cms);
 	return err;
 }
