@@ -18,6 +18,7 @@ void cli_log_init(struct cli_log *cl, const char *prog, int verbose);
 
 int cmd_depmod(int argc, char **argv, const char *prog);
 int cmd_check(int argc, char **argv, const char *prog);
+int cmd_diff(int argc, char **argv, const char *prog);
 int cmd_dump_index(int argc, char **argv, const char *prog);
 
 #endif

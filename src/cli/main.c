@@ -20,6 +20,7 @@ static const struct command {
 } commands[] = {
 	{ "depmod", cmd_depmod, "generate modules.dep and the module indexes (kmod depmod compatible)" },
 	{ "check", cmd_check, "predict module load failures offline (text, JSON, DOT)" },
+	{ "diff", cmd_diff, "what a kernel upgrade changes: modules, kABI, hardware, consumers" },
 	{ "dump-index", cmd_dump_index, "print the contents of kmod binary index files" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "show this help" },
