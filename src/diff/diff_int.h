@@ -185,6 +185,23 @@ int dd_consumers(struct diff_ctx *c);
 int dd_hardware(struct diff_ctx *c);
 int dd_behaviour(struct diff_ctx *c);
 
+/* ---- pattern coverage (cover.c) ---- */
+struct glob_solver;
+struct strbuf;
+enum { DC_OWN = 1, DC_OTHERS, DC_LOST };
+/* How NEW's patterns cover a pattern a of OLD:
+ *   DC_OWN     every string a matches, one of own[] matches (the module's
+ *              patterns: unchanged, widened, merged, split)
+ *   DC_OTHERS  not so, but one of own[] or others[] does (other drivers)
+ *   DC_LOST    neither: a shortest string a matches and none of them does,
+ *              smallest bytes first, is appended to witness (if non-NULL)
+ * or -E2BIG (not decided within the solver's work bound, or more than
+ * 65535 patterns), -ENOMEM. NULL entries (patterns not compiled) are
+ * left out. */
+int dd_cover(struct glob_solver *s, const struct glob *a, const struct glob *const *own,
+	     size_t n_own, const struct glob *const *others, size_t n_others,
+	     struct strbuf *witness);
+
 /* ---- ignore files (ignore.c) ---- */
 /* Parse one ignore file's bytes (name for messages). On a bad line
  * returns -EINVAL with "name:line: reason" in *why (malloc'd). 0,

@@ -343,48 +343,36 @@ static int ask(struct glob_solver *s, struct hw *h, struct query *q)
 {
 	const struct pset *from = &h->p[q->from], *to = &h->p[1 - q->from];
 	const struct glob *a = from->g[q->a];
-	const struct glob **b = calloc(q->n_own + q->n_others + 1, sizeof(*b));
+	const struct glob **own = calloc(q->n_own + 1, sizeof(*own));
+	const struct glob **others = calloc(q->n_others + 1, sizeof(*others));
 	struct khash *seen = khash_new(64);
 	struct strbuf w = STRBUF_INIT;
-	size_t nb = 0;
 	int r = -ENOMEM;
 
 	q->hit_own = calloc(q->n_own + 1, sizeof(bool));
 	q->sup_own = calloc(q->n_own + 1, sizeof(bool));
 	q->hit_others = calloc(q->n_others + 1, sizeof(bool));
 	q->sup_others = calloc(q->n_others + 1, sizeof(bool));
-	if (!b || !seen || !q->hit_own || !q->sup_own || !q->hit_others || !q->sup_others)
+	if (!own || !others || !seen || !q->hit_own || !q->sup_own || !q->hit_others ||
+	    !q->sup_others)
 		goto out;
-	if (!a) { /* not compiled (too long): undecided */
-		q->own_in = q->all_in = -E2BIG;
-		r = 0;
-		goto out;
-	}
 	for (size_t i = 0; i < q->n_own; i++)
-		if (to->g[q->own[i]])
-			b[nb++] = to->g[q->own[i]];
-	if (q->n_own + q->n_others > 65535) { /* more than a query takes */
-		q->own_in = q->all_in = -E2BIG;
-		r = 0;
-		goto out;
-	}
-	r = glob_includes(s, a, b, nb, NULL);
+		own[i] = to->g[q->own[i]];
+	for (size_t i = 0; i < q->n_others; i++)
+		others[i] = to->g[q->others[i]];
+	/* not compiled (too long): undecided */
+	r = a ? dd_cover(s, a, own, q->n_own, others, q->n_others, &w) : -E2BIG;
 	if (r == -ENOMEM)
 		goto out;
-	q->own_in = r;
-	q->all_in = r;
-	if (r != 1) {
-		for (size_t i = 0; i < q->n_others; i++)
-			if (to->g[q->others[i]])
-				b[nb++] = to->g[q->others[i]];
-		r = glob_includes(s, a, b, nb, &w);
-		if (r == -ENOMEM)
-			goto out;
-		q->all_in = r;
-		if (r == 0 && !(q->witness = strbuf_detach(&w, NULL))) {
-			r = -ENOMEM;
-			goto out;
-		}
+	q->own_in = r == DC_OWN ? 1 : r < 0 ? r : 0;
+	q->all_in = r == DC_OWN || r == DC_OTHERS ? 1 : r < 0 ? r : 0;
+	if (r == DC_LOST && !(q->witness = strbuf_detach(&w, NULL))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (r < 0) {
+		r = 0;
+		goto out;
 	}
 	if (q->from == DIFF_NEW)
 		goto done; /* a gain names no one */
@@ -425,7 +413,8 @@ done:
 out:
 	strbuf_release(&w);
 	khash_free(seen);
-	free(b);
+	free(own);
+	free(others);
 	return r == -ENOMEM ? r : 0;
 }
 

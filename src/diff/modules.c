@@ -512,7 +512,8 @@ static int attributes(struct diff_ctx *c)
 
 		if (!op || !np) {
 			err = -ENOMEM;
-		} else if (strcmp(op, np)) {
+		} else if (strcmp(op, np) && !strcmp(s.module, n->m->mods[pairs[p].n].modname)) {
+			/* (a renamed module's path differs with its name) */
 			f = dc_add(c, DK_MOD_MOVED, SEV_INFO, &s, "%s: %s -> %s", s.module, op, np);
 			dc_set_str(c, f, "old_path", o->m->mods[pairs[p].o].outpath);
 			dc_set_str(c, f, "new_path", n->m->mods[pairs[p].n].outpath);
