@@ -326,7 +326,11 @@ struct modrec *cache_lookup(struct cache *c, const char *path, const struct cach
 	if (!c->records)
 		return NULL;
 	rec = khash_find(c->records, path);
-	if (!rec || !cache_stat_equal(&rec->st, st) || cache_stat_racy(&rec->st, c->written_ns))
+	/* Racy stamps were left out when the record was written, against the
+	 * start of the run that took them (cache_records_put); the meta file's
+	 * written_ns may be an earlier run's (check and diff keep depmod's
+	 * meta), which would refuse every module changed since then. */
+	if (!rec || !cache_stat_equal(&rec->st, st))
 		return NULL;
 	if (modrec_decode_keys(rec->blob, rec->len, keys, keep_sig, &m) < 0)
 		return NULL;
