@@ -260,19 +260,29 @@ static bool has(const struct vals *v, const char *x)
 	return false;
 }
 
+/* The first index of v holding v->v[i]. */
+static size_t first(const struct vals *v, size_t i)
+{
+	for (size_t k = 0; k < i; k++)
+		if (!strcmp(v->v[k], v->v[i]))
+			return k;
+	return i;
+}
+
 static int compare_firmware(struct beh *b, const char *oname, const char *nname, bool paired)
 {
 	struct diff_ctx *c = b->c;
 	const char *okver = c->t[DIFF_OLD].o->kver, *nkver = c->t[DIFF_NEW].o->kver;
 	struct vals o = { 0 }, n = { 0 };
 	struct dsubject s = { .module = paired ? oname : nname, .module2 = nname };
+	struct dsubject ns = { .module = nname, .module2 = paired ? oname : NULL };
 	int err = paired ? values(b, DIFF_OLD, oname, "firmware", &o) : 0;
 	struct finding *f;
 
 	if (!err)
 		err = values(b, DIFF_NEW, nname, "firmware", &n);
 	for (size_t i = 0; !err && i < o.n; i++) {
-		if (!o.v[i][0] || has(&n, o.v[i]))
+		if (!o.v[i][0] || has(&n, o.v[i]) || first(&o, i) != i)
 			continue;
 		f = dc_add(c, DK_FIRMWARE_REMOVED, SEV_INFO, &s, "%s: %s", oname, o.v[i]);
 		dc_set_str(c, f, "firmware", o.v[i]);
@@ -281,8 +291,8 @@ static int compare_firmware(struct beh *b, const char *oname, const char *nname,
 		const char *fw = n.v[i];
 		bool before = has(&o, fw);
 
-		if (!fw[0])
-			continue;
+		if (!fw[0] || first(&n, i) != i)
+			continue; /* requested twice: one file */
 		if (!before && paired) {
 			f = dc_add(c, DK_FIRMWARE_ADDED, SEV_INFO, &s, "%s: %s", nname, fw);
 			dc_set_str(c, f, "firmware", fw);
@@ -290,7 +300,7 @@ static int compare_firmware(struct beh *b, const char *oname, const char *nname,
 		/* missing now, and not missing already in OLD */
 		if (b->fw[DIFF_NEW].n && !fw_present(&b->fw[DIFF_NEW], nkver, fw) &&
 		    !(before && b->fw[DIFF_OLD].n && !fw_present(&b->fw[DIFF_OLD], okver, fw))) {
-			f = dc_add(c, DK_FIRMWARE_MISSING, SEV_WARNING, &s,
+			f = dc_add(c, DK_FIRMWARE_MISSING, SEV_WARNING, &ns,
 				   "%s: %s is not under %s%s%s: \"Direct firmware load for %s failed\"",
 				   nname, fw, b->fw[DIFF_NEW].dir[0], b->fw[DIFF_NEW].n > 1 ? " or " : "",
 				   b->fw[DIFF_NEW].n > 1 ? b->fw[DIFF_NEW].dir[1] : "", fw);

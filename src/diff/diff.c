@@ -201,7 +201,7 @@ static int describe(struct diff_ctx *c)
 		ti->tree = dup_or_null(t->m->dirname, &ok);
 		ti->n_modules = t->m->n_tree;
 		ti->n_builtin = t->n_builtin;
-		ti->n_aliases = t->n_aliases;
+		ti->n_aliases = t->n_aliases - t->n_names;
 		ti->n_exports = t->n_syms;
 		ti->kernel_source = kernel_source_name(t->m->ksource);
 		ti->kernel_path = dup_or_null(t->m->ksource_path, &ok);

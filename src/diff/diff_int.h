@@ -94,6 +94,10 @@ struct dalias {
 	const char *raw;      /* as the module has it (modules.alias) */
 	const char *module;
 	long mod;             /* module index, -1 for a built-in */
+	bool name;            /* not an alias: the module's name, which
+				 modprobe's lookup matches before any alias
+				 (kmod_module_new_from_lookup): it covers,
+				 it is never compared itself */
 	uint32_t lit;         /* bytes before the first special character
 				 (* ? [ \\): every string it matches starts with
 				 them */
@@ -113,8 +117,9 @@ struct dtree {
 					 exporter the kernel resolves to) */
 	size_t n_syms;
 	struct dalias *aliases;       /* modules' in module order, then the
-					 built-ins' */
-	size_t n_aliases;
+					 built-ins', then the names of both */
+	size_t n_aliases;             /* all of them */
+	size_t n_names;               /* of which names */
 	const char *vermagic;         /* the most common, or NULL */
 	bool kernel_complete;         /* vmlinux's exports all known */
 	struct arena arena;           /* the tree's strings (where, patterns) */

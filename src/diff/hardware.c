@@ -16,6 +16,11 @@
  *   a NEW pattern of a module of both trees not  HW-GAINED (info)
  *   included in the module's OLD patterns
  *
+ * A module's name is one of its patterns: modprobe's lookup (and udev's,
+ * through libkmod) tries names before aliases, so an alias equal to a
+ * module name of NEW ("smc") still finds it. Names cover; they are
+ * never compared themselves (a module gone is MOD-REMOVED).
+ *
  * The patterns worth comparing with an old one are the module's own and
  * those whose literal prefix agrees with its own (one is a prefix of the
  * other): any other shares no string with it. Only the patterns a query
@@ -279,8 +284,8 @@ static int plan(struct hw *h)
 				err = -ENOMEM;
 				break;
 			}
-			if (khash_find(to->exact, key) || khash_find(seen, key))
-				continue;
+			if (a->name || khash_find(to->exact, key) || khash_find(seen, key))
+				continue; /* a name is never compared, only covers */
 			err = khash_add(seen, key, (void *)1, NULL);
 			/* a gain is about a module of both trees */
 			if (!err && s == DIFF_NEW &&

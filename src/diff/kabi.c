@@ -70,18 +70,15 @@ static void common_data(struct diff_ctx *c, struct finding *f, const struct dsym
 	if (c->kabi_list)
 		dc_set_json(c, f, "in_kabi_list",
 			    json_object_new_boolean(listed(c, o ? o->name : n->name)));
-	if (o) {
-		dc_set_str(c, f, "old_where", o->where);
-		dc_set_str(c, f, "old_crc", hex(c, o));
-		dc_set_str(c, f, "old_type", o->type);
-		dc_set_str(c, f, "old_namespace", o->ns);
-	}
-	if (n) {
-		dc_set_str(c, f, "new_where", n->where);
-		dc_set_str(c, f, "new_crc", hex(c, n));
-		dc_set_str(c, f, "new_type", n->type);
-		dc_set_str(c, f, "new_namespace", n->ns);
-	}
+	/* every key, null for the side that has no such symbol */
+	dc_set_str(c, f, "old_where", o ? o->where : NULL);
+	dc_set_str(c, f, "old_crc", o ? hex(c, o) : NULL);
+	dc_set_str(c, f, "old_type", o ? o->type : NULL);
+	dc_set_str(c, f, "old_namespace", o ? o->ns : NULL);
+	dc_set_str(c, f, "new_where", n ? n->where : NULL);
+	dc_set_str(c, f, "new_crc", n ? hex(c, n) : NULL);
+	dc_set_str(c, f, "new_type", n ? n->type : NULL);
+	dc_set_str(c, f, "new_namespace", n ? n->ns : NULL);
 }
 
 static int gone(struct diff_ctx *c, const struct dsym *o)

@@ -22,17 +22,15 @@ static const char *color_of(enum severity s)
 
 static int tree_line(struct strbuf *out, const char *side, const struct diff_tree_info *t)
 {
-	int err = strbuf_addf(out, "  %s %s: %zu modules, %zu built-in, %zu aliases, %zu exports\n",
-			      side, t->version ? t->version : "?", t->n_modules, t->n_builtin,
-			      t->n_aliases, t->n_exports);
+	int err = strbuf_addf(out, "  %s %s: %zu modules, %zu built-in, %zu aliases\n", side,
+			      t->version ? t->version : "?", t->n_modules, t->n_builtin,
+			      t->n_aliases);
 
 	if (!err)
-		err = strbuf_addf(out, "      kernel exports: %s%s%s%s\n", t->kernel_source,
-				  t->kernel_path ? " (" : "", t->kernel_path ? t->kernel_path : "",
-				  t->kernel_path ? ")" : "");
-	if (!err && !t->kernel_complete)
-		err = strbuf_addstr(out, "      (inferred: vmlinux symbols no module uses are "
-					 "not known)\n");
+		err = strbuf_addf(out, "      %zu exports, vmlinux's from %s\n", t->n_exports,
+				  t->kernel_source);
+	if (!err && t->kernel_path)
+		err = strbuf_addf(out, "      (%s)\n", t->kernel_path);
 	return err;
 }
 

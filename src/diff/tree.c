@@ -13,6 +13,7 @@
 
 #include "elf/module.h"
 #include "model/loader.h"
+#include "model/mtree.h"
 #include "tree/names.h"
 #include "util/array.h"
 #include "util/jobs.h"
@@ -211,6 +212,30 @@ static int push_alias(struct dtree *t, struct arena *a, size_t *alloc, const cha
 	return ARRAY_PUSH(t->aliases, t->n_aliases, *alloc, d);
 }
 
+/* A module's name as a pattern matching it alone (glob specials escaped). */
+static int push_name(struct dtree *t, struct arena *a, size_t *alloc, const char *name, long mod)
+{
+	size_t n = strlen(name), k = 0;
+	char *p = arena_alloc(a, 2 * n + 1);
+	struct dalias d = { .module = name, .mod = mod, .name = true };
+
+	if (!p)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (strchr("*?[\\", name[i]))
+			p[k++] = '\\';
+		p[k++] = name[i];
+	}
+	p[k] = '\0';
+	d.pattern = p;
+	d.raw = arena_strdup(a, name);
+	d.lit = literal_prefix(p);
+	if (!d.raw)
+		return -ENOMEM;
+	t->n_names++;
+	return ARRAY_PUSH(t->aliases, t->n_aliases, *alloc, d);
+}
+
 static int load_aliases(struct dtree *t, struct arena *a)
 {
 	const struct model *m = t->m;
@@ -231,6 +256,11 @@ static int load_aliases(struct dtree *t, struct arena *a)
 		if (!strcmp(b->key, "alias"))
 			err = push_alias(t, a, &alloc, b->value, b->modname, -1);
 	}
+	for (size_t i = 0; !err && i < m->n_tree; i++)
+		err = push_name(t, a, &alloc, m->mods[i].modname, (long)i);
+	for (size_t i = 0; !err && i < t->n_builtin; i++)
+		if (model_find(m, t->builtin_names[i]) < 0)
+			err = push_name(t, a, &alloc, t->builtin_names[i], -1);
 	return err;
 }
 
@@ -343,6 +373,8 @@ static int load_one(void *ud, size_t i, const struct ma_log *log)
 		load_error(t, err, log);
 		goto out;
 	}
+	ma_logf(log, MA_LOG_DEBUG, "%s: %zu of %zu module records from the cache", t->name,
+		t->m->tree->n_cached, t->m->tree->n);
 	timing_mark(log, &t0, t->name);
 	err = load_builtins(t);
 	if (!err)

@@ -24,6 +24,7 @@ suite fuzz               # ASan+UBSan harnesses already; valgrind needs the plai
 suite crash      asan
 suite realtrees  asan
 suite check      asan
+suite diff       asan     # real trees 6.1.0-47, -56, 6.12 and the DKMS builds
 suite corrupt    asan
 suite modprobe           # Debian's modprobe reading our indexes: modatlas does little
 suite boundaries asan
