@@ -121,7 +121,7 @@ done
 echo "== inputs"
 {
 	kmod34 > /dev/null && echo "  kmod 34.2: $KMOD34_DEPMOD"
-	for t in amd64-6.1 amd64-6.12xz; do
+	for t in amd64-6.1 amd64-6.12xz amd64-6.1-47; do
 		realtree "$t" && echo "  $t: $RT_PKG $RT_PKGVER ($RT_NMODS modules)$([ "$RT_RECORDED" = 1 ] || echo ', not the recorded version')"
 	done
 	realtree amd64-6.1 > /dev/null && realtree_symvers && echo "  amd64-6.1 headers: $RT_SYMVERS"
