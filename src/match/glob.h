@@ -59,9 +59,8 @@ void glob_solver_free(struct glob_solver *s);
 /* The work bound of one query: automaton states explored plus the pattern
  * states they hold (about 4 to 12 bytes of memory each). A query that
  * would pass it stops with -E2BIG. Default GLOB_DEFAULT_LIMIT; 0 restores
- * it. On Debian's alias lists an alias against its module's patterns
- * takes a few hundred units, against hundreds of patterns with a
- * compatible prefix up to about 60,000. */
+ * it. On Debian's alias lists no query needs 1,000 units, even against
+ * hundreds of patterns with a compatible prefix. */
 #define GLOB_DEFAULT_LIMIT ((size_t)1 << 22)
 void glob_solver_set_limit(struct glob_solver *s, size_t limit);
 
