@@ -62,7 +62,7 @@ static void add_pool(const char *text)
 	struct pat *p = &pool[npool++];
 
 	assert_true(strlen(text) < sizeof(p->text));
-	strcpy(p->text, text);
+	memcpy(p->text, text, strlen(text) + 1);
 	assert_int_equal(glob_new(text, &p->g), 0);
 	p->bits = calloc(nwords, sizeof(*p->bits));
 	assert_non_null(p->bits);
@@ -605,7 +605,9 @@ static void test_debian_usb_storage(void **state)
  * it: 32 bits, most significant first, '?' where the mask is 0. */
 static void mdio_alias(char *buf, uint32_t id, uint32_t mask)
 {
-	char *p = buf + sprintf(buf, "mdio:");
+	char *p = buf + 5;
+
+	memcpy(buf, "mdio:", 5);
 
 	for (int bit = 31; bit >= 0; bit--)
 		*p++ = mask >> bit & 1 ? (id >> bit & 1 ? '1' : '0') : '?';
