@@ -402,7 +402,8 @@ static int ask(struct glob_solver *s, struct hw *h, struct query *q)
 		if (!o || khash_find(seen, m))
 			continue;
 		r = glob_intersects(s, a, o, NULL);
-		if (r == 1)
+		/* (lost: no pattern covers it alone, or it would not be) */
+		if (r == 1 && q->all_in == 1)
 			r = glob_includes(s, a, &o, 1, NULL) == 1 ? 2 : 1;
 		if (r == -ENOMEM)
 			goto out;
