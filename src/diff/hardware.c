@@ -535,7 +535,9 @@ static void emit_loss(struct hw *h, const struct query *q)
 	/* the module's own patterns that cover it (or share strings with it),
 	 * and the other modules that match part of it */
 	if (!hits(c, f, "covered_by", to, q->own, own_cover, q->n_own, false) ||
-	    !hits(c, f, "other_modules", to, q->others, q->hit_others, q->n_others, true))
+	    !hits(c, f, "other_modules", to, q->others, q->hit_others, q->n_others, true) ||
+	    (q->own_in != 1 && q->all_in == 1 &&
+	     !hits(c, f, "covering_modules", to, q->others, other_cover, q->n_others, true)))
 		c->nomem = true;
 }
 
