@@ -78,16 +78,9 @@ const char *ck_str(struct check_ctx *c, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	s = n < 0 ? NULL : arena_alloc(&c->arena, (size_t)n + 1);
-	if (!s)
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	s = arena_vprintf(&c->arena, fmt, ap);
 	va_end(ap);
 	return s;
 }
@@ -240,15 +233,7 @@ static int index_kernel(struct check_ctx *c)
 		if (err == -ENOMEM)
 			return err;
 	}
-	for (size_t i = 0; m->have_bnames && i < m->bnames.n; i++)
-		if (khash_add(c->builtin, m->bnames.names[i], (void *)1, NULL) < 0)
-			return -ENOMEM;
-	/* modules.builtin.modinfo names built-ins too (older trees lack
-	 * modules.builtin) */
-	for (size_t i = 0; m->have_binfos && i < m->binfos.n; i++)
-		if (khash_add(c->builtin, m->binfos.v[i].modname, (void *)1, NULL) < 0)
-			return -ENOMEM;
-	return 0;
+	return model_builtin_names(m, c->builtin);
 }
 
 /* The module list: the model's, with what check needs of each. */

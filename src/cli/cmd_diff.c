@@ -191,19 +191,12 @@ static int parse_args(struct cli_state *s, int argc, char **argv)
 		case OPT_CACHE_DIR:
 			s->o.cache_dir = optarg;
 			break;
-		case OPT_FAIL_ON: {
-			enum severity sev;
-
-			if (!strcmp(optarg, "never"))
-				s->fail_on = 3;
-			else if (severity_parse(optarg, &sev) == 0)
-				s->fail_on = (int)sev;
-			else
+		case OPT_FAIL_ON:
+			if (cli_parse_fail_on(optarg, &s->fail_on) < 0)
 				return usage_error(s, "--fail-on takes error, warning, info or never, "
 						      "not '%s'",
 						   optarg);
 			break;
-		}
 		case 'v':
 			s->verbose++;
 			break;

@@ -63,16 +63,9 @@ const char *dc_str(struct diff_ctx *c, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	s = n < 0 ? NULL : arena_alloc(&c->arena, (size_t)n + 1);
-	if (!s)
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	s = arena_vprintf(&c->arena, fmt, ap);
 	va_end(ap);
 	return s;
 }

@@ -22,36 +22,10 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 
+#include "report/json_put.h"
 #include "util/strbuf.h"
 
 #define SCHEMA "modatlas-diff/1"
-
-static int put(struct json_object *o, const char *key, struct json_object *v)
-{
-	if (!v || json_object_object_add(o, key, v) < 0) {
-		json_object_put(v);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-/* A string, or null (json-c's NULL object is JSON null). */
-static int put_str(struct json_object *o, const char *key, const char *s)
-{
-	if (!s)
-		return json_object_object_add(o, key, NULL) < 0 ? -ENOMEM : 0;
-	return put(o, key, json_object_new_string(s));
-}
-
-static int put_int(struct json_object *o, const char *key, int64_t n)
-{
-	return put(o, key, json_object_new_int64(n));
-}
-
-static int put_bool(struct json_object *o, const char *key, bool b)
-{
-	return put(o, key, json_object_new_boolean(b));
-}
 
 static struct json_object *tree(const struct diff_tree_info *t)
 {
@@ -59,29 +33,29 @@ static struct json_object *tree(const struct diff_tree_info *t)
 	int err = o && k ? 0 : -ENOMEM;
 
 	if (!err)
-		err = put_str(k, "source", t->kernel_source);
+		err = json_put_str(k, "source", t->kernel_source);
 	if (!err)
-		err = put_str(k, "path", t->kernel_path);
+		err = json_put_str(k, "path", t->kernel_path);
 	if (!err)
-		err = put_bool(k, "complete", t->kernel_complete);
+		err = json_put_bool(k, "complete", t->kernel_complete);
 	if (!err)
-		err = put_str(o, "version", t->version);
+		err = json_put_str(o, "version", t->version);
 	if (!err)
-		err = put_str(o, "tree", t->tree);
+		err = json_put_str(o, "tree", t->tree);
 	if (!err)
-		err = put_int(o, "modules", (int64_t)t->n_modules);
+		err = json_put_int(o, "modules", (int64_t)t->n_modules);
 	if (!err)
-		err = put_int(o, "builtin", (int64_t)t->n_builtin);
+		err = json_put_int(o, "builtin", (int64_t)t->n_builtin);
 	if (!err)
-		err = put_int(o, "aliases", (int64_t)t->n_aliases);
+		err = json_put_int(o, "aliases", (int64_t)t->n_aliases);
 	if (!err)
-		err = put_int(o, "exports", (int64_t)t->n_exports);
+		err = json_put_int(o, "exports", (int64_t)t->n_exports);
 	if (!err) {
-		err = put(o, "kernel_exports", k);
+		err = json_put_new(o, "kernel_exports", k);
 		k = NULL;
 	}
 	if (!err)
-		err = put_str(o, "vermagic", t->vermagic);
+		err = json_put_str(o, "vermagic", t->vermagic);
 	json_object_put(k);
 	if (err) {
 		json_object_put(o);
@@ -96,17 +70,17 @@ static struct json_object *change(const struct finding *f)
 	int err = o ? 0 : -ENOMEM;
 
 	if (!err)
-		err = put_str(o, "code", f->kind->code);
+		err = json_put_str(o, "code", f->kind->code);
 	if (!err)
-		err = put_str(o, "section", diff_section_name(diff_kind_section(f->kind)));
+		err = json_put_str(o, "section", diff_section_name(diff_kind_section(f->kind)));
 	if (!err)
-		err = put_str(o, "severity", severity_name(f->severity));
+		err = json_put_str(o, "severity", severity_name(f->severity));
 	if (!err)
-		err = put_str(o, "module", f->module);
+		err = json_put_str(o, "module", f->module);
 	if (!err)
-		err = put_str(o, "detail", f->detail);
+		err = json_put_str(o, "detail", f->detail);
 	if (!err)
-		err = put(o, "data", f->data ? json_object_get(f->data) : json_object_new_object());
+		err = json_put_new(o, "data", f->data ? json_object_get(f->data) : json_object_new_object());
 	if (err) {
 		json_object_put(o);
 		return NULL;
@@ -154,28 +128,28 @@ static struct json_object *summary(const struct diff_result *r, const struct dif
 		err = one ? 0 : -ENOMEM;
 		for (size_t i = 0; !err && i < nk; i++)
 			if (diff_kind_section(&k[i]) == (enum diff_section)sec)
-				err = put_int(one, k[i].code, (int64_t)c.kind[i]);
+				err = json_put_int(one, k[i].code, (int64_t)c.kind[i]);
 		if (!err)
-			err = put(secs, diff_section_name((enum diff_section)sec), one);
+			err = json_put_new(secs, diff_section_name((enum diff_section)sec), one);
 		else
 			json_object_put(one);
 	}
 	if (!err)
-		err = put_int(s, "changes", (int64_t)c.total);
+		err = json_put_int(s, "changes", (int64_t)c.total);
 	if (!err)
-		err = put_int(s, "error", (int64_t)c.sev[SEV_ERROR]);
+		err = json_put_int(s, "error", (int64_t)c.sev[SEV_ERROR]);
 	if (!err)
-		err = put_int(s, "warning", (int64_t)c.sev[SEV_WARNING]);
+		err = json_put_int(s, "warning", (int64_t)c.sev[SEV_WARNING]);
 	if (!err)
-		err = put_int(s, "info", (int64_t)c.sev[SEV_INFO]);
+		err = json_put_int(s, "info", (int64_t)c.sev[SEV_INFO]);
 	if (!err)
-		err = put_int(s, "ignored", (int64_t)ic.total);
+		err = json_put_int(s, "ignored", (int64_t)ic.total);
 	if (!err)
-		err = put_str(s, "fail_on", fail_names[o->fail_on]);
+		err = json_put_str(s, "fail_on", fail_names[o->fail_on]);
 	if (!err)
-		err = put_bool(s, "failed", diff_failed(r, o->fail_on));
+		err = json_put_bool(s, "failed", diff_failed(r, o->fail_on));
 	if (!err) {
-		err = put(s, "sections", secs);
+		err = json_put_new(s, "sections", secs);
 		secs = NULL;
 	}
 	json_object_put(secs);
@@ -195,7 +169,7 @@ static struct json_object *errors(const struct report *r)
 		const char *level, *msg;
 
 		report_error_get(r, i, &level, &msg);
-		if (!e || put_str(e, "level", level) || put_str(e, "message", msg) ||
+		if (!e || json_put_str(e, "level", level) || json_put_str(e, "message", msg) ||
 		    json_object_array_add(a, e) < 0) {
 			json_object_put(e);
 			json_object_put(a);
@@ -210,45 +184,38 @@ int diff_render_json(const struct diff_result *r, const struct diff_render_opts 
 {
 	struct json_object *root = json_object_new_object();
 	struct json_object *kl = NULL;
-	const char *s;
 	int err = root ? 0 : -ENOMEM;
 
 	if (!err)
-		err = put_str(root, "schema", SCHEMA);
+		err = json_put_str(root, "schema", SCHEMA);
 	if (!err)
-		err = put_str(root, "tool", o->tool);
+		err = json_put_str(root, "tool", o->tool);
 	if (!err)
-		err = put_bool(root, "failed", diff_failed(r, o->fail_on));
+		err = json_put_bool(root, "failed", diff_failed(r, o->fail_on));
 	if (!err)
-		err = put(root, "old", tree(&r->tree[0]));
+		err = json_put_new(root, "old", tree(&r->tree[0]));
 	if (!err)
-		err = put(root, "new", tree(&r->tree[1]));
+		err = json_put_new(root, "new", tree(&r->tree[1]));
 	if (!err && r->n_kabi_list) {
 		kl = json_object_new_object();
-		err = kl ? put_int(kl, "symbols", (int64_t)r->n_kabi_list) : -ENOMEM;
+		err = kl ? json_put_int(kl, "symbols", (int64_t)r->n_kabi_list) : -ENOMEM;
 		if (!err)
-			err = put(root, "kabi_list", kl);
+			err = json_put_new(root, "kabi_list", kl);
 		else
 			json_object_put(kl);
 	} else if (!err) {
-		err = json_object_object_add(root, "kabi_list", NULL) < 0 ? -ENOMEM : 0;
+		err = json_put(root, "kabi_list", NULL);
 	}
 	if (!err)
-		err = put(root, "summary", summary(r, o));
+		err = json_put_new(root, "summary", summary(r, o));
 	if (!err)
-		err = put(root, "changes", changes(r->changes));
+		err = json_put_new(root, "changes", changes(r->changes));
 	if (!err)
-		err = put(root, "ignored", changes(r->ignored));
+		err = json_put_new(root, "ignored", changes(r->ignored));
 	if (!err)
-		err = put(root, "errors", errors(r->changes));
-	if (!err) {
-		s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-								 JSON_C_TO_STRING_SPACED |
-								 JSON_C_TO_STRING_NOSLASHESCAPE);
-		err = s ? strbuf_addstr(out, s) : -ENOMEM;
-		if (!err)
-			err = strbuf_addch(out, '\n');
-	}
+		err = json_put_new(root, "errors", errors(r->changes));
+	if (!err)
+		err = json_to_strbuf(root, out);
 	json_object_put(root);
 	return err;
 }

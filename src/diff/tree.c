@@ -73,16 +73,8 @@ static int load_builtins(struct dtree *t)
 	size_t n = 0, k = 0;
 
 	t->builtin = khash_new(2048);
-	if (!t->builtin)
+	if (!t->builtin || model_builtin_names(m, t->builtin) < 0)
 		return -ENOMEM;
-	for (size_t i = 0; m->have_bnames && i < m->bnames.n; i++)
-		if (khash_add(t->builtin, m->bnames.names[i], (void *)1, NULL) < 0)
-			return -ENOMEM;
-	/* modules.builtin.modinfo names built-ins too (older trees lack
-	 * modules.builtin) */
-	for (size_t i = 0; m->have_binfos && i < m->binfos.n; i++)
-		if (khash_add(t->builtin, m->binfos.v[i].modname, (void *)1, NULL) < 0)
-			return -ENOMEM;
 	n = khash_count(t->builtin);
 	t->builtin_names = calloc(n + 1, sizeof(*t->builtin_names));
 	if (!t->builtin_names)
