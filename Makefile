@@ -38,11 +38,12 @@ endif
 
 LIB_SRCS := $(sort $(wildcard src/util/*.c src/elf/*.c src/tree/*.c src/graph/*.c \
 	      src/index/*.c src/report/*.c src/check/*.c src/cache/*.c src/model/*.c \
-	      src/depmod/*.c src/match/*.c src/diff/*.c))
+	      src/depmod/*.c src/match/*.c src/query/*.c src/sig/*.c src/diff/*.c))
 CLI_SRCS := $(sort $(filter-out src/cli/depmod_main.c,$(wildcard src/cli/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
-DEPMOD_OBJS := $(addprefix $(BUILD)/obj/src/cli/,depmod_main.o cmd_depmod.o log.o tree_opts.o)
+DEPMOD_OBJS := $(addprefix $(BUILD)/obj/src/cli/,depmod_main.o cmd_depmod.o log.o progress.o \
+	       tree_opts.o)
 LIBA     := $(BUILD)/libmodatlas.a
 
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
@@ -91,9 +92,9 @@ run: deps
 	@tests/scripts/demo.sh $(BUILD)/modatlas
 
 # make check builds with the developer profile (its sanitizer build too).
+check: export DEV = 1
 # The unit tests are built here and run (and counted, one check per cmocka
 # test) by check.sh, with every suite and the sanitizer pass.
-check: export DEV = 1
 check: deps
 	@$(MAKE) --no-print-directory all unit-bins
 	@tests/scripts/check.sh $(BUILD)

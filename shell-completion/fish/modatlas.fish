@@ -5,21 +5,27 @@
 # A new command is one line in the command list below and one
 # __modatlas_complete_<command> function.
 
-# The tree named on the command line so far (-b/--basedir, -m/--moduledir).
+# The tree named on the command line so far (-b/--basedir, modprobe's
+# -d/--dirname, -m/--moduledir).
 function __modatlas_tree
     set -l base ''
     set -l moddir /lib/modules
     set -l prev ''
-    for w in (commandline -opc)
+    set -l words (commandline -opc)
+    set -l modprobe 0
+    contains -- modprobe $words; and set modprobe 1
+    for w in $words
         switch $prev
             case -b --basedir
-                set base $w
+                test $modprobe = 0; and set base $w
+            case -d --dirname
+                test $modprobe = 1; and set base $w
             case -m --moduledir
                 set moddir $w
         end
         switch $w
-            case '--basedir=*'
-                set base (string replace -- '--basedir=' '' $w)
+            case '--basedir=*' '--dirname=*'
+                set base (string replace -r -- '^--[a-z]+=' '' $w)
             case '--moduledir=*'
                 set moddir (string replace -- '--moduledir=' '' $w)
         end
@@ -39,11 +45,17 @@ end
 # one), from its modules.dep: the hook for query commands taking a module.
 function __modatlas_modules
     set -l kver (uname -r)
+    set -l prev ''
     for w in (commandline -opc)
+        if contains -- $prev -S --set-version -k
+            set kver $w
+            break
+        end
         if string match -qr '^[0-9]+\.[0-9]+' -- $w
             set kver $w
             break
         end
+        set prev $w
     end
     set -l dep (__modatlas_tree)/$kver/modules.dep
     test -r $dep; or return 0
@@ -63,7 +75,7 @@ function __modatlas_codes
 end
 
 function __modatlas_no_command
-    not __fish_seen_subcommand_from depmod check diff dump-index version help
+    not __fish_seen_subcommand_from depmod check modprobe modinfo devices diff dump-index version help
 end
 
 # __modatlas_complete_depmod CMD CONDITION: depmod's options for CMD when
@@ -141,6 +153,72 @@ function __modatlas_complete_diff -a cmd cond
     $c -a '(__modatlas_kernels)' -d 'Kernel version (or BASE:VERSION)'
 end
 
+function __modatlas_complete_modprobe -a cmd cond
+    set -l c complete -c $cmd -n $cond
+    $c -s D -l show-depends -d 'Print what would be loaded, in order'
+    $c -s R -l resolve-alias -d 'Print the modules a name resolves to'
+    $c -s c -l showconfig -d 'Print the configuration and the indexes'
+    $c -l show-exports -r -F -d "Print a module file's exported symbols"
+    $c -l show-modversions -r -F -d "Print a module file's symbol versions"
+    $c -s a -l all -d 'Every argument is a module name'
+    $c -s i -l ignore-install -d 'Ignore the install command and softdeps'
+    $c -s b -l use-blacklist -d 'Apply the blacklist to names too'
+    $c -s C -l config -r -F -d 'modprobe.d file or directory'
+    $c -s d -l dirname -x -a '(__fish_complete_directories)' -d 'Root of the tree image'
+    $c -s S -l set-version -x -a '(__modatlas_kernels)' -d 'Kernel version'
+    $c -s q -l quiet -d 'Print no messages'
+    $c -s v -l verbose -d 'Print more messages'
+    $c -s s -l syslog -d 'Send messages to syslog'
+    $c -s V -l version -d 'Print the version'
+    $c -s h -l help -d 'Show the options'
+    $c -l compat -x -a 'kmod34 kmod30' -d 'kmod behaviour to reproduce'
+    $c -l cmdline -x -d 'Kernel command line (STRING or @FILE)'
+    $c -l index -x -a 'auto files build' -d 'Where the indexes come from'
+    $c -l cache-dir -x -a '(__fish_complete_directories)' -d 'Cache directory'
+    $c -l no-cache -d 'Neither read nor write the cache'
+    $c -l jobs -x -d 'Threads reading modules (0: one per CPU)'
+    $c -a '(__modatlas_modules)' -d 'Module'
+end
+
+function __modatlas_complete_modinfo -a cmd cond
+    set -l c complete -c $cmd -n $cond
+    $c -s a -l author -d 'Print only the author'
+    $c -s d -l description -d 'Print only the description'
+    $c -s l -l license -d 'Print only the license'
+    $c -s p -l parameters -d 'Print only the parameters'
+    $c -s n -l filename -d 'Print only the file name'
+    $c -s 0 -l null -d 'End values with a NUL byte'
+    $c -s m -l modname -d 'Arguments are module names'
+    $c -s F -l field -x -a 'alias author depends description filename firmware import_ns intree license name parm parmtype retpoline sig_hashalgo sig_id sig_key signature signer softdep srcversion vermagic' -d 'Print only this field'
+    $c -s k -l set-version -x -a '(__modatlas_kernels)' -d 'Kernel version'
+    $c -s b -l basedir -x -a '(__fish_complete_directories)' -d 'Root of the tree image'
+    $c -s V -l version -d 'Print the version'
+    $c -s h -l help -d 'Show the options'
+    $c -l compat -x -a 'kmod34 kmod30' -d 'kmod behaviour to reproduce'
+    $c -l index -x -a 'auto files build' -d 'Where the indexes come from'
+    $c -l cache-dir -x -a '(__fish_complete_directories)' -d 'Cache directory'
+    $c -l no-cache -d 'Neither read nor write the cache'
+    $c -l jobs -x -d 'Threads reading modules (0: one per CPU)'
+    $c -a '(__modatlas_modules)' -d 'Module'
+end
+
+function __modatlas_complete_devices -a cmd cond
+    set -l c complete -c $cmd -n $cond
+    $c -l sysfs -x -a '(__fish_complete_directories)' -d 'Read the devices from this sysfs'
+    $c -l modaliases -r -F -d 'Read the devices from a list of modaliases'
+    $c -s b -l basedir -x -a '(__fish_complete_directories)' -d 'Root of the tree image'
+    $c -s C -l config -r -F -d 'modprobe.d file or directory'
+    $c -s f -l format -x -a 'text json' -d 'Output format'
+    $c -s h -l help -d 'Show the options'
+    $c -l compat -x -a 'kmod34 kmod30' -d 'kmod behaviour to reproduce'
+    $c -l cmdline -x -d "The target's kernel command line (STRING or @FILE)"
+    $c -l index -x -a 'auto files build' -d 'Where the indexes come from'
+    $c -l cache-dir -x -a '(__fish_complete_directories)' -d 'Cache directory'
+    $c -l no-cache -d 'Neither read nor write the cache'
+    $c -l jobs -x -d 'Threads reading modules (0: one per CPU)'
+    $c -a '(__modatlas_kernels)' -d 'Kernel version'
+end
+
 function __modatlas_complete_dump-index -a cmd cond
     complete -c $cmd -n $cond -s h -l help -d 'Show the usage'
     complete -c $cmd -n $cond -F
@@ -153,6 +231,9 @@ for entry in \
     'depmod:generate modules.dep and the module indexes (kmod depmod compatible)' \
     'check:predict module load failures offline (text, JSON, DOT)' \
     'diff:what a kernel upgrade changes: modules, kABI, hardware, consumers' \
+    'modprobe:what modprobe would load, offline: -D, -R, -c (kmod compatible)' \
+    'modinfo:show a module'"'"'s information, offline (kmod modinfo compatible)' \
+    'devices:which modules udev would load for a machine'"'"'s devices, from a tree' \
     'dump-index:print the contents of kmod binary index files' \
     'version:print the version' \
     'help:show the commands'

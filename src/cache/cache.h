@@ -49,6 +49,12 @@ char *cache_file_path(const char *cache_dir, const char *dirname);
 
 struct cache;
 
+/* The generations of the records file and of its delta (0: none) a meta
+ * file names. */
+struct cache_gen {
+	uint64_t base, delta;
+};
+
 /* Load path for module directory dirname. *out is NULL when there is no
  * usable cache: missing (silently), or unreadable, truncated, corrupt,
  * or written by another version (a warning says which). Only -ENOMEM is
@@ -75,8 +81,35 @@ struct modrec *cache_lookup(struct cache *c, const char *path, const struct cach
  * would write exactly what is there. Stamps are checked on jobs threads
  * (0: all CPUs). */
 bool cache_unchanged(struct cache *c, const char *key, const char *outdir, unsigned int jobs);
-/* The generation of the records file the meta file names. */
-uint64_t cache_generation(const struct cache *c);
+
+/* A module file whose stamp no longer matches. */
+struct cache_change {
+	const char *path;       /* the cache's string */
+	struct cache_stat st;   /* now */
+	uint64_t digest;        /* its record's digest (modrec_digest) then */
+};
+
+/* cache_unchanged, except that up to max module files may differ: 0 with
+ * *n = 0 when nothing changed, 0 with the *n modules (sorted by path) in
+ * out when only module files did (touched, or replaced in place: whether
+ * their contents changed is the caller's to see), -1 when anything else
+ * changed (a directory, an input, an output, a module removed). */
+int cache_changes(struct cache *c, const char *key, const char *outdir, unsigned int jobs,
+		  struct cache_change *out, size_t max, size_t *n);
+
+/* The stat cache_changes took of module path this run, if it did (the
+ * readers need not take it again). Thread-safe once cache_changes
+ * returned. */
+bool cache_fresh_stat(const struct cache *c, const char *path, struct cache_stat *st);
+
+/* The cache again, as written by the run that made it, except the
+ * stamps of the changed modules (same contents, new stat) and the
+ * time: what a run that found only such changes leaves. */
+int cache_meta_restamp(const char *base, const struct cache *old,
+		       const struct cache_change *changes, size_t n, int64_t started_ns)
+	MA_MUST_CHECK;
+/* The generations of the records files the meta file names. */
+struct cache_gen cache_generation(const struct cache *c);
 
 /* Replay the messages the recorded run printed. */
 void cache_replay(const struct cache *c, const struct ma_log *log);
@@ -97,16 +130,18 @@ int cache_records_open(const char *base, struct cache *old, int64_t started_ns,
  * points into old's mapping (kept until close). 0 or -ENOMEM. */
 int cache_records_put(struct cache_records *w, const char *path, const struct cache_stat *st,
 		      const void *blob, size_t len, bool fresh) MA_MUST_CHECK;
-/* Finish: publish (rename over the old file) or drop it. *gen: the
- * generation the meta file must name. Frees w; 0 or a negative errno.
- * Safe with NULL (then *gen is untouched). */
-int cache_records_close(struct cache_records *w, bool publish, uint64_t *gen);
+/* Finish: publish (rename over the old file) or drop it. What is
+ * published is a delta (the fresh records and the old delta's still
+ * valid ones) when that is small beside the records file, else a new
+ * records file. *gen: the generations the meta file must name. Frees w;
+ * 0 or a negative errno. Safe with NULL (then *gen is untouched). */
+int cache_records_close(struct cache_records *w, bool publish, struct cache_gen *gen);
 
 /* A meta file that only names a new records generation (a command other
  * than depmod read modules): the old meta's stamps, outputs and messages
  * stay, so depmod's proof that nothing changed still holds. */
 int cache_meta_set_records(const char *base, const struct cache *old, const char *dirname,
-			   uint64_t gen) MA_MUST_CHECK;
+			   struct cache_gen gen) MA_MUST_CHECK;
 
 /* The meta file. */
 struct cache_writer;
@@ -115,13 +150,16 @@ struct cache_writer;
 struct cache_writer *cache_writer_new(const char *dirname, const char *key, int64_t started_ns);
 void cache_writer_free(struct cache_writer *w);
 /* The generation of the records file the meta file goes with. */
-void cache_writer_records(struct cache_writer *w, uint64_t gen);
+void cache_writer_records(struct cache_writer *w, struct cache_gen gen);
 /* A file whose version must not change (module, input, config); 'd'
  * kind for directories with their names hash. A racy file stamp turns
  * the shortcut off for this cache. */
 int cache_writer_file(struct cache_writer *w, const char *path, const struct cache_stat *st);
 int cache_writer_dir(struct cache_writer *w, const char *path, const struct cache_stat *st,
 		     uint64_t names_hash);
+/* A module file, with its record's digest (modrec_digest). */
+int cache_writer_module(struct cache_writer *w, const char *path, const struct cache_stat *st,
+			uint64_t digest);
 /* An output file as written (name within outdir). */
 int cache_writer_output(struct cache_writer *w, const char *name, const void *data, size_t len);
 int cache_writer_message(struct cache_writer *w, int prio, const char *msg);

@@ -3,12 +3,20 @@
  *   <base>.meta     "MACACHE2" | u32 format | u64 xxh3(meta) | u64 length | meta
  *     meta          str version | str dirname | str key | i64 written_ns
  *                   | u8 shortcut | u64 records generation
- *                   | u32 n, n x file stamp { u8 kind 'f'|'d', str path, stat, u64 names_hash }
+ *                   | u32 n, n x file stamp { u8 kind 'f'|'d'|'m', str path, stat, u64 hash }
+ *                     (hash: a directory's names hash, a module's record digest)
  *                   | u32 n, n x output     { str name, u64 size, u64 xxh3 }
  *                   | u32 n, n x message    { u8 prio, str text }
  *   <base>.records  "MACRECS3" | u32 format | u64 generation | u64 xxh3 | u64 length
  *                   | records to the end { str path, stat, u32 len, len bytes (modrec_encode
  *                     of the full record: every .modinfo key, the signature's bytes) }
+ *   <base>.delta    the same layout: the records read since the records
+ *                   file was written, which win over its own. A run that
+ *                   read a few modules writes them here (and the delta's
+ *                   still valid records), not the megabytes of the
+ *                   records file; when the delta would hold more than an
+ *                   eighth of the tree, the records file is written anew
+ *                   instead, with no delta.
  *   stat            u64 dev, u64 ino, u64 size, i64 mtime_ns, i64 ctime_ns, u8 missing
  *   str             u32 length, bytes (no NUL)
  *   xxh3            XXH3-64 (libxxhash): several times zlib's crc32's speed,
@@ -40,7 +48,7 @@
 /* Full records (every .modinfo key, the signature's bytes): depmod,
  * check and the query commands all read them, each keeping what it
  * needs. */
-const char cache_version[] = "modatlas " MODATLAS_VERSION " cache/3 full-records";
+const char cache_version[] = "modatlas " MODATLAS_VERSION " cache/4 full-records";
 
 static int64_t ts_ns(const struct timespec *ts)
 {

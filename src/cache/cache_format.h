@@ -19,7 +19,7 @@ struct strbuf;
 
 #define CACHE_MAGIC "MACACHE2"
 #define CACHE_REC_MAGIC "MACRECS3"
-#define CACHE_FORMAT 4u
+#define CACHE_FORMAT 5u
 #define CACHE_HEADER_LEN 28     /* magic, format, xxh3, length */
 #define CACHE_REC_HEADER_LEN 36 /* magic, format, generation, xxh3, length */
 #define CACHE_MAX_FILE (1u << 30)
@@ -28,10 +28,10 @@ struct strbuf;
  * file from it). */
 
 struct stamp {
-	char kind;
+	char kind;            /* 'f' file, 'd' directory, 'm' module */
 	const char *path;
 	struct cache_stat st;
-	uint64_t names_hash;
+	uint64_t names_hash;  /* 'd': its names; 'm': the record's digest */
 };
 
 struct output {
@@ -49,6 +49,7 @@ struct record {
 	struct cache_stat st;
 	const uint8_t *blob;
 	size_t len;
+	bool in_delta;         /* from the .delta file */
 };
 
 struct cache {
@@ -56,21 +57,29 @@ struct cache {
 	char *base;
 	uint8_t *buf;          /* meta, mapped (buf_len bytes) */
 	uint8_t *recbuf;       /* records file, once loaded, mapped */
-	size_t buf_len, recbuf_len;
+	uint8_t *deltabuf;     /* its delta, mapped */
+	size_t buf_len, recbuf_len, deltabuf_len;
 	struct arena arena;
 	const char *dirname;   /* the module directory the stamps are under */
 	const char *key;
 	int64_t written_ns;
 	bool shortcut;
-	uint64_t rec_gen;
+	struct cache_gen gen;  /* the records files the meta names */
 	struct stamp *stamps;
 	size_t n_stamps;
 	struct output *outputs;
 	size_t n_outputs;
 	struct message *msgs;
 	size_t n_msgs;
+	/* What cache_changes' stat of each module found this run (now_ok[i]
+	 * says whether stamps[i] was stated): the readers take it instead of
+	 * stating the module again. */
+	struct cache_stat *now;
+	bool *now_ok;
+	struct khash *now_index;  /* path -> stamp index + 1 */
 	bool rec_loaded;
-	size_t n_records;
+	size_t n_records;      /* in the records file */
+	size_t n_delta;        /* in the delta file */
 	struct khash *records; /* path -> struct record *, NULL when unusable */
 };
 
@@ -102,8 +111,10 @@ int cache_put_header(struct strbuf *h, const char *magic, const uint64_t *gen, u
 		     uint64_t len) MA_MUST_CHECK;
 
 /* Whether a new run whose n records all came from c may keep c's records
- * file as it is (it holds few others: removed modules); *gen is then its
- * generation. */
-bool cache_records_keep(const struct cache *c, size_t n, uint64_t *gen);
+ * files as they are (they hold few others: removed modules); *gen is
+ * then their generations. */
+bool cache_records_keep(const struct cache *c, size_t n, struct cache_gen *gen);
+/* Is blob (a record cache_lookup gave) one of c's delta file? */
+bool cache_blob_in_delta(const struct cache *c, const void *blob);
 
 #endif

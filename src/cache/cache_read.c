@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,12 +59,17 @@ void cache_free(struct cache *c)
 		munmap(c->buf, c->buf_len);
 	if (c->recbuf)
 		munmap(c->recbuf, c->recbuf_len);
+	if (c->deltabuf)
+		munmap(c->deltabuf, c->deltabuf_len);
 	free(c->base);
 	arena_release(&c->arena);
 	free(c->stamps);
 	free(c->outputs);
 	free(c->msgs);
 	khash_free(c->records);
+	khash_free(c->now_index);
+	free(c->now);
+	free(c->now_ok);
 	free(c);
 }
 
@@ -87,7 +93,8 @@ static int parse_meta(struct cache *c, struct byte_reader *r, const char *dirnam
 	c->key = get_str(r, &c->arena);
 	c->written_ns = (int64_t)br_le(r, 8);
 	c->shortcut = (uint8_t)br_le(r, 1) != 0;
-	c->rec_gen = br_le(r, 8);
+	c->gen.base = br_le(r, 8);
+	c->gen.delta = br_le(r, 8);
 
 	n = (uint32_t)br_count(r, 4, 50);
 	if (r->bad || !(c->stamps = calloc(n + 1, sizeof(*c->stamps))))
@@ -99,7 +106,7 @@ static int parse_meta(struct cache *c, struct byte_reader *r, const char *dirnam
 		s->path = get_str(r, &c->arena);
 		cache_get_stat(r, &s->st);
 		s->names_hash = br_le(r, 8);
-		if (s->kind != 'f' && s->kind != 'd')
+		if (s->kind != 'f' && s->kind != 'd' && s->kind != 'm')
 			r->bad = true;
 	}
 	c->n_stamps = n;
@@ -189,41 +196,37 @@ static int read_checked(const char *path, const char *magic, size_t hlen, uint8_
 	return 0;
 }
 
-/* The records file, on first use. Unusable (missing, damaged, another
- * generation) simply means no record is reused. */
-static void load_records(struct cache *c)
+/* Map one records file (ext "records" or "delta") of generation want. */
+static int map_records(struct cache *c, const char *ext, uint64_t want, uint8_t **buf,
+		       size_t *buf_len, const uint8_t **body, size_t *len)
 {
-	char *path = cache_path_ext(c->base, "records");
-	const uint8_t *body;
-	size_t len;
+	char *path = cache_path_ext(c->base, ext);
 	uint64_t gen = 0;
-	struct byte_reader rr, *r = &rr;
-	size_t n = 0;
-	int err;
+	int err = path ? read_checked(path, CACHE_REC_MAGIC, CACHE_REC_HEADER_LEN, buf, buf_len,
+				      body, len, &gen)
+		       : -ENOMEM;
 
-	c->rec_loaded = true;
-	err = path ? read_checked(path, CACHE_REC_MAGIC, CACHE_REC_HEADER_LEN, &c->recbuf, &c->recbuf_len,
-				  &body, &len, &gen)
-		   : -ENOMEM;
-	if (!err && gen != c->rec_gen)
+	if (!err && gen != want)
 		err = -ESTALE;
 	/* Another generation is not damage: a run that died between its two
 	 * renames, or two runs at once. The records are read again, quietly. */
 	if (err < 0 && err != -ENOENT && err != -ENOMEM && err != -ESTALE)
 		ma_logf(c->log, MA_LOG_WARNING, "cache %s ignored (%s); it will be rebuilt", path,
 			err == -EPROTO	  ? "written by another version"
-			: err == -ESTALE ? "from another run"
 			: err == -EINVAL ? "truncated or corrupt"
 					 : strerror(-err));
-	if (err < 0) {
-		free(path);
-		return;
-	}
+	free(path);
+	return err;
+}
+
+/* The records of one file into c->records (a delta's replace the
+ * records file's). False when the file does not parse. */
+static bool parse_records(struct cache *c, const uint8_t *body, size_t len, bool delta, size_t *n)
+{
+	struct byte_reader rr, *r = &rr;
+
 	br_init(&rr, body, len);
-	/* about 2 KiB a record: the table's size is only a hint */
-	c->records = khash_new(len / 2048 > 1024 ? (unsigned int)(len / 2048) : 1024);
-	if (!c->records)
-		r->bad = true;
+	*n = 0;
 	while (!r->bad && br_left(r)) {
 		const char *p = get_str(r, &c->arena);
 		struct record *rec = arena_alloc(&c->arena, sizeof(*rec));
@@ -235,20 +238,57 @@ static void load_records(struct cache *c)
 		cache_get_stat(r, &rec->st);
 		rec->len = (uint32_t)br_le(r, 4);
 		rec->blob = br_take(r, rec->len);
+		rec->in_delta = delta;
 		if (!r->bad && khash_add(c->records, p, rec, NULL) < 0)
 			r->bad = true;
-		n++;
+		(*n)++;
 	}
-	if (r->bad || r->p != r->end) {
-		ma_logf(c->log, MA_LOG_WARNING, "cache %s ignored (%s); it will be rebuilt", path,
-			"truncated or corrupt");
+	return !r->bad && r->p == r->end;
+}
+
+static void corrupt(const struct cache *c, const char *ext)
+{
+	char *path = cache_path_ext(c->base, ext);
+
+	ma_logf(c->log, MA_LOG_WARNING, "cache %s ignored (%s); it will be rebuilt",
+		path ? path : c->base, "truncated or corrupt");
+	free(path);
+}
+
+/* The records file and its delta, on first use. Unusable (missing,
+ * damaged, another generation) simply means no record is reused: a
+ * delta that is, that the records it replaced are read again. */
+static void load_records(struct cache *c)
+{
+	const uint8_t *body;
+	size_t len, n;
+
+	c->rec_loaded = true;
+	if (map_records(c, "records", c->gen.base, &c->recbuf, &c->recbuf_len, &body, &len) < 0)
+		return;
+	/* about 3 KiB a record: the table's size is only a hint */
+	c->records = khash_new(len / 3072 > 1024 ? (unsigned int)(len / 3072) : 1024);
+	if (!c->records)
+		return;
+	if (!parse_records(c, body, len, false, &n)) {
+		corrupt(c, "records");
 		khash_free(c->records);
 		c->records = NULL;
-		free(path);
 		return;
 	}
-	free(path);
 	c->n_records = n;
+	if (!c->gen.delta ||
+	    map_records(c, "delta", c->gen.delta, &c->deltabuf, &c->deltabuf_len, &body, &len) < 0)
+		return;
+	if (!parse_records(c, body, len, true, &n)) {
+		/* what it held is read again; the records file's still count */
+		corrupt(c, "delta");
+		khash_free(c->records);
+		c->records = NULL;
+		c->n_records = 0;
+		return;
+	}
+	c->n_delta = n;
 }
 
 int cache_load(const char *base, const char *dirname, const struct ma_log *log,
@@ -375,13 +415,17 @@ static bool output_same(const char *outdir, const struct output *o)
 	return same;
 }
 
-static bool stamp_same(const struct cache *c, const struct stamp *s, int rootfd)
+static bool stamp_same(const struct cache *c, const struct stamp *s, int rootfd,
+		       struct cache_stat *nowp)
 {
 	const char *below = rootfd >= 0 ? path_below(s->path, c->dirname) : NULL;
 	struct cache_stat now;
 	uint64_t h;
 	int r = cache_stat_at(below ? rootfd : -1, below, s->path, &now);
 
+	if (r < 0)
+		now.missing = true; /* unreadable: not the same, and not kept */
+	*nowp = now;
 	if (r < 0)
 		return false;
 	if (s->kind == 'd')
@@ -397,42 +441,148 @@ static bool stamp_same(const struct cache *c, const struct stamp *s, int rootfd)
 struct check {
 	const struct cache *c;
 	const char *outdir;
-	unsigned int parts;   /* stamps [n*k/parts, n*(k+1)/parts); outputs k, k + parts, ... */
+	unsigned int parts;   /* part k: stamps and outputs k, k + parts, ... */
 	int rootfd;           /* the module directory, or -1 */
 	atomic_bool failed;
+	pthread_mutex_t lock; /* the changed modules: */
+	struct cache_change *changes;
+	size_t n_changes, max_changes;
+	bool modules;         /* this pass: module stamps, or the others */
+	struct cache_stat *now;  /* each module's stat (c->now, writable) */
+	bool *now_ok;
 };
 
+/* A module stamp that differs, or was racy, is listed (its content may
+ * still be the same); anything else that differs fails the check. */
+static void stamp_differs(struct check *p, const struct stamp *s, const struct cache_stat *now)
+{
+	bool fail;
+
+	if (s->kind != 'm' || now->missing) {
+		atomic_store(&p->failed, true);
+		return;
+	}
+	pthread_mutex_lock(&p->lock);
+	fail = p->n_changes == p->max_changes;
+	if (!fail)
+		p->changes[p->n_changes++] = (struct cache_change){ s->path, *now, s->names_hash };
+	pthread_mutex_unlock(&p->lock);
+	if (fail)
+		atomic_store(&p->failed, true);
+}
+
+/* Part k of one pass: the module stamps (modules) or all the others:
+ * directories, inputs, configuration and outputs. The second pass runs
+ * only when the first found nothing: a module added or removed shows in
+ * its directory, found before stating four thousand modules. */
 static int check_part(void *ud, size_t k, const struct ma_log *log)
 {
 	struct check *p = ud;
 	const struct cache *c = p->c;
-	size_t a = c->n_stamps * k / p->parts, b = c->n_stamps * (k + 1) / p->parts;
+	struct cache_stat now;
 
-	for (size_t i = k; i < c->n_outputs && !atomic_load(&p->failed); i += p->parts)
-		if (!output_same(p->outdir, &c->outputs[i]))
-			atomic_store(&p->failed, true);
-	for (size_t i = a; i < b && !atomic_load(&p->failed); i++)
-		if (!stamp_same(c, &c->stamps[i], p->rootfd))
-			atomic_store(&p->failed, true);
+	if (!p->modules)
+		for (size_t i = k; i < c->n_outputs && !atomic_load(&p->failed); i += p->parts)
+			if (!output_same(p->outdir, &c->outputs[i]))
+				atomic_store(&p->failed, true);
+	for (size_t i = k; i < c->n_stamps && !atomic_load(&p->failed); i += p->parts) {
+		bool same;
+
+		if ((c->stamps[i].kind == 'm') != p->modules)
+			continue;
+		same = stamp_same(c, &c->stamps[i], p->rootfd, &now);
+		if (p->modules && !now.missing) {
+			p->now[i] = now;
+			p->now_ok[i] = true;
+		}
+		if (!same)
+			stamp_differs(p, &c->stamps[i], &now);
+	}
+	return 0;
+}
+
+/* The modules stated: by path, for cache_fresh_stat. */
+static void index_now(struct cache *c)
+{
+	size_t n = 0;
+
+	if (!c->now_ok || c->now_index)
+		return;
+	for (size_t i = 0; i < c->n_stamps; i++)
+		n += c->now_ok[i];
+	c->now_index = khash_new(n > 1024 ? (unsigned int)n : 1024);
+	for (size_t i = 0; c->now_index && i < c->n_stamps; i++) {
+		if (c->now_ok[i] &&
+		    khash_add(c->now_index, c->stamps[i].path, (void *)(uintptr_t)(i + 1), NULL) < 0) {
+			khash_free(c->now_index);
+			c->now_index = NULL;
+		}
+	}
+}
+
+bool cache_fresh_stat(const struct cache *c, const char *path, struct cache_stat *st)
+{
+	uintptr_t i = c->now_index ? (uintptr_t)khash_find(c->now_index, path) : 0;
+
+	if (!i)
+		return false;
+	*st = c->now[i - 1];
+	return true;
+}
+
+static int cmp_change(const void *a, const void *b)
+{
+	return strcmp(((const struct cache_change *)a)->path,
+		      ((const struct cache_change *)b)->path);
+}
+
+int cache_changes(struct cache *c, const char *key, const char *outdir, unsigned int jobs,
+		  struct cache_change *out, size_t max, size_t *n)
+{
+	struct check p = { .c = c, .outdir = outdir, .parts = jobs_threads(jobs),
+			   .changes = out, .max_changes = max };
+	struct jobs_cfg jc = { .threads = p.parts };
+
+	*n = 0;
+	if (!c->shortcut || strcmp(c->key, key) != 0)
+		return -1;
+	if (p.parts > 8)
+		p.parts = 8;
+	atomic_init(&p.failed, false);
+	pthread_mutex_init(&p.lock, NULL);
+	p.rootfd = open(c->dirname, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	for (int pass = 0; pass < 2 && !atomic_load(&p.failed); pass++) {
+		p.modules = pass == 1;
+		if (p.modules && !c->now) {
+			c->now = calloc(c->n_stamps + 1, sizeof(*c->now));
+			c->now_ok = calloc(c->n_stamps + 1, sizeof(*c->now_ok));
+			if (!c->now || !c->now_ok) {
+				atomic_store(&p.failed, true);
+				break;
+			}
+		}
+		p.now = c->now;
+		p.now_ok = c->now_ok;
+		if (jobs_run(p.parts, NULL, &jc, check_part, &p) < 0)
+			atomic_store(&p.failed, true);
+	}
+	index_now(c);
+	if (p.rootfd >= 0)
+		close(p.rootfd);
+	pthread_mutex_destroy(&p.lock);
+	if (atomic_load(&p.failed))
+		return -1;
+	/* the threads' order is not the run's: sorted, for determinism */
+	qsort(out, p.n_changes, sizeof(*out), cmp_change);
+	*n = p.n_changes;
 	return 0;
 }
 
 bool cache_unchanged(struct cache *c, const char *key, const char *outdir, unsigned int jobs)
 {
-	struct check p = { .c = c, .outdir = outdir, .parts = jobs_threads(jobs) };
-	struct jobs_cfg jc = { .threads = p.parts };
+	size_t n;
 
-	if (!c->shortcut || strcmp(c->key, key) != 0)
-		return false;
-	if (p.parts > 8)
-		p.parts = 8;
-	atomic_init(&p.failed, false);
-	p.rootfd = open(c->dirname, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (jobs_run(p.parts, NULL, &jc, check_part, &p) < 0)
-		atomic_store(&p.failed, true);
-	if (p.rootfd >= 0)
-		close(p.rootfd);
-	return !atomic_load(&p.failed);
+	return cache_changes(c, key, outdir, jobs, NULL, 0, &n) == 0 && n == 0;
 }
 
 void cache_replay(const struct cache *c, const struct ma_log *log)
@@ -442,15 +592,22 @@ void cache_replay(const struct cache *c, const struct ma_log *log)
 }
 
 
-bool cache_records_keep(const struct cache *c, size_t n, uint64_t *gen)
+bool cache_records_keep(const struct cache *c, size_t n, struct cache_gen *gen)
 {
-	if (!c->records || c->n_records > n + n / 10 + 8)
+	if (!c->records || khash_count(c->records) > n + n / 10 + 8)
 		return false;
-	*gen = c->rec_gen;
+	*gen = c->gen;
 	return true;
 }
 
-uint64_t cache_generation(const struct cache *c)
+struct cache_gen cache_generation(const struct cache *c)
 {
-	return c->rec_gen;
+	return c->gen;
+}
+
+bool cache_blob_in_delta(const struct cache *c, const void *blob)
+{
+	const uint8_t *b = blob;
+
+	return c->deltabuf && b >= c->deltabuf && b < c->deltabuf + c->deltabuf_len;
 }

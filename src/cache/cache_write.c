@@ -224,34 +224,63 @@ int cache_records_put(struct cache_records *w, const char *path, const struct ca
 	return r;
 }
 
-int cache_records_close(struct cache_records *w, bool publish, uint64_t *gen)
+/* A delta is written instead of a records file when the fresh records
+ * and the old delta's still valid ones are at most this fraction of the
+ * tree: a run that read a few modules writes kilobytes, not megabytes. */
+#define DELTA_MAX_FRACTION 8
+
+int cache_records_close(struct cache_records *w, bool publish, struct cache_gen *gen)
 {
 	struct strbuf head = STRBUF_INIT;
-	uint64_t g = 0;
+	struct cache_gen g = { 0, 0 };
+	size_t n_delta = w ? w->n_fresh : 0;
+	bool delta = false;
 	int r = 0;
 
 	if (!w)
 		return 0;
+	for (size_t i = 0; i < w->n_kept; i++)
+		n_delta += w->old && cache_blob_in_delta(w->old, w->kept[i].blob);
 	if (publish && !w->n_fresh && w->old && cache_records_keep(w->old, w->n_kept, &g)) {
-		/* Nothing new, and the old file holds few others (removed
-		 * modules): it stays as it is. */
+		/* Nothing new, and the old files hold few others (removed
+		 * modules): they stay as they are. */
 		*gen = g;
 	} else if (publish) {
+		uint64_t ng = (uint64_t)cache_now_ns() ^ ((uint64_t)getpid() << 40);
+
+		delta = w->old && w->old->records && w->old->gen.base &&
+			n_delta * DELTA_MAX_FRACTION <= w->n_kept + w->n_fresh;
 		for (size_t i = 0; i < w->n_kept; i++)
-			write_record(w, w->kept[i].path, &w->kept[i].st, w->kept[i].blob,
-				     w->kept[i].len);
+			if (!delta || cache_blob_in_delta(w->old, w->kept[i].blob))
+				write_record(w, w->kept[i].path, &w->kept[i].st, w->kept[i].blob,
+					     w->kept[i].len);
 		if (!w->err && !w->f.pub)
 			w->err = fout_open(&w->f, w->path, CACHE_REC_HEADER_LEN); /* none at all */
-		g = (uint64_t)cache_now_ns() ^ ((uint64_t)getpid() << 40);
 		r = w->err;
+		if (!r && delta) {
+			char *d = cache_path_ext(w->old->base, "delta");
+			const char *slash = d ? strrchr(d, '/') : NULL;
+
+			r = d ? publish_set_name(w->f.pub, 0, slash ? slash + 1 : d) : -ENOMEM;
+			free(d);
+		}
 		if (!r)
-			r = fout_header(&w->f, &head, CACHE_REC_MAGIC, &g);
+			r = fout_header(&w->f, &head, CACHE_REC_MAGIC, &ng);
 		if (!r)
 			r = fout_finish(&w->f, head.buf, head.len);
 		if (!r)
 			r = fout_publish(&w->f, true);
 		if (!r)
-			*gen = g;
+			*gen = delta ? (struct cache_gen){ w->old->gen.base, ng }
+				     : (struct cache_gen){ ng, 0 };
+		if (!r && !delta && w->old && w->old->gen.delta) {
+			/* named by no meta file from now on */
+			char *d = cache_path_ext(w->old->base, "delta");
+
+			if (d)
+				unlink(d);
+			free(d);
+		}
 	}
 	fout_publish(&w->f, false); /* what is left: removed */
 	strbuf_release(&head);
@@ -270,7 +299,7 @@ int cache_records_close(struct cache_records *w, bool publish, uint64_t *gen)
 struct cache_writer {
 	int64_t started_ns;
 	bool shortcut;
-	uint64_t rec_gen;
+	struct cache_gen rec_gen;
 	struct strbuf stamps, outputs, msgs;
 	uint32_t n_stamps, n_outputs, n_msgs;
 	char *dirname, *key;
@@ -313,7 +342,7 @@ void cache_writer_no_shortcut(struct cache_writer *w)
 	w->shortcut = false;
 }
 
-void cache_writer_records(struct cache_writer *w, uint64_t gen)
+void cache_writer_records(struct cache_writer *w, struct cache_gen gen)
 {
 	w->rec_gen = gen;
 }
@@ -323,6 +352,8 @@ static int add_stamp(struct cache_writer *w, char kind, const char *path,
 {
 	int r = cache_put_le(&w->stamps, (uint8_t)kind, 1);
 
+	/* a racy module is read again next time (cache_changes lists it),
+	 * any other racy file turns the shortcut off */
 	if (kind == 'f' && cache_stat_racy(st, w->started_ns))
 		w->shortcut = false;
 	if (!r)
@@ -345,6 +376,12 @@ int cache_writer_dir(struct cache_writer *w, const char *path, const struct cach
 		     uint64_t names_hash)
 {
 	return add_stamp(w, 'd', path, st, names_hash);
+}
+
+int cache_writer_module(struct cache_writer *w, const char *path, const struct cache_stat *st,
+			uint64_t digest)
+{
+	return add_stamp(w, 'm', path, st, digest);
 }
 
 int cache_writer_output(struct cache_writer *w, const char *name, const void *data, size_t len)
@@ -389,7 +426,9 @@ int cache_writer_commit(struct cache_writer *w, const char *base)
 	if (!r)
 		r = cache_put_le(&pre, w->shortcut, 1);
 	if (!r)
-		r = cache_put_le(&pre, w->rec_gen, 8);
+		r = cache_put_le(&pre, w->rec_gen.base, 8);
+	if (!r)
+		r = cache_put_le(&pre, w->rec_gen.delta, 8);
 	if (!r)
 		r = cache_put_le(&pre, w->n_stamps, 4);
 	if (!r)
@@ -417,8 +456,37 @@ int cache_writer_commit(struct cache_writer *w, const char *base)
 	return r;
 }
 
+/* Copy old's meta into w (the stamps through change, when given). */
+static int copy_meta(struct cache_writer *w, const struct cache *old,
+		     const struct cache_change *changes, size_t n)
+{
+	int r = 0;
+
+	for (size_t i = 0, k = 0; !r && i < old->n_stamps; i++) {
+		const struct stamp *s = &old->stamps[i];
+		const struct cache_stat *st = &s->st;
+
+		/* changes are sorted by path, and are the cache's strings */
+		for (k = 0; k < n; k++)
+			if (changes[k].path == s->path)
+				st = &changes[k].st;
+		r = add_stamp(w, s->kind, s->path, st, s->names_hash);
+	}
+	for (size_t i = 0; !r && i < old->n_outputs; i++) {
+		r = cache_put_str(&w->outputs, old->outputs[i].name, strlen(old->outputs[i].name));
+		if (!r)
+			r = cache_put_le(&w->outputs, old->outputs[i].size, 8);
+		if (!r)
+			r = cache_put_le(&w->outputs, old->outputs[i].sum, 8);
+		w->n_outputs += !r;
+	}
+	for (size_t i = 0; !r && i < old->n_msgs; i++)
+		r = cache_writer_message(w, old->msgs[i].prio, old->msgs[i].text);
+	return r;
+}
+
 int cache_meta_set_records(const char *base, const struct cache *old, const char *dirname,
-			   uint64_t gen)
+			   struct cache_gen gen)
 {
 	struct cache_writer *w =
 		cache_writer_new(dirname, old ? old->key : "", old ? old->written_ns : cache_now_ns());
@@ -426,25 +494,30 @@ int cache_meta_set_records(const char *base, const struct cache *old, const char
 
 	if (!r && old) {
 		w->shortcut = old->shortcut;
-		for (size_t i = 0; !r && i < old->n_stamps; i++)
-			r = add_stamp(w, old->stamps[i].kind, old->stamps[i].path,
-				      &old->stamps[i].st, old->stamps[i].names_hash);
-		for (size_t i = 0; !r && i < old->n_outputs; i++) {
-			r = cache_put_str(&w->outputs, old->outputs[i].name,
-					  strlen(old->outputs[i].name));
-			if (!r)
-				r = cache_put_le(&w->outputs, old->outputs[i].size, 8);
-			if (!r)
-				r = cache_put_le(&w->outputs, old->outputs[i].sum, 8);
-			w->n_outputs += !r;
-		}
-		for (size_t i = 0; !r && i < old->n_msgs; i++)
-			r = cache_writer_message(w, old->msgs[i].prio, old->msgs[i].text);
+		r = copy_meta(w, old, NULL, 0);
 	} else if (!r) {
 		w->shortcut = false; /* no depmod run recorded: nothing to prove */
 	}
 	if (!r) {
 		cache_writer_records(w, gen);
+		r = cache_writer_commit(w, base);
+	}
+	cache_writer_free(w);
+	return r;
+}
+
+int cache_meta_restamp(const char *base, const struct cache *old,
+		       const struct cache_change *changes, size_t n, int64_t started_ns)
+{
+	struct cache_writer *w = cache_writer_new(old->dirname, old->key, started_ns);
+	int r = w ? 0 : -ENOMEM;
+
+	if (!r) {
+		w->shortcut = old->shortcut;
+		r = copy_meta(w, old, changes, n);
+	}
+	if (!r) {
+		cache_writer_records(w, old->gen);
 		r = cache_writer_commit(w, base);
 	}
 	cache_writer_free(w);

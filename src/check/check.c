@@ -326,7 +326,7 @@ static void ctx_release(struct check_ctx *c)
 	ck_certs_free(c->certs);
 	arena_release(&c->arena);
 	model_free(c->m);
-	model_cache_close(&c->mcache, false);
+	model_cache_release(&c->mcache);
 }
 
 /* The model says what could not be read; check says it its own way. */
@@ -429,6 +429,7 @@ static int load_all(struct check_ctx *c)
 		.keep_signatures = true,
 		.jobs = o->jobs,
 		.log = c->log,
+		.progress = o->progress,
 	};
 	/* the records depmod (or an earlier command) kept, and those read now
 	 * for the next one */
@@ -442,7 +443,7 @@ static int load_all(struct check_ctx *c)
 			return err;
 	}
 	err = model_load(&c->mopts, &c->m);
-	model_cache_close(&c->mcache, err == 0 || (c->m && c->m->tree));
+	model_cache_save(&c->mcache, err == 0 || (c->m && c->m->tree));
 	if (err < 0) {
 		report_load_error(c, err);
 		return err;

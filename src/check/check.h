@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 struct ma_log;
+struct ma_progress;
 struct report;
 struct finding_kind;
 
@@ -41,6 +42,7 @@ struct check_opts {
 	bool graph;                /* fill the report's dependency graph */
 	unsigned int jobs;         /* reader threads; 0 = all CPUs */
 	const struct ma_log *log;
+	const struct ma_progress *progress; /* reading modules; NULL: silent */
 };
 
 /* license_is_gpl_compatible() (include/linux/license.h); NULL: no. */

@@ -21,7 +21,6 @@
  * does not keep: the file is read again (and decompressed), only with
  * --cert. */
 #include "check/check_int.h"
-#include "check/sigdesc.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -37,6 +36,8 @@
 
 #include "elf/decompress.h"
 #include "elf/module.h"
+#include "sig/sig_cms.h"
+#include "sig/sig_info.h"
 #include "util/fileio.h"
 #include "util/array.h"
 #include "util/strbuf.h"
@@ -44,19 +45,6 @@
 #define SIG_MAGIC_LEN 28   /* "~Module signature appended~\n" */
 #define SIG_INFO_LEN 12    /* struct module_signature */
 #define PKEY_ID_PKCS7 2
-
-/* "the last OpenSSL error" for messages, clearing the queue. */
-static const char *ssl_reason(char *buf, size_t size)
-{
-	unsigned long e = ERR_get_error();
-
-	if (!e)
-		snprintf(buf, size, "unknown reason");
-	else
-		ERR_error_string_n(e, buf, size);
-	ERR_clear_error();
-	return buf;
-}
 
 struct ck_certs {
 	X509 **v;
@@ -72,7 +60,7 @@ static int load_cert_file(const char *path, struct ck_certs *cs, const struct ma
 
 	if (!bio) {
 		ma_logf(log, MA_LOG_CRIT, "cannot read certificate %s: %s", path,
-			ssl_reason(why, sizeof(why)));
+			sig_ssl_reason(why, sizeof(why)));
 		return -ENOENT;
 	}
 	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
@@ -94,7 +82,7 @@ static int load_cert_file(const char *path, struct ck_certs *cs, const struct ma
 			BIO_free(bio);
 			ma_logf(log, MA_LOG_CRIT,
 				"cannot read certificate %s: neither PEM nor DER X.509 (%s)", path,
-				ssl_reason(why, sizeof(why)));
+				sig_ssl_reason(why, sizeof(why)));
 			return -EINVAL;
 		}
 		cs->v[cs->n++] = x;
@@ -251,7 +239,7 @@ static int verify(struct sigctx *s, size_t i, CMS_ContentInfo *cms, CMS_SignerIn
 		f = ck_add(c, K_SIG_BAD, SEV_ERROR, (long)i,
 			   "%s: signature by \"%s\" does not verify (%s): \"Key was rejected by "
 			   "service\"",
-			   m->modname, info->signer.buf, ssl_reason(why, sizeof(why)));
+			   m->modname, info->signer.buf, sig_ssl_reason(why, sizeof(why)));
 		finding_set_str(c->rep, f, "signer", info->signer.buf);
 		rejected(c, i, EKEYREJECTED,
 			 ck_str(c, "its signature by \"%s\" does not verify (modified after "
@@ -272,10 +260,8 @@ static int check_signed(struct sigctx *s, size_t i)
 	struct check_ctx *c = s->c;
 	const struct ck_mod *m = &c->mods[i];
 	const struct mod_sig *sig = &m->rec->sig;
-	const unsigned char *p = sig->data;
 	struct sig_info info = SIG_INFO_INIT;
-	CMS_ContentInfo *cms = NULL;
-	STACK_OF(CMS_SignerInfo) *sis;
+	struct sig_cms sc;
 	char why[256];
 	struct finding *f;
 	int err = 0;
@@ -299,16 +285,17 @@ static int check_signed(struct sigctx *s, size_t i)
 				m->modname));
 		return 0;
 	}
-	if (!p || !(cms = d2i_CMS_ContentInfo(NULL, &p, (long)sig->sig_len)) ||
-	    !(sis = CMS_get0_SignerInfos(cms)) || sk_CMS_SignerInfo_num(sis) < 1) {
+	err = sig_cms_open(sig->data, sig->sig_len, &sc, why, sizeof(why));
+	if (err == -EBADMSG) {
 		ck_add(c, K_SIG_BAD, SEV_ERROR, (long)i,
 		       "%s: signature is not a CMS SignedData (%s): \"Bad message\"", m->modname,
-		       p ? ssl_reason(why, sizeof(why)) : "not kept");
+		       why);
 		rejected(c, i, EBADMSG, "the signature is not a PKCS#7 message", NULL);
-		CMS_ContentInfo_free(cms);
+		sig_cms_release(&sc);
 		return 0;
 	}
-	err = sig_info_describe(sk_CMS_SignerInfo_value(sis, 0), &info);
+	if (!err)
+		err = sig_info_describe(&sc, &info);
 	if (err == -EINVAL) {
 		ck_add(c, K_SIG_BAD, SEV_ERROR, (long)i, "%s: signature names no signer: \"Bad message\"",
 		       m->modname);
@@ -326,11 +313,11 @@ static int check_signed(struct sigctx *s, size_t i)
 	finding_set_str(c->rep, f, "hash", info.hash);
 	finding_set_str(c->rep, f, "key_algorithm", info.pkey);
 	if (s->certs->n)
-		err = verify(s, i, cms, sk_CMS_SignerInfo_value(sis, 0), &info, f);
+		err = verify(s, i, sc.cms, sc.si, &info, f);
 out:
 	ERR_clear_error();
 	sig_info_release(&info);
-	CMS_ContentInfo_free(cms);
+	sig_cms_release(&sc);
 	return err;
 }
 

@@ -118,7 +118,9 @@ static int add_verdict(struct check_ctx *c, size_t i)
 	char t[8];
 	struct verdict v = { .module = m->modname, .path = m->shown, .taints = t };
 
-	taints(c, m, t);
+	t[0] = '\0'; /* a module refused taints nothing */
+	if (!rf->stage)
+		taints(c, m, t);
 	if (!rf->stage) {
 		v.state = t[0] ? VERDICT_TAINTED : VERDICT_LOADS;
 		return report_add_verdict(c->rep, &v);

@@ -4,6 +4,7 @@
 #define MA_CLI_H
 
 #include "util/log.h"
+#include "util/progress.h"
 
 #include "util/version.h"
 
@@ -16,9 +17,22 @@ struct cli_log {
 
 void cli_log_init(struct cli_log *cl, const char *prog, int verbose);
 
+/* The progress line on stderr (cli/progress.c): what a library reports
+ * through, or NULL when stderr is no terminal. Messages erase the line
+ * first (cli_progress_clear); it comes back with the next count. */
+const struct ma_progress *cli_progress(const char *prog);
+void cli_progress_clear(void);
+
 int cmd_depmod(int argc, char **argv, const char *prog);
+
+/* What this binary was built with, kmod's way ("+ZSTD +XZ +ZLIB
+ * +LIBCRYPTO"): the lean depmod (depmod_main.c) leaves OpenSSL out. */
+extern const char cli_features[];
 int cmd_check(int argc, char **argv, const char *prog);
 int cmd_diff(int argc, char **argv, const char *prog);
 int cmd_dump_index(int argc, char **argv, const char *prog);
+int cmd_modprobe(int argc, char **argv, const char *prog);
+int cmd_modinfo(int argc, char **argv, const char *prog);
+int cmd_devices(int argc, char **argv, const char *prog);
 
 #endif

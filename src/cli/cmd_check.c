@@ -409,6 +409,7 @@ int cmd_check(int argc, char **argv, const char *prog)
 	s.o.n_modprobe = s.modprobe.n;
 	s.o.graph = s.fmt == FMT_DOT || s.fmt == FMT_SVG;
 	s.o.log = &cl.log;
+	s.o.progress = cli_progress("modatlas check");
 	r = plan(&s, &cl);
 	for (size_t i = 0; !r && i < s.targets.n; i++) {
 		const struct check_target *t = &s.targets.v[i];

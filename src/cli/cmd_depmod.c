@@ -231,10 +231,10 @@ int cmd_depmod(int argc, char **argv, const char *prog)
 			ret = 0;
 			goto out;
 		case 'V':
-			printf("modatlas version %s (kmod-compatible depmod, %s output)\n"
-			       "+ZSTD +XZ +ZLIB +LIBCRYPTO\n",
+			printf("modatlas version %s (kmod-compatible depmod, %s output)\n%s\n",
 			       MODATLAS_VERSION,
-			       o.compat == DEPMOD_COMPAT_KMOD30 ? "kmod 30" : "kmod 34.2");
+			       o.compat == DEPMOD_COMPAT_KMOD30 ? "kmod 30" : "kmod 34.2",
+			       cli_features);
 			ret = 0;
 			goto out;
 		default:
@@ -280,6 +280,7 @@ int cmd_depmod(int argc, char **argv, const char *prog)
 	o.config_paths = t.configs.v;
 	o.n_config = t.configs.n;
 	o.log = &cl.log;
+	o.progress = cli_progress(prog);
 	if (verbose >= 1) {
 		o.show = show_line;
 		o.show_ud = NULL;

@@ -3,15 +3,13 @@
  * above --fail-on), 1 (something is), 2 (usage or I/O error). In --format
  * json stdout is always one JSON document, errors included. On a terminal
  * a progress line says how far the reading of the trees is, once it has
- * taken half a second (a cold compressed tree). */
+ * taken a second (a cold compressed tree: cli/progress.c). */
 #include <errno.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/check_targets.h"
@@ -19,7 +17,6 @@
 #include "cli/report_log.h"
 #include "cli/tree_opts.h"
 #include "diff/diff.h"
-#include "model/loader.h"
 #include "util/strbuf.h"
 
 enum fmt { FMT_TEXT, FMT_JSON, FMT_MARKDOWN };
@@ -268,55 +265,6 @@ static int dkms(struct cli_state *s, struct cli_report_log *cl)
 	return r < 0 ? r : 0;
 }
 
-/* ---- the progress line ---- */
-
-struct progress {
-	struct read_progress rp[2];
-	pthread_mutex_t lock;
-	pthread_cond_t done_cv;
-	bool done, shown;
-};
-
-static void progress_line(struct progress *p)
-{
-	size_t d[2], t[2];
-
-	for (int i = 0; i < 2; i++) {
-		d[i] = atomic_load(&p->rp[i].done);
-		t[i] = atomic_load(&p->rp[i].total);
-		if (t[i] && d[i] > t[i])
-			d[i] = t[i];
-	}
-	fprintf(stderr, "\rmodatlas diff: reading OLD %zu/%zu, NEW %zu/%zu modules ", d[0], t[0],
-		d[1], t[1]);
-	fflush(stderr);
-	p->shown = true;
-}
-
-static void *progress_thread(void *ud)
-{
-	struct progress *p = ud;
-	struct timespec until;
-	int waits = 0;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	pthread_mutex_lock(&p->lock);
-	while (!p->done) {
-		until.tv_nsec += 100 * 1000 * 1000;
-		if (until.tv_nsec >= 1000000000) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&p->done_cv, &p->lock, &until);
-		if (!p->done && ++waits >= 5)
-			progress_line(p);
-	}
-	if (p->shown)
-		fprintf(stderr, "\r%*s\r", 70, "");
-	pthread_mutex_unlock(&p->lock);
-	return NULL;
-}
-
 static int render(const struct diff_result *res, const struct cli_state *s, struct strbuf *out)
 {
 	struct diff_render_opts ro = {
@@ -354,12 +302,6 @@ static void release(struct cli_state *s)
 
 static int run(struct cli_state *s, struct diff_result *res, struct cli_report_log *cl)
 {
-	struct progress p = { .lock = PTHREAD_MUTEX_INITIALIZER,
-			      .done_cv = PTHREAD_COND_INITIALIZER };
-	pthread_t th;
-	bool threaded = false;
-	int r;
-
 	s->o.moduledir = s->t.moduledir;
 	s->o.config_paths = s->t.configs.v;
 	s->o.n_config = s->t.configs.n;
@@ -373,19 +315,8 @@ static int run(struct cli_state *s, struct diff_result *res, struct cli_report_l
 	s->o.modules = s->modules.v;
 	s->o.n_modules = s->modules.n;
 	s->o.log = &cl->log;
-	if (isatty(STDERR_FILENO) && s->verbose < 2) {
-		s->o.progress = p.rp;
-		threaded = pthread_create(&th, NULL, progress_thread, &p) == 0;
-	}
-	r = diff_run(&s->o, res);
-	if (threaded) {
-		pthread_mutex_lock(&p.lock);
-		p.done = true;
-		pthread_cond_signal(&p.done_cv);
-		pthread_mutex_unlock(&p.lock);
-		pthread_join(th, NULL);
-	}
-	return r;
+	s->o.progress = cli_progress("modatlas diff"); /* a terminal only */
+	return diff_run(&s->o, res);
 }
 
 int cmd_diff(int argc, char **argv, const char *prog)

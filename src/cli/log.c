@@ -26,6 +26,7 @@ static void cli_log_fn(void *ud, int prio, const char *msg)
 
 	if (prio <= MA_LOG_ERR)
 		cl->n_err++;
+	cli_progress_clear();
 	fprintf(stderr, "%s: %s: %s\n", cl->prog, prio_name(prio), msg);
 }
 

@@ -5,9 +5,11 @@
 
 #include "cli/cli.h"
 
+const char cli_features[] = "+ZSTD +XZ +ZLIB +LIBCRYPTO";
+
 static int cmd_version(int argc, char **argv, const char *prog)
 {
-	printf("modatlas %s\n", MODATLAS_VERSION);
+	printf("modatlas version %s\n%s\n", MODATLAS_VERSION, cli_features);
 	return 0;
 }
 
@@ -21,6 +23,9 @@ static const struct command {
 	{ "depmod", cmd_depmod, "generate modules.dep and the module indexes (kmod depmod compatible)" },
 	{ "check", cmd_check, "predict module load failures offline (text, JSON, DOT)" },
 	{ "diff", cmd_diff, "what a kernel upgrade changes: modules, kABI, hardware, consumers" },
+	{ "modprobe", cmd_modprobe, "what modprobe would load, offline: -D, -R, -c (kmod compatible)" },
+	{ "modinfo", cmd_modinfo, "show a module's information, offline (kmod modinfo compatible)" },
+	{ "devices", cmd_devices, "which modules udev would load for a machine's devices, from a tree" },
 	{ "dump-index", cmd_dump_index, "print the contents of kmod binary index files" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "show this help" },
@@ -32,7 +37,8 @@ static int cmd_help(int argc, char **argv, const char *prog)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		printf("  %-10s %s\n", commands[i].name, commands[i].help);
 	printf("\nRun 'modatlas COMMAND --help' for a command's options.\n"
-	       "Run through a link named 'depmod', modatlas behaves as 'modatlas depmod'.\n");
+	       "Run through a link named 'depmod' (or 'modinfo'), modatlas behaves as\n"
+	       "'modatlas depmod' ('modatlas modinfo').\n");
 	return 0;
 }
 
@@ -43,6 +49,8 @@ int main(int argc, char **argv)
 	base = base ? base + 1 : (argc > 0 ? argv[0] : "modatlas");
 	if (strcmp(base, "depmod") == 0)
 		return cmd_depmod(argc, argv, "depmod");
+	if (strcmp(base, "modinfo") == 0)
+		return cmd_modinfo(argc, argv, "modinfo");
 	if (argc < 2) {
 		cmd_help(argc, argv, base);
 		return 2;

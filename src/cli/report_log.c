@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "report/report.h"
 
 static const char *level_of(int prio)
@@ -20,10 +21,12 @@ static void log_fn(void *ud, int prio, const char *msg)
 
 	if (prio <= MA_LOG_CRIT)
 		l->n_fatal++;
-	if (l->rep && prio <= MA_LOG_WARNING)
+	if (l->rep && prio <= MA_LOG_WARNING) {
 		report_add_error(l->rep, level_of(prio), msg);
-	else
+	} else {
+		cli_progress_clear(); /* the line comes back with the next count */
 		fprintf(stderr, "%s: %s: %s\n", l->prog, level_of(prio), msg);
+	}
 }
 
 void cli_report_log_init(struct cli_report_log *l, const char *prog, int verbose)

@@ -89,11 +89,37 @@ static int st_quick(struct run *run)
 	return 0;
 }
 
+/* Modules changed on disk but not in what they say (touched, reinstalled
+ * from the same build): read again, each record's digest is the one the
+ * cache recorded. Then the indexes stand as they are. */
+static bool same_contents(struct run *run, const struct cache_change *ch, size_t n)
+{
+	struct modfile_opts fo = { .info_keys = depmod_info_keys };
+
+	for (size_t i = 0; i < n; i++) {
+		struct modrec *rec = NULL;
+		bool same;
+
+		if (modfile_load_path(ch[i].path, &fo, &rec) < 0)
+			return false;
+		same = modrec_digest(rec) == ch[i].digest;
+		modrec_free(rec);
+		if (!same)
+			return false;
+	}
+	return true;
+}
+
+#define MAX_QUICK_CHANGES 64
+
 /* The cache: open it, and when nothing changed since the run it
- * recorded, what is on disk is exactly what this run would write. */
+ * recorded (or only modules' files, not what they hold), what is on
+ * disk is exactly what this run would write. */
 static int st_cache(struct run *run)
 {
 	const struct depmod_opts *o = run->caller;
+	struct cache_change ch[MAX_QUICK_CHANGES];
+	size_t n = 0;
 	char *dir;
 	int r;
 
@@ -109,8 +135,14 @@ static int st_cache(struct run *run)
 	if (r < 0)
 		return r;
 	if (run->cache && !o->dry_run && !o->show && (!o->log || o->log->max_prio < MA_LOG_INFO) &&
-	    cache_unchanged(run->cache, run->key, run->outdir, o->jobs)) {
-		ma_logf(o->log, MA_LOG_DEBUG, "indexes up to date (cache %s)", run->cache_path);
+	    cache_changes(run->cache, run->key, run->outdir, o->jobs, ch, MAX_QUICK_CHANGES, &n) == 0 &&
+	    same_contents(run, ch, n)) {
+		ma_logf(o->log, MA_LOG_DEBUG, "indexes up to date (cache %s; %zu module%s changed on "
+			"disk only)", run->cache_path, n, n == 1 ? "" : "s");
+		if (n && (r = cache_meta_restamp(run->cache_path, run->cache, ch, n,
+						 run->started_ns)) < 0)
+			ma_logf(o->log, MA_LOG_WARNING, "could not write cache %s: %s (use --no-cache)",
+				run->cache_path, strerror(-r));
 		cache_replay(run->cache, o->log);
 		run->done = true;
 		return 0;
@@ -406,6 +438,7 @@ int depmod_run(const struct depmod_opts *opts)
 		.info_keys = depmod_info_keys,
 		.jobs = opts->jobs,
 		.log = opts->log,
+		.progress = opts->progress,
 	};
 	tee_log_init(&run.tee, opts->log);
 	run.outdir = depmod_dirname(opts->outroot ? opts->outroot : opts->root, opts->moduledir,

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 struct ma_log;
+struct ma_progress;
 
 enum depmod_compat {
 	DEPMOD_COMPAT_KMOD34 = 0, /* default: kmod v34.2 */
@@ -39,6 +40,7 @@ struct depmod_opts {
 	bool no_cache;             /* --no-cache */
 	const char *cache_dir;     /* --cache-dir; NULL = cache_default_dir() */
 	const struct ma_log *log;
+	const struct ma_progress *progress; /* reading modules; NULL: silent */
 	/* -v lines, without newline; NULL to drop */
 	void (*show)(void *ud, const char *line);
 	void *show_ud;

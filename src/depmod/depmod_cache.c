@@ -123,7 +123,7 @@ static int fill(struct cache_writer *w, const struct depmod_opts *o, const char 
 		struct cache_stat cs;
 
 		cache_stat_of_mod(&cs, t->mods[i].t);
-		r = cache_writer_file(w, t->mods[i].t->path, &cs);
+		r = cache_writer_module(w, t->mods[i].t->path, &cs, modrec_digest(t->mods[i].rec));
 	}
 	for (size_t i = 0; !r && i < sizeof(inputs) / sizeof(inputs[0]); i++) {
 		char *p;
@@ -201,7 +201,7 @@ struct depmod_cache_saver *depmod_cache_save_begin(const struct depmod_opts *o,
 void depmod_cache_save_end(struct depmod_cache_saver *s, bool ok, const struct logbuf *msgs,
 			   struct cache_records *records)
 {
-	uint64_t gen = 0;
+	struct cache_gen gen = { 0, 0 };
 	int r, rr;
 
 	if (!s) {

@@ -99,12 +99,17 @@ void outputs_open_early(struct outputs *w)
 		close_dir(w);
 }
 
+/* A file whose bytes are already there is kept, not rewritten. */
 static void stage(struct outputs *w, int id)
 {
 	const struct depfile *f = &w->files[id];
+	int r = publish_keep_same(w->pub, (size_t)id, f->name, f->data.buf, f->data.len);
 
-	w->err[id] = publish_stage(w->pub, (size_t)id, f->name, f->data.buf, f->data.len,
-				   &w->step[id]);
+	w->step[id] = "fsync";
+	w->err[id] = r < 0 ? r
+		     : r ? 0
+			 : publish_stage(w->pub, (size_t)id, f->name, f->data.buf, f->data.len,
+					 &w->step[id]);
 	w->staged[id] = true;
 }
 

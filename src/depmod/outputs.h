@@ -2,6 +2,7 @@
  * job pool as soon as its inputs are ready (src/index/depfiles), staged
  * into the output directory with its fsync started as soon as it is built,
  * and all are renamed together once every one is on disk (util/publish).
+ * A file whose bytes are already in the directory is kept, not rewritten.
  * The directory is locked from the first staging to the renames, so
  * concurrent runs never interleave their files. */
 #ifndef MA_DEPMOD_OUTPUTS_H

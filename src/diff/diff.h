@@ -21,7 +21,7 @@
 #include "util/attr.h"
 
 struct ma_log;
-struct read_progress;
+struct ma_progress;
 struct strbuf;
 
 /* One tree: BASE/MODULEDIR/VERSION. */
@@ -52,7 +52,8 @@ struct diff_opts {
 	bool no_cache;
 	const char *cache_dir;           /* NULL: cache_default_dir() */
 	unsigned int jobs;               /* 0: all CPUs */
-	struct read_progress *progress;  /* [2] (OLD, NEW), or NULL */
+	const struct ma_progress *progress; /* the reading of both trees, as one
+					       count (util/progress.h), or NULL */
 	const struct ma_log *log;
 };
 

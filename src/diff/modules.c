@@ -24,7 +24,7 @@
 #include <stdlib.h>
 
 #include "check/check.h"
-#include "check/sigdesc.h"
+#include "sig/sig_info.h"
 #include "elf/decompress.h"
 #include "elf/module.h"
 #include "util/array.h"

@@ -8,6 +8,7 @@
 #include "diff/diff_int.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -19,6 +20,7 @@
 #include "util/jobs.h"
 #include "util/khash.h"
 #include "util/log.h"
+#include "util/progress.h"
 #include "util/timing.h"
 
 bool dt_is_builtin(const struct dtree *t, const char *modname)
@@ -288,10 +290,40 @@ static int load_vermagic(struct dtree *t)
 
 /* ---- loading ---- */
 
+/* The two trees read at once, reported as one count: "reading OLD and
+ * NEW modules 5123/8252", over when both are. */
+struct load_ctx;
+struct side_progress {
+	struct load_ctx *l;
+	size_t i;
+};
+
 struct load_ctx {
 	struct diff_ctx *c;
 	int err[2];
+	struct ma_progress progress[2];   /* what each model reports to */
+	struct side_progress side[2];
+	atomic_size_t done[2], total[2];
+	atomic_int over;
 };
+
+static void count_side(void *ud, const char *what, size_t done, size_t total)
+{
+	struct side_progress *sp = ud;
+	struct load_ctx *l = sp->l;
+	const struct ma_progress *up = l->c->o->progress;
+
+	if (!what) {
+		if (atomic_fetch_add(&l->over, 1) + 1 == 2)
+			up->fn(up->ud, NULL, 0, 0);
+		return;
+	}
+	atomic_store(&l->done[sp->i], done);
+	atomic_store(&l->total[sp->i], total);
+	up->fn(up->ud, "reading OLD and NEW modules",
+	       atomic_load(&l->done[0]) + atomic_load(&l->done[1]),
+	       atomic_load(&l->total[0]) + atomic_load(&l->total[1]));
+}
 
 /* The model says what could not be read; diff says it its own way. */
 static void load_error(struct dtree *t, int err, const struct ma_log *log)
@@ -348,7 +380,7 @@ static int load_one(void *ud, size_t i, const struct ma_log *log)
 		.n_modprobe = i == DIFF_NEW ? o->n_modprobe : 0,
 		.keep_signatures = true,
 		.jobs = o->jobs,
-		.progress = o->progress ? &o->progress[i] : NULL,
+		.progress = o->progress ? &l->progress[i] : NULL,
 		.log = log,
 	};
 	if (!o->no_cache) {
@@ -360,7 +392,7 @@ static int load_one(void *ud, size_t i, const struct ma_log *log)
 	}
 	if (!err)
 		err = model_load(&t->mopts, &t->m);
-	model_cache_close(&t->mcache, err == 0 || (t->m && t->m->tree));
+	model_cache_save(&t->mcache, err == 0 || (t->m && t->m->tree));
 	if (err < 0) {
 		load_error(t, err, log);
 		goto out;
@@ -393,6 +425,8 @@ int dt_load(struct diff_ctx *c)
 	for (size_t i = 0; i < 2; i++) {
 		c->t[i].o = &c->o->tree[i];
 		arena_init(&c->t[i].arena, 64 * 1024); /* one per job: not shared */
+		l.side[i] = (struct side_progress){ &l, i };
+		l.progress[i] = (struct ma_progress){ count_side, &l.side[i] };
 	}
 	err = jobs_run(2, NULL, &jc, load_one, &l);
 	return err ? err : l.err[0] ? l.err[0] : l.err[1];
@@ -404,7 +438,7 @@ void dt_release(struct dtree *t)
 	free(t->builtin_names);
 	free(t->syms);
 	free(t->aliases);
-	model_cache_close(&t->mcache, false);
 	model_free(t->m);
+	model_cache_release(&t->mcache); /* after the model: it may point into it */
 	arena_release(&t->arena);
 }

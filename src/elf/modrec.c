@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "util/strbuf.h"
 #include "util/threadlocal.h"
 
@@ -176,6 +178,40 @@ static bool kept(const struct moddraft *d, struct strref key)
 	return false;
 }
 
+/* The digest (modrec_digest): the packed strings in one pass (they hold
+ * every name, namespace, key and value, NUL-separated, in record order),
+ * seeded with the other fields. */
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	return h * 0xff51afd7ed558ccdull;
+}
+
+static uint64_t digest(const struct modrec *r, const char *strings, size_t len)
+{
+	uint64_t h = mix(0, (uint64_t)r->status << 32 | (uint32_t)r->err);
+	uint64_t d;
+
+	h = mix(h, (uint64_t)r->comp << 48 | (uint64_t)r->elf_class << 40 |
+			   (uint64_t)r->elf_data << 32 | (uint64_t)r->elf_machine << 16 |
+			   (uint64_t)r->has_symtab << 8 | (r->reason != NULL));
+	h = mix(h, r->notes);
+	h = mix(h, r->n_exports);
+	for (size_t i = 0; i < r->n_exports; i++) {
+		h = mix(h, r->exports[i].crc);
+		h = mix(h, (uint64_t)r->exports[i].has_crc << 16 | (uint64_t)r->exports[i].license << 8 |
+				   (r->exports[i].ns != NULL));
+	}
+	h = mix(h, r->n_needs);
+	for (size_t i = 0; i < r->n_needs; i++) {
+		h = mix(h, r->needs[i].crc);
+		h = mix(h, (uint64_t)r->needs[i].has_crc << 1 | r->needs[i].weak);
+	}
+	h = mix(h, r->n_info);
+	d = XXH3_64bits_withSeed(strings, len, h);
+	return d ? d : 1;
+}
+
 int moddraft_pack(const struct moddraft *d, bool keep_sig, struct modrec **out)
 {
 	struct sizer sz = { sizeof(struct modrec), false };
@@ -274,6 +310,7 @@ int moddraft_pack(const struct moddraft *d, bool keep_sig, struct modrec **out)
 		rec->sig.data = (const uint8_t *)(base + off_sig);
 	}
 	rec->priv = NULL;
+	rec->digest = digest(rec, base + off_str, (size_t)(str - (base + off_str)));
 	*out = rec;
 	return 0;
 }
@@ -312,6 +349,11 @@ int moddraft_finish(const struct moddraft *d, bool keep_sig, struct modrec **out
 void modrec_free(struct modrec *rec)
 {
 	free(rec);
+}
+
+uint64_t modrec_digest(const struct modrec *r)
+{
+	return r->digest;
 }
 
 const char *modrec_info_get(const struct modrec *rec, const char *key)

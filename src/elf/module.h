@@ -163,6 +163,7 @@ struct modrec {
 
 	uint64_t file_size;      /* bytes on disk (compressed size if any) */
 	uint64_t elf_size;       /* bytes after decompression */
+	uint64_t digest;         /* modrec_digest's, set when packed */
 	/* Private: every pointer above points into storage owned by this
 	 * record; modrec_free() releases all of it. */
 	void *priv;
@@ -219,6 +220,12 @@ int modfile_load_at(int dirfd, const char *path, const struct modfile_opts *opts
 
 void modrec_free(struct modrec *rec);
 
+/* A hash of everything a record says about the module except the file's
+ * sizes and its signature: two records with the same digest make every
+ * output the same (the .modinfo keys hashed are those the record kept).
+ * Computed once, when the record is made. Never 0. */
+uint64_t modrec_digest(const struct modrec *rec);
+
 /* First value of key in .modinfo, or NULL. */
 const char *modrec_info_get(const struct modrec *rec, const char *key);
 
@@ -234,6 +241,19 @@ int modrec_decode(const void *buf, size_t len, struct modrec **out);
  * signature's bytes only with keep_sig. */
 int modrec_decode_keys(const void *buf, size_t len, const char *const *keys, bool keep_sig,
 		       struct modrec **out);
+
+/* One __versions entry (modprobe --show-modversions). */
+struct mod_version {
+	uint64_t crc;
+	const char *name;  /* a leading '.' dropped */
+};
+/* The module's __versions entries in section order, read from the file
+ * (decompressed by magic). *out is one allocation (free it). 0, or
+ * -ENODATA (no __versions section), -ENOEXEC (not ELF), -EINVAL (its
+ * size is no multiple of 64, a name without its NUL, a corrupt stream), -EFBIG, -ENOMEM,
+ * or the read's -errno. */
+int modfile_versions_mem(const void *buf, size_t len, struct mod_version **out, size_t *n);
+int modfile_versions_path(const char *path, struct mod_version **out, size_t *n);
 
 /* Detect compression from the first bytes, by magic as kmod does. */
 enum mod_compression modfile_detect(const void *buf, size_t len);

@@ -858,18 +858,43 @@ int index_reader_walk(const struct index_reader *r, index_walk_cb cb, void *ud)
  * the wildcard on, and fnmatch it against the rest of s. Subtree nodes
  * report after their children, as libkmod does. */
 
+/* The stored key of each value found, when the caller wants them. */
+struct keyvec {
+	char **v;
+	size_t n, alloc;
+};
+
+static int keys_push(struct keyvec *kv, const char *key, size_t times)
+{
+	for (size_t i = 0; kv && i < times; i++) {
+		char *k = strdup(key);
+
+		if (!k || ARRAY_PUSH(kv->v, kv->n, kv->alloc, k) < 0) {
+			free(k);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 struct match_ud {
 	const char *subject;
 	struct valvec *out;
+	struct keyvec *keys;
+	size_t key_off;    /* the walk's key starts with this many bytes
+			      matched literally: the pattern starts after */
 };
 
 static int match_visit(struct trav *t, const struct rnode *nd, void *ud)
 {
 	const struct match_ud *m = ud;
+	size_t before = m->out->n;
+	int e;
 
-	if (nd->nvals == 0 || fnmatch(t->key, m->subject, 0) != 0)
+	if (nd->nvals == 0 || fnmatch(t->key + m->key_off, m->subject, 0) != 0)
 		return 0;
-	return push_values(t->r, nd, &t->b, m->out);
+	e = push_values(t->r, nd, &t->b, m->out);
+	return e < 0 ? e : keys_push(m->keys, t->key, m->out->n - before);
 }
 
 static bool is_wild(char c)
@@ -877,12 +902,49 @@ static bool is_wild(char c)
 	return c == '*' || c == '?' || c == '[';
 }
 
-static int match_node(const struct index_reader *r, const char *s, struct valvec *out)
+/* traverse() for the match walk, with keys that start with the literal
+ * part of s already matched (lit bytes of s0), so each key found is the
+ * whole stored key. */
+static int traverse_keyed(const struct index_reader *r, uint32_t word, size_t skip,
+			  const char *s0, size_t lit, struct match_ud *m)
+{
+	char *init = strndup(s0, lit);
+	int e;
+
+	if (!init)
+		return -ENOMEM;
+	m->key_off = lit;
+	e = traverse(r, word, skip, init, false, match_visit, m);
+	free(init);
+	return e;
+}
+
+static int traverse_child_keyed(const struct index_reader *r, uint32_t word, char ch,
+				const char *s0, size_t lit, struct match_ud *m)
+{
+	char *init = malloc(lit + 2);
+	int e;
+
+	if (!init)
+		return -ENOMEM;
+	memcpy(init, s0, lit);
+	init[lit] = ch;
+	init[lit + 1] = '\0';
+	m->key_off = lit;
+	e = traverse(r, word, 0, init, false, match_visit, m);
+	free(init);
+	return e;
+}
+
+static int match_node(const struct index_reader *r, const char *s, struct valvec *out,
+		      struct keyvec *keys)
 {
 	static const char wild[] = "*?[";
+	const char *s0 = s;
 	struct budget b;
 	struct rnode nd;
 	uint32_t word = r->root;
+	size_t before;
 	int e;
 
 	budget_init(r, &b);
@@ -892,9 +954,11 @@ static int match_node(const struct index_reader *r, const char *s, struct valvec
 			return e;
 		for (size_t j = 0; j < nd.plen; j++) {
 			if (is_wild(nd.prefix[j])) {
-				struct match_ud m = { s + j, out };
+				struct match_ud m = { s + j, out, keys, 0 };
 
-				return traverse(r, word, j, "", false, match_visit, &m);
+				/* the walk's keys start at the wildcard: prefix
+				 * them with what was matched literally */
+				return traverse_keyed(r, word, j, s0, (size_t)(s - s0) + j, &m);
 			}
 			if (nd.prefix[j] != s[j])
 				return 0;
@@ -902,17 +966,19 @@ static int match_node(const struct index_reader *r, const char *s, struct valvec
 		s += nd.plen;
 		for (const char *w = wild; *w; w++) {
 			uint32_t cw = child_word(&nd, (unsigned char)*w);
-			struct match_ud m = { s, out };
-			char init[2] = { *w, '\0' };
+			struct match_ud m = { s, out, keys, 0 };
 
 			if ((cw & NODE_MASK) == 0)
 				continue;
-			e = traverse(r, cw, 0, init, false, match_visit, &m);
+			e = traverse_child_keyed(r, cw, *w, s0, (size_t)(s - s0), &m);
 			if (e < 0)
 				return e;
 		}
-		if (*s == '\0')
-			return push_values(r, &nd, &b, out);
+		if (*s == '\0') {
+			before = out->n;
+			e = push_values(r, &nd, &b, out);
+			return e < 0 ? e : keys_push(keys, s0, out->n - before);
+		}
 		word = child_word(&nd, (unsigned char)*s++);
 		if ((word & NODE_MASK) == 0)
 			return 0;
@@ -924,11 +990,36 @@ int index_reader_match(const struct index_reader *r, const char *s,
 {
 	struct valvec out = { 0 };
 
-	return hand_over(&out, match_node(r, s, &out), vals, n);
+	return hand_over(&out, match_node(r, s, &out, NULL), vals, n);
+}
+
+void index_keys_free(char **keys, size_t n)
+{
+	for (size_t i = 0; keys && i < n; i++)
+		free(keys[i]);
+	free(keys);
+}
+
+int index_reader_match_keys(const struct index_reader *r, const char *s,
+			    struct index_value **vals, char ***keys, size_t *n)
+{
+	struct valvec out = { 0 };
+	struct keyvec kv = { 0 };
+	int e = match_node(r, s, &out, &kv);
+
+	if (e == 0 && kv.n != out.n)
+		e = -EINVAL; /* cannot happen: one key per value */
+	if (e < 0) {
+		index_keys_free(kv.v, kv.n);
+		kv.v = NULL;
+	}
+	*keys = kv.v;
+	return hand_over(&out, e, vals, n);
 }
 
 struct ranked {
 	struct index_value v;
+	char *key;
 	size_t pos;
 };
 
@@ -941,7 +1032,7 @@ static int cmp_ranked(const void *a, const void *b)
 	return x->pos < y->pos ? 1 : (x->pos > y->pos ? -1 : 0);
 }
 
-int index_values_kmod_order(struct index_value *vals, size_t n)
+int index_values_kmod_order_keys(struct index_value *vals, char **keys, size_t n)
 {
 	struct ranked *t;
 
@@ -951,10 +1042,18 @@ int index_values_kmod_order(struct index_value *vals, size_t n)
 	if (!t)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		t[i] = (struct ranked){ vals[i], i };
+		t[i] = (struct ranked){ vals[i], keys ? keys[i] : NULL, i };
 	qsort(t, n, sizeof(*t), cmp_ranked);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		vals[i] = t[i].v;
+		if (keys)
+			keys[i] = t[i].key;
+	}
 	free(t);
 	return 0;
+}
+
+int index_values_kmod_order(struct index_value *vals, size_t n)
+{
+	return index_values_kmod_order_keys(vals, NULL, n);
 }

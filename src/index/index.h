@@ -68,9 +68,17 @@ int index_reader_walk(const struct index_reader *r, index_walk_cb cb, void *ud);
 int index_reader_match(const struct index_reader *r, const char *s,
 		       struct index_value **vals, size_t *n);
 
+/* The same, with the stored key (the pattern) of each value in *keys
+ * (malloc'd, one string per value; free with index_keys_free). */
+int index_reader_match_keys(const struct index_reader *r, const char *s,
+			    struct index_value **vals, char ***keys, size_t *n);
+void index_keys_free(char **keys, size_t n);
+
 /* Reorder vals as libkmod's result list holds them (what modprobe sees
  * after index_mm_searchwild): ascending priority, and among equal
  * priorities the reverse of the given order. Returns 0 or -ENOMEM. */
 int index_values_kmod_order(struct index_value *vals, size_t n);
+/* The same, moving keys[] (may be NULL) along. */
+int index_values_kmod_order_keys(struct index_value *vals, char **keys, size_t n);
 
 #endif

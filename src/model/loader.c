@@ -10,6 +10,7 @@
 #include "elf/module.h"
 #include "util/fileio.h"
 #include "util/jobs.h"
+#include "util/progress.h"
 #include "util/strbuf.h"
 #include "util/threadlocal.h"
 
@@ -62,15 +63,19 @@ static int read_job(struct load_job *j, const struct loader_cfg *cfg)
 	return r;
 }
 
-/* Stat, the lookup, else read and parse. 0 or -ENOMEM. */
-static int produce(struct load_job *j, const struct loader_cfg *cfg)
+/* One job: stat, the lookup, else read and parse. 0 or -ENOMEM. */
+static int do_job(struct load_job *j, const struct loader_cfg *cfg)
 {
 	const void *blob;
 	size_t len;
+	int r;
 
+	if (j->rec)
+		return 0;
 	if (j->want_stat && !j->stat_ok && cfg->lookup &&
 	    (!cfg->known || cfg->known(cfg->lookup_ud, j->path)))
-		j->stat_ok = stat_job(j, cfg);
+		j->stat_ok = (cfg->prestat && cfg->prestat(cfg->lookup_ud, j->path, &j->st)) ||
+			     stat_job(j, cfg);
 	if (j->stat_ok && cfg->lookup) {
 		j->rec = cfg->lookup(cfg->lookup_ud, j->path, &j->st, &blob, &len);
 		j->from_lookup = j->rec != NULL;
@@ -78,19 +83,8 @@ static int produce(struct load_job *j, const struct loader_cfg *cfg)
 			return cfg->sink ? cfg->sink(cfg->sink_ud, j->path, &j->st, blob, len, false)
 					 : 0;
 	}
-	return read_job(j, cfg);
-}
-
-/* One job (none when its record is there already), counted. */
-static int do_job(struct load_job *j, const struct loader_cfg *cfg)
-{
-	int r;
-
-	if (j->rec)
-		return 0;
-	r = produce(j, cfg);
-	if (cfg->progress)
-		atomic_fetch_add_explicit(&cfg->progress->done, 1, memory_order_relaxed);
+	r = read_job(j, cfg);
+	progress_tick(cfg->progress);
 	return r;
 }
 
@@ -135,6 +129,7 @@ int loader_run(struct load_job *jobs, size_t n, const struct loader_cfg *cfg,
 	size_t *order = NULL;
 	int r;
 
+	progress_total(cfg->progress, n);
 	/* Compressed modules take long to decompress, the biggest by far the
 	 * longest: starting with them keeps every thread busy to the end
 	 * (results are stored by index, so the order changes nothing else). */
@@ -219,6 +214,7 @@ int loader_stream_push(struct loader_stream *s, const char *path, bool want_stat
 	}
 	b[i & (BLOCK_LEN - 1)].path = path;
 	b[i & (BLOCK_LEN - 1)].want_stat = want_stat;
+	progress_total(s->cfg.progress, i + 1);
 	if (jobs_add(s->pool, stream_one, s, i) < 0)
 		return -ENOMEM;
 	s->pushed++;

@@ -7,20 +7,13 @@
 #ifndef MA_ENGINE_LOADER_H
 #define MA_ENGINE_LOADER_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 
 struct modrec;
 struct modfile_opts;
-
-/* How far the reading of a tree is, for a progress line: modules to read
- * (0 until the walk is done) and records produced so far (read or taken
- * from the cache). Updated from the reader threads; read it from any. */
-struct read_progress {
-	atomic_size_t total, done;
-};
+struct progress_count;
 
 struct load_job {
 	const char *path;     /* in */
@@ -41,6 +34,10 @@ typedef struct modrec *(*loader_lookup_fn)(void *ud, const char *path, const str
  * a stat first: the stat comes from the opened file). */
 typedef bool (*loader_known_fn)(void *ud, const char *path);
 
+/* A stat of path taken moments ago (the cache's check), so that it is
+ * not taken again; false when there is none. */
+typedef bool (*loader_prestat_fn)(void *ud, const char *path, struct stat *st);
+
 /* Every record read, as the cache keeps it (the full encoding): fresh
  * (read now; blob is the thread's, valid during the call) or from the
  * lookup (blob as it gave it). On the worker threads: must be
@@ -53,6 +50,7 @@ struct loader_cfg {
 	const struct modfile_opts *opts;
 	loader_lookup_fn lookup;        /* may be NULL */
 	loader_known_fn known;          /* may be NULL: all may be known */
+	loader_prestat_fn prestat;      /* may be NULL */
 	void *lookup_ud;
 	loader_sink_fn sink;            /* may be NULL */
 	void *sink_ud;
@@ -60,7 +58,8 @@ struct loader_cfg {
 	 * directory; -1 for none): a few path components instead of all. */
 	const char *root;
 	int rootfd;
-	struct read_progress *progress; /* counted when set */
+	/* each module read (not found by the lookup) ticks it; NULL: none */
+	struct progress_count *progress;
 };
 
 /* Returns 0, or -ENOMEM (every rec that was produced is still set; the

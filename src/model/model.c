@@ -158,8 +158,8 @@ int model_read_modules(struct model *m)
 		.keep_signatures = o->keep_signatures,
 		.info_keys = o->info_keys,
 		.stat_modules = o->stat_modules,
-		.progress = o->progress,
 		.log = o->log,
+		.progress = o->progress,
 	};
 	size_t n = 0;
 	int r;

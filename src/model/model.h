@@ -34,11 +34,11 @@ struct cache_records;
 struct khash;
 struct depmod_cfg;
 struct ma_log;
+struct ma_progress;
 struct mem_budget;
 struct modgraph;
 struct modprobe_cfg;
 struct modrec;
-struct read_progress;
 struct mtree;
 struct tree_mod;
 
@@ -78,12 +78,11 @@ struct model_opts {
 	const char *const *info_keys; /* .modinfo keys; NULL = all */
 	bool keep_signatures;
 	bool stat_modules;         /* every module's stat filled in */
-	struct read_progress *progress; /* the reading counted (model/loader.h),
-					   or NULL */
 	unsigned int jobs;         /* 0 = all CPUs */
 	struct cache *cache;       /* records to reuse, or NULL */
 	struct cache_records *records; /* the new records file, or NULL */
 	const struct ma_log *log;
+	const struct ma_progress *progress; /* reading modules; NULL: silent */
 };
 
 struct model_mod {

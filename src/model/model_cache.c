@@ -27,18 +27,29 @@ int model_cache_open(struct model_cache *mc, const char *cache_dir, const char *
 	return err;
 }
 
-void model_cache_close(struct model_cache *mc, bool ok)
+void model_cache_save(struct model_cache *mc, bool ok)
 {
-	uint64_t gen = mc->cache ? cache_generation(mc->cache) : 0, old = gen;
+	struct cache_gen old = { 0, 0 }, gen;
 	int err = 0;
 
-	if (mc->records)
+	if (mc->cache)
+		old = cache_generation(mc->cache);
+	gen = old;
+	if (mc->records) {
 		err = cache_records_close(mc->records, ok, &gen);
-	if (!err && ok && mc->records && (gen != old || !mc->cache))
-		err = cache_meta_set_records(mc->base, mc->cache, mc->dirname, gen);
+		mc->records = NULL;
+		if (!err && ok && (gen.base != old.base || gen.delta != old.delta || !mc->cache))
+			err = cache_meta_set_records(mc->base, mc->cache, mc->dirname, gen);
+	}
 	if (err < 0)
 		ma_logf(mc->log, MA_LOG_WARNING, "could not write cache %s: %s", mc->base,
 			strerror(-err));
+}
+
+void model_cache_release(struct model_cache *mc)
+{
+	if (mc->records)
+		(void)cache_records_close(mc->records, false, NULL);
 	cache_free(mc->cache);
 	free(mc->base);
 	free(mc->dirname);

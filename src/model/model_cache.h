@@ -31,9 +31,11 @@ struct model_cache {
 int model_cache_open(struct model_cache *mc, const char *cache_dir, const char *dirname,
 		     struct model_opts *o, const struct ma_log *log) MA_MUST_CHECK;
 /* Keep the records read (when ok: the model loaded), naming them in the
- * meta file (depmod's stamps kept); failure only warns. Releases what mc
- * holds (the model's records were decoded: they do not need it). Safe on
- * a zeroed mc. */
-void model_cache_close(struct model_cache *mc, bool ok);
+ * meta file (depmod's stamps kept); failure only warns. Once, after
+ * model_load. */
+void model_cache_save(struct model_cache *mc, bool ok);
+/* Free what is left; after model_free (the model may point into the
+ * cache's records). Safe on a zeroed or released mc. */
+void model_cache_release(struct model_cache *mc);
 
 #endif

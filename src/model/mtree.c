@@ -13,6 +13,7 @@
 #include "tree/walk.h"
 #include "util/khash.h"
 #include "util/log.h"
+#include "util/progress.h"
 #include "util/timing.h"
 
 struct sortent {
@@ -102,6 +103,24 @@ static bool known(void *ud, const char *path)
 	return cache_knows(((const struct mtree_opts *)ud)->cache, path);
 }
 
+static bool prestat(void *ud, const char *path, struct stat *st)
+{
+	struct cache_stat cs;
+
+	if (!cache_fresh_stat(((const struct mtree_opts *)ud)->cache, path, &cs))
+		return false;
+	memset(st, 0, sizeof(*st));
+	st->st_mode = S_IFREG;
+	st->st_dev = (dev_t)cs.dev;
+	st->st_ino = (ino_t)cs.ino;
+	st->st_size = (off_t)cs.size;
+	st->st_mtim.tv_sec = cs.mtime_ns / 1000000000;
+	st->st_mtim.tv_nsec = cs.mtime_ns % 1000000000;
+	st->st_ctim.tv_sec = cs.ctime_ns / 1000000000;
+	st->st_ctim.tv_nsec = cs.ctime_ns % 1000000000;
+	return true;
+}
+
 /* On a loader thread: every record read, for the new records file. */
 static int sink(void *ud, const char *path, const struct stat *st, const void *blob,
 		size_t len, bool fresh)
@@ -164,12 +183,13 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 	struct load_job *jobs = NULL;
 	struct modfile_opts fo = { .keep_signature = o->keep_signatures,
 				   .info_keys = o->info_keys, .budget = o->budget };
-	struct loader_cfg lcfg = { .nthreads = o->jobs, .opts = &fo,
+	struct progress_count progress = { .p = o->progress, .what = "reading modules" };
+	struct loader_cfg lcfg = { .nthreads = o->jobs, .opts = &fo, .progress = &progress,
 				   .lookup = o->cache ? lookup : NULL,
-				   .known = o->cache ? known : NULL, .lookup_ud = (void *)o,
+				   .known = o->cache ? known : NULL,
+				   .prestat = o->cache ? prestat : NULL, .lookup_ud = (void *)o,
 				   .sink = o->records ? sink : NULL, .sink_ud = (void *)o,
-				   .root = o->dirname, .rootfd = -1,
-				   .progress = o->progress };
+				   .root = o->dirname, .rootfd = -1 };
 	/* the cache's stamps: the stat of each module read */
 	const bool want_stat = o->stat_modules || o->cache || o->records;
 	struct load_job *early = NULL;
@@ -219,8 +239,6 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 	if (r < 0)
 		goto fail;
 	t->n = t->scan->n;
-	if (o->progress)
-		atomic_store(&o->progress->total, t->n);
 	for (size_t i = 0; i < t->n; i++) {
 		const char *ext = strrchr(ents[i].t->path, '.');
 
@@ -240,6 +258,7 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 		double t0 = timing_now();
 
 		r = loader_run(jobs, t->n, &lcfg, compressed > t->n / 2);
+		progress_over(&progress);
 		timing_mark(o->log, &t0, "read modules");
 	}
 	for (size_t i = 0; i < t->n; i++) {
@@ -265,6 +284,7 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 	*out = t;
 	return 0;
 fail:
+	progress_over(&progress);
 	if (lcfg.rootfd >= 0)
 		close(lcfg.rootfd);
 	for (size_t i = 0; i < n_early; i++)

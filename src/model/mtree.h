@@ -11,11 +11,11 @@
 
 struct ma_log;
 struct mem_budget;
+struct ma_progress;
 struct cache;
 struct cache_records;
 struct depmod_cfg;
 struct modrec;
-struct read_progress;
 struct tree_mod;
 struct tree_scan;
 
@@ -35,8 +35,8 @@ struct mtree_opts {
 	struct mem_budget *budget;      /* decompressed bytes, or NULL */
 	bool stat_modules;              /* fill every tree_mod's stat (the
 					   walk leaves plain files unstatted) */
-	struct read_progress *progress; /* counted, when set (loader.h) */
 	const struct ma_log *log;
+	const struct ma_progress *progress; /* modules read, or NULL */
 };
 
 struct mtree_mod {

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ struct staged {
 	int sync_err;
 	bool ended;      /* publish_end called: fd is its fsync's now */
 	bool renamed;
+	bool kept;       /* publish_keep_same: the file in place stays */
 };
 
 struct publish {
@@ -175,6 +177,77 @@ int publish_stage(struct publish *p, size_t slot, const char *name, const void *
 	return publish_end(p, slot);
 }
 
+int publish_set_name(struct publish *p, size_t slot, const char *name)
+{
+	char *n;
+
+	if (slot >= p->n || !p->v[slot].name || p->v[slot].kept || p->v[slot].renamed)
+		return -EINVAL;
+	n = strdup(name);
+	if (!n)
+		return -ENOMEM;
+	free(p->v[slot].name);
+	p->v[slot].name = n;
+	return 0;
+}
+
+/* Does fd hold exactly data? */
+static bool same_bytes(int fd, const uint8_t *data, size_t len)
+{
+	static _Thread_local uint8_t buf[64 * 1024];
+	struct stat st;
+	size_t done = 0;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != len)
+		return false;
+	while (done < len) {
+		ssize_t r = read(fd, buf, sizeof(buf));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || (size_t)r > len - done || memcmp(buf, data + done, (size_t)r) != 0)
+			return false;
+		done += (size_t)r;
+	}
+	return true;
+}
+
+int publish_keep_same(struct publish *p, size_t slot, const char *name, const void *data,
+		      size_t len)
+{
+	struct staged *v;
+	int fd;
+
+	if (slot >= p->n || p->v[slot].name)
+		return -EINVAL;
+	fd = openat(p->dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (!same_bytes(fd, data, len)) {
+		close(fd);
+		return 0;
+	}
+	v = &p->v[slot];
+	v->name = strdup(name);
+	if (!v->name) {
+		close(fd);
+		return -ENOMEM;
+	}
+	v->kept = true;
+	v->fd = fd;
+	v->ended = true;
+	if (p->syncs && jobs_add(p->syncs, sync_one, p, slot) == 0)
+		return 1;
+	if (p->flags & PUBLISH_SYNC) {
+		int r = sync_one(p, slot, NULL);
+
+		return r < 0 ? r : 1;
+	}
+	close(fd);
+	v->fd = -1;
+	return 1;
+}
+
 /* Wait for every fsync; the first error in slot order, or 0. */
 static int wait_synced(struct publish *p, const char **failed)
 {
@@ -196,6 +269,7 @@ static int wait_synced(struct publish *p, const char **failed)
 
 int publish_commit(struct publish *p, const char **failed, const char **step)
 {
+	size_t renamed = 0;
 	int r;
 
 	*step = "fsync";
@@ -209,16 +283,17 @@ int publish_commit(struct publish *p, const char **failed, const char **step)
 	for (size_t i = 0; i < p->n; i++) {
 		struct staged *s = &p->v[i];
 
-		if (!s->name)
+		if (!s->name || s->kept)
 			continue;
 		if (renameat(p->dirfd, s->tmp, p->dirfd, s->name) < 0) {
 			*failed = s->name;
 			return -errno;
 		}
 		s->renamed = true;
+		renamed++;
 	}
 	*step = "fsync";
-	if ((p->flags & PUBLISH_SYNC) && fsync(p->dirfd) < 0 && errno != EINVAL) {
+	if ((p->flags & PUBLISH_SYNC) && renamed && fsync(p->dirfd) < 0 && errno != EINVAL) {
 		*failed = ".";
 		return -errno;
 	}
@@ -235,7 +310,7 @@ void publish_free(struct publish *p)
 	for (size_t i = 0; i < p->n; i++) {
 		if (p->v[i].fd >= 0)
 			close(p->v[i].fd);
-		if (p->v[i].name && !p->v[i].renamed)
+		if (p->v[i].name && !p->v[i].renamed && !p->v[i].kept)
 			unlinkat(p->dirfd, p->v[i].tmp, 0);
 		free(p->v[i].name);
 		free(p->v[i].tmp);

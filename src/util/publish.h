@@ -5,7 +5,8 @@
  * PUBLISH_SYNC, on disk) are they renamed over their names, in slot
  * order, and the directory synced. A full disk or an I/O error therefore
  * changes nothing; a crash during the renames leaves each name either old
- * or new, never partial.
+ * or new, never partial. A file already holding the new bytes can be
+ * kept as it is (publish_keep_same): nothing written, nothing renamed.
  *
  * depmod's outputs use PUBLISH_SYNC (each file's fsync starts, on the job
  * pool, as soon as it is staged); the cache does not: a cache file lost to
@@ -37,6 +38,15 @@ struct publish *publish_new(int dirfd, size_t slots, unsigned int flags);
 int publish_stage(struct publish *p, size_t slot, const char *name, const void *data,
 		  size_t len, const char **step) MA_MUST_CHECK;
 
+/* When the directory already holds name (a regular file) with exactly
+ * these bytes: the slot keeps it as it is, nothing is written or renamed
+ * (an unchanged output costs no rewrite); with PUBLISH_SYNC it is still
+ * fsynced (bytes a writer that never synced left in the page cache are
+ * on disk when the commit returns: cheap for a clean file). Returns 1
+ * when kept, 0 when the slot must be staged, or a negative errno. */
+int publish_keep_same(struct publish *p, size_t slot, const char *name, const void *data,
+		      size_t len) MA_MUST_CHECK;
+
 /* The same in pieces, for files written as they are made: begin creates
  * the temporary (mode), append adds bytes, patch rewrites bytes already
  * written (a header whose checksum is known last), end finishes it. */
@@ -45,6 +55,10 @@ int publish_append(struct publish *p, size_t slot, const void *data, size_t len)
 int publish_patch(struct publish *p, size_t slot, const void *data, size_t len,
 		  off_t off) MA_MUST_CHECK;
 int publish_end(struct publish *p, size_t slot) MA_MUST_CHECK;
+
+/* The name a begun slot is renamed to at commit, changed (a writer that
+ * learns at the end which file it was writing). 0, -EINVAL, -ENOMEM. */
+int publish_set_name(struct publish *p, size_t slot, const char *name) MA_MUST_CHECK;
 
 /* Wait for every staged file's fsync, and only if all succeeded rename
  * each over its name, in slot order, then sync the directory. Returns 0

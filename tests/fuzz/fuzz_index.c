@@ -1,6 +1,10 @@
 /* The binary index reader (modules.*.bin, what modprobe reads): open,
  * walk every (key, value), exact lookup of every key walked and of a few
- * others, and glob lookups as modprobe resolves aliases. */
+ * others, and glob lookups as modprobe resolves aliases, with and without
+ * the keys that matched (index_reader_match_keys: each key must match
+ * the subject as a pattern, and stay with its value through the
+ * reordering). */
+#include <fnmatch.h>
 #include <stdlib.h>
 
 #include "fuzz_common.h"
@@ -29,6 +33,22 @@ static int walk_cb(void *ud, const char *key, const struct index_value *v)
 	return 0;
 }
 
+static void use_keyed(const char *subject, struct index_value *vals, char **keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		fuzz_touch(keys[i]);
+		fuzz_touch(vals[i].value);
+		/* a stored key matched the subject (patterns with NUL-free
+		 * bytes; fnmatch may only disagree on its own limits) */
+		if (fnmatch(keys[i], subject, 0) == FNM_NOMATCH && strcmp(keys[i], subject) != 0 &&
+		    !strpbrk(subject, "*?[\\"))
+			__builtin_trap();
+	}
+	(void)index_values_kmod_order_keys(vals, keys, n);
+	free(vals);
+	index_keys_free(keys, n);
+}
+
 static void use_vals(struct index_value *vals, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -45,6 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	struct index_reader *r;
 	struct index_value *vals;
+	char **keyv;
 	struct keys k = { { 0 }, 0, 0 };
 	size_t i, n;
 
@@ -56,6 +77,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			use_vals(vals, n);
 		if (index_reader_match(r, k.v[i], &vals, &n) == 0)
 			use_vals(vals, n);
+		if (index_reader_match_keys(r, k.v[i], &vals, &keyv, &n) == 0)
+			use_keyed(k.v[i], vals, keyv, n);
 		free(k.v[i]);
 	}
 	for (i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
@@ -63,6 +86,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			use_vals(vals, n);
 		if (index_reader_match(r, probes[i], &vals, &n) == 0)
 			use_vals(vals, n);
+		if (index_reader_match_keys(r, probes[i], &vals, &keyv, &n) == 0)
+			use_keyed(probes[i], vals, keyv, n);
 	}
 	index_reader_free(r);
 	return 0;

@@ -16,7 +16,7 @@ trap 'rm -rf "$TMP"' EXIT
 [ -x build/modatlas ] && [ -f build/libmodatlas.a ] || { echo "make-corpus: run make first" >&2; exit 1; }
 
 rm -rf "$C"
-mkdir -p "$C"/{modfile,modrec,depmod_cfg,modprobe_d,modorder,builtin,builtin_modinfo,symvers,sysmap,index}
+mkdir -p "$C"/{modfile,modrec,depmod_cfg,modprobe_d,modorder,builtin,builtin_modinfo,symvers,sysmap,index,modalias_list}
 
 # ---- fuzz_modfile: kbuild modules (unsigned, with __versions, namespaces,
 # aliases, weak symbols) and real Debian modules (signed; ELF32, big-endian),
@@ -72,6 +72,17 @@ CONF
 
 # ---- fuzz_modprobe_d: the defect corpus's modprobe.d, and one of each word
 cp "$FIX/defects/modprobe.d/defects.conf" "$C/modprobe_d/defects.conf"
+# the query fixture's rich configuration, its command line
+cp "$FIX/queries/modprobe.d/etc/10-rich.conf" "$C/modprobe_d/rich.conf"
+cp "$FIX/queries/cmdline" "$C/modprobe_d/cmdline"
+
+# ---- fuzz_modalias_list: the sysfs fixture's modaliases, one list per
+# machine, and a list with junk
+cut -f1,3 "$FIX/queries/sysfs.list" | grep -v '^#' | while IFS=$(printf '\t') read -r m a; do
+	printf '%s\n' "$a" >> "$C/modalias_list/$m.list"
+done
+printf 'pci:v00008086d00003B3Csv000017AAsd00002163bc0Csc03i20\n\n# c\nnot one\r\ncaf\351:x\nnocolon\n' \
+	> "$C/modalias_list/junk.list"
 cat > "$C/modprobe_d/all.conf" <<'CONF'
 # comment
 alias pci:v00008086d*sv*sd*bc*sc*i* e1000e

@@ -36,6 +36,8 @@ run_one() {
 	local t=$1 seeds=tests/fuzz/corpus/$1 work=$W/$1 dict="" base=$1
 	# fuzz_modfile_fd reads the same inputs as fuzz_modfile
 	[ "$t" = modfile_fd ] && base=modfile && seeds=tests/fuzz/corpus/modfile
+	# fuzz_modversions too (the __versions of a module file)
+	[ "$t" = modversions ] && base=modfile && seeds=tests/fuzz/corpus/modfile
 	[ -n "${FUZZ_FRESH:-}" ] && rm -rf "$work"
 	mkdir -p "$work" "$seeds"
 	[ -f "tests/fuzz/$base.dict" ] && dict="-dict=tests/fuzz/$base.dict"

@@ -3,11 +3,12 @@
 # the sources of three Debian 12 DKMS packages (acpi-call-dkms, one module;
 # v4l2loopback-dkms, one module using videodev's exports; tp-smapi-dkms,
 # three modules, thinkpad_ec exporting what tp_smapi and hdaps use) built
-# with kbuild against linux-headers-6.1.0-56-amd64; and the Module.symvers
-# of the 6.1.0-56 and 6.12.107+deb12 kernels.
+# with kbuild against linux-headers-6.1.0-56-amd64 (the 6.1 tree's kernel);
+# and the Module.symvers of the 6.1 and 6.12 trees' kernels.
 #
-# Every .deb is pinned and checked against the SHA-256 of the archive's
-# signed Packages index (apt-cache show PKG=VERSION), cached copies too. The
+# Every .deb comes through deb-fetch.sh: pinned, checked against the
+# archive's SHA-256, cached; the headers at the version of the trees'
+# images (the arguments: realtree's RT_KVER and RT_PKGVER of each). The
 # headers packages are unpacked with dpkg -x into one root, laid out as the
 # packages install them: the -amd64 headers' Makefile includes the -common
 # one by its absolute /usr/src path, so it is rewritten to the root's copy;
@@ -25,31 +26,35 @@
 # Unsigned: Debian's dkms signs only with a MOK key, which these tests
 # leave out (an unsigned module in a signed tree is what test-dkms expects).
 #
-# Cached under $CACHE/dkms/<kernel>/, keyed by every package version, the
-# compiler's version and this recipe's: a warm run reads one stamp file.
+# Cached under $CACHE/dkms/<kernel>/, keyed by every package version asked
+# for, the compiler's version and this recipe's: a warm run reads one stamp
+# file and asks the archive nothing.
 # Prints shell assignments (eval them): DKMS_KVER, DKMS_TREE (the DKMS
 # layout), DKMS_KODIR (the built .ko files, flat), DKMS_MODULES (their
 # names), SYMVERS_61, SYMVERS_612 (the kernels' Module.symvers),
 # SYMVERS_EXTRA (tp_smapi's own Module.symvers: thinkpad_ec's exports),
 # DKMS_VERSIONS (the packages used). Progress and errors go to stderr.
-# Usage: dkms-build.sh
+# Usage: dkms-build.sh [KVER PKGVER KVER612 PKGVER612]
+#   (default: 6.1.0-56-amd64 6.1.192-2 6.12.107+deb12-amd64 6.12.107-1~deb12u1,
+#   the trees of lib.sh's realtree_spec)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-RECIPE=1 # bump when the build steps change
-KVER=6.1.0-56-amd64
-KVER612=6.12.107+deb12-amd64
+RECIPE=2 # bump when the build steps change
+KVER=${1:-6.1.0-56-amd64} KPKGVER=${2:-6.1.192-2}
+KVER612=${3:-6.12.107+deb12-amd64} KPKGVER612=${4:-6.12.107-1~deb12u1}
 DKARCH=x86_64
-# PACKAGE=VERSION, and whether another version may stand in when the pinned
-# one has left the archive (a kernel's headers may not: they are its ABI).
+# PACKAGE=VERSION: deb-fetch.sh takes the archive's current version when
+# the pinned one is gone (for a headers package: the same ABI, its name).
+# linux-headers-*-common comes at the version of linux-headers-KVER.
 PINS="
-linux-headers-$KVER=6.1.192-2 strict
-linux-headers-${KVER%-amd64}-common=6.1.192-2 strict
-linux-kbuild-6.1=6.1.192-3 any
-linux-headers-$KVER612=6.12.107-1~deb12u1 strict
-acpi-call-dkms=1.2.2-2.1 any
-v4l2loopback-dkms=0.12.7-2 any
-tp-smapi-dkms=0.43-3 any
+linux-headers-$KVER=$KPKGVER
+linux-headers-${KVER%-amd64}-common=
+linux-kbuild-$(echo "$KVER" | cut -d. -f1,2)=6.1.192-3
+linux-headers-$KVER612=$KPKGVER612
+acpi-call-dkms=1.2.2-2.1
+v4l2loopback-dkms=0.12.7-2
+tp-smapi-dkms=0.43-3
 "
 CC_NAME=gcc-12 # the compiler Debian built linux 6.1 with (.kernelvariables)
 
@@ -74,7 +79,7 @@ print_vars() {
 	printf 'SYMVERS_61=%q\n' "$OUT/symvers/$KVER/Module.symvers"
 	printf 'SYMVERS_612=%q\n' "$OUT/symvers/$KVER612/Module.symvers"
 	printf 'SYMVERS_EXTRA=%q\n' "$OUT/symvers/extra/tp_smapi.Module.symvers"
-	printf 'DKMS_VERSIONS=%q\n' "$(tr '\n' ' ' < "$OUT/versions")"
+	printf 'DKMS_VERSIONS=%q\n' "$(paste -sd, "$OUT/versions")"
 }
 
 if [ -f "$OUT/.stamp" ] && [ "$(cat "$OUT/.stamp")" = "$KEY" ]; then
@@ -82,58 +87,12 @@ if [ -f "$OUT/.stamp" ] && [ "$(cat "$OUT/.stamp")" = "$KEY" ]; then
 	exit 0
 fi
 
-# ---- fetching, checked against the archive -------------------------------
-debs=$CACHE/debs
-mkdir -p "$debs"
-updated=0
-apt_update() {
-	[ $updated = 1 ] && return 0
-	updated=1
-	say "apt-get update"
-	apt-get -o DPkg::Lock::Timeout=600 update -qq > /dev/null 2>&1 ||
-		say "apt-get update failed (using the package lists as they are)"
-}
-candidate() { apt-cache policy "$1" 2> /dev/null | sed -n 's/^  Candidate: //p' | grep -v '^(none)$' || true; }
-sha() { sha256sum < "$1" | cut -d' ' -f1; }
-
-# record PACKAGE VERSION: "SHA256 Filename" from the Packages index, or nothing
-record() {
-	apt-cache show "$1=$2" 2> /dev/null |
-		awk 'NF == 0 {done = 1} done {next} /^SHA256: /{s = $2} /^Filename: /{f = $2}
-		END {if (s != "" && f != "") print s, f}'
-}
-
-# fetch PACKAGE VERSION strict|any: sets DEB to a checked .deb of it
+# fetch PACKAGE VERSION: DEB_FILE, DEB_VERSION... of a checked .deb
 fetch() {
-	local pkg=$1 ver=$2 mode=$3 rec want fname
-	rec=$(record "$pkg" "$ver")
-	[ -n "$rec" ] || { apt_update; rec=$(record "$pkg" "$ver"); }
-	if [ -z "$rec" ]; then
-		[ "$mode" = any ] || die "$pkg $ver is gone from the archive (pinned: the tests' kernel trees need this version)"
-		ver=$(candidate "$pkg")
-		[ -n "$ver" ] || die "$pkg is not in the archive"
-		say "$pkg $2 is gone from the archive: using $ver"
-		rec=$(record "$pkg" "$ver")
-	fi
-	want=${rec%% *} fname=${rec#* }
-	[ -n "$rec" ] || die "no SHA-256 for $pkg $ver in the Packages index"
-	DEB=$debs/$(basename "$fname")
-	if [ -f "$DEB" ] && [ "$(sha "$DEB")" != "$want" ]; then
-		say "cached $(basename "$DEB") does not match the archive's SHA-256: downloading it again"
-		rm -f "$DEB"
-	fi
-	if [ ! -f "$DEB" ]; then
-		local tmp
-		tmp=$(mktemp -d "$debs/.dl.XXXXXX")
-		(cd "$tmp" && apt-get download "$pkg=$ver" > /dev/null 2>&1) ||
-			{ apt_update; (cd "$tmp" && apt-get download "$pkg=$ver" > /dev/null 2>&1); } ||
-			{ rm -rf "$tmp"; die "apt-get download $pkg=$ver failed"; }
-		mv "$tmp"/*.deb "$DEB"
-		rm -rf "$tmp"
-	fi
-	[ "$(sha "$DEB")" = "$want" ] ||
-		{ rm -f "$DEB"; die "$(basename "$DEB"): SHA-256 differs from the archive's"; }
-	echo "$pkg $ver" >> "$OUT/versions"
+	local out
+	out=$("$REPO/tests/scripts/deb-fetch.sh" "$1" "$2") || die "cannot have $1 $2"
+	eval "$out"
+	echo "$DEB_PACKAGE $DEB_VERSION" >> "$OUT/versions"
 }
 
 # Built in place; the stamp, written last, marks a finished build.
@@ -149,10 +108,14 @@ mkdir -p "$ROOT" "$SRC" "$DKMS" "$OUT/ko" "$OUT/symvers/$KVER" "$OUT/symvers/$KV
 	"$OUT/symvers/extra"
 
 dkms_debs=""
-while read -r pin mode; do
+hdrver=""
+while read -r pin; do
 	[ -n "$pin" ] || continue
 	pkg=${pin%%=*} ver=${pin#*=}
-	fetch "$pkg" "$ver" "$mode"
+	case $pkg in *-common) ver=$hdrver ;; esac
+	fetch "$pkg" "$ver"
+	DEB=$DEB_FILE
+	[ "$pkg" = "linux-headers-$KVER" ] && hdrver=$DEB_VERSION
 	case $pkg in
 	linux-headers-$KVER612)
 		# only its Module.symvers

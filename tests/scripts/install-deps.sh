@@ -9,9 +9,14 @@
 #    above; tests/scripts/kmod34.sh);
 #  - linux-kbuild-6.1: the kernel's scripts/sign-file, which signs the test
 #    modules (tests/scripts/test-check.sh);
+#  - gcc-12, the compiler Debian's 6.1 kernel was built with: the DKMS
+#    modules of tests/scripts/dkms-build.sh;
 #  - tools the suites drive: clang (fuzzing), valgrind, strace, GNU time,
 #    xz/zstd/gzip, graphviz's dot, openssl, curl (downloads), util-linux's
-#    setpriv.
+#    setpriv;
+#  - packaging: scdoc, man-db, groff (the man pages), bash-completion, zsh
+#    and fish (the completions), debhelper, dpkg-dev, lintian and
+#    mmdebstrap (the Debian packages and their chroot test).
 set -e
 PKGS="build-essential gcc-12 pkg-config libelf-dev zlib1g-dev liblzma-dev libzstd-dev libxxhash-dev
 libcmocka-dev libjson-c-dev libgraphviz-dev graphviz libssl-dev openssl kmod xz-utils

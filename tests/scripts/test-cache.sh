@@ -156,6 +156,123 @@ check "shortcut: other options give a full run (no weakdep stays stale)" [ "$(od
 "$M" depmod "${CONF[@]}" -b "$T" -o "$O" $V > /dev/null 2>&1
 check "shortcut: back to default layout" [ "$(od -An -tx1 -j9 -N3 "$O/lib/modules/$V/modules.dep.bin" | tr -d ' ')" = "00000c" ]
 
+# Modules changed on disk but not in content (touched, reinstalled from
+# the same build): read again and compared with the digest the cache
+# recorded; the indexes are left as they are.
+S=$TMP/touched
+"$M" depmod "${CONF[@]}" -b "$T" -o "$S" $V > /dev/null 2> "$TMP/touched0.err"
+sleep 0.1
+"$M" depmod "${CONF[@]}" -b "$T" -o "$S" $V > /dev/null 2>&1
+ino=$(stat -c %i "$S/lib/modules/$V/modules.dep")
+F=$D/kernel/drivers/ma/alias/ma_alias.ko
+touch "$F"
+"$M" depmod "${CONF[@]}" -b "$T" -o "$S" $V > /dev/null 2> "$TMP/touched1.err"
+"$M" depmod "${CONF[@]}" -b "$T" -o "$S" $V > /dev/null 2> "$TMP/touched2.err"
+check "touched: modules.dep not rewritten" [ "$(stat -c %i "$S/lib/modules/$V/modules.dep")" = "$ino" ]
+same_file "touched: same messages as the full run" "$TMP/touched0.err" "$TMP/touched2.err"
+# cp over the file: same inode, new bytes of the same build
+cp "$F" "$TMP/ma_alias.copy" && cat "$TMP/ma_alias.copy" > "$F"
+"$M" depmod "${CONF[@]}" -b "$T" -o "$S" $V > /dev/null 2>&1
+check "reinstalled, same build: modules.dep not rewritten" [ "$(stat -c %i "$S/lib/modules/$V/modules.dep")" = "$ino" ]
+# racy: the restamped module is read again until its stamp is old
+touch "$F"
+"$M" depmod "${CONF[@]}" -b "$T" -o "$S" $V > /dev/null 2>&1
+python3 - "$F" <<'PY'
+import os, sys
+p = sys.argv[1]
+st = os.stat(p)
+b = bytearray(open(p, 'rb').read())
+i = b.index(b'description=')
+b[i:i + 12] = b'dEscription='   # a key depmod ignores: same digest
+open(p, 'r+b').write(b)
+os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+PY
+"$M" depmod "${CONF[@]}" -b "$T" -o "$S" $V > /dev/null 2>&1
+check "racy stamp, change depmod ignores: modules.dep not rewritten" [ "$(stat -c %i "$S/lib/modules/$V/modules.dep")" = "$ino" ]
+# a change in content, in place: the full run
+python3 - "$F" <<'PY'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, 'rb').read())
+i = b.index(b'alias=')
+b[i + 6] = ord('Z')
+open(p, 'r+b').write(b)
+PY
+"$M" depmod "${CONF[@]}" -b "$T" -o "$S" $V > /dev/null 2>&1
+"$M" depmod "${CONF[@]}" --no-cache -b "$T" -o "$TMP/touched-n" $V > /dev/null 2>&1
+check "changed in place: indexed again, as a cold run" diff -r "$S/lib/modules/$V" "$TMP/touched-n/lib/modules/$V"
+check "changed in place: modules.alias differs from before" sh -c "! cmp -s '$S/lib/modules/$V/modules.alias' '$TMP/rename-n/lib/modules/$V/modules.alias'"
+cp "$TMP/ma_alias.copy" "$F"
+
+# An output whose bytes would not change is not rewritten (nor fsynced
+# anew), with or without the cache: after a change to one module's
+# aliases, only the alias files get new inodes.
+K=$TMP/kept
+"$M" depmod "${CONF[@]}" --no-cache -b "$T" -o "$K" $V > /dev/null 2>&1
+inodes() { for f in $DEPFILES; do printf '%s %s\n' "$f" "$(stat -c %i "$K/lib/modules/$V/$f")"; done; }
+inodes > "$TMP/kept.0"
+"$M" depmod "${CONF[@]}" --no-cache -b "$T" -o "$K" $V > /dev/null 2>&1
+inodes > "$TMP/kept.1"
+same_file "unchanged tree, --no-cache: no output rewritten" "$TMP/kept.0" "$TMP/kept.1"
+F=$D/kernel/drivers/ma/alias/ma_alias.ko
+cp "$F" "$TMP/ma_alias.keep"
+python3 - "$F" <<'PY'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, 'rb').read())
+i = b.index(b'alias=ma-twice')
+b[i + 6:i + 14] = b'ma-thrce'
+open(p, 'r+b').write(b)
+PY
+"$M" depmod "${CONF[@]}" --no-cache -b "$T" -o "$K" $V > /dev/null 2>&1
+inodes > "$TMP/kept.2"
+changed=$(diff "$TMP/kept.1" "$TMP/kept.2" | sed -n 's/^> \([^ ]*\) .*/\1/p' | tr '\n' ' ')
+check "an alias changed: only the alias files rewritten ($changed)" \
+	[ "$changed" = "modules.alias modules.alias.bin " ]
+"$M" depmod "${CONF[@]}" --no-cache -b "$T" -o "$TMP/kept-fresh" $V > /dev/null 2>&1
+check "an alias changed: the kept and rewritten files are a fresh run's" \
+	diff -r "$K/lib/modules/$V" "$TMP/kept-fresh/lib/modules/$V"
+cp "$TMP/ma_alias.keep" "$F"
+
+# A run that read a few modules writes them to a small delta file, not
+# the whole records file again; damage to the delta costs those records.
+R=$TMP/cache-delta
+rm -rf "$R"
+MODATLAS_CACHE_DIR=$R "$M" depmod "${CONF[@]}" -b "$T" -o "$TMP/delta" $V > /dev/null 2>&1
+sleep 0.1
+rino=$(stat -c "%i %z" "$R"/*.records)
+F=$D/kernel/drivers/ma/alias/ma_alias.ko
+python3 - "$F" <<'PY'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, 'rb').read())
+i = b.index(b'alias=ma-twice')
+b[i + 6:i + 14] = b'ma-thrce'
+open(p, 'r+b').write(b)
+PY
+sleep 0.1
+MODATLAS_CACHE_DIR=$R "$M" depmod "${CONF[@]}" -b "$T" -o "$TMP/delta" $V > /dev/null 2>&1
+check "one module read: the records file is not rewritten" [ "$(stat -c "%i %z" "$R"/*.records)" = "$rino" ]
+check "one module read: its record goes to the delta file" [ -s "$(ls "$R"/*.delta 2>/dev/null | head -n1)" ]
+read -r hit total < <(MODATLAS_CACHE_DIR=$R "$M" depmod "${CONF[@]}" -vvv -b "$T" -o "$TMP/delta2" $V 2>&1 >/dev/null |
+	sed -n 's/.*DEBUG: \([0-9]*\) of \([0-9]*\) module records from the cache.*/\1 \2/p')
+check "with the delta, every record from the cache ($hit of $total)" [ -n "$hit" ] && [ "$hit" = "$total" ]
+"$M" depmod "${CONF[@]}" --no-cache -b "$T" -o "$TMP/delta-n" $V > /dev/null 2>&1
+check "with the delta: output identical to a cold run" diff -r "$TMP/delta2/lib/modules/$V" "$TMP/delta-n/lib/modules/$V"
+printf 'XXXX' | dd of="$(ls "$R"/*.delta | head -n1)" bs=1 seek=60 conv=notrunc 2>/dev/null
+MODATLAS_CACHE_DIR=$R "$M" depmod "${CONF[@]}" -b "$T" -o "$TMP/delta3" $V > /dev/null 2> "$TMP/delta3.err"
+contains "damaged delta: warned" "$TMP/delta3.err" "it will be rebuilt"
+check "damaged delta: output identical to a cold run" diff -r "$TMP/delta3/lib/modules/$V" "$TMP/delta-n/lib/modules/$V"
+# many modules read again (new files, same bytes; another -o, so that the
+# indexes are built and not proven unchanged): the records file is
+# written anew, without delta
+for f in $(find "$D" -name '*.ko' | head -n 12); do cat "$f" > "$f.tmp" && mv "$f.tmp" "$f"; done
+sleep 0.1
+MODATLAS_CACHE_DIR=$R "$M" depmod "${CONF[@]}" -b "$T" -o "$TMP/delta4" $V > /dev/null 2>&1
+check "many modules read: a new records file" [ "$(stat -c "%i %z" "$R"/*.records)" != "$rino" ]
+check "many modules read: no delta any more" [ -z "$(ls "$R"/*.delta 2>/dev/null)" ]
+cp "$TMP/ma_alias.keep" "$F"
+
 # A read-only cache location: the run still works, with a warning.
 mkdir -p "$TMP/ro"
 chmod 500 "$TMP/ro"

@@ -3,10 +3,15 @@
 #  - the defect corpus (tests/fixtures/defects, plus byte-patched, signed
 #    and foreign-architecture variants made here): each defect found with
 #    its code, on its module, in text, JSON (parsed) and DOT (rendered by
-#    dot -Tsvg), with the documented exit codes;
+#    dot -Tsvg), with the documented exit codes; one verdict per module
+#    with the first refusal in the kernel's order (stage, errno, the dmesg,
+#    modprobe and insmod lines, the fix), the proprietary-taint rules, a
+#    refused dependency, signature enforcement and lockdown;
 #  - the real Debian amd64 6.1 tree with its Module.symvers: no error
 #    finding at all; with the Debian signing certificate taken from the
-#    kernel image, every signature verifies.
+#    kernel image, every signature verifies; without -E, the kernel's
+#    exports inferred from the modules' __versions, and still no error.
+# (Real DKMS modules and the kernel inputs: test-dkms.sh.)
 # Usage: test-check.sh BUILD_DIR
 set -u
 BUILD=$(cd "$1" && pwd)
@@ -53,9 +58,9 @@ exits() {
 }
 
 # json_find FILE CODE MODULE SEVERITY [KEY=VALUE]: such a finding exists
-# ("-" matches anything). Exit 0: found; 1: not found; 2: the file is not a
-# modatlas-check/1 JSON document (so that "not found" can never come from
-# an output that does not parse).
+# ("-" matches anything), in any kernel of the document. Exit 0: found; 1:
+# not found; 2: the file is not a modatlas-check/2 JSON document (so that
+# "not found" can never come from an output that does not parse).
 json_find() {
 	python3 - "$@" <<'EOF'
 import json, sys
@@ -63,11 +68,10 @@ path, code, mod, sev = sys.argv[1:5]
 extra = sys.argv[5] if len(sys.argv) > 5 else None
 try:
     d = json.load(open(path))
-    assert d["schema"] == "modatlas-check/1"
-    findings = d["findings"]
-    assert isinstance(findings, list)
+    assert d["schema"] == "modatlas-check/2"
+    findings = [f for k in d["kernels"] for f in k["findings"]]
 except Exception as e:
-    print("    %s: not a modatlas-check/1 document: %r" % (path, e), file=sys.stderr)
+    print("    %s: not a modatlas-check/2 document: %r" % (path, e), file=sys.stderr)
     sys.exit(2)
 def ok(x):
     if x["code"] != code: return False
@@ -81,15 +85,46 @@ sys.exit(0 if any(ok(x) for x in findings) else 1)
 EOF
 }
 
-# json_count FILE SEVERITY: number of findings of that severity (summary
-# and list must agree).
+# json_count FILE SEVERITY: number of findings of that severity in every
+# kernel of the document (each kernel's summary must agree with its list).
 json_count() {
 	python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
-n = sum(1 for x in d["findings"] if x["severity"] == sys.argv[2])
-assert n == d["summary"][sys.argv[2]], "summary disagrees with the list"
-print(n)' "$1" "$2"
+t = 0
+for k in d["kernels"]:
+    n = sum(1 for x in k["findings"] if x["severity"] == sys.argv[2])
+    assert n == k["summary"][sys.argv[2]], "summary disagrees with the list"
+    t += n
+print(t)' "$1" "$2"
+}
+
+# json_verdict FILE MODULE VERDICT [KEY=VALUE | KEY~TEXT ...]: the first
+# kernel's verdict for MODULE is VERDICT, with those fields (errno, stage,
+# ...); "KEY~TEXT": the field contains TEXT.
+json_verdict() {
+	python3 - "$@" <<'EOF'
+import json, sys
+path, mod, want = sys.argv[1:4]
+d = json.load(open(path))
+assert d["schema"] == "modatlas-check/2"
+vs = [v for v in d["kernels"][0]["verdicts"] if v["module"] == mod]
+if len(vs) != 1:
+    print("    %s: %d verdicts for %s" % (path, len(vs), mod), file=sys.stderr)
+    sys.exit(1)
+v = vs[0]
+bad = [] if v["verdict"] == want else ["verdict %s" % v["verdict"]]
+for kv in sys.argv[4:]:
+    if "~" in kv and ("=" not in kv or kv.index("~") < kv.index("=")):
+        k, t = kv.split("~", 1)
+        if t not in str(v.get(k)): bad.append("%s=%r" % (k, v.get(k)))
+    else:
+        k, t = kv.split("=", 1)
+        if str(v.get(k)) != t: bad.append("%s=%r" % (k, v.get(k)))
+if bad:
+    print("    %s: %s: %s" % (path, mod, ", ".join(bad)), file=sys.stderr)
+sys.exit(1 if bad else 0)
+EOF
 }
 
 # dot_ok NAME: the DOT output renders with Graphviz's dot.
@@ -165,6 +200,20 @@ not_found() {
 	esac
 }
 
+# verdict NAME MODULE VERDICT [KEY=VALUE | KEY~TEXT ...]: the module's
+# verdict in NAME's JSON, and its line in the text, before any finding.
+verdict() {
+	local name=$1 mod=$2 v=$3
+	shift 3
+	check "$name: $mod $v${1:+ ($*)}" json_verdict "$TMP/$name.json" "$mod" "$v" "$@"
+	if awk -v m="$mod" -v v="$v" '/^MA-[A-Z-]+: /{exit 1} $1 == v && $2 == m {f=1; exit} END{exit !f}' \
+		"$TMP/$name.txt"; then
+		ok "$name: $mod's verdict in the text, before the findings"
+	else
+		fail "$name: $mod's verdict in the text, before the findings"
+	fi
+}
+
 echo "== defect corpus"
 (cd "$D" && sha256sum -c --quiet SHA256SUMS) > "$TMP/sums.err" 2>&1
 check "defects: committed files match SHA256SUMS" [ ! -s "$TMP/sums.err" ]
@@ -193,6 +242,21 @@ not_found tree MA-CRC
 not_found tree MA-GPL-ONLY
 not_contains "tree: present firmware not reported" "$TMP/tree.txt" "present.bin"
 check "tree: exactly 2 errors" [ "$(json_count "$TMP/tree.json" error)" = 2 ]
+# one verdict per module, the first refusal in the kernel's order
+check "tree: one verdict per module of the tree" python3 -c '
+import json, sys
+k = json.load(open(sys.argv[1]))["kernels"][0]
+names = [v["module"] for v in k["verdicts"]]
+assert len(names) == len(set(names)) == k["summary"]["modules"] == 10, names
+assert k["summary"]["loads"] + k["summary"]["loads_tainted"] + k["summary"]["refused"] == 10' "$TMP/tree.json"
+verdict tree ma_def_missing refused stage=symbols errno=2 errno_name=ENOENT taints= \
+	"dmesg=ma_def_missing: Unknown symbol ma_def_nonexistent_symbol (err -2)" \
+	"modprobe=modprobe: ERROR: could not insert 'ma_def_missing': Unknown symbol in module, or unknown parameter (see dmesg)" \
+	"insmod~Unknown symbol in module" "fix~install the module that exports ma_def_nonexistent_symbol"
+verdict tree ma_def_cyc_a refused stage=dependency "cause~in a dependency cycle" "fix~break the cycle"
+verdict tree ma_def_cyc_b refused stage=dependency
+verdict tree ma_def_user loads-tainted taints=O stage=None
+verdict tree ma_def_exporter loads-tainted taints=O
 dot_ok tree
 "$M" check -b "$D/tree" -E "$SYM" --fail-on never $V > /dev/null 2>&1
 check "tree: --fail-on never exits 0" [ $? = 0 ]
@@ -224,13 +288,51 @@ variant() {  # variant KIND SRC-MODULE CODE SEVERITY RC [KEY=VALUE]
 	dot_ok "$kind"
 }
 variant crc-module ma_def_user MA-CRC error 1 exporter=ma_def_exporter
+verdict crc-module ma_def_user refused stage=symbols errno_name=EINVAL \
+	"dmesg~disagrees about version of symbol ma_def_func" \
+	"modprobe=modprobe: ERROR: could not insert 'ma_def_user': Invalid argument" \
+	"insmod~: Invalid parameters" "fix~the Module.symvers of the build of ma_def_exporter"
 variant crc-kernel ma_def_user MA-CRC error 1 exporter=vmlinux
+verdict crc-kernel ma_def_user refused stage=symbols errno_name=EINVAL \
+	"dmesg~disagrees about version of symbol _printk" "fix=rebuild against linux-headers-$V"
 variant vermagic-flags ma_def_user MA-VERMAGIC-FLAGS error 1
+verdict vermagic-flags ma_def_user refused stage=vermagic errno=8 errno_name=ENOEXEC \
+	"dmesg~version magic" "insmod~: Invalid module format" \
+	"modprobe=modprobe: ERROR: could not insert 'ma_def_user': Exec format error"
 variant vermagic-release ma_def_user MA-VERMAGIC-RELEASE warning 0
+verdict vermagic-release ma_def_user loads-tainted taints=O
 "$M" check -b "$D/tree" -E "$SYM" --fail-on warning $V "$TMP/v/vermagic-release/ma_def_user.ko" > /dev/null 2>&1
 check "vermagic-release: --fail-on warning exits 1" [ $? = 1 ]
 variant license ma_def_prop MA-GPL-ONLY error 1 license=Proprietary
+verdict license ma_def_prop refused stage=symbols errno_name=ENOENT "cause~not GPL-compatible" \
+	"dmesg=ma_def_prop: Unknown symbol ma_def_gpl_func (err -2)"
 variant import-ns ma_def_user MA-NS-MISSING error 1 namespace=MA_DEF_NS
+verdict import-ns ma_def_user refused stage=symbols errno_name=EINVAL \
+	"dmesg~module uses symbol (ma_def_ns_func) from namespace MA_DEF_NS, but does not import it." \
+	"fix~MODULE_IMPORT_NS(MA_DEF_NS)"
+# A proprietary exporter (license "GPL" patched to "MIT", in a copy of the
+# tree): the GPL module using its GPL-only symbol is refused
+# (inherit_taint), the one using only plain symbols inherits P.
+rm -rf "$TMP/proptree" && cp -a "$D/tree" "$TMP/proptree"
+PM=$TMP/proptree/lib/modules/$V/kernel/drivers/ma/defects
+python3 "$D/mkvariants.py" patch "$MODS/ma_def_exporter.ko" "$PM/ma_def_exporter.ko" license-mit
+run proprietary -b "$TMP/proptree" -E "$SYM" $V
+exits proprietary 1
+found proprietary MA-PROPRIETARY-SYMBOL ma_def_prop error exporter=ma_def_exporter
+found proprietary MA-PROPRIETARY-SYMBOL ma_def_user warning exporter=ma_def_exporter
+verdict proprietary ma_def_prop refused stage=symbols errno_name=ENOENT \
+	"dmesg~module using GPL-only symbols uses symbols ma_def_gpl_func from proprietary module ma_def_exporter."
+verdict proprietary ma_def_user loads-tainted taints=PO
+verdict proprietary ma_def_exporter loads-tainted taints=PO
+# A refused exporter refuses its user: modprobe stops at the exporter.
+rm -rf "$TMP/deptree" && cp -a "$D/tree" "$TMP/deptree"
+python3 "$D/mkvariants.py" patch "$MODS/ma_def_exporter.ko" \
+	"$TMP/deptree/lib/modules/$V/kernel/drivers/ma/defects/ma_def_exporter.ko" vermagic-flags
+run dependency -b "$TMP/deptree" -E "$SYM" $V
+verdict dependency ma_def_exporter refused stage=vermagic
+verdict dependency ma_def_user refused stage=dependency because_of=ma_def_exporter \
+	"modprobe=modprobe: ERROR: could not insert 'ma_def_exporter': Exec format error" \
+	"fix~first make ma_def_exporter load"
 # the unpatched module is clean, and only the given file is judged
 run clean -b "$D/tree" -E "$SYM" --modprobe-d "$D/modprobe.d" $V "$MODS/ma_def_user.ko"
 exits clean 0
@@ -245,6 +347,7 @@ cp "$FIX/arch/s390x/lib/modules/6.1.0-50-s390x/kernel/lib/crc64.ko" \
 run arch -b "$TMP/archtree" -E "$SYM" $V
 exits arch 1
 found arch MA-ARCH crc64 error
+verdict arch crc64 refused stage=elf errno_name=ENOEXEC "insmod~: Invalid module format"
 check "arch: names both architectures" grep -q 'ELF64 big-endian s390.*ELF64 little-endian x86-64' "$TMP/arch.txt"
 dot_ok arch
 
@@ -258,9 +361,19 @@ found unsigned MA-SIG-INFO llc info "signer=Build time autogenerated kernel key"
 "$M" check -b "$TMP/signed" --fail-on warning $V > /dev/null 2>&1
 check "unsigned: --fail-on warning exits 1" [ $? = 1 ]
 dot_ok unsigned
+verdict unsigned ma_def_plain loads-tainted taints=OE
 run unsigned-oot -b "$ARCH" $V "$MODS/ma_def_plain.ko"
 exits unsigned-oot 0
 found unsigned-oot MA-UNSIGNED ma_def_plain warning
+verdict unsigned-oot ma_def_plain loads-tainted taints=OE
+run enforce -b "$ARCH" --sig-enforce $V "$MODS/ma_def_plain.ko"
+exits enforce 1
+verdict enforce ma_def_plain refused stage=signature errno_name=EKEYREJECTED \
+	"modprobe=modprobe: ERROR: could not insert 'ma_def_plain': Key was rejected by service"
+run lockdown -b "$ARCH" --lockdown $V "$MODS/ma_def_plain.ko"
+exits lockdown 1
+verdict lockdown ma_def_plain refused stage=signature errno_name=EPERM \
+	"modprobe=modprobe: ERROR: could not insert 'ma_def_plain': Operation not permitted"
 
 # 5. Signed with our own keys (made here; never committed), by the kernel's
 # own scripts/sign-file (linux-kbuild-6.1, installed by make check): by
@@ -397,7 +510,7 @@ if [ -d "$R/lib/modules/$RV" ] && [ -n "$symvers" ]; then
 	python3 -c '
 import json, sys, collections
 d = json.load(open(sys.argv[1]))
-c = collections.Counter((x["severity"], x["code"]) for x in d["findings"])
+c = collections.Counter((x["severity"], x["code"]) for x in d["kernels"][0]["findings"])
 for (s, k), n in sorted(c.items()): print("    %-8s %-22s %d" % (s, k, n))' "$TMP/real.json"
 	check "$tree: no error finding" [ "$ne" = 0 ]
 	check "$tree: no diagnostics" [ ! -s "$TMP/real.err" ]
@@ -410,8 +523,12 @@ for (s, k), n in sorted(c.items()): print("    %-8s %-22s %d" % (s, k, n))' "$TM
 	contains "$tree: ext4's dependency in the focus graph" "$TMP/real-focus.dot" "ext4 -> jbd2"
 	dot_ok real-focus
 	"$M" check -b "$R" -f json $RV > "$TMP/real-noksyms.json" 2>/dev/null
-	check "$tree: without -E, kernel symbols are one info, not errors" \
-		json_find "$TMP/real-noksyms.json" MA-KERNEL-UNKNOWN - info
+	check "$tree: without -E, the kernel's exports come from the modules' __versions" python3 -c '
+import json, sys
+k = json.load(open(sys.argv[1]))["kernels"][0]
+assert k["kernel_exports"]["source"] == "the tree'"'"'s modules (__versions)", k["kernel_exports"]
+assert "0 symbols recorded with two CRCs" in k["kernel_exports"]["note"], k["kernel_exports"]
+assert k["summary"]["refused"] == 0, k["summary"]' "$TMP/real-noksyms.json"
 	check "$tree: without -E, still no error" [ "$(json_count "$TMP/real-noksyms.json" error)" = 0 ]
 	# A DKMS-style check: our kbuild module against the real tree (built
 	# for 6.1.0-56: another ABI release is a vermagic warning, no error).
@@ -439,15 +556,17 @@ for (s, k), n in sorted(c.items()): print("    %-8s %-22s %d" % (s, k, n))' "$TM
 		check "$tree: --cert Debian's key: every module's signature verified" python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
-n = sum(1 for x in d["findings"] if x["code"] == "MA-SIG-INFO" and x["data"].get("verified") is True)
-assert n == d["summary"]["modules"] == int(sys.argv[2]), (n, d["summary"]["modules"])' "$TMP/real-cert.json" "$RT_NMODS"
+k = d["kernels"][0]
+n = sum(1 for x in k["findings"] if x["code"] == "MA-SIG-INFO" and x["data"].get("verified") is True)
+assert n == k["summary"]["modules"] == int(sys.argv[2]), (n, k["summary"]["modules"])' "$TMP/real-cert.json" "$RT_NMODS"
 		"$M" check -b "$R" -E "$symvers" --cert "$TMP/keys/certA.pem" -f json $RV \
 			> "$TMP/real-wrong.json" 2>/dev/null
 		check "$tree: --cert another key: every module untrusted" python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
-n = sum(1 for x in d["findings"] if x["code"] == "MA-SIG-UNTRUSTED")
-assert n == d["summary"]["modules"] == int(sys.argv[2]), n' "$TMP/real-wrong.json" "$RT_NMODS"
+k = d["kernels"][0]
+n = sum(1 for x in k["findings"] if x["code"] == "MA-SIG-UNTRUSTED")
+assert n == k["summary"]["modules"] == int(sys.argv[2]), n' "$TMP/real-wrong.json" "$RT_NMODS"
 	fi
 fi
 summary

@@ -154,7 +154,7 @@ bcomp() { bash "$tmp/comp.bash" "$1" "$REPO/shell-completion/bash/$2" "$3" 2>&1;
 # expect DESCRIPTION GOT WANT
 expect() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: got '$2', want '$3'"; fi; }
 
-expect "bash: commands" "$(bcomp _modatlas modatlas "modatlas ")" "check depmod diff dump-index help version"
+expect "bash: commands" "$(bcomp _modatlas modatlas "modatlas ")" "check depmod devices diff dump-index help modinfo modprobe version"
 expect "bash: a command's prefix" "$(bcomp _modatlas modatlas "modatlas ch")" "check"
 expect "bash: top-level options" "$(bcomp _modatlas modatlas "modatlas -")" "--help --version -V -h"
 expect "bash: --fail-on levels" "$(bcomp _modatlas modatlas "modatlas check --fail-on ")" "error info never warning"
@@ -172,6 +172,20 @@ expect "bash: a value-less option does not eat the version" \
 	"$(bcomp _modatlas modatlas "modatlas depmod -b $T -e 6.1.0-9")" "6.1.0-99-cloud-amd64"
 expect "bash: -j takes a number, nothing offered" "$(bcomp _modatlas modatlas "modatlas depmod -j ")" ""
 expect "bash: modatlas-depmod" "$(bcomp _modatlas_depmod modatlas "modatlas-depmod --no")" "--no-cache"
+expect "bash: modprobe's module names under -d and -S" \
+	"$(bcomp _modatlas modatlas "modatlas modprobe -d $T -S 6.1.0-56-amd64 -D e")" "ext4"
+expect "bash: modprobe: a second module name too" \
+	"$(bcomp _modatlas modatlas "modatlas modprobe -d $T -S 6.1.0-56-amd64 -a ext4 j")" "jbd2"
+expect "bash: modprobe -S versions under -d" "$(bcomp _modatlas modatlas "modatlas modprobe -d $T -S 6.1.0-9")" \
+	"6.1.0-99-cloud-amd64"
+expect "bash: modinfo's module names under -b and -k" \
+	"$(bcomp _modatlas modatlas "modatlas modinfo -b $T -k 6.1.0-56-amd64 -p j")" "jbd2"
+expect "bash: modinfo -F fields" "$(bcomp _modatlas modatlas "modatlas modinfo -F sig")" \
+	"sig_hashalgo sig_id sig_key signature signer"
+expect "bash: devices: the kernel version under -b" \
+	"$(bcomp _modatlas modatlas "modatlas devices -b $T 6.1.0-5")" "6.1.0-56-amd64"
+expect "bash: devices -f formats" "$(bcomp _modatlas modatlas "modatlas devices -f ")" "json text"
+expect "bash: modprobe --index modes" "$(bcomp _modatlas modatlas "modatlas modprobe --index=")" "auto build files"
 expect "bash: depmod (modatlas-depmod package)" "$(bcomp _modatlas_depmod depmod "depmod -b $T ")" \
 	"6.1.0-56-amd64 6.1.0-99-cloud-amd64"
 # each command's options are exactly its --help's
@@ -197,13 +211,15 @@ fcomp() {
 for f in shell-completion/fish/*.fish; do
 	check "fish: $f parses" fish --no-execute "$f"
 done
-expect "fish: commands" "$(fcomp "modatlas ")" "check depmod diff dump-index help version"
+expect "fish: commands" "$(fcomp "modatlas ")" "check depmod devices diff dump-index help modinfo modprobe version"
 expect "fish: --fail-on levels" "$(fcomp "modatlas check --fail-on ")" "error info never warning"
 expect "fish: kernel versions under -b" "$(fcomp "modatlas depmod -b $T ")" "6.1.0-56-amd64 6.1.0-99-cloud-amd64"
 expect "fish: module names (--focus)" "$(fcomp "modatlas check -b $T 6.1.0-56-amd64 --focus ")" "ext4 jbd2"
 expect "fish: modatlas-depmod --compat" "$(fcomp "modatlas-depmod --compat ")" "kmod30 kmod34"
+expect "fish: modprobe's module names under -d and -S" \
+	"$(fcomp "modatlas modprobe -d $T -S 6.1.0-56-amd64 -D e")" "ext4"
 expect "fish: depmod (modatlas-depmod package)" "$(fcomp "depmod --no-c")" "--no-cache"
-for cmd in depmod check; do
+for cmd in depmod check modprobe modinfo devices; do
 	"$MA" "$cmd" --help > "$tmp/help.txt" 2>&1
 	want=$({ $OPTS help "$tmp/help.txt"; printf '%s\n' -h --help; } | sort -u | tr '\n' ' ' | sed 's/ $//')
 	got=$({ fcomp "modatlas $cmd -"; echo; fcomp "modatlas $cmd --"; } | tr ' ' '\n' |

@@ -1208,6 +1208,56 @@ static void test_codec_roundtrip(void **state)
 	free(img);
 }
 
+/* The digest: the same for a record and its cache round trip (with the
+ * same .modinfo keys kept), blind to sizes and the signature, another for
+ * another module or more keys kept. */
+static void test_digest(void **state)
+{
+	static const char *const keys[] = { "alias", "softdep", "weakdep", NULL };
+	static const uint8_t der[] = { 0x30, 0x01, 0x00 };
+	struct modfile_opts lean = { .info_keys = keys };
+	struct strbuf sb = STRBUF_INIT;
+	size_t len, slen;
+	uint8_t *img = build_ref(false, true, NULL, &len);
+	uint8_t *s = append_sig(img, len, der, sizeof(der), sizeof(der), 0, &slen);
+	struct modrec *a = load(img, len, &lean), *b, *c = load(img, len, NULL);
+	uint64_t d = modrec_digest(a);
+	(void)state;
+	assert_int_not_equal(d, 0);
+	assert_int_equal(modrec_encode(c, &sb), 0);
+	modrec_free(c);
+	assert_int_equal(modrec_decode_keys(sb.buf, sb.len, keys, false, &b), 0);
+	assert_int_equal(modrec_digest(b), d);
+	c = load(s, slen, &lean); /* signed: other sizes, a signature */
+	assert_int_equal(modrec_digest(c), d);
+	modrec_free(c);
+	/* another module, another digest; more .modinfo kept, another one */
+	{
+		size_t len2, len3;
+		uint8_t *img2 = build_ref(true, true, NULL, &len2);
+		uint8_t *img3 = build_ref(false, true, &(struct refopts){ .no_crc = true }, &len3);
+		struct modrec *o = load(img2, len2, &lean), *all = load(img, len, NULL);
+		struct modrec *nocrc = load(img3, len3, &lean);
+
+		assert_int_not_equal(modrec_digest(o), d);
+		/* the same names, the exports' CRCs gone */
+		assert_int_equal(nocrc->n_exports, a->n_exports);
+		assert_int_not_equal(modrec_digest(nocrc), d);
+		modrec_free(nocrc);
+		free(img3);
+		assert_true(all->n_info > a->n_info);
+		assert_int_not_equal(modrec_digest(all), d);
+		modrec_free(o);
+		modrec_free(all);
+		free(img2);
+	}
+	modrec_free(a);
+	modrec_free(b);
+	strbuf_release(&sb);
+	free(s);
+	free(img);
+}
+
 static void put_crc(uint8_t *p, size_t len)
 {
 	poke(p + len - 4, crc32(0, p, (uInt)(len - 4)), 4, false);
@@ -1417,6 +1467,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ref_variants),
+		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_exports_fallback),
 		cmocka_unit_test(test_no_symtab),
 		cmocka_unit_test(test_bad_undef_name),

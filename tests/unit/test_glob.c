@@ -125,12 +125,11 @@ static void test_bracket_tokens(void **state)
 		struct glob *g;
 		int k = 1 + (int)(rand_r(&seed) % 8);
 
-		for (int i = 0, o = 0; i < k; i++) {
-			const char *t = tok[rand_r(&seed) % (sizeof(tok) / sizeof(tok[0]))];
+		size_t o = 0;
 
-			memcpy(p + o, t, strlen(t) + 1);
-			o += (int)strlen(t);
-		}
+		for (int i = 0; i < k; i++)
+			o += (size_t)snprintf(p + o, sizeof(p) - o, "%s",
+					      tok[rand_r(&seed) % (sizeof(tok) / sizeof(tok[0]))]);
 		bad += check_pattern(p, "ax[]:-=.*", 3);
 		assert_int_equal(glob_new(p, &g), 0);
 		greedy += g->greedy;
@@ -213,7 +212,7 @@ static void test_class_name_limits(void **state)
 			p[o++] = ':';
 			memset(p + o, 'a', lens[i]);
 			o += lens[i];
-			memcpy(p + o, "0]", 3);
+			memcpy(p + o, "0]", sizeof("0]"));
 			assert_int_equal(glob_new(p, &g), 0);
 			bad += check_one(g, NULL, p, "[");
 			bad += check_one(g, NULL, p, "x");

@@ -550,6 +550,32 @@ static void test_match_order(void **state)
 	assert_int_equal(n, 1);
 	assert_string_equal(v[0].value, "star");
 	free(v);
+
+	/* the same walk with each value's stored key, moved along by the
+	 * reordering */
+	{
+		char **keys;
+
+		assert_int_equal(index_reader_match_keys(r, "ab", &v, &keys, &n), 0);
+		assert_int_equal(n, 5);
+		assert_string_equal(keys[0], "*");
+		assert_string_equal(keys[1], "?b");
+		assert_string_equal(keys[2], "a*b");
+		assert_string_equal(keys[3], "a*");
+		assert_string_equal(keys[4], "ab");
+		assert_int_equal(index_values_kmod_order_keys(v, keys, n), 0);
+		for (size_t i = 0; i < n; i++) {
+			static const char *const want[][2] = {
+				{ "a-star-b", "a*b" }, { "exact", "ab" }, { "a-star", "a*" },
+				{ "q-b", "?b" },       { "star", "*" },
+			};
+
+			assert_string_equal(v[i].value, want[i][0]);
+			assert_string_equal(keys[i], want[i][1]);
+		}
+		free(v);
+		index_keys_free(keys, n);
+	}
 	index_reader_free(r);
 	strbuf_release(&sb);
 	index_trie_free(t);

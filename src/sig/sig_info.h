@@ -1,15 +1,17 @@
-/* Who signed a module: the first SignerInfo of the PKCS#7 (CMS
- * SignedData) that scripts/sign-file appends. check reports it
- * (MA-SIG-INFO) and verifies it; diff compares it between two trees. */
-#ifndef MA_CHECK_SIGDESC_H
-#define MA_CHECK_SIGDESC_H
+/* Who signed a module, as text: the signer (the issuer's CN, or "(by
+ * subject key id)"), the key id (serial, or subject key id), the digest
+ * and key algorithms, from the PKCS#7 sig_cms reads. check reports it
+ * (MA-SIG-INFO); diff compares it between two trees. */
+#ifndef MA_SIG_SIG_INFO_H
+#define MA_SIG_SIG_INFO_H
 
-#include <openssl/cms.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "util/attr.h"
 #include "util/strbuf.h"
+
+struct sig_cms;
 
 struct sig_info {
 	struct strbuf signer;  /* issuer CN, or "(by subject key id)" */
@@ -27,13 +29,12 @@ struct sig_info {
 
 void sig_info_release(struct sig_info *info);
 
-/* Describe si into info (initialised). 0, -EINVAL when si names no
- * signer, -ENOMEM. */
-int sig_info_describe(CMS_SignerInfo *si, struct sig_info *info) MA_MUST_CHECK;
+/* Describe sc's signer into info (initialised). 0 or -ENOMEM. */
+int sig_info_describe(const struct sig_cms *sc, struct sig_info *info) MA_MUST_CHECK;
 
 /* The same from a signature's bytes (struct mod_sig's data, sig_len):
  * 0, -EBADMSG when they are not a CMS SignedData with a signer, -EINVAL
- * when it names no signer, -ENOMEM. OpenSSL's error queue is left empty. */
+ * when it names no signer, -ENOMEM. */
 int sig_info_from_der(const uint8_t *der, size_t len, struct sig_info *info) MA_MUST_CHECK;
 
 #endif

@@ -1,0 +1,296 @@
+#include "cli/kmod_compat.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <syslog.h>
+
+#include "cli/tree_opts.h"
+#include "query/qindex.h"
+#include "util/bytes.h"
+#include "util/fileio.h"
+
+int kc_option(struct kc_opts *o, const char *prog, int c, const char *arg)
+{
+	switch (c) {
+	case KC_OPT_COMPAT:
+		if (!strcmp(arg, "kmod30")) {
+			o->flavour = MP_KMOD30;
+		} else if (!strcmp(arg, "kmod34") || !strcmp(arg, "kmod34.2")) {
+			o->flavour = MP_KMOD34;
+		} else {
+			fprintf(stderr, "%s: --compat: unknown value '%s' (kmod30 or kmod34)\n", prog,
+				arg);
+			return -EINVAL;
+		}
+		return 1;
+	case KC_OPT_CMDLINE:
+		o->cmdline_arg = arg;
+		return 1;
+	case KC_OPT_INDEX:
+		if (!strcmp(arg, "auto")) {
+			o->index_mode = QUERY_INDEX_AUTO;
+		} else if (!strcmp(arg, "files")) {
+			o->index_mode = QUERY_INDEX_FILES;
+		} else if (!strcmp(arg, "build")) {
+			o->index_mode = QUERY_INDEX_BUILD;
+		} else {
+			fprintf(stderr, "%s: --index: unknown value '%s' (auto, files or build)\n",
+				prog, arg);
+			return -EINVAL;
+		}
+		return 1;
+	case KC_OPT_CACHE_DIR:
+		o->cache_dir = arg;
+		return 1;
+	case KC_OPT_NO_CACHE:
+		o->no_cache = true;
+		return 1;
+	case KC_OPT_JOBS:
+		if (cli_parse_jobs(arg, &o->jobs) < 0) {
+			fprintf(stderr, "%s: --jobs: not a number from 0 to 1024: '%s'\n", prog, arg);
+			return -EINVAL;
+		}
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int kc_read_cmdline(struct kc_opts *o, const char *prog)
+{
+	const char *a = o->cmdline_arg;
+	int err;
+
+	if (!a)
+		return 0;
+	if (a[0] != '@') {
+		o->cmdline = strdup(a);
+		o->cmdline_len = strlen(a);
+		return o->cmdline ? 0 : -ENOMEM;
+	}
+	/* kmod reads at most 4095 bytes of /proc/cmdline: a bigger file is
+	 * read whole, the parser takes what kmod would */
+	err = read_file(a + 1, 1u << 20, &o->cmdline, &o->cmdline_len);
+	if (err < 0)
+		fprintf(stderr, "%s: --cmdline: cannot read %s: %s\n", prog, a + 1, strerror(-err));
+	return err;
+}
+
+void kc_opts_release(struct kc_opts *o)
+{
+	free(o->cmdline);
+	o->cmdline = NULL;
+}
+
+char *kc_dirname(const char *prog, const char *root, const char *kver, char **root_abs,
+		 const char **kver_out)
+{
+	char *s = NULL, *abs;
+
+	*root_abs = NULL;
+	if (!root && !kver) {
+		kver = cli_running_kernel();
+		if (!kver) {
+			fprintf(stderr, "%s: ERROR: uname() failed: %s\n", prog, strerror(errno));
+			return NULL;
+		}
+		*kver_out = kver;
+		*root_abs = strdup("");
+		if (!*root_abs || asprintf(&s, "/lib/modules/%s", kver) < 0)
+			return NULL;
+		return s;
+	}
+	if (!root)
+		root = "";
+	if (!kver) {
+		kver = cli_running_kernel();
+		if (!kver) {
+			fprintf(stderr, "%s: ERROR: uname() failed: %s\n", prog, strerror(errno));
+			return NULL;
+		}
+	}
+	*kver_out = kver;
+	if (strlen(root) + strlen("/lib/modules/") + strlen(kver) >= 4096) {
+		fprintf(stderr, "%s: ERROR: bad directory %s/lib/modules/%s: path too long\n", prog,
+			root, kver);
+		return NULL;
+	}
+	if (asprintf(&s, "%s/lib/modules/%s", root, kver) < 0)
+		return NULL;
+	abs = cli_make_absolute(s);
+	free(s);
+	*root_abs = root[0] ? cli_make_absolute(root) : strdup("");
+	if (!*root_abs) {
+		free(abs);
+		return NULL;
+	}
+	return abs;
+}
+
+static const char *prio_name(int prio)
+{
+	switch (prio) {
+	case LOG_CRIT:
+		return "FATAL";
+	case LOG_ERR:
+		return "ERROR";
+	case LOG_WARNING:
+		return "WARNING";
+	case LOG_NOTICE:
+		return "NOTICE";
+	case LOG_INFO:
+		return "INFO";
+	default:
+		return "DEBUG";
+	}
+}
+
+void kc_log(const struct kcompat *k, int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (prio > k->verbose)
+		return;
+	va_start(ap, fmt);
+	if (k->syslog) {
+		char *msg;
+
+		if (vasprintf(&msg, fmt, ap) >= 0) {
+			syslog(prio, "%s: %s", prio_name(prio), msg);
+			free(msg);
+		}
+	} else {
+		fprintf(stderr, "%s: %s: ", k->prog, prio_name(prio));
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
+	va_end(ap);
+}
+
+/* Where libkmod logs: its function, and in kmod 30 (as Debian builds it,
+ * with debug messages on) the source file and line. */
+struct site {
+	const char *fn30, *fn34;
+	const char *file;
+	int line30;
+};
+
+static void libkmod_msg(const struct kcompat *k, const struct site *s, bool after_setup,
+			const char *msg)
+{
+	bool v30 = k->flavour == MP_KMOD30;
+	const char *fn = v30 ? s->fn30 : s->fn34;
+
+	if (after_setup) {
+		/* tools/log.c log_kmod, at the tool's priority */
+		if (LOG_ERR > k->verbose)
+			return;
+		if (k->syslog) {
+			if (v30)
+				syslog(LOG_ERR, "ERROR: ../libkmod/%s:%d %s() %s", s->file, s->line30,
+				       fn, msg);
+			else
+				syslog(LOG_ERR, "ERROR: %s", msg);
+		} else if (v30) {
+			fprintf(stderr, "%s: ERROR: ../libkmod/%s:%d %s() %s\n", k->prog, s->file,
+				s->line30, fn, msg);
+		} else {
+			fprintf(stderr, "%s: ERROR: %s\n", k->prog, msg);
+		}
+		return;
+	}
+	/* libkmod.c log_filep, before the tool sets its own */
+	if (v30)
+		fprintf(stderr, "libkmod: ERROR ../libkmod/%s:%d %s: %s\n", s->file, s->line30, fn,
+			msg);
+	else
+		fprintf(stderr, "libkmod: ERROR: %s: %s\n", fn, msg);
+}
+
+void kc_config_diags(const struct kcompat *k, const struct modprobe_cfg *cfg)
+{
+	static const struct site sites[] = {
+		[MPD_BAD_LINE] = { "kmod_config_parse", "kmod_config_parse", "libkmod-config.c", 712 },
+		[MPD_DEPRECATED] = { "kmod_config_parse", "kmod_config_parse", "libkmod-config.c",
+				     708 },
+		[MPD_SUBDIR] = { "conf_files_filter_out", "conf_files_filter_out",
+				 "libkmod-config.c", 772 },
+		[MPD_STAT_ENTRY] = { "conf_files_filter_out", "conf_files_filter_out",
+				     "libkmod-config.c", 0 },
+		[MPD_OPENDIR] = { "conf_files_list", "conf_files_list", "libkmod-config.c", 868 },
+		[MPD_PATH_LONG] = { "kmod_config_new", "kmod_config_new", "libkmod-config.c", 936 },
+		[MPD_CMDLINE] = { "kcmdline_parse_result", "kcmdline_parse_result",
+				  "libkmod-config.c", 489 },
+	};
+
+	for (size_t i = 0; i < cfg->n_diags; i++) {
+		const struct modprobe_diag *d = &cfg->diags[i];
+
+		if (d->kind == MPD_UNREADABLE) /* ours: kmod reads what it can */
+			fprintf(stderr, "%s: WARNING: %s\n", k->prog, d->text);
+		else
+			libkmod_msg(k, &sites[d->kind], false, d->text);
+	}
+}
+
+void kc_index_diags(const struct kcompat *k, const struct qindex *idx)
+{
+	static const struct site magic = { "index_mm_open", "index_mm_open", "libkmod-index.c",
+					   790 };
+	static const struct site major = { "index_mm_open", "index_mm_open", "libkmod-index.c",
+					   797 };
+	static const enum qidx order[] = { QIDX_DEP, QIDX_ALIAS, QIDX_SYMBOLS,
+					   QIDX_BUILTIN_ALIAS, QIDX_BUILTIN };
+
+	if (idx->built)
+		return;
+	/* kmod_load_resources: in this order, stopping at the first that does
+	 * not open (a missing modules.builtin.alias.bin is allowed) */
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		enum qidx q = order[i];
+		const unsigned char *b = (const unsigned char *)idx->buf[q];
+		char msg[128];
+
+		if (!b || idx->len[q] < 12) {
+			if (q == QIDX_BUILTIN_ALIAS)
+				continue;
+			return;
+		}
+		if (get_be32(b) != 0xB007F457u) {
+			snprintf(msg, sizeof(msg), "magic check fail: %x instead of %x", get_be32(b),
+				 0xB007F457u);
+			libkmod_msg(k, &magic, k->log_setup, msg);
+		} else if (get_be32(b + 4) >> 16 != 2) {
+			snprintf(msg, sizeof(msg), "major version check fail: %u instead of %u",
+				 get_be32(b + 4) >> 16, 2u);
+			libkmod_msg(k, &major, k->log_setup, msg);
+		} else {
+			continue;
+		}
+		if (q != QIDX_BUILTIN_ALIAS)
+			return;
+	}
+}
+
+void kc_query_msg(void *ud, enum query_site site, const char *msg)
+{
+	static const struct site sites[QS_COUNT] = {
+		[QS_SOFTDEP_LOOKUP] = { "lookup_softdep", "lookup_dep", "libkmod-module.c", 1567 },
+		[QS_PATH_EXISTS] = { "kmod_module_new_from_path", "kmod_module_new_from_path",
+				     "libkmod-module.c", 428 },
+		[QS_DEP_PATH] = { "kmod_module_parse_depline", "kmod_module_parse_depline",
+				  "libkmod-module.c", 191 },
+		[QS_DEP_JOIN] = { "kmod_module_parse_depline", "kmod_module_parse_depline",
+				  "libkmod-module.c", 184 },
+		[QS_BUILTIN_STRINGS] = { "kmod_builtin_iter_next", "get_strings",
+					 "libkmod-builtin.c", 0 },
+		[QS_ELF] = { "kmod_file_open", "kmod_file_open", "libkmod-file.c", 0 },
+	};
+	const struct kcompat *k = ud;
+
+	libkmod_msg(k, &sites[site], k->log_setup, msg);
+}

@@ -1,0 +1,85 @@
+/* What the query commands share to behave as kmod's tools: where the
+ * module directory is (kmod's -d/-b and -S/-k rules), the options only
+ * modatlas has (--compat, --cmdline, --index, the cache), and kmod's
+ * messages worded and prefixed as the emulated kmod prints them (Debian
+ * 12's kmod 30 is built with debug messages on, which name libkmod's
+ * source file and line). */
+#ifndef MA_CLI_KMOD_COMPAT_H
+#define MA_CLI_KMOD_COMPAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "query/query.h"
+#include "tree/modprobe_d.h"
+#include "util/attr.h"
+
+struct kcompat {
+	enum mp_flavour flavour;
+	const char *prog;      /* "modprobe", "modinfo": kmod's message prefix */
+	bool log_setup;        /* libkmod's messages go through the tool's
+				  log (modprobe after log_setup_kmod_log) */
+	int verbose;           /* the tool's priority: LOG_WARNING, -q
+				  LOG_EMERG, -v more */
+	bool syslog;           /* modprobe -s */
+};
+
+/* The options every query command takes beyond kmod's. */
+struct kc_opts {
+	enum mp_flavour flavour;
+	const char *cmdline_arg;  /* --cmdline: STRING or @FILE; NULL: none */
+	char *cmdline;            /* its text, read */
+	size_t cmdline_len;
+	enum query_index_mode index_mode;
+	const char *cache_dir;
+	bool no_cache;
+	unsigned int jobs;
+};
+
+/* Long options (getopt's val >= KC_OPT_BASE), for the commands' tables. */
+enum {
+	KC_OPT_BASE = 0x1000,
+	KC_OPT_COMPAT = KC_OPT_BASE,
+	KC_OPT_CMDLINE,
+	KC_OPT_INDEX,
+	KC_OPT_CACHE_DIR,
+	KC_OPT_NO_CACHE,
+	KC_OPT_JOBS,
+};
+
+#define KC_LONG_OPTIONS                                                   \
+	{ "compat", required_argument, NULL, KC_OPT_COMPAT },             \
+	{ "cmdline", required_argument, NULL, KC_OPT_CMDLINE },           \
+	{ "index", required_argument, NULL, KC_OPT_INDEX },               \
+	{ "cache-dir", required_argument, NULL, KC_OPT_CACHE_DIR },       \
+	{ "no-cache", no_argument, NULL, KC_OPT_NO_CACHE },               \
+	{ "jobs", required_argument, NULL, KC_OPT_JOBS }
+
+/* One of the options above: 1 when taken, -EINVAL (message printed) for
+ * a bad value. */
+int kc_option(struct kc_opts *o, const char *prog, int c, const char *arg) MA_MUST_CHECK;
+/* Read --cmdline's file (after the options). 0, or -errno after a message. */
+int kc_read_cmdline(struct kc_opts *o, const char *prog) MA_MUST_CHECK;
+void kc_opts_release(struct kc_opts *o);
+
+/* kmod's module directory: ROOT/lib/modules/VERSION made absolute (not
+ * normalised) when either is given (the running kernel's release for a
+ * missing VERSION), else /lib/modules/$(uname -r). root_abs gets ROOT
+ * made absolute ("" for none) for the tree model. malloc'd; NULL with a
+ * message printed on failure. */
+char *kc_dirname(const char *prog, const char *root, const char *kver, char **root_abs,
+		 const char **kver_out);
+
+/* The tool's own log_printf: "PROG: LEVEL: msg\n" (msg without the
+ * newline) when prio <= the tool's priority. */
+__attribute__((format(printf, 3, 4)))
+void kc_log(const struct kcompat *k, int prio, const char *fmt, ...);
+/* What kmod_new logs while reading the configuration ("libkmod: ..."). */
+void kc_config_diags(const struct kcompat *k, const struct modprobe_cfg *cfg);
+/* modprobe's kmod_load_resources messages on the tree's index files
+ * (bad magic or version). */
+void kc_index_diags(const struct kcompat *k, const struct qindex *idx);
+/* A query_msg sink (ud: a struct kcompat) */
+void kc_query_msg(void *ud, enum query_site site, const char *msg);
+
+#endif

@@ -1,0 +1,326 @@
+/* The physical floor of a depmod run on this machine: the least time to
+ * do what any depmod must, with nothing else (docs/performance.md).
+ *
+ *   floor stat    DIR          walk DIR, stat every module file
+ *   floor read    DIR          ... and read the bytes depmod needs of each:
+ *                              the ELF header, the section table, the
+ *                              section names, .modinfo, __versions, .symtab,
+ *                              .strtab, __ksymtab_strings (plain files;
+ *                              compressed ones are read and decoded whole)
+ *   floor write   OUTDIR FILE...  write each FILE's bytes into OUTDIR under
+ *                              its name: temporary, fsync, rename, then
+ *                              fsync the directory (what a crash-safe
+ *                              writer must do)
+ *
+ * Options: -j N threads for stat and read (default: all CPUs), -n RUNS
+ * (default 7). Prints the median, min and max wall milliseconds. For
+ * `read`, the page cache is warm after the first run, as in the bench. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <lzma.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+static char **paths;
+static size_t n_paths, a_paths;
+static int nthreads;
+static atomic_size_t next;
+static atomic_ullong bytes_read;
+static int mode_read;
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(2);
+}
+
+static int is_module(const char *n)
+{
+	const char *k = strstr(n, ".ko");
+
+	return k && (!k[3] || !strcmp(k + 3, ".xz") || !strcmp(k + 3, ".gz") ||
+		     !strcmp(k + 3, ".zst"));
+}
+
+/* The walk, single-threaded as every depmod's is. */
+static void walk(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char *p;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (asprintf(&p, "%s/%s", dir, de->d_name) < 0)
+			die("asprintf");
+		if (de->d_type == DT_DIR) {
+			walk(p);
+			free(p);
+		} else if (is_module(de->d_name)) {
+			if (n_paths == a_paths) {
+				a_paths = a_paths ? 2 * a_paths : 4096;
+				paths = realloc(paths, a_paths * sizeof(*paths));
+				if (!paths)
+					die("realloc");
+			}
+			paths[n_paths++] = p;
+		} else {
+			free(p);
+		}
+	}
+	closedir(d);
+}
+
+static void read_range(int fd, void *buf, size_t len, off_t off)
+{
+	ssize_t r = pread(fd, buf, len, off);
+
+	if (r > 0)
+		atomic_fetch_add(&bytes_read, (unsigned long long)r);
+}
+
+/* The sections depmod reads, by name. */
+static int wanted(const char *name)
+{
+	static const char *const names[] = { ".modinfo", "__versions", ".symtab", ".strtab",
+					     "__ksymtab_strings", NULL };
+
+	for (int i = 0; names[i]; i++)
+		if (!strcmp(name, names[i]))
+			return 1;
+	return 0;
+}
+
+static void read_plain(int fd, off_t size)
+{
+	static _Thread_local char *buf;
+	static _Thread_local size_t cap;
+	Elf64_Ehdr eh;
+	Elf64_Shdr *sh;
+	char *names;
+
+	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shstrndx >= eh.e_shnum ||
+	    (off_t)(eh.e_shoff + (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr)) > size)
+		return;
+	atomic_fetch_add(&bytes_read, sizeof(eh));
+	sh = malloc(eh.e_shnum * sizeof(*sh));
+	if (!sh)
+		die("malloc");
+	read_range(fd, sh, eh.e_shnum * sizeof(*sh), (off_t)eh.e_shoff);
+	names = malloc(sh[eh.e_shstrndx].sh_size + 1);
+	if (!names)
+		die("malloc");
+	read_range(fd, names, sh[eh.e_shstrndx].sh_size, (off_t)sh[eh.e_shstrndx].sh_offset);
+	names[sh[eh.e_shstrndx].sh_size] = '\0';
+	for (unsigned i = 0; i < eh.e_shnum; i++) {
+		if (sh[i].sh_type == SHT_NOBITS || sh[i].sh_name >= sh[eh.e_shstrndx].sh_size ||
+		    !wanted(names + sh[i].sh_name))
+			continue;
+		if (sh[i].sh_size > cap) {
+			cap = sh[i].sh_size;
+			buf = realloc(buf, cap);
+			if (!buf)
+				die("realloc");
+		}
+		read_range(fd, buf, sh[i].sh_size, (off_t)sh[i].sh_offset);
+	}
+	free(names);
+	free(sh);
+}
+
+/* A compressed module: read and decoded whole (the output thrown away). */
+static void read_compressed(int fd, off_t size, const char *path)
+{
+	static _Thread_local uint8_t out[1 << 20];
+	uint8_t *in = malloc((size_t)size);
+	const char *ext = strrchr(path, '.');
+
+	if (!in)
+		die("malloc");
+	read_range(fd, in, (size_t)size, 0);
+	if (!strcmp(ext, ".xz")) {
+		lzma_stream s = LZMA_STREAM_INIT;
+		lzma_ret r;
+
+		if (lzma_stream_decoder(&s, UINT64_MAX, 0) != LZMA_OK)
+			die("lzma");
+		s.next_in = in;
+		s.avail_in = (size_t)size;
+		do {
+			s.next_out = out;
+			s.avail_out = sizeof(out);
+			r = lzma_code(&s, LZMA_FINISH);
+		} while (r == LZMA_OK);
+		lzma_end(&s);
+	} else if (!strcmp(ext, ".zst")) {
+		ZSTD_DStream *z = ZSTD_createDStream();
+		ZSTD_inBuffer ib = { in, (size_t)size, 0 };
+		size_t r;
+
+		do {
+			ZSTD_outBuffer ob = { out, sizeof(out), 0 };
+
+			r = ZSTD_decompressStream(z, &ob, &ib);
+		} while (r && !ZSTD_isError(r) && ib.pos < ib.size);
+		ZSTD_freeDStream(z);
+	} else {
+		z_stream z = { 0 };
+		int r;
+
+		if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+			die("zlib");
+		z.next_in = in;
+		z.avail_in = (uInt)size;
+		do {
+			z.next_out = out;
+			z.avail_out = sizeof(out);
+			r = inflate(&z, Z_NO_FLUSH);
+		} while (r == Z_OK);
+		inflateEnd(&z);
+	}
+	free(in);
+}
+
+static void *worker(void *arg)
+{
+	size_t i;
+
+	(void)arg;
+	while ((i = atomic_fetch_add(&next, 1)) < n_paths) {
+		struct stat st;
+
+		if (!mode_read) {
+			if (stat(paths[i], &st) < 0)
+				die(paths[i]);
+			continue;
+		}
+		int fd = open(paths[i], O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0 || fstat(fd, &st) < 0)
+			die(paths[i]);
+		if (strcmp(strrchr(paths[i], '.'), ".ko") == 0)
+			read_plain(fd, st.st_size);
+		else
+			read_compressed(fd, st.st_size, paths[i]);
+		close(fd);
+	}
+	return NULL;
+}
+
+static double run_tree(const char *dir)
+{
+	pthread_t t[64];
+	double t0 = now_ms();
+
+	for (size_t i = 0; i < n_paths; i++)
+		free(paths[i]);
+	n_paths = 0;
+	walk(dir);
+	atomic_store(&next, 0);
+	for (int i = 0; i < nthreads; i++)
+		if (pthread_create(&t[i], NULL, worker, NULL))
+			die("pthread_create");
+	for (int i = 0; i < nthreads; i++)
+		pthread_join(t[i], NULL);
+	return now_ms() - t0;
+}
+
+static double run_write(const char *outdir, char **files, int n)
+{
+	double t0 = now_ms();
+	int dfd = open(outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd < 0)
+		die(outdir);
+	for (int i = 0; i < n; i++) {
+		static char buf[1 << 16];
+		const char *base = strrchr(files[i], '/') ? strrchr(files[i], '/') + 1 : files[i];
+		char tmp[4096];
+		int in = open(files[i], O_RDONLY | O_CLOEXEC), out;
+		ssize_t r;
+
+		snprintf(tmp, sizeof(tmp), ".%s.floor", base);
+		out = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (in < 0 || out < 0)
+			die(files[i]);
+		while ((r = read(in, buf, sizeof(buf))) > 0)
+			if (write(out, buf, (size_t)r) != r)
+				die("write");
+		if (fsync(out) < 0 || close(out) < 0 || renameat(dfd, tmp, dfd, base) < 0)
+			die("fsync/rename");
+		close(in);
+	}
+	if (fsync(dfd) < 0)
+		die("fsync dir");
+	close(dfd);
+	return now_ms() - t0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	int runs = 7, opt;
+	double v[101];
+
+	nthreads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	while ((opt = getopt(argc, argv, "j:n:")) != -1) {
+		if (opt == 'j')
+			nthreads = atoi(optarg);
+		else if (opt == 'n')
+			runs = atoi(optarg);
+		else
+			return 2;
+	}
+	if (nthreads < 1 || nthreads > 64 || runs < 1 || runs > 101 || argc - optind < 2) {
+		fprintf(stderr, "usage: floor [-j N] [-n RUNS] stat|read DIR | write OUTDIR FILE...\n");
+		return 2;
+	}
+	mode_read = !strcmp(argv[optind], "read");
+	for (int i = 0; i <= runs; i++) { /* the first run warms the page cache */
+		double t = !strcmp(argv[optind], "write")
+				   ? run_write(argv[optind + 1], argv + optind + 2, argc - optind - 2)
+				   : run_tree(argv[optind + 1]);
+
+		if (i)
+			v[i - 1] = t;
+	}
+	qsort(v, (size_t)runs, sizeof(v[0]), cmp_double);
+	printf("%s: median %.2f ms (min %.2f, max %.2f) over %d runs", argv[optind], v[runs / 2],
+	       v[0], v[runs - 1], runs);
+	if (strcmp(argv[optind], "write"))
+		printf("; %zu modules, %llu bytes read a run", n_paths,
+		       (unsigned long long)atomic_load(&bytes_read) / (unsigned long long)(runs + 1));
+	printf("\n");
+	return 0;
+}
