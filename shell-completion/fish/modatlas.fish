@@ -142,6 +142,8 @@ function __modatlas_complete_diff -a cmd cond
     $c -l modprobe-d -r -F -d 'modprobe.d path: options NEW would ignore'
     $c -l module -r -F -d 'An out-of-tree module built for OLD'
     $c -l dkms -x -a '(__fish_complete_directories)' -d 'A DKMS tree: its builds for OLD'
+    $c -l sysfs -x -a '(__fish_complete_directories)' -d "A machine's devices: each judged on both trees"
+    $c -l modaliases -r -F -d 'The same from a list of modaliases'
     $c -s f -l format -x -a 'text json markdown' -d 'Output format'
     $c -l summary -d 'Text, markdown: the summary only'
     $c -l fail-on -x -a 'error warning info never' -d 'Exit 1 at a change of this level or worse'

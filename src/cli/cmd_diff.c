@@ -29,6 +29,8 @@ enum {
 	OPT_MODPROBE_D,
 	OPT_MODULE,
 	OPT_DKMS,
+	OPT_SYSFS,
+	OPT_MODALIASES,
 	OPT_FAIL_ON,
 	OPT_SUMMARY,
 	OPT_NO_CACHE,
@@ -46,6 +48,8 @@ static const struct option longopts[] = {
 	{ "modprobe-d", required_argument, NULL, OPT_MODPROBE_D },
 	{ "module", required_argument, NULL, OPT_MODULE },
 	{ "dkms", required_argument, NULL, OPT_DKMS },
+	{ "sysfs", required_argument, NULL, OPT_SYSFS },
+	{ "modaliases", required_argument, NULL, OPT_MODALIASES },
 	{ "format", required_argument, NULL, 'f' },
 	{ "summary", no_argument, NULL, OPT_SUMMARY },
 	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
@@ -79,11 +83,15 @@ static void usage(void)
 	       "\t    --kabi-list=FILE   judge only these symbols (a stablelist; repeatable)\n"
 	       "\t    --ignore=FILE      changes to ignore: symbols, modules, alias patterns,\n"
 	       "\t                       codes (repeatable)\n"
-	       "\t    --modprobe-d=PATH  modprobe.d directory or file: options NEW would ignore\n"
-	       "\t                       (repeatable)\n"
+	       "\t    --modprobe-d=PATH  modprobe.d directory or file: options NEW would ignore,\n"
+	       "\t                       the devices' aliases and blacklists (repeatable)\n"
 	       "\t    --module=FILE      an out-of-tree module built for OLD: does NEW load it?\n"
 	       "\t                       (repeatable)\n"
 	       "\t    --dkms=DIR         a DKMS tree (/var/lib/dkms): its builds for OLD\n"
+	       "\t    --sysfs=DIR        a machine's devices (a sysfs root, as /sys): which\n"
+	       "\t                       modules each gets on OLD and on NEW\n"
+	       "\t    --modaliases=FILE  the same from a list of modaliases (as\n"
+	       "\t                       'find /sys/devices -name modalias -exec cat {} +')\n"
 	       "\t-f, --format=FMT       text (default), json or markdown\n"
 	       "\t    --summary          text, markdown: the summary only\n"
 	       "\t    --fail-on=LEVEL    exit 1 at a change of LEVEL or worse: error\n"
@@ -174,6 +182,12 @@ static int parse_args(struct cli_state *s, int argc, char **argv)
 		case OPT_DKMS:
 			s->dkms = optarg;
 			break;
+		case OPT_SYSFS:
+			s->o.sysfs = optarg;
+			break;
+		case OPT_MODALIASES:
+			s->o.modaliases = optarg;
+			break;
 		case 'f':
 			if (parse_format(optarg, &s->fmt) < 0)
 				return usage_error(s, "--format takes text, json or markdown, not '%s'",
@@ -211,6 +225,8 @@ static int parse_args(struct cli_state *s, int argc, char **argv)
 	if (s->args.n != 2)
 		return usage_error(s, "%s", s->args.n < 2 ? "give two kernels: OLD NEW"
 						 : "give two kernels only: OLD NEW");
+	if (s->o.sysfs && s->o.modaliases)
+		return usage_error(s, "%s", "--sysfs or --modaliases, not both");
 	if (s->summary && s->fmt == FMT_JSON)
 		return usage_error(s, "%s", "--summary goes with --format text or markdown");
 	return 0;

@@ -25,6 +25,7 @@ static const struct section {
 	{ "kabi", dd_kabi },
 	{ "consumers", dd_consumers },
 	{ "hardware", dd_hardware },
+	{ "devices", dd_devices },
 	{ "behaviour", dd_behaviour },
 };
 

@@ -48,6 +48,10 @@ struct diff_opts {
 	size_t n_ignore;
 	const char *const *modules;      /* out-of-tree modules built for OLD
 					    (--module, --dkms): consumers */
+	const char *sysfs;               /* a machine's devices: its sysfs root,
+					    or */
+	const char *modaliases;          /* a list of modaliases (either: the
+					    per-device verdicts) */
 	size_t n_modules;
 	bool no_cache;
 	const char *cache_dir;           /* NULL: cache_default_dir() */
@@ -86,6 +90,7 @@ struct diff_result {
 	struct report *changes;          /* the changes that count */
 	struct report *ignored;          /* those an ignore rule matched */
 	size_t n_kabi_list;              /* symbols in the --kabi-list files */
+	size_t n_devices;                /* devices judged (--sysfs, --modaliases) */
 };
 
 /* The change kinds (for report_new) and their sections. */

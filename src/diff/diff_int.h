@@ -50,6 +50,7 @@ enum dk_kind {
 	DK_HW_OTHER_DRIVER,
 	DK_HW_REWRITTEN,
 	DK_HW_GAINED,
+	DK_HW_BUILTIN,
 	DK_DEV_LOST,
 	DK_DEV_BLACKLISTED,
 	DK_DEV_OTHER_DRIVER,
@@ -188,6 +189,7 @@ int dd_modules(struct diff_ctx *c);
 int dd_kabi(struct diff_ctx *c);
 int dd_consumers(struct diff_ctx *c);
 int dd_hardware(struct diff_ctx *c);
+int dd_devices(struct diff_ctx *c);
 int dd_behaviour(struct diff_ctx *c);
 
 /* ---- pattern coverage (cover.c) ---- */

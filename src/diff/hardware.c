@@ -15,6 +15,9 @@
  *                                                that match part of it
  *   a NEW pattern of a module of both trees not  HW-GAINED (info)
  *   included in the module's OLD patterns
+ *   the module built into NEW, which lists no    HW-BUILTIN (info): its
+ *   alias for it (modules.builtin.modinfo)       driver binds without
+ *                                                modprobe
  *
  * A module's name is one of its patterns: modprobe's lookup (and udev's,
  * through libkmod) tries names before aliases, so an alias equal to a
@@ -55,6 +58,8 @@ struct pset {
 struct query {
 	size_t from;               /* DIFF_OLD (a loss?) or DIFF_NEW (a gain?) */
 	size_t a;
+	bool builtin;              /* the module is built into NEW, which lists
+				      no alias for it: nothing to compare */
 	size_t *own, n_own;        /* the module's own patterns in the other tree */
 	size_t *others, n_others;  /* others whose prefix agrees (losses only) */
 	/* results */
@@ -294,7 +299,13 @@ static int plan(struct hw *h)
 				continue;
 			if (!err)
 				err = own_list(to, other, &q.own, &q.n_own);
-			if (!err && s == DIFF_OLD)
+			if (!err && s == DIFF_OLD && dt_is_builtin(to->t, other) &&
+			    model_find(to->t->m, other) < 0) {
+				q.builtin = true;
+				for (size_t k = 0; k < q.n_own; k++)
+					q.builtin &= to->t->aliases[q.own[k]].name;
+			}
+			if (!err && s == DIFF_OLD && !q.builtin)
 				err = agreeing(to, a, other, &q.others, &q.n_others);
 			if (!err)
 				err = ARRAY_PUSH(h->q, h->n_q, alloc, q);
@@ -365,6 +376,10 @@ static int ask(struct glob_solver *s, struct hw *h, struct query *q)
 		own[i] = to->g[q->own[i]];
 	for (size_t i = 0; i < q->n_others; i++)
 		others[i] = to->g[q->others[i]];
+	if (q->builtin) {
+		r = 0;
+		goto out;
+	}
 	/* not compiled (too long): undecided */
 	r = a ? dd_cover(s, a, own, q->n_own, others, q->n_others, &w) : -E2BIG;
 	if (r == -ENOMEM)
@@ -508,7 +523,12 @@ static void emit_loss(struct hw *h, const struct query *q)
 		c->nomem = true;
 		return;
 	}
-	if (q->own_in == 1) {
+	if (q->builtin) {
+		f = dc_add(c, DK_HW_BUILTIN, SEV_INFO, &s,
+			   "%s: %s: %s is built into NEW's kernel, which lists no alias for it: its "
+			   "driver binds its devices without modprobe (which ones cannot be compared)",
+			   a->module, a->raw, other);
+	} else if (q->own_in == 1) {
 		f = dc_add(c, DK_HW_REWRITTEN, SEV_INFO, &s, "%s: %s -> %s%s%s", a->module, a->raw,
 			   own, renamed ? " of " : "", renamed ? other : "");
 	} else if (q->all_in == 1) {

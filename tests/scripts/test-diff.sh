@@ -373,6 +373,100 @@ else
 	skip "progress line on a terminal" "script(1) is not installed"
 fi
 
+# ---- per device: the sysfs fixture of the devices command ----
+# Every device of every machine (tests/fixtures/queries/sysfs, see its
+# README), on 47 -> 56 and 56 -> 6.12: the modules diff says each tree
+# finds for it are those Debian's modprobe -R names on that tree, and the
+# verdict is what those lists make it (docs/diff.md).
+devcheck() { # devcheck NAME JSON OLDBASE OLDKVER NEWBASE NEWKVER NEWDIR
+	KMOD30_MODPROBE=$KMOD30_MODPROBE EMPTYD=$TMP/empty.d python3 - "$@" <<'EOF2'
+import json, os, subprocess, sys
+name, path, ob, ov, nb, nv, ndir = sys.argv[1:8]
+d = json.load(open(path))
+builtin = set()
+try:
+    for line in open(ndir + '/modules.builtin'):
+        builtin.add(line.strip().rsplit('/', 1)[-1].split('.')[0].replace('-', '_'))
+except OSError:
+    pass
+def resolve(base, kver, alias):
+    p = subprocess.run([os.environ['KMOD30_MODPROBE'], '-C', os.environ['EMPTYD'], '-d', base,
+                        '-S', kver, '-R', alias],
+                       capture_output=True, text=True)
+    return sorted(set(p.stdout.split()))
+bad, n = 0, 0
+for c in d['changes']:
+    if not c['code'].startswith('DEV-'):
+        continue
+    n += 1
+    x = c['data']
+    o, w = resolve(ob, ov, x['modalias']), resolve(nb, nv, x['modalias'])
+    if sorted(x['old_modules']) != o or sorted(x['new_modules']) != w:
+        bad += 1
+        print(f'    {name}: {x["modalias"]}: diff {x["old_modules"]} -> {x["new_modules"]}, modprobe -R {o} -> {w}')
+        continue
+    # the verdict from those lists (no modprobe.d: what is found loads)
+    if not w and o:
+        want = 'DEV-OTHER-DRIVER' if all(m in builtin for m in o) else 'DEV-LOST'
+    elif not w:
+        want = 'DEV-NONE'
+    elif set(o) == set(w):
+        want = c['code'] if c['code'] in ('DEV-SAME', 'DEV-OTHER-DRIVER') else 'DEV-SAME'
+    else:
+        want = 'DEV-OTHER-DRIVER'
+    if c['code'] != want:
+        bad += 1
+        print(f'    {name}: {x["modalias"]}: {c["code"]}, the lists say {want}')
+print(f'  {name}: {n} devices compared with modprobe -R')
+sys.exit(0 if n and not bad else 1)
+EOF2
+}
+SYS=$REPO/tests/fixtures/queries/sysfs
+ndev=0
+for m in $(ls "$SYS"); do
+	run "dv47-$m" -f json --sysfs "$SYS/$m" "$A47" "$A56"
+	run "dv612-$m" -f json --sysfs "$SYS/$m" "$A56" "$A612"
+	check "devices $m 47->56: per device, modprobe -R's modules on each tree, the verdict they make" \
+		devcheck "$m 47->56" "$TMP/dv47-$m.out" "$TMP/k47" "$O_KVER" "$TMP/k56" "$N_KVER" "$TMP/k56/lib/modules/$N_KVER"
+	check "devices $m 56->6.12: per device, modprobe -R's modules on each tree, the verdict they make" \
+		devcheck "$m 56->6.12" "$TMP/dv612-$m.out" "$TMP/k56" "$N_KVER" "$TMP/m612" "$X_KVER" "$TMP/m612/lib/modules/$X_KVER"
+	ndev=$((ndev + $(find "$SYS/$m/devices" -name modalias | wc -l)))
+	check "devices $m: every device judged" [ "$(py "$TMP/dv47-$m.out" "len([c for c in d['changes'] + d['ignored'] if c['code'].startswith('DEV-')])")" = "$(find "$SYS/$m/devices" -name modalias | wc -l)" ]
+done
+echo "  $ndev devices in $(ls "$SYS" | wc -l) machines"
+# the built-in virtio_pci of 6.12 lists no alias: its devices keep it
+check "devices vm-firecracker 56->6.12: virtio_pci's devices keep their built-in driver" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = [c for c in d["changes"] if c["code"].startswith("DEV-") and c["data"]["old_loads"] == ["virtio_pci"]]
+sys.exit(0 if c and all(x["code"] == "DEV-OTHER-DRIVER" and x["severity"] == "info" and x["data"]["builtin_now"] for x in c) else 1)' "$TMP/dv612-vm-firecracker.out"
+# a list of modaliases: a lost pattern's witness, a rewritten pattern's
+# device, an alias that is no device's and a line that is nothing; then a
+# blacklist from --modprobe-d
+printf '# made by test-diff.sh\nsdio:c09vd\ntcp_ulp_smc\n%s\nnot a modalias\n' \
+	usb:v2109p0715d9999dc00dsc00dp00ic08isc06ip50in00 > "$TMP/list"
+run dl -f json --modaliases "$TMP/list" "$A47" "$A56"
+check "modalias list: btsdio's device lost, usb_storage's kept" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+v = {c["data"]["modalias"]: (c["code"], c["data"]["old_loads"]) for c in d["changes"] if c["code"].startswith("DEV-")}
+ok = (v.get("sdio:c09vd") == ("DEV-LOST", ["btsdio"]) and
+      v.get("usb:v2109p0715d9999dc00dsc00dp00ic08isc06ip50in00", ("",))[0] == "DEV-SAME" and len(v) == 2)
+sys.exit(0 if ok else 1)' "$TMP/dl.out"
+check "modalias list: the lines that are no modalias named (3: tcp_ulp_smc, an alias; 5)" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+w = [e["message"] for e in d["errors"] if e["level"] == "warning"]
+sys.exit(0 if len(w) == 2 and ":3: " in w[0] and ":5: " in w[1] else 1)' "$TMP/dl.out"
+mkdir -p "$TMP/bl.d"
+printf 'blacklist usb_storage\nblacklist uas\n' > "$TMP/bl.d/bl.conf"
+run dlb -f json --modaliases "$TMP/list" --modprobe-d "$TMP/bl.d" "$A47" "$A56"
+check "modalias list, usb_storage and uas blacklisted: DEV-BLACKLISTED" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = [c for c in d["changes"] if c["data"].get("modalias", "").startswith("usb:v2109")]
+sys.exit(0 if len(c) == 1 and c[0]["code"] == "DEV-BLACKLISTED" and "usb_storage" in c[0]["data"]["new_blacklisted"] else 1)' "$TMP/dlb.out"
+
 # ---- bad input ----
 bad() { # bad NAME WANT-STDERR ARGS...
 	local name=$1 want=$2
@@ -395,6 +489,8 @@ bad nomodule "cannot read module $TMP/none.ko" --module "$TMP/none.ko" "$A47" "$
 bad nodkms "--dkms: no module built for $O_KVER in $DKMS_TREE" --dkms "$DKMS_TREE" "$A47" "$A56"
 bad badfmt "--format takes text, json or markdown, not 'xml'" -f xml "$A47" "$A56"
 bad badbase "is not BASE:VERSION" ":1.0" "$A56"
+bad nosysfs "cannot read $TMP/none/devices" --sysfs "$TMP/none" "$A47" "$A56"
+bad bothdev "--sysfs or --modaliases, not both" --sysfs "$SYS" --modaliases "$TMP/list" "$A47" "$A56"
 run jbad -f json "$A47"
 check "bad input in JSON: exit 2, one document with the fatal error" python3 -c '
 import json, sys
