@@ -420,23 +420,14 @@ def deps(old_dir, new_dir, diff_path):
     return compare_sets('DEP-CHANGED', want, got)
 
 
+MODES = {'kabi': kabi, 'kabi-inferred': kabi_inferred, 'modules': modules,
+         'modinfo': modinfo, 'firmware': firmware, 'deps': deps}
+
+
 def main():
-    what = sys.argv[1]
-    if what == 'kabi':
-        bad = kabi(*sys.argv[2:5])
-    elif what == 'modules':
-        bad = modules(*sys.argv[2:5])
-    elif what == 'modinfo':
-        bad = modinfo(*sys.argv[2:5])
-    elif what == 'kabi-inferred':
-        bad = kabi_inferred(*sys.argv[2:5])
-    elif what == 'firmware':
-        bad = firmware(*sys.argv[2:5])
-    elif what == 'deps':
-        bad = deps(*sys.argv[2:5])
-    else:
-        sys.exit(f'diff-check.py: unknown mode {what}')
-    sys.exit(1 if bad else 0)
+    if len(sys.argv) != 5 or sys.argv[1] not in MODES:
+        sys.exit(f'usage: diff-check.py {"|".join(MODES)} A B DIFF.json')
+    sys.exit(1 if MODES[sys.argv[1]](*sys.argv[2:5]) else 0)
 
 
 if __name__ == '__main__':
