@@ -7,7 +7,7 @@
  *                "complete" }, "vermagic" }
  *     "kabi_list": { "symbols" } | null,
  *     "summary": { "changes", "error", "warning", "info", "ignored",
- *                  "fail_on", "failed",
+ *                  "devices", "fail_on", "failed",
  *                  "sections": { SECTION: { CODE: count, ... } } },
  *     "changes": [ CHANGE ], "ignored": [ CHANGE ],
  *       CHANGE = { "code", "section", "severity", "module", "detail",
@@ -144,6 +144,8 @@ static struct json_object *summary(const struct diff_result *r, const struct dif
 		err = json_put_int(s, "info", (int64_t)c.sev[SEV_INFO]);
 	if (!err)
 		err = json_put_int(s, "ignored", (int64_t)ic.total);
+	if (!err)
+		err = json_put_int(s, "devices", (int64_t)r->n_devices);
 	if (!err)
 		err = json_put_str(s, "fail_on", fail_names[o->fail_on]);
 	if (!err)

@@ -151,6 +151,8 @@ int diff_render_text(const struct diff_result *r, const struct diff_render_opts 
 		err = tree_line(out, "OLD", &r->tree[0]);
 	if (!err)
 		err = tree_line(out, "NEW", &r->tree[1]);
+	if (!err && r->n_devices)
+		err = strbuf_addf(out, "  %zu devices judged on both trees\n", r->n_devices);
 	if (!err && r->n_kabi_list)
 		err = strbuf_addf(out, "  kABI list: %zu symbols judged, the others' changes are "
 				       "info\n",
