@@ -365,11 +365,11 @@ struct modrec *cache_lookup(struct cache *c, const char *path, const struct cach
 		load_records(c);
 	if (!c->records)
 		return NULL;
+	/* No racy test here: a record whose stamp was racy when it was read
+	 * never entered the file (cache_records_put), whichever command wrote
+	 * it; the meta file's time may be older than that (check keeps
+	 * depmod's). */
 	rec = khash_find(c->records, path);
-	/* Racy stamps were left out when the record was written, against the
-	 * start of the run that took them (cache_records_put); the meta file's
-	 * written_ns may be an earlier run's (check and diff keep depmod's
-	 * meta), which would refuse every module changed since then. */
 	if (!rec || !cache_stat_equal(&rec->st, st))
 		return NULL;
 	if (modrec_decode_keys(rec->blob, rec->len, keys, keep_sig, &m) < 0)
@@ -459,7 +459,8 @@ static void stamp_differs(struct check *p, const struct stamp *s, const struct c
 	bool fail;
 
 	if (s->kind != 'm' || now->missing) {
-		atomic_store(&p->failed, true);
+		if (!atomic_exchange(&p->failed, true))
+			ma_logf(p->c->log, MA_LOG_DEBUG, "cache: %s changed", s->path);
 		return;
 	}
 	pthread_mutex_lock(&p->lock);
@@ -467,8 +468,9 @@ static void stamp_differs(struct check *p, const struct stamp *s, const struct c
 	if (!fail)
 		p->changes[p->n_changes++] = (struct cache_change){ s->path, *now, s->names_hash };
 	pthread_mutex_unlock(&p->lock);
-	if (fail)
-		atomic_store(&p->failed, true);
+	if (fail && !atomic_exchange(&p->failed, true))
+		ma_logf(p->c->log, MA_LOG_DEBUG, "cache: more than %zu modules changed",
+			p->max_changes);
 }
 
 /* Part k of one pass: the module stamps (modules) or all the others:
@@ -483,8 +485,10 @@ static int check_part(void *ud, size_t k, const struct ma_log *log)
 
 	if (!p->modules)
 		for (size_t i = k; i < c->n_outputs && !atomic_load(&p->failed); i += p->parts)
-			if (!output_same(p->outdir, &c->outputs[i]))
-				atomic_store(&p->failed, true);
+			if (!output_same(p->outdir, &c->outputs[i]) &&
+			    !atomic_exchange(&p->failed, true))
+				ma_logf(c->log, MA_LOG_DEBUG, "cache: output %s changed",
+					c->outputs[i].name);
 	for (size_t i = k; i < c->n_stamps && !atomic_load(&p->failed); i += p->parts) {
 		bool same;
 
@@ -544,8 +548,11 @@ int cache_changes(struct cache *c, const char *key, const char *outdir, unsigned
 	struct jobs_cfg jc = { .threads = p.parts };
 
 	*n = 0;
-	if (!c->shortcut || strcmp(c->key, key) != 0)
+	if (!c->shortcut || strcmp(c->key, key) != 0) {
+		ma_logf(c->log, MA_LOG_DEBUG, "cache: %s", !c->shortcut ? "written by a run whose "
+			"inputs changed as it read them" : "written with other options");
 		return -1;
+	}
 	if (p.parts > 8)
 		p.parts = 8;
 	atomic_init(&p.failed, false);

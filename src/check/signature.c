@@ -15,9 +15,10 @@
  *                     since giving the target's keys says it checks them
  *
  * Signatures are detached CMS SignedData without certificates (what
- * scripts/sign-file writes), so OpenSSL's CMS API reads them: it knows
- * both signer identifiers (issuer+serial, or subject key id with
- * sign-file -k). Verification needs the signed bytes, which the record
+ * scripts/sign-file writes), so OpenSSL's CMS API reads them
+ * (src/sig/sig_cms.c, shared with modinfo): it knows both signer
+ * identifiers (issuer+serial, or subject key id with sign-file -k).
+ * Verification needs the signed bytes, which the record
  * does not keep: the file is read again (and decompressed), only with
  * --cert. */
 #include "check/check_int.h"
@@ -39,6 +40,7 @@
 #include "sig/sig_cms.h"
 #include "sig/sig_info.h"
 #include "util/fileio.h"
+#include "util/jobs.h"
 #include "util/array.h"
 #include "util/strbuf.h"
 
@@ -150,10 +152,39 @@ static int signed_bytes(const struct ck_mod *m, void **buf, size_t *len, char *w
 	return 0;
 }
 
+/* What the reading of one signature found: worked out for every signed
+ * module at once on the job pool (parsing, and with --cert reading the
+ * file again and verifying), then reported in module order. */
+enum sig_state {
+	SIG_UNREAD = 0,
+	SIG_NOT_PKCS7,    /* id_type is not PKCS#7 */
+	SIG_NONZERO,      /* reserved trailer fields set */
+	SIG_NOT_CMS,      /* the bytes are no CMS SignedData (why) */
+	SIG_NO_SIGNER,
+	SIG_DESCRIBED,    /* info */
+};
+
+enum sig_check {
+	CHECK_NONE = 0,   /* no --cert */
+	CHECK_NO_KEY,     /* no --cert holds the signer's key */
+	CHECK_UNREAD,     /* the signed bytes could not be read (why) */
+	CHECK_OK,
+	CHECK_BAD,        /* does not verify (why) */
+};
+
+struct sig_result {
+	enum sig_state state;
+	enum sig_check check;
+	struct sig_info info;
+	char why[256];
+	int err;          /* -ENOMEM */
+};
+
 struct sigctx {
 	struct check_ctx *c;
 	const struct ck_certs *certs;
 	size_t n_verified;
+	struct sig_result *res;   /* by module index */
 };
 
 /* module_sig_check(): a signature the kernel cannot trust (unsigned,
@@ -163,8 +194,6 @@ struct sigctx {
 static void untrusted(struct check_ctx *c, size_t i, const char *reason, const char *cause,
 		      const char *fix)
 {
-	const char *mod = c->mods[i].modname;
-
 	if (c->o->sig_enforce)
 		ck_refuse(c, (long)i, STAGE_SIGNATURE, EKEYREJECTED, cause,
 			  ck_str(c, "Loading of %s is rejected", reason), fix);
@@ -175,7 +204,6 @@ static void untrusted(struct check_ctx *c, size_t i, const char *reason, const c
 			  fix);
 	else
 		c->mods[i].taint_e = true;
-	(void)mod;
 }
 
 /* A signature the kernel rejects whatever the policy (mod_check_sig,
@@ -187,25 +215,151 @@ static void rejected(struct check_ctx *c, size_t i, int err, const char *cause,
 		  "sign it again with scripts/sign-file and a key the kernel trusts");
 }
 
-/* With --cert: which key signed it, and does the signature hold. */
-static int verify(struct sigctx *s, size_t i, CMS_ContentInfo *cms, CMS_SignerInfo *si,
-		  const struct sig_info *info, struct finding *sig_info)
+/* With --cert: which key signed it, and does the signature hold (on a
+ * worker thread: nothing shared is written). */
+static void verify(const struct sigctx *s, size_t i, CMS_ContentInfo *cms, CMS_SignerInfo *si,
+		   struct sig_result *res)
 {
-	struct check_ctx *c = s->c;
-	const struct ck_mod *m = &c->mods[i];
+	const struct ck_mod *m = &s->c->mods[i];
 	STACK_OF(X509) *st = NULL;
 	X509 *cert = NULL;
 	BIO *in = NULL;
 	void *buf = NULL;
 	size_t len = 0;
-	char why[256];
-	struct finding *f;
-	int err = 0;
 
 	for (size_t k = 0; k < s->certs->n && !cert; k++)
 		if (CMS_SignerInfo_cert_cmp(si, s->certs->v[k]) == 0)
 			cert = s->certs->v[k];
 	if (!cert) {
+		res->check = CHECK_NO_KEY;
+		return;
+	}
+	if (signed_bytes(m, &buf, &len, res->why, sizeof(res->why)) < 0) {
+		res->check = CHECK_UNREAD;
+		return;
+	}
+	st = sk_X509_new_null();
+	in = BIO_new_mem_buf(buf, (int)len);
+	if (!st || !in || !sk_X509_push(st, cert))
+		res->err = -ENOMEM;
+	/* No chain to build: the kernel trusts the key itself. */
+	else if (CMS_verify(cms, st, NULL, in, NULL,
+			    CMS_DETACHED | CMS_BINARY | CMS_NOVERIFY | CMS_NOINTERN) == 1)
+		res->check = CHECK_OK;
+	else {
+		res->check = CHECK_BAD;
+		sig_ssl_reason(res->why, sizeof(res->why));
+	}
+	BIO_free(in);
+	sk_X509_free(st); /* the certs stay ours */
+	free(buf);
+}
+
+/* One signed module, on a worker thread. */
+static int read_signature(const struct sigctx *s, size_t i)
+{
+	const struct mod_sig *sig = &s->c->mods[i].rec->sig;
+	struct sig_result *res = &s->res[i];
+	struct sig_cms sc;
+	int err;
+
+	if (sig->id_type != PKEY_ID_PKCS7) {
+		res->state = SIG_NOT_PKCS7;
+		return 0;
+	}
+	if (sig->algo || sig->hash || sig->signer_len || sig->key_id_len) {
+		res->state = SIG_NONZERO;
+		return 0;
+	}
+	err = sig_cms_open(sig->data, sig->sig_len, &sc, res->why, sizeof(res->why));
+	if (err == -EBADMSG) {
+		res->state = SIG_NOT_CMS;
+		sig_cms_release(&sc);
+		return 0;
+	}
+	if (!err)
+		err = sig_info_describe(&sc, &res->info);
+	if (err == -EINVAL)
+		res->state = SIG_NO_SIGNER;
+	else if (err)
+		res->err = err;
+	else
+		res->state = SIG_DESCRIBED;
+	if (!err && s->certs->n)
+		verify(s, i, sc.cms, sc.si, res);
+	ERR_clear_error();
+	sig_cms_release(&sc);
+	return 0;
+}
+
+struct read_plan {
+	const struct sigctx *s;
+	const size_t *order;
+};
+
+static int read_one(void *ud, size_t k, const struct ma_log *log)
+{
+	const struct read_plan *ra = ud;
+
+	(void)log;
+	return read_signature(ra->s, ra->order[k]);
+}
+
+/* What read_signature found, as findings and refusals. */
+static int report_signed(struct sigctx *s, size_t i)
+{
+	struct check_ctx *c = s->c;
+	const struct ck_mod *m = &c->mods[i];
+	struct sig_result *res = &s->res[i];
+	const struct sig_info *info = &res->info;
+	struct finding *f, *sig_info;
+
+	if (res->err)
+		return res->err;
+	switch (res->state) {
+	case SIG_NOT_PKCS7:
+		ck_add(c, K_SIG_BAD, SEV_WARNING, (long)i,
+		       "%s: signature id_type %u is not PKCS#7: \"module with unsupported crypto\"",
+		       m->modname, m->rec->sig.id_type);
+		untrusted(c, i, "module with unsupported crypto",
+			  ck_str(c, "signature id_type %u is not PKCS#7", m->rec->sig.id_type),
+			  "sign it again with scripts/sign-file (PKCS#7)");
+		return 0;
+	case SIG_NONZERO:
+		ck_add(c, K_SIG_BAD, SEV_ERROR, (long)i,
+		       "%s: PKCS#7 signature trailer has non-zero algo/hash/signer/key id fields: "
+		       "\"Bad message\"",
+		       m->modname);
+		rejected(c, i, EBADMSG, "the signature trailer has non-zero reserved fields",
+			 ck_str(c, "%s: PKCS#7 signature info has unexpected non-zero params",
+				m->modname));
+		return 0;
+	case SIG_NOT_CMS:
+		ck_add(c, K_SIG_BAD, SEV_ERROR, (long)i,
+		       "%s: signature is not a CMS SignedData (%s): \"Bad message\"", m->modname,
+		       res->why);
+		rejected(c, i, EBADMSG, "the signature is not a PKCS#7 message", NULL);
+		return 0;
+	case SIG_NO_SIGNER:
+		ck_add(c, K_SIG_BAD, SEV_ERROR, (long)i, "%s: signature names no signer: \"Bad message\"",
+		       m->modname);
+		rejected(c, i, EBADMSG, "the signature names no signer", NULL);
+		return 0;
+	case SIG_DESCRIBED:
+		break;
+	default:
+		return 0;
+	}
+	sig_info = ck_add(c, K_SIG_INFO, SEV_INFO, (long)i, "%s: signer \"%s\", %s %s, %s, %s",
+			  m->modname, info->signer.buf, info->id_kind, info->key_id.buf, info->hash,
+			  info->pkey);
+	finding_set_str(c->rep, sig_info, "signer", info->signer.buf);
+	finding_set_str(c->rep, sig_info, "key_id", info->key_id.buf);
+	finding_set_str(c->rep, sig_info, "key_id_kind", info->id_kind);
+	finding_set_str(c->rep, sig_info, "hash", info->hash);
+	finding_set_str(c->rep, sig_info, "key_algorithm", info->pkey);
+	switch (res->check) {
+	case CHECK_NO_KEY:
 		f = ck_add(c, K_SIG_UNTRUSTED, SEV_ERROR, (long)i,
 			   "%s is signed by \"%s\" (%s %s), which no --cert holds: "
 			   "\"Required key not available\" where signatures are enforced",
@@ -217,107 +371,61 @@ static int verify(struct sigctx *s, size_t i, CMS_ContentInfo *cms, CMS_SignerIn
 				 info->signer.buf),
 			  ck_str(c, "enrol the signer's certificate (mokutil --import CERT), or "
 				    "sign it with a key the kernel trusts"));
-		return 0;
-	}
-	if (signed_bytes(m, &buf, &len, why, sizeof(why)) < 0) {
+		break;
+	case CHECK_UNREAD:
 		ck_add(c, K_SIG_BAD, SEV_ERROR, (long)i, "%s: signature not verified: %s", m->modname,
-		       why);
-		return 0;
-	}
-	st = sk_X509_new_null();
-	in = BIO_new_mem_buf(buf, (int)len);
-	if (!st || !in || !sk_X509_push(st, cert)) {
-		err = -ENOMEM;
-		goto out;
-	}
-	/* No chain to build: the kernel trusts the key itself. */
-	if (CMS_verify(cms, st, NULL, in, NULL,
-		       CMS_DETACHED | CMS_BINARY | CMS_NOVERIFY | CMS_NOINTERN) == 1) {
+		       res->why);
+		break;
+	case CHECK_OK:
 		s->n_verified++;
 		finding_set_json(c->rep, sig_info, "verified", json_object_new_boolean(1));
-	} else {
+		break;
+	case CHECK_BAD:
 		f = ck_add(c, K_SIG_BAD, SEV_ERROR, (long)i,
 			   "%s: signature by \"%s\" does not verify (%s): \"Key was rejected by "
 			   "service\"",
-			   m->modname, info->signer.buf, sig_ssl_reason(why, sizeof(why)));
+			   m->modname, info->signer.buf, res->why);
 		finding_set_str(c->rep, f, "signer", info->signer.buf);
 		rejected(c, i, EKEYREJECTED,
 			 ck_str(c, "its signature by \"%s\" does not verify (modified after "
 				   "signing?)",
 				info->signer.buf),
 			 NULL);
+		break;
+	default:
+		break;
 	}
-out:
-	ERR_clear_error();
-	BIO_free(in);
-	sk_X509_free(st); /* the certs stay ours */
-	free(buf);
-	return err;
+	return 0;
 }
 
-static int check_signed(struct sigctx *s, size_t i)
+/* The modules whose signature is read: wanted, readable, signed. */
+static bool to_read(const struct ck_mod *m)
+{
+	return !m->broken && m->wanted && !(m->rec->notes & MOD_NOTE_SIG_BAD) &&
+	       m->rec->sig.present;
+}
+
+/* Every signature read, on the job pool; results by module index. */
+static int read_all(struct sigctx *s)
 {
 	struct check_ctx *c = s->c;
-	const struct ck_mod *m = &c->mods[i];
-	const struct mod_sig *sig = &m->rec->sig;
-	struct sig_info info = SIG_INFO_INIT;
-	struct sig_cms sc;
-	char why[256];
-	struct finding *f;
-	int err = 0;
+	struct jobs_cfg jc = { .threads = c->o->jobs };
+	size_t *order, n = 0;
+	int err;
 
-	if (sig->id_type != PKEY_ID_PKCS7) {
-		ck_add(c, K_SIG_BAD, SEV_WARNING, (long)i,
-		       "%s: signature id_type %u is not PKCS#7: \"module with unsupported crypto\"",
-		       m->modname, sig->id_type);
-		untrusted(c, i, "module with unsupported crypto",
-			  ck_str(c, "signature id_type %u is not PKCS#7", sig->id_type),
-			  "sign it again with scripts/sign-file (PKCS#7)");
-		return 0;
+	s->res = calloc(c->n + 1, sizeof(*s->res));
+	order = malloc((c->n + 1) * sizeof(*order));
+	if (!s->res || !order) {
+		free(order);
+		return -ENOMEM;
 	}
-	if (sig->algo || sig->hash || sig->signer_len || sig->key_id_len) {
-		ck_add(c, K_SIG_BAD, SEV_ERROR, (long)i,
-		       "%s: PKCS#7 signature trailer has non-zero algo/hash/signer/key id fields: "
-		       "\"Bad message\"",
-		       m->modname);
-		rejected(c, i, EBADMSG, "the signature trailer has non-zero reserved fields",
-			 ck_str(c, "%s: PKCS#7 signature info has unexpected non-zero params",
-				m->modname));
-		return 0;
+	for (size_t i = 0; i < c->n; i++) {
+		s->res[i].info = (struct sig_info)SIG_INFO_INIT;
+		if (to_read(&c->mods[i]))
+			order[n++] = i;
 	}
-	err = sig_cms_open(sig->data, sig->sig_len, &sc, why, sizeof(why));
-	if (err == -EBADMSG) {
-		ck_add(c, K_SIG_BAD, SEV_ERROR, (long)i,
-		       "%s: signature is not a CMS SignedData (%s): \"Bad message\"", m->modname,
-		       why);
-		rejected(c, i, EBADMSG, "the signature is not a PKCS#7 message", NULL);
-		sig_cms_release(&sc);
-		return 0;
-	}
-	if (!err)
-		err = sig_info_describe(&sc, &info);
-	if (err == -EINVAL) {
-		ck_add(c, K_SIG_BAD, SEV_ERROR, (long)i, "%s: signature names no signer: \"Bad message\"",
-		       m->modname);
-		rejected(c, i, EBADMSG, "the signature names no signer", NULL);
-		err = 0;
-		goto out;
-	}
-	if (err)
-		goto out;
-	f = ck_add(c, K_SIG_INFO, SEV_INFO, (long)i, "%s: signer \"%s\", %s %s, %s, %s",
-		   m->modname, info.signer.buf, info.id_kind, info.key_id.buf, info.hash, info.pkey);
-	finding_set_str(c->rep, f, "signer", info.signer.buf);
-	finding_set_str(c->rep, f, "key_id", info.key_id.buf);
-	finding_set_str(c->rep, f, "key_id_kind", info.id_kind);
-	finding_set_str(c->rep, f, "hash", info.hash);
-	finding_set_str(c->rep, f, "key_algorithm", info.pkey);
-	if (s->certs->n)
-		err = verify(s, i, sc.cms, sc.si, &info, f);
-out:
-	ERR_clear_error();
-	sig_info_release(&info);
-	sig_cms_release(&sc);
+	err = jobs_run(n, NULL, &jc, read_one, &(struct read_plan){ s, order });
+	free(order);
 	return err;
 }
 
@@ -335,6 +443,7 @@ int ck_signatures(struct check_ctx *c)
 		n_signed += c->mods[i].rec->sig.present;
 	}
 	signed_tree = n_signed * 2 > n_ok;
+	err = read_all(&s);
 	for (size_t i = 0; !err && i < c->n; i++) {
 		const struct ck_mod *m = &c->mods[i];
 
@@ -361,10 +470,14 @@ int ck_signatures(struct check_ctx *c)
 					  "sign it with the kernel's key (scripts/sign-file), or "
 					  "with a key enrolled with mokutil --import");
 		} else {
-			err = check_signed(&s, i);
+			err = report_signed(&s, i);
 		}
 	}
 	if (!err && s.certs->n)
 		ma_logf(c->log, MA_LOG_INFO, "%zu module signatures verified", s.n_verified);
+	for (size_t i = 0; s.res && i < c->n; i++) {
+		sig_info_release(&s.res[i].info);
+	}
+	free(s.res);
 	return err;
 }

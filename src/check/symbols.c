@@ -24,6 +24,7 @@
 
 #include "elf/module.h"
 #include "graph/modgraph.h"
+#include "util/array.h"
 #include "util/khash.h"
 #include "util/strbuf.h"
 
@@ -78,6 +79,8 @@ struct unjudged {
 	size_t uses;
 	struct strbuf mod;      /* this module's, "a, b, c" */
 	size_t n_mod;
+	const char **mnames;    /* this module's, all of them */
+	size_t a_mnames;
 };
 
 /* The kernel's line for a symbol that fails: simplify_symbols prints
@@ -99,9 +102,11 @@ static int check_unresolved(struct check_ctx *c, size_t i, const struct mod_need
 	if (!c->m->kernel_complete) {
 		u->uses++;
 		if (khash_add(u->names, nd->name, (void *)1, NULL) < 0 ||
-		    (u->n_mod < 8 && strbuf_addf(&u->mod, "%s%s", u->n_mod ? ", " : "", nd->name) < 0))
+		    (u->n_mod < 8 && strbuf_addf(&u->mod, "%s%s", u->n_mod ? ", " : "", nd->name) < 0) ||
+		    array_reserve_more((void **)&u->mnames, &u->a_mnames, u->n_mod, 1,
+				       sizeof(*u->mnames)) < 0)
 			return -ENOMEM;
-		u->n_mod++;
+		u->mnames[u->n_mod++] = nd->name;
 		return 0;
 	}
 	if (nd->weak) {
@@ -128,11 +133,15 @@ static void check_crc(struct check_ctx *c, size_t i, const struct mod_need *nd,
 {
 	const struct ck_mod *m = &c->mods[i];
 	bool layout = !strcmp(nd->name, "module_layout");
-	const char *fix = !strcmp(r->owner, "vmlinux")
-				  ? ck_str(c, "rebuild against %s", ck_headers(c))
-				  : ck_str(c, "rebuild against the Module.symvers of the build of %s",
-					   r->owner);
+	const char *fix;
 	struct finding *f;
+
+	if ((!nd->has_crc || (uint32_t)nd->crc == (uint32_t)r->crc) &&
+	    (nd->has_crc || !m->versioned || !c->kernel_modversions || nd->weak))
+		return; /* the common case: nothing to say */
+	fix = r->idx < 0 ? ck_str(c, "rebuild against %s", ck_headers(c))
+			 : ck_str(c, "rebuild against the Module.symvers of the build of %s",
+				  r->owner);
 
 	/* CRCs are 32-bit; a 64-bit __versions slot holds one zero-extended. */
 	if (nd->has_crc && (uint32_t)nd->crc != (uint32_t)r->crc) {
@@ -429,11 +438,13 @@ static void report_unjudged_module(struct check_ctx *c, size_t i, struct unjudge
 		   c->mods[i].modname, u->n_mod, u->n_mod == 1 ? "" : "s", u->mod.buf,
 		   u->n_mod > 8 ? ", ..." : "", u->n_mod == 1 ? "it" : "them");
 	finding_set_int(c->rep, f, "symbols", (int64_t)u->n_mod);
+	for (size_t k = 0; k < u->n_mod; k++)
+		finding_list_add(c->rep, f, "names", u->mnames[k]);
 }
 
 int ck_symbols(struct check_ctx *c)
 {
-	struct unjudged u = { khash_new(1024), 0, STRBUF_INIT, 0 };
+	struct unjudged u = { khash_new(1024), 0, STRBUF_INIT, 0, NULL, 0 };
 	struct khash *first = khash_new(8192);
 	int err = u.names && first ? 0 : -ENOMEM;
 
@@ -472,6 +483,7 @@ int ck_symbols(struct check_ctx *c)
 		finding_set_int(c->rep, f, "symbols", (int64_t)khash_count(u.names));
 	}
 	strbuf_release(&u.mod);
+	free(u.mnames);
 	khash_free(u.names);
 	khash_free(first);
 	return err;

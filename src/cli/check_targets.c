@@ -1,6 +1,7 @@
 #include "cli/check_targets.h"
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,9 +44,10 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The names of the directories of path, sorted; malloc'd array of
- * malloc'd names. */
-static int subdirs(const char *path, char ***out, size_t *n)
+/* The names of the directories of path, sorted (malloc'd array of
+ * malloc'd names); links to directories too unless no_links (DKMS's
+ * kernel-<kver>-<arch> links lead to a build seen once already). */
+static int list_dirs(const char *path, bool no_links, char ***out, size_t *n)
 {
 	DIR *d = opendir(path);
 	struct dirent *de;
@@ -67,7 +69,7 @@ static int subdirs(const char *path, char ***out, size_t *n)
 			r = -ENOMEM;
 			break;
 		}
-		r = stat(p, &st) == 0 && S_ISDIR(st.st_mode) ? 1 : 0;
+		r = (no_links ? lstat(p, &st) : stat(p, &st)) == 0 && S_ISDIR(st.st_mode) ? 1 : 0;
 		free(p);
 		if (!r)
 			continue;
@@ -89,6 +91,11 @@ static int subdirs(const char *path, char ***out, size_t *n)
 	qsort(v, *n, sizeof(*v), cmp_str);
 	*out = v;
 	return 0;
+}
+
+static int subdirs(const char *path, char ***out, size_t *n)
+{
+	return list_dirs(path, false, out, n);
 }
 
 static void free_names(char **v, size_t n)
@@ -179,14 +186,14 @@ int targets_dkms(struct check_targets *t, const char *dir, int add_kernels)
 {
 	char **mods = NULL, **vers = NULL, **kerns = NULL, **archs = NULL;
 	size_t n_mods = 0, n_vers = 0, n_kerns = 0, n_archs = 0;
-	int r = subdirs(dir, &mods, &n_mods), count = 0;
+	int r = list_dirs(dir, true, &mods, &n_mods), count = 0;
 
 	for (size_t a = 0; !r && a < n_mods; a++) {
 		char *p1;
 
 		if (asprintf(&p1, "%s/%s", dir, mods[a]) < 0)
 			return -ENOMEM;
-		r = subdirs(p1, &vers, &n_vers);
+		r = list_dirs(p1, true, &vers, &n_vers);
 		for (size_t b = 0; !r && b < n_vers; b++) {
 			char *p2;
 
@@ -194,13 +201,13 @@ int targets_dkms(struct check_targets *t, const char *dir, int add_kernels)
 				r = -ENOMEM;
 				break;
 			}
-			r = subdirs(p2, &kerns, &n_kerns);
+			r = list_dirs(p2, true, &kerns, &n_kerns);
 			for (size_t c = 0; !r && c < n_kerns; c++) {
 				size_t k = t->n;
 				char *p3;
 
-				/* "source" is a link to the sources, not a kernel */
-				if (!strcmp(kerns[c], "source"))
+				/* "build" (dkms < 3) holds the sources being built */
+				if (!strcmp(kerns[c], "build"))
 					continue;
 				for (size_t i = 0; i < t->n; i++)
 					if (!strcmp(t->v[i].kver, kerns[c]))
@@ -213,7 +220,7 @@ int targets_dkms(struct check_targets *t, const char *dir, int add_kernels)
 					r = -ENOMEM;
 					break;
 				}
-				r = subdirs(p3, &archs, &n_archs);
+				r = list_dirs(p3, true, &archs, &n_archs);
 				for (size_t e = 0; !r && e < n_archs; e++) {
 					char *p4;
 

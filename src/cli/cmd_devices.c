@@ -333,7 +333,8 @@ static int fatal(const struct dv_args *a, const char *prog, const char *msg)
 		struct json_object *m = json_object_new_string(msg);
 
 		printf("{ \"schema\": \"%s\", \"error\": %s }\n", DEVICES_SCHEMA,
-		       m ? json_object_to_json_string(m) : "\"out of memory\"");
+		       m ? json_object_to_json_string_ext(m, JSON_C_TO_STRING_NOSLASHESCAPE)
+			 : "\"out of memory\"");
 		json_object_put(m);
 	}
 	return 1;
@@ -456,6 +457,8 @@ int cmd_devices(int argc, char **argv, const char *prog)
 		put(&o, src, "kind", json_object_new_string(a.list ? "list" : "sysfs"));
 		put(&o, src, "path", json_object_new_string(l.source));
 		put(&o, o.root, "source", src);
+		/* in the document from the start: freed with it on any path */
+		put(&o, o.root, "devices", o.devs);
 	}
 	ret = l.n_junk ? 1 : 0;
 	for (size_t i = 0; i < l.n && !o.err; i++) {
@@ -504,7 +507,6 @@ int cmd_devices(int argc, char **argv, const char *prog)
 			if (json_object_array_add(junk, j) < 0)
 				o.err = -ENOMEM;
 		}
-		put(&o, o.root, "devices", o.devs);
 		put(&o, o.root, "junk", junk);
 		put(&o, sum, "devices", json_object_new_int64((int64_t)l.n));
 		for (int v = 0; v < 4; v++)

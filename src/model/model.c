@@ -1,10 +1,12 @@
 #include "model/model.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "elf/module.h"
 #include "graph/modgraph.h"
@@ -15,6 +17,7 @@
 #include "util/budget.h"
 #include "util/khash.h"
 #include "util/log.h"
+#include "util/timing.h"
 
 char *model_dirname(const char *root, const char *moduledir, const char *kver)
 {
@@ -215,10 +218,31 @@ static int load_given_kernel(struct model *m)
 	return r < 0 ? r : kernel_contradicts(&m->xcheck) ? -ESTALE : 0;
 }
 
+/* The tree's build/Module.symvers. Debian's build is an absolute link
+ * (/usr/src/linux-headers-VERSION): under -b it is read inside BASE, as
+ * the image's own paths are. */
+static char *build_symvers(const struct model *m)
+{
+	const char *root = m->o->root;
+	char *link = model_file(m, "build"), *p = NULL;
+	char target[PATH_MAX];
+	ssize_t n = link ? readlink(link, target, sizeof(target) - 1) : -1;
+
+	if (n > 0 && target[0] == '/' && root && root[0] && strcmp(root, "/") != 0) {
+		target[n] = '\0';
+		if (asprintf(&p, "%s%s/Module.symvers", root, target) < 0)
+			p = NULL;
+	} else if (link) {
+		p = model_file(m, "build/Module.symvers");
+	}
+	free(link);
+	return p;
+}
+
 /* No -E/-F: the tree's build/Module.symvers, else the tree's own view. */
 static int fallback_kernel(struct model *m)
 {
-	char *path = model_file(m, "build/Module.symvers");
+	char *path = build_symvers(m);
 	const char *failed;
 	struct stat st;
 	int r;
@@ -382,16 +406,27 @@ static int load_modprobe(struct model *m)
 
 int model_load(const struct model_opts *o, struct model **out)
 {
-	static int (*const stages[])(struct model *m) = {
-		model_load_config, model_read_modules, model_load_kernel, model_register_exports,
-		load_builtins, resolve, load_modprobe,
+	static const struct {
+		const char *name;
+		int (*fn)(struct model *m);
+	} stages[] = {
+		{ "model: config", model_load_config },
+		{ "model: read modules", model_read_modules },
+		{ "model: kernel", model_load_kernel },
+		{ "model: exports", model_register_exports },
+		{ "model: built-ins", load_builtins },
+		{ "model: resolve", resolve },
+		{ "model: modprobe.d", load_modprobe },
 	};
 	struct model *m;
+	double t0 = timing_now();
 	int r = model_new(o, &m);
 
 	*out = NULL;
-	for (size_t i = 0; !r && i < sizeof(stages) / sizeof(stages[0]); i++)
-		r = stages[i](m);
+	for (size_t i = 0; !r && i < sizeof(stages) / sizeof(stages[0]); i++) {
+		r = stages[i].fn(m);
+		timing_mark(o->log, &t0, stages[i].name);
+	}
 	*out = m;
 	return r;
 }

@@ -400,6 +400,47 @@ const char *query_mod_options(struct query_mod *m)
 	return m->options;
 }
 
+int query_mod_option_entries(struct query_mod *m, const struct modprobe_entry *const **v,
+			     size_t *n)
+{
+	const struct modprobe_cfg *cfg = m->s->q->cfg;
+	const struct modprobe_entry **out;
+	size_t k = 0;
+
+	*v = NULL;
+	*n = 0;
+	out = arena_alloc(&m->s->a, (cfg->n ? cfg->n : 1) * sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n; i++) {
+		const struct modprobe_entry *e = &cfg->v[i];
+
+		if (e->kind == MP_OPTIONS && e->arg[0] &&
+		    (!strcmp(e->name, m->name) || (m->alias && !strcmp(e->name, m->alias))))
+			out[k++] = e;
+	}
+	*v = out;
+	*n = k;
+	return 0;
+}
+
+long query_mod_model_index(struct query *q, struct query_mod *m, int *err)
+{
+	const char *path = query_mod_path(m);
+	struct model *mdl;
+
+	*err = 0;
+	if (!path)
+		return -1;
+	mdl = query_model(q, err);
+	if (!mdl)
+		return -1;
+	for (size_t i = 0; i < mdl->n; i++)
+		if (!strcmp(mdl->mods[i].path, path))
+			return (long)i;
+	return -1;
+}
+
 /* kmod_module_get_install_commands */
 const char *query_mod_install(struct query_mod *m, const struct modprobe_entry **entry)
 {

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/bn.h>
 #include <openssl/objects.h>
@@ -153,6 +155,28 @@ static int builtin_info(struct query *q, const char *name, struct query_info *in
 
 /* ---- module records ---- */
 
+/* Whether reading the record from the cache beats reading the file: a
+ * compressed file (by its magic) of some size, or any compressed one once
+ * the cache is open. Opening the cache costs about what decompressing a
+ * 64 KiB xz module does. */
+static bool cache_pays(const struct query *q, const char *path)
+{
+	unsigned char head[8];
+	struct stat st;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, head, sizeof(head));
+	if (fstat(fd, &st) < 0)
+		n = 0;
+	close(fd);
+	if (n <= 0 || modfile_detect(head, (size_t)n) == MOD_COMP_NONE)
+		return false;
+	return q->rcache || st.st_size >= 64 * 1024;
+}
+
 /* The record of the module file at path: the model's (borrowed), the
  * cache's or the file's (owned: *owned set). */
 static int record_of(struct query *q, const char *path, const struct modrec **rec,
@@ -171,7 +195,9 @@ static int record_of(struct query *q, const char *path, const struct modrec **re
 			}
 		}
 	}
-	if (!q->o.no_cache && !q->rcache_tried) {
+	if (q->o.no_cache || !cache_pays(q, path))
+		goto read;
+	if (!q->rcache_tried) {
 		char *dir = q->o.cache_dir ? strdup(q->o.cache_dir) : cache_default_dir();
 		char *base = dir ? cache_file_path(dir, q->dirname) : NULL;
 
@@ -191,6 +217,7 @@ static int record_of(struct query *q, const char *path, const struct modrec **re
 			return 0;
 		}
 	}
+read:
 	err = modfile_load_path(path, &fo, owned);
 	*rec = *owned;
 	return err;

@@ -133,8 +133,16 @@ const char *query_mod_path(struct query_mod *m);
 bool query_mod_builtin(struct query_mod *m);
 /* Options from modprobe.d and the command line for its name or the
  * alias it was made from, joined with spaces (kmod_module_get_options);
- * NULL when none. The entries that gave them: query_mod_option_entries. */
+ * NULL when none. */
 const char *query_mod_options(struct query_mod *m);
+/* The options lines that gave them, in that order (*v owned by the
+ * session; *n = 0 for none). 0 or -ENOMEM. */
+int query_mod_option_entries(struct query_mod *m, const struct modprobe_entry *const **v,
+			     size_t *n) MA_MUST_CHECK;
+/* The module's index in the tree model (query_model; loaded if need be),
+ * found by its file; -1 for none (built in, missing, or the model could
+ * not be loaded: *err then). */
+long query_mod_model_index(struct query *q, struct query_mod *m, int *err);
 /* The install command that applies (the one the lookup found, else the
  * first install line whose pattern matches the name), or NULL; *entry
  * (optional) gets its line. */

@@ -2,6 +2,8 @@
  * do what any depmod must, with nothing else (docs/performance.md).
  *
  *   floor stat    DIR          walk DIR, stat every module file
+ *   floor map     DIR          the same through mmap (the pages touched, not
+ *                              copied): the floor is the least of the two
  *   floor read    DIR          ... and read the bytes depmod needs of each:
  *                              the ELF header, the section table, the
  *                              section names, .modinfo, __versions, .symtab,
@@ -27,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,7 +41,7 @@ static size_t n_paths, a_paths;
 static int nthreads;
 static atomic_size_t next;
 static atomic_ullong bytes_read;
-static int mode_read;
+static int mode_read, mode_map;
 
 static double now_ms(void)
 {
@@ -113,6 +116,49 @@ static int wanted(const char *name)
 		if (!strcmp(name, names[i]))
 			return 1;
 	return 0;
+}
+
+/* Touch one byte per page of [off, off + len) of a mapping. */
+static void touch(const uint8_t *p, size_t len)
+{
+	volatile uint8_t sink = 0;
+
+	for (size_t i = 0; i < len; i += 4096)
+		sink ^= p[i];
+	if (len)
+		sink ^= p[len - 1];
+	(void)sink;
+	atomic_fetch_add(&bytes_read, len);
+}
+
+static void map_plain(int fd, off_t size)
+{
+	const uint8_t *m;
+	const Elf64_Ehdr *eh;
+	const Elf64_Shdr *sh;
+	const char *names;
+
+	if (size < (off_t)sizeof(Elf64_Ehdr))
+		return;
+	m = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (m == MAP_FAILED)
+		return;
+	eh = (const Elf64_Ehdr *)m;
+	if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_shentsize != sizeof(Elf64_Shdr) ||
+	    eh->e_shstrndx >= eh->e_shnum ||
+	    (off_t)(eh->e_shoff + (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr)) > size) {
+		munmap((void *)m, (size_t)size);
+		return;
+	}
+	sh = (const Elf64_Shdr *)(m + eh->e_shoff);
+	names = (const char *)m + sh[eh->e_shstrndx].sh_offset;
+	touch(m, sizeof(*eh));
+	touch((const uint8_t *)sh, eh->e_shnum * sizeof(*sh));
+	for (unsigned i = 0; i < eh->e_shnum; i++)
+		if (sh[i].sh_type != SHT_NOBITS && sh[i].sh_name < sh[eh->e_shstrndx].sh_size &&
+		    (off_t)(sh[i].sh_offset + sh[i].sh_size) <= size && wanted(names + sh[i].sh_name))
+			touch(m + sh[i].sh_offset, sh[i].sh_size);
+	munmap((void *)m, (size_t)size);
 }
 
 static void read_plain(int fd, off_t size)
@@ -223,7 +269,9 @@ static void *worker(void *arg)
 
 		if (fd < 0 || fstat(fd, &st) < 0)
 			die(paths[i]);
-		if (strcmp(strrchr(paths[i], '.'), ".ko") == 0)
+		if (strcmp(strrchr(paths[i], '.'), ".ko") == 0 && mode_map)
+			map_plain(fd, st.st_size);
+		else if (strcmp(strrchr(paths[i], '.'), ".ko") == 0)
 			read_plain(fd, st.st_size);
 		else
 			read_compressed(fd, st.st_size, paths[i]);
@@ -250,30 +298,54 @@ static double run_tree(const char *dir)
 	return now_ms() - t0;
 }
 
+struct wfile {
+	int fd;
+	char tmp[4096];
+	const char *base;
+};
+
+static void *sync_one(void *arg)
+{
+	struct wfile *f = arg;
+
+	if (fsync(f->fd) < 0)
+		die("fsync");
+	return NULL;
+}
+
+/* Each file written to a temporary, all fsynced at once (one thread
+ * each, as a writer that starts each fsync as soon as the file is
+ * written can), renamed, then the directory fsynced. */
 static double run_write(const char *outdir, char **files, int n)
 {
+	struct wfile f[64];
+	pthread_t t[64];
 	double t0 = now_ms();
 	int dfd = open(outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (dfd < 0)
+	if (dfd < 0 || n > 64)
 		die(outdir);
 	for (int i = 0; i < n; i++) {
 		static char buf[1 << 16];
-		const char *base = strrchr(files[i], '/') ? strrchr(files[i], '/') + 1 : files[i];
-		char tmp[4096];
-		int in = open(files[i], O_RDONLY | O_CLOEXEC), out;
+		int in = open(files[i], O_RDONLY | O_CLOEXEC);
 		ssize_t r;
 
-		snprintf(tmp, sizeof(tmp), ".%s.floor", base);
-		out = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (in < 0 || out < 0)
+		f[i].base = strrchr(files[i], '/') ? strrchr(files[i], '/') + 1 : files[i];
+		snprintf(f[i].tmp, sizeof(f[i].tmp), ".%s.floor", f[i].base);
+		f[i].fd = openat(dfd, f[i].tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (in < 0 || f[i].fd < 0)
 			die(files[i]);
 		while ((r = read(in, buf, sizeof(buf))) > 0)
-			if (write(out, buf, (size_t)r) != r)
+			if (write(f[i].fd, buf, (size_t)r) != r)
 				die("write");
-		if (fsync(out) < 0 || close(out) < 0 || renameat(dfd, tmp, dfd, base) < 0)
-			die("fsync/rename");
 		close(in);
+		if (pthread_create(&t[i], NULL, sync_one, &f[i]))
+			die("pthread_create");
+	}
+	for (int i = 0; i < n; i++) {
+		pthread_join(t[i], NULL);
+		if (close(f[i].fd) < 0 || renameat(dfd, f[i].tmp, dfd, f[i].base) < 0)
+			die("close/rename");
 	}
 	if (fsync(dfd) < 0)
 		die("fsync dir");
@@ -303,10 +375,11 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	if (nthreads < 1 || nthreads > 64 || runs < 1 || runs > 101 || argc - optind < 2) {
-		fprintf(stderr, "usage: floor [-j N] [-n RUNS] stat|read DIR | write OUTDIR FILE...\n");
+		fprintf(stderr, "usage: floor [-j N] [-n RUNS] stat|read|map DIR | write OUTDIR FILE...\n");
 		return 2;
 	}
-	mode_read = !strcmp(argv[optind], "read");
+	mode_map = !strcmp(argv[optind], "map");
+	mode_read = mode_map || !strcmp(argv[optind], "read");
 	for (int i = 0; i <= runs; i++) { /* the first run warms the page cache */
 		double t = !strcmp(argv[optind], "write")
 				   ? run_write(argv[optind + 1], argv + optind + 2, argc - optind - 2)

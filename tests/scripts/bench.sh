@@ -1,132 +1,221 @@
 #!/bin/bash
 # `make bench`: modatlas against Debian's depmod (kmod 30) and kmod 34.2
 # (built -O2 by tests/scripts/kmod34.sh), side by side in one run, on the
-# two real Debian trees; then `modatlas check` on the 6.1 tree (the figure
-# test-check.sh used to assert). Runs alternate, files are in the page
-# cache (a warm-up run first), each figure is the median of $RUNS runs.
-# A benchmark, not a test: it never fails on a timing. It times modatlas's
-# drop-in depmod binary (build/depmod, what kernel install hooks and DKMS
-# run); `modatlas depmod` is the same code with about 3.5 ms more start-up
-# (it links graphviz, OpenSSL and json-c for `check`).
+# two real Debian trees (4023 plain .ko; 4229 .ko.xz), and against the
+# physical floor of each case on this machine (tests/bench/floor.c: the
+# least time to stat the tree, read the bytes depmod needs, write and
+# fsync the outputs). Then modatlas check, cold and cached, beside depmod.
+#
+# Every figure is the median of $RUNS runs; within a run the tools take
+# turns (kmod 30, kmod 34.2, modatlas, ...), so a drift of the machine's
+# speed hits them alike. Files are in the page cache (a warm-up run
+# first), and each timed run starts with nothing dirty (sync, not timed:
+# kmod writes without fsync, and on ext4 the next fsync of any file also
+# flushes what kmod left dirty). Ratios are kmod's time over modatlas's
+# (how many times faster) and modatlas's over the floor (how far above
+# it). A benchmark, not a test: it never fails on a timing.
+#
+# It times the drop-in depmod binary (build/depmod: what kernel install
+# hooks and DKMS run) and build/modatlas for check. Last, the query
+# commands (modprobe, modinfo) against kmod 34.2's, and diff beside two
+# depmod runs.
 # Usage: bench.sh DEPMOD [RUNS]   (DEPMOD: build/depmod)
 set -u
 M=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 RUNS=${2:-${RUNS:-7}}
 . "$(dirname "$0")/lib.sh"
-K=$KMOD30_DEPMOD
+K30=$KMOD30_DEPMOD
 kmod34 || { echo "bench: kmod 34.2 could not be built (tests/scripts/kmod34.sh)"; exit 1; }
 K34=$KMOD34_DEPMOD
-TREES="amd64-6.1 amd64-6.12xz"
-CHECK=$(dirname "$M")/modatlas
+TREES=${BENCH_TREES:-amd64-6.1 amd64-6.12xz}
+MA=$(dirname "$M")/modatlas
+W=$(workdir)
+trap 'rm -rf "$W"' EXIT
+FLOOR=$W/floor
+cc -std=c11 -O2 -o "$FLOOR" "$REPO/tests/bench/floor.c" -lpthread -llzma -lz -lzstd ||
+	{ echo "bench: cannot build tests/bench/floor.c"; exit 1; }
 
 now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
-# timed CMD...: prints elapsed microseconds
-# Each timed run starts with nothing dirty in the page cache (sync, not
-# timed): kmod writes without fsync, and on ext4 (data=ordered) the next
-# fsync of any file also flushes what kmod left dirty, so without it
-# modatlas would pay for kmod's writeback.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 timed() { local t0 t1; sync; t0=$(now); "$@" > /dev/null 2>&1; t1=$(now); echo $((t1 - t0)); }
-# peak KB of CMD (max RSS)
 peak() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n1; }
+# floor_ms MODE ARGS...: the floor program's median, in microseconds
+floor_us() { "$FLOOR" -n "$RUNS" "$@" | sed -n 's/^[a-z]*: median \([0-9.]*\) ms.*/\1/p' | awk '{ printf "%d", $1 * 1000 }'; }
+declare -A T # T[tree.case.tool] = list of microseconds
+add() { T[$1]="${T[$1]:-} $2"; }
+med() { printf '%s\n' ${T[$1]} | median; }
+sums() { (cd "$1" && sha256sum modules.* 2>/dev/null); }
 
-echo "modatlas bench: $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r), $RUNS runs per figure (median)"
-echo "kmod: $($K -V | head -n1) (Debian 12), $("$K34" -V | head -n1) (built here, -O2); modatlas: $("$M" -V | head -n1) ($1)"
-declare -A KFULL
-W=$(workdir)
-trap 'rm -rf "$W"' EXIT
+echo "modatlas bench: $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg), $RUNS runs per figure (median)"
+echo "kmod: $($K30 -V | head -n1) (Debian 12), $("$K34" -V | head -n1) (built here, -O2); modatlas: $("$M" -V | head -n1) ($1)"
+
 for tree in $TREES; do
 	realtree "$tree" || { echo "bench: cannot fetch $tree"; exit 1; }
-	echo "$tree: $RT_PKG $RT_PKGVER"
 	ver=$RT_KVER
 	src=$RT_ROOT/lib/modules/$ver
-	kb=$W/$tree-kmod k34b=$W/$tree-kmod34 mb=$W/$tree-modatlas
+	k30b=$W/$tree-k30 k34b=$W/$tree-k34 mb=$W/$tree-ma
 	export MODATLAS_CACHE_DIR=$W/$tree-cache
-	for b in "$kb" "$k34b" "$mb"; do
+	for b in "$k30b" "$k34b" "$mb"; do
 		rm -rf "$b"; mkdir -p "$b/lib/modules"
 		cp -al "$src" "$b/lib/modules/"
 	done
 	find "$RT_ROOT" -type f -exec cat {} + > /dev/null # page cache
 	md=$mb/lib/modules/$ver
-	full_m=() full_k=() full_k34=() nocache_m=() inc_m=() unch_m=() unch_k=()
-	$K -b "$kb" "$ver" >/dev/null 2>&1
-	$K34 -b "$k34b" "$ver" >/dev/null 2>&1
-	"$M" -b "$mb" "$ver" >/dev/null 2>&1
+	mod=$(cd "$src" && find kernel/fs/ext4 -name 'ext4.ko*' | head -n1)
+	ext=${mod#kernel/fs/ext4/ext4}
+	# "replaced": ext4 rebuilt with one alias changed (what a new build of
+	# a DKMS module does to the indexes), recompressed like Debian's
+	python3 - "$src/$mod" "$W/$tree-replaced$ext" <<'EOF'
+import lzma, sys
+src, dst = sys.argv[1:3]
+data = open(src, "rb").read()
+xz = src.endswith(".xz")
+if xz:
+    data = lzma.decompress(data)
+data = bytearray(data)
+i = data.index(b"alias=fs-ext4\0")
+data[i + 6:i + 13] = b"fs-ex4z"
+if xz:
+    data = lzma.compress(bytes(data), check=lzma.CHECK_CRC32,
+                         filters=[{"id": lzma.FILTER_LZMA2, "dict_size": 1 << 20}])
+open(dst, "wb").write(data)
+EOF
+	$K30 -b "$k30b" "$ver" > /dev/null 2>&1
+	$K34 -b "$k34b" "$ver" > /dev/null 2>&1
+	"$M" -b "$mb" "$ver" > /dev/null 2>&1
+	declare -A CHANGED=()
 	for i in $(seq "$RUNS"); do
-		full_k+=("$(timed $K -b "$kb" "$ver")")
-		full_k34+=("$(timed $K34 -b "$k34b" "$ver")")
+		add "$tree.full.k30" "$(timed $K30 -b "$k30b" "$ver")"
+		add "$tree.full.k34" "$(timed $K34 -b "$k34b" "$ver")"
+		add "$tree.full.ma" "$(timed "$M" --no-cache -b "$mb" "$ver")"
 		rm -rf "$MODATLAS_CACHE_DIR"
-		full_m+=("$(timed "$M" -b "$mb" "$ver")")
-		nocache_m+=("$(timed "$M" --no-cache -b "$mb" "$ver")")
-		# nothing changed (kmod has no such notion: its run is a full run)
-		"$M" -b "$mb" "$ver" >/dev/null 2>&1
-		unch_k+=("$(timed $K -b "$kb" "$ver")")
-		unch_m+=("$(timed "$M" -b "$mb" "$ver")")
-		# one module touched, replaced, added, removed: each timed
-		mod=$(grep -m1 -o '^kernel/fs/ext4/ext4.ko[^:]*' "$md/modules.dep")
-		touch "$md/$mod"
-		inc_m+=("$(timed "$M" -b "$mb" "$ver")")
-		cp --remove-destination "$src/$mod" "$md/$mod.new"
-		mv "$md/$mod.new" "$md/$mod"
-		inc_m+=("$(timed "$M" -b "$mb" "$ver")")
-		ext=${mod#kernel/fs/ext4/ext4}
-		cp "$src/$mod" "$md/kernel/fs/ext4/bench_added$ext"
-		inc_m+=("$(timed "$M" -b "$mb" "$ver")")
-		rm "$md/kernel/fs/ext4/bench_added$ext"
-		inc_m+=("$(timed "$M" -b "$mb" "$ver")")
+		add "$tree.first.ma" "$(timed "$M" -b "$mb" "$ver")" # cold, writing the cache
+		sleep 0.1 # stamps younger than 50 ms are racy: read again
+		"$M" -b "$mb" "$ver" > /dev/null 2>&1
+		for case in touched replaced restored added removed unchanged; do
+			before=$(sums "$md")
+			case $case in
+			touched) touch "$md/$mod" ;;
+			replaced) cp "$W/$tree-replaced$ext" "$md/$mod.new" && mv "$md/$mod.new" "$md/$mod" ;;
+			restored) cp "$src/$mod" "$md/$mod.new" && mv "$md/$mod.new" "$md/$mod" ;;
+			added) cp "$src/$mod" "$md/kernel/fs/ext4/bench_added$ext" ;;
+			removed) rm "$md/kernel/fs/ext4/bench_added$ext" ;;
+			unchanged) ;;
+			esac
+			add "$tree.$case.ma" "$(timed "$M" -b "$mb" "$ver")"
+			# which outputs changed: what the floor writes for this case
+			[ -n "${CHANGED[$case]+x}" ] ||
+				CHANGED[$case]=$(diff <(echo "$before") <(sums "$md") | sed -n 's/^> [0-9a-f]*  //p' | tr '\n' ' ')
+		done
 	done
-	fk=$(printf '%s\n' "${full_k[@]}" | median)
-	fk34=$(printf '%s\n' "${full_k34[@]}" | median)
-	fm=$(printf '%s\n' "${full_m[@]}" | median)
-	nm=$(printf '%s\n' "${nocache_m[@]}" | median)
-	im=$(printf '%s\n' "${inc_m[@]}" | median)
-	imax=$(printf '%s\n' "${inc_m[@]}" | sort -n | tail -n1)
-	uk=$(printf '%s\n' "${unch_k[@]}" | median)
-	um=$(printf '%s\n' "${unch_m[@]}" | median)
-	KFULL[$tree]=$fk
-	rm -rf "$MODATLAS_CACHE_DIR"
-	pk=$(peak $K -b "$kb" "$ver")
+	pk30=$(peak $K30 -b "$k30b" "$ver")
 	pk34=$(peak $K34 -b "$k34b" "$ver")
-	pm=$(peak "$M" -b "$mb" "$ver")
+	pma=$(peak "$M" --no-cache -b "$mb" "$ver")
+	# the floors
+	fstat=$(floor_us stat "$src")
+	fread=$(floor_us read "$src")
+	mkdir -p "$W/fw"
+	fwrite=$(floor_us write "$W/fw" "$md"/modules.{dep,dep.bin,alias,alias.bin,softdep,weakdep,symbols,symbols.bin,builtin.bin,builtin.alias.bin,devname})
 	n=$(wc -l < "$md/modules.dep")
+	k30=$(med "$tree.full.k30") k34=$(med "$tree.full.k34")
 	echo
-	echo "== $tree ($n modules)"
-	printf '  %-44s kmod 30   %8s ms  modatlas %8s ms  ratio %5sx\n' "full run (no cache yet)" "$(ms "$fk")" "$(ms "$fm")" "$(ratio "$fk" "$fm")"
-	printf '  %-44s kmod 30   %8s ms  modatlas %8s ms  ratio %5sx\n' "full run, --no-cache" "$(ms "$fk")" "$(ms "$nm")" "$(ratio "$fk" "$nm")"
-	printf '  %-44s kmod 34.2 %8s ms  modatlas %8s ms  ratio %5sx\n' "full run, kmod 34.2 (-O2) (no cache yet)" "$(ms "$fk34")" "$(ms "$fm")" "$(ratio "$fk34" "$fm")"
-	printf '  %-44s kmod 30   %8s ms  modatlas %8s ms  ratio %5sx\n' "re-run, nothing changed" "$(ms "$uk")" "$(ms "$um")" "$(ratio "$uk" "$um")"
-	printf '  %-44s kmod 30   %8s ms  modatlas %8s ms  ratio %5sx (slowest %s ms)\n' "re-run, one module touched/replaced/added/removed" "$(ms "$fk")" "$(ms "$im")" "$(ratio "$fk" "$im")" "$(ms "$imax")"
-	printf '  %-44s kmod 30   %8s MB  modatlas %8s MB  ratio %5sx\n' "peak resident memory, full run" "$(awk -v k="$pk" 'BEGIN{printf "%.1f", k/1024}')" "$(awk -v k="$pm" 'BEGIN{printf "%.1f", k/1024}')" "$(ratio "$pk" "$pm")"
-	printf '  %-44s kmod 34.2 %8s MB  modatlas %8s MB  ratio %5sx\n' "peak resident memory, full run, kmod 34.2" "$(awk -v k="$pk34" 'BEGIN{printf "%.1f", k/1024}')" "$(awk -v k="$pm" 'BEGIN{printf "%.1f", k/1024}')" "$(ratio "$pk34" "$pm")"
-	eval "INC_$(echo "$tree" | tr -c 'a-z0-9\n' _)=$im; IMAX_$(echo "$tree" | tr -c 'a-z0-9\n' _)=$imax"
-done
-kx=${KFULL[amd64-6.12xz]}
-echo
-echo "== incremental re-runs against kmod's full run on the xz tree ($(ms "$kx") ms)"
-for t in amd64_6_1 amd64_6_12xz; do
-	v=INC_$t w=IMAX_$t
-	printf '  %-14s median %8s ms  ratio %6sx   slowest %8s ms  ratio %6sx\n' "$t" "$(ms "${!v}")" "$(ratio "$kx" "${!v}")" "$(ms "${!w}")" "$(ratio "$kx" "${!w}")"
-done
-
-# modatlas check on the 6.1 tree with its Module.symvers (every module read,
-# every signature parsed, every symbol and CRC checked), JSON out.
-realtree amd64-6.1 || { echo "bench: cannot fetch amd64-6.1"; exit 1; }
-if realtree_symvers; then
-	"$CHECK" check -b "$RT_ROOT" -E "$RT_SYMVERS" -f json "$RT_KVER" > /dev/null 2>&1 # warm-up
-	chk=()
-	for i in $(seq "$RUNS"); do
-		chk+=("$(timed "$CHECK" check -b "$RT_ROOT" -E "$RT_SYMVERS" -f json "$RT_KVER")")
+	echo "== $tree: $RT_PKG $RT_PKGVER, $n modules"
+	echo "  floor on this machine: stat the tree $(ms "$fstat") ms, read what depmod needs $(ms "$fread") ms, write + fsync the 11 files $(ms "$fwrite") ms"
+	printf '  %-34s %9s %9s %9s %8s %8s %8s\n' "case" "kmod 30" "kmod 34.2" "modatlas" "vs k30" "vs k34" "/floor"
+	row() { # row LABEL MODATLAS_US FLOOR_US
+		printf '  %-34s %9s %9s %9s %7sx %7sx %7sx\n' "$1" "$(ms "$k30")" "$(ms "$k34")" "$(ms "$2")" \
+			"$(ratio "$k30" "$2")" "$(ratio "$k34" "$2")" "$(ratio "$2" "$3")"
+	}
+	row "full run, --no-cache" "$(med "$tree.full.ma")" $((fread + fwrite))
+	row "full run, writing the cache" "$(med "$tree.first.ma")" $((fread + fwrite))
+	for case in touched replaced restored added removed unchanged; do
+		files=${CHANGED[$case]}
+		fw=0
+		[ -n "$files" ] && fw=$(floor_us write "$W/fw" $(printf "$md/%s " $files))
+		row "one module $case" "$(med "$tree.$case.ma")" $((fstat + fw))
+		[ -n "$files" ] && echo "      (outputs that changed: $files)"
 	done
-	echo
-	echo "== modatlas check, amd64-6.1 ($RT_NMODS modules, -E Module.symvers, JSON)"
-	cm=$(printf '%s\n' "${chk[@]}" | median)
-	cmax=$(printf '%s\n' "${chk[@]}" | sort -n | tail -n1)
-	printf '  %-44s modatlas %8s ms  (slowest %s ms)\n' "check, full tree" "$(ms "$cm")" "$(ms "$cmax")"
-else
-	echo "bench: no Module.symvers for amd64-6.1: check not timed"
-fi
+	printf '  %-34s %8s MB %8s MB %8s MB %7sx %7sx\n' "peak memory, full run (no cache)" \
+		"$(awk -v k="$pk30" 'BEGIN{printf "%.1f", k/1024}')" "$(awk -v k="$pk34" 'BEGIN{printf "%.1f", k/1024}')" \
+		"$(awk -v k="$pma" 'BEGIN{printf "%.1f", k/1024}')" "$(ratio "$pma" "$pk30")" "$(ratio "$pma" "$pk34")"
+	echo "      (memory ratios: modatlas's peak over kmod's)"
+	# check beside depmod, cold and on a tree depmod has read
+	rm -rf "$MODATLAS_CACHE_DIR"
+	"$M" -b "$mb" "$ver" > /dev/null 2>&1
+	for i in $(seq "$RUNS"); do
+		add "$tree.ckcold" "$(timed "$MA" check --no-cache -b "$mb" "$ver")"
+		add "$tree.ckwarm" "$(timed "$MA" check -b "$mb" "$ver")"
+		add "$tree.dmwarm" "$(timed "$M" -b "$mb" "$ver")"
+	done
+	printf '  %-34s cold (no cache) %9s ms   cached %9s ms\n' "modatlas check" \
+		"$(ms "$(med "$tree.ckcold")")" "$(ms "$(med "$tree.ckwarm")")"
+	printf '  %-34s cold (no cache) %9s ms   cached %9s ms\n' "modatlas depmod" \
+		"$(ms "$(med "$tree.full.ma")")" "$(ms "$(med "$tree.dmwarm")")"
+done
+# ---- queries: modprobe and modinfo against kmod 34.2's ----
+# On each tree indexed by kmod 34.2's depmod: one query, and many names in
+# one call against one process per name (an eighth of the modules, each in
+# its own process, for both); modatlas also on the tree without indexes
+# (built from the modules through the cache, which a first run filled).
+KMP=$KMOD34_MODPROBE KMI=$KMOD34_MODINFO
+QRUNS=$((RUNS < 3 ? RUNS : 3))
+EMPTYC=$W/empty-modprobe.d
+mkdir -p "$EMPTYC"
+echo
+echo "== queries: kmod 34.2's modprobe and modinfo, and modatlas's, on the tree's own indexes ($QRUNS runs)"
+# row DESC KMOD-CMD... -- MODATLAS-CMD...
+qrow() {
+	local desc=$1 kc=() mc=() i k=() m=() km mm
+	shift
+	while [ "$1" != -- ]; do kc+=("$1"); shift; done
+	shift
+	mc=("$@")
+	for i in $(seq "$QRUNS"); do
+		k+=("$(timed "${kc[@]}")")
+		m+=("$(timed "${mc[@]}")")
+	done
+	km=$(printf '%s\n' "${k[@]}" | median)
+	mm=$(printf '%s\n' "${m[@]}" | median)
+	printf '  %-44s kmod 34.2 %8s ms  modatlas %8s ms  ratio %5sx\n' "$desc" "$(ms "$km")" "$(ms "$mm")" "$(ratio "$km" "$mm")"
+}
+# each LIST CMD...: CMD NAME for every name of LIST, a process each
+each() { local l=$1 n; shift; while read -r n; do "$@" "$n"; done < "$l"; }
+for tree in $TREES; do
+	realtree "$tree" || { echo "bench: cannot fetch $tree"; exit 1; }
+	ver=$RT_KVER
+	qb=$W/$tree-query
+	export MODATLAS_CACHE_DIR=$W/$tree-qcache
+	rm -rf "$qb" "$MODATLAS_CACHE_DIR"
+	mkdir -p "$qb/lib/modules"
+	cp -al "$RT_ROOT/lib/modules/$ver" "$qb/lib/modules/"
+	$K34 -b "$qb" "$ver" > /dev/null 2>&1
+	# the records into the cache for both directories, as depmod or check
+	# would have left them
+	"$MA" modprobe -C "$EMPTYC" --index=build -d "$qb" -S "$ver" -R dummy > /dev/null 2>&1
+	"$MA" modprobe -C "$EMPTYC" -d "$RT_ROOT" -S "$ver" -R dummy > /dev/null 2>&1
+	sed 's/:.*//; s|.*/||; s/\..*//' "$qb/lib/modules/$ver/modules.dep" > "$qb.mods"
+	awk 'NR % 8 == 0' "$qb.mods" > "$qb.mods8"
+	nall=$(wc -l < "$qb.mods") nsome=$(wc -l < "$qb.mods8")
+	echo "  -- $tree ($nall modules)"
+	qrow "modprobe -D e1000e" $KMP -C "$EMPTYC" -d "$qb" -S "$ver" -D e1000e -- \
+		"$MA" modprobe -C "$EMPTYC" -d "$qb" -S "$ver" -D e1000e
+	qrow "modprobe -R, a PCI modalias" $KMP -C "$EMPTYC" -d "$qb" -S "$ver" -R \
+		pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00 -- \
+		"$MA" modprobe -C "$EMPTYC" -d "$qb" -S "$ver" -R pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00
+	qrow "modinfo e1000e" $KMI -b "$qb" -k "$ver" e1000e -- "$MA" modinfo -b "$qb" -k "$ver" e1000e
+	qrow "modprobe -D e1000e, modatlas: tree without indexes" $KMP -C "$EMPTYC" -d "$qb" -S "$ver" -D e1000e -- \
+		"$MA" modprobe -C "$EMPTYC" -d "$RT_ROOT" -S "$ver" -D e1000e
+	qrow "modprobe -D, $nsome names, a process each" each "$qb.mods8" $KMP -C "$EMPTYC" -d "$qb" -S "$ver" -D -- \
+		each "$qb.mods8" "$MA" modprobe -C "$EMPTYC" -d "$qb" -S "$ver" -D
+	qrow "modprobe -D -a, $nall names in one call" xargs -a "$qb.mods" $KMP -C "$EMPTYC" -d "$qb" -S "$ver" -D -a -- \
+		xargs -a "$qb.mods" "$MA" modprobe -C "$EMPTYC" -d "$qb" -S "$ver" -D -a
+	qrow "modinfo, $nsome names, a process each" each "$qb.mods8" $KMI -b "$qb" -k "$ver" -- \
+		each "$qb.mods8" "$MA" modinfo -b "$qb" -k "$ver"
+	qrow "modinfo, $nall names in one call" xargs -a "$qb.mods" $KMI -b "$qb" -k "$ver" -- \
+		xargs -a "$qb.mods" "$MA" modinfo -b "$qb" -k "$ver"
+done
 
 # modatlas diff: two trees read at once, each through the cache. Cold
 # (--no-cache: every module of both read and parsed, the xz tree
@@ -146,10 +235,10 @@ echo "== modatlas diff (JSON out; $RUNS runs each, median)"
 bench_diff() { # bench_diff LABEL OLD NEW OLDROOT OLDVER NEWROOT NEWVER
 	local cold=() warm=() dep=() i a b
 	rm -rf "$MODATLAS_CACHE_DIR"
-	"$CHECK" diff -f json "$2" "$3" > /dev/null 2>&1 # the cache, and the page cache
+	"$MA" diff -f json "$2" "$3" > /dev/null 2>&1 # the cache, and the page cache
 	for i in $(seq "$RUNS"); do
-		cold+=("$(timed "$CHECK" diff --no-cache -f json "$2" "$3")")
-		warm+=("$(timed "$CHECK" diff -f json "$2" "$3")")
+		cold+=("$(timed "$MA" diff --no-cache -f json "$2" "$3")")
+		warm+=("$(timed "$MA" diff -f json "$2" "$3")")
 		a=$(timed "$M" --no-cache -n -b "$4" "$5")
 		b=$(timed "$M" --no-cache -n -b "$6" "$7")
 		dep+=($((a + b)))
@@ -158,7 +247,7 @@ bench_diff() { # bench_diff LABEL OLD NEW OLDROOT OLDVER NEWROOT NEWVER
 	c=$(printf '%s\n' "${cold[@]}" | median)
 	w=$(printf '%s\n' "${warm[@]}" | median)
 	d=$(printf '%s\n' "${dep[@]}" | median)
-	p=$(peak "$CHECK" diff -f json "$2" "$3")
+	p=$(peak "$MA" diff -f json "$2" "$3")
 	printf '  %-30s cold %8s ms (two cold depmod -n runs %8s ms, ratio %4sx)  cached %7s ms  peak %s MB\n' \
 		"$1" "$(ms "$c")" "$(ms "$d")" "$(ratio "$d" "$c")" "$(ms "$w")" "$(awk -v k="$p" 'BEGIN{printf "%.1f", k/1024}')"
 }

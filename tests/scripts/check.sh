@@ -29,7 +29,7 @@ suite diff       asan     # real trees 6.1.0-47, -56, 6.12 and the DKMS builds
 suite dkms               # real DKMS builds against both real trees (issue 11)
 suite corrupt    asan
 suite modprobe           # Debian's modprobe reading our indexes: modatlas does little
-suite queries            # modprobe -D/-R/-c, modinfo, devices against kmod 34.2 and 30
+suite queries    asan  # modprobe -D/-R/-c, modinfo, devices against kmod 34.2 and 30
 suite boundaries asan
 suite cache      asan
 suite fixtures   asan

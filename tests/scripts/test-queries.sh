@@ -32,23 +32,14 @@ BUILD=$(cd "$1" && pwd); shift
 MA=$BUILD/modatlas
 TREES=${*:-"amd64-6.1 amd64-6.12xz"}
 FIX=$REPO/tests/fixtures/queries
-K30_MODPROBE=/usr/sbin/modprobe
-K30_MODINFO=/usr/sbin/modinfo
-K30_DEPMOD=/usr/sbin/depmod
+K30_MODPROBE=$KMOD30_MODPROBE
+K30_MODINFO=$KMOD30_MODINFO
+K30_DEPMOD=$KMOD30_DEPMOD
 
-if [ -z "${KMOD34_MODPROBE:-}" ]; then
-	kmod34 || { fail "kmod 34.2 built (tests/scripts/kmod34.sh)"; summary; exit; }
-fi
+kmod34 || { fail "kmod 34.2 built (tests/scripts/kmod34.sh)"; summary; exit; }
 for t in "$K30_MODPROBE" "$K30_MODINFO" "$K30_DEPMOD" "$KMOD34_MODPROBE" "$KMOD34_MODINFO"; do
 	[ -x "$t" ] || { fail "$t is there"; summary; exit; }
 done
-
-pkg_of() {
-	case $1 in
-	amd64-6.1) echo linux-image-6.1.0-56-amd64 ;;
-	amd64-6.12xz) echo linux-image-6.12.107+deb12-amd64-unsigned ;;
-	esac
-}
 
 # A private mount namespace with the fixture's command line over
 # /proc/cmdline, if this machine allows one.
@@ -60,7 +51,7 @@ else
 	echo "  (no private mount namespace here: the rich configuration runs with this machine's command line)"
 fi
 
-TMP=$(mktemp -d)
+TMP=$(workdir)
 trap 'rm -rf "$TMP"' EXIT
 EMPTY=$TMP/empty-modprobe.d
 mkdir -p "$EMPTY"
@@ -138,28 +129,28 @@ compare() {
 	fail "$desc: $nd of the first $tried of $n names differ (status kmod $krc, modatlas $mrc)"
 }
 
-# prepare TREE K: a hard-linked copy of the tree indexed by kmod K's depmod
+# prepare TREE K: a hard-linked copy of the tree (RT_ROOT) indexed by kmod
+# K's depmod, kept in .cache and made again only when the tree or that
+# depmod changes (a fresh hard link moves the shared inodes' ctime)
 prepare() {
-	local tree=$1 k=$2 work=$CACHE/trees/$1 ver depmod stamp dir
-	ver=$(ls "$work/pristine/lib/modules")
+	local tree=$1 k=$2 work=$CACHE/queries/$1 depmod stamp dir
 	dir=$work/q-kmod$k
 	depmod=$K30_DEPMOD
 	[ "$k" = 34 ] && depmod=$KMOD34_DEPMOD
-	stamp="$(stat -c %Y "$work/pristine/.unpacked") $("$depmod" --version | head -n1)"
+	stamp="$RT_PKG $RT_PKGVER $(cat "$RT_ROOT/.unpacked" 2> /dev/null) $("$depmod" --version | head -n1)"
 	if [ "$(cat "$dir/.stamp" 2> /dev/null)" != "$stamp" ]; then
 		rm -rf "$dir"
 		mkdir -p "$dir/lib/modules"
-		cp -al "$work/pristine/lib/modules/$ver" "$dir/lib/modules/"
-		"$depmod" -b "$dir" "$ver" 2> "$dir.err" || { fail "$tree: kmod $k's depmod"; return 1; }
+		cp -al "$RT_ROOT/lib/modules/$RT_KVER" "$dir/lib/modules/"
+		"$depmod" -b "$dir" "$RT_KVER" 2> "$dir.err" || { fail "$tree: kmod $k's depmod"; return 1; }
 		echo "$stamp" > "$dir/.stamp"
 	fi
 }
 
 for tree in $TREES; do
-	work=$CACHE/trees/$tree
-	"$REPO/tests/scripts/realtree-fetch.sh" "$(pkg_of "$tree")" "$work/pristine" || {
-		fail "$tree: could not fetch $(pkg_of "$tree")"; continue; }
-	ver=$(ls "$work/pristine/lib/modules")
+	work=$CACHE/queries/$tree
+	realtree "$tree" || { fail "$tree: fetched"; continue; }
+	ver=$RT_KVER
 	for k in 30 34; do
 		prepare "$tree" $k || continue
 	done
@@ -248,9 +239,9 @@ for tree in $TREES; do
 		xargs -a "$TMP/$list" -d '\n' "$KMOD34_MODPROBE" -C "$EMPTY" -d "$work/q-kmod34" -S "$ver" -D -a \
 			> "$TMP/k.out" 2> "$TMP/k.err"
 		xargs -a "$TMP/$list" -d '\n' "$MA" modprobe --cmdline @/proc/cmdline -C "$EMPTY" \
-			-d "$work/pristine" -S "$ver" -D -a 2> "$TMP/m.err" |
-			sed "s|$work/pristine/|$work/q-kmod34/|" > "$TMP/m.out"
-		sed -i "s|$work/pristine/|$work/q-kmod34/|" "$TMP/m.err"
+			-d "$RT_ROOT" -S "$ver" -D -a 2> "$TMP/m.err" |
+			sed "s|$RT_ROOT/|$work/q-kmod34/|" > "$TMP/m.out"
+		sed -i "s|$RT_ROOT/|$work/q-kmod34/|" "$TMP/m.err"
 		if cmp -s "$TMP/k.out" "$TMP/m.out" && cmp -s "$TMP/k.err" "$TMP/m.err"; then
 			ok "$tree: modprobe -D on the tree without indexes, every $([ $list = mods ] && echo module || echo alias)"
 			echo "  $tree: no indexes (built from the modules): modprobe -D, every $([ $list = mods ] && echo module || echo alias): identical to kmod 34.2 on the indexed copy"
@@ -265,9 +256,9 @@ done
 # and kmod 30 with --compat=kmod30; empty and rich configuration); the same
 # devices from a saved list give the same answers.
 tree=amd64-6.1
-work=$CACHE/trees/$tree
-if [ -d "$work/q-kmod34" ]; then
-	ver=$(ls "$work/pristine/lib/modules")
+work=$CACHE/queries/$tree
+if realtree "$tree" > /dev/null && [ -d "$work/q-kmod34" ]; then
+	ver=$RT_KVER
 	ndev=0
 	for k in 30 34; do
 		base=$work/q-kmod$k
@@ -326,9 +317,9 @@ fi
 # where kmod has none (it crashes on a truncated index), a clear message
 # naming the file. Never a crash.
 tree=amd64-6.1
-work=$CACHE/trees/$tree
-if [ -d "$work/q-kmod34" ]; then
-	ver=$(ls "$work/pristine/lib/modules")
+work=$CACHE/queries/$tree
+if realtree "$tree" > /dev/null && [ -d "$work/q-kmod34" ]; then
+	ver=$RT_KVER
 	printf '%s\n' nosuch "bad]name" "a b" "$(printf 'caf\xe9')" - "net-pf-1" \
 		"$(head -c 5000 /dev/zero | tr '\0' x)" "symbol:usb_register_driver" "pci:*" "e1000e" \
 		> "$TMP/badnames"

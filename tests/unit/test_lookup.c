@@ -304,6 +304,25 @@ static void test_probe(void **state)
 	/* -i: b's own softdeps are skipped */
 	assert_string_equal(probe(&f, "b", &ign), "insmod b[]");
 	assert_string_equal(probe(&f, "unix", &plain), "builtin unix[]");
+	/* the lines the options came from: the name's, and through an alias
+	 * the alias's too, in reading order */
+	{
+		const struct modprobe_entry *const *v;
+		struct query_hit *h;
+		size_t n, ne;
+
+		assert_int_equal(query_lookup(f.s, "a", &h, &n), 0);
+		assert_int_equal(query_mod_option_entries(h[0].mod, &v, &ne), 0);
+		assert_int_equal(ne, 3);
+		assert_string_equal(v[0]->arg, "o=1");
+		assert_string_equal(v[1]->arg, " p=2");
+		assert_true(v[2]->cmdline);
+		assert_int_equal(query_lookup(f.s, "my-a", &h, &n), 0);
+		assert_int_equal(query_mod_option_entries(h[0].mod, &v, &ne), 0);
+		assert_int_equal(ne, 4);
+		assert_string_equal(v[2]->arg, "via=alias");
+		assert_true(v[3]->cmdline);
+	}
 	fx_close(&f);
 }
 
