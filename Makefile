@@ -38,7 +38,7 @@ endif
 
 LIB_SRCS := $(sort $(wildcard src/util/*.c src/elf/*.c src/tree/*.c src/graph/*.c \
 	      src/index/*.c src/report/*.c src/check/*.c src/cache/*.c src/model/*.c \
-	      src/depmod/*.c src/match/*.c src/query/*.c src/sig/*.c src/why/*.c))
+	      src/depmod/*.c src/match/*.c src/query/*.c src/sig/*.c src/why/*.c src/diff/*.c))
 CLI_SRCS := $(sort $(filter-out src/cli/depmod_main.c,$(wildcard src/cli/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)

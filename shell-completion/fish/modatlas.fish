@@ -75,7 +75,7 @@ function __modatlas_codes
 end
 
 function __modatlas_no_command
-    not __fish_seen_subcommand_from depmod check modprobe modinfo why devices dump-index version help
+    not __fish_seen_subcommand_from depmod check modprobe modinfo why devices diff dump-index version help
 end
 
 # __modatlas_complete_depmod CMD CONDITION: depmod's options for CMD when
@@ -128,6 +128,31 @@ function __modatlas_complete_check -a cmd cond
     $c -s v -l verbose -d 'List info findings and clean modules too; twice: debug'
     $c -s h -l help -d 'Show the options'
     $c -a '(__modatlas_kernels)' -d 'Kernel version'
+end
+
+function __modatlas_complete_diff -a cmd cond
+    set -l c complete -c $cmd -n $cond
+    $c -s b -l basedir -x -a '(__fish_complete_directories)' -d 'Root of both tree images'
+    $c -s m -l moduledir -x -a '(__fish_complete_directories)' -d 'Module directory'
+    $c -s C -l config -r -F -d 'depmod.d file or directory'
+    $c -l old-symvers -r -F -d "OLD's Module.symvers (repeatable)"
+    $c -l new-symvers -r -F -d "NEW's Module.symvers (repeatable)"
+    $c -l kabi-list -r -F -d 'Judge only these symbols (a stablelist)'
+    $c -l ignore -r -F -d 'Changes to ignore'
+    $c -l modprobe-d -r -F -d 'modprobe.d path: options NEW would ignore'
+    $c -l module -r -F -d 'An out-of-tree module built for OLD'
+    $c -l dkms -x -a '(__fish_complete_directories)' -d 'A DKMS tree: its builds for OLD'
+    $c -l sysfs -x -a '(__fish_complete_directories)' -d "A machine's devices: each judged on both trees"
+    $c -l modaliases -r -F -d 'The same from a list of modaliases'
+    $c -s f -l format -x -a 'text json markdown' -d 'Output format'
+    $c -l summary -d 'Text, markdown: the summary only'
+    $c -l fail-on -x -a 'error warning info never' -d 'Exit 1 at a change of this level or worse'
+    $c -s j -l jobs -x -d 'Threads reading modules (0: one per CPU)'
+    $c -l no-cache -d 'Do not use or write the cache'
+    $c -l cache-dir -x -a '(__fish_complete_directories)' -d 'Cache location'
+    $c -s v -l verbose -d 'List info and ignored changes too; twice: debug'
+    $c -s h -l help -d 'Show the options'
+    $c -a '(__modatlas_kernels)' -d 'Kernel version (or BASE:VERSION)'
 end
 
 function __modatlas_complete_modprobe -a cmd cond
@@ -228,6 +253,7 @@ complete -c modatlas -n __modatlas_no_command -s V -l version -d 'Print the vers
 for entry in \
     'depmod:generate modules.dep and the module indexes (kmod depmod compatible)' \
     'check:predict module load failures offline (text, JSON, DOT)' \
+    'diff:what a kernel upgrade changes: modules, kABI, hardware, consumers' \
     'modprobe:what modprobe would load, offline: -D, -R, -c (kmod compatible)' \
     'modinfo:show a module'"'"'s information, offline (kmod modinfo compatible)' \
     'why:what modprobe NAME would do and where it would stop, offline' \

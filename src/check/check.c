@@ -11,10 +11,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cache/cache.h"
 #include "elf/module.h"
 #include "graph/modgraph.h"
 #include "model/model.h"
+#include "model/model_cache.h"
 #include "tree/modprobe_d.h"
 #include "tree/names.h"
 #include "util/khash.h"
@@ -78,16 +78,9 @@ const char *ck_str(struct check_ctx *c, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	s = n < 0 ? NULL : arena_alloc(&c->arena, (size_t)n + 1);
-	if (!s)
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	s = arena_vprintf(&c->arena, fmt, ap);
 	va_end(ap);
 	return s;
 }
@@ -240,15 +233,7 @@ static int index_kernel(struct check_ctx *c)
 		if (err == -ENOMEM)
 			return err;
 	}
-	for (size_t i = 0; m->have_bnames && i < m->bnames.n; i++)
-		if (khash_add(c->builtin, m->bnames.names[i], (void *)1, NULL) < 0)
-			return -ENOMEM;
-	/* modules.builtin.modinfo names built-ins too (older trees lack
-	 * modules.builtin) */
-	for (size_t i = 0; m->have_binfos && i < m->binfos.n; i++)
-		if (khash_add(c->builtin, m->binfos.v[i].modname, (void *)1, NULL) < 0)
-			return -ENOMEM;
-	return 0;
+	return model_builtin_names(m, c->builtin);
 }
 
 /* The module list: the model's, with what check needs of each. */
@@ -341,8 +326,7 @@ static void ctx_release(struct check_ctx *c)
 	ck_certs_free(c->certs);
 	arena_release(&c->arena);
 	model_free(c->m);
-	cache_free(c->cache);
-	free(c->cache_base);
+	model_cache_release(&c->mcache);
 }
 
 /* The model says what could not be read; check says it its own way. */
@@ -422,48 +406,9 @@ static int describe_kernel(struct check_ctx *c)
 	return report_set_kernel(c->rep, kernel_source_name(m->ksource), note);
 }
 
-/* The cache depmod (or an earlier check) wrote: its records spare
- * reading the modules again. Its absence or damage only costs time. */
-static int open_cache(struct check_ctx *c, struct cache_records **records)
-{
-	const struct check_opts *o = c->o;
-	char *dir = o->cache_dir ? strdup(o->cache_dir) : cache_default_dir();
-	char *dirname = model_dirname(o->root, o->moduledir, o->kver);
-	int err = -ENOMEM;
-
-	*records = NULL;
-	if (dir && dirname && (c->cache_base = cache_file_path(dir, dirname))) {
-		err = cache_load(c->cache_base, dirname, c->log, &c->cache);
-		if (!err)
-			err = cache_records_open(c->cache_base, c->cache, cache_now_ns(), records);
-	}
-	free(dir);
-	free(dirname);
-	return err;
-}
-
-/* The records read now, for the next command: a new records file, and a
- * meta file naming it (depmod's stamps kept). Failure only warns. */
-static void save_cache(struct check_ctx *c, struct cache_records *records, bool ok)
-{
-	struct cache_gen old = { 0, 0 }, gen;
-	int err;
-
-	if (c->cache)
-		old = cache_generation(c->cache);
-	gen = old;
-	err = cache_records_close(records, ok, &gen);
-	if (!err && ok && (gen.base != old.base || gen.delta != old.delta || !c->cache))
-		err = cache_meta_set_records(c->cache_base, c->cache, c->m->dirname, gen);
-	if (err < 0)
-		ma_logf(c->log, MA_LOG_WARNING, "could not write cache %s: %s", c->cache_base,
-			strerror(-err));
-}
-
 static int load_all(struct check_ctx *c)
 {
 	const struct check_opts *o = c->o;
-	struct cache_records *records = NULL;
 	int err;
 
 	c->mopts = (struct model_opts){
@@ -486,16 +431,19 @@ static int load_all(struct check_ctx *c)
 		.log = c->log,
 		.progress = o->progress,
 	};
+	/* the records depmod (or an earlier command) kept, and those read now
+	 * for the next one */
 	if (!o->no_cache) {
-		err = open_cache(c, &records);
+		char *dirname = model_dirname(o->root, o->moduledir, o->kver);
+
+		err = dirname ? model_cache_open(&c->mcache, o->cache_dir, dirname, &c->mopts, c->log)
+			      : -ENOMEM;
+		free(dirname);
 		if (err < 0)
 			return err;
-		c->mopts.cache = c->cache;
-		c->mopts.records = records;
 	}
 	err = model_load(&c->mopts, &c->m);
-	if (!o->no_cache)
-		save_cache(c, records, err == 0 || (c->m && c->m->tree));
+	model_cache_save(&c->mcache, err == 0 || (c->m && c->m->tree));
 	if (err < 0) {
 		report_load_error(c, err);
 		return err;

@@ -45,6 +45,9 @@ struct check_opts {
 	const struct ma_progress *progress; /* reading modules; NULL: silent */
 };
 
+/* license_is_gpl_compatible() (include/linux/license.h); NULL: no. */
+bool ck_gpl_compatible(const char *license);
+
 /* The table of finding kinds check produces (for report_new). */
 const struct finding_kind *check_kinds(size_t *n);
 

@@ -10,6 +10,7 @@
 
 #include "check/check.h"
 #include "model/model.h"
+#include "model/model_cache.h"
 #include "report/report.h"
 #include "util/arena.h"
 #include "util/log.h"
@@ -117,9 +118,8 @@ struct check_ctx {
 	const struct ma_log *log;
 	struct model_opts mopts;
 	struct model *m;
-	struct cache *cache;         /* records read earlier (depmod's too) */
-	char *cache_base;             /* the tree, the given files, the kernel,
-					built-ins, modprobe.d and the graph */
+	struct model_cache mcache;   /* records read earlier (depmod's too),
+					open while the model loads */
 	/* From the model, for the analyzers: */
 	const char *dirname;         /* root + moduledir + kver */
 	const struct depmod_cfg *cfg;
@@ -172,8 +172,6 @@ const char *ck_headers(struct check_ctx *c);
  * analyzer. */
 int ck_verdicts(struct check_ctx *c);
 
-/* license_is_gpl_compatible() (include/linux/license.h); NULL: no. */
-bool ck_gpl_compatible(const char *license);
 /* Does the kernel taint a module P for its own sake (set_license, and
  * the names check_modinfo singles out)? */
 bool ck_proprietary(const struct ck_mod *m);

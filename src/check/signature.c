@@ -38,6 +38,7 @@
 #include "elf/decompress.h"
 #include "elf/module.h"
 #include "sig/sig_cms.h"
+#include "sig/sig_info.h"
 #include "util/fileio.h"
 #include "util/jobs.h"
 #include "util/array.h"
@@ -46,72 +47,6 @@
 #define SIG_MAGIC_LEN 28   /* "~Module signature appended~\n" */
 #define SIG_INFO_LEN 12    /* struct module_signature */
 #define PKEY_ID_PKCS7 2
-
-static int hex_colon(struct strbuf *sb, const unsigned char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strbuf_addf(sb, "%s%02X", i ? ":" : "", p[i]) < 0)
-			return -ENOMEM;
-	return 0;
-}
-
-/* CN of a name (else its one-line form) into sb. */
-static int name_cn(struct strbuf *sb, X509_NAME *name)
-{
-	int idx = name ? X509_NAME_get_index_by_NID(name, NID_commonName, -1) : -1;
-	unsigned char *utf8 = NULL;
-	char *line;
-	int n, err;
-
-	if (idx >= 0) {
-		n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx)));
-		if (n >= 0) {
-			err = strbuf_add(sb, utf8, (size_t)n);
-			OPENSSL_free(utf8);
-			return err;
-		}
-	}
-	if (!name)
-		return strbuf_addstr(sb, "(none)");
-	line = X509_NAME_oneline(name, NULL, 0);
-	err = strbuf_addstr(sb, line ? line : "(unreadable)");
-	OPENSSL_free(line);
-	return err;
-}
-
-struct sig_info {
-	struct strbuf signer;  /* issuer CN, or "(subject key id)" */
-	struct strbuf key_id;  /* serial or SKID, colon-separated hex */
-	const char *id_kind;   /* "serial" or "skid" */
-	const char *hash;      /* "sha256" ... */
-	const char *pkey;      /* "rsaEncryption" ... */
-};
-
-static int describe_signer(const struct sig_cms *sc, struct sig_info *info)
-{
-	int err;
-
-	info->hash = sc->digest ? OBJ_nid2ln(OBJ_obj2nid(sc->digest->algorithm)) : NULL;
-	info->pkey = sc->sigalg ? OBJ_nid2ln(OBJ_obj2nid(sc->sigalg->algorithm)) : NULL;
-	if (!info->hash)
-		info->hash = "unknown";
-	if (!info->pkey)
-		info->pkey = "unknown";
-	if (sc->skid) {
-		info->id_kind = "skid";
-		err = strbuf_addstr(&info->signer, "(by subject key id)");
-		if (!err)
-			err = hex_colon(&info->key_id, ASN1_STRING_get0_data(sc->skid),
-					(size_t)ASN1_STRING_length(sc->skid));
-		return err;
-	}
-	info->id_kind = "serial";
-	err = name_cn(&info->signer, sc->issuer);
-	if (!err && sc->serial)
-		err = hex_colon(&info->key_id, ASN1_STRING_get0_data(sc->serial),
-				(size_t)ASN1_STRING_length(sc->serial));
-	return err;
-}
 
 struct ck_certs {
 	X509 **v;
@@ -343,7 +278,7 @@ static int read_signature(const struct sigctx *s, size_t i)
 		return 0;
 	}
 	if (!err)
-		err = describe_signer(&sc, &res->info);
+		err = sig_info_describe(&sc, &res->info);
 	if (err == -EINVAL)
 		res->state = SIG_NO_SIGNER;
 	else if (err)
@@ -485,8 +420,7 @@ static int read_all(struct sigctx *s)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < c->n; i++) {
-		strbuf_init(&s->res[i].info.signer);
-		strbuf_init(&s->res[i].info.key_id);
+		s->res[i].info = (struct sig_info)SIG_INFO_INIT;
 		if (to_read(&c->mods[i]))
 			order[n++] = i;
 	}
@@ -542,8 +476,7 @@ int ck_signatures(struct check_ctx *c)
 	if (!err && s.certs->n)
 		ma_logf(c->log, MA_LOG_INFO, "%zu module signatures verified", s.n_verified);
 	for (size_t i = 0; s.res && i < c->n; i++) {
-		strbuf_release(&s.res[i].info.signer);
-		strbuf_release(&s.res[i].info.key_id);
+		sig_info_release(&s.res[i].info);
 	}
 	free(s.res);
 	return err;

@@ -25,15 +25,13 @@ void cli_log_init(struct cli_log *cl, const char *prog, int verbose);
 const struct ma_progress *cli_progress(const char *prog);
 void cli_progress_clear(void);
 
-/* Colour on stdout: a terminal, and NO_COLOR unset or empty (term.c). */
-bool cli_want_color(void);
-
 int cmd_depmod(int argc, char **argv, const char *prog);
 
 /* What this binary was built with, kmod's way ("+ZSTD +XZ +ZLIB
  * +LIBCRYPTO"): the lean depmod (depmod_main.c) leaves OpenSSL out. */
 extern const char cli_features[];
 int cmd_check(int argc, char **argv, const char *prog);
+int cmd_diff(int argc, char **argv, const char *prog);
 int cmd_dump_index(int argc, char **argv, const char *prog);
 int cmd_modprobe(int argc, char **argv, const char *prog);
 int cmd_modinfo(int argc, char **argv, const char *prog);

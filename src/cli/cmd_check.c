@@ -11,6 +11,7 @@
 #include "check/check.h"
 #include "cli/check_targets.h"
 #include "cli/cli.h"
+#include "cli/report_log.h"
 #include "cli/tree_opts.h"
 #include "report/report.h"
 #include "util/strbuf.h"
@@ -105,35 +106,6 @@ static void usage(void)
 	       "\t-h, --help             show this help\n"
 	       "\n"
 	       "Exit status: 0 nothing at --fail-on or worse, 1 something, 2 usage or I/O error.\n");
-}
-
-/* Messages from the library: to stderr, or, in JSON mode, into the
- * report's "errors" (so stdout stays one document). */
-struct check_log {
-	struct ma_log log;
-	const char *prog;
-	struct report *rep;  /* JSON mode only */
-	int n_fatal;
-};
-
-static const char *level_of(int prio)
-{
-	return prio <= MA_LOG_CRIT ? "fatal" : prio == MA_LOG_ERR ? "error"
-		: prio == MA_LOG_WARNING ? "warning" : prio <= MA_LOG_INFO ? "info" : "debug";
-}
-
-static void log_fn(void *ud, int prio, const char *msg)
-{
-	struct check_log *l = ud;
-
-	if (prio <= MA_LOG_CRIT)
-		l->n_fatal++;
-	if (l->rep && prio <= MA_LOG_WARNING)
-		report_add_error(l->rep, level_of(prio), msg);
-	else {
-		cli_progress_clear();
-		fprintf(stderr, "%s: %s: %s\n", l->prog, level_of(prio), msg);
-	}
 }
 
 static int parse_format(const char *s, enum fmt *f)
@@ -244,21 +216,14 @@ static int parse_args(struct cli_state *s, int argc, char **argv)
 		case OPT_CACHE_DIR:
 			s->o.cache_dir = optarg;
 			break;
-		case OPT_FAIL_ON: {
-			enum severity sev;
-
-			if (!strcmp(optarg, "never")) {
-				s->fail_on = 3;
-			} else if (severity_parse(optarg, &sev) == 0) {
-				s->fail_on = (int)sev;
-			} else {
+		case OPT_FAIL_ON:
+			if (cli_parse_fail_on(optarg, &s->fail_on) < 0) {
 				snprintf(s->usage_err, sizeof(s->usage_err),
 					 "--fail-on takes error, warning, info or never, not '%s'",
 					 optarg);
 				return -EINVAL;
 			}
 			break;
-		}
 		case 'v':
 			s->verbose++;
 			break;
@@ -300,7 +265,7 @@ static int parse_args(struct cli_state *s, int argc, char **argv)
 }
 
 static int render(struct report **reps, size_t n, const struct cli_state *s,
-		  const struct cli_list *focus, struct strbuf *out, struct check_log *cl)
+		  const struct cli_list *focus, struct strbuf *out, struct cli_report_log *cl)
 {
 	struct render_opts ro = {
 		.fail_on = s->fail_on > SEV_ERROR ? SEV_ERROR : (enum severity)s->fail_on,
@@ -335,7 +300,7 @@ static int render(struct report **reps, size_t n, const struct cli_state *s,
 }
 
 /* The kernels to check, and the files for each. */
-static int plan(struct cli_state *s, struct check_log *cl)
+static int plan(struct cli_state *s, struct cli_report_log *cl)
 {
 	const char *running;
 	size_t k;
@@ -399,7 +364,7 @@ static int default_focus(const struct check_target *t, struct cli_list *focus)
 int cmd_check(int argc, char **argv, const char *prog)
 {
 	struct cli_state s = { .fail_on = SEV_ERROR };
-	struct check_log cl = { .prog = "modatlas check" };
+	struct cli_report_log cl;
 	struct cli_list focus = { 0 };
 	struct strbuf out = STRBUF_INIT;
 	const struct finding_kind *kinds;
@@ -410,10 +375,8 @@ int cmd_check(int argc, char **argv, const char *prog)
 
 	kinds = check_kinds(&n_kinds);
 	r = parse_args(&s, argc, argv);
-	cl.log.fn = log_fn;
-	cl.log.ud = &cl;
 	/* -v: info (e.g. how many signatures verified); -vv: debug, timings */
-	cl.log.max_prio = s.verbose == 0 ? MA_LOG_WARNING : s.verbose == 1 ? MA_LOG_INFO : MA_LOG_DEBUG;
+	cli_report_log_init(&cl, "modatlas check", s.verbose);
 	if (r == 1) {
 		usage();
 		ret = 0;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/kmod_compat.h"
+#include "cli/report_log.h"
 #include "cli/tree_opts.h"
 #include "util/strbuf.h"
 #include "why/why.h"

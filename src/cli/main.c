@@ -22,6 +22,7 @@ static const struct command {
 } commands[] = {
 	{ "depmod", cmd_depmod, "generate modules.dep and the module indexes (kmod depmod compatible)" },
 	{ "check", cmd_check, "predict module load failures offline (text, JSON, DOT)" },
+	{ "diff", cmd_diff, "what a kernel upgrade changes: modules, kABI, hardware, consumers" },
 	{ "modprobe", cmd_modprobe, "what modprobe would load, offline: -D, -R, -c (kmod compatible)" },
 	{ "modinfo", cmd_modinfo, "show a module's information, offline (kmod modinfo compatible)" },
 	{ "why", cmd_why, "what modprobe NAME would do and where it would stop, offline" },

@@ -425,43 +425,50 @@ static int build_builtin_alias_bin(const struct ctx *c, const struct ma_log *log
 	return finish_trie(c, t, r, out);
 }
 
+int depfile_devname(const char *const *aliases, size_t n, struct devname *out)
+{
+	*out = (struct devname){ 0 };
+	for (size_t k = 0; k < n && !(out->type && out->name); k++) {
+		const char *v = aliases[k];
+		unsigned int maj, min;
+
+		/* kmod stops scanning once it has both */
+		if (strncmp(v, "devname:", 8) == 0) {
+			out->name = v + 8;
+		} else if (v[0] == 'c' && sscanf(v, "char-major-%u-%u", &maj, &min) == 2) {
+			/* (the first letter spares sscanf most aliases) */
+			out->type = 'c';
+			out->major = maj;
+			out->minor = min;
+		} else if (v[0] == 'b' && sscanf(v, "block-major-%u-%u", &maj, &min) == 2) {
+			out->type = 'b';
+			out->major = maj;
+			out->minor = min;
+		}
+	}
+	return !out->name ? 0 : !out->type ? -EINVAL : 1;
+}
+
 static int build_devname(const struct ctx *c, const struct ma_log *log, struct strbuf *out)
 {
 	bool empty = true;
 	int r = 0;
 
 	/* Aliases are grouped by module, in section order. */
-	for (size_t k = 0; !r && k < c->alias.n;) {
+	for (size_t k = 0, end; !r && k < c->alias.n; k = end) {
 		uint32_t mod = c->alias.mod[k];
-		const char *devname = NULL;
-		char type = '\0';
-		unsigned int major = 0, minor = 0;
+		struct devname d;
+		int has;
 
-		for (; k < c->alias.n && c->alias.mod[k] == mod; k++) {
-			const char *v = c->alias.val[k];
-			unsigned int maj, min;
-
-			if (type && devname)
-				continue; /* kmod stops scanning once it has both */
-			if (strncmp(v, "devname:", 8) == 0) {
-				devname = v + 8;
-			} else if (v[0] == 'c' && sscanf(v, "char-major-%u-%u", &maj, &min) == 2) {
-				/* (the first letter spares sscanf most aliases) */
-				type = 'c';
-				major = maj;
-				minor = min;
-			} else if (v[0] == 'b' && sscanf(v, "block-major-%u-%u", &maj, &min) == 2) {
-				type = 'b';
-				major = maj;
-				minor = min;
-			}
-		}
-		if (!devname)
+		for (end = k; end < c->alias.n && c->alias.mod[end] == mod; end++)
+			;
+		has = depfile_devname((const char *const *)&c->alias.val[k], end - k, &d);
+		if (!has)
 			continue;
-		if (!type) {
+		if (has < 0) {
 			ma_logf(log, MA_LOG_ERR,
 				"Module '%s' has devname (%s) but lacks major and minor information. Ignoring.",
-				modname(c, mod), devname);
+				modname(c, mod), d.name);
 			continue;
 		}
 		if (empty) {
@@ -469,8 +476,8 @@ static int build_devname(const struct ctx *c, const struct ma_log *log, struct s
 			empty = false;
 		}
 		if (!r)
-			r = strbuf_addf(out, "%s %s %c%u:%u\n", modname(c, mod), devname, type, major,
-					minor);
+			r = strbuf_addf(out, "%s %s %c%u:%u\n", modname(c, mod), d.name, d.type, d.major,
+					d.minor);
 	}
 	return r;
 }

@@ -78,4 +78,18 @@ int depfile_build(struct depfiles *d, enum depfile_id id, const struct ma_log *l
 void depfiles_free(struct depfiles *d);
 void depfiles_release(struct depfile files[DF_COUNT]);
 
+/* A module's modules.devname entry, by kmod's rule over its aliases (in
+ * section order): the first "devname:NAME", and the first
+ * "char-major-M-m" or "block-major-M-m", the scan stopping once it has
+ * both. */
+struct devname {
+	const char *name;   /* points into the alias */
+	char type;          /* 'c', 'b' */
+	unsigned int major, minor;
+};
+/* 1 and *out when the module has both, 0 when it has no devname, -EINVAL
+ * when it has one but no major and minor (kmod ignores it, with a
+ * message). */
+int depfile_devname(const char *const *aliases, size_t n, struct devname *out);
+
 #endif

@@ -38,7 +38,8 @@ void u32intern_reset(struct u32intern *t)
 static bool same(const struct u32intern *t, const struct u32intern_ent *e, const uint32_t *v,
 		 uint32_t n, uint32_t h)
 {
-	return e->hash == h && e->n == n && memcmp(t->pool + e->off, v, n * sizeof(*v)) == 0;
+	/* (an empty array has no pool to point into: NULL + 0 is undefined) */
+	return e->hash == h && e->n == n && (n == 0 || memcmp(t->pool + e->off, v, n * sizeof(*v)) == 0);
 }
 
 /* Keep the table at most half full: probes stay short. */
@@ -97,5 +98,6 @@ int u32intern_add(struct u32intern *t, const uint32_t *v, uint32_t n, int *added
 const uint32_t *u32intern_get(const struct u32intern *t, uint32_t id, uint32_t *n)
 {
 	*n = t->ent[id].n;
-	return t->pool + t->ent[id].off;
+	/* only empty arrays interned yet: no pool (NULL + 0 is undefined) */
+	return t->pool ? t->pool + t->ent[id].off : NULL;
 }

@@ -368,6 +368,17 @@ int model_load_modprobe(struct model *m)
 	return modprobe_cfg_load(m->mp, m->o->modprobe_paths, m->o->n_modprobe, m->o->log);
 }
 
+int model_builtin_names(const struct model *m, struct khash *h)
+{
+	for (size_t i = 0; m->have_bnames && i < m->bnames.n; i++)
+		if (khash_add(h, m->bnames.names[i], (void *)1, NULL) < 0)
+			return -ENOMEM;
+	for (size_t i = 0; m->have_binfos && i < m->binfos.n; i++)
+		if (khash_add(h, m->binfos.v[i].modname, (void *)1, NULL) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
 long model_find(const struct model *m, const char *modname)
 {
 	uintptr_t slot = m->byname ? (uintptr_t)khash_find(m->byname, modname) : 0;

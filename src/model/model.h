@@ -31,6 +31,7 @@
 
 struct cache;
 struct cache_records;
+struct khash;
 struct depmod_cfg;
 struct ma_log;
 struct ma_progress;
@@ -183,6 +184,11 @@ int model_load(const struct model_opts *o, struct model **m) MA_MUST_CHECK;
 
 /* "<dirname>/<name>", malloc'd (NULL on ENOMEM). */
 char *model_file(const struct model *m, const char *name);
+
+/* The built-in module names into h (name -> (void *)1): modules.builtin's
+ * and modules.builtin.modinfo's (older trees lack modules.builtin). 0 or
+ * -ENOMEM. */
+int model_builtin_names(const struct model *m, struct khash *h) MA_MUST_CHECK;
 
 /* Module index of a (normalised) module name, or -1. */
 long model_find(const struct model *m, const char *modname);

@@ -1,5 +1,5 @@
 /* The shared cache for the commands that read a tree without writing its
- * indexes (check, the query commands): the records depmod (or any
+ * indexes (check, diff, the query commands): the records depmod (or any
  * earlier command) kept spare reading the modules again, and the records
  * read now are kept for the next command. A missing or damaged cache only
  * costs time. depmod keeps its own, with the stamps of its outputs

@@ -23,42 +23,11 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 
+#include "report/json_put.h"
 #include "util/strbuf.h"
 
 #define SCHEMA "modatlas-check/2"
 
-/* Adds val under key; on failure releases val and returns -ENOMEM. */
-static int put(struct json_object *obj, const char *key, struct json_object *val)
-{
-	if (json_object_object_add(obj, key, val) < 0) {
-		json_object_put(val);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static struct json_object *str_or_null(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
-
-/* json-c's constructors return NULL only on ENOMEM, except for the null
- * value we build on purpose: check allocations where they happen. */
-static int put_str(struct json_object *obj, const char *key, const char *s)
-{
-	struct json_object *v = str_or_null(s);
-
-	if (s && !v)
-		return -ENOMEM;
-	return put(obj, key, v);
-}
-
-static int put_int(struct json_object *obj, const char *key, int64_t n)
-{
-	struct json_object *v = json_object_new_int64(n);
-
-	return v ? put(obj, key, v) : -ENOMEM;
-}
 
 static struct json_object *finding_json(const struct finding *f, int *err)
 {
@@ -67,18 +36,18 @@ static struct json_object *finding_json(const struct finding *f, int *err)
 
 	*err = o ? 0 : -ENOMEM;
 	if (!*err)
-		*err = put_str(o, "code", f->kind->code);
+		*err = json_put_str(o, "code", f->kind->code);
 	if (!*err)
-		*err = put_str(o, "severity", severity_name(f->severity));
+		*err = json_put_str(o, "severity", severity_name(f->severity));
 	if (!*err)
-		*err = put_str(o, "module", f->module);
+		*err = json_put_str(o, "module", f->module);
 	if (!*err)
-		*err = put_str(o, "path", f->path);
+		*err = json_put_str(o, "path", f->path);
 	if (!*err)
-		*err = put_str(o, "detail", f->detail);
+		*err = json_put_str(o, "detail", f->detail);
 	if (!*err) {
 		data = f->data ? json_object_get(f->data) : json_object_new_object();
-		*err = data ? put(o, "data", data) : -ENOMEM;
+		*err = data ? json_put(o, "data", data) : -ENOMEM;
 	}
 	if (*err) {
 		json_object_put(o);
@@ -94,29 +63,29 @@ static int add_summary(struct report *r, const struct render_opts *opt, struct j
 	int err = s ? 0 : -ENOMEM;
 
 	if (!err)
-		err = put_int(s, "modules", (int64_t)r->n_modules);
+		err = json_put_int(s, "modules", (int64_t)r->n_modules);
 	if (!err)
-		err = put_int(s, "findings", (int64_t)r->n);
+		err = json_put_int(s, "findings", (int64_t)r->n);
 	for (int k = SEV_ERROR; !err && k >= SEV_INFO; k--)
-		err = put_int(s, severity_name((enum severity)k),
+		err = json_put_int(s, severity_name((enum severity)k),
 			      (int64_t)report_count_sev(r, (enum severity)k));
 	if (!err)
-		err = put_int(s, "loads", (int64_t)report_count_verdicts(r, VERDICT_LOADS));
+		err = json_put_int(s, "loads", (int64_t)report_count_verdicts(r, VERDICT_LOADS));
 	if (!err)
-		err = put_int(s, "loads_tainted", (int64_t)report_count_verdicts(r, VERDICT_TAINTED));
+		err = json_put_int(s, "loads_tainted", (int64_t)report_count_verdicts(r, VERDICT_TAINTED));
 	if (!err)
-		err = put_int(s, "refused", (int64_t)report_count_verdicts(r, VERDICT_REFUSED));
+		err = json_put_int(s, "refused", (int64_t)report_count_verdicts(r, VERDICT_REFUSED));
 	if (!err)
-		err = put_str(s, "fail_on", severity_name(opt->fail_on));
+		err = json_put_str(s, "fail_on", severity_name(opt->fail_on));
 	if (!err) {
 		b = json_object_new_boolean(report_worst(r) >= (int)opt->fail_on);
-		err = b ? put(s, "failed", b) : -ENOMEM;
+		err = b ? json_put(s, "failed", b) : -ENOMEM;
 	}
 	if (err) {
 		json_object_put(s);
 		return err;
 	}
-	return put(root, "summary", s);
+	return json_put(root, "summary", s);
 }
 
 static struct json_object *verdict_json(const struct verdict *v, int *err)
@@ -125,31 +94,31 @@ static struct json_object *verdict_json(const struct verdict *v, int *err)
 
 	*err = o ? 0 : -ENOMEM;
 	if (!*err)
-		*err = put_str(o, "module", v->module);
+		*err = json_put_str(o, "module", v->module);
 	if (!*err)
-		*err = put_str(o, "path", v->path);
+		*err = json_put_str(o, "path", v->path);
 	if (!*err)
-		*err = put_str(o, "verdict", verdict_state_name(v->state));
+		*err = json_put_str(o, "verdict", verdict_state_name(v->state));
 	if (!*err)
-		*err = put_str(o, "taints", v->taints);
+		*err = json_put_str(o, "taints", v->taints);
 	if (!*err)
-		*err = put_str(o, "stage", v->stage);
+		*err = json_put_str(o, "stage", v->stage);
 	if (!*err)
-		*err = v->stage ? put_int(o, "errno", v->err) : put(o, "errno", NULL);
+		*err = v->stage ? json_put_int(o, "errno", v->err) : json_put(o, "errno", NULL);
 	if (!*err)
-		*err = put_str(o, "errno_name", v->stage ? verdict_errno_name(v->err) : NULL);
+		*err = json_put_str(o, "errno_name", v->stage ? verdict_errno_name(v->err) : NULL);
 	if (!*err)
-		*err = put_str(o, "cause", v->cause);
+		*err = json_put_str(o, "cause", v->cause);
 	if (!*err)
-		*err = put_str(o, "dmesg", v->dmesg);
+		*err = json_put_str(o, "dmesg", v->dmesg);
 	if (!*err)
-		*err = put_str(o, "modprobe", v->modprobe);
+		*err = json_put_str(o, "modprobe", v->modprobe);
 	if (!*err)
-		*err = put_str(o, "insmod", v->insmod);
+		*err = json_put_str(o, "insmod", v->insmod);
 	if (!*err)
-		*err = put_str(o, "fix", v->fix);
+		*err = json_put_str(o, "fix", v->fix);
 	if (!*err)
-		*err = put_str(o, "because_of", v->because_of);
+		*err = json_put_str(o, "because_of", v->because_of);
 	if (*err) {
 		json_object_put(o);
 		return NULL;
@@ -162,7 +131,7 @@ static int add_array(struct json_object *obj, const char *key, size_t n,
 		     struct json_object *(*make)(const void *, int *), const void *const *items)
 {
 	struct json_object *arr = json_object_new_array_ext((int)n + 1);
-	int err = arr ? put(obj, key, arr) : -ENOMEM;
+	int err = arr ? json_put(obj, key, arr) : -ENOMEM;
 
 	for (size_t i = 0; !err && i < n; i++) {
 		struct json_object *e = make(items[i], &err);
@@ -194,16 +163,16 @@ static int add_kernel(struct report *r, const struct render_opts *opt, struct js
 	int err = v && k ? 0 : -ENOMEM;
 
 	if (!err)
-		err = put_str(k, "version", r->version);
+		err = json_put_str(k, "version", r->version);
 	if (!err)
-		err = put_str(k, "tree", r->tree);
+		err = json_put_str(k, "tree", r->tree);
 	if (!err) {
 		src = json_object_new_object();
-		err = src ? put(k, "kernel_exports", src) : -ENOMEM;
+		err = src ? json_put(k, "kernel_exports", src) : -ENOMEM;
 		if (!err)
-			err = put_str(src, "source", r->kernel_source);
+			err = json_put_str(src, "source", r->kernel_source);
 		if (!err)
-			err = put_str(src, "note", r->kernel_note);
+			err = json_put_str(src, "note", r->kernel_note);
 	}
 	if (!err)
 		err = add_summary(r, opt, k);
@@ -228,7 +197,7 @@ static int add_kernel(struct report *r, const struct render_opts *opt, struct js
 static int add_errors(struct report *const *rs, size_t n, struct json_object *root)
 {
 	struct json_object *errs = json_object_new_array();
-	int err = errs ? put(root, "errors", errs) : -ENOMEM;
+	int err = errs ? json_put(root, "errors", errs) : -ENOMEM;
 
 	for (size_t k = 0; k < n; k++) {
 		const struct report *r = rs[k];
@@ -238,9 +207,9 @@ static int add_errors(struct report *const *rs, size_t n, struct json_object *ro
 
 			err = e ? 0 : -ENOMEM;
 			if (!err)
-				err = put_str(e, "level", r->errs[i].level);
+				err = json_put_str(e, "level", r->errs[i].level);
 			if (!err)
-				err = put_str(e, "message", r->errs[i].msg);
+				err = json_put_str(e, "message", r->errs[i].msg);
 			if (!err && json_object_array_add(errs, e) < 0)
 				err = -ENOMEM;
 			if (err)
@@ -255,34 +224,28 @@ int render_json(struct report *const *rs, size_t n, const struct render_opts *op
 {
 	struct json_object *root = json_object_new_object(), *arr = NULL, *b;
 	bool failed = false;
-	const char *text;
 	int err = root ? 0 : -ENOMEM;
 
 	for (size_t k = 0; k < n; k++)
 		failed |= report_worst(rs[k]) >= (int)opt->fail_on;
 	if (!err)
-		err = put_str(root, "schema", SCHEMA);
+		err = json_put_str(root, "schema", SCHEMA);
 	if (!err)
-		err = put_str(root, "tool", opt->tool);
+		err = json_put_str(root, "tool", opt->tool);
 	if (!err) {
 		b = json_object_new_boolean(failed);
-		err = b ? put(root, "failed", b) : -ENOMEM;
+		err = b ? json_put(root, "failed", b) : -ENOMEM;
 	}
 	if (!err) {
 		arr = json_object_new_array_ext((int)n + 1);
-		err = arr ? put(root, "kernels", arr) : -ENOMEM;
+		err = arr ? json_put(root, "kernels", arr) : -ENOMEM;
 	}
 	for (size_t k = 0; !err && k < n; k++)
 		err = add_kernel(rs[k], opt, arr);
 	if (!err)
 		err = add_errors(rs, n, root);
 	if (!err) {
-		text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-								    JSON_C_TO_STRING_SPACED |
-								    JSON_C_TO_STRING_NOSLASHESCAPE);
-		err = text ? strbuf_addstr(out, text) : -ENOMEM;
-		if (!err)
-			err = strbuf_addch(out, '\n');
+		err = json_to_strbuf(root, out);
 	}
 	json_object_put(root);
 	return err;

@@ -14,7 +14,7 @@ LIBS := $(shell pkg-config --libs $(PKGS)) -lpthread
 
 LIB_SRCS := $(sort $(wildcard src/util/*.c src/elf/*.c src/tree/*.c src/graph/*.c \
 	      src/index/*.c src/report/*.c src/check/*.c src/cache/*.c src/model/*.c \
-	      src/depmod/*.c src/match/*.c src/query/*.c src/sig/*.c src/why/*.c))
+	      src/depmod/*.c src/match/*.c src/query/*.c src/sig/*.c src/why/*.c src/diff/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 HARNESSES := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 BINS := $(HARNESSES:tests/fuzz/%.c=$(FUZZ_BUILD)/%)

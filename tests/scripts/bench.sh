@@ -17,7 +17,8 @@
 #
 # It times the drop-in depmod binary (build/depmod: what kernel install
 # hooks and DKMS run) and build/modatlas for check. Last, the query
-# commands (modprobe, modinfo) against kmod 34.2's.
+# commands (modprobe, modinfo) against kmod 34.2's, and diff beside two
+# depmod runs.
 # Usage: bench.sh DEPMOD [RUNS]   (DEPMOD: build/depmod)
 set -u
 M=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -215,3 +216,40 @@ for tree in $TREES; do
 	qrow "modinfo, $nall names in one call" xargs -a "$qb.mods" $KMI -b "$qb" -k "$ver" -- \
 		xargs -a "$qb.mods" "$MA" modinfo -b "$qb" -k "$ver"
 done
+
+# modatlas diff: two trees read at once, each through the cache. Cold
+# (--no-cache: every module of both read and parsed, the xz tree
+# decompressed) against two cold depmod runs (--no-cache) on the same
+# trees; cached (both trees' records from the cache, written by a first
+# run). amd64-6.1-47 -> amd64-6.1 (two plain trees, a small diff) and
+# amd64-6.1 -> amd64-6.12xz (plain -> xz, a big one), JSON out.
+realtree amd64-6.1-47 || { echo "bench: cannot fetch amd64-6.1-47"; exit 1; }
+D47=$RT_ROOT:$RT_KVER R47=$RT_ROOT V47=$RT_KVER
+realtree amd64-6.1 || { echo "bench: cannot fetch amd64-6.1"; exit 1; }
+D56=$RT_ROOT:$RT_KVER R56=$RT_ROOT V56=$RT_KVER
+realtree amd64-6.12xz || { echo "bench: cannot fetch amd64-6.12xz"; exit 1; }
+D612=$RT_ROOT:$RT_KVER R612=$RT_ROOT V612=$RT_KVER
+export MODATLAS_CACHE_DIR=$W/diff-cache
+echo
+echo "== modatlas diff (JSON out; $RUNS runs each, median)"
+bench_diff() { # bench_diff LABEL OLD NEW OLDROOT OLDVER NEWROOT NEWVER
+	local cold=() warm=() dep=() i a b
+	rm -rf "$MODATLAS_CACHE_DIR"
+	"$MA" diff -f json "$2" "$3" > /dev/null 2>&1 # the cache, and the page cache
+	for i in $(seq "$RUNS"); do
+		cold+=("$(timed "$MA" diff --no-cache -f json "$2" "$3")")
+		warm+=("$(timed "$MA" diff -f json "$2" "$3")")
+		a=$(timed "$M" --no-cache -n -b "$4" "$5")
+		b=$(timed "$M" --no-cache -n -b "$6" "$7")
+		dep+=($((a + b)))
+	done
+	local c w d p
+	c=$(printf '%s\n' "${cold[@]}" | median)
+	w=$(printf '%s\n' "${warm[@]}" | median)
+	d=$(printf '%s\n' "${dep[@]}" | median)
+	p=$(peak "$MA" diff -f json "$2" "$3")
+	printf '  %-30s cold %8s ms (two cold depmod -n runs %8s ms, ratio %4sx)  cached %7s ms  peak %s MB\n' \
+		"$1" "$(ms "$c")" "$(ms "$d")" "$(ratio "$d" "$c")" "$(ms "$w")" "$(awk -v k="$p" 'BEGIN{printf "%.1f", k/1024}')"
+}
+bench_diff "6.1.0-47 -> 6.1.0-56" "$D47" "$D56" "$R47" "$V47" "$R56" "$V56"
+bench_diff "6.1.0-56 -> 6.12.107 (xz)" "$D56" "$D612" "$R56" "$V56" "$R612" "$V612"

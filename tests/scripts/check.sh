@@ -26,6 +26,7 @@ suite crash      asan
 suite realtrees  asan
 suite check      asan
 suite why        asan      # modatlas why: the defect corpus, modprobe.d, stale indexes, kmod's -D
+suite diff       asan     # real trees 6.1.0-47, -56, 6.12 and the DKMS builds
 suite dkms               # real DKMS builds against both real trees (issue 11)
 suite corrupt    asan
 suite modprobe           # Debian's modprobe reading our indexes: modatlas does little
@@ -35,7 +36,7 @@ suite cache      asan
 suite fixtures   asan
 suite badinput   asan
 suite cli        asan
-suite install            # make install, man pages, completions
+suite install            # make install into a staging root: man pages, completions, --help
 
 # CHECK_ONLY="cli fixtures": a partial run for development (those suites and
 # their sanitizer runs, the unit tests); never a pass under CI.
@@ -127,7 +128,7 @@ done
 echo "== inputs"
 {
 	kmod34 > /dev/null && echo "  kmod 34.2: $KMOD34_DEPMOD"
-	for t in amd64-6.1 amd64-6.12xz; do
+	for t in amd64-6.1 amd64-6.12xz amd64-6.1-47; do
 		realtree "$t" && echo "  $t: $RT_PKG $RT_PKGVER ($RT_NMODS modules)$([ "$RT_RECORDED" = 1 ] || echo ', not the recorded version')"
 	done
 	realtree amd64-6.1 > /dev/null && realtree_symvers && echo "  amd64-6.1 headers: $RT_SYMVERS"

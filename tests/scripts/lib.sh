@@ -91,13 +91,20 @@ kmod34() {
 realtree_spec() {
 	case $1 in
 	amd64-6.1) echo 'linux-image-6.1.0-56-amd64 6.1.192-2 ^linux-image-6\.1\.0-[0-9]+-amd64$' ;;
+	# the older 6.1 ABI that test-diff.sh compares with amd64-6.1 (no series:
+	# the diff's expected losses are facts of these two builds)
+	amd64-6.1-47) echo 'linux-image-6.1.0-47-amd64 6.1.170-3' ;;
 	amd64-6.12xz) echo 'linux-image-6.12.107+deb12-amd64-unsigned 6.12.107-1~deb12u1 ^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' ;;
 	*) return 1 ;;
 	esac
 }
 # the variable that overrides a tree's package (PACKAGE or PACKAGE=VERSION)
 realtree_var() {
-	case $1 in amd64-6.1) echo MODATLAS_TREE_6_1 ;; amd64-6.12xz) echo MODATLAS_TREE_6_12 ;; esac
+	case $1 in
+	amd64-6.1) echo MODATLAS_TREE_6_1 ;;
+	amd64-6.1-47) echo MODATLAS_TREE_6_1_47 ;;
+	amd64-6.12xz) echo MODATLAS_TREE_6_12 ;;
+	esac
 }
 # realtree NAME: fetch (cached, checked) and unpack a real tree; sets RT_ROOT,
 # RT_KVER, RT_PKG, RT_PKGVER, RT_RECORDED, RT_NMODS (realtree-fetch.sh).

@@ -154,7 +154,7 @@ bcomp() { bash "$tmp/comp.bash" "$1" "$REPO/shell-completion/bash/$2" "$3" 2>&1;
 # expect DESCRIPTION GOT WANT
 expect() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: got '$2', want '$3'"; fi; }
 
-expect "bash: commands" "$(bcomp _modatlas modatlas "modatlas ")" "check depmod devices dump-index help modinfo modprobe version why"
+expect "bash: commands" "$(bcomp _modatlas modatlas "modatlas ")" "check depmod devices diff dump-index help modinfo modprobe version why"
 expect "bash: a command's prefix" "$(bcomp _modatlas modatlas "modatlas ch")" "check"
 expect "bash: top-level options" "$(bcomp _modatlas modatlas "modatlas -")" "--help --version -V -h"
 expect "bash: --fail-on levels" "$(bcomp _modatlas modatlas "modatlas check --fail-on ")" "error info never warning"
@@ -214,7 +214,7 @@ fcomp() {
 for f in shell-completion/fish/*.fish; do
 	check "fish: $f parses" fish --no-execute "$f"
 done
-expect "fish: commands" "$(fcomp "modatlas ")" "check depmod devices dump-index help modinfo modprobe version why"
+expect "fish: commands" "$(fcomp "modatlas ")" "check depmod devices diff dump-index help modinfo modprobe version why"
 expect "fish: --fail-on levels" "$(fcomp "modatlas check --fail-on ")" "error info never warning"
 expect "fish: kernel versions under -b" "$(fcomp "modatlas depmod -b $T ")" "6.1.0-56-amd64 6.1.0-99-cloud-amd64"
 expect "fish: module names (--focus)" "$(fcomp "modatlas check -b $T 6.1.0-56-amd64 --focus ")" "ext4 jbd2"

@@ -1,0 +1,384 @@
+/* `modatlas diff [OPTIONS] OLD NEW`: what a kernel upgrade changes. Each
+ * side is a VERSION under -b BASE, or BASE:VERSION. Exit 0 (nothing at or
+ * above --fail-on), 1 (something is), 2 (usage or I/O error). In --format
+ * json stdout is always one JSON document, errors included. On a terminal
+ * a progress line says how far the reading of the trees is, once it has
+ * taken a second (a cold compressed tree: cli/progress.c). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/check_targets.h"
+#include "cli/cli.h"
+#include "cli/report_log.h"
+#include "cli/tree_opts.h"
+#include "diff/diff.h"
+#include "util/strbuf.h"
+
+enum fmt { FMT_TEXT, FMT_JSON, FMT_MARKDOWN };
+
+enum {
+	OPT_OLD_SYMVERS = 0x100,
+	OPT_NEW_SYMVERS,
+	OPT_KABI_LIST,
+	OPT_IGNORE,
+	OPT_MODPROBE_D,
+	OPT_MODULE,
+	OPT_DKMS,
+	OPT_SYSFS,
+	OPT_MODALIASES,
+	OPT_FAIL_ON,
+	OPT_SUMMARY,
+	OPT_NO_CACHE,
+	OPT_CACHE_DIR,
+};
+
+static const struct option longopts[] = {
+	{ "basedir", required_argument, NULL, 'b' },
+	{ "moduledir", required_argument, NULL, 'm' },
+	{ "config", required_argument, NULL, 'C' },
+	{ "old-symvers", required_argument, NULL, OPT_OLD_SYMVERS },
+	{ "new-symvers", required_argument, NULL, OPT_NEW_SYMVERS },
+	{ "kabi-list", required_argument, NULL, OPT_KABI_LIST },
+	{ "ignore", required_argument, NULL, OPT_IGNORE },
+	{ "modprobe-d", required_argument, NULL, OPT_MODPROBE_D },
+	{ "module", required_argument, NULL, OPT_MODULE },
+	{ "dkms", required_argument, NULL, OPT_DKMS },
+	{ "sysfs", required_argument, NULL, OPT_SYSFS },
+	{ "modaliases", required_argument, NULL, OPT_MODALIASES },
+	{ "format", required_argument, NULL, 'f' },
+	{ "summary", no_argument, NULL, OPT_SUMMARY },
+	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
+	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
+	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(void)
+{
+	printf("Usage:\n"
+	       "\tmodatlas diff [options] OLD NEW\n"
+	       "\n"
+	       "What a kernel upgrade changes, and whose hardware or modules it breaks: modules\n"
+	       "added, removed, moved, renamed, built in; the kernel ABI (every exported\n"
+	       "symbol, as abi-check compares Module.symvers); out-of-tree modules NEW refuses,\n"
+	       "with the kernel's words; alias patterns whose devices no module of NEW matches\n"
+	       "(decided by matching, not by strings); parameters, soft dependencies,\n"
+	       "firmware, dependencies and device nodes. OLD and NEW are each a VERSION under\n"
+	       "-b BASE, or BASE:VERSION. Change codes and the JSON schema: docs/diff.md.\n"
+	       "\n"
+	       "Options:\n"
+	       "\t-b, --basedir=DIR      root of both tree images (default /)\n"
+	       "\t-m, --moduledir=DIR    module directory (default /lib/modules)\n"
+	       "\t-C, --config=PATH      depmod.d file or directory (repeatable)\n"
+	       "\t    --old-symvers=FILE OLD's Module.symvers (repeatable: merged)\n"
+	       "\t    --new-symvers=FILE NEW's Module.symvers (repeatable: merged)\n"
+	       "\t    --kabi-list=FILE   judge only these symbols (a stablelist; repeatable)\n"
+	       "\t    --ignore=FILE      changes to ignore: symbols, modules, alias patterns,\n"
+	       "\t                       codes (repeatable)\n"
+	       "\t    --modprobe-d=PATH  modprobe.d directory or file: options NEW would ignore,\n"
+	       "\t                       the devices' aliases and blacklists (repeatable)\n"
+	       "\t    --module=FILE      an out-of-tree module built for OLD: does NEW load it?\n"
+	       "\t                       (repeatable)\n"
+	       "\t    --dkms=DIR         a DKMS tree (/var/lib/dkms): its builds for OLD\n"
+	       "\t    --sysfs=DIR        a machine's devices (a sysfs root, as /sys): which\n"
+	       "\t                       modules each gets on OLD and on NEW\n"
+	       "\t    --modaliases=FILE  the same from a list of modaliases (as\n"
+	       "\t                       'find /sys/devices -name modalias -exec cat {} +')\n"
+	       "\t-f, --format=FMT       text (default), json or markdown\n"
+	       "\t    --summary          text, markdown: the summary only\n"
+	       "\t    --fail-on=LEVEL    exit 1 at a change of LEVEL or worse: error\n"
+	       "\t                       (default), warning, info, or never\n"
+	       "\t-j, --jobs=N           read modules with N threads (default: all CPUs)\n"
+	       "\t    --no-cache         do not use or write the cache depmod shares\n"
+	       "\t    --cache-dir=DIR    cache location (default: $MODATLAS_CACHE_DIR, else\n"
+	       "\t                       /var/cache/modatlas for root, ~/.cache/modatlas)\n"
+	       "\t-v, --verbose          list info and ignored changes too, log info; -vv: debug\n"
+	       "\t-h, --help             show this help\n"
+	       "\n"
+	       "Exit status: 0 nothing at --fail-on or worse, 1 something, 2 usage or I/O error.\n");
+}
+
+struct cli_state {
+	struct diff_opts o;
+	struct cli_tree t;          /* -b -m -C -j */
+	struct cli_list symvers[2], kabi, ignore, modprobe, modules, args;
+	const char *dkms;
+	struct check_targets targets;
+	char *roots[2];             /* BASE of BASE:VERSION, absolute */
+	enum fmt fmt;
+	int fail_on;
+	bool summary;
+	int verbose;
+	char usage_err[512];
+};
+
+static int parse_format(const char *s, enum fmt *f)
+{
+	if (!strcmp(s, "text"))
+		*f = FMT_TEXT;
+	else if (!strcmp(s, "json"))
+		*f = FMT_JSON;
+	else if (!strcmp(s, "markdown") || !strcmp(s, "md"))
+		*f = FMT_MARKDOWN;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int list_opt(struct cli_state *s, int c, const char *arg)
+{
+	struct cli_list *l = c == OPT_OLD_SYMVERS ? &s->symvers[0]
+			     : c == OPT_NEW_SYMVERS ? &s->symvers[1]
+			     : c == OPT_KABI_LIST ? &s->kabi
+			     : c == OPT_IGNORE ? &s->ignore
+			     : c == OPT_MODPROBE_D ? &s->modprobe
+			     : c == OPT_MODULE ? &s->modules : NULL;
+
+	return !l ? 0 : cli_list_push(l, arg) < 0 ? -ENOMEM : 1;
+}
+
+__attribute__((format(printf, 2, 3)))
+static int usage_error(struct cli_state *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->usage_err, sizeof(s->usage_err), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int parse_args(struct cli_state *s, int argc, char **argv)
+{
+	opterr = 0;
+	for (;;) {
+		int c = getopt_long(argc, argv, ":b:m:C:f:j:vh", longopts, NULL);
+		int err;
+
+		if (c == -1)
+			break;
+		err = cli_tree_option(&s->t, c, optarg);
+		if (err == -EINVAL && c == 'j')
+			return usage_error(s, "-j takes a number of threads (0 = all CPUs), not '%s'",
+					   optarg);
+		if (err < 0)
+			return -ENOMEM;
+		if (err == 1)
+			continue;
+		err = list_opt(s, c, optarg);
+		if (err < 0)
+			return err;
+		if (err == 1)
+			continue;
+		switch (c) {
+		case OPT_DKMS:
+			s->dkms = optarg;
+			break;
+		case OPT_SYSFS:
+			s->o.sysfs = optarg;
+			break;
+		case OPT_MODALIASES:
+			s->o.modaliases = optarg;
+			break;
+		case 'f':
+			if (parse_format(optarg, &s->fmt) < 0)
+				return usage_error(s, "--format takes text, json or markdown, not '%s'",
+						   optarg);
+			break;
+		case OPT_SUMMARY:
+			s->summary = true;
+			break;
+		case OPT_NO_CACHE:
+			s->o.no_cache = true;
+			break;
+		case OPT_CACHE_DIR:
+			s->o.cache_dir = optarg;
+			break;
+		case OPT_FAIL_ON:
+			if (cli_parse_fail_on(optarg, &s->fail_on) < 0)
+				return usage_error(s, "--fail-on takes error, warning, info or never, "
+						      "not '%s'",
+						   optarg);
+			break;
+		case 'v':
+			s->verbose++;
+			break;
+		case 'h':
+			return 1;
+		case ':':
+			return usage_error(s, "option '%s' needs an argument", argv[optind - 1]);
+		default:
+			return usage_error(s, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	for (; optind < argc; optind++)
+		if (cli_list_push(&s->args, argv[optind]) < 0)
+			return -ENOMEM;
+	if (s->args.n != 2)
+		return usage_error(s, "%s", s->args.n < 2 ? "give two kernels: OLD NEW"
+						 : "give two kernels only: OLD NEW");
+	if (s->o.sysfs && s->o.modaliases)
+		return usage_error(s, "%s", "--sysfs or --modaliases, not both");
+	if (s->summary && s->fmt == FMT_JSON)
+		return usage_error(s, "%s", "--summary goes with --format text or markdown");
+	return 0;
+}
+
+/* OLD / NEW: "BASE:VERSION" (the last ':'), or a VERSION under -b. */
+static int side(struct cli_state *s, size_t i)
+{
+	const char *a = s->args.v[i], *colon = strrchr(a, ':');
+	struct diff_tree_opts *t = &s->o.tree[i];
+
+	t->symvers = s->symvers[i].v;
+	t->n_symvers = s->symvers[i].n;
+	if (!colon) {
+		t->root = s->t.root ? s->t.root : "";
+		t->kver = a;
+		return a[0] ? 0 : usage_error(s, "%s", "an empty kernel version");
+	}
+	if (colon == a || !colon[1])
+		return usage_error(s, "'%s' is not BASE:VERSION", a);
+	{
+		char *base = strndup(a, (size_t)(colon - a));
+
+		s->roots[i] = base ? cli_make_absolute(base) : NULL;
+		free(base);
+	}
+	if (!s->roots[i])
+		return -ENOMEM;
+	t->root = s->roots[i];
+	t->kver = colon + 1;
+	return 0;
+}
+
+/* --dkms: the builds for OLD's kernel. */
+static int dkms(struct cli_state *s, struct cli_report_log *cl)
+{
+	size_t k;
+	int r = targets_add_kernel(&s->targets, s->o.tree[0].kver, &k);
+
+	if (!r)
+		r = targets_dkms(&s->targets, s->dkms, 0);
+	if (r == 0 || (r > 0 && !s->targets.v[k].files.n)) {
+		ma_logf(&cl->log, MA_LOG_CRIT, "--dkms: no module built for %s in %s",
+			s->o.tree[0].kver, s->dkms);
+		return -ENOENT;
+	}
+	if (r < 0 && r != -ENOMEM)
+		ma_logf(&cl->log, MA_LOG_CRIT, "--dkms: cannot read %s: %s", s->dkms, strerror(-r));
+	for (size_t f = 0; r > 0 && f < s->targets.v[k].files.n; f++)
+		if (cli_list_push(&s->modules, s->targets.v[k].files.v[f]) < 0)
+			return -ENOMEM;
+	return r < 0 ? r : 0;
+}
+
+static int render(const struct diff_result *res, const struct cli_state *s, struct strbuf *out)
+{
+	struct diff_render_opts ro = {
+		.fail_on = s->fail_on,
+		.verbose = s->verbose > 0,
+		.summary = s->summary,
+		.color = s->fmt == FMT_TEXT && cli_want_color(),
+		.tool = "modatlas diff " MODATLAS_VERSION,
+	};
+
+	switch (s->fmt) {
+	case FMT_JSON:
+		return diff_render_json(res, &ro, out);
+	case FMT_MARKDOWN:
+		return diff_render_markdown(res, &ro, out);
+	default:
+		return diff_render_text(res, &ro, out);
+	}
+}
+
+static void release(struct cli_state *s)
+{
+	cli_tree_release(&s->t);
+	for (int i = 0; i < 2; i++) {
+		cli_list_release(&s->symvers[i]);
+		free(s->roots[i]);
+	}
+	cli_list_release(&s->kabi);
+	cli_list_release(&s->ignore);
+	cli_list_release(&s->modprobe);
+	cli_list_release(&s->modules);
+	cli_list_release(&s->args);
+	targets_release(&s->targets);
+}
+
+static int run(struct cli_state *s, struct diff_result *res, struct cli_report_log *cl)
+{
+	s->o.moduledir = s->t.moduledir;
+	s->o.config_paths = s->t.configs.v;
+	s->o.n_config = s->t.configs.n;
+	s->o.jobs = s->t.jobs;
+	s->o.kabi_lists = s->kabi.v;
+	s->o.n_kabi_lists = s->kabi.n;
+	s->o.ignore_files = s->ignore.v;
+	s->o.n_ignore = s->ignore.n;
+	s->o.modprobe_paths = s->modprobe.v;
+	s->o.n_modprobe = s->modprobe.n;
+	s->o.modules = s->modules.v;
+	s->o.n_modules = s->modules.n;
+	s->o.log = &cl->log;
+	s->o.progress = cli_progress("modatlas diff"); /* a terminal only */
+	return diff_run(&s->o, res);
+}
+
+int cmd_diff(int argc, char **argv, const char *prog)
+{
+	struct cli_state s = { .fail_on = SEV_ERROR };
+	struct cli_report_log cl;
+	struct diff_result res;
+	struct strbuf out = STRBUF_INIT;
+	int r, ret = 2;
+
+	r = parse_args(&s, argc, argv);
+	cli_report_log_init(&cl, "modatlas diff", s.verbose);
+	if (r == 1) {
+		usage();
+		release(&s);
+		return 0;
+	}
+	if (diff_result_init(&res) < 0) {
+		fprintf(stderr, "%s: out of memory\n", cl.prog);
+		goto out;
+	}
+	/* in JSON, even a usage error is a document */
+	cl.rep = s.fmt == FMT_JSON ? res.changes : NULL;
+	for (size_t i = 0; !r && i < 2; i++)
+		r = side(&s, i);
+	if (!r && s.dkms)
+		r = dkms(&s, &cl);
+	if (r < 0 && !cl.n_fatal)
+		ma_logf(&cl.log, MA_LOG_CRIT, "%s (see 'modatlas diff --help')",
+			r == -ENOMEM ? "out of memory" : s.usage_err);
+	if (!r)
+		r = run(&s, &res, &cl);
+	if (r < 0 && s.fmt != FMT_JSON)
+		goto out;
+	if (render(&res, &s, &out) < 0) {
+		fprintf(stderr, "%s: out of memory\n", cl.prog);
+		goto out;
+	}
+	if (fwrite(out.buf, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
+		fprintf(stderr, "%s: cannot write the report: %s\n", cl.prog, strerror(errno));
+		goto out;
+	}
+	ret = r < 0 || cl.n_fatal ? 2 : diff_failed(&res, s.fail_on) ? 1 : 0;
+out:
+	strbuf_release(&out);
+	diff_result_release(&res);
+	release(&s);
+	return ret;
+}

@@ -1,0 +1,91 @@
+#include "sig/sig_info.h"
+
+#include <errno.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+#include <string.h>
+
+#include "sig/sig_cms.h"
+
+static int hex_colon(struct strbuf *sb, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strbuf_addf(sb, "%s%02X", i ? ":" : "", p[i]) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+/* CN of a name (else its one-line form) into sb. */
+static int name_cn(struct strbuf *sb, X509_NAME *name)
+{
+	int idx = name ? X509_NAME_get_index_by_NID(name, NID_commonName, -1) : -1;
+	unsigned char *utf8 = NULL;
+	char *line;
+	int n, err;
+
+	if (idx >= 0) {
+		n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx)));
+		if (n >= 0) {
+			err = strbuf_add(sb, utf8, (size_t)n);
+			OPENSSL_free(utf8);
+			return err;
+		}
+	}
+	if (!name)
+		return strbuf_addstr(sb, "(none)");
+	line = X509_NAME_oneline(name, NULL, 0);
+	err = strbuf_addstr(sb, line ? line : "(unreadable)");
+	OPENSSL_free(line);
+	return err;
+}
+
+int sig_info_describe(const struct sig_cms *sc, struct sig_info *info)
+{
+	int err;
+
+	info->hash = sc->digest ? OBJ_nid2ln(OBJ_obj2nid(sc->digest->algorithm)) : NULL;
+	info->pkey = sc->sigalg ? OBJ_nid2ln(OBJ_obj2nid(sc->sigalg->algorithm)) : NULL;
+	if (!info->hash)
+		info->hash = "unknown";
+	if (!info->pkey)
+		info->pkey = "unknown";
+	if (sc->skid) {
+		info->id_kind = "skid";
+		err = strbuf_addstr(&info->signer, "(by subject key id)");
+		if (!err)
+			err = hex_colon(&info->key_id, ASN1_STRING_get0_data(sc->skid),
+					(size_t)ASN1_STRING_length(sc->skid));
+		return err;
+	}
+	info->id_kind = "serial";
+	err = name_cn(&info->signer, sc->issuer);
+	if (!err && sc->serial)
+		err = hex_colon(&info->key_id, ASN1_STRING_get0_data(sc->serial),
+				(size_t)ASN1_STRING_length(sc->serial));
+	return err;
+}
+
+void sig_info_release(struct sig_info *info)
+{
+	strbuf_release(&info->signer);
+	strbuf_release(&info->key_id);
+}
+
+int sig_info_from_der(const uint8_t *der, size_t len, struct sig_info *info)
+{
+	struct sig_cms sc;
+	char why[256];
+	int err = sig_cms_open(der, len, &sc, why, sizeof(why));
+
+	if (!err)
+		err = sig_info_describe(&sc, info);
+	if (!err && sc.signature) {
+		size_t vl = (size_t)ASN1_STRING_length(sc.signature);
+
+		/* the value's bytes the last of the DER, as sign-file writes it */
+		if (vl && vl < len && !memcmp(der + len - vl, ASN1_STRING_get0_data(sc.signature), vl))
+			info->value_len = vl;
+	}
+	sig_cms_release(&sc);
+	return err;
+}
