@@ -369,23 +369,6 @@ static int read_devices(const struct dv_args *a, const char *prog, struct device
 	return err;
 }
 
-static int default_paths(struct dv_args *a, const char *root_abs, char ***owned)
-{
-	const char *const *dirs = modprobe_default_dirs(a->kc.flavour);
-	size_t n = 0;
-
-	while (dirs[n])
-		n++;
-	*owned = calloc(n + 1, sizeof(char *));
-	if (!*owned)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		if (asprintf(&(*owned)[i], "%s%s", root_abs, dirs[i]) < 0 ||
-		    cli_list_push(&a->configs, (*owned)[i]) < 0)
-			return -ENOMEM;
-	return 0;
-}
-
 int cmd_devices(int argc, char **argv, const char *prog)
 {
 	struct dv_args a = { 0 };
@@ -413,28 +396,13 @@ int cmd_devices(int argc, char **argv, const char *prog)
 		goto out;
 	}
 	dirname = kc_dirname(prog, a.root, a.kver, &root_abs, &kver);
-	if (!dirname || (!a.configs.n && default_paths(&a, root_abs, &owned) < 0)) {
+	if (!dirname ||
+	    (!a.configs.n && kc_default_configs(a.kc.flavour, root_abs, &a.configs, &owned) < 0)) {
 		ret = fatal(&a, prog, "cannot form the module directory");
 		goto out;
 	}
 	cli_log_init(&cl, prog, 0);
-	qo = (struct query_opts){
-		.dirname = dirname,
-		.root = root_abs,
-		.kver = kver,
-		.flavour = a.kc.flavour,
-		.config_paths = a.configs.v,
-		.n_config = a.configs.n,
-		.cmdline = a.kc.cmdline,
-		.cmdline_len = a.kc.cmdline_len,
-		.cmdline_label = a.kc.cmdline_arg,
-		.index_mode = a.kc.index_mode,
-		.cache_dir = a.kc.cache_dir,
-		.no_cache = a.kc.no_cache,
-		.jobs = a.kc.jobs,
-		.log = &cl.log,
-		.msg = { kc_query_msg, &k },
-	};
+	qo = kc_query_opts(&a.kc, &k, dirname, root_abs, kver, &a.configs, &cl.log);
 	err = query_open(&qo, &q);
 	if (err) {
 		snprintf(msg, sizeof(msg), "cannot read the module tree %s: %s", dirname,
@@ -531,9 +499,7 @@ out:
 	fflush(stdout);
 	query_free(q);
 	device_list_release(&l);
-	for (size_t i = 0; owned && owned[i]; i++)
-		free(owned[i]);
-	free(owned);
+	kc_free_owned(owned);
 	free(dirname);
 	free(root_abs);
 	kc_opts_release(&a.kc);

@@ -487,25 +487,6 @@ static int parse_args(int argc, char **argv, const char *prog, struct mp_args *a
 
 /* The paths kmod reads when no -C is given: its default directories,
  * here under the tree's root. */
-static int default_paths(struct mp_args *a, const char *root_abs, char ***owned)
-{
-	const char *const *dirs = modprobe_default_dirs(a->kc.flavour);
-	size_t n = 0;
-
-	while (dirs[n])
-		n++;
-	*owned = calloc(n + 1, sizeof(char *));
-	if (!*owned)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		if (asprintf(&(*owned)[i], "%s%s", root_abs, dirs[i]) < 0)
-			return -ENOMEM;
-		if (cli_list_push(&a->configs, (*owned)[i]) < 0)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
 int cmd_modprobe(int argc, char **argv, const char *prog)
 {
 	struct mp_args a = { 0 };
@@ -547,26 +528,10 @@ int cmd_modprobe(int argc, char **argv, const char *prog)
 	dirname = kc_dirname(prog, a.root, a.kver, &root_abs, &kver);
 	if (!dirname)
 		goto out;
-	if (!a.configs.n && default_paths(&a, root_abs, &owned) < 0)
+	if (!a.configs.n && kc_default_configs(a.kc.flavour, root_abs, &a.configs, &owned) < 0)
 		goto out;
 	cli_log_init(&cl, prog, 0);
-	qo = (struct query_opts){
-		.dirname = dirname,
-		.root = root_abs,
-		.kver = kver,
-		.flavour = a.kc.flavour,
-		.config_paths = a.configs.v,
-		.n_config = a.configs.n,
-		.cmdline = a.kc.cmdline,
-		.cmdline_len = a.kc.cmdline_len,
-		.cmdline_label = a.kc.cmdline_arg,
-		.index_mode = a.kc.index_mode,
-		.cache_dir = a.kc.cache_dir,
-		.no_cache = a.kc.no_cache,
-		.jobs = a.kc.jobs,
-		.log = &cl.log,
-		.msg = { kc_query_msg, &k },
-	};
+	qo = kc_query_opts(&a.kc, &k, dirname, root_abs, kver, &a.configs, &cl.log);
 	err = query_open(&qo, &q);
 	if (err) {
 		if (err == -ENOMEM)
@@ -602,9 +567,7 @@ out:
 	if (a.syslog)
 		closelog();
 	query_free(q);
-	for (size_t i = 0; owned && owned[i]; i++)
-		free(owned[i]);
-	free(owned);
+	kc_free_owned(owned);
 	free(extra);
 	free(dirname);
 	free(root_abs);

@@ -198,39 +198,12 @@ int cmd_why(int argc, char **argv, const char *prog)
 	dirname = kc_dirname(prog, a.root ? a.root : "", kver, &root_abs, &kver);
 	if (!dirname)
 		goto done;
-	if (!a.configs.n) {
-		const char *const *dirs = modprobe_default_dirs(a.kc.flavour);
-		size_t n = 0;
-
-		while (dirs[n])
-			n++;
-		owned = calloc(n + 1, sizeof(*owned));
-		for (size_t i = 0; owned && i < n; i++)
-			if (asprintf(&owned[i], "%s%s", root_abs, dirs[i]) < 0 ||
-			    cli_list_push(&a.configs, owned[i]) < 0)
-				goto done;
-		if (!owned)
-			goto done;
-	}
+	if (!a.configs.n && kc_default_configs(a.kc.flavour, root_abs, &a.configs, &owned) < 0)
+		goto done;
 	cli_log_init(&cl, prog, 0);
 	k.flavour = a.kc.flavour;
 	o = (struct why_opts){
-		.q = {
-			.dirname = dirname,
-			.root = root_abs,
-			.kver = kver,
-			.flavour = a.kc.flavour,
-			.config_paths = a.configs.v,
-			.n_config = a.configs.n,
-			.cmdline = a.kc.cmdline,
-			.cmdline_len = a.kc.cmdline_len,
-			.cmdline_label = a.kc.cmdline_arg,
-			.cache_dir = a.kc.cache_dir,
-			.no_cache = a.kc.no_cache,
-			.jobs = a.kc.jobs,
-			.log = &cl.log,
-			.msg = { kc_query_msg, &k },
-		},
+		.q = kc_query_opts(&a.kc, &k, dirname, root_abs, kver, &a.configs, &cl.log),
 		.symvers = a.symvers.v,
 		.n_symvers = a.symvers.n,
 		.sysmap = a.sysmap,
@@ -262,9 +235,7 @@ int cmd_why(int argc, char **argv, const char *prog)
 done:
 	json_object_put(doc);
 	strbuf_release(&out);
-	for (size_t i = 0; owned && owned[i]; i++)
-		free(owned[i]);
-	free(owned);
+	kc_free_owned(owned);
 	free(extra);
 	free(dirname);
 	free(root_abs);

@@ -294,3 +294,51 @@ void kc_query_msg(void *ud, enum query_site site, const char *msg)
 
 	libkmod_msg(k, &sites[site], k->log_setup, msg);
 }
+
+int kc_default_configs(enum mp_flavour f, const char *root_abs, struct cli_list *configs,
+		       char ***owned)
+{
+	const char *const *dirs = modprobe_default_dirs(f);
+	size_t n = 0;
+
+	while (dirs[n])
+		n++;
+	*owned = calloc(n + 1, sizeof(char *));
+	if (!*owned)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (asprintf(&(*owned)[i], "%s%s", root_abs, dirs[i]) < 0 ||
+		    cli_list_push(configs, (*owned)[i]) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+void kc_free_owned(char **owned)
+{
+	for (size_t i = 0; owned && owned[i]; i++)
+		free(owned[i]);
+	free(owned);
+}
+
+struct query_opts kc_query_opts(const struct kc_opts *o, const struct kcompat *k,
+				const char *dirname, const char *root_abs, const char *kver,
+				const struct cli_list *configs, const struct ma_log *log)
+{
+	return (struct query_opts){
+		.dirname = dirname,
+		.root = root_abs,
+		.kver = kver,
+		.flavour = o->flavour,
+		.config_paths = configs->v,
+		.n_config = configs->n,
+		.cmdline = o->cmdline,
+		.cmdline_len = o->cmdline_len,
+		.cmdline_label = o->cmdline_arg,
+		.index_mode = o->index_mode,
+		.cache_dir = o->cache_dir,
+		.no_cache = o->no_cache,
+		.jobs = o->jobs,
+		.log = log,
+		.msg = { kc_query_msg, (void *)k },
+	};
+}

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cli/tree_opts.h"
 #include "query/query.h"
 #include "tree/modprobe_d.h"
 #include "util/attr.h"
@@ -69,6 +70,21 @@ void kc_opts_release(struct kc_opts *o);
  * message printed on failure. */
 char *kc_dirname(const char *prog, const char *root, const char *kver, char **root_abs,
 		 const char **kver_out);
+
+/* No -C: kmod's modprobe.d directories for the flavour under root_abs,
+ * into configs (their strings in *owned, NULL-terminated; kc_free_owned).
+ * 0 or -ENOMEM. */
+int kc_default_configs(enum mp_flavour f, const char *root_abs, struct cli_list *configs,
+		       char ***owned) MA_MUST_CHECK;
+void kc_free_owned(char **owned);
+
+struct kcompat;
+
+/* What every query command opens the tree with: the directory, the
+ * configuration, the kc options; kmod's messages through k. */
+struct query_opts kc_query_opts(const struct kc_opts *o, const struct kcompat *k,
+				const char *dirname, const char *root_abs, const char *kver,
+				const struct cli_list *configs, const struct ma_log *log);
 
 /* The tool's own log_printf: "PROG: LEVEL: msg\n" (msg without the
  * newline) when prio <= the tool's priority. */
