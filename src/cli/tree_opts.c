@@ -9,16 +9,11 @@
 #include <unistd.h>
 
 #include "util/array.h"
+#include "util/fileio.h"
 
 char *cli_make_absolute(const char *p)
 {
-	char cwd[PATH_MAX], *s;
-
-	if (p[0] == '/')
-		return strdup(p);
-	if (!getcwd(cwd, sizeof(cwd)) || asprintf(&s, "%s/%s", cwd, p) < 0)
-		return NULL;
-	return s;
+	return path_absolute(p);
 }
 
 int cli_parse_jobs(const char *arg, unsigned int *jobs)

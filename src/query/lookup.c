@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "index/index.h"
 #include "tree/names.h"
 #include "util/array.h"
+#include "util/fileio.h"
 
 int query_session_new(struct query *q, struct query_session **out)
 {
@@ -116,21 +118,11 @@ static int mod_new(struct query_session *s, const char *key, const char *name,
 	return 0;
 }
 
-/* modname_normalize: up to the first '.', '-' made '_'. */
-static void modname_normalize(const char *in, char out[PATH_MAX])
-{
-	size_t i;
-
-	for (i = 0; i < PATH_MAX - 1 && in[i] && in[i] != '.'; i++)
-		out[i] = in[i] == '-' ? '_' : in[i];
-	out[i] = '\0';
-}
-
 static int new_from_name(struct query_session *s, const char *name, struct query_mod **out)
 {
 	char norm[PATH_MAX];
 
-	modname_normalize(name, norm);
+	modname_copy(name, modname_span(name, SIZE_MAX), norm);
 	return mod_new(s, norm, norm, NULL, out);
 }
 
@@ -154,25 +146,13 @@ static int new_from_alias(struct query_session *s, const char *alias, const char
 	return err;
 }
 
-/* path_make_absolute_cwd: not normalised. */
-static char *make_absolute(const char *p)
-{
-	char cwd[PATH_MAX], *s;
-
-	if (p[0] == '/')
-		return strdup(p);
-	if (!getcwd(cwd, sizeof(cwd)) || asprintf(&s, "%s/%s", cwd, p) < 0)
-		return NULL;
-	return s;
-}
-
 int query_from_path(struct query_session *s, const char *path, struct query_mod **out)
 {
 	char name[PATH_MAX];
 	const char *base;
 	struct query_mod *m;
 	struct stat st;
-	char *abspath = make_absolute(path);
+	char *abspath = path_absolute(path);
 	int err;
 
 	*out = NULL;
@@ -189,7 +169,7 @@ int query_from_path(struct query_session *s, const char *path, struct query_mod 
 		free(abspath);
 		return -ENOENT;
 	}
-	modname_normalize(base, name);
+	modname_copy(base, modname_span(base, SIZE_MAX), name);
 	err = mod_new(s, name, name, NULL, &m);
 	if (!err && !m->path) {
 		m->path = arena_strdup(&s->a, abspath);
@@ -661,7 +641,7 @@ int query_lookup_name(struct query_session *s, const char *given, struct query_h
 	int err;
 
 	memset(hit, 0, sizeof(*hit));
-	modname_normalize(given, name);
+	modname_copy(given, modname_span(given, SIZE_MAX), name);
 	err = run_lookup(s, fns, sizeof(fns) / sizeof(fns[0]), name, &hits, &n);
 	if (!err && n)
 		*hit = hits[0];

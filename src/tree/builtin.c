@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tree/names.h"
 #include "util/array.h"
 #include "util/fileio.h"
 #include "util/log.h"
@@ -31,14 +32,11 @@ static char *chunk_modname(const char *s, size_t len)
 
 	if (n == 0)
 		return NULL;
-	for (i = 0; i < n && base[i] != '.' && i < PATH_MAX - 1; i++)
-		;
+	i = modname_span(base, n);
 	m = malloc(i + 1);
 	if (!m)
 		return NULL;
-	for (size_t k = 0; k < i; k++)
-		m[k] = base[k] == '-' ? '_' : base[k];
-	m[i] = '\0';
+	modname_copy(base, i, m);
 	return m;
 }
 

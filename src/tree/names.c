@@ -30,3 +30,19 @@ int alias_normalize(const char *in, char *out, size_t max)
 	out[i] = '\0';
 	return 0;
 }
+
+size_t modname_span(const char *in, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && i < NAME_MAX_KMOD && in[i] && in[i] != '.')
+		i++;
+	return i;
+}
+
+void modname_copy(const char *in, size_t span, char *out)
+{
+	for (size_t i = 0; i < span; i++)
+		out[i] = in[i] == '-' ? '_' : in[i];
+	out[span] = '\0';
+}

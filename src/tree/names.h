@@ -18,4 +18,12 @@
  * for a ']' outside brackets or a '[' never closed. */
 int alias_normalize(const char *in, char *out, size_t max) MA_MUST_CHECK;
 
+/* kmod's modname_normalize(): a module's name from a file's basename or
+ * a word on a command line: up to the first '.' (or NUL, or len bytes),
+ * '-' made '_', at most NAME_MAX_KMOD bytes. modname_span counts the
+ * bytes of in kept; modname_copy writes them to out, NUL-terminated
+ * (span + 1 bytes). */
+size_t modname_span(const char *in, size_t len);
+void modname_copy(const char *in, size_t span, char *out);
+
 #endif

@@ -17,6 +17,7 @@
 
 #include "elf/codec.h"
 #include "tree/config.h"
+#include "tree/names.h"
 #include "util/array.h"
 #include "util/khash.h"
 #include "util/log.h"
@@ -36,15 +37,9 @@ bool tree_is_module_name(const char *name)
 	return false;
 }
 
-/* kmod's modname_normalize on a basename: up to the first '.', '-' -> '_',
- * at most PATH_MAX - 1 bytes. */
 static size_t modname_len(const char *base)
 {
-	size_t i = 0;
-
-	while (base[i] && base[i] != '.' && i < PATH_MAX - 1)
-		i++;
-	return i;
+	return modname_span(base, SIZE_MAX);
 }
 
 static const char *base_of(const char *path)
@@ -62,9 +57,7 @@ char *tree_modname_from_path(const char *path)
 
 	if (!m)
 		return NULL;
-	for (size_t i = 0; i < n; i++)
-		m[i] = base[i] == '-' ? '_' : base[i];
-	m[n] = '\0';
+	modname_copy(base, n, m);
 	return m;
 }
 
@@ -96,9 +89,7 @@ static int mod_init(struct tree_mod *m, const char *dirname, size_t dirlen, cons
 	memcpy(m->path, path, plen + 1);
 	m->relpath = rel ? m->path + (rel - path) : NULL;
 	m->modname = m->path + plen + 1;
-	for (size_t i = 0; i < mlen; i++)
-		m->modname[i] = base[i] == '-' ? '_' : base[i];
-	m->modname[mlen] = '\0';
+	modname_copy(base, mlen, m->modname);
 	if (rel) {
 		m->uncrelpath = m->modname + mlen + 1;
 		memcpy(m->uncrelpath, rel, ulen);

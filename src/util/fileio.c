@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +123,17 @@ const char *path_below(const char *path, const char *dir)
 	for (path += n; *path == '/'; path++)
 		;
 	return *path ? path : NULL;
+}
+
+char *path_absolute(const char *p)
+{
+	char cwd[PATH_MAX], *s;
+
+	if (p[0] == '/')
+		return strdup(p);
+	if (!getcwd(cwd, sizeof(cwd)) || asprintf(&s, "%s/%s", cwd, p) < 0)
+		return NULL;
+	return s;
 }
 
 int write_all(int fd, const void *data, size_t len)

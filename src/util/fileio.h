@@ -25,6 +25,9 @@ size_t fgets_chunk(const char *data, size_t len, size_t *pos, size_t bufsize);
  * path is not strictly below it: what to open relative to an fd of dir
  * instead of walking all of path again. */
 const char *path_below(const char *path, const char *dir);
+/* p made absolute against the working directory, not normalised (as
+ * kmod's path_make_absolute_cwd). malloc'd; NULL on failure. */
+char *path_absolute(const char *p);
 
 /* write(2) until all of data is written (EINTR retried). 0 or -errno
  * (-EIO when write returns 0). */
