@@ -284,7 +284,7 @@ static int render(struct report **reps, size_t n, const struct cli_state *s,
 	case FMT_JSON:
 		return render_json(reps, n, &ro, out);
 	case FMT_DOT:
-		err = render_dot(reps[0], &ro, out);
+		err = render_dot(reps[0], &ro, out, &why);
 		break;
 	case FMT_SVG:
 		err = render_svg(reps[0], &ro, out, &why);
@@ -295,7 +295,8 @@ static int render(struct report **reps, size_t n, const struct cli_state *s,
 	if (err == -ENOENT)
 		ma_logf(&cl->log, MA_LOG_CRIT, "--focus: a module named is not in the tree");
 	else if (err == -EIO)
-		ma_logf(&cl->log, MA_LOG_CRIT, "cannot render svg: %s", why);
+		ma_logf(&cl->log, MA_LOG_CRIT, "cannot render %s: %s",
+			s->fmt == FMT_DOT ? "dot" : "svg", why);
 	return err;
 }
 

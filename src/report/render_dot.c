@@ -12,11 +12,10 @@
 #include "report/report_int.h"
 
 #include <errno.h>
-#include <graphviz/cgraph.h>
-#include <graphviz/gvc.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/gv_load.h"
 #include "util/strbuf.h"
 
 static const char *const sev_fill[] = { "#d8e8f8", "#fde3a0", "#f4a0a0" };
@@ -110,9 +109,11 @@ static int node_codes(const struct report *r, struct strbuf *codes)
 	return 0;
 }
 
+static const struct gv_api *gv;
+
 static void set(void *obj, const char *name, const char *value)
 {
-	agsafeset(obj, (char *)name, (char *)value, (char *)"");
+	gv->agsafeset(obj, (char *)name, (char *)value, (char *)"");
 }
 
 static int build(struct report *r, const struct render_opts *o, Agdisc_t *disc, Agraph_t **out)
@@ -141,28 +142,28 @@ static int build(struct report *r, const struct render_opts *o, Agdisc_t *disc, 
 	if (err)
 		goto out;
 	err = -ENOMEM;
-	g = agopen((char *)"modules", Agdirected, disc);
+	g = gv->agopen((char *)"modules", *gv->directed, disc);
 	if (!g)
 		goto out;
-	agattr(g, AGRAPH, (char *)"rankdir", (char *)"LR");
-	agattr(g, AGNODE, (char *)"shape", (char *)"box");
-	agattr(g, AGNODE, (char *)"fontname", (char *)"Helvetica");
-	agattr(g, AGNODE, (char *)"fontsize", (char *)"10");
-	agattr(g, AGEDGE, (char *)"fontname", (char *)"Helvetica");
-	agattr(g, AGEDGE, (char *)"fontsize", (char *)"8");
+	gv->agattr(g, AGRAPH, (char *)"rankdir", (char *)"LR");
+	gv->agattr(g, AGNODE, (char *)"shape", (char *)"box");
+	gv->agattr(g, AGNODE, (char *)"fontname", (char *)"Helvetica");
+	gv->agattr(g, AGNODE, (char *)"fontsize", (char *)"10");
+	gv->agattr(g, AGEDGE, (char *)"fontname", (char *)"Helvetica");
+	gv->agattr(g, AGEDGE, (char *)"fontsize", (char *)"8");
 	if (strbuf_addf(&sb, "%s %s%s", o->tool ? o->tool : "modatlas check",
 			r->version ? r->version : "", o->n_focus ? ", focus" : "") < 0)
 		goto out;
 	for (size_t k = 0; k < o->n_focus; k++)
 		if (strbuf_addf(&sb, " %s", o->focus[k]) < 0)
 			goto out;
-	agattr(g, AGRAPH, (char *)"label", sb.buf);
+	gv->agattr(g, AGRAPH, (char *)"label", sb.buf);
 	for (size_t i = 0; i < r->n_nodes; i++) {
 		Agnode_t *n;
 
 		if (!keep[i])
 			continue;
-		n = nodes[i] = agnode(g, r->nodes[i].name, 1);
+		n = nodes[i] = gv->agnode(g, r->nodes[i].name, 1);
 		if (!n)
 			goto out;
 		strbuf_reset(&sb);
@@ -184,7 +185,7 @@ static int build(struct report *r, const struct render_opts *o, Agdisc_t *disc, 
 
 		if (!keep[re->from] || !keep[re->to])
 			continue;
-		ae = agedge(g, nodes[re->from], nodes[re->to], NULL, 1);
+		ae = gv->agedge(g, nodes[re->from], nodes[re->to], NULL, 1);
 		if (!ae)
 			goto out;
 		if (re->label)
@@ -200,7 +201,7 @@ static int build(struct report *r, const struct render_opts *o, Agdisc_t *disc, 
 	err = 0;
 out:
 	if (g)
-		agclose(g);
+		gv->agclose(g);
 	if (codes)
 		for (size_t i = 0; i < r->n_nodes; i++)
 			strbuf_release(&codes[i]);
@@ -223,18 +224,26 @@ static int flush_sb(void *chan)
 	return 0;
 }
 
-int render_dot(struct report *r, const struct render_opts *o, struct strbuf *out)
+int render_dot(struct report *r, const struct render_opts *o, struct strbuf *out,
+	       const char **why)
 {
-	Agiodisc_t io = { AgIoDisc.afread, put_sb, flush_sb };
-	Agdisc_t disc = { &AgMemDisc, &AgIdDisc, &io };
+	Agiodisc_t io;
+	Agdisc_t disc;
 	Agraph_t *g;
-	int err = build(r, o, &disc, &g);
+	int err;
 
+	*why = NULL;
+	gv = gv_api(why);
+	if (!gv)
+		return -EIO;
+	io = (Agiodisc_t){ gv->io_disc->afread, put_sb, flush_sb };
+	disc = (Agdisc_t){ gv->mem_disc, gv->id_disc, &io };
+	err = build(r, o, &disc, &g);
 	if (err)
 		return err;
-	if (agwrite(g, out) != 0)
+	if (gv->agwrite(g, out) != 0)
 		err = -ENOMEM;
-	agclose(g);
+	gv->agclose(g);
 	return err;
 }
 
@@ -248,29 +257,32 @@ int render_svg(struct report *r, const struct render_opts *o, struct strbuf *out
 	int err;
 
 	*why = NULL;
+	gv = gv_api(why);
+	if (!gv)
+		return -EIO;
 	err = build(r, o, NULL, &g);
 	if (err)
 		return err;
-	gvc = gvContext();
+	gvc = gv->gvContext();
 	if (!gvc) {
-		agclose(g);
+		gv->agclose(g);
 		*why = "graphviz: no context";
 		return -EIO;
 	}
-	if (gvLayout(gvc, g, "dot") != 0) {
+	if (gv->gvLayout(gvc, g, "dot") != 0) {
 		*why = "graphviz: dot layout failed";
 		err = -EIO;
 	} else {
-		if (gvRenderData(gvc, g, "svg", &data, &len) != 0 || !data) {
+		if (gv->gvRenderData(gvc, g, "svg", &data, &len) != 0 || !data) {
 			*why = "graphviz: no svg renderer (is the graphviz package installed?)";
 			err = -EIO;
 		} else {
 			err = strbuf_add(out, data, len);
 		}
-		gvFreeRenderData(data);
-		gvFreeLayout(gvc, g);
+		gv->gvFreeRenderData(data);
+		gv->gvFreeLayout(gvc, g);
 	}
-	agclose(g);
-	gvFreeContext(gvc);
+	gv->agclose(g);
+	gv->gvFreeContext(gvc);
 	return err;
 }

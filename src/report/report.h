@@ -168,14 +168,16 @@ struct render_opts {
 };
 
 /* Each appends to out and returns 0, or a negative errno (-ENOMEM;
- * render_dot: -ENOENT when opts->focus names no node; render_svg -EIO
- * when graphviz cannot lay out or render, with a reason in *why). Text
- * and JSON take the reports of one or several kernels (check --all). */
+ * render_dot and render_svg: -ENOENT when opts->focus names no node, -EIO
+ * when graphviz cannot be loaded, lay out or render, with a reason in
+ * *why). Text and JSON take the reports of one or several kernels (check
+ * --all). */
 int render_text(struct report *const *r, size_t n, const struct render_opts *o,
 		struct strbuf *out);
 int render_json(struct report *const *r, size_t n, const struct render_opts *o,
 		struct strbuf *out);
-int render_dot(struct report *r, const struct render_opts *o, struct strbuf *out);
+int render_dot(struct report *r, const struct render_opts *o, struct strbuf *out,
+	       const char **why);
 int render_svg(struct report *r, const struct render_opts *o, struct strbuf *out,
 	       const char **why);
 

@@ -196,8 +196,9 @@ static void test_dot(void **state)
 	struct report *r = sample();
 	struct render_opts o = ropts;
 	struct strbuf sb = STRBUF_INIT;
+	const char *why = NULL;
 
-	assert_int_equal(render_dot(r, &o, &sb), 0);
+	assert_int_equal(render_dot(r, &o, &sb, &why), 0);
 	assert_non_null(strstr(sb.buf, "digraph modules {"));
 	assert_non_null(strstr(sb.buf, "n0 -> n1"));
 	assert_non_null(strstr(sb.buf, "label=sym01"));
@@ -213,26 +214,26 @@ static void test_dot(void **state)
 	strbuf_reset(&sb);
 	o.focus = (const char *const[]){ "n0" };
 	o.n_focus = 1;
-	assert_int_equal(render_dot(r, &o, &sb), 0);
+	assert_int_equal(render_dot(r, &o, &sb, &why), 0);
 	assert_non_null(strstr(sb.buf, "n3 -> n0"));
 	assert_non_null(strstr(sb.buf, "n2 -> n1"));
 	assert_null(strstr(sb.buf, "n4"));
 	/* focus n2: n1 (dep and user, via the cycle), n0 and n3 (users) */
 	strbuf_reset(&sb);
 	o.focus = (const char *const[]){ "n2" };
-	assert_int_equal(render_dot(r, &o, &sb), 0);
+	assert_int_equal(render_dot(r, &o, &sb, &why), 0);
 	assert_non_null(strstr(sb.buf, "n3 -> n0"));
 	assert_null(strstr(sb.buf, "n4"));
 	/* two foci: both closures (n4 alone has no edge) */
 	strbuf_reset(&sb);
 	o.focus = (const char *const[]){ "n2", "n4" };
 	o.n_focus = 2;
-	assert_int_equal(render_dot(r, &o, &sb), 0);
+	assert_int_equal(render_dot(r, &o, &sb, &why), 0);
 	assert_non_null(strstr(sb.buf, "n3 -> n0"));
 	assert_non_null(strstr(sb.buf, "\tn4"));
 	/* every focus must name a node */
 	o.focus = (const char *const[]){ "n0", "nobody" };
-	assert_int_equal(render_dot(r, &o, &sb), -ENOENT);
+	assert_int_equal(render_dot(r, &o, &sb, &why), -ENOENT);
 	strbuf_release(&sb);
 	report_free(r);
 }
