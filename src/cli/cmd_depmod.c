@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/tree_opts.h"
 #include "depmod/depmod.h"
+#include "util/fileio.h"
 
 static void usage(const char *prog)
 {
@@ -183,7 +184,7 @@ int cmd_depmod(int argc, char **argv, const char *prog)
 			break;
 		case 'o':
 			free(outroot);
-			outroot = cli_make_absolute(optarg);
+			outroot = path_absolute(optarg);
 			if (!outroot) {
 				ma_logf(&cl.log, MA_LOG_ERR, "invalid output directory %s", optarg);
 				goto out;

@@ -17,6 +17,7 @@
 #include "cli/report_log.h"
 #include "cli/tree_opts.h"
 #include "diff/diff.h"
+#include "util/fileio.h"
 #include "util/strbuf.h"
 
 enum fmt { FMT_TEXT, FMT_JSON, FMT_MARKDOWN };
@@ -250,7 +251,7 @@ static int side(struct cli_state *s, size_t i)
 	{
 		char *base = strndup(a, (size_t)(colon - a));
 
-		s->roots[i] = base ? cli_make_absolute(base) : NULL;
+		s->roots[i] = base ? path_absolute(base) : NULL;
 		free(base);
 	}
 	if (!s->roots[i])

@@ -121,9 +121,9 @@ char *kc_dirname(const char *prog, const char *root, const char *kver, char **ro
 	}
 	if (asprintf(&s, "%s/lib/modules/%s", root, kver) < 0)
 		return NULL;
-	abs = cli_make_absolute(s);
+	abs = path_absolute(s);
 	free(s);
-	*root_abs = root[0] ? cli_make_absolute(root) : strdup("");
+	*root_abs = root[0] ? path_absolute(root) : strdup("");
 	if (!*root_abs) {
 		free(abs);
 		return NULL;

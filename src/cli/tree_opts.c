@@ -1,20 +1,11 @@
 #include "cli/tree_opts.h"
 
 #include <errno.h>
-#include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/utsname.h>
-#include <unistd.h>
 
 #include "util/array.h"
 #include "util/fileio.h"
-
-char *cli_make_absolute(const char *p)
-{
-	return path_absolute(p);
-}
 
 int cli_parse_jobs(const char *arg, unsigned int *jobs)
 {
@@ -51,7 +42,7 @@ int cli_tree_option(struct cli_tree *t, int c, const char *arg)
 	switch (c) {
 	case 'b':
 		free(t->root);
-		t->root = cli_make_absolute(arg);
+		t->root = path_absolute(arg);
 		return t->root ? 1 : -EINVAL;
 	case 'm':
 		t->moduledir = arg;

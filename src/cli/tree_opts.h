@@ -29,9 +29,6 @@ struct cli_tree {
 int cli_tree_option(struct cli_tree *t, int c, const char *arg) MA_MUST_CHECK;
 void cli_tree_release(struct cli_tree *t);
 
-/* p made absolute against the working directory (not normalised, as
- * kmod's path_make_absolute_cwd). malloc'd; NULL on failure. */
-char *cli_make_absolute(const char *p);
 /* -j's argument: 0..1024. 0 or -EINVAL. */
 int cli_parse_jobs(const char *arg, unsigned int *jobs) MA_MUST_CHECK;
 /* The running kernel's release (uname), or NULL with errno set. */

@@ -37,11 +37,6 @@ bool tree_is_module_name(const char *name)
 	return false;
 }
 
-static size_t modname_len(const char *base)
-{
-	return modname_span(base, SIZE_MAX);
-}
-
 static const char *base_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -52,7 +47,7 @@ static const char *base_of(const char *path)
 char *tree_modname_from_path(const char *path)
 {
 	const char *base = base_of(path);
-	size_t n = modname_len(base);
+	size_t n = modname_span(base, SIZE_MAX);
 	char *m = malloc(n + 1);
 
 	if (!m)
@@ -67,7 +62,7 @@ static int mod_init(struct tree_mod *m, const char *dirname, size_t dirlen, cons
 		    const struct stat *st)
 {
 	const char *base = base_of(path);
-	size_t plen = strlen(path), mlen = modname_len(base), ulen = 0;
+	size_t plen = strlen(path), mlen = modname_span(base, SIZE_MAX), ulen = 0;
 	const char *rel = NULL;
 	char *blk;
 
