@@ -108,6 +108,38 @@ bool cache_fresh_stat(const struct cache *c, const char *path, struct cache_stat
 int cache_meta_restamp(const char *base, const struct cache *old,
 		       const struct cache_change *changes, size_t n, int64_t started_ns)
 	MA_MUST_CHECK;
+/* ---- a run that patched the outputs (src/depmod/depmod_patch.c) ---- */
+
+/* The record path had when c was written, whatever the file is now (keys
+ * as for cache_lookup, no signature bytes); NULL when there is none.
+ * blob/len (optional) as for cache_lookup. */
+struct modrec *cache_recorded(struct cache *c, const char *path, const char *const *keys,
+			     const void **blob, size_t *len);
+/* Whether data is what the recorded run wrote as output name. */
+bool cache_output_same(const struct cache *c, const char *name, const void *data, size_t len);
+/* How many messages the recorded run printed. */
+size_t cache_message_count(const struct cache *c);
+
+/* A changed module read again: its record's encoding and digest. */
+struct cache_fresh {
+	const void *blob;
+	size_t len;
+	uint64_t digest;
+};
+/* An output a patching run wrote. */
+struct cache_out {
+	const char *name;
+	const void *data;
+	size_t len;
+};
+/* The cache after a run that found only the n modules of changes changed
+ * (fresh[k] is changes[k] read again) and rewrote only outs: the fresh
+ * records go to a new delta file, the meta file is old's with those
+ * stamps, digests and outputs. 0 or a negative errno. */
+int cache_patch(const char *base, struct cache *old, const struct cache_change *changes,
+		const struct cache_fresh *fresh, size_t n, const struct cache_out *outs,
+		size_t n_outs, int64_t started_ns) MA_MUST_CHECK;
+
 /* The generations of the records files the meta file names. */
 struct cache_gen cache_generation(const struct cache *c);
 
@@ -120,9 +152,9 @@ void cache_replay(const struct cache *c, const struct ma_log *log);
  * hands over the record of the module it read (a fresh encoding, written
  * at once, or the old cache's, referenced and written at the end). The
  * new file is put in place only by a run that succeeds; when nothing was
- * fresh and the old file holds few others, the old file is kept. Records
- * whose stamps are racy against started_ns are left out (read again next
- * time). */
+ * fresh and the old file holds few others, the old file is kept. A record
+ * whose stamp is racy against started_ns is kept with a stamp no file
+ * matches (read again next time; cache_recorded still finds it). */
 struct cache_records;
 int cache_records_open(const char *base, struct cache *old, int64_t started_ns,
 		       struct cache_records **out) MA_MUST_CHECK;

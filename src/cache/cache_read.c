@@ -355,6 +355,37 @@ bool cache_knows(struct cache *c, const char *path)
 	return c->records && khash_find(c->records, path);
 }
 
+struct modrec *cache_recorded(struct cache *c, const char *path, const char *const *keys,
+			     const void **blob, size_t *len)
+{
+	const struct record *rec;
+	struct modrec *m;
+
+	if (!c->rec_loaded)
+		load_records(c);
+	rec = c->records ? khash_find(c->records, path) : NULL;
+	if (!rec || modrec_decode_keys(rec->blob, rec->len, keys, false, &m) < 0)
+		return NULL;
+	if (blob) {
+		*blob = rec->blob;
+		*len = rec->len;
+	}
+	return m;
+}
+
+bool cache_output_same(const struct cache *c, const char *name, const void *data, size_t len)
+{
+	for (size_t i = 0; i < c->n_outputs; i++)
+		if (!strcmp(c->outputs[i].name, name))
+			return c->outputs[i].size == len && c->outputs[i].sum == XXH3_64bits(data, len);
+	return false;
+}
+
+size_t cache_message_count(const struct cache *c)
+{
+	return c->n_msgs;
+}
+
 struct modrec *cache_lookup(struct cache *c, const char *path, const struct cache_stat *st,
 			    const char *const *keys, bool keep_sig, const void **blob, size_t *len)
 {

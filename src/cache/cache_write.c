@@ -18,6 +18,7 @@
 #include "elf/module.h"
 #include "util/array.h"
 #include "util/fileio.h"
+#include "util/khash.h"
 #include "util/publish.h"
 #include "util/strbuf.h"
 
@@ -150,6 +151,7 @@ struct cache_records {
 	struct strbuf one;       /* one record's head, under lock */
 	struct old_rec *kept;
 	size_t n_kept, a_kept, n_fresh;
+	bool delta_only;         /* cache_patch: a delta, however few it holds */
 	int err;
 };
 
@@ -204,10 +206,19 @@ int cache_records_put(struct cache_records *w, const char *path, const struct ca
 {
 	int r = 0;
 
-	/* Racy: the module may change again within the same clock tick
-	 * without a new stamp; read it again next time. */
-	if (!w || cache_stat_racy(st, w->started_ns) || len > UINT32_MAX)
+	struct cache_stat never;
+
+	if (!w || len > UINT32_MAX)
 		return 0;
+	/* Racy: the module may change again within the same clock tick
+	 * without a new stamp, so no stat will match this record's (it is
+	 * read again next time); it is kept for what it says, for a patching
+	 * run that proves by its digest which version it is. */
+	if (cache_stat_racy(st, w->started_ns)) {
+		never = *st;
+		never.missing = true;
+		st = &never;
+	}
 	pthread_mutex_lock(&w->lock);
 	if (fresh) {
 		w->n_fresh++;
@@ -249,7 +260,7 @@ int cache_records_close(struct cache_records *w, bool publish, struct cache_gen 
 		uint64_t ng = (uint64_t)cache_now_ns() ^ ((uint64_t)getpid() << 40);
 
 		delta = w->old && w->old->records && w->old->gen.base &&
-			n_delta * DELTA_MAX_FRACTION <= w->n_kept + w->n_fresh;
+			(w->delta_only || n_delta * DELTA_MAX_FRACTION <= w->n_kept + w->n_fresh);
 		for (size_t i = 0; i < w->n_kept; i++)
 			if (!delta || cache_blob_in_delta(w->old, w->kept[i].blob))
 				write_record(w, w->kept[i].path, &w->kept[i].st, w->kept[i].blob,
@@ -456,32 +467,110 @@ int cache_writer_commit(struct cache_writer *w, const char *base)
 	return r;
 }
 
-/* Copy old's meta into w (the stamps through change, when given). */
+/* Copy old's meta into w: the stamps of the changed modules as they are
+ * now (with their new digests, when given), the outputs named in outs
+ * with their new bytes. */
 static int copy_meta(struct cache_writer *w, const struct cache *old,
-		     const struct cache_change *changes, size_t n)
+		     const struct cache_change *changes, size_t n, const struct cache_fresh *fresh,
+		     const struct cache_out *outs, size_t n_outs)
 {
 	int r = 0;
 
-	for (size_t i = 0, k = 0; !r && i < old->n_stamps; i++) {
+	for (size_t i = 0; !r && i < old->n_stamps; i++) {
 		const struct stamp *s = &old->stamps[i];
 		const struct cache_stat *st = &s->st;
+		uint64_t h = s->names_hash;
 
-		/* changes are sorted by path, and are the cache's strings */
-		for (k = 0; k < n; k++)
-			if (changes[k].path == s->path)
-				st = &changes[k].st;
-		r = add_stamp(w, s->kind, s->path, st, s->names_hash);
+		/* changes are the cache's strings */
+		for (size_t k = 0; k < n; k++) {
+			if (changes[k].path != s->path)
+				continue;
+			st = &changes[k].st;
+			if (fresh)
+				h = fresh[k].digest;
+		}
+		r = add_stamp(w, s->kind, s->path, st, h);
 	}
 	for (size_t i = 0; !r && i < old->n_outputs; i++) {
-		r = cache_put_str(&w->outputs, old->outputs[i].name, strlen(old->outputs[i].name));
+		const struct output *o = &old->outputs[i];
+		size_t k = 0;
+
+		while (k < n_outs && strcmp(outs[k].name, o->name) != 0)
+			k++;
+		if (k < n_outs) {
+			r = cache_writer_output(w, o->name, outs[k].data, outs[k].len);
+			continue;
+		}
+		r = cache_put_str(&w->outputs, o->name, strlen(o->name));
 		if (!r)
-			r = cache_put_le(&w->outputs, old->outputs[i].size, 8);
+			r = cache_put_le(&w->outputs, o->size, 8);
 		if (!r)
-			r = cache_put_le(&w->outputs, old->outputs[i].sum, 8);
+			r = cache_put_le(&w->outputs, o->sum, 8);
 		w->n_outputs += !r;
 	}
 	for (size_t i = 0; !r && i < old->n_msgs; i++)
 		r = cache_writer_message(w, old->msgs[i].prio, old->msgs[i].text);
+	return r;
+}
+
+/* The fresh records and the old delta's others, as a new delta beside
+ * the old records file. */
+static int patch_records(const char *base, struct cache *old, const struct cache_change *changes,
+			 const struct cache_fresh *fresh, size_t n, int64_t started_ns,
+			 struct cache_gen *gen)
+{
+	struct cache_records *w;
+	struct khash_iter it;
+	const struct khash_entry *e;
+	int r = cache_records_open(base, old, started_ns, &w);
+
+	if (r < 0)
+		return r;
+	w->delta_only = true;
+	khash_iter_init(&it, old->records);
+	while (!r && (e = khash_iter_next(&it))) {
+		const struct record *rec = e->value;
+		size_t k = 0;
+
+		while (k < n && strcmp(changes[k].path, e->key) != 0)
+			k++;
+		if (rec->in_delta && k == n)
+			r = cache_records_put(w, e->key, &rec->st, rec->blob, rec->len, false);
+	}
+	for (size_t k = 0; !r && k < n; k++)
+		r = cache_records_put(w, changes[k].path, &changes[k].st, fresh[k].blob, fresh[k].len,
+				      true);
+	if (r < 0) {
+		cache_records_close(w, false, NULL);
+		return r;
+	}
+	return cache_records_close(w, true, gen);
+}
+
+int cache_patch(const char *base, struct cache *old, const struct cache_change *changes,
+		const struct cache_fresh *fresh, size_t n, const struct cache_out *outs,
+		size_t n_outs, int64_t started_ns)
+{
+	struct cache_gen gen = old->gen;
+	struct cache_writer *w;
+	int r = 0;
+
+	cache_prepare(old);
+	/* without a records file the new records are simply read again */
+	if (old->records && old->gen.base)
+		r = patch_records(base, old, changes, fresh, n, started_ns, &gen);
+	w = r ? NULL : cache_writer_new(old->dirname, old->key, started_ns);
+	if (!r && !w)
+		r = -ENOMEM;
+	if (!r) {
+		w->shortcut = old->shortcut;
+		r = copy_meta(w, old, changes, n, fresh, outs, n_outs);
+	}
+	if (!r) {
+		cache_writer_records(w, gen);
+		r = cache_writer_commit(w, base);
+	}
+	cache_writer_free(w);
 	return r;
 }
 
@@ -494,7 +583,7 @@ int cache_meta_set_records(const char *base, const struct cache *old, const char
 
 	if (!r && old) {
 		w->shortcut = old->shortcut;
-		r = copy_meta(w, old, NULL, 0);
+		r = copy_meta(w, old, NULL, 0, NULL, NULL, 0);
 	} else if (!r) {
 		w->shortcut = false; /* no depmod run recorded: nothing to prove */
 	}
@@ -514,7 +603,7 @@ int cache_meta_restamp(const char *base, const struct cache *old,
 
 	if (!r) {
 		w->shortcut = old->shortcut;
-		r = copy_meta(w, old, changes, n);
+		r = copy_meta(w, old, changes, n, NULL, NULL, 0);
 	}
 	if (!r) {
 		cache_writer_records(w, old->gen);

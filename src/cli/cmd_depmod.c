@@ -247,8 +247,10 @@ int cmd_depmod(int argc, char **argv, const char *prog)
 	cli_log_init(&cl, prog, verbose);
 	/* MODATLAS_TIMING=1: the -vvv phase timings without -v's edge list
 	 * (docs/performance.md). */
-	if (getenv("MODATLAS_TIMING") && cl.log.max_prio < MA_LOG_DEBUG)
+	if (getenv("MODATLAS_TIMING") && cl.log.max_prio < MA_LOG_DEBUG) {
+		o.timing = !verbose;
 		cl.log.max_prio = MA_LOG_DEBUG;
+	}
 
 	if (optind < argc) {
 		if (!is_version_number(argv[optind])) {

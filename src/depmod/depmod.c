@@ -12,6 +12,7 @@
 
 #include "cache/cache.h"
 #include "depmod/depmod_cache.h"
+#include "depmod/depmod_patch.h"
 #include "depmod/outputs.h"
 #include "elf/module.h"
 #include "graph/modgraph.h"
@@ -90,29 +91,6 @@ static int st_quick(struct run *run)
 	return 0;
 }
 
-/* Modules changed on disk but not in what they say (touched, reinstalled
- * from the same build): read again, each record's digest is the one the
- * cache recorded. Then the indexes stand as they are. */
-static bool same_contents(struct run *run, const struct cache_change *ch, size_t n)
-{
-	struct modfile_opts fo = { .info_keys = depmod_info_keys };
-
-	for (size_t i = 0; i < n; i++) {
-		struct modrec *rec = NULL;
-		bool same;
-
-		if (modfile_load_path(ch[i].path, &fo, &rec) < 0)
-			return false;
-		same = modrec_digest(rec) == ch[i].digest;
-		modrec_free(rec);
-		if (!same)
-			return false;
-	}
-	return true;
-}
-
-#define MAX_QUICK_CHANGES 64
-
 static int touch_dep(const struct run *run)
 {
 	char *p;
@@ -128,10 +106,54 @@ static int touch_dep(const struct run *run)
 /* The cache: open it, and when nothing changed since the run it
  * recorded (or only modules' files, not what they hold), what is on
  * disk is exactly what this run would write. */
+/* A few modules changed since the recorded run: patched, when their
+ * change is only in their own lines (depmod_patch.c), or nothing to do
+ * when they hold what they held. */
+static int try_patch(struct run *run, const struct cache_change *ch, size_t n)
+{
+	const struct depmod_opts *o = run->caller;
+	struct depmod_patch p = {
+		.cache = run->cache,
+		.cache_base = run->cache_path,
+		.dirname = run->m->dirname,
+		.outdir = run->outdir,
+		.changes = ch,
+		.n = n,
+		.keys = depmod_info_keys,
+		.patch = !o->errsyms && !o->warn_dups,
+		.layout = o->compat == DEPMOD_COMPAT_KMOD30 ? INDEX_POSTORDER : INDEX_PREORDER,
+		.weakdep = o->compat != DEPMOD_COMPAT_KMOD30,
+		.jobs = o->jobs,
+		.started_ns = run->started_ns,
+		.log = o->log,
+	};
+	int r = n ? depmod_patch_run(&p) : DEPMOD_PATCH_SAME;
+
+	if (r == DEPMOD_PATCH_SAME) {
+		ma_logf(o->log, MA_LOG_DEBUG, "indexes up to date (cache %s; %zu module%s changed on "
+			"disk only)", run->cache_path, n, n == 1 ? "" : "s");
+		if (n && (r = cache_meta_restamp(run->cache_path, run->cache, ch, n,
+						 run->started_ns)) < 0)
+			ma_logf(o->log, MA_LOG_WARNING, "could not write cache %s: %s (use --no-cache)",
+				run->cache_path, strerror(-r));
+		cache_replay(run->cache, o->log);
+		r = DEPMOD_PATCH_DONE;
+	}
+	/* modules newer than modules.dep now: as after a run that wrote
+	 * it, for depmod -A */
+	if (r == DEPMOD_PATCH_DONE && n && touch_dep(run) < 0)
+		ma_logf(o->log, MA_LOG_DEBUG, "could not touch %s/modules.dep: %s", run->outdir,
+			strerror(errno));
+	return r;
+}
+
+/* The cache: open it, and when nothing changed since the run it
+ * recorded (or only modules' files, not what they hold), what is on
+ * disk is exactly what this run would write. */
 static int st_cache(struct run *run)
 {
 	const struct depmod_opts *o = run->caller;
-	struct cache_change ch[MAX_QUICK_CHANGES];
+	struct cache_change ch[DEPMOD_PATCH_MAX];
 	size_t n = 0;
 	char *dir;
 	int r;
@@ -147,23 +169,16 @@ static int st_cache(struct run *run)
 	r = cache_load(run->cache_path, run->m->dirname, o->log, &run->cache);
 	if (r < 0)
 		return r;
-	if (run->cache && !o->dry_run && !o->show && (!o->log || o->log->max_prio < MA_LOG_INFO) &&
-	    cache_changes(run->cache, run->key, run->outdir, o->jobs, ch, MAX_QUICK_CHANGES, &n) == 0 &&
-	    same_contents(run, ch, n)) {
-		ma_logf(o->log, MA_LOG_DEBUG, "indexes up to date (cache %s; %zu module%s changed on "
-			"disk only)", run->cache_path, n, n == 1 ? "" : "s");
-		/* modules newer than modules.dep now: as after a run that wrote
-		 * it, for depmod -A */
-		if (n && touch_dep(run) < 0)
-			ma_logf(o->log, MA_LOG_DEBUG, "could not touch %s/modules.dep: %s",
-				run->outdir, strerror(errno));
-		if (n && (r = cache_meta_restamp(run->cache_path, run->cache, ch, n,
-						 run->started_ns)) < 0)
-			ma_logf(o->log, MA_LOG_WARNING, "could not write cache %s: %s (use --no-cache)",
-				run->cache_path, strerror(-r));
-		cache_replay(run->cache, o->log);
-		run->done = true;
-		return 0;
+	if (run->cache && !o->dry_run && !o->show &&
+	    (!o->log || o->log->max_prio < MA_LOG_INFO || o->timing) &&
+	    cache_changes(run->cache, run->key, run->outdir, o->jobs, ch, DEPMOD_PATCH_MAX, &n) == 0) {
+		r = try_patch(run, ch, n);
+		if (r < 0)
+			return r;
+		if (r == DEPMOD_PATCH_DONE) {
+			run->done = true;
+			return 0;
+		}
 	}
 	run->mo.cache = run->cache;
 	if (!o->dry_run) {

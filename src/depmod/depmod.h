@@ -40,6 +40,9 @@ struct depmod_opts {
 	bool no_cache;             /* --no-cache */
 	const char *cache_dir;     /* --cache-dir; NULL = cache_default_dir() */
 	const struct ma_log *log;
+	/* log is at DEBUG only for MODATLAS_TIMING's phase timings: the run
+	 * may still take the cache's shortcuts a verbose run cannot */
+	bool timing;
 	const struct ma_progress *progress; /* reading modules; NULL: silent */
 	/* -v lines, without newline; NULL to drop */
 	void (*show)(void *ud, const char *line);

@@ -163,6 +163,11 @@ int outputs_start(struct outputs *w, struct depfiles *d, struct depfile files[DF
 	return r < 0 ? r : enqueue(w, false);
 }
 
+void outputs_use(struct outputs *w, struct depfile files[DF_COUNT])
+{
+	w->files = files;
+}
+
 int outputs_finish(struct outputs *w)
 {
 	int r = depfiles_graph_ready(w->d);

@@ -28,6 +28,9 @@ void outputs_open_early(struct outputs *w);
 /* Start building the files that need no resolved graph. 0 or -ENOMEM. */
 int outputs_start(struct outputs *w, struct depfiles *d, struct depfile files[DF_COUNT])
 	MA_MUST_CHECK;
+/* Files built elsewhere (patched: src/depmod/depmod_patch.c), to write
+ * as they are: the enabled ones. */
+void outputs_use(struct outputs *w, struct depfile files[DF_COUNT]);
 /* The graph is resolved and sorted: build the rest, wait for all. The
  * builders' messages are replayed in file order. 0, -ENOMEM or the
  * first builder's failure in file order. */

@@ -263,39 +263,63 @@ static int build_dep_bin(const struct ctx *c, const struct ma_log *log, struct s
 	return finish_trie(c, t, r, out);
 }
 
-/* header, then "<word> <a> <b>\n" per value: a/b are (value, modname)
- * for aliases, (modname, value) for soft and weak dependencies. */
-static int build_vals(const struct ctx *c, const struct vals *v, struct strbuf *out,
-		      const char *header, const char *word, bool value_first)
+/* The three files made of per-module lines, each a header, then
+ * "<word> <a> <b>\n" per value of key, module by module: a/b are (value,
+ * modname) for aliases, (modname, value) for soft and weak dependencies. */
+static const struct {
+	const char *key, *header, *word;
+	bool value_first;
+} line_files[DF_COUNT] = {
+	[DF_ALIAS] = { "alias", "# Aliases extracted from modules themselves.\n", "alias ", true },
+	[DF_SOFTDEP] = { "softdep", "# Soft dependencies extracted from modules themselves.\n",
+			 "softdep ", false },
+	[DF_WEAKDEP] = { "weakdep", "# Weak dependencies extracted from modules themselves.\n",
+			 "weakdep ", false },
+};
+
+static int add_line(struct strbuf *out, enum depfile_id id, const char *modname, const char *val)
 {
-	int r = strbuf_addstr(out, header);
+	bool vf = line_files[id].value_first;
 
-	for (size_t i = 0; !r && i < v->n; i++) {
-		const char *m = modname(c, v->mod[i]);
+	return add3(out, line_files[id].word, vf ? val : modname, vf ? modname : val);
+}
 
-		r = add3(out, word, value_first ? v->val[i] : m, value_first ? m : v->val[i]);
-	}
+static int build_vals(const struct ctx *c, const struct vals *v, struct strbuf *out,
+		      enum depfile_id id)
+{
+	int r = strbuf_addstr(out, line_files[id].header);
+
+	for (size_t i = 0; !r && i < v->n; i++)
+		r = add_line(out, id, modname(c, v->mod[i]), v->val[i]);
+	return r;
+}
+
+int depfile_module_lines(enum depfile_id id, const char *modname, const struct modrec *rec,
+			 struct strbuf *out)
+{
+	int r = 0;
+
+	if (!line_files[id].key)
+		return -EINVAL;
+	for (size_t j = 0; !r && j < rec->n_info; j++)
+		if (!strcmp(rec->info[j].key, line_files[id].key))
+			r = add_line(out, id, modname, rec->info[j].value);
 	return r;
 }
 
 static int build_alias(const struct ctx *c, const struct ma_log *log, struct strbuf *out)
 {
-	return build_vals(c, &c->alias, out, "# Aliases extracted from modules themselves.\n",
-			  "alias ", true);
+	return build_vals(c, &c->alias, out, DF_ALIAS);
 }
 
 static int build_softdep(const struct ctx *c, const struct ma_log *log, struct strbuf *out)
 {
-	return build_vals(c, &c->softdep, out,
-			  "# Soft dependencies extracted from modules themselves.\n", "softdep ",
-			  false);
+	return build_vals(c, &c->softdep, out, DF_SOFTDEP);
 }
 
 static int build_weakdep(const struct ctx *c, const struct ma_log *log, struct strbuf *out)
 {
-	return build_vals(c, &c->weakdep, out,
-			  "# Weak dependencies extracted from modules themselves.\n", "weakdep ",
-			  false);
+	return build_vals(c, &c->weakdep, out, DF_WEAKDEP);
 }
 
 static int build_alias_bin(const struct ctx *c, const struct ma_log *log, struct strbuf *out)
@@ -500,6 +524,16 @@ int depfile_cost(enum depfile_id id)
 	return table[id].cost;
 }
 
+void depfiles_init(struct depfile files[DF_COUNT], bool weakdep, bool text_only)
+{
+	for (int i = 0; i < DF_COUNT; i++) {
+		files[i].name = table[i].name;
+		files[i].text = table[i].text;
+		files[i].enabled = (i != DF_WEAKDEP || weakdep) && (table[i].text || !text_only);
+		strbuf_init(&files[i].data);
+	}
+}
+
 int depfiles_new(const struct depfiles_input *in, struct depfile files[DF_COUNT],
 		 struct depfiles **out)
 {
@@ -507,12 +541,7 @@ int depfiles_new(const struct depfiles_input *in, struct depfile files[DF_COUNT]
 	int r;
 
 	*out = NULL;
-	for (int i = 0; i < DF_COUNT; i++) {
-		files[i].name = table[i].name;
-		files[i].text = table[i].text;
-		files[i].enabled = (i != DF_WEAKDEP || in->weakdep) && (table[i].text || !in->text_only);
-		strbuf_init(&files[i].data);
-	}
+	depfiles_init(files, in->weakdep, in->text_only);
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;

@@ -60,6 +60,9 @@ bool depfile_needs_graph(enum depfile_id id);
 /* A relative cost, to start the longest builders first. */
 int depfile_cost(enum depfile_id id);
 
+/* files[] named, enabled as depfiles_new does, empty. */
+void depfiles_init(struct depfile files[DF_COUNT], bool weakdep, bool text_only);
+
 /* The builders' shared, read-only preparation. files[] is initialised
  * (even on failure; release it with depfiles_release in every case). in
  * must stay valid while d lives. Returns 0 or -ENOMEM. */
@@ -91,5 +94,26 @@ struct devname {
  * when it has one but no major and minor (kmod ignores it, with a
  * message). */
 int depfile_devname(const char *const *aliases, size_t n, struct devname *out);
+
+/* ---- patching (src/depmod/depmod_patch.c) ---- */
+
+/* The lines module modname's record gives in file id (DF_ALIAS,
+ * DF_SOFTDEP, DF_WEAKDEP: the files made of per-module lines), appended
+ * to out. 0, -ENOMEM, or -EINVAL for another file. */
+struct modrec;
+int depfile_module_lines(enum depfile_id id, const char *modname, const struct modrec *rec,
+			 struct strbuf *out);
+/* text with the whole lines from replaced by to, into out: 0, -ENOMEM,
+ * or -EAGAIN when from is empty or not found exactly once at a line's
+ * start. */
+int depfile_splice(const char *text, size_t len, const struct strbuf *from,
+		   const struct strbuf *to, struct strbuf *out);
+/* modules.alias.bin old (len bytes) with modname's values replaced by
+ * the aliases of rec, at the priority modname's values had: 0, -ENOMEM,
+ * or -EAGAIN when that is not what a full run without -w would write
+ * silently (modname had no value, an alias would be warned about) or
+ * old is not an index. */
+int depfile_alias_bin_patch(const void *old, size_t len, const char *modname,
+			    const struct modrec *rec, enum index_layout layout, struct strbuf *out);
 
 #endif

@@ -33,6 +33,7 @@ suite modprobe           # Debian's modprobe reading our indexes: modatlas does 
 suite queries    asan  # modprobe -D/-R/-c, modinfo, devices against kmod 34.2 and 30
 suite boundaries asan
 suite cache      asan
+suite patch      asan     # depmod after a few modules changed: patched files equal a cold run's
 suite fixtures   asan
 suite badinput   asan
 suite cli        asan

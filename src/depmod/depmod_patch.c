@@ -1,0 +1,349 @@
+/* A run that finds, through the cache, only a few modules changed since
+ * the run it recorded (cache_changes): each is read again, and when what
+ * it holds decides no dependency (the same exports and needs, the same
+ * devname) its old record and its new one say which per-module lines
+ * change. Those files are patched from what the recorded run wrote, not
+ * built from every record: a module rebuilt with one alias changed costs
+ * two files, not eleven. Whatever a full run would do differently (print
+ * something, -w, -e, a module shadowed by another of its name, an alias
+ * whose place cannot be found) leaves the work to a full run. */
+#include "depmod/depmod_patch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cache/cache.h"
+#include "depmod/outputs.h"
+#include "elf/module.h"
+#include "index/depfiles.h"
+#include "tree/names.h"
+#include "util/fileio.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+#include "util/timing.h"
+
+/* The files a patch may touch: those made of per-module lines, and the
+ * index of the aliases. */
+static const enum depfile_id line_ids[] = { DF_ALIAS, DF_SOFTDEP, DF_WEAKDEP };
+
+struct changed {
+	struct modrec *old, *now;
+	struct strbuf blob;  /* now's encoding, for the cache */
+	char modname[NAME_MAX_KMOD + 1];
+	unsigned int files;  /* 1 << depfile_id: what it changes */
+};
+
+struct patch_run {
+	const struct depmod_patch *p;
+	struct changed *c;
+	struct depfile files[DF_COUNT];
+	char *old[DF_COUNT];     /* the recorded run's bytes */
+	size_t old_len[DF_COUNT];
+};
+
+static bool same_names(const char *a, const char *b)
+{
+	return !strcmp(a, b);
+}
+
+static bool same_symbols(const struct modrec *a, const struct modrec *b)
+{
+	if (a->n_exports != b->n_exports || a->n_needs != b->n_needs ||
+	    a->has_symtab != b->has_symtab)
+		return false;
+	for (size_t i = 0; i < a->n_exports; i++)
+		if (!same_names(a->exports[i].name, b->exports[i].name))
+			return false;
+	for (size_t i = 0; i < a->n_needs; i++)
+		if (!same_names(a->needs[i].name, b->needs[i].name) ||
+		    a->needs[i].weak != b->needs[i].weak)
+			return false;
+	return true;
+}
+
+/* The values of key, in order; NULL when out of memory. */
+static const char **values(const struct modrec *r, const char *key, size_t *n)
+{
+	const char **v = malloc((r->n_info + 1) * sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; v && i < r->n_info; i++)
+		if (!strcmp(r->info[i].key, key))
+			v[(*n)++] = r->info[i].value;
+	return v;
+}
+
+static bool same_values(const struct modrec *a, const struct modrec *b, const char *key)
+{
+	size_t na, nb;
+	const char **va = values(a, key, &na), **vb = values(b, key, &nb);
+	bool same = va && vb && na == nb;
+
+	for (size_t i = 0; same && i < na; i++)
+		same = !strcmp(va[i], vb[i]);
+	free(va);
+	free(vb);
+	return same;
+}
+
+static bool same_devname(const struct modrec *a, const struct modrec *b)
+{
+	size_t na, nb;
+	const char **va = values(a, "alias", &na), **vb = values(b, "alias", &nb);
+	struct devname da = { 0 }, db = { 0 };
+	bool same = va && vb;
+
+	if (same) {
+		int ra = depfile_devname(va, na, &da), rb = depfile_devname(vb, nb, &db);
+
+		/* a devname kmod ignores is reported: a full run's to print */
+		same = ra == rb && ra >= 0 &&
+		       (ra == 0 || (!strcmp(da.name, db.name) && da.type == db.type &&
+				    da.major == db.major && da.minor == db.minor));
+	}
+	free(va);
+	free(vb);
+	return same;
+}
+
+/* What changing old into now changes in the files, or -1 when that is
+ * not a matter of its own lines. */
+static int classify(const struct modrec *old, const struct modrec *now)
+{
+	static const char *const keys[] = { [DF_ALIAS] = "alias", [DF_SOFTDEP] = "softdep",
+					    [DF_WEAKDEP] = "weakdep" };
+	int files = 0;
+
+	if (old->status != MOD_OK || now->status != MOD_OK || !same_symbols(old, now) ||
+	    !same_devname(old, now))
+		return -1;
+	for (size_t i = 0; i < sizeof(line_ids) / sizeof(line_ids[0]); i++)
+		if (!same_values(old, now, keys[line_ids[i]]))
+			files |= 1 << line_ids[i];
+	if (files & (1 << DF_ALIAS))
+		files |= 1 << DF_ALIAS_BIN;
+	return files;
+}
+
+/* Read change k again (its record and its encoding). */
+static int read_again(const struct depmod_patch *p, size_t k, struct changed *c)
+{
+	struct modfile_opts fo = { .info_keys = p->keys, .blob = &c->blob };
+
+	strbuf_init(&c->blob);
+	return modfile_load_path(p->changes[k].path, &fo, &c->now) < 0 || !c->blob.len ? -1 : 0;
+}
+
+/* The module at path is the one modules.dep lists for its name (not one
+ * another of the same name shadows), and its name. */
+static bool listed(struct patch_run *pr, const char *path, char *modname)
+{
+	const char *rel = path_below(path, pr->p->dirname), *base;
+	size_t len;
+
+	if (!rel)
+		return false;
+	base = strrchr(rel, '/');
+	base = base ? base + 1 : rel;
+	modname_copy(base, modname_span(base, strlen(base)), modname);
+	len = strlen(rel);
+	for (const char *t = pr->old[DF_DEP], *end = t + pr->old_len[DF_DEP];
+	     (t = memmem(t, (size_t)(end - t), rel, len)); t++)
+		if ((t == pr->old[DF_DEP] || t[-1] == '\n') && t + len < end && t[len] == ':')
+			return true;
+	return false;
+}
+
+/* The recorded run's file id, if it is what the cache says it wrote. */
+static int load_old(struct patch_run *pr, int dfd, enum depfile_id id)
+{
+	const char *name = pr->files[id].name;
+	int r;
+
+	if (pr->old[id])
+		return 0;
+	r = read_fileat(dfd, name, 0, &pr->old[id], &pr->old_len[id]);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0 || !cache_output_same(pr->p->cache, name, pr->old[id], pr->old_len[id])) {
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+/* File id as it stands once changed module c is patched in: the old
+ * bytes (or what an earlier change made of them) with c's lines. */
+static int patch_file(struct patch_run *pr, enum depfile_id id, const struct changed *c)
+{
+	struct depfile *f = &pr->files[id];
+	struct strbuf now = STRBUF_INIT, from = STRBUF_INIT, to = STRBUF_INIT;
+	const char *text = f->enabled ? f->data.buf : pr->old[id];
+	size_t len = f->enabled ? f->data.len : pr->old_len[id];
+	int r;
+
+	if (id == DF_ALIAS_BIN) {
+		r = depfile_alias_bin_patch(text, len, c->modname, c->now, pr->p->layout, &now);
+	} else {
+		r = depfile_module_lines(id, c->modname, c->old, &from);
+		if (!r)
+			r = depfile_module_lines(id, c->modname, c->now, &to);
+		if (!r)
+			r = depfile_splice(text, len, &from, &to, &now);
+	}
+	strbuf_release(&from);
+	strbuf_release(&to);
+	if (r) {
+		strbuf_release(&now);
+		return r;
+	}
+	strbuf_release(&f->data);
+	f->data = now;
+	f->enabled = true;
+	return 0;
+}
+
+/* Every file the changes touch, patched in memory. */
+static int patch_all(struct patch_run *pr, int dfd)
+{
+	const struct depmod_patch *p = pr->p;
+	unsigned int all = 0;
+	int r = 0;
+
+	for (size_t k = 0; k < p->n; k++)
+		all |= pr->c[k].files;
+	if (!all)
+		return 0;
+	r = load_old(pr, dfd, DF_DEP);
+	for (int id = 0; !r && id < DF_COUNT; id++)
+		if (all & (1u << id))
+			r = load_old(pr, dfd, (enum depfile_id)id);
+	for (size_t k = 0; !r && k < p->n; k++) {
+		struct changed *c = &pr->c[k];
+
+		if (!c->files)
+			continue;
+		if (!listed(pr, p->changes[k].path, c->modname))
+			return -EAGAIN;
+		for (int id = 0; !r && id < DF_COUNT; id++)
+			if (c->files & (1u << id))
+				r = patch_file(pr, (enum depfile_id)id, c);
+	}
+	return r;
+}
+
+/* The patched files on disk (as outputs_write writes a full run's), then
+ * the cache. */
+static int publish_all(struct patch_run *pr, struct outputs *out, double *t)
+{
+	const struct depmod_patch *p = pr->p;
+	struct cache_fresh fresh[DEPMOD_PATCH_MAX];
+	struct cache_out outs[DF_COUNT];
+	size_t n_outs = 0;
+	int r;
+
+	outputs_use(out, pr->files);
+	r = outputs_write(out);
+	timing_mark(p->log, t, "patch: write");
+	if (r < 0)
+		return r;
+	for (int id = 0; id < DF_COUNT; id++)
+		if (pr->files[id].enabled)
+			outs[n_outs++] = (struct cache_out){ pr->files[id].name, pr->files[id].data.buf,
+							     pr->files[id].data.len };
+	for (size_t k = 0; k < p->n; k++)
+		fresh[k] = (struct cache_fresh){ pr->c[k].blob.buf, pr->c[k].blob.len,
+						 modrec_digest(pr->c[k].now) };
+	r = cache_patch(p->cache_base, p->cache, p->changes, fresh, p->n, outs, n_outs,
+			p->started_ns);
+	if (r < 0)
+		ma_logf(p->log, MA_LOG_WARNING, "could not write cache %s: %s (use --no-cache)",
+			p->cache_base, strerror(-r));
+	timing_mark(p->log, t, "patch: cache");
+	ma_logf(p->log, MA_LOG_DEBUG, "indexes patched (cache %s; %zu module%s changed, %zu file%s "
+		"rewritten)", p->cache_base, p->n, p->n == 1 ? "" : "s", n_outs,
+		n_outs == 1 ? "" : "s");
+	return 0;
+}
+
+static void run_release(struct patch_run *pr)
+{
+	for (size_t k = 0; pr->c && k < pr->p->n; k++) {
+		modrec_free(pr->c[k].old);
+		modrec_free(pr->c[k].now);
+		strbuf_release(&pr->c[k].blob);
+	}
+	free(pr->c);
+	for (int id = 0; id < DF_COUNT; id++)
+		free(pr->old[id]);
+	depfiles_release(pr->files);
+}
+
+int depmod_patch_run(const struct depmod_patch *p)
+{
+	struct patch_run pr = { .p = p };
+	struct outputs *out = NULL;
+	double t = timing_now();
+	bool same = true;
+	int r = 0, dfd;
+
+	depfiles_init(pr.files, p->weakdep, false);
+	for (int id = 0; id < DF_COUNT; id++)
+		pr.files[id].enabled = false; /* only what is patched is written */
+	pr.c = p->n <= DEPMOD_PATCH_MAX ? calloc(p->n ? p->n : 1, sizeof(*pr.c)) : NULL;
+	if (!pr.c) {
+		run_release(&pr);
+		return p->n <= DEPMOD_PATCH_MAX ? -ENOMEM : DEPMOD_PATCH_NO;
+	}
+	for (size_t k = 0; !r && k < p->n; k++) {
+		r = read_again(p, k, &pr.c[k]);
+		same = same && !r && modrec_digest(pr.c[k].now) == p->changes[k].digest;
+	}
+	timing_mark(p->log, &t, "patch: read the changed");
+	/* touched, or reinstalled from the same build: nothing to patch */
+	if (!r && same) {
+		run_release(&pr);
+		return DEPMOD_PATCH_SAME;
+	}
+	if (r || !p->patch || cache_message_count(p->cache)) {
+		run_release(&pr);
+		return DEPMOD_PATCH_NO;
+	}
+	for (size_t k = 0; !r && k < p->n; k++) {
+		struct changed *c = &pr.c[k];
+		int files;
+
+		c->old = cache_recorded(p->cache, p->changes[k].path, p->keys, NULL, NULL);
+		/* the record the outputs were built from, or nothing is known */
+		files = c->old && modrec_digest(c->old) == p->changes[k].digest
+				? classify(c->old, c->now)
+				: -1;
+		if (files < 0)
+			r = -EAGAIN;
+		c->files = files < 0 ? 0 : (unsigned int)files;
+	}
+	timing_mark(p->log, &t, "patch: compare records");
+	/* The directory locked first: what is read is what the last run
+	 * wrote, and no other run writes before this one has. */
+	out = r ? NULL : outputs_new(p->outdir, p->jobs, p->log);
+	if (!r && !out)
+		r = -ENOMEM;
+	if (!r)
+		outputs_open_early(out);
+	dfd = r ? -1 : open(p->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!r)
+		r = dfd < 0 ? -EAGAIN : patch_all(&pr, dfd);
+	if (dfd >= 0)
+		close(dfd);
+	timing_mark(p->log, &t, "patch: files");
+	if (!r)
+		r = publish_all(&pr, out, &t);
+	outputs_free(out);
+	run_release(&pr);
+	if (r == -EAGAIN)
+		return DEPMOD_PATCH_NO;
+	return r < 0 ? r : DEPMOD_PATCH_DONE;
+}

@@ -1,0 +1,123 @@
+/* Patching the files of a previous run for one changed module, instead of
+ * building them from every record (src/depmod/depmod_patch.c decides
+ * when that gives the same bytes). */
+#include "index/depfiles.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elf/module.h"
+#include "tree/names.h"
+#include "util/arena.h"
+#include "util/array.h"
+
+int depfile_splice(const char *text, size_t len, const struct strbuf *from,
+		   const struct strbuf *to, struct strbuf *out)
+{
+	const char *at = NULL;
+
+	if (!from->len)
+		return -EAGAIN;
+	/* from is whole lines: it must start a line, and be there once */
+	for (const char *p = text, *end = text + len;
+	     (p = memmem(p, (size_t)(end - p), from->buf, from->len)); p++) {
+		if (p != text && p[-1] != '\n')
+			continue;
+		if (at)
+			return -EAGAIN;
+		at = p;
+	}
+	if (!at)
+		return -EAGAIN;
+	if (strbuf_add(out, text, (size_t)(at - text)) < 0 || strbuf_add(out, to->buf, to->len) < 0 ||
+	    strbuf_add(out, at + from->len, len - (size_t)(at - text) - from->len) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* The old index's entries, in key order. */
+struct entry {
+	const char *key; /* in the arena */
+	const char *value;
+	uint32_t prio;
+};
+
+struct entries {
+	struct arena keys;
+	struct entry *v;
+	size_t n, alloc;
+	const char *drop;   /* the module whose values are left out */
+	uint32_t drop_prio;
+	bool dropped;
+};
+
+static int collect(void *ud, const char *key, const struct index_value *v)
+{
+	struct entries *e = ud;
+	struct entry *last = e->n ? &e->v[e->n - 1] : NULL;
+	struct entry x = { .value = v->value, .prio = v->priority };
+
+	if (!strcmp(v->value, e->drop)) {
+		e->drop_prio = v->priority;
+		e->dropped = true;
+		return 0;
+	}
+	x.key = last && !strcmp(last->key, key) ? last->key : arena_strdup(&e->keys, key);
+	if (!x.key || ARRAY_PUSH(e->v, e->n, e->alloc, x) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* A value into t: a duplicate is kept, as a full run without -w keeps
+ * it; what a full run would report (a byte >= 0x80) is left to one. */
+static int insert(struct index_trie *t, const char *key, const char *value, uint32_t prio)
+{
+	int r = index_trie_insert(t, key, value, prio);
+
+	return r == -EINVAL ? -EAGAIN : r == 1 ? 0 : r;
+}
+
+int depfile_alias_bin_patch(const void *old, size_t len, const char *modname,
+			    const struct modrec *rec, enum index_layout layout, struct strbuf *out)
+{
+	struct entries e = { .drop = modname };
+	struct index_reader *rd = NULL;
+	struct index_trie *t = NULL;
+	char *buf = NULL;
+	size_t cap = 0;
+	int r;
+
+	arena_init(&e.keys, 256 * 1024);
+	r = index_reader_open(old, len, &rd);
+	if (!r)
+		r = index_reader_walk(rd, collect, &e);
+	/* without an old value the module's priority is unknown */
+	if (!r && !e.dropped)
+		r = -EAGAIN;
+	if (!r && !(t = index_trie_new()))
+		r = -ENOMEM;
+	for (size_t i = 0; !r && i < e.n; i++)
+		r = insert(t, e.v[i].key, e.v[i].value, e.v[i].prio);
+	for (size_t j = 0; !r && j < rec->n_info; j++) {
+		const char *a = rec->info[j].value;
+
+		if (strcmp(rec->info[j].key, "alias") != 0)
+			continue;
+		if (array_reserve_more((void **)&buf, &cap, 0, strlen(a) + 1, 1) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		/* what a full run would warn about is left to a full run */
+		r = alias_normalize(a, buf, NAME_MAX_KMOD) < 0 ? -EAGAIN
+							       : insert(t, buf, modname, e.drop_prio);
+	}
+	if (!r)
+		r = index_trie_write(t, layout, out);
+	index_trie_free(t);
+	index_reader_free(rd);
+	arena_release(&e.keys);
+	free(e.v);
+	free(buf);
+	return r == -EINVAL ? -EAGAIN : r;
+}

@@ -1,0 +1,172 @@
+#!/bin/bash
+# A run that finds a few modules changed since the run its cache recorded
+# patches that run's files when the change is only in the modules' own
+# lines (src/depmod/depmod_patch.c), and leaves everything else to a full
+# run. After every change, in place: the eleven files are those of a cold
+# run (--no-cache) of the same tree, byte for byte (kmod 34.2's layout and
+# --compat=kmod30's); the run took the path expected (its debug line,
+# MODATLAS_TIMING=1); a patch rewrote only the files it names (the others
+# keep their inode); the next run finds nothing changed.
+# Usage: test-patch.sh BUILD_DIR
+set -u
+BUILD=$(cd "$1" && pwd)
+. "$(dirname "$0")/lib.sh"
+M=$BUILD/modatlas
+V=6.1.0-56-amd64
+TMP=$(workdir)
+trap 'rm -rf "$TMP"' EXIT
+export MODATLAS_CACHE_DIR=$TMP/cache
+mkdir -p "$TMP/empty.d"
+CONF=(-C "$TMP/empty.d")
+
+# A copy of the fixture tree without the two modules a run warns about:
+# a recorded run that printed something is never patched.
+T=$TMP/tree
+D=$T/lib/modules/$V
+cp -a "$REPO/tests/fixtures/tree" "$T"
+rm "$D/kernel/drivers/ma/alias/ma_badalias.ko" "$D/kernel/drivers/char/ma_devname_nomajor.ko"
+sleep 0.1 # stamps younger than 50 ms are racy: the first run would not trust them
+
+# edit FILE FROM TO: FROM's every occurrence in FILE replaced by TO (same
+# length), written to a new file renamed over FILE, as installers do
+edit() {
+	python3 - "$@" <<'PY'
+import os, sys
+path, a, b = sys.argv[1], sys.argv[2].encode(), sys.argv[3].encode()
+assert len(a) == len(b)
+data = open(path, "rb").read()
+assert a in data, (path, a)
+open(path + ".new", "wb").write(data.replace(a, b))
+os.rename(path + ".new", path)
+PY
+}
+
+# depmod as run() runs it (MODATLAS_TIMING: its debug lines; the cache's
+# key includes the log level, so every run here has the same)
+dm() { MODATLAS_TIMING=1 "$M" depmod "${CONF[@]}" "$@"; }
+
+inodes() { (cd "$1" && for f in $DEPFILES; do [ -e "$f" ] && echo "$f $(stat -c %i "$f")"; done); }
+
+# run NAME EXPECT [depmod args]: the run in place, with its debug lines;
+# EXPECT is "patched N" (N files rewritten), "same" (up to date) or
+# "full"; then a cold run of the same tree and the files compared.
+run() {
+	local name=$1 expect=$2 same=0 f got before
+	shift 2
+	before=$(inodes "$D")
+	sleep 0.06 # the change itself is not racy: the path is the one a DKMS hook meets
+	dm "$@" -b "$T" $V > /dev/null 2> "$TMP/$name.err"
+	if grep -q "DEBUG: indexes patched" "$TMP/$name.err"; then
+		got="patched $(sed -n 's/.*module.* changed, \([0-9]*\) files\? rewritten.*/\1/p' "$TMP/$name.err")"
+	elif grep -q "DEBUG: indexes up to date" "$TMP/$name.err"; then
+		got=same
+	else
+		got=full
+	fi
+	check "$name: $expect (took: $got)" [ "$got" = "$expect" ]
+	# (the same tree, the files elsewhere: nothing in it is touched)
+	rm -rf "$TMP/cold"
+	"$M" depmod "${CONF[@]}" "$@" --no-cache -b "$T" -o "$TMP/cold" $V > /dev/null 2> "$TMP/$name.cold.err"
+	for f in $DEPFILES; do
+		if [ "$f" = modules.weakdep ] && [ ! -e "$TMP/cold/lib/modules/$V/$f" ]; then
+			same=$((same + 1)) # kmod30 mode writes none
+		else
+			cmp -s "$D/$f" "$TMP/cold/lib/modules/$V/$f" && same=$((same + 1))
+		fi
+	done
+	check "$name: identical to a cold run ($same/11 files)" [ $same = 11 ]
+	# the messages too: the cold run's are the patched run's without its debug lines
+	grep -v 'DEBUG:' "$TMP/$name.err" > "$TMP/$name.msgs"
+	same_file "$name: same messages as a cold run" "$TMP/$name.cold.err" "$TMP/$name.msgs"
+	if [ "${expect%% *}" = patched ]; then
+		# what was not rewritten keeps its inode
+		local kept n
+		kept=$(comm -12 <(echo "$before" | sort) <(inodes "$D" | sort) | wc -l)
+		n=$(echo "$before" | wc -l)
+		check "$name: only the patched files replaced ($((n - kept)) of $n)" \
+			[ $((n - kept)) = "${expect#patched }" ]
+	fi
+}
+
+for mode in kmod34 kmod30; do
+	args=()
+	[ $mode = kmod30 ] && args=(--compat=kmod30)
+	rm -rf "$MODATLAS_CACHE_DIR" "$D/modules.weakdep"
+	dm "${args[@]}" -b "$T" $V 2>&1 | grep -v DEBUG: > "$TMP/first.err"
+	check "$mode: the tree prints nothing" [ ! -s "$TMP/first.err" ]
+	sleep 0.06
+	run "$mode unchanged" same "${args[@]}"
+	A=$D/kernel/drivers/ma/alias/ma_alias.ko S=$D/kernel/drivers/ma/ma_softdep.ko
+	edit "$A" alias=ma-x-y_z alias=ma-X-y_z
+	run "$mode one alias changed" "patched 2" "${args[@]}"
+	contains "$mode: the new alias indexed" "$D/modules.alias" "alias ma-X-y_z ma_alias"
+	run "$mode then nothing changed" same "${args[@]}"
+	edit "$A" alias=ma-X-y_z alias=ma-x-y_z
+	run "$mode the alias restored" "patched 2" "${args[@]}"
+	edit "$S" "softdep=pre: ma_params" "softdep=pre: ma_paramz"
+	run "$mode one softdep changed" "patched 1" "${args[@]}"
+	if [ $mode = kmod34 ]; then
+		edit "$S" weakdep=ma_a weakdep=ma_b
+		run "$mode one weakdep changed" "patched 1" "${args[@]}"
+	fi
+	# two modules at once: their lines, in their places
+	edit "$S" "softdep=pre: ma_paramz" "softdep=pre: ma_params"
+	edit "$A" alias=ma-twice alias=ma-twixe
+	run "$mode two modules changed" "patched 3" "${args[@]}"
+	# what decides dependencies: a full run
+	edit "$D/kernel/drivers/ma/chain/ma_c.ko" ma_c_counter ma_c_countex
+	run "$mode an export renamed" full "${args[@]}"
+	# a module without aliases gaining one: its place is not in the file
+	edit "$D/kernel/drivers/ma/chain/ma_b.ko" "description=" "alias=ma-new"
+	run "$mode a first alias" full "${args[@]}"
+	# the copy of a name another directory shadows: it changes nothing
+	edit "$D/kernel/drivers/ma/ma_dup.ko" ma-dup-kernel ma-dup-kerneX
+	run "$mode a shadowed module" same "${args[@]}"
+	# -w reports duplicates: never patched
+	edit "$A" alias=ma-twixe alias=ma-twice
+	run "$mode -w" full -w "${args[@]}"
+	# put the tree back for the next mode
+	edit "$D/kernel/drivers/ma/chain/ma_c.ko" ma_c_countex ma_c_counter
+	edit "$D/kernel/drivers/ma/chain/ma_b.ko" "alias=ma-new" "description="
+	edit "$D/kernel/drivers/ma/ma_dup.ko" ma-dup-kerneX ma-dup-kernel
+	[ $mode = kmod34 ] && edit "$S" weakdep=ma_b weakdep=ma_a
+done
+
+# After a patch, a full run still finds the other records in the cache.
+rm -rf "$MODATLAS_CACHE_DIR"
+dm -b "$T" $V 2> /dev/null
+sleep 0.06
+edit "$A" alias=ma-x-y_z alias=ma-X-y_z
+run "records: alias changed" "patched 2"
+sleep 0.06
+edit "$D/kernel/drivers/ma/chain/ma_c.ko" ma_c_counter ma_c_countex
+hits=$("$M" depmod "${CONF[@]}" -vvv -b "$T" $V 2>&1 >/dev/null |
+	sed -n 's/.*DEBUG: \([0-9]*\) of \([0-9]*\) module records from the cache.*/\1 \2/p')
+read -r hit total <<< "${hits:-x x}"
+check "records: a full run after a patch reads only what changed ($hits)" \
+	[ "${total:-x}" != x ] && [ $((total - hit)) -le 2 ]
+
+# The real tree: ext4 rebuilt with one alias changed, as make bench does.
+if realtree amd64-6.1; then
+	R=$TMP/real
+	mkdir -p "$R/lib/modules"
+	cp -al "$RT_ROOT/lib/modules/$RT_KVER" "$R/lib/modules/"
+	T=$R D=$R/lib/modules/$RT_KVER V=$RT_KVER
+	for f in $DEPFILES; do rm -f "$D/$f"; done
+	sleep 0.1
+	E=$D/kernel/fs/ext4/ext4.ko
+	for mode in kmod34 kmod30; do
+		args=()
+		[ $mode = kmod30 ] && args=(--compat=kmod30)
+		rm -rf "$MODATLAS_CACHE_DIR" "$D/modules.weakdep"
+		dm "${args[@]}" -b "$T" $V 2> /dev/null
+		sleep 0.06
+		edit "$E" alias=fs-ext4 alias=fs-ex4z
+		run "real $mode: ext4's alias changed" "patched 2" "${args[@]}"
+		edit "$E" alias=fs-ex4z alias=fs-ext4
+		run "real $mode: ext4 restored" "patched 2" "${args[@]}"
+	done
+else
+	fail "the real 6.1 tree (tests/scripts/realtree-fetch.sh amd64-6.1)"
+fi
+summary
