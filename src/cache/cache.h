@@ -111,10 +111,10 @@ int cache_meta_restamp(const char *base, const struct cache *old,
 /* ---- a run that patched the outputs (src/depmod/depmod_patch.c) ---- */
 
 /* The record path had when c was written, whatever the file is now (keys
- * as for cache_lookup, no signature bytes); NULL when there is none.
- * blob/len (optional) as for cache_lookup. */
-struct modrec *cache_recorded(struct cache *c, const char *path, const char *const *keys,
-			     const void **blob, size_t *len);
+ * as for cache_lookup, no signature bytes); NULL when there is none. Not
+ * checksummed unless the records are loaded: compare its digest with the
+ * one the meta file recorded (cache_change.digest). */
+struct modrec *cache_recorded(struct cache *c, const char *path, const char *const *keys);
 /* Whether data is what the recorded run wrote as output name. */
 bool cache_output_same(const struct cache *c, const char *name, const void *data, size_t len);
 /* How many messages the recorded run printed. */

@@ -221,3 +221,14 @@ int cache_put_header(struct strbuf *h, const char *magic, const uint64_t *gen, u
 		r = cache_put_le(h, len, 8);
 	return r;
 }
+
+bool cache_next_record(struct byte_reader *r, struct cache_rec_view *v)
+{
+	if (r->bad || !br_left(r))
+		return false;
+	v->path = br_str(r, &v->plen);
+	cache_get_stat(r, &v->st);
+	v->len = (uint32_t)br_le(r, 4);
+	v->blob = br_take(r, v->len);
+	return !r->bad;
+}

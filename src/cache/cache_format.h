@@ -114,6 +114,21 @@ int cache_put_header(struct strbuf *h, const char *magic, const uint64_t *gen, u
  * files as they are (they hold few others: removed modules); *gen is
  * then their generations. */
 bool cache_records_keep(const struct cache *c, size_t n, struct cache_gen *gen);
+/* One record of a records file, where it lies. */
+struct cache_rec_view {
+	const char *path;     /* plen bytes, not NUL-terminated */
+	size_t plen;
+	struct cache_stat st;
+	const uint8_t *blob;
+	size_t len;
+};
+/* The next record at r: false at the end, or when it does not parse
+ * (then r->bad). */
+bool cache_next_record(struct byte_reader *r, struct cache_rec_view *v);
+
+/* The delta file's records (mapped once, checked): 0, -ENOENT when there
+ * is none, or another negative errno. */
+int cache_delta_body(struct cache *c, const uint8_t **body, size_t *len);
 /* Is blob (a record cache_lookup gave) one of c's delta file? */
 bool cache_blob_in_delta(const struct cache *c, const void *blob);
 

@@ -168,7 +168,8 @@ static int map_file(const char *path, uint8_t **buf, size_t *len)
  * bytes mapped, also on failure). Returns 0, -ENOENT, -ENOMEM, another
  * errno, -EINVAL (corrupt) or -EPROTO (another format). */
 static int read_checked(const char *path, const char *magic, size_t hlen, uint8_t **buf,
-			size_t *buf_len, const uint8_t **body, size_t *len, uint64_t *gen)
+			size_t *buf_len, const uint8_t **body, size_t *len, uint64_t *gen,
+			bool verify)
 {
 	size_t flen = 0;
 	uint64_t plen;
@@ -189,21 +190,23 @@ static int read_checked(const char *path, const char *magic, size_t hlen, uint8_
 		h += 8;
 	}
 	plen = get_le64(h + 20);
-	if (plen != flen - hlen || XXH3_64bits(*buf + hlen, (size_t)plen) != get_le64(h + 12))
+	if (plen != flen - hlen ||
+	    (verify && XXH3_64bits(*buf + hlen, (size_t)plen) != get_le64(h + 12)))
 		return -EINVAL;
 	*body = *buf + hlen;
 	*len = (size_t)plen;
 	return 0;
 }
 
-/* Map one records file (ext "records" or "delta") of generation want. */
+/* Map one records file (ext "records" or "delta") of generation want;
+ * verify: its checksum too. */
 static int map_records(struct cache *c, const char *ext, uint64_t want, uint8_t **buf,
-		       size_t *buf_len, const uint8_t **body, size_t *len)
+		       size_t *buf_len, const uint8_t **body, size_t *len, bool verify)
 {
 	char *path = cache_path_ext(c->base, ext);
 	uint64_t gen = 0;
 	int err = path ? read_checked(path, CACHE_REC_MAGIC, CACHE_REC_HEADER_LEN, buf, buf_len,
-				      body, len, &gen)
+				      body, len, &gen, verify)
 		       : -ENOMEM;
 
 	if (!err && gen != want)
@@ -223,27 +226,25 @@ static int map_records(struct cache *c, const char *ext, uint64_t want, uint8_t 
  * records file's). False when the file does not parse. */
 static bool parse_records(struct cache *c, const uint8_t *body, size_t len, bool delta, size_t *n)
 {
-	struct byte_reader rr, *r = &rr;
+	struct byte_reader r;
+	struct cache_rec_view v;
 
-	br_init(&rr, body, len);
+	br_init(&r, body, len);
 	*n = 0;
-	while (!r->bad && br_left(r)) {
-		const char *p = get_str(r, &c->arena);
+	while (cache_next_record(&r, &v)) {
+		const char *p = arena_strndup(&c->arena, v.path, v.plen);
 		struct record *rec = arena_alloc(&c->arena, sizeof(*rec));
 
-		if (!rec) {
-			r->bad = true;
+		if (!p || !rec) {
+			r.bad = true;
 			break;
 		}
-		cache_get_stat(r, &rec->st);
-		rec->len = (uint32_t)br_le(r, 4);
-		rec->blob = br_take(r, rec->len);
-		rec->in_delta = delta;
-		if (!r->bad && khash_add(c->records, p, rec, NULL) < 0)
-			r->bad = true;
+		*rec = (struct record){ v.st, v.blob, v.len, delta };
+		if (khash_add(c->records, p, rec, NULL) < 0)
+			r.bad = true;
 		(*n)++;
 	}
-	return !r->bad && r->p == r->end;
+	return !r.bad && r.p == r.end;
 }
 
 static void corrupt(const struct cache *c, const char *ext)
@@ -264,7 +265,10 @@ static void load_records(struct cache *c)
 	size_t len, n;
 
 	c->rec_loaded = true;
-	if (map_records(c, "records", c->gen.base, &c->recbuf, &c->recbuf_len, &body, &len) < 0)
+	if (c->deltabuf) /* mapped for a patching run's lookup */
+		munmap(c->deltabuf, c->deltabuf_len);
+	c->deltabuf = NULL;
+	if (map_records(c, "records", c->gen.base, &c->recbuf, &c->recbuf_len, &body, &len, true) < 0)
 		return;
 	/* about 3 KiB a record: the table's size is only a hint */
 	c->records = khash_new(len / 3072 > 1024 ? (unsigned int)(len / 3072) : 1024);
@@ -278,7 +282,7 @@ static void load_records(struct cache *c)
 	}
 	c->n_records = n;
 	if (!c->gen.delta ||
-	    map_records(c, "delta", c->gen.delta, &c->deltabuf, &c->deltabuf_len, &body, &len) < 0)
+	    map_records(c, "delta", c->gen.delta, &c->deltabuf, &c->deltabuf_len, &body, &len, true) < 0)
 		return;
 	if (!parse_records(c, body, len, true, &n)) {
 		/* what it held is read again; the records file's still count */
@@ -314,7 +318,8 @@ int cache_load(const char *base, const char *dirname, const struct ma_log *log,
 	arena_init(&c->arena, 256 * 1024);
 	c->log = log;
 	c->base = strdup(base);
-	err = c->base ? read_checked(path, CACHE_MAGIC, CACHE_HEADER_LEN, &c->buf, &c->buf_len, &body, &len, NULL)
+	err = c->base ? read_checked(path, CACHE_MAGIC, CACHE_HEADER_LEN, &c->buf, &c->buf_len, &body, &len, NULL,
+				   true)
 		      : -ENOMEM;
 	if (err == -EPROTO)
 		why = "written by another version";
@@ -355,21 +360,73 @@ bool cache_knows(struct cache *c, const char *path)
 	return c->records && khash_find(c->records, path);
 }
 
-struct modrec *cache_recorded(struct cache *c, const char *path, const char *const *keys,
-			     const void **blob, size_t *len)
+/* Find path among the records of body. */
+static bool find_in(const uint8_t *body, size_t len, const char *path, struct cache_rec_view *v)
+{
+	size_t plen = strlen(path);
+	struct byte_reader r;
+
+	br_init(&r, body, len);
+	while (cache_next_record(&r, v))
+		if (v->plen == plen && !memcmp(v->path, path, plen))
+			return true;
+	return false;
+}
+
+int cache_delta_body(struct cache *c, const uint8_t **body, size_t *len)
+{
+	uint8_t *buf;
+	size_t buf_len;
+	int err;
+
+	if (!c->gen.delta)
+		return -ENOENT;
+	if (!c->deltabuf) {
+		err = map_records(c, "delta", c->gen.delta, &buf, &buf_len, body, len, true);
+		if (err < 0 && buf_len)
+			munmap(buf, buf_len);
+		if (err < 0)
+			return err;
+		c->deltabuf = buf;
+		c->deltabuf_len = buf_len;
+	}
+	*body = c->deltabuf + CACHE_REC_HEADER_LEN;
+	*len = c->deltabuf_len - CACHE_REC_HEADER_LEN;
+	return 0;
+}
+
+/* Without loading the tables: the delta, then the records file mapped
+ * for this lookup only, its checksum not computed (12 MB of a Debian
+ * tree): a damaged record fails to decode, or decodes to a record whose
+ * digest is not the meta file's, which the caller compares. */
+static struct modrec *recorded_scan(struct cache *c, const char *path, const char *const *keys)
+{
+	const uint8_t *body;
+	uint8_t *buf = NULL;
+	size_t len, buf_len = 0;
+	struct cache_rec_view v;
+	struct modrec *m = NULL;
+
+	if (cache_delta_body(c, &body, &len) == 0 && find_in(body, len, path, &v))
+		return modrec_decode_keys(v.blob, v.len, keys, false, &m) < 0 ? NULL : m;
+	if (map_records(c, "records", c->gen.base, &buf, &buf_len, &body, &len, false) == 0 &&
+	    find_in(body, len, path, &v) && modrec_decode_keys(v.blob, v.len, keys, false, &m) < 0)
+		m = NULL;
+	if (buf_len)
+		munmap(buf, buf_len);
+	return m;
+}
+
+struct modrec *cache_recorded(struct cache *c, const char *path, const char *const *keys)
 {
 	const struct record *rec;
 	struct modrec *m;
 
 	if (!c->rec_loaded)
-		load_records(c);
+		return recorded_scan(c, path, keys);
 	rec = c->records ? khash_find(c->records, path) : NULL;
 	if (!rec || modrec_decode_keys(rec->blob, rec->len, keys, false, &m) < 0)
 		return NULL;
-	if (blob) {
-		*blob = rec->blob;
-		*len = rec->len;
-	}
 	return m;
 }
 

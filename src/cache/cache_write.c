@@ -17,6 +17,7 @@
 #include "cache/cache_format.h"
 #include "elf/module.h"
 #include "util/array.h"
+#include "util/bytes.h"
 #include "util/fileio.h"
 #include "util/khash.h"
 #include "util/publish.h"
@@ -259,8 +260,9 @@ int cache_records_close(struct cache_records *w, bool publish, struct cache_gen 
 	} else if (publish) {
 		uint64_t ng = (uint64_t)cache_now_ns() ^ ((uint64_t)getpid() << 40);
 
-		delta = w->old && w->old->records && w->old->gen.base &&
-			(w->delta_only || n_delta * DELTA_MAX_FRACTION <= w->n_kept + w->n_fresh);
+		delta = w->old && w->old->gen.base &&
+			(w->delta_only || (w->old->records &&
+					   n_delta * DELTA_MAX_FRACTION <= w->n_kept + w->n_fresh));
 		for (size_t i = 0; i < w->n_kept; i++)
 			if (!delta || cache_blob_in_delta(w->old, w->kept[i].blob))
 				write_record(w, w->kept[i].path, &w->kept[i].st, w->kept[i].blob,
@@ -514,29 +516,42 @@ static int copy_meta(struct cache_writer *w, const struct cache *old,
 }
 
 /* The fresh records and the old delta's others, as a new delta beside
- * the old records file. */
+ * the old records file (which is not read). */
 static int patch_records(const char *base, struct cache *old, const struct cache_change *changes,
 			 const struct cache_fresh *fresh, size_t n, int64_t started_ns,
 			 struct cache_gen *gen)
 {
 	struct cache_records *w;
-	struct khash_iter it;
-	const struct khash_entry *e;
-	int r = cache_records_open(base, old, started_ns, &w);
+	struct byte_reader rd;
+	struct cache_rec_view v;
+	const uint8_t *body;
+	size_t len = 0;
+	int r = cache_delta_body(old, &body, &len);
 
+	if (r == -ENOENT)
+		len = 0;
+	else if (r < 0)
+		return r;
+	r = cache_records_open(base, old, started_ns, &w);
 	if (r < 0)
 		return r;
 	w->delta_only = true;
-	khash_iter_init(&it, old->records);
-	while (!r && (e = khash_iter_next(&it))) {
-		const struct record *rec = e->value;
+	br_init(&rd, len ? body : NULL, len);
+	while (!r && cache_next_record(&rd, &v)) {
 		size_t k = 0;
+		char *path;
 
-		while (k < n && strcmp(changes[k].path, e->key) != 0)
+		while (k < n && (strlen(changes[k].path) != v.plen ||
+				 memcmp(changes[k].path, v.path, v.plen) != 0))
 			k++;
-		if (rec->in_delta && k == n)
-			r = cache_records_put(w, e->key, &rec->st, rec->blob, rec->len, false);
+		if (k < n)
+			continue;
+		path = strndup(v.path, v.plen);
+		r = path ? cache_records_put(w, path, &v.st, v.blob, v.len, false) : -ENOMEM;
+		free(path);
 	}
+	if (!r && rd.bad)
+		r = -EINVAL;
 	for (size_t k = 0; !r && k < n; k++)
 		r = cache_records_put(w, changes[k].path, &changes[k].st, fresh[k].blob, fresh[k].len,
 				      true);
@@ -555,9 +570,8 @@ int cache_patch(const char *base, struct cache *old, const struct cache_change *
 	struct cache_writer *w;
 	int r = 0;
 
-	cache_prepare(old);
 	/* without a records file the new records are simply read again */
-	if (old->records && old->gen.base)
+	if (old->gen.base)
 		r = patch_records(base, old, changes, fresh, n, started_ns, &gen);
 	w = r ? NULL : cache_writer_new(old->dirname, old->key, started_ns);
 	if (!r && !w)

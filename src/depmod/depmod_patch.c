@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "index/depfiles.h"
 #include "tree/names.h"
 #include "util/fileio.h"
+#include "util/jobs.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 #include "util/timing.h"
@@ -41,7 +43,8 @@ struct patch_run {
 	const struct depmod_patch *p;
 	struct changed *c;
 	struct depfile files[DF_COUNT];
-	char *old[DF_COUNT];     /* the recorded run's bytes */
+	const char *old[DF_COUNT]; /* the recorded run's bytes, mapped */
+	void *map[DF_COUNT];
 	size_t old_len[DF_COUNT];
 };
 
@@ -158,21 +161,27 @@ static bool listed(struct patch_run *pr, const char *path, char *modname)
 	return false;
 }
 
-/* The recorded run's file id, if it is what the cache says it wrote. */
+/* The recorded run's file id, if it is what the cache says it wrote
+ * (mapped: megabytes, only read). */
 static int load_old(struct patch_run *pr, int dfd, enum depfile_id id)
 {
 	const char *name = pr->files[id].name;
-	int r;
+	struct stat st;
+	void *p = MAP_FAILED;
+	int fd;
 
 	if (pr->old[id])
 		return 0;
-	r = read_fileat(dfd, name, 0, &pr->old[id], &pr->old_len[id]);
-	if (r == -ENOMEM)
-		return r;
-	if (r < 0 || !cache_output_same(pr->p->cache, name, pr->old[id], pr->old_len[id])) {
+	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (fd >= 0)
+		close(fd);
+	if (p == MAP_FAILED)
 		return -EAGAIN;
-	}
-	return 0;
+	pr->old[id] = pr->map[id] = p;
+	pr->old_len[id] = (size_t)st.st_size;
+	return cache_output_same(pr->p->cache, name, p, (size_t)st.st_size) ? 0 : -EAGAIN;
 }
 
 /* File id as it stands once changed module c is patched in: the old
@@ -235,37 +244,62 @@ static int patch_all(struct patch_run *pr, int dfd)
 	return r;
 }
 
-/* The patched files on disk (as outputs_write writes a full run's), then
- * the cache. */
+struct cache_job {
+	const struct depmod_patch *p;
+	struct cache_fresh fresh[DEPMOD_PATCH_MAX];
+	struct cache_out outs[DF_COUNT];
+	size_t n_outs;
+};
+
+static int write_cache(void *ud, size_t arg, const struct ma_log *log)
+{
+	struct cache_job *cj = ud;
+	const struct depmod_patch *p = cj->p;
+	int r = cache_patch(p->cache_base, p->cache, p->changes, cj->fresh, p->n, cj->outs,
+			    cj->n_outs, p->started_ns);
+
+	if (r < 0)
+		ma_logf(log, MA_LOG_WARNING, "could not write cache %s: %s (use --no-cache)",
+			p->cache_base, strerror(-r));
+	return 0;
+}
+
+/* The patched files on disk (as outputs_write writes a full run's) and,
+ * meanwhile, the cache: one that names files the run then failed to
+ * write only fails the next run's check of the outputs. */
 static int publish_all(struct patch_run *pr, struct outputs *out, double *t)
 {
 	const struct depmod_patch *p = pr->p;
-	struct cache_fresh fresh[DEPMOD_PATCH_MAX];
-	struct cache_out outs[DF_COUNT];
-	size_t n_outs = 0;
+	struct cache_job cj = { .p = p };
+	struct jobs_cfg jc = { .threads = 1, .log = p->log };
+	struct jobs *pool = NULL;
 	int r;
 
+	for (int id = 0; id < DF_COUNT; id++)
+		if (pr->files[id].enabled)
+			cj.outs[cj.n_outs++] = (struct cache_out){ pr->files[id].name,
+								   pr->files[id].data.buf,
+								   pr->files[id].data.len };
+	for (size_t k = 0; k < p->n; k++)
+		cj.fresh[k] = (struct cache_fresh){ pr->c[k].blob.buf, pr->c[k].blob.len,
+						    modrec_digest(pr->c[k].now) };
+	if (jobs_start(&jc, &pool) < 0 || jobs_add(pool, write_cache, &cj, 0) < 0) {
+		jobs_cancel(pool);
+		pool = NULL;
+	}
 	outputs_use(out, pr->files);
 	r = outputs_write(out);
 	timing_mark(p->log, t, "patch: write");
+	if (pool)
+		jobs_finish(pool);
+	else
+		write_cache(&cj, 0, p->log);
+	timing_mark(p->log, t, "patch: cache");
 	if (r < 0)
 		return r;
-	for (int id = 0; id < DF_COUNT; id++)
-		if (pr->files[id].enabled)
-			outs[n_outs++] = (struct cache_out){ pr->files[id].name, pr->files[id].data.buf,
-							     pr->files[id].data.len };
-	for (size_t k = 0; k < p->n; k++)
-		fresh[k] = (struct cache_fresh){ pr->c[k].blob.buf, pr->c[k].blob.len,
-						 modrec_digest(pr->c[k].now) };
-	r = cache_patch(p->cache_base, p->cache, p->changes, fresh, p->n, outs, n_outs,
-			p->started_ns);
-	if (r < 0)
-		ma_logf(p->log, MA_LOG_WARNING, "could not write cache %s: %s (use --no-cache)",
-			p->cache_base, strerror(-r));
-	timing_mark(p->log, t, "patch: cache");
 	ma_logf(p->log, MA_LOG_DEBUG, "indexes patched (cache %s; %zu module%s changed, %zu file%s "
-		"rewritten)", p->cache_base, p->n, p->n == 1 ? "" : "s", n_outs,
-		n_outs == 1 ? "" : "s");
+		"rewritten)", p->cache_base, p->n, p->n == 1 ? "" : "s", cj.n_outs,
+		cj.n_outs == 1 ? "" : "s");
 	return 0;
 }
 
@@ -278,7 +312,8 @@ static void run_release(struct patch_run *pr)
 	}
 	free(pr->c);
 	for (int id = 0; id < DF_COUNT; id++)
-		free(pr->old[id]);
+		if (pr->map[id])
+			munmap(pr->map[id], pr->old_len[id]);
 	depfiles_release(pr->files);
 }
 
@@ -316,7 +351,7 @@ int depmod_patch_run(const struct depmod_patch *p)
 		struct changed *c = &pr.c[k];
 		int files;
 
-		c->old = cache_recorded(p->cache, p->changes[k].path, p->keys, NULL, NULL);
+		c->old = cache_recorded(p->cache, p->changes[k].path, p->keys);
 		/* the record the outputs were built from, or nothing is known */
 		files = c->old && modrec_digest(c->old) == p->changes[k].digest
 				? classify(c->old, c->now)

@@ -9,7 +9,6 @@
 
 #include "elf/module.h"
 #include "tree/names.h"
-#include "util/arena.h"
 #include "util/array.h"
 
 int depfile_splice(const char *text, size_t len, const struct strbuf *from,
@@ -36,39 +35,6 @@ int depfile_splice(const char *text, size_t len, const struct strbuf *from,
 	return 0;
 }
 
-/* The old index's entries, in key order. */
-struct entry {
-	const char *key; /* in the arena */
-	const char *value;
-	uint32_t prio;
-};
-
-struct entries {
-	struct arena keys;
-	struct entry *v;
-	size_t n, alloc;
-	const char *drop;   /* the module whose values are left out */
-	uint32_t drop_prio;
-	bool dropped;
-};
-
-static int collect(void *ud, const char *key, const struct index_value *v)
-{
-	struct entries *e = ud;
-	struct entry *last = e->n ? &e->v[e->n - 1] : NULL;
-	struct entry x = { .value = v->value, .prio = v->priority };
-
-	if (!strcmp(v->value, e->drop)) {
-		e->drop_prio = v->priority;
-		e->dropped = true;
-		return 0;
-	}
-	x.key = last && !strcmp(last->key, key) ? last->key : arena_strdup(&e->keys, key);
-	if (!x.key || ARRAY_PUSH(e->v, e->n, e->alloc, x) < 0)
-		return -ENOMEM;
-	return 0;
-}
-
 /* A value into t: a duplicate is kept, as a full run without -w keeps
  * it; what a full run would report (a byte >= 0x80) is left to one. */
 static int insert(struct index_trie *t, const char *key, const char *value, uint32_t prio)
@@ -81,24 +47,17 @@ static int insert(struct index_trie *t, const char *key, const char *value, uint
 int depfile_alias_bin_patch(const void *old, size_t len, const char *modname,
 			    const struct modrec *rec, enum index_layout layout, struct strbuf *out)
 {
-	struct entries e = { .drop = modname };
-	struct index_reader *rd = NULL;
 	struct index_trie *t = NULL;
+	uint32_t prio = 0;
+	size_t removed = 0, cap = 0;
 	char *buf = NULL;
-	size_t cap = 0;
-	int r;
+	int r = index_trie_load(old, len, &t);
 
-	arena_init(&e.keys, 256 * 1024);
-	r = index_reader_open(old, len, &rd);
 	if (!r)
-		r = index_reader_walk(rd, collect, &e);
+		r = index_trie_remove_value(t, modname, &prio, &removed);
 	/* without an old value the module's priority is unknown */
-	if (!r && !e.dropped)
+	if (!r && !removed)
 		r = -EAGAIN;
-	if (!r && !(t = index_trie_new()))
-		r = -ENOMEM;
-	for (size_t i = 0; !r && i < e.n; i++)
-		r = insert(t, e.v[i].key, e.v[i].value, e.v[i].prio);
 	for (size_t j = 0; !r && j < rec->n_info; j++) {
 		const char *a = rec->info[j].value;
 
@@ -109,15 +68,11 @@ int depfile_alias_bin_patch(const void *old, size_t len, const char *modname,
 			break;
 		}
 		/* what a full run would warn about is left to a full run */
-		r = alias_normalize(a, buf, NAME_MAX_KMOD) < 0 ? -EAGAIN
-							       : insert(t, buf, modname, e.drop_prio);
+		r = alias_normalize(a, buf, NAME_MAX_KMOD) < 0 ? -EAGAIN : insert(t, buf, modname, prio);
 	}
 	if (!r)
 		r = index_trie_write(t, layout, out);
 	index_trie_free(t);
-	index_reader_free(rd);
-	arena_release(&e.keys);
-	free(e.v);
 	free(buf);
 	return r == -EINVAL ? -EAGAIN : r;
 }

@@ -46,6 +46,7 @@
  * refuses anything else.
  */
 #include "index/index.h"
+#include "index/index_int.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -56,57 +57,11 @@
 #include "util/bytes.h"
 #include "util/strbuf.h"
 
-#define INDEX_MAGIC 0xB007F457u
-#define INDEX_VERSION_MAJOR 0x0002u
-#define INDEX_VERSION ((INDEX_VERSION_MAJOR << 16) | 0x0001u)
-#define INDEX_HDR_SIZE 12u
-
-#define NODE_PREFIX 0x80000000u
-#define NODE_VALUES 0x40000000u
-#define NODE_CHILDS 0x20000000u
-#define NODE_MASK 0x0FFFFFFFu
-
-#define INDEX_CHILDMAX 128u
-#define INDEX_MAX_SIZE ((size_t)NODE_MASK + 1)
-
-
 /* ======================================================================
  * Writer
  * ====================================================================== */
 
-/* Nodes, child arrays, prefixes and values all live in a private bump
- * arena: the trie only grows and is freed at once, and splits can share
- * the old prefix bytes instead of copying them. */
-struct chunk {
-	struct chunk *next;
-	size_t size, used;
-	_Alignas(16) unsigned char data[];
-};
-
-struct tval {
-	struct tval *next;
-	uint32_t priority;
-	uint32_t len;  /* strlen(value) */
-	char value[];  /* NUL-terminated */
-};
-
-struct tnode {
-	const char *prefix;   /* plen bytes, not NUL-terminated (shared) */
-	uint32_t plen;
-	uint8_t ch;           /* the char indexing this node in its parent */
-	uint8_t nkids, kcap;  /* kcap: 0..128 */
-	/* kids[kcap] then chars[kcap]; sorted by char, chars[i] == kids[i]->ch */
-	struct tnode **kids;
-	struct tval *values;
-};
-
-struct index_trie {
-	struct chunk *chunks;
-	size_t next_chunk;
-	struct tnode root;
-};
-
-static void *trie_alloc(struct index_trie *t, size_t size, size_t align)
+void *idx_alloc(struct index_trie *t, size_t size, size_t align)
 {
 	struct chunk *c = t->chunks;
 	size_t off;
@@ -146,7 +101,7 @@ static void *trie_alloc(struct index_trie *t, size_t size, size_t align)
 	return c->data;
 }
 
-static uint8_t *kid_chars(const struct tnode *n)
+uint8_t *idx_kid_chars(const struct tnode *n)
 {
 	return (uint8_t *)(n->kids + n->kcap);
 }
@@ -194,7 +149,7 @@ static unsigned kid_find(const struct tnode *n, uint8_t ch, int *found)
 	*found = 0;
 	if (!n->nkids)
 		return 0;
-	chars = kid_chars(n);
+	chars = idx_kid_chars(n);
 	hit = memchr(chars, ch, n->nkids);
 	if (hit) {
 		*found = 1;
@@ -205,7 +160,7 @@ static unsigned kid_find(const struct tnode *n, uint8_t ch, int *found)
 	return pos;
 }
 
-static int kid_insert(struct index_trie *t, struct tnode *n, unsigned pos,
+int idx_kid_insert(struct index_trie *t, struct tnode *n, unsigned pos,
 		      struct tnode *kid)
 {
 	if (n->nkids == n->kcap) {
@@ -215,17 +170,17 @@ static int kid_insert(struct index_trie *t, struct tnode *n, unsigned pos,
 
 		if (cap > INDEX_CHILDMAX)
 			cap = INDEX_CHILDMAX;
-		kids = trie_alloc(t, cap * (sizeof(*kids) + 1), _Alignof(struct tnode *));
+		kids = idx_alloc(t, cap * (sizeof(*kids) + 1), _Alignof(struct tnode *));
 		if (!kids)
 			return -ENOMEM;
 		if (n->nkids) {
 			memcpy(kids, n->kids, n->nkids * sizeof(*kids));
-			memcpy((uint8_t *)(kids + cap), kid_chars(n), n->nkids);
+			memcpy((uint8_t *)(kids + cap), idx_kid_chars(n), n->nkids);
 		}
 		n->kids = kids;
 		n->kcap = (uint8_t)cap;
 	}
-	uint8_t *chars = kid_chars(n);
+	uint8_t *chars = idx_kid_chars(n);
 
 	memmove(n->kids + pos + 1, n->kids + pos, (n->nkids - pos) * sizeof(*n->kids));
 	memmove(chars + pos + 1, chars + pos, n->nkids - pos);
@@ -248,7 +203,7 @@ static int add_value(struct index_trie *t, struct tnode *n, const char *value,
 			dup = 1;
 			break;
 		}
-	v = trie_alloc(t, sizeof(*v) + vlen + 1, _Alignof(struct tval));
+	v = idx_alloc(t, sizeof(*v) + vlen + 1, _Alignof(struct tval));
 	if (!v)
 		return -ENOMEM;
 	v->priority = priority;
@@ -266,7 +221,7 @@ static int add_value(struct index_trie *t, struct tnode *n, const char *value,
  * prefix[j+1..), values and children, indexed by prefix[j]. */
 static int split(struct index_trie *t, struct tnode *n, uint32_t j)
 {
-	struct tnode *c = trie_alloc(t, sizeof(*c), _Alignof(struct tnode));
+	struct tnode *c = idx_alloc(t, sizeof(*c), _Alignof(struct tnode));
 
 	if (!c)
 		return -ENOMEM;
@@ -278,7 +233,7 @@ static int split(struct index_trie *t, struct tnode *n, uint32_t j)
 	n->values = NULL;
 	n->kids = NULL;
 	n->nkids = n->kcap = 0;
-	return kid_insert(t, n, 0, c);
+	return idx_kid_insert(t, n, 0, c);
 }
 
 int index_trie_insert(struct index_trie *t, const char *key, const char *value,
@@ -325,13 +280,13 @@ int index_trie_insert(struct index_trie *t, const char *key, const char *value,
 
 		if (rest > UINT32_MAX - 64)
 			return -EFBIG;
-		leaf = trie_alloc(t, sizeof(*leaf), _Alignof(struct tnode));
-		p = trie_alloc(t, rest ? rest : 1, 1);
+		leaf = idx_alloc(t, sizeof(*leaf), _Alignof(struct tnode));
+		p = idx_alloc(t, rest ? rest : 1, 1);
 		if (!leaf || !p)
 			return -ENOMEM;
 		memcpy(p, k + 1, rest);
 		*leaf = (struct tnode){ .prefix = p, .plen = (uint32_t)rest, .ch = (uint8_t)*k };
-		r = kid_insert(t, n, pos, leaf);
+		r = idx_kid_insert(t, n, pos, leaf);
 		if (r < 0)
 			return r;
 		r = add_value(t, leaf, value, vlen, priority);
@@ -353,7 +308,7 @@ static size_t node_size(const struct tnode *n)
 	if (n->plen)
 		sz += n->plen + 1u;
 	if (n->nkids)
-		sz += 2u + 4u * (kid_chars(n)[n->nkids - 1] - kid_chars(n)[0] + 1u);
+		sz += 2u + 4u * (idx_kid_chars(n)[n->nkids - 1] - idx_kid_chars(n)[0] + 1u);
 	if (n->values) {
 		sz += 4;
 		for (const struct tval *v = n->values; v; v = v->next)
@@ -386,7 +341,7 @@ static unsigned char *emit_node(const struct tnode *n, unsigned char *p,
 		*p++ = '\0';
 	}
 	if (n->nkids) {
-		const uint8_t *chars = kid_chars(n);
+		const uint8_t *chars = idx_kid_chars(n);
 		size_t words = chars[n->nkids - 1] - chars[0] + 1u;
 
 		*p++ = chars[0];
@@ -420,7 +375,7 @@ static unsigned char *write_pre(const struct tnode *n, unsigned char *base,
 	p = emit_node(n, p, &kids_at);
 	for (unsigned i = 0; i < n->nkids; i++) {
 		const struct tnode *c = n->kids[i];
-		unsigned slot = c->ch - kid_chars(n)[0];
+		unsigned slot = c->ch - idx_kid_chars(n)[0];
 
 		put_be32(kids_at + 4 * slot, (uint32_t)(p - base) | node_mask(c));
 		p = write_pre(c, base, p);
@@ -441,7 +396,7 @@ static unsigned char *write_post(const struct tnode *n, unsigned char *base,
 	*word = (uint32_t)(p - base) | node_mask(n);
 	p = emit_node(n, p, &kids_at);
 	for (unsigned i = 0; i < n->nkids; i++)
-		put_be32(kids_at + 4 * (n->kids[i]->ch - kid_chars(n)[0]), words[i]);
+		put_be32(kids_at + 4 * (n->kids[i]->ch - idx_kid_chars(n)[0]), words[i]);
 	return p;
 }
 
@@ -504,26 +459,7 @@ int index_trie_write(const struct index_trie *t, enum index_layout layout,
  * Traversals use an explicit stack, so depth costs heap, not C stack.
  * ====================================================================== */
 
-struct index_reader {
-	const unsigned char *buf;
-	size_t len;
-	uint32_t root;
-};
-
-struct rnode {
-	const char *prefix;          /* NUL-terminated inside buf */
-	size_t plen;
-	const unsigned char *kids;   /* NULL if none */
-	uint8_t first, last;
-	uint32_t nvals;
-	const unsigned char *vals;   /* first value record */
-};
-
-struct budget {
-	size_t visits, bytes;
-};
-
-static void budget_init(const struct index_reader *r, struct budget *b)
+void idx_budget_init(const struct index_reader *r, struct budget *b)
 {
 	/* in a valid file every non-root node has its own 4-byte child word
 	 * and its own bytes */
@@ -539,7 +475,7 @@ static int spend(struct budget *b, size_t bytes)
 	return 0;
 }
 
-static int read_node(const struct index_reader *r, uint32_t word,
+int idx_read_node(const struct index_reader *r, uint32_t word,
 		     struct budget *b, struct rnode *n)
 {
 	size_t off = word & NODE_MASK, p = off, avail;
@@ -588,7 +524,7 @@ static int read_node(const struct index_reader *r, uint32_t word,
 	return spend(b, p - off);
 }
 
-static uint32_t child_word(const struct rnode *n, unsigned char ch)
+uint32_t idx_child_word(const struct rnode *n, unsigned char ch)
 {
 	if (!n->kids || ch < n->first || ch > n->last)
 		return 0;
@@ -596,7 +532,7 @@ static uint32_t child_word(const struct rnode *n, unsigned char ch)
 }
 
 /* Read the value record at *p (advanced past it). */
-static int read_value(const struct index_reader *r, const unsigned char **p,
+int idx_read_value(const struct index_reader *r, const unsigned char **p,
 		      struct budget *b, struct index_value *v)
 {
 	size_t off = (size_t)(*p - r->buf), lim;
@@ -646,7 +582,7 @@ static int push_values(const struct index_reader *r, const struct rnode *n,
 
 	for (uint32_t i = 0; i < n->nvals; i++) {
 		struct index_value v;
-		int e = read_value(r, &p, b, &v);
+		int e = idx_read_value(r, &p, b, &v);
 
 		if (e < 0 || (e = valvec_push(out, &v)) < 0)
 			return e;
@@ -672,8 +608,8 @@ int index_reader_open(const void *buf, size_t len, struct index_reader **out)
 	r->buf = b;
 	r->len = len;
 	r->root = get_be32(b + 8);
-	budget_init(r, &bud);
-	e = read_node(r, r->root, &bud, &root);
+	idx_budget_init(r, &bud);
+	e = idx_read_node(r, r->root, &bud, &root);
 	if (e < 0) {
 		free(r);
 		return e;
@@ -698,9 +634,9 @@ int index_reader_get(const struct index_reader *r, const char *key,
 
 	*vals = NULL;
 	*n = 0;
-	budget_init(r, &b);
+	idx_budget_init(r, &b);
 	for (;;) {
-		e = read_node(r, word, &b, &nd);
+		e = idx_read_node(r, word, &b, &nd);
 		if (e < 0)
 			return e;
 		if (strncmp(nd.prefix, key, nd.plen) != 0)
@@ -708,7 +644,7 @@ int index_reader_get(const struct index_reader *r, const char *key,
 		key += nd.plen;
 		if (*key == '\0')
 			break;
-		word = child_word(&nd, (unsigned char)*key++);
+		word = idx_child_word(&nd, (unsigned char)*key++);
 		if ((word & NODE_MASK) == 0)
 			return 0;
 	}
@@ -752,7 +688,7 @@ static int trav_push(struct trav *t, uint32_t word, int ch, size_t skip)
 		return -ENOMEM;
 	f = &t->st[t->n];
 	f->keylen = t->klen;
-	e = read_node(t->r, word, &t->b, &f->nd);
+	e = idx_read_node(t->r, word, &t->b, &f->nd);
 	if (e < 0)
 		return e;
 	if (skip > f->nd.plen)
@@ -781,7 +717,7 @@ static int traverse(const struct index_reader *r, uint32_t word, size_t skip,
 	struct trav t = { .r = r };
 	int e;
 
-	budget_init(r, &t.b);
+	idx_budget_init(r, &t.b);
 	e = key_add(&t, init, strlen(init));
 	if (e == 0)
 		e = trav_push(&t, word, -1, skip);
@@ -793,7 +729,7 @@ static int traverse(const struct index_reader *r, uint32_t word, size_t skip,
 		unsigned ch;
 
 		for (ch = f->next_ch; f->nd.kids && ch <= f->nd.last; ch++) {
-			cw = child_word(&f->nd, (unsigned char)ch);
+			cw = idx_child_word(&f->nd, (unsigned char)ch);
 			if (cw & NODE_MASK)
 				break;
 		}
@@ -832,7 +768,7 @@ static int walk_visit(struct trav *t, const struct rnode *nd, void *ud)
 
 	for (uint32_t i = 0; i < nd->nvals; i++) {
 		struct index_value v;
-		int e = read_value(t->r, &p, &t->b, &v);
+		int e = idx_read_value(t->r, &p, &t->b, &v);
 
 		if (e < 0)
 			return e;
@@ -947,9 +883,9 @@ static int match_node(const struct index_reader *r, const char *s, struct valvec
 	size_t before;
 	int e;
 
-	budget_init(r, &b);
+	idx_budget_init(r, &b);
 	for (;;) {
-		e = read_node(r, word, &b, &nd);
+		e = idx_read_node(r, word, &b, &nd);
 		if (e < 0)
 			return e;
 		for (size_t j = 0; j < nd.plen; j++) {
@@ -965,7 +901,7 @@ static int match_node(const struct index_reader *r, const char *s, struct valvec
 		}
 		s += nd.plen;
 		for (const char *w = wild; *w; w++) {
-			uint32_t cw = child_word(&nd, (unsigned char)*w);
+			uint32_t cw = idx_child_word(&nd, (unsigned char)*w);
 			struct match_ud m = { s, out, keys, 0 };
 
 			if ((cw & NODE_MASK) == 0)
@@ -979,7 +915,7 @@ static int match_node(const struct index_reader *r, const char *s, struct valvec
 			e = push_values(r, &nd, &b, out);
 			return e < 0 ? e : keys_push(keys, s0, out->n - before);
 		}
-		word = child_word(&nd, (unsigned char)*s++);
+		word = idx_child_word(&nd, (unsigned char)*s++);
 		if ((word & NODE_MASK) == 0)
 			return 0;
 	}

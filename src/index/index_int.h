@@ -1,0 +1,93 @@
+/* The index's internals shared by its writer and reader (index.c) and
+ * the editor that loads an index to change it (index_edit.c). Internal to
+ * src/index/. */
+#ifndef MA_INDEX_INT_H
+#define MA_INDEX_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "index/index.h"
+
+#define INDEX_MAGIC 0xB007F457u
+#define INDEX_VERSION_MAJOR 0x0002u
+#define INDEX_VERSION ((INDEX_VERSION_MAJOR << 16) | 0x0001u)
+#define INDEX_HDR_SIZE 12u
+
+#define NODE_PREFIX 0x80000000u
+#define NODE_VALUES 0x40000000u
+#define NODE_CHILDS 0x20000000u
+#define NODE_MASK 0x0FFFFFFFu
+
+#define INDEX_CHILDMAX 128u
+#define INDEX_MAX_SIZE ((size_t)NODE_MASK + 1)
+
+/* Nodes, child arrays, prefixes and values all live in a private bump
+ * arena: the trie only grows and is freed at once, and splits can share
+ * the old prefix bytes instead of copying them. */
+struct chunk {
+	struct chunk *next;
+	size_t size, used;
+	_Alignas(16) unsigned char data[];
+};
+
+struct tval {
+	struct tval *next;
+	uint32_t priority;
+	uint32_t len;  /* strlen(value) */
+	char value[];  /* NUL-terminated */
+};
+
+struct tnode {
+	const char *prefix;   /* plen bytes, not NUL-terminated (shared) */
+	uint32_t plen;
+	uint8_t ch;           /* the char indexing this node in its parent */
+	uint8_t nkids, kcap;  /* kcap: 0..128 */
+	/* kids[kcap] then chars[kcap]; sorted by char, chars[i] == kids[i]->ch */
+	struct tnode **kids;
+	struct tval *values;
+};
+
+struct index_trie {
+	struct chunk *chunks;
+	size_t next_chunk;
+	struct tnode root;
+};
+
+/* From the trie's arena: never freed alone. NULL on ENOMEM. */
+void *idx_alloc(struct index_trie *t, size_t size, size_t align);
+/* n's child chars, beside its child pointers. */
+uint8_t *idx_kid_chars(const struct tnode *n);
+/* kid as n's child at pos (the chars stay sorted). 0 or -ENOMEM. */
+int idx_kid_insert(struct index_trie *t, struct tnode *n, unsigned pos, struct tnode *kid);
+
+struct index_reader {
+	const unsigned char *buf;
+	size_t len;
+	uint32_t root;
+};
+
+struct rnode {
+	const char *prefix;          /* NUL-terminated inside buf */
+	size_t plen;
+	const unsigned char *kids;   /* NULL if none */
+	uint8_t first, last;
+	uint32_t nvals;
+	const unsigned char *vals;   /* first value record */
+};
+
+struct budget {
+	size_t visits, bytes;
+};
+
+/* The visits and bytes a valid file allows a traversal of r. */
+void idx_budget_init(const struct index_reader *r, struct budget *b);
+/* The node word points to, bounds-checked, spending b. 0 or -EINVAL. */
+int idx_read_node(const struct index_reader *r, uint32_t word, struct budget *b, struct rnode *n);
+/* n's child word for ch, 0 if none. */
+uint32_t idx_child_word(const struct rnode *n, unsigned char ch);
+/* The value record at *p (advanced past it). 0 or -EINVAL. */
+int idx_read_value(const struct index_reader *r, const unsigned char **p, struct budget *b,
+		   struct index_value *v);
+
+#endif
