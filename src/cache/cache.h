@@ -126,11 +126,10 @@ struct cache_fresh {
 	size_t len;
 	uint64_t digest;
 };
-/* An output a patching run wrote. */
+/* An output a patching run wrote: its length and cache_output_sum. */
 struct cache_out {
 	const char *name;
-	const void *data;
-	size_t len;
+	uint64_t size, sum;
 };
 /* The cache after a run that found only the n modules of changes changed
  * (fresh[k] is changes[k] read again) and rewrote only outs: the fresh
@@ -192,8 +191,11 @@ int cache_writer_dir(struct cache_writer *w, const char *path, const struct cach
 /* A module file, with its record's digest (modrec_digest). */
 int cache_writer_module(struct cache_writer *w, const char *path, const struct cache_stat *st,
 			uint64_t digest);
-/* An output file as written (name within outdir). */
-int cache_writer_output(struct cache_writer *w, const char *name, const void *data, size_t len);
+/* An output file as written (name within outdir): its length and XXH3
+ * (cache_output_sum). */
+int cache_writer_output(struct cache_writer *w, const char *name, uint64_t size, uint64_t sum);
+/* The checksum the cache keeps of an output's bytes. */
+uint64_t cache_output_sum(const void *data, size_t len);
 int cache_writer_message(struct cache_writer *w, int prio, const char *msg);
 /* The shortcut stays off for this cache. */
 void cache_writer_no_shortcut(struct cache_writer *w);

@@ -37,6 +37,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "tree/walk.h"
 #include "util/bytes.h"
@@ -231,4 +232,9 @@ bool cache_next_record(struct byte_reader *r, struct cache_rec_view *v)
 	v->len = (uint32_t)br_le(r, 4);
 	v->blob = br_take(r, v->len);
 	return !r->bad;
+}
+
+uint64_t cache_output_sum(const void *data, size_t len)
+{
+	return XXH3_64bits(data, len);
 }

@@ -434,7 +434,7 @@ bool cache_output_same(const struct cache *c, const char *name, const void *data
 {
 	for (size_t i = 0; i < c->n_outputs; i++)
 		if (!strcmp(c->outputs[i].name, name))
-			return c->outputs[i].size == len && c->outputs[i].sum == XXH3_64bits(data, len);
+			return c->outputs[i].size == len && c->outputs[i].sum == cache_output_sum(data, len);
 	return false;
 }
 

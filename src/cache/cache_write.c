@@ -397,14 +397,14 @@ int cache_writer_module(struct cache_writer *w, const char *path, const struct c
 	return add_stamp(w, 'm', path, st, digest);
 }
 
-int cache_writer_output(struct cache_writer *w, const char *name, const void *data, size_t len)
+int cache_writer_output(struct cache_writer *w, const char *name, uint64_t size, uint64_t sum)
 {
 	int r = cache_put_str(&w->outputs, name, strlen(name));
 
 	if (!r)
-		r = cache_put_le(&w->outputs, len, 8);
+		r = cache_put_le(&w->outputs, size, 8);
 	if (!r)
-		r = cache_put_le(&w->outputs, XXH3_64bits(data, len), 8);
+		r = cache_put_le(&w->outputs, sum, 8);
 	if (!r)
 		w->n_outputs++;
 	return r;
@@ -500,7 +500,7 @@ static int copy_meta(struct cache_writer *w, const struct cache *old,
 		while (k < n_outs && strcmp(outs[k].name, o->name) != 0)
 			k++;
 		if (k < n_outs) {
-			r = cache_writer_output(w, o->name, outs[k].data, outs[k].len);
+			r = cache_writer_output(w, o->name, outs[k].size, outs[k].sum);
 			continue;
 		}
 		r = cache_put_str(&w->outputs, o->name, strlen(o->name));

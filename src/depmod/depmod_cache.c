@@ -143,8 +143,7 @@ static int fill(struct cache_writer *w, const struct depmod_opts *o, const char 
 		r = stamp_config(w, cfgs[i]);
 	for (int i = 0; !r && i < DF_COUNT; i++)
 		if (files[i].enabled)
-			r = cache_writer_output(w, files[i].name, files[i].data.buf,
-						files[i].data.len);
+			r = cache_writer_output(w, files[i].name, files[i].size, files[i].sum);
 	return r;
 }
 

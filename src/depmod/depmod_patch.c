@@ -212,6 +212,7 @@ static int patch_file(struct patch_run *pr, enum depfile_id id, const struct cha
 	strbuf_release(&f->data);
 	f->data = now;
 	f->enabled = true;
+	depfile_sum(f);
 	return 0;
 }
 
@@ -278,8 +279,8 @@ static int publish_all(struct patch_run *pr, struct outputs *out, double *t)
 	for (int id = 0; id < DF_COUNT; id++)
 		if (pr->files[id].enabled)
 			cj.outs[cj.n_outs++] = (struct cache_out){ pr->files[id].name,
-								   pr->files[id].data.buf,
-								   pr->files[id].data.len };
+								   pr->files[id].size,
+								   pr->files[id].sum };
 	for (size_t k = 0; k < p->n; k++)
 		cj.fresh[k] = (struct cache_fresh){ pr->c[k].blob.buf, pr->c[k].blob.len,
 						    modrec_digest(pr->c[k].now) };

@@ -114,6 +114,9 @@ static void stage(struct outputs *w, int id)
 			 : publish_stage(w->pub, (size_t)id, f->name, f->data.buf, f->data.len,
 					 &w->step[id]);
 	w->staged[id] = true;
+	/* what is on its way to disk is not needed again (size and sum are
+	 * kept): the builders' peak memory */
+	strbuf_release(&w->files[id].data);
 }
 
 /* On a builder thread: build file id, stage it at once when the
@@ -123,6 +126,7 @@ static int build(void *ud, size_t id, const struct ma_log *log)
 	struct outputs *w = ud;
 	int r = depfile_build(w->d, (enum depfile_id)id, log);
 
+	depfile_sum(&w->files[id]); /* for the cache, once the bytes are gone */
 	if (!r && w->pub && w->files[id].enabled)
 		stage(w, (int)id);
 	return r;

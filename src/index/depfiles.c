@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache/cache.h"
 #include "elf/module.h"
 #include "graph/modgraph.h"
 #include "tree/builtin.h"
@@ -522,6 +523,12 @@ bool depfile_needs_graph(enum depfile_id id)
 int depfile_cost(enum depfile_id id)
 {
 	return table[id].cost;
+}
+
+void depfile_sum(struct depfile *f)
+{
+	f->size = f->data.len;
+	f->sum = cache_output_sum(f->data.buf, f->data.len);
 }
 
 void depfiles_init(struct depfile files[DF_COUNT], bool weakdep, bool text_only)

@@ -50,7 +50,8 @@ struct depfile {
 	const char *name;   /* "modules.dep", ... */
 	bool text;          /* printed by depmod -n */
 	bool enabled;       /* false: not produced (weakdep in kmod30 mode) */
-	struct strbuf data;
+	struct strbuf data; /* released once written (outputs.c) */
+	uint64_t size, sum; /* data's length and cache_output_sum, once built */
 };
 
 /* Whether building file id needs the resolved, sorted graph (the two
@@ -60,6 +61,8 @@ bool depfile_needs_graph(enum depfile_id id);
 /* A relative cost, to start the longest builders first. */
 int depfile_cost(enum depfile_id id);
 
+/* f->size and f->sum from f->data. */
+void depfile_sum(struct depfile *f);
 /* files[] named, enabled as depfiles_new does, empty. */
 void depfiles_init(struct depfile files[DF_COUNT], bool weakdep, bool text_only);
 
