@@ -161,7 +161,7 @@ if command -v strace > /dev/null; then
 		"$M" depmod "${CONF[@]}" --no-cache -b "$T" -o "$TMP/after" $V 2> /dev/null
 		(strace -f -o /dev/null -e trace="${inj%:*}" \
 			-e inject="${inj%:*}":signal=KILL:when="${inj#*:}" \
-			env MODATLAS_TIMING=1 "$M" depmod "${CONF[@]}" -b "$T" $V > /dev/null 2>&1) 2> /dev/null
+			env MODATLAS_TIMING=1 "$M" depmod "${CONF[@]}" -b "$T" $V > /dev/null 2>&1; :) 2> /dev/null
 		mixed=0
 		for f in $DEPFILES; do
 			cmp -s "$D/$f" "$TMP/before/$f" || cmp -s "$D/$f" "$TMP/after/lib/modules/$V/$f" ||
