@@ -8,6 +8,7 @@
 #include <sys/utsname.h>
 #include <syslog.h>
 
+#include "cli/cli.h"
 #include "cli/tree_opts.h"
 #include "query/qindex.h"
 #include "util/bytes.h"
@@ -131,23 +132,9 @@ char *kc_dirname(const char *prog, const char *root, const char *kver, char **ro
 	return abs;
 }
 
-static const char *prio_name(int prio)
-{
-	switch (prio) {
-	case LOG_CRIT:
-		return "FATAL";
-	case LOG_ERR:
-		return "ERROR";
-	case LOG_WARNING:
-		return "WARNING";
-	case LOG_NOTICE:
-		return "NOTICE";
-	case LOG_INFO:
-		return "INFO";
-	default:
-		return "DEBUG";
-	}
-}
+/* kc_log's priorities are syslog's, named by cli_prio_name */
+_Static_assert(LOG_CRIT == MA_LOG_CRIT && LOG_INFO == MA_LOG_INFO && LOG_DEBUG == MA_LOG_DEBUG,
+	       "syslog priorities are util/log.h's");
 
 void kc_log(const struct kcompat *k, int prio, const char *fmt, ...)
 {
@@ -160,11 +147,11 @@ void kc_log(const struct kcompat *k, int prio, const char *fmt, ...)
 		char *msg;
 
 		if (vasprintf(&msg, fmt, ap) >= 0) {
-			syslog(prio, "%s: %s", prio_name(prio), msg);
+			syslog(prio, "%s: %s", cli_prio_name(prio), msg);
 			free(msg);
 		}
 	} else {
-		fprintf(stderr, "%s: %s: ", k->prog, prio_name(prio));
+		fprintf(stderr, "%s: %s: ", k->prog, cli_prio_name(prio));
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);
 	}
