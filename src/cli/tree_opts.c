@@ -37,6 +37,22 @@ void cli_list_release(struct cli_list *l)
 	l->n = l->alloc = 0;
 }
 
+int cli_read_option(struct cli_read *r, int c, const char *arg)
+{
+	switch (c) {
+	case 'j':
+		return cli_parse_jobs(arg, &r->jobs) < 0 ? -EINVAL : 1;
+	case CLI_OPT_NO_CACHE:
+		r->no_cache = true;
+		return 1;
+	case CLI_OPT_CACHE_DIR:
+		r->cache_dir = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 int cli_tree_option(struct cli_tree *t, int c, const char *arg)
 {
 	switch (c) {
@@ -54,10 +70,16 @@ int cli_tree_option(struct cli_tree *t, int c, const char *arg)
 	case 'F':
 		t->sysmap = arg;
 		return 1;
-	case 'j':
-		return cli_parse_jobs(arg, &t->jobs) < 0 ? -EINVAL : 1;
+	case CLI_OPT_CERT:
+		return cli_list_push(&t->certs, arg) < 0 ? -ENOMEM : 1;
+	case CLI_OPT_SIG_ENFORCE:
+		t->sig_enforce = true;
+		return 1;
+	case CLI_OPT_LOCKDOWN:
+		t->lockdown = true;
+		return 1;
 	default:
-		return 0;
+		return cli_read_option(&t->read, c, arg);
 	}
 }
 
@@ -67,4 +89,5 @@ void cli_tree_release(struct cli_tree *t)
 	t->root = NULL;
 	cli_list_release(&t->configs);
 	cli_list_release(&t->symvers);
+	cli_list_release(&t->certs);
 }
