@@ -276,13 +276,7 @@ static int parse_args(int argc, char **argv, const char *prog, struct dv_args *a
 {
 	int c;
 
-	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
-		int r = kc_option(&a->kc, prog, c, optarg);
-
-		if (r < 0)
-			return 2;
-		if (r)
-			continue;
+	while ((c = kc_getopt(argc, argv, short_opts, long_opts, &a->kc, prog)) != -1) {
 		switch (c) {
 		case OPT_SYSFS:
 			a->sysfs = optarg;
@@ -308,7 +302,7 @@ static int parse_args(int argc, char **argv, const char *prog, struct dv_args *a
 		case 'h':
 			usage(prog);
 			return 0;
-		default:
+		default: /* getopt said why; KC_OPT_INVALID: kc_getopt did */
 			return 2;
 		}
 	}

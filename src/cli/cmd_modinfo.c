@@ -318,13 +318,7 @@ int cmd_modinfo(int argc, char **argv, const char *prog)
 	struct query_opts qo;
 	int c, err, ret = 1;
 
-	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
-		int r = kc_option(&kc, prog, c, optarg);
-
-		if (r < 0)
-			return 2;
-		if (r)
-			continue;
+	while ((c = kc_getopt(argc, argv, short_opts, long_opts, &kc, prog)) != -1) {
 		switch (c) {
 		case 'a':
 			mi.field = "author";
@@ -362,7 +356,7 @@ int cmd_modinfo(int argc, char **argv, const char *prog)
 		case 'V':
 			printf("modatlas %s (kmod 34.2 and 30 modinfo)\n", MODATLAS_VERSION);
 			return 0;
-		default:
+		default: /* getopt said why; KC_OPT_INVALID: kc_getopt did */
 			return 2;
 		}
 	}
@@ -377,19 +371,8 @@ int cmd_modinfo(int argc, char **argv, const char *prog)
 	if (!dirname)
 		goto out;
 	cli_log_init(&cl, prog, 0);
-	qo = (struct query_opts){
-		.dirname = dirname,
-		.root = root_abs,
-		.kver = kv,
-		.flavour = kc.flavour,
-		.no_config = true, /* kmod_new(dirname, &null_config) */
-		.index_mode = kc.index_mode,
-		.cache_dir = kc.cache_dir,
-		.no_cache = kc.no_cache,
-		.jobs = kc.jobs,
-		.log = &cl.log,
-		.msg = { kc_query_msg, &k },
-	};
+	qo = kc_query_opts(&kc, &k, dirname, root_abs, kv, &(struct cli_list){ 0 }, &cl.log);
+	qo.no_config = true; /* kmod_new(dirname, &null_config) */
 	err = query_open(&qo, &mi.q);
 	if (err) {
 		if (err == -ENOMEM)

@@ -408,13 +408,7 @@ static int parse_args(int argc, char **argv, const char *prog, struct mp_args *a
 	int c;
 
 	a->verbose = LOG_WARNING;
-	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
-		int r = kc_option(&a->kc, prog, c, optarg);
-
-		if (r < 0)
-			return 2;
-		if (r)
-			continue;
+	while ((c = kc_getopt(argc, argv, short_opts, long_opts, &a->kc, prog)) != -1) {
 		switch (c) {
 		case 'a':
 			a->all = true;
@@ -478,7 +472,7 @@ static int parse_args(int argc, char **argv, const char *prog, struct mp_args *a
 		case OPT_FORCE_VERMAGIC:
 		case OPT_REMOVE_DEPS:
 			break; /* only change loading and unloading */
-		default:
+		default: /* getopt said why; KC_OPT_INVALID: kc_getopt did */
 			return 2;
 		}
 	}

@@ -1,6 +1,7 @@
 #include "cli/kmod_compat.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +15,12 @@
 #include "util/bytes.h"
 #include "util/fileio.h"
 
-int kc_option(struct kc_opts *o, const char *prog, int c, const char *arg)
+/* One of the options of KC_LONG_OPTIONS: 1 when taken, 0 when c is none
+ * of them, -EINVAL (message printed) for a bad value. */
+static int kc_option(struct kc_opts *o, const char *prog, int c, const char *arg)
 {
+	int r;
+
 	switch (c) {
 	case KC_OPT_COMPAT:
 		if (!strcmp(arg, "kmod30")) {
@@ -44,21 +49,24 @@ int kc_option(struct kc_opts *o, const char *prog, int c, const char *arg)
 			return -EINVAL;
 		}
 		return 1;
-	case KC_OPT_CACHE_DIR:
-		o->cache_dir = arg;
-		return 1;
-	case KC_OPT_NO_CACHE:
-		o->no_cache = true;
-		return 1;
-	case KC_OPT_JOBS:
-		if (cli_parse_jobs(arg, &o->jobs) < 0) {
-			fprintf(stderr, "%s: --jobs: not a number from 0 to 1024: '%s'\n", prog, arg);
-			return -EINVAL;
-		}
-		return 1;
 	default:
-		return 0;
+		r = cli_read_option(&o->read, c, arg);
+		if (r == -EINVAL)
+			fprintf(stderr, "%s: --jobs: not a number from 0 to 1024: '%s'\n", prog, arg);
+		return r;
 	}
+}
+
+int kc_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+	      struct kc_opts *o, const char *prog)
+{
+	int c, r;
+
+	do {
+		c = getopt_long(argc, argv, shortopts, longopts, NULL);
+		r = c == -1 ? 0 : kc_option(o, prog, c, optarg);
+	} while (r > 0);
+	return r < 0 ? KC_OPT_INVALID : c;
 }
 
 int kc_read_cmdline(struct kc_opts *o, const char *prog)
@@ -322,9 +330,9 @@ struct query_opts kc_query_opts(const struct kc_opts *o, const struct kcompat *k
 		.cmdline_len = o->cmdline_len,
 		.cmdline_label = o->cmdline_arg,
 		.index_mode = o->index_mode,
-		.cache_dir = o->cache_dir,
-		.no_cache = o->no_cache,
-		.jobs = o->jobs,
+		.cache_dir = o->read.cache_dir,
+		.no_cache = o->read.no_cache,
+		.jobs = o->read.jobs,
 		.log = log,
 		.msg = { kc_query_msg, (void *)k },
 	};

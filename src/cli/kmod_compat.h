@@ -32,33 +32,30 @@ struct kc_opts {
 	char *cmdline;            /* its text, read */
 	size_t cmdline_len;
 	enum query_index_mode index_mode;
-	const char *cache_dir;
-	bool no_cache;
-	unsigned int jobs;
+	struct cli_read read;     /* --jobs --no-cache --cache-dir */
 };
 
-/* Long options (getopt's val >= KC_OPT_BASE), for the commands' tables. */
+/* Long options (getopt's val >= KC_OPT_BASE, and the tree's), for the
+ * commands' tables. */
 enum {
 	KC_OPT_BASE = 0x1000,
 	KC_OPT_COMPAT = KC_OPT_BASE,
 	KC_OPT_CMDLINE,
 	KC_OPT_INDEX,
-	KC_OPT_CACHE_DIR,
-	KC_OPT_NO_CACHE,
-	KC_OPT_JOBS,
+	KC_OPT_INVALID,           /* from kc_getopt: a bad value, said */
 };
 
 #define KC_LONG_OPTIONS                                                   \
 	{ "compat", required_argument, NULL, KC_OPT_COMPAT },             \
 	{ "cmdline", required_argument, NULL, KC_OPT_CMDLINE },           \
 	{ "index", required_argument, NULL, KC_OPT_INDEX },               \
-	{ "cache-dir", required_argument, NULL, KC_OPT_CACHE_DIR },       \
-	{ "no-cache", no_argument, NULL, KC_OPT_NO_CACHE },               \
-	{ "jobs", required_argument, NULL, KC_OPT_JOBS }
+	CLI_READ_LONG_OPTIONS
 
-/* One of the options above: 1 when taken, -EINVAL (message printed) for
- * a bad value. */
-int kc_option(struct kc_opts *o, const char *prog, int c, const char *arg) MA_MUST_CHECK;
+/* getopt_long, taking the options above on the way (a command's -j too):
+ * the next other option, KC_OPT_INVALID after a bad value's message, -1
+ * at the end. */
+int kc_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+	      struct kc_opts *o, const char *prog);
 /* Read --cmdline's file (after the options). 0, or -errno after a message. */
 int kc_read_cmdline(struct kc_opts *o, const char *prog) MA_MUST_CHECK;
 void kc_opts_release(struct kc_opts *o);

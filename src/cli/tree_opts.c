@@ -7,7 +7,8 @@
 #include "util/array.h"
 #include "util/fileio.h"
 
-int cli_parse_jobs(const char *arg, unsigned int *jobs)
+/* -j's argument: 0..1024. 0 or -EINVAL. */
+static int parse_jobs(const char *arg, unsigned int *jobs)
 {
 	char *end;
 	long n = strtol(arg, &end, 10);
@@ -41,7 +42,7 @@ int cli_read_option(struct cli_read *r, int c, const char *arg)
 {
 	switch (c) {
 	case 'j':
-		return cli_parse_jobs(arg, &r->jobs) < 0 ? -EINVAL : 1;
+		return parse_jobs(arg, &r->jobs) < 0 ? -EINVAL : 1;
 	case CLI_OPT_NO_CACHE:
 		r->no_cache = true;
 		return 1;

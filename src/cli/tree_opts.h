@@ -24,7 +24,7 @@ enum {
 	CLI_OPT_OWN,
 };
 
-/* In this order at the end of depmod's table
+/* In this order at the end of depmod's and the query commands' tables
  * (getopt names an ambiguous option's candidates in table order). */
 #define CLI_READ_LONG_OPTIONS                                                \
 	{ "jobs", required_argument, NULL, 'j' },                            \
@@ -79,8 +79,6 @@ int cli_read_option(struct cli_read *r, int c, const char *arg) MA_MUST_CHECK;
 
 /* The running kernel's release (uname), or NULL with errno set. */
 const char *cli_running_kernel(void);
-/* -j's argument: 0..1024. 0 or -EINVAL. */
-int cli_parse_jobs(const char *arg, unsigned int *jobs) MA_MUST_CHECK;
 /* Append s. 0 or -ENOMEM. */
 int cli_list_push(struct cli_list *l, const char *s) MA_MUST_CHECK;
 void cli_list_release(struct cli_list *l);
