@@ -14,6 +14,7 @@
 #include "cli/kmod_compat.h"
 #include "cli/tree_opts.h"
 #include "query/devices.h"
+#include "report/json_put.h"
 #include "util/fileio.h"
 
 #define DEVICES_SCHEMA "modatlas-devices/1"
@@ -136,22 +137,18 @@ struct out {
 	int err;
 };
 
+/* report/json_put.h's helpers, their error kept: the document is judged
+ * once, at the end. */
 static void put(struct out *o, struct json_object *obj, const char *key, struct json_object *v)
 {
-	if (!v || json_object_object_add(obj, key, v) < 0) {
-		json_object_put(v);
+	if (json_put_new(obj, key, v) < 0)
 		o->err = -ENOMEM;
-	}
 }
 
 static void put_str(struct out *o, struct json_object *obj, const char *key, const char *s)
 {
-	if (!s) {
-		if (json_object_object_add(obj, key, NULL) < 0)
-			o->err = -ENOMEM;
-		return;
-	}
-	put(o, obj, key, json_object_new_string(s));
+	if (json_put_str(obj, key, s) < 0)
+		o->err = -ENOMEM;
 }
 
 static void render_json(struct out *o, const struct device *d, const struct device_result *r,
