@@ -35,21 +35,20 @@ int cli_usage_error(struct cli_report_opts *r, const char *fmt, ...)
 
 int cli_report_option(struct cli_report_opts *r, int c, const char *arg, char *const *argv)
 {
+	const struct cli_field fields[] = {
+		{ CLI_OPT_MODPROBE_D, .push = &r->modprobe },
+		{ CLI_OPT_DKMS, .keep = &r->dkms },
+		{ CLI_OPT_SUMMARY, .set = &r->summary },
+	};
 	int err = cli_tree_option(&r->t, c, arg);
 
 	if (err == -EINVAL && c == 'j')
 		return cli_usage_error(r, "-j takes a number of threads (0 = all CPUs), not '%s'", arg);
+	if (!err)
+		err = cli_field_option(fields, sizeof(fields) / sizeof(fields[0]), c, arg);
 	if (err)
-		return err < 0 ? -ENOMEM : 0;
+		return err < 0 ? -ENOMEM : 0; /* -b without a working directory too */
 	switch (c) {
-	case CLI_OPT_MODPROBE_D:
-		return cli_list_push(&r->modprobe, arg) < 0 ? -ENOMEM : 0;
-	case CLI_OPT_DKMS:
-		r->dkms = arg;
-		return 0;
-	case CLI_OPT_SUMMARY:
-		r->summary = true;
-		return 0;
 	case CLI_OPT_FAIL_ON:
 		if (parse_fail_on(arg, &r->fail_on) < 0)
 			return cli_usage_error(r, "--fail-on takes error, warning, info or never, not '%s'",

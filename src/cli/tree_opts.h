@@ -77,6 +77,19 @@ void cli_tree_release(struct cli_tree *t);
 /* The same for -j, --no-cache, --cache-dir only: -EINVAL for a bad -j. */
 int cli_read_option(struct cli_read *r, int c, const char *arg) MA_MUST_CHECK;
 
+/* What an option does to the struct its command fills, one row an
+ * option: keeps its argument, sets a flag, or appends its argument to a
+ * list (one of the three pointers). */
+struct cli_field {
+	int c;                    /* getopt's value */
+	const char **keep;
+	bool *set;
+	struct cli_list *push;
+};
+
+/* The row of c done: 1, 0 when no row has c, -ENOMEM. */
+int cli_field_option(const struct cli_field *v, size_t n, int c, const char *arg) MA_MUST_CHECK;
+
 /* The running kernel's release (uname), or NULL with errno set. */
 const char *cli_running_kernel(void);
 /* Append s. 0 or -ENOMEM. */
