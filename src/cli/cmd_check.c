@@ -27,9 +27,8 @@ enum {
 
 static const struct option longopts[] = {
 	CLI_REPORT_LONG_OPTIONS,
-	{ "symvers", required_argument, NULL, 'E' },
-	{ "system-map", required_argument, NULL, 'F' },
-	{ "filesyms", required_argument, NULL, 'F' },
+	CLI_SYMBOLS_LONG_OPTIONS,
+	{ "filesyms", required_argument, NULL, 'F' }, /* depmod's name for -F */
 	CLI_SIG_LONG_OPTIONS,
 	{ "vermagic", required_argument, NULL, OPT_VERMAGIC },
 	{ "focus", required_argument, NULL, OPT_FOCUS },

@@ -20,8 +20,7 @@ enum { OPT_USE_BLACKLIST = CLI_OPT_OWN };
 static const struct option longopts[] = {
 	{ "basedir", required_argument, NULL, 'b' },
 	{ "config", required_argument, NULL, 'C' },
-	{ "symvers", required_argument, NULL, 'E' },
-	{ "system-map", required_argument, NULL, 'F' },
+	CLI_SYMBOLS_LONG_OPTIONS,
 	CLI_SIG_LONG_OPTIONS,
 	{ "ignore-install", no_argument, NULL, 'i' },
 	{ "use-blacklist", no_argument, NULL, OPT_USE_BLACKLIST },

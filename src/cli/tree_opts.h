@@ -39,6 +39,11 @@ enum {
 	{ "config", required_argument, NULL, 'C' },                          \
 	CLI_READ_LONG_OPTIONS
 
+/* -E -F: the target kernel's symbols */
+#define CLI_SYMBOLS_LONG_OPTIONS                                             \
+	{ "symvers", required_argument, NULL, 'E' },                         \
+	{ "system-map", required_argument, NULL, 'F' }
+
 #define CLI_SIG_LONG_OPTIONS                                                 \
 	{ "cert", required_argument, NULL, CLI_OPT_CERT },                   \
 	{ "sig-enforce", no_argument, NULL, CLI_OPT_SIG_ENFORCE },           \
