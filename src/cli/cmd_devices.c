@@ -271,23 +271,21 @@ struct dv_args {
 
 static int parse_args(int argc, char **argv, const char *prog, struct dv_args *a)
 {
-	int c;
+	const struct cli_field fields[] = {
+		{ OPT_SYSFS, .keep = &a->sysfs },
+		{ OPT_MODALIASES, .keep = &a->list },
+		{ 'b', .keep = &a->root },
+		{ 'C', .push = &a->configs },
+	};
+	int c, r;
 
 	while ((c = kc_getopt(argc, argv, short_opts, long_opts, &a->kc, prog)) != -1) {
+		r = cli_field_option(fields, sizeof(fields) / sizeof(fields[0]), c, optarg);
+		if (r < 0)
+			return 1;
+		if (r)
+			continue;
 		switch (c) {
-		case OPT_SYSFS:
-			a->sysfs = optarg;
-			break;
-		case OPT_MODALIASES:
-			a->list = optarg;
-			break;
-		case 'b':
-			a->root = optarg;
-			break;
-		case 'C':
-			if (cli_list_push(&a->configs, optarg) < 0)
-				return 1;
-			break;
 		case 'f':
 			if (!strcmp(optarg, "json")) {
 				a->json = true;
