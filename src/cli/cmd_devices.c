@@ -367,8 +367,8 @@ int cmd_devices(int argc, char **argv, const char *prog)
 	struct query *q = NULL;
 	struct query_opts qo;
 	struct cli_log cl;
-	char *dirname = NULL, *root_abs = NULL, **owned = NULL, msg[512];
-	const char *kver = NULL;
+	struct kc_tree tr = { 0 };
+	char msg[512];
 	int ret, err;
 
 	ret = parse_args(argc, argv, prog, &a);
@@ -384,17 +384,15 @@ int cmd_devices(int argc, char **argv, const char *prog)
 		ret = fatal(&a, prog, err == -ENOMEM ? "out of memory" : msg);
 		goto out;
 	}
-	dirname = kc_dirname(prog, a.root, a.kver, &root_abs, &kver);
-	if (!dirname ||
-	    (!a.configs.n && kc_default_configs(a.kc.flavour, root_abs, &a.configs, &owned) < 0)) {
+	if (kc_tree_init(&tr, prog, a.root, a.kver, a.kc.flavour, &a.configs) < 0) {
 		ret = fatal(&a, prog, "cannot form the module directory");
 		goto out;
 	}
 	cli_log_init(&cl, prog, 0);
-	qo = kc_query_opts(&a.kc, &k, dirname, root_abs, kver, &a.configs, &cl.log);
+	qo = kc_query_opts(&a.kc, &k, &tr, &a.configs, &cl.log);
 	err = query_open(&qo, &q);
 	if (err) {
-		snprintf(msg, sizeof(msg), "cannot read the module tree %s: %s", dirname,
+		snprintf(msg, sizeof(msg), "cannot read the module tree %s: %s", tr.dirname,
 			 strerror(-err));
 		ret = fatal(&a, prog, msg);
 		goto out;
@@ -406,8 +404,8 @@ int cmd_devices(int argc, char **argv, const char *prog)
 		o.root = json_object_new_object();
 		o.devs = json_object_new_array();
 		put(&o, o.root, "schema", json_object_new_string(DEVICES_SCHEMA));
-		put(&o, tree, "dirname", json_object_new_string(dirname));
-		put(&o, tree, "version", json_object_new_string(kver));
+		put(&o, tree, "dirname", json_object_new_string(tr.dirname));
+		put(&o, tree, "version", json_object_new_string(tr.kver));
 		put(&o, tree, "compat", json_object_new_string(a.kc.flavour == MP_KMOD30 ? "kmod30"
 											   : "kmod34"));
 		put(&o, o.root, "tree", tree);
@@ -488,9 +486,7 @@ out:
 	fflush(stdout);
 	query_free(q);
 	device_list_release(&l);
-	kc_free_owned(owned);
-	free(dirname);
-	free(root_abs);
+	kc_tree_release(&tr);
 	kc_opts_release(&a.kc);
 	cli_list_release(&a.configs);
 	return ret;

@@ -312,7 +312,7 @@ int cmd_modinfo(int argc, char **argv, const char *prog)
 	struct kcompat k = { .prog = prog, .verbose = LOG_WARNING };
 	struct mi mi = { .k = &k, .sep = '\n' };
 	const char *root = NULL, *kver = NULL;
-	char *dirname = NULL, *root_abs = NULL;
+	struct kc_tree tr = { 0 };
 	bool modname = false;
 	struct cli_log cl;
 	struct query_opts qo;
@@ -365,14 +365,11 @@ int cmd_modinfo(int argc, char **argv, const char *prog)
 		kc_log(&k, LOG_ERR, "missing module or filename.");
 		return 1;
 	}
-	const char *kv = NULL;
-
-	dirname = kc_dirname(prog, root, kver, &root_abs, &kv);
-	if (!dirname)
+	if (kc_tree_init(&tr, prog, root, kver, kc.flavour, NULL) < 0)
 		goto out;
 	cli_log_init(&cl, prog, 0);
-	qo = kc_query_opts(&kc, &k, dirname, root_abs, kv, &(struct cli_list){ 0 }, &cl.log);
-	qo.no_config = true; /* kmod_new(dirname, &null_config) */
+	/* no configuration: kmod_new(dirname, &null_config) */
+	qo = kc_query_opts(&kc, &k, &tr, NULL, &cl.log);
 	err = query_open(&qo, &mi.q);
 	if (err) {
 		if (err == -ENOMEM)
@@ -394,8 +391,7 @@ int cmd_modinfo(int argc, char **argv, const char *prog)
 out:
 	fflush(stdout);
 	query_free(mi.q);
-	free(dirname);
-	free(root_abs);
+	kc_tree_release(&tr);
 	kc_opts_release(&kc);
 	return ret;
 }

@@ -488,8 +488,8 @@ int cmd_modprobe(int argc, char **argv, const char *prog)
 	struct cli_log cl;
 	struct query_opts qo = { 0 };
 	struct query *q = NULL;
-	char *dirname = NULL, *root_abs = NULL, **owned = NULL, *extra = NULL;
-	const char *kver = NULL;
+	struct kc_tree tr = { 0 };
+	char *extra = NULL;
 	char **args;
 	int nargs, ret, err;
 
@@ -517,15 +517,11 @@ int cmd_modprobe(int argc, char **argv, const char *prog)
 		ret = 2;
 		goto out;
 	}
-	if (kc_read_cmdline(&a.kc, prog) < 0)
-		goto out;
-	dirname = kc_dirname(prog, a.root, a.kver, &root_abs, &kver);
-	if (!dirname)
-		goto out;
-	if (!a.configs.n && kc_default_configs(a.kc.flavour, root_abs, &a.configs, &owned) < 0)
+	if (kc_read_cmdline(&a.kc, prog) < 0 ||
+	    kc_tree_init(&tr, prog, a.root, a.kver, a.kc.flavour, &a.configs) < 0)
 		goto out;
 	cli_log_init(&cl, prog, 0);
-	qo = kc_query_opts(&a.kc, &k, dirname, root_abs, kver, &a.configs, &cl.log);
+	qo = kc_query_opts(&a.kc, &k, &tr, &a.configs, &cl.log);
 	err = query_open(&qo, &q);
 	if (err) {
 		if (err == -ENOMEM)
@@ -561,10 +557,8 @@ out:
 	if (a.syslog)
 		closelog();
 	query_free(q);
-	kc_free_owned(owned);
+	kc_tree_release(&tr);
 	free(extra);
-	free(dirname);
-	free(root_abs);
 	kc_opts_release(&a.kc);
 	cli_list_release(&a.configs);
 	return ret;

@@ -76,7 +76,7 @@ static void usage(const char *prog)
 
 struct why_args {
 	struct kc_opts kc;
-	const char *root;        /* -b: kmod's -d, which kc_dirname makes absolute */
+	const char *root;        /* -b: kmod's -d, which kc_tree_init makes absolute */
 	struct cli_tree t;       /* -C -E -F, the signature policy */
 	bool json, ignore_install, use_blacklist;
 };
@@ -149,7 +149,8 @@ int cmd_why(int argc, char **argv, const char *prog)
 	struct why_opts o = { 0 };
 	struct json_object *doc = NULL;
 	struct strbuf out = STRBUF_INIT;
-	char *dirname = NULL, *root_abs = NULL, **owned = NULL, *extra = NULL;
+	struct kc_tree tr = { 0 };
+	char *extra = NULL;
 	const char *name, *kver = NULL;
 	int ret = parse(argc, argv, prog, &a), first, err;
 
@@ -162,17 +163,13 @@ int cmd_why(int argc, char **argv, const char *prog)
 	if (first < argc && !strchr(argv[first], '='))
 		kver = argv[first++];
 	if (extra_options(argv + first, argc - first, &extra) < 0 ||
-	    kc_read_cmdline(&a.kc, prog) < 0)
-		goto done;
-	dirname = kc_dirname(prog, a.root ? a.root : "", kver, &root_abs, &kver);
-	if (!dirname)
-		goto done;
-	if (!a.t.configs.n && kc_default_configs(a.kc.flavour, root_abs, &a.t.configs, &owned) < 0)
+	    kc_read_cmdline(&a.kc, prog) < 0 ||
+	    kc_tree_init(&tr, prog, a.root ? a.root : "", kver, a.kc.flavour, &a.t.configs) < 0)
 		goto done;
 	cli_log_init(&cl, prog, 0);
 	k.flavour = a.kc.flavour;
 	o = (struct why_opts){
-		.q = kc_query_opts(&a.kc, &k, dirname, root_abs, kver, &a.t.configs, &cl.log),
+		.q = kc_query_opts(&a.kc, &k, &tr, &a.t.configs, &cl.log),
 		.symvers = a.t.symvers.v,
 		.n_symvers = a.t.symvers.n,
 		.sysmap = a.t.sysmap,
@@ -204,10 +201,8 @@ int cmd_why(int argc, char **argv, const char *prog)
 done:
 	json_object_put(doc);
 	strbuf_release(&out);
-	kc_free_owned(owned);
+	kc_tree_release(&tr);
 	free(extra);
-	free(dirname);
-	free(root_abs);
 	kc_opts_release(&a.kc);
 	cli_tree_release(&a.t);
 	return ret;

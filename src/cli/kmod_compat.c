@@ -95,8 +95,10 @@ void kc_opts_release(struct kc_opts *o)
 	o->cmdline = NULL;
 }
 
-char *kc_dirname(const char *prog, const char *root, const char *kver, char **root_abs,
-		 const char **kver_out)
+/* kc_tree's dirname; root_abs and kver_out as kc_tree's. malloc'd; NULL
+ * on failure, with a message but for ENOMEM. */
+static char *kc_dirname(const char *prog, const char *root, const char *kver, char **root_abs,
+			const char **kver_out)
 {
 	char *s = NULL, *abs;
 
@@ -290,8 +292,10 @@ void kc_query_msg(void *ud, enum query_site site, const char *msg)
 	libkmod_msg(k, &sites[site], k->log_setup, msg);
 }
 
-int kc_default_configs(enum mp_flavour f, const char *root_abs, struct cli_list *configs,
-		       char ***owned)
+/* kmod's modprobe.d directories for the flavour under root_abs, into
+ * configs (their strings in *owned, NULL-terminated). 0 or -ENOMEM. */
+static int kc_default_configs(enum mp_flavour f, const char *root_abs, struct cli_list *configs,
+			      char ***owned)
 {
 	const char *const *dirs = modprobe_default_dirs(f);
 	size_t n = 0;
@@ -308,24 +312,40 @@ int kc_default_configs(enum mp_flavour f, const char *root_abs, struct cli_list 
 	return 0;
 }
 
-void kc_free_owned(char **owned)
+int kc_tree_init(struct kc_tree *t, const char *prog, const char *root, const char *kver,
+		 enum mp_flavour f, struct cli_list *configs)
 {
-	for (size_t i = 0; owned && owned[i]; i++)
-		free(owned[i]);
-	free(owned);
+	*t = (struct kc_tree){ 0 };
+	t->dirname = kc_dirname(prog, root, kver, &t->root_abs, &t->kver);
+	if (!t->dirname)
+		return -EINVAL;
+	if (configs && !configs->n && kc_default_configs(f, t->root_abs, configs, &t->owned) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+void kc_tree_release(struct kc_tree *t)
+{
+	for (size_t i = 0; t->owned && t->owned[i]; i++)
+		free(t->owned[i]);
+	free(t->owned);
+	free(t->dirname);
+	free(t->root_abs);
+	*t = (struct kc_tree){ 0 };
 }
 
 struct query_opts kc_query_opts(const struct kc_opts *o, const struct kcompat *k,
-				const char *dirname, const char *root_abs, const char *kver,
-				const struct cli_list *configs, const struct ma_log *log)
+				const struct kc_tree *t, const struct cli_list *configs,
+				const struct ma_log *log)
 {
 	return (struct query_opts){
-		.dirname = dirname,
-		.root = root_abs,
-		.kver = kver,
+		.dirname = t->dirname,
+		.root = t->root_abs,
+		.kver = t->kver,
 		.flavour = o->flavour,
-		.config_paths = configs->v,
-		.n_config = configs->n,
+		.config_paths = configs ? configs->v : NULL,
+		.n_config = configs ? configs->n : 0,
+		.no_config = !configs,
 		.cmdline = o->cmdline,
 		.cmdline_len = o->cmdline_len,
 		.cmdline_label = o->cmdline_arg,

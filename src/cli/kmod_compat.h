@@ -60,28 +60,32 @@ int kc_getopt(int argc, char **argv, const char *shortopts, const struct option 
 int kc_read_cmdline(struct kc_opts *o, const char *prog) MA_MUST_CHECK;
 void kc_opts_release(struct kc_opts *o);
 
-/* kmod's module directory: ROOT/lib/modules/VERSION made absolute (not
- * normalised) when either is given (the running kernel's release for a
- * missing VERSION), else /lib/modules/$(uname -r). root_abs gets ROOT
- * made absolute ("" for none) for the tree model. malloc'd; NULL with a
- * message printed on failure. */
-char *kc_dirname(const char *prog, const char *root, const char *kver, char **root_abs,
-		 const char **kver_out);
+/* Where a query command reads: kmod's module directory,
+ * ROOT/lib/modules/VERSION made absolute (not normalised) when either is
+ * given (the running kernel's release for a missing VERSION), else
+ * /lib/modules/$(uname -r); and for configs given but empty (no -C),
+ * kmod's modprobe.d directories for the flavour under ROOT. */
+struct kc_tree {
+	char *dirname;
+	char *root_abs;           /* ROOT made absolute ("" for none): the model's */
+	const char *kver;
+	char **owned;             /* the default directories' strings */
+};
 
-/* No -C: kmod's modprobe.d directories for the flavour under root_abs,
- * into configs (their strings in *owned, NULL-terminated; kc_free_owned).
- * 0 or -ENOMEM. */
-int kc_default_configs(enum mp_flavour f, const char *root_abs, struct cli_list *configs,
-		       char ***owned) MA_MUST_CHECK;
-void kc_free_owned(char **owned);
+/* 0, -EINVAL when the directory cannot be formed (a message printed, but
+ * for lack of memory), -ENOMEM; kc_tree_release either way. */
+int kc_tree_init(struct kc_tree *t, const char *prog, const char *root, const char *kver,
+		 enum mp_flavour f, struct cli_list *configs) MA_MUST_CHECK;
+void kc_tree_release(struct kc_tree *t);
 
 struct kcompat;
 
 /* What every query command opens the tree with: the directory, the
- * configuration, the kc options; kmod's messages through k. */
+ * configuration (NULL: none at all, as modinfo's kmod_new), the kc
+ * options; kmod's messages through k. */
 struct query_opts kc_query_opts(const struct kc_opts *o, const struct kcompat *k,
-				const char *dirname, const char *root_abs, const char *kver,
-				const struct cli_list *configs, const struct ma_log *log);
+				const struct kc_tree *t, const struct cli_list *configs,
+				const struct ma_log *log);
 
 /* The tool's own log_printf: "PROG: LEVEL: msg\n" (msg without the
  * newline) when prio <= the tool's priority. */
