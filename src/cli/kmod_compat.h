@@ -42,7 +42,7 @@ enum {
 	KC_OPT_COMPAT = KC_OPT_BASE,
 	KC_OPT_CMDLINE,
 	KC_OPT_INDEX,
-	KC_OPT_INVALID,           /* from kc_getopt: a bad value, said */
+	KC_OPT_INVALID,           /* kc_getopt's for a bad value, its message out */
 };
 
 #define KC_LONG_OPTIONS                                                   \

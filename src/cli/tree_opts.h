@@ -44,6 +44,7 @@ enum {
 	{ "symvers", required_argument, NULL, 'E' },                         \
 	{ "system-map", required_argument, NULL, 'F' }
 
+/* --cert --sig-enforce --lockdown: the target's signature policy */
 #define CLI_SIG_LONG_OPTIONS                                                 \
 	{ "cert", required_argument, NULL, CLI_OPT_CERT },                   \
 	{ "sig-enforce", no_argument, NULL, CLI_OPT_SIG_ENFORCE },           \
