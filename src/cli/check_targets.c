@@ -44,6 +44,28 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The type of dir/name (S_IFDIR, S_IFREG...; a link's own with no_links),
+ * 0 when it cannot be stat'ed, or -ENOMEM. */
+static int type_at(const char *dir, const char *name, bool no_links)
+{
+	struct stat st;
+	char *p;
+	int r;
+
+	if (asprintf(&p, "%s/%s", dir, name) < 0)
+		return -ENOMEM;
+	r = (no_links ? lstat(p, &st) : stat(p, &st)) == 0 ? (int)(st.st_mode & S_IFMT) : 0;
+	free(p);
+	return r;
+}
+
+static void free_names(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 /* The names of the directories of path, sorted (malloc'd array of
  * malloc'd names); links to directories too unless no_links (DKMS's
  * kernel-<kver>-<arch> links lead to a build seen once already). */
@@ -59,63 +81,28 @@ static int list_dirs(const char *path, bool no_links, char ***out, size_t *n)
 	*n = 0;
 	if (!d)
 		return -errno;
-	while ((de = readdir(d))) {
-		char *p, *name;
-		struct stat st;
+	while (!r && (de = readdir(d))) {
+		int type = de->d_name[0] == '.' ? 0 : type_at(path, de->d_name, no_links);
+		char *name;
 
-		if (de->d_name[0] == '.')
+		if (type != S_IFDIR) {
+			r = type < 0 ? type : 0;
 			continue;
-		if (asprintf(&p, "%s/%s", path, de->d_name) < 0) {
-			r = -ENOMEM;
-			break;
 		}
-		r = (no_links ? lstat(p, &st) : stat(p, &st)) == 0 && S_ISDIR(st.st_mode) ? 1 : 0;
-		free(p);
-		if (!r)
-			continue;
 		name = strdup(de->d_name);
 		r = name ? ARRAY_PUSH(v, *n, alloc, name) : -ENOMEM;
-		if (r < 0) {
+		if (r < 0)
 			free(name);
-			break;
-		}
 	}
 	closedir(d);
 	if (r < 0) {
-		for (size_t i = 0; i < *n; i++)
-			free(v[i]);
-		free(v);
+		free_names(v, *n);
 		*n = 0;
 		return r;
 	}
 	qsort(v, *n, sizeof(*v), cmp_str);
 	*out = v;
 	return 0;
-}
-
-static int subdirs(const char *path, char ***out, size_t *n)
-{
-	return list_dirs(path, false, out, n);
-}
-
-static void free_names(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-static int has(const char *dir, const char *name)
-{
-	char *p;
-	struct stat st;
-	int r;
-
-	if (asprintf(&p, "%s/%s", dir, name) < 0)
-		return -ENOMEM;
-	r = stat(p, &st) == 0;
-	free(p);
-	return r;
 }
 
 int targets_all_kernels(struct check_targets *t, const char *root, const char *moduledir)
@@ -130,7 +117,7 @@ int targets_all_kernels(struct check_targets *t, const char *root, const char *m
 		moduledir++;
 	if (asprintf(&base, "%s/%s", root ? root : "", moduledir) < 0)
 		return -ENOMEM;
-	r = subdirs(base, &names, &n);
+	r = list_dirs(base, false, &names, &n);
 	for (size_t i = 0; !r && i < n; i++) {
 		char *dir;
 
@@ -138,8 +125,8 @@ int targets_all_kernels(struct check_targets *t, const char *root, const char *m
 			r = -ENOMEM;
 			break;
 		}
-		if (has(dir, "modules.order") > 0 || has(dir, "modules.dep") > 0 ||
-		    has(dir, "kernel") > 0) {
+		if (type_at(dir, "modules.order", false) > 0 || type_at(dir, "modules.dep", false) > 0 ||
+		    type_at(dir, "kernel", false) > 0) {
 			r = targets_add_kernel(t, names[i], &idx);
 			found++;
 		}
@@ -182,72 +169,62 @@ static int add_build(struct check_targets *t, size_t k, const char *dir, int *co
 	return r;
 }
 
+/* A DKMS tree's levels: DIR/<module>/<version>/<kernel>/<arch>/module/. */
+enum { DKMS_MODULE, DKMS_VERSION, DKMS_KERNEL, DKMS_ARCH };
+
+struct dkms_scan {
+	struct check_targets *t;
+	int add_kernels;
+	int count;                /* module files found */
+};
+
+/* The target of a kernel directory: 1 with *k, 0 to pass it over, or
+ * -ENOMEM. */
+static int dkms_target(struct dkms_scan *w, const char *kver, size_t *k)
+{
+	struct check_targets *t = w->t;
+
+	/* "build" (dkms < 3) holds the sources being built */
+	if (!strcmp(kver, "build"))
+		return 0;
+	for (*k = 0; *k < t->n; (*k)++)
+		if (!strcmp(t->v[*k].kver, kver))
+			return 1;
+	if (!w->add_kernels)
+		return 0;
+	return targets_add_kernel(t, kver, k) < 0 ? -ENOMEM : 1;
+}
+
+/* The directories of dir, a DKMS tree's level lv, and all below them; k:
+ * the target of the kernel directory above. */
+static int dkms_level(struct dkms_scan *w, const char *dir, int lv, size_t k)
+{
+	char **names;
+	size_t n;
+	int r = list_dirs(dir, true, &names, &n);
+
+	for (size_t i = 0; !r && i < n; i++) {
+		char *p;
+
+		if (lv == DKMS_KERNEL && (r = dkms_target(w, names[i], &k)) <= 0)
+			continue;
+		if (asprintf(&p, lv == DKMS_ARCH ? "%s/%s/module" : "%s/%s", dir, names[i]) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		r = lv == DKMS_ARCH ? add_build(w->t, k, p, &w->count) : dkms_level(w, p, lv + 1, k);
+		free(p);
+	}
+	free_names(names, n);
+	return r;
+}
+
 int targets_dkms(struct check_targets *t, const char *dir, int add_kernels)
 {
-	char **mods = NULL, **vers = NULL, **kerns = NULL, **archs = NULL;
-	size_t n_mods = 0, n_vers = 0, n_kerns = 0, n_archs = 0;
-	int r = list_dirs(dir, true, &mods, &n_mods), count = 0;
+	struct dkms_scan w = { .t = t, .add_kernels = add_kernels };
+	int r = dkms_level(&w, dir, DKMS_MODULE, 0);
 
-	for (size_t a = 0; !r && a < n_mods; a++) {
-		char *p1;
-
-		if (asprintf(&p1, "%s/%s", dir, mods[a]) < 0)
-			return -ENOMEM;
-		r = list_dirs(p1, true, &vers, &n_vers);
-		for (size_t b = 0; !r && b < n_vers; b++) {
-			char *p2;
-
-			if (asprintf(&p2, "%s/%s", p1, vers[b]) < 0) {
-				r = -ENOMEM;
-				break;
-			}
-			r = list_dirs(p2, true, &kerns, &n_kerns);
-			for (size_t c = 0; !r && c < n_kerns; c++) {
-				size_t k = t->n;
-				char *p3;
-
-				/* "build" (dkms < 3) holds the sources being built */
-				if (!strcmp(kerns[c], "build"))
-					continue;
-				for (size_t i = 0; i < t->n; i++)
-					if (!strcmp(t->v[i].kver, kerns[c]))
-						k = i;
-				if (k == t->n && !add_kernels)
-					continue;
-				if (k == t->n && (r = targets_add_kernel(t, kerns[c], &k)) < 0)
-					break;
-				if (asprintf(&p3, "%s/%s", p2, kerns[c]) < 0) {
-					r = -ENOMEM;
-					break;
-				}
-				r = list_dirs(p3, true, &archs, &n_archs);
-				for (size_t e = 0; !r && e < n_archs; e++) {
-					char *p4;
-
-					if (asprintf(&p4, "%s/%s/module", p3, archs[e]) < 0) {
-						r = -ENOMEM;
-						break;
-					}
-					r = add_build(t, k, p4, &count);
-					free(p4);
-				}
-				free_names(archs, n_archs);
-				archs = NULL;
-				n_archs = 0;
-				free(p3);
-			}
-			free_names(kerns, n_kerns);
-			kerns = NULL;
-			n_kerns = 0;
-			free(p2);
-		}
-		free_names(vers, n_vers);
-		vers = NULL;
-		n_vers = 0;
-		free(p1);
-	}
-	free_names(mods, n_mods);
-	return r < 0 ? r : count;
+	return r < 0 ? r : w.count;
 }
 
 void targets_release(struct check_targets *t)

@@ -12,6 +12,7 @@
 #include "cli/check_targets.h"
 #include "cli/cli.h"
 #include "cli/report_log.h"
+#include "cli/report_opts.h"
 #include "cli/tree_opts.h"
 #include "report/report.h"
 #include "util/strbuf.h"
@@ -19,43 +20,19 @@
 enum fmt { FMT_TEXT, FMT_JSON, FMT_DOT, FMT_SVG };
 
 enum {
-	OPT_CERT = 0x100,
-	OPT_MODPROBE_D,
-	OPT_VERMAGIC,
+	OPT_VERMAGIC = CLI_REPORT_OPT_OWN,
 	OPT_FOCUS,
-	OPT_FAIL_ON,
-	OPT_SUMMARY,
 	OPT_ALL,
-	OPT_DKMS,
-	OPT_SIG_ENFORCE,
-	OPT_LOCKDOWN,
-	OPT_NO_CACHE,
-	OPT_CACHE_DIR,
 };
 
 static const struct option longopts[] = {
-	{ "basedir", required_argument, NULL, 'b' },
-	{ "moduledir", required_argument, NULL, 'm' },
-	{ "config", required_argument, NULL, 'C' },
-	{ "symvers", required_argument, NULL, 'E' },
-	{ "system-map", required_argument, NULL, 'F' },
-	{ "filesyms", required_argument, NULL, 'F' },
-	{ "cert", required_argument, NULL, OPT_CERT },
-	{ "modprobe-d", required_argument, NULL, OPT_MODPROBE_D },
+	CLI_REPORT_LONG_OPTIONS,
+	CLI_SYMBOLS_LONG_OPTIONS,
+	{ "filesyms", required_argument, NULL, 'F' }, /* depmod's name for -F */
+	CLI_SIG_LONG_OPTIONS,
 	{ "vermagic", required_argument, NULL, OPT_VERMAGIC },
-	{ "format", required_argument, NULL, 'f' },
 	{ "focus", required_argument, NULL, OPT_FOCUS },
-	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
-	{ "summary", no_argument, NULL, OPT_SUMMARY },
 	{ "all", no_argument, NULL, OPT_ALL },
-	{ "dkms", required_argument, NULL, OPT_DKMS },
-	{ "sig-enforce", no_argument, NULL, OPT_SIG_ENFORCE },
-	{ "lockdown", no_argument, NULL, OPT_LOCKDOWN },
-	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
-	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
-	{ "jobs", required_argument, NULL, 'j' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -128,16 +105,12 @@ static bool looks_like_module(const char *s)
 
 struct cli_state {
 	struct check_opts o;
-	struct cli_tree t;      /* -b -m -C -E -F -j */
+	struct cli_report_opts r;  /* the tree's options, --fail-on, --summary... */
 	enum fmt fmt;
-	int fail_on;            /* severity, or 3 for never */
-	struct cli_list focus;  /* normalised module names */
-	bool summary, all;
-	const char *dkms;
-	int verbose;
-	struct cli_list certs, modprobe, versions, files;
+	struct cli_list focus;     /* normalised module names */
+	bool all;
+	struct cli_list versions, files;
 	struct check_targets targets;
-	char usage_err[512];
 };
 
 /* A module name as modprobe takes it: '-' and '_' are the same. */
@@ -153,39 +126,20 @@ static char *modname_of(const char *s)
 
 static int parse_args(struct cli_state *s, int argc, char **argv)
 {
-	opterr = 0;
-	for (;;) {
-		int c = getopt_long(argc, argv, ":b:m:C:E:F:f:j:vh", longopts, NULL);
-		int err;
+	int c;
 
-		if (c == -1)
-			break;
-		err = cli_tree_option(&s->t, c, optarg);
-		if (err == -EINVAL && c == 'j') {
-			snprintf(s->usage_err, sizeof(s->usage_err),
-				 "-j takes a number of threads (0 = all CPUs), not '%s'", optarg);
-			return -EINVAL;
-		}
-		if (err < 0)
-			return -ENOMEM; /* -b without a working directory, too */
-		if (err == 1)
-			continue;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":b:m:C:E:F:f:j:vh", longopts, NULL)) != -1) {
+		int err = 0;
+
 		switch (c) {
-		case OPT_CERT:
-			err = cli_list_push(&s->certs, optarg);
-			break;
-		case OPT_MODPROBE_D:
-			err = cli_list_push(&s->modprobe, optarg);
+		case 'f':
+			if (parse_format(optarg, &s->fmt) < 0)
+				return cli_usage_error(&s->r, "--format takes text, json, dot or svg, not '%s'",
+						       optarg);
 			break;
 		case OPT_VERMAGIC:
 			s->o.vermagic = optarg;
-			break;
-		case 'f':
-			if (parse_format(optarg, &s->fmt) < 0) {
-				snprintf(s->usage_err, sizeof(s->usage_err),
-					 "--format takes text, json, dot or svg, not '%s'", optarg);
-				return -EINVAL;
-			}
 			break;
 		case OPT_FOCUS: {
 			char *n = modname_of(optarg);
@@ -195,48 +149,11 @@ static int parse_args(struct cli_state *s, int argc, char **argv)
 				free(n);
 			break;
 		}
-		case OPT_SUMMARY:
-			s->summary = true;
-			break;
 		case OPT_ALL:
 			s->all = true;
 			break;
-		case OPT_DKMS:
-			s->dkms = optarg;
-			break;
-		case OPT_SIG_ENFORCE:
-			s->o.sig_enforce = true;
-			break;
-		case OPT_LOCKDOWN:
-			s->o.lockdown = true;
-			break;
-		case OPT_NO_CACHE:
-			s->o.no_cache = true;
-			break;
-		case OPT_CACHE_DIR:
-			s->o.cache_dir = optarg;
-			break;
-		case OPT_FAIL_ON:
-			if (cli_parse_fail_on(optarg, &s->fail_on) < 0) {
-				snprintf(s->usage_err, sizeof(s->usage_err),
-					 "--fail-on takes error, warning, info or never, not '%s'",
-					 optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'v':
-			s->verbose++;
-			break;
-		case 'h':
-			return 1;
-		case ':':
-			snprintf(s->usage_err, sizeof(s->usage_err), "option '%s' needs an argument",
-				 argv[optind - 1]);
-			return -EINVAL;
 		default:
-			snprintf(s->usage_err, sizeof(s->usage_err), "unknown option '%s'",
-				 argv[optind - 1]);
-			return -EINVAL;
+			err = cli_report_option(&s->r, c, optarg, argv);
 		}
 		if (err)
 			return err;
@@ -247,20 +164,12 @@ static int parse_args(struct cli_state *s, int argc, char **argv)
 		if (cli_list_push(looks_like_module(argv[optind]) ? &s->files : &s->versions,
 				  argv[optind]) < 0)
 			return -ENOMEM;
-	if (s->focus.n && s->fmt != FMT_DOT && s->fmt != FMT_SVG) {
-		snprintf(s->usage_err, sizeof(s->usage_err), "--focus goes with --format dot or svg");
-		return -EINVAL;
-	}
-	if (s->all && s->versions.n) {
-		snprintf(s->usage_err, sizeof(s->usage_err), "--all goes without VERSION");
-		return -EINVAL;
-	}
-	if ((s->fmt == FMT_DOT || s->fmt == FMT_SVG) &&
-	    (s->all || s->versions.n > 1 || s->dkms)) {
-		snprintf(s->usage_err, sizeof(s->usage_err),
-			 "--format dot and svg draw one kernel: give one VERSION");
-		return -EINVAL;
-	}
+	if (s->focus.n && s->fmt != FMT_DOT && s->fmt != FMT_SVG)
+		return cli_usage_error(&s->r, "--focus goes with --format dot or svg");
+	if (s->all && s->versions.n)
+		return cli_usage_error(&s->r, "--all goes without VERSION");
+	if ((s->fmt == FMT_DOT || s->fmt == FMT_SVG) && (s->all || s->versions.n > 1 || s->r.dkms))
+		return cli_usage_error(&s->r, "--format dot and svg draw one kernel: give one VERSION");
 	return 0;
 }
 
@@ -268,11 +177,11 @@ static int render(struct report **reps, size_t n, const struct cli_state *s,
 		  const struct cli_list *focus, struct strbuf *out, struct cli_report_log *cl)
 {
 	struct render_opts ro = {
-		.fail_on = s->fail_on > SEV_ERROR ? SEV_ERROR : (enum severity)s->fail_on,
-		.min_shown = s->verbose ? SEV_INFO : SEV_WARNING,
+		.fail_on = s->r.fail_on > SEV_ERROR ? SEV_ERROR : (enum severity)s->r.fail_on,
+		.min_shown = s->r.verbose ? SEV_INFO : SEV_WARNING,
 		.color = s->fmt == FMT_TEXT && cli_want_color(),
-		.summary = s->summary,
-		.all_verdicts = s->verbose > 0,
+		.summary = s->r.summary,
+		.all_verdicts = s->r.verbose > 0,
 		.focus = focus->v,
 		.n_focus = focus->n,
 		.tool = "modatlas check " MODATLAS_VERSION,
@@ -318,14 +227,14 @@ static int plan(struct cli_state *s, struct cli_report_log *cl)
 	}
 	for (size_t i = 0; !r && i < s->versions.n; i++)
 		r = targets_add_kernel(&s->targets, s->versions.v[i], &k);
-	if (!r && s->dkms) {
+	if (!r && s->r.dkms) {
 		/* no kernel named: every kernel the DKMS tree has builds for */
-		r = targets_dkms(&s->targets, s->dkms, !s->targets.n);
+		r = targets_dkms(&s->targets, s->r.dkms, !s->targets.n);
 		if (r >= 0 && !r)
-			ma_logf(&cl->log, MA_LOG_CRIT, "--dkms: no module built in %s%s", s->dkms,
+			ma_logf(&cl->log, MA_LOG_CRIT, "--dkms: no module built in %s%s", s->r.dkms,
 				s->targets.n ? " for the kernels given" : "");
 		if (r < 0 && r != -ENOMEM)
-			ma_logf(&cl->log, MA_LOG_CRIT, "--dkms: cannot read %s: %s", s->dkms,
+			ma_logf(&cl->log, MA_LOG_CRIT, "--dkms: cannot read %s: %s", s->r.dkms,
 				strerror(-r));
 		r = r > 0 ? 0 : r == 0 ? -ENOENT : r;
 	}
@@ -364,7 +273,7 @@ static int default_focus(const struct check_target *t, struct cli_list *focus)
 
 int cmd_check(int argc, char **argv, const char *prog)
 {
-	struct cli_state s = { .fail_on = SEV_ERROR };
+	struct cli_state s = { .r.fail_on = SEV_ERROR };
 	struct cli_report_log cl;
 	struct cli_list focus = { 0 };
 	struct strbuf out = STRBUF_INIT;
@@ -377,7 +286,7 @@ int cmd_check(int argc, char **argv, const char *prog)
 	kinds = check_kinds(&n_kinds);
 	r = parse_args(&s, argc, argv);
 	/* -v: info (e.g. how many signatures verified); -vv: debug, timings */
-	cli_report_log_init(&cl, "modatlas check", s.verbose);
+	cli_report_log_init(&cl, "modatlas check", s.r.verbose);
 	if (r == 1) {
 		usage();
 		ret = 0;
@@ -393,21 +302,25 @@ int cmd_check(int argc, char **argv, const char *prog)
 	cl.rep = s.fmt == FMT_JSON ? reps[0] : NULL;
 	if (r < 0) {
 		ma_logf(&cl.log, MA_LOG_CRIT, "%s (see 'modatlas check --help')",
-			r == -ENOMEM ? "out of memory" : s.usage_err);
+			r == -ENOMEM ? "out of memory" : s.r.usage_err);
 		goto emit;
 	}
-	s.o.root = s.t.root ? s.t.root : "";
-	s.o.moduledir = s.t.moduledir;
-	s.o.config_paths = s.t.configs.v;
-	s.o.n_config = s.t.configs.n;
-	s.o.symvers = s.t.symvers.v;
-	s.o.n_symvers = s.t.symvers.n;
-	s.o.sysmap = s.t.sysmap;
-	s.o.jobs = s.t.jobs;
-	s.o.certs = s.certs.v;
-	s.o.n_certs = s.certs.n;
-	s.o.modprobe_paths = s.modprobe.v;
-	s.o.n_modprobe = s.modprobe.n;
+	s.o.root = s.r.t.root ? s.r.t.root : "";
+	s.o.moduledir = s.r.t.moduledir;
+	s.o.config_paths = s.r.t.configs.v;
+	s.o.n_config = s.r.t.configs.n;
+	s.o.symvers = s.r.t.symvers.v;
+	s.o.n_symvers = s.r.t.symvers.n;
+	s.o.sysmap = s.r.t.sysmap;
+	s.o.jobs = s.r.t.read.jobs;
+	s.o.no_cache = s.r.t.read.no_cache;
+	s.o.cache_dir = s.r.t.read.cache_dir;
+	s.o.certs = s.r.t.certs.v;
+	s.o.n_certs = s.r.t.certs.n;
+	s.o.sig_enforce = s.r.t.sig_enforce;
+	s.o.lockdown = s.r.t.lockdown;
+	s.o.modprobe_paths = s.r.modprobe.v;
+	s.o.n_modprobe = s.r.modprobe.n;
 	s.o.graph = s.fmt == FMT_DOT || s.fmt == FMT_SVG;
 	s.o.log = &cl.log;
 	s.o.progress = cli_progress("modatlas check");
@@ -432,7 +345,7 @@ int cmd_check(int argc, char **argv, const char *prog)
 		s.o.files = t->files.v;
 		s.o.n_files = t->files.n;
 		r = check_run(&s.o, reps[i]);
-		failed |= s.fail_on <= SEV_ERROR && report_worst(reps[i]) >= s.fail_on;
+		failed |= s.r.fail_on <= SEV_ERROR && report_worst(reps[i]) >= s.r.fail_on;
 	}
 	if (!r && s.o.graph && !s.focus.n && s.targets.n)
 		r = default_focus(&s.targets.v[0], &focus);
@@ -467,9 +380,7 @@ out:
 		free((char *)focus.v[i]);
 	cli_list_release(&focus);
 	targets_release(&s.targets);
-	cli_tree_release(&s.t);
-	cli_list_release(&s.certs);
-	cli_list_release(&s.modprobe);
+	cli_report_opts_release(&s.r);
 	cli_list_release(&s.versions);
 	cli_list_release(&s.files);
 	return ret;

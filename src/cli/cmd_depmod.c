@@ -52,7 +52,7 @@ static void usage(const char *prog)
 	       prog);
 }
 
-enum { OPT_COMPAT = 0x100, OPT_NO_CACHE, OPT_CACHE_DIR };
+enum { OPT_COMPAT = CLI_OPT_OWN };
 
 static const struct option longopts[] = {
 	{ "all", no_argument, NULL, 'a' },
@@ -76,9 +76,7 @@ static const struct option longopts[] = {
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "compat", required_argument, NULL, OPT_COMPAT },
-	{ "jobs", required_argument, NULL, 'j' },
-	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
-	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
+	CLI_READ_LONG_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -221,12 +219,6 @@ int cmd_depmod(int argc, char **argv, const char *prog)
 			break;
 		case OPT_COMPAT:
 			break;
-		case OPT_NO_CACHE:
-			o.no_cache = true;
-			break;
-		case OPT_CACHE_DIR:
-			o.cache_dir = optarg;
-			break;
 		case 'h':
 			usage(prog);
 			ret = 0;
@@ -277,7 +269,9 @@ int cmd_depmod(int argc, char **argv, const char *prog)
 	/* kmod: the last -E counts, and -E wins over -F */
 	o.symvers = t.symvers.n ? t.symvers.v[t.symvers.n - 1] : NULL;
 	o.sysmap = t.sysmap;
-	o.jobs = t.jobs;
+	o.jobs = t.read.jobs;
+	o.no_cache = t.read.no_cache;
+	o.cache_dir = t.read.cache_dir;
 	o.exit_after = true; /* main returns right after */
 	o.outroot = outroot;
 	o.config_paths = t.configs.v;

@@ -14,6 +14,7 @@
 #include "cli/kmod_compat.h"
 #include "cli/tree_opts.h"
 #include "query/devices.h"
+#include "report/json_put.h"
 #include "util/fileio.h"
 
 #define DEVICES_SCHEMA "modatlas-devices/1"
@@ -136,22 +137,18 @@ struct out {
 	int err;
 };
 
+/* report/json_put.h's helpers, their error kept: the document is judged
+ * once, at the end. */
 static void put(struct out *o, struct json_object *obj, const char *key, struct json_object *v)
 {
-	if (!v || json_object_object_add(obj, key, v) < 0) {
-		json_object_put(v);
+	if (json_put_new(obj, key, v) < 0)
 		o->err = -ENOMEM;
-	}
 }
 
 static void put_str(struct out *o, struct json_object *obj, const char *key, const char *s)
 {
-	if (!s) {
-		if (json_object_object_add(obj, key, NULL) < 0)
-			o->err = -ENOMEM;
-		return;
-	}
-	put(o, obj, key, json_object_new_string(s));
+	if (json_put_str(obj, key, s) < 0)
+		o->err = -ENOMEM;
 }
 
 static void render_json(struct out *o, const struct device *d, const struct device_result *r,
@@ -274,29 +271,21 @@ struct dv_args {
 
 static int parse_args(int argc, char **argv, const char *prog, struct dv_args *a)
 {
-	int c;
+	const struct cli_field fields[] = {
+		{ OPT_SYSFS, .keep = &a->sysfs },
+		{ OPT_MODALIASES, .keep = &a->list },
+		{ 'b', .keep = &a->root },
+		{ 'C', .push = &a->configs },
+	};
+	int c, r;
 
-	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
-		int r = kc_option(&a->kc, prog, c, optarg);
-
+	while ((c = kc_getopt(argc, argv, short_opts, long_opts, &a->kc, prog)) != -1) {
+		r = cli_field_option(fields, sizeof(fields) / sizeof(fields[0]), c, optarg);
 		if (r < 0)
-			return 2;
+			return 1;
 		if (r)
 			continue;
 		switch (c) {
-		case OPT_SYSFS:
-			a->sysfs = optarg;
-			break;
-		case OPT_MODALIASES:
-			a->list = optarg;
-			break;
-		case 'b':
-			a->root = optarg;
-			break;
-		case 'C':
-			if (cli_list_push(&a->configs, optarg) < 0)
-				return 1;
-			break;
 		case 'f':
 			if (!strcmp(optarg, "json")) {
 				a->json = true;
@@ -308,7 +297,7 @@ static int parse_args(int argc, char **argv, const char *prog, struct dv_args *a
 		case 'h':
 			usage(prog);
 			return 0;
-		default:
+		default: /* getopt said why; KC_OPT_INVALID: kc_getopt did */
 			return 2;
 		}
 	}
@@ -378,8 +367,8 @@ int cmd_devices(int argc, char **argv, const char *prog)
 	struct query *q = NULL;
 	struct query_opts qo;
 	struct cli_log cl;
-	char *dirname = NULL, *root_abs = NULL, **owned = NULL, msg[512];
-	const char *kver = NULL;
+	struct kc_tree tr = { 0 };
+	char msg[512];
 	int ret, err;
 
 	ret = parse_args(argc, argv, prog, &a);
@@ -395,17 +384,15 @@ int cmd_devices(int argc, char **argv, const char *prog)
 		ret = fatal(&a, prog, err == -ENOMEM ? "out of memory" : msg);
 		goto out;
 	}
-	dirname = kc_dirname(prog, a.root, a.kver, &root_abs, &kver);
-	if (!dirname ||
-	    (!a.configs.n && kc_default_configs(a.kc.flavour, root_abs, &a.configs, &owned) < 0)) {
+	if (kc_tree_init(&tr, prog, a.root, a.kver, a.kc.flavour, &a.configs) < 0) {
 		ret = fatal(&a, prog, "cannot form the module directory");
 		goto out;
 	}
 	cli_log_init(&cl, prog, 0);
-	qo = kc_query_opts(&a.kc, &k, dirname, root_abs, kver, &a.configs, &cl.log);
+	qo = kc_query_opts(&a.kc, &k, &tr, &a.configs, &cl.log);
 	err = query_open(&qo, &q);
 	if (err) {
-		snprintf(msg, sizeof(msg), "cannot read the module tree %s: %s", dirname,
+		snprintf(msg, sizeof(msg), "cannot read the module tree %s: %s", tr.dirname,
 			 strerror(-err));
 		ret = fatal(&a, prog, msg);
 		goto out;
@@ -417,8 +404,8 @@ int cmd_devices(int argc, char **argv, const char *prog)
 		o.root = json_object_new_object();
 		o.devs = json_object_new_array();
 		put(&o, o.root, "schema", json_object_new_string(DEVICES_SCHEMA));
-		put(&o, tree, "dirname", json_object_new_string(dirname));
-		put(&o, tree, "version", json_object_new_string(kver));
+		put(&o, tree, "dirname", json_object_new_string(tr.dirname));
+		put(&o, tree, "version", json_object_new_string(tr.kver));
 		put(&o, tree, "compat", json_object_new_string(a.kc.flavour == MP_KMOD30 ? "kmod30"
 											   : "kmod34"));
 		put(&o, o.root, "tree", tree);
@@ -499,9 +486,7 @@ out:
 	fflush(stdout);
 	query_free(q);
 	device_list_release(&l);
-	kc_free_owned(owned);
-	free(dirname);
-	free(root_abs);
+	kc_tree_release(&tr);
 	kc_opts_release(&a.kc);
 	cli_list_release(&a.configs);
 	return ret;

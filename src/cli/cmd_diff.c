@@ -6,7 +6,6 @@
  * taken a second (a cold compressed tree: cli/progress.c). */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "cli/check_targets.h"
 #include "cli/cli.h"
 #include "cli/report_log.h"
+#include "cli/report_opts.h"
 #include "cli/tree_opts.h"
 #include "diff/diff.h"
 #include "util/fileio.h"
@@ -23,42 +23,24 @@
 enum fmt { FMT_TEXT, FMT_JSON, FMT_MARKDOWN };
 
 enum {
-	OPT_OLD_SYMVERS = 0x100,
+	OPT_OLD_SYMVERS = CLI_REPORT_OPT_OWN,
 	OPT_NEW_SYMVERS,
 	OPT_KABI_LIST,
 	OPT_IGNORE,
-	OPT_MODPROBE_D,
 	OPT_MODULE,
-	OPT_DKMS,
 	OPT_SYSFS,
 	OPT_MODALIASES,
-	OPT_FAIL_ON,
-	OPT_SUMMARY,
-	OPT_NO_CACHE,
-	OPT_CACHE_DIR,
 };
 
 static const struct option longopts[] = {
-	{ "basedir", required_argument, NULL, 'b' },
-	{ "moduledir", required_argument, NULL, 'm' },
-	{ "config", required_argument, NULL, 'C' },
+	CLI_REPORT_LONG_OPTIONS,
 	{ "old-symvers", required_argument, NULL, OPT_OLD_SYMVERS },
 	{ "new-symvers", required_argument, NULL, OPT_NEW_SYMVERS },
 	{ "kabi-list", required_argument, NULL, OPT_KABI_LIST },
 	{ "ignore", required_argument, NULL, OPT_IGNORE },
-	{ "modprobe-d", required_argument, NULL, OPT_MODPROBE_D },
 	{ "module", required_argument, NULL, OPT_MODULE },
-	{ "dkms", required_argument, NULL, OPT_DKMS },
 	{ "sysfs", required_argument, NULL, OPT_SYSFS },
 	{ "modaliases", required_argument, NULL, OPT_MODALIASES },
-	{ "format", required_argument, NULL, 'f' },
-	{ "summary", no_argument, NULL, OPT_SUMMARY },
-	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
-	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
-	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
-	{ "jobs", required_argument, NULL, 'j' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -109,16 +91,11 @@ static void usage(void)
 
 struct cli_state {
 	struct diff_opts o;
-	struct cli_tree t;          /* -b -m -C -j */
-	struct cli_list symvers[2], kabi, ignore, modprobe, modules, args;
-	const char *dkms;
+	struct cli_report_opts r;   /* the tree's options, --fail-on, --summary... */
+	struct cli_list symvers[2], kabi, ignore, modules, args;
 	struct check_targets targets;
 	char *roots[2];             /* BASE of BASE:VERSION, absolute */
 	enum fmt fmt;
-	int fail_on;
-	bool summary;
-	int verbose;
-	char usage_err[512];
 };
 
 static int parse_format(const char *s, enum fmt *f)
@@ -140,49 +117,24 @@ static int list_opt(struct cli_state *s, int c, const char *arg)
 			     : c == OPT_NEW_SYMVERS ? &s->symvers[1]
 			     : c == OPT_KABI_LIST ? &s->kabi
 			     : c == OPT_IGNORE ? &s->ignore
-			     : c == OPT_MODPROBE_D ? &s->modprobe
 			     : c == OPT_MODULE ? &s->modules : NULL;
 
 	return !l ? 0 : cli_list_push(l, arg) < 0 ? -ENOMEM : 1;
 }
 
-__attribute__((format(printf, 2, 3)))
-static int usage_error(struct cli_state *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(s->usage_err, sizeof(s->usage_err), fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
 static int parse_args(struct cli_state *s, int argc, char **argv)
 {
-	opterr = 0;
-	for (;;) {
-		int c = getopt_long(argc, argv, ":b:m:C:f:j:vh", longopts, NULL);
-		int err;
+	int c;
 
-		if (c == -1)
-			break;
-		err = cli_tree_option(&s->t, c, optarg);
-		if (err == -EINVAL && c == 'j')
-			return usage_error(s, "-j takes a number of threads (0 = all CPUs), not '%s'",
-					   optarg);
-		if (err < 0)
-			return -ENOMEM;
-		if (err == 1)
-			continue;
-		err = list_opt(s, c, optarg);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":b:m:C:f:j:vh", longopts, NULL)) != -1) {
+		int err = list_opt(s, c, optarg);
+
 		if (err < 0)
 			return err;
 		if (err == 1)
 			continue;
 		switch (c) {
-		case OPT_DKMS:
-			s->dkms = optarg;
-			break;
 		case OPT_SYSFS:
 			s->o.sysfs = optarg;
 			break;
@@ -191,45 +143,25 @@ static int parse_args(struct cli_state *s, int argc, char **argv)
 			break;
 		case 'f':
 			if (parse_format(optarg, &s->fmt) < 0)
-				return usage_error(s, "--format takes text, json or markdown, not '%s'",
-						   optarg);
+				return cli_usage_error(&s->r, "--format takes text, json or markdown, not '%s'",
+						       optarg);
 			break;
-		case OPT_SUMMARY:
-			s->summary = true;
-			break;
-		case OPT_NO_CACHE:
-			s->o.no_cache = true;
-			break;
-		case OPT_CACHE_DIR:
-			s->o.cache_dir = optarg;
-			break;
-		case OPT_FAIL_ON:
-			if (cli_parse_fail_on(optarg, &s->fail_on) < 0)
-				return usage_error(s, "--fail-on takes error, warning, info or never, "
-						      "not '%s'",
-						   optarg);
-			break;
-		case 'v':
-			s->verbose++;
-			break;
-		case 'h':
-			return 1;
-		case ':':
-			return usage_error(s, "option '%s' needs an argument", argv[optind - 1]);
 		default:
-			return usage_error(s, "unknown option '%s'", argv[optind - 1]);
+			err = cli_report_option(&s->r, c, optarg, argv);
+			if (err)
+				return err;
 		}
 	}
 	for (; optind < argc; optind++)
 		if (cli_list_push(&s->args, argv[optind]) < 0)
 			return -ENOMEM;
 	if (s->args.n != 2)
-		return usage_error(s, "%s", s->args.n < 2 ? "give two kernels: OLD NEW"
-						 : "give two kernels only: OLD NEW");
+		return cli_usage_error(&s->r, "%s", s->args.n < 2 ? "give two kernels: OLD NEW"
+								 : "give two kernels only: OLD NEW");
 	if (s->o.sysfs && s->o.modaliases)
-		return usage_error(s, "%s", "--sysfs or --modaliases, not both");
-	if (s->summary && s->fmt == FMT_JSON)
-		return usage_error(s, "%s", "--summary goes with --format text or markdown");
+		return cli_usage_error(&s->r, "%s", "--sysfs or --modaliases, not both");
+	if (s->r.summary && s->fmt == FMT_JSON)
+		return cli_usage_error(&s->r, "%s", "--summary goes with --format text or markdown");
 	return 0;
 }
 
@@ -242,12 +174,12 @@ static int side(struct cli_state *s, size_t i)
 	t->symvers = s->symvers[i].v;
 	t->n_symvers = s->symvers[i].n;
 	if (!colon) {
-		t->root = s->t.root ? s->t.root : "";
+		t->root = s->r.t.root ? s->r.t.root : "";
 		t->kver = a;
-		return a[0] ? 0 : usage_error(s, "%s", "an empty kernel version");
+		return a[0] ? 0 : cli_usage_error(&s->r, "%s", "an empty kernel version");
 	}
 	if (colon == a || !colon[1])
-		return usage_error(s, "'%s' is not BASE:VERSION", a);
+		return cli_usage_error(&s->r, "'%s' is not BASE:VERSION", a);
 	{
 		char *base = strndup(a, (size_t)(colon - a));
 
@@ -268,14 +200,14 @@ static int dkms(struct cli_state *s, struct cli_report_log *cl)
 	int r = targets_add_kernel(&s->targets, s->o.tree[0].kver, &k);
 
 	if (!r)
-		r = targets_dkms(&s->targets, s->dkms, 0);
+		r = targets_dkms(&s->targets, s->r.dkms, 0);
 	if (r == 0 || (r > 0 && !s->targets.v[k].files.n)) {
 		ma_logf(&cl->log, MA_LOG_CRIT, "--dkms: no module built for %s in %s",
-			s->o.tree[0].kver, s->dkms);
+			s->o.tree[0].kver, s->r.dkms);
 		return -ENOENT;
 	}
 	if (r < 0 && r != -ENOMEM)
-		ma_logf(&cl->log, MA_LOG_CRIT, "--dkms: cannot read %s: %s", s->dkms, strerror(-r));
+		ma_logf(&cl->log, MA_LOG_CRIT, "--dkms: cannot read %s: %s", s->r.dkms, strerror(-r));
 	for (size_t f = 0; r > 0 && f < s->targets.v[k].files.n; f++)
 		if (cli_list_push(&s->modules, s->targets.v[k].files.v[f]) < 0)
 			return -ENOMEM;
@@ -285,9 +217,9 @@ static int dkms(struct cli_state *s, struct cli_report_log *cl)
 static int render(const struct diff_result *res, const struct cli_state *s, struct strbuf *out)
 {
 	struct diff_render_opts ro = {
-		.fail_on = s->fail_on,
-		.verbose = s->verbose > 0,
-		.summary = s->summary,
+		.fail_on = s->r.fail_on,
+		.verbose = s->r.verbose > 0,
+		.summary = s->r.summary,
 		.color = s->fmt == FMT_TEXT && cli_want_color(),
 		.tool = "modatlas diff " MODATLAS_VERSION,
 	};
@@ -304,14 +236,13 @@ static int render(const struct diff_result *res, const struct cli_state *s, stru
 
 static void release(struct cli_state *s)
 {
-	cli_tree_release(&s->t);
+	cli_report_opts_release(&s->r);
 	for (int i = 0; i < 2; i++) {
 		cli_list_release(&s->symvers[i]);
 		free(s->roots[i]);
 	}
 	cli_list_release(&s->kabi);
 	cli_list_release(&s->ignore);
-	cli_list_release(&s->modprobe);
 	cli_list_release(&s->modules);
 	cli_list_release(&s->args);
 	targets_release(&s->targets);
@@ -319,16 +250,18 @@ static void release(struct cli_state *s)
 
 static int run(struct cli_state *s, struct diff_result *res, struct cli_report_log *cl)
 {
-	s->o.moduledir = s->t.moduledir;
-	s->o.config_paths = s->t.configs.v;
-	s->o.n_config = s->t.configs.n;
-	s->o.jobs = s->t.jobs;
+	s->o.moduledir = s->r.t.moduledir;
+	s->o.config_paths = s->r.t.configs.v;
+	s->o.n_config = s->r.t.configs.n;
+	s->o.jobs = s->r.t.read.jobs;
+	s->o.no_cache = s->r.t.read.no_cache;
+	s->o.cache_dir = s->r.t.read.cache_dir;
 	s->o.kabi_lists = s->kabi.v;
 	s->o.n_kabi_lists = s->kabi.n;
 	s->o.ignore_files = s->ignore.v;
 	s->o.n_ignore = s->ignore.n;
-	s->o.modprobe_paths = s->modprobe.v;
-	s->o.n_modprobe = s->modprobe.n;
+	s->o.modprobe_paths = s->r.modprobe.v;
+	s->o.n_modprobe = s->r.modprobe.n;
 	s->o.modules = s->modules.v;
 	s->o.n_modules = s->modules.n;
 	s->o.log = &cl->log;
@@ -338,14 +271,14 @@ static int run(struct cli_state *s, struct diff_result *res, struct cli_report_l
 
 int cmd_diff(int argc, char **argv, const char *prog)
 {
-	struct cli_state s = { .fail_on = SEV_ERROR };
+	struct cli_state s = { .r.fail_on = SEV_ERROR };
 	struct cli_report_log cl;
 	struct diff_result res;
 	struct strbuf out = STRBUF_INIT;
 	int r, ret = 2;
 
 	r = parse_args(&s, argc, argv);
-	cli_report_log_init(&cl, "modatlas diff", s.verbose);
+	cli_report_log_init(&cl, "modatlas diff", s.r.verbose);
 	if (r == 1) {
 		usage();
 		release(&s);
@@ -359,11 +292,11 @@ int cmd_diff(int argc, char **argv, const char *prog)
 	cl.rep = s.fmt == FMT_JSON ? res.changes : NULL;
 	for (size_t i = 0; !r && i < 2; i++)
 		r = side(&s, i);
-	if (!r && s.dkms)
+	if (!r && s.r.dkms)
 		r = dkms(&s, &cl);
 	if (r < 0 && !cl.n_fatal)
 		ma_logf(&cl.log, MA_LOG_CRIT, "%s (see 'modatlas diff --help')",
-			r == -ENOMEM ? "out of memory" : s.usage_err);
+			r == -ENOMEM ? "out of memory" : s.r.usage_err);
 	if (!r)
 		r = run(&s, &res, &cl);
 	if (r < 0 && s.fmt != FMT_JSON)
@@ -376,7 +309,7 @@ int cmd_diff(int argc, char **argv, const char *prog)
 		fprintf(stderr, "%s: cannot write the report: %s\n", cl.prog, strerror(errno));
 		goto out;
 	}
-	ret = r < 0 || cl.n_fatal ? 2 : diff_failed(&res, s.fail_on) ? 1 : 0;
+	ret = r < 0 || cl.n_fatal ? 2 : diff_failed(&res, s.r.fail_on) ? 1 : 0;
 out:
 	strbuf_release(&out);
 	diff_result_release(&res);

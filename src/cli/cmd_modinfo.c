@@ -312,19 +312,13 @@ int cmd_modinfo(int argc, char **argv, const char *prog)
 	struct kcompat k = { .prog = prog, .verbose = LOG_WARNING };
 	struct mi mi = { .k = &k, .sep = '\n' };
 	const char *root = NULL, *kver = NULL;
-	char *dirname = NULL, *root_abs = NULL;
+	struct kc_tree tr = { 0 };
 	bool modname = false;
 	struct cli_log cl;
 	struct query_opts qo;
 	int c, err, ret = 1;
 
-	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
-		int r = kc_option(&kc, prog, c, optarg);
-
-		if (r < 0)
-			return 2;
-		if (r)
-			continue;
+	while ((c = kc_getopt(argc, argv, short_opts, long_opts, &kc, prog)) != -1) {
 		switch (c) {
 		case 'a':
 			mi.field = "author";
@@ -362,7 +356,7 @@ int cmd_modinfo(int argc, char **argv, const char *prog)
 		case 'V':
 			printf("modatlas %s (kmod 34.2 and 30 modinfo)\n", MODATLAS_VERSION);
 			return 0;
-		default:
+		default: /* getopt said why; KC_OPT_INVALID: kc_getopt did */
 			return 2;
 		}
 	}
@@ -371,25 +365,11 @@ int cmd_modinfo(int argc, char **argv, const char *prog)
 		kc_log(&k, LOG_ERR, "missing module or filename.");
 		return 1;
 	}
-	const char *kv = NULL;
-
-	dirname = kc_dirname(prog, root, kver, &root_abs, &kv);
-	if (!dirname)
+	if (kc_tree_init(&tr, prog, root, kver, kc.flavour, NULL) < 0)
 		goto out;
 	cli_log_init(&cl, prog, 0);
-	qo = (struct query_opts){
-		.dirname = dirname,
-		.root = root_abs,
-		.kver = kv,
-		.flavour = kc.flavour,
-		.no_config = true, /* kmod_new(dirname, &null_config) */
-		.index_mode = kc.index_mode,
-		.cache_dir = kc.cache_dir,
-		.no_cache = kc.no_cache,
-		.jobs = kc.jobs,
-		.log = &cl.log,
-		.msg = { kc_query_msg, &k },
-	};
+	/* no configuration: kmod_new(dirname, &null_config) */
+	qo = kc_query_opts(&kc, &k, &tr, NULL, &cl.log);
 	err = query_open(&qo, &mi.q);
 	if (err) {
 		if (err == -ENOMEM)
@@ -411,8 +391,7 @@ int cmd_modinfo(int argc, char **argv, const char *prog)
 out:
 	fflush(stdout);
 	query_free(mi.q);
-	free(dirname);
-	free(root_abs);
+	kc_tree_release(&tr);
 	kc_opts_release(&kc);
 	return ret;
 }

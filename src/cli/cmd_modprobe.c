@@ -408,13 +408,7 @@ static int parse_args(int argc, char **argv, const char *prog, struct mp_args *a
 	int c;
 
 	a->verbose = LOG_WARNING;
-	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
-		int r = kc_option(&a->kc, prog, c, optarg);
-
-		if (r < 0)
-			return 2;
-		if (r)
-			continue;
+	while ((c = kc_getopt(argc, argv, short_opts, long_opts, &a->kc, prog)) != -1) {
 		switch (c) {
 		case 'a':
 			a->all = true;
@@ -478,7 +472,7 @@ static int parse_args(int argc, char **argv, const char *prog, struct mp_args *a
 		case OPT_FORCE_VERMAGIC:
 		case OPT_REMOVE_DEPS:
 			break; /* only change loading and unloading */
-		default:
+		default: /* getopt said why; KC_OPT_INVALID: kc_getopt did */
 			return 2;
 		}
 	}
@@ -494,8 +488,8 @@ int cmd_modprobe(int argc, char **argv, const char *prog)
 	struct cli_log cl;
 	struct query_opts qo = { 0 };
 	struct query *q = NULL;
-	char *dirname = NULL, *root_abs = NULL, **owned = NULL, *extra = NULL;
-	const char *kver = NULL;
+	struct kc_tree tr = { 0 };
+	char *extra = NULL;
 	char **args;
 	int nargs, ret, err;
 
@@ -523,15 +517,11 @@ int cmd_modprobe(int argc, char **argv, const char *prog)
 		ret = 2;
 		goto out;
 	}
-	if (kc_read_cmdline(&a.kc, prog) < 0)
-		goto out;
-	dirname = kc_dirname(prog, a.root, a.kver, &root_abs, &kver);
-	if (!dirname)
-		goto out;
-	if (!a.configs.n && kc_default_configs(a.kc.flavour, root_abs, &a.configs, &owned) < 0)
+	if (kc_read_cmdline(&a.kc, prog) < 0 ||
+	    kc_tree_init(&tr, prog, a.root, a.kver, a.kc.flavour, &a.configs) < 0)
 		goto out;
 	cli_log_init(&cl, prog, 0);
-	qo = kc_query_opts(&a.kc, &k, dirname, root_abs, kver, &a.configs, &cl.log);
+	qo = kc_query_opts(&a.kc, &k, &tr, &a.configs, &cl.log);
 	err = query_open(&qo, &q);
 	if (err) {
 		if (err == -ENOMEM)
@@ -567,10 +557,8 @@ out:
 	if (a.syslog)
 		closelog();
 	query_free(q);
-	kc_free_owned(owned);
+	kc_tree_release(&tr);
 	free(extra);
-	free(dirname);
-	free(root_abs);
 	kc_opts_release(&a.kc);
 	cli_list_release(&a.configs);
 	return ret;

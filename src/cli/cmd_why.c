@@ -15,21 +15,13 @@
 #include "util/strbuf.h"
 #include "why/why.h"
 
-enum {
-	OPT_CERT = 0x2000,
-	OPT_SIG_ENFORCE,
-	OPT_LOCKDOWN,
-	OPT_USE_BLACKLIST,
-};
+enum { OPT_USE_BLACKLIST = CLI_OPT_OWN };
 
 static const struct option longopts[] = {
 	{ "basedir", required_argument, NULL, 'b' },
 	{ "config", required_argument, NULL, 'C' },
-	{ "symvers", required_argument, NULL, 'E' },
-	{ "system-map", required_argument, NULL, 'F' },
-	{ "cert", required_argument, NULL, OPT_CERT },
-	{ "sig-enforce", no_argument, NULL, OPT_SIG_ENFORCE },
-	{ "lockdown", no_argument, NULL, OPT_LOCKDOWN },
+	CLI_SYMBOLS_LONG_OPTIONS,
+	CLI_SIG_LONG_OPTIONS,
 	{ "ignore-install", no_argument, NULL, 'i' },
 	{ "use-blacklist", no_argument, NULL, OPT_USE_BLACKLIST },
 	{ "format", required_argument, NULL, 'f' },
@@ -84,10 +76,9 @@ static void usage(const char *prog)
 
 struct why_args {
 	struct kc_opts kc;
-	const char *root;
-	struct cli_list configs, symvers, certs;
-	const char *sysmap;
-	bool json, sig_enforce, lockdown, ignore_install, use_blacklist;
+	const char *root;        /* -b: kmod's -d, which kc_tree_init makes absolute */
+	struct cli_tree t;       /* -C -E -F, the signature policy */
+	bool json, ignore_install, use_blacklist;
 };
 
 /* -1: go on; else the exit status. */
@@ -95,31 +86,10 @@ static int parse(int argc, char **argv, const char *prog, struct why_args *a)
 {
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "b:C:E:F:if:j:h", longopts, NULL)) != -1) {
+	while ((c = kc_getopt(argc, argv, "b:C:E:F:if:j:h", longopts, &a->kc, prog)) != -1) {
 		switch (c) {
 		case 'b':
 			a->root = optarg;
-			break;
-		case 'C':
-			if (cli_list_push(&a->configs, optarg) < 0)
-				return 2;
-			break;
-		case 'E':
-			if (cli_list_push(&a->symvers, optarg) < 0)
-				return 2;
-			break;
-		case 'F':
-			a->sysmap = optarg;
-			break;
-		case OPT_CERT:
-			if (cli_list_push(&a->certs, optarg) < 0)
-				return 2;
-			break;
-		case OPT_SIG_ENFORCE:
-			a->sig_enforce = true;
-			break;
-		case OPT_LOCKDOWN:
-			a->lockdown = true;
 			break;
 		case 'i':
 			a->ignore_install = true;
@@ -134,18 +104,17 @@ static int parse(int argc, char **argv, const char *prog, struct why_args *a)
 			}
 			a->json = !strcmp(optarg, "json");
 			break;
-		case 'j':
-			c = KC_OPT_JOBS;
-			/* fall through */
+		case 'h':
+			usage(prog);
+			return 0;
+		case KC_OPT_INVALID:
+			return 2;
 		default:
-			if (c == 'h') {
-				usage(prog);
-				return 0;
-			}
-			r = c >= KC_OPT_BASE ? kc_option(&a->kc, prog, c, optarg) : -EINVAL;
-			if (r < 0) {
-				if (c < KC_OPT_BASE)
-					fprintf(stderr, "Try '%s --help'.\n", prog);
+			r = cli_tree_option(&a->t, c, optarg);
+			if (r < 0)
+				return 2;
+			if (!r) {
+				fprintf(stderr, "Try '%s --help'.\n", prog);
 				return 2;
 			}
 		}
@@ -180,7 +149,8 @@ int cmd_why(int argc, char **argv, const char *prog)
 	struct why_opts o = { 0 };
 	struct json_object *doc = NULL;
 	struct strbuf out = STRBUF_INIT;
-	char *dirname = NULL, *root_abs = NULL, **owned = NULL, *extra = NULL;
+	struct kc_tree tr = { 0 };
+	char *extra = NULL;
 	const char *name, *kver = NULL;
 	int ret = parse(argc, argv, prog, &a), first, err;
 
@@ -193,24 +163,20 @@ int cmd_why(int argc, char **argv, const char *prog)
 	if (first < argc && !strchr(argv[first], '='))
 		kver = argv[first++];
 	if (extra_options(argv + first, argc - first, &extra) < 0 ||
-	    kc_read_cmdline(&a.kc, prog) < 0)
-		goto done;
-	dirname = kc_dirname(prog, a.root ? a.root : "", kver, &root_abs, &kver);
-	if (!dirname)
-		goto done;
-	if (!a.configs.n && kc_default_configs(a.kc.flavour, root_abs, &a.configs, &owned) < 0)
+	    kc_read_cmdline(&a.kc, prog) < 0 ||
+	    kc_tree_init(&tr, prog, a.root ? a.root : "", kver, a.kc.flavour, &a.t.configs) < 0)
 		goto done;
 	cli_log_init(&cl, prog, 0);
 	k.flavour = a.kc.flavour;
 	o = (struct why_opts){
-		.q = kc_query_opts(&a.kc, &k, dirname, root_abs, kver, &a.configs, &cl.log),
-		.symvers = a.symvers.v,
-		.n_symvers = a.symvers.n,
-		.sysmap = a.sysmap,
-		.certs = a.certs.v,
-		.n_certs = a.certs.n,
-		.sig_enforce = a.sig_enforce,
-		.lockdown = a.lockdown,
+		.q = kc_query_opts(&a.kc, &k, &tr, &a.t.configs, &cl.log),
+		.symvers = a.t.symvers.v,
+		.n_symvers = a.t.symvers.n,
+		.sysmap = a.t.sysmap,
+		.certs = a.t.certs.v,
+		.n_certs = a.t.certs.n,
+		.sig_enforce = a.t.sig_enforce,
+		.lockdown = a.t.lockdown,
 		.ignore_install = a.ignore_install,
 		.use_blacklist = a.use_blacklist,
 		.extra_options = extra,
@@ -235,13 +201,9 @@ int cmd_why(int argc, char **argv, const char *prog)
 done:
 	json_object_put(doc);
 	strbuf_release(&out);
-	kc_free_owned(owned);
+	kc_tree_release(&tr);
 	free(extra);
-	free(dirname);
-	free(root_abs);
 	kc_opts_release(&a.kc);
-	cli_list_release(&a.configs);
-	cli_list_release(&a.symvers);
-	cli_list_release(&a.certs);
+	cli_tree_release(&a.t);
 	return ret;
 }

@@ -1,6 +1,7 @@
 #include "cli/kmod_compat.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,13 +9,18 @@
 #include <sys/utsname.h>
 #include <syslog.h>
 
+#include "cli/cli.h"
 #include "cli/tree_opts.h"
 #include "query/qindex.h"
 #include "util/bytes.h"
 #include "util/fileio.h"
 
-int kc_option(struct kc_opts *o, const char *prog, int c, const char *arg)
+/* One of the options of KC_LONG_OPTIONS: 1 when taken, 0 when c is none
+ * of them, -EINVAL (message printed) for a bad value. */
+static int kc_option(struct kc_opts *o, const char *prog, int c, const char *arg)
 {
+	int r;
+
 	switch (c) {
 	case KC_OPT_COMPAT:
 		if (!strcmp(arg, "kmod30")) {
@@ -43,21 +49,24 @@ int kc_option(struct kc_opts *o, const char *prog, int c, const char *arg)
 			return -EINVAL;
 		}
 		return 1;
-	case KC_OPT_CACHE_DIR:
-		o->cache_dir = arg;
-		return 1;
-	case KC_OPT_NO_CACHE:
-		o->no_cache = true;
-		return 1;
-	case KC_OPT_JOBS:
-		if (cli_parse_jobs(arg, &o->jobs) < 0) {
-			fprintf(stderr, "%s: --jobs: not a number from 0 to 1024: '%s'\n", prog, arg);
-			return -EINVAL;
-		}
-		return 1;
 	default:
-		return 0;
+		r = cli_read_option(&o->read, c, arg);
+		if (r == -EINVAL)
+			fprintf(stderr, "%s: --jobs: not a number from 0 to 1024: '%s'\n", prog, arg);
+		return r;
 	}
+}
+
+int kc_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+	      struct kc_opts *o, const char *prog)
+{
+	int c, r;
+
+	do {
+		c = getopt_long(argc, argv, shortopts, longopts, NULL);
+		r = c == -1 ? 0 : kc_option(o, prog, c, optarg);
+	} while (r > 0);
+	return r < 0 ? KC_OPT_INVALID : c;
 }
 
 int kc_read_cmdline(struct kc_opts *o, const char *prog)
@@ -86,8 +95,10 @@ void kc_opts_release(struct kc_opts *o)
 	o->cmdline = NULL;
 }
 
-char *kc_dirname(const char *prog, const char *root, const char *kver, char **root_abs,
-		 const char **kver_out)
+/* kc_tree's dirname; root_abs and kver_out as kc_tree's. malloc'd; NULL
+ * on failure, with a message but for ENOMEM. */
+static char *kc_dirname(const char *prog, const char *root, const char *kver, char **root_abs,
+			const char **kver_out)
 {
 	char *s = NULL, *abs;
 
@@ -131,23 +142,9 @@ char *kc_dirname(const char *prog, const char *root, const char *kver, char **ro
 	return abs;
 }
 
-static const char *prio_name(int prio)
-{
-	switch (prio) {
-	case LOG_CRIT:
-		return "FATAL";
-	case LOG_ERR:
-		return "ERROR";
-	case LOG_WARNING:
-		return "WARNING";
-	case LOG_NOTICE:
-		return "NOTICE";
-	case LOG_INFO:
-		return "INFO";
-	default:
-		return "DEBUG";
-	}
-}
+/* kc_log's priorities are syslog's, named by cli_prio_name */
+_Static_assert(LOG_CRIT == MA_LOG_CRIT && LOG_INFO == MA_LOG_INFO && LOG_DEBUG == MA_LOG_DEBUG,
+	       "syslog priorities are util/log.h's");
 
 void kc_log(const struct kcompat *k, int prio, const char *fmt, ...)
 {
@@ -160,11 +157,11 @@ void kc_log(const struct kcompat *k, int prio, const char *fmt, ...)
 		char *msg;
 
 		if (vasprintf(&msg, fmt, ap) >= 0) {
-			syslog(prio, "%s: %s", prio_name(prio), msg);
+			syslog(prio, "%s: %s", cli_prio_name(prio), msg);
 			free(msg);
 		}
 	} else {
-		fprintf(stderr, "%s: %s: ", k->prog, prio_name(prio));
+		fprintf(stderr, "%s: %s: ", k->prog, cli_prio_name(prio));
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);
 	}
@@ -295,8 +292,10 @@ void kc_query_msg(void *ud, enum query_site site, const char *msg)
 	libkmod_msg(k, &sites[site], k->log_setup, msg);
 }
 
-int kc_default_configs(enum mp_flavour f, const char *root_abs, struct cli_list *configs,
-		       char ***owned)
+/* kmod's modprobe.d directories for the flavour under root_abs, into
+ * configs (their strings in *owned, NULL-terminated). 0 or -ENOMEM. */
+static int kc_default_configs(enum mp_flavour f, const char *root_abs, struct cli_list *configs,
+			      char ***owned)
 {
 	const char *const *dirs = modprobe_default_dirs(f);
 	size_t n = 0;
@@ -313,31 +312,47 @@ int kc_default_configs(enum mp_flavour f, const char *root_abs, struct cli_list 
 	return 0;
 }
 
-void kc_free_owned(char **owned)
+int kc_tree_init(struct kc_tree *t, const char *prog, const char *root, const char *kver,
+		 enum mp_flavour f, struct cli_list *configs)
 {
-	for (size_t i = 0; owned && owned[i]; i++)
-		free(owned[i]);
-	free(owned);
+	*t = (struct kc_tree){ 0 };
+	t->dirname = kc_dirname(prog, root, kver, &t->root_abs, &t->kver);
+	if (!t->dirname)
+		return -EINVAL;
+	if (configs && !configs->n && kc_default_configs(f, t->root_abs, configs, &t->owned) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+void kc_tree_release(struct kc_tree *t)
+{
+	for (size_t i = 0; t->owned && t->owned[i]; i++)
+		free(t->owned[i]);
+	free(t->owned);
+	free(t->dirname);
+	free(t->root_abs);
+	*t = (struct kc_tree){ 0 };
 }
 
 struct query_opts kc_query_opts(const struct kc_opts *o, const struct kcompat *k,
-				const char *dirname, const char *root_abs, const char *kver,
-				const struct cli_list *configs, const struct ma_log *log)
+				const struct kc_tree *t, const struct cli_list *configs,
+				const struct ma_log *log)
 {
 	return (struct query_opts){
-		.dirname = dirname,
-		.root = root_abs,
-		.kver = kver,
+		.dirname = t->dirname,
+		.root = t->root_abs,
+		.kver = t->kver,
 		.flavour = o->flavour,
-		.config_paths = configs->v,
-		.n_config = configs->n,
+		.config_paths = configs ? configs->v : NULL,
+		.n_config = configs ? configs->n : 0,
+		.no_config = !configs,
 		.cmdline = o->cmdline,
 		.cmdline_len = o->cmdline_len,
 		.cmdline_label = o->cmdline_arg,
 		.index_mode = o->index_mode,
-		.cache_dir = o->cache_dir,
-		.no_cache = o->no_cache,
-		.jobs = o->jobs,
+		.cache_dir = o->read.cache_dir,
+		.no_cache = o->read.no_cache,
+		.jobs = o->read.jobs,
 		.log = log,
 		.msg = { kc_query_msg, (void *)k },
 	};

@@ -32,59 +32,60 @@ struct kc_opts {
 	char *cmdline;            /* its text, read */
 	size_t cmdline_len;
 	enum query_index_mode index_mode;
-	const char *cache_dir;
-	bool no_cache;
-	unsigned int jobs;
+	struct cli_read read;     /* --jobs --no-cache --cache-dir */
 };
 
-/* Long options (getopt's val >= KC_OPT_BASE), for the commands' tables. */
+/* Long options (getopt's val >= KC_OPT_BASE, and the tree's), for the
+ * commands' tables. */
 enum {
 	KC_OPT_BASE = 0x1000,
 	KC_OPT_COMPAT = KC_OPT_BASE,
 	KC_OPT_CMDLINE,
 	KC_OPT_INDEX,
-	KC_OPT_CACHE_DIR,
-	KC_OPT_NO_CACHE,
-	KC_OPT_JOBS,
+	KC_OPT_INVALID,           /* kc_getopt's for a bad value, its message out */
 };
 
 #define KC_LONG_OPTIONS                                                   \
 	{ "compat", required_argument, NULL, KC_OPT_COMPAT },             \
 	{ "cmdline", required_argument, NULL, KC_OPT_CMDLINE },           \
 	{ "index", required_argument, NULL, KC_OPT_INDEX },               \
-	{ "cache-dir", required_argument, NULL, KC_OPT_CACHE_DIR },       \
-	{ "no-cache", no_argument, NULL, KC_OPT_NO_CACHE },               \
-	{ "jobs", required_argument, NULL, KC_OPT_JOBS }
+	CLI_READ_LONG_OPTIONS
 
-/* One of the options above: 1 when taken, -EINVAL (message printed) for
- * a bad value. */
-int kc_option(struct kc_opts *o, const char *prog, int c, const char *arg) MA_MUST_CHECK;
+/* getopt_long, taking the options above on the way (a command's -j too):
+ * the next other option, KC_OPT_INVALID after a bad value's message, -1
+ * at the end. */
+int kc_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+	      struct kc_opts *o, const char *prog);
 /* Read --cmdline's file (after the options). 0, or -errno after a message. */
 int kc_read_cmdline(struct kc_opts *o, const char *prog) MA_MUST_CHECK;
 void kc_opts_release(struct kc_opts *o);
 
-/* kmod's module directory: ROOT/lib/modules/VERSION made absolute (not
- * normalised) when either is given (the running kernel's release for a
- * missing VERSION), else /lib/modules/$(uname -r). root_abs gets ROOT
- * made absolute ("" for none) for the tree model. malloc'd; NULL with a
- * message printed on failure. */
-char *kc_dirname(const char *prog, const char *root, const char *kver, char **root_abs,
-		 const char **kver_out);
+/* Where a query command reads: kmod's module directory,
+ * ROOT/lib/modules/VERSION made absolute (not normalised) when either is
+ * given (the running kernel's release for a missing VERSION), else
+ * /lib/modules/$(uname -r); and for configs given but empty (no -C),
+ * kmod's modprobe.d directories for the flavour under ROOT. */
+struct kc_tree {
+	char *dirname;
+	char *root_abs;           /* ROOT made absolute ("" for none): the model's */
+	const char *kver;
+	char **owned;             /* the default directories' strings */
+};
 
-/* No -C: kmod's modprobe.d directories for the flavour under root_abs,
- * into configs (their strings in *owned, NULL-terminated; kc_free_owned).
- * 0 or -ENOMEM. */
-int kc_default_configs(enum mp_flavour f, const char *root_abs, struct cli_list *configs,
-		       char ***owned) MA_MUST_CHECK;
-void kc_free_owned(char **owned);
+/* 0, -EINVAL when the directory cannot be formed (a message printed, but
+ * for lack of memory), -ENOMEM; kc_tree_release either way. */
+int kc_tree_init(struct kc_tree *t, const char *prog, const char *root, const char *kver,
+		 enum mp_flavour f, struct cli_list *configs) MA_MUST_CHECK;
+void kc_tree_release(struct kc_tree *t);
 
 struct kcompat;
 
 /* What every query command opens the tree with: the directory, the
- * configuration, the kc options; kmod's messages through k. */
+ * configuration (NULL: none at all, as modinfo's kmod_new), the kc
+ * options; kmod's messages through k. */
 struct query_opts kc_query_opts(const struct kc_opts *o, const struct kcompat *k,
-				const char *dirname, const char *root_abs, const char *kver,
-				const struct cli_list *configs, const struct ma_log *log);
+				const struct kc_tree *t, const struct cli_list *configs,
+				const struct ma_log *log);
 
 /* The tool's own log_printf: "PROG: LEVEL: msg\n" (msg without the
  * newline) when prio <= the tool's priority. */

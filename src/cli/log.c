@@ -2,22 +2,21 @@
 
 #include "cli/cli.h"
 
-static const char *prio_name(int prio)
+/* kmod's words (tools/log.c), by syslog priority */
+static const char *const prio_names[] = {
+	[MA_LOG_CRIT] = "FATAL",
+	[MA_LOG_ERR] = "ERROR",
+	[MA_LOG_WARNING] = "WARNING",
+	[MA_LOG_NOTICE] = "NOTICE",
+	[MA_LOG_INFO] = "INFO",
+};
+
+const char *cli_prio_name(int prio)
 {
-	switch (prio) {
-	case MA_LOG_CRIT:
-		return "FATAL";
-	case MA_LOG_ERR:
-		return "ERROR";
-	case MA_LOG_WARNING:
-		return "WARNING";
-	case MA_LOG_NOTICE:
-		return "NOTICE";
-	case MA_LOG_INFO:
-		return "INFO";
-	default:
-		return "DEBUG";
-	}
+	size_t n = sizeof(prio_names) / sizeof(prio_names[0]);
+
+	/* kmod's word for every other priority (EMERG, ALERT, DEBUG) */
+	return prio >= 0 && (size_t)prio < n && prio_names[prio] ? prio_names[prio] : "DEBUG";
 }
 
 static void cli_log_fn(void *ud, int prio, const char *msg)
@@ -27,7 +26,7 @@ static void cli_log_fn(void *ud, int prio, const char *msg)
 	if (prio <= MA_LOG_ERR)
 		cl->n_err++;
 	cli_progress_clear();
-	fprintf(stderr, "%s: %s: %s\n", cl->prog, prio_name(prio), msg);
+	fprintf(stderr, "%s: %s: %s\n", cl->prog, cli_prio_name(prio), msg);
 }
 
 void cli_log_init(struct cli_log *cl, const char *prog, int verbose)

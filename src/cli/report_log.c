@@ -1,9 +1,7 @@
 #include "cli/report_log.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -35,20 +33,6 @@ void cli_report_log_init(struct cli_report_log *l, const char *prog, int verbose
 	l->log.fn = log_fn;
 	l->log.ud = l;
 	l->log.max_prio = verbose == 0 ? MA_LOG_WARNING : verbose == 1 ? MA_LOG_INFO : MA_LOG_DEBUG;
-}
-
-int cli_parse_fail_on(const char *arg, int *out)
-{
-	enum severity sev;
-
-	if (!strcmp(arg, "never")) {
-		*out = 3;
-		return 0;
-	}
-	if (severity_parse(arg, &sev) < 0)
-		return -EINVAL;
-	*out = (int)sev;
-	return 0;
 }
 
 bool cli_want_color(void)

@@ -21,10 +21,6 @@ struct cli_report_log {
 /* verbose: 0 warnings and worse, 1 info, 2 debug. */
 void cli_report_log_init(struct cli_report_log *l, const char *prog, int verbose);
 
-/* --fail-on's argument: error, warning, info (an enum severity) or never
- * (3). 0 or -EINVAL. */
-int cli_parse_fail_on(const char *arg, int *out);
-
 /* Colour in text output: stdout a terminal, NO_COLOR unset or empty. */
 bool cli_want_color(void);
 
