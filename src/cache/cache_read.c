@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,15 +63,18 @@ void cache_free(struct cache *c)
 	if (c->deltabuf)
 		munmap(c->deltabuf, c->deltabuf_len);
 	free(c->base);
-	arena_release(&c->arena);
-	free(c->stamps);
-	free(c->outputs);
-	free(c->msgs);
+	arena_release(&c->arena); /* the strings and tables of the meta file */
 	khash_free(c->records);
 	khash_free(c->now_index);
-	free(c->now);
-	free(c->now_ok);
 	free(c);
+}
+
+/* n zeroed elements of size in c's arena (n is bounded by the file). */
+static void *table(struct cache *c, size_t n, size_t size)
+{
+	void *p = n <= SIZE_MAX / size - 1 ? arena_alloc(&c->arena, (n + 1) * size) : NULL;
+
+	return p ? memset(p, 0, (n + 1) * size) : NULL;
 }
 
 static int parse_meta(struct cache *c, struct byte_reader *r, const char *dirname, const char **why)
@@ -97,7 +101,7 @@ static int parse_meta(struct cache *c, struct byte_reader *r, const char *dirnam
 	c->gen.delta = br_le(r, 8);
 
 	n = (uint32_t)br_count(r, 4, 50);
-	if (r->bad || !(c->stamps = calloc(n + 1, sizeof(*c->stamps))))
+	if (r->bad || !(c->stamps = table(c, n, sizeof(*c->stamps))))
 		return r->bad ? -EINVAL : -ENOMEM;
 	for (uint32_t i = 0; i < n && !r->bad; i++) {
 		struct stamp *s = &c->stamps[i];
@@ -112,7 +116,7 @@ static int parse_meta(struct cache *c, struct byte_reader *r, const char *dirnam
 	c->n_stamps = n;
 
 	n = (uint32_t)br_count(r, 4, 20);
-	if (r->bad || !(c->outputs = calloc(n + 1, sizeof(*c->outputs))))
+	if (r->bad || !(c->outputs = table(c, n, sizeof(*c->outputs))))
 		return r->bad ? -EINVAL : -ENOMEM;
 	for (uint32_t i = 0; i < n && !r->bad; i++) {
 		c->outputs[i].name = get_str(r, &c->arena);
@@ -122,7 +126,7 @@ static int parse_meta(struct cache *c, struct byte_reader *r, const char *dirnam
 	c->n_outputs = n;
 
 	n = (uint32_t)br_count(r, 4, 5);
-	if (r->bad || !(c->msgs = calloc(n + 1, sizeof(*c->msgs))))
+	if (r->bad || !(c->msgs = table(c, n, sizeof(*c->msgs))))
 		return r->bad ? -EINVAL : -ENOMEM;
 	for (uint32_t i = 0; i < n && !r->bad; i++) {
 		c->msgs[i].prio = (uint8_t)br_le(r, 1);
@@ -649,8 +653,8 @@ int cache_changes(struct cache *c, const char *key, const char *outdir, unsigned
 	for (int pass = 0; pass < 2 && !atomic_load(&p.failed); pass++) {
 		p.modules = pass == 1;
 		if (p.modules && !c->now) {
-			c->now = calloc(c->n_stamps + 1, sizeof(*c->now));
-			c->now_ok = calloc(c->n_stamps + 1, sizeof(*c->now_ok));
+			c->now = table(c, c->n_stamps, sizeof(*c->now));
+			c->now_ok = table(c, c->n_stamps, sizeof(*c->now_ok));
 			if (!c->now || !c->now_ok) {
 				atomic_store(&p.failed, true);
 				break;
