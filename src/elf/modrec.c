@@ -18,6 +18,7 @@
 
 #include <xxhash.h>
 
+#include "util/codeword.h"
 #include "util/strbuf.h"
 #include "util/threadlocal.h"
 
@@ -370,10 +371,7 @@ const char *modrec_info_get(const struct modrec *rec, const char *key)
 
 const char *modrec_note_text(uint32_t note)
 {
-	static const struct {
-		uint32_t note;
-		const char *text;
-	} texts[] = {
+	static const struct code_word texts[] = {
 		{ MOD_NOTE_VERSIONS_BAD_SIZE,
 		  "__versions size is not a multiple of 64: the section is ignored (no symbol CRCs)" },
 		{ MOD_NOTE_VERSIONS_NAME_LONG,
@@ -399,8 +397,5 @@ const char *modrec_note_text(uint32_t note)
 		  "sections (or the ELF header or section table) overlap: read as they are" },
 	};
 
-	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
-		if (texts[i].note == note)
-			return texts[i].text;
-	return NULL;
+	return code_word(texts, sizeof(texts) / sizeof(texts[0]), note);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "util/array.h"
+#include "util/codeword.h"
 
 static const char *const sev_names[] = { "info", "warning", "error" };
 
@@ -469,19 +470,12 @@ const char *report_kernel_note(const struct report *r)
 /* The errno's symbolic name (the kernel's -ENOEXEC is "ENOEXEC"). */
 const char *verdict_errno_name(int e)
 {
-	static const struct {
-		int e;
-		const char *name;
-	} names[] = {
-		{ ENOEXEC, "ENOEXEC" }, { ENOENT, "ENOENT" },	       { EINVAL, "EINVAL" },
-		{ EPERM, "EPERM" },	{ EKEYREJECTED, "EKEYREJECTED" }, { ENOKEY, "ENOKEY" },
-		{ EBADMSG, "EBADMSG" }, { ENOPKG, "ENOPKG" },	       { EEXIST, "EEXIST" },
+	static const struct code_word names[] = {
+		{ ENOEXEC, "ENOEXEC" }, { ENOENT, "ENOENT" }, { EINVAL, "EINVAL" },
+		{ EPERM, "EPERM" }, { EKEYREJECTED, "EKEYREJECTED" }, { ENOKEY, "ENOKEY" },
+		{ EBADMSG, "EBADMSG" }, { ENOPKG, "ENOPKG" }, { EEXIST, "EEXIST" },
 		{ ENODATA, "ENODATA" },
 	};
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].e == e)
-			return names[i].name;
-	return NULL;
+	return code_word(names, sizeof(names) / sizeof(names[0]), e);
 }
-

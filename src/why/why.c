@@ -194,30 +194,22 @@ static struct json_object *verdict_json(struct doc *d, const struct verdict *v)
 
 static const char *role_name(enum query_role r)
 {
-	switch (r) {
-	case QR_TARGET:
-		return "target";
-	case QR_DEPENDENCY:
-		return "dependency";
-	case QR_SOFTDEP_PRE:
-		return "softdep-pre";
-	default:
-		return "softdep-post";
-	}
+	static const char *const names[] = {
+		[QR_TARGET] = "target", [QR_DEPENDENCY] = "dependency",
+		[QR_SOFTDEP_PRE] = "softdep-pre", [QR_SOFTDEP_POST] = "softdep-post",
+	};
+
+	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "softdep-post";
 }
 
 static const char *action_name(enum query_action_kind k)
 {
-	switch (k) {
-	case QA_INSMOD:
-		return "insmod";
-	case QA_INSTALL:
-		return "install";
-	case QA_BUILTIN:
-		return "builtin";
-	default:
-		return "nothing";
-	}
+	static const char *const names[] = {
+		[QA_INSMOD] = "insmod", [QA_INSTALL] = "install",
+		[QA_BUILTIN] = "builtin", [QA_NOTHING] = "nothing",
+	};
+
+	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "nothing";
 }
 
 static enum why_outcome worse(enum why_outcome a, enum why_outcome b)
