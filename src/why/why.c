@@ -172,21 +172,14 @@ static void judge_release(struct judge *j)
 	report_free(j->rep);
 }
 
-static struct json_object *verdict_json(struct doc *d, const struct verdict *v)
+/* The check's verdict of a step, less the module and path the step
+ * names already; NULL (null) for none. */
+static struct json_object *verdict_of(struct doc *d, const struct verdict *v)
 {
-	struct json_object *o = jobj(d);
+	struct json_object *o = v ? verdict_json(v, false) : NULL;
 
-	put_str(d, o, "verdict", verdict_state_name(v->state));
-	put_str(d, o, "taints", v->taints ? v->taints : "");
-	put_str(d, o, "stage", v->stage);
-	put(d, o, "errno", v->stage ? json_object_new_int(v->err) : NULL);
-	put_str(d, o, "errno_name", v->stage ? verdict_errno_name(v->err) : NULL);
-	put_str(d, o, "cause", v->cause);
-	put_str(d, o, "dmesg", v->dmesg);
-	put_str(d, o, "modprobe", v->modprobe);
-	put_str(d, o, "insmod", v->insmod);
-	put_str(d, o, "fix", v->fix);
-	put_str(d, o, "because_of", v->because_of);
+	if (v && !o)
+		d->err = -ENOMEM;
 	return o;
 }
 
@@ -243,7 +236,7 @@ static enum why_outcome step(struct doc *d, const struct judge *j, const struct 
 	put(d, s, "options_lines", lines);
 	if (a->kind == QA_INSMOD && j->byname)
 		v = khash_find(j->byname, query_mod_name(a->mod));
-	put(d, s, "verdict", v ? verdict_json(d, v) : NULL);
+	put(d, s, "verdict", verdict_of(d, v));
 	push(d, steps, s);
 	switch (a->kind) {
 	case QA_INSMOD:
