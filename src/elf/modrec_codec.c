@@ -222,22 +222,22 @@ static int decode_body(struct byte_reader *r, struct moddraft *d)
 	v = br_le(r, 1);
 	if (v > MOD_ERR_NOMEM)
 		r->bad = true;
-	d->status = (enum mod_status)v;
+	d->rec.status = (enum mod_status)v;
 	v = br_le(r, 1);
 	if (v >= MOD_COMP_COUNT)
 		r->bad = true;
-	d->comp = (enum mod_compression)v;
-	d->elf_class = (uint8_t)br_le(r, 1);
-	d->elf_data = (uint8_t)br_le(r, 1);
-	d->elf_machine = (uint16_t)br_le(r, 2);
+	d->rec.comp = (enum mod_compression)v;
+	d->rec.elf_class = (uint8_t)br_le(r, 1);
+	d->rec.elf_data = (uint8_t)br_le(r, 1);
+	d->rec.elf_machine = (uint16_t)br_le(r, 2);
 	flags = (unsigned)br_le(r, 1);
 	if (flags & ~(unsigned)(F_SYMTAB | F_SIG | F_SIGDATA) || br_le(r, 1) != 0)
 		r->bad = true;
-	d->has_symtab = flags & F_SYMTAB;
-	d->err = (int)(int32_t)(uint32_t)br_le(r, 4);
-	d->notes = (uint32_t)br_le(r, 4);
-	d->file_size = br_le(r, 8);
-	d->elf_size = br_le(r, 8);
+	d->rec.has_symtab = flags & F_SYMTAB;
+	d->rec.err = (int)(int32_t)(uint32_t)br_le(r, 4);
+	d->rec.notes = (uint32_t)br_le(r, 4);
+	d->rec.file_size = br_le(r, 8);
+	d->rec.elf_size = br_le(r, 8);
 	reason = get_str(r);
 	if (reason.p) {
 		if (reason.len >= sizeof(d->reason))
@@ -247,8 +247,8 @@ static int decode_body(struct byte_reader *r, struct moddraft *d)
 	}
 
 	/* A record either succeeded (no reason, no errno) or says why not. */
-	if ((d->status == MOD_OK) != (!reason.p && d->err == 0) || (reason.p && !reason.len) ||
-	    d->err > 0)
+	if ((d->rec.status == MOD_OK) != (!reason.p && d->rec.err == 0) || (reason.p && !reason.len) ||
+	    d->rec.err > 0)
 		r->bad = true;
 
 	n = br_count(r, 4, 4 + 8 + 2 + 4);
@@ -292,17 +292,17 @@ static int decode_body(struct byte_reader *r, struct moddraft *d)
 		e->key = need_str(r);
 		e->value = need_str(r);
 	}
-	d->sig.present = flags & F_SIG;
-	d->sig.algo = (uint8_t)br_le(r, 1);
-	d->sig.hash = (uint8_t)br_le(r, 1);
-	d->sig.id_type = (uint8_t)br_le(r, 1);
-	d->sig.signer_len = (uint8_t)br_le(r, 1);
-	d->sig.key_id_len = (uint8_t)br_le(r, 1);
-	d->sig.sig_len = (uint32_t)br_le(r, 4);
+	d->rec.sig.present = flags & F_SIG;
+	d->rec.sig.algo = (uint8_t)br_le(r, 1);
+	d->rec.sig.hash = (uint8_t)br_le(r, 1);
+	d->rec.sig.id_type = (uint8_t)br_le(r, 1);
+	d->rec.sig.signer_len = (uint8_t)br_le(r, 1);
+	d->rec.sig.key_id_len = (uint8_t)br_le(r, 1);
+	d->rec.sig.sig_len = (uint32_t)br_le(r, 4);
 	if ((flags & F_SIGDATA) && !(flags & F_SIG))
 		r->bad = true;
 	if (flags & F_SIGDATA) {
-		d->sig.data = br_take(r, d->sig.sig_len);
+		d->rec.sig.data = br_take(r, d->rec.sig.sig_len);
 	}
 	return r->bad || br_left(r) != 0 ? -EINVAL : 0;
 }
