@@ -350,17 +350,11 @@ static bool identify(struct elfctx *c, const uint8_t *head, size_t len)
 		moddraft_fail(d, MOD_ERR_NOT_ELF, -ENOEXEC, "not an ELF file");
 		return false;
 	}
-	switch (head[EI_CLASS]) {
-	case ELFCLASS32:
-		c->is64 = false;
-		break;
-	case ELFCLASS64:
-		c->is64 = true;
-		break;
-	default:
+	if (head[EI_CLASS] != ELFCLASS32 && head[EI_CLASS] != ELFCLASS64) {
 		moddraft_fail(d, MOD_ERR_BAD_ELF, -EINVAL, "elf: invalid class %u", head[EI_CLASS]);
 		return false;
 	}
+	c->is64 = head[EI_CLASS] == ELFCLASS64;
 	d->rec.elf_class = head[EI_CLASS];
 	if (len <= (c->is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr))) {
 		moddraft_fail(d, MOD_ERR_BAD_ELF, -EINVAL, "elf: file too short for the ELF header");
