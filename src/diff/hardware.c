@@ -355,6 +355,18 @@ static int compile_chunk(void *ud, size_t k, const struct ma_log *log)
 
 #define QUERY_CHUNK 16
 
+/* Does o share strings with a: 0 no, 1 yes, 2 all of a's (o includes a,
+ * asked only when covered is 1: a's patterns cover it); or a negative
+ * errno. */
+static int shares(struct glob_solver *s, const struct glob *a, const struct glob *o, int covered)
+{
+	int r = glob_intersects(s, a, o, NULL);
+
+	if (r == 1 && covered == 1)
+		r = glob_includes(s, a, &o, 1, NULL) == 1 ? 2 : 1;
+	return r;
+}
+
 static int ask(struct glob_solver *s, struct hw *h, struct query *q)
 {
 	const struct pset *from = &h->p[q->from], *to = &h->p[1 - q->from];
@@ -402,9 +414,7 @@ static int ask(struct glob_solver *s, struct hw *h, struct query *q)
 		const struct glob *o = to->g[q->own[i]];
 
 		r = o && agree(&from->t->aliases[q->a], &to->t->aliases[q->own[i]])
-			    ? glob_intersects(s, a, o, NULL) : 0;
-		if (r == 1 && q->own_in == 1)
-			r = glob_includes(s, a, &o, 1, NULL) == 1 ? 2 : 1;
+			    ? shares(s, a, o, q->own_in) : 0;
 		if (r == -ENOMEM)
 			goto out;
 		q->hit_own[i] = r >= 1;
@@ -416,10 +426,8 @@ static int ask(struct glob_solver *s, struct hw *h, struct query *q)
 
 		if (!o || khash_find(seen, m))
 			continue;
-		r = glob_intersects(s, a, o, NULL);
 		/* (lost: no pattern covers it alone, or it would not be) */
-		if (r == 1 && q->all_in == 1)
-			r = glob_includes(s, a, &o, 1, NULL) == 1 ? 2 : 1;
+		r = shares(s, a, o, q->all_in);
 		if (r == -ENOMEM)
 			goto out;
 		q->hit_others[i] = r >= 1;
