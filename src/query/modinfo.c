@@ -32,25 +32,20 @@
 
 void query_info_release(struct query_info *info)
 {
-	for (size_t i = 0; i < info->n; i++) {
-		free(info->v[i].key);
-		free(info->v[i].value);
-	}
 	free(info->v);
+	arena_release(&info->strings);
 	memset(info, 0, sizeof(*info));
 }
 
 static int info_add(struct query_info *info, const char *key, size_t klen, const char *value,
 		    size_t vlen)
 {
-	struct query_info_item it = { strndup(key, klen), strndup(value ? value : "", vlen) };
+	struct query_info_item it = { arena_strndup(&info->strings, key, klen),
+				      arena_strndup(&info->strings, value ? value : "", vlen) };
 
-	if (!it.key || !it.value || ARRAY_PUSH(info->v, info->n, info->alloc, it) < 0) {
-		free(it.key);
-		free(it.value);
+	if (!it.key || !it.value)
 		return -ENOMEM;
-	}
-	return 0;
+	return ARRAY_PUSH(info->v, info->n, info->alloc, it);
 }
 
 /* kmod_module_get_info's split: at the first '=', the whole string as
