@@ -278,6 +278,7 @@ struct query_probe {
 	const struct modprobe_entry *blacklist; /* the line */
 	struct query_action *v;
 	size_t n;
+	struct arena strings; /* the actions' options */
 };
 
 /* kmod_module_probe_insert_module with dry run and "ignore loaded": the
