@@ -84,7 +84,7 @@ static void propagate(struct check_ctx *c)
 		changed = false;
 		for (size_t i = 0; i < c->n; i++) {
 			struct ck_mod *m = &c->mods[i];
-			const struct mg_mod *g = mg_get(c->g, i);
+			const struct mg_mod *g = mg_get(c->m->g, i);
 
 			if (!m->wanted || m->refusal.stage)
 				continue;
