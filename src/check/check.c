@@ -258,11 +258,6 @@ static int build_mods(struct check_ctx *c)
 			cm->versioned = rec->needs[j].has_crc;
 	}
 	c->n = m->n;
-	c->n_tree = m->n_tree;
-	c->tree = m->tree;
-	c->cfg = m->cfg;
-	c->dirname = m->dirname;
-	c->g = m->g;
 	return 0;
 }
 
@@ -304,7 +299,7 @@ static int build_graph(struct check_ctx *c)
 		if (report_node(c->rep, c->mods[i].modname, c->mods[i].shown) < 0)
 			return -ENOMEM;
 	for (size_t i = 0; i < c->n; i++) {
-		const struct mg_mod *m = mg_get(c->g, i);
+		const struct mg_mod *m = mg_get(c->m->g, i);
 
 		for (size_t k = 0; k < m->n_deps; k++)
 			if (report_edge(c->rep, (long)i, m->deps[k], m->dep_syms[k], false) < 0)

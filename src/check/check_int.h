@@ -120,16 +120,11 @@ struct check_ctx {
 	struct model *m;
 	struct model_cache mcache;   /* records read earlier (depmod's too),
 					open while the model loads */
-	/* From the model, for the analyzers: */
-	const char *dirname;         /* root + moduledir + kver */
-	const struct depmod_cfg *cfg;
-	const struct mtree *tree;
-	struct modgraph *g;
-
 	struct ck_mod *mods;         /* the model's modules: the tree's (minus
-					those a given file replaces) in depmod
-					order, then the given files */
-	size_t n, n_tree;
+					those a given file replaces, m->n_tree of
+					them) in depmod order, then the given
+					files */
+	size_t n;
 	bool out_of_tree;
 
 	struct khash *ksyms;         /* name -> struct kernsym * (vmlinux) */

@@ -24,7 +24,7 @@ static int edge_symbols(const struct check_ctx *c, uint32_t a, uint32_t b,
 	size_t n = 0;
 
 	for (size_t j = 0; j < r->n_needs; j++) {
-		const struct mg_symbol *s = mg_find_symbol(c->g, r->needs[j].name, '\0');
+		const struct mg_symbol *s = mg_find_symbol(c->m->g, r->needs[j].name, '\0');
 		struct json_object *js;
 
 		if (!s || s->owner != (int64_t)b)
@@ -43,7 +43,7 @@ static int edge_symbols(const struct check_ctx *c, uint32_t a, uint32_t b,
 /* The first symbol module a takes from module b. */
 static const char *first_symbol(const struct check_ctx *c, uint32_t a, uint32_t b)
 {
-	const struct mg_mod *m = mg_get(c->g, a);
+	const struct mg_mod *m = mg_get(c->m->g, a);
 
 	for (size_t k = 0; k < m->n_deps; k++)
 		if (m->deps[k] == b)
@@ -140,7 +140,7 @@ static int report_cycle(struct check_ctx *c, const struct mg_cycle *cy)
 int ck_cycles(struct check_ctx *c)
 {
 	struct mg_cycles cy;
-	int err = mg_find_cycles(c->g, MAX_CYCLES, &cy);
+	int err = mg_find_cycles(c->m->g, MAX_CYCLES, &cy);
 
 	if (err < 0)
 		return err;

@@ -21,17 +21,17 @@
 
 static const struct tree_mod *tree_winner(const struct check_ctx *c, const char *modname)
 {
-	for (size_t i = 0; i < c->tree->n; i++)
-		if (!strcmp(c->tree->mods[i].t->modname, modname))
-			return c->tree->mods[i].t;
+	for (size_t i = 0; i < c->m->tree->n; i++)
+		if (!strcmp(c->m->tree->mods[i].t->modname, modname))
+			return c->m->tree->mods[i].t;
 	return NULL;
 }
 
 static const char *rel_of(const struct check_ctx *c, const char *path)
 {
-	size_t n = strlen(c->dirname);
+	size_t n = strlen(c->m->dirname);
 
-	return !strncmp(path, c->dirname, n) && path[n] == '/' ? path + n + 1 : NULL;
+	return !strncmp(path, c->m->dirname, n) && path[n] == '/' ? path + n + 1 : NULL;
 }
 
 static int dropped(struct check_ctx *c, const char *path)
@@ -52,8 +52,8 @@ static int dropped(struct check_ctx *c, const char *path)
 		return 0;
 	}
 	/* old_wins(new, old): would old be kept if new came second? */
-	winner_stays = depmod_cfg_old_wins(c->cfg, strlen(modname), path, lrel, w->path, w->relpath);
-	loser_stays = depmod_cfg_old_wins(c->cfg, strlen(modname), w->path, w->relpath, path, lrel);
+	winner_stays = depmod_cfg_old_wins(c->m->cfg, strlen(modname), path, lrel, w->path, w->relpath);
+	loser_stays = depmod_cfg_old_wins(c->m->cfg, strlen(modname), w->path, w->relpath, path, lrel);
 	if (winner_stays && !loser_stays) {
 		rule = "higher depmod.d priority (override, or search order: by default "
 		       "updates/ before the rest)";
@@ -73,12 +73,12 @@ static int dropped(struct check_ctx *c, const char *path)
 
 int ck_duplicates(struct check_ctx *c)
 {
-	const struct tree_scan *s = c->tree->scan;
+	const struct tree_scan *s = c->m->tree->scan;
 	int err = 0;
 
 	for (size_t k = 0; !err && k < s->n_dropped; k++)
 		err = dropped(c, s->dropped[k]);
-	for (size_t i = c->n_tree; !err && i < c->n; i++) {
+	for (size_t i = c->m->n_tree; !err && i < c->n; i++) {
 		const struct tree_mod *t = tree_winner(c, c->mods[i].modname);
 		struct finding *f;
 

@@ -47,7 +47,7 @@ static bool tree_arch(const struct check_ctx *c, uint32_t *key, size_t *idx)
 	uint32_t cand = 0;
 	size_t votes = 0, n = 0, seen = 0;
 
-	for (size_t i = 0; i < c->n_tree; i++) {
+	for (size_t i = 0; i < c->m->n_tree; i++) {
 		if (c->mods[i].rec->status != MOD_OK)
 			continue;
 		n++;
@@ -56,7 +56,7 @@ static bool tree_arch(const struct check_ctx *c, uint32_t *key, size_t *idx)
 		else
 			votes += arch_key(c->mods[i].rec) == cand ? 1 : (size_t)-1;
 	}
-	for (size_t i = 0; i < c->n_tree; i++) {
+	for (size_t i = 0; i < c->m->n_tree; i++) {
 		if (c->mods[i].rec->status == MOD_OK && arch_key(c->mods[i].rec) == cand) {
 			if (!seen++)
 				*idx = i;

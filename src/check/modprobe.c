@@ -130,7 +130,7 @@ static size_t users_of(struct check_ctx *c, long b, struct strbuf *names)
 	size_t n = 0;
 
 	for (size_t k = 0; k < c->n; k++) {
-		const struct mg_mod *m = mg_get(c->g, k);
+		const struct mg_mod *m = mg_get(c->m->g, k);
 
 		if (!c->mods[k].wanted)
 			continue;

@@ -436,7 +436,7 @@ int ck_signatures(struct check_ctx *c)
 	bool signed_tree, enforced = c->o->sig_enforce || c->o->lockdown;
 	int err = 0;
 
-	for (size_t i = 0; i < c->n_tree; i++) {
+	for (size_t i = 0; i < c->m->n_tree; i++) {
 		if (c->mods[i].broken)
 			continue;
 		n_ok++;

@@ -296,23 +296,20 @@ static bool proprietary_owner(struct check_ctx *c, size_t i, const struct mod_ne
 {
 	const struct ck_mod *m = &c->mods[i];
 	bool was_p = w->p;
+	bool inherits = walk_owner(c, w, r);
 	struct finding *f;
 
-	if (walk_owner(c, w, r)) {
-		if (was_p || !w->p)
-			return true;
-		f = ck_add(c, K_PROPRIETARY_SYMBOL, SEV_WARNING, (long)i,
-			   "%s: module uses symbols %s from proprietary module %s, inheriting taint",
-			   m->modname, nd->name, r->owner);
-		finding_set_str(c->rep, f, "symbol", nd->name);
-		finding_set_str(c->rep, f, "exporter", r->owner);
+	if (inherits && (was_p || !w->p))
 		return true;
-	}
-	f = ck_add(c, K_PROPRIETARY_SYMBOL, SEV_ERROR, (long)i,
-		   "%s: module using GPL-only symbols uses symbols %s from proprietary module %s",
+	f = ck_add(c, K_PROPRIETARY_SYMBOL, inherits ? SEV_WARNING : SEV_ERROR, (long)i,
+		   inherits ? "%s: module uses symbols %s from proprietary module %s, inheriting taint"
+			    : "%s: module using GPL-only symbols uses symbols %s from proprietary "
+			      "module %s",
 		   m->modname, nd->name, r->owner);
 	finding_set_str(c->rep, f, "symbol", nd->name);
 	finding_set_str(c->rep, f, "exporter", r->owner);
+	if (inherits)
+		return true;
 	ck_refuse(c, (long)i, STAGE_SYMBOLS, ENOENT,
 		  ck_str(c, "uses GPL-only symbols, and %s of the proprietary module %s", nd->name,
 			 r->owner),

@@ -16,6 +16,7 @@
 
 #include "elf/module.h"
 #include "graph/modgraph.h"
+#include "util/codeword.h"
 
 static const char *const stage_names[] = {
 	[STAGE_NONE] = NULL,
@@ -38,18 +39,15 @@ static const char *modprobe_reason(int err)
 /* What insmod prints (tools/insmod.c, mod_strerror). */
 static const char *insmod_reason(int err)
 {
-	switch (err) {
-	case ENOEXEC:
-		return "Invalid module format";
-	case ENOENT:
-		return "Unknown symbol in module";
-	case ESRCH:
-		return "Module has wrong symbol version";
-	case EINVAL:
-		return "Invalid parameters";
-	default:
-		return strerror(err);
-	}
+	static const struct code_word words[] = {
+		{ ENOEXEC, "Invalid module format" },
+		{ ENOENT, "Unknown symbol in module" },
+		{ ESRCH, "Module has wrong symbol version" },
+		{ EINVAL, "Invalid parameters" },
+	};
+	const char *w = code_word(words, sizeof(words) / sizeof(words[0]), err);
+
+	return w ? w : strerror(err);
 }
 
 static void taints(const struct check_ctx *c, const struct ck_mod *m, char *out)
@@ -86,7 +84,7 @@ static void propagate(struct check_ctx *c)
 		changed = false;
 		for (size_t i = 0; i < c->n; i++) {
 			struct ck_mod *m = &c->mods[i];
-			const struct mg_mod *g = mg_get(c->g, i);
+			const struct mg_mod *g = mg_get(c->m->g, i);
 
 			if (!m->wanted || m->refusal.stage)
 				continue;

@@ -40,7 +40,7 @@ static const char *majority_flags(struct check_ctx *c, int *err)
 		*err = -ENOMEM;
 		return NULL;
 	}
-	for (size_t i = 0; i < c->n_tree; i++) {
+	for (size_t i = 0; i < c->m->n_tree; i++) {
 		const char *vm;
 		uintptr_t n;
 

@@ -42,12 +42,17 @@
 #include "util/log.h"
 #include "util/strbuf.h"
 
+/* One alias of a tree, as the queries use it. */
+struct palias {
+	const char *mod;           /* its module (t->aliases[i].module) */
+	struct glob *g;            /* compiled on demand (NULL: not needed) */
+	bool need;
+};
+
 /* The patterns of one tree, indexed. */
 struct pset {
 	const struct dtree *t;
-	const char **mod;          /* each alias's module (t->aliases[i].module) */
-	struct glob **g;           /* compiled on demand (NULL: not needed) */
-	bool *need;
+	struct palias *alias;      /* t->aliases' order */
 	size_t *by_mod;            /* alias indexes sorted by module, pattern */
 	size_t *by_lit;            /* sorted by literal prefix */
 	struct khash *exact;       /* "module\x1fpattern" -> (void *)1 */
@@ -97,7 +102,7 @@ static int cmp_by_mod(const void *x, const void *y, void *ud)
 {
 	const struct pset *p = ud;
 	size_t a = *(const size_t *)x, b = *(const size_t *)y;
-	int c = strcmp(p->mod[a], p->mod[b]);
+	int c = strcmp(p->alias[a].mod, p->alias[b].mod);
 
 	if (!c)
 		c = strcmp(p->t->aliases[a].pattern, p->t->aliases[b].pattern);
@@ -140,20 +145,18 @@ static int pset_init(struct hw *h, size_t side)
 	size_t n = t->n_aliases;
 
 	p->t = t;
-	p->mod = calloc(n + 1, sizeof(*p->mod));
-	p->g = calloc(n + 1, sizeof(*p->g));
-	p->need = calloc(n + 1, sizeof(*p->need));
+	p->alias = calloc(n + 1, sizeof(*p->alias));
 	p->by_mod = calloc(n + 1, sizeof(*p->by_mod));
 	p->by_lit = calloc(n + 1, sizeof(*p->by_lit));
 	p->exact = khash_new(n > 1024 ? (unsigned int)n : 1024);
-	if (!p->mod || !p->g || !p->need || !p->by_mod || !p->by_lit || !p->exact)
+	if (!p->alias || !p->by_mod || !p->by_lit || !p->exact)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const char *key;
 
-		p->mod[i] = t->aliases[i].module;
+		p->alias[i].mod = t->aliases[i].module;
 		p->by_mod[i] = p->by_lit[i] = i;
-		key = pair_key(h->c, p->mod[i], t->aliases[i].pattern);
+		key = pair_key(h->c, p->alias[i].mod, t->aliases[i].pattern);
 		if (!key || khash_add(p->exact, key, (void *)1, NULL) < 0)
 			return -ENOMEM;
 	}
@@ -164,11 +167,9 @@ static int pset_init(struct hw *h, size_t side)
 
 static void pset_release(struct pset *p)
 {
-	for (size_t i = 0; p->g && p->t && i < p->t->n_aliases; i++)
-		glob_free(p->g[i]);
-	free(p->mod);
-	free(p->g);
-	free(p->need);
+	for (size_t i = 0; p->alias && p->t && i < p->t->n_aliases; i++)
+		glob_free(p->alias[i].g);
+	free(p->alias);
 	free(p->by_mod);
 	free(p->by_lit);
 	khash_free(p->exact);
@@ -182,13 +183,13 @@ static void mod_range(const struct pset *p, const char *mod, size_t *lo, size_t 
 	while (a < b) {
 		size_t m = a + (b - a) / 2;
 
-		if (strcmp(p->mod[p->by_mod[m]], mod) < 0)
+		if (strcmp(p->alias[p->by_mod[m]].mod, mod) < 0)
 			a = m + 1;
 		else
 			b = m;
 	}
 	*lo = a;
-	for (b = a; b < p->t->n_aliases && !strcmp(p->mod[p->by_mod[b]], mod); b++)
+	for (b = a; b < p->t->n_aliases && !strcmp(p->alias[p->by_mod[b]].mod, mod); b++)
 		;
 	*hi = b;
 }
@@ -240,13 +241,13 @@ static int agreeing(const struct pset *p, const struct dalias *a, const char *mo
 	for (size_t k = 0; !err && k < a->lit; k++) /* literals a->pattern[0..k) */
 		for (size_t i = lit_lower(p, a->pattern, k, false);
 		     !err && i < N && !cmp_lit(&al[p->by_lit[i]], a->pattern, k); i++)
-			if (strcmp(p->mod[p->by_lit[i]], mod))
+			if (strcmp(p->alias[p->by_lit[i]].mod, mod))
 				err = push(out, n, &alloc, p->by_lit[i]);
 	for (size_t i = lit_lower(p, a->pattern, a->lit, true);
 	     !err && i < N && al[p->by_lit[i]].lit >= a->lit &&
 	     !memcmp(al[p->by_lit[i]].pattern, a->pattern, a->lit);
 	     i++)
-		if (strcmp(p->mod[p->by_lit[i]], mod))
+		if (strcmp(p->alias[p->by_lit[i]].mod, mod))
 			err = push(out, n, &alloc, p->by_lit[i]);
 	return err;
 }
@@ -325,11 +326,11 @@ static void mark(struct hw *h)
 		const struct query *q = &h->q[k];
 		struct pset *to = &h->p[1 - q->from];
 
-		h->p[q->from].need[q->a] = true;
+		h->p[q->from].alias[q->a].need = true;
 		for (size_t i = 0; i < q->n_own; i++)
-			to->need[q->own[i]] = true;
+			to->alias[q->own[i]].need = true;
 		for (size_t i = 0; i < q->n_others; i++)
-			to->need[q->others[i]] = true;
+			to->alias[q->others[i]].need = true;
 	}
 }
 
@@ -345,8 +346,8 @@ static int compile_chunk(void *ud, size_t k, const struct ma_log *log)
 		struct pset *p = &h->p[i < n0 ? 0 : 1];
 		size_t j = i < n0 ? i : i - n0;
 
-		if (p->need[j])
-			err = glob_new(p->t->aliases[j].pattern, &p->g[j]);
+		if (p->alias[j].need)
+			err = glob_new(p->t->aliases[j].pattern, &p->alias[j].g);
 		if (err == -E2BIG) /* too long to decide: its queries say so */
 			err = 0;
 	}
@@ -355,10 +356,22 @@ static int compile_chunk(void *ud, size_t k, const struct ma_log *log)
 
 #define QUERY_CHUNK 16
 
+/* Does o share strings with a: 0 no, 1 yes, 2 all of a's (o includes a,
+ * asked only when covered is 1: a's patterns cover it); or a negative
+ * errno. */
+static int shares(struct glob_solver *s, const struct glob *a, const struct glob *o, int covered)
+{
+	int r = glob_intersects(s, a, o, NULL);
+
+	if (r == 1 && covered == 1)
+		r = glob_includes(s, a, &o, 1, NULL) == 1 ? 2 : 1;
+	return r;
+}
+
 static int ask(struct glob_solver *s, struct hw *h, struct query *q)
 {
 	const struct pset *from = &h->p[q->from], *to = &h->p[1 - q->from];
-	const struct glob *a = from->g[q->a];
+	const struct glob *a = from->alias[q->a].g;
 	const struct glob **own = calloc(q->n_own + 1, sizeof(*own));
 	const struct glob **others = calloc(q->n_others + 1, sizeof(*others));
 	struct khash *seen = khash_new(64);
@@ -373,9 +386,9 @@ static int ask(struct glob_solver *s, struct hw *h, struct query *q)
 	    !q->sup_others)
 		goto out;
 	for (size_t i = 0; i < q->n_own; i++)
-		own[i] = to->g[q->own[i]];
+		own[i] = to->alias[q->own[i]].g;
 	for (size_t i = 0; i < q->n_others; i++)
-		others[i] = to->g[q->others[i]];
+		others[i] = to->alias[q->others[i]].g;
 	if (q->builtin) {
 		r = 0;
 		goto out;
@@ -399,27 +412,23 @@ static int ask(struct glob_solver *s, struct hw *h, struct query *q)
 	/* who shares strings with it: a pattern whose literal prefix does
 	 * not agree shares none; a module found once is not tested again */
 	for (size_t i = 0; i < q->n_own; i++) {
-		const struct glob *o = to->g[q->own[i]];
+		const struct glob *o = to->alias[q->own[i]].g;
 
 		r = o && agree(&from->t->aliases[q->a], &to->t->aliases[q->own[i]])
-			    ? glob_intersects(s, a, o, NULL) : 0;
-		if (r == 1 && q->own_in == 1)
-			r = glob_includes(s, a, &o, 1, NULL) == 1 ? 2 : 1;
+			    ? shares(s, a, o, q->own_in) : 0;
 		if (r == -ENOMEM)
 			goto out;
 		q->hit_own[i] = r >= 1;
 		q->sup_own[i] = r == 2;
 	}
 	for (size_t i = 0; q->own_in != 1 && i < q->n_others; i++) {
-		const struct glob *o = to->g[q->others[i]];
+		const struct glob *o = to->alias[q->others[i]].g;
 		const char *m = to->t->aliases[q->others[i]].module;
 
 		if (!o || khash_find(seen, m))
 			continue;
-		r = glob_intersects(s, a, o, NULL);
 		/* (lost: no pattern covers it alone, or it would not be) */
-		if (r == 1 && q->all_in == 1)
-			r = glob_includes(s, a, &o, 1, NULL) == 1 ? 2 : 1;
+		r = shares(s, a, o, q->all_in);
 		if (r == -ENOMEM)
 			goto out;
 		q->hit_others[i] = r >= 1;
@@ -511,7 +520,7 @@ static void emit_loss(struct hw *h, const struct query *q)
 	const char *other = name_in(c, DIFF_OLD, a);
 	const bool renamed = strcmp(other, a->module) != 0;
 	struct dsubject s = { .module = a->module, .module2 = other, .pattern = a->pattern,
-			      .glob = from->g[q->a] };
+			      .glob = from->alias[q->a].g };
 	const bool *own_cover = covering(q->sup_own, q->hit_own, q->n_own);
 	const bool *other_cover = covering(q->sup_others, q->hit_others, q->n_others);
 	const char *own = hits(c, NULL, NULL, to, q->own, own_cover, q->n_own, false);

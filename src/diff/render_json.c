@@ -29,63 +29,37 @@
 
 static struct json_object *tree(const struct diff_tree_info *t)
 {
-	struct json_object *o = json_object_new_object(), *k = json_object_new_object();
-	int err = o && k ? 0 : -ENOMEM;
+	const struct json_field kernel[] = {
+		jf_str("source", t->kernel_source),
+		jf_str("path", t->kernel_path),
+		jf_bool("complete", t->kernel_complete),
+	};
+	const struct json_field fields[] = {
+		jf_str("version", t->version),
+		jf_str("tree", t->tree),
+		jf_int("modules", (int64_t)t->n_modules),
+		jf_int("builtin", (int64_t)t->n_builtin),
+		jf_int("aliases", (int64_t)t->n_aliases),
+		jf_int("exports", (int64_t)t->n_exports),
+		jf_val("kernel_exports", json_new_fields(kernel, sizeof(kernel) / sizeof(kernel[0]))),
+		jf_str("vermagic", t->vermagic),
+	};
 
-	if (!err)
-		err = json_put_str(k, "source", t->kernel_source);
-	if (!err)
-		err = json_put_str(k, "path", t->kernel_path);
-	if (!err)
-		err = json_put_bool(k, "complete", t->kernel_complete);
-	if (!err)
-		err = json_put_str(o, "version", t->version);
-	if (!err)
-		err = json_put_str(o, "tree", t->tree);
-	if (!err)
-		err = json_put_int(o, "modules", (int64_t)t->n_modules);
-	if (!err)
-		err = json_put_int(o, "builtin", (int64_t)t->n_builtin);
-	if (!err)
-		err = json_put_int(o, "aliases", (int64_t)t->n_aliases);
-	if (!err)
-		err = json_put_int(o, "exports", (int64_t)t->n_exports);
-	if (!err) {
-		err = json_put_new(o, "kernel_exports", k);
-		k = NULL;
-	}
-	if (!err)
-		err = json_put_str(o, "vermagic", t->vermagic);
-	json_object_put(k);
-	if (err) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+	return json_new_fields(fields, sizeof(fields) / sizeof(fields[0]));
 }
 
 static struct json_object *change(const struct finding *f)
 {
-	struct json_object *o = json_object_new_object();
-	int err = o ? 0 : -ENOMEM;
+	const struct json_field fields[] = {
+		jf_str("code", f->kind->code),
+		jf_str("section", diff_section_name(diff_kind_section(f->kind))),
+		jf_str("severity", severity_name(f->severity)),
+		jf_str("module", f->module),
+		jf_str("detail", f->detail),
+		jf_val("data", f->data ? json_object_get(f->data) : json_object_new_object()),
+	};
 
-	if (!err)
-		err = json_put_str(o, "code", f->kind->code);
-	if (!err)
-		err = json_put_str(o, "section", diff_section_name(diff_kind_section(f->kind)));
-	if (!err)
-		err = json_put_str(o, "severity", severity_name(f->severity));
-	if (!err)
-		err = json_put_str(o, "module", f->module);
-	if (!err)
-		err = json_put_str(o, "detail", f->detail);
-	if (!err)
-		err = json_put_new(o, "data", f->data ? json_object_get(f->data) : json_object_new_object());
-	if (err) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+	return json_new_fields(fields, sizeof(fields) / sizeof(fields[0]));
 }
 
 static struct json_object *changes(const struct report *r)
@@ -95,14 +69,8 @@ static struct json_object *changes(const struct report *r)
 	const struct finding **v = dr_sorted(r, &n);
 	int err = a && v ? 0 : -ENOMEM;
 
-	for (size_t i = 0; !err && i < n; i++) {
-		struct json_object *c = change(v[i]);
-
-		if (!c || json_object_array_add(a, c) < 0) {
-			json_object_put(c);
-			err = -ENOMEM;
-		}
-	}
+	for (size_t i = 0; !err && i < n; i++)
+		err = json_push(a, change(v[i]));
 	free(v);
 	if (err) {
 		json_object_put(a);
@@ -111,113 +79,92 @@ static struct json_object *changes(const struct report *r)
 	return a;
 }
 
-static struct json_object *summary(const struct diff_result *r, const struct diff_render_opts *o)
+/* Per section, each of its codes and how many changes had it. */
+static struct json_object *sections(const struct dr_counts *c)
 {
-	static const char *const fail_names[] = { "info", "warning", "error", "never" };
-	struct json_object *s = json_object_new_object(), *secs = json_object_new_object();
-	struct dr_counts c, ic;
+	struct json_object *secs = json_object_new_object();
 	size_t nk;
 	const struct finding_kind *k = diff_kinds(&nk);
-	int err = s && secs ? 0 : -ENOMEM;
+	int err = secs ? 0 : -ENOMEM;
 
-	dr_count(r->changes, &c);
-	dr_count(r->ignored, &ic);
 	for (int sec = 0; !err && sec < DS_COUNT; sec++) {
 		struct json_object *one = json_object_new_object();
 
 		err = one ? 0 : -ENOMEM;
 		for (size_t i = 0; !err && i < nk; i++)
 			if (diff_kind_section(&k[i]) == (enum diff_section)sec)
-				err = json_put_int(one, k[i].code, (int64_t)c.kind[i]);
+				err = json_put_int(one, k[i].code, (int64_t)c->kind[i]);
 		if (!err)
 			err = json_put_new(secs, diff_section_name((enum diff_section)sec), one);
 		else
 			json_object_put(one);
 	}
-	if (!err)
-		err = json_put_int(s, "changes", (int64_t)c.total);
-	if (!err)
-		err = json_put_int(s, "error", (int64_t)c.sev[SEV_ERROR]);
-	if (!err)
-		err = json_put_int(s, "warning", (int64_t)c.sev[SEV_WARNING]);
-	if (!err)
-		err = json_put_int(s, "info", (int64_t)c.sev[SEV_INFO]);
-	if (!err)
-		err = json_put_int(s, "ignored", (int64_t)ic.total);
-	if (!err)
-		err = json_put_int(s, "devices", (int64_t)r->n_devices);
-	if (!err)
-		err = json_put_str(s, "fail_on", fail_names[o->fail_on]);
-	if (!err)
-		err = json_put_bool(s, "failed", diff_failed(r, o->fail_on));
-	if (!err) {
-		err = json_put_new(s, "sections", secs);
-		secs = NULL;
-	}
-	json_object_put(secs);
 	if (err) {
-		json_object_put(s);
+		json_object_put(secs);
 		return NULL;
 	}
-	return s;
+	return secs;
+}
+
+static struct json_object *summary(const struct diff_result *r, const struct diff_render_opts *o)
+{
+	static const char *const fail_names[] = { "info", "warning", "error", "never" };
+	struct dr_counts c, ic;
+
+	dr_count(r->changes, &c);
+	dr_count(r->ignored, &ic);
+
+	const struct json_field fields[] = {
+		jf_int("changes", (int64_t)c.total),
+		jf_int("error", (int64_t)c.sev[SEV_ERROR]),
+		jf_int("warning", (int64_t)c.sev[SEV_WARNING]),
+		jf_int("info", (int64_t)c.sev[SEV_INFO]),
+		jf_int("ignored", (int64_t)ic.total),
+		jf_int("devices", (int64_t)r->n_devices),
+		jf_str("fail_on", fail_names[o->fail_on]),
+		jf_bool("failed", diff_failed(r, o->fail_on)),
+		jf_val("sections", sections(&c)),
+	};
+
+	return json_new_fields(fields, sizeof(fields) / sizeof(fields[0]));
 }
 
 static struct json_object *errors(const struct report *r)
 {
 	struct json_object *a = json_object_new_array();
 
-	for (size_t i = 0; a && i < report_n_errors(r); i++) {
-		struct json_object *e = json_object_new_object();
-		const char *level, *msg;
-
-		report_error_get(r, i, &level, &msg);
-		if (!e || json_put_str(e, "level", level) || json_put_str(e, "message", msg) ||
-		    json_object_array_add(a, e) < 0) {
-			json_object_put(e);
-			json_object_put(a);
-			return NULL;
-		}
+	if (a && report_errors_json(r, a) < 0) {
+		json_object_put(a);
+		return NULL;
 	}
 	return a;
+}
+
+static struct json_object *kabi_list(const struct diff_result *r)
+{
+	const struct json_field fields[] = { jf_int("symbols", (int64_t)r->n_kabi_list) };
+
+	return json_new_fields(fields, 1);
 }
 
 int diff_render_json(const struct diff_result *r, const struct diff_render_opts *o,
 		     struct strbuf *out)
 {
-	struct json_object *root = json_object_new_object();
-	struct json_object *kl = NULL;
-	int err = root ? 0 : -ENOMEM;
+	const struct json_field fields[] = {
+		jf_str("schema", SCHEMA),
+		jf_str("tool", o->tool),
+		jf_bool("failed", diff_failed(r, o->fail_on)),
+		jf_val("old", tree(&r->tree[0])),
+		jf_val("new", tree(&r->tree[1])),
+		r->n_kabi_list ? jf_val("kabi_list", kabi_list(r)) : jf_null("kabi_list"),
+		jf_val("summary", summary(r, o)),
+		jf_val("changes", changes(r->changes)),
+		jf_val("ignored", changes(r->ignored)),
+		jf_val("errors", errors(r->changes)),
+	};
+	struct json_object *root = json_new_fields(fields, sizeof(fields) / sizeof(fields[0]));
+	int err = root ? json_to_strbuf(root, out) : -ENOMEM;
 
-	if (!err)
-		err = json_put_str(root, "schema", SCHEMA);
-	if (!err)
-		err = json_put_str(root, "tool", o->tool);
-	if (!err)
-		err = json_put_bool(root, "failed", diff_failed(r, o->fail_on));
-	if (!err)
-		err = json_put_new(root, "old", tree(&r->tree[0]));
-	if (!err)
-		err = json_put_new(root, "new", tree(&r->tree[1]));
-	if (!err && r->n_kabi_list) {
-		kl = json_object_new_object();
-		err = kl ? json_put_int(kl, "symbols", (int64_t)r->n_kabi_list) : -ENOMEM;
-		if (!err)
-			err = json_put_new(root, "kabi_list", kl);
-		else
-			json_object_put(kl);
-	} else if (!err) {
-		err = json_put(root, "kabi_list", NULL);
-	}
-	if (!err)
-		err = json_put_new(root, "summary", summary(r, o));
-	if (!err)
-		err = json_put_new(root, "changes", changes(r->changes));
-	if (!err)
-		err = json_put_new(root, "ignored", changes(r->ignored));
-	if (!err)
-		err = json_put_new(root, "errors", errors(r->changes));
-	if (!err)
-		err = json_to_strbuf(root, out);
 	json_object_put(root);
 	return err;
 }

@@ -21,6 +21,7 @@
 #include <zstd_errors.h>
 
 #include "util/budget.h"
+#include "util/codeword.h"
 
 /* Output buffer bounded by limit = max + 1: producing the byte past max is
  * how an over-long stream is detected. Its capacity is held from the
@@ -211,20 +212,16 @@ unsigned long decompress_xz_blocks_checked(void)
 static const char *xz_message(lzma_ret r)
 {
 	/* kmod's wording (xz_uncompress_belch), which is xz(1)'s. */
-	switch (r) {
-	case LZMA_FORMAT_ERROR:
-		return "File format not recognized";
-	case LZMA_OPTIONS_ERROR:
-		return "Unsupported compression options";
-	case LZMA_DATA_ERROR:
-		return "File is corrupt";
-	case LZMA_BUF_ERROR:
-		return "Unexpected end of input";
-	case LZMA_MEMLIMIT_ERROR:
-		return "Memory usage limit reached";
-	default:
-		return "Internal error (bug)";
-	}
+	static const struct code_word words[] = {
+		{ LZMA_FORMAT_ERROR, "File format not recognized" },
+		{ LZMA_OPTIONS_ERROR, "Unsupported compression options" },
+		{ LZMA_DATA_ERROR, "File is corrupt" },
+		{ LZMA_BUF_ERROR, "Unexpected end of input" },
+		{ LZMA_MEMLIMIT_ERROR, "Memory usage limit reached" },
+	};
+	const char *w = code_word(words, sizeof(words) / sizeof(words[0]), r);
+
+	return w ? w : "Internal error (bug)";
 }
 
 /* try_own: verify the CRC32 here when the stream allows (xz_own_check). */

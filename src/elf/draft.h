@@ -36,15 +36,11 @@ struct draft_info {
 };
 
 struct moddraft {
-	enum mod_status status;
-	int err;
+	/* The record's own fields, set as the parse meets them: status, err,
+	 * comp, the ELF identity, has_symtab, notes, sig (sig.data a view),
+	 * the sizes. Its other pointers, counts and digest are pack's. */
+	struct modrec rec;
 	char reason[200];        /* "" when none */
-	enum mod_compression comp;
-	uint8_t elf_class, elf_data;
-	uint16_t elf_machine;
-	bool has_symtab;
-	uint32_t notes;
-	uint64_t file_size, elf_size;
 
 	/* Arrays owned by the draft (moddraft_release frees them). */
 	struct draft_export *exports;
@@ -53,8 +49,6 @@ struct moddraft {
 	size_t n_needs, a_needs;
 	struct draft_info *info;
 	size_t n_info, a_info;
-
-	struct mod_sig sig;      /* sig.data is a view, copied by pack */
 
 	/* .modinfo keys the parser collects (NULL-terminated), or NULL for
 	 * all; keep_keys: those the packed record keeps (NULL: all). */
@@ -73,6 +67,10 @@ void moddraft_release(struct moddraft *d);
  * unless the caller adds to it afterwards. */
 void moddraft_fail(struct moddraft *d, enum mod_status st, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/* Is key one of keys (NULL-terminated)? Every key is when keys is NULL:
+ * the info_keys and keep_keys rule. */
+bool moddraft_key_in(const char *const *keys, struct strref key);
 
 /* Room for n more entries (growth is geometric, so reserving one at a time
  * is fine). Return 0 or -ENOMEM. */

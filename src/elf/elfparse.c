@@ -47,7 +47,7 @@ const uint8_t *elfparse_sec(struct elfctx *c, size_t i)
 			return NULL;
 		}
 		if (err < 0) {
-			if (c->d->status == MOD_OK)
+			if (c->d->rec.status == MOD_OK)
 				moddraft_fail(c->d, MOD_ERR_IO, err, "read of section %zu: %s", i,
 					      strerror(-err));
 			return NULL;
@@ -75,7 +75,7 @@ struct strref elfparse_secstr(struct elfctx *c, size_t i, uint64_t off)
 		r.len = (size_t)(nul - p);
 	} else {
 		r.len = s->size - off;
-		c->d->notes |= MOD_NOTE_UNTERMINATED;
+		c->d->rec.notes |= MOD_NOTE_UNTERMINATED;
 	}
 	return r;
 }
@@ -133,7 +133,7 @@ static void find_sections(struct elfctx *c)
 			    strcmp(name, t) == 0) {
 				/* out of the file: skipped, a later one may do */
 				if (!c->secs[i].ok) {
-					c->d->notes |= MOD_NOTE_SECTION_RANGE;
+					c->d->rec.notes |= MOD_NOTE_SECTION_RANGE;
 					break;
 				}
 				c->idx[k] = i;
@@ -142,16 +142,6 @@ static void find_sections(struct elfctx *c)
 			}
 		}
 	}
-}
-
-static bool info_wanted(const struct moddraft *d, struct strref key)
-{
-	if (!d->info_keys)
-		return true;
-	for (const char *const *k = d->info_keys; *k; k++)
-		if (strlen(*k) == key.len && !memcmp(*k, key.p, key.len))
-			return true;
-	return false;
 }
 
 /* One .modinfo string split at its first '=' (value "" without one). */
@@ -183,11 +173,11 @@ static int read_modinfo(struct elfctx *c)
 	if (!base)
 		return c->nomem ? -ENOMEM : 0;
 	if (c->secs[i].size && base[c->secs[i].size - 1] != '\0')
-		c->d->notes |= MOD_NOTE_UNTERMINATED; /* the last string is kept */
+		c->d->rec.notes |= MOD_NOTE_UNTERMINATED; /* the last string is kept */
 	strsplit_init(&it, base, c->secs[i].size);
 	while (strsplit_next(&it, &s)) {
 		split_info(s, &key, &value);
-		n += info_wanted(c->d, key);
+		n += moddraft_key_in(c->d->info_keys, key);
 	}
 	if (moddraft_reserve_info(c->d, n) < 0)
 		return -ENOMEM;
@@ -196,7 +186,7 @@ static int read_modinfo(struct elfctx *c)
 		struct draft_info *e;
 
 		split_info(s, &key, &value);
-		if (!info_wanted(c->d, key))
+		if (!moddraft_key_in(c->d->info_keys, key))
 			continue;
 		e = &c->d->info[c->d->n_info++];
 		e->key = key;
@@ -266,7 +256,7 @@ static void note_overlaps(struct elfctx *c, uint64_t ehsize, uint64_t shoff, uin
 	sort_spans(v, v + c->shnum + 2, n);
 	for (size_t i = 0; i < n; i++) {
 		if (i && v[i].a < end) {
-			c->d->notes |= MOD_NOTE_OVERLAP;
+			c->d->rec.notes |= MOD_NOTE_OVERLAP;
 			break;
 		}
 		end = v[i].b > end ? v[i].b : end;
@@ -297,7 +287,7 @@ static int read_headers(struct elfctx *c)
 	if (!gelf_getehdr(c->elf, &eh))
 		return bad_elf(c, "cannot read the ELF header", true);
 	c->machine = eh.e_machine;
-	c->d->elf_machine = eh.e_machine;
+	c->d->rec.elf_machine = eh.e_machine;
 	if (eh.e_shentsize != shentsize)
 		return bad_elf(c, "unexpected section header size", false);
 	if (elf_getshdrnum(c->elf, &c->shnum) < 0)
@@ -360,18 +350,12 @@ static bool identify(struct elfctx *c, const uint8_t *head, size_t len)
 		moddraft_fail(d, MOD_ERR_NOT_ELF, -ENOEXEC, "not an ELF file");
 		return false;
 	}
-	switch (head[EI_CLASS]) {
-	case ELFCLASS32:
-		c->is64 = false;
-		break;
-	case ELFCLASS64:
-		c->is64 = true;
-		break;
-	default:
+	if (head[EI_CLASS] != ELFCLASS32 && head[EI_CLASS] != ELFCLASS64) {
 		moddraft_fail(d, MOD_ERR_BAD_ELF, -EINVAL, "elf: invalid class %u", head[EI_CLASS]);
 		return false;
 	}
-	d->elf_class = head[EI_CLASS];
+	c->is64 = head[EI_CLASS] == ELFCLASS64;
+	d->rec.elf_class = head[EI_CLASS];
 	if (len <= (c->is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr))) {
 		moddraft_fail(d, MOD_ERR_BAD_ELF, -EINVAL, "elf: file too short for the ELF header");
 		return false;
@@ -381,7 +365,7 @@ static bool identify(struct elfctx *c, const uint8_t *head, size_t len)
 			      head[EI_DATA]);
 		return false;
 	}
-	d->elf_data = head[EI_DATA];
+	d->rec.elf_data = head[EI_DATA];
 	pthread_once(&elf_once, elf_init_once);
 	if (!elf_version_ok) {
 		moddraft_fail(d, MOD_ERR_BAD_ELF, -EINVAL, "elf: libelf is out of date");
@@ -431,7 +415,7 @@ static int parse_body(struct elfctx *c)
 	if (!c->elf)
 		return bad_elf(c, "cannot read", true);
 	err = read_headers(c);
-	if (err < 0 || c->d->status != MOD_OK)
+	if (err < 0 || c->d->rec.status != MOD_OK)
 		return err;
 	find_sections(c);
 	if (c->ensure)
@@ -463,7 +447,7 @@ int elfparse_module_img(struct moddraft *d, const uint8_t *buf, size_t len,
 	 * reads the header and the section table, which are present. */
 	c.elf = elf_memory((char *)buf, len);
 	err = parse_body(&c);
-	if (!err && d->status == MOD_OK) {
+	if (!err && d->rec.status == MOD_OK) {
 		uint64_t claim = modsig_claimed(buf, len);
 
 		if (claim && ensure)

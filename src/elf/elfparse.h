@@ -61,7 +61,7 @@ struct elfctx {
 
 /* Parse buf[0..len) as a module into d (status, identity, exports, needs,
  * info, signature). buf must stay valid and unchanged until d is packed.
- * Returns 0 (d->status tells how it went) or -ENOMEM. */
+ * Returns 0 (d->rec.status tells how it went) or -ENOMEM. */
 int elfparse_module(struct moddraft *d, const uint8_t *buf, size_t len);
 
 /* Same over an image of len bytes of which only some are present: every

@@ -79,9 +79,9 @@ static uint64_t resolve_crc(struct elfctx *c, uint64_t value, size_t shndx)
 	base = elfparse_sec(c, shndx);
 	if (!base)
 		goto bad;
-	return get_uint(base + value, 4, c->d->elf_data == ELFDATA2MSB);
+	return get_uint(base + value, 4, c->d->rec.elf_data == ELFDATA2MSB);
 bad:
-	c->d->notes |= MOD_NOTE_CRC_RANGE;
+	c->d->rec.notes |= MOD_NOTE_CRC_RANGE;
 	return (uint64_t)-1;
 }
 
@@ -131,7 +131,7 @@ static struct strref name_at(struct elfctx *c, const char *tab, size_t size, siz
 
 	if (nul)
 		return (struct strref){ p, (size_t)(nul - p) };
-	c->d->notes |= MOD_NOTE_UNTERMINATED;
+	c->d->rec.notes |= MOD_NOTE_UNTERMINATED;
 	return (struct strref){ p, size - off };
 }
 
@@ -188,7 +188,7 @@ static int walk_symtab(struct elfctx *c, struct walk *w, size_t nsyms)
 		if (undef || maybe_special(tab, tsize, sym.name))
 			name = name_at(c, tab, tsize, sym.name);
 		else if (sym.name >= tail)
-			d->notes |= MOD_NOTE_UNTERMINATED;
+			d->rec.notes |= MOD_NOTE_UNTERMINATED;
 
 		if (undef && !reg && name.len > 0) {
 			struct draft_need *n;
@@ -250,9 +250,9 @@ static int exports_fallback(struct elfctx *c)
 	while (strsplit_next(&it, &s))
 		n++;
 	if (n)
-		d->notes |= MOD_NOTE_EXPORTS_FALLBACK;
+		d->rec.notes |= MOD_NOTE_EXPORTS_FALLBACK;
 	if (n && p[c->secs[i].size - 1] != '\0')
-		d->notes |= MOD_NOTE_KSYMTAB_STRINGS_UNTERMINATED;
+		d->rec.notes |= MOD_NOTE_KSYMTAB_STRINGS_UNTERMINATED;
 	if (moddraft_reserve_exports(d, n) < 0)
 		return -ENOMEM;
 	strsplit_init(&it, p, c->secs[i].size);
@@ -325,7 +325,7 @@ static int needs_versions(struct elfctx *c)
 	struct moddraft *d = c->d;
 	size_t vi = c->idx[SEC_VERSIONS], n, i, k;
 	const size_t crclen = c->is64 ? 8 : 4, namelen = MODVERSION_SIZE - crclen;
-	const bool msb = d->elf_data == ELFDATA2MSB;
+	const bool msb = d->rec.elf_data == ELFDATA2MSB;
 	const uint8_t *base;
 	struct strref *names;
 	uint8_t *visited;
@@ -336,7 +336,7 @@ static int needs_versions(struct elfctx *c)
 		return 0;
 	if (c->secs[vi].size % MODVERSION_SIZE) {
 		/* kmod ignores such a section entirely. */
-		d->notes |= MOD_NOTE_VERSIONS_BAD_SIZE;
+		d->rec.notes |= MOD_NOTE_VERSIONS_BAD_SIZE;
 		return 0;
 	}
 	n = c->secs[vi].size / MODVERSION_SIZE;
@@ -353,7 +353,7 @@ static int needs_versions(struct elfctx *c)
 
 		names[i] = (struct strref){ p, nul ? (size_t)(nul - p) : namelen };
 		if (!nul)
-			d->notes |= MOD_NOTE_VERSIONS_NAME_LONG;
+			d->rec.notes |= MOD_NOTE_VERSIONS_NAME_LONG;
 	}
 	if (strmap_build(&m, names, n) < 0) {
 		strmap_release(&m);
@@ -398,18 +398,18 @@ int elfsyms_read(struct elfctx *c)
 	int err = 0;
 
 	memset(&w, 0, sizeof(w));
-	d->has_symtab = si && ti && c->secs[si].size % symlen == 0 &&
+	d->rec.has_symtab = si && ti && c->secs[si].size % symlen == 0 &&
 			c->secs[si].size / symlen <= INT_MAX;
-	if (d->has_symtab) {
+	if (d->rec.has_symtab) {
 		nsyms = c->secs[si].size / symlen;
 		err = walk_symtab(c, &w, nsyms);
 		if (err < 0)
 			goto out;
 	} else if (si || ti) {
-		d->notes |= MOD_NOTE_SYMTAB_BAD;
+		d->rec.notes |= MOD_NOTE_SYMTAB_BAD;
 	}
 
-	if (!d->has_symtab || w.names_bad || d->n_exports == 0)
+	if (!d->rec.has_symtab || w.names_bad || d->n_exports == 0)
 		err = exports_fallback(c);
 	if (err == 0)
 		err = exports_decorate(c, &w);
@@ -418,10 +418,10 @@ int elfsyms_read(struct elfctx *c)
 
 	if (w.need_names_bad) {
 		/* kmod gives up on all of the module's needs. */
-		d->notes |= MOD_NOTE_NEEDS_BAD_NAME;
-		d->has_symtab = false;
+		d->rec.notes |= MOD_NOTE_NEEDS_BAD_NAME;
+		d->rec.has_symtab = false;
 		d->n_needs = 0;
-	} else if (d->has_symtab) {
+	} else if (d->rec.has_symtab) {
 		err = needs_versions(c);
 	}
 out:

@@ -51,19 +51,19 @@ static int load_sparse(struct moddraft *d, const uint8_t *buf, size_t len, uint6
 	char reason[sizeof(d->reason)];
 	struct mem_hold hold = MEM_HOLD_INIT(opts ? opts->budget : NULL);
 	unsigned flags = opts && opts->ignore_check ? DECOMPRESS_IGNORE_CHECK : 0;
-	int err = sparse_load(d->comp, buf, len, size, max_size(opts), flags, &hold, &img, reason,
+	int err = sparse_load(d->rec.comp, buf, len, size, max_size(opts), flags, &hold, &img, reason,
 			      sizeof(reason));
 
 	if (err == -EAGAIN) {
 		/* the run's budget is held by others: wait, read alone */
 		mem_hold_release(&hold);
 		mem_hold_solo(&hold);
-		err = sparse_load(d->comp, buf, len, size, max_size(opts), flags, &hold, &img,
+		err = sparse_load(d->rec.comp, buf, len, size, max_size(opts), flags, &hold, &img,
 				  reason, sizeof(reason));
 	}
 	fail_decompress(d, err, reason);
 	if (!err) {
-		d->elf_size = img.size;
+		d->rec.elf_size = img.size;
 		if (elfparse_module(d, img.p, img.size) < 0)
 			moddraft_fail(d, MOD_ERR_NOMEM, -ENOMEM, "%s", "out of memory");
 	}
@@ -89,22 +89,22 @@ static int load_bytes(struct moddraft *d, const uint8_t *buf, size_t len,
 		moddraft_fail(d, MOD_ERR_EMPTY, -EINVAL, "file too short (%zu bytes)", len);
 		goto pack;
 	}
-	d->comp = modfile_detect(buf, len);
-	codec = mod_codec_get(d->comp);
+	d->rec.comp = modfile_detect(buf, len);
+	codec = mod_codec_get(d->rec.comp);
 	if (codec->stream && codec->size_hint) {
 		uint64_t hint = codec->size_hint(buf, len);
 
 		if (hint >= SPARSE_MIN_SIZE && hint <= max_size(opts))
 			return load_sparse(d, buf, len, hint, opts, keep_sig, out);
 	}
-	if (d->comp != MOD_COMP_NONE) {
-		err = decompress_buf(d->comp, buf, len, max_size(opts), flags, &hold, &plain,
+	if (d->rec.comp != MOD_COMP_NONE) {
+		err = decompress_buf(d->rec.comp, buf, len, max_size(opts), flags, &hold, &plain,
 				     &plain_len, reason, sizeof(reason));
 		if (err == -EAGAIN) {
 			/* the run's budget is held by others: wait, read alone */
 			mem_hold_release(&hold);
 			mem_hold_solo(&hold);
-			err = decompress_buf(d->comp, buf, len, max_size(opts), flags, &hold,
+			err = decompress_buf(d->rec.comp, buf, len, max_size(opts), flags, &hold,
 					     &plain, &plain_len, reason, sizeof(reason));
 		}
 		fail_decompress(d, err, reason);
@@ -112,7 +112,7 @@ static int load_bytes(struct moddraft *d, const uint8_t *buf, size_t len,
 			goto pack;
 		buf = plain;
 	}
-	d->elf_size = plain_len;
+	d->rec.elf_size = plain_len;
 	err = elfparse_module(d, buf, plain_len);
 	if (err < 0)
 		moddraft_fail(d, MOD_ERR_NOMEM, -ENOMEM, "%s", "out of memory");
@@ -141,7 +141,7 @@ int modfile_load_mem(const void *buf, size_t len, const struct modfile_opts *opt
 
 	moddraft_init(&d);
 	draft_options(&d, opts);
-	d.file_size = len;
+	d.rec.file_size = len;
 	err = load_bytes(&d, buf, len, opts, opts && opts->keep_signature, out);
 	moddraft_release(&d);
 	return err;
@@ -332,7 +332,7 @@ static int load_plain_fd(struct moddraft *d, int fd, size_t len, const uint8_t *
 	const bool mapped = len > HEAP_IMAGE_MAX;
 	int err;
 
-	d->elf_size = len;
+	d->rec.elf_size = len;
 	if (mapped) {
 		s.img = mmap(NULL, len, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -395,7 +395,7 @@ int modfile_load_at(int dirfd, const char *path, const struct modfile_opts *opts
 			      keep_sig, out);
 		goto out;
 	}
-	d.file_size = (uint64_t)st.st_size;
+	d.rec.file_size = (uint64_t)st.st_size;
 	if ((uint64_t)st.st_size > SIZE_MAX) {
 		err = io_fail(&d, "size", -EFBIG, keep_sig, out);
 		goto out;

@@ -18,6 +18,7 @@
 
 #include <xxhash.h>
 
+#include "util/codeword.h"
 #include "util/strbuf.h"
 #include "util/threadlocal.h"
 
@@ -29,40 +30,31 @@ _Static_assert(sizeof(struct mod_info) % 8 == 0, "mod_info alignment");
 
 /* A thread's drafts reuse the arrays of its previous one: grown anew for
  * every module, they cost a realloc chain and fresh pages each time (a few
- * percent of reading a tree). Arrays past SPARE_MAX bytes are not kept. */
+ * percent of reading a tree). The spare is a draft holding those arrays
+ * and their capacities, and nothing else. Arrays past SPARE_MAX bytes are
+ * not kept. */
 #define SPARE_MAX (256u * 1024)
 
-struct spare {
-	struct draft_export *exports;
-	struct draft_need *needs;
-	struct draft_info *info;
-	size_t a_exports, a_needs, a_info;
-};
-
-static void spare_release(void *v)
+static void free_arrays(void *v)
 {
-	struct spare *s = v;
+	struct moddraft *d = v;
 
-	free(s->exports);
-	free(s->needs);
-	free(s->info);
+	free(d->exports);
+	free(d->needs);
+	free(d->info);
 }
 
-static struct ma_thread_obj spare_obj = MA_THREAD_OBJ_INIT(struct spare, spare_release);
+static struct ma_thread_obj spare_obj = MA_THREAD_OBJ_INIT(struct moddraft, free_arrays);
 
 void moddraft_init(struct moddraft *d)
 {
-	struct spare *s = ma_thread_obj(&spare_obj);
+	struct moddraft *s = ma_thread_obj(&spare_obj);
 
-	memset(d, 0, sizeof(*d));
 	if (s) {
-		d->exports = s->exports;
-		d->a_exports = s->a_exports;
-		d->needs = s->needs;
-		d->a_needs = s->a_needs;
-		d->info = s->info;
-		d->a_info = s->a_info;
+		*d = *s;
 		memset(s, 0, sizeof(*s));
+	} else {
+		memset(d, 0, sizeof(*d));
 	}
 }
 
@@ -79,7 +71,7 @@ static void keep(void **sp, size_t *sa, void *p, size_t a, size_t elsize)
 
 void moddraft_release(struct moddraft *d)
 {
-	struct spare *s = ma_thread_obj(&spare_obj);
+	struct moddraft *s = ma_thread_obj(&spare_obj);
 
 	if (s) {
 		keep((void **)&s->exports, &s->a_exports, d->exports, d->a_exports,
@@ -87,9 +79,7 @@ void moddraft_release(struct moddraft *d)
 		keep((void **)&s->needs, &s->a_needs, d->needs, d->a_needs, sizeof(*d->needs));
 		keep((void **)&s->info, &s->a_info, d->info, d->a_info, sizeof(*d->info));
 	} else {
-		free(d->exports);
-		free(d->needs);
-		free(d->info);
+		free_arrays(d);
 	}
 	memset(d, 0, sizeof(*d));
 }
@@ -98,14 +88,14 @@ void moddraft_fail(struct moddraft *d, enum mod_status st, int err, const char *
 {
 	va_list ap;
 
-	d->status = st;
-	d->err = err;
+	d->rec.status = st;
+	d->rec.err = err;
 	va_start(ap, fmt);
 	vsnprintf(d->reason, sizeof(d->reason), fmt, ap);
 	va_end(ap);
 	d->n_exports = d->n_needs = d->n_info = 0;
-	d->has_symtab = false;
-	memset(&d->sig, 0, sizeof(d->sig));
+	d->rec.has_symtab = false;
+	memset(&d->rec.sig, 0, sizeof(d->rec.sig));
 }
 
 
@@ -168,14 +158,37 @@ static const char *put_str(char **area, struct strref r)
 	return s;
 }
 
-static bool kept(const struct moddraft *d, struct strref key)
+bool moddraft_key_in(const char *const *keys, struct strref key)
 {
-	if (!d->keep_keys)
+	if (!keys)
 		return true;
-	for (const char *const *k = d->keep_keys; *k; k++)
+	for (const char *const *k = keys; *k; k++)
 		if (strlen(*k) == key.len && !memcmp(*k, key.p, key.len))
 			return true;
 	return false;
+}
+
+/* The arrays' elements, their strings appended at *str in record order. */
+static void pack_exports(struct mod_export *x, const struct draft_export *e, size_t n,
+			 char **str)
+{
+	for (size_t i = 0; i < n; i++) {
+		x[i].name = put_str(str, e[i].name);
+		x[i].ns = put_str(str, e[i].ns);
+		x[i].crc = e[i].crc;
+		x[i].has_crc = e[i].has_crc;
+		x[i].license = e[i].license;
+	}
+}
+
+static void pack_needs(struct mod_need *x, const struct draft_need *e, size_t n, char **str)
+{
+	for (size_t i = 0; i < n; i++) {
+		x[i].name = put_str(str, e[i].name);
+		x[i].crc = e[i].crc;
+		x[i].has_crc = e[i].has_crc;
+		x[i].weak = e[i].weak;
+	}
 }
 
 /* The digest (modrec_digest): the packed strings in one pass (they hold
@@ -216,13 +229,13 @@ int moddraft_pack(const struct moddraft *d, bool keep_sig, struct modrec **out)
 {
 	struct sizer sz = { sizeof(struct modrec), false };
 	size_t off_exp, off_need, off_info, off_sig, off_str, i, n_info = 0;
-	bool sig_copy = keep_sig && d->sig.present && d->sig.data;
+	bool sig_copy = keep_sig && d->rec.sig.present && d->rec.sig.data;
 	size_t reason_len = strlen(d->reason);
 	struct modrec *rec;
 	char *base, *str;
 
 	for (i = 0; i < d->n_info; i++)
-		n_info += kept(d, d->info[i].key);
+		n_info += moddraft_key_in(d->keep_keys, d->info[i].key);
 
 	/* The struct and the arrays hold 8-byte fields: keep them first so
 	 * every array starts aligned (all element sizes are multiples of 8). */
@@ -234,7 +247,7 @@ int moddraft_pack(const struct moddraft *d, bool keep_sig, struct modrec **out)
 	sz_array(&sz, n_info, sizeof(struct mod_info));
 	off_sig = sz.total;
 	if (sig_copy)
-		sz_add(&sz, d->sig.sig_len);
+		sz_add(&sz, d->rec.sig.sig_len);
 	off_str = sz.total;
 	for (i = 0; i < d->n_exports; i++) {
 		sz_str(&sz, d->exports[i].name);
@@ -243,7 +256,7 @@ int moddraft_pack(const struct moddraft *d, bool keep_sig, struct modrec **out)
 	for (i = 0; i < d->n_needs; i++)
 		sz_str(&sz, d->needs[i].name);
 	for (i = 0; i < d->n_info; i++) {
-		if (!kept(d, d->info[i].key))
+		if (!moddraft_key_in(d->keep_keys, d->info[i].key))
 			continue;
 		sz_str(&sz, d->info[i].key);
 		sz_str(&sz, d->info[i].value);
@@ -257,56 +270,26 @@ int moddraft_pack(const struct moddraft *d, bool keep_sig, struct modrec **out)
 	if (!base)
 		return -ENOMEM;
 	rec = (struct modrec *)base;
-	memset(rec, 0, sizeof(*rec));
+	*rec = d->rec;
 	str = base + off_str;
-
-	rec->status = d->status;
-	rec->err = d->err;
 	rec->reason = reason_len ? put_str(&str, (struct strref){ d->reason, reason_len }) : NULL;
-	rec->comp = d->comp;
-	rec->elf_class = d->elf_class;
-	rec->elf_data = d->elf_data;
-	rec->elf_machine = d->elf_machine;
-	rec->has_symtab = d->has_symtab;
-	rec->notes = d->notes;
-	rec->file_size = d->file_size;
-	rec->elf_size = d->elf_size;
-
 	rec->n_exports = d->n_exports;
 	rec->exports = d->n_exports ? (struct mod_export *)(base + off_exp) : NULL;
-	for (i = 0; i < d->n_exports; i++) {
-		const struct draft_export *e = &d->exports[i];
-		struct mod_export *x = &rec->exports[i];
-
-		x->name = put_str(&str, e->name);
-		x->ns = put_str(&str, e->ns);
-		x->crc = e->crc;
-		x->has_crc = e->has_crc;
-		x->license = e->license;
-	}
+	pack_exports(rec->exports, d->exports, d->n_exports, &str);
 	rec->n_needs = d->n_needs;
 	rec->needs = d->n_needs ? (struct mod_need *)(base + off_need) : NULL;
-	for (i = 0; i < d->n_needs; i++) {
-		const struct draft_need *e = &d->needs[i];
-		struct mod_need *x = &rec->needs[i];
-
-		x->name = put_str(&str, e->name);
-		x->crc = e->crc;
-		x->has_crc = e->has_crc;
-		x->weak = e->weak;
-	}
+	pack_needs(rec->needs, d->needs, d->n_needs, &str);
 	rec->n_info = n_info;
 	rec->info = n_info ? (struct mod_info *)(base + off_info) : NULL;
 	for (i = 0, n_info = 0; i < d->n_info; i++) {
-		if (!kept(d, d->info[i].key))
+		if (!moddraft_key_in(d->keep_keys, d->info[i].key))
 			continue;
 		rec->info[n_info].key = put_str(&str, d->info[i].key);
 		rec->info[n_info++].value = put_str(&str, d->info[i].value);
 	}
-	rec->sig = d->sig;
 	rec->sig.data = NULL;
 	if (sig_copy) {
-		memcpy(base + off_sig, d->sig.data, d->sig.sig_len);
+		memcpy(base + off_sig, d->rec.sig.data, d->rec.sig.sig_len);
 		rec->sig.data = (const uint8_t *)(base + off_sig);
 	}
 	rec->priv = NULL;
@@ -340,8 +323,8 @@ int moddraft_finish(const struct moddraft *d, bool keep_sig, struct modrec **out
 	if (moddraft_pack(d, keep_sig, out) == 0)
 		return 0;
 	moddraft_init(&bare);
-	bare.comp = d->comp;
-	bare.file_size = d->file_size;
+	bare.rec.comp = d->rec.comp;
+	bare.rec.file_size = d->rec.file_size;
 	moddraft_fail(&bare, MOD_ERR_NOMEM, -ENOMEM, "out of memory");
 	return moddraft_pack(&bare, false, out);
 }
@@ -370,10 +353,7 @@ const char *modrec_info_get(const struct modrec *rec, const char *key)
 
 const char *modrec_note_text(uint32_t note)
 {
-	static const struct {
-		uint32_t note;
-		const char *text;
-	} texts[] = {
+	static const struct code_word texts[] = {
 		{ MOD_NOTE_VERSIONS_BAD_SIZE,
 		  "__versions size is not a multiple of 64: the section is ignored (no symbol CRCs)" },
 		{ MOD_NOTE_VERSIONS_NAME_LONG,
@@ -399,8 +379,5 @@ const char *modrec_note_text(uint32_t note)
 		  "sections (or the ELF header or section table) overlap: read as they are" },
 	};
 
-	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
-		if (texts[i].note == note)
-			return texts[i].text;
-	return NULL;
+	return code_word(texts, sizeof(texts) / sizeof(texts[0]), note);
 }

@@ -103,6 +103,24 @@ static size_t body_size(const struct modrec *r, bool sigdata)
 	return n + 5 + 4 + (sigdata ? r->sig.sig_len : 0);
 }
 
+/* One export, one need: the format's records. */
+static uint8_t *put_export(uint8_t *p, const struct mod_export *e)
+{
+	p = put_str(p, e->name);
+	p = put_le(p, e->crc, 8);
+	*p++ = e->has_crc;
+	*p++ = (uint8_t)e->license;
+	return put_str(p, e->ns);
+}
+
+static uint8_t *put_need(uint8_t *p, const struct mod_need *e)
+{
+	p = put_str(p, e->name);
+	p = put_le(p, e->crc, 8);
+	*p++ = (uint8_t)((e->has_crc ? N_CRC : 0) | (e->weak ? N_WEAK : 0));
+	return p;
+}
+
 static uint8_t *encode_body(const struct modrec *r, unsigned flags, uint8_t *p)
 {
 	size_t i;
@@ -122,23 +140,11 @@ static uint8_t *encode_body(const struct modrec *r, unsigned flags, uint8_t *p)
 	p = put_le(p, r->elf_size, 8);
 	p = put_str(p, r->reason);
 	p = put_le(p, r->n_exports, 4);
-	for (i = 0; i < r->n_exports; i++) {
-		const struct mod_export *e = &r->exports[i];
-
-		p = put_str(p, e->name);
-		p = put_le(p, e->crc, 8);
-		*p++ = e->has_crc;
-		*p++ = (uint8_t)e->license;
-		p = put_str(p, e->ns);
-	}
+	for (i = 0; i < r->n_exports; i++)
+		p = put_export(p, &r->exports[i]);
 	p = put_le(p, r->n_needs, 4);
-	for (i = 0; i < r->n_needs; i++) {
-		const struct mod_need *e = &r->needs[i];
-
-		p = put_str(p, e->name);
-		p = put_le(p, e->crc, 8);
-		*p++ = (uint8_t)((e->has_crc ? N_CRC : 0) | (e->weak ? N_WEAK : 0));
-	}
+	for (i = 0; i < r->n_needs; i++)
+		p = put_need(p, &r->needs[i]);
 	p = put_le(p, r->n_info, 4);
 	for (i = 0; i < r->n_info; i++) {
 		p = put_str(p, r->info[i].key);
@@ -208,6 +214,36 @@ static struct strref need_str(struct byte_reader *r)
 	return s;
 }
 
+static void get_export(struct byte_reader *r, struct draft_export *e)
+{
+	uint64_t v;
+
+	e->name = need_str(r);
+	e->crc = br_le(r, 8);
+	v = br_le(r, 1);
+	if (v > 1)
+		r->bad = true;
+	e->has_crc = v;
+	v = br_le(r, 1);
+	if (v > MOD_EXPORT_GPL)
+		r->bad = true;
+	e->license = (uint8_t)v;
+	e->ns = get_str(r);
+}
+
+static void get_need(struct byte_reader *r, struct draft_need *e)
+{
+	uint64_t v;
+
+	e->name = need_str(r);
+	e->crc = br_le(r, 8);
+	v = br_le(r, 1);
+	if (v & ~(uint64_t)(N_CRC | N_WEAK))
+		r->bad = true;
+	e->has_crc = v & N_CRC;
+	e->weak = v & N_WEAK;
+}
+
 static int decode_body(struct byte_reader *r, struct moddraft *d)
 {
 	unsigned flags;
@@ -222,22 +258,22 @@ static int decode_body(struct byte_reader *r, struct moddraft *d)
 	v = br_le(r, 1);
 	if (v > MOD_ERR_NOMEM)
 		r->bad = true;
-	d->status = (enum mod_status)v;
+	d->rec.status = (enum mod_status)v;
 	v = br_le(r, 1);
 	if (v >= MOD_COMP_COUNT)
 		r->bad = true;
-	d->comp = (enum mod_compression)v;
-	d->elf_class = (uint8_t)br_le(r, 1);
-	d->elf_data = (uint8_t)br_le(r, 1);
-	d->elf_machine = (uint16_t)br_le(r, 2);
+	d->rec.comp = (enum mod_compression)v;
+	d->rec.elf_class = (uint8_t)br_le(r, 1);
+	d->rec.elf_data = (uint8_t)br_le(r, 1);
+	d->rec.elf_machine = (uint16_t)br_le(r, 2);
 	flags = (unsigned)br_le(r, 1);
 	if (flags & ~(unsigned)(F_SYMTAB | F_SIG | F_SIGDATA) || br_le(r, 1) != 0)
 		r->bad = true;
-	d->has_symtab = flags & F_SYMTAB;
-	d->err = (int)(int32_t)(uint32_t)br_le(r, 4);
-	d->notes = (uint32_t)br_le(r, 4);
-	d->file_size = br_le(r, 8);
-	d->elf_size = br_le(r, 8);
+	d->rec.has_symtab = flags & F_SYMTAB;
+	d->rec.err = (int)(int32_t)(uint32_t)br_le(r, 4);
+	d->rec.notes = (uint32_t)br_le(r, 4);
+	d->rec.file_size = br_le(r, 8);
+	d->rec.elf_size = br_le(r, 8);
 	reason = get_str(r);
 	if (reason.p) {
 		if (reason.len >= sizeof(d->reason))
@@ -247,42 +283,20 @@ static int decode_body(struct byte_reader *r, struct moddraft *d)
 	}
 
 	/* A record either succeeded (no reason, no errno) or says why not. */
-	if ((d->status == MOD_OK) != (!reason.p && d->err == 0) || (reason.p && !reason.len) ||
-	    d->err > 0)
+	if ((d->rec.status == MOD_OK) != (!reason.p && d->rec.err == 0) || (reason.p && !reason.len) ||
+	    d->rec.err > 0)
 		r->bad = true;
 
 	n = br_count(r, 4, 4 + 8 + 2 + 4);
 	if (moddraft_reserve_exports(d, n) < 0)
 		return -ENOMEM;
-	for (i = 0; i < n && !r->bad; i++) {
-		struct draft_export *e = &d->exports[d->n_exports++];
-
-		e->name = need_str(r);
-		e->crc = br_le(r, 8);
-		v = br_le(r, 1);
-		if (v > 1)
-			r->bad = true;
-		e->has_crc = v;
-		v = br_le(r, 1);
-		if (v > MOD_EXPORT_GPL)
-			r->bad = true;
-		e->license = (uint8_t)v;
-		e->ns = get_str(r);
-	}
+	for (i = 0; i < n && !r->bad; i++)
+		get_export(r, &d->exports[d->n_exports++]);
 	n = br_count(r, 4, 4 + 8 + 1);
 	if (moddraft_reserve_needs(d, n) < 0)
 		return -ENOMEM;
-	for (i = 0; i < n && !r->bad; i++) {
-		struct draft_need *e = &d->needs[d->n_needs++];
-
-		e->name = need_str(r);
-		e->crc = br_le(r, 8);
-		v = br_le(r, 1);
-		if (v & ~(uint64_t)(N_CRC | N_WEAK))
-			r->bad = true;
-		e->has_crc = v & N_CRC;
-		e->weak = v & N_WEAK;
-	}
+	for (i = 0; i < n && !r->bad; i++)
+		get_need(r, &d->needs[d->n_needs++]);
 	n = br_count(r, 4, 4 + 4);
 	if (moddraft_reserve_info(d, n) < 0)
 		return -ENOMEM;
@@ -292,17 +306,17 @@ static int decode_body(struct byte_reader *r, struct moddraft *d)
 		e->key = need_str(r);
 		e->value = need_str(r);
 	}
-	d->sig.present = flags & F_SIG;
-	d->sig.algo = (uint8_t)br_le(r, 1);
-	d->sig.hash = (uint8_t)br_le(r, 1);
-	d->sig.id_type = (uint8_t)br_le(r, 1);
-	d->sig.signer_len = (uint8_t)br_le(r, 1);
-	d->sig.key_id_len = (uint8_t)br_le(r, 1);
-	d->sig.sig_len = (uint32_t)br_le(r, 4);
+	d->rec.sig.present = flags & F_SIG;
+	d->rec.sig.algo = (uint8_t)br_le(r, 1);
+	d->rec.sig.hash = (uint8_t)br_le(r, 1);
+	d->rec.sig.id_type = (uint8_t)br_le(r, 1);
+	d->rec.sig.signer_len = (uint8_t)br_le(r, 1);
+	d->rec.sig.key_id_len = (uint8_t)br_le(r, 1);
+	d->rec.sig.sig_len = (uint32_t)br_le(r, 4);
 	if ((flags & F_SIGDATA) && !(flags & F_SIG))
 		r->bad = true;
 	if (flags & F_SIGDATA) {
-		d->sig.data = br_take(r, d->sig.sig_len);
+		d->rec.sig.data = br_take(r, d->rec.sig.sig_len);
 	}
 	return r->bad || br_left(r) != 0 ? -EINVAL : 0;
 }

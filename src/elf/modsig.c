@@ -20,12 +20,12 @@ void modsig_parse(struct moddraft *d, const uint8_t *buf, size_t len)
 	uint64_t sig_len, need;
 	size_t size;
 
-	memset(&d->sig, 0, sizeof(d->sig));
+	memset(&d->rec.sig, 0, sizeof(d->rec.sig));
 	if (len < SIG_MAGIC_LEN || memcmp(buf + len - SIG_MAGIC_LEN, SIG_MAGIC, SIG_MAGIC_LEN) != 0)
 		return;
 	size = len - SIG_MAGIC_LEN;
 	if (size < SIG_INFO_LEN) {
-		d->notes |= MOD_NOTE_SIG_BAD;
+		d->rec.notes |= MOD_NOTE_SIG_BAD;
 		return;
 	}
 	size -= SIG_INFO_LEN;
@@ -34,17 +34,17 @@ void modsig_parse(struct moddraft *d, const uint8_t *buf, size_t len)
 	/* kmod's test: a signature, and everything it claims before it. */
 	need = (uint64_t)ms[3] + ms[4] + sig_len;
 	if (sig_len == 0 || need > size) {
-		d->notes |= MOD_NOTE_SIG_BAD;
+		d->rec.notes |= MOD_NOTE_SIG_BAD;
 		return;
 	}
-	d->sig.present = true;
-	d->sig.algo = ms[0];
-	d->sig.hash = ms[1];
-	d->sig.id_type = ms[2];
-	d->sig.signer_len = ms[3];
-	d->sig.key_id_len = ms[4];
-	d->sig.sig_len = (uint32_t)sig_len;
-	d->sig.data = buf + size - sig_len;
+	d->rec.sig.present = true;
+	d->rec.sig.algo = ms[0];
+	d->rec.sig.hash = ms[1];
+	d->rec.sig.id_type = ms[2];
+	d->rec.sig.signer_len = ms[3];
+	d->rec.sig.key_id_len = ms[4];
+	d->rec.sig.sig_len = (uint32_t)sig_len;
+	d->rec.sig.data = buf + size - sig_len;
 }
 
 uint64_t modsig_claimed(const uint8_t *buf, size_t len)

@@ -193,15 +193,10 @@ static int add_edge(struct mg_mod *m, uint32_t dep, const char *sym, int *added)
 	for (size_t i = 0; i < m->n_deps; i++)
 		if (m->deps[i] == dep)
 			return 0;
-	if (m->n_deps == m->alloc_deps) {
-		/* two arrays side by side: grown by the same rule, to one size */
-		size_t a1 = m->alloc_deps, a2 = m->alloc_deps;
-
-		if (array_reserve((void **)&m->deps, &a1, m->n_deps, sizeof(*m->deps)) < 0 ||
-		    array_reserve((void **)&m->dep_syms, &a2, m->n_deps, sizeof(*m->dep_syms)) < 0)
-			return -ENOMEM;
-		m->alloc_deps = a1 < a2 ? a1 : a2;
-	}
+	if (m->n_deps == m->alloc_deps &&
+	    array_reserve_pair((void **)&m->deps, sizeof(*m->deps), (void **)&m->dep_syms,
+			       sizeof(*m->dep_syms), &m->alloc_deps, m->n_deps, 1) < 0)
+		return -ENOMEM;
 	m->deps[m->n_deps] = dep;
 	m->dep_syms[m->n_deps] = sym;
 	m->n_deps++;

@@ -21,19 +21,9 @@
 
 void device_list_release(struct device_list *l)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->v[i].devpath);
-		free(l->v[i].modalias);
-		free(l->v[i].driver);
-		free(l->v[i].driver_module);
-	}
 	free(l->v);
-	for (size_t i = 0; i < l->n_junk; i++) {
-		free(l->junk[i].why);
-		free(l->junk[i].text);
-	}
 	free(l->junk);
-	free(l->source);
+	arena_release(&l->strings);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -81,9 +71,10 @@ static bool is_modalias(const char *s, size_t len, const char **why)
 	return true;
 }
 
-static char *escaped(const char *s, size_t len)
+static char *escaped(struct arena *a, const char *s, size_t len)
 {
 	struct strbuf sb = STRBUF_INIT;
+	char *e;
 
 	if (len > 200)
 		len = 200; /* enough to recognise it */
@@ -95,20 +86,20 @@ static char *escaped(const char *s, size_t len)
 		else
 			strbuf_addf(&sb, "\\x%02X", c);
 	}
-	return strbuf_detach(&sb, NULL);
+	e = sb.buf ? arena_strndup(a, sb.buf, sb.len) : NULL;
+	strbuf_release(&sb);
+	return e;
 }
 
 static int junk(struct device_list *l, const char *file, unsigned int line, const char *why,
 		const char *s, size_t len)
 {
-	struct device_junk j = { file, line, strdup(why), escaped(s, len) };
+	struct device_junk j = { file, line, arena_strdup(&l->strings, why),
+				 escaped(&l->strings, s, len) };
 
-	if (!j.why || !j.text || ARRAY_PUSH(l->junk, l->n_junk, l->a_junk, j) < 0) {
-		free(j.why);
-		free(j.text);
+	if (!j.why || !j.text)
 		return -ENOMEM;
-	}
-	return 0;
+	return ARRAY_PUSH(l->junk, l->n_junk, l->a_junk, j);
 }
 
 int devices_from_list(const char *file, const char *buf, size_t len, struct device_list *out)
@@ -117,7 +108,7 @@ int devices_from_list(const char *file, const char *buf, size_t len, struct devi
 	size_t pos = 0;
 
 	memset(out, 0, sizeof(*out));
-	out->source = strdup(file);
+	out->source = arena_strdup(&out->strings, file);
 	if (!out->source)
 		return -ENOMEM;
 	file = out->source;
@@ -144,12 +135,10 @@ int devices_from_list(const char *file, const char *buf, size_t len, struct devi
 		else if (!is_modalias(s, n, &why))
 			err = junk(out, file, line, why, s, n);
 		else {
-			struct device d = { .modalias = strndup(s, n), .file = file, .line = line };
+			struct device d = { .modalias = arena_strndup(&out->strings, s, n),
+					    .file = file, .line = line };
 
-			if (!d.modalias || ARRAY_PUSH(out->v, out->n, out->alloc, d) < 0) {
-				free(d.modalias);
-				err = -ENOMEM;
-			}
+			err = d.modalias ? ARRAY_PUSH(out->v, out->n, out->alloc, d) : -ENOMEM;
 		}
 		if (err)
 			return err;
@@ -160,7 +149,7 @@ int devices_from_list(const char *file, const char *buf, size_t len, struct devi
 /* ---- sysfs ---- */
 
 /* basename of the link at dirfd/name, or NULL */
-static char *link_base(int dirfd, const char *name)
+static char *link_base(struct arena *a, int dirfd, const char *name)
 {
 	char buf[PATH_MAX];
 	ssize_t n = readlinkat(dirfd, name, buf, sizeof(buf) - 1);
@@ -172,7 +161,7 @@ static char *link_base(int dirfd, const char *name)
 	while (n > 1 && buf[n - 1] == '/')
 		buf[--n] = '\0';
 	b = strrchr(buf, '/');
-	return strdup(b ? b + 1 : buf);
+	return arena_strdup(a, b ? b + 1 : buf);
 }
 
 static int add_sysfs_device(struct device_list *l, int dfd, const char *devpath)
@@ -190,29 +179,23 @@ static int add_sysfs_device(struct device_list *l, int dfd, const char *devpath)
 	 * its first line, as MODALIAS= in uevent does */
 	len = strcspn(text, "\n");
 	text[len] = '\0';
-	if (!len) {
-		free(text);
+	d.modalias = len ? arena_strndup(&l->strings, text, len) : NULL;
+	free(text);
+	if (!len)
 		return 0;
-	}
-	d.modalias = text;
-	d.devpath = strdup(devpath);
-	d.driver = link_base(dfd, "driver");
+	d.devpath = arena_strdup(&l->strings, devpath);
+	d.driver = link_base(&l->strings, dfd, "driver");
 	if (d.driver) {
 		int drv = openat(dfd, "driver", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 		if (drv >= 0) {
-			d.driver_module = link_base(drv, "module");
+			d.driver_module = link_base(&l->strings, drv, "module");
 			close(drv);
 		}
 	}
-	if (!d.devpath || ARRAY_PUSH(l->v, l->n, l->alloc, d) < 0) {
-		free(d.devpath);
-		free(d.modalias);
-		free(d.driver);
-		free(d.driver_module);
+	if (!d.modalias || !d.devpath)
 		return -ENOMEM;
-	}
-	return 0;
+	return ARRAY_PUSH(l->v, l->n, l->alloc, d);
 }
 
 /* Walk dir (an fd owned here), devpath its path below the root. */
@@ -267,7 +250,7 @@ int devices_from_sysfs(const char *root, struct device_list *out)
 	int fd, err;
 
 	memset(out, 0, sizeof(*out));
-	out->source = strdup(root);
+	out->source = arena_strdup(&out->strings, root);
 	if (!out->source || asprintf(&top, "%s/devices", root) < 0)
 		return -ENOMEM;
 	fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

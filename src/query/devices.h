@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "query/query.h"
+#include "util/arena.h"
 #include "util/attr.h"
 
 struct device {
@@ -35,6 +36,7 @@ struct device_list {
 	struct device_junk *junk;
 	size_t n_junk, a_junk;
 	char *source;        /* the sysfs root or the list file */
+	struct arena strings;/* every string above and of v[] and junk[] */
 };
 
 void device_list_release(struct device_list *l);

@@ -22,6 +22,7 @@
 #include "sig/sig_cms.h"
 #include "util/array.h"
 #include "util/bytes.h"
+#include "util/codeword.h"
 #include "util/fileio.h"
 #include "util/strbuf.h"
 
@@ -31,25 +32,20 @@
 
 void query_info_release(struct query_info *info)
 {
-	for (size_t i = 0; i < info->n; i++) {
-		free(info->v[i].key);
-		free(info->v[i].value);
-	}
 	free(info->v);
+	arena_release(&info->strings);
 	memset(info, 0, sizeof(*info));
 }
 
 static int info_add(struct query_info *info, const char *key, size_t klen, const char *value,
 		    size_t vlen)
 {
-	struct query_info_item it = { strndup(key, klen), strndup(value ? value : "", vlen) };
+	struct query_info_item it = { arena_strndup(&info->strings, key, klen),
+				      arena_strndup(&info->strings, value ? value : "", vlen) };
 
-	if (!it.key || !it.value || ARRAY_PUSH(info->v, info->n, info->alloc, it) < 0) {
-		free(it.key);
-		free(it.value);
+	if (!it.key || !it.value)
 		return -ENOMEM;
-	}
-	return 0;
+	return ARRAY_PUSH(info->v, info->n, info->alloc, it);
 }
 
 /* kmod_module_get_info's split: at the first '=', the whole string as
@@ -274,30 +270,16 @@ static const char *const pkey_id_type[] = { "PGP", "X509", "PKCS#7" };
 /* kmod 30's obj_to_hash_algo: its fixed table, NULL for anything else */
 static const char *hash_v30(int nid)
 {
-	switch (nid) {
-	case NID_md4:
-		return "md4";
-	case NID_md5:
-		return "md5";
-	case NID_sha1:
-		return "sha1";
-	case NID_ripemd160:
-		return "rmd160";
-	case NID_sha256:
-		return "sha256";
-	case NID_sha384:
-		return "sha384";
-	case NID_sha512:
-		return "sha512";
-	case NID_sha224:
-		return "sha224";
+	static const struct code_word names[] = {
+		{ NID_md4, "md4" }, { NID_md5, "md5" }, { NID_sha1, "sha1" },
+		{ NID_ripemd160, "rmd160" }, { NID_sha256, "sha256" }, { NID_sha384, "sha384" },
+		{ NID_sha512, "sha512" }, { NID_sha224, "sha224" },
 #ifndef OPENSSL_NO_SM3
-	case NID_sm3:
-		return "sm3";
+		{ NID_sm3, "sm3" },
 #endif
-	default:
-		return NULL;
-	}
+	};
+
+	return code_word(names, sizeof(names) / sizeof(names[0]), nid);
 }
 
 /* libkmod's x509_name_to_str: the commonName entry's bytes as they are,

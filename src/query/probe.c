@@ -121,14 +121,14 @@ static int probe_list(struct query_session *s, struct plist *l, struct query_mod
 
 /* module_options_concat: a config list gets a space after it when
  * extra options could follow, even when none do */
-static char *options_concat(const char *opt, const char *xopt)
+static char *options_concat(struct arena *a, const char *opt, const char *xopt)
 {
 	size_t ol = opt ? strlen(opt) : 0, xl = xopt ? strlen(xopt) : 0;
 	char *r;
 
 	if (!ol && !xl)
 		return NULL;
-	r = malloc(ol + xl + 2);
+	r = arena_alloc(a, ol + xl + 2);
 	if (!r)
 		return NULL;
 	if (opt) {
@@ -143,9 +143,8 @@ static char *options_concat(const char *opt, const char *xopt)
 
 void query_probe_release(struct query_probe *p)
 {
-	for (size_t i = 0; i < p->n; i++)
-		free(p->v[i].options);
 	free(p->v);
+	arena_release(&p->strings);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -177,7 +176,7 @@ int query_probe(struct query_session *s, struct query_mod *target,
 		const char *opts = query_mod_options(m);
 		const char *extra = m == target ? o->extra_options : NULL;
 
-		a->options = options_concat(opts, extra);
+		a->options = options_concat(&out->strings, opts, extra);
 		if ((opts || extra) && ((opts && *opts) || (extra && *extra)) && !a->options) {
 			err = -ENOMEM;
 			break;

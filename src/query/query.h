@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "tree/modprobe_d.h"
+#include "util/arena.h"
 #include "util/attr.h"
 
 struct ma_log;
@@ -201,6 +202,7 @@ struct query_info_item {
 struct query_info {
 	struct query_info_item *v;
 	size_t n, alloc;
+	struct arena strings; /* every key and value */
 };
 
 /* kmod_module_get_info: the module's .modinfo strings in section order
@@ -276,6 +278,7 @@ struct query_probe {
 	const struct modprobe_entry *blacklist; /* the line */
 	struct query_action *v;
 	size_t n;
+	struct arena strings; /* the actions' options */
 };
 
 /* kmod_module_probe_insert_module with dry run and "ignore loaded": the

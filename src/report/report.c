@@ -3,11 +3,11 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/array.h"
+#include "util/codeword.h"
 
 static const char *const sev_names[] = { "info", "warning", "error" };
 
@@ -35,32 +35,8 @@ struct report *report_new(const struct finding_kind *kinds, size_t n_kinds)
 		return NULL;
 	r->kinds = kinds;
 	r->n_kinds = n_kinds;
+	arena_init(&r->strings, 0);
 	return r;
-}
-
-static void verdict_release(struct verdict *v)
-{
-	free((char *)v->module);
-	free((char *)v->path);
-	free((char *)v->taints);
-	free((char *)v->stage);
-	free((char *)v->cause);
-	free((char *)v->dmesg);
-	free((char *)v->modprobe);
-	free((char *)v->insmod);
-	free((char *)v->fix);
-	free((char *)v->because_of);
-}
-
-static void finding_free(struct finding *f)
-{
-	if (!f)
-		return;
-	free(f->module);
-	free(f->path);
-	free(f->detail);
-	json_object_put(f->data);
-	free(f);
 }
 
 void report_free(struct report *r)
@@ -68,29 +44,14 @@ void report_free(struct report *r)
 	if (!r)
 		return;
 	for (size_t i = 0; i < r->n; i++)
-		finding_free(r->v[i]);
+		json_object_put(r->v[i]->data);
 	free(r->v);
 	free(r->sorted);
-	for (size_t i = 0; i < r->n_errs; i++) {
-		free(r->errs[i].level);
-		free(r->errs[i].msg);
-	}
 	free(r->errs);
-	for (size_t i = 0; i < r->n_nodes; i++) {
-		free(r->nodes[i].name);
-		free(r->nodes[i].path);
-	}
 	free(r->nodes);
-	for (size_t i = 0; i < r->n_edges; i++)
-		free(r->edges[i].label);
 	free(r->edges);
-	for (size_t i = 0; i < r->n_verdicts; i++)
-		verdict_release(&r->verdicts[i]);
 	free(r->verdicts);
-	free(r->version);
-	free(r->tree);
-	free(r->kernel_source);
-	free(r->kernel_note);
+	arena_release(&r->strings);
 	free(r);
 }
 
@@ -106,14 +67,14 @@ static int fail(struct report *r, int err)
 	return err;
 }
 
-/* strdup that accepts NULL; *ok cleared on ENOMEM. */
-static char *dup_or_null(const char *s, bool *ok)
+/* s copied into r's arena; NULL stays NULL; *ok cleared on ENOMEM. */
+static char *dup_or_null(struct report *r, const char *s, bool *ok)
 {
 	char *d;
 
 	if (!s)
 		return NULL;
-	d = strdup(s);
+	d = arena_strdup(&r->strings, s);
 	if (!d)
 		*ok = false;
 	return d;
@@ -124,10 +85,8 @@ int report_set_target(struct report *r, const char *version, const char *tree,
 {
 	bool ok = true;
 
-	free(r->version);
-	free(r->tree);
-	r->version = dup_or_null(version, &ok);
-	r->tree = dup_or_null(tree, &ok);
+	r->version = dup_or_null(r, version, &ok);
+	r->tree = dup_or_null(r, tree, &ok);
 	r->n_modules = n_modules;
 	return ok ? 0 : fail(r, -ENOMEM);
 }
@@ -136,25 +95,18 @@ struct finding *report_vadd(struct report *r, const struct finding_kind *kind,
 			    enum severity sev, long node, const char *module, const char *path,
 			    const char *fmt, va_list ap)
 {
-	struct finding *f = calloc(1, sizeof(*f));
+	struct finding *f = arena_alloc(&r->strings, sizeof(*f));
 	bool ok = f != NULL;
 
 	if (!ok) {
 		fail(r, -ENOMEM);
 		return NULL;
 	}
-	f->kind = kind;
-	f->severity = sev;
-	f->node = node;
-	f->module = dup_or_null(module, &ok);
-	f->path = dup_or_null(path, &ok);
-	if (vasprintf(&f->detail, fmt, ap) < 0) {
-		f->detail = NULL;
-		ok = false;
-	}
-	f->seq = r->n;
-	if (!ok || ARRAY_PUSH(r->v, r->n, r->alloc, f) < 0) {
-		finding_free(f);
+	*f = (struct finding){ .kind = kind, .severity = sev, .node = node, .seq = r->n };
+	f->module = dup_or_null(r, module, &ok);
+	f->path = dup_or_null(r, path, &ok);
+	f->detail = arena_vprintf(&r->strings, fmt, ap);
+	if (!ok || !f->detail || ARRAY_PUSH(r->v, r->n, r->alloc, f) < 0) {
 		fail(r, -ENOMEM);
 		return NULL;
 	}
@@ -250,24 +202,22 @@ int report_add_verdict(struct report *r, const struct verdict *v)
 {
 	bool ok = true;
 	struct verdict c = {
-		.module = dup_or_null(v->module, &ok),
-		.path = dup_or_null(v->path, &ok),
+		.module = dup_or_null(r, v->module, &ok),
+		.path = dup_or_null(r, v->path, &ok),
 		.state = v->state,
-		.taints = dup_or_null(v->taints ? v->taints : "", &ok),
-		.stage = dup_or_null(v->stage, &ok),
+		.taints = dup_or_null(r, v->taints ? v->taints : "", &ok),
+		.stage = dup_or_null(r, v->stage, &ok),
 		.err = v->err,
-		.cause = dup_or_null(v->cause, &ok),
-		.dmesg = dup_or_null(v->dmesg, &ok),
-		.modprobe = dup_or_null(v->modprobe, &ok),
-		.insmod = dup_or_null(v->insmod, &ok),
-		.fix = dup_or_null(v->fix, &ok),
-		.because_of = dup_or_null(v->because_of, &ok),
+		.cause = dup_or_null(r, v->cause, &ok),
+		.dmesg = dup_or_null(r, v->dmesg, &ok),
+		.modprobe = dup_or_null(r, v->modprobe, &ok),
+		.insmod = dup_or_null(r, v->insmod, &ok),
+		.fix = dup_or_null(r, v->fix, &ok),
+		.because_of = dup_or_null(r, v->because_of, &ok),
 	};
 
-	if (!ok || !c.module || ARRAY_PUSH(r->verdicts, r->n_verdicts, r->a_verdicts, c) < 0) {
-		verdict_release(&c);
+	if (!ok || !c.module || ARRAY_PUSH(r->verdicts, r->n_verdicts, r->a_verdicts, c) < 0)
 		return fail(r, -ENOMEM);
-	}
 	return 0;
 }
 
@@ -294,22 +244,18 @@ int report_set_kernel(struct report *r, const char *source, const char *note)
 {
 	bool ok = true;
 
-	free(r->kernel_source);
-	free(r->kernel_note);
-	r->kernel_source = dup_or_null(source, &ok);
-	r->kernel_note = dup_or_null(note, &ok);
+	r->kernel_source = dup_or_null(r, source, &ok);
+	r->kernel_note = dup_or_null(r, note, &ok);
 	return ok ? 0 : fail(r, -ENOMEM);
 }
 
 int report_add_error(struct report *r, const char *level, const char *msg)
 {
-	struct report_error e = { strdup(level), strdup(msg) };
+	bool ok = true;
+	struct report_error e = { dup_or_null(r, level, &ok), dup_or_null(r, msg, &ok) };
 
-	if (!e.level || !e.msg || ARRAY_PUSH(r->errs, r->n_errs, r->a_errs, e) < 0) {
-		free(e.level);
-		free(e.msg);
+	if (!ok || ARRAY_PUSH(r->errs, r->n_errs, r->a_errs, e) < 0)
 		return fail(r, -ENOMEM);
-	}
 	return 0;
 }
 
@@ -326,25 +272,21 @@ void report_error_get(const struct report *r, size_t i, const char **level, cons
 
 long report_node(struct report *r, const char *name, const char *path)
 {
-	struct report_node n = { strdup(name), path ? strdup(path) : NULL };
+	bool ok = true;
+	struct report_node n = { dup_or_null(r, name, &ok), dup_or_null(r, path, &ok) };
 
-	if (!n.name || (path && !n.path) ||
-	    ARRAY_PUSH(r->nodes, r->n_nodes, r->a_nodes, n) < 0) {
-		free(n.name);
-		free(n.path);
+	if (!ok || ARRAY_PUSH(r->nodes, r->n_nodes, r->a_nodes, n) < 0)
 		return fail(r, -ENOMEM);
-	}
 	return (long)r->n_nodes - 1;
 }
 
 int report_edge(struct report *r, long from, long to, const char *label, bool in_cycle)
 {
-	struct report_edge e = { from, to, label ? strdup(label) : NULL, in_cycle };
+	bool ok = true;
+	struct report_edge e = { from, to, dup_or_null(r, label, &ok), in_cycle };
 
-	if ((label && !e.label) || ARRAY_PUSH(r->edges, r->n_edges, r->a_edges, e) < 0) {
-		free(e.label);
+	if (!ok || ARRAY_PUSH(r->edges, r->n_edges, r->a_edges, e) < 0)
 		return fail(r, -ENOMEM);
-	}
 	return 0;
 }
 
@@ -469,19 +411,12 @@ const char *report_kernel_note(const struct report *r)
 /* The errno's symbolic name (the kernel's -ENOEXEC is "ENOEXEC"). */
 const char *verdict_errno_name(int e)
 {
-	static const struct {
-		int e;
-		const char *name;
-	} names[] = {
-		{ ENOEXEC, "ENOEXEC" }, { ENOENT, "ENOENT" },	       { EINVAL, "EINVAL" },
-		{ EPERM, "EPERM" },	{ EKEYREJECTED, "EKEYREJECTED" }, { ENOKEY, "ENOKEY" },
-		{ EBADMSG, "EBADMSG" }, { ENOPKG, "ENOPKG" },	       { EEXIST, "EEXIST" },
+	static const struct code_word names[] = {
+		{ ENOEXEC, "ENOEXEC" }, { ENOENT, "ENOENT" }, { EINVAL, "EINVAL" },
+		{ EPERM, "EPERM" }, { EKEYREJECTED, "EKEYREJECTED" }, { ENOKEY, "ENOKEY" },
+		{ EBADMSG, "EBADMSG" }, { ENOPKG, "ENOPKG" }, { EEXIST, "EEXIST" },
 		{ ENODATA, "ENODATA" },
 	};
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].e == e)
-			return names[i].name;
-	return NULL;
+	return code_word(names, sizeof(names) / sizeof(names[0]), e);
 }
-

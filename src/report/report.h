@@ -79,6 +79,12 @@ struct verdict {
 const char *verdict_state_name(enum verdict_state s);
 /* A verdict's errno by its symbolic name ("ENOEXEC"), or NULL. */
 const char *verdict_errno_name(int e);
+/* A verdict as render_json writes it: "module" and "path" (when
+ * with_where), "verdict", "taints", "stage", "errno", "errno_name",
+ * "cause", "dmesg", "modprobe", "insmod", "fix", "because_of"; absent
+ * strings, and the errno of a module that loads, are null. A new object,
+ * or NULL on ENOMEM. */
+struct json_object *verdict_json(const struct verdict *v, bool with_where);
 
 struct report;
 
@@ -136,6 +142,9 @@ int report_add_error(struct report *r, const char *level, const char *msg);
 /* The diagnostics added, in order: level and message of the i-th. */
 size_t report_n_errors(const struct report *r);
 void report_error_get(const struct report *r, size_t i, const char **level, const char **msg);
+/* Those diagnostics appended to the JSON array arr, each as { "level",
+ * "message" }. 0 or -ENOMEM. */
+int report_errors_json(const struct report *r, struct json_object *arr);
 
 /* Dependency graph for DOT. Nodes are numbered in insertion order from 0;
  * returns the node's number or -ENOMEM. */

@@ -4,6 +4,7 @@
 #define MA_REPORT_REPORT_INT_H
 
 #include "report/report.h"
+#include "util/arena.h"
 
 struct report_error {
 	char *level;
@@ -24,8 +25,11 @@ struct report_edge {
 struct report {
 	const struct finding_kind *kinds;
 	size_t n_kinds;
-	struct finding **v;          /* each finding its own allocation, so the
-					pointers report_add returns stay valid */
+	/* Every finding and every string below (findings', verdicts',
+	 * errors', the graph's, the target's) lives in strings: added once,
+	 * freed together, and the pointers report_add returns stay valid. */
+	struct arena strings;
+	struct finding **v;
 	size_t n, alloc;
 	const struct finding **sorted;
 	size_t sorted_alloc;
@@ -35,7 +39,7 @@ struct report {
 	size_t n_nodes, a_nodes;
 	struct report_edge *edges;
 	size_t n_edges, a_edges;
-	struct verdict *verdicts;     /* every string owned */
+	struct verdict *verdicts;
 	size_t n_verdicts, a_verdicts;
 	char *version;
 	char *tree;

@@ -23,7 +23,7 @@ static bool ascii_alpha(char c)
 
 /* path_to_modname on one fgets chunk: GNU basename, then up to the first
  * '.', '-' -> '_'. Without a '.', the '\n' stays in the name, as in kmod. */
-static char *chunk_modname(const char *s, size_t len)
+static char *chunk_modname(struct arena *a, const char *s, size_t len)
 {
 	const char *slash = memrchr(s, '/', len);
 	const char *base = slash ? slash + 1 : s;
@@ -33,7 +33,7 @@ static char *chunk_modname(const char *s, size_t len)
 	if (n == 0)
 		return NULL;
 	i = modname_span(base, n);
-	m = malloc(i + 1);
+	m = arena_alloc(a, i + 1);
 	if (!m)
 		return NULL;
 	modname_copy(base, i, m);
@@ -44,8 +44,9 @@ int builtin_names_parse(const char *buf, size_t len, const struct ma_log *log,
 			struct builtin_names *out)
 {
 	size_t pos = 0, clen, alloc = 0;
-	struct builtin_names b = { NULL, 0 };
+	struct builtin_names b = { 0 };
 
+	*out = b;
 	while ((clen = fgets_chunk(buf, len, &pos, PATH_MAX))) {
 		const char *line = buf + pos - clen;
 		size_t slen = strnlen(line, clen); /* kmod sees a C string */
@@ -62,9 +63,8 @@ int builtin_names_parse(const char *buf, size_t len, const struct ma_log *log,
 		 * a stale buffer (undefined); we skip the line. */
 		if (line[slen - 1] == '/')
 			continue;
-		m = chunk_modname(line, slen);
+		m = chunk_modname(&b.strings, line, slen);
 		if (!m || ARRAY_PUSH(b.names, b.n, alloc, m) < 0) {
-			free(m);
 			builtin_names_release(&b);
 			return -ENOMEM;
 		}
@@ -73,31 +73,35 @@ int builtin_names_parse(const char *buf, size_t len, const struct ma_log *log,
 	return 0;
 }
 
-int builtin_names_load(const char *path, const struct ma_log *log, struct builtin_names *out)
+/* The file at path, to the parser of names or of infos (the other NULL). */
+static int load(const char *path, const struct ma_log *log, struct builtin_names *names,
+		struct builtin_infos *infos)
 {
 	char *buf;
 	size_t len;
-	int err;
+	int err = read_file(path, 0, &buf, &len);
 
-	out->names = NULL;
-	out->n = 0;
-	err = read_file(path, 0, &buf, &len);
 	if (err < 0)
 		return err;
-	err = builtin_names_parse(buf, len, log, out);
+	err = names ? builtin_names_parse(buf, len, log, names)
+		    : builtin_infos_parse(buf, len, log, infos);
 	free(buf);
 	return err;
+}
+
+int builtin_names_load(const char *path, const struct ma_log *log, struct builtin_names *out)
+{
+	*out = (struct builtin_names){ 0 };
+	return load(path, log, out, NULL);
 }
 
 void builtin_names_release(struct builtin_names *b)
 {
 	if (!b)
 		return;
-	for (size_t i = 0; i < b->n; i++)
-		free(b->names[i]);
 	free(b->names);
-	b->names = NULL;
-	b->n = 0;
+	arena_release(&b->strings);
+	*b = (struct builtin_names){ 0 };
 }
 
 /* ---- modules.builtin.modinfo ---- */
@@ -151,7 +155,7 @@ static int push_info(struct builtin_infos *b, size_t *alloc, const char *modname
 {
 	size_t ml = strlen(modname), kl = strlen(key);
 	struct builtin_info bi;
-	char *blk = malloc(ml + kl + vlen + 3);
+	char *blk = arena_alloc(&b->strings, ml + kl + vlen + 3);
 
 	if (!blk)
 		return -ENOMEM;
@@ -162,22 +166,19 @@ static int push_info(struct builtin_infos *b, size_t *alloc, const char *modname
 	bi.value = bi.key + kl + 1;
 	memcpy(bi.value, value, vlen);
 	bi.value[vlen] = '\0';
-	if (ARRAY_PUSH(b->v, b->n, *alloc, bi) < 0) {
-		free(blk);
-		return -ENOMEM;
-	}
-	return 0;
+	return ARRAY_PUSH(b->v, b->n, *alloc, bi);
 }
 
 int builtin_infos_parse(const char *buf, size_t len, const struct ma_log *log,
 			struct builtin_infos *out)
 {
 	struct stream s = { buf, len, 0, false };
-	struct builtin_infos b = { NULL, 0 };
+	struct builtin_infos b = { 0 };
 	char *modname = NULL, *key = NULL, *value = NULL;
 	size_t alloc = 0;
 	int err = -ENOMEM;
 
+	*out = b;
 	modname = malloc(FIELD_MAX);
 	key = malloc(FIELD_MAX);
 	value = malloc(FIELD_MAX);
@@ -235,27 +236,15 @@ out:
 
 int builtin_infos_load(const char *path, const struct ma_log *log, struct builtin_infos *out)
 {
-	char *buf;
-	size_t len;
-	int err;
-
-	out->v = NULL;
-	out->n = 0;
-	err = read_file(path, 0, &buf, &len);
-	if (err < 0)
-		return err;
-	err = builtin_infos_parse(buf, len, log, out);
-	free(buf);
-	return err;
+	*out = (struct builtin_infos){ 0 };
+	return load(path, log, NULL, out);
 }
 
 void builtin_infos_release(struct builtin_infos *b)
 {
 	if (!b)
 		return;
-	for (size_t i = 0; i < b->n; i++)
-		free(b->v[i].modname);
 	free(b->v);
-	b->v = NULL;
-	b->n = 0;
+	arena_release(&b->strings);
+	*b = (struct builtin_infos){ 0 };
 }

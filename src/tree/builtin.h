@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "util/arena.h"
+
 struct ma_log;
 
 /* modules.builtin: one key per valid line, in file order, duplicates kept
@@ -19,6 +21,7 @@ struct ma_log;
 struct builtin_names {
 	char **names; /* modnames: basename up to the first '.', '-' -> '_' */
 	size_t n;
+	struct arena strings; /* every name */
 };
 
 /* modules.builtin.modinfo records "modname.key=value\0", in file order,
@@ -35,7 +38,8 @@ struct builtin_names {
  *   Partial content: <4096 bytes>", keeps 4095 bytes only if the 4097th
  *   byte is the delimiter (else the field reads as empty), and that 4097th
  *   byte is consumed.
- * One allocation per record starting at modname holds all three strings. */
+ * One block of the arena per record, starting at modname, holds all
+ * three strings. */
 struct builtin_info {
 	char *modname;
 	char *key;
@@ -45,10 +49,11 @@ struct builtin_info {
 struct builtin_infos {
 	struct builtin_info *v;
 	size_t n;
+	struct arena strings; /* every record's block */
 };
 
-/* Each returns 0, a negative errno when the file cannot be opened (nothing
- * allocated), or -ENOMEM. */
+/* Each returns 0, a negative errno when the file cannot be opened, or
+ * -ENOMEM; *out is empty (nothing to release) unless 0. */
 int builtin_names_load(const char *path, const struct ma_log *log, struct builtin_names *out);
 int builtin_names_parse(const char *buf, size_t len, const struct ma_log *log,
 			struct builtin_names *out);

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/arena.h"
 #include "util/array.h"
 #include "util/fileio.h"
 #include "util/log.h"
@@ -30,6 +31,7 @@ struct cfg_search {
 };
 
 struct depmod_cfg {
+	struct arena strings; /* kver, and every string the lists hold */
 	char *kver;
 	/* all in declaration order */
 	struct cfg_search *searches;
@@ -56,44 +58,32 @@ struct depmod_cfg *depmod_cfg_new(const char *kver)
 
 	if (!cfg)
 		return NULL;
-	cfg->kver = strdup(kver ? kver : "");
+	cfg->kver = arena_strdup(&cfg->strings, kver ? kver : "");
 	if (!cfg->kver) {
-		free(cfg);
+		free(cfg); /* the arena's first chunk is what failed */
 		return NULL;
 	}
 	return cfg;
-}
-
-static void free_strv(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
 }
 
 void depmod_cfg_free(struct depmod_cfg *cfg)
 {
 	if (!cfg)
 		return;
-	for (size_t i = 0; i < cfg->n_searches; i++)
-		free(cfg->searches[i].path);
 	free(cfg->searches);
-	free_strv(cfg->overrides, cfg->n_overrides);
-	free_strv(cfg->externals, cfg->n_externals);
-	free_strv(cfg->excludes, cfg->n_excludes);
-	free(cfg->kver);
+	free(cfg->overrides);
+	free(cfg->externals);
+	free(cfg->excludes);
+	arena_release(&cfg->strings);
 	free(cfg);
 }
 
-static int push_str(char ***v, size_t *n, size_t *alloc, const char *s)
+/* A copy of s (in cfg's arena) appended to the list *v. */
+static int push_str(struct depmod_cfg *cfg, char ***v, size_t *n, size_t *alloc, const char *s)
 {
-	char *d = strdup(s);
+	char *d = arena_strdup(&cfg->strings, s);
 
-	if (!d || ARRAY_PUSH(*v, *n, *alloc, d) < 0) {
-		free(d);
-		return -ENOMEM;
-	}
-	return 0;
+	return d ? ARRAY_PUSH(*v, *n, *alloc, d) : -ENOMEM;
 }
 
 static int search_add(struct depmod_cfg *cfg, const char *word)
@@ -105,31 +95,19 @@ static int search_add(struct depmod_cfg *cfg, const char *word)
 	} else if (strcmp(word, "external") == 0) {
 		s.type = SEARCH_EXTERNAL;
 	} else {
-		s.path = strdup(word);
+		s.path = arena_strdup(&cfg->strings, word);
 		if (!s.path)
 			return -ENOMEM;
 		s.len = strlen(word);
 	}
-	if (ARRAY_PUSH(cfg->searches, cfg->n_searches, cfg->a_searches, s) < 0) {
-		free(s.path);
-		return -ENOMEM;
-	}
-	return 0;
+	return ARRAY_PUSH(cfg->searches, cfg->n_searches, cfg->a_searches, s);
 }
 
 static int override_add(struct depmod_cfg *cfg, const char *modname, const char *subdir)
 {
-	struct strbuf sb = STRBUF_INIT;
-	char *p;
+	char *p = arena_printf(&cfg->strings, "%s/%s", subdir, modname);
 
-	if (strbuf_addf(&sb, "%s/%s", subdir, modname) < 0)
-		return -ENOMEM;
-	p = strbuf_detach(&sb, NULL);
-	if (!p || ARRAY_PUSH(cfg->overrides, cfg->n_overrides, cfg->a_overrides, p) < 0) {
-		free(p);
-		return -ENOMEM;
-	}
-	return 0;
+	return p ? ARRAY_PUSH(cfg->overrides, cfg->n_overrides, cfg->a_overrides, p) : -ENOMEM;
 }
 
 /* glibc's regcomp expands a+ and a{m,n} by copying the repeated subtree,
@@ -255,10 +233,10 @@ static int parse_line(struct depmod_cfg *cfg, const char *name, unsigned int lin
 				name, linenum, kver);
 			return 0;
 		}
-		err = push_str(&cfg->externals, &cfg->n_externals, &cfg->a_externals, dir);
+		err = push_str(cfg, &cfg->externals, &cfg->n_externals, &cfg->a_externals, dir);
 	} else if (strcmp(cmd, "exclude") == 0) {
 		while (!err && (w = strtok_r(NULL, sep, &save)))
-			err = push_str(&cfg->excludes, &cfg->n_excludes, &cfg->a_excludes, w);
+			err = push_str(cfg, &cfg->excludes, &cfg->n_excludes, &cfg->a_excludes, w);
 	} else if (strcmp(cmd, "include") == 0 || strcmp(cmd, "make_map_files") == 0) {
 		ma_logf(log, MA_LOG_INFO, "%s:%u: command %s not implemented yet", name,
 			linenum, cmd);

@@ -74,99 +74,110 @@ static char *next_line(const char **pos, const char *end)
 	return line;
 }
 
-int kernsyms_parse_symvers(const char *name, const char *buf, size_t len,
-			   const struct ma_log *log, struct kernsyms *out)
+/* One parse of a file of kernel symbols, a line at a time. */
+struct kparse {
+	const char *name;          /* the file, for messages */
+	const struct ma_log *log;
+	char sym_prefix;           /* System.map */
+	unsigned int lineno;
+	struct kernsyms *out;
+	size_t alloc;              /* of out->v */
+};
+
+/* Each line of buf, with its '\n', to line_fn (which may cut it up):
+ * 0, or -ENOMEM with out released. */
+static int parse_lines(struct kparse *p, const char *buf, size_t len,
+		       int (*line_fn)(struct kparse *p, char *line))
 {
 	const char *pos = buf, *end = buf + len;
-	size_t alloc = 0;
-	unsigned int lineno = 0;
 	char *line;
 
-	out->v = NULL;
-	out->n = 0;
+	p->out->v = NULL;
+	p->out->n = 0;
 	while ((line = next_line(&pos, end))) {
-		char *save = NULL, *ver, *sym, *where, *type, *ns, *vend;
-		struct kernsym s = { 0 };
+		int r;
 
-		lineno++;
-		ver = strtok_r(line, " \t", &save);
-		sym = strtok_r(NULL, " \t", &save);
-		where = strtok_r(NULL, " \t", &save);
-		type = strtok_r(NULL, " \t", &save);
-		ns = strtok_r(NULL, " \t", &save);
-		if (!ver || !sym || !where) {
-			free(line);
-			continue;
-		}
-		errno = 0;
-		s.crc = strtoull(ver, &vend, 16);
-		if (*vend != '\0') {
-			ma_logf(log, MA_LOG_ERR, "%s:%u Invalid symbol version %s: %s", name,
-				lineno, ver, strerror(errno ? errno : EINVAL));
-			free(line);
-			continue;
-		}
-		bool want_type = type && *type != '\n', want_ns = ns && *ns != '\n';
-
-		s.vmlinux = strcmp(where, "vmlinux") == 0;
-		s.name = strdup(sym);
-		s.where = dup_strip_nl(where);
-		s.export_type = want_type ? dup_strip_nl(type) : NULL;
-		s.ns = want_ns ? dup_strip_nl(ns) : NULL;
+		p->lineno++;
+		r = line_fn(p, line);
 		free(line);
-		if (push(out, &alloc, &s,
-			 s.name && s.where && (!want_type || s.export_type) && (!want_ns || s.ns)) < 0)
-			return -ENOMEM;
+		if (r < 0)
+			return r;
 	}
 	if (pos < end) {
-		kernsyms_release(out);
+		kernsyms_release(p->out);
 		return -ENOMEM;
 	}
 	return 0;
 }
 
+static int symvers_line(struct kparse *p, char *line)
+{
+	char *save = NULL, *ver, *sym, *where, *type, *ns, *vend;
+	struct kernsym s = { 0 };
+	bool want_type, want_ns;
+
+	ver = strtok_r(line, " \t", &save);
+	sym = strtok_r(NULL, " \t", &save);
+	where = strtok_r(NULL, " \t", &save);
+	type = strtok_r(NULL, " \t", &save);
+	ns = strtok_r(NULL, " \t", &save);
+	if (!ver || !sym || !where)
+		return 0;
+	errno = 0;
+	s.crc = strtoull(ver, &vend, 16);
+	if (*vend != '\0') {
+		ma_logf(p->log, MA_LOG_ERR, "%s:%u Invalid symbol version %s: %s", p->name, p->lineno,
+			ver, strerror(errno ? errno : EINVAL));
+		return 0;
+	}
+	want_type = type && *type != '\n';
+	want_ns = ns && *ns != '\n';
+	s.vmlinux = strcmp(where, "vmlinux") == 0;
+	s.name = strdup(sym);
+	s.where = dup_strip_nl(where);
+	s.export_type = want_type ? dup_strip_nl(type) : NULL;
+	s.ns = want_ns ? dup_strip_nl(ns) : NULL;
+	return push(p->out, &p->alloc, &s,
+		    s.name && s.where && (!want_type || s.export_type) && (!want_ns || s.ns));
+}
+
+static int sysmap_line(struct kparse *p, char *line)
+{
+	static const char ksym[] = "__ksymtab_";
+	struct kernsym s = { 0 };
+	char *sym = strchr(line, ' ');
+
+	if (sym)
+		sym = strchr(sym + 1, ' ');
+	if (!sym) {
+		ma_logf(p->log, MA_LOG_ERR, "%s:%u: invalid line: %s", p->name, p->lineno, line);
+		return 0;
+	}
+	sym++;
+	if (p->sym_prefix && sym[0] == p->sym_prefix)
+		sym++;
+	if (strncmp(sym, ksym, sizeof(ksym) - 1) != 0)
+		return 0;
+	s.vmlinux = true;
+	s.name = dup_strip_nl(sym + sizeof(ksym) - 1);
+	s.where = strdup("vmlinux");
+	return push(p->out, &p->alloc, &s, s.name && s.where);
+}
+
+int kernsyms_parse_symvers(const char *name, const char *buf, size_t len,
+			   const struct ma_log *log, struct kernsyms *out)
+{
+	struct kparse p = { .name = name, .log = log, .out = out };
+
+	return parse_lines(&p, buf, len, symvers_line);
+}
+
 int kernsyms_parse_sysmap(const char *name, const char *buf, size_t len, char sym_prefix,
 			  const struct ma_log *log, struct kernsyms *out)
 {
-	static const char ksym[] = "__ksymtab_";
-	const char *pos = buf, *end = buf + len;
-	size_t alloc = 0;
-	unsigned int lineno = 0;
-	char *line;
+	struct kparse p = { .name = name, .log = log, .sym_prefix = sym_prefix, .out = out };
 
-	out->v = NULL;
-	out->n = 0;
-	while ((line = next_line(&pos, end))) {
-		struct kernsym s = { 0 };
-		char *p = strchr(line, ' ');
-
-		lineno++;
-		if (p)
-			p = strchr(p + 1, ' ');
-		if (!p) {
-			ma_logf(log, MA_LOG_ERR, "%s:%u: invalid line: %s", name, lineno, line);
-			free(line);
-			continue;
-		}
-		p++;
-		if (sym_prefix && p[0] == sym_prefix)
-			p++;
-		if (strncmp(p, ksym, sizeof(ksym) - 1) != 0) {
-			free(line);
-			continue;
-		}
-		s.vmlinux = true;
-		s.name = dup_strip_nl(p + sizeof(ksym) - 1);
-		s.where = strdup("vmlinux");
-		free(line);
-		if (push(out, &alloc, &s, s.name && s.where) < 0)
-			return -ENOMEM;
-	}
-	if (pos < end) {
-		kernsyms_release(out);
-		return -ENOMEM;
-	}
-	return 0;
+	return parse_lines(&p, buf, len, sysmap_line);
 }
 
 int kernsyms_load_symvers(const char *path, const struct ma_log *log, struct kernsyms *out)

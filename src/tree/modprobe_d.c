@@ -30,28 +30,16 @@ struct modprobe_cfg *modprobe_cfg_new(void)
 	return calloc(1, sizeof(struct modprobe_cfg));
 }
 
-static void entry_release(struct modprobe_entry *e)
-{
-	free(e->name);
-	free(e->arg);
-	for (size_t i = 0; i < e->n_words; i++)
-		free(e->words[i]);
-	free(e->words);
-}
-
 void modprobe_cfg_free(struct modprobe_cfg *cfg)
 {
 	if (!cfg)
 		return;
 	for (size_t i = 0; i < cfg->n; i++)
-		entry_release(&cfg->v[i]);
+		free(cfg->v[i].words);
 	free(cfg->v);
-	for (size_t i = 0; i < cfg->n_files; i++)
-		free(cfg->files[i]);
 	free(cfg->files);
-	for (size_t i = 0; i < cfg->n_diags; i++)
-		free(cfg->diags[i].text);
 	free(cfg->diags);
+	arena_release(&cfg->strings);
 	free(cfg);
 }
 
@@ -75,18 +63,13 @@ static int diag(struct modprobe_cfg *cfg, enum mp_diag_kind kind, const char *fm
 {
 	struct modprobe_diag d = { kind, NULL };
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&d.text, fmt, ap);
+	d.text = arena_vprintf(&cfg->strings, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (!d.text)
 		return -ENOMEM;
-	if (ARRAY_PUSH(cfg->diags, cfg->n_diags, cfg->a_diags, d) < 0) {
-		free(d.text);
-		return -ENOMEM;
-	}
-	return 0;
+	return ARRAY_PUSH(cfg->diags, cfg->n_diags, cfg->a_diags, d);
 }
 
 /* Next logical line from buf[*pos..len) into sb, as freadline_wrapped
@@ -124,20 +107,17 @@ static bool next_line(const char *buf, size_t len, size_t *pos, unsigned int *li
 	return true;
 }
 
-static int push_word(struct modprobe_entry *e, size_t *alloc, const char *w, size_t n)
+static int push_word(struct arena *a, struct modprobe_entry *e, size_t *alloc, const char *w,
+		     size_t n)
 {
-	char *s = strndup(w, n);
+	char *s = arena_strndup(a, w, n);
 
-	if (!s || ARRAY_PUSH(e->words, e->n_words, *alloc, s) < 0) {
-		free(s);
-		return -ENOMEM;
-	}
-	return 0;
+	return s ? ARRAY_PUSH(e->words, e->n_words, *alloc, s) : -ENOMEM;
 }
 
 /* Option words: split on whitespace outside double quotes (parse_args'
  * next_arg). */
-static int split_options(struct modprobe_entry *e, const char *s)
+static int split_options(struct arena *a, struct modprobe_entry *e, const char *s)
 {
 	size_t alloc = 0;
 
@@ -153,7 +133,7 @@ static int split_options(struct modprobe_entry *e, const char *s)
 		for (; *s && (quoted || !isspace((unsigned char)*s)); s++)
 			if (*s == '"')
 				quoted = !quoted;
-		if (push_word(e, &alloc, start, (size_t)(s - start)) < 0)
+		if (push_word(a, e, &alloc, start, (size_t)(s - start)) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -165,8 +145,8 @@ static int split_options(struct modprobe_entry *e, const char *s)
  * " pre: a" yields " pre:", no marker, and loses the line's modules),
  * and skips blanks after the first. pass 0 collects pre words (or, for
  * weakdep, every word), pass 1 post words. */
-static int split_deps_pass(struct modprobe_entry *e, size_t *alloc, const char *line,
-			   bool softdep, int pass)
+static int split_deps_pass(struct arena *a, struct modprobe_entry *e, size_t *alloc,
+			   const char *line, bool softdep, int pass)
 {
 	enum { S_NONE = -1, S_PRE = 0, S_POST = 1 } mode = softdep ? S_NONE : S_PRE;
 	bool was_space = false;
@@ -194,7 +174,7 @@ static int split_deps_pass(struct modprobe_entry *e, size_t *alloc, const char *
 		else if (softdep && plen == 5 && memcmp(p, "post:", 5) == 0)
 			mode = S_POST;
 		else if ((*s != '\0' || !was_space) && (int)mode == pass &&
-			 push_word(e, alloc, p, plen) < 0)
+			 push_word(a, e, alloc, p, plen) < 0)
 			return -ENOMEM;
 		p = s + 1;
 		if (*s == '\0')
@@ -203,14 +183,14 @@ static int split_deps_pass(struct modprobe_entry *e, size_t *alloc, const char *
 	return 0;
 }
 
-static int split_deps(struct modprobe_entry *e, const char *s, bool softdep)
+static int split_deps(struct arena *a, struct modprobe_entry *e, const char *s, bool softdep)
 {
 	size_t alloc = 0;
 
-	if (split_deps_pass(e, &alloc, s, softdep, 0) < 0)
+	if (split_deps_pass(a, e, &alloc, s, softdep, 0) < 0)
 		return -ENOMEM;
 	e->n_pre = e->n_words;
-	return softdep ? split_deps_pass(e, &alloc, s, true, 1) : 0;
+	return softdep ? split_deps_pass(a, e, &alloc, s, true, 1) : 0;
 }
 
 static int add_entry(struct modprobe_cfg *cfg, struct modprobe_entry *e, const char *name,
@@ -218,22 +198,22 @@ static int add_entry(struct modprobe_cfg *cfg, struct modprobe_entry *e, const c
 {
 	int err = 0;
 
-	e->name = strdup(name);
-	e->arg = rest ? strdup(rest) : NULL;
+	e->name = arena_strdup(&cfg->strings, name);
+	e->arg = rest ? arena_strdup(&cfg->strings, rest) : NULL;
 	if (!e->name || (rest && !e->arg))
 		err = -ENOMEM;
 	if (!err && e->kind == MP_OPTIONS) {
 		for (char *t = e->arg; *t; t++)
 			if (*t == '\t')
 				*t = ' '; /* kmod_config_add_options */
-		err = split_options(e, e->arg);
+		err = split_options(&cfg->strings, e, e->arg);
 	}
 	if (!err && (e->kind == MP_SOFTDEP || e->kind == MP_WEAKDEP))
-		err = split_deps(e, rest, e->kind == MP_SOFTDEP);
+		err = split_deps(&cfg->strings, e, rest, e->kind == MP_SOFTDEP);
 	if (!err && ARRAY_PUSH(cfg->v, cfg->n, cfg->a_v, *e) < 0)
 		err = -ENOMEM;
 	if (err)
-		entry_release(e);
+		free(e->words);
 	return err;
 }
 
@@ -297,15 +277,13 @@ bad:
 int modprobe_cfg_parse(struct modprobe_cfg *cfg, const char *name, const char *buf, size_t len)
 {
 	struct strbuf sb = STRBUF_INIT;
-	char *file = strdup(name);
+	char *file = arena_strdup(&cfg->strings, name);
 	unsigned int linenum = 0;
 	size_t pos = 0;
-	int err = 0;
+	int err = file ? ARRAY_PUSH(cfg->files, cfg->n_files, cfg->a_files, file) : -ENOMEM;
 
-	if (!file || ARRAY_PUSH(cfg->files, cfg->n_files, cfg->a_files, file) < 0) {
-		free(file);
-		return -ENOMEM;
-	}
+	if (err < 0)
+		return err;
 	while (!err && next_line(buf, len, &pos, &linenum, &sb, &err))
 		err = parse_line(cfg, file, linenum, sb.buf); /* stops at a NUL, as kmod */
 	strbuf_release(&sb);
@@ -322,14 +300,10 @@ static int cmdline_label(struct modprobe_cfg *cfg, const char *label, const char
 			return 0;
 		}
 	}
-	char *f = strdup(label);
+	char *f = arena_strdup(&cfg->strings, label);
 
-	if (!f || ARRAY_PUSH(cfg->files, cfg->n_files, cfg->a_files, f) < 0) {
-		free(f);
-		return -ENOMEM;
-	}
 	*out = f;
-	return 0;
+	return f ? ARRAY_PUSH(cfg->files, cfg->n_files, cfg->a_files, f) : -ENOMEM;
 }
 
 /* kcmdline_parse_result */

@@ -34,6 +34,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util/arena.h"
 #include "util/attr.h"
 
 struct ma_log;
@@ -111,6 +112,8 @@ struct modprobe_cfg {
 	struct modprobe_diag *diags;
 	size_t n_diags;
 	size_t a_v, a_files, a_diags; /* private */
+	/* private: every string above (names, args, words, files, diags) */
+	struct arena strings;
 };
 
 struct modprobe_cfg *modprobe_cfg_new(void);

@@ -12,10 +12,12 @@ struct arena_chunk {
 	_Alignas(16) unsigned char data[];
 };
 
+#define ARENA_CHUNK_DEFAULT (64 * 1024)
+
 void arena_init(struct arena *a, size_t chunk_size)
 {
 	a->head = NULL;
-	a->chunk_size = chunk_size ? chunk_size : 64 * 1024;
+	a->chunk_size = chunk_size ? chunk_size : ARENA_CHUNK_DEFAULT;
 }
 
 void arena_release(struct arena *a)
@@ -35,11 +37,12 @@ void *arena_alloc(struct arena *a, size_t size)
 {
 	struct arena_chunk *c = a->head;
 	size_t need = (size + 15) & ~(size_t)15;
+	size_t chunk = a->chunk_size ? a->chunk_size : ARENA_CHUNK_DEFAULT;
 
 	if (need < size)
 		return NULL;
 	if (!c || c->size - c->used < need) {
-		size_t sz = need > a->chunk_size ? need : a->chunk_size;
+		size_t sz = need > chunk ? need : chunk;
 
 		if (sz > SIZE_MAX - sizeof(*c))
 			return NULL;
@@ -50,7 +53,7 @@ void *arena_alloc(struct arena *a, size_t size)
 		c->used = 0;
 		/* A big one-off allocation goes behind the head so the head's
 		 * free space keeps serving small requests. */
-		if (a->head && need > a->chunk_size) {
+		if (a->head && need > chunk) {
 			c->next = a->head->next;
 			a->head->next = c;
 		} else {

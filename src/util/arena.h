@@ -1,5 +1,6 @@
 /* Bump allocator for many small objects freed together (symbol tables,
- * interned strings). Nothing is freed individually. */
+ * interned strings). Nothing is freed individually. A zeroed struct
+ * arena is an empty one, as after arena_init(a, 0). */
 #ifndef MA_ARENA_H
 #define MA_ARENA_H
 

@@ -25,6 +25,18 @@ int array_reserve_more(void **items, size_t *alloc, size_t n, size_t more, size_
 	return 0;
 }
 
+int array_reserve_pair(void **a, size_t asize, void **b, size_t bsize, size_t *alloc, size_t n,
+		       size_t more)
+{
+	size_t a1 = *alloc, a2 = *alloc;
+
+	if (array_reserve_more(a, &a1, n, more, asize) < 0 ||
+	    array_reserve_more(b, &a2, n, more, bsize) < 0)
+		return -ENOMEM;
+	*alloc = a1 < a2 ? a1 : a2;
+	return 0;
+}
+
 void ptrarray_init(struct ptrarray *a)
 {
 	a->items = NULL;

@@ -20,6 +20,12 @@ static inline int array_reserve(void **items, size_t *alloc, size_t n, size_t el
 	return array_reserve_more(items, alloc, n, 1, elsize);
 }
 
+/* Room for n + more elements in two arrays side by side, *a of asize-byte
+ * and *b of bsize-byte elements, that share one capacity *alloc: grown by
+ * the same rule, to one size. 0 or -ENOMEM (*alloc unchanged then). */
+int array_reserve_pair(void **a, size_t asize, void **b, size_t bsize, size_t *alloc, size_t n,
+		       size_t more) MA_MUST_CHECK;
+
 /* items[n++] = value, growing items. 0 or -ENOMEM. */
 #define ARRAY_PUSH(items, n, alloc, value)                                  \
 	(array_reserve((void **)&(items), &(alloc), (n), sizeof(*(items))) < 0 \

@@ -33,3 +33,15 @@ void ma_logf(const struct ma_log *log, int prio, const char *fmt, ...)
 	ma_vlogf(log, prio, fmt, ap);
 	va_end(ap);
 }
+
+const char *ma_log_prio_name(int prio)
+{
+	static const char *const names[] = {
+		[MA_LOG_CRIT] = "FATAL",    [MA_LOG_ERR] = "ERROR", [MA_LOG_WARNING] = "WARNING",
+		[MA_LOG_NOTICE] = "NOTICE", [MA_LOG_INFO] = "INFO",
+	};
+
+	if (prio < 0 || (size_t)prio >= sizeof(names) / sizeof(names[0]) || !names[prio])
+		return "DEBUG";
+	return names[prio];
+}

@@ -29,4 +29,8 @@ void ma_logf(const struct ma_log *log, int prio, const char *fmt, ...)
 void ma_vlogf(const struct ma_log *log, int prio, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
 
+/* A priority's name as kmod's log prefix says it: "FATAL" (MA_LOG_CRIT),
+ * "ERROR", "WARNING", "NOTICE", "INFO"; "DEBUG" for the rest. */
+const char *ma_log_prio_name(int prio);
+
 #endif

@@ -172,21 +172,14 @@ static void judge_release(struct judge *j)
 	report_free(j->rep);
 }
 
-static struct json_object *verdict_json(struct doc *d, const struct verdict *v)
+/* The check's verdict of a step, less the module and path the step
+ * names already; NULL (null) for none. */
+static struct json_object *verdict_of(struct doc *d, const struct verdict *v)
 {
-	struct json_object *o = jobj(d);
+	struct json_object *o = v ? verdict_json(v, false) : NULL;
 
-	put_str(d, o, "verdict", verdict_state_name(v->state));
-	put_str(d, o, "taints", v->taints ? v->taints : "");
-	put_str(d, o, "stage", v->stage);
-	put(d, o, "errno", v->stage ? json_object_new_int(v->err) : NULL);
-	put_str(d, o, "errno_name", v->stage ? verdict_errno_name(v->err) : NULL);
-	put_str(d, o, "cause", v->cause);
-	put_str(d, o, "dmesg", v->dmesg);
-	put_str(d, o, "modprobe", v->modprobe);
-	put_str(d, o, "insmod", v->insmod);
-	put_str(d, o, "fix", v->fix);
-	put_str(d, o, "because_of", v->because_of);
+	if (v && !o)
+		d->err = -ENOMEM;
 	return o;
 }
 
@@ -194,30 +187,22 @@ static struct json_object *verdict_json(struct doc *d, const struct verdict *v)
 
 static const char *role_name(enum query_role r)
 {
-	switch (r) {
-	case QR_TARGET:
-		return "target";
-	case QR_DEPENDENCY:
-		return "dependency";
-	case QR_SOFTDEP_PRE:
-		return "softdep-pre";
-	default:
-		return "softdep-post";
-	}
+	static const char *const names[] = {
+		[QR_TARGET] = "target", [QR_DEPENDENCY] = "dependency",
+		[QR_SOFTDEP_PRE] = "softdep-pre", [QR_SOFTDEP_POST] = "softdep-post",
+	};
+
+	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "softdep-post";
 }
 
 static const char *action_name(enum query_action_kind k)
 {
-	switch (k) {
-	case QA_INSMOD:
-		return "insmod";
-	case QA_INSTALL:
-		return "install";
-	case QA_BUILTIN:
-		return "builtin";
-	default:
-		return "nothing";
-	}
+	static const char *const names[] = {
+		[QA_INSMOD] = "insmod", [QA_INSTALL] = "install",
+		[QA_BUILTIN] = "builtin", [QA_NOTHING] = "nothing",
+	};
+
+	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "nothing";
 }
 
 static enum why_outcome worse(enum why_outcome a, enum why_outcome b)
@@ -251,7 +236,7 @@ static enum why_outcome step(struct doc *d, const struct judge *j, const struct 
 	put(d, s, "options_lines", lines);
 	if (a->kind == QA_INSMOD && j->byname)
 		v = khash_find(j->byname, query_mod_name(a->mod));
-	put(d, s, "verdict", v ? verdict_json(d, v) : NULL);
+	put(d, s, "verdict", verdict_of(d, v));
 	push(d, steps, s);
 	switch (a->kind) {
 	case QA_INSMOD:

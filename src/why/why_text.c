@@ -45,11 +45,23 @@ static struct json_object *obj(struct json_object *o, const char *k)
 	return o && json_object_object_get_ex(o, k, &v) ? v : NULL;
 }
 
+struct words {
+	const char *name, *words;
+};
+
+/* The words of t[0..n) for name: name itself when t has none, "?" for
+ * no name. */
+static const char *words_of(const struct words *t, size_t n, const char *name)
+{
+	for (size_t i = 0; name && i < n; i++)
+		if (!strcmp(t[i].name, name))
+			return t[i].words;
+	return name ? name : "?";
+}
+
 static const char *via_words(const char *via)
 {
-	static const struct {
-		const char *via, *words;
-	} t[] = {
+	static const struct words t[] = {
 		{ "config-alias", "an alias line of modprobe.d" },
 		{ "module", "its module name (modules.dep)" },
 		{ "symbol", "a symbol it exports (modules.symbols)" },
@@ -61,17 +73,12 @@ static const char *via_words(const char *via)
 		{ "path", "the file given" },
 	};
 
-	for (size_t i = 0; via && i < sizeof(t) / sizeof(t[0]); i++)
-		if (!strcmp(t[i].via, via))
-			return t[i].words;
-	return via ? via : "?";
+	return words_of(t, sizeof(t) / sizeof(t[0]), via);
 }
 
 static const char *outcome_words(const char *o)
 {
-	static const struct {
-		const char *o, *words;
-	} t[] = {
+	static const struct words t[] = {
 		{ "loads", "loads" },
 		{ "loads-tainted", "loads, and taints the kernel" },
 		{ "built-in", "built into the kernel: nothing to load" },
@@ -82,10 +89,7 @@ static const char *outcome_words(const char *o)
 		{ "not-found", "not found" },
 	};
 
-	for (size_t i = 0; o && i < sizeof(t) / sizeof(t[0]); i++)
-		if (!strcmp(t[i].o, o))
-			return t[i].words;
-	return o ? o : "?";
+	return words_of(t, sizeof(t) / sizeof(t[0]), o);
 }
 
 static int step_text(struct json_object *s, size_t k, bool color, struct strbuf *out)
