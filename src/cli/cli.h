@@ -18,9 +18,6 @@ struct cli_log {
 };
 
 void cli_log_init(struct cli_log *cl, const char *prog, int verbose);
-/* A priority's word in kmod's messages ("FATAL", "ERROR", ...): MA_LOG_*
- * or syslog's LOG_*, the same numbers. */
-const char *cli_prio_name(int prio);
 
 /* The progress line on stderr (cli/progress.c): what a library reports
  * through, or NULL when stderr is no terminal. Messages erase the line

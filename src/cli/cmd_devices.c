@@ -147,7 +147,9 @@ static void put(struct out *o, struct json_object *obj, const char *key, struct 
 
 static void put_str(struct out *o, struct json_object *obj, const char *key, const char *s)
 {
-	if (json_put_str(obj, key, s) < 0)
+	struct json_field f = jf_str(key, s); /* NULL: null */
+
+	if (json_put_fields(obj, &f, 1) < 0)
 		o->err = -ENOMEM;
 }
 

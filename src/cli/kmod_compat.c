@@ -142,7 +142,7 @@ static char *kc_dirname(const char *prog, const char *root, const char *kver, ch
 	return abs;
 }
 
-/* kc_log's priorities are syslog's, named by cli_prio_name */
+/* kc_log's priorities are syslog's, named by ma_log_prio_name */
 _Static_assert(LOG_CRIT == MA_LOG_CRIT && LOG_INFO == MA_LOG_INFO && LOG_DEBUG == MA_LOG_DEBUG,
 	       "syslog priorities are util/log.h's");
 
@@ -157,11 +157,11 @@ void kc_log(const struct kcompat *k, int prio, const char *fmt, ...)
 		char *msg;
 
 		if (vasprintf(&msg, fmt, ap) >= 0) {
-			syslog(prio, "%s: %s", cli_prio_name(prio), msg);
+			syslog(prio, "%s: %s", ma_log_prio_name(prio), msg);
 			free(msg);
 		}
 	} else {
-		fprintf(stderr, "%s: %s: ", k->prog, cli_prio_name(prio));
+		fprintf(stderr, "%s: %s: ", k->prog, ma_log_prio_name(prio));
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);
 	}

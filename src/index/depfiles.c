@@ -71,15 +71,9 @@ static const struct {
 
 static int vals_push(struct vals *v, uint32_t mod, const char *val)
 {
-	if (v->n == v->alloc) {
-		/* two arrays side by side: grown by the same rule, to one size */
-		size_t a1 = v->alloc, a2 = v->alloc;
-
-		if (array_reserve_more((void **)&v->mod, &a1, v->n, 1024, sizeof(*v->mod)) < 0 ||
-		    array_reserve_more((void **)&v->val, &a2, v->n, 1024, sizeof(*v->val)) < 0)
-			return -ENOMEM;
-		v->alloc = a1 < a2 ? a1 : a2;
-	}
+	if (v->n == v->alloc && array_reserve_pair((void **)&v->mod, sizeof(*v->mod), (void **)&v->val,
+						    sizeof(*v->val), &v->alloc, v->n, 1024) < 0)
+		return -ENOMEM;
 	v->mod[v->n] = mod;
 	v->val[v->n] = val;
 	v->n++;
