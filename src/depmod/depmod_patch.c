@@ -142,23 +142,26 @@ static int read_again(const struct depmod_patch *p, size_t k, struct changed *c)
 }
 
 /* The module at path is the one modules.dep lists for its name (not one
- * another of the same name shadows), and its name. */
-static bool listed(struct patch_run *pr, const char *path, char *modname)
+ * another of the same name shadows). */
+static bool listed(const struct patch_run *pr, const char *path)
 {
-	const char *rel = path_below(path, pr->p->dirname), *base;
-	size_t len;
+	const char *rel = path_below(path, pr->p->dirname);
+	size_t len = rel ? strlen(rel) : 0;
 
-	if (!rel)
-		return false;
-	base = strrchr(rel, '/');
-	base = base ? base + 1 : rel;
-	modname_copy(base, modname_span(base, strlen(base)), modname);
-	len = strlen(rel);
 	for (const char *t = pr->old[DF_DEP], *end = t + pr->old_len[DF_DEP];
-	     (t = memmem(t, (size_t)(end - t), rel, len)); t++)
+	     rel && (t = memmem(t, (size_t)(end - t), rel, len)); t++)
 		if ((t == pr->old[DF_DEP] || t[-1] == '\n') && t + len < end && t[len] == ':')
 			return true;
 	return false;
+}
+
+/* Its name, as the files spell it. */
+static void name_of(const char *path, char *modname)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	modname_copy(base, modname_span(base, strlen(base)), modname);
 }
 
 /* The recorded run's file id, if it is what the cache says it wrote
@@ -216,33 +219,50 @@ static int patch_file(struct patch_run *pr, enum depfile_id id, const struct cha
 	return 0;
 }
 
-/* Every file the changes touch, patched in memory. */
-static int patch_all(struct patch_run *pr, int dfd)
+struct patch_files {
+	struct patch_run *pr;
+	int dfd;
+	unsigned int all;  /* 1 << depfile_id: the files to patch */
+};
+
+/* One file, on the job pool: its old bytes, then each change's lines in
+ * turn; modules.dep's job checks that the changed modules are listed. */
+static int patch_one(void *ud, size_t id, const struct ma_log *log)
 {
-	const struct depmod_patch *p = pr->p;
-	unsigned int all = 0;
-	int r = 0;
+	struct patch_files *pf = ud;
+	struct patch_run *pr = pf->pr;
+	int r;
 
-	for (size_t k = 0; k < p->n; k++)
-		all |= pr->c[k].files;
-	if (!all)
+	if (id != DF_DEP && !(pf->all & (1u << id)))
 		return 0;
-	r = load_old(pr, dfd, DF_DEP);
-	for (int id = 0; !r && id < DF_COUNT; id++)
-		if (all & (1u << id))
-			r = load_old(pr, dfd, (enum depfile_id)id);
-	for (size_t k = 0; !r && k < p->n; k++) {
-		struct changed *c = &pr->c[k];
+	r = load_old(pr, pf->dfd, (enum depfile_id)id);
+	for (size_t k = 0; !r && k < pr->p->n; k++) {
+		const struct changed *c = &pr->c[k];
 
-		if (!c->files)
-			continue;
-		if (!listed(pr, p->changes[k].path, c->modname))
-			return -EAGAIN;
-		for (int id = 0; !r && id < DF_COUNT; id++)
-			if (c->files & (1u << id))
-				r = patch_file(pr, (enum depfile_id)id, c);
+		if (id == DF_DEP)
+			r = !c->files || listed(pr, pr->p->changes[k].path) ? 0 : -EAGAIN;
+		else if (c->files & (1u << id))
+			r = patch_file(pr, (enum depfile_id)id, c);
 	}
 	return r;
+}
+
+/* Every file the changes touch, patched in memory, one job a file (the
+ * alias index, the longest, first). */
+static int patch_all(struct patch_run *pr, int dfd)
+{
+	static const size_t order[DF_COUNT] = {
+		DF_ALIAS_BIN, DF_ALIAS, DF_DEP, DF_DEP_BIN, DF_SOFTDEP, DF_WEAKDEP,
+		DF_SYMBOLS, DF_SYMBOLS_BIN, DF_BUILTIN_BIN, DF_BUILTIN_ALIAS_BIN, DF_DEVNAME,
+	};
+	struct patch_files pf = { .pr = pr, .dfd = dfd };
+	struct jobs_cfg jc = { .threads = pr->p->jobs, .stop_on_error = true };
+
+	for (size_t k = 0; k < pr->p->n; k++)
+		pf.all |= pr->c[k].files;
+	if (!pf.all)
+		return 0;
+	return jobs_run(DF_COUNT, order, &jc, patch_one, &pf);
 }
 
 struct cache_job {
@@ -360,6 +380,7 @@ int depmod_patch_run(const struct depmod_patch *p)
 		if (files < 0)
 			r = -EAGAIN;
 		c->files = files < 0 ? 0 : (unsigned int)files;
+		name_of(p->changes[k].path, c->modname);
 	}
 	timing_mark(p->log, &t, "patch: compare records");
 	/* The directory locked first: what is read is what the last run
