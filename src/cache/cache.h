@@ -63,8 +63,9 @@ int cache_load(const char *path, const char *dirname, const struct ma_log *log,
 	       struct cache **out);
 void cache_free(struct cache *c);
 
-/* Read the records file now (cache_lookup would on first use); after
- * this, cache_lookup may be called from several threads at once. */
+/* Read the records file now (cache_lookup would on first use) and index
+ * the stats cache_changes took; after this, cache_lookup and
+ * cache_fresh_stat may be called from several threads at once. */
 void cache_prepare(struct cache *c);
 
 /* Whether the cache holds a record for path at all (whatever its stamp). */
@@ -98,8 +99,8 @@ int cache_changes(struct cache *c, const char *key, const char *outdir, unsigned
 		  struct cache_change *out, size_t max, size_t *n);
 
 /* The stat cache_changes took of module path this run, if it did (the
- * readers need not take it again). Thread-safe once cache_changes
- * returned. */
+ * readers need not take it again). Thread-safe once cache_prepare
+ * returned (it indexes them). */
 bool cache_fresh_stat(const struct cache *c, const char *path, struct cache_stat *st);
 
 /* The cache again, as written by the run that made it, except the

@@ -351,10 +351,15 @@ int cache_load(const char *base, const char *dirname, const struct ma_log *log,
 	return 0;
 }
 
+static void index_now(struct cache *c);
+
 void cache_prepare(struct cache *c)
 {
 	if (!c->rec_loaded)
 		load_records(c);
+	/* the stats cache_changes took, for the readers (cache_fresh_stat);
+	 * a run that stops at the check never needs them */
+	index_now(c);
 }
 
 bool cache_knows(struct cache *c, const char *path)
@@ -665,7 +670,6 @@ int cache_changes(struct cache *c, const char *key, const char *outdir, unsigned
 		if (jobs_run(p.parts, NULL, &jc, check_part, &p) < 0)
 			atomic_store(&p.failed, true);
 	}
-	index_now(c);
 	if (p.rootfd >= 0)
 		close(p.rootfd);
 	pthread_mutex_destroy(&p.lock);
