@@ -269,9 +269,6 @@ static void load_records(struct cache *c)
 	size_t len, n;
 
 	c->rec_loaded = true;
-	if (c->deltabuf) /* mapped for a patching run's lookup */
-		munmap(c->deltabuf, c->deltabuf_len);
-	c->deltabuf = NULL;
 	if (map_records(c, "records", c->gen.base, &c->recbuf, &c->recbuf_len, &body, &len, true) < 0)
 		return;
 	/* about 3 KiB a record: the table's size is only a hint */
@@ -285,8 +282,8 @@ static void load_records(struct cache *c)
 		return;
 	}
 	c->n_records = n;
-	if (!c->gen.delta ||
-	    map_records(c, "delta", c->gen.delta, &c->deltabuf, &c->deltabuf_len, &body, &len, true) < 0)
+	/* (a patching run's lookup may have mapped it already) */
+	if (cache_delta_body(c, &body, &len) < 0)
 		return;
 	if (!parse_records(c, body, len, true, &n)) {
 		/* what it held is read again; the records file's still count */
@@ -384,8 +381,8 @@ static bool find_in(const uint8_t *body, size_t len, const char *path, struct ca
 
 int cache_delta_body(struct cache *c, const uint8_t **body, size_t *len)
 {
-	uint8_t *buf;
-	size_t buf_len;
+	uint8_t *buf = NULL;
+	size_t buf_len = 0;
 	int err;
 
 	if (!c->gen.delta)

@@ -19,7 +19,6 @@
 #include "util/array.h"
 #include "util/bytes.h"
 #include "util/fileio.h"
-#include "util/khash.h"
 #include "util/publish.h"
 #include "util/strbuf.h"
 
@@ -205,9 +204,8 @@ static void write_record(struct cache_records *w, const char *path,
 int cache_records_put(struct cache_records *w, const char *path, const struct cache_stat *st,
 		      const void *blob, size_t len, bool fresh)
 {
-	int r = 0;
-
 	struct cache_stat never;
+	int r = 0;
 
 	if (!w || len > UINT32_MAX)
 		return 0;
@@ -499,16 +497,8 @@ static int copy_meta(struct cache_writer *w, const struct cache *old,
 
 		while (k < n_outs && strcmp(outs[k].name, o->name) != 0)
 			k++;
-		if (k < n_outs) {
-			r = cache_writer_output(w, o->name, outs[k].size, outs[k].sum);
-			continue;
-		}
-		r = cache_put_str(&w->outputs, o->name, strlen(o->name));
-		if (!r)
-			r = cache_put_le(&w->outputs, o->size, 8);
-		if (!r)
-			r = cache_put_le(&w->outputs, o->sum, 8);
-		w->n_outputs += !r;
+		r = k < n_outs ? cache_writer_output(w, o->name, outs[k].size, outs[k].sum)
+			       : cache_writer_output(w, o->name, o->size, o->sum);
 	}
 	for (size_t i = 0; !r && i < old->n_msgs; i++)
 		r = cache_writer_message(w, old->msgs[i].prio, old->msgs[i].text);

@@ -103,9 +103,6 @@ static int touch_dep(const struct run *run)
 	return r;
 }
 
-/* The cache: open it, and when nothing changed since the run it
- * recorded (or only modules' files, not what they hold), what is on
- * disk is exactly what this run would write. */
 /* A few modules changed since the recorded run: patched, when their
  * change is only in their own lines (depmod_patch.c), or nothing to do
  * when they hold what they held. */
@@ -302,7 +299,8 @@ static int st_start_files(struct run *run)
 		.warn_dups = o->warn_dups,
 		.text_only = o->dry_run,
 	};
-	run->out = outputs_new(o->dry_run ? NULL : run->outdir, o->jobs, o->log);
+	run->out = outputs_new(o->dry_run ? NULL : run->outdir, o->jobs,
+			       run->use_cache && !o->dry_run, o->log);
 	if (!run->out)
 		return -ENOMEM;
 	outputs_open_early(run->out);

@@ -48,21 +48,16 @@ struct patch_run {
 	size_t old_len[DF_COUNT];
 };
 
-static bool same_names(const char *a, const char *b)
-{
-	return !strcmp(a, b);
-}
-
 static bool same_symbols(const struct modrec *a, const struct modrec *b)
 {
 	if (a->n_exports != b->n_exports || a->n_needs != b->n_needs ||
 	    a->has_symtab != b->has_symtab)
 		return false;
 	for (size_t i = 0; i < a->n_exports; i++)
-		if (!same_names(a->exports[i].name, b->exports[i].name))
+		if (strcmp(a->exports[i].name, b->exports[i].name) != 0)
 			return false;
 	for (size_t i = 0; i < a->n_needs; i++)
-		if (!same_names(a->needs[i].name, b->needs[i].name) ||
+		if (strcmp(a->needs[i].name, b->needs[i].name) != 0 ||
 		    a->needs[i].weak != b->needs[i].weak)
 			return false;
 	return true;
@@ -215,7 +210,7 @@ static int patch_file(struct patch_run *pr, enum depfile_id id, const struct cha
 	strbuf_release(&f->data);
 	f->data = now;
 	f->enabled = true;
-	depfile_sum(f);
+	outputs_sum(f);
 	return 0;
 }
 
@@ -385,7 +380,7 @@ int depmod_patch_run(const struct depmod_patch *p)
 	timing_mark(p->log, &t, "patch: compare records");
 	/* The directory locked first: what is read is what the last run
 	 * wrote, and no other run writes before this one has. */
-	out = r ? NULL : outputs_new(p->outdir, p->jobs, p->log);
+	out = r ? NULL : outputs_new(p->outdir, p->jobs, false, p->log);
 	if (!r && !out)
 		r = -ENOMEM;
 	if (!r)

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cache/cache.h"
 #include "util/fileio.h"
 #include "util/jobs.h"
 #include "util/log.h"
@@ -19,6 +20,7 @@
 struct outputs {
 	const char *outdir;          /* NULL: -n, nothing is written */
 	unsigned int jobs;
+	bool sums;                   /* size and sum of each file built */
 	const struct ma_log *log;
 	int dfd;                     /* -1: not open */
 	struct publish *pub;
@@ -31,7 +33,8 @@ struct outputs {
 	const char *step[DF_COUNT];
 };
 
-struct outputs *outputs_new(const char *outdir, unsigned int jobs, const struct ma_log *log)
+struct outputs *outputs_new(const char *outdir, unsigned int jobs, bool sums,
+			    const struct ma_log *log)
 {
 	struct outputs *w = calloc(1, sizeof(*w));
 
@@ -39,6 +42,7 @@ struct outputs *outputs_new(const char *outdir, unsigned int jobs, const struct 
 		return NULL;
 	w->outdir = outdir;
 	w->jobs = jobs;
+	w->sums = sums;
 	w->log = log;
 	w->dfd = -1;
 	return w;
@@ -126,7 +130,8 @@ static int build(void *ud, size_t id, const struct ma_log *log)
 	struct outputs *w = ud;
 	int r = depfile_build(w->d, (enum depfile_id)id, log);
 
-	depfile_sum(&w->files[id]); /* for the cache, once the bytes are gone */
+	if (w->sums)
+		outputs_sum(&w->files[id]); /* for the cache, once the bytes are gone */
 	if (!r && w->pub && w->files[id].enabled)
 		stage(w, (int)id);
 	return r;
@@ -165,6 +170,12 @@ int outputs_start(struct outputs *w, struct depfiles *d, struct depfile files[DF
 	w->files = files;
 	r = jobs_start(&jc, &w->pool);
 	return r < 0 ? r : enqueue(w, false);
+}
+
+void outputs_sum(struct depfile *f)
+{
+	f->size = f->data.len;
+	f->sum = cache_output_sum(f->data.buf, f->data.len);
 }
 
 void outputs_use(struct outputs *w, struct depfile files[DF_COUNT])

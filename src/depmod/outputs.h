@@ -16,8 +16,13 @@
 struct ma_log;
 struct outputs;
 
-/* outdir: where the files go; NULL for -n (built, never staged). */
-struct outputs *outputs_new(const char *outdir, unsigned int jobs, const struct ma_log *log);
+/* outdir: where the files go; NULL for -n (built, never staged). sums:
+ * each file's length and checksum are taken as it is built (the cache
+ * records them; its bytes are released once staged). */
+struct outputs *outputs_new(const char *outdir, unsigned int jobs, bool sums,
+			    const struct ma_log *log);
+/* f->size and f->sum (the cache's checksum) of f->data. */
+void outputs_sum(struct depfile *f);
 /* Waits for running builders and removes what was staged. Safe with NULL. */
 void outputs_free(struct outputs *w);
 

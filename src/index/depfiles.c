@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cache/cache.h"
 #include "elf/module.h"
 #include "graph/modgraph.h"
 #include "tree/builtin.h"
@@ -215,9 +214,7 @@ static int finish_trie(const struct ctx *c, struct index_trie *t, int r, struct 
 	return r;
 }
 
-/* Normalise alias into *buf (grown as needed). Returns 0, -ENOMEM, or
- * -EINVAL after kmod's warning when the brackets do not match. */
-static int normalized(const struct ma_log *log, const char *alias, char **buf, size_t *cap)
+int depfile_alias_key(const struct ma_log *log, const char *alias, char **buf, size_t *cap)
 {
 	if (array_reserve_more((void **)buf, cap, 0, strlen(alias) + 1, 1) < 0)
 		return -ENOMEM;
@@ -327,7 +324,7 @@ static int build_alias_bin(const struct ctx *c, const struct ma_log *log, struct
 	for (size_t i = 0; !r && i < c->alias.n; i++) {
 		const char *m = modname(c, c->alias.mod[i]);
 
-		r = normalized(log, c->alias.val[i], &buf, &cap);
+		r = depfile_alias_key(log, c->alias.val[i], &buf, &cap);
 		if (r == -EINVAL) {
 			r = 0;
 			continue;
@@ -431,7 +428,7 @@ static int build_builtin_alias_bin(const struct ctx *c, const struct ma_log *log
 
 		if (strcmp(bi->key, "alias") != 0 || !bi->value[0])
 			continue;
-		r = normalized(log, bi->value, &buf, &cap);
+		r = depfile_alias_key(log, bi->value, &buf, &cap);
 		if (r == -EINVAL) {
 			r = 0;
 			continue;
@@ -517,12 +514,6 @@ bool depfile_needs_graph(enum depfile_id id)
 int depfile_cost(enum depfile_id id)
 {
 	return table[id].cost;
-}
-
-void depfile_sum(struct depfile *f)
-{
-	f->size = f->data.len;
-	f->sum = cache_output_sum(f->data.buf, f->data.len);
 }
 
 void depfiles_init(struct depfile files[DF_COUNT], bool weakdep, bool text_only)

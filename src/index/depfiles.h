@@ -51,7 +51,8 @@ struct depfile {
 	bool text;          /* printed by depmod -n */
 	bool enabled;       /* false: not produced (weakdep in kmod30 mode) */
 	struct strbuf data; /* released once written (outputs.c) */
-	uint64_t size, sum; /* data's length and cache_output_sum, once built */
+	uint64_t size, sum; /* data's length and checksum, for the cache
+			     * (outputs_sum), kept when data is released */
 };
 
 /* Whether building file id needs the resolved, sorted graph (the two
@@ -61,8 +62,6 @@ bool depfile_needs_graph(enum depfile_id id);
 /* A relative cost, to start the longest builders first. */
 int depfile_cost(enum depfile_id id);
 
-/* f->size and f->sum from f->data. */
-void depfile_sum(struct depfile *f);
 /* files[] named, enabled as depfiles_new does, empty. */
 void depfiles_init(struct depfile files[DF_COUNT], bool weakdep, bool text_only);
 
@@ -97,6 +96,11 @@ struct devname {
  * when it has one but no major and minor (kmod ignores it, with a
  * message). */
 int depfile_devname(const char *const *aliases, size_t n, struct devname *out);
+
+/* alias as modules.alias.bin's key, into *buf (grown as needed): 0,
+ * -ENOMEM, or -EINVAL after kmod's warning (through log, NULL for none)
+ * when its brackets do not match. */
+int depfile_alias_key(const struct ma_log *log, const char *alias, char **buf, size_t *cap);
 
 /* ---- patching (src/depmod/depmod_patch.c) ---- */
 

@@ -8,8 +8,6 @@
 #include <string.h>
 
 #include "elf/module.h"
-#include "tree/names.h"
-#include "util/array.h"
 
 int depfile_splice(const char *text, size_t len, const struct strbuf *from,
 		   const struct strbuf *to, struct strbuf *out)
@@ -59,20 +57,16 @@ int depfile_alias_bin_patch(const void *old, size_t len, const char *modname,
 	if (!r && !removed)
 		r = -EAGAIN;
 	for (size_t j = 0; !r && j < rec->n_info; j++) {
-		const char *a = rec->info[j].value;
-
 		if (strcmp(rec->info[j].key, "alias") != 0)
 			continue;
-		if (array_reserve_more((void **)&buf, &cap, 0, strlen(a) + 1, 1) < 0) {
-			r = -ENOMEM;
-			break;
-		}
 		/* what a full run would warn about is left to a full run */
-		r = alias_normalize(a, buf, NAME_MAX_KMOD) < 0 ? -EAGAIN : insert(t, buf, modname, prio);
+		r = depfile_alias_key(NULL, rec->info[j].value, &buf, &cap);
+		if (!r)
+			r = insert(t, buf, modname, prio);
 	}
 	if (!r)
 		r = index_trie_write(t, layout, out);
 	index_trie_free(t);
 	free(buf);
-	return r == -EINVAL ? -EAGAIN : r;
+	return r == -EINVAL ? -EAGAIN : r; /* (-EINVAL: not an index, or a bracket) */
 }

@@ -160,7 +160,7 @@ static unsigned kid_find(const struct tnode *n, uint8_t ch, int *found)
 	return pos;
 }
 
-int idx_kid_insert(struct index_trie *t, struct tnode *n, unsigned pos,
+static int kid_insert(struct index_trie *t, struct tnode *n, unsigned pos,
 		      struct tnode *kid)
 {
 	if (n->nkids == n->kcap) {
@@ -233,7 +233,7 @@ static int split(struct index_trie *t, struct tnode *n, uint32_t j)
 	n->values = NULL;
 	n->kids = NULL;
 	n->nkids = n->kcap = 0;
-	return idx_kid_insert(t, n, 0, c);
+	return kid_insert(t, n, 0, c);
 }
 
 int index_trie_insert(struct index_trie *t, const char *key, const char *value,
@@ -286,7 +286,7 @@ int index_trie_insert(struct index_trie *t, const char *key, const char *value,
 			return -ENOMEM;
 		memcpy(p, k + 1, rest);
 		*leaf = (struct tnode){ .prefix = p, .plen = (uint32_t)rest, .ch = (uint8_t)*k };
-		r = idx_kid_insert(t, n, pos, leaf);
+		r = kid_insert(t, n, pos, leaf);
 		if (r < 0)
 			return r;
 		r = add_value(t, leaf, value, vlen, priority);

@@ -58,8 +58,6 @@ struct index_trie {
 void *idx_alloc(struct index_trie *t, size_t size, size_t align);
 /* n's child chars, beside its child pointers. */
 uint8_t *idx_kid_chars(const struct tnode *n);
-/* kid as n's child at pos (the chars stay sorted). 0 or -ENOMEM. */
-int idx_kid_insert(struct index_trie *t, struct tnode *n, unsigned pos, struct tnode *kid);
 
 struct index_reader {
 	const unsigned char *buf;
