@@ -167,15 +167,20 @@ static int st_cache(struct run *run)
 	if (r < 0)
 		return r;
 	if (run->cache && !o->dry_run && !o->show &&
-	    (!o->log || o->log->max_prio < MA_LOG_INFO || o->timing) &&
-	    cache_changes(run->cache, run->key, run->outdir, o->jobs, ch, DEPMOD_PATCH_MAX, &n) == 0) {
-		r = try_patch(run, ch, n);
-		if (r < 0)
+	    (!o->log || o->log->max_prio < MA_LOG_INFO || o->timing)) {
+		if (cache_changes(run->cache, run->key, run->outdir, o->jobs, ch, DEPMOD_PATCH_MAX,
+				  &n) < 0)
+			ma_logf(o->log, MA_LOG_DEBUG, "full run: the options, a directory, an input, "
+				"an output or more than %d modules changed since the cached run",
+				DEPMOD_PATCH_MAX);
+		else if ((r = try_patch(run, ch, n)) < 0)
 			return r;
-		if (r == DEPMOD_PATCH_DONE) {
+		else if (r == DEPMOD_PATCH_DONE) {
 			run->done = true;
 			return 0;
-		}
+		} else
+			ma_logf(o->log, MA_LOG_DEBUG, "full run: %zu module%s changed beyond "
+				"%s own lines", n, n == 1 ? "" : "s", n == 1 ? "its" : "their");
 	}
 	run->mo.cache = run->cache;
 	if (!o->dry_run) {
