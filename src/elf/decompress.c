@@ -20,6 +20,7 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "util/bigbuf.h"
 #include "util/budget.h"
 #include "util/codeword.h"
 
@@ -30,7 +31,16 @@ struct outbuf {
 	uint8_t *p;
 	size_t len, cap, limit;
 	struct mem_hold *hold;
+	bool big; /* DECOMPRESS_BIGBUF: util/bigbuf's, not malloc's */
 };
+
+static void ob_free(struct outbuf *o)
+{
+	if (o->big)
+		bigbuf_free(o->p);
+	else
+		free(o->p);
+}
 
 static void set_reason(char *reason, size_t sz, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -49,13 +59,14 @@ static void set_reason(char *reason, size_t sz, const char *fmt, ...)
 /* hint: the size the stream declares, 0 if none (then guess 4x inlen).
  * -ENOMEM, or the budget's -EAGAIN / -EFBIG. */
 static int outbuf_init(struct outbuf *o, uint64_t max, uint64_t hint, size_t inlen,
-		       struct mem_hold *hold)
+		       unsigned flags, struct mem_hold *hold)
 {
 	size_t cap;
 	int r;
 
 	o->len = 0;
 	o->hold = hold;
+	o->big = flags & DECOMPRESS_BIGBUF;
 	o->p = NULL;
 	o->limit = max >= SIZE_MAX ? SIZE_MAX : (size_t)max + 1;
 	if (!hint)
@@ -68,7 +79,7 @@ static int outbuf_init(struct outbuf *o, uint64_t max, uint64_t hint, size_t inl
 	r = hold ? mem_hold_take(hold, cap) : 0;
 	if (r < 0)
 		return r;
-	o->p = malloc(cap);
+	o->p = o->big ? bigbuf_alloc(cap) : malloc(cap);
 	if (!o->p)
 		return -ENOMEM;
 	o->cap = cap;
@@ -89,7 +100,7 @@ static int outbuf_grow(struct outbuf *o)
 	r = o->hold ? mem_hold_take(o->hold, ncap - o->cap) : 0;
 	if (r < 0)
 		return r == -EFBIG ? -EFBIG : r;
-	np = realloc(o->p, ncap);
+	np = o->big ? bigbuf_realloc(o->p, ncap) : realloc(o->p, ncap);
 	if (!np)
 		return -ENOMEM;
 	o->p = np;
@@ -102,7 +113,7 @@ static int outbuf_done(struct outbuf *o, uint64_t max, void **out, size_t *outle
 		       char *reason, size_t reasonsz, const char *fmt)
 {
 	if (o->len > max) {
-		free(o->p);
+		ob_free(o);
 		o->p = NULL;
 		set_reason(reason, reasonsz, "%s: decompressed size exceeds %llu bytes", fmt,
 			   (unsigned long long)max);
@@ -117,7 +128,7 @@ static int outbuf_done(struct outbuf *o, uint64_t max, void **out, size_t *outle
 static int fail_big(struct outbuf *o, uint64_t max, char *reason, size_t reasonsz,
 		    const char *fmt)
 {
-	free(o->p);
+	ob_free(o);
 	o->p = NULL;
 	set_reason(reason, reasonsz, "%s: decompressed size exceeds %llu bytes", fmt,
 		   (unsigned long long)max);
@@ -125,6 +136,23 @@ static int fail_big(struct outbuf *o, uint64_t max, char *reason, size_t reasons
 }
 
 /* ---- xz ---------------------------------------------------------------- */
+
+/* liblzma's dictionary (1 MiB for a module) is allocated and freed for
+ * every module: through bigbuf, a mapping the thread reuses, instead of
+ * a malloc block that raises glibc's thresholds (see util/bigbuf.h). */
+static void *xz_alloc_fn(void *opaque, size_t nmemb, size_t size)
+{
+	(void)opaque;
+	return size && nmemb > SIZE_MAX / size ? NULL : bigbuf_alloc(nmemb * size);
+}
+
+static void xz_free_fn(void *opaque, void *ptr)
+{
+	(void)opaque;
+	bigbuf_free(ptr);
+}
+
+static const lzma_allocator xz_alloc = { xz_alloc_fn, xz_free_fn, NULL };
 
 /* The index of the last stream (NULL when unreadable), *flags its footer
  * and *end where the stream padding starts. Only a hint: the decoder
@@ -230,6 +258,8 @@ static int load_xz_as(const uint8_t *in, size_t inlen, uint64_t max, unsigned fl
 		      size_t reasonsz)
 {
 	lzma_stream s = LZMA_STREAM_INIT;
+
+	s.allocator = &xz_alloc;
 	lzma_stream_flags sf;
 	struct outbuf o;
 	size_t end;
@@ -247,7 +277,7 @@ static int load_xz_as(const uint8_t *in, size_t inlen, uint64_t max, unsigned fl
 		lzma_index_end(idx, NULL);
 		return fail_big(&(struct outbuf){ 0 }, max, reason, reasonsz, "xz");
 	}
-	err = outbuf_init(&o, max, hint, inlen, hold);
+	err = outbuf_init(&o, max, hint, inlen, flags, hold);
 	if (err < 0) { /* nothing allocated */
 		lzma_index_end(idx, NULL);
 		return err == -EFBIG ? fail_big(&o, max, reason, reasonsz, "xz") : err;
@@ -259,7 +289,7 @@ static int load_xz_as(const uint8_t *in, size_t inlen, uint64_t max, unsigned fl
 					(flags & DECOMPRESS_IGNORE_CHECK || own ? LZMA_IGNORE_CHECK : 0));
 	if (r != LZMA_OK) {
 		lzma_index_end(idx, NULL);
-		free(o.p);
+		ob_free(&o);
 		if (r == LZMA_MEM_ERROR)
 			return -ENOMEM;
 		set_reason(reason, reasonsz, "xz: %s", xz_message(r));
@@ -274,7 +304,7 @@ static int load_xz_as(const uint8_t *in, size_t inlen, uint64_t max, unsigned fl
 				lzma_end(&s);
 				lzma_index_end(idx, NULL);
 				if (err == -EAGAIN) {
-					free(o.p);
+					ob_free(&o);
 					return err;
 				}
 				return fail_big(&o, max, reason, reasonsz, "xz");
@@ -294,7 +324,7 @@ static int load_xz_as(const uint8_t *in, size_t inlen, uint64_t max, unsigned fl
 			goto nomem;
 		lzma_end(&s);
 		lzma_index_end(idx, NULL);
-		free(o.p);
+		ob_free(&o);
 		set_reason(reason, reasonsz, "xz: %s", xz_message(r));
 		return -EINVAL;
 	}
@@ -302,7 +332,7 @@ static int load_xz_as(const uint8_t *in, size_t inlen, uint64_t max, unsigned fl
 	if (own && xz_verify(idx, in, end, o.p, o.len) < 0) {
 		/* what liblzma says of a check that does not match */
 		lzma_index_end(idx, NULL);
-		free(o.p);
+		ob_free(&o);
 		set_reason(reason, reasonsz, "xz: %s", xz_message(LZMA_DATA_ERROR));
 		return -EINVAL;
 	}
@@ -311,7 +341,7 @@ static int load_xz_as(const uint8_t *in, size_t inlen, uint64_t max, unsigned fl
 nomem:
 	lzma_end(&s);
 	lzma_index_end(idx, NULL);
-	free(o.p);
+	ob_free(&o);
 	return -ENOMEM;
 }
 
@@ -343,7 +373,7 @@ static int load_xz(const uint8_t *in, size_t inlen, uint64_t max, unsigned flags
 
 static int zstd_error(struct outbuf *o, size_t r, char *reason, size_t reasonsz)
 {
-	free(o->p);
+	ob_free(o);
 	o->p = NULL;
 	if (ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation)
 		return -ENOMEM;
@@ -366,12 +396,12 @@ static int load_zstd(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 
 	if (known && fcs > max)
 		return fail_big(&(struct outbuf){ 0 }, max, reason, reasonsz, "zstd");
-	err = outbuf_init(&o, max, known ? fcs : 0, inlen, hold);
+	err = outbuf_init(&o, max, known ? fcs : 0, inlen, flags, hold);
 	if (err < 0) /* nothing allocated */
 		return err == -EFBIG ? fail_big(&o, max, reason, reasonsz, "zstd") : err;
 	dc = ZSTD_createDCtx();
 	if (!dc) {
-		free(o.p);
+		ob_free(&o);
 		return -ENOMEM;
 	}
 	if (known) {
@@ -396,7 +426,7 @@ static int load_zstd(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 				ZSTD_freeDCtx(dc);
 				if (err == -EFBIG)
 					return fail_big(&o, max, reason, reasonsz, "zstd");
-				free(o.p);
+				ob_free(&o);
 				return err;
 			}
 		}
@@ -413,7 +443,7 @@ static int load_zstd(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 			/* kmod stops at EOF here and parses what it got;
 			 * a frame cut short is an error for us. */
 			ZSTD_freeDCtx(dc);
-			free(o.p);
+			ob_free(&o);
 			set_reason(reason, reasonsz, "zstd: Unexpected end of input");
 			return -EINVAL;
 		}
@@ -445,12 +475,12 @@ static int load_gzip(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 		if (hint / 1032 > inlen)
 			hint = 0;
 	}
-	err = outbuf_init(&o, max, hint, inlen, hold);
+	err = outbuf_init(&o, max, hint, inlen, flags, hold);
 	if (err < 0) /* nothing allocated */
 		return err == -EFBIG ? fail_big(&o, max, reason, reasonsz, "gzip") : err;
 	memset(&zs, 0, sizeof(zs));
 	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
-		free(o.p);
+		ob_free(&o);
 		return -ENOMEM;
 	}
 	zs.next_in = (Bytef *)in;
@@ -463,7 +493,7 @@ static int load_gzip(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 				inflateEnd(&zs);
 				if (err == -EFBIG)
 					return fail_big(&o, max, reason, reasonsz, "gzip");
-				free(o.p);
+				ob_free(&o);
 				return err;
 			}
 		}
@@ -490,7 +520,7 @@ static int load_gzip(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 		if (r == Z_BUF_ERROR && zs.avail_out == 0)
 			continue;
 		inflateEnd(&zs);
-		free(o.p);
+		ob_free(&o);
 		if (r == Z_MEM_ERROR)
 			return -ENOMEM;
 		if (r == Z_BUF_ERROR)
@@ -518,7 +548,9 @@ static int stream_xz(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 		     decompress_sink sink, void *ud, char *reason, size_t reasonsz)
 {
 	lzma_stream s = LZMA_STREAM_INIT;
-	uint8_t *buf = malloc(STREAM_CHUNK);
+
+	s.allocator = &xz_alloc;
+	uint8_t *buf = bigbuf_alloc(STREAM_CHUNK);
 	uint64_t off = 0;
 	lzma_ret r;
 	int err = 0;
@@ -529,7 +561,7 @@ static int stream_xz(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 				LZMA_CONCATENATED |
 					(flags & DECOMPRESS_IGNORE_CHECK ? LZMA_IGNORE_CHECK : 0));
 	if (r != LZMA_OK) {
-		free(buf);
+		bigbuf_free(buf);
 		return r == LZMA_MEM_ERROR ? -ENOMEM : -EINVAL;
 	}
 	s.next_in = in;
@@ -562,7 +594,7 @@ static int stream_xz(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 		break;
 	}
 	lzma_end(&s);
-	free(buf);
+	bigbuf_free(buf);
 	return err > 0 ? 0 : err;
 }
 
@@ -570,14 +602,14 @@ static int stream_zstd(const uint8_t *in, size_t inlen, uint64_t max, unsigned f
 		       decompress_sink sink, void *ud, char *reason, size_t reasonsz)
 {
 	ZSTD_DCtx *dc = ZSTD_createDCtx();
-	uint8_t *buf = malloc(STREAM_CHUNK);
+	uint8_t *buf = bigbuf_alloc(STREAM_CHUNK);
 	ZSTD_inBuffer ib = { in, inlen, 0 };
 	uint64_t off = 0;
 	int err = 0;
 
 	if (!dc || !buf) {
 		ZSTD_freeDCtx(dc);
-		free(buf);
+		bigbuf_free(buf);
 		return -ENOMEM;
 	}
 	for (;;) {
@@ -611,7 +643,7 @@ static int stream_zstd(const uint8_t *in, size_t inlen, uint64_t max, unsigned f
 		}
 	}
 	ZSTD_freeDCtx(dc);
-	free(buf);
+	bigbuf_free(buf);
 	return err > 0 ? 0 : err;
 }
 

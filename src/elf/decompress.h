@@ -18,7 +18,8 @@
 struct mem_hold;
 
 /* Decompress the comp stream in[0..inlen) (comp != MOD_COMP_NONE).
- * Returns 0 with *out (malloc'd, the caller frees) and *outlen set, or
+ * Returns 0 with *out (malloc'd, or bigbuf's with DECOMPRESS_BIGBUF: the
+ * caller frees) and *outlen set, or
  *   -EINVAL  corrupt or truncated stream; reason says why, e.g.
  *            "xz: File is corrupt", "zstd: Unknown frame descriptor",
  *            "gzip: unexpected end of file"
@@ -39,6 +40,9 @@ enum {
 	 * (LZMA_IGNORE_CHECK); about 4% faster. Structure errors are still
 	 * caught. */
 	DECOMPRESS_IGNORE_CHECK = 1u << 0,
+	/* *out is util/bigbuf's (bigbuf_free), not malloc's: kept out of
+	 * the heaps the run's records live in */
+	DECOMPRESS_BIGBUF = 1u << 1,
 };
 
 /* Size the stream declares (xz index, zstd frame header), or 0. */

@@ -21,6 +21,7 @@
 #include "elf/draft.h"
 #include "elf/elfparse.h"
 #include "elf/sparse.h"
+#include "util/bigbuf.h"
 #include "util/budget.h"
 #include "util/bytes.h"
 #include "util/threadlocal.h"
@@ -82,7 +83,7 @@ static int load_bytes(struct moddraft *d, const uint8_t *buf, size_t len,
 	char reason[sizeof(d->reason)];
 	const struct mod_codec *codec;
 	struct mem_hold hold = MEM_HOLD_INIT(opts ? opts->budget : NULL);
-	unsigned flags = opts && opts->ignore_check ? DECOMPRESS_IGNORE_CHECK : 0;
+	unsigned flags = DECOMPRESS_BIGBUF | (opts && opts->ignore_check ? DECOMPRESS_IGNORE_CHECK : 0);
 	int err;
 
 	if (len < MAX_MAGIC_LEN) {
@@ -118,7 +119,7 @@ static int load_bytes(struct moddraft *d, const uint8_t *buf, size_t len,
 		moddraft_fail(d, MOD_ERR_NOMEM, -ENOMEM, "%s", "out of memory");
 pack:
 	err = moddraft_finish(d, keep_sig, out);
-	free(plain);
+	bigbuf_free(plain);
 	mem_hold_release(&hold);
 	return err;
 }
@@ -435,7 +436,7 @@ int modfile_load_at(int dirfd, const char *path, const struct modfile_opts *opts
 		err = moddraft_finish(&d, keep_sig, out);
 		goto out;
 	}
-	buf = malloc(len);
+	buf = bigbuf_alloc(len);
 	if (!buf) {
 		err = -ENOMEM;
 		goto out;
@@ -448,7 +449,7 @@ int modfile_load_at(int dirfd, const char *path, const struct modfile_opts *opts
 	}
 	err = load_bytes(&d, buf, len, opts, keep_sig, out);
 out:
-	free(buf);
+	bigbuf_free(buf);
 	if (fd >= 0)
 		close(fd);
 	moddraft_release(&d);

@@ -14,6 +14,7 @@
 #include "tree/config.h"
 #include "tree/modprobe_d.h"
 #include "tree/walk.h"
+#include "util/bigbuf.h"
 #include "util/budget.h"
 #include "util/khash.h"
 #include "util/log.h"
@@ -172,6 +173,7 @@ int model_read_modules(struct model *m)
 		return -ENOMEM;
 	mo.budget = m->budget;
 	r = mtree_load(&mo, &m->tree);
+	bigbuf_drop_kept(); /* the decompression buffers: not needed again */
 	if (r < 0)
 		return r;
 	m->mods = calloc(m->tree->n + o->n_extra + 1, sizeof(*m->mods));
