@@ -5,12 +5,15 @@
 CC      ?= cc
 PKGS    := libelf zlib liblzma libzstd libxxhash json-c libcgraph libgvc libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# graphviz is loaded when a graph is drawn (src/report/gv_load.c), not
-# linked: linked, it costs every start-up 0.4 ms. Its libraries' sonames:
-GV_LIBDIR  := $(shell pkg-config --variable=libdir libgvc 2>/dev/null)
-soname = $(or $(shell objdump -p $(GV_LIBDIR)/$(1).so 2>/dev/null | awk '/SONAME/ { print $$2 }'),$(1).so.6)
-PKG_CFLAGS += -DMA_CGRAPH_SONAME='"$(call soname,libcgraph)"' -DMA_GVC_SONAME='"$(call soname,libgvc)"'
-PKG_LIBS   := $(shell pkg-config --libs $(filter-out libcgraph libgvc,$(PKGS)) 2>/dev/null)
+# graphviz is loaded when a graph is drawn (src/report/gv_load.c), libcrypto
+# when a signature is read (src/sig/crypto_load.c), not linked: linked,
+# graphviz costs every start-up 0.4 ms, libcrypto 1.4 MB of resident memory.
+# Their sonames (else libNAME.so.MAJOR); their headers are still used:
+soname = $(or $(shell objdump -p $(shell pkg-config --variable=libdir $(1) 2>/dev/null)/$(1).so \
+	 2>/dev/null | awk '/SONAME/ { print $$2 }'),$(1).so.$(2))
+PKG_CFLAGS += -DMA_CGRAPH_SONAME='"$(call soname,libcgraph,6)"' -DMA_GVC_SONAME='"$(call soname,libgvc,6)"' \
+	      -DMA_CRYPTO_SONAME='"$(call soname,libcrypto,3)"'
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out libcgraph libgvc libcrypto,$(PKGS)) 2>/dev/null)
 # build/depmod, the drop-in, links only these (see src/cli/depmod_main.c)
 DEPMOD_PKGS := libelf zlib liblzma libzstd libxxhash
 DEPMOD_LIBS := $(shell pkg-config --libs $(DEPMOD_PKGS) 2>/dev/null)

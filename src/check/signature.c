@@ -17,17 +17,16 @@
  * Signatures are detached CMS SignedData without certificates (what
  * scripts/sign-file writes), so OpenSSL's CMS API reads them
  * (src/sig/sig_cms.c, shared with modinfo): it knows both signer
- * identifiers (issuer+serial, or subject key id with sign-file -k).
- * Verification needs the signed bytes, which the record
- * does not keep: the file is read again (and decompressed), only with
- * --cert. */
+ * identifiers (issuer+serial, or subject key id with sign-file -k);
+ * libcrypto is loaded then (src/sig/crypto_load.c). Verification needs
+ * the signed bytes, which the record does not keep: the file is read
+ * again (and decompressed), only with --cert. */
 #include "check/check_int.h"
 
 #include <errno.h>
 #include <json-c/json.h>
 #include <openssl/bio.h>
 #include <openssl/cms.h>
-#include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -37,6 +36,7 @@
 
 #include "elf/decompress.h"
 #include "elf/module.h"
+#include "sig/crypto_load.h"
 #include "sig/sig_cms.h"
 #include "sig/sig_info.h"
 #include "util/fileio.h"
@@ -49,6 +49,7 @@
 #define PKEY_ID_PKCS7 2
 
 struct ck_certs {
+	const struct crypto_api *ssl; /* set when n > 0 */
 	X509 **v;
 	size_t n, alloc;
 };
@@ -56,32 +57,35 @@ struct ck_certs {
 static int load_cert_file(const char *path, struct ck_certs *cs, const struct ma_log *log)
 {
 	char why[256];
-	BIO *bio = BIO_new_file(path, "rb");
+	const struct crypto_api *ssl = crypto_api(NULL);
+	BIO *bio = ssl ? ssl->BIO_new_file(path, "rb") : NULL;
 	size_t before = cs->n;
 	X509 *x;
 
+	/* without libcrypto, sig_ssl_reason says why */
 	if (!bio) {
 		ma_logf(log, MA_LOG_CRIT, "cannot read certificate %s: %s", path,
 			sig_ssl_reason(why, sizeof(why)));
 		return -ENOENT;
 	}
-	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+	cs->ssl = ssl;
+	while ((x = ssl->PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
 		if (ARRAY_PUSH(cs->v, cs->n, cs->alloc, x) < 0) {
-			X509_free(x);
-			BIO_free(bio);
+			ssl->X509_free(x);
+			ssl->BIO_free(bio);
 			return -ENOMEM;
 		}
 	}
-	ERR_clear_error(); /* the PEM loop ends with "no start line" */
+	ssl->ERR_clear_error(); /* the PEM loop ends with "no start line" */
 	if (cs->n == before) {
 		if (array_reserve((void **)&cs->v, &cs->alloc, cs->n, sizeof(*cs->v)) < 0) {
-			BIO_free(bio);
+			ssl->BIO_free(bio);
 			return -ENOMEM;
 		}
-		(void)BIO_reset(bio);
-		x = d2i_X509_bio(bio, NULL);
+		(void)ssl->BIO_ctrl(bio, BIO_CTRL_RESET, 0, NULL); /* BIO_reset */
+		x = ssl->d2i_X509_bio(bio, NULL);
 		if (!x) {
-			BIO_free(bio);
+			ssl->BIO_free(bio);
 			ma_logf(log, MA_LOG_CRIT,
 				"cannot read certificate %s: neither PEM nor DER X.509 (%s)", path,
 				sig_ssl_reason(why, sizeof(why)));
@@ -89,7 +93,7 @@ static int load_cert_file(const char *path, struct ck_certs *cs, const struct ma
 		}
 		cs->v[cs->n++] = x;
 	}
-	BIO_free(bio);
+	ssl->BIO_free(bio);
 	return 0;
 }
 
@@ -98,7 +102,7 @@ void ck_certs_free(struct ck_certs *cs)
 	if (!cs)
 		return;
 	for (size_t i = 0; i < cs->n; i++)
-		X509_free(cs->v[i]);
+		cs->ssl->X509_free(cs->v[i]);
 	free(cs->v);
 	free(cs);
 }
@@ -217,9 +221,10 @@ static void rejected(struct check_ctx *c, size_t i, int err, const char *cause,
 
 /* With --cert: which key signed it, and does the signature hold (on a
  * worker thread: nothing shared is written). */
-static void verify(const struct sigctx *s, size_t i, CMS_ContentInfo *cms, CMS_SignerInfo *si,
+static void verify(const struct sigctx *s, size_t i, const struct sig_cms *sc,
 		   struct sig_result *res)
 {
+	const struct crypto_api *ssl = sc->ssl;
 	const struct ck_mod *m = &s->c->mods[i];
 	STACK_OF(X509) *st = NULL;
 	X509 *cert = NULL;
@@ -228,7 +233,7 @@ static void verify(const struct sigctx *s, size_t i, CMS_ContentInfo *cms, CMS_S
 	size_t len = 0;
 
 	for (size_t k = 0; k < s->certs->n && !cert; k++)
-		if (CMS_SignerInfo_cert_cmp(si, s->certs->v[k]) == 0)
+		if (ssl->CMS_SignerInfo_cert_cmp(sc->si, s->certs->v[k]) == 0)
 			cert = s->certs->v[k];
 	if (!cert) {
 		res->check = CHECK_NO_KEY;
@@ -238,20 +243,22 @@ static void verify(const struct sigctx *s, size_t i, CMS_ContentInfo *cms, CMS_S
 		res->check = CHECK_UNREAD;
 		return;
 	}
-	st = sk_X509_new_null();
-	in = BIO_new_mem_buf(buf, (int)len);
-	if (!st || !in || !sk_X509_push(st, cert))
+	/* sk_X509_new_null, sk_X509_push, sk_X509_free through the table */
+	st = (STACK_OF(X509) *)ssl->OPENSSL_sk_new_null();
+	in = ssl->BIO_new_mem_buf(buf, (int)len);
+	if (!st || !in ||
+	    !ssl->OPENSSL_sk_push(ossl_check_X509_sk_type(st), ossl_check_X509_type(cert)))
 		res->err = -ENOMEM;
 	/* No chain to build: the kernel trusts the key itself. */
-	else if (CMS_verify(cms, st, NULL, in, NULL,
-			    CMS_DETACHED | CMS_BINARY | CMS_NOVERIFY | CMS_NOINTERN) == 1)
+	else if (ssl->CMS_verify(sc->cms, st, NULL, in, NULL,
+				 CMS_DETACHED | CMS_BINARY | CMS_NOVERIFY | CMS_NOINTERN) == 1)
 		res->check = CHECK_OK;
 	else {
 		res->check = CHECK_BAD;
 		sig_ssl_reason(res->why, sizeof(res->why));
 	}
-	BIO_free(in);
-	sk_X509_free(st); /* the certs stay ours */
+	ssl->BIO_free(in);
+	ssl->OPENSSL_sk_free(ossl_check_X509_sk_type(st)); /* the certs stay ours */
 	free(buf);
 }
 
@@ -286,8 +293,9 @@ static int read_signature(const struct sigctx *s, size_t i)
 	else
 		res->state = SIG_DESCRIBED;
 	if (!err && s->certs->n)
-		verify(s, i, sc.cms, sc.si, res);
-	ERR_clear_error();
+		verify(s, i, &sc, res);
+	if (sc.ssl)
+		sc.ssl->ERR_clear_error();
 	sig_cms_release(&sc);
 	return 0;
 }

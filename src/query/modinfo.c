@@ -19,6 +19,7 @@
 #include "cache/cache.h"
 #include "elf/decompress.h"
 #include "elf/module.h"
+#include "sig/crypto_load.h"
 #include "sig/sig_cms.h"
 #include "util/array.h"
 #include "util/bytes.h"
@@ -285,20 +286,20 @@ static const char *hash_v30(int nid)
 /* libkmod's x509_name_to_str: the commonName entry's bytes as they are,
  * or, with no commonName, the last entry's (its loop leaves it there);
  * NULL for an empty name. */
-static const char *name_to_str(X509_NAME *name)
+static const char *name_to_str(const struct crypto_api *ssl, X509_NAME *name)
 {
 	X509_NAME_ENTRY *e = NULL;
 	int nid = -1;
 
-	for (int i = 0; name && i < X509_NAME_entry_count(name); i++) {
-		e = X509_NAME_get_entry(name, i);
-		nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(e));
+	for (int i = 0; name && i < ssl->X509_NAME_entry_count(name); i++) {
+		e = ssl->X509_NAME_get_entry(name, i);
+		nid = ssl->OBJ_obj2nid(ssl->X509_NAME_ENTRY_get_object(e));
 		if (nid == NID_commonName)
 			break;
 	}
 	if (nid == -1 || !e)
 		return NULL;
-	return (const char *)ASN1_STRING_get0_data(X509_NAME_ENTRY_get_data(e));
+	return (const char *)ssl->ASN1_STRING_get0_data(ssl->X509_NAME_ENTRY_get_data(e));
 }
 
 /* fill_pkcs7: 1 when the fields were added, 0 when kmod finds none */
@@ -307,6 +308,7 @@ static int pkcs7_fields(struct query *q, const struct mod_sig *sig, struct query
 	struct sig_cms sc;
 	char why[128], hash34[128];
 	const char *hash, *signer;
+	const struct crypto_api *ssl;
 	unsigned char *serial = NULL;
 	BIGNUM *bn = NULL;
 	int n, err = sig_cms_open(sig->data, sig->sig_len, &sc, why, sizeof(why));
@@ -322,27 +324,28 @@ static int pkcs7_fields(struct query *q, const struct mod_sig *sig, struct query
 		sig_cms_release(&sc);
 		return 0;
 	}
+	ssl = sc.ssl;
 	if (q->o.flavour == MP_KMOD30) {
-		hash = hash_v30(OBJ_obj2nid(sc.digest->algorithm));
+		hash = hash_v30(ssl->OBJ_obj2nid(sc.digest->algorithm));
 	} else {
-		n = OBJ_obj2txt(hash34, sizeof(hash34), sc.digest->algorithm, 0);
+		n = ssl->OBJ_obj2txt(hash34, sizeof(hash34), sc.digest->algorithm, 0);
 		hash = n < 0 || (size_t)n >= sizeof(hash34) ? NULL : hash34;
 	}
-	bn = ASN1_INTEGER_to_BN(sc.serial, NULL);
+	bn = ssl->ASN1_INTEGER_to_BN(sc.serial, NULL);
 	if (!hash || !bn) {
-		BN_free(bn);
+		ssl->BN_free(bn);
 		sig_cms_release(&sc);
 		return 0;
 	}
-	n = BN_num_bytes(bn);
+	n = (ssl->BN_num_bits(bn) + 7) / 8; /* BN_num_bytes */
 	serial = malloc(n > 0 ? (size_t)n : 1);
 	if (!serial) {
-		BN_free(bn);
+		ssl->BN_free(bn);
 		sig_cms_release(&sc);
 		return -ENOMEM;
 	}
-	BN_bn2bin(bn, serial);
-	signer = name_to_str(sc.issuer);
+	ssl->BN_bn2bin(bn, serial);
+	signer = name_to_str(ssl, sc.issuer);
 	err = info_add(info, "sig_id", 6, pkey_id_type[sig->id_type], strlen(pkey_id_type[sig->id_type]));
 	if (!err)
 		err = info_add(info, "signer", 6, signer, signer ? strlen(signer) : 0);
@@ -351,10 +354,10 @@ static int pkcs7_fields(struct query *q, const struct mod_sig *sig, struct query
 	if (!err)
 		err = info_add(info, "sig_hashalgo", 12, hash, strlen(hash));
 	if (!err)
-		err = info_add_hex(info, "signature", ASN1_STRING_get0_data(sc.signature),
-				   (size_t)ASN1_STRING_length(sc.signature));
+		err = info_add_hex(info, "signature", ssl->ASN1_STRING_get0_data(sc.signature),
+				   (size_t)ssl->ASN1_STRING_length(sc.signature));
 	free(serial);
-	BN_free(bn);
+	ssl->BN_free(bn);
 	sig_cms_release(&sc);
 	return err < 0 ? err : 1;
 }

@@ -3,7 +3,8 @@
  * looks at signatures (check verifies them; modinfo prints kmod's fields):
  * the first signer's identifier (issuer and serial number, or subject key
  * id with sign-file -k), its digest and signature algorithms, the
- * signature value. OpenSSL's CMS API parses it. */
+ * signature value. OpenSSL's CMS API parses it (libcrypto loaded then:
+ * sig/crypto_load.h). */
 #ifndef MA_SIG_SIG_CMS_H
 #define MA_SIG_SIG_CMS_H
 
@@ -13,9 +14,11 @@
 #include <openssl/cms.h>
 #include <openssl/x509.h>
 
+#include "sig/crypto_load.h"
 #include "util/attr.h"
 
 struct sig_cms {
+	const struct crypto_api *ssl; /* for the fields below; set when cms is */
 	CMS_ContentInfo *cms;      /* owned */
 	CMS_SignerInfo *si;        /* the first signer (inside cms) */
 	/* how the signer is named: skid, or issuer and serial */
@@ -28,14 +31,16 @@ struct sig_cms {
 };
 
 /* Parse der. 0; -EBADMSG: not a CMS SignedData with a signer (why gets
- * OpenSSL's reason); -EINVAL: the signer info names no signer (cms kept:
- * release it all the same); -ENOMEM. The OpenSSL error queue is left
- * empty. Release with sig_cms_release in every case. */
+ * OpenSSL's reason), or libcrypto cannot be loaded (why says so);
+ * -EINVAL: the signer info names no signer (cms kept: release it all the
+ * same); -ENOMEM. The OpenSSL error queue is left empty. Release with
+ * sig_cms_release in every case. */
 int sig_cms_open(const uint8_t *der, size_t len, struct sig_cms *s, char *why, size_t whysz)
 	MA_MUST_CHECK;
 void sig_cms_release(struct sig_cms *s);
 
-/* "the last OpenSSL error" into buf, clearing the queue. */
+/* "the last OpenSSL error" into buf, clearing the queue; why libcrypto
+ * cannot be loaded when it cannot. */
 const char *sig_ssl_reason(char *buf, size_t size);
 
 #endif

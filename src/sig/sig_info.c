@@ -5,6 +5,7 @@
 #include <openssl/x509.h>
 #include <string.h>
 
+#include "sig/crypto_load.h"
 #include "sig/sig_cms.h"
 
 static int hex_colon(struct strbuf *sb, const unsigned char *p, size_t n)
@@ -16,35 +17,37 @@ static int hex_colon(struct strbuf *sb, const unsigned char *p, size_t n)
 }
 
 /* CN of a name (else its one-line form) into sb. */
-static int name_cn(struct strbuf *sb, X509_NAME *name)
+static int name_cn(const struct crypto_api *ssl, struct strbuf *sb, X509_NAME *name)
 {
-	int idx = name ? X509_NAME_get_index_by_NID(name, NID_commonName, -1) : -1;
+	int idx = name ? ssl->X509_NAME_get_index_by_NID(name, NID_commonName, -1) : -1;
 	unsigned char *utf8 = NULL;
 	char *line;
 	int n, err;
 
 	if (idx >= 0) {
-		n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx)));
+		n = ssl->ASN1_STRING_to_UTF8(&utf8, ssl->X509_NAME_ENTRY_get_data(
+						     ssl->X509_NAME_get_entry(name, idx)));
 		if (n >= 0) {
 			err = strbuf_add(sb, utf8, (size_t)n);
-			OPENSSL_free(utf8);
+			ssl->CRYPTO_free(utf8, OPENSSL_FILE, OPENSSL_LINE); /* OPENSSL_free */
 			return err;
 		}
 	}
 	if (!name)
 		return strbuf_addstr(sb, "(none)");
-	line = X509_NAME_oneline(name, NULL, 0);
+	line = ssl->X509_NAME_oneline(name, NULL, 0);
 	err = strbuf_addstr(sb, line ? line : "(unreadable)");
-	OPENSSL_free(line);
+	ssl->CRYPTO_free(line, OPENSSL_FILE, OPENSSL_LINE);
 	return err;
 }
 
 int sig_info_describe(const struct sig_cms *sc, struct sig_info *info)
 {
+	const struct crypto_api *ssl = sc->ssl;
 	int err;
 
-	info->hash = sc->digest ? OBJ_nid2ln(OBJ_obj2nid(sc->digest->algorithm)) : NULL;
-	info->pkey = sc->sigalg ? OBJ_nid2ln(OBJ_obj2nid(sc->sigalg->algorithm)) : NULL;
+	info->hash = sc->digest ? ssl->OBJ_nid2ln(ssl->OBJ_obj2nid(sc->digest->algorithm)) : NULL;
+	info->pkey = sc->sigalg ? ssl->OBJ_nid2ln(ssl->OBJ_obj2nid(sc->sigalg->algorithm)) : NULL;
 	if (!info->hash)
 		info->hash = "unknown";
 	if (!info->pkey)
@@ -53,15 +56,15 @@ int sig_info_describe(const struct sig_cms *sc, struct sig_info *info)
 		info->id_kind = "skid";
 		err = strbuf_addstr(&info->signer, "(by subject key id)");
 		if (!err)
-			err = hex_colon(&info->key_id, ASN1_STRING_get0_data(sc->skid),
-					(size_t)ASN1_STRING_length(sc->skid));
+			err = hex_colon(&info->key_id, ssl->ASN1_STRING_get0_data(sc->skid),
+					(size_t)ssl->ASN1_STRING_length(sc->skid));
 		return err;
 	}
 	info->id_kind = "serial";
-	err = name_cn(&info->signer, sc->issuer);
+	err = name_cn(ssl, &info->signer, sc->issuer);
 	if (!err && sc->serial)
-		err = hex_colon(&info->key_id, ASN1_STRING_get0_data(sc->serial),
-				(size_t)ASN1_STRING_length(sc->serial));
+		err = hex_colon(&info->key_id, ssl->ASN1_STRING_get0_data(sc->serial),
+				(size_t)ssl->ASN1_STRING_length(sc->serial));
 	return err;
 }
 
@@ -80,10 +83,11 @@ int sig_info_from_der(const uint8_t *der, size_t len, struct sig_info *info)
 	if (!err)
 		err = sig_info_describe(&sc, info);
 	if (!err && sc.signature) {
-		size_t vl = (size_t)ASN1_STRING_length(sc.signature);
+		size_t vl = (size_t)sc.ssl->ASN1_STRING_length(sc.signature);
 
 		/* the value's bytes the last of the DER, as sign-file writes it */
-		if (vl && vl < len && !memcmp(der + len - vl, ASN1_STRING_get0_data(sc.signature), vl))
+		if (vl && vl < len &&
+		    !memcmp(der + len - vl, sc.ssl->ASN1_STRING_get0_data(sc.signature), vl))
 			info->value_len = vl;
 	}
 	sig_cms_release(&sc);

@@ -1,0 +1,80 @@
+#include "sig/crypto_load.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifndef MA_CRYPTO_SONAME
+#define MA_CRYPTO_SONAME "libcrypto.so.3"
+#endif
+
+static struct crypto_api api;
+/* a copy: dlerror's string is freed by the thread's next dlerror or its
+ * exit, and the first caller may be a worker thread */
+static char load_error[256];
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+/* One row per function: its name, where it goes in api. */
+static const struct sym {
+	const char *name;
+	size_t off;
+} syms[] = {
+#define F(f) { #f, offsetof(struct crypto_api, f) }
+	F(ERR_get_error), F(ERR_error_string_n), F(ERR_clear_error), F(CRYPTO_free),
+	F(OPENSSL_sk_num), F(OPENSSL_sk_value), F(OPENSSL_sk_new_null), F(OPENSSL_sk_push),
+	F(OPENSSL_sk_free),
+	F(OBJ_obj2nid), F(OBJ_nid2ln), F(OBJ_obj2txt), F(ASN1_STRING_get0_data),
+	F(ASN1_STRING_length), F(ASN1_STRING_to_UTF8), F(ASN1_INTEGER_to_BN), F(BN_free),
+	F(BN_num_bits), F(BN_bn2bin),
+	F(X509_free), F(X509_NAME_entry_count), F(X509_NAME_get_entry),
+	F(X509_NAME_get_index_by_NID), F(X509_NAME_ENTRY_get_data), F(X509_NAME_ENTRY_get_object),
+	F(X509_NAME_oneline), F(BIO_new_file), F(BIO_new_mem_buf), F(BIO_ctrl), F(BIO_free),
+	F(PEM_read_bio_X509), F(d2i_X509_bio),
+	F(d2i_CMS_ContentInfo), F(CMS_ContentInfo_free), F(CMS_get0_SignerInfos),
+	F(CMS_SignerInfo_get0_algs), F(CMS_SignerInfo_get0_signature),
+	F(CMS_SignerInfo_get0_signer_id), F(CMS_SignerInfo_cert_cmp), F(CMS_verify),
+#undef F
+};
+
+/* a field left out of syms would be a NULL call */
+_Static_assert(sizeof(syms) / sizeof(syms[0]) == sizeof(struct crypto_api) / sizeof(void (*)(void)),
+	       "one row of syms per field of struct crypto_api");
+
+static void set_error(const char *why)
+{
+	snprintf(load_error, sizeof(load_error), "%s", why ? why : "libcrypto: not loaded");
+}
+
+/* Never closed: OpenSSL keeps per-thread and global state until exit. */
+static void load(void)
+{
+	void *lib = dlopen(MA_CRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL);
+
+	if (!lib) {
+		set_error(dlerror());
+		return;
+	}
+	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		void *p = dlsym(lib, syms[i].name);
+
+		if (!p) {
+			set_error(dlerror());
+			return;
+		}
+		/* every field is a function pointer */
+		memcpy((char *)&api + syms[i].off, &p, sizeof(p));
+	}
+}
+
+const struct crypto_api *crypto_api(const char **why)
+{
+	pthread_once(&once, load);
+	if (load_error[0]) {
+		if (why)
+			*why = load_error;
+		return NULL;
+	}
+	return &api;
+}
