@@ -136,7 +136,7 @@ static void check_crc(struct check_ctx *c, size_t i, const struct mod_need *nd,
 	const char *fix;
 	struct finding *f;
 
-	if ((!nd->has_crc || (uint32_t)nd->crc == (uint32_t)r->crc) &&
+	if ((!nd->has_crc || nd->crc32 == (uint32_t)r->crc) &&
 	    (nd->has_crc || !m->versioned || !c->kernel_modversions || nd->weak))
 		return; /* the common case: nothing to say */
 	fix = r->idx < 0 ? ck_str(c, "rebuild against %s", ck_headers(c))
@@ -144,10 +144,10 @@ static void check_crc(struct check_ctx *c, size_t i, const struct mod_need *nd,
 				  r->owner);
 
 	/* CRCs are 32-bit; a 64-bit __versions slot holds one zero-extended. */
-	if (nd->has_crc && (uint32_t)nd->crc != (uint32_t)r->crc) {
+	if (nd->has_crc && nd->crc32 != (uint32_t)r->crc) {
 		char have[16], want[16];
 
-		snprintf(have, sizeof(have), "0x%08" PRIx32, (uint32_t)nd->crc);
+		snprintf(have, sizeof(have), "0x%08" PRIx32, nd->crc32);
 		snprintf(want, sizeof(want), "0x%08" PRIx32, (uint32_t)r->crc);
 		f = ck_add(c, K_CRC, SEV_ERROR, (long)i,
 			   "%s disagrees about version of symbol %s: module has %s, %s has %s",

@@ -211,7 +211,7 @@ static bool needs_broken(struct diff_ctx *c, size_t j)
 		if (nd->weak || !khash_find(c->kabi_broken, nd->name))
 			continue;
 		s = mg_find_symbol(m->g, nd->name, 0);
-		if (!s || (nd->has_crc && m->have_crcs && s->crc != nd->crc))
+		if (!s || (nd->has_crc && m->have_crcs && s->crc != mod_need_crc(nd)))
 			return true;
 	}
 	return false;

@@ -184,8 +184,15 @@ static void pack_exports(struct mod_export *x, const struct draft_export *e, siz
 static void pack_needs(struct mod_need *x, const struct draft_need *e, size_t n, char **str)
 {
 	for (size_t i = 0; i < n; i++) {
+		uint32_t hi = (uint32_t)(e[i].crc >> 32);
+
+		x[i].crc_wide = hi != 0;
+		if (hi) { /* before the name: see mod_need_crc */
+			memcpy(*str, &hi, sizeof(hi));
+			*str += sizeof(hi);
+		}
 		x[i].name = put_str(str, e[i].name);
-		x[i].crc = e[i].crc;
+		x[i].crc32 = (uint32_t)e[i].crc;
 		x[i].has_crc = e[i].has_crc;
 		x[i].weak = e[i].weak;
 	}
@@ -217,7 +224,7 @@ static uint64_t digest(const struct modrec *r, const char *strings, size_t len)
 	}
 	h = mix(h, r->n_needs);
 	for (size_t i = 0; i < r->n_needs; i++) {
-		h = mix(h, r->needs[i].crc);
+		h = mix(h, mod_need_crc(&r->needs[i]));
 		h = mix(h, (uint64_t)r->needs[i].has_crc << 1 | r->needs[i].weak);
 	}
 	h = mix(h, r->n_info);
@@ -253,8 +260,11 @@ int moddraft_pack(const struct moddraft *d, bool keep_sig, struct modrec **out)
 		sz_str(&sz, d->exports[i].name);
 		sz_str(&sz, d->exports[i].ns);
 	}
-	for (i = 0; i < d->n_needs; i++)
+	for (i = 0; i < d->n_needs; i++) {
 		sz_str(&sz, d->needs[i].name);
+		if (d->needs[i].crc >> 32)
+			sz_add(&sz, sizeof(uint32_t));
+	}
 	for (i = 0; i < d->n_info; i++) {
 		if (!moddraft_key_in(d->keep_keys, d->info[i].key))
 			continue;

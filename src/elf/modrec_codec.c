@@ -116,7 +116,7 @@ static uint8_t *put_export(uint8_t *p, const struct mod_export *e)
 static uint8_t *put_need(uint8_t *p, const struct mod_need *e)
 {
 	p = put_str(p, e->name);
-	p = put_le(p, e->crc, 8);
+	p = put_le(p, mod_need_crc(e), 8);
 	*p++ = (uint8_t)((e->has_crc ? N_CRC : 0) | (e->weak ? N_WEAK : 0));
 	return p;
 }

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <sys/stat.h>
 #include <stdint.h>
+#include <string.h>
 
 struct mem_budget;
 struct strbuf;
@@ -50,10 +51,24 @@ enum {
  * __versions entry no undefined symbol matched, in __versions order. */
 struct mod_need {
 	const char *name;
-	uint64_t crc;      /* from __versions, 0 when absent */
+	uint32_t crc32;    /* the CRC's low half: mod_need_crc() for all of it */
 	bool has_crc;      /* a __versions entry exists for it */
 	bool weak;         /* STB_WEAK */
+	/* The CRC's high half is not zero (a crafted 64-bit __versions
+	 * entry): it is kept in the 4 bytes before name. 16 bytes, not 24,
+	 * for each of the 200,000 needs of a tree. */
+	bool crc_wide;
 };
+
+/* From __versions, 0 when absent. */
+static inline uint64_t mod_need_crc(const struct mod_need *n)
+{
+	uint32_t hi = 0;
+
+	if (n->crc_wide)
+		memcpy(&hi, n->name - sizeof(hi), sizeof(hi));
+	return (uint64_t)hi << 32 | n->crc32;
+}
 
 /* One .modinfo string split at its first '=' (value "" when none), in
  * section order, NULs collapsed as kmod does. */

@@ -226,7 +226,7 @@ static int resolve_module(struct modgraph *g, size_t i, const struct mg_opts *o,
 					nd->name);
 			continue;
 		}
-		if (o->check_symvers && s->crc != nd->crc && !nd->weak && o->print_unknown)
+		if (o->check_symvers && s->crc != mod_need_crc(nd) && !nd->weak && o->print_unknown)
 			ma_logf(log, MA_LOG_WARNING, "%s disagrees about version of symbol %s",
 				m->path, nd->name);
 		if (s->owner < 0)

@@ -111,7 +111,7 @@ static int collect(const struct model *m, struct khash *exported, struct khash *
 			}
 			/* CRCs are 32-bit; a 64-bit __versions slot holds one
 			 * zero-extended. */
-			vote(&(*v)[slot - 1], (uint32_t)nd->crc);
+			vote(&(*v)[slot - 1], nd->crc32);
 		}
 		*n_modules += versioned;
 	}
