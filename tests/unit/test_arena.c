@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "util/arena.h"
+#include "testrng.h"
 
 /* A malloc the allocator cannot satisfy must come back as NULL, also
  * under ASan (whose default is to abort). */
@@ -20,15 +21,7 @@ const char *__asan_default_options(void)
 	return "allocator_may_return_null=1";
 }
 
-static uint64_t rng = 0x853c49e6748fea9bu;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+TEST_RNG(0x853c49e6748fea9bu)
 
 struct range {
 	unsigned char *p;

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "util/array.h"
+#include "testrng.h"
 
 /* A realloc the allocator cannot satisfy must come back as NULL, also
  * under ASan (whose default is to abort). */
@@ -20,15 +21,7 @@ const char *__asan_default_options(void)
 	return "allocator_may_return_null=1";
 }
 
-static uint64_t rng = 0x9e3779b97f4a7c15u;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+TEST_RNG(0x9e3779b97f4a7c15u)
 
 /* An element of an awkward size, so elsize is not a power of two. */
 struct odd {

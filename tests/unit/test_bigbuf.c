@@ -11,16 +11,9 @@
 #include <cmocka.h>
 
 #include "util/bigbuf.h"
+#include "testrng.h"
 
-static uint64_t rng = 0x9e3779b97f4a7c15u;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+TEST_RNG(0xbb67ae8584caa73bu)
 
 #define SLOTS 12
 

@@ -11,16 +11,9 @@
 #include <cmocka.h>
 
 #include "util/bytes.h"
+#include "testrng.h"
 
-static uint64_t rng = 0xda3e39cb94b95bdbu;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+TEST_RNG(0xda3e39cb94b95bdbu)
 
 static uint64_t low_bytes(uint64_t v, size_t n)
 {

@@ -17,16 +17,9 @@
 
 #include "fsfixture.h"
 #include "util/fileio.h"
+#include "testrng.h"
 
-static uint64_t rng = 0x6a09e667f3bcc909u;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+TEST_RNG(0x6a09e667f3bcc909u)
 
 static char *random_bytes(size_t n)
 {

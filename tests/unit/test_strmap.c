@@ -14,16 +14,9 @@
 
 #include "util/strhash.h"
 #include "util/strmap.h"
+#include "testrng.h"
 
-static uint64_t rng = 0x2545f4914f6cdd1du;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+TEST_RNG(0x2545f4914f6cdd1du)
 
 static bool ref_equal(const struct strref *a, const char *p, size_t len)
 {
