@@ -65,11 +65,15 @@ static int info_add_string(struct query_info *info, const char *s)
 static int info_add_hex(struct query_info *info, const char *key, const unsigned char *p,
 			size_t n)
 {
+	static const char digits[] = "0123456789ABCDEF";
 	struct strbuf sb = STRBUF_INIT;
 	int err = 0;
 
+	/* a 512-byte signature is 512 of these: no printf per byte */
 	for (size_t i = 0; !err && i < n; i++) {
-		err = strbuf_addf(&sb, "%02X", p[i]);
+		err = strbuf_addch(&sb, digits[p[i] >> 4]);
+		if (!err)
+			err = strbuf_addch(&sb, digits[p[i] & 15]);
 		if (!err && i < n - 1) {
 			err = strbuf_addch(&sb, ':');
 			if (!err && (i + 1) % 20 == 0)
