@@ -18,6 +18,14 @@ struct hdr {
 
 #define HDR sizeof(struct hdr)
 
+/* Under AddressSanitizer every buffer is a malloc block: its redzones
+ * catch a read past the end that a mapping's slack would hide. */
+#ifdef __SANITIZE_ADDRESS__
+#define MAP_MIN SIZE_MAX
+#else
+#define MAP_MIN ((size_t)BIGBUF_MAP_MIN - HDR)
+#endif
+
 /* Pages written once are worth faulting in at once, up to this size
  * (beyond, a lying size hint would commit what it names). */
 #define POPULATE_MAX (16u << 20)
@@ -99,7 +107,7 @@ void *bigbuf_alloc(size_t len)
 	size_t size;
 	void *base;
 
-	if (len < BIGBUF_MAP_MIN - HDR) {
+	if (len < MAP_MIN) {
 		base = malloc(HDR + (len ? len : 1));
 		return base ? as_buf(base, len, 0) : NULL;
 	}
@@ -125,7 +133,7 @@ void *bigbuf_realloc(void *p, size_t len)
 		q = mremap(h, h->mapped, size, MREMAP_MAYMOVE);
 		return q == MAP_FAILED ? NULL : as_buf(q, size - HDR, size);
 	}
-	if (len < BIGBUF_MAP_MIN - HDR) {
+	if (len < MAP_MIN) {
 		q = realloc(h, HDR + (len ? len : 1));
 		return q ? as_buf(q, len, 0) : NULL;
 	}

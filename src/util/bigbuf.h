@@ -6,7 +6,8 @@
  * tree, 4 to 7 MB of a run's peak). Here a large buffer is a mapping of
  * its own, unmapped when freed, but for BIGBUF_KEEP of them kept for the
  * next modules (their pages already in) until bigbuf_drop_kept. Small
- * buffers are plain malloc blocks. Free with bigbuf_free only. */
+ * buffers are plain malloc blocks, and so is every buffer under
+ * AddressSanitizer. Free with bigbuf_free only. */
 #ifndef MA_UTIL_BIGBUF_H
 #define MA_UTIL_BIGBUF_H
 
