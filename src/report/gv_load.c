@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #ifndef MA_CGRAPH_SONAME
@@ -14,7 +15,8 @@
 #endif
 
 static struct gv_api api;
-static const char *load_error;
+/* a copy: dlerror's string lives only until the thread's next dlerror */
+static char load_error[256];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 /* One row per symbol: where it goes in api, which library has it. */
@@ -36,6 +38,11 @@ static const struct sym {
 #undef GV
 };
 
+static void set_error(const char *why)
+{
+	snprintf(load_error, sizeof(load_error), "%s", why ? why : "graphviz: not loaded");
+}
+
 /* Never closed: graphviz keeps plugins and state for the process. */
 static void load(void)
 {
@@ -43,14 +50,14 @@ static void load(void)
 	void *gv = cg ? dlopen(MA_GVC_SONAME, RTLD_NOW | RTLD_GLOBAL) : NULL;
 
 	if (!cg || !gv) {
-		load_error = dlerror();
+		set_error(dlerror());
 		return;
 	}
 	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
 		void *p = dlsym(syms[i].gvc ? gv : cg, syms[i].name);
 
 		if (!p) {
-			load_error = dlerror();
+			set_error(dlerror());
 			return;
 		}
 		/* every field is a pointer, to a function or to data */
@@ -61,8 +68,8 @@ static void load(void)
 const struct gv_api *gv_api(const char **why)
 {
 	pthread_once(&once, load);
-	if (load_error || !api.agopen) {
-		*why = load_error ? load_error : "graphviz: not loaded";
+	if (load_error[0] || !api.agopen) {
+		*why = load_error[0] ? load_error : "graphviz: not loaded";
 		return NULL;
 	}
 	return &api;
