@@ -2,25 +2,22 @@
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
-#include <string.h>
+
+#include "util/dlapi.h"
 
 #ifndef MA_CRYPTO_SONAME
 #define MA_CRYPTO_SONAME "libcrypto.so.3"
 #endif
 
 static struct crypto_api api;
-/* a copy: dlerror's string is freed by the thread's next dlerror or its
- * exit, and the first caller may be a worker thread */
+static bool loaded;
 static char load_error[256];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 /* One row per function: its name, where it goes in api. */
-static const struct sym {
-	const char *name;
-	size_t off;
-} syms[] = {
+static const struct dlapi_sym syms[] = {
 #define F(f) { #f, offsetof(struct crypto_api, f) }
 	F(ERR_get_error), F(ERR_error_string_n), F(ERR_clear_error), F(CRYPTO_free),
 	F(OPENSSL_sk_num), F(OPENSSL_sk_value), F(OPENSSL_sk_new_null), F(OPENSSL_sk_push),
@@ -42,36 +39,18 @@ static const struct sym {
 _Static_assert(sizeof(syms) / sizeof(syms[0]) == sizeof(struct crypto_api) / sizeof(void (*)(void)),
 	       "one row of syms per field of struct crypto_api");
 
-static void set_error(const char *why)
-{
-	snprintf(load_error, sizeof(load_error), "%s", why ? why : "libcrypto: not loaded");
-}
-
 /* Never closed: OpenSSL keeps per-thread and global state until exit. */
 static void load(void)
 {
-	void *lib = dlopen(MA_CRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL);
-
-	if (!lib) {
-		set_error(dlerror());
-		return;
-	}
-	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
-		void *p = dlsym(lib, syms[i].name);
-
-		if (!p) {
-			set_error(dlerror());
-			return;
-		}
-		/* every field is a function pointer */
-		memcpy((char *)&api + syms[i].off, &p, sizeof(p));
-	}
+	loaded = dlapi_load(MA_CRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL, syms,
+			    sizeof(syms) / sizeof(syms[0]), &api, load_error,
+			    sizeof(load_error)) == 0;
 }
 
 const struct crypto_api *crypto_api(const char **why)
 {
 	pthread_once(&once, load);
-	if (load_error[0]) {
+	if (!loaded) {
 		if (why)
 			*why = load_error;
 		return NULL;
