@@ -257,9 +257,7 @@ static int load_xz_as(const uint8_t *in, size_t inlen, uint64_t max, unsigned fl
 		      bool try_own, struct mem_hold *hold, void **out, size_t *outlen, char *reason,
 		      size_t reasonsz)
 {
-	lzma_stream s = LZMA_STREAM_INIT;
-
-	s.allocator = &xz_alloc;
+	lzma_stream s = { .allocator = &xz_alloc }; /* LZMA_STREAM_INIT, our allocator */
 	lzma_stream_flags sf;
 	struct outbuf o;
 	size_t end;
@@ -547,9 +545,7 @@ static uint64_t zstd_size_hint(const uint8_t *in, size_t inlen)
 static int stream_xz(const uint8_t *in, size_t inlen, uint64_t max, unsigned flags,
 		     decompress_sink sink, void *ud, char *reason, size_t reasonsz)
 {
-	lzma_stream s = LZMA_STREAM_INIT;
-
-	s.allocator = &xz_alloc;
+	lzma_stream s = { .allocator = &xz_alloc }; /* LZMA_STREAM_INIT, our allocator */
 	uint8_t *buf = bigbuf_alloc(STREAM_CHUNK);
 	uint64_t off = 0;
 	lzma_ret r;

@@ -1,8 +1,8 @@
 #include "model/model.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

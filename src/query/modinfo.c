@@ -65,21 +65,9 @@ static int info_add_string(struct query_info *info, const char *s)
 static int info_add_hex(struct query_info *info, const char *key, const unsigned char *p,
 			size_t n)
 {
-	static const char digits[] = "0123456789ABCDEF";
 	struct strbuf sb = STRBUF_INIT;
-	int err = 0;
+	int err = strbuf_add_hex(&sb, p, n, 20, "\n\t\t");
 
-	/* a 512-byte signature is 512 of these: no printf per byte */
-	for (size_t i = 0; !err && i < n; i++) {
-		err = strbuf_addch(&sb, digits[p[i] >> 4]);
-		if (!err)
-			err = strbuf_addch(&sb, digits[p[i] & 15]);
-		if (!err && i < n - 1) {
-			err = strbuf_addch(&sb, ':');
-			if (!err && (i + 1) % 20 == 0)
-				err = strbuf_addstr(&sb, "\n\t\t");
-		}
-	}
 	if (!err)
 		err = info_add(info, key, strlen(key), sb.buf, sb.len);
 	strbuf_release(&sb);

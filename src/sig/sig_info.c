@@ -8,14 +8,6 @@
 #include "sig/crypto_load.h"
 #include "sig/sig_cms.h"
 
-static int hex_colon(struct strbuf *sb, const unsigned char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strbuf_addf(sb, "%s%02X", i ? ":" : "", p[i]) < 0)
-			return -ENOMEM;
-	return 0;
-}
-
 /* CN of a name (else its one-line form) into sb. */
 static int name_cn(const struct crypto_api *ssl, struct strbuf *sb, X509_NAME *name)
 {
@@ -56,15 +48,15 @@ int sig_info_describe(const struct sig_cms *sc, struct sig_info *info)
 		info->id_kind = "skid";
 		err = strbuf_addstr(&info->signer, "(by subject key id)");
 		if (!err)
-			err = hex_colon(&info->key_id, ssl->ASN1_STRING_get0_data(sc->skid),
-					(size_t)ssl->ASN1_STRING_length(sc->skid));
+			err = strbuf_add_hex(&info->key_id, ssl->ASN1_STRING_get0_data(sc->skid),
+					     (size_t)ssl->ASN1_STRING_length(sc->skid), 0, NULL);
 		return err;
 	}
 	info->id_kind = "serial";
 	err = name_cn(ssl, &info->signer, sc->issuer);
 	if (!err && sc->serial)
-		err = hex_colon(&info->key_id, ssl->ASN1_STRING_get0_data(sc->serial),
-				(size_t)ssl->ASN1_STRING_length(sc->serial));
+		err = strbuf_add_hex(&info->key_id, ssl->ASN1_STRING_get0_data(sc->serial),
+				     (size_t)ssl->ASN1_STRING_length(sc->serial), 0, NULL);
 	return err;
 }
 

@@ -8,7 +8,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-
 /* Before every buffer: what it is, and what it can hold. 16 bytes keep
  * the buffer as aligned as malloc's. */
 struct hdr {

@@ -67,6 +67,23 @@ int strbuf_addch(struct strbuf *sb, char c)
 	return strbuf_add(sb, &c, 1);
 }
 
+int strbuf_add_hex(struct strbuf *sb, const void *p, size_t n, size_t per_line, const char *brk)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	const unsigned char *b = p;
+	int err = 0;
+
+	/* a 512-byte signature is 512 of these: no printf per byte */
+	for (size_t i = 0; !err && i < n; i++) {
+		char x[3] = { digits[b[i] >> 4], digits[b[i] & 15], ':' };
+
+		err = strbuf_add(sb, x, i < n - 1 ? 3 : 2);
+		if (!err && i < n - 1 && per_line && (i + 1) % per_line == 0)
+			err = strbuf_addstr(sb, brk);
+	}
+	return err;
+}
+
 int strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 {
 	va_list cp;

@@ -22,6 +22,9 @@ int strbuf_grow(struct strbuf *sb, size_t extra);
 int strbuf_add(struct strbuf *sb, const void *data, size_t len);
 int strbuf_addstr(struct strbuf *sb, const char *s);
 int strbuf_addch(struct strbuf *sb, char c);
+/* p[0..n) as upper-case hex bytes joined by ':', with brk after every
+ * per_line-th byte but the last (per_line 0: one line). 0 or -ENOMEM. */
+int strbuf_add_hex(struct strbuf *sb, const void *p, size_t n, size_t per_line, const char *brk);
 int strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
