@@ -532,16 +532,19 @@ static bool stamp_same(const struct cache *c, const struct stamp *s, int rootfd,
 	       tree_dir_names_hash(s->path, &h) == 0 && h == s->names_hash;
 }
 
+/* Module stamps per job: contiguous, so that two threads never write
+ * the same cache line of the stat table, and small enough to share out
+ * evenly whenever each thread gets going. */
+#define CHECK_CHUNK 256
+
 struct check {
 	const struct cache *c;
 	const char *outdir;
-	unsigned int parts;   /* part k: stamps and outputs k, k + parts, ... */
 	int rootfd;           /* the module directory, or -1 */
 	atomic_bool failed;
 	pthread_mutex_t lock; /* the changed modules: */
 	struct cache_change *changes;
 	size_t n_changes, max_changes;
-	bool modules;         /* this pass: module stamps, or the others */
 	struct cache_stat *now;  /* each module's stat (c->now, writable) */
 	bool *now_ok;
 };
@@ -567,34 +570,49 @@ static void stamp_differs(struct check *p, const struct stamp *s, const struct c
 			p->max_changes);
 }
 
-/* Part k of one pass: the module stamps (modules) or all the others:
- * directories, inputs, configuration and outputs. The second pass runs
- * only when the first found nothing: a module added or removed shows in
- * its directory, found before stating four thousand modules. */
-static int check_part(void *ud, size_t k, const struct ma_log *log)
+/* Stamps lo..hi-1 of one kind: the modules, or all the others
+ * (directories, inputs, configuration). */
+static void check_stamps(struct check *p, size_t lo, size_t hi, bool modules)
 {
-	struct check *p = ud;
 	const struct cache *c = p->c;
 	struct cache_stat now;
 
-	if (!p->modules)
-		for (size_t i = k; i < c->n_outputs && !atomic_load(&p->failed); i += p->parts)
-			if (!output_same(p->outdir, &c->outputs[i]) &&
-			    !atomic_exchange(&p->failed, true))
-				ma_logf(c->log, MA_LOG_DEBUG, "cache: output %s changed",
-					c->outputs[i].name);
-	for (size_t i = k; i < c->n_stamps && !atomic_load(&p->failed); i += p->parts) {
+	for (size_t i = lo; i < hi && !atomic_load(&p->failed); i++) {
 		bool same;
 
-		if ((c->stamps[i].kind == 'm') != p->modules)
+		if ((c->stamps[i].kind == 'm') != modules)
 			continue;
 		same = stamp_same(c, &c->stamps[i], p->rootfd, &now);
-		if (p->modules && !now.missing) {
+		if (modules && !now.missing) {
 			p->now[i] = now;
 			p->now_ok[i] = true;
 		}
 		if (!same)
 			stamp_differs(p, &c->stamps[i], &now);
+	}
+}
+
+/* Job 0: the stamps that are not modules (a module added or removed
+ * shows in its directory, and stops the other jobs early); jobs 1 to
+ * n_outputs: an output each; then the modules, a chunk a job. */
+static int check_job(void *ud, size_t k, const struct ma_log *log)
+{
+	struct check *p = ud;
+	const struct cache *c = p->c;
+	size_t lo;
+
+	if (k == 0) {
+		check_stamps(p, 0, c->n_stamps, false);
+	} else if (k <= c->n_outputs) {
+		const struct output *o = &c->outputs[k - 1];
+
+		if (!atomic_load(&p->failed) && !output_same(p->outdir, o) &&
+		    !atomic_exchange(&p->failed, true))
+			ma_logf(c->log, MA_LOG_DEBUG, "cache: output %s changed", o->name);
+	} else {
+		lo = (k - 1 - c->n_outputs) * CHECK_CHUNK;
+		check_stamps(p, lo, c->n_stamps - lo > CHECK_CHUNK ? lo + CHECK_CHUNK : c->n_stamps,
+			     true);
 	}
 	return 0;
 }
@@ -637,9 +655,9 @@ static int cmp_change(const void *a, const void *b)
 int cache_changes(struct cache *c, const char *key, const char *outdir, unsigned int jobs,
 		  struct cache_change *out, size_t max, size_t *n)
 {
-	struct check p = { .c = c, .outdir = outdir, .parts = jobs_threads(jobs),
-			   .changes = out, .max_changes = max };
-	struct jobs_cfg jc = { .threads = p.parts };
+	struct check p = { .c = c, .outdir = outdir, .changes = out, .max_changes = max };
+	struct jobs_cfg jc = { .threads = jobs_threads(jobs), .max_threads = 8 };
+	size_t n_jobs = 1 + c->n_outputs + (c->n_stamps + CHECK_CHUNK - 1) / CHECK_CHUNK;
 
 	*n = 0;
 	if (!c->shortcut || strcmp(c->key, key) != 0) {
@@ -647,26 +665,19 @@ int cache_changes(struct cache *c, const char *key, const char *outdir, unsigned
 			"inputs changed as it read them" : "written with other options");
 		return -1;
 	}
-	if (p.parts > 8)
-		p.parts = 8;
+	if (!c->now) {
+		c->now = table(c, c->n_stamps, sizeof(*c->now));
+		c->now_ok = table(c, c->n_stamps, sizeof(*c->now_ok));
+		if (!c->now || !c->now_ok)
+			return -1;
+	}
+	p.now = c->now;
+	p.now_ok = c->now_ok;
 	atomic_init(&p.failed, false);
 	pthread_mutex_init(&p.lock, NULL);
 	p.rootfd = open(c->dirname, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	for (int pass = 0; pass < 2 && !atomic_load(&p.failed); pass++) {
-		p.modules = pass == 1;
-		if (p.modules && !c->now) {
-			c->now = table(c, c->n_stamps, sizeof(*c->now));
-			c->now_ok = table(c, c->n_stamps, sizeof(*c->now_ok));
-			if (!c->now || !c->now_ok) {
-				atomic_store(&p.failed, true);
-				break;
-			}
-		}
-		p.now = c->now;
-		p.now_ok = c->now_ok;
-		if (jobs_run(p.parts, NULL, &jc, check_part, &p) < 0)
-			atomic_store(&p.failed, true);
-	}
+	if (jobs_run(n_jobs, NULL, &jc, check_job, &p) < 0)
+		atomic_store(&p.failed, true);
 	if (p.rootfd >= 0)
 		close(p.rootfd);
 	pthread_mutex_destroy(&p.lock);

@@ -2,7 +2,8 @@
  * failed with stop_on_error, at most once), the failure returned is the
  * first by arg whatever the processing order and thread count, and the
  * logs come back in arg order; jobs added from several threads and from
- * inside jobs, a cancel with jobs queued, and the thread counts. */
+ * inside jobs, a cancel with jobs queued, the thread counts, and the CPU
+ * set every job runs with. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -633,6 +634,62 @@ static int nothing(void *ud, size_t arg, const struct ma_log *log)
 	return 0;
 }
 
+struct affinity_seen {
+	pthread_mutex_t lock;
+	cpu_set_t want;
+	size_t jobs, other;  /* jobs run, and those with another CPU set */
+};
+
+static int note_affinity(void *ud, size_t arg, const struct ma_log *log)
+{
+	struct affinity_seen *a = ud;
+	cpu_set_t now;
+	bool same = pthread_getaffinity_np(pthread_self(), sizeof(now), &now) == 0 &&
+		    CPU_EQUAL(&now, &a->want);
+
+	pthread_mutex_lock(&a->lock);
+	a->jobs++;
+	a->other += !same;
+	pthread_mutex_unlock(&a->lock);
+	return 0;
+}
+
+/* Threads start pinned away from their creator's CPU, but every job
+ * runs where the process may run: each thread unpins itself before its
+ * first job. Also under a narrower process mask (taskset). */
+static void test_affinity_restored(void **state)
+{
+	struct affinity_seen a = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	cpu_set_t saved, two;
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(sched_getaffinity(0, sizeof(saved), &saved), 0);
+	for (int round = 0; round < 2; round++) {
+		a.want = saved;
+		if (round == 1) {
+			/* the first two CPUs the process may use, when it has two */
+			CPU_ZERO(&two);
+			for (int c = 0; c < CPU_SETSIZE && n < 2; c++)
+				if (CPU_ISSET(c, &saved)) {
+					CPU_SET(c, &two);
+					n++;
+				}
+			assert_int_equal(sched_setaffinity(0, sizeof(two), &two), 0);
+			a.want = two;
+		}
+		for (size_t ti = 0; ti < N_THREAD_COUNTS; ti++) {
+			struct jobs_cfg cfg = { .threads = thread_counts[ti], .caller_helps = ti % 2 };
+
+			a.jobs = a.other = 0;
+			assert_int_equal(jobs_run(200, NULL, &cfg, note_affinity, &a), 0);
+			assert_int_equal(a.jobs, 200);
+			assert_int_equal(a.other, 0);
+		}
+	}
+	assert_int_equal(sched_setaffinity(0, sizeof(saved), &saved), 0);
+}
+
 /* The pool holds 262144 jobs; one more is refused with nothing queued,
  * and the pool still finishes the ones it holds. */
 static void test_too_many_jobs(void **state)
@@ -668,6 +725,7 @@ int main(void)
 		cmocka_unit_test(test_thread_counts),
 		cmocka_unit_test(test_threads_started),
 		cmocka_unit_test(test_too_many_jobs),
+		cmocka_unit_test(test_affinity_restored),
 	};
 
 	return cmocka_run_group_tests_name("jobs", tests, NULL, NULL);
