@@ -84,17 +84,27 @@ struct modrec *cache_lookup(struct cache *c, const char *path, const struct cach
 bool cache_unchanged(struct cache *c, const char *key, const char *outdir, unsigned int jobs);
 
 /* A module file whose stamp no longer matches. */
+enum cache_change_kind {
+	CACHE_CHANGED,  /* the module's file changed (touched, rewritten) */
+	CACHE_ADDED,    /* a module file new in a directory */
+	CACHE_REMOVED,  /* a module file gone */
+};
+
 struct cache_change {
 	const char *path;       /* the cache's string */
 	struct cache_stat st;   /* now */
-	uint64_t digest;        /* its record's digest (modrec_digest) then */
+	uint64_t digest;        /* its record's digest (modrec_digest) then;
+				   0 when added */
+	enum cache_change_kind kind;
 };
 
 /* cache_unchanged, except that up to max module files may differ: 0 with
  * *n = 0 when nothing changed, 0 with the *n modules (sorted by path) in
  * out when only module files did (touched, or replaced in place: whether
- * their contents changed is the caller's to see), -1 when anything else
- * changed (a directory, an input, an output, a module removed). */
+ * their contents changed is the caller's to see; or, when the recorded
+ * run was growable, added to or removed from their directories), -1
+ * when anything else changed (an input, an output, a directory in any
+ * other way). */
 int cache_changes(struct cache *c, const char *key, const char *outdir, unsigned int jobs,
 		  struct cache_change *out, size_t max, size_t *n);
 
@@ -116,6 +126,17 @@ int cache_meta_restamp(const char *base, const struct cache *old,
  * checksummed unless the records are loaded: compare its digest with the
  * one the meta file recorded (cache_change.digest). */
 struct modrec *cache_recorded(struct cache *c, const char *path, const char *const *keys);
+/* Whether a patching run may add or remove a module (the recorded tree
+ * had no duplicate names, external directories or excludes), and how
+ * many modules modules.order does not place. */
+bool cache_growable(const struct cache *c, size_t *n_unlisted);
+/* Module path's rank in the recorded run's topological numbering (a
+ * lower rank is numbered earlier; only the order means anything). Not
+ * thread-safe. */
+bool cache_module_rank(struct cache *c, const char *path, uint64_t *rank);
+uint64_t cache_min_rank(const struct cache *c);
+/* The modules the recorded run indexed. */
+size_t cache_module_count(const struct cache *c);
 /* Whether data is what the recorded run wrote as output name. */
 bool cache_output_same(const struct cache *c, const char *name, const void *data, size_t len);
 /* How many messages the recorded run printed. */
@@ -132,13 +153,21 @@ struct cache_out {
 	const char *name;
 	uint64_t size, sum;
 };
+/* A patching run that added or removed a module: the added one's rank,
+ * and how many modules modules.order does not place now. */
+struct cache_growth {
+	uint64_t rank;
+	size_t n_unlisted;
+};
 /* The cache after a run that found only the n modules of changes changed
- * (fresh[k] is changes[k] read again) and rewrote only outs: the fresh
- * records go to a new delta file, the meta file is old's with those
- * stamps, digests and outputs. 0 or a negative errno. */
+ * (fresh[k] is changes[k] read again; nothing for a removed one) and
+ * rewrote only outs: the fresh records go to a new delta file, the meta
+ * file is old's with those stamps, digests and outputs, and, with
+ * growth, the added and removed modules and their directories as
+ * cache_changes found them. 0 or a negative errno. */
 int cache_patch(const char *base, struct cache *old, const struct cache_change *changes,
 		const struct cache_fresh *fresh, size_t n, const struct cache_out *outs,
-		size_t n_outs, int64_t started_ns) MA_MUST_CHECK;
+		size_t n_outs, const struct cache_growth *growth, int64_t started_ns) MA_MUST_CHECK;
 
 /* The generations of the records files the meta file names. */
 struct cache_gen cache_generation(const struct cache *c);
@@ -189,9 +218,13 @@ void cache_writer_records(struct cache_writer *w, struct cache_gen gen);
 int cache_writer_file(struct cache_writer *w, const char *path, const struct cache_stat *st);
 int cache_writer_dir(struct cache_writer *w, const char *path, const struct cache_stat *st,
 		     uint64_t names_hash);
-/* A module file, with its record's digest (modrec_digest). */
+/* A module file, with its record's digest (modrec_digest) and its rank
+ * in the topological numbering. */
 int cache_writer_module(struct cache_writer *w, const char *path, const struct cache_stat *st,
-			uint64_t digest);
+			uint64_t digest, uint64_t rank);
+/* Whether a patching run may add or remove modules, and how many modules
+ * modules.order does not place (cache_growable). */
+void cache_writer_growth(struct cache_writer *w, bool growable, size_t n_unlisted);
 /* An output file as written (name within outdir): its length and XXH3
  * (cache_output_sum). */
 int cache_writer_output(struct cache_writer *w, const char *name, uint64_t size, uint64_t sum);

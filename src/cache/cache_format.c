@@ -2,9 +2,16 @@
  *
  *   <base>.meta     "MACACHE2" | u32 format | u64 xxh3(meta) | u64 length | meta
  *     meta          str version | str dirname | str key | i64 written_ns
- *                   | u8 shortcut | u64 records generation
- *                   | u32 n, n x file stamp { u8 kind 'f'|'d'|'m', str path, stat, u64 hash }
- *                     (hash: a directory's names hash, a module's record digest)
+ *                   | u8 shortcut | u64 records generation | u64 delta generation
+ *                   | u8 growable | u32 unlisted
+ *                   | u32 n, n x file stamp { u8 kind 'f'|'d'|'m', str path, stat, u64 hash
+ *                                             ['m': u64 rank] }
+ *                     (hash: a directory's names hash, a module's record digest;
+ *                     rank: the module's place in kmod's topological numbering,
+ *                     only their order meaningful; growable: a module may be
+ *                     added or removed by a patching run (no duplicate names,
+ *                     external directories or excludes); unlisted: modules
+ *                     modules.order does not place)
  *                   | u32 n, n x output     { str name, u64 size, u64 xxh3 }
  *                   | u32 n, n x message    { u8 prio, str text }
  *   <base>.records  "MACRECS3" | u32 format | u64 generation | u64 xxh3 | u64 length
@@ -49,7 +56,7 @@
 /* Full records (every .modinfo key, the signature's bytes): depmod,
  * check and the query commands all read them, each keeping what it
  * needs. */
-const char cache_version[] = "modatlas " MODATLAS_VERSION " cache/4 full-records";
+const char cache_version[] = "modatlas " MODATLAS_VERSION " cache/5 full-records";
 
 static int64_t ts_ns(const struct timespec *ts)
 {

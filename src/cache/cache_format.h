@@ -4,6 +4,7 @@
 #ifndef MA_CACHE_FORMAT_H
 #define MA_CACHE_FORMAT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,6 +33,15 @@ struct stamp {
 	const char *path;
 	struct cache_stat st;
 	uint64_t names_hash;  /* 'd': its names; 'm': the record's digest */
+	uint64_t rank;        /* 'm': its topological rank (cache_format.c) */
+};
+
+/* A directory cache_changes found with modules added or removed: its
+ * stamp as it is now. */
+struct dir_update {
+	size_t stamp;
+	struct cache_stat st;
+	uint64_t names_hash;
 };
 
 struct output {
@@ -65,8 +75,13 @@ struct cache {
 	int64_t written_ns;
 	bool shortcut;
 	struct cache_gen gen;  /* the records files the meta names */
+	bool growable;         /* see cache_format.c */
+	size_t n_unlisted;
 	struct stamp *stamps;
 	size_t n_stamps;
+	struct khash *module_index; /* module stamp path -> index + 1 (lazy) */
+	struct dir_update *dir_updates; /* cache_changes' (arena) */
+	size_t n_dir_updates;
 	struct output *outputs;
 	size_t n_outputs;
 	struct message *msgs;
@@ -95,6 +110,17 @@ bool cache_stat_racy(const struct cache_stat *s, int64_t when);
 /* stat(path), or fstatat(dfd, rel) for the same file; a missing file is a
  * valid state (missing = true). 0 or -errno. */
 int cache_stat_at(int dfd, const char *rel, const char *path, struct cache_stat *cs);
+
+/* A module file cache_dir_delta found new (path in the cache's arena);
+ * false to fail the check. Called under the lock. */
+typedef bool (*cache_added_fn)(void *ud, const char *path, const struct cache_stat *st);
+/* Directory stamp i differs (now: its stat): true when what it gained
+ * and lost are module files only (plain files; the names of the rest as
+ * recorded), each new one passed to added_fn, its stamp as it is now
+ * kept in c->dir_updates; false when anything else changed or c is not
+ * growable. lock guards c's arena and tables. */
+bool cache_dir_delta(struct cache *c, size_t i, const struct cache_stat *now,
+		     pthread_mutex_t *lock, cache_added_fn added_fn, void *ud);
 
 /* "<base>.<ext>", malloc'd. */
 char *cache_path_ext(const char *base, const char *ext);

@@ -66,6 +66,7 @@ void cache_free(struct cache *c)
 	arena_release(&c->arena); /* the strings and tables of the meta file */
 	khash_free(c->records);
 	khash_free(c->now_index);
+	khash_free(c->module_index);
 	free(c);
 }
 
@@ -99,6 +100,8 @@ static int parse_meta(struct cache *c, struct byte_reader *r, const char *dirnam
 	c->shortcut = (uint8_t)br_le(r, 1) != 0;
 	c->gen.base = br_le(r, 8);
 	c->gen.delta = br_le(r, 8);
+	c->growable = (uint8_t)br_le(r, 1) != 0;
+	c->n_unlisted = (size_t)br_le(r, 4);
 
 	n = (uint32_t)br_count(r, 4, 50);
 	if (r->bad || !(c->stamps = table(c, n, sizeof(*c->stamps))))
@@ -110,6 +113,8 @@ static int parse_meta(struct cache *c, struct byte_reader *r, const char *dirnam
 		s->path = get_str(r, &c->arena);
 		cache_get_stat(r, &s->st);
 		s->names_hash = br_le(r, 8);
+		if (s->kind == 'm')
+			s->rank = br_le(r, 8);
 		if (s->kind != 'f' && s->kind != 'd' && s->kind != 'm')
 			r->bad = true;
 	}
@@ -538,7 +543,7 @@ static bool stamp_same(const struct cache *c, const struct stamp *s, int rootfd,
 #define CHECK_CHUNK 256
 
 struct check {
-	const struct cache *c;
+	struct cache *c;      /* (its arena and tables grow under lock) */
 	const char *outdir;
 	int rootfd;           /* the module directory, or -1 */
 	atomic_bool failed;
@@ -549,25 +554,43 @@ struct check {
 	bool *now_ok;
 };
 
+/* Under p->lock: one more change, or the check fails. */
+static bool add_change(struct check *p, const char *path, const struct cache_stat *now,
+		       uint64_t digest, enum cache_change_kind kind)
+{
+	if (p->n_changes == p->max_changes) {
+		if (!atomic_exchange(&p->failed, true))
+			ma_logf(p->c->log, MA_LOG_DEBUG, "cache: more than %zu modules changed",
+				p->max_changes);
+		return false;
+	}
+	p->changes[p->n_changes++] = (struct cache_change){ path, *now, digest, kind };
+	return true;
+}
+
+static bool add_new(void *ud, const char *path, const struct cache_stat *st)
+{
+	return add_change(ud, path, st, 0, CACHE_ADDED);
+}
+
 /* A module stamp that differs, or was racy, is listed (its content may
- * still be the same); anything else that differs fails the check. */
+ * still be the same), as is one gone and a module new in a directory,
+ * when the recorded run allows for them (cache_dir_delta); anything else
+ * that differs fails the check. */
 static void stamp_differs(struct check *p, const struct stamp *s, const struct cache_stat *now)
 {
-	bool fail;
+	struct cache *c = p->c;
 
-	if (s->kind != 'm' || now->missing) {
+	if (s->kind == 'd' && cache_dir_delta(c, (size_t)(s - c->stamps), now, &p->lock, add_new, p))
+		return;
+	if (s->kind != 'm' || (now->missing && !c->growable)) {
 		if (!atomic_exchange(&p->failed, true))
 			ma_logf(p->c->log, MA_LOG_DEBUG, "cache: %s changed", s->path);
 		return;
 	}
 	pthread_mutex_lock(&p->lock);
-	fail = p->n_changes == p->max_changes;
-	if (!fail)
-		p->changes[p->n_changes++] = (struct cache_change){ s->path, *now, s->names_hash };
+	add_change(p, s->path, now, s->names_hash, now->missing ? CACHE_REMOVED : CACHE_CHANGED);
 	pthread_mutex_unlock(&p->lock);
-	if (fail && !atomic_exchange(&p->failed, true))
-		ma_logf(p->c->log, MA_LOG_DEBUG, "cache: more than %zu modules changed",
-			p->max_changes);
 }
 
 /* Stamps lo..hi-1 of one kind: the modules, or all the others

@@ -310,6 +310,8 @@ int cache_records_close(struct cache_records *w, bool publish, struct cache_gen 
 struct cache_writer {
 	int64_t started_ns;
 	bool shortcut;
+	bool growable;
+	uint32_t n_unlisted;
 	struct cache_gen rec_gen;
 	struct strbuf stamps, outputs, msgs;
 	uint32_t n_stamps, n_outputs, n_msgs;
@@ -359,7 +361,7 @@ void cache_writer_records(struct cache_writer *w, struct cache_gen gen)
 }
 
 static int add_stamp(struct cache_writer *w, char kind, const char *path,
-		     const struct cache_stat *st, uint64_t h)
+		     const struct cache_stat *st, uint64_t h, uint64_t rank)
 {
 	int r = cache_put_le(&w->stamps, (uint8_t)kind, 1);
 
@@ -373,6 +375,8 @@ static int add_stamp(struct cache_writer *w, char kind, const char *path,
 		r = cache_put_stat(&w->stamps, st);
 	if (!r)
 		r = cache_put_le(&w->stamps, h, 8);
+	if (!r && kind == 'm')
+		r = cache_put_le(&w->stamps, rank, 8);
 	if (!r)
 		w->n_stamps++;
 	return r;
@@ -380,19 +384,25 @@ static int add_stamp(struct cache_writer *w, char kind, const char *path,
 
 int cache_writer_file(struct cache_writer *w, const char *path, const struct cache_stat *st)
 {
-	return add_stamp(w, 'f', path, st, 0);
+	return add_stamp(w, 'f', path, st, 0, 0);
 }
 
 int cache_writer_dir(struct cache_writer *w, const char *path, const struct cache_stat *st,
 		     uint64_t names_hash)
 {
-	return add_stamp(w, 'd', path, st, names_hash);
+	return add_stamp(w, 'd', path, st, names_hash, 0);
 }
 
 int cache_writer_module(struct cache_writer *w, const char *path, const struct cache_stat *st,
-			uint64_t digest)
+			uint64_t digest, uint64_t rank)
 {
-	return add_stamp(w, 'm', path, st, digest);
+	return add_stamp(w, 'm', path, st, digest, rank);
+}
+
+void cache_writer_growth(struct cache_writer *w, bool growable, size_t n_unlisted)
+{
+	w->growable = growable && n_unlisted <= UINT32_MAX;
+	w->n_unlisted = w->growable ? (uint32_t)n_unlisted : 0;
 }
 
 int cache_writer_output(struct cache_writer *w, const char *name, uint64_t size, uint64_t sum)
@@ -441,6 +451,10 @@ int cache_writer_commit(struct cache_writer *w, const char *base)
 	if (!r)
 		r = cache_put_le(&pre, w->rec_gen.delta, 8);
 	if (!r)
+		r = cache_put_le(&pre, w->growable, 1);
+	if (!r)
+		r = cache_put_le(&pre, w->n_unlisted, 4);
+	if (!r)
 		r = cache_put_le(&pre, w->n_stamps, 4);
 	if (!r)
 		r = strbuf_add(&pre, w->stamps.buf, w->stamps.len);
@@ -468,29 +482,45 @@ int cache_writer_commit(struct cache_writer *w, const char *base)
 }
 
 /* Copy old's meta into w: the stamps of the changed modules as they are
- * now (with their new digests, when given), the outputs named in outs
- * with their new bytes. */
+ * now (with their new digests, when given; a removed one left out, an
+ * added one last, ranked growth->rank), the directories cache_changes
+ * found with modules added or removed as they are now, the outputs named
+ * in outs with their new bytes. */
 static int copy_meta(struct cache_writer *w, const struct cache *old,
 		     const struct cache_change *changes, size_t n, const struct cache_fresh *fresh,
-		     const struct cache_out *outs, size_t n_outs)
+		     const struct cache_out *outs, size_t n_outs, const struct cache_growth *growth)
 {
 	int r = 0;
 
+	cache_writer_growth(w, old->growable, growth ? growth->n_unlisted : old->n_unlisted);
 	for (size_t i = 0; !r && i < old->n_stamps; i++) {
 		const struct stamp *s = &old->stamps[i];
 		const struct cache_stat *st = &s->st;
 		uint64_t h = s->names_hash;
+		bool gone = false;
 
 		/* changes are the cache's strings */
 		for (size_t k = 0; k < n; k++) {
 			if (changes[k].path != s->path)
 				continue;
 			st = &changes[k].st;
+			gone = changes[k].kind == CACHE_REMOVED;
 			if (fresh)
 				h = fresh[k].digest;
 		}
-		r = add_stamp(w, s->kind, s->path, st, h);
+		for (size_t k = 0; growth && k < old->n_dir_updates; k++) {
+			if (old->dir_updates[k].stamp != i)
+				continue;
+			st = &old->dir_updates[k].st;
+			h = old->dir_updates[k].names_hash;
+		}
+		if (!gone)
+			r = add_stamp(w, s->kind, s->path, st, h, s->rank);
 	}
+	for (size_t k = 0; !r && growth && k < n; k++)
+		if (changes[k].kind == CACHE_ADDED)
+			r = add_stamp(w, 'm', changes[k].path, &changes[k].st, fresh[k].digest,
+				      growth->rank);
 	for (size_t i = 0; !r && i < old->n_outputs; i++) {
 		const struct output *o = &old->outputs[i];
 		size_t k = 0;
@@ -543,8 +573,9 @@ static int patch_records(const char *base, struct cache *old, const struct cache
 	if (!r && rd.bad)
 		r = -EINVAL;
 	for (size_t k = 0; !r && k < n; k++)
-		r = cache_records_put(w, changes[k].path, &changes[k].st, fresh[k].blob, fresh[k].len,
-				      true);
+		if (changes[k].kind != CACHE_REMOVED)
+			r = cache_records_put(w, changes[k].path, &changes[k].st, fresh[k].blob,
+					      fresh[k].len, true);
 	if (r < 0) {
 		cache_records_close(w, false, NULL);
 		return r;
@@ -554,7 +585,7 @@ static int patch_records(const char *base, struct cache *old, const struct cache
 
 int cache_patch(const char *base, struct cache *old, const struct cache_change *changes,
 		const struct cache_fresh *fresh, size_t n, const struct cache_out *outs,
-		size_t n_outs, int64_t started_ns)
+		size_t n_outs, const struct cache_growth *growth, int64_t started_ns)
 {
 	struct cache_gen gen = old->gen;
 	struct cache_writer *w;
@@ -568,7 +599,7 @@ int cache_patch(const char *base, struct cache *old, const struct cache_change *
 		r = -ENOMEM;
 	if (!r) {
 		w->shortcut = old->shortcut;
-		r = copy_meta(w, old, changes, n, fresh, outs, n_outs);
+		r = copy_meta(w, old, changes, n, fresh, outs, n_outs, growth);
 	}
 	if (!r) {
 		cache_writer_records(w, gen);
@@ -587,7 +618,7 @@ int cache_meta_set_records(const char *base, const struct cache *old, const char
 
 	if (!r && old) {
 		w->shortcut = old->shortcut;
-		r = copy_meta(w, old, NULL, 0, NULL, NULL, 0);
+		r = copy_meta(w, old, NULL, 0, NULL, NULL, 0, NULL);
 	} else if (!r) {
 		w->shortcut = false; /* no depmod run recorded: nothing to prove */
 	}
@@ -607,7 +638,7 @@ int cache_meta_restamp(const char *base, const struct cache *old,
 
 	if (!r) {
 		w->shortcut = old->shortcut;
-		r = copy_meta(w, old, changes, n, NULL, NULL, 0);
+		r = copy_meta(w, old, changes, n, NULL, NULL, 0, NULL);
 	}
 	if (!r) {
 		cache_writer_records(w, old->gen);

@@ -120,6 +120,7 @@ static int try_patch(struct run *run, const struct cache_change *ch, size_t n)
 		.patch = !o->errsyms && !o->warn_dups,
 		.layout = o->compat == DEPMOD_COMPAT_KMOD30 ? INDEX_POSTORDER : INDEX_PREORDER,
 		.weakdep = o->compat != DEPMOD_COMPAT_KMOD30,
+		.sym_prefix = o->sym_prefix,
 		.jobs = o->jobs,
 		.started_ns = run->started_ns,
 		.log = o->log,
@@ -386,8 +387,8 @@ static int st_write(struct run *run)
 	if (save) {
 		ma_logf(run->o.log, MA_LOG_DEBUG, "%zu of %zu module records from the cache",
 			run->m->tree->n_cached, run->m->tree->n);
-		saver = depmod_cache_save_begin(&run->o, run->cache_path, run->key, run->m->dirname,
-						run->m->tree, run->files, run->started_ns);
+		saver = depmod_cache_save_begin(&run->o, run->cache_path, run->key, run->m,
+						run->files, run->started_ns);
 	}
 	r = outputs_write(run->out);
 	if (save) {

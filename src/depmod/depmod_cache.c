@@ -8,6 +8,8 @@
 
 #include "elf/module.h"
 #include "cache/cache.h"
+#include "graph/modgraph.h"
+#include "model/model.h"
 #include "model/mtree.h"
 #include "tree/config.h"
 #include "tree/walk.h"
@@ -104,9 +106,15 @@ static int stamp_config(struct cache_writer *w, const char *path)
 }
 
 /* Every stamp and output of the meta file (the messages come last). */
-static int fill(struct cache_writer *w, const struct depmod_opts *o, const char *dirname,
-		const struct mtree *t, const struct depfile files[DF_COUNT])
+/* The rank a full run gives a module: its topological number, above
+ * the room patching runs take below it (depmod_grow.c). */
+#define RANK_BASE ((uint64_t)1 << 32)
+
+static int fill(struct cache_writer *w, const struct depmod_opts *o, const struct model *m,
+		const struct depfile files[DF_COUNT])
 {
+	const char *dirname = m->dirname;
+	const struct mtree *t = m->tree;
 	static const char *const inputs[] = { "modules.order", "modules.builtin",
 					      "modules.builtin.modinfo" };
 	const char *const *cfgs = o->config_paths;
@@ -119,11 +127,21 @@ static int fill(struct cache_writer *w, const struct depmod_opts *o, const char 
 		cache_stat_of_dir(&cs, &t->scan->dirs[i]);
 		r = cache_writer_dir(w, t->scan->dirs[i].path, &cs, t->scan->dirs[i].names_hash);
 	}
+	/* a module is added at the end of the order, removed from it, only
+	 * where no other file of its name, external directory or exclude
+	 * could decide otherwise */
+	cache_writer_growth(w, t->scan->n_dropped == 0 && !depmod_cfg_n_external(m->cfg) &&
+				       !depmod_cfg_n_exclude(m->cfg) && m->g &&
+				       mg_count(m->g) == t->n,
+			    t->order_missing ? t->n : t->n_unlisted);
 	for (size_t i = 0; !r && i < t->n; i++) {
 		struct cache_stat cs;
+		uint64_t rank = m->g && i < mg_count(m->g) ? RANK_BASE + mg_get(m->g, i)->dep_sort_idx
+							   : 0;
 
 		cache_stat_of_mod(&cs, t->mods[i].t);
-		r = cache_writer_module(w, t->mods[i].t->path, &cs, modrec_digest(t->mods[i].rec));
+		r = cache_writer_module(w, t->mods[i].t->path, &cs, modrec_digest(t->mods[i].rec),
+					rank);
 	}
 	for (size_t i = 0; !r && i < sizeof(inputs) / sizeof(inputs[0]); i++) {
 		char *p;
@@ -160,8 +178,8 @@ static int add_messages(struct cache_writer *w, const struct logbuf *msgs)
 
 struct depmod_cache_saver {
 	const struct depmod_opts *o;
-	const char *base, *dirname;
-	const struct mtree *t;
+	const char *base;
+	const struct model *m;
 	const struct depfile *files;
 	struct cache_writer *w;
 	struct jobs *job;   /* collecting the stamps */
@@ -171,12 +189,12 @@ static int save_prepare(void *ud, size_t arg, const struct ma_log *log)
 {
 	struct depmod_cache_saver *s = ud;
 
-	return s->w ? fill(s->w, s->o, s->dirname, s->t, s->files) : -ENOMEM;
+	return s->w ? fill(s->w, s->o, s->m, s->files) : -ENOMEM;
 }
 
 struct depmod_cache_saver *depmod_cache_save_begin(const struct depmod_opts *o,
 						   const char *base, const char *key,
-						   const char *dirname, const struct mtree *t,
+						   const struct model *m,
 						   const struct depfile files[DF_COUNT],
 						   int64_t started_ns)
 {
@@ -185,9 +203,8 @@ struct depmod_cache_saver *depmod_cache_save_begin(const struct depmod_opts *o,
 
 	if (!s)
 		return NULL;
-	*s = (struct depmod_cache_saver){ .o = o, .base = base, .dirname = dirname, .t = t,
-					  .files = files };
-	s->w = cache_writer_new(dirname, key, started_ns);
+	*s = (struct depmod_cache_saver){ .o = o, .base = base, .m = m, .files = files };
+	s->w = cache_writer_new(m->dirname, key, started_ns);
 	if (jobs_start(&jc, &s->job) < 0 || jobs_add(s->job, save_prepare, s, 0) < 0) {
 		jobs_cancel(s->job);
 		cache_writer_free(s->w);

@@ -7,7 +7,7 @@
 #include "index/depfiles.h"
 #include "util/logbuf.h"
 
-struct mtree;
+struct model;
 
 /* A log forwarding to target and keeping a copy (for the cache). */
 struct tee_log {
@@ -32,7 +32,7 @@ char *depmod_cache_key(const struct depmod_opts *o, const char *dirname, const c
 struct depmod_cache_saver;
 struct depmod_cache_saver *depmod_cache_save_begin(const struct depmod_opts *o,
 						   const char *base, const char *key,
-						   const char *dirname, const struct mtree *t,
+						   const struct model *m,
 						   const struct depfile files[DF_COUNT],
 						   int64_t started_ns);
 struct cache_records;

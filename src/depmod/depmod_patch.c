@@ -8,6 +8,7 @@
  * something, -w, -e, a module shadowed by another of its name, an alias
  * whose place cannot be found) leaves the work to a full run. */
 #include "depmod/depmod_patch.h"
+#include "depmod/depmod_patch_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,22 +33,6 @@
  * index of the aliases. */
 static const enum depfile_id line_ids[] = { DF_ALIAS, DF_SOFTDEP, DF_WEAKDEP };
 
-struct changed {
-	struct modrec *old, *now;
-	struct strbuf blob;  /* now's encoding, for the cache */
-	char modname[NAME_MAX_KMOD + 1];
-	unsigned int files;  /* 1 << depfile_id: what it changes */
-};
-
-struct patch_run {
-	const struct depmod_patch *p;
-	struct changed *c;
-	struct depfile files[DF_COUNT];
-	const char *old[DF_COUNT]; /* the recorded run's bytes, mapped */
-	void *map[DF_COUNT];
-	size_t old_len[DF_COUNT];
-};
-
 static bool same_symbols(const struct modrec *a, const struct modrec *b)
 {
 	if (a->n_exports != b->n_exports || a->n_needs != b->n_needs ||
@@ -63,8 +48,7 @@ static bool same_symbols(const struct modrec *a, const struct modrec *b)
 	return true;
 }
 
-/* The values of key, in order; NULL when out of memory. */
-static const char **values(const struct modrec *r, const char *key, size_t *n)
+const char **patch_values(const struct modrec *r, const char *key, size_t *n)
 {
 	const char **v = malloc((r->n_info + 1) * sizeof(*v));
 
@@ -78,7 +62,7 @@ static const char **values(const struct modrec *r, const char *key, size_t *n)
 static bool same_values(const struct modrec *a, const struct modrec *b, const char *key)
 {
 	size_t na, nb;
-	const char **va = values(a, key, &na), **vb = values(b, key, &nb);
+	const char **va = patch_values(a, key, &na), **vb = patch_values(b, key, &nb);
 	bool same = va && vb && na == nb;
 
 	for (size_t i = 0; same && i < na; i++)
@@ -91,7 +75,7 @@ static bool same_values(const struct modrec *a, const struct modrec *b, const ch
 static bool same_devname(const struct modrec *a, const struct modrec *b)
 {
 	size_t na, nb;
-	const char **va = values(a, "alias", &na), **vb = values(b, "alias", &nb);
+	const char **va = patch_values(a, "alias", &na), **vb = patch_values(b, "alias", &nb);
 	struct devname da = { 0 }, db = { 0 };
 	bool same = va && vb;
 
@@ -127,8 +111,7 @@ static int classify(const struct modrec *old, const struct modrec *now)
 	return files;
 }
 
-/* Read change k again (its record and its encoding). */
-static int read_again(const struct depmod_patch *p, size_t k, struct changed *c)
+int patch_read_again(const struct depmod_patch *p, size_t k, struct changed *c)
 {
 	struct modfile_opts fo = { .info_keys = p->keys, .blob = &c->blob };
 
@@ -150,8 +133,7 @@ static bool listed(const struct patch_run *pr, const char *path)
 	return false;
 }
 
-/* Its name, as the files spell it. */
-static void name_of(const char *path, char *modname)
+void patch_name_of(const char *path, char *modname)
 {
 	const char *base = strrchr(path, '/');
 
@@ -159,9 +141,7 @@ static void name_of(const char *path, char *modname)
 	modname_copy(base, modname_span(base, strlen(base)), modname);
 }
 
-/* The recorded run's file id, if it is what the cache says it wrote
- * (mapped: megabytes, only read). */
-static int load_old(struct patch_run *pr, int dfd, enum depfile_id id)
+int patch_load_old(struct patch_run *pr, int dfd, enum depfile_id id)
 {
 	const char *name = pr->files[id].name;
 	struct stat st;
@@ -193,7 +173,7 @@ static int patch_file(struct patch_run *pr, enum depfile_id id, const struct cha
 	int r;
 
 	if (id == DF_ALIAS_BIN) {
-		r = depfile_alias_bin_patch(text, len, c->modname, c->now, pr->p->layout, &now);
+		r = depfile_alias_bin_patch(text, len, c->modname, c->now, -1, pr->p->layout, &now);
 	} else {
 		r = depfile_module_lines(id, c->modname, c->old, &from);
 		if (!r)
@@ -230,7 +210,7 @@ static int patch_one(void *ud, size_t id, const struct ma_log *log)
 
 	if (id != DF_DEP && !(pf->all & (1u << id)))
 		return 0;
-	r = load_old(pr, pf->dfd, (enum depfile_id)id);
+	r = patch_load_old(pr, pf->dfd, (enum depfile_id)id);
 	for (size_t k = 0; !r && k < pr->p->n; k++) {
 		const struct changed *c = &pr->c[k];
 
@@ -265,6 +245,7 @@ struct cache_job {
 	struct cache_fresh fresh[DEPMOD_PATCH_MAX];
 	struct cache_out outs[DF_COUNT];
 	size_t n_outs;
+	const struct cache_growth *growth;
 };
 
 static int write_cache(void *ud, size_t arg, const struct ma_log *log)
@@ -272,7 +253,7 @@ static int write_cache(void *ud, size_t arg, const struct ma_log *log)
 	struct cache_job *cj = ud;
 	const struct depmod_patch *p = cj->p;
 	int r = cache_patch(p->cache_base, p->cache, p->changes, cj->fresh, p->n, cj->outs,
-			    cj->n_outs, p->started_ns);
+			    cj->n_outs, cj->growth, p->started_ns);
 
 	if (r < 0)
 		ma_logf(log, MA_LOG_WARNING, "could not write cache %s: %s (use --no-cache)",
@@ -280,13 +261,10 @@ static int write_cache(void *ud, size_t arg, const struct ma_log *log)
 	return 0;
 }
 
-/* The patched files on disk (as outputs_write writes a full run's) and,
- * meanwhile, the cache: one that names files the run then failed to
- * write only fails the next run's check of the outputs. */
-static int publish_all(struct patch_run *pr, struct outputs *out, double *t)
+int patch_publish(struct patch_run *pr, struct outputs *out, double *t)
 {
 	const struct depmod_patch *p = pr->p;
-	struct cache_job cj = { .p = p };
+	struct cache_job cj = { .p = p, .growth = pr->growth };
 	struct jobs_cfg jc = { .threads = 1, .log = p->log };
 	struct jobs *pool = NULL;
 	int r;
@@ -297,8 +275,9 @@ static int publish_all(struct patch_run *pr, struct outputs *out, double *t)
 								   pr->files[id].size,
 								   pr->files[id].sum };
 	for (size_t k = 0; k < p->n; k++)
-		cj.fresh[k] = (struct cache_fresh){ pr->c[k].blob.buf, pr->c[k].blob.len,
-						    modrec_digest(pr->c[k].now) };
+		if (pr->c[k].now)
+			cj.fresh[k] = (struct cache_fresh){ pr->c[k].blob.buf, pr->c[k].blob.len,
+							    modrec_digest(pr->c[k].now) };
 	if (jobs_start(&jc, &pool) < 0 || jobs_add(pool, write_cache, &cj, 0) < 0) {
 		jobs_cancel(pool);
 		pool = NULL;
@@ -319,7 +298,7 @@ static int publish_all(struct patch_run *pr, struct outputs *out, double *t)
 	return 0;
 }
 
-static void run_release(struct patch_run *pr)
+void patch_release(struct patch_run *pr)
 {
 	for (size_t k = 0; pr->c && k < pr->p->n; k++) {
 		modrec_free(pr->c[k].old);
@@ -341,26 +320,29 @@ int depmod_patch_run(const struct depmod_patch *p)
 	bool same = true;
 	int r = 0, dfd;
 
+	for (size_t k = 0; k < p->n; k++)
+		if (p->changes[k].kind != CACHE_CHANGED)
+			return depmod_grow_run(p);
 	depfiles_init(pr.files, p->weakdep, false);
 	for (int id = 0; id < DF_COUNT; id++)
 		pr.files[id].enabled = false; /* only what is patched is written */
 	pr.c = p->n <= DEPMOD_PATCH_MAX ? calloc(p->n ? p->n : 1, sizeof(*pr.c)) : NULL;
 	if (!pr.c) {
-		run_release(&pr);
+		patch_release(&pr);
 		return p->n <= DEPMOD_PATCH_MAX ? -ENOMEM : DEPMOD_PATCH_NO;
 	}
 	for (size_t k = 0; !r && k < p->n; k++) {
-		r = read_again(p, k, &pr.c[k]);
+		r = patch_read_again(p, k, &pr.c[k]);
 		same = same && !r && modrec_digest(pr.c[k].now) == p->changes[k].digest;
 	}
 	timing_mark(p->log, &t, "patch: read the changed");
 	/* touched, or reinstalled from the same build: nothing to patch */
 	if (!r && same) {
-		run_release(&pr);
+		patch_release(&pr);
 		return DEPMOD_PATCH_SAME;
 	}
 	if (r || !p->patch || cache_message_count(p->cache)) {
-		run_release(&pr);
+		patch_release(&pr);
 		return DEPMOD_PATCH_NO;
 	}
 	for (size_t k = 0; !r && k < p->n; k++) {
@@ -375,7 +357,7 @@ int depmod_patch_run(const struct depmod_patch *p)
 		if (files < 0)
 			r = -EAGAIN;
 		c->files = files < 0 ? 0 : (unsigned int)files;
-		name_of(p->changes[k].path, c->modname);
+		patch_name_of(p->changes[k].path, c->modname);
 	}
 	timing_mark(p->log, &t, "patch: compare records");
 	/* The directory locked first: what is read is what the last run
@@ -392,9 +374,9 @@ int depmod_patch_run(const struct depmod_patch *p)
 		close(dfd);
 	timing_mark(p->log, &t, "patch: files");
 	if (!r)
-		r = publish_all(&pr, out, &t);
+		r = patch_publish(&pr, out, &t);
 	outputs_free(out);
-	run_release(&pr);
+	patch_release(&pr);
 	if (r == -EAGAIN)
 		return DEPMOD_PATCH_NO;
 	return r < 0 ? r : DEPMOD_PATCH_DONE;

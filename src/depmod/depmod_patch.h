@@ -27,6 +27,7 @@ struct depmod_patch {
 	bool patch;                       /* false: only see whether they are the same */
 	enum index_layout layout;
 	bool weakdep;                     /* modules.weakdep is written */
+	char sym_prefix;                  /* -P */
 	unsigned int jobs;
 	int64_t started_ns;
 	const struct ma_log *log;
@@ -40,7 +41,8 @@ enum {
 };
 
 /* One of the above, or a negative errno when writing failed (logged as a
- * full run logs it; the previous files then stay). */
+ * full run logs it; the previous files then stay). A module added or
+ * removed (cache_change.kind) is depmod_grow.c's. */
 int depmod_patch_run(const struct depmod_patch *p);
 
 #endif

@@ -173,15 +173,21 @@ static int lut_build(struct modgraph *g)
 	return strmap_build(&g->lut, g->lut_keys, n);
 }
 
+const char *mg_symbol_key(const char *name, char sym_prefix)
+{
+	if (name[0] == '.') /* PPC64 function descriptors: .foo is foo */
+		name++;
+	if (sym_prefix && name[0] == sym_prefix)
+		name++;
+	return name;
+}
+
 const struct mg_symbol *mg_find_symbol(const struct modgraph *g, const char *name,
 				       char sym_prefix)
 {
 	size_t i;
 
-	if (name[0] == '.') /* PPC64 function descriptors: .foo is foo */
-		name++;
-	if (sym_prefix && name[0] == sym_prefix)
-		name++;
+	name = mg_symbol_key(name, sym_prefix);
 	if (g->lut.slot)
 		return strmap_find(&g->lut, name, strlen(name), &i) ? g->lut_syms[i] : NULL;
 	return khash_find(g->symbols, name);

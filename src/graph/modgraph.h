@@ -72,6 +72,9 @@ bool mg_is_fake_symbol(const char *name);
 int mg_register_exports(struct modgraph *g, const struct mg_opts *opts);
 int mg_resolve_needs(struct modgraph *g, const struct mg_opts *opts);
 
+/* The name a needed symbol is looked up by: one leading '.' (PPC64
+ * function descriptors) and then one sym_prefix character dropped. */
+const char *mg_symbol_key(const char *name, char sym_prefix);
 const struct mg_symbol *mg_find_symbol(const struct modgraph *g, const char *name,
 				       char sym_prefix);
 

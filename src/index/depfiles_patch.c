@@ -43,30 +43,53 @@ static int insert(struct index_trie *t, const char *key, const char *value, uint
 }
 
 int depfile_alias_bin_patch(const void *old, size_t len, const char *modname,
-			    const struct modrec *rec, enum index_layout layout, struct strbuf *out)
+			    const struct modrec *rec, int64_t prio, enum index_layout layout,
+			    struct strbuf *out)
 {
 	struct index_trie *t = NULL;
-	uint32_t prio = 0;
+	uint32_t had = 0;
 	size_t removed = 0, cap = 0;
 	char *buf = NULL;
 	int r = index_trie_load(old, len, &t);
 
 	if (!r)
-		r = index_trie_remove_value(t, modname, &prio, &removed);
+		r = index_trie_remove_value(t, modname, &had, &removed);
 	/* without an old value the module's priority is unknown */
-	if (!r && !removed)
+	if (!r && prio < 0 && !removed)
 		r = -EAGAIN;
-	for (size_t j = 0; !r && j < rec->n_info; j++) {
+	if (prio < 0 || prio > UINT32_MAX)
+		prio = had;
+	for (size_t j = 0; !r && rec && j < rec->n_info; j++) {
 		if (strcmp(rec->info[j].key, "alias") != 0)
 			continue;
 		/* what a full run would warn about is left to a full run */
 		r = depfile_alias_key(NULL, rec->info[j].value, &buf, &cap);
 		if (!r)
-			r = insert(t, buf, modname, prio);
+			r = insert(t, buf, modname, (uint32_t)prio);
 	}
 	if (!r)
 		r = index_trie_write(t, layout, out);
 	index_trie_free(t);
 	free(buf);
 	return r == -EINVAL ? -EAGAIN : r; /* (-EINVAL: not an index, or a bracket) */
+}
+
+int depfile_dep_bin_patch(const void *old, size_t len, const char *modname, const char *line,
+			  int64_t prio, enum index_layout layout, struct strbuf *out)
+{
+	struct index_trie *t = NULL;
+	uint32_t had = 0;
+	size_t removed = 0;
+	int r = index_trie_load(old, len, &t);
+
+	if (!r && prio >= 0 && prio <= UINT32_MAX)
+		r = insert(t, modname, line, (uint32_t)prio);
+	else if (!r && prio < 0)
+		r = index_trie_remove_value(t, line, &had, &removed) ?: (removed == 1 ? 0 : -EAGAIN);
+	else if (!r)
+		r = -EAGAIN;
+	if (!r)
+		r = index_trie_write(t, layout, out);
+	index_trie_free(t);
+	return r == -EINVAL ? -EAGAIN : r;
 }

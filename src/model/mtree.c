@@ -35,7 +35,7 @@ static int cmp_sortent(const void *a, const void *b)
  * then stable-sorts it by modules.order position; unlisted modules keep
  * hash order at the end. */
 static int order_modules(const struct mtree_opts *o, struct tree_scan *scan,
-			 struct sortent *ents, bool *order_missing)
+			 struct sortent *ents, bool *order_missing, size_t *n_unlisted)
 {
 	struct khash *byname = khash_new(512);
 	struct modorder *order = NULL;
@@ -74,6 +74,7 @@ static int order_modules(const struct mtree_opts *o, struct tree_scan *scan,
 		if (order && t->uncrelpath)
 			pos = modorder_position(order, t->uncrelpath);
 		ents[k].pos = pos ? pos : SIZE_MAX;
+		*n_unlisted += !pos;
 		ents[k].seq = k;
 		ents[k].t = t;
 		k++;
@@ -234,7 +235,7 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 	jobs = calloc(t->scan->n + 1, sizeof(*jobs));
 	if (!ents || !t->mods || !jobs)
 		goto fail;
-	r = order_modules(o, t->scan, ents, &t->order_missing);
+	r = order_modules(o, t->scan, ents, &t->order_missing, &t->n_unlisted);
 	ma_logf(o->log, MA_LOG_DEBUG, "%zu modules found", t->scan->n);
 	if (r < 0)
 		goto fail;

@@ -49,6 +49,8 @@ struct mtree {
 	struct mtree_mod *mods;         /* final order */
 	size_t n;
 	bool order_missing;             /* no modules.order: hash order */
+	size_t n_unlisted;              /* modules modules.order does not
+					   place (hash order, at the end) */
 	size_t n_cached;                /* records taken from the cache */
 	struct tree_scan *scan;
 };

@@ -317,6 +317,11 @@ bool depmod_cfg_excluded(const struct depmod_cfg *cfg, const char *name)
 	return false;
 }
 
+size_t depmod_cfg_n_exclude(const struct depmod_cfg *cfg)
+{
+	return cfg ? cfg->n_excludes : 0;
+}
+
 size_t depmod_cfg_n_external(const struct depmod_cfg *cfg)
 {
 	return cfg ? cfg->n_externals : 0;

@@ -53,6 +53,8 @@ int depmod_cfg_parse(struct depmod_cfg *cfg, const char *name, const char *buf, 
  * `exclude` word. Every function below accepts cfg == NULL as the empty
  * configuration. */
 bool depmod_cfg_excluded(const struct depmod_cfg *cfg, const char *name);
+/* The `exclude` words. */
+size_t depmod_cfg_n_exclude(const struct depmod_cfg *cfg);
 
 /* External directories in kmod's scan order (reverse of declaration). */
 size_t depmod_cfg_n_external(const struct depmod_cfg *cfg);

@@ -56,6 +56,17 @@ char *tree_modname_from_path(const char *path)
 	return m;
 }
 
+size_t tree_uncrelpath_len(const char *rel)
+{
+	const char *base = base_of(rel);
+	size_t ulen = (size_t)(base - rel) + modname_span(base, SIZE_MAX) + 3;
+
+	/* kmod copies relpath up to the basename, plus modname's length plus
+	 * 3 bytes: "x.ko" for x.ko.xz (the bytes themselves, so dashes stay;
+	 * "foo.ba" for foo.bar.ko). */
+	return ulen > strlen(rel) ? strlen(rel) : ulen;
+}
+
 /* Fill m's strings: one allocation holding path, modname and uncrelpath
  * (see walk.h). relpath is set when path is dirname + "/" + something. */
 static int mod_init(struct tree_mod *m, const char *dirname, size_t dirlen, const char *path,
@@ -69,12 +80,7 @@ static int mod_init(struct tree_mod *m, const char *dirname, size_t dirlen, cons
 	if (strncmp(path, dirname, dirlen) == 0 && path[dirlen] == '/')
 		rel = path + dirlen + 1;
 	if (rel) {
-		/* kmod copies relpath up to the basename, plus modname's length
-		 * plus 3 bytes: "x.ko" for x.ko.xz (the bytes themselves, so
-		 * dashes stay; "foo.ba" for foo.bar.ko). */
-		ulen = (size_t)(base - rel) + mlen + 3;
-		if (ulen > strlen(rel))
-			ulen = strlen(rel);
+		ulen = tree_uncrelpath_len(rel);
 	}
 	blk = malloc(plen + 1 + mlen + 1 + (rel ? ulen + 1 : 0));
 	if (!blk)
@@ -125,23 +131,12 @@ void tree_scan_free(struct tree_scan *s)
 
 /* ---- directory reading ---- */
 
-struct dent {
-	const char *name;
-	unsigned char type;
-};
-
-struct dlist {
-	struct dent *v;
-	size_t n;
-	char *names;
-};
-
 static int cmp_dent(const void *a, const void *b)
 {
-	return strcmp(((const struct dent *)a)->name, ((const struct dent *)b)->name);
+	return strcmp(((const struct tree_dirent *)a)->name, ((const struct tree_dirent *)b)->name);
 }
 
-static void dlist_release(struct dlist *l)
+static void dlist_release(struct tree_dirlist *l)
 {
 	free(l->v);
 	free(l->names);
@@ -149,7 +144,7 @@ static void dlist_release(struct dlist *l)
 
 /* Every entry of d, sorted by name. Returns 0, -ENOMEM or a readdir
  * error. */
-static int dlist_read(DIR *d, struct dlist *l)
+static int dlist_read(DIR *d, struct tree_dirlist *l)
 {
 	struct raw {
 		size_t off;
@@ -252,7 +247,7 @@ static bool own_output(const char *name)
 	return !strncmp(name, ".modules.", 9) && n > 4 && !strcmp(name + n - 4, ".tmp");
 }
 
-static uint64_t names_hash(const struct dlist *l)
+uint64_t tree_names_hash(const struct tree_dirlist *l)
 {
 	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
 
@@ -269,19 +264,32 @@ static uint64_t names_hash(const struct dlist *l)
 	return h;
 }
 
-int tree_dir_names_hash(const char *path, uint64_t *hash)
+void tree_dir_release(struct tree_dirlist *l)
 {
-	struct dlist l;
+	dlist_release(l);
+}
+
+int tree_dir_read(const char *path, struct tree_dirlist *l)
+{
 	DIR *d = opendir(path);
 	int err;
 
+	memset(l, 0, sizeof(*l));
 	if (!d)
 		return -errno;
-	err = dlist_read(d, &l);
+	err = dlist_read(d, l);
 	closedir(d);
+	return err;
+}
+
+int tree_dir_names_hash(const char *path, uint64_t *hash)
+{
+	struct tree_dirlist l;
+	int err = tree_dir_read(path, &l);
+
 	if (err < 0)
 		return err;
-	*hash = names_hash(&l);
+	*hash = tree_names_hash(&l);
 	dlist_release(&l);
 	return 0;
 }
@@ -429,7 +437,7 @@ static int add_module(struct walk *w, const struct stat *st)
 }
 
 /* One entry of a directory: w->path already ends with its name. */
-static int walk_entry(struct walk *w, int dfd, const struct dent *e)
+static int walk_entry(struct walk *w, int dfd, const struct tree_dirent *e)
 {
 	bool module = false;
 	struct stat st;
@@ -476,7 +484,7 @@ static int walk_entry(struct walk *w, int dfd, const struct dent *e)
 static int walk_dir(struct walk *w, DIR *d)
 {
 	size_t base = w->path.len;
-	struct dlist l;
+	struct tree_dirlist l;
 	int err, dfd = dirfd(d);
 
 	err = dlist_read(d, &l);
@@ -488,9 +496,9 @@ static int walk_dir(struct walk *w, DIR *d)
 		return 0;
 	}
 	if (w->s && !w->newer_mode)
-		w->s->dirs[w->cur_dir].names_hash = names_hash(&l);
+		w->s->dirs[w->cur_dir].names_hash = tree_names_hash(&l);
 	for (size_t i = 0; i < l.n && !err && !w->newer; i++) {
-		const struct dent *e = &l.v[i];
+		const struct tree_dirent *e = &l.v[i];
 
 		/* -A skips only the fixed names, never config excludes. */
 		if (depmod_cfg_excluded(w->newer_mode ? NULL : w->cfg, e->name))

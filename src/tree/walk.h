@@ -62,6 +62,28 @@ struct tree_scan {
 	int n_errors;          /* entries reported as errors (still skipped) */
 };
 
+/* A directory's entries, sorted by name (d_type as readdir gave it). */
+struct tree_dirent {
+	const char *name;
+	unsigned char type;
+};
+
+struct tree_dirlist {
+	struct tree_dirent *v;
+	size_t n;
+	char *names;
+};
+
+/* 0, or a negative errno (l is then empty). */
+int tree_dir_read(const char *path, struct tree_dirlist *l);
+void tree_dir_release(struct tree_dirlist *l);
+/* The names hash of tree_dir: of l's names in l's order, depmod's own
+ * outputs and temporaries left out. */
+uint64_t tree_names_hash(const struct tree_dirlist *l);
+
+/* The length of a module's uncrelpath (see tree_mod) from its relpath. */
+size_t tree_uncrelpath_len(const char *rel);
+
 /* Module file extensions recognised: .ko, .ko.gz, .ko.xz, .ko.zst. */
 bool tree_is_module_name(const char *name);
 /* "a/b/foo-bar.ko.xz" -> "foo_bar"; malloc'd, NULL on ENOMEM. */

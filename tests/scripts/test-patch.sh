@@ -1,8 +1,9 @@
 #!/bin/bash
 # A run that finds a few modules changed since the run its cache recorded
 # patches that run's files when the change is only in the modules' own
-# lines (src/depmod/depmod_patch.c), and leaves everything else to a full
-# run. After every change, in place: the eleven files are those of a cold
+# lines (src/depmod/depmod_patch.c) or a module was added at the end of
+# the order or removed from it (depmod_grow.c), and leaves everything
+# else to a full run. After every change, in place: the eleven files are those of a cold
 # run (--no-cache) of the same tree, byte for byte (kmod 34.2's layout and
 # --compat=kmod30's); the run took the path expected (its debug line,
 # MODATLAS_TIMING=1); a patch rewrote only the files it names (the others
@@ -146,6 +147,76 @@ read -r hit total <<< "${hits:-x x}"
 check "records: a full run after a patch reads only what changed ($hits)" \
 	[ "${total:-x}" != x ] && [ $((total - hit)) -le 2 ]
 
+# A module added or removed (depmod_grow.c), on a copy of the tree kmod's
+# rules allow it on: no two modules of one name, modules.order listing
+# every module. Each patched run is compared with a cold run (run()).
+G=$TMP/grow
+rm -rf "$G"
+cp -a "$T" "$G"
+T=$G D=$G/lib/modules/$V
+rm "$D/updates/ma_dup.ko"
+(cd "$D" && find . -name '*.ko' | sed 's|^\./||' | sort > modules.order)
+MA=$D/kernel/drivers/ma
+for mode in kmod34 kmod30; do
+	args=()
+	[ $mode = kmod30 ] && args=(--compat=kmod30)
+	rm -rf "$MODATLAS_CACHE_DIR" "$D/modules.weakdep"
+	sleep 0.06
+	dm "${args[@]}" -b "$T" $V 2> /dev/null
+	# a copy of the chain's head under a new name: last in the order
+	cp "$MA/chain/ma_a.ko" "$MA/chain/ma_a2.ko"
+	run "grow $mode: a module added" "patched 2" "${args[@]}"
+	contains "grow $mode: its line last" "$D/modules.dep" "kernel/drivers/ma/chain/ma_a2.ko:"
+	run "grow $mode: then nothing changed" same "${args[@]}"
+	rm "$MA/chain/ma_a2.ko"
+	run "grow $mode: the module removed" "patched 2" "${args[@]}"
+	# with aliases and a soft dependency: their files too
+	cp "$MA/ma_softdep.ko" "$MA/alias/ma_sd2.ko"
+	# (its softdep, and its weakdep where kmod 34 writes one)
+	run "grow $mode: a module with a softdep added" "patched $([ $mode = kmod34 ] && echo 4 || echo 3)" "${args[@]}"
+	cp "$MA/alias/ma_alias.ko" "$MA/alias/ma_al2.ko"
+	run "grow $mode: a second unlisted module" full "${args[@]}"
+	# the last of the two (kmod's hash order) goes first, then the other
+	last=$(tail -n 1 "$D/modules.dep" | cut -d: -f1)
+	rm "$D/$last"
+	run "grow $mode: the last unlisted removed" any "${args[@]}"
+	check "grow $mode: the last unlisted removed, patched" grep -q "indexes patched" "$TMP/grow $mode: the last unlisted removed.err"
+	rm -f "$MA/alias/ma_sd2.ko" "$MA/alias/ma_al2.ko"
+	run "grow $mode: the other removed" any "${args[@]}"
+	check "grow $mode: the other removed, patched" grep -q "indexes patched" "$TMP/grow $mode: the other removed.err"
+	# what a full run must do
+	cp "$MA/chain/ma_c.ko" "$MA/chain/ma_c2.ko"
+	run "grow $mode: a module exporting symbols added" full "${args[@]}"
+	rm "$MA/chain/ma_c2.ko"
+	run "grow $mode: a module exporting symbols removed" full "${args[@]}"
+	cp "$D/kernel/drivers/char/ma_devname.ko" "$MA/ma_dn2.ko"
+	run "grow $mode: a module with a devname added" full "${args[@]}"
+	rm "$MA/ma_dn2.ko"
+	run "grow $mode: ... removed" full "${args[@]}"
+	mv "$MA/ma_weak.ko" "$TMP/ma_weak.ko"
+	run "grow $mode: a module not last removed" full "${args[@]}"
+	mv "$TMP/ma_weak.ko" "$MA/ma_weak.ko"
+	run "grow $mode: a module modules.order lists added" full "${args[@]}"
+	# the diamond's top gone, its copy depends on modules no other uses
+	mv "$MA/diamond/ma_dia_top.ko" "$TMP/ma_dia_top.ko"
+	run "grow $mode: the diamond's top removed" full "${args[@]}"
+	cp "$TMP/ma_dia_top.ko" "$MA/diamond/ma_dia_top3.ko"
+	run "grow $mode: a module using unused modules added" full "${args[@]}"
+	# the last module removed while modules it uses have no other user
+	run "grow $mode: ..." any "${args[@]}"
+	rm "$MA/diamond/ma_dia_top3.ko"
+	run "grow $mode: the only user of two modules removed" full "${args[@]}"
+	mv "$TMP/ma_dia_top.ko" "$MA/diamond/ma_dia_top.ko"
+	run "grow $mode: back" any "${args[@]}"
+	# a module in a new directory: that directory is not in the cache
+	mkdir -p "$MA/new"
+	cp "$MA/chain/ma_a.ko" "$MA/new/ma_a4.ko"
+	run "grow $mode: a module in a new directory" full "${args[@]}"
+	rm -r "$MA/new"
+	run "grow $mode: the directory removed" full "${args[@]}"
+done
+T=$TMP/tree D=$TMP/tree/lib/modules/$V
+
 # A patching run killed at each rename (its files' and the cache's, in
 # whatever order the job runs them) or at a file's fsync: every file is
 # the old or the new one, and the next run writes a cold run's files.
@@ -200,6 +271,12 @@ if realtree amd64-6.1; then
 		run "real $mode: ext4's alias changed" "patched 2" "${args[@]}"
 		edit "$E" alias=fs-ex4z alias=fs-ext4
 		run "real $mode: ext4 restored" "patched 2" "${args[@]}"
+		# as make bench does: a copy of ext4 added, then removed
+		# (modules.dep and .bin, modules.alias and .bin, modules.softdep)
+		cp "$E" "$D/kernel/fs/ext4/bench_added.ko"
+		run "real $mode: a module added" "patched 5" "${args[@]}"
+		rm "$D/kernel/fs/ext4/bench_added.ko"
+		run "real $mode: the module removed" "patched 5" "${args[@]}"
 	done
 else
 	fail "the real 6.1 tree (tests/scripts/realtree-fetch.sh amd64-6.1)"

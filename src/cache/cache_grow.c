@@ -1,0 +1,195 @@
+/* Modules added to or removed from the tree since the recorded run: what
+ * a changed directory gained or lost, and the recorded facts a patching
+ * run needs to put a module at the end of the order or take the last
+ * one away (src/depmod/depmod_grow.c). */
+#include "cache/cache.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cache/cache_format.h"
+#include "tree/walk.h"
+#include "util/arena.h"
+#include "util/khash.h"
+
+/* Under the caller's lock, or on the one thread using c. */
+static struct khash *module_index(struct cache *c)
+{
+	size_t n = 0;
+
+	if (c->module_index)
+		return c->module_index;
+	for (size_t i = 0; i < c->n_stamps; i++)
+		n += c->stamps[i].kind == 'm';
+	c->module_index = khash_new(n > 1024 ? (unsigned int)n : 1024);
+	for (size_t i = 0; c->module_index && i < c->n_stamps; i++) {
+		if (c->stamps[i].kind == 'm' &&
+		    khash_add(c->module_index, c->stamps[i].path, (void *)(uintptr_t)(i + 1), NULL) < 0) {
+			khash_free(c->module_index);
+			c->module_index = NULL;
+		}
+	}
+	return c->module_index;
+}
+
+/* The name of module stamp path if it lies directly in dir. */
+static const char *name_in(const char *path, const char *dir, size_t dlen)
+{
+	if (strncmp(path, dir, dlen) != 0 || path[dlen] != '/' || strchr(path + dlen + 1, '/'))
+		return NULL;
+	return path + dlen + 1;
+}
+
+static int cmp_dirent(const void *a, const void *b)
+{
+	return strcmp(((const struct tree_dirent *)a)->name, ((const struct tree_dirent *)b)->name);
+}
+
+static bool listed(const struct tree_dirlist *l, const char *name)
+{
+	struct tree_dirent key = { .name = name };
+
+	return bsearch(&key, l->v, l->n, sizeof(*l->v), cmp_dirent) != NULL;
+}
+
+/* The names dir had when recorded, if it gained and lost only modules:
+ * its entries now, less the new module files, plus the lost ones. */
+static int names_then(struct cache *c, const char *dir, const struct tree_dirlist *now,
+		      const bool *added, uint64_t *hash)
+{
+	size_t dlen = strlen(dir), n = 0, cap = now->n + 8;
+	struct tree_dirlist then = { .v = malloc(cap * sizeof(*then.v)) };
+	int r = then.v ? 0 : -ENOMEM;
+
+	for (size_t i = 0; !r && i < now->n; i++)
+		if (!added[i])
+			then.v[n++] = now->v[i];
+	for (size_t i = 0; !r && i < c->n_stamps; i++) {
+		const char *name = c->stamps[i].kind == 'm' ? name_in(c->stamps[i].path, dir, dlen)
+							     : NULL;
+
+		if (!name || listed(now, name))
+			continue;
+		if (n == cap) {
+			struct tree_dirent *v = realloc(then.v, 2 * cap * sizeof(*v));
+
+			if (!v) {
+				r = -ENOMEM;
+				break;
+			}
+			then.v = v;
+			cap *= 2;
+		}
+		then.v[n++] = (struct tree_dirent){ .name = name, .type = DT_REG };
+	}
+	if (!r) {
+		then.n = n;
+		qsort(then.v, n, sizeof(*then.v), cmp_dirent);
+		*hash = tree_names_hash(&then);
+	}
+	free(then.v);
+	return r;
+}
+
+bool cache_dir_delta(struct cache *c, size_t i, const struct cache_stat *now,
+		     pthread_mutex_t *lock, cache_added_fn added_fn, void *ud)
+{
+	const struct stamp *s = &c->stamps[i];
+	struct tree_dirlist l;
+	struct dir_update *u;
+	bool *added = NULL, ok = false;
+	uint64_t then;
+	int dfd = -1;
+
+	if (!c->growable || now->missing || tree_dir_read(s->path, &l) < 0)
+		return false;
+	added = calloc(l.n + 1, sizeof(*added));
+	dfd = added ? open(s->path, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+	pthread_mutex_lock(lock);
+	if (dfd < 0 || !module_index(c))
+		goto out;
+	for (size_t k = 0; k < l.n; k++) {
+		char *path;
+
+		if (!tree_is_module_name(l.v[k].name))
+			continue;
+		path = arena_printf(&c->arena, "%s/%s", s->path, l.v[k].name);
+		if (!path)
+			goto out;
+		if (khash_find(c->module_index, path))
+			continue;
+		/* a new module: a plain file (a link or an unknown type is a
+		 * full run's to follow) */
+		if (l.v[k].type != DT_REG)
+			goto out;
+		added[k] = true;
+	}
+	if (names_then(c, s->path, &l, added, &then) < 0 || then != s->names_hash)
+		goto out;
+	u = arena_alloc(&c->arena, sizeof(*u) * (c->n_dir_updates + 1));
+	if (!u)
+		goto out;
+	if (c->n_dir_updates)
+		memcpy(u, c->dir_updates, sizeof(*u) * c->n_dir_updates);
+	u[c->n_dir_updates] = (struct dir_update){ i, *now, tree_names_hash(&l) };
+	u[c->n_dir_updates].st.size = 0; /* as cache_stat_of_dir records it */
+	c->dir_updates = u;
+	c->n_dir_updates++;
+	ok = true;
+	for (size_t k = 0; ok && k < l.n; k++) {
+		struct cache_stat st;
+		char *path;
+
+		if (!added[k])
+			continue;
+		path = arena_printf(&c->arena, "%s/%s", s->path, l.v[k].name);
+		ok = path && cache_stat_at(dfd, l.v[k].name, path, &st) == 0 && !st.missing &&
+		     added_fn(ud, path, &st);
+	}
+out:
+	pthread_mutex_unlock(lock);
+	if (dfd >= 0)
+		close(dfd);
+	free(added);
+	tree_dir_release(&l);
+	return ok;
+}
+
+bool cache_growable(const struct cache *c, size_t *n_unlisted)
+{
+	*n_unlisted = c->n_unlisted;
+	return c->growable;
+}
+
+bool cache_module_rank(struct cache *c, const char *path, uint64_t *rank)
+{
+	uintptr_t i = module_index(c) ? (uintptr_t)khash_find(c->module_index, path) : 0;
+
+	if (!i)
+		return false;
+	*rank = c->stamps[i - 1].rank;
+	return true;
+}
+
+uint64_t cache_min_rank(const struct cache *c)
+{
+	uint64_t min = UINT64_MAX;
+
+	for (size_t i = 0; i < c->n_stamps; i++)
+		if (c->stamps[i].kind == 'm' && c->stamps[i].rank < min)
+			min = c->stamps[i].rank;
+	return min;
+}
+
+size_t cache_module_count(const struct cache *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n_stamps; i++)
+		n += c->stamps[i].kind == 'm';
+	return n;
+}

@@ -1,0 +1,52 @@
+/* What the two patching runs share: depmod_patch.c (modules changed in
+ * place) and depmod_grow.c (a module added or removed). Internal to
+ * src/depmod/. */
+#ifndef MA_DEPMOD_PATCH_INT_H
+#define MA_DEPMOD_PATCH_INT_H
+
+#include <stddef.h>
+
+#include "cache/cache.h"
+#include "depmod/depmod_patch.h"
+#include "index/depfiles.h"
+#include "tree/names.h"
+#include "util/strbuf.h"
+
+struct outputs;
+
+struct changed {
+	struct modrec *old, *now; /* a removed module has no now, an added no old */
+	struct strbuf blob;  /* now's encoding, for the cache */
+	char modname[NAME_MAX_KMOD + 1];
+	unsigned int files;  /* 1 << depfile_id: what it changes */
+};
+
+struct patch_run {
+	const struct depmod_patch *p;
+	struct changed *c;   /* p->n of them */
+	struct depfile files[DF_COUNT];
+	const char *old[DF_COUNT]; /* the recorded run's bytes, mapped */
+	void *map[DF_COUNT];
+	size_t old_len[DF_COUNT];
+	const struct cache_growth *growth; /* a module added or removed */
+};
+
+/* The values of key in r, in order (*n of them); NULL when out of memory. */
+const char **patch_values(const struct modrec *r, const char *key, size_t *n);
+/* Read change k again (its record and its encoding). */
+int patch_read_again(const struct depmod_patch *p, size_t k, struct changed *c);
+/* A module's name, as the files spell it, from its path. */
+void patch_name_of(const char *path, char *modname);
+/* The recorded run's file id into pr->old[id], if it is what the cache
+ * says it wrote (mapped: megabytes, only read); -EAGAIN otherwise. */
+int patch_load_old(struct patch_run *pr, int dfd, enum depfile_id id);
+/* The patched files (pr->files enabled) on disk, as outputs_write writes
+ * a full run's, and meanwhile the cache: one that names files the run then
+ * failed to write only fails the next run's check of the outputs. */
+int patch_publish(struct patch_run *pr, struct outputs *out, double *t);
+void patch_release(struct patch_run *pr);
+
+/* depmod_patch_run when a module was added or removed (depmod_grow.c). */
+int depmod_grow_run(const struct depmod_patch *p);
+
+#endif
