@@ -175,7 +175,8 @@ static int added_line(struct grow *g)
 		}
 	}
 	if (!r) {
-		qsort(v, n, sizeof(*v), cmp_rank);
+		if (n)
+			qsort(v, n, sizeof(*v), cmp_rank);
 		r = strbuf_addf(&g->line, "%s:", g->rel);
 		for (size_t i = 0; !r && i < n; i++)
 			r = strbuf_addf(&g->line, " %.*s", (int)v[i].len, v[i].path);
