@@ -28,10 +28,8 @@
 #include "depmod/depmod_patch_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "depmod/outputs.h"
 #include "elf/module.h"
@@ -391,13 +389,17 @@ static int patch_files(struct grow *g, int dfd)
 	return r;
 }
 
+static int patch_files_fn(void *ud, int dfd)
+{
+	return patch_files(ud, dfd);
+}
+
 int depmod_grow_run(const struct depmod_patch *p)
 {
 	struct grow g = { .pr = { .p = p } };
 	const struct cache_change *ch = &p->changes[0];
-	struct outputs *out = NULL;
 	double t = timing_now();
-	int r = p->n == 1 ? 0 : -EAGAIN, dfd = -1;
+	int r = p->n == 1 ? 0 : -EAGAIN;
 
 	depfiles_init(g.pr.files, p->weakdep, false);
 	for (int id = 0; id < DF_COUNT; id++)
@@ -418,22 +420,9 @@ int depmod_grow_run(const struct depmod_patch *p)
 		}
 	}
 	timing_mark(p->log, &t, "grow: read");
-	/* the directory locked first, as a full run locks it */
-	out = r ? NULL : outputs_new(p->outdir, p->jobs, false, p->log);
-	if (!r && !out)
-		r = -ENOMEM;
-	if (!r)
-		outputs_open_early(out);
-	dfd = r ? -1 : open(p->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (!r)
-		r = dfd < 0 ? -EAGAIN : patch_files(&g, dfd);
-	if (dfd >= 0)
-		close(dfd);
-	timing_mark(p->log, &t, "grow: files");
 	g.pr.growth = &g.growth;
 	if (!r)
-		r = patch_publish(&g.pr, out, &t);
-	outputs_free(out);
+		r = patch_apply(&g.pr, patch_files_fn, &g, &t);
 	index_reader_free(g.deps);
 	index_reader_free(g.syms);
 	strbuf_release(&g.line);

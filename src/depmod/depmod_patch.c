@@ -312,13 +312,39 @@ void patch_release(struct patch_run *pr)
 	depfiles_release(pr->files);
 }
 
+static int patch_all_fn(void *ud, int dfd)
+{
+	return patch_all(ud, dfd);
+}
+
+int patch_apply(struct patch_run *pr, int (*files)(void *ud, int dfd), void *ud, double *t)
+{
+	const struct depmod_patch *p = pr->p;
+	/* The directory locked first: what is read is what the last run
+	 * wrote, and no other run writes before this one has. */
+	struct outputs *out = outputs_new(p->outdir, p->jobs, false, p->log);
+	int r = out ? 0 : -ENOMEM, dfd;
+
+	if (!r)
+		outputs_open_early(out);
+	dfd = r ? -1 : open(p->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!r)
+		r = dfd < 0 ? -EAGAIN : files(ud, dfd);
+	if (dfd >= 0)
+		close(dfd);
+	timing_mark(p->log, t, "patch: files");
+	if (!r)
+		r = patch_publish(pr, out, t);
+	outputs_free(out);
+	return r;
+}
+
 int depmod_patch_run(const struct depmod_patch *p)
 {
 	struct patch_run pr = { .p = p };
-	struct outputs *out = NULL;
 	double t = timing_now();
 	bool same = true;
-	int r = 0, dfd;
+	int r = 0;
 
 	for (size_t k = 0; k < p->n; k++)
 		if (p->changes[k].kind != CACHE_CHANGED)
@@ -360,22 +386,8 @@ int depmod_patch_run(const struct depmod_patch *p)
 		patch_name_of(p->changes[k].path, c->modname);
 	}
 	timing_mark(p->log, &t, "patch: compare records");
-	/* The directory locked first: what is read is what the last run
-	 * wrote, and no other run writes before this one has. */
-	out = r ? NULL : outputs_new(p->outdir, p->jobs, false, p->log);
-	if (!r && !out)
-		r = -ENOMEM;
 	if (!r)
-		outputs_open_early(out);
-	dfd = r ? -1 : open(p->outdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (!r)
-		r = dfd < 0 ? -EAGAIN : patch_all(&pr, dfd);
-	if (dfd >= 0)
-		close(dfd);
-	timing_mark(p->log, &t, "patch: files");
-	if (!r)
-		r = patch_publish(&pr, out, &t);
-	outputs_free(out);
+		r = patch_apply(&pr, patch_all_fn, &pr, &t);
 	patch_release(&pr);
 	if (r == -EAGAIN)
 		return DEPMOD_PATCH_NO;

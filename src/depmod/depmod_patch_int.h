@@ -45,6 +45,11 @@ int patch_load_old(struct patch_run *pr, int dfd, enum depfile_id id);
  * failed to write only fails the next run's check of the outputs. */
 int patch_publish(struct patch_run *pr, struct outputs *out, double *t);
 void patch_release(struct patch_run *pr);
+/* With the output directory locked (as a full run locks it), the files
+ * patched in memory by files(ud, the directory's fd), then published
+ * with the cache (patch_publish). 0, -EAGAIN (a full run's to do) or a
+ * negative errno. */
+int patch_apply(struct patch_run *pr, int (*files)(void *ud, int dfd), void *ud, double *t);
 
 /* depmod_patch_run when a module was added or removed (depmod_grow.c). */
 int depmod_grow_run(const struct depmod_patch *p);
