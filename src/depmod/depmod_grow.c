@@ -46,7 +46,8 @@
  * symbols and of dependencies, mapped. */
 struct grow {
 	struct patch_run pr;
-	struct changed *c;
+	const struct cache_change *ch; /* the module added or removed */
+	struct changed *c;             /* its record */
 	const char *rel;               /* the module's path in modules.dep */
 	struct index_reader *deps, *syms;
 	struct strbuf line;            /* its modules.dep line, with '\n' */
@@ -376,7 +377,7 @@ static int patch_files(struct grow *g, int dfd)
 	if (!r && gf.adding)
 		r = open_index(g, dfd, DF_SYMBOLS_BIN, &g->syms);
 	if (!r)
-		r = eligible(g, &p->changes[0], rec);
+		r = eligible(g, g->ch, rec);
 	if (!r)
 		r = gf.adding ? added_line(g) : removed_line(g);
 	for (size_t i = 3; !r && i < n; i++)
@@ -394,30 +395,57 @@ static int patch_files_fn(void *ud, int dfd)
 	return patch_files(ud, dfd);
 }
 
+/* The one module added or removed among p's changes; the others must
+ * hold what they held (touched, or stamped too close to the last run to
+ * be trusted): read again, they are only restamped. */
+static int find_change(struct grow *g)
+{
+	const struct depmod_patch *p = g->pr.p;
+	size_t at = p->n;
+	int r = 0;
+
+	for (size_t k = 0; k < p->n; k++) {
+		if (p->changes[k].kind == CACHE_CHANGED)
+			continue;
+		if (at < p->n)
+			return -EAGAIN;
+		at = k;
+	}
+	if (at == p->n)
+		return -EAGAIN;
+	for (size_t k = 0; !r && k < p->n; k++) {
+		struct changed *c = &g->pr.c[k];
+
+		strbuf_init(&c->blob);
+		patch_name_of(p->changes[k].path, c->modname);
+		if (k != at)
+			r = patch_read_again(p, k, c) < 0 ||
+					    modrec_digest(c->now) != p->changes[k].digest
+				    ? -EAGAIN
+				    : 0;
+	}
+	g->ch = &p->changes[at];
+	g->c = &g->pr.c[at];
+	return r;
+}
+
 int depmod_grow_run(const struct depmod_patch *p)
 {
 	struct grow g = { .pr = { .p = p } };
-	const struct cache_change *ch = &p->changes[0];
 	double t = timing_now();
-	int r = p->n == 1 ? 0 : -EAGAIN;
+	int r;
 
 	depfiles_init(g.pr.files, p->weakdep, false);
 	for (int id = 0; id < DF_COUNT; id++)
 		g.pr.files[id].enabled = false; /* only what is patched is written */
 	strbuf_init(&g.line);
-	g.pr.c = calloc(p->n ? p->n : 1, sizeof(*g.pr.c)); /* (patch_release frees n) */
-	g.c = g.pr.c;
-	if (!r && !g.c)
-		r = -ENOMEM;
-	if (!r) {
-		strbuf_init(&g.c->blob);
-		patch_name_of(ch->path, g.c->modname);
-		if (ch->kind == CACHE_ADDED) {
-			r = patch_read_again(p, 0, g.c);
-		} else {
-			g.c->old = cache_recorded(p->cache, ch->path, p->keys);
-			r = g.c->old && modrec_digest(g.c->old) == ch->digest ? 0 : -EAGAIN;
-		}
+	g.pr.c = p->n <= DEPMOD_PATCH_MAX ? calloc(p->n, sizeof(*g.pr.c)) : NULL;
+	r = g.pr.c ? find_change(&g) : p->n <= DEPMOD_PATCH_MAX ? -ENOMEM : -EAGAIN;
+	if (!r && g.ch->kind == CACHE_ADDED) {
+		r = patch_read_again(p, (size_t)(g.ch - p->changes), g.c);
+	} else if (!r) {
+		g.c->old = cache_recorded(p->cache, g.ch->path, p->keys);
+		r = g.c->old && modrec_digest(g.c->old) == g.ch->digest ? 0 : -EAGAIN;
 	}
 	timing_mark(p->log, &t, "grow: read");
 	g.pr.growth = &g.growth;

@@ -170,6 +170,21 @@ for mode in kmod34 kmod30; do
 	run "grow $mode: then nothing changed" same "${args[@]}"
 	rm "$MA/chain/ma_a2.ko"
 	run "grow $mode: the module removed" "patched 2" "${args[@]}"
+	# beside modules that hold what they held (touched, reinstalled)
+	touch "$MA/ma_params.ko"
+	cp "$MA/chain/ma_a.ko" "$MA/chain/ma_a2.ko"
+	cp "$MA/ma_weak.ko" "$MA/ma_weak.ko.new" && mv "$MA/ma_weak.ko.new" "$MA/ma_weak.ko"
+	run "grow $mode: added beside two modules touched" "patched 2" "${args[@]}"
+	touch "$MA/ma_params.ko"
+	rm "$MA/chain/ma_a2.ko"
+	run "grow $mode: removed beside a module touched" "patched 2" "${args[@]}"
+	# one changed for real beside it: a full run
+	cp "$MA/chain/ma_a.ko" "$MA/chain/ma_a2.ko"
+	edit "$MA/alias/ma_alias.ko" alias=ma-twice alias=ma-twixe
+	run "grow $mode: added beside a module changed" full "${args[@]}"
+	edit "$MA/alias/ma_alias.ko" alias=ma-twixe alias=ma-twice
+	rm "$MA/chain/ma_a2.ko"
+	run "grow $mode: ... both undone" full "${args[@]}"
 	# with aliases and a soft dependency: their files too
 	cp "$MA/ma_softdep.ko" "$MA/alias/ma_sd2.ko"
 	# (its softdep, and its weakdep where kmod 34 writes one)
