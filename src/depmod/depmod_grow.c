@@ -35,6 +35,7 @@
 #include "elf/module.h"
 #include "graph/modgraph.h"
 #include "index/index.h"
+#include "model/mtree.h"
 #include "tree/order.h"
 #include "tree/walk.h"
 #include "util/fileio.h"
@@ -261,7 +262,8 @@ static int eligible(struct grow *g, const struct cache_change *ch, const struct 
 		free(unc);
 		if (!unc)
 			return -ENOMEM;
-		if (n_unlisted || listed || dep_line(g, g->c->modname))
+		if (n_unlisted || listed || dep_line(g, g->c->modname) ||
+		    cache_module_count(p->cache) + 1 >= MTREE_MAX_MODULES)
 			return -EAGAIN;
 		g->growth = (struct cache_growth){ cache_min_rank(p->cache) - 1, 1 };
 	} else {

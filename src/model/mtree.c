@@ -223,8 +223,7 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 	}
 	if (r < 0)
 		goto fail;
-	if (t->scan->n >= 65535) {
-		/* kmod's module index is 16-bit. */
+	if (t->scan->n >= MTREE_MAX_MODULES) {
 		ma_logf(o->log, MA_LOG_ERR, "too many modules: %zu", t->scan->n);
 		r = -ERANGE;
 		goto fail;

@@ -45,6 +45,10 @@ struct mtree_mod {
 	const char *outpath;            /* relpath, or path when outside */
 };
 
+/* kmod's module index is 16-bit: a tree of this many modules or more is
+ * refused. */
+#define MTREE_MAX_MODULES 65535
+
 struct mtree {
 	struct mtree_mod *mods;         /* final order */
 	size_t n;
