@@ -415,17 +415,10 @@ static int find_change(struct grow *g)
 	}
 	if (at == p->n)
 		return -EAGAIN;
-	for (size_t k = 0; !r && k < p->n; k++) {
-		struct changed *c = &g->pr.c[k];
-
-		strbuf_init(&c->blob);
-		patch_name_of(p->changes[k].path, c->modname);
-		if (k != at)
-			r = patch_read_again(p, k, c) < 0 ||
-					    modrec_digest(c->now) != p->changes[k].digest
-				    ? -EAGAIN
-				    : 0;
-	}
+	r = patch_read_all(p, g->pr.c);
+	for (size_t k = 0; !r && k < p->n; k++)
+		if (k != at && modrec_digest(g->pr.c[k].now) != p->changes[k].digest)
+			r = -EAGAIN;
 	g->ch = &p->changes[at];
 	g->c = &g->pr.c[at];
 	return r;
@@ -443,9 +436,7 @@ int depmod_grow_run(const struct depmod_patch *p)
 	strbuf_init(&g.line);
 	g.pr.c = p->n <= DEPMOD_PATCH_MAX ? calloc(p->n, sizeof(*g.pr.c)) : NULL;
 	r = g.pr.c ? find_change(&g) : p->n <= DEPMOD_PATCH_MAX ? -ENOMEM : -EAGAIN;
-	if (!r && g.ch->kind == CACHE_ADDED) {
-		r = patch_read_again(p, (size_t)(g.ch - p->changes), g.c);
-	} else if (!r) {
+	if (!r && g.ch->kind == CACHE_REMOVED) {
 		g.c->old = cache_recorded(p->cache, g.ch->path, p->keys);
 		r = g.c->old && modrec_digest(g.c->old) == g.ch->digest ? 0 : -EAGAIN;
 	}

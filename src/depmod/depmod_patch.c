@@ -119,6 +119,31 @@ int patch_read_again(const struct depmod_patch *p, size_t k, struct changed *c)
 	return modfile_load_path(p->changes[k].path, &fo, &c->now) < 0 || !c->blob.len ? -1 : 0;
 }
 
+struct read_all {
+	const struct depmod_patch *p;
+	struct changed *c;
+};
+
+static int read_one(void *ud, size_t k, const struct ma_log *log)
+{
+	struct read_all *ra = ud;
+
+	strbuf_init(&ra->c[k].blob);
+	if (ra->p->changes[k].kind == CACHE_REMOVED)
+		return 0;
+	return patch_read_again(ra->p, k, &ra->c[k]) < 0 ? -EAGAIN : 0;
+}
+
+int patch_read_all(const struct depmod_patch *p, struct changed *c)
+{
+	struct read_all ra = { p, c };
+	struct jobs_cfg jc = { .threads = p->jobs, .stop_on_error = true };
+
+	for (size_t k = 0; k < p->n; k++)
+		patch_name_of(p->changes[k].path, c[k].modname);
+	return jobs_run(p->n, NULL, &jc, read_one, &ra);
+}
+
 /* The module at path is the one modules.dep lists for its name (not one
  * another of the same name shadows). */
 static bool listed(const struct patch_run *pr, const char *path)
@@ -357,10 +382,9 @@ int depmod_patch_run(const struct depmod_patch *p)
 		patch_release(&pr);
 		return p->n <= DEPMOD_PATCH_MAX ? -ENOMEM : DEPMOD_PATCH_NO;
 	}
-	for (size_t k = 0; !r && k < p->n; k++) {
-		r = patch_read_again(p, k, &pr.c[k]);
-		same = same && !r && modrec_digest(pr.c[k].now) == p->changes[k].digest;
-	}
+	r = patch_read_all(p, pr.c);
+	for (size_t k = 0; !r && k < p->n; k++)
+		same = same && modrec_digest(pr.c[k].now) == p->changes[k].digest;
 	timing_mark(p->log, &t, "patch: read the changed");
 	/* touched, or reinstalled from the same build: nothing to patch */
 	if (!r && same) {

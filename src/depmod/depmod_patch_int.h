@@ -35,6 +35,9 @@ struct patch_run {
 const char **patch_values(const struct modrec *r, const char *key, size_t *n);
 /* Read change k again (its record and its encoding). */
 int patch_read_again(const struct depmod_patch *p, size_t k, struct changed *c);
+/* Every change but a removed one read again, on the job pool, and each
+ * change's name (c[k].modname): 0, or -EAGAIN when one cannot be read. */
+int patch_read_all(const struct depmod_patch *p, struct changed *c);
 /* A module's name, as the files spell it, from its path. */
 void patch_name_of(const char *path, char *modname);
 /* The recorded run's file id into pr->old[id], if it is what the cache
