@@ -28,6 +28,7 @@
 #include "depmod/depmod_patch_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -117,5 +117,11 @@ for mode in default kmod30; do
 	done
 done
 
+# ---- fuzz_cache_meta: meta files from the cache's own writer, fixed stamps
+mkdir -p "$C/cache_meta"
+cc -std=c11 -D_GNU_SOURCE -Isrc -o "$TMP/mkseed_cache_meta" tests/fuzz/mkseed_cache_meta.c \
+	build/libmodatlas.a $(pkg-config --libs libelf zlib liblzma libzstd libxxhash) -lpthread
+"$TMP/mkseed_cache_meta" "$C/cache_meta"
+
 n=$(find "$C" -type f | wc -l)
 echo "make-corpus: $n seeds, $(du -sk "$C" | cut -f1) kB in $C"
