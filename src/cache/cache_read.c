@@ -615,9 +615,10 @@ static void check_stamps(struct check *p, size_t lo, size_t hi, bool modules)
 	}
 }
 
-/* Job 0: the stamps that are not modules (a module added or removed
- * shows in its directory, and stops the other jobs early); jobs 1 to
- * n_outputs: an output each; then the modules, a chunk a job. */
+/* Job 0: the stamps that are not modules (a directory changed in any
+ * other way than by modules added or removed stops the other jobs
+ * early); jobs 1 to n_outputs: an output each; then the modules, a
+ * chunk a job. */
 static int check_job(void *ud, size_t k, const struct ma_log *log)
 {
 	struct check *p = ud;

@@ -144,6 +144,11 @@ static int added_line(struct grow *g)
 		strbuf_reset(&key);
 		r = strbuf_addf(&key, "symbol:%s", mg_symbol_key(rec->needs[j].name,
 								  g->pr.p->sym_prefix));
+		/* the index holds 7-bit keys: a name it cannot hold is a full
+		 * run's to resolve */
+		for (const char *c = key.buf; !r && *c; c++)
+			if ((unsigned char)*c >= 0x80)
+				r = -EAGAIN;
 		if (!r)
 			r = index_reader_get(g->syms, key.buf, &owner, &n_owner) < 0 ? -EAGAIN : 0;
 		/* a kernel symbol, or none: no edge */
