@@ -14,6 +14,7 @@
 #include "cache/cache_format.h"
 #include "tree/walk.h"
 #include "util/arena.h"
+#include "util/array.h"
 #include "util/khash.h"
 
 /* Under the caller's lock, or on the one thread using c. */
@@ -61,34 +62,25 @@ static bool listed(const struct tree_dirlist *l, const char *name)
 static int names_then(struct cache *c, const char *dir, const struct tree_dirlist *now,
 		      const bool *added, uint64_t *hash)
 {
-	size_t dlen = strlen(dir), n = 0, cap = now->n + 8;
-	struct tree_dirlist then = { .v = malloc(cap * sizeof(*then.v)) };
-	int r = then.v ? 0 : -ENOMEM;
+	size_t dlen = strlen(dir), n = 0, cap = 0;
+	struct tree_dirlist then = { 0 };
+	int r = 0;
 
 	for (size_t i = 0; !r && i < now->n; i++)
 		if (!added[i])
-			then.v[n++] = now->v[i];
+			r = ARRAY_PUSH(then.v, n, cap, now->v[i]);
 	for (size_t i = 0; !r && i < c->n_stamps; i++) {
 		const char *name = c->stamps[i].kind == 'm' ? name_in(c->stamps[i].path, dir, dlen)
 							     : NULL;
 
-		if (!name || listed(now, name))
-			continue;
-		if (n == cap) {
-			struct tree_dirent *v = realloc(then.v, 2 * cap * sizeof(*v));
-
-			if (!v) {
-				r = -ENOMEM;
-				break;
-			}
-			then.v = v;
-			cap *= 2;
-		}
-		then.v[n++] = (struct tree_dirent){ .name = name, .type = DT_REG };
+		if (name && !listed(now, name))
+			r = ARRAY_PUSH(then.v, n, cap,
+				       ((struct tree_dirent){ .name = name, .type = DT_REG }));
 	}
 	if (!r) {
 		then.n = n;
-		qsort(then.v, n, sizeof(*then.v), cmp_dirent);
+		if (n)
+			qsort(then.v, n, sizeof(*then.v), cmp_dirent);
 		*hash = tree_names_hash(&then);
 	}
 	free(then.v);

@@ -39,6 +39,7 @@
 #include "model/mtree.h"
 #include "tree/order.h"
 #include "tree/walk.h"
+#include "util/array.h"
 #include "util/fileio.h"
 #include "util/jobs.h"
 #include "util/log.h"
@@ -68,14 +69,17 @@ static bool used_in(const char *text, size_t len, const char *dep)
 	return false;
 }
 
-/* modules.dep's value for modname in modules.dep.bin, or NULL. */
-static const char *dep_line(const struct grow *g, const char *modname)
+/* modules.dep's value for modname in modules.dep.bin (NULL when it has
+ * none, or more than one), and how many it has. */
+static const char *dep_line(const struct grow *g, const char *modname, size_t *n)
 {
 	struct index_value *v = NULL;
-	size_t n = 0;
 	const char *line = NULL;
 
-	if (index_reader_get(g->deps, modname, &v, &n) == 0 && n == 1)
+	*n = 0;
+	if (index_reader_get(g->deps, modname, &v, n) < 0)
+		*n = SIZE_MAX; /* a damaged index: as if taken */
+	else if (*n == 1)
 		line = v[0].value;
 	free(v);
 	return line;
@@ -106,22 +110,13 @@ static int add_dep(struct grow *g, struct ranked **v, size_t *n, size_t *cap, co
 	for (size_t i = 0; i < *n; i++)
 		if ((*v)[i].len == len && !memcmp((*v)[i].path, path, len))
 			return 0;
-	if (*n == *cap) {
-		struct ranked *nv = realloc(*v, (*cap ? 2 * *cap : 16) * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		*v = nv;
-		*cap = *cap ? 2 * *cap : 16;
-	}
 	if (asprintf(&abs, "%s/%.*s", g->pr.p->dirname, (int)len, path) < 0)
 		return -ENOMEM;
 	known = cache_module_rank(g->pr.p->cache, abs, &rank);
 	free(abs);
 	if (!known)
 		return -EAGAIN;
-	(*v)[(*n)++] = (struct ranked){ path, len, rank };
-	return 0;
+	return ARRAY_PUSH(*v, *n, *cap, ((struct ranked){ path, len, rank }));
 }
 
 /* The added module's line: each module that owns a symbol it needs, and
@@ -139,7 +134,7 @@ static int added_line(struct grow *g)
 	for (size_t j = 0; !r && j < rec->n_needs; j++) {
 		struct index_value *owner = NULL;
 		const char *line, *colon;
-		size_t n_owner = 0;
+		size_t n_owner = 0, n_lines;
 
 		strbuf_reset(&key);
 		r = strbuf_addf(&key, "symbol:%s", mg_symbol_key(rec->needs[j].name,
@@ -152,7 +147,7 @@ static int added_line(struct grow *g)
 		if (!r)
 			r = index_reader_get(g->syms, key.buf, &owner, &n_owner) < 0 ? -EAGAIN : 0;
 		/* a kernel symbol, or none: no edge */
-		line = !r && n_owner ? dep_line(g, owner[0].value) : NULL;
+		line = !r && n_owner ? dep_line(g, owner[0].value, &n_lines) : NULL;
 		if (!r && n_owner && (n_owner != 1 || !line))
 			r = -EAGAIN;
 		free(owner);
@@ -239,7 +234,7 @@ static int eligible(struct grow *g, const struct cache_change *ch, const struct 
 	const struct depmod_patch *p = g->pr.p;
 	const char **aliases;
 	struct devname dn;
-	size_t n_unlisted, n_aliases;
+	size_t n_unlisted, n_aliases, taken;
 	int d;
 
 	if (!cache_growable(p->cache, &n_unlisted) || cache_message_count(p->cache) || !p->patch)
@@ -268,7 +263,8 @@ static int eligible(struct grow *g, const struct cache_change *ch, const struct 
 		free(unc);
 		if (!unc)
 			return -ENOMEM;
-		if (n_unlisted || listed || dep_line(g, g->c->modname) ||
+		dep_line(g, g->c->modname, &taken); /* a name the tree has already */
+		if (n_unlisted || listed || taken ||
 		    cache_module_count(p->cache) + 1 >= MTREE_MAX_MODULES)
 			return -EAGAIN;
 		g->growth = (struct cache_growth){ cache_min_rank(p->cache) - 1, 1 };
