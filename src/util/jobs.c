@@ -38,8 +38,8 @@ struct jobs {
 	pthread_cond_t more;
 	pthread_t tids[MAX_THREADS];
 	unsigned int started;
-	cpu_set_t allowed;    /* where the process may run, once a thread has */
-	bool pinned;          /* started pinned away from its creator */
+	cpu_set_t allowed;    /* where the process may run */
+	bool spread;          /* threads start on other CPUs (pin_away) */
 };
 
 unsigned int jobs_threads(unsigned int requested)
@@ -82,7 +82,7 @@ static void *worker(void *arg)
 {
 	struct jobs *j = arg;
 
-	if (j->pinned)
+	if (j->spread)
 		pthread_setaffinity_np(pthread_self(), sizeof(j->allowed), &j->allowed);
 	pthread_mutex_lock(&j->lock);
 	for (;;) {
@@ -105,25 +105,22 @@ static void *worker(void *arg)
  * docs/performance.md, waited there 1 to 5 ms for the scheduler's next
  * balancing before it ran beside it; started on another CPU the
  * process may use, it runs within 0.1 ms. attr pins thread t there (the
- * thread unpins itself first thing); false when there is no other CPU. */
-static bool pin_away(struct jobs *j, unsigned int t, pthread_attr_t *attr)
+ * thread unpins itself first thing: worker). */
+static void pin_away(const struct jobs *j, unsigned int t, pthread_attr_t *attr)
 {
 	int me = sched_getcpu(), others = 0, pick;
 	cpu_set_t one;
 
-	if (!j->pinned && sched_getaffinity(0, sizeof(j->allowed), &j->allowed) < 0)
-		return false;
 	for (int c = 0; c < CPU_SETSIZE; c++)
 		others += c != me && CPU_ISSET(c, &j->allowed);
 	if (!others)
-		return false;
+		return;
 	pick = (int)(t % (unsigned int)others);
 	CPU_ZERO(&one);
 	for (int c = 0; c < CPU_SETSIZE; c++)
 		if (c != me && CPU_ISSET(c, &j->allowed) && pick-- == 0)
 			CPU_SET(c, &one);
-	j->pinned = pthread_attr_setaffinity_np(attr, sizeof(one), &one) == 0;
-	return j->pinned;
+	pthread_attr_setaffinity_np(attr, sizeof(one), &one);
 }
 
 int jobs_start(const struct jobs_cfg *cfg, struct jobs **out)
@@ -142,13 +139,17 @@ int jobs_start(const struct jobs_cfg *cfg, struct jobs **out)
 	pthread_mutex_init(&j->lock, NULL);
 	pthread_cond_init(&j->more, NULL);
 	/* The caller is one of the threads when it helps. */
+	/* set before any thread starts, read by each */
+	j->spread = sched_getaffinity(0, sizeof(j->allowed), &j->allowed) == 0 &&
+		    CPU_COUNT(&j->allowed) > 1;
 	for (unsigned int t = cfg->caller_helps ? 1 : 0; t < n; t++) {
 		pthread_attr_t attr;
-		bool have = pthread_attr_init(&attr) == 0;
+		bool have = j->spread && pthread_attr_init(&attr) == 0;
 		int r;
 
-		r = pthread_create(&j->tids[j->started], have && pin_away(j, t, &attr) ? &attr : NULL,
-				   worker, j);
+		if (have)
+			pin_away(j, t, &attr);
+		r = pthread_create(&j->tids[j->started], have ? &attr : NULL, worker, j);
 		if (have)
 			pthread_attr_destroy(&attr);
 		if (r != 0)
