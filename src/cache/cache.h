@@ -95,6 +95,8 @@ struct cache_change {
 	struct cache_stat st;   /* now */
 	uint64_t digest;        /* its record's digest (modrec_digest) then;
 				   0 when added */
+	uint64_t file_sum;      /* a compressed module's bytes' XXH3 then (0:
+				   plain, added, or unknown) */
 	enum cache_change_kind kind;
 };
 
@@ -142,11 +144,14 @@ bool cache_output_same(const struct cache *c, const char *name, const void *data
 /* How many messages the recorded run printed. */
 size_t cache_message_count(const struct cache *c);
 
-/* A changed module read again: its record's encoding and digest. */
+/* A changed module read again: its record's encoding and digest, and
+ * its file sum (modrec.file_sum). All 0 for one not read (proven
+ * unchanged by its bytes, or removed). */
 struct cache_fresh {
 	const void *blob;
 	size_t len;
 	uint64_t digest;
+	uint64_t file_sum;
 };
 /* An output a patching run wrote: its length and cache_output_sum. */
 struct cache_out {
@@ -218,10 +223,14 @@ void cache_writer_records(struct cache_writer *w, struct cache_gen gen);
 int cache_writer_file(struct cache_writer *w, const char *path, const struct cache_stat *st);
 int cache_writer_dir(struct cache_writer *w, const char *path, const struct cache_stat *st,
 		     uint64_t names_hash);
-/* A module file, with its record's digest (modrec_digest) and its rank
- * in the topological numbering. */
+/* A module file, with its record's digest (modrec_digest), its rank in
+ * the topological numbering and its file sum (modrec.file_sum). */
 int cache_writer_module(struct cache_writer *w, const char *path, const struct cache_stat *st,
-			uint64_t digest, uint64_t rank);
+			uint64_t digest, uint64_t rank, uint64_t file_sum);
+/* The file sum module path's stamp holds (0: none, or no compressed
+ * module in the recorded tree). Thread-safe once cache_prepare
+ * returned. */
+uint64_t cache_module_file_sum(struct cache *c, const char *path);
 /* Whether a patching run may add or remove modules, and how many modules
  * modules.order does not place (cache_growable). */
 void cache_writer_growth(struct cache_writer *w, bool growable, size_t n_unlisted);

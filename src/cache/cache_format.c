@@ -5,10 +5,11 @@
  *                   | u8 shortcut | u64 records generation | u64 delta generation
  *                   | u8 growable | u32 unlisted
  *                   | u32 n, n x file stamp { u8 kind 'f'|'d'|'m', str path, stat, u64 hash
- *                                             ['m': u64 rank] }
+ *                                             ['m': u64 rank, u64 file sum] }
  *                     (hash: a directory's names hash, a module's record digest;
  *                     rank: the module's place in kmod's topological numbering,
- *                     only their order meaningful; growable: a module may be
+ *                     only their order meaningful; file sum: XXH3 of a
+ *                     compressed module's bytes, 0 for a plain one; growable: a module may be
  *                     added or removed by a patching run (no duplicate names,
  *                     external directories or excludes); unlisted: modules
  *                     modules.order does not place)
@@ -56,7 +57,7 @@
 /* Full records (every .modinfo key, the signature's bytes): depmod,
  * check and the query commands all read them, each keeping what it
  * needs. */
-const char cache_version[] = "modatlas " MODATLAS_VERSION " cache/5 full-records";
+const char cache_version[] = "modatlas " MODATLAS_VERSION " cache/6 full-records";
 
 static int64_t ts_ns(const struct timespec *ts)
 {

@@ -34,6 +34,7 @@ struct stamp {
 	struct cache_stat st;
 	uint64_t names_hash;  /* 'd': its names; 'm': the record's digest */
 	uint64_t rank;        /* 'm': its topological rank (cache_format.c) */
+	uint64_t file_sum;    /* 'm': its compressed bytes' XXH3, or 0 */
 };
 
 /* A directory cache_changes found with modules added or removed: its
@@ -121,6 +122,10 @@ typedef bool (*cache_added_fn)(void *ud, const char *path, const struct cache_st
  * growable. lock guards c's arena and tables. */
 bool cache_dir_delta(struct cache *c, size_t i, const struct cache_stat *now,
 		     pthread_mutex_t *lock, cache_added_fn added_fn, void *ud);
+
+/* The index of module stamps by path, built now when some module has a
+ * file sum (cache_prepare: the readers look them up at once). */
+void cache_index_modules(struct cache *c);
 
 /* "<base>.<ext>", malloc'd. */
 char *cache_path_ext(const char *base, const char *ext);

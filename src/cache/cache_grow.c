@@ -185,3 +185,19 @@ size_t cache_module_count(const struct cache *c)
 		n += c->stamps[i].kind == 'm';
 	return n;
 }
+
+void cache_index_modules(struct cache *c)
+{
+	for (size_t i = 0; i < c->n_stamps; i++)
+		if (c->stamps[i].file_sum) {
+			module_index(c);
+			return;
+		}
+}
+
+uint64_t cache_module_file_sum(struct cache *c, const char *path)
+{
+	uintptr_t i = c->module_index ? (uintptr_t)khash_find(c->module_index, path) : 0;
+
+	return i ? c->stamps[i - 1].file_sum : 0;
+}

@@ -113,8 +113,10 @@ static int parse_meta(struct cache *c, struct byte_reader *r, const char *dirnam
 		s->path = get_str(r, &c->arena);
 		cache_get_stat(r, &s->st);
 		s->names_hash = br_le(r, 8);
-		if (s->kind == 'm')
+		if (s->kind == 'm') {
 			s->rank = br_le(r, 8);
+			s->file_sum = br_le(r, 8);
+		}
 		if (s->kind != 'f' && s->kind != 'd' && s->kind != 'm')
 			r->bad = true;
 	}
@@ -362,6 +364,7 @@ void cache_prepare(struct cache *c)
 	/* the stats cache_changes took, for the readers (cache_fresh_stat);
 	 * a run that stops at the check never needs them */
 	index_now(c);
+	cache_index_modules(c);
 }
 
 bool cache_knows(struct cache *c, const char *path)
@@ -480,37 +483,16 @@ struct modrec *cache_lookup(struct cache *c, const char *path, const struct cach
 	return m;
 }
 
-/* Streamed through one small buffer: the outputs are megabytes, and a
- * fresh buffer of their size costs more in page faults than the hash. */
 static bool output_same(const char *outdir, const struct output *o)
 {
-	static _Thread_local char buf[64 * 1024];
-	XXH3_state_t *st;
-	uint64_t len = 0;
-	ssize_t n = 0;
-	bool same;
+	uint64_t sum = 0, len = 0;
 	char *p;
-	int fd;
+	bool same;
 
 	if (asprintf(&p, "%s/%s", outdir, o->name) < 0)
 		return false;
-	fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	same = file_xxh3(p, o->size, &sum, &len) == 0 && len == o->size && sum == o->sum;
 	free(p);
-	if (fd < 0)
-		return false;
-	st = XXH3_createState();
-	if (!st || XXH3_64bits_reset(st) == XXH_ERROR) {
-		XXH3_freeState(st);
-		close(fd);
-		return false;
-	}
-	while (len <= o->size && (n = read(fd, buf, sizeof(buf))) > 0) {
-		XXH3_64bits_update(st, buf, (size_t)n);
-		len += (uint64_t)n;
-	}
-	close(fd);
-	same = n == 0 && len == o->size && XXH3_64bits_digest(st) == o->sum;
-	XXH3_freeState(st);
 	return same;
 }
 
@@ -556,7 +538,7 @@ struct check {
 
 /* Under p->lock: one more change, or the check fails. */
 static bool add_change(struct check *p, const char *path, const struct cache_stat *now,
-		       uint64_t digest, enum cache_change_kind kind)
+		       uint64_t digest, uint64_t file_sum, enum cache_change_kind kind)
 {
 	if (p->n_changes == p->max_changes) {
 		if (!atomic_exchange(&p->failed, true))
@@ -564,13 +546,13 @@ static bool add_change(struct check *p, const char *path, const struct cache_sta
 				p->max_changes);
 		return false;
 	}
-	p->changes[p->n_changes++] = (struct cache_change){ path, *now, digest, kind };
+	p->changes[p->n_changes++] = (struct cache_change){ path, *now, digest, file_sum, kind };
 	return true;
 }
 
 static bool add_new(void *ud, const char *path, const struct cache_stat *st)
 {
-	return add_change(ud, path, st, 0, CACHE_ADDED);
+	return add_change(ud, path, st, 0, 0, CACHE_ADDED);
 }
 
 /* A module stamp that differs, or was racy, is listed (its content may
@@ -589,7 +571,8 @@ static void stamp_differs(struct check *p, const struct stamp *s, const struct c
 		return;
 	}
 	pthread_mutex_lock(&p->lock);
-	add_change(p, s->path, now, s->names_hash, now->missing ? CACHE_REMOVED : CACHE_CHANGED);
+	add_change(p, s->path, now, s->names_hash, s->file_sum,
+		   now->missing ? CACHE_REMOVED : CACHE_CHANGED);
 	pthread_mutex_unlock(&p->lock);
 }
 

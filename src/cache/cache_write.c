@@ -361,7 +361,7 @@ void cache_writer_records(struct cache_writer *w, struct cache_gen gen)
 }
 
 static int add_stamp(struct cache_writer *w, char kind, const char *path,
-		     const struct cache_stat *st, uint64_t h, uint64_t rank)
+		     const struct cache_stat *st, uint64_t h, uint64_t rank, uint64_t file_sum)
 {
 	int r = cache_put_le(&w->stamps, (uint8_t)kind, 1);
 
@@ -377,6 +377,8 @@ static int add_stamp(struct cache_writer *w, char kind, const char *path,
 		r = cache_put_le(&w->stamps, h, 8);
 	if (!r && kind == 'm')
 		r = cache_put_le(&w->stamps, rank, 8);
+	if (!r && kind == 'm')
+		r = cache_put_le(&w->stamps, file_sum, 8);
 	if (!r)
 		w->n_stamps++;
 	return r;
@@ -384,19 +386,19 @@ static int add_stamp(struct cache_writer *w, char kind, const char *path,
 
 int cache_writer_file(struct cache_writer *w, const char *path, const struct cache_stat *st)
 {
-	return add_stamp(w, 'f', path, st, 0, 0);
+	return add_stamp(w, 'f', path, st, 0, 0, 0);
 }
 
 int cache_writer_dir(struct cache_writer *w, const char *path, const struct cache_stat *st,
 		     uint64_t names_hash)
 {
-	return add_stamp(w, 'd', path, st, names_hash, 0);
+	return add_stamp(w, 'd', path, st, names_hash, 0, 0);
 }
 
 int cache_writer_module(struct cache_writer *w, const char *path, const struct cache_stat *st,
-			uint64_t digest, uint64_t rank)
+			uint64_t digest, uint64_t rank, uint64_t file_sum)
 {
-	return add_stamp(w, 'm', path, st, digest, rank);
+	return add_stamp(w, 'm', path, st, digest, rank, file_sum);
 }
 
 void cache_writer_growth(struct cache_writer *w, bool growable, size_t n_unlisted)
@@ -496,17 +498,20 @@ static int copy_meta(struct cache_writer *w, const struct cache *old,
 	for (size_t i = 0; !r && i < old->n_stamps; i++) {
 		const struct stamp *s = &old->stamps[i];
 		const struct cache_stat *st = &s->st;
-		uint64_t h = s->names_hash;
+		uint64_t h = s->names_hash, file_sum = s->file_sum;
 		bool gone = false;
 
-		/* changes are the cache's strings */
+		/* changes are the cache's strings; one proven unchanged by its
+		 * bytes has no fresh record (digest 0) and keeps its own */
 		for (size_t k = 0; k < n; k++) {
 			if (changes[k].path != s->path)
 				continue;
 			st = &changes[k].st;
 			gone = changes[k].kind == CACHE_REMOVED;
-			if (fresh)
+			if (fresh && fresh[k].digest) {
 				h = fresh[k].digest;
+				file_sum = fresh[k].file_sum;
+			}
 		}
 		for (size_t k = 0; growth && k < old->n_dir_updates; k++) {
 			if (old->dir_updates[k].stamp != i)
@@ -515,12 +520,12 @@ static int copy_meta(struct cache_writer *w, const struct cache *old,
 			h = old->dir_updates[k].names_hash;
 		}
 		if (!gone)
-			r = add_stamp(w, s->kind, s->path, st, h, s->rank);
+			r = add_stamp(w, s->kind, s->path, st, h, s->rank, file_sum);
 	}
 	for (size_t k = 0; !r && growth && k < n; k++)
 		if (changes[k].kind == CACHE_ADDED)
 			r = add_stamp(w, 'm', changes[k].path, &changes[k].st, fresh[k].digest,
-				      growth->rank);
+				      growth->rank, fresh[k].file_sum);
 	for (size_t i = 0; !r && i < old->n_outputs; i++) {
 		const struct output *o = &old->outputs[i];
 		size_t k = 0;
@@ -573,7 +578,7 @@ static int patch_records(const char *base, struct cache *old, const struct cache
 	if (!r && rd.bad)
 		r = -EINVAL;
 	for (size_t k = 0; !r && k < n; k++)
-		if (changes[k].kind != CACHE_REMOVED)
+		if (fresh[k].blob)
 			r = cache_records_put(w, changes[k].path, &changes[k].st, fresh[k].blob,
 					      fresh[k].len, true);
 	if (r < 0) {

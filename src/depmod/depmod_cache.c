@@ -139,9 +139,14 @@ static int fill(struct cache_writer *w, const struct depmod_opts *o, const struc
 		uint64_t rank = m->g && i < mg_count(m->g) ? RANK_BASE + mg_get(m->g, i)->dep_sort_idx
 							   : 0;
 
+		/* a record the cache gave keeps the sum its stamp had */
+		uint64_t file_sum = t->mods[i].rec->file_sum;
+
+		if (!file_sum && m->o->cache)
+			file_sum = cache_module_file_sum(m->o->cache, t->mods[i].t->path);
 		cache_stat_of_mod(&cs, t->mods[i].t);
 		r = cache_writer_module(w, t->mods[i].t->path, &cs, modrec_digest(t->mods[i].rec),
-					rank);
+					rank, file_sum);
 	}
 	for (size_t i = 0; !r && i < sizeof(inputs) / sizeof(inputs[0]); i++) {
 		char *p;

@@ -419,7 +419,7 @@ static int find_change(struct grow *g)
 		return -EAGAIN;
 	r = patch_read_all(p, g->pr.c);
 	for (size_t k = 0; !r && k < p->n; k++)
-		if (k != at && modrec_digest(g->pr.c[k].now) != p->changes[k].digest)
+		if (k != at && !patch_unchanged(p, k, &g->pr.c[k]))
 			r = -EAGAIN;
 	g->ch = &p->changes[at];
 	g->c = &g->pr.c[at];

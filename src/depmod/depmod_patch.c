@@ -113,10 +113,24 @@ static int classify(const struct modrec *old, const struct modrec *now)
 
 int patch_read_again(const struct depmod_patch *p, size_t k, struct changed *c)
 {
+	const struct cache_change *ch = &p->changes[k];
 	struct modfile_opts fo = { .info_keys = p->keys, .blob = &c->blob };
+	uint64_t sum = 0, len = 0;
 
 	strbuf_init(&c->blob);
-	return modfile_load_path(p->changes[k].path, &fo, &c->now) < 0 || !c->blob.len ? -1 : 0;
+	/* a compressed module whose bytes are those recorded: not decoded */
+	if (ch->kind == CACHE_CHANGED && ch->file_sum &&
+	    file_xxh3(ch->path, ch->st.size, &sum, &len) == 0 && len == ch->st.size &&
+	    (sum ? sum : 1) == ch->file_sum) {
+		c->same_bytes = true;
+		return 0;
+	}
+	return modfile_load_path(ch->path, &fo, &c->now) < 0 || !c->blob.len ? -1 : 0;
+}
+
+bool patch_unchanged(const struct depmod_patch *p, size_t k, const struct changed *c)
+{
+	return c->same_bytes || (c->now && modrec_digest(c->now) == p->changes[k].digest);
 }
 
 struct read_all {
@@ -302,7 +316,8 @@ int patch_publish(struct patch_run *pr, struct outputs *out, double *t)
 	for (size_t k = 0; k < p->n; k++)
 		if (pr->c[k].now)
 			cj.fresh[k] = (struct cache_fresh){ pr->c[k].blob.buf, pr->c[k].blob.len,
-							    modrec_digest(pr->c[k].now) };
+							    modrec_digest(pr->c[k].now),
+							    pr->c[k].now->file_sum };
 	if (jobs_start(&jc, &pool) < 0 || jobs_add(pool, write_cache, &cj, 0) < 0) {
 		jobs_cancel(pool);
 		pool = NULL;
@@ -384,7 +399,7 @@ int depmod_patch_run(const struct depmod_patch *p)
 	}
 	r = patch_read_all(p, pr.c);
 	for (size_t k = 0; !r && k < p->n; k++)
-		same = same && modrec_digest(pr.c[k].now) == p->changes[k].digest;
+		same = same && patch_unchanged(p, k, &pr.c[k]);
 	timing_mark(p->log, &t, "patch: read the changed");
 	/* touched, or reinstalled from the same build: nothing to patch */
 	if (!r && same) {
@@ -399,6 +414,8 @@ int depmod_patch_run(const struct depmod_patch *p)
 		struct changed *c = &pr.c[k];
 		int files;
 
+		if (c->same_bytes)
+			continue; /* no lines of its own change */
 		c->old = cache_recorded(p->cache, p->changes[k].path, p->keys);
 		/* the record the outputs were built from, or nothing is known */
 		files = c->old && modrec_digest(c->old) == p->changes[k].digest

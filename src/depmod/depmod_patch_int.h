@@ -19,6 +19,8 @@ struct changed {
 	struct strbuf blob;  /* now's encoding, for the cache */
 	char modname[NAME_MAX_KMOD + 1];
 	unsigned int files;  /* 1 << depfile_id: what it changes */
+	bool same_bytes;     /* a compressed file with the bytes recorded:
+				not read (no now) */
 };
 
 struct patch_run {
@@ -38,6 +40,8 @@ int patch_read_again(const struct depmod_patch *p, size_t k, struct changed *c);
 /* Every change but a removed one read again, on the job pool, and each
  * change's name (c[k].modname): 0, or -EAGAIN when one cannot be read. */
 int patch_read_all(const struct depmod_patch *p, struct changed *c);
+/* Change k (read again into c) holds what it held. */
+bool patch_unchanged(const struct depmod_patch *p, size_t k, const struct changed *c);
 /* A module's name, as the files spell it, from its path. */
 void patch_name_of(const char *path, char *modname);
 /* The recorded run's file id into pr->old[id], if it is what the cache

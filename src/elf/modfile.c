@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include <elf.h>
 
@@ -91,6 +92,8 @@ static int load_bytes(struct moddraft *d, const uint8_t *buf, size_t len,
 		goto pack;
 	}
 	d->rec.comp = modfile_detect(buf, len);
+	if (d->rec.comp != MOD_COMP_NONE)
+		d->rec.file_sum = XXH3_64bits(buf, len) ?: 1;
 	codec = mod_codec_get(d->rec.comp);
 	if (codec->stream && codec->size_hint) {
 		uint64_t hint = codec->size_hint(buf, len);

@@ -179,6 +179,10 @@ struct modrec {
 	uint64_t file_size;      /* bytes on disk (compressed size if any) */
 	uint64_t elf_size;       /* bytes after decompression */
 	uint64_t digest;         /* modrec_digest's, set when packed */
+	uint64_t file_sum;       /* XXH3 of a compressed file's bytes (0: plain,
+				  * or not read here); in neither the digest nor
+				  * the encoding: it proves the file unchanged
+				  * without decoding it (cache stamps) */
 	/* Private: every pointer above points into storage owned by this
 	 * record; modrec_free() releases all of it. */
 	void *priv;

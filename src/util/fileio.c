@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 static int read_fd(int fd, size_t max, char **buf, size_t *len)
 {
@@ -182,4 +183,32 @@ int mkdir_p(const char *path, mode_t mode)
 	}
 	free(p);
 	return r;
+}
+
+int file_xxh3(const char *path, uint64_t max, uint64_t *sum, uint64_t *len)
+{
+	static _Thread_local char buf[64 * 1024];
+	XXH3_state_t *st;
+	ssize_t n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	*len = 0;
+	if (fd < 0)
+		return -errno;
+	st = XXH3_createState();
+	if (!st || XXH3_64bits_reset(st) == XXH_ERROR) {
+		XXH3_freeState(st);
+		close(fd);
+		return -ENOMEM;
+	}
+	while (*len <= max && (n = read(fd, buf, sizeof(buf))) > 0) {
+		XXH3_64bits_update(st, buf, (size_t)n);
+		*len += (uint64_t)n;
+	}
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	*sum = XXH3_64bits_digest(st);
+	XXH3_freeState(st);
+	return n < 0 ? (int)n : 0;
 }

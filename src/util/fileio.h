@@ -3,6 +3,7 @@
 #define MA_FILEIO_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "util/attr.h"
@@ -13,6 +14,12 @@
  * Reads to EOF, so procfs and growing files work; a directory is -EISDIR. */
 int read_file(const char *path, size_t max, char **buf, size_t *len);
 int read_fileat(int dirfd, const char *name, size_t max, char **buf, size_t *len);
+
+/* XXH3-64 of all of path's bytes and their count, read through one small
+ * buffer (a fresh buffer of a file's size costs more in page faults than
+ * the hash); reading stops once more than max bytes were seen. 0 or a
+ * negative errno. */
+int file_xxh3(const char *path, uint64_t max, uint64_t *sum, uint64_t *len);
 
 /* Length of the next chunk fgets(buf, bufsize, fp) would return from
  * data[*pos..len): up to and including the first '\n', at most bufsize - 1

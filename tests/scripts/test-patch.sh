@@ -232,6 +232,41 @@ for mode in kmod34 kmod30; do
 done
 T=$TMP/tree D=$TMP/tree/lib/modules/$V
 
+# The same tree xz-compressed: a module stamped anew with the same bytes
+# is proven unchanged by their hash (not decoded); the same contents
+# compressed otherwise, decoded, are still the same; an alias changed
+# inside, a module added and removed are patched.
+if command -v xz > /dev/null; then
+	Z=$TMP/xz
+	rm -rf "$Z"
+	cp -a "$G" "$Z"
+	T=$Z D=$Z/lib/modules/$V
+	rm -f "$D"/modules.*.bin "$D"/modules.dep "$D"/modules.alias "$D"/modules.softdep \
+		"$D"/modules.weakdep "$D"/modules.symbols "$D"/modules.devname
+	find "$D" -name '*.ko' -exec xz --check=crc32 -6 {} +
+	ZA=$D/kernel/drivers/ma/alias/ma_alias.ko.xz
+	rm -rf "$MODATLAS_CACHE_DIR"
+	sleep 0.06
+	dm -b "$T" $V 2> /dev/null
+	sleep 0.06
+	touch "$ZA"
+	run "xz: a module touched" same
+	xz -dc "$ZA" | xz --check=crc32 -9 > "$ZA.new" && mv "$ZA.new" "$ZA"
+	run "xz: compressed otherwise" same
+	xz -dc "$ZA" > "$TMP/ma_alias.ko"
+	edit "$TMP/ma_alias.ko" alias=ma-eq=x alias=ma-eq=y
+	xz --check=crc32 -6 -c "$TMP/ma_alias.ko" > "$ZA.new" && mv "$ZA.new" "$ZA"
+	run "xz: an alias changed inside" "patched 2"
+	cp "$D/kernel/drivers/ma/chain/ma_a.ko.xz" "$D/kernel/drivers/ma/chain/ma_a2.ko.xz"
+	touch "$ZA"
+	run "xz: a module added beside one touched" "patched 2"
+	rm "$D/kernel/drivers/ma/chain/ma_a2.ko.xz"
+	run "xz: the module removed" "patched 2"
+	T=$TMP/tree D=$TMP/tree/lib/modules/$V
+else
+	fail "xz installed (tests/scripts/install-deps.sh)"
+fi
+
 # A patching run killed at each rename (its files' and the cache's, in
 # whatever order the job runs them) or at a file's fsync: every file is
 # the old or the new one, and the next run writes a cold run's files.
