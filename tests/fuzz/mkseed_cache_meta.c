@@ -33,7 +33,9 @@ static int seed(const char *outdir, const char *name, bool growable)
 	r = cache_writer_dir(w, "/d", &st, 0x1234) ?: cache_writer_dir(w, "/d/kernel", &st, 0x5678);
 	for (size_t i = 0; !r && i < sizeof(mods) / sizeof(mods[0]); i++) {
 		st = stamp(100 + i, 4096 * (i + 1));
-		r = cache_writer_module(w, mods[i], &st, 0xabc0 + i, ((uint64_t)1 << 32) + 2 - i);
+		/* the .xz one with its file sum */
+		r = cache_writer_module(w, mods[i], &st, 0xabc0 + i, ((uint64_t)1 << 32) + 2 - i,
+					i == 1 ? 0x5eed : 0);
 	}
 	if (!growable)
 		racy.mtime_ns = racy.ctime_ns = 1800000000000000000ll;
