@@ -428,16 +428,12 @@ static int find_change(struct grow *g)
 
 int depmod_grow_run(const struct depmod_patch *p)
 {
-	struct grow g = { .pr = { .p = p } };
+	struct grow g = { .line = STRBUF_INIT };
 	double t = timing_now();
-	int r;
+	int r = patch_init(&g.pr, p);
 
-	depfiles_init(g.pr.files, p->weakdep, false);
-	for (int id = 0; id < DF_COUNT; id++)
-		g.pr.files[id].enabled = false; /* only what is patched is written */
-	strbuf_init(&g.line);
-	g.pr.c = p->n <= DEPMOD_PATCH_MAX ? calloc(p->n, sizeof(*g.pr.c)) : NULL;
-	r = g.pr.c ? find_change(&g) : p->n <= DEPMOD_PATCH_MAX ? -ENOMEM : -EAGAIN;
+	if (!r)
+		r = find_change(&g);
 	if (!r && g.ch->kind == CACHE_REMOVED) {
 		g.c->old = cache_recorded(p->cache, g.ch->path, p->keys);
 		r = g.c->old && modrec_digest(g.c->old) == g.ch->digest ? 0 : -EAGAIN;
@@ -450,7 +446,5 @@ int depmod_grow_run(const struct depmod_patch *p)
 	index_reader_free(g.syms);
 	strbuf_release(&g.line);
 	patch_release(&g.pr);
-	if (r == -EAGAIN)
-		return DEPMOD_PATCH_NO;
-	return r < 0 ? r : DEPMOD_PATCH_DONE;
+	return patch_result(r);
 }

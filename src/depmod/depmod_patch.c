@@ -111,13 +111,14 @@ static int classify(const struct modrec *old, const struct modrec *now)
 	return files;
 }
 
-int patch_read_again(const struct depmod_patch *p, size_t k, struct changed *c)
+/* Read change k again (its record and its encoding), or prove it
+ * unchanged by its bytes. */
+static int read_again(const struct depmod_patch *p, size_t k, struct changed *c)
 {
 	const struct cache_change *ch = &p->changes[k];
 	struct modfile_opts fo = { .info_keys = p->keys, .blob = &c->blob };
 	uint64_t sum = 0, len = 0;
 
-	strbuf_init(&c->blob);
 	/* a compressed module whose bytes are those recorded: not decoded */
 	if (ch->kind == CACHE_CHANGED && ch->file_sum &&
 	    file_xxh3(ch->path, ch->st.size, &sum, &len) == 0 && len == ch->st.size &&
@@ -145,7 +146,7 @@ static int read_one(void *ud, size_t k, const struct ma_log *log)
 	strbuf_init(&ra->c[k].blob);
 	if (ra->p->changes[k].kind == CACHE_REMOVED)
 		return 0;
-	return patch_read_again(ra->p, k, &ra->c[k]) < 0 ? -EAGAIN : 0;
+	return read_again(ra->p, k, &ra->c[k]) < 0 ? -EAGAIN : 0;
 }
 
 int patch_read_all(const struct depmod_patch *p, struct changed *c)
@@ -338,6 +339,25 @@ int patch_publish(struct patch_run *pr, struct outputs *out, double *t)
 	return 0;
 }
 
+int patch_init(struct patch_run *pr, const struct depmod_patch *p)
+{
+	*pr = (struct patch_run){ .p = p };
+	depfiles_init(pr->files, p->weakdep, false);
+	for (int id = 0; id < DF_COUNT; id++)
+		pr->files[id].enabled = false; /* only what is patched is written */
+	if (p->n > DEPMOD_PATCH_MAX)
+		return -EAGAIN;
+	pr->c = calloc(p->n ? p->n : 1, sizeof(*pr->c));
+	return pr->c ? 0 : -ENOMEM;
+}
+
+int patch_result(int r)
+{
+	if (r == -EAGAIN)
+		return DEPMOD_PATCH_NO;
+	return r < 0 ? r : DEPMOD_PATCH_DONE;
+}
+
 void patch_release(struct patch_run *pr)
 {
 	for (size_t k = 0; pr->c && k < pr->p->n; k++) {
@@ -381,21 +401,18 @@ int patch_apply(struct patch_run *pr, int (*files)(void *ud, int dfd), void *ud,
 
 int depmod_patch_run(const struct depmod_patch *p)
 {
-	struct patch_run pr = { .p = p };
+	struct patch_run pr;
 	double t = timing_now();
 	bool same = true;
-	int r = 0;
+	int r;
 
 	for (size_t k = 0; k < p->n; k++)
 		if (p->changes[k].kind != CACHE_CHANGED)
 			return depmod_grow_run(p);
-	depfiles_init(pr.files, p->weakdep, false);
-	for (int id = 0; id < DF_COUNT; id++)
-		pr.files[id].enabled = false; /* only what is patched is written */
-	pr.c = p->n <= DEPMOD_PATCH_MAX ? calloc(p->n ? p->n : 1, sizeof(*pr.c)) : NULL;
-	if (!pr.c) {
+	r = patch_init(&pr, p);
+	if (r) {
 		patch_release(&pr);
-		return p->n <= DEPMOD_PATCH_MAX ? -ENOMEM : DEPMOD_PATCH_NO;
+		return patch_result(r);
 	}
 	r = patch_read_all(p, pr.c);
 	for (size_t k = 0; !r && k < p->n; k++)
@@ -424,13 +441,10 @@ int depmod_patch_run(const struct depmod_patch *p)
 		if (files < 0)
 			r = -EAGAIN;
 		c->files = files < 0 ? 0 : (unsigned int)files;
-		patch_name_of(p->changes[k].path, c->modname);
 	}
 	timing_mark(p->log, &t, "patch: compare records");
 	if (!r)
 		r = patch_apply(&pr, patch_all_fn, &pr, &t);
 	patch_release(&pr);
-	if (r == -EAGAIN)
-		return DEPMOD_PATCH_NO;
-	return r < 0 ? r : DEPMOD_PATCH_DONE;
+	return patch_result(r);
 }

@@ -35,8 +35,13 @@ struct patch_run {
 
 /* The values of key in r, in order (*n of them); NULL when out of memory. */
 const char **patch_values(const struct modrec *r, const char *key, size_t *n);
-/* Read change k again (its record and its encoding). */
-int patch_read_again(const struct depmod_patch *p, size_t k, struct changed *c);
+/* pr for p: no file to write yet, a record slot per change. 0, -ENOMEM,
+ * or -EAGAIN when there are more than DEPMOD_PATCH_MAX; patch_release
+ * it in every case. */
+int patch_init(struct patch_run *pr, const struct depmod_patch *p);
+/* A patching run's result from its last error: DEPMOD_PATCH_NO for
+ * -EAGAIN, DEPMOD_PATCH_DONE for 0, else r. */
+int patch_result(int r);
 /* Every change but a removed one read again, on the job pool, and each
  * change's name (c[k].modname): 0, or -EAGAIN when one cannot be read. */
 int patch_read_all(const struct depmod_patch *p, struct changed *c);
