@@ -80,9 +80,10 @@ struct cache {
 	size_t n_unlisted;
 	struct stamp *stamps;
 	size_t n_stamps;
+	size_t n_modules;      /* of them, kind 'm' */
 	struct khash *module_index; /* module stamp path -> index + 1 (lazy) */
-	struct dir_update *dir_updates; /* cache_changes' (arena) */
-	size_t n_dir_updates;
+	struct dir_update *dir_updates; /* cache_changes' */
+	size_t n_dir_updates, a_dir_updates;
 	struct output *outputs;
 	size_t n_outputs;
 	struct message *msgs;

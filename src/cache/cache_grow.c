@@ -16,17 +16,14 @@
 #include "util/arena.h"
 #include "util/array.h"
 #include "util/khash.h"
+#include "util/strbuf.h"
 
 /* Under the caller's lock, or on the one thread using c. */
 static struct khash *module_index(struct cache *c)
 {
-	size_t n = 0;
-
 	if (c->module_index)
 		return c->module_index;
-	for (size_t i = 0; i < c->n_stamps; i++)
-		n += c->stamps[i].kind == 'm';
-	c->module_index = khash_new(n > 1024 ? (unsigned int)n : 1024);
+	c->module_index = khash_new(c->n_modules > 1024 ? (unsigned int)c->n_modules : 1024);
 	for (size_t i = 0; c->module_index && i < c->n_stamps; i++) {
 		if (c->stamps[i].kind == 'm' &&
 		    khash_add(c->module_index, c->stamps[i].path, (void *)(uintptr_t)(i + 1), NULL) < 0) {
@@ -92,7 +89,8 @@ bool cache_dir_delta(struct cache *c, size_t i, const struct cache_stat *now,
 {
 	const struct stamp *s = &c->stamps[i];
 	struct tree_dirlist l;
-	struct dir_update *u;
+	struct strbuf path = STRBUF_INIT;
+	struct dir_update u = { i, *now, 0 };
 	bool *added = NULL, ok = false;
 	uint64_t then;
 	int dfd = -1;
@@ -105,14 +103,12 @@ bool cache_dir_delta(struct cache *c, size_t i, const struct cache_stat *now,
 	if (dfd < 0 || !module_index(c))
 		goto out;
 	for (size_t k = 0; k < l.n; k++) {
-		char *path;
-
 		if (!tree_is_module_name(l.v[k].name))
 			continue;
-		path = arena_printf(&c->arena, "%s/%s", s->path, l.v[k].name);
-		if (!path)
+		strbuf_reset(&path);
+		if (strbuf_addf(&path, "%s/%s", s->path, l.v[k].name) < 0)
 			goto out;
-		if (khash_find(c->module_index, path))
+		if (khash_find(c->module_index, path.buf))
 			continue;
 		/* a new module: a plain file (a link or an unknown type is a
 		 * full run's to follow) */
@@ -122,31 +118,27 @@ bool cache_dir_delta(struct cache *c, size_t i, const struct cache_stat *now,
 	}
 	if (names_then(c, s->path, &l, added, &then) < 0 || then != s->names_hash)
 		goto out;
-	u = arena_alloc(&c->arena, sizeof(*u) * (c->n_dir_updates + 1));
-	if (!u)
+	u.names_hash = tree_names_hash(&l);
+	u.st.size = 0; /* as cache_stat_of_dir records it */
+	if (ARRAY_PUSH(c->dir_updates, c->n_dir_updates, c->a_dir_updates, u) < 0)
 		goto out;
-	if (c->n_dir_updates)
-		memcpy(u, c->dir_updates, sizeof(*u) * c->n_dir_updates);
-	u[c->n_dir_updates] = (struct dir_update){ i, *now, tree_names_hash(&l) };
-	u[c->n_dir_updates].st.size = 0; /* as cache_stat_of_dir records it */
-	c->dir_updates = u;
-	c->n_dir_updates++;
 	ok = true;
 	for (size_t k = 0; ok && k < l.n; k++) {
 		struct cache_stat st;
-		char *path;
+		char *p;
 
 		if (!added[k])
 			continue;
-		path = arena_printf(&c->arena, "%s/%s", s->path, l.v[k].name);
-		ok = path && cache_stat_at(dfd, l.v[k].name, path, &st) == 0 && !st.missing &&
-		     added_fn(ud, path, &st);
+		p = arena_printf(&c->arena, "%s/%s", s->path, l.v[k].name);
+		ok = p && cache_stat_at(dfd, l.v[k].name, p, &st) == 0 && !st.missing &&
+		     added_fn(ud, p, &st);
 	}
 out:
 	pthread_mutex_unlock(lock);
 	if (dfd >= 0)
 		close(dfd);
 	free(added);
+	strbuf_release(&path);
 	tree_dir_release(&l);
 	return ok;
 }
@@ -179,11 +171,7 @@ uint64_t cache_min_rank(const struct cache *c)
 
 size_t cache_module_count(const struct cache *c)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < c->n_stamps; i++)
-		n += c->stamps[i].kind == 'm';
-	return n;
+	return c->n_modules;
 }
 
 void cache_index_modules(struct cache *c)

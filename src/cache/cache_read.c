@@ -67,6 +67,7 @@ void cache_free(struct cache *c)
 	khash_free(c->records);
 	khash_free(c->now_index);
 	khash_free(c->module_index);
+	free(c->dir_updates);
 	free(c);
 }
 
@@ -116,6 +117,7 @@ static int parse_meta(struct cache *c, struct byte_reader *r, const char *dirnam
 		if (s->kind == 'm') {
 			s->rank = br_le(r, 8);
 			s->file_sum = br_le(r, 8);
+			c->n_modules++;
 		}
 		if (s->kind != 'f' && s->kind != 'd' && s->kind != 'm')
 			r->bad = true;
