@@ -136,7 +136,7 @@ static int cmp_dent(const void *a, const void *b)
 	return strcmp(((const struct tree_dirent *)a)->name, ((const struct tree_dirent *)b)->name);
 }
 
-static void dlist_release(struct tree_dirlist *l)
+void tree_dir_release(struct tree_dirlist *l)
 {
 	free(l->v);
 	free(l->names);
@@ -188,7 +188,7 @@ static int dlist_read(DIR *d, struct tree_dirlist *l)
 		l->n = n;
 		qsort(l->v, n, sizeof(*l->v), cmp_dent);
 	} else {
-		dlist_release(l);
+		tree_dir_release(l);
 		memset(l, 0, sizeof(*l));
 	}
 	strbuf_release(&names);
@@ -264,11 +264,6 @@ uint64_t tree_names_hash(const struct tree_dirlist *l)
 	return h;
 }
 
-void tree_dir_release(struct tree_dirlist *l)
-{
-	dlist_release(l);
-}
-
 int tree_dir_read(const char *path, struct tree_dirlist *l)
 {
 	DIR *d = opendir(path);
@@ -290,7 +285,7 @@ int tree_dir_names_hash(const char *path, uint64_t *hash)
 	if (err < 0)
 		return err;
 	*hash = tree_names_hash(&l);
-	dlist_release(&l);
+	tree_dir_release(&l);
 	return 0;
 }
 
@@ -511,7 +506,7 @@ static int walk_dir(struct walk *w, DIR *d)
 	}
 	w->path.len = base;
 	w->path.buf[base] = '\0';
-	dlist_release(&l);
+	tree_dir_release(&l);
 	return err;
 }
 
