@@ -324,8 +324,8 @@ static int edit_index(struct grow *g, int dfd, enum depfile_id id, bool adding)
 	} else if (!r) {
 		/* removed: its aliases go, none come (prio 0 unused) */
 		r = depfile_alias_bin_patch(g->pr.old[id], g->pr.old_len[id], g->c->modname,
-					    adding ? g->c->now : NULL, adding ? prio : 0, p->layout,
-					    &f->data);
+					    adding ? NULL : g->c->old, adding ? g->c->now : NULL,
+					    adding ? prio : 0, p->layout, &f->data);
 	}
 	strbuf_release(&value);
 	if (!r) {

@@ -213,7 +213,8 @@ static int patch_file(struct patch_run *pr, enum depfile_id id, const struct cha
 	int r;
 
 	if (id == DF_ALIAS_BIN) {
-		r = depfile_alias_bin_patch(text, len, c->modname, c->now, -1, pr->p->layout, &now);
+		r = depfile_alias_bin_patch(text, len, c->modname, c->old, c->now, -1, pr->p->layout,
+					    &now);
 	} else {
 		r = depfile_module_lines(id, c->modname, c->old, &from);
 		if (!r)

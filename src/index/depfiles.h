@@ -115,15 +115,16 @@ int depfile_module_lines(enum depfile_id id, const char *modname, const struct m
  * start. */
 int depfile_splice(const char *text, size_t len, const struct strbuf *from,
 		   const struct strbuf *to, struct strbuf *out);
-/* modules.alias.bin old (len bytes) with modname's values replaced by
- * the aliases of rec (none when rec is NULL), at priority prio, or at the
- * priority modname's values had when prio < 0: 0, -ENOMEM, or -EAGAIN
- * when that is not what a full run without -w would write silently
- * (modname had no value to take the priority from, an alias would be
- * warned about) or old is not an index. */
+/* modules.alias.bin old (len bytes, written in layout) with modname's
+ * values under the aliases of was (none when was is NULL) replaced by
+ * values under the aliases of rec (none when rec is NULL), at priority
+ * prio, or at the priority was's values had when prio < 0: 0, -ENOMEM, or
+ * -EAGAIN when that is not what a full run without -w would write
+ * silently (one of was's values missing, none to take the priority from,
+ * an alias would be warned about) or old is not an index. */
 int depfile_alias_bin_patch(const void *old, size_t len, const char *modname,
-			    const struct modrec *rec, int64_t prio, enum index_layout layout,
-			    struct strbuf *out);
+			    const struct modrec *was, const struct modrec *rec, int64_t prio,
+			    enum index_layout layout, struct strbuf *out);
 /* modules.dep.bin old with module modname's line (modules.dep's, without
  * its '\n') added at priority prio, or, when prio < 0, removed (it must
  * be there once): 0, -ENOMEM, or -EAGAIN. */

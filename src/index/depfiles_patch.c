@@ -42,35 +42,53 @@ static int insert(struct index_trie *t, const char *key, const char *value, uint
 	return r == -EINVAL ? -EAGAIN : r == 1 ? 0 : r;
 }
 
-int depfile_alias_bin_patch(const void *old, size_t len, const char *modname,
-			    const struct modrec *rec, int64_t prio, enum index_layout layout,
-			    struct strbuf *out)
+/* Each alias of rec (its key normalised as a full run does) with value
+ * modname: removed from t (*n: how many there were) or inserted at prio. */
+static int each_alias(struct index_trie *t, const struct modrec *rec, const char *modname,
+		      int64_t prio, uint32_t *had, size_t *removed, size_t *n)
 {
-	struct index_trie *t = NULL;
-	uint32_t had = 0;
-	size_t removed = 0, cap = 0;
 	char *buf = NULL;
-	int r = index_trie_load(old, len, &t);
+	size_t cap = 0;
+	int r = 0;
 
-	if (!r)
-		r = index_trie_remove_value(t, modname, &had, &removed);
-	/* without an old value the module's priority is unknown */
-	if (!r && prio < 0 && !removed)
-		r = -EAGAIN;
-	if (prio < 0 || prio > UINT32_MAX)
-		prio = had;
 	for (size_t j = 0; !r && rec && j < rec->n_info; j++) {
 		if (strcmp(rec->info[j].key, "alias") != 0)
 			continue;
 		/* what a full run would warn about is left to a full run */
 		r = depfile_alias_key(NULL, rec->info[j].value, &buf, &cap);
-		if (!r)
+		if (!r && prio < 0) {
+			(*n)++;
+			r = index_trie_remove_at(t, buf, modname, had, removed);
+		} else if (!r) {
 			r = insert(t, buf, modname, (uint32_t)prio);
+		}
 	}
+	free(buf);
+	return r;
+}
+
+int depfile_alias_bin_patch(const void *old, size_t len, const char *modname,
+			    const struct modrec *was, const struct modrec *rec, int64_t prio,
+			    enum index_layout layout, struct strbuf *out)
+{
+	struct index_trie *t = NULL;
+	uint32_t had = 0;
+	size_t removed = 0, n = 0;
+	int r = index_trie_load(old, len, layout, &t);
+
+	if (!r)
+		r = each_alias(t, was, modname, -1, &had, &removed, &n);
+	/* each of was's aliases is there once (a full run keeps duplicates);
+	 * without one the module's priority is unknown */
+	if (!r && (removed != n || (prio < 0 && !removed)))
+		r = -EAGAIN;
+	if (prio < 0 || prio > UINT32_MAX)
+		prio = had;
+	if (!r)
+		r = each_alias(t, rec, modname, prio, NULL, NULL, NULL);
 	if (!r)
 		r = index_trie_write(t, layout, out);
 	index_trie_free(t);
-	free(buf);
 	return r == -EINVAL ? -EAGAIN : r; /* (-EINVAL: not an index, or a bracket) */
 }
 
@@ -80,12 +98,13 @@ int depfile_dep_bin_patch(const void *old, size_t len, const char *modname, cons
 	struct index_trie *t = NULL;
 	uint32_t had = 0;
 	size_t removed = 0;
-	int r = index_trie_load(old, len, &t);
+	int r = index_trie_load(old, len, layout, &t);
 
 	if (!r && prio >= 0 && prio <= UINT32_MAX)
 		r = insert(t, modname, line, (uint32_t)prio);
 	else if (!r && prio < 0)
-		r = index_trie_remove_value(t, line, &had, &removed) ?: (removed == 1 ? 0 : -EAGAIN);
+		r = index_trie_remove_at(t, modname, line, &had, &removed) ?:
+		    (removed == 1 ? 0 : -EAGAIN);
 	else if (!r)
 		r = -EAGAIN;
 	if (!r)

@@ -141,7 +141,7 @@ static int check_7bit(const char *s)
 /* Returns the position where ch is or would be inserted; *found tells.
  * memchr rather than binary search: arrays are short and branchy
  * bisection mispredicts on every level. */
-static unsigned kid_find(const struct tnode *n, uint8_t ch, int *found)
+unsigned idx_kid_find(const struct tnode *n, uint8_t ch, int *found)
 {
 	const uint8_t *chars, *hit;
 	unsigned pos = 0;
@@ -252,6 +252,9 @@ int index_trie_insert(struct index_trie *t, const char *key, const char *value,
 	for (;;) {
 		uint32_t j;
 
+		r = idx_expand(t, n); /* a loaded index is read as it is walked */
+		if (r < 0)
+			return r;
 		for (j = 0; j < n->plen; j++)
 			if (n->prefix[j] != k[j])
 				break;
@@ -265,7 +268,7 @@ int index_trie_insert(struct index_trie *t, const char *key, const char *value,
 			return add_value(t, n, value, vlen, priority);
 
 		int found;
-		unsigned pos = kid_find(n, (uint8_t)*k, &found);
+		unsigned pos = idx_kid_find(n, (uint8_t)*k, &found);
 
 		if (found) {
 			n = n->kids[pos];
@@ -296,6 +299,8 @@ int index_trie_insert(struct index_trie *t, const char *key, const char *value,
 
 static uint32_t node_mask(const struct tnode *n)
 {
+	if (n->stub)
+		return n->stub->word & ~NODE_MASK;
 	return (n->plen ? NODE_PREFIX : 0) | (n->values ? NODE_VALUES : 0) |
 	       (n->nkids ? NODE_CHILDS : 0);
 }
@@ -322,7 +327,11 @@ static size_t node_size(const struct tnode *n)
  * oversized tries are caught before anything is written. */
 static size_t subtree_size(const struct tnode *n)
 {
-	size_t sz = node_size(n);
+	size_t sz;
+
+	if (n->stub)
+		return n->stub->end - n->stub->start;
+	sz = node_size(n);
 
 	for (unsigned i = 0; i < n->nkids && sz <= INDEX_MAX_SIZE; i++)
 		sz += subtree_size(n->kids[i]);
@@ -365,20 +374,37 @@ static unsigned char *emit_node(const struct tnode *n, unsigned char *p,
 	return p;
 }
 
+/* Where a child's subtree is being written, and whether all went well. */
+struct wctx {
+	const struct index_trie *t;
+	unsigned char *base;
+	int err;
+};
+
+/* c's word once its subtree starts at p: a stub's node keeps its place
+ * in the subtree. */
+static uint32_t word_at(const struct tnode *c, const struct wctx *w, const unsigned char *p)
+{
+	uint32_t off = (uint32_t)(p - w->base);
+
+	if (c->stub)
+		off += (c->stub->word & NODE_MASK) - c->stub->start;
+	return off | node_mask(c);
+}
+
 /* v34: node, then children subtrees; child words are known as soon as
  * each child is about to be written. */
-static unsigned char *write_pre(const struct tnode *n, unsigned char *base,
-				unsigned char *p)
+static unsigned char *write_pre(const struct tnode *n, struct wctx *w, unsigned char *p)
 {
 	unsigned char *kids_at;
 
 	p = emit_node(n, p, &kids_at);
-	for (unsigned i = 0; i < n->nkids; i++) {
+	for (unsigned i = 0; p && i < n->nkids; i++) {
 		const struct tnode *c = n->kids[i];
 		unsigned slot = c->ch - idx_kid_chars(n)[0];
 
-		put_be32(kids_at + 4 * slot, (uint32_t)(p - base) | node_mask(c));
-		p = write_pre(c, base, p);
+		put_be32(kids_at + 4 * slot, word_at(c, w, p));
+		p = c->stub ? idx_copy_stub(w->t, c->stub, w->base, p, &w->err) : write_pre(c, w, p);
 	}
 	return p;
 }
@@ -386,14 +412,24 @@ static unsigned char *write_pre(const struct tnode *n, unsigned char *base,
 /* v30: children subtrees, then the node. The child words are written
  * after the subtrees, so keep them on a side stack (words[], one slot per
  * existing child per level). */
-static unsigned char *write_post(const struct tnode *n, unsigned char *base,
-				 unsigned char *p, uint32_t *words, uint32_t *word)
+static unsigned char *write_post(const struct tnode *n, struct wctx *w, unsigned char *p,
+				 uint32_t *words, uint32_t *word)
 {
 	unsigned char *kids_at;
 
-	for (unsigned i = 0; i < n->nkids; i++)
-		p = write_post(n->kids[i], base, p, words + n->nkids, &words[i]);
-	*word = (uint32_t)(p - base) | node_mask(n);
+	for (unsigned i = 0; p && i < n->nkids; i++) {
+		const struct tnode *c = n->kids[i];
+
+		if (c->stub) {
+			words[i] = word_at(c, w, p);
+			p = idx_copy_stub(w->t, c->stub, w->base, p, &w->err);
+		} else {
+			p = write_post(c, w, p, words + n->nkids, &words[i]);
+		}
+	}
+	if (!p)
+		return NULL;
+	*word = (uint32_t)(p - w->base) | node_mask(n);
 	p = emit_node(n, p, &kids_at);
 	for (unsigned i = 0; i < n->nkids; i++)
 		put_be32(kids_at + 4 * (n->kids[i]->ch - idx_kid_chars(n)[0]), words[i]);
@@ -418,33 +454,39 @@ int index_trie_write(const struct index_trie *t, enum index_layout layout,
 		     struct strbuf *out)
 {
 	size_t total = INDEX_HDR_SIZE + subtree_size(&t->root);
-	unsigned char *base, *p;
+	struct wctx w = { .t = t };
+	unsigned char *p;
 	uint32_t root_word = 0;
 	int r;
 
+	/* a loaded index's stubs are copied as they are laid out */
+	if (t->src.buf && layout != t->layout)
+		return -EINVAL;
 	if (total > INDEX_MAX_SIZE)
 		return -EFBIG;
 	r = strbuf_grow(out, total);
 	if (r < 0)
 		return r;
-	base = (unsigned char *)out->buf + out->len;
-	p = put_be32(base, INDEX_MAGIC);
+	w.base = (unsigned char *)out->buf + out->len;
+	p = put_be32(w.base, INDEX_MAGIC);
 	p = put_be32(p, INDEX_VERSION);
 	p += 4;
 
 	if (layout == INDEX_PREORDER) {
 		root_word = INDEX_HDR_SIZE | node_mask(&t->root);
-		p = write_pre(&t->root, base, p);
+		p = write_pre(&t->root, &w, p);
 	} else {
 		uint32_t *words = malloc((post_stack(&t->root) + 1) * sizeof(*words));
 
 		if (!words)
 			return -ENOMEM;
-		p = write_post(&t->root, base, p, words, &root_word);
+		p = write_post(&t->root, &w, p, words, &root_word);
 		free(words);
 	}
-	put_be32(base + 8, root_word);
-	out->len += (size_t)(p - base);
+	if (!p)
+		return w.err;
+	put_be32(w.base + 8, root_word);
+	out->len += (size_t)(p - w.base);
 	out->buf[out->len] = '\0';
 	return 0;
 }

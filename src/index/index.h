@@ -33,15 +33,18 @@ int index_trie_insert(struct index_trie *t, const char *key, const char *value,
 int index_trie_write(const struct index_trie *t, enum index_layout layout,
 		     struct strbuf *out);
 
-/* The trie an index holds (index_edit.c), to edit and write again: buf
- * must outlive the trie (prefixes point into it). 0, -ENOMEM, or -EINVAL
- * when buf is not a valid index. */
-int index_trie_load(const void *buf, size_t len, struct index_trie **out);
-/* Remove every value equal to value, leaving the trie a build without
- * them would make. *removed: how many; *prio: the lowest priority among
- * them. 0 or -ENOMEM. */
-int index_trie_remove_value(struct index_trie *t, const char *value, uint32_t *prio,
-			    size_t *removed);
+/* The trie an index written in layout holds (index_edit.c), to edit
+ * and write again in the same layout: read only as far as the edits go,
+ * the rest copied from buf, which must outlive the trie. 0, -ENOMEM, or
+ * -EINVAL when buf is not a valid index (also found later, by an edit or
+ * the write, for the parts read then). */
+int index_trie_load(const void *buf, size_t len, enum index_layout layout,
+		    struct index_trie **out);
+/* Remove the values equal to value of key, leaving the trie a build
+ * without them would make. *removed grows by how many; *prio: the lowest
+ * priority among all removed so far. 0, -ENOMEM or -EINVAL. */
+int index_trie_remove_at(struct index_trie *t, const char *key, const char *value,
+			 uint32_t *prio, size_t *removed);
 
 /* ---- reader: over bytes in memory, every offset bounds-checked ---- */
 struct index_reader;

@@ -38,6 +38,14 @@ struct tval {
 	char value[];  /* NUL-terminated */
 };
 
+/* A node of a loaded index not read yet (index_edit.c): its word in the
+ * file, and where its subtree's bytes are there. Written, those bytes are
+ * copied with their child words moved. */
+struct tstub {
+	uint32_t word;
+	uint32_t start, end;
+};
+
 struct tnode {
 	const char *prefix;   /* plen bytes, not NUL-terminated (shared) */
 	uint32_t plen;
@@ -46,12 +54,7 @@ struct tnode {
 	/* kids[kcap] then chars[kcap]; sorted by char, chars[i] == kids[i]->ch */
 	struct tnode **kids;
 	struct tval *values;
-};
-
-struct index_trie {
-	struct chunk *chunks;
-	size_t next_chunk;
-	struct tnode root;
+	const struct tstub *stub; /* set: nothing above is read yet */
 };
 
 /* From the trie's arena: never freed alone. NULL on ENOMEM. */
@@ -77,6 +80,27 @@ struct rnode {
 struct budget {
 	size_t visits, bytes;
 };
+
+struct index_trie {
+	struct chunk *chunks;
+	size_t next_chunk;
+	struct tnode root;
+	/* a loaded index (index_trie_load): the file its stubs are in */
+	struct index_reader src;
+	struct budget b;
+	enum index_layout layout;
+};
+
+/* Read stub node n (index_edit.c): its prefix and values, its children
+ * as stubs. 0 (also when n is no stub), -ENOMEM or -EINVAL. */
+int idx_expand(struct index_trie *t, struct tnode *n);
+/* Stub s's bytes at p (base: the start of the file being written), its
+ * child words moved to where they are now; the end of what was written,
+ * or NULL (*err set) when the file's bytes are not what they should be. */
+unsigned char *idx_copy_stub(const struct index_trie *t, const struct tstub *s,
+			     unsigned char *base, unsigned char *p, int *err);
+/* Where child ch is in n's child array, or where it would go; *found. */
+unsigned idx_kid_find(const struct tnode *n, uint8_t ch, int *found);
 
 /* The visits and bytes a valid file allows a traversal of r. */
 void idx_budget_init(const struct index_reader *r, struct budget *b);

@@ -3,12 +3,15 @@
  * others, and glob lookups as modprobe resolves aliases, with and without
  * the keys that matched (index_reader_match_keys: each key must match
  * the subject as a pattern, and stay with its value through the
- * reordering). */
+ * reordering). Then the editor (index_trie_load): the file loaded in
+ * either layout, a value removed and one inserted, written again; what it
+ * writes must open as an index. */
 #include <fnmatch.h>
 #include <stdlib.h>
 
 #include "fuzz_common.h"
 #include "index/index.h"
+#include "util/strbuf.h"
 
 #define MAX_KEYS 64
 
@@ -57,6 +60,26 @@ static void use_vals(struct index_value *vals, size_t n)
 	free(vals);
 }
 
+static void edit(const uint8_t *data, size_t size, enum index_layout layout, const char *key)
+{
+	struct strbuf out = STRBUF_INIT;
+	struct index_trie *t;
+	struct index_reader *r;
+	uint32_t prio = 0;
+	size_t removed = 0;
+
+	if (index_trie_load(data, size, layout, &t) < 0)
+		return;
+	if (index_trie_remove_at(t, key, "ma_a", &prio, &removed) == 0 &&
+	    index_trie_insert(t, "ma_b", "x", 1) >= 0 && index_trie_write(t, layout, &out) == 0) {
+		if (index_reader_open(out.buf, out.len, &r) < 0)
+			__builtin_trap();
+		index_reader_free(r);
+	}
+	strbuf_release(&out);
+	index_trie_free(t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const probes[] = {
@@ -90,5 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			use_keyed(probes[i], vals, keyv, n);
 	}
 	index_reader_free(r);
+	for (int layout = 0; layout < 2; layout++)
+		edit(data, size, (enum index_layout)layout, k.n ? "ma_a" : "");
 	return 0;
 }

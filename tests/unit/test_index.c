@@ -709,6 +709,165 @@ static void test_reader_garbage(void **state)
 	index_trie_free(t);
 }
 
+/* ---- editing a loaded index (index_edit.c) ---- */
+
+static uint32_t edit_seed = 0x2545f491u;
+
+static uint32_t rnd(void)
+{
+	return rng(&edit_seed);
+}
+
+struct entry {
+	char key[8];
+	unsigned mod;
+};
+
+static void random_key(char *k)
+{
+	static const char abc[] = "ab_c";
+	size_t n = rnd() % 7;
+
+	for (size_t i = 0; i < n; i++)
+		k[i] = abc[rnd() % 4];
+	k[n] = '\0';
+}
+
+static void build_from(const struct entry *e, size_t n, enum index_layout layout,
+		       struct strbuf *out)
+{
+	struct index_trie *t = index_trie_new();
+	char val[16];
+
+	assert_non_null(t);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(val, sizeof(val), "m%u", e[i].mod);
+		assert_true(index_trie_insert(t, e[i].key, val, e[i].mod) >= 0);
+	}
+	write_index(t, layout, out);
+	index_trie_free(t);
+}
+
+/* A module's values replaced in a loaded index (removed at its old keys,
+ * inserted at new ones) give the bytes a build of the edited set gives,
+ * in both layouts; a loaded index written unedited is the same bytes. */
+static void test_edit_vs_build(void **state)
+{
+	for (unsigned round = 0; round < 3000; round++) {
+		enum index_layout layout = round % 2 ? INDEX_POSTORDER : INDEX_PREORDER;
+		struct entry all[64], edited[64];
+		size_t n = 0, m = 0, want = 0, removed = 0;
+		unsigned nmods = 1 + (unsigned)(rnd() % 10), x = (unsigned)(rnd() % nmods);
+		struct strbuf before, after, built, same = STRBUF_INIT;
+		struct index_trie *t;
+		uint32_t prio = 0;
+		char val[16];
+
+		for (unsigned mod = 0; mod < nmods; mod++)
+			for (unsigned k = (unsigned)(rnd() % 5); k; k--) {
+				all[n].mod = mod;
+				random_key(all[n++].key);
+			}
+		for (size_t i = 0; i < n; i++)
+			if (all[i].mod != x)
+				edited[m++] = all[i];
+		for (unsigned k = (unsigned)(rnd() % 4); k; k--) {
+			edited[m].mod = x;
+			random_key(edited[m++].key);
+		}
+		build_from(all, n, layout, &before);
+		build_from(edited, m, layout, &built);
+
+		assert_int_equal(index_trie_load(before.buf, before.len, layout, &t), 0);
+		assert_int_equal(index_trie_write(t, layout, &same), 0);
+		assert_int_equal(same.len, before.len);
+		assert_memory_equal(same.buf, before.buf, before.len);
+		/* the other layout cannot copy this one's bytes */
+		assert_int_equal(index_trie_write(t, !layout, &same), -EINVAL);
+		index_trie_free(t);
+
+		assert_int_equal(index_trie_load(before.buf, before.len, layout, &t), 0);
+		snprintf(val, sizeof(val), "m%u", x);
+		for (size_t i = 0; i < n; i++)
+			if (all[i].mod == x) {
+				want++;
+				assert_int_equal(index_trie_remove_at(t, all[i].key, val, &prio, &removed), 0);
+			}
+		assert_int_equal(removed, want);
+		if (want)
+			assert_int_equal(prio, x);
+		for (size_t i = 0; i < m; i++)
+			if (edited[i].mod == x)
+				assert_true(index_trie_insert(t, edited[i].key, val, x) >= 0);
+		write_index(t, layout, &after);
+		if (after.len != built.len || memcmp(after.buf, built.buf, built.len) != 0) {
+			fprintf(stderr, "round %u layout %d module m%u\n", round, layout, x);
+			assert_bytes(&after, (const unsigned char *)built.buf, built.len);
+		}
+		index_trie_free(t);
+		strbuf_release(&before);
+		strbuf_release(&after);
+		strbuf_release(&built);
+		strbuf_release(&same);
+	}
+}
+
+/* A value or key that is not there removes nothing and changes nothing. */
+static void test_remove_absent(void **state)
+{
+	static const struct entry e[] = { { "ab", 0 }, { "abc", 1 }, { "b", 2 } };
+	struct strbuf before, after;
+	struct index_trie *t;
+	uint32_t prio = 7;
+	size_t removed = 0;
+
+	build_from(e, 3, INDEX_PREORDER, &before);
+	assert_int_equal(index_trie_load(before.buf, before.len, INDEX_PREORDER, &t), 0);
+	assert_int_equal(index_trie_remove_at(t, "ab", "m1", &prio, &removed), 0);
+	assert_int_equal(index_trie_remove_at(t, "a", "m0", &prio, &removed), 0);
+	assert_int_equal(index_trie_remove_at(t, "abcd", "m1", &prio, &removed), 0);
+	assert_int_equal(index_trie_remove_at(t, "x", "m2", &prio, &removed), 0);
+	assert_int_equal(removed, 0);
+	assert_int_equal(prio, 7);
+	write_index(t, INDEX_PREORDER, &after);
+	assert_bytes(&after, (const unsigned char *)before.buf, before.len);
+	index_trie_free(t);
+	strbuf_release(&before);
+	strbuf_release(&after);
+}
+
+/* A damaged file is refused when the part read or copied is damaged. */
+static void test_edit_damaged(void **state)
+{
+	static const struct entry e[] = { { "ab", 0 }, { "abc", 1 }, { "b", 2 }, { "ba", 3 } };
+	struct strbuf before, out = STRBUF_INIT;
+	struct index_trie *t;
+
+	for (int layout = 0; layout < 2; layout++) {
+		build_from(e, 4, (enum index_layout)layout, &before);
+		for (size_t i = 12; i < before.len; i++) {
+			for (unsigned bit = 0; bit < 8; bit++) {
+				int r;
+
+				before.buf[i] ^= (char)(1u << bit);
+				r = index_trie_load(before.buf, before.len, (enum index_layout)layout, &t);
+				if (!r) {
+					r = index_trie_insert(t, "bb", "m9", 9);
+					if (r >= 0) {
+						strbuf_reset(&out);
+						r = index_trie_write(t, (enum index_layout)layout, &out);
+					}
+					index_trie_free(t);
+				}
+				assert_true(r >= -EINVAL || r == -ENOMEM || r == -EFBIG);
+				before.buf[i] ^= (char)(1u << bit);
+			}
+		}
+		strbuf_release(&before);
+	}
+	strbuf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -727,6 +886,9 @@ int main(void)
 		cmocka_unit_test(test_reader_rejects_header),
 		cmocka_unit_test(test_reader_loops),
 		cmocka_unit_test(test_reader_garbage),
+		cmocka_unit_test(test_edit_vs_build),
+		cmocka_unit_test(test_remove_absent),
+		cmocka_unit_test(test_edit_damaged),
 	};
 
 	return cmocka_run_group_tests_name("index", tests, NULL, NULL);
