@@ -11,6 +11,7 @@
 #include "check/check.h"
 #include "cli/check_targets.h"
 #include "cli/cli.h"
+#include "cli/help.h"
 #include "cli/report_log.h"
 #include "cli/report_opts.h"
 #include "cli/tree_opts.h"
@@ -53,36 +54,34 @@ static void usage(void)
 	       "(__versions). Finding codes and the JSON schema: docs/check.md.\n"
 	       "\n"
 	       "Options:\n"
-	       "\t-b, --basedir=DIR      root of the tree image (default /)\n"
-	       "\t-m, --moduledir=DIR    module directory (default /lib/modules)\n"
-	       "\t-C, --config=PATH      depmod.d file or directory (repeatable)\n"
+	       CLI_HELP_BASEDIR
+	       CLI_HELP_MODULEDIR
+	       CLI_HELP_CONFIG_DEPMOD_D
 	       "\t-E, --symvers=FILE     the target kernel's Module.symvers (repeatable: merged\n"
 	       "\t                       as kbuild merges KBUILD_EXTRA_SYMBOLS)\n"
-	       "\t-F, --system-map=FILE  the target kernel's System.map\n"
+	       CLI_HELP_SYSTEM_MAP
 	       "\t    --all              every kernel under BASEDIR's module directory\n"
 	       "\t    --dkms=DIR         a DKMS tree (/var/lib/dkms): each build against the\n"
 	       "\t                       kernel it was built for (those given, or all found)\n"
 	       "\t    --cert=FILE        X.509 certificate (DER or PEM) the target trusts;\n"
 	       "\t                       signatures are verified against these (repeatable)\n"
-	       "\t    --sig-enforce      the target enforces signatures (module.sig_enforce=1)\n"
-	       "\t    --lockdown         the target is locked down (Secure Boot)\n"
+	       CLI_HELP_SIG_ENFORCE
+	       CLI_HELP_LOCKDOWN
 	       "\t    --modprobe-d=PATH  modprobe.d directory or file to check (repeatable)\n"
 	       "\t    --vermagic=STRING  the target kernel's vermagic (default: the tree's)\n"
 	       "\t-f, --format=FMT       text (default), json, dot or svg\n"
 	       "\t    --summary          text: the verdicts only\n"
 	       "\t    --focus=MODULE     dot/svg: MODULE, its dependencies and its users only\n"
 	       "\t                       (repeatable; default for given files: those files)\n"
-	       "\t    --fail-on=LEVEL    exit 1 at a finding of LEVEL or worse: error\n"
-	       "\t                       (default), warning, info, or never\n"
-	       "\t-j, --jobs=N           read modules with N threads (default: all CPUs)\n"
-	       "\t    --no-cache         do not use or write the cache depmod shares\n"
-	       "\t    --cache-dir=DIR    cache location (default: $MODATLAS_CACHE_DIR, else\n"
-	       "\t                       /var/cache/modatlas for root, ~/.cache/modatlas)\n"
+	       CLI_HELP_FAIL_ON("finding")
+	       CLI_HELP_JOBS
+	       CLI_HELP_NO_CACHE
+	       CLI_HELP_CACHE_DIR
 	       "\t-v, --verbose          text: list info findings and modules that load cleanly\n"
 	       "\t                       too, log info; -vv: debug\n"
-	       "\t-h, --help             show this help\n"
+	       CLI_HELP_HELP
 	       "\n"
-	       "Exit status: 0 nothing at --fail-on or worse, 1 something, 2 usage or I/O error.\n");
+	       CLI_HELP_EXIT_FAIL_ON);
 }
 
 static int parse_format(const char *s, enum fmt *f)

@@ -11,6 +11,7 @@
 #include <syslog.h>
 
 #include "cli/cli.h"
+#include "cli/help.h"
 #include "cli/kmod_compat.h"
 #include "cli/tree_opts.h"
 #include "query/devices.h"
@@ -25,12 +26,9 @@ static const char short_opts[] = "b:C:f:h";
 static const struct option long_opts[] = {
 	{ "sysfs", required_argument, NULL, OPT_SYSFS },
 	{ "modaliases", required_argument, NULL, OPT_MODALIASES },
-	{ "basedir", required_argument, NULL, 'b' },
-	{ "config", required_argument, NULL, 'C' },
+	CLI_ROOT_LONG_OPTIONS,
 	{ "format", required_argument, NULL, 'f' },
-	{ "help", no_argument, NULL, 'h' },
-	KC_LONG_OPTIONS,
-	{ NULL, 0, NULL, 0 },
+	KC_LONG_OPTIONS_END,
 };
 
 static void usage(const char *prog)
@@ -60,7 +58,7 @@ static void usage(const char *prog)
 	       "\t                            of the default ones (repeatable)\n"
 	       "\t-f, --format=FORMAT         text (the default) or json (schema\n"
 	       "\t                            " DEVICES_SCHEMA ", see modatlas-devices(8))\n"
-	       "\t-h, --help                  Print this help\n"
+	       CLI_HELP_KC_HELP
 	       "\t    --compat=MODE           kmod34 (the default) or kmod30: the modprobe.d\n"
 	       "\t                            rules of that kmod (Debian 12's udev uses kmod 30)\n"
 	       "\t    --cmdline=STRING|@FILE  The target's kernel command line, for its\n"
@@ -71,8 +69,8 @@ static void usage(const char *prog)
 	       "\t                            memory from the modules), auto (the default:\n"
 	       "\t                            files when the tree has modules.dep.bin)\n"
 	       "\t    --cache-dir=DIR         The cache of module records\n"
-	       "\t    --no-cache              Neither read nor write the cache\n"
-	       "\t    --jobs=N                Threads reading modules (0: one per CPU)\n"
+	       CLI_HELP_KC_NO_CACHE
+	       CLI_HELP_KC_JOBS
 	       "\n"
 	       "Each device gets a verdict: module (a module would load), builtin (only a\n"
 	       "built-in driver matches: covered), blacklisted (every module that matches\n"

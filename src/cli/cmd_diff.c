@@ -13,6 +13,7 @@
 
 #include "cli/check_targets.h"
 #include "cli/cli.h"
+#include "cli/help.h"
 #include "cli/report_log.h"
 #include "cli/report_opts.h"
 #include "cli/tree_opts.h"
@@ -59,8 +60,8 @@ static void usage(void)
 	       "\n"
 	       "Options:\n"
 	       "\t-b, --basedir=DIR      root of both tree images (default /)\n"
-	       "\t-m, --moduledir=DIR    module directory (default /lib/modules)\n"
-	       "\t-C, --config=PATH      depmod.d file or directory (repeatable)\n"
+	       CLI_HELP_MODULEDIR
+	       CLI_HELP_CONFIG_DEPMOD_D
 	       "\t    --old-symvers=FILE OLD's Module.symvers (repeatable: merged)\n"
 	       "\t    --new-symvers=FILE NEW's Module.symvers (repeatable: merged)\n"
 	       "\t    --kabi-list=FILE   judge only these symbols (a stablelist; repeatable)\n"
@@ -77,16 +78,14 @@ static void usage(void)
 	       "\t                       'find /sys/devices -name modalias -exec cat {} +')\n"
 	       "\t-f, --format=FMT       text (default), json or markdown\n"
 	       "\t    --summary          text, markdown: the summary only\n"
-	       "\t    --fail-on=LEVEL    exit 1 at a change of LEVEL or worse: error\n"
-	       "\t                       (default), warning, info, or never\n"
-	       "\t-j, --jobs=N           read modules with N threads (default: all CPUs)\n"
-	       "\t    --no-cache         do not use or write the cache depmod shares\n"
-	       "\t    --cache-dir=DIR    cache location (default: $MODATLAS_CACHE_DIR, else\n"
-	       "\t                       /var/cache/modatlas for root, ~/.cache/modatlas)\n"
+	       CLI_HELP_FAIL_ON("change")
+	       CLI_HELP_JOBS
+	       CLI_HELP_NO_CACHE
+	       CLI_HELP_CACHE_DIR
 	       "\t-v, --verbose          list info and ignored changes too, log info; -vv: debug\n"
-	       "\t-h, --help             show this help\n"
+	       CLI_HELP_HELP
 	       "\n"
-	       "Exit status: 0 nothing at --fail-on or worse, 1 something, 2 usage or I/O error.\n");
+	       CLI_HELP_EXIT_FAIL_ON);
 }
 
 struct cli_state {

@@ -13,6 +13,7 @@
 #include <syslog.h>
 
 #include "cli/cli.h"
+#include "cli/help.h"
 #include "cli/kmod_compat.h"
 #include "cli/tree_opts.h"
 #include "query/query.h"
@@ -30,9 +31,7 @@ static const struct option long_opts[] = {
 	{ "set-version", required_argument, NULL, 'k' },
 	{ "basedir", required_argument, NULL, 'b' },
 	{ "version", no_argument, NULL, 'V' },
-	{ "help", no_argument, NULL, 'h' },
-	KC_LONG_OPTIONS,
-	{ NULL, 0, NULL, 0 },
+	KC_LONG_OPTIONS_END,
 };
 
 static void usage(const char *prog)
@@ -57,12 +56,11 @@ static void usage(const char *prog)
 	       "\t                            or files (modules.dep, built-in, built-in\n"
 	       "\t                            aliases only)\n"
 	       "\t-F, --field=FIELD           Print only FIELD's values, one per line\n"
-	       "\t-k, --set-version=VERSION   The kernel release (default: the running\n"
-	       "\t                            kernel's, `uname -r`)\n"
+	       CLI_HELP_KC_SET_VERSION("k")
 	       "\t-b, --basedir=DIR           The root of the tree: modules are in\n"
 	       "\t                            DIR/lib/modules/VERSION\n"
-	       "\t-V, --version               Print the version\n"
-	       "\t-h, --help                  Print this help\n"
+	       CLI_HELP_KC_VERSION
+	       CLI_HELP_KC_HELP
 	       "\n"
 	       "Options (modatlas's):\n"
 	       "\t    --compat=MODE           kmod34 (the default: kmod 34.2) or kmod30\n"
@@ -75,7 +73,7 @@ static void usage(const char *prog)
 	       "\t    --cache-dir=DIR         The cache of module records: a module read\n"
 	       "\t                            before (by depmod, check or a query) is not\n"
 	       "\t                            read or decompressed again\n"
-	       "\t    --no-cache              Neither read nor write the cache\n"
+	       CLI_HELP_KC_NO_CACHE
 	       "\t    --jobs=N                Threads reading modules when the indexes are\n"
 	       "\t                            built (0: one per CPU)\n"
 	       "\n"

@@ -13,6 +13,7 @@
 #include <syslog.h>
 
 #include "cli/cli.h"
+#include "cli/help.h"
 #include "cli/kmod_compat.h"
 #include "cli/tree_opts.h"
 #include "elf/module.h"
@@ -61,9 +62,7 @@ static const struct option long_opts[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, 'V' },
-	{ "help", no_argument, NULL, 'h' },
-	KC_LONG_OPTIONS,
-	{ NULL, 0, NULL, 0 },
+	KC_LONG_OPTIONS_END,
 };
 
 static void usage(const char *prog)
@@ -107,13 +106,12 @@ static void usage(const char *prog)
 	       "\t-d, --dirname=DIR           The root of the tree: modules are in\n"
 	       "\t                            DIR/lib/modules/VERSION, configuration in\n"
 	       "\t                            DIR/etc/modprobe.d and the rest (below)\n"
-	       "\t-S, --set-version=VERSION   The kernel release (default: the running\n"
-	       "\t                            kernel's, `uname -r`)\n"
+	       CLI_HELP_KC_SET_VERSION("S")
 	       "\t-q, --quiet                 Print no messages\n"
 	       "\t-v, --verbose               Print more messages\n"
 	       "\t-s, --syslog                Send messages to syslog, not to stderr\n"
-	       "\t-V, --version               Print the version\n"
-	       "\t-h, --help                  Print this help\n"
+	       CLI_HELP_KC_VERSION
+	       CLI_HELP_KC_HELP
 	       "\n"
 	       "Options (modatlas's):\n"
 	       "\t    --compat=MODE           kmod34 (the default: kmod 34.2) or kmod30\n"
@@ -134,8 +132,8 @@ static void usage(const char *prog)
 	       "\t    --cache-dir=DIR         The cache of module records: building the\n"
 	       "\t                            indexes reads each module once, then never\n"
 	       "\t                            again while it is unchanged\n"
-	       "\t    --no-cache              Neither read nor write the cache\n"
-	       "\t    --jobs=N                Threads reading modules (0: one per CPU)\n"
+	       CLI_HELP_KC_NO_CACHE
+	       CLI_HELP_KC_JOBS
 	       "\n"
 	       "Configuration: with -C, those paths in that order; else the default\n"
 	       "directories under the -d root (kmod itself reads the running system's):\n"

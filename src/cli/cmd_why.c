@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/help.h"
 #include "cli/kmod_compat.h"
 #include "cli/report_log.h"
 #include "cli/tree_opts.h"
@@ -18,16 +19,13 @@
 enum { OPT_USE_BLACKLIST = CLI_OPT_OWN };
 
 static const struct option longopts[] = {
-	{ "basedir", required_argument, NULL, 'b' },
-	{ "config", required_argument, NULL, 'C' },
+	CLI_ROOT_LONG_OPTIONS,
 	CLI_SYMBOLS_LONG_OPTIONS,
 	CLI_SIG_LONG_OPTIONS,
 	{ "ignore-install", no_argument, NULL, 'i' },
 	{ "use-blacklist", no_argument, NULL, OPT_USE_BLACKLIST },
 	{ "format", required_argument, NULL, 'f' },
-	{ "help", no_argument, NULL, 'h' },
-	KC_LONG_OPTIONS,
-	{ NULL, 0, NULL, 0 },
+	KC_LONG_OPTIONS_END,
 };
 
 static void usage(const char *prog)
@@ -47,14 +45,14 @@ static void usage(const char *prog)
 	       "module file (a path with a '/'), judged as if installed.\n"
 	       "\n"
 	       "Options:\n"
-	       "\t-b, --basedir=DIR      root of the tree image (default /)\n"
+	       CLI_HELP_BASEDIR
 	       "\t-C, --config=PATH      modprobe.d file or directory (repeatable; default:\n"
 	       "\t                       kmod's directories under DIR)\n"
 	       "\t-E, --symvers=FILE     the target kernel's Module.symvers (repeatable)\n"
-	       "\t-F, --system-map=FILE  the target kernel's System.map\n"
+	       CLI_HELP_SYSTEM_MAP
 	       "\t    --cert=FILE        X.509 certificate the target trusts (repeatable)\n"
-	       "\t    --sig-enforce      the target enforces signatures (module.sig_enforce=1)\n"
-	       "\t    --lockdown         the target is locked down (Secure Boot)\n"
+	       CLI_HELP_SIG_ENFORCE
+	       CLI_HELP_LOCKDOWN
 	       "\t-i, --ignore-install   as modprobe -i: ignore install and remove commands\n"
 	       "\t    --use-blacklist    as modprobe -b: apply blacklists to the name itself\n"
 	       "\t    --cmdline=STRING|@FILE  the kernel command line (modprobe.blacklist=,\n"
@@ -63,10 +61,9 @@ static void usage(const char *prog)
 	       "\t    --compat=kmod30    modprobe.d read as Debian 12's kmod 30 reads it\n"
 	       "\t-f, --format=FMT       text (default) or json\n"
 	       "\t    --no-cache         do not use or write the cache\n"
-	       "\t    --cache-dir=DIR    cache location (default: $MODATLAS_CACHE_DIR, else\n"
-	       "\t                       /var/cache/modatlas for root, ~/.cache/modatlas)\n"
+	       CLI_HELP_CACHE_DIR
 	       "\t-j, --jobs=N           threads reading modules (default: all CPUs)\n"
-	       "\t-h, --help             show this help\n"
+	       CLI_HELP_HELP
 	       "\n"
 	       "Exit status: 0 when modprobe would succeed (the modules load, perhaps\n"
 	       "tainting; built in; an install command), 1 when it would not (not found,\n"

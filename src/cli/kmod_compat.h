@@ -51,6 +51,14 @@ enum {
 	{ "index", required_argument, NULL, KC_OPT_INDEX },               \
 	CLI_READ_LONG_OPTIONS
 
+/* How every query command's table ends, in this order (getopt names an
+ * ambiguous option's candidates in table order): -h, the above, the
+ * terminator. */
+#define KC_LONG_OPTIONS_END                                               \
+	{ "help", no_argument, NULL, 'h' },                               \
+	KC_LONG_OPTIONS,                                                  \
+	{ NULL, 0, NULL, 0 }
+
 /* getopt_long, taking the options above on the way (a command's -j too):
  * the next other option, KC_OPT_INVALID after a bad value's message, -1
  * at the end. */

@@ -39,6 +39,12 @@ enum {
 	{ "config", required_argument, NULL, 'C' },                          \
 	CLI_READ_LONG_OPTIONS
 
+/* -b -C without -m, in this order: the root and modprobe.d of the query
+ * commands that read a tree as modprobe does (devices, why). */
+#define CLI_ROOT_LONG_OPTIONS                                                \
+	{ "basedir", required_argument, NULL, 'b' },                         \
+	{ "config", required_argument, NULL, 'C' }
+
 /* -E -F: the target kernel's symbols */
 #define CLI_SYMBOLS_LONG_OPTIONS                                             \
 	{ "symvers", required_argument, NULL, 'E' },                         \
