@@ -15,10 +15,11 @@
 int read_file(const char *path, size_t max, char **buf, size_t *len);
 int read_fileat(int dirfd, const char *name, size_t max, char **buf, size_t *len);
 
-/* XXH3-64 of all of path's bytes and their count, read through one small
- * buffer (a fresh buffer of a file's size costs more in page faults than
- * the hash); reading stops once more than max bytes were seen. 0 or a
- * negative errno. */
+/* XXH3-64 of all of path's bytes and their count: a regular file of at
+ * most max bytes hashed in place, mapped (no copy, no page faults: the
+ * mapping is populated at once); anything else read through one small
+ * buffer, stopping once more than max bytes were seen. 0 or a negative
+ * errno. */
 int file_xxh3(const char *path, uint64_t max, uint64_t *sum, uint64_t *len);
 
 /* Length of the next chunk fgets(buf, bufsize, fp) would return from
