@@ -188,7 +188,7 @@ int mkdir_p(const char *path, mode_t mode)
 
 int file_xxh3(const char *path, uint64_t max, uint64_t *sum, uint64_t *len)
 {
-	static _Thread_local char buf[64 * 1024];
+	char buf[64 * 1024]; /* not thread-local: each new thread would zero it */
 	XXH3_state_t *st;
 	struct stat sb;
 	ssize_t n = 0;

@@ -194,7 +194,7 @@ int publish_set_name(struct publish *p, size_t slot, const char *name)
 /* Does fd hold exactly data? */
 static bool same_bytes(int fd, const uint8_t *data, size_t len)
 {
-	static _Thread_local uint8_t buf[64 * 1024];
+	uint8_t buf[64 * 1024]; /* not thread-local: each new thread would zero it */
 	struct stat st;
 	size_t done = 0;
 
