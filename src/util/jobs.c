@@ -38,6 +38,8 @@ struct jobs {
 	pthread_cond_t more;
 	pthread_t tids[MAX_THREADS];
 	unsigned int started;
+	unsigned int want;    /* threads to start (on_demand: at most) */
+	unsigned int idle;    /* threads waiting for a job */
 	cpu_set_t allowed;    /* where the process may run */
 	bool spread;          /* threads start on other CPUs (pin_away) */
 };
@@ -88,8 +90,11 @@ static void *worker(void *arg)
 	for (;;) {
 		struct job *jb;
 
-		while (j->next == j->added && !j->closed)
+		while (j->next == j->added && !j->closed) {
+			j->idle++;
 			pthread_cond_wait(&j->more, &j->lock);
+			j->idle--;
+		}
 		if (j->next == j->added)
 			break;
 		jb = job_at(j, j->next++);
@@ -123,6 +128,24 @@ static void pin_away(const struct jobs *j, unsigned int t, pthread_attr_t *attr)
 	pthread_attr_setaffinity_np(attr, sizeof(one), &one);
 }
 
+/* One more thread; false when none could be made. */
+static bool start_one(struct jobs *j)
+{
+	pthread_attr_t attr;
+	bool have = j->spread && pthread_attr_init(&attr) == 0;
+	int r;
+
+	if (have)
+		pin_away(j, j->started, &attr);
+	r = pthread_create(&j->tids[j->started], have ? &attr : NULL, worker, j);
+	if (have)
+		pthread_attr_destroy(&attr);
+	if (r != 0)
+		return false;
+	j->started++;
+	return true;
+}
+
 int jobs_start(const struct jobs_cfg *cfg, struct jobs **out)
 {
 	struct jobs *j = calloc(1, sizeof(*j));
@@ -139,23 +162,12 @@ int jobs_start(const struct jobs_cfg *cfg, struct jobs **out)
 	pthread_mutex_init(&j->lock, NULL);
 	pthread_cond_init(&j->more, NULL);
 	/* The caller is one of the threads when it helps. */
+	j->want = cfg->caller_helps ? n - 1 : n;
 	/* set before any thread starts, read by each */
 	j->spread = sched_getaffinity(0, sizeof(j->allowed), &j->allowed) == 0 &&
 		    CPU_COUNT(&j->allowed) > 1;
-	for (unsigned int t = cfg->caller_helps ? 1 : 0; t < n; t++) {
-		pthread_attr_t attr;
-		bool have = j->spread && pthread_attr_init(&attr) == 0;
-		int r;
-
-		if (have)
-			pin_away(j, t, &attr);
-		r = pthread_create(&j->tids[j->started], have ? &attr : NULL, worker, j);
-		if (have)
-			pthread_attr_destroy(&attr);
-		if (r != 0)
-			break;
-		j->started++;
-	}
+	while (!cfg->on_demand && j->started < j->want && start_one(j))
+		;
 	*out = j;
 	return 0;
 }
@@ -182,6 +194,8 @@ int jobs_add(struct jobs *j, job_fn fn, void *ud, size_t arg)
 	if (!r) {
 		b[i & (BLOCK_LEN - 1)] = (struct job){ .fn = fn, .ud = ud, .arg = arg, .seq = i };
 		j->added++;
+		if (j->cfg.on_demand && !j->idle && j->started < j->want)
+			start_one(j);
 		pthread_cond_signal(&j->more);
 	}
 	pthread_mutex_unlock(&j->lock);

@@ -37,6 +37,10 @@ struct jobs_cfg {
 	/* After a failure, jobs not yet started are skipped (their result is
 	 * -ECANCELED, never the one reported). */
 	bool stop_on_error;
+	/* Threads start as jobs are added, while none is waiting for one
+	 * (a pool that may get fewer jobs than threads: the syncs of the
+	 * files a run rewrites). */
+	bool on_demand;
 	const struct ma_log *log; /* where the jobs' messages go; NULL: nowhere */
 };
 

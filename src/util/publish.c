@@ -52,10 +52,11 @@ struct publish *publish_new(int dirfd, size_t slots, unsigned int flags)
 	p->flags = flags;
 	p->n = slots;
 	if (flags & PUBLISH_SYNC) {
-		/* Syncs wait on the disk, not the CPU: one thread per file, so
-		 * that a file staged early is on disk by the time the last one
-		 * is built. */
-		struct jobs_cfg jc = { .threads = (unsigned int)(slots ? slots : 1) };
+		/* Syncs wait on the disk, not the CPU: one thread per file
+		 * staged (started when it is), so that a file staged early is
+		 * on disk by the time the last one is built. */
+		struct jobs_cfg jc = { .threads = (unsigned int)(slots ? slots : 1),
+				       .on_demand = true };
 
 		if (jobs_start(&jc, &p->syncs) < 0) {
 			free(p->v);

@@ -628,6 +628,47 @@ static void test_threads_started(void **state)
 	}
 }
 
+struct hold {
+	pthread_mutex_t lock;
+	pthread_cond_t open_cv;
+	bool open;
+};
+
+static int wait_hold(void *ud, size_t arg, const struct ma_log *log)
+{
+	struct hold *g = ud;
+
+	pthread_mutex_lock(&g->lock);
+	while (!g->open)
+		pthread_cond_wait(&g->open_cv, &g->lock);
+	pthread_mutex_unlock(&g->lock);
+	return 0;
+}
+
+/* on_demand: no thread before the first job, one more for each job
+ * added while every thread is busy, never more than asked for. */
+static void test_threads_on_demand(void **state)
+{
+	struct hold g = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false };
+	struct jobs_cfg cfg = { .threads = 3, .on_demand = true };
+	int base = settled_task_count();
+	struct jobs *j;
+
+	(void)state;
+	assert_int_equal(jobs_start(&cfg, &j), 0);
+	assert_int_equal(task_count() - base, 0);
+	for (int k = 1; k <= 5; k++) {
+		assert_int_equal(jobs_add(j, wait_hold, &g, (size_t)k), 0);
+		assert_int_equal(task_count() - base, k < 3 ? k : 3);
+	}
+	pthread_mutex_lock(&g.lock);
+	g.open = true;
+	pthread_cond_broadcast(&g.open_cv);
+	pthread_mutex_unlock(&g.lock);
+	assert_int_equal(jobs_finish(j), 0);
+	wait_task_count(base);
+}
+
 static int nothing(void *ud, size_t arg, const struct ma_log *log)
 {
 	atomic_fetch_add((atomic_size_t *)ud, 1);
@@ -724,6 +765,7 @@ int main(void)
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_thread_counts),
 		cmocka_unit_test(test_threads_started),
+		cmocka_unit_test(test_threads_on_demand),
 		cmocka_unit_test(test_too_many_jobs),
 		cmocka_unit_test(test_affinity_restored),
 	};
