@@ -556,6 +556,15 @@ static void compact(struct tree_scan *s)
 	s->n = j;
 }
 
+/* The scan a walk fills, and its index by module name. 0 or -ENOMEM. */
+static int walk_begin(struct walk *w)
+{
+	w->dirlen = strlen(w->dirname);
+	w->s = calloc(1, sizeof(*w->s));
+	w->byname = khash_new(1024);
+	return w->s && w->byname ? 0 : -ENOMEM;
+}
+
 int tree_scan(const char *dirname, const struct depmod_cfg *cfg, const struct ma_log *log,
 	      struct tree_scan **out)
 {
@@ -571,14 +580,9 @@ int tree_scan_notify(const char *dirname, const struct depmod_cfg *cfg,
 	int err;
 
 	*out = NULL;
-	w.dirlen = strlen(dirname);
-	w.s = calloc(1, sizeof(*w.s));
-	w.byname = khash_new(1024);
-	if (!w.s || !w.byname) {
-		err = -ENOMEM;
-		goto fail;
-	}
-	err = walk_root(&w, dirname);
+	err = walk_begin(&w);
+	if (!err)
+		err = walk_root(&w, dirname);
 	if (err < 0)
 		goto fail;
 	for (size_t i = 0; i < depmod_cfg_n_external(cfg); i++) {
@@ -610,16 +614,10 @@ int tree_scan_files(const char *dirname, const char *const *files, size_t n,
 		    const struct ma_log *log, struct tree_scan **out)
 {
 	struct walk w = { .log = log, .path = STRBUF_INIT, .dirname = dirname };
-	int err = 0;
+	int err;
 
 	*out = NULL;
-	w.dirlen = strlen(dirname);
-	w.s = calloc(1, sizeof(*w.s));
-	w.byname = khash_new(1024);
-	if (!w.s || !w.byname) {
-		err = -ENOMEM;
-		goto out;
-	}
+	err = walk_begin(&w);
 	for (size_t i = 0; i < n && !err; i++) {
 		const char *path = files[i];
 		struct tree_mod m;
@@ -676,7 +674,6 @@ int tree_scan_files(const char *dirname, const char *const *files, size_t n,
 		err = khash_add(w.byname, w.s->mods[w.s->n - 1].modname,
 				(void *)(uintptr_t)w.s->n, NULL);
 	}
-out:
 	if (err < 0) {
 		tree_scan_free(w.s);
 	} else {
