@@ -252,8 +252,8 @@ int index_trie_insert(struct index_trie *t, const char *key, const char *value,
 	for (;;) {
 		uint32_t j;
 
-		r = idx_expand(t, n); /* a loaded index is read as it is walked */
-		if (r < 0)
+		/* a loaded index is read as it is walked */
+		if (n->stub && (r = idx_expand(t, n)) < 0)
 			return r;
 		for (j = 0; j < n->plen; j++)
 			if (n->prefix[j] != k[j])
