@@ -37,7 +37,6 @@
 #include "graph/modgraph.h"
 #include "index/index.h"
 #include "model/mtree.h"
-#include "tree/order.h"
 #include "tree/walk.h"
 #include "util/array.h"
 #include "util/fileio.h"
@@ -67,6 +66,27 @@ static bool used_in(const char *text, size_t len, const char *dep)
 		if (p > text && p[-1] == ' ' && p + n < end && (p[n] == ' ' || p[n] == '\n'))
 			return true;
 	return false;
+}
+
+/* Whether modules.order has a line rel[0..len) (or cannot be read): a
+ * search, not a parse. The recorded run printed nothing, so the file
+ * parses as kmod parses it, and a line there is a module it lists. */
+static bool listed_in_order(const char *dirname, const char *rel, size_t len)
+{
+	char *path = NULL, *text = NULL;
+	size_t tlen = 0;
+	bool listed = true;
+
+	if (asprintf(&path, "%s/modules.order", dirname) >= 0 &&
+	    read_file(path, (size_t)64 << 20, &text, &tlen) == 0) {
+		listed = false;
+		for (const char *q = text, *end = text + tlen;
+		     !listed && (q = memmem(q, (size_t)(end - q), rel, len)); q++)
+			listed = (q == text || q[-1] == '\n') && q + len < end && q[len] == '\n';
+	}
+	free(path);
+	free(text);
+	return listed;
 }
 
 /* modules.dep's value for modname in modules.dep.bin (NULL when it has
@@ -251,18 +271,8 @@ static int eligible(struct grow *g, const struct cache_change *ch, const struct 
 		return -EAGAIN;
 	if (ch->kind == CACHE_ADDED) {
 		/* last: every recorded module listed, this one not */
-		struct modorder *order = NULL;
-		char *path = NULL, *unc = strndup(g->rel, tree_uncrelpath_len(g->rel));
-		bool listed = true;
+		bool listed = listed_in_order(p->dirname, g->rel, tree_uncrelpath_len(g->rel));
 
-		if (unc && asprintf(&path, "%s/modules.order", p->dirname) >= 0 &&
-		    modorder_load(path, ORDER_FIRST_WINS, NULL, &order) == 0)
-			listed = modorder_position(order, unc) != 0;
-		modorder_free(order);
-		free(path);
-		free(unc);
-		if (!unc)
-			return -ENOMEM;
 		dep_line(g, g->c->modname, &taken); /* a name the tree has already */
 		if (n_unlisted || listed || taken ||
 		    cache_module_count(p->cache) + 1 >= MTREE_MAX_MODULES)
