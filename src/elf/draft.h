@@ -54,6 +54,7 @@ struct moddraft {
 	 * all; keep_keys: those the packed record keeps (NULL: all). */
 	const char *const *info_keys;
 	const char *const *keep_keys;
+	bool info_only;   /* no symbols read (modfile_opts) */
 	/* When set, moddraft_finish also appends the full record's encoding
 	 * (every key collected, the signature's bytes) here: the cache's. */
 	struct strbuf *blob;

@@ -117,15 +117,16 @@ static const char *const sec_names[SEC__COUNT] = {
 
 static void find_sections(struct elfctx *c)
 {
-	size_t i, k, found = 0;
+	/* without symbols only .modinfo (the first) is looked for */
+	size_t i, k, found = 0, want = c->d->info_only ? SEC_MODINFO + 1 : SEC__COUNT;
 
-	for (i = 1; i < c->shnum && found < SEC__COUNT; i++) {
+	for (i = 1; i < c->shnum && found < want; i++) {
 		const char *name;
 
 		name = elfparse_secname(c, i);
 		if (!name)
 			continue;
-		for (k = 0; k < SEC__COUNT; k++) {
+		for (k = 0; k < want; k++) {
 			const char *t = sec_names[k];
 
 			/* two characters first: most names differ there */
@@ -421,7 +422,7 @@ static int parse_body(struct elfctx *c)
 	if (c->ensure)
 		prefetch(c);
 	err = read_modinfo(c);
-	if (!err)
+	if (!err && !c->d->info_only)
 		err = elfsyms_read(c);
 	if (!err && c->nomem)
 		err = -ENOMEM;

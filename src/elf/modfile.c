@@ -135,6 +135,7 @@ static void draft_options(struct moddraft *d, const struct modfile_opts *opts)
 	d->blob = opts ? opts->blob : NULL;
 	d->keep_keys = opts ? opts->info_keys : NULL;
 	d->info_keys = d->blob ? NULL : d->keep_keys;
+	d->info_only = !d->blob && opts && opts->info_only;
 }
 
 int modfile_load_mem(const void *buf, size_t len, const struct modfile_opts *opts,

@@ -195,6 +195,9 @@ struct modfile_opts {
 	 * and not limited. */
 	uint64_t max_size;
 	bool keep_signature;     /* copy sig.data; false leaves it NULL */
+	/* .modinfo and the signature only, no symbols (what modinfo prints,
+	 * as kmod's reads no more); ignored when blob is set. */
+	bool info_only;
 	/* Keep only these .modinfo keys (NULL-terminated); NULL keeps all.
 	 * depmod needs three of them, and the rest is most of a record. */
 	const char *const *info_keys;

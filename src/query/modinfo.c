@@ -172,7 +172,7 @@ static int record_of(struct query *q, const char *path, const struct modrec **re
 		     struct modrec **owned)
 {
 	struct cache_stat cs;
-	struct modfile_opts fo = { .keep_signature = true };
+	struct modfile_opts fo = { .keep_signature = true, .info_only = true };
 	int err;
 
 	*owned = NULL;

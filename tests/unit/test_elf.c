@@ -510,6 +510,38 @@ static void test_ref_variants(void **state)
 	}
 }
 
+/* info_only (modinfo's read): the same .modinfo, no symbols; ignored
+ * when the cache's encoding is asked for, which needs them. */
+static void test_info_only(void **state)
+{
+	struct modfile_opts o = { .info_only = true };
+	struct strbuf blob = STRBUF_INIT;
+	size_t len;
+	uint8_t *img = build_ref(true, false, NULL, &len);
+	struct modrec *full = load(img, len, NULL), *r = load(img, len, &o);
+
+	(void)state;
+	check_record_sane(r);
+	assert_int_equal(r->status, MOD_OK);
+	assert_int_equal(r->n_exports, 0);
+	assert_int_equal(r->n_needs, 0);
+	assert_true(full->n_info > 0 && full->n_exports > 0 && full->n_needs > 0);
+	assert_int_equal(r->n_info, full->n_info);
+	for (size_t i = 0; i < r->n_info; i++) {
+		assert_string_equal(r->info[i].key, full->info[i].key);
+		assert_string_equal(r->info[i].value, full->info[i].value);
+	}
+	modrec_free(r);
+	o.blob = &blob;
+	r = load(img, len, &o);
+	assert_int_equal(r->n_exports, full->n_exports);
+	assert_int_equal(r->n_needs, full->n_needs);
+	modrec_free(r);
+	modrec_free(full);
+	strbuf_release(&blob);
+	free(img);
+}
+
 /* ---- tests: kmod's fallbacks and quirks -------------------------------- */
 
 static void test_exports_fallback(void **state)
@@ -1472,6 +1504,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ref_variants),
+		cmocka_unit_test(test_info_only),
 		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_exports_fallback),
 		cmocka_unit_test(test_no_symtab),
