@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "util/dlapi.h"
 
@@ -20,6 +21,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static const struct dlapi_sym syms[] = {
 #define F(f) { #f, offsetof(struct crypto_api, f) }
 	F(ERR_get_error), F(ERR_error_string_n), F(ERR_clear_error), F(CRYPTO_free),
+	F(OPENSSL_init_crypto),
 	F(OPENSSL_sk_num), F(OPENSSL_sk_value), F(OPENSSL_sk_new_null), F(OPENSSL_sk_push),
 	F(OPENSSL_sk_free),
 	F(OBJ_obj2nid), F(OBJ_nid2ln), F(OBJ_obj2txt), F(ASN1_STRING_get0_data),
@@ -45,6 +47,13 @@ static void load(void)
 	loaded = dlapi_load(MA_CRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL, syms,
 			    sizeof(syms) / sizeof(syms[0]), &api, load_error,
 			    sizeof(load_error)) == 0;
+	/* The first call initialises OpenSSL, by default reading the host's
+	 * openssl.cnf: what a signature is, and whether the kernel takes
+	 * it, does not depend on this machine's configuration. */
+	if (loaded && !api.OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL)) {
+		snprintf(load_error, sizeof(load_error), "OpenSSL could not be initialised");
+		loaded = false;
+	}
 }
 
 const struct crypto_api *crypto_api(const char **why)

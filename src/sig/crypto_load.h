@@ -26,6 +26,7 @@ struct crypto_api {
 	MA_CRYPTO_FN(ERR_error_string_n);
 	MA_CRYPTO_FN(ERR_clear_error);
 	MA_CRYPTO_FN(CRYPTO_free);
+	MA_CRYPTO_FN(OPENSSL_init_crypto);
 	MA_CRYPTO_FN(OPENSSL_sk_num);
 	MA_CRYPTO_FN(OPENSSL_sk_value);
 	MA_CRYPTO_FN(OPENSSL_sk_new_null);
