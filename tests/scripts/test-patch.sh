@@ -328,6 +328,29 @@ if realtree amd64-6.1; then
 		rm "$D/kernel/fs/ext4/bench_added.ko"
 		run "real $mode: the module removed" "patched 5" "${args[@]}"
 	done
+	# Other keys than ext4's: every 60th module with a PCI alias has one
+	# digit of it changed and restored (the alias index edited where its
+	# trie is deep and wide), and every 400th module is copied in under a
+	# new name and taken out again (patched, or a full run for one that
+	# exports: identical either way).
+	rm -rf "$MODATLAS_CACHE_DIR"
+	dm -b "$T" $V 2> /dev/null
+	for m in $(cd "$D" && grep -la 'alias=pci:v0000' $(cut -d: -f1 modules.dep | sort) |
+		awk 'NR % 60 == 1'); do
+		pci=$(grep -ao 'alias=pci:v0000[0-9A-F]*' "$D/$m" | head -n 1)
+		alt=${pci%?}$([ "${pci: -1}" = F ] && echo E || echo F)
+		edit "$D/$m" "$pci" "$alt"
+		run "real: $(basename "$m")'s alias ${pci#alias=} changed" "patched 2"
+		edit "$D/$m" "$alt" "$pci"
+		run "real: $(basename "$m") restored" "patched 2"
+	done
+	for m in $(cut -d: -f1 "$D/modules.dep" | sort | awk 'NR % 400 == 3'); do
+		new=$(dirname "$m")/rnd_$(basename "$m")
+		cp "$D/$m" "$D/$new"
+		run "real: a copy of $(basename "$m") added" any
+		rm "$D/$new"
+		run "real: the copy of $(basename "$m") removed" any
+	done
 else
 	fail "the real 6.1 tree (tests/scripts/realtree-fetch.sh amd64-6.1)"
 fi
