@@ -122,7 +122,7 @@ static int read_again(const struct depmod_patch *p, size_t k, struct changed *c)
 	/* a compressed module whose bytes are those recorded: not decoded */
 	if (ch->kind == CACHE_CHANGED && ch->file_sum &&
 	    file_xxh3(ch->path, ch->st.size, &sum, &len) == 0 && len == ch->st.size &&
-	    (sum ? sum : 1) == ch->file_sum) {
+	    mod_file_sum(sum) == ch->file_sum) {
 		c->same_bytes = true;
 		return 0;
 	}

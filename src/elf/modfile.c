@@ -93,7 +93,7 @@ static int load_bytes(struct moddraft *d, const uint8_t *buf, size_t len,
 	}
 	d->rec.comp = modfile_detect(buf, len);
 	if (d->rec.comp != MOD_COMP_NONE)
-		d->rec.file_sum = XXH3_64bits(buf, len) ?: 1;
+		d->rec.file_sum = mod_file_sum(XXH3_64bits(buf, len));
 	codec = mod_codec_get(d->rec.comp);
 	if (codec->stream && codec->size_hint) {
 		uint64_t hint = codec->size_hint(buf, len);

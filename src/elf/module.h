@@ -179,14 +179,21 @@ struct modrec {
 	uint64_t file_size;      /* bytes on disk (compressed size if any) */
 	uint64_t elf_size;       /* bytes after decompression */
 	uint64_t digest;         /* modrec_digest's, set when packed */
-	uint64_t file_sum;       /* XXH3 of a compressed file's bytes (0: plain,
-				  * or not read here); in neither the digest nor
-				  * the encoding: it proves the file unchanged
-				  * without decoding it (cache stamps) */
+	uint64_t file_sum;       /* mod_file_sum of a compressed file's bytes
+				  * (0: plain, or not read here); in neither the
+				  * digest nor the encoding: it proves the file
+				  * unchanged without decoding it (cache stamps) */
 	/* Private: every pointer above points into storage owned by this
 	 * record; modrec_free() releases all of it. */
 	void *priv;
 };
+
+/* A compressed file's sum from the XXH3 of its bytes: never 0, which
+ * stands for none. */
+static inline uint64_t mod_file_sum(uint64_t xxh3)
+{
+	return xxh3 ? xxh3 : 1;
+}
 
 struct modfile_opts {
 	/* Decompressed modules larger than this fail with MOD_ERR_TOO_BIG
