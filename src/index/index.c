@@ -632,12 +632,44 @@ static int push_values(const struct index_reader *r, const struct rnode *n,
 	return 0;
 }
 
+/* A walk from the root down along one key, on one budget: lookups and
+ * matches descend the same way. */
+struct cursor {
+	const struct index_reader *r;
+	struct budget b;
+	struct rnode nd;   /* the node it is at */
+	uint32_t word;     /* the child word nd was read from */
+};
+
+/* c at r's root: 1, or -EINVAL when the root cannot be read. */
+static int cursor_root(struct cursor *c, const struct index_reader *r)
+{
+	int e;
+
+	c->r = r;
+	c->word = r->root;
+	idx_budget_init(r, &c->b);
+	e = idx_read_node(r, c->word, &c->b, &c->nd);
+	return e < 0 ? e : 1;
+}
+
+/* c moved to its node's child ch: 1, 0 when there is none, or -EINVAL. */
+static int cursor_down(struct cursor *c, unsigned char ch)
+{
+	int e;
+
+	c->word = idx_child_word(&c->nd, ch);
+	if ((c->word & NODE_MASK) == 0)
+		return 0;
+	e = idx_read_node(c->r, c->word, &c->b, &c->nd);
+	return e < 0 ? e : 1;
+}
+
 int index_reader_open(const void *buf, size_t len, struct index_reader **out)
 {
 	const unsigned char *b = buf;
 	struct index_reader *r;
-	struct budget bud;
-	struct rnode root;
+	struct cursor root;
 	int e;
 
 	*out = NULL;
@@ -650,8 +682,7 @@ int index_reader_open(const void *buf, size_t len, struct index_reader **out)
 	r->buf = b;
 	r->len = len;
 	r->root = get_be32(b + 8);
-	idx_budget_init(r, &bud);
-	e = idx_read_node(r, r->root, &bud, &root);
+	e = cursor_root(&root, r);
 	if (e < 0) {
 		free(r);
 		return e;
@@ -669,28 +700,19 @@ int index_reader_get(const struct index_reader *r, const char *key,
 		     struct index_value **vals, size_t *n)
 {
 	struct valvec out = { 0 };
-	struct budget b;
-	struct rnode nd;
-	uint32_t word = r->root;
+	struct cursor c;
 	int e;
 
 	*vals = NULL;
 	*n = 0;
-	idx_budget_init(r, &b);
-	for (;;) {
-		e = idx_read_node(r, word, &b, &nd);
-		if (e < 0)
-			return e;
-		if (strncmp(nd.prefix, key, nd.plen) != 0)
+	for (e = cursor_root(&c, r); e > 0; e = cursor_down(&c, (unsigned char)*key++)) {
+		if (strncmp(c.nd.prefix, key, c.nd.plen) != 0)
 			return 0;
-		key += nd.plen;
+		key += c.nd.plen;
 		if (*key == '\0')
-			break;
-		word = idx_child_word(&nd, (unsigned char)*key++);
-		if ((word & NODE_MASK) == 0)
-			return 0;
+			return hand_over(&out, push_values(r, &c.nd, &c.b, &out), vals, n);
 	}
-	return hand_over(&out, push_values(r, &nd, &b, &out), vals, n);
+	return e;
 }
 
 /* ---- subtree traversal with an explicit stack ---- */
@@ -919,31 +941,25 @@ static int match_node(const struct index_reader *r, const char *s, struct valvec
 {
 	static const char wild[] = "*?[";
 	const char *s0 = s;
-	struct budget b;
-	struct rnode nd;
-	uint32_t word = r->root;
+	struct cursor c;
 	size_t before;
 	int e;
 
-	idx_budget_init(r, &b);
-	for (;;) {
-		e = idx_read_node(r, word, &b, &nd);
-		if (e < 0)
-			return e;
-		for (size_t j = 0; j < nd.plen; j++) {
-			if (is_wild(nd.prefix[j])) {
+	for (e = cursor_root(&c, r); e > 0; e = cursor_down(&c, (unsigned char)*s++)) {
+		for (size_t j = 0; j < c.nd.plen; j++) {
+			if (is_wild(c.nd.prefix[j])) {
 				struct match_ud m = { s + j, out, keys, 0 };
 
 				/* the walk's keys start at the wildcard: prefix
 				 * them with what was matched literally */
-				return traverse_keyed(r, word, j, s0, (size_t)(s - s0) + j, &m);
+				return traverse_keyed(r, c.word, j, s0, (size_t)(s - s0) + j, &m);
 			}
-			if (nd.prefix[j] != s[j])
+			if (c.nd.prefix[j] != s[j])
 				return 0;
 		}
-		s += nd.plen;
+		s += c.nd.plen;
 		for (const char *w = wild; *w; w++) {
-			uint32_t cw = idx_child_word(&nd, (unsigned char)*w);
+			uint32_t cw = idx_child_word(&c.nd, (unsigned char)*w);
 			struct match_ud m = { s, out, keys, 0 };
 
 			if ((cw & NODE_MASK) == 0)
@@ -954,13 +970,11 @@ static int match_node(const struct index_reader *r, const char *s, struct valvec
 		}
 		if (*s == '\0') {
 			before = out->n;
-			e = push_values(r, &nd, &b, out);
+			e = push_values(r, &c.nd, &c.b, out);
 			return e < 0 ? e : keys_push(keys, s0, out->n - before);
 		}
-		word = idx_child_word(&nd, (unsigned char)*s++);
-		if ((word & NODE_MASK) == 0)
-			return 0;
 	}
+	return e;
 }
 
 int index_reader_match(const struct index_reader *r, const char *s,
