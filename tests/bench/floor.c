@@ -7,7 +7,9 @@
  *   floor read    DIR          ... and read the bytes depmod needs of each:
  *                              the ELF header, the section table, the
  *                              section names, .modinfo, __versions, .symtab,
- *                              .strtab, __ksymtab_strings (plain files;
+ *                              .strtab, __ksymtab_strings (plain files; a
+ *                              file of 64 KiB or less whole, in one pread:
+ *                              more bytes but fewer calls, and faster;
  *                              compressed ones are read and decoded whole)
  *   floor write   OUTDIR FILE...  write each FILE's bytes into OUTDIR under
  *                              its name: temporary, fsync, rename, then
@@ -161,6 +163,8 @@ static void map_plain(int fd, off_t size)
 	munmap((void *)m, (size_t)size);
 }
 
+#define WHOLE_MAX (64 * 1024)
+
 static void read_plain(int fd, off_t size)
 {
 	static _Thread_local char *buf;
@@ -169,6 +173,16 @@ static void read_plain(int fd, off_t size)
 	Elf64_Shdr *sh;
 	char *names;
 
+	if (size <= WHOLE_MAX) {
+		if (cap < WHOLE_MAX) {
+			cap = WHOLE_MAX;
+			buf = realloc(buf, cap);
+			if (!buf)
+				die("realloc");
+		}
+		read_range(fd, buf, (size_t)size, 0);
+		return;
+	}
 	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
 	    eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shstrndx >= eh.e_shnum ||
 	    (off_t)(eh.e_shoff + (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr)) > size)
