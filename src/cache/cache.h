@@ -158,10 +158,11 @@ struct cache_out {
 	const char *name;
 	uint64_t size, sum;
 };
-/* A patching run that added or removed a module: the added one's rank,
- * and how many modules modules.order does not place now. */
+/* A patching run that added modules or removed one: each added one's
+ * rank (ranks[k] for changes[k]), and how many modules modules.order
+ * does not place now. */
 struct cache_growth {
-	uint64_t rank;
+	const uint64_t *ranks;
 	size_t n_unlisted;
 };
 /* The cache after a run that found only the n modules of changes changed

@@ -485,7 +485,7 @@ int cache_writer_commit(struct cache_writer *w, const char *base)
 
 /* Copy old's meta into w: the stamps of the changed modules as they are
  * now (with their new digests, when given; a removed one left out, an
- * added one last, ranked growth->rank), the directories cache_changes
+ * added ones last, ranked growth->ranks[k]), the directories cache_changes
  * found with modules added or removed as they are now, the outputs named
  * in outs with their new bytes. */
 static int copy_meta(struct cache_writer *w, const struct cache *old,
@@ -525,7 +525,7 @@ static int copy_meta(struct cache_writer *w, const struct cache *old,
 	for (size_t k = 0; !r && growth && k < n; k++)
 		if (changes[k].kind == CACHE_ADDED)
 			r = add_stamp(w, 'm', changes[k].path, &changes[k].st, fresh[k].digest,
-				      growth->rank, fresh[k].file_sum);
+				      growth->ranks[k], fresh[k].file_sum);
 	for (size_t i = 0; !r && i < old->n_outputs; i++) {
 		const struct output *o = &old->outputs[i];
 		size_t k = 0;

@@ -131,4 +131,19 @@ int depfile_alias_bin_patch(const void *old, size_t len, const char *modname,
 int depfile_dep_bin_patch(const void *old, size_t len, const char *modname, const char *line,
 			  int64_t prio, enum index_layout layout, struct strbuf *out);
 
+/* Modules added at once: one module a slot, names[i] with the line
+ * lines[i] (modules.dep.bin) or the aliases of recs[i] (modules.alias.bin)
+ * at priority prios[i], into old with one load and one write. 0, -ENOMEM,
+ * or -EAGAIN as above. */
+struct depfile_add {
+	const char *name;
+	const char *line;
+	const struct modrec *rec;
+	uint32_t prio;
+};
+int depfile_dep_bin_add(const void *old, size_t len, const struct depfile_add *v, size_t n,
+			enum index_layout layout, struct strbuf *out);
+int depfile_alias_bin_add(const void *old, size_t len, const struct depfile_add *v, size_t n,
+			  enum index_layout layout, struct strbuf *out);
+
 #endif

@@ -112,3 +112,41 @@ int depfile_dep_bin_patch(const void *old, size_t len, const char *modname, cons
 	index_trie_free(t);
 	return r == -EINVAL ? -EAGAIN : r;
 }
+
+/* old loaded, edit applied to each of v's n slots, written again. */
+static int add_all(const void *old, size_t len, const struct depfile_add *v, size_t n,
+		   enum index_layout layout, struct strbuf *out,
+		   int (*edit)(struct index_trie *t, const struct depfile_add *a))
+{
+	struct index_trie *t = NULL;
+	int r = index_trie_load(old, len, layout, &t);
+
+	for (size_t i = 0; !r && i < n; i++)
+		r = edit(t, &v[i]);
+	if (!r)
+		r = index_trie_write(t, layout, out);
+	index_trie_free(t);
+	return r == -EINVAL ? -EAGAIN : r;
+}
+
+static int add_dep(struct index_trie *t, const struct depfile_add *a)
+{
+	return insert(t, a->name, a->line, a->prio);
+}
+
+static int add_aliases(struct index_trie *t, const struct depfile_add *a)
+{
+	return each_alias(t, a->rec, a->name, a->prio, NULL, NULL, NULL);
+}
+
+int depfile_dep_bin_add(const void *old, size_t len, const struct depfile_add *v, size_t n,
+			enum index_layout layout, struct strbuf *out)
+{
+	return add_all(old, len, v, n, layout, out, add_dep);
+}
+
+int depfile_alias_bin_add(const void *old, size_t len, const struct depfile_add *v, size_t n,
+			  enum index_layout layout, struct strbuf *out)
+{
+	return add_all(old, len, v, n, layout, out, add_aliases);
+}

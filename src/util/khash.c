@@ -96,6 +96,14 @@ static struct bucket *bucket_of(const struct khash *h, const char *key)
 	return &h->b[superfast_hash(key, strlen(key)) & (h->nbuckets - 1)];
 }
 
+int khash_order_cmp(const char *a, const char *b, unsigned int nbuckets)
+{
+	uint32_t x = superfast_hash(a, strlen(a)) & (nbuckets - 1);
+	uint32_t y = superfast_hash(b, strlen(b)) & (nbuckets - 1);
+
+	return x != y ? (x < y ? -1 : 1) : strcmp(a, b);
+}
+
 /* Binary search: index of key, or of the insertion point with *found = 0. */
 static size_t bucket_search(const struct bucket *b, const char *key, int *found)
 {

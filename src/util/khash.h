@@ -36,6 +36,10 @@ void *khash_find(const struct khash *h, const char *key);
 struct khash_entry *khash_find_entry(const struct khash *h, const char *key);
 size_t khash_count(const struct khash *h);
 
+/* <0, 0 or >0 as a comes before, with or after b when iterating a table of
+ * nbuckets buckets (a power of two): bucket first, then strcmp. */
+int khash_order_cmp(const char *a, const char *b, unsigned int nbuckets);
+
 /* Iteration in kmod order. Usage:
  *   struct khash_iter it; khash_iter_init(&it, h);
  *   while ((e = khash_iter_next(&it))) ...

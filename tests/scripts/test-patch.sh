@@ -189,8 +189,11 @@ for mode in kmod34 kmod30; do
 	cp "$MA/ma_softdep.ko" "$MA/alias/ma_sd2.ko"
 	# (its softdep, and its weakdep where kmod 34 writes one)
 	run "grow $mode: a module with a softdep added" "patched $([ $mode = kmod34 ] && echo 4 || echo 3)" "${args[@]}"
+	# kmod puts unlisted modules in the order of a 512-bucket hash of
+	# their names: ma_al2 (bucket 390) after ma_sd2 (103), last
 	cp "$MA/alias/ma_alias.ko" "$MA/alias/ma_al2.ko"
-	run "grow $mode: a second unlisted module" full "${args[@]}"
+	run "grow $mode: a second unlisted module, placed last" "patched 4" "${args[@]}"
+	contains "grow $mode: its line last" "$D/modules.dep" "kernel/drivers/ma/alias/ma_al2.ko:"
 	# the last of the two (kmod's hash order) goes first, then the other
 	last=$(tail -n 1 "$D/modules.dep" | cut -d: -f1)
 	rm "$D/$last"
@@ -199,6 +202,31 @@ for mode in kmod34 kmod30; do
 	rm -f "$MA/alias/ma_sd2.ko" "$MA/alias/ma_al2.ko"
 	run "grow $mode: the other removed" any "${args[@]}"
 	check "grow $mode: the other removed, patched" grep -q "indexes patched" "$TMP/grow $mode: the other removed.err"
+	# several added at once (a DKMS package of several modules), in three
+	# directories: ma_x1 (bucket 398), ma_x2 (453), ma_y40 (463)
+	cp "$MA/chain/ma_a.ko" "$MA/chain/ma_x1.ko"
+	cp "$MA/ma_softdep.ko" "$MA/ma_x2.ko"
+	cp "$MA/alias/ma_alias.ko" "$MA/alias/ma_y40.ko"
+	run "grow $mode: three modules added at once" "patched $([ $mode = kmod34 ] && echo 6 || echo 5)" "${args[@]}"
+	run "grow $mode: then nothing changed" same "${args[@]}"
+	# one more after them (ma_y26, 497), then one kmod puts before the
+	# last (ma_z6, 26): the others' indexes move, a full run
+	cp "$MA/chain/ma_a.ko" "$MA/chain/ma_y26.ko"
+	run "grow $mode: a fourth, placed last" "patched 2" "${args[@]}"
+	cp "$MA/chain/ma_a.ko" "$MA/chain/ma_z6.ko"
+	run "grow $mode: one placed before the last" full "${args[@]}"
+	rm "$MA/chain/ma_z6.ko"
+	run "grow $mode: ... removed, not last" full "${args[@]}"
+	rm "$MA/chain/ma_y26.ko"
+	run "grow $mode: the last removed" "patched 2" "${args[@]}"
+	rm "$MA/chain/ma_x1.ko" "$MA/ma_x2.ko" "$MA/alias/ma_y40.ko"
+	run "grow $mode: three removed at once" full "${args[@]}"
+	# two of one name added at once
+	cp "$MA/chain/ma_a.ko" "$MA/chain/ma_x1.ko"
+	cp "$MA/chain/ma_a.ko" "$MA/alias/ma_x1.ko"
+	run "grow $mode: two of one name added" full "${args[@]}"
+	rm "$MA/chain/ma_x1.ko" "$MA/alias/ma_x1.ko"
+	run "grow $mode: ... removed" full "${args[@]}"
 	# what a full run must do
 	cp "$MA/chain/ma_c.ko" "$MA/chain/ma_c2.ko"
 	run "grow $mode: a module exporting symbols added" full "${args[@]}"
@@ -351,6 +379,23 @@ if realtree amd64-6.1; then
 		rm "$D/$new"
 		run "real: the copy of $(basename "$m") removed" any
 	done
+	# Several at once, as a DKMS package installs them: copies of modules
+	# that export nothing, under new names in updates/dkms (patched when
+	# kmod places each after the last), then one more at a time.
+	mkdir -p "$D/updates/dkms"
+	run "real: a DKMS directory made" any
+	set -- $(cd "$D" && for m in $(cut -d: -f1 modules.dep | sort | awk 'NR % 500 == 7'); do
+		grep -qa __ksymtab_ "$m" || echo "$m"; done)
+	for m in "$1" "$2" "$3"; do cp "$D/$m" "$D/updates/dkms/pkg_$(basename "$m")"; done
+	run "real: three modules added at once" any
+	check "real: three modules added at once, patched" grep -q "indexes patched" "$TMP/real: three modules added at once.err"
+	shift 3
+	for m in "$@"; do
+		cp "$D/$m" "$D/updates/dkms/one_$(basename "$m")"
+		run "real: then $(basename "$m") added" any
+	done
+	rm -f "$D"/updates/dkms/*.ko
+	run "real: all removed at once" full
 else
 	fail "the real 6.1 tree (tests/scripts/realtree-fetch.sh amd64-6.1)"
 fi

@@ -80,12 +80,15 @@ static void test_iteration_order(void **state)
 			uint32_t b1 = superfast_hash(e1->key, strlen(e1->key)) & 511;
 
 			assert_true(b0 < b1 || (b0 == b1 && strcmp(prev->key, e1->key) < 0));
+			assert_true(khash_order_cmp(prev->key, e1->key, 512) < 0);
+			assert_true(khash_order_cmp(e1->key, prev->key, 512) > 0);
 		}
 		prev = e1;
 		n++;
 	}
 	assert_null(khash_iter_next(&i2));
 	assert_int_equal(n, 500);
+	assert_int_equal(khash_order_cmp("mod_1", "mod_1", 512), 0);
 	khash_free(h1);
 	khash_free(h2);
 }
