@@ -128,6 +128,12 @@ int cache_meta_restamp(const char *base, const struct cache *old,
  * checksummed unless the records are loaded: compare its digest with the
  * one the meta file recorded (cache_change.digest). */
 struct modrec *cache_recorded(struct cache *c, const char *path, const char *const *keys);
+/* The record of each module of the recorded run (the delta's, else the
+ * records file's; none of modules since removed), blob by blob to fn: 0,
+ * -EAGAIN when the files cannot be read whole or lack a module's, or
+ * fn's first nonzero return. Not thread-safe. */
+int cache_each_record(struct cache *c, int (*fn)(void *ud, const void *blob, size_t len),
+		      void *ud);
 /* Whether a patching run may add or remove a module (the recorded tree
  * had no duplicate names, external directories or excludes), and how
  * many modules modules.order does not place. */

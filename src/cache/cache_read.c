@@ -25,6 +25,7 @@
 #include "util/khash.h"
 #include "util/log.h"
 #include "util/publish.h"
+#include "util/strbuf.h"
 
 /* A string as a NUL-terminated copy in the arena. */
 static char *get_str(struct byte_reader *r, struct arena *a)
@@ -444,6 +445,63 @@ struct modrec *cache_recorded(struct cache *c, const char *path, const char *con
 	if (!rec || modrec_decode_keys(rec->blob, rec->len, keys, false, &m) < 0)
 		return NULL;
 	return m;
+}
+
+struct each {
+	struct cache *c;
+	struct khash *seen;  /* the modules whose record was given */
+	struct strbuf path;
+	size_t n;
+	int (*fn)(void *ud, const void *blob, size_t len);
+	void *ud;
+};
+
+/* The records of body to fn: of each module of the recorded run, the
+ * first found (the delta's are looked at first), none of another. */
+static int each_in(struct each *x, const uint8_t *body, size_t len)
+{
+	struct cache_rec_view v;
+	struct byte_reader r;
+	uint64_t rank;
+	int e = 0;
+
+	br_init(&r, body, len);
+	while (!e && cache_next_record(&r, &v)) {
+		const char *p;
+
+		strbuf_reset(&x->path);
+		if (strbuf_add(&x->path, v.path, v.plen) < 0)
+			return -ENOMEM;
+		if (!cache_module_rank(x->c, x->path.buf, &rank) || khash_find(x->seen, x->path.buf))
+			continue;
+		p = arena_strndup(&x->c->arena, v.path, v.plen);
+		e = !p || khash_add(x->seen, p, x, NULL) < 0 ? -ENOMEM : x->fn(x->ud, v.blob, v.len);
+		x->n++;
+	}
+	return e ? e : r.bad || r.p != r.end ? -EAGAIN : 0;
+}
+
+int cache_each_record(struct cache *c, int (*fn)(void *ud, const void *blob, size_t len),
+		      void *ud)
+{
+	struct each x = { c, khash_new(c->n_modules > 1024 ? (unsigned int)c->n_modules : 1024),
+			  STRBUF_INIT, 0, fn, ud };
+	const uint8_t *body;
+	uint8_t *buf = NULL;
+	size_t len, buf_len = 0;
+	int e = x.seen ? 0 : -ENOMEM;
+
+	if (!e && c->gen.delta)
+		e = cache_delta_body(c, &body, &len) < 0 ? -EAGAIN : each_in(&x, body, len);
+	if (!e)
+		e = map_records(c, "records", c->gen.base, &buf, &buf_len, &body, &len, false) < 0
+			    ? -EAGAIN
+			    : each_in(&x, body, len);
+	if (buf_len)
+		munmap(buf, buf_len);
+	khash_free(x.seen);
+	strbuf_release(&x.path);
+	return e ? e : x.n < c->n_modules ? -EAGAIN : 0;
 }
 
 bool cache_output_same(const struct cache *c, const char *name, const void *data, size_t len)

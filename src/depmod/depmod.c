@@ -121,6 +121,8 @@ static int try_patch(struct run *run, const struct cache_change *ch, size_t n)
 		.layout = o->compat == DEPMOD_COMPAT_KMOD30 ? INDEX_POSTORDER : INDEX_PREORDER,
 		.weakdep = o->compat != DEPMOD_COMPAT_KMOD30,
 		.sym_prefix = o->sym_prefix,
+		.symvers = o->symvers,
+		.sysmap = o->sysmap,
 		.jobs = o->jobs,
 		.started_ns = run->started_ns,
 		.log = o->log,

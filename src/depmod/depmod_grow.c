@@ -48,12 +48,31 @@
 #include "util/log.h"
 #include "util/timing.h"
 
+struct ranked {
+	const char *path; /* as modules.dep spells it */
+	size_t len;
+	uint64_t rank;
+};
+
+static int cmp_rank(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
 /* A module added. */
 struct added {
-	size_t k;            /* its change */
-	struct changed *c;   /* its record */
-	const char *rel;     /* its path in modules.dep */
-	struct strbuf line;  /* its modules.dep line, with '\n' */
+	size_t k;              /* its change */
+	struct changed *c;     /* its record */
+	const char *rel;       /* its path in modules.dep */
+	struct strbuf line;    /* its modules.dep line, with '\n' */
+	struct ranked *deps;   /* every module it depends on */
+	size_t n_deps, a_deps;
+	size_t *news;          /* the added ones it uses directly (add[]) */
+	size_t n_news, a_news;
+	size_t users;          /* how many added ones use it directly */
+	size_t number;         /* its place in kmod's numbering of them */
 };
 
 /* The dependency lines the recorded run wrote, and its indexes of
@@ -66,6 +85,8 @@ struct grow {
 	struct strbuf line;            /* its modules.dep line, with '\n' */
 	struct added *add;             /* the modules added, in kmod's order */
 	size_t n_add;
+	struct khash *exports;         /* their exports: name -> add[] index + 1 */
+	size_t n_exports;
 	struct index_reader *deps, *syms;
 	char *order;                   /* modules.order's text, once read */
 	size_t order_len;
@@ -121,107 +142,162 @@ static const char *dep_line(const struct grow *g, const char *modname, size_t *n
 	return line;
 }
 
-struct ranked {
-	const char *path; /* as modules.dep spells it */
-	size_t len;
-	uint64_t rank;
-};
-
-static int cmp_rank(const void *a, const void *b)
+/* One more dependency (path, len bytes of a line) of rank rank, unless
+ * already there. */
+static int push_dep(struct added *a, const char *path, size_t len, uint64_t rank)
 {
-	const struct ranked *x = a, *y = b;
-
-	return x->rank < y->rank ? -1 : x->rank > y->rank;
+	for (size_t i = 0; i < a->n_deps; i++)
+		if (a->deps[i].len == len && !memcmp(a->deps[i].path, path, len))
+			return 0;
+	return ARRAY_PUSH(a->deps, a->n_deps, a->a_deps, ((struct ranked){ path, len, rank }));
 }
 
-/* One more dependency of the added module (path, len bytes of a line),
- * unless already there. */
-static int add_dep(struct grow *g, struct ranked **v, size_t *n, size_t *cap, const char *path,
-		   size_t len)
+/* One more recorded module an added one depends on, at its recorded rank. */
+static int add_dep(struct grow *g, struct added *a, const char *path, size_t len)
 {
 	char *abs;
 	bool known;
 	uint64_t rank = 0;
 
-	for (size_t i = 0; i < *n; i++)
-		if ((*v)[i].len == len && !memcmp((*v)[i].path, path, len))
-			return 0;
 	if (asprintf(&abs, "%s/%.*s", g->pr.p->dirname, (int)len, path) < 0)
 		return -ENOMEM;
 	known = cache_module_rank(g->pr.p->cache, abs, &rank);
 	free(abs);
-	if (!known)
-		return -EAGAIN;
-	return ARRAY_PUSH(*v, *n, *cap, ((struct ranked){ path, len, rank }));
+	return known ? push_dep(a, path, len, rank) : -EAGAIN;
 }
 
-/* An added module's line: each module that owns a symbol it needs, and
- * what that one depends on, in recorded order; each used by another
- * module already. */
-static int added_line(struct grow *g, struct added *a)
+/* The recorded module owning need key (none: the kernel's, or nobody's),
+ * used by another module already, and what it depends on, into a. */
+static int old_owner(struct grow *g, struct added *a, struct strbuf *key)
+{
+	const char *dep_text = g->pr.old[DF_DEP], *line, *colon;
+	size_t dep_len = g->pr.old_len[DF_DEP], n_owner = 0, n_lines;
+	struct index_value *owner = NULL;
+	char *path;
+	int r = 0;
+
+	/* the index holds 7-bit keys: a name it cannot hold is a full run's
+	 * to resolve */
+	for (const char *c = key->buf; *c; c++)
+		if ((unsigned char)*c >= 0x80)
+			return -EAGAIN;
+	if (index_reader_get(g->syms, key->buf, &owner, &n_owner) < 0)
+		return -EAGAIN;
+	line = n_owner ? dep_line(g, owner[0].value, &n_lines) : NULL;
+	free(owner);
+	if (!n_owner)
+		return 0;
+	if (n_owner != 1 || !line || !(colon = strchr(line, ':')))
+		return -EAGAIN;
+	path = strndup(line, (size_t)(colon - line));
+	r = !path ? -ENOMEM : used_in(dep_text, dep_len, path) ? 0 : -EAGAIN;
+	free(path);
+	if (!r)
+		r = add_dep(g, a, line, (size_t)(colon - line));
+	for (const char *p = colon + 1; !r && *p;) {
+		size_t len;
+
+		p += *p == ' ';
+		len = strcspn(p, " ");
+		if (len)
+			r = add_dep(g, a, p, len);
+		p += len;
+	}
+	return r;
+}
+
+/* What an added module depends on directly: the added modules exporting
+ * a symbol it needs (they own it: their names were new, exports_new), and
+ * the recorded modules owning the others with what those depend on. */
+static int added_deps(struct grow *g, struct added *a)
 {
 	const struct modrec *rec = a->c->now;
-	const char *dep_text = g->pr.old[DF_DEP];
-	size_t dep_len = g->pr.old_len[DF_DEP], n = 0, cap = 0;
-	struct ranked *v = NULL;
 	struct strbuf key = STRBUF_INIT;
 	int r = 0;
 
 	for (size_t j = 0; !r && j < rec->n_needs; j++) {
-		struct index_value *owner = NULL;
-		const char *line, *colon;
-		size_t n_owner = 0, n_lines;
+		const char *name = mg_symbol_key(rec->needs[j].name, g->pr.p->sym_prefix);
+		uintptr_t owner = g->exports ? (uintptr_t)khash_find(g->exports, name) : 0;
+		size_t d = owner - 1;
+		bool known = false;
 
-		strbuf_reset(&key);
-		r = strbuf_addf(&key, "symbol:%s", mg_symbol_key(rec->needs[j].name,
-								  g->pr.p->sym_prefix));
-		/* the index holds 7-bit keys: a name it cannot hold is a full
-		 * run's to resolve */
-		for (const char *c = key.buf; !r && *c; c++)
-			if ((unsigned char)*c >= 0x80)
-				r = -EAGAIN;
-		if (!r)
-			r = index_reader_get(g->syms, key.buf, &owner, &n_owner) < 0 ? -EAGAIN : 0;
-		/* a kernel symbol, or none: no edge */
-		line = !r && n_owner ? dep_line(g, owner[0].value, &n_lines) : NULL;
-		if (!r && n_owner && (n_owner != 1 || !line))
-			r = -EAGAIN;
-		free(owner);
-		if (r || !line)
+		if (owner) {
+			for (size_t i = 0; i < a->n_news; i++)
+				known = known || a->news[i] == d;
+			if (!known && &g->add[d] != a) {
+				r = ARRAY_PUSH(a->news, a->n_news, a->a_news, d);
+				g->add[d].users++;
+			}
 			continue;
-		colon = strchr(line, ':');
-		if (!colon)
-			r = -EAGAIN;
-		/* the owner, used by another module already, and its own */
-		if (!r) {
-			char *path = strndup(line, (size_t)(colon - line));
-
-			r = !path ? -ENOMEM : used_in(dep_text, dep_len, path) ? 0 : -EAGAIN;
-			free(path);
 		}
-		if (!r)
-			r = add_dep(g, &v, &n, &cap, line, (size_t)(colon - line));
-		for (const char *p = colon + 1; !r && *p;) {
-			size_t len;
-
-			p += *p == ' ';
-			len = strcspn(p, " ");
-			if (len)
-				r = add_dep(g, &v, &n, &cap, p, len);
-			p += len;
-		}
+		strbuf_reset(&key);
+		r = strbuf_addf(&key, "symbol:%s", name) ?: old_owner(g, a, &key);
 	}
-	if (!r) {
-		if (n)
-			qsort(v, n, sizeof(*v), cmp_rank);
+	strbuf_release(&key);
+	return r;
+}
+
+/* kmod's numbering of the added modules: from a stack of the unused ones,
+ * the highest index on top; each one's dependencies pushed once their
+ * last user is numbered. They come before every recorded module (which
+ * keep their order after them), so their ranks lie below the lowest.
+ * -EAGAIN for a cycle, which a full run reports. */
+static int number_added(struct grow *g)
+{
+	const uint64_t min = cache_min_rank(g->pr.p->cache);
+	size_t *stack = calloc(g->n_add, sizeof(*stack)), top = 0, next = 0;
+
+	if (!stack)
+		return -ENOMEM;
+	for (size_t j = 0; j < g->n_add; j++)
+		if (!g->add[j].users)
+			stack[top++] = j;
+	while (top) {
+		struct added *a = &g->add[stack[--top]];
+
+		a->number = next++;
+		for (size_t i = 0; i < a->n_news; i++)
+			if (--g->add[a->news[i]].users == 0)
+				stack[top++] = a->news[i];
+	}
+	free(stack);
+	if (next != g->n_add || min <= g->n_add)
+		return -EAGAIN;
+	for (size_t j = 0; j < g->n_add; j++)
+		g->ranks[g->add[j].k] = min - g->n_add + g->add[j].number;
+	return 0;
+}
+
+/* Each added module's line: every module it depends on, directly or not,
+ * in rank order. Its dependencies are numbered after it, so their lines
+ * are complete when it is made. */
+static int added_lines(struct grow *g)
+{
+	int r = 0;
+
+	for (size_t q = g->n_add; !r && q-- > 0;) {
+		struct added *a = NULL;
+
+		for (size_t j = 0; j < g->n_add; j++)
+			if (g->add[j].number == q)
+				a = &g->add[j];
+		for (size_t i = 0; !r && i < a->n_news; i++) {
+			const struct added *d = &g->add[a->news[i]];
+
+			r = push_dep(a, d->rel, strlen(d->rel), g->ranks[d->k]);
+			for (size_t e = 0; !r && e < d->n_deps; e++)
+				r = push_dep(a, d->deps[e].path, d->deps[e].len, d->deps[e].rank);
+		}
+		if (r)
+			break;
+		if (a->n_deps)
+			qsort(a->deps, a->n_deps, sizeof(*a->deps), cmp_rank);
 		r = strbuf_addf(&a->line, "%s:", a->rel);
-		for (size_t i = 0; !r && i < n; i++)
-			r = strbuf_addf(&a->line, " %.*s", (int)v[i].len, v[i].path);
+		for (size_t i = 0; !r && i < a->n_deps; i++)
+			r = strbuf_addf(&a->line, " %.*s", (int)a->deps[i].len, a->deps[i].path);
 		if (!r)
 			r = strbuf_addch(&a->line, '\n');
 	}
-	free(v);
-	strbuf_release(&key);
 	return r;
 }
 
@@ -264,8 +340,8 @@ static int removed_line(struct grow *g)
 }
 
 /* What a full run would do otherwise with module rec (its change ch, its
- * path in modules.dep into *rel): a module of a name already there, a
- * devname, an export. */
+ * path in modules.dep into *rel): a module it could not read, a devname,
+ * an export when removing. */
 static int eligible(struct grow *g, const struct cache_change *ch, const struct modrec *rec,
 		    const char **rel)
 {
@@ -275,7 +351,7 @@ static int eligible(struct grow *g, const struct cache_change *ch, const struct 
 	size_t n_aliases;
 	int d;
 
-	if (!rec || rec->status != MOD_OK || rec->n_exports ||
+	if (!rec || rec->status != MOD_OK || (ch->kind == CACHE_REMOVED && rec->n_exports) ||
 	    !(*rel = path_below(ch->path, p->dirname)))
 		return -EAGAIN;
 	aliases = patch_values(rec, "alias", &n_aliases);
@@ -310,19 +386,63 @@ static int last_name(const struct grow *g, char *modname)
 	return 0;
 }
 
+/* The added modules' exports, by name as a full run registers them
+ * (without -P's prefix): each must be new to the recorded run, exported
+ * by no recorded module (its index of symbols), the kernel or another
+ * added module, and needed by no recorded module (exports_new), so that
+ * every recorded module's dependencies stay as they were. */
+static int collect_exports(struct grow *g)
+{
+	const char prefix = g->pr.p->sym_prefix;
+	struct index_value *v = NULL;
+	struct strbuf key = STRBUF_INIT;
+	size_t n = 0, hits = 0;
+	int r = 0;
+
+	for (size_t j = 0; j < g->n_add; j++)
+		n += g->add[j].c->now->n_exports;
+	if (!n)
+		return 0;
+	g->exports = khash_new(n > 1024 ? (unsigned int)n : 1024);
+	if (!g->exports)
+		return -ENOMEM;
+	for (size_t j = 0; !r && j < g->n_add; j++) {
+		const struct modrec *rec = g->add[j].c->now;
+
+		for (size_t e = 0; !r && e < rec->n_exports; e++) {
+			const char *name = rec->exports[e].name;
+
+			name += prefix && name[0] == prefix;
+			strbuf_reset(&key);
+			r = strbuf_addf(&key, "symbol:%s", name);
+			for (const char *c = key.buf; !r && *c; c++)
+				if ((unsigned char)*c >= 0x80)
+					r = -EAGAIN;
+			if (!r && (index_reader_get(g->syms, key.buf, &v, &hits) < 0 || hits))
+				r = -EAGAIN;
+			free(v);
+			v = NULL;
+			if (!r)
+				r = khash_add_unique(g->exports, name, (void *)(uintptr_t)(j + 1));
+			r = r == -EEXIST ? -EAGAIN : r;
+			g->n_exports += !r;
+		}
+	}
+	strbuf_release(&key);
+	return r ? r : grow_exports_new(g->pr.p, g->exports);
+}
+
 /* The modules added, placed: each one kmod would put last, in kmod's
- * order after the recorded run's modules; their ranks (the last one
- * numbered first, below every recorded module). */
+ * order after the recorded run's modules, and numbered; their lines. */
 static int place_added(struct grow *g, size_t n_unlisted)
 {
 	const struct depmod_patch *p = g->pr.p;
 	const size_t n = cache_module_count(p->cache);
-	const uint64_t min = cache_min_rank(p->cache);
 	char last[NAME_MAX_KMOD + 1];
 	size_t taken;
 	int r = 0;
 
-	if (n + g->n_add >= MTREE_MAX_MODULES || min <= g->n_add)
+	if (n + g->n_add >= MTREE_MAX_MODULES)
 		return -EAGAIN;
 	for (size_t j = 0; !r && j < g->n_add; j++) {
 		struct added *a = &g->add[j];
@@ -344,10 +464,15 @@ static int place_added(struct grow *g, size_t n_unlisted)
 	if (n_unlisted && ((r = last_name(g, last)) < 0 ||
 			   khash_order_cmp(last, g->add[0].c->modname, 512) >= 0))
 		return r < 0 ? r : -EAGAIN;
-	for (size_t j = 0; j < g->n_add; j++)
-		g->ranks[g->add[j].k] = min - 1 - j;
+	r = collect_exports(g);
+	for (size_t j = 0; !r && j < g->n_add; j++)
+		r = added_deps(g, &g->add[j]);
+	if (!r)
+		r = number_added(g);
+	if (!r)
+		r = added_lines(g);
 	g->growth = (struct cache_growth){ g->ranks, n_unlisted + g->n_add };
-	return 0;
+	return r;
 }
 
 /* The index old (modules.dep.bin, .symbols.bin) opened over its bytes. */
@@ -383,27 +508,85 @@ static int edit_lines(struct grow *g, int dfd, enum depfile_id id, const struct 
 	return r;
 }
 
-/* modules.dep.bin or modules.alias.bin with the added modules' values
- * inserted (each at its index), or the removed one's taken out. */
+/* An index with the added modules' values inserted: their modules.dep
+ * lines (modules.dep.bin), aliases (modules.alias.bin) or exports
+ * (modules.symbols.bin), each at its module's index. */
+static int add_to_index(struct grow *g, enum depfile_id id, struct strbuf *out)
+{
+	const size_t n = cache_module_count(g->pr.p->cache);
+	struct depfile_add *v = calloc(id == DF_SYMBOLS_BIN ? g->n_exports : g->n_add, sizeof(*v));
+	char **keys = calloc(g->n_exports + 1, sizeof(*keys));
+	size_t m = 0;
+	int r = v && keys ? 0 : -ENOMEM;
+
+	for (size_t j = 0; !r && j < g->n_add; j++) {
+		const struct added *a = &g->add[j];
+		const char prefix = g->pr.p->sym_prefix;
+
+		if (id != DF_SYMBOLS_BIN) {
+			v[m++] = (struct depfile_add){ a->c->modname, a->line.buf, a->c->now,
+						       (uint32_t)(n + j) };
+			continue;
+		}
+		for (size_t e = 0; !r && e < a->c->now->n_exports; e++) {
+			const char *name = a->c->now->exports[e].name;
+
+			name += prefix && name[0] == prefix;
+			r = asprintf(&keys[m], "symbol:%s", name) < 0 ? -ENOMEM : 0;
+			if (!r)
+				v[m] = (struct depfile_add){ keys[m], a->c->modname, NULL,
+							     (uint32_t)(n + j) };
+			m += !r;
+		}
+	}
+	if (!r)
+		r = id == DF_ALIAS_BIN ? depfile_alias_bin_add(g->pr.old[id], g->pr.old_len[id], v, m,
+							       g->pr.p->layout, out)
+				       : depfile_index_add(g->pr.old[id], g->pr.old_len[id], v, m,
+							   g->pr.p->layout, out);
+	for (size_t i = 0; keys && i < m; i++)
+		free(keys[i]);
+	free(keys);
+	free(v);
+	return r;
+}
+
+/* modules.symbols with the added modules' exports in their places. */
+static int add_symbols(struct grow *g, struct strbuf *out)
+{
+	struct depfile_add *v = calloc(g->n_exports + 1, sizeof(*v));
+	const char prefix = g->pr.p->sym_prefix;
+	size_t m = 0;
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t j = 0; j < g->n_add; j++)
+		for (size_t e = 0; e < g->add[j].c->now->n_exports; e++) {
+			const char *name = g->add[j].c->now->exports[e].name;
+
+			v[m++] = (struct depfile_add){ name + (prefix && name[0] == prefix),
+						       g->add[j].c->modname, NULL, 0 };
+		}
+	r = depfile_symbols_add(g->pr.old[DF_SYMBOLS], g->pr.old_len[DF_SYMBOLS], v, m, out);
+	free(v);
+	return r;
+}
+
+/* An index or modules.symbols with the added modules' entries, or the
+ * removed one's taken out. */
 static int edit_index(struct grow *g, int dfd, enum depfile_id id, bool adding)
 {
 	const struct depmod_patch *p = g->pr.p;
-	const size_t n = cache_module_count(p->cache);
 	struct depfile *f = &g->pr.files[id];
-	struct depfile_add v[DEPMOD_PATCH_MAX];
 	int r = patch_load_old(&g->pr, dfd, id);
 	char *line = NULL;
 
 	strbuf_reset(&f->data);
-	for (size_t j = 0; adding && j < g->n_add; j++)
-		v[j] = (struct depfile_add){ g->add[j].c->modname, g->add[j].line.buf,
-					     g->add[j].c->now, (uint32_t)(n + j) };
-	if (!r && adding && id == DF_DEP_BIN)
-		r = depfile_dep_bin_add(g->pr.old[id], g->pr.old_len[id], v, g->n_add, p->layout,
-					&f->data);
+	if (!r && adding && id == DF_SYMBOLS)
+		r = add_symbols(g, &f->data);
 	else if (!r && adding)
-		r = depfile_alias_bin_add(g->pr.old[id], g->pr.old_len[id], v, g->n_add, p->layout,
-					  &f->data);
+		r = add_to_index(g, id, &f->data);
 	else if (!r && id == DF_DEP_BIN)
 		r = !(line = strndup(g->line.buf, g->line.len - 1)) ? -ENOMEM :
 		    depfile_dep_bin_patch(g->pr.old[id], g->pr.old_len[id], g->c->modname, line,
@@ -423,22 +606,25 @@ struct grow_files {
 	struct grow *g;
 	int dfd;
 	bool adding;
+	size_t ids[DF_COUNT];          /* the files, the longest first */
 	struct strbuf lines[DF_COUNT]; /* the modules' lines in each line file */
 };
 
 /* One file, on the job pool. */
-static int grow_one(void *ud, size_t id, const struct ma_log *log)
+static int grow_one(void *ud, size_t i, const struct ma_log *log)
 {
 	struct grow_files *gf = ud;
+	enum depfile_id id = (enum depfile_id)gf->ids[i];
 
 	switch (id) {
 	case DF_DEP_BIN:
-		return edit_index(gf->g, gf->dfd, DF_DEP_BIN, gf->adding);
+	case DF_SYMBOLS:
+	case DF_SYMBOLS_BIN:
+		return edit_index(gf->g, gf->dfd, id, gf->adding);
 	case DF_ALIAS_BIN:
-		return gf->lines[DF_ALIAS].len ? edit_index(gf->g, gf->dfd, DF_ALIAS_BIN, gf->adding)
-					       : 0;
+		return gf->lines[DF_ALIAS].len ? edit_index(gf->g, gf->dfd, id, gf->adding) : 0;
 	default:
-		return edit_lines(gf->g, gf->dfd, (enum depfile_id)id, &gf->lines[id], gf->adding);
+		return edit_lines(gf->g, gf->dfd, id, &gf->lines[id], gf->adding);
 	}
 }
 
@@ -458,7 +644,7 @@ static int module_lines(struct grow *g, struct grow_files *gf, const size_t *ids
 	for (size_t j = 0; !r && j < g->n_add; j++) {
 		struct added *a = &g->add[j];
 
-		r = added_line(g, a) ?: strbuf_add(&gf->lines[DF_DEP], a->line.buf, a->line.len);
+		r = strbuf_add(&gf->lines[DF_DEP], a->line.buf, a->line.len);
 		for (size_t i = 0; !r && i < n_ids; i++)
 			r = depfile_module_lines((enum depfile_id)ids[i], a->c->modname, a->c->now,
 						 &gf->lines[ids[i]]);
@@ -470,15 +656,14 @@ static int module_lines(struct grow *g, struct grow_files *gf, const size_t *ids
 }
 
 /* Every file the change touches, patched in memory, one job a file (the
- * two indexes, the longest, first). */
+ * indexes, the longest, first). */
 static int patch_files(struct grow *g, int dfd)
 {
-	static const size_t order[] = { DF_ALIAS_BIN, DF_DEP_BIN, DF_DEP,
-					DF_ALIAS, DF_SOFTDEP, DF_WEAKDEP };
+	static const size_t lines[] = { DF_ALIAS, DF_SOFTDEP, DF_WEAKDEP };
 	const struct depmod_patch *p = g->pr.p;
 	struct grow_files gf = { .g = g, .dfd = dfd, .adding = g->n_add > 0 };
 	struct jobs_cfg jc = { .threads = p->jobs, .stop_on_error = true };
-	size_t n = sizeof(order) / sizeof(order[0]) - !p->weakdep, n_unlisted;
+	size_t n = 0, n_lines = sizeof(lines) / sizeof(lines[0]) - !p->weakdep, n_unlisted;
 	int r = patch_load_old(&g->pr, dfd, DF_DEP);
 
 	for (int id = 0; id < DF_COUNT; id++)
@@ -498,9 +683,18 @@ static int patch_files(struct grow *g, int dfd)
 		g->growth = (struct cache_growth){ g->ranks, n_unlisted ? n_unlisted - 1 : 0 };
 	}
 	if (!r)
-		r = module_lines(g, &gf, order + 3, n - 3);
+		r = module_lines(g, &gf, lines, n_lines);
+	gf.ids[n++] = DF_ALIAS_BIN;
+	gf.ids[n++] = DF_DEP_BIN;
+	if (g->n_exports) {
+		gf.ids[n++] = DF_SYMBOLS_BIN;
+		gf.ids[n++] = DF_SYMBOLS;
+	}
+	gf.ids[n++] = DF_DEP;
+	for (size_t i = 0; i < n_lines; i++)
+		gf.ids[n++] = lines[i];
 	if (!r)
-		r = jobs_run(n, order, &jc, grow_one, &gf);
+		r = jobs_run(n, NULL, &jc, grow_one, &gf);
 	for (int id = 0; id < DF_COUNT; id++)
 		strbuf_release(&gf.lines[id]);
 	return r;
@@ -568,9 +762,13 @@ int depmod_grow_run(const struct depmod_patch *p)
 	index_reader_free(g.deps);
 	index_reader_free(g.syms);
 	strbuf_release(&g.line);
-	for (size_t j = 0; g.add && j < g.n_add; j++)
+	for (size_t j = 0; g.add && j < g.n_add; j++) {
 		strbuf_release(&g.add[j].line);
+		free(g.add[j].deps);
+		free(g.add[j].news);
+	}
 	free(g.add);
+	khash_free(g.exports);
 	free(g.order);
 	patch_release(&g.pr);
 	return patch_result(r);

@@ -28,6 +28,7 @@ struct depmod_patch {
 	enum index_layout layout;
 	bool weakdep;                     /* modules.weakdep is written */
 	char sym_prefix;                  /* -P */
+	const char *symvers, *sysmap;     /* -E, -F */
 	unsigned int jobs;
 	int64_t started_ns;
 	const struct ma_log *log;

@@ -65,5 +65,11 @@ int patch_apply(struct patch_run *pr, int (*files)(void *ud, int dfd), void *ud,
 
 /* depmod_patch_run when a module was added or removed (depmod_grow.c). */
 int depmod_grow_run(const struct depmod_patch *p);
+/* Whether names (symbols modules added export, as a full run registers
+ * them) are new to the recorded run: none a kernel symbol it read, none
+ * needed by one of its modules. 0, -EAGAIN (a full run's to do) or
+ * -ENOMEM (depmod_grow_syms.c). */
+struct khash;
+int grow_exports_new(const struct depmod_patch *p, struct khash *names);
 
 #endif

@@ -347,3 +347,36 @@ int modrec_decode_keys(const void *buf, size_t len, const char *const *keys, boo
 	moddraft_release(&d);
 	return err;
 }
+
+/* decode_body's walk up to the needs, keeping nothing. */
+int modrec_each_need(const void *buf, size_t len,
+		     int (*fn)(void *ud, const char *name, size_t len), void *ud)
+{
+	const uint8_t *p = buf;
+	struct byte_reader r;
+	size_t n;
+	int e = 0;
+
+	if (!buf || len < 4 + 8 || XXH3_64bits(p, len - 8) != get_le64(p + len - 8))
+		return -EINVAL;
+	br_init(&r, p, len - 8);
+	if (memcmp(br_take(&r, 4), CODEC_MAGIC, 4) != 0 || br_le(&r, 4) != CODEC_VERSION)
+		return -EINVAL;
+	br_take(&r, 1 + 1 + 1 + 1 + 2 + 1 + 1 + 4 + 4 + 8 + 8);
+	get_str(&r); /* reason */
+	n = br_count(&r, 4, 4 + 8 + 2 + 4);
+	for (size_t i = 0; i < n && !r.bad; i++) {
+		struct draft_export x;
+
+		get_export(&r, &x);
+	}
+	n = br_count(&r, 4, 4 + 8 + 1);
+	for (size_t i = 0; i < n && !r.bad && !e; i++) {
+		struct draft_need x;
+
+		get_need(&r, &x);
+		if (!r.bad)
+			e = fn(ud, x.name.p, x.name.len);
+	}
+	return r.bad ? -EINVAL : e;
+}

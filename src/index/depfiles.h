@@ -131,19 +131,26 @@ int depfile_alias_bin_patch(const void *old, size_t len, const char *modname,
 int depfile_dep_bin_patch(const void *old, size_t len, const char *modname, const char *line,
 			  int64_t prio, enum index_layout layout, struct strbuf *out);
 
-/* Modules added at once: one module a slot, names[i] with the line
- * lines[i] (modules.dep.bin) or the aliases of recs[i] (modules.alias.bin)
- * at priority prios[i], into old with one load and one write. 0, -ENOMEM,
- * or -EAGAIN as above. */
+/* Modules added at once, into the recorded files with one load and one
+ * write each: 0, -ENOMEM, or -EAGAIN as above.
+ *  - depfile_index_add: each slot's key name with value line at prio
+ *    (modules.dep.bin: a module's name and line; modules.symbols.bin:
+ *    "symbol:" and an export's name, and its module's name);
+ *  - depfile_alias_bin_add: the aliases of rec, value name, at prio;
+ *  - depfile_symbols_add: modules.symbols with a line for each export
+ *    name of module line, where kmod's 2048-bucket hash of symbol names
+ *    puts it (v is sorted so). */
 struct depfile_add {
 	const char *name;
 	const char *line;
 	const struct modrec *rec;
 	uint32_t prio;
 };
-int depfile_dep_bin_add(const void *old, size_t len, const struct depfile_add *v, size_t n,
-			enum index_layout layout, struct strbuf *out);
+int depfile_index_add(const void *old, size_t len, const struct depfile_add *v, size_t n,
+		      enum index_layout layout, struct strbuf *out);
 int depfile_alias_bin_add(const void *old, size_t len, const struct depfile_add *v, size_t n,
 			  enum index_layout layout, struct strbuf *out);
+int depfile_symbols_add(const char *old, size_t len, struct depfile_add *v, size_t n,
+			struct strbuf *out);
 
 #endif

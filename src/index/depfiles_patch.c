@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "elf/module.h"
+#include "util/khash.h"
 
 int depfile_splice(const char *text, size_t len, const struct strbuf *from,
 		   const struct strbuf *to, struct strbuf *out)
@@ -129,7 +130,7 @@ static int add_all(const void *old, size_t len, const struct depfile_add *v, siz
 	return r == -EINVAL ? -EAGAIN : r;
 }
 
-static int add_dep(struct index_trie *t, const struct depfile_add *a)
+static int add_key(struct index_trie *t, const struct depfile_add *a)
 {
 	return insert(t, a->name, a->line, a->prio);
 }
@@ -139,14 +140,65 @@ static int add_aliases(struct index_trie *t, const struct depfile_add *a)
 	return each_alias(t, a->rec, a->name, a->prio, NULL, NULL, NULL);
 }
 
-int depfile_dep_bin_add(const void *old, size_t len, const struct depfile_add *v, size_t n,
-			enum index_layout layout, struct strbuf *out)
+int depfile_index_add(const void *old, size_t len, const struct depfile_add *v, size_t n,
+		      enum index_layout layout, struct strbuf *out)
 {
-	return add_all(old, len, v, n, layout, out, add_dep);
+	return add_all(old, len, v, n, layout, out, add_key);
 }
 
 int depfile_alias_bin_add(const void *old, size_t len, const struct depfile_add *v, size_t n,
 			  enum index_layout layout, struct strbuf *out)
 {
 	return add_all(old, len, v, n, layout, out, add_aliases);
+}
+
+#define SYMBOL_LINE "alias symbol:"
+#define SYMBOL_BUCKETS 2048 /* kmod's table of symbols (modgraph.c) */
+
+static int cmp_symbol(const void *a, const void *b)
+{
+	return khash_order_cmp(((const struct depfile_add *)a)->name,
+			       ((const struct depfile_add *)b)->name, SYMBOL_BUCKETS);
+}
+
+static int symbol_line(struct strbuf *out, const struct depfile_add *a)
+{
+	return strbuf_addf(out, SYMBOL_LINE "%s %s\n", a->name, a->line);
+}
+
+int depfile_symbols_add(const char *old, size_t len, struct depfile_add *v, size_t n,
+			struct strbuf *out)
+{
+	const size_t plen = sizeof(SYMBOL_LINE) - 1;
+	struct strbuf name = STRBUF_INIT;
+	const char *p = old, *end = old + len;
+	size_t j = 0;
+	int r = 0;
+
+	qsort(v, n, sizeof(*v), cmp_symbol);
+	while (!r && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *sp;
+
+		if (!nl) {
+			r = -EAGAIN;
+			break;
+		}
+		/* the comment first, then a line a symbol */
+		if ((size_t)(nl - p) > plen && !memcmp(p, SYMBOL_LINE, plen)) {
+			sp = memchr(p + plen, ' ', (size_t)(nl - p - plen));
+			strbuf_reset(&name);
+			r = !sp ? -EAGAIN : strbuf_add(&name, p + plen, (size_t)(sp - p - plen));
+			while (!r && j < n && cmp_symbol(&v[j], &(struct depfile_add){ .name = name.buf }) < 0)
+				r = symbol_line(out, &v[j++]);
+		} else if (p != old) {
+			r = -EAGAIN;
+		}
+		if (!r)
+			r = strbuf_add(out, p, (size_t)(nl + 1 - p));
+		p = nl + 1;
+	}
+	while (!r && j < n)
+		r = symbol_line(out, &v[j++]);
+	strbuf_release(&name);
+	return r;
 }

@@ -227,6 +227,53 @@ for mode in kmod34 kmod30; do
 	run "grow $mode: two of one name added" full "${args[@]}"
 	rm "$MA/chain/ma_x1.ko" "$MA/alias/ma_x1.ko"
 	run "grow $mode: ... removed" full "${args[@]}"
+	# a DKMS package whose modules export symbols, at once: ma_q (ma_c
+	# with its exports renamed; ma_c_counter is ma_c_countex by now) and ma_r (ma_b using them, its own export
+	# renamed): ma_r depends on ma_q, their exports go into modules.symbols
+	# where kmod's hash of symbol names puts them
+	cp "$MA/chain/ma_c.ko" "$MA/chain/ma_q.ko"
+	edit "$MA/chain/ma_q.ko" ma_c_func ma_q_func
+	edit "$MA/chain/ma_q.ko" ma_c_count ma_q_count
+	cp "$MA/chain/ma_b.ko" "$MA/chain/ma_r.ko"
+	edit "$MA/chain/ma_r.ko" ma_c_func ma_q_func
+	edit "$MA/chain/ma_r.ko" ma_c_count ma_q_count
+	edit "$MA/chain/ma_r.ko" ma_b_func ma_r_func
+	run "grow $mode: an exporter and its user added at once" "patched 4" "${args[@]}"
+	contains "grow $mode: the user's line" "$D/modules.dep" \
+		"kernel/drivers/ma/chain/ma_r.ko: kernel/drivers/ma/chain/ma_q.ko"
+	contains "grow $mode: an export's line" "$D/modules.symbols" "alias symbol:ma_q_func ma_q"
+	run "grow $mode: then nothing changed" same "${args[@]}"
+	# an exporter removed: a full run
+	rm "$MA/chain/ma_r.ko"
+	run "grow $mode: the user removed" full "${args[@]}"
+	rm "$MA/chain/ma_q.ko"
+	run "grow $mode: the exporter removed" full "${args[@]}"
+	# a recorded module needing a symbol nobody exported, then its exporter
+	cp "$MA/chain/ma_b.ko" "$MA/chain/ma_zu.ko"
+	edit "$MA/chain/ma_zu.ko" ma_c_func ma_z_func
+	edit "$MA/chain/ma_zu.ko" ma_b_func ma_u_func
+	run "grow $mode: a module needing a symbol nobody exports" "patched 4" "${args[@]}"
+	cp "$MA/chain/ma_c.ko" "$MA/chain/ma_z.ko"
+	edit "$MA/chain/ma_z.ko" ma_c_func ma_z_func
+	edit "$MA/chain/ma_z.ko" ma_c_count ma_z_count
+	run "grow $mode: then a module exporting it" full "${args[@]}"
+	contains "grow $mode: the need resolved" "$D/modules.dep" \
+		"kernel/drivers/ma/chain/ma_zu.ko: kernel/drivers/ma/chain/ma_z.ko"
+	rm "$MA/chain/ma_z.ko" "$MA/chain/ma_zu.ko"
+	run "grow $mode: both removed" full "${args[@]}"
+	# a kernel symbol (-E): a module exporting one takes it from the
+	# kernel, and the modules needing it depend on it (a full run)
+	{ cat "$T/Module.symvers"; printf '0x12345678\tma_q_func\tvmlinux\tEXPORT_SYMBOL\t\n'; } \
+		> "$TMP/kernel.symvers"
+	run "grow $mode: with -E" any "${args[@]}" -E "$TMP/kernel.symvers"
+	cp "$MA/chain/ma_c.ko" "$MA/chain/ma_q.ko"
+	edit "$MA/chain/ma_q.ko" ma_c_func ma_q_func
+	edit "$MA/chain/ma_q.ko" ma_c_count ma_q_count
+	run "grow $mode: with -E, a module exporting a kernel symbol" full "${args[@]}" \
+		-E "$TMP/kernel.symvers"
+	rm "$MA/chain/ma_q.ko"
+	run "grow $mode: with -E, removed" any "${args[@]}" -E "$TMP/kernel.symvers"
+	run "grow $mode: without -E again" any "${args[@]}"
 	# what a full run must do
 	cp "$MA/chain/ma_c.ko" "$MA/chain/ma_c2.ko"
 	run "grow $mode: a module exporting symbols added" full "${args[@]}"
@@ -396,6 +443,20 @@ if realtree amd64-6.1; then
 	done
 	rm -f "$D"/updates/dkms/*.ko
 	run "real: all removed at once" full
+	# A package whose modules export symbols: crc-itu-t and omfs, their
+	# symbol crc_itu_t renamed crc_xtu_t (the copy of omfs depends on the
+	# copy of crc-itu-t, not on the original)
+	cp "$D/kernel/lib/crc-itu-t.ko" "$D/updates/dkms/pkg_crcx.ko"
+	edit "$D/updates/dkms/pkg_crcx.ko" crc_itu_t crc_xtu_t
+	cp "$D/kernel/fs/omfs/omfs.ko" "$D/updates/dkms/pkg_omfsx.ko"
+	edit "$D/updates/dkms/pkg_omfsx.ko" crc_itu_t crc_xtu_t
+	run "real: an exporter and its user added at once" any
+	check "real: an exporter and its user added at once, patched" \
+		grep -q "indexes patched" "$TMP/real: an exporter and its user added at once.err"
+	contains "real: the user's line" "$D/modules.dep" \
+		"updates/dkms/pkg_omfsx.ko: updates/dkms/pkg_crcx.ko"
+	rm -f "$D"/updates/dkms/*.ko
+	run "real: both removed" full
 else
 	fail "the real 6.1 tree (tests/scripts/realtree-fetch.sh amd64-6.1)"
 fi
