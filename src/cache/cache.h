@@ -129,11 +129,14 @@ int cache_meta_restamp(const char *base, const struct cache *old,
  * one the meta file recorded (cache_change.digest). */
 struct modrec *cache_recorded(struct cache *c, const char *path, const char *const *keys);
 /* The record of each module of the recorded run (the delta's, else the
- * records file's; none of modules since removed), blob by blob to fn: 0,
- * -EAGAIN when the files cannot be read whole or lack a module's, or
- * fn's first nonzero return. Not thread-safe. */
-int cache_each_record(struct cache *c, int (*fn)(void *ud, const void *blob, size_t len),
-		      void *ud);
+ * records file's; none of modules since removed): *n encodings in *out
+ * (malloc'd; they stay valid while c lives). 0, -ENOMEM, or -EAGAIN when
+ * the files cannot be read whole or lack a module's. Not thread-safe. */
+struct cache_blob {
+	const void *p;
+	size_t len;
+};
+int cache_module_records(struct cache *c, struct cache_blob **out, size_t *n);
 /* Whether a patching run may add or remove a module (the recorded tree
  * had no duplicate names, external directories or excludes), and how
  * many modules modules.order does not place. */

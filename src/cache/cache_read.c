@@ -19,6 +19,7 @@
 #include "elf/module.h"
 #include "tree/walk.h"
 #include "util/arena.h"
+#include "util/array.h"
 #include "util/bytes.h"
 #include "util/fileio.h"
 #include "util/jobs.h"
@@ -63,6 +64,8 @@ void cache_free(struct cache *c)
 		munmap(c->recbuf, c->recbuf_len);
 	if (c->deltabuf)
 		munmap(c->deltabuf, c->deltabuf_len);
+	if (c->scanbuf)
+		munmap(c->scanbuf, c->scanbuf_len);
 	free(c->base);
 	arena_release(&c->arena); /* the strings and tables of the meta file */
 	khash_free(c->records);
@@ -449,15 +452,14 @@ struct modrec *cache_recorded(struct cache *c, const char *path, const char *con
 
 struct each {
 	struct cache *c;
-	struct khash *seen;  /* the modules whose record was given */
+	struct khash *seen;  /* the modules whose record was taken */
 	struct strbuf path;
-	size_t n;
-	int (*fn)(void *ud, const void *blob, size_t len);
-	void *ud;
+	struct cache_blob *v;
+	size_t n, alloc;
 };
 
-/* The records of body to fn: of each module of the recorded run, the
- * first found (the delta's are looked at first), none of another. */
+/* The records of body: of each module of the recorded run, the first
+ * found (the delta's are looked at first), none of another. */
 static int each_in(struct each *x, const uint8_t *body, size_t len)
 {
 	struct cache_rec_view v;
@@ -475,33 +477,43 @@ static int each_in(struct each *x, const uint8_t *body, size_t len)
 		if (!cache_module_rank(x->c, x->path.buf, &rank) || khash_find(x->seen, x->path.buf))
 			continue;
 		p = arena_strndup(&x->c->arena, v.path, v.plen);
-		e = !p || khash_add(x->seen, p, x, NULL) < 0 ? -ENOMEM : x->fn(x->ud, v.blob, v.len);
-		x->n++;
+		e = !p || khash_add(x->seen, p, x, NULL) < 0 ||
+		    ARRAY_PUSH(x->v, x->n, x->alloc, ((struct cache_blob){ v.blob, v.len })) < 0
+			? -ENOMEM
+			: 0;
 	}
 	return e ? e : r.bad || r.p != r.end ? -EAGAIN : 0;
 }
 
-int cache_each_record(struct cache *c, int (*fn)(void *ud, const void *blob, size_t len),
-		      void *ud)
+int cache_module_records(struct cache *c, struct cache_blob **out, size_t *n)
 {
 	struct each x = { c, khash_new(c->n_modules > 1024 ? (unsigned int)c->n_modules : 1024),
-			  STRBUF_INIT, 0, fn, ud };
+			  STRBUF_INIT, NULL, 0, 0 };
 	const uint8_t *body;
-	uint8_t *buf = NULL;
-	size_t len, buf_len = 0;
+	size_t len;
 	int e = x.seen ? 0 : -ENOMEM;
 
 	if (!e && c->gen.delta)
 		e = cache_delta_body(c, &body, &len) < 0 ? -EAGAIN : each_in(&x, body, len);
+	if (!e && !c->scanbuf &&
+	    map_records(c, "records", c->gen.base, &c->scanbuf, &c->scanbuf_len, &body, &len,
+			false) < 0)
+		e = -EAGAIN;
 	if (!e)
-		e = map_records(c, "records", c->gen.base, &buf, &buf_len, &body, &len, false) < 0
-			    ? -EAGAIN
-			    : each_in(&x, body, len);
-	if (buf_len)
-		munmap(buf, buf_len);
+		e = each_in(&x, c->scanbuf + CACHE_REC_HEADER_LEN,
+			    c->scanbuf_len - CACHE_REC_HEADER_LEN);
 	khash_free(x.seen);
 	strbuf_release(&x.path);
-	return e ? e : x.n < c->n_modules ? -EAGAIN : 0;
+	if (!e && x.n < c->n_modules)
+		e = -EAGAIN;
+	if (e) {
+		free(x.v);
+		x.v = NULL;
+		x.n = 0;
+	}
+	*out = x.v;
+	*n = x.n;
+	return e;
 }
 
 bool cache_output_same(const struct cache *c, const char *name, const void *data, size_t len)

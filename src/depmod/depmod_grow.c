@@ -440,6 +440,7 @@ static int place_added(struct grow *g, size_t n_unlisted)
 	const size_t n = cache_module_count(p->cache);
 	char last[NAME_MAX_KMOD + 1];
 	size_t taken;
+	double t;
 	int r = 0;
 
 	if (n + g->n_add >= MTREE_MAX_MODULES)
@@ -464,7 +465,10 @@ static int place_added(struct grow *g, size_t n_unlisted)
 	if (n_unlisted && ((r = last_name(g, last)) < 0 ||
 			   khash_order_cmp(last, g->add[0].c->modname, 512) >= 0))
 		return r < 0 ? r : -EAGAIN;
+	t = timing_now();
 	r = collect_exports(g);
+	if (g->n_exports)
+		timing_mark(p->log, &t, "grow: exports new");
 	for (size_t j = 0; !r && j < g->n_add; j++)
 		r = added_deps(g, &g->add[j]);
 	if (!r)

@@ -8,12 +8,14 @@
 #include "depmod/depmod_patch_int.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "elf/module.h"
 #include "graph/modgraph.h"
 #include "tree/kernsyms.h"
+#include "util/jobs.h"
 #include "util/khash.h"
 #include "util/strbuf.h"
 
@@ -46,16 +48,35 @@ static int kernel_knows(const struct depmod_patch *p, struct khash *names)
 	return r == -ENOMEM ? r : r < 0 ? -EAGAIN : 0;
 }
 
+/* The names looked for, and a filter that turns most other names away
+ * before they are copied and hashed: a bit per (length, first and last
+ * byte). Read-only while the jobs run. */
 struct needs_scan {
 	const struct khash *names;
 	char prefix;
+	uint64_t filter[64];
+	const struct cache_blob *v;
+	size_t n, chunk;
+};
+
+/* What one job keeps. */
+struct need_key {
+	const struct needs_scan *s;
 	struct strbuf key;
 };
+
+static unsigned int filter_bit(const char *name, size_t len)
+{
+	return (unsigned int)(len * 31 + (unsigned char)name[0] * 7 +
+			      (unsigned char)name[len ? len - 1 : 0]) & 4095;
+}
 
 /* One need of a recorded module: its key as resolve_module looks it up. */
 static int need_known(void *ud, const char *name, size_t len)
 {
-	struct needs_scan *s = ud;
+	struct need_key *k = ud;
+	const struct needs_scan *s = k->s;
+	unsigned int bit;
 
 	if (len && name[0] == '.') {
 		name++;
@@ -65,26 +86,50 @@ static int need_known(void *ud, const char *name, size_t len)
 		name++;
 		len--;
 	}
-	strbuf_reset(&s->key);
-	if (strbuf_add(&s->key, name, len) < 0)
+	bit = filter_bit(name, len);
+	if (!len || !(s->filter[bit / 64] >> (bit % 64) & 1))
+		return 0;
+	strbuf_reset(&k->key);
+	if (strbuf_add(&k->key, name, len) < 0)
 		return -ENOMEM;
-	return khash_find(s->names, s->key.buf) ? -EAGAIN : 0;
+	return khash_find(s->names, k->key.buf) ? -EAGAIN : 0;
 }
 
-static int record_needs(void *ud, const void *blob, size_t len)
+/* Records chunk * j .. of the recorded run's modules. */
+static int scan_job(void *ud, size_t j, const struct ma_log *log)
 {
-	int r = modrec_each_need(blob, len, need_known, ud);
+	const struct needs_scan *s = ud;
+	struct need_key k = { s, STRBUF_INIT };
+	int r = 0;
 
+	for (size_t i = j * s->chunk; !r && i < s->n && i < (j + 1) * s->chunk; i++)
+		r = modrec_each_need(s->v[i].p, s->v[i].len, need_known, &k);
+	strbuf_release(&k.key);
 	return r == -EINVAL ? -EAGAIN : r;
 }
 
+#define SCAN_CHUNK 256
+
 int grow_exports_new(const struct depmod_patch *p, struct khash *names)
 {
-	struct needs_scan s = { .names = names, .prefix = p->sym_prefix, .key = STRBUF_INIT };
+	struct needs_scan s = { .names = names, .prefix = p->sym_prefix, .chunk = SCAN_CHUNK };
+	struct jobs_cfg jc = { .threads = p->jobs, .stop_on_error = true };
+	struct cache_blob *v = NULL;
+	struct khash_iter it;
+	const struct khash_entry *e;
 	int r = kernel_knows(p, names);
 
+	khash_iter_init(&it, names);
+	while ((e = khash_iter_next(&it))) {
+		unsigned int bit = filter_bit(e->key, strlen(e->key));
+
+		s.filter[bit / 64] |= (uint64_t)1 << (bit % 64);
+	}
 	if (!r)
-		r = cache_each_record(p->cache, record_needs, &s);
-	strbuf_release(&s.key);
+		r = cache_module_records(p->cache, &v, &s.n);
+	s.v = v;
+	if (!r)
+		r = jobs_run((s.n + SCAN_CHUNK - 1) / SCAN_CHUNK, NULL, &jc, scan_job, &s);
+	free(v);
 	return r;
 }

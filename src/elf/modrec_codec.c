@@ -348,6 +348,19 @@ int modrec_decode_keys(const void *buf, size_t len, const char *const *keys, boo
 	return err;
 }
 
+/* A string's bytes, unchecked for NUL (the record's checksum is). */
+static struct strref skip_str(struct byte_reader *r)
+{
+	uint64_t len = br_le(r, 4);
+	struct strref s = { NULL, 0 };
+
+	if (r->bad || len == STR_NULL)
+		return s;
+	s.p = (const char *)br_take(r, (size_t)len);
+	s.len = s.p ? (size_t)len : 0;
+	return s;
+}
+
 /* decode_body's walk up to the needs, keeping nothing. */
 int modrec_each_need(const void *buf, size_t len,
 		     int (*fn)(void *ud, const char *name, size_t len), void *ud)
@@ -363,20 +376,22 @@ int modrec_each_need(const void *buf, size_t len,
 	if (memcmp(br_take(&r, 4), CODEC_MAGIC, 4) != 0 || br_le(&r, 4) != CODEC_VERSION)
 		return -EINVAL;
 	br_take(&r, 1 + 1 + 1 + 1 + 2 + 1 + 1 + 4 + 4 + 8 + 8);
-	get_str(&r); /* reason */
+	skip_str(&r); /* reason */
 	n = br_count(&r, 4, 4 + 8 + 2 + 4);
 	for (size_t i = 0; i < n && !r.bad; i++) {
-		struct draft_export x;
-
-		get_export(&r, &x);
+		skip_str(&r);
+		br_take(&r, 8 + 1 + 1);
+		skip_str(&r);
 	}
 	n = br_count(&r, 4, 4 + 8 + 1);
 	for (size_t i = 0; i < n && !r.bad && !e; i++) {
-		struct draft_need x;
+		struct strref name = skip_str(&r);
 
-		get_need(&r, &x);
-		if (!r.bad)
-			e = fn(ud, x.name.p, x.name.len);
+		br_take(&r, 8 + 1);
+		if (!name.p)
+			r.bad = true;
+		else if (!r.bad)
+			e = fn(ud, name.p, name.len);
 	}
 	return r.bad ? -EINVAL : e;
 }
