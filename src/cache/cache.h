@@ -133,6 +133,7 @@ struct modrec *cache_recorded(struct cache *c, const char *path, const char *con
  * (malloc'd; they stay valid while c lives). 0, -ENOMEM, or -EAGAIN when
  * the files cannot be read whole or lack a module's. Not thread-safe. */
 struct cache_blob {
+	const char *path;
 	const void *p;
 	size_t len;
 };

@@ -478,7 +478,7 @@ static int each_in(struct each *x, const uint8_t *body, size_t len)
 			continue;
 		p = arena_strndup(&x->c->arena, v.path, v.plen);
 		e = !p || khash_add(x->seen, p, x, NULL) < 0 ||
-		    ARRAY_PUSH(x->v, x->n, x->alloc, ((struct cache_blob){ v.blob, v.len })) < 0
+		    ARRAY_PUSH(x->v, x->n, x->alloc, ((struct cache_blob){ p, v.blob, v.len })) < 0
 			? -ENOMEM
 			: 0;
 	}

@@ -75,17 +75,26 @@ struct added {
 	size_t number;         /* its place in kmod's numbering of them */
 };
 
+/* A module removed. */
+struct removed {
+	size_t k;            /* its change */
+	struct changed *c;   /* its record (old) */
+	const char *rel;     /* its path in modules.dep */
+	const char *line;    /* its line there, and its length with the '\n' */
+	size_t line_len;
+};
+
 /* The dependency lines the recorded run wrote, and its indexes of
  * symbols and of dependencies, mapped. */
 struct grow {
 	struct patch_run pr;
-	const struct cache_change *ch; /* the module removed */
-	struct changed *c;             /* its record */
-	const char *rel;               /* its path in modules.dep */
-	struct strbuf line;            /* its modules.dep line, with '\n' */
+	struct removed *rem;           /* the modules removed, in their order */
+	size_t n_rem;
+	const char *tail;              /* where their lines start in modules.dep */
 	struct added *add;             /* the modules added, in kmod's order */
 	size_t n_add;
-	struct khash *exports;         /* their exports: name -> add[] index + 1 */
+	struct khash *exports;         /* their exports: name -> add[] (rem[])
+					  index + 1 */
 	size_t n_exports;
 	struct index_reader *deps, *syms;
 	char *order;                   /* modules.order's text, once read */
@@ -311,37 +320,71 @@ static const char *last_line(const char *text, size_t len)
 	return p;
 }
 
-/* The removed module's line is the last of modules.dep; no module uses
- * it, and each it depends on is used by another. */
-static int removed_line(struct grow *g)
+/* The removed modules' lines are the last of modules.dep, in some order
+ * (sorted so); no other module uses them, and each other module they
+ * depend on is used by another too. */
+static int removed_lines(struct grow *g)
 {
-	const char *text = g->pr.old[DF_DEP], *last, *p;
-	size_t len = g->pr.old_len[DF_DEP], rlen = strlen(g->rel);
+	const char *text = g->pr.old[DF_DEP], *q;
+	size_t len = g->pr.old_len[DF_DEP], matched = 0;
 	int r = 0;
 
 	if (!len || text[len - 1] != '\n')
 		return -EAGAIN;
-	last = last_line(text, len);
-	if ((size_t)(text + len - last) <= rlen || memcmp(last, g->rel, rlen) != 0 ||
-	    last[rlen] != ':' || used_in(text, len, g->rel))
-		return -EAGAIN;
-	for (p = last + rlen + 1; !r && *p != '\n';) {
-		size_t n;
-		char *dep;
-
-		p += *p == ' ';
-		n = strcspn(p, " \n");
-		dep = strndup(p, n);
-		r = !dep ? -ENOMEM : used_in(text, (size_t)(last - text), dep) ? 0 : -EAGAIN;
-		free(dep);
-		p += n;
+	q = text + len;
+	for (size_t i = 0; i < g->n_rem; i++) {
+		if (q == text)
+			return -EAGAIN;
+		q = last_line(text, (size_t)(q - text));
 	}
-	return r ? r : strbuf_add(&g->line, last, (size_t)(text + len - last));
+	g->tail = q;
+	for (const char *l = q, *nl; l < text + len; l = nl + 1) {
+		const char *colon;
+		size_t j = g->n_rem;
+
+		nl = memchr(l, '\n', (size_t)(text + len - l));
+		colon = memchr(l, ':', (size_t)(nl - l));
+		for (size_t i = 0; colon && i < g->n_rem; i++)
+			if (!g->rem[i].line && strlen(g->rem[i].rel) == (size_t)(colon - l) &&
+			    !memcmp(g->rem[i].rel, l, (size_t)(colon - l)))
+				j = i;
+		if (j == g->n_rem)
+			return -EAGAIN;
+		g->rem[j].line = l;
+		g->rem[j].line_len = (size_t)(nl + 1 - l);
+		/* their order in the file */
+		struct removed t = g->rem[j];
+
+		g->rem[j] = g->rem[matched];
+		g->rem[matched++] = t;
+	}
+	for (size_t i = 0; !r && i < g->n_rem; i++) {
+		const struct removed *m = &g->rem[i];
+
+		if (used_in(text, (size_t)(q - text), m->rel))
+			return -EAGAIN;
+		for (const char *p = memchr(m->line, ':', m->line_len) + 1; !r && *p != '\n';) {
+			size_t n;
+			bool theirs = false;
+			char *dep;
+
+			p += *p == ' ';
+			n = strcspn(p, " \n");
+			for (size_t k = 0; k < g->n_rem; k++)
+				theirs = theirs || (strlen(g->rem[k].rel) == n &&
+						    !memcmp(g->rem[k].rel, p, n));
+			dep = theirs ? NULL : strndup(p, n);
+			r = theirs ? 0 : !dep ? -ENOMEM :
+			    used_in(text, (size_t)(q - text), dep) ? 0 : -EAGAIN;
+			free(dep);
+			p += n;
+		}
+	}
+	return r;
 }
 
 /* What a full run would do otherwise with module rec (its change ch, its
- * path in modules.dep into *rel): a module it could not read, a devname,
- * an export when removing. */
+ * path in modules.dep into *rel): a module it could not read, a devname. */
 static int eligible(struct grow *g, const struct cache_change *ch, const struct modrec *rec,
 		    const char **rel)
 {
@@ -351,8 +394,7 @@ static int eligible(struct grow *g, const struct cache_change *ch, const struct 
 	size_t n_aliases;
 	int d;
 
-	if (!rec || rec->status != MOD_OK || (ch->kind == CACHE_REMOVED && rec->n_exports) ||
-	    !(*rel = path_below(ch->path, p->dirname)))
+	if (!rec || rec->status != MOD_OK || !(*rel = path_below(ch->path, p->dirname)))
 		return -EAGAIN;
 	aliases = patch_values(rec, "alias", &n_aliases);
 	if (!aliases)
@@ -430,6 +472,32 @@ static int collect_exports(struct grow *g)
 	}
 	strbuf_release(&key);
 	return r ? r : grow_exports_new(g->pr.p, g->exports);
+}
+
+/* The removed modules' exports, each owned by the last of them
+ * exporting it (they are the last modules): theirs alone, not the
+ * kernel's nor another module's, whose it would become. */
+static int gone_exports(struct grow *g)
+{
+	const char prefix = g->pr.p->sym_prefix;
+	const char *paths[DEPMOD_PATCH_MAX];
+	int r = 0;
+
+	for (size_t j = 0; j < g->n_rem; j++) {
+		const struct modrec *rec = g->rem[j].c->old;
+
+		paths[j] = g->pr.p->changes[g->rem[j].k].path;
+		for (size_t e = 0; !r && e < rec->n_exports; e++) {
+			const char *name = rec->exports[e].name;
+
+			name += prefix && name[0] == prefix;
+			if (!g->exports && !(g->exports = khash_new(1024)))
+				return -ENOMEM;
+			r = khash_add(g->exports, name, (void *)(uintptr_t)(j + 1), NULL);
+		}
+	}
+	g->n_exports = g->exports ? khash_count(g->exports) : 0;
+	return r ? r : g->n_exports ? grow_exports_gone(g->pr.p, g->exports, paths, g->n_rem) : 0;
 }
 
 /* The modules added, placed: each one kmod would put last, in kmod's
@@ -577,28 +645,67 @@ static int add_symbols(struct grow *g, struct strbuf *out)
 	return r;
 }
 
-/* An index or modules.symbols with the added modules' entries, or the
- * removed one's taken out. */
-static int edit_index(struct grow *g, int dfd, enum depfile_id id, bool adding)
+/* An index or modules.symbols with the removed modules' entries taken
+ * out: each one's line, aliases, and the exports it owned. */
+static int remove_from(struct grow *g, enum depfile_id id, struct strbuf *out)
 {
 	const struct depmod_patch *p = g->pr.p;
+	const void *old = g->pr.old[id];
+	const size_t len = g->pr.old_len[id];
+	size_t n = id == DF_SYMBOLS_BIN ? g->n_exports : g->n_rem, m = 0, lines;
+	struct depfile_add *v = calloc(n + 1, sizeof(*v));
+	char **strs = calloc(n + 1, sizeof(*strs));
+	struct khash_iter it;
+	const struct khash_entry *e;
+	int r = v && strs ? 0 : -ENOMEM;
+
+	if (!r && id == DF_SYMBOLS_BIN) {
+		khash_iter_init(&it, g->exports);
+		while (!r && (e = khash_iter_next(&it))) {
+			const struct removed *o = &g->rem[(uintptr_t)e->value - 1];
+
+			r = asprintf(&strs[m], "symbol:%s", e->key) < 0 ? -ENOMEM : 0;
+			if (!r)
+				v[m] = (struct depfile_add){ strs[m], o->c->modname, NULL, 0 };
+			m += !r;
+		}
+	}
+	for (size_t j = 0; !r && id != DF_SYMBOLS_BIN && j < g->n_rem; j++, m++) {
+		const struct removed *o = &g->rem[j];
+
+		/* modules.dep.bin's value: the line without its '\n' */
+		strs[m] = strndup(o->line, o->line_len - 1);
+		r = strs[m] ? 0 : -ENOMEM;
+		v[m] = (struct depfile_add){ o->c->modname, strs[m], o->c->old, 0 };
+	}
+	if (!r && id == DF_SYMBOLS)
+		r = depfile_symbols_remove(old, len, v, m, out, &lines) ?:
+		    (lines == g->n_exports ? 0 : -EAGAIN);
+	else if (!r && id == DF_ALIAS_BIN)
+		r = depfile_alias_bin_remove(old, len, v, m, p->layout, out);
+	else if (!r)
+		r = depfile_index_remove(old, len, v, m, p->layout, out);
+	for (size_t i = 0; strs && i < m; i++)
+		free(strs[i]);
+	free(strs);
+	free(v);
+	return r;
+}
+
+/* An index or modules.symbols with the added modules' entries, or the
+ * removed ones' taken out. */
+static int edit_index(struct grow *g, int dfd, enum depfile_id id, bool adding)
+{
 	struct depfile *f = &g->pr.files[id];
 	int r = patch_load_old(&g->pr, dfd, id);
-	char *line = NULL;
 
 	strbuf_reset(&f->data);
 	if (!r && adding && id == DF_SYMBOLS)
 		r = add_symbols(g, &f->data);
 	else if (!r && adding)
 		r = add_to_index(g, id, &f->data);
-	else if (!r && id == DF_DEP_BIN)
-		r = !(line = strndup(g->line.buf, g->line.len - 1)) ? -ENOMEM :
-		    depfile_dep_bin_patch(g->pr.old[id], g->pr.old_len[id], g->c->modname, line,
-					  -1, p->layout, &f->data);
-	else if (!r) /* its aliases go, none come (prio 0 unused) */
-		r = depfile_alias_bin_patch(g->pr.old[id], g->pr.old_len[id], g->c->modname,
-					    g->c->old, NULL, 0, p->layout, &f->data);
-	free(line);
+	else if (!r)
+		r = remove_from(g, id, &f->data);
 	if (!r) {
 		f->enabled = true;
 		outputs_sum(f);
@@ -633,16 +740,18 @@ static int grow_one(void *ud, size_t i, const struct ma_log *log)
 }
 
 /* The lines of the line files: the added modules', in their order, or
- * the removed one's. */
+ * the removed ones'. */
 static int module_lines(struct grow *g, struct grow_files *gf, const size_t *ids, size_t n_ids)
 {
 	int r = 0;
 
 	if (!gf->adding) {
-		r = removed_line(g) ?: strbuf_add(&gf->lines[DF_DEP], g->line.buf, g->line.len);
-		for (size_t i = 0; !r && i < n_ids; i++)
-			r = depfile_module_lines((enum depfile_id)ids[i], g->c->modname, g->c->old,
-						 &gf->lines[ids[i]]);
+		r = strbuf_add(&gf->lines[DF_DEP], g->tail,
+			       (size_t)(g->pr.old[DF_DEP] + g->pr.old_len[DF_DEP] - g->tail));
+		for (size_t j = 0; !r && j < g->n_rem; j++)
+			for (size_t i = 0; !r && i < n_ids; i++)
+				r = depfile_module_lines((enum depfile_id)ids[i], g->rem[j].c->modname,
+							 g->rem[j].c->old, &gf->lines[ids[i]]);
 		return r;
 	}
 	for (size_t j = 0; !r && j < g->n_add; j++) {
@@ -683,8 +792,15 @@ static int patch_files(struct grow *g, int dfd)
 	if (!r && gf.adding)
 		r = place_added(g, n_unlisted);
 	else if (!r) {
-		r = eligible(g, g->ch, g->c->old, &g->rel);
-		g->growth = (struct cache_growth){ g->ranks, n_unlisted ? n_unlisted - 1 : 0 };
+		for (size_t j = 0; !r && j < g->n_rem; j++)
+			r = eligible(g, &p->changes[g->rem[j].k], g->rem[j].c->old, &g->rem[j].rel);
+		if (!r)
+			r = removed_lines(g);
+		if (!r)
+			r = gone_exports(g);
+		g->growth = (struct cache_growth){
+			g->ranks, n_unlisted > g->n_rem ? n_unlisted - g->n_rem : 0
+		};
 	}
 	if (!r)
 		r = module_lines(g, &gf, lines, n_lines);
@@ -709,69 +825,69 @@ static int patch_files_fn(void *ud, int dfd)
 	return patch_files(ud, dfd);
 }
 
-/* The modules added, or the one removed, among p's changes; the others
+/* The modules added, or those removed, among p's changes; the others
  * must hold what they held (touched, or stamped too close to the last run
  * to be trusted): read again, they are only restamped. */
 static int find_changes(struct grow *g)
 {
 	const struct depmod_patch *p = g->pr.p;
-	size_t removed = p->n, n_removed = 0;
 	int r;
 
 	for (size_t k = 0; k < p->n; k++) {
-		if (p->changes[k].kind == CACHE_REMOVED) {
-			removed = k;
-			n_removed++;
-		}
+		g->n_rem += p->changes[k].kind == CACHE_REMOVED;
 		g->n_add += p->changes[k].kind == CACHE_ADDED;
 	}
-	if (n_removed + g->n_add == 0 || n_removed > 1 || (n_removed && g->n_add))
+	if (g->n_rem + g->n_add == 0 || (g->n_rem && g->n_add))
 		return -EAGAIN;
-	if (g->n_add && !(g->add = calloc(g->n_add, sizeof(*g->add))))
+	if ((g->n_add && !(g->add = calloc(g->n_add, sizeof(*g->add)))) ||
+	    (g->n_rem && !(g->rem = calloc(g->n_rem, sizeof(*g->rem)))))
 		return -ENOMEM;
-	for (size_t k = 0, j = 0; k < p->n; k++) {
-		if (p->changes[k].kind != CACHE_ADDED)
-			continue;
-		g->add[j].k = k;
-		g->add[j].c = &g->pr.c[k];
-		strbuf_init(&g->add[j++].line);
+	for (size_t k = 0, j = 0, i = 0; k < p->n; k++) {
+		if (p->changes[k].kind == CACHE_ADDED) {
+			g->add[j].k = k;
+			g->add[j].c = &g->pr.c[k];
+			strbuf_init(&g->add[j++].line);
+		} else if (p->changes[k].kind == CACHE_REMOVED) {
+			g->rem[i].k = k;
+			g->rem[i++].c = &g->pr.c[k];
+		}
 	}
 	r = patch_read_all(p, g->pr.c);
 	for (size_t k = 0; !r && k < p->n; k++)
 		if (p->changes[k].kind == CACHE_CHANGED && !patch_unchanged(p, k, &g->pr.c[k]))
 			r = -EAGAIN;
-	if (n_removed) {
-		g->ch = &p->changes[removed];
-		g->c = &g->pr.c[removed];
+	/* the records the files were built from, or nothing is known */
+	for (size_t i = 0; !r && i < g->n_rem; i++) {
+		const struct cache_change *ch = &p->changes[g->rem[i].k];
+		struct changed *c = g->rem[i].c;
+
+		c->old = cache_recorded(p->cache, ch->path, p->keys);
+		r = c->old && modrec_digest(c->old) == ch->digest ? 0 : -EAGAIN;
 	}
 	return r;
 }
 
 int depmod_grow_run(const struct depmod_patch *p)
 {
-	struct grow g = { .line = STRBUF_INIT };
+	struct grow g = { 0 };
 	double t = timing_now();
 	int r = patch_init(&g.pr, p);
 
 	if (!r)
 		r = find_changes(&g);
-	if (!r && g.ch) {
-		g.c->old = cache_recorded(p->cache, g.ch->path, p->keys);
-		r = g.c->old && modrec_digest(g.c->old) == g.ch->digest ? 0 : -EAGAIN;
-	}
 	timing_mark(p->log, &t, "grow: read");
 	g.pr.growth = &g.growth;
 	if (!r)
 		r = patch_apply(&g.pr, patch_files_fn, &g, &t);
 	index_reader_free(g.deps);
 	index_reader_free(g.syms);
-	strbuf_release(&g.line);
 	for (size_t j = 0; g.add && j < g.n_add; j++) {
 		strbuf_release(&g.add[j].line);
 		free(g.add[j].deps);
 		free(g.add[j].news);
 	}
 	free(g.add);
+	free(g.rem);
 	khash_free(g.exports);
 	free(g.order);
 	patch_release(&g.pr);

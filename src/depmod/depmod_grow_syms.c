@@ -1,10 +1,13 @@
 /* Whether the symbols that modules added export are new to the run the
- * cache recorded (depmod_grow.c): a full run registers the kernel's
- * symbols first, then every module's exports, the last exporter of a
- * name owning it; a name the kernel exports, or one a recorded module
- * needs (unresolved then), would give recorded modules other
- * dependencies. The recorded modules' index of symbols answers for their
- * own exports; this file for the kernel's and for their needs. */
+ * cache recorded, and whether those of modules removed are theirs alone
+ * (depmod_grow.c). A full run registers the kernel's symbols first, then
+ * every module's exports, the last exporter of a name owning it: a name
+ * the kernel exports, or one a recorded module needs (unresolved then),
+ * would give recorded modules other dependencies; a removed module's
+ * export that the kernel or another module exports too would pass to it.
+ * The recorded modules' index of symbols answers for their owners; this
+ * file for the kernel's symbols and for what the recorded modules need
+ * or export. */
 #include "depmod/depmod_patch_int.h"
 
 #include <errno.h>
@@ -54,9 +57,12 @@ static int kernel_knows(const struct depmod_patch *p, struct khash *names)
 struct needs_scan {
 	const struct khash *names;
 	char prefix;
+	bool exports;           /* their exports, not their needs */
 	uint64_t filter[64];
 	const struct cache_blob *v;
 	size_t n, chunk;
+	const char *const *skip; /* modules not looked at, by path */
+	size_t n_skip;
 };
 
 /* What one job keeps. */
@@ -71,14 +77,15 @@ static unsigned int filter_bit(const char *name, size_t len)
 			      (unsigned char)name[len ? len - 1 : 0]) & 4095;
 }
 
-/* One need of a recorded module: its key as resolve_module looks it up. */
+/* A symbol of a recorded module: its key as resolve_module looks a need
+ * up, or as mg_register_exports registers an export. */
 static int need_known(void *ud, const char *name, size_t len)
 {
 	struct need_key *k = ud;
 	const struct needs_scan *s = k->s;
 	unsigned int bit;
 
-	if (len && name[0] == '.') {
+	if (len && name[0] == '.' && !s->exports) {
 		name++;
 		len--;
 	}
@@ -102,17 +109,27 @@ static int scan_job(void *ud, size_t j, const struct ma_log *log)
 	struct need_key k = { s, STRBUF_INIT };
 	int r = 0;
 
-	for (size_t i = j * s->chunk; !r && i < s->n && i < (j + 1) * s->chunk; i++)
-		r = modrec_each_need(s->v[i].p, s->v[i].len, need_known, &k);
+	for (size_t i = j * s->chunk; !r && i < s->n && i < (j + 1) * s->chunk; i++) {
+		bool skip = false;
+
+		for (size_t m = 0; m < s->n_skip; m++)
+			skip = skip || !strcmp(s->skip[m], s->v[i].path);
+		if (!skip)
+			r = modrec_each_symbol(s->v[i].p, s->v[i].len, s->exports, need_known, &k);
+	}
 	strbuf_release(&k.key);
 	return r == -EINVAL ? -EAGAIN : r;
 }
 
 #define SCAN_CHUNK 256
 
-int grow_exports_new(const struct depmod_patch *p, struct khash *names)
+/* names against the kernel's symbols, then against what each recorded
+ * module (but the n_skip of skip) exports or needs. */
+static int scan(const struct depmod_patch *p, struct khash *names, bool exports,
+		const char *const *skip, size_t n_skip)
 {
-	struct needs_scan s = { .names = names, .prefix = p->sym_prefix, .chunk = SCAN_CHUNK };
+	struct needs_scan s = { .names = names, .prefix = p->sym_prefix, .exports = exports,
+				.chunk = SCAN_CHUNK, .skip = skip, .n_skip = n_skip };
 	struct jobs_cfg jc = { .threads = p->jobs, .stop_on_error = true };
 	struct cache_blob *v = NULL;
 	struct khash_iter it;
@@ -132,4 +149,15 @@ int grow_exports_new(const struct depmod_patch *p, struct khash *names)
 		r = jobs_run((s.n + SCAN_CHUNK - 1) / SCAN_CHUNK, NULL, &jc, scan_job, &s);
 	free(v);
 	return r;
+}
+
+int grow_exports_new(const struct depmod_patch *p, struct khash *names)
+{
+	return scan(p, names, false, NULL, 0);
+}
+
+int grow_exports_gone(const struct depmod_patch *p, struct khash *names,
+		      const char *const *removed, size_t n)
+{
+	return scan(p, names, true, removed, n);
 }

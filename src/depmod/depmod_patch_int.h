@@ -71,5 +71,10 @@ int depmod_grow_run(const struct depmod_patch *p);
  * -ENOMEM (depmod_grow_syms.c). */
 struct khash;
 int grow_exports_new(const struct depmod_patch *p, struct khash *names);
+/* Whether names (symbols the n modules removed exported, by path) were
+ * theirs alone: none a kernel symbol, none exported by another recorded
+ * module. The same returns. */
+int grow_exports_gone(const struct depmod_patch *p, struct khash *names,
+		      const char *const *removed, size_t n);
 
 #endif

@@ -361,9 +361,9 @@ static struct strref skip_str(struct byte_reader *r)
 	return s;
 }
 
-/* decode_body's walk up to the needs, keeping nothing. */
-int modrec_each_need(const void *buf, size_t len,
-		     int (*fn)(void *ud, const char *name, size_t len), void *ud)
+/* decode_body's walk over the exports and the needs, keeping nothing. */
+int modrec_each_symbol(const void *buf, size_t len, bool exports,
+		       int (*fn)(void *ud, const char *name, size_t len), void *ud)
 {
 	const uint8_t *p = buf;
 	struct byte_reader r;
@@ -378,11 +378,18 @@ int modrec_each_need(const void *buf, size_t len,
 	br_take(&r, 1 + 1 + 1 + 1 + 2 + 1 + 1 + 4 + 4 + 8 + 8);
 	skip_str(&r); /* reason */
 	n = br_count(&r, 4, 4 + 8 + 2 + 4);
-	for (size_t i = 0; i < n && !r.bad; i++) {
-		skip_str(&r);
+	for (size_t i = 0; i < n && !r.bad && !e; i++) {
+		struct strref name = skip_str(&r);
+
 		br_take(&r, 8 + 1 + 1);
 		skip_str(&r);
+		if (!name.p)
+			r.bad = true;
+		else if (exports && !r.bad)
+			e = fn(ud, name.p, name.len);
 	}
+	if (exports || e)
+		return r.bad ? -EINVAL : e;
 	n = br_count(&r, 4, 4 + 8 + 1);
 	for (size_t i = 0; i < n && !r.bad && !e; i++) {
 		struct strref name = skip_str(&r);

@@ -270,12 +270,12 @@ int modrec_decode(const void *buf, size_t len, struct modrec **out);
  * signature's bytes only with keep_sig. */
 int modrec_decode_keys(const void *buf, size_t len, const char *const *keys, bool keep_sig,
 		       struct modrec **out);
-/* The name of every symbol an encoded record (modrec_encode) needs, in
- * order, to fn (name and its length, not NUL-terminated), without
- * decoding the rest: 0, -EINVAL for a damaged record, or fn's first
- * nonzero return. */
-int modrec_each_need(const void *buf, size_t len,
-		     int (*fn)(void *ud, const char *name, size_t len), void *ud);
+/* The name of every symbol an encoded record (modrec_encode) exports
+ * (exports true) or needs, in order, to fn (name and its length, not
+ * NUL-terminated), without decoding the rest: 0, -EINVAL for a damaged
+ * record, or fn's first nonzero return. */
+int modrec_each_symbol(const void *buf, size_t len, bool exports,
+		       int (*fn)(void *ud, const char *name, size_t len), void *ud);
 
 /* One __versions entry (modprobe --show-modversions). */
 struct mod_version {

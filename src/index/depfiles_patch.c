@@ -202,3 +202,59 @@ int depfile_symbols_add(const char *old, size_t len, struct depfile_add *v, size
 	strbuf_release(&name);
 	return r;
 }
+
+static int remove_key(struct index_trie *t, const struct depfile_add *a)
+{
+	uint32_t had = 0;
+	size_t removed = 0;
+	int r = index_trie_remove_at(t, a->name, a->line, &had, &removed);
+
+	return r ? r : removed == 1 ? 0 : -EAGAIN;
+}
+
+static int remove_aliases(struct index_trie *t, const struct depfile_add *a)
+{
+	uint32_t had = 0;
+	size_t removed = 0, n = 0;
+	int r = each_alias(t, a->rec, a->name, -1, &had, &removed, &n);
+
+	return r ? r : removed == n ? 0 : -EAGAIN;
+}
+
+int depfile_index_remove(const void *old, size_t len, const struct depfile_add *v, size_t n,
+			 enum index_layout layout, struct strbuf *out)
+{
+	return add_all(old, len, v, n, layout, out, remove_key);
+}
+
+int depfile_alias_bin_remove(const void *old, size_t len, const struct depfile_add *v,
+			     size_t n, enum index_layout layout, struct strbuf *out)
+{
+	return add_all(old, len, v, n, layout, out, remove_aliases);
+}
+
+int depfile_symbols_remove(const char *old, size_t len, const struct depfile_add *v, size_t n,
+			   struct strbuf *out, size_t *n_lines)
+{
+	const char *p = old, *end = old + len;
+	int r = 0;
+
+	*n_lines = 0;
+	while (!r && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *sp;
+		bool gone = false;
+
+		if (!nl)
+			return -EAGAIN;
+		/* "alias symbol:NAME MODULE": the module after the last space */
+		sp = memrchr(p, ' ', (size_t)(nl - p));
+		for (size_t i = 0; sp && !gone && i < n; i++)
+			gone = strlen(v[i].name) == (size_t)(nl - sp - 1) &&
+			       !memcmp(sp + 1, v[i].name, (size_t)(nl - sp - 1)) && p != old;
+		*n_lines += gone;
+		if (!gone)
+			r = strbuf_add(out, p, (size_t)(nl + 1 - p));
+		p = nl + 1;
+	}
+	return r;
+}

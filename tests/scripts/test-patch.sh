@@ -220,7 +220,7 @@ for mode in kmod34 kmod30; do
 	rm "$MA/chain/ma_y26.ko"
 	run "grow $mode: the last removed" "patched 2" "${args[@]}"
 	rm "$MA/chain/ma_x1.ko" "$MA/ma_x2.ko" "$MA/alias/ma_y40.ko"
-	run "grow $mode: three removed at once" full "${args[@]}"
+	run "grow $mode: three removed at once" "patched $([ $mode = kmod34 ] && echo 6 || echo 5)" "${args[@]}"
 	# two of one name added at once
 	cp "$MA/chain/ma_a.ko" "$MA/chain/ma_x1.ko"
 	cp "$MA/chain/ma_a.ko" "$MA/alias/ma_x1.ko"
@@ -244,10 +244,24 @@ for mode in kmod34 kmod30; do
 	contains "grow $mode: an export's line" "$D/modules.symbols" "alias symbol:ma_q_func ma_q"
 	run "grow $mode: then nothing changed" same "${args[@]}"
 	# an exporter removed: a full run
+	# the user removed: its dependency is used by no other (a full run)
 	rm "$MA/chain/ma_r.ko"
 	run "grow $mode: the user removed" full "${args[@]}"
+	# then the exporter, last, its exports its own: they go
 	rm "$MA/chain/ma_q.ko"
-	run "grow $mode: the exporter removed" full "${args[@]}"
+	run "grow $mode: the exporter removed" "patched 4" "${args[@]}"
+	# two modules exporting the same symbols: the other takes them over
+	# when the last is removed (a full run), the other alone is patched
+	cp "$MA/chain/ma_c.ko" "$MA/chain/ma_q.ko"
+	edit "$MA/chain/ma_q.ko" ma_c_func ma_q_func
+	edit "$MA/chain/ma_q.ko" ma_c_count ma_q_count
+	cp "$MA/chain/ma_q.ko" "$MA/chain/ma_q2.ko"
+	run "grow $mode: two exporters of one symbol added" full "${args[@]}"
+	last=$(tail -n 1 "$D/modules.dep" | cut -d: -f1)
+	rm "$D/$last"
+	run "grow $mode: one removed, the other exports the same" full "${args[@]}"
+	rm -f "$MA/chain/ma_q.ko" "$MA/chain/ma_q2.ko"
+	run "grow $mode: the other removed" "patched 4" "${args[@]}"
 	# a recorded module needing a symbol nobody exported, then its exporter
 	cp "$MA/chain/ma_b.ko" "$MA/chain/ma_zu.ko"
 	edit "$MA/chain/ma_zu.ko" ma_c_func ma_z_func
@@ -260,7 +274,7 @@ for mode in kmod34 kmod30; do
 	contains "grow $mode: the need resolved" "$D/modules.dep" \
 		"kernel/drivers/ma/chain/ma_zu.ko: kernel/drivers/ma/chain/ma_z.ko"
 	rm "$MA/chain/ma_z.ko" "$MA/chain/ma_zu.ko"
-	run "grow $mode: both removed" full "${args[@]}"
+	run "grow $mode: an exporter and its user removed at once" "patched 4" "${args[@]}"
 	# a kernel symbol (-E): a module exporting one takes it from the
 	# kernel, and the modules needing it depend on it (a full run)
 	{ cat "$T/Module.symvers"; printf '0x12345678\tma_q_func\tvmlinux\tEXPORT_SYMBOL\t\n'; } \
@@ -271,8 +285,9 @@ for mode in kmod34 kmod30; do
 	edit "$MA/chain/ma_q.ko" ma_c_count ma_q_count
 	run "grow $mode: with -E, a module exporting a kernel symbol" full "${args[@]}" \
 		-E "$TMP/kernel.symvers"
+	# removed, the kernel's symbol is the kernel's again (a full run)
 	rm "$MA/chain/ma_q.ko"
-	run "grow $mode: with -E, removed" any "${args[@]}" -E "$TMP/kernel.symvers"
+	run "grow $mode: with -E, removed" full "${args[@]}" -E "$TMP/kernel.symvers"
 	run "grow $mode: without -E again" any "${args[@]}"
 	# what a full run must do
 	cp "$MA/chain/ma_c.ko" "$MA/chain/ma_c2.ko"
@@ -442,7 +457,8 @@ if realtree amd64-6.1; then
 		run "real: then $(basename "$m") added" any
 	done
 	rm -f "$D"/updates/dkms/*.ko
-	run "real: all removed at once" full
+	run "real: all removed at once" any
+	check "real: all removed at once, patched" grep -q "indexes patched" "$TMP/real: all removed at once.err"
 	# A package whose modules export symbols: crc-itu-t and omfs, their
 	# symbol crc_itu_t renamed crc_xtu_t (the copy of omfs depends on the
 	# copy of crc-itu-t, not on the original)
@@ -456,7 +472,8 @@ if realtree amd64-6.1; then
 	contains "real: the user's line" "$D/modules.dep" \
 		"updates/dkms/pkg_omfsx.ko: updates/dkms/pkg_crcx.ko"
 	rm -f "$D"/updates/dkms/*.ko
-	run "real: both removed" full
+	run "real: both removed" any
+	check "real: both removed, patched" grep -q "indexes patched" "$TMP/real: both removed.err"
 else
 	fail "the real 6.1 tree (tests/scripts/realtree-fetch.sh amd64-6.1)"
 fi
