@@ -586,8 +586,9 @@ static int edit_lines(struct grow *g, int dfd, enum depfile_id id, const struct 
 static int add_to_index(struct grow *g, enum depfile_id id, struct strbuf *out)
 {
 	const size_t n = cache_module_count(g->pr.p->cache);
-	struct depfile_add *v = calloc(id == DF_SYMBOLS_BIN ? g->n_exports : g->n_add, sizeof(*v));
-	char **keys = calloc(g->n_exports + 1, sizeof(*keys));
+	const size_t cap = id == DF_SYMBOLS_BIN ? g->n_exports : g->n_add;
+	struct depfile_add *v = calloc(cap + 1, sizeof(*v));
+	char **keys = calloc(cap + 1, sizeof(*keys)); /* (the exports' keys) */
 	size_t m = 0;
 	int r = v && keys ? 0 : -ENOMEM;
 
@@ -616,7 +617,7 @@ static int add_to_index(struct grow *g, enum depfile_id id, struct strbuf *out)
 							       g->pr.p->layout, out)
 				       : depfile_index_add(g->pr.old[id], g->pr.old_len[id], v, m,
 							   g->pr.p->layout, out);
-	for (size_t i = 0; keys && i < m; i++)
+	for (size_t i = 0; keys && i < cap; i++)
 		free(keys[i]);
 	free(keys);
 	free(v);

@@ -247,10 +247,13 @@ int depfile_symbols_remove(const char *old, size_t len, const struct depfile_add
 		if (!nl)
 			return -EAGAIN;
 		/* "alias symbol:NAME MODULE": the module after the last space */
-		sp = memrchr(p, ' ', (size_t)(nl - p));
+		sp = (size_t)(nl - p) > sizeof(SYMBOL_LINE) - 1 &&
+				     !memcmp(p, SYMBOL_LINE, sizeof(SYMBOL_LINE) - 1)
+			     ? memrchr(p, ' ', (size_t)(nl - p))
+			     : NULL;
 		for (size_t i = 0; sp && !gone && i < n; i++)
 			gone = strlen(v[i].name) == (size_t)(nl - sp - 1) &&
-			       !memcmp(sp + 1, v[i].name, (size_t)(nl - sp - 1)) && p != old;
+			       !memcmp(sp + 1, v[i].name, (size_t)(nl - sp - 1));
 		*n_lines += gone;
 		if (!gone)
 			r = strbuf_add(out, p, (size_t)(nl + 1 - p));

@@ -15,8 +15,11 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 [ -x build/modatlas ] && [ -f build/libmodatlas.a ] || { echo "make-corpus: run make first" >&2; exit 1; }
 
-rm -rf "$C"
-mkdir -p "$C"/{modfile,modrec,depmod_cfg,modprobe_d,modorder,builtin,builtin_modinfo,symvers,sysmap,index,modalias_list}
+# (the seeds of glob, diff_ignore and kabi_list are written by hand, and
+# kept as they are)
+made="modfile modrec depmod_cfg modprobe_d modorder builtin builtin_modinfo symvers sysmap index
+modalias_list symbols_text cache_meta"
+for d in $made; do rm -rf "${C:?}/$d"; mkdir -p "$C/$d"; done
 
 # ---- fuzz_modfile: kbuild modules (unsigned, with __versions, namespaces,
 # aliases, weak symbols) and real Debian modules (signed; ELF32, big-endian),
@@ -117,8 +120,14 @@ for mode in default kmod30; do
 	done
 done
 
+# ---- fuzz_symbols_text: the modules.symbols modatlas writes for the
+# fixture tree, one with no symbol, one of two lines
+cp "$TMP/default/lib/modules/$V/modules.symbols" "$C/symbols_text/fixture"
+printf '# Aliases for symbols, used by symbol_request().\n' > "$C/symbols_text/empty"
+printf '# Aliases for symbols, used by symbol_request().\nalias symbol:a m\nalias symbol:zz n\n' \
+	> "$C/symbols_text/two"
+
 # ---- fuzz_cache_meta: meta files from the cache's own writer, fixed stamps
-mkdir -p "$C/cache_meta"
 cc -std=c11 -D_GNU_SOURCE -Isrc -o "$TMP/mkseed_cache_meta" tests/fuzz/mkseed_cache_meta.c \
 	build/libmodatlas.a $(pkg-config --libs libelf zlib liblzma libzstd libxxhash) -lpthread
 "$TMP/mkseed_cache_meta" "$C/cache_meta"
