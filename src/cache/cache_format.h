@@ -45,6 +45,14 @@ struct dir_update {
 	uint64_t names_hash;
 };
 
+/* A directory cache_changes found new, with modules added in it or
+ * below: its stamp, for the meta file. */
+struct dir_new {
+	const char *path;
+	struct cache_stat st;
+	uint64_t names_hash;
+};
+
 struct output {
 	const char *name;
 	uint64_t size;
@@ -85,6 +93,9 @@ struct cache {
 	struct khash *module_index; /* module stamp path -> index + 1 (lazy) */
 	struct dir_update *dir_updates; /* cache_changes' */
 	size_t n_dir_updates, a_dir_updates;
+	struct dir_new *dir_news;       /* cache_changes' */
+	size_t n_dir_news, a_dir_news;
+	struct khash *dir_index;        /* directory stamp path -> index + 1 (lazy) */
 	struct output *outputs;
 	size_t n_outputs;
 	struct message *msgs;
@@ -119,9 +130,11 @@ int cache_stat_at(int dfd, const char *rel, const char *path, struct cache_stat 
 typedef bool (*cache_added_fn)(void *ud, const char *path, const struct cache_stat *st);
 /* Directory stamp i differs (now: its stat): true when what it gained
  * and lost are module files only (plain files; the names of the rest as
- * recorded), each new one passed to added_fn, its stamp as it is now
- * kept in c->dir_updates; false when anything else changed or c is not
- * growable. lock guards c's arena and tables. */
+ * recorded) and new directories holding nothing but directories and
+ * plain files, each new module passed to added_fn, its stamp as it is
+ * now kept in c->dir_updates, the new directories' in c->dir_news; false
+ * when anything else changed or c is not growable. lock guards c's arena
+ * and tables. */
 bool cache_dir_delta(struct cache *c, size_t i, const struct cache_stat *now,
 		     pthread_mutex_t *lock, cache_added_fn added_fn, void *ud);
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cache/cache_format.h"
+#include "tree/config.h"
 #include "tree/walk.h"
 #include "util/arena.h"
 #include "util/array.h"
@@ -32,6 +33,59 @@ static struct khash *module_index(struct cache *c)
 		}
 	}
 	return c->module_index;
+}
+
+/* The index of directory stamps by path. Under the caller's lock. */
+static struct khash *dir_index(struct cache *c)
+{
+	if (c->dir_index)
+		return c->dir_index;
+	c->dir_index = khash_new(1024);
+	for (size_t i = 0; c->dir_index && i < c->n_stamps; i++) {
+		if (c->stamps[i].kind == 'd' &&
+		    khash_add(c->dir_index, c->stamps[i].path, (void *)(uintptr_t)(i + 1), NULL) < 0) {
+			khash_free(c->dir_index);
+			c->dir_index = NULL;
+		}
+	}
+	return c->dir_index;
+}
+
+/* A directory new since the recorded run (path in c's arena): its stamp
+ * into c->dir_news, each module file in it or below to added_fn. False
+ * for anything a full run's walk would see otherwise: a link or another
+ * kind of file, a name it skips (build, source), too deep. */
+static bool new_dir(struct cache *c, const char *path, int depth, cache_added_fn added_fn,
+		    void *ud)
+{
+	struct dir_new d = { path, { 0 }, 0 };
+	struct tree_dirlist l;
+	bool ok;
+
+	if (depth > 8 || cache_stat_path(path, &d.st) < 0 || d.st.missing ||
+	    tree_dir_read(path, &l) < 0)
+		return false;
+	d.st.size = 0; /* as cache_stat_of_dir records it */
+	d.names_hash = tree_names_hash(&l);
+	ok = ARRAY_PUSH(c->dir_news, c->n_dir_news, c->a_dir_news, d) == 0;
+	for (size_t k = 0; ok && k < l.n; k++) {
+		const char *name = l.v[k].name, *p;
+		struct cache_stat st;
+
+		if (!strcmp(name, ".") || !strcmp(name, ".."))
+			continue;
+		p = arena_printf(&c->arena, "%s/%s", path, name);
+		if (!p || depmod_cfg_excluded(NULL, name))
+			ok = false;
+		else if (l.v[k].type == DT_DIR)
+			ok = new_dir(c, p, depth + 1, added_fn, ud);
+		else if (l.v[k].type != DT_REG)
+			ok = false;
+		else if (tree_is_module_name(name))
+			ok = cache_stat_path(p, &st) == 0 && !st.missing && added_fn(ud, p, &st);
+	}
+	tree_dir_release(&l);
+	return ok;
 }
 
 /* The name of module stamp path if it lies directly in dir. */
@@ -100,9 +154,18 @@ bool cache_dir_delta(struct cache *c, size_t i, const struct cache_stat *now,
 	added = calloc(l.n + 1, sizeof(*added));
 	dfd = added ? open(s->path, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
 	pthread_mutex_lock(lock);
-	if (dfd < 0 || !module_index(c))
+	if (dfd < 0 || !module_index(c) || !dir_index(c))
 		goto out;
 	for (size_t k = 0; k < l.n; k++) {
+		if (l.v[k].type == DT_DIR) {
+			strbuf_reset(&path);
+			if (strbuf_addf(&path, "%s/%s", s->path, l.v[k].name) < 0)
+				goto out;
+			/* a directory the full run walked, or a new one */
+			added[k] = !depmod_cfg_excluded(NULL, l.v[k].name) &&
+				   !khash_find(c->dir_index, path.buf);
+			continue;
+		}
 		if (!tree_is_module_name(l.v[k].name))
 			continue;
 		strbuf_reset(&path);
@@ -130,8 +193,11 @@ bool cache_dir_delta(struct cache *c, size_t i, const struct cache_stat *now,
 		if (!added[k])
 			continue;
 		p = arena_printf(&c->arena, "%s/%s", s->path, l.v[k].name);
-		ok = p && cache_stat_at(dfd, l.v[k].name, p, &st) == 0 && !st.missing &&
-		     added_fn(ud, p, &st);
+		if (p && l.v[k].type == DT_DIR)
+			ok = new_dir(c, p, 0, added_fn, ud);
+		else
+			ok = p && cache_stat_at(dfd, l.v[k].name, p, &st) == 0 && !st.missing &&
+			     added_fn(ud, p, &st);
 	}
 out:
 	pthread_mutex_unlock(lock);

@@ -72,6 +72,8 @@ void cache_free(struct cache *c)
 	khash_free(c->now_index);
 	khash_free(c->module_index);
 	free(c->dir_updates);
+	free(c->dir_news);
+	khash_free(c->dir_index);
 	free(c);
 }
 

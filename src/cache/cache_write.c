@@ -522,6 +522,9 @@ static int copy_meta(struct cache_writer *w, const struct cache *old,
 		if (!gone)
 			r = add_stamp(w, s->kind, s->path, st, h, s->rank, file_sum);
 	}
+	for (size_t k = 0; !r && growth && k < old->n_dir_news; k++)
+		r = add_stamp(w, 'd', old->dir_news[k].path, &old->dir_news[k].st,
+			      old->dir_news[k].names_hash, 0, 0);
 	for (size_t k = 0; !r && growth && k < n; k++)
 		if (changes[k].kind == CACHE_ADDED)
 			r = add_stamp(w, 'm', changes[k].path, &changes[k].st, fresh[k].digest,

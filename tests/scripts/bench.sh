@@ -4,7 +4,10 @@
 # two real Debian trees (4023 plain .ko; 4229 .ko.xz), and against the
 # physical floor of each case on this machine (tests/bench/floor.c: the
 # least time to stat the tree, read the bytes depmod needs, write and
-# fsync the outputs). Then modatlas check, cold and cached, beside depmod.
+# fsync the outputs): a full run, then incremental runs (one module
+# touched, replaced, restored, added, removed; a package of two modules,
+# one using the other's export, added and removed; nothing changed).
+# Then modatlas check, cold and cached, beside depmod.
 #
 # Every figure is the median of $RUNS runs; within a run the tools take
 # turns (kmod 30, kmod 34.2, modatlas, ...), so a drift of the machine's
@@ -28,6 +31,8 @@ K30=$KMOD30_DEPMOD
 kmod34 || { echo "bench: kmod 34.2 could not be built (tests/scripts/kmod34.sh)"; exit 1; }
 K34=$KMOD34_DEPMOD
 TREES=${BENCH_TREES:-amd64-6.1 amd64-6.12xz}
+# the incremental cases, in this order (each changes the tree the next sees)
+CASES="touched replaced restored added removed pkgadded pkgremoved unchanged"
 MA=$(dirname "$M")/modatlas
 W=$(workdir)
 trap 'rm -rf "$W"' EXIT
@@ -82,6 +87,25 @@ if xz:
                          filters=[{"id": lzma.FILTER_LZMA2, "dict_size": 1 << 20}])
 open(dst, "wb").write(data)
 EOF
+	# "a package": two modules a DKMS package might install, one using the
+	# other's export: copies of crc-itu-t and omfs, the symbol crc_itu_t
+	# renamed crc_xtu_t in both (new to the tree)
+	rm -rf "$W/$tree-pkg" && mkdir -p "$W/$tree-pkg"
+	for m in kernel/lib/crc-itu-t kernel/fs/omfs/omfs; do
+		python3 - "$src/$m$ext" "$W/$tree-pkg/pkg_$(basename "$m")$ext" <<'EOF2'
+import lzma, sys
+src, dst = sys.argv[1:3]
+data = open(src, "rb").read()
+xz = src.endswith(".xz")
+if xz:
+    data = lzma.decompress(data)
+data = data.replace(b"crc_itu_t", b"crc_xtu_t")
+if xz:
+    data = lzma.compress(data, check=lzma.CHECK_CRC32,
+                         filters=[{"id": lzma.FILTER_LZMA2, "dict_size": 1 << 20}])
+open(dst, "wb").write(data)
+EOF2
+	done
 	$K30 -b "$k30b" "$ver" > /dev/null 2>&1
 	$K34 -b "$k34b" "$ver" > /dev/null 2>&1
 	"$M" -b "$mb" "$ver" > /dev/null 2>&1
@@ -94,7 +118,7 @@ EOF
 		add "$tree.first.ma" "$(timed "$M" -b "$mb" "$ver")" # cold, writing the cache
 		sleep 0.1 # stamps younger than 50 ms are racy: read again
 		"$M" -b "$mb" "$ver" > /dev/null 2>&1
-		for case in touched replaced restored added removed unchanged; do
+		for case in $CASES; do
 			before=$(sums "$md")
 			case $case in
 			touched) touch "$md/$mod" ;;
@@ -102,6 +126,8 @@ EOF
 			restored) cp "$src/$mod" "$md/$mod.new" && mv "$md/$mod.new" "$md/$mod" ;;
 			added) cp "$src/$mod" "$md/kernel/fs/ext4/bench_added$ext" ;;
 			removed) rm "$md/kernel/fs/ext4/bench_added$ext" ;;
+			pkgadded) mkdir -p "$md/updates/dkms" && cp "$W/$tree-pkg"/pkg_* "$md/updates/dkms/" ;;
+			pkgremoved) rm "$md/updates/dkms"/pkg_* ;;
 			unchanged) ;;
 			esac
 			add "$tree.$case.ma" "$(timed "$M" -b "$mb" "$ver")"
@@ -130,11 +156,15 @@ EOF
 	}
 	row "full run, --no-cache" "$(med "$tree.full.ma")" $((fread + fwrite))
 	row "full run, writing the cache" "$(med "$tree.first.ma")" $((fread + fwrite))
-	for case in touched replaced restored added removed unchanged; do
+	for case in $CASES; do
 		files=${CHANGED[$case]}
 		fw=0
 		[ -n "$files" ] && fw=$(floor_us write "$W/fw" $(printf "$md/%s " $files))
-		row "one module $case" "$(med "$tree.$case.ma")" $((fstat + fw))
+		case $case in
+		pkg*) label="a package of 2 ${case#pkg}" ;;
+		*) label="one module $case" ;;
+		esac
+		row "$label" "$(med "$tree.$case.ma")" $((fstat + fw))
 		[ -n "$files" ] && echo "      (outputs that changed: $files)"
 	done
 	printf '  %-34s %8s MB %8s MB %8s MB %7sx %7sx\n' "peak memory, full run (no cache)" \

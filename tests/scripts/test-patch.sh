@@ -313,12 +313,30 @@ for mode in kmod34 kmod30; do
 	run "grow $mode: the only user of two modules removed" full "${args[@]}"
 	mv "$TMP/ma_dia_top.ko" "$MA/diamond/ma_dia_top.ko"
 	run "grow $mode: back" any "${args[@]}"
-	# a module in a new directory: that directory is not in the cache
-	mkdir -p "$MA/new"
+	# modules in new directories (DKMS makes updates/dkms at its first
+	# install): the directories' stamps join the cache
+	mkdir -p "$MA/new/deeper"
 	cp "$MA/chain/ma_a.ko" "$MA/new/ma_a4.ko"
-	run "grow $mode: a module in a new directory" full "${args[@]}"
+	cp "$MA/chain/ma_a.ko" "$MA/new/deeper/ma_n1.ko"
+	echo notes > "$MA/new/README"
+	run "grow $mode: modules in two new directories" "patched 2" "${args[@]}"
+	run "grow $mode: then nothing changed" same "${args[@]}"
+	touch "$MA/new/deeper/other"
+	run "grow $mode: a file in a directory made by a patch" full "${args[@]}"
 	rm -r "$MA/new"
-	run "grow $mode: the directory removed" full "${args[@]}"
+	run "grow $mode: the directories removed" full "${args[@]}"
+	# what a full run walks otherwise: a link, a directory it skips
+	mkdir -p "$MA/new2/build"
+	cp "$MA/chain/ma_a.ko" "$MA/new2/build/ma_a5.ko"
+	run "grow $mode: a new directory with a build directory" full "${args[@]}"
+	rm -r "$MA/new2"
+	run "grow $mode: ... removed" full "${args[@]}"
+	mkdir -p "$MA/new3"
+	cp "$MA/chain/ma_a.ko" "$MA/new3/ma_a5.ko"
+	ln -s ma_a5.ko "$MA/new3/link.ko"
+	run "grow $mode: a new directory with a link" full "${args[@]}"
+	rm -r "$MA/new3"
+	run "grow $mode: ... removed" full "${args[@]}"
 done
 T=$TMP/tree D=$TMP/tree/lib/modules/$V
 
