@@ -90,12 +90,11 @@ struct cache {
 	struct stamp *stamps;
 	size_t n_stamps;
 	size_t n_modules;      /* of them, kind 'm' */
-	struct khash *module_index; /* module stamp path -> index + 1 (lazy) */
+	struct khash *stamp_index; /* stamp path -> index + 1 (lazy) */
 	struct dir_update *dir_updates; /* cache_changes' */
 	size_t n_dir_updates, a_dir_updates;
 	struct dir_new *dir_news;       /* cache_changes' */
 	size_t n_dir_news, a_dir_news;
-	struct khash *dir_index;        /* directory stamp path -> index + 1 (lazy) */
 	struct output *outputs;
 	size_t n_outputs;
 	struct message *msgs;

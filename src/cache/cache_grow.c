@@ -19,36 +19,28 @@
 #include "util/khash.h"
 #include "util/strbuf.h"
 
-/* Under the caller's lock, or on the one thread using c. */
-static struct khash *module_index(struct cache *c)
+/* The index of stamps by path (their kinds' paths never meet). Under
+ * the caller's lock, or on the one thread using c. */
+static struct khash *stamp_index(struct cache *c)
 {
-	if (c->module_index)
-		return c->module_index;
-	c->module_index = khash_new(c->n_modules > 1024 ? (unsigned int)c->n_modules : 1024);
-	for (size_t i = 0; c->module_index && i < c->n_stamps; i++) {
-		if (c->stamps[i].kind == 'm' &&
-		    khash_add(c->module_index, c->stamps[i].path, (void *)(uintptr_t)(i + 1), NULL) < 0) {
-			khash_free(c->module_index);
-			c->module_index = NULL;
+	if (c->stamp_index)
+		return c->stamp_index;
+	c->stamp_index = khash_new(c->n_stamps > 1024 ? (unsigned int)c->n_stamps : 1024);
+	for (size_t i = 0; c->stamp_index && i < c->n_stamps; i++) {
+		if (khash_add(c->stamp_index, c->stamps[i].path, (void *)(uintptr_t)(i + 1), NULL) < 0) {
+			khash_free(c->stamp_index);
+			c->stamp_index = NULL;
 		}
 	}
-	return c->module_index;
+	return c->stamp_index;
 }
 
-/* The index of directory stamps by path. Under the caller's lock. */
-static struct khash *dir_index(struct cache *c)
+/* The stamp of kind kind for path, or NULL. */
+static const struct stamp *stamp_of(const struct cache *c, const char *path, char kind)
 {
-	if (c->dir_index)
-		return c->dir_index;
-	c->dir_index = khash_new(1024);
-	for (size_t i = 0; c->dir_index && i < c->n_stamps; i++) {
-		if (c->stamps[i].kind == 'd' &&
-		    khash_add(c->dir_index, c->stamps[i].path, (void *)(uintptr_t)(i + 1), NULL) < 0) {
-			khash_free(c->dir_index);
-			c->dir_index = NULL;
-		}
-	}
-	return c->dir_index;
+	uintptr_t i = c->stamp_index ? (uintptr_t)khash_find(c->stamp_index, path) : 0;
+
+	return i && c->stamps[i - 1].kind == kind ? &c->stamps[i - 1] : NULL;
 }
 
 /* A directory new since the recorded run (path in c's arena): its stamp
@@ -154,7 +146,7 @@ bool cache_dir_delta(struct cache *c, size_t i, const struct cache_stat *now,
 	added = calloc(l.n + 1, sizeof(*added));
 	dfd = added ? open(s->path, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
 	pthread_mutex_lock(lock);
-	if (dfd < 0 || !module_index(c) || !dir_index(c))
+	if (dfd < 0 || !stamp_index(c))
 		goto out;
 	for (size_t k = 0; k < l.n; k++) {
 		if (l.v[k].type == DT_DIR) {
@@ -163,7 +155,7 @@ bool cache_dir_delta(struct cache *c, size_t i, const struct cache_stat *now,
 				goto out;
 			/* a directory the full run walked, or a new one */
 			added[k] = !depmod_cfg_excluded(NULL, l.v[k].name) &&
-				   !khash_find(c->dir_index, path.buf);
+				   !stamp_of(c, path.buf, 'd');
 			continue;
 		}
 		if (!tree_is_module_name(l.v[k].name))
@@ -171,7 +163,7 @@ bool cache_dir_delta(struct cache *c, size_t i, const struct cache_stat *now,
 		strbuf_reset(&path);
 		if (strbuf_addf(&path, "%s/%s", s->path, l.v[k].name) < 0)
 			goto out;
-		if (khash_find(c->module_index, path.buf))
+		if (stamp_of(c, path.buf, 'm'))
 			continue;
 		/* a new module: a plain file (a link or an unknown type is a
 		 * full run's to follow) */
@@ -217,12 +209,11 @@ bool cache_growable(const struct cache *c, size_t *n_unlisted)
 
 bool cache_module_rank(struct cache *c, const char *path, uint64_t *rank)
 {
-	uintptr_t i = module_index(c) ? (uintptr_t)khash_find(c->module_index, path) : 0;
+	const struct stamp *m = stamp_index(c) ? stamp_of(c, path, 'm') : NULL;
 
-	if (!i)
-		return false;
-	*rank = c->stamps[i - 1].rank;
-	return true;
+	if (m)
+		*rank = m->rank;
+	return m != NULL;
 }
 
 uint64_t cache_min_rank(const struct cache *c)
@@ -244,14 +235,14 @@ void cache_index_modules(struct cache *c)
 {
 	for (size_t i = 0; i < c->n_stamps; i++)
 		if (c->stamps[i].file_sum) {
-			module_index(c);
+			stamp_index(c);
 			return;
 		}
 }
 
 uint64_t cache_module_file_sum(struct cache *c, const char *path)
 {
-	uintptr_t i = c->module_index ? (uintptr_t)khash_find(c->module_index, path) : 0;
+	const struct stamp *m = stamp_of(c, path, 'm');
 
-	return i ? c->stamps[i - 1].file_sum : 0;
+	return m ? m->file_sum : 0;
 }

@@ -70,10 +70,9 @@ void cache_free(struct cache *c)
 	arena_release(&c->arena); /* the strings and tables of the meta file */
 	khash_free(c->records);
 	khash_free(c->now_index);
-	khash_free(c->module_index);
+	khash_free(c->stamp_index);
 	free(c->dir_updates);
 	free(c->dir_news);
-	khash_free(c->dir_index);
 	free(c);
 }
 
