@@ -162,6 +162,7 @@ EOF2
 		[ -n "$files" ] && fw=$(floor_us write "$W/fw" $(printf "$md/%s " $files))
 		case $case in
 		pkg*) label="a package of 2 ${case#pkg}" ;;
+		unchanged) label="nothing changed" ;;
 		*) label="one module $case" ;;
 		esac
 		row "$label" "$(med "$tree.$case.ma")" $((fstat + fw))
