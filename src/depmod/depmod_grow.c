@@ -341,6 +341,7 @@ static int removed_lines(struct grow *g)
 	for (const char *l = q, *nl; l < text + len; l = nl + 1) {
 		const char *colon;
 		size_t j = g->n_rem;
+		struct removed t;
 
 		nl = memchr(l, '\n', (size_t)(text + len - l));
 		colon = memchr(l, ':', (size_t)(nl - l));
@@ -353,8 +354,7 @@ static int removed_lines(struct grow *g)
 		g->rem[j].line = l;
 		g->rem[j].line_len = (size_t)(nl + 1 - l);
 		/* their order in the file */
-		struct removed t = g->rem[j];
-
+		t = g->rem[j];
 		g->rem[j] = g->rem[matched];
 		g->rem[matched++] = t;
 	}

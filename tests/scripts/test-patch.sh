@@ -492,6 +492,16 @@ if realtree amd64-6.1; then
 	rm -f "$D"/updates/dkms/*.ko
 	run "real: both removed" any
 	check "real: both removed, patched" grep -q "indexes patched" "$TMP/real: both removed.err"
+	# Random DKMS packages of the tree's own modules, their exports
+	# renamed, installed and removed (tests/scripts/dkms-stress.py): each
+	# run identical to a cold run, and some of them patched
+	python3 "$REPO/tests/scripts/dkms-stress.py" 24 7 "$T" $V "$TMP/stress-cold" -- \
+		"$M" depmod "${CONF[@]}" > "$TMP/stress.log" 2>&1
+	check "real: 24 random DKMS packages installed and removed, identical to cold runs" \
+		[ $? = 0 ]
+	patched=$(sed -n 's/^  runs: \([0-9]*\) patched.*/\1/p' "$TMP/stress.log")
+	check "real: random DKMS packages, some patched ($(tail -n 1 "$TMP/stress.log"))" \
+		[ "${patched:-0}" -gt 0 ]
 else
 	fail "the real 6.1 tree (tests/scripts/realtree-fetch.sh amd64-6.1)"
 fi
