@@ -44,11 +44,14 @@ def main():
         r = subprocess.run(cmd + ["-b", root, kver], env=env, capture_output=True, text=True)
         path = ("patched" if "indexes patched" in r.stderr else
                 "same" if "indexes up to date" in r.stderr else "full")
+        why = [l.split("DEBUG: ", 1)[1] for l in r.stderr.splitlines()
+               if "DEBUG: cache:" in l or "DEBUG: full run" in l]
         shutil.rmtree(cold, ignore_errors=True)
         subprocess.run(cmd + ["--no-cache", "-b", root, "-o", cold, kver], capture_output=True)
         bad = [f for f in FILES if os.path.exists(f"{d}/{f}") and
                open(f"{d}/{f}", "rb").read() != open(f"{cold}/lib/modules/{kver}/{f}", "rb").read()]
-        print(f"  {label}: {path}{' DIFFERS: ' + ' '.join(bad) if bad else ''}", flush=True)
+        print(f"  {label}: {path}{' DIFFERS: ' + ' '.join(bad) if bad else ''}"
+              f"{' (' + '; '.join(why) + ')' if path == 'full' and why else ''}", flush=True)
         return path, bad
 
     os.makedirs(upd, exist_ok=True)
