@@ -1,33 +1,35 @@
-/* A run that finds modules added to the tree, or one removed, since the
- * run its cache recorded: when kmod's rules leave every other module's
- * lines as they were, the recorded files are patched (as depmod_patch.c
- * patches them for a module changed in place); otherwise a full run does
- * it. The rules that make it exact:
+/* A run that finds modules added to the tree, or removed from it, since
+ * the run its cache recorded: when kmod's rules leave every other
+ * module's lines as they were, the recorded files are patched (as
+ * depmod_patch.c patches them for a module changed in place); otherwise a
+ * full run does it. The rules that make it exact (docs/cache.md):
  *
  * - Order. kmod sorts the modules modules.order lists first, the others
- *   after them in the order of a 512-bucket hash of their names (bucket,
- *   then name). When the recorded run's tree had no two modules of one
- *   name, no external directory and no exclude (cache_growable), modules
+ *   after them in the order of its hash of their names (bucket, then
+ *   name). When the recorded run's tree had no two modules of one name,
+ *   no external directory and no exclude (cache_growable), modules
  *   modules.order does not list, each placed after the recorded run's
  *   last module, go last: indexes n, n + 1, ... in that order. Removing
- *   the last module moves no other.
- * - Symbols. A module that exports nothing changes no one's dependencies.
+ *   the last modules moves no other.
+ * - Symbols. An added module's exports must be new to the recorded run,
+ *   and a removed one's its own (depmod_grow_syms.c): then no recorded
+ *   module's dependencies change.
  * - Numbering. kmod numbers modules from a stack of the unused ones,
- *   highest index on top. The modules added (the highest indexes, unused)
- *   are numbered first, the last one first; when every module they depend
- *   on was already used by another, taking their edges away leaves the
- *   stack and the use counts exactly as they were, so every other module
- *   is numbered in the same order after them. Each one's line lists its
- *   dependencies in their recorded order (cache_module_rank). Removing
- *   the last module, unused, whose dependencies are each used by another
- *   module too, is the same in reverse.
+ *   highest index on top. The modules added (the highest indexes, used by
+ *   no recorded module) are numbered first; when every recorded module
+ *   they depend on was already used by another, taking their edges away
+ *   leaves the stack and the use counts exactly as they were, so every
+ *   other module is numbered in the same order after them. Each one's
+ *   line lists its dependencies in rank order (cache_module_rank).
+ *   Removing the last modules, used by no other, whose other dependencies
+ *   are each used by a module that stays, is the same in reverse.
  *
  * So the added modules' lines are appended to modules.dep and their keys
  * to modules.dep.bin (priority their index), their aliases, soft and weak
- * dependencies appended to their files; the removed module's taken out. A
- * devname, an export, a name already in the tree, a module modules.order
- * lists, one placed before the recorded last, or anything a full run
- * would print leaves the work to a full run. */
+ * dependencies appended to their files, their exports inserted; the
+ * removed ones' taken out. A devname, a name already in the tree, a
+ * module modules.order lists, one placed before the recorded last, or
+ * anything a full run would print leaves the work to a full run. */
 #include "depmod/depmod_patch_int.h"
 
 #include <errno.h>
@@ -407,7 +409,7 @@ static int eligible(struct grow *g, const struct cache_change *ch, const struct 
 static int cmp_added(const void *a, const void *b)
 {
 	return khash_order_cmp(((const struct added *)a)->c->modname,
-			       ((const struct added *)b)->c->modname, 512);
+			       ((const struct added *)b)->c->modname, MTREE_NAME_BUCKETS);
 }
 
 /* The recorded run's last module's name, from modules.dep's last line. */
@@ -531,7 +533,7 @@ static int place_added(struct grow *g, size_t n_unlisted)
 		if (cmp_added(&g->add[j - 1], &g->add[j]) == 0)
 			return -EAGAIN; /* two of one name */
 	if (n_unlisted && ((r = last_name(g, last)) < 0 ||
-			   khash_order_cmp(last, g->add[0].c->modname, 512) >= 0))
+			   khash_order_cmp(last, g->add[0].c->modname, MTREE_NAME_BUCKETS) >= 0))
 		return r < 0 ? r : -EAGAIN;
 	t = timing_now();
 	r = collect_exports(g);

@@ -48,7 +48,7 @@ struct modgraph *mg_new(const struct mg_mod *mods, size_t n)
 	if (!g)
 		return NULL;
 	arena_init(&g->arena, 256 * 1024);
-	g->symbols = khash_new(2048);
+	g->symbols = khash_new(MG_SYMBOL_BUCKETS);
 	g->mods = calloc(n ? n : 1, sizeof(*g->mods));
 	g->closure = malloc((n ? n : 1) * sizeof(uint32_t));
 	g->stamp = calloc(n ? n : 1, sizeof(uint32_t));

@@ -78,6 +78,10 @@ const char *mg_symbol_key(const char *name, char sym_prefix);
 const struct mg_symbol *mg_find_symbol(const struct modgraph *g, const char *name,
 				       char sym_prefix);
 
+/* The buckets of kmod's table of symbols: modules.symbols lists them in
+ * its iteration order (util/khash.h). */
+#define MG_SYMBOL_BUCKETS 2048
+
 /* Visit symbols in kmod's hash order (skipping none; callers filter
  * owner < 0). */
 typedef int (*mg_symbol_cb)(void *ud, const struct mg_symbol *sym);

@@ -125,11 +125,6 @@ int depfile_splice(const char *text, size_t len, const struct strbuf *from,
 int depfile_alias_bin_patch(const void *old, size_t len, const char *modname,
 			    const struct modrec *was, const struct modrec *rec, int64_t prio,
 			    enum index_layout layout, struct strbuf *out);
-/* modules.dep.bin old with module modname's line (modules.dep's, without
- * its '\n') added at priority prio, or, when prio < 0, removed (it must
- * be there once): 0, -ENOMEM, or -EAGAIN. */
-int depfile_dep_bin_patch(const void *old, size_t len, const char *modname, const char *line,
-			  int64_t prio, enum index_layout layout, struct strbuf *out);
 
 /* Modules added at once, into the recorded files with one load and one
  * write each: 0, -ENOMEM, or -EAGAIN as above.

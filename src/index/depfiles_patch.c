@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "elf/module.h"
+#include "graph/modgraph.h"
 #include "util/khash.h"
 
 int depfile_splice(const char *text, size_t len, const struct strbuf *from,
@@ -93,29 +94,8 @@ int depfile_alias_bin_patch(const void *old, size_t len, const char *modname,
 	return r == -EINVAL ? -EAGAIN : r; /* (-EINVAL: not an index, or a bracket) */
 }
 
-int depfile_dep_bin_patch(const void *old, size_t len, const char *modname, const char *line,
-			  int64_t prio, enum index_layout layout, struct strbuf *out)
-{
-	struct index_trie *t = NULL;
-	uint32_t had = 0;
-	size_t removed = 0;
-	int r = index_trie_load(old, len, layout, &t);
-
-	if (!r && prio >= 0 && prio <= UINT32_MAX)
-		r = insert(t, modname, line, (uint32_t)prio);
-	else if (!r && prio < 0)
-		r = index_trie_remove_at(t, modname, line, &had, &removed) ?:
-		    (removed == 1 ? 0 : -EAGAIN);
-	else if (!r)
-		r = -EAGAIN;
-	if (!r)
-		r = index_trie_write(t, layout, out);
-	index_trie_free(t);
-	return r == -EINVAL ? -EAGAIN : r;
-}
-
 /* old loaded, edit applied to each of v's n slots, written again. */
-static int add_all(const void *old, size_t len, const struct depfile_add *v, size_t n,
+static int edit_all(const void *old, size_t len, const struct depfile_add *v, size_t n,
 		   enum index_layout layout, struct strbuf *out,
 		   int (*edit)(struct index_trie *t, const struct depfile_add *a))
 {
@@ -143,22 +123,21 @@ static int add_aliases(struct index_trie *t, const struct depfile_add *a)
 int depfile_index_add(const void *old, size_t len, const struct depfile_add *v, size_t n,
 		      enum index_layout layout, struct strbuf *out)
 {
-	return add_all(old, len, v, n, layout, out, add_key);
+	return edit_all(old, len, v, n, layout, out, add_key);
 }
 
 int depfile_alias_bin_add(const void *old, size_t len, const struct depfile_add *v, size_t n,
 			  enum index_layout layout, struct strbuf *out)
 {
-	return add_all(old, len, v, n, layout, out, add_aliases);
+	return edit_all(old, len, v, n, layout, out, add_aliases);
 }
 
 #define SYMBOL_LINE "alias symbol:"
-#define SYMBOL_BUCKETS 2048 /* kmod's table of symbols (modgraph.c) */
 
 static int cmp_symbol(const void *a, const void *b)
 {
 	return khash_order_cmp(((const struct depfile_add *)a)->name,
-			       ((const struct depfile_add *)b)->name, SYMBOL_BUCKETS);
+			       ((const struct depfile_add *)b)->name, MG_SYMBOL_BUCKETS);
 }
 
 static int symbol_line(struct strbuf *out, const struct depfile_add *a)
@@ -224,13 +203,13 @@ static int remove_aliases(struct index_trie *t, const struct depfile_add *a)
 int depfile_index_remove(const void *old, size_t len, const struct depfile_add *v, size_t n,
 			 enum index_layout layout, struct strbuf *out)
 {
-	return add_all(old, len, v, n, layout, out, remove_key);
+	return edit_all(old, len, v, n, layout, out, remove_key);
 }
 
 int depfile_alias_bin_remove(const void *old, size_t len, const struct depfile_add *v,
 			     size_t n, enum index_layout layout, struct strbuf *out)
 {
-	return add_all(old, len, v, n, layout, out, remove_aliases);
+	return edit_all(old, len, v, n, layout, out, remove_aliases);
 }
 
 int depfile_symbols_remove(const char *old, size_t len, const struct depfile_add *v, size_t n,

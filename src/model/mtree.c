@@ -37,7 +37,7 @@ static int cmp_sortent(const void *a, const void *b)
 static int order_modules(const struct mtree_opts *o, struct tree_scan *scan,
 			 struct sortent *ents, bool *order_missing, size_t *n_unlisted)
 {
-	struct khash *byname = khash_new(512);
+	struct khash *byname = khash_new(MTREE_NAME_BUCKETS);
 	struct modorder *order = NULL;
 	struct khash_iter it;
 	const struct khash_entry *e;

@@ -48,6 +48,9 @@ struct mtree_mod {
 /* kmod's module index is 16-bit: a tree of this many modules or more is
  * refused. */
 #define MTREE_MAX_MODULES 65535
+/* The buckets of kmod's table of module names: the modules modules.order
+ * does not list come in its iteration order (util/khash.h). */
+#define MTREE_NAME_BUCKETS 512
 
 struct mtree {
 	struct mtree_mod *mods;         /* final order */
