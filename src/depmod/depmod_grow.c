@@ -582,133 +582,89 @@ static int edit_lines(struct grow *g, int dfd, enum depfile_id id, const struct 
 	return r;
 }
 
-/* An index with the added modules' values inserted: their modules.dep
- * lines (modules.dep.bin), aliases (modules.alias.bin) or exports
- * (modules.symbols.bin), each at its module's index. */
-static int add_to_index(struct grow *g, enum depfile_id id, struct strbuf *out)
+/* The slots of file id's edit, into v (strings made here into strs: free
+ * each): for modules.symbols and its index an export each (its name, or
+ * its key "symbol:NAME"; its module's name and index), for the other
+ * files a module each (its name, its modules.dep line without the '\n',
+ * its record, its index). */
+static int slots(struct grow *g, enum depfile_id id, bool adding, struct depfile_add *v,
+		 char **strs, size_t *m)
 {
 	const size_t n = cache_module_count(g->pr.p->cache);
-	const size_t cap = id == DF_SYMBOLS_BIN ? g->n_exports : g->n_add;
-	struct depfile_add *v = calloc(cap + 1, sizeof(*v));
-	char **keys = calloc(cap + 1, sizeof(*keys)); /* (the exports' keys) */
-	size_t m = 0;
-	int r = v && keys ? 0 : -ENOMEM;
+	int r = 0;
 
-	for (size_t j = 0; !r && j < g->n_add; j++) {
-		const struct added *a = &g->add[j];
-		const char prefix = g->pr.p->sym_prefix;
+	*m = 0;
+	if (id == DF_SYMBOLS || id == DF_SYMBOLS_BIN) {
+		struct khash_iter it;
+		const struct khash_entry *e;
 
-		if (id != DF_SYMBOLS_BIN) {
-			v[m++] = (struct depfile_add){ a->c->modname, a->line.buf, a->c->now,
-						       (uint32_t)(n + j) };
-			continue;
-		}
-		for (size_t e = 0; !r && e < a->c->now->n_exports; e++) {
-			const char *name = a->c->now->exports[e].name;
-
-			name += prefix && name[0] == prefix;
-			r = asprintf(&keys[m], "symbol:%s", name) < 0 ? -ENOMEM : 0;
-			if (!r)
-				v[m] = (struct depfile_add){ keys[m], a->c->modname, NULL,
-							     (uint32_t)(n + j) };
-			m += !r;
-		}
-	}
-	if (!r)
-		r = id == DF_ALIAS_BIN ? depfile_alias_bin_add(g->pr.old[id], g->pr.old_len[id], v, m,
-							       g->pr.p->layout, out)
-				       : depfile_index_add(g->pr.old[id], g->pr.old_len[id], v, m,
-							   g->pr.p->layout, out);
-	for (size_t i = 0; keys && i < cap; i++)
-		free(keys[i]);
-	free(keys);
-	free(v);
-	return r;
-}
-
-/* modules.symbols with the added modules' exports in their places. */
-static int add_symbols(struct grow *g, struct strbuf *out)
-{
-	struct depfile_add *v = calloc(g->n_exports + 1, sizeof(*v));
-	const char prefix = g->pr.p->sym_prefix;
-	size_t m = 0;
-	int r;
-
-	if (!v)
-		return -ENOMEM;
-	for (size_t j = 0; j < g->n_add; j++)
-		for (size_t e = 0; e < g->add[j].c->now->n_exports; e++) {
-			const char *name = g->add[j].c->now->exports[e].name;
-
-			v[m++] = (struct depfile_add){ name + (prefix && name[0] == prefix),
-						       g->add[j].c->modname, NULL, 0 };
-		}
-	r = depfile_symbols_add(g->pr.old[DF_SYMBOLS], g->pr.old_len[DF_SYMBOLS], v, m, out);
-	free(v);
-	return r;
-}
-
-/* An index or modules.symbols with the removed modules' entries taken
- * out: each one's line, aliases, and the exports it owned. */
-static int remove_from(struct grow *g, enum depfile_id id, struct strbuf *out)
-{
-	const struct depmod_patch *p = g->pr.p;
-	const void *old = g->pr.old[id];
-	const size_t len = g->pr.old_len[id];
-	size_t n = id == DF_SYMBOLS_BIN ? g->n_exports : g->n_rem, m = 0, lines;
-	struct depfile_add *v = calloc(n + 1, sizeof(*v));
-	char **strs = calloc(n + 1, sizeof(*strs));
-	struct khash_iter it;
-	const struct khash_entry *e;
-	int r = v && strs ? 0 : -ENOMEM;
-
-	if (!r && id == DF_SYMBOLS_BIN) {
 		khash_iter_init(&it, g->exports);
 		while (!r && (e = khash_iter_next(&it))) {
-			const struct removed *o = &g->rem[(uintptr_t)e->value - 1];
+			size_t j = (uintptr_t)e->value - 1;
+			const char *name = e->key;
 
-			r = asprintf(&strs[m], "symbol:%s", e->key) < 0 ? -ENOMEM : 0;
-			if (!r)
-				v[m] = (struct depfile_add){ strs[m], o->c->modname, NULL, 0 };
-			m += !r;
+			if (id == DF_SYMBOLS_BIN && asprintf(&strs[*m], "symbol:%s", e->key) < 0) {
+				strs[*m] = NULL;
+				r = -ENOMEM;
+			} else if (id == DF_SYMBOLS_BIN) {
+				name = strs[*m];
+			}
+			v[*m] = (struct depfile_add){
+				name, adding ? g->add[j].c->modname : g->rem[j].c->modname, NULL,
+				adding ? (uint32_t)(n + j) : 0
+			};
+			*m += !r;
 		}
+		return r;
 	}
-	for (size_t j = 0; !r && id != DF_SYMBOLS_BIN && j < g->n_rem; j++, m++) {
+	for (size_t j = 0; !r && j < (adding ? g->n_add : g->n_rem); j++) {
 		const struct removed *o = &g->rem[j];
 
-		/* modules.dep.bin's value: the line without its '\n' */
-		strs[m] = strndup(o->line, o->line_len - 1);
-		r = strs[m] ? 0 : -ENOMEM;
-		v[m] = (struct depfile_add){ o->c->modname, strs[m], o->c->old, 0 };
+		if (adding) {
+			v[(*m)++] = (struct depfile_add){ g->add[j].c->modname, g->add[j].line.buf,
+							  g->add[j].c->now, (uint32_t)(n + j) };
+			continue;
+		}
+		strs[*m] = strndup(o->line, o->line_len - 1);
+		r = strs[*m] ? 0 : -ENOMEM;
+		v[*m] = (struct depfile_add){ o->c->modname, strs[*m], o->c->old, 0 };
+		(*m)++;
 	}
-	if (!r && id == DF_SYMBOLS)
-		r = depfile_symbols_remove(old, len, v, m, out, &lines) ?:
-		    (lines == g->n_exports ? 0 : -EAGAIN);
-	else if (!r && id == DF_ALIAS_BIN)
-		r = depfile_alias_bin_remove(old, len, v, m, p->layout, out);
-	else if (!r)
-		r = depfile_index_remove(old, len, v, m, p->layout, out);
-	for (size_t i = 0; strs && i < m; i++)
-		free(strs[i]);
-	free(strs);
-	free(v);
 	return r;
 }
 
-/* An index or modules.symbols with the added modules' entries, or the
+/* An index or modules.symbols with the added modules' entries (their
+ * lines, aliases and exports, each at its module's index), or the
  * removed ones' taken out. */
 static int edit_index(struct grow *g, int dfd, enum depfile_id id, bool adding)
 {
+	const enum index_layout layout = g->pr.p->layout;
+	const bool syms = id == DF_SYMBOLS || id == DF_SYMBOLS_BIN;
+	const size_t cap = syms ? g->n_exports : adding ? g->n_add : g->n_rem;
 	struct depfile *f = &g->pr.files[id];
-	int r = patch_load_old(&g->pr, dfd, id);
+	struct depfile_add *v = calloc(cap + 1, sizeof(*v));
+	char **strs = calloc(cap + 1, sizeof(*strs));
+	int r = v && strs ? patch_load_old(&g->pr, dfd, id) : -ENOMEM;
+	size_t m = 0, lines = 0;
 
 	strbuf_reset(&f->data);
-	if (!r && adding && id == DF_SYMBOLS)
-		r = add_symbols(g, &f->data);
-	else if (!r && adding)
-		r = add_to_index(g, id, &f->data);
+	if (!r)
+		r = slots(g, id, adding, v, strs, &m);
+	if (!r && id == DF_SYMBOLS && adding)
+		r = depfile_symbols_add(g->pr.old[id], g->pr.old_len[id], v, m, &f->data);
+	else if (!r && id == DF_SYMBOLS)
+		r = depfile_symbols_remove(g->pr.old[id], g->pr.old_len[id], v, m, &f->data,
+					   &lines) ?: (lines == m ? 0 : -EAGAIN);
+	else if (!r && id == DF_ALIAS_BIN)
+		r = (adding ? depfile_alias_bin_add : depfile_alias_bin_remove)(
+			g->pr.old[id], g->pr.old_len[id], v, m, layout, &f->data);
 	else if (!r)
-		r = remove_from(g, id, &f->data);
+		r = (adding ? depfile_index_add : depfile_index_remove)(
+			g->pr.old[id], g->pr.old_len[id], v, m, layout, &f->data);
+	for (size_t i = 0; strs && i < cap; i++)
+		free(strs[i]);
+	free(strs);
+	free(v);
 	if (!r) {
 		f->enabled = true;
 		outputs_sum(f);

@@ -150,8 +150,8 @@ int depfile_symbols_add(const char *old, size_t len, struct depfile_add *v, size
 /* The same taken away, for modules removed at once: each slot's key
  * name with value line (depfile_index_remove: each must be there once),
  * the aliases of rec with value name (depfile_alias_bin_remove: each
- * there once), the lines of modules.symbols whose module is one of v's
- * names (depfile_symbols_remove; *n_lines counts them). */
+ * there once), the lines of modules.symbols of each slot's export name
+ * and module line (depfile_symbols_remove; *n_lines counts them). */
 int depfile_index_remove(const void *old, size_t len, const struct depfile_add *v, size_t n,
 			 enum index_layout layout, struct strbuf *out);
 int depfile_alias_bin_remove(const void *old, size_t len, const struct depfile_add *v,

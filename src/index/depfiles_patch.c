@@ -215,28 +215,37 @@ int depfile_alias_bin_remove(const void *old, size_t len, const struct depfile_a
 int depfile_symbols_remove(const char *old, size_t len, const struct depfile_add *v, size_t n,
 			   struct strbuf *out, size_t *n_lines)
 {
+	const size_t plen = sizeof(SYMBOL_LINE) - 1;
+	struct khash *gone = khash_new(n > 1024 ? (unsigned int)n : 1024);
+	struct strbuf name = STRBUF_INIT;
 	const char *p = old, *end = old + len;
-	int r = 0;
+	int r = gone ? 0 : -ENOMEM;
 
 	*n_lines = 0;
+	for (size_t i = 0; !r && i < n; i++)
+		r = khash_add(gone, v[i].name, (void *)&v[i], NULL);
 	while (!r && p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p)), *sp;
-		bool gone = false;
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *sp = NULL;
+		const struct depfile_add *a = NULL;
 
-		if (!nl)
-			return -EAGAIN;
-		/* "alias symbol:NAME MODULE": the module after the last space */
-		sp = (size_t)(nl - p) > sizeof(SYMBOL_LINE) - 1 &&
-				     !memcmp(p, SYMBOL_LINE, sizeof(SYMBOL_LINE) - 1)
-			     ? memrchr(p, ' ', (size_t)(nl - p))
-			     : NULL;
-		for (size_t i = 0; sp && !gone && i < n; i++)
-			gone = strlen(v[i].name) == (size_t)(nl - sp - 1) &&
-			       !memcmp(sp + 1, v[i].name, (size_t)(nl - sp - 1));
-		*n_lines += gone;
-		if (!gone)
+		if (!nl) {
+			r = -EAGAIN;
+			break;
+		}
+		/* "alias symbol:NAME MODULE", the one a slot names */
+		if ((size_t)(nl - p) > plen && !memcmp(p, SYMBOL_LINE, plen))
+			sp = memchr(p + plen, ' ', (size_t)(nl - p - plen));
+		strbuf_reset(&name);
+		if (sp && !(r = strbuf_add(&name, p + plen, (size_t)(sp - p - plen))))
+			a = khash_find(gone, name.buf);
+		if (a && strlen(a->line) == (size_t)(nl - sp - 1) &&
+		    !memcmp(sp + 1, a->line, (size_t)(nl - sp - 1)))
+			(*n_lines)++;
+		else if (!r)
 			r = strbuf_add(out, p, (size_t)(nl + 1 - p));
 		p = nl + 1;
 	}
+	strbuf_release(&name);
+	khash_free(gone);
 	return r;
 }
