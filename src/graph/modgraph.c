@@ -199,13 +199,8 @@ static int add_edge(struct mg_mod *m, uint32_t dep, const char *sym, int *added)
 	for (size_t i = 0; i < m->n_deps; i++)
 		if (m->deps[i] == dep)
 			return 0;
-	if (m->n_deps == m->alloc_deps &&
-	    array_reserve_pair((void **)&m->deps, sizeof(*m->deps), (void **)&m->dep_syms,
-			       sizeof(*m->dep_syms), &m->alloc_deps, m->n_deps, 1) < 0)
+	if (ARRAY_PUSH_PAIR(m->deps, m->dep_syms, m->n_deps, m->alloc_deps, dep, sym) < 0)
 		return -ENOMEM;
-	m->deps[m->n_deps] = dep;
-	m->dep_syms[m->n_deps] = sym;
-	m->n_deps++;
 	*added = 1;
 	return 0;
 }

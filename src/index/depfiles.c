@@ -70,13 +70,7 @@ static const struct {
 
 static int vals_push(struct vals *v, uint32_t mod, const char *val)
 {
-	if (v->n == v->alloc && array_reserve_pair((void **)&v->mod, sizeof(*v->mod), (void **)&v->val,
-						    sizeof(*v->val), &v->alloc, v->n, 1024) < 0)
-		return -ENOMEM;
-	v->mod[v->n] = mod;
-	v->val[v->n] = val;
-	v->n++;
-	return 0;
+	return ARRAY_PUSH_PAIR(v->mod, v->val, v->n, v->alloc, mod, val);
 }
 
 /* The modules.dep lines, needed by the two dependency files only. */

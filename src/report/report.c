@@ -113,19 +113,6 @@ struct finding *report_vadd(struct report *r, const struct finding_kind *kind,
 	return f;
 }
 
-struct finding *report_add(struct report *r, const struct finding_kind *kind,
-			   enum severity sev, long node, const char *module, const char *path,
-			   const char *fmt, ...)
-{
-	struct finding *f;
-	va_list ap;
-
-	va_start(ap, fmt);
-	f = report_vadd(r, kind, sev, node, module, path, fmt, ap);
-	va_end(ap);
-	return f;
-}
-
 /* The finding's data object, created on first use. */
 static struct json_object *data_of(struct report *r, struct finding *f)
 {

@@ -100,19 +100,16 @@ int report_err(const struct report *r);
 int report_set_target(struct report *r, const char *version, const char *tree,
 		      size_t n_modules);
 
-/* Add a finding; detail is printf-formatted. module, path may be NULL.
+/* Add a finding; detail is printf-formatted (each command's own
+ * varargs adder, ck_add or dc_add, calls this). module, path may be NULL.
  * Returns the finding (owned by r; valid until r is freed), or NULL on
  * ENOMEM. */
-struct finding *report_add(struct report *r, const struct finding_kind *kind,
-			   enum severity sev, long node, const char *module, const char *path,
-			   const char *fmt, ...) __attribute__((format(printf, 7, 8)));
-
 struct finding *report_vadd(struct report *r, const struct finding_kind *kind,
 			    enum severity sev, long node, const char *module, const char *path,
 			    const char *fmt, va_list ap) __attribute__((format(printf, 7, 0)));
 
 /* Structured extras, under the finding's "data" object. Each accepts
- * f == NULL (a failed report_add) and does nothing then. */
+ * f == NULL (a failed report_vadd) and does nothing then. */
 void finding_set_str(struct report *r, struct finding *f, const char *key, const char *val);
 void finding_set_int(struct report *r, struct finding *f, const char *key, int64_t val);
 /* Append val to the array of strings under key (created on first use). */

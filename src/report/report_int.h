@@ -27,7 +27,7 @@ struct report {
 	size_t n_kinds;
 	/* Every finding and every string below (findings', verdicts',
 	 * errors', the graph's, the target's) lives in strings: added once,
-	 * freed together, and the pointers report_add returns stay valid. */
+	 * freed together, and the pointers report_vadd returns stay valid. */
 	struct arena strings;
 	struct finding **v;
 	size_t n, alloc;

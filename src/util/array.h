@@ -26,6 +26,14 @@ static inline int array_reserve(void **items, size_t *alloc, size_t n, size_t el
 int array_reserve_pair(void **a, size_t asize, void **b, size_t bsize, size_t *alloc, size_t n,
 		       size_t more) MA_MUST_CHECK;
 
+/* a[n] = va and b[n] = vb, then n++, growing both arrays to one
+ * capacity alloc (array_reserve_pair). 0 or -ENOMEM. */
+#define ARRAY_PUSH_PAIR(a, b, n, alloc, va, vb)                                          \
+	((n) == (alloc) && array_reserve_pair((void **)&(a), sizeof(*(a)), (void **)&(b), \
+					      sizeof(*(b)), &(alloc), (n), 1) < 0          \
+		 ? -ENOMEM                                                                \
+		 : ((a)[(n)] = (va), (b)[(n)] = (vb), (n)++, 0))
+
 /* items[n++] = value, growing items. 0 or -ENOMEM. */
 #define ARRAY_PUSH(items, n, alloc, value)                                  \
 	(array_reserve((void **)&(items), &(alloc), (n), sizeof(*(items))) < 0 \

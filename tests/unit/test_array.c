@@ -248,6 +248,47 @@ static void test_push_failure(void **state)
 	assert_null(items);
 }
 
+/* ARRAY_PUSH_PAIR: two arrays of different element sizes share one
+ * capacity; after every push both hold what was pushed, n <= alloc. A
+ * refused growth stores nothing and evaluates neither value. */
+static void test_push_pair(void **state)
+{
+	uint8_t *small = NULL;
+	struct odd *big = NULL;
+	size_t n = 0, alloc = 0;
+	int evaluated = 0;
+
+	(void)state;
+	for (uint32_t i = 0; i < 1000; i++) {
+		struct odd o = { .a = i * 7 };
+
+		o.b[i % sizeof(o.b)] = (char)i;
+		assert_int_equal(ARRAY_PUSH_PAIR(small, big, n, alloc, (uint8_t)(i ^ 0x5a), o), 0);
+		assert_int_equal(n, i + 1);
+		assert_true(n <= alloc);
+		for (uint32_t k = 0; k <= i; k += 1 + k / 4) {
+			assert_int_equal(small[k], (uint8_t)(k ^ 0x5a));
+			assert_int_equal(big[k].a, k * 7);
+			assert_int_equal(big[k].b[k % sizeof(o.b)], (char)k);
+		}
+	}
+	free(small);
+	free(big);
+	small = NULL;
+	big = NULL;
+	n = alloc = SIZE_MAX / 2;
+	/* unknown to the compiler, which would warn of the store it cannot rule out */
+	__asm__("" : "+r"(n), "+r"(alloc));
+	assert_int_equal(ARRAY_PUSH_PAIR(small, big, n, alloc, (evaluated++, 1),
+					 (evaluated++, (struct odd){ 0 })),
+			 -ENOMEM);
+	assert_int_equal(evaluated, 0);
+	assert_int_equal(n, SIZE_MAX / 2);
+	assert_int_equal(alloc, SIZE_MAX / 2);
+	assert_null(small);
+	assert_null(big);
+}
+
 static void check_ptrarray(const struct ptrarray *a, void *const *ref, size_t n)
 {
 	assert_int_equal(a->n, n);
@@ -299,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_overflow_refused),
 		cmocka_unit_test(test_no_memory),
 		cmocka_unit_test(test_push_failure),
+		cmocka_unit_test(test_push_pair),
 		cmocka_unit_test(test_ptrarray),
 	};
 

@@ -41,6 +41,19 @@ static const struct render_opts ropts = { .fail_on = SEV_ERROR, .min_shown = SEV
 					  .tool = "test" };
 
 /* n0 -> n1 -> n2 -> n1 (cycle n1 <-> n2), n3 -> n0, n4 alone. */
+__attribute__((format(printf, 7, 8)))
+static struct finding *add(struct report *r, const struct finding_kind *kind, enum severity sev,
+			   long node, const char *module, const char *path, const char *fmt, ...)
+{
+	struct finding *f;
+	va_list ap;
+
+	va_start(ap, fmt);
+	f = report_vadd(r, kind, sev, node, module, path, fmt, ap);
+	va_end(ap);
+	return f;
+}
+
 static struct report *sample(void)
 {
 	struct report *r = report_new(kinds, 3);
@@ -62,16 +75,16 @@ static struct report *sample(void)
 	report_edge_mark_cycle(r, 1, 2);
 	report_edge_mark_cycle(r, 2, 1);
 	/* insertion order deliberately not render order */
-	f = report_add(r, &kinds[2], SEV_INFO, 4, "n4", "kernel/n4.ko", "info %d", 1);
+	f = add(r, &kinds[2], SEV_INFO, 4, "n4", "kernel/n4.ko", "info %d", 1);
 	finding_set_str(r, f, "key", "value");
-	f = report_add(r, &kinds[1], SEV_WARNING, 3, "n3", "kernel/n3.ko", "warn");
+	f = add(r, &kinds[1], SEV_WARNING, 3, "n3", "kernel/n3.ko", "warn");
 	finding_list_add(r, f, "list", "x");
 	finding_list_add(r, f, "list", "y");
 	finding_set_int(r, f, "n", 42);
-	report_add(r, &kinds[0], SEV_ERROR, 1, "n1", "kernel/n1.ko", "cycle n1 n2");
+	add(r, &kinds[0], SEV_ERROR, 1, "n1", "kernel/n1.ko", "cycle n1 n2");
 	/* kind C with an error: the C group (worst: error) now goes before
 	 * B (worst: warning), though C is last in the table */
-	report_add(r, &kinds[2], SEV_ERROR, -1, NULL, NULL, "tree-level");
+	add(r, &kinds[2], SEV_ERROR, -1, NULL, NULL, "tree-level");
 	assert_int_equal(report_err(r), 0);
 	return r;
 }
