@@ -102,7 +102,7 @@ void ck_refuse(struct check_ctx *c, long i, enum ck_stage stage, int err, const 
 
 const char *ck_headers(struct check_ctx *c)
 {
-	return ck_str(c, "linux-headers-%s", c->o->kver);
+	return ck_str(c, "linux-headers-%s", c->o->src.kver);
 }
 
 /* include/linux/license.h, license_is_gpl_compatible() */
@@ -354,7 +354,7 @@ static void report_load_error(struct check_ctx *c, int err)
 			m->ksource_path);
 	else if (m->bad_input)
 		ma_logf(c->log, MA_LOG_CRIT, "cannot read %s %s: %s",
-			c->o->sysmap && !strcmp(m->bad_input, c->o->sysmap) && !c->o->n_symvers
+			c->o->src.sysmap && !strcmp(m->bad_input, c->o->src.sysmap) && !c->o->src.n_symvers
 				? "System.map"
 				: "Module.symvers",
 			m->bad_input, strerror(-err));
@@ -407,20 +407,11 @@ static int load_all(struct check_ctx *c)
 	int err;
 
 	c->mopts = (struct model_opts){
-		.root = o->root,
-		.moduledir = o->moduledir,
-		.kver = o->kver,
-		.config_paths = o->config_paths,
-		.n_config = o->n_config,
+		.src = o->src,
 		.extra_files = o->files,
 		.n_extra = o->n_files,
 		.order_dups = ORDER_FIRST_WINS,
-		.symvers = o->symvers,
-		.n_symvers = o->n_symvers,
 		.kernel_fallback = true,
-		.sysmap = o->sysmap,
-		.modprobe_paths = o->modprobe_paths,
-		.n_modprobe = o->n_modprobe,
 		.keep_signatures = true,
 		.jobs = o->jobs,
 		.log = c->log,
@@ -429,7 +420,7 @@ static int load_all(struct check_ctx *c)
 	/* the records depmod (or an earlier command) kept, and those read now
 	 * for the next one */
 	if (!o->no_cache) {
-		char *dirname = model_dirname(o->root, o->moduledir, o->kver);
+		char *dirname = model_dirname(o->src.root, o->src.moduledir, o->src.kver);
 
 		err = dirname ? model_cache_open(&c->mcache, o->cache_dir, dirname, &c->mopts, c->log)
 			      : -ENOMEM;
@@ -452,7 +443,7 @@ static int load_all(struct check_ctx *c)
 	if (!err)
 		err = ck_certs_load(c);
 	if (!err)
-		err = report_set_target(c->rep, o->kver, c->m->dirname, c->n);
+		err = report_set_target(c->rep, o->src.kver, c->m->dirname, c->n);
 	return err;
 }
 

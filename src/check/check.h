@@ -13,24 +13,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "model/model.h"
+
 struct ma_log;
 struct ma_progress;
 struct report;
 struct finding_kind;
 
 struct check_opts {
-	const char *root;          /* -b BASEDIR, absolute; "" for none */
-	const char *moduledir;     /* NULL = /lib/modules */
-	const char *kver;          /* target kernel release */
-	const char *const *config_paths; /* depmod.d (-C); NULL = kmod's dirs */
-	size_t n_config;
-	const char *const *symvers;/* -E Module.symvers files, merged */
-	size_t n_symvers;
-	const char *sysmap;        /* -F System.map, or NULL */
+	/* the tree (root "" for none), -C depmod.d, -E, -F, --modprobe-d */
+	struct tree_src src;
 	const char *const *certs;  /* --cert: X.509 files, DER or PEM */
 	size_t n_certs;
-	const char *const *modprobe_paths; /* --modprobe-d: dirs or files */
-	size_t n_modprobe;
 	const char *const *files;  /* out-of-tree modules to judge, or NULL */
 	size_t n_files;
 	const char *vermagic;      /* the kernel's vermagic, or NULL (the

@@ -13,7 +13,7 @@
 int ck_firmware(struct check_ctx *c)
 {
 	struct fw_roots r;
-	int err = fw_roots_find(c->o->root, &r);
+	int err = fw_roots_find(c->o->src.root, &r);
 
 	for (size_t i = 0; !err && r.n && i < c->n; i++) {
 		const struct modrec *rec = c->mods[i].rec;
@@ -24,7 +24,7 @@ int ck_firmware(struct check_ctx *c)
 			struct finding *f;
 
 			if (strcmp(rec->info[j].key, "firmware") != 0 || !rec->info[j].value[0] ||
-			    fw_present(&r, c->o->kver, rec->info[j].value))
+			    fw_present(&r, c->o->src.kver, rec->info[j].value))
 				continue;
 			f = ck_add(c, K_FIRMWARE_MISSING, SEV_WARNING, (long)i,
 				   "%s: firmware %s not found under %s%s%s", c->mods[i].modname,

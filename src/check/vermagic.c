@@ -92,31 +92,31 @@ int ck_vermagic(struct check_ctx *c)
 		if (ref_flags && strcmp(flags, ref_flags) != 0) {
 			f = ck_add(c, K_VERMAGIC_FLAGS, SEV_ERROR, (long)i,
 				   "%s: version magic '%s' should be '%s%s'", m->modname, vm,
-				   c->o->kver, ref_flags);
+				   c->o->src.kver, ref_flags);
 			finding_set_str(c->rep, f, "vermagic", vm);
 			finding_set_str(c->rep, f, "flags", flags);
 			finding_set_str(c->rep, f, "expected_flags", ref_flags);
 			ck_refuse(c, (long)i, STAGE_VERMAGIC, ENOEXEC,
 				  ck_str(c, "built with other kernel options (%s)", flags + 1),
 				  ck_str(c, "%s: version magic '%s' should be '%s%s'", m->modname, vm,
-					 c->o->kver, ref_flags),
+					 c->o->src.kver, ref_flags),
 				  ck_str(c, "rebuild against %s", ck_headers(c)));
 		}
-		if (strlen(c->o->kver) != rlen || strncmp(vm, c->o->kver, rlen) != 0) {
+		if (strlen(c->o->src.kver) != rlen || strncmp(vm, c->o->src.kver, rlen) != 0) {
 			bool may_load = m->versioned && kernel_modversions;
 
 			f = ck_add(c, K_VERMAGIC_RELEASE, may_load ? SEV_WARNING : SEV_ERROR, (long)i,
 				   "%s: built for %.*s, target is %s%s", m->modname, (int)rlen, vm,
-				   c->o->kver,
+				   c->o->src.kver,
 				   may_load ? " (modversions: the release is not compared, the CRCs decide)"
 					    : ": \"version magic ... should be ...\"");
 			finding_set_str(c->rep, f, "vermagic", vm);
-			finding_set_str(c->rep, f, "expected_release", c->o->kver);
+			finding_set_str(c->rep, f, "expected_release", c->o->src.kver);
 			if (!may_load)
 				ck_refuse(c, (long)i, STAGE_VERMAGIC, ENOEXEC,
 					  ck_str(c, "built for %.*s", (int)rlen, vm),
 					  ck_str(c, "%s: version magic '%s' should be '%s%s'", m->modname,
-						 vm, c->o->kver, ref_flags ? ref_flags : flags),
+						 vm, c->o->src.kver, ref_flags ? ref_flags : flags),
 					  ck_str(c, "rebuild against %s", ck_headers(c)));
 		}
 	}

@@ -216,13 +216,13 @@ static int plan(struct cli_state *s, struct cli_report_log *cl)
 	int r = 0;
 
 	if (s->all) {
-		r = targets_all_kernels(&s->targets, s->o.root, s->o.moduledir);
+		r = targets_all_kernels(&s->targets, s->o.src.root, s->o.src.moduledir);
 		if (r == -ENOENT)
-			ma_logf(&cl->log, MA_LOG_CRIT, "--all: no kernel under %s%s", s->o.root,
-				s->o.moduledir ? s->o.moduledir : "/lib/modules");
+			ma_logf(&cl->log, MA_LOG_CRIT, "--all: no kernel under %s%s", s->o.src.root,
+				s->o.src.moduledir ? s->o.src.moduledir : "/lib/modules");
 		else if (r < 0 && r != -ENOMEM)
-			ma_logf(&cl->log, MA_LOG_CRIT, "--all: cannot read %s%s: %s", s->o.root,
-				s->o.moduledir ? s->o.moduledir : "/lib/modules", strerror(-r));
+			ma_logf(&cl->log, MA_LOG_CRIT, "--all: cannot read %s%s: %s", s->o.src.root,
+				s->o.src.moduledir ? s->o.src.moduledir : "/lib/modules", strerror(-r));
 	}
 	for (size_t i = 0; !r && i < s->versions.n; i++)
 		r = targets_add_kernel(&s->targets, s->versions.v[i], &k);
@@ -304,13 +304,13 @@ int cmd_check(int argc, char **argv, const char *prog)
 			r == -ENOMEM ? "out of memory" : s.r.usage_err);
 		goto emit;
 	}
-	s.o.root = s.r.t.root ? s.r.t.root : "";
-	s.o.moduledir = s.r.t.moduledir;
-	s.o.config_paths = s.r.t.configs.v;
-	s.o.n_config = s.r.t.configs.n;
-	s.o.symvers = s.r.t.symvers.v;
-	s.o.n_symvers = s.r.t.symvers.n;
-	s.o.sysmap = s.r.t.sysmap;
+	s.o.src.root = s.r.t.root ? s.r.t.root : "";
+	s.o.src.moduledir = s.r.t.moduledir;
+	s.o.src.config_paths = s.r.t.configs.v;
+	s.o.src.n_config = s.r.t.configs.n;
+	s.o.src.symvers = s.r.t.symvers.v;
+	s.o.src.n_symvers = s.r.t.symvers.n;
+	s.o.src.sysmap = s.r.t.sysmap;
 	s.o.jobs = s.r.t.read.jobs;
 	s.o.no_cache = s.r.t.read.no_cache;
 	s.o.cache_dir = s.r.t.read.cache_dir;
@@ -318,8 +318,8 @@ int cmd_check(int argc, char **argv, const char *prog)
 	s.o.n_certs = s.r.t.certs.n;
 	s.o.sig_enforce = s.r.t.sig_enforce;
 	s.o.lockdown = s.r.t.lockdown;
-	s.o.modprobe_paths = s.r.modprobe.v;
-	s.o.n_modprobe = s.r.modprobe.n;
+	s.o.src.modprobe_paths = s.r.modprobe.v;
+	s.o.src.n_modprobe = s.r.modprobe.n;
 	s.o.graph = s.fmt == FMT_DOT || s.fmt == FMT_SVG;
 	s.o.log = &cl.log;
 	s.o.progress = cli_progress("modatlas check");
@@ -340,7 +340,7 @@ int cmd_check(int argc, char **argv, const char *prog)
 			n_reps++;
 		}
 		cl.rep = s.fmt == FMT_JSON ? reps[i] : NULL;
-		s.o.kver = t->kver;
+		s.o.src.kver = t->kver;
 		s.o.files = t->files.v;
 		s.o.n_files = t->files.n;
 		r = check_run(&s.o, reps[i]);

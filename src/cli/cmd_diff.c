@@ -168,7 +168,7 @@ static int parse_args(struct cli_state *s, int argc, char **argv)
 static int side(struct cli_state *s, size_t i)
 {
 	const char *a = s->args.v[i], *colon = strrchr(a, ':');
-	struct diff_tree_opts *t = &s->o.tree[i];
+	struct tree_src *t = &s->o.tree[i];
 
 	t->symvers = s->symvers[i].v;
 	t->n_symvers = s->symvers[i].n;
@@ -249,9 +249,13 @@ static void release(struct cli_state *s)
 
 static int run(struct cli_state *s, struct diff_result *res, struct cli_report_log *cl)
 {
-	s->o.moduledir = s->r.t.moduledir;
-	s->o.config_paths = s->r.t.configs.v;
-	s->o.n_config = s->r.t.configs.n;
+	for (size_t i = 0; i < 2; i++) {
+		s->o.tree[i].moduledir = s->r.t.moduledir;
+		s->o.tree[i].config_paths = s->r.t.configs.v;
+		s->o.tree[i].n_config = s->r.t.configs.n;
+		s->o.tree[i].modprobe_paths = s->r.modprobe.v;
+		s->o.tree[i].n_modprobe = s->r.modprobe.n;
+	}
 	s->o.jobs = s->r.t.read.jobs;
 	s->o.no_cache = s->r.t.read.no_cache;
 	s->o.cache_dir = s->r.t.read.cache_dir;
@@ -259,8 +263,6 @@ static int run(struct cli_state *s, struct diff_result *res, struct cli_report_l
 	s->o.n_kabi_lists = s->kabi.n;
 	s->o.ignore_files = s->ignore.v;
 	s->o.n_ignore = s->ignore.n;
-	s->o.modprobe_paths = s->r.modprobe.v;
-	s->o.n_modprobe = s->r.modprobe.n;
 	s->o.modules = s->modules.v;
 	s->o.n_modules = s->modules.n;
 	s->o.log = &cl->log;

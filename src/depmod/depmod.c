@@ -462,17 +462,18 @@ int depmod_run(const struct depmod_opts *opts)
 	int r;
 
 	run.mo = (struct model_opts){
-		.root = opts->root,
-		.moduledir = opts->moduledir,
-		.kver = opts->kver,
-		.config_paths = opts->config_paths,
-		.n_config = opts->n_config,
+		/* kmod's depmod: one -E, which wins over -F */
+		.src = { .root = opts->root,
+			 .moduledir = opts->moduledir,
+			 .kver = opts->kver,
+			 .config_paths = opts->config_paths,
+			 .n_config = opts->n_config,
+			 .symvers = &run.caller->symvers,
+			 .n_symvers = opts->symvers ? 1 : 0,
+			 .sysmap = opts->symvers ? NULL : opts->sysmap },
 		.files = opts->files,
 		.n_files = opts->n_files,
 		.order_dups = opts->compat == DEPMOD_COMPAT_KMOD30 ? ORDER_LAST_WINS : ORDER_FIRST_WINS,
-		.symvers = &run.caller->symvers,
-		.n_symvers = opts->symvers ? 1 : 0,
-		.sysmap = opts->symvers ? NULL : opts->sysmap,
 		.sym_prefix = opts->sym_prefix,
 		.info_keys = depmod_info_keys,
 		.jobs = opts->jobs,

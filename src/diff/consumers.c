@@ -43,15 +43,8 @@ static int judge(struct diff_ctx *c, size_t t, const char *const *files, size_t 
 		 struct report **out)
 {
 	const struct diff_opts *o = c->o;
-	const struct diff_tree_opts *to = &o->tree[t];
 	struct check_opts co = {
-		.root = to->root,
-		.moduledir = o->moduledir,
-		.kver = to->kver,
-		.config_paths = o->config_paths,
-		.n_config = o->n_config,
-		.symvers = to->symvers,
-		.n_symvers = to->n_symvers,
+		.src = o->tree[t],
 		.files = files,
 		.n_files = n,
 		.no_cache = o->no_cache,
@@ -62,6 +55,9 @@ static int judge(struct diff_ctx *c, size_t t, const char *const *files, size_t 
 	size_t nk;
 	const struct finding_kind *k = check_kinds(&nk);
 
+	/* the modules are judged, not the tree's modprobe.d */
+	co.src.modprobe_paths = NULL;
+	co.src.n_modprobe = 0;
 	*out = report_new(k, nk);
 	if (!*out)
 		return -ENOMEM;

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "model/model.h"
 #include "report/report.h"
 #include "util/attr.h"
 
@@ -24,24 +25,14 @@ struct ma_log;
 struct ma_progress;
 struct strbuf;
 
-/* One tree: BASE/MODULEDIR/VERSION. */
-struct diff_tree_opts {
-	const char *root;                /* absolute; "" for / */
-	const char *kver;
-	const char *const *symvers;      /* that kernel's Module.symvers (merged) */
-	size_t n_symvers;
-};
-
 enum { DIFF_OLD = 0, DIFF_NEW = 1 };
 
 struct diff_opts {
-	struct diff_tree_opts tree[2];   /* DIFF_OLD, DIFF_NEW */
-	const char *moduledir;           /* NULL = /lib/modules */
-	const char *const *config_paths; /* depmod.d (-C), both trees */
-	size_t n_config;
-	const char *const *modprobe_paths; /* modprobe.d: options that NEW would
-					      ignore */
-	size_t n_modprobe;
+	/* Each tree, BASE/MODULEDIR/VERSION: its root (absolute; "" for /),
+	 * version and Module.symvers (merged); -m, -C (depmod.d) and
+	 * modprobe.d the same in both. NEW's modprobe.d is judged (options
+	 * NEW would ignore); both trees' are what udev's modprobe reads. */
+	struct tree_src tree[2];         /* DIFF_OLD, DIFF_NEW */
 	const char *const *kabi_lists;   /* --kabi-list: judge these symbols only */
 	size_t n_kabi_lists;
 	const char *const *ignore_files; /* --ignore */

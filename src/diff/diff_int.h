@@ -106,7 +106,7 @@ struct dalias {
 
 /* One tree and what the sections read of it. */
 struct dtree {
-	const struct diff_tree_opts *o;
+	const struct tree_src *o;
 	const char *name;             /* "OLD", "NEW" */
 	struct model_opts mopts;
 	struct model *m;

@@ -367,24 +367,20 @@ static int load_one(void *ud, size_t i, const struct ma_log *log)
 	int err = 0;
 
 	t->mopts = (struct model_opts){
-		.root = t->o->root,
-		.moduledir = o->moduledir,
-		.kver = t->o->kver,
-		.config_paths = o->config_paths,
-		.n_config = o->n_config,
+		.src = *t->o,
 		.order_dups = ORDER_FIRST_WINS,
-		.symvers = t->o->symvers,
-		.n_symvers = t->o->n_symvers,
 		.kernel_fallback = true,
-		.modprobe_paths = i == DIFF_NEW ? o->modprobe_paths : NULL,
-		.n_modprobe = i == DIFF_NEW ? o->n_modprobe : 0,
 		.keep_signatures = true,
 		.jobs = o->jobs,
 		.progress = o->progress ? &l->progress[i] : NULL,
 		.log = log,
 	};
+	if (i != DIFF_NEW) { /* only NEW's modprobe.d is judged */
+		t->mopts.src.modprobe_paths = NULL;
+		t->mopts.src.n_modprobe = 0;
+	}
 	if (!o->no_cache) {
-		char *dirname = model_dirname(t->o->root, o->moduledir, t->o->kver);
+		char *dirname = model_dirname(t->o->root, t->o->moduledir, t->o->kver);
 
 		err = dirname ? model_cache_open(&t->mcache, o->cache_dir, dirname, &t->mopts, log)
 			      : -ENOMEM;

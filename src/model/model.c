@@ -42,7 +42,7 @@ int model_new(const struct model_opts *o, struct model **out)
 	if (!m)
 		return -ENOMEM;
 	m->o = o;
-	m->dirname = model_dirname(o->root, o->moduledir, o->kver);
+	m->dirname = model_dirname(o->src.root, o->src.moduledir, o->src.kver);
 	if (!m->dirname) {
 		free(m);
 		return -ENOMEM;
@@ -82,10 +82,10 @@ int model_load_config(struct model *m)
 {
 	if (m->o->files)
 		return 0; /* explicit files: no configuration, as kmod */
-	m->cfg = depmod_cfg_new(m->o->kver);
+	m->cfg = depmod_cfg_new(m->o->src.kver);
 	if (!m->cfg)
 		return -ENOMEM;
-	return depmod_cfg_load(m->cfg, m->o->config_paths, m->o->n_config, m->o->log);
+	return depmod_cfg_load(m->cfg, m->o->src.config_paths, m->o->src.n_config, m->o->log);
 }
 
 /* An extra file: readable, and not a second module of the same name. */
@@ -207,19 +207,20 @@ int model_read_modules(struct model *m)
 static int load_given_kernel(struct model *m)
 {
 	const struct model_opts *o = m->o;
-	int r = kernsyms_load(o->symvers, o->n_symvers, o->sysmap, o->sym_prefix, o->log, &m->ks,
+	const struct tree_src *s = &o->src;
+	int r = kernsyms_load(s->symvers, s->n_symvers, s->sysmap, o->sym_prefix, o->log, &m->ks,
 			      &m->bad_input, o->kernel_fallback ? &m->conflict : NULL);
 
 	m->have_kernel = true;
-	m->have_crcs = o->n_symvers > 0;
+	m->have_crcs = s->n_symvers > 0;
 	m->kernel_complete = true;
-	m->ksource = o->n_symvers ? KERNEL_SYMVERS : KERNEL_SYSMAP;
-	m->ksource_path = strdup(o->n_symvers ? o->symvers[0] : o->sysmap);
+	m->ksource = s->n_symvers ? KERNEL_SYMVERS : KERNEL_SYSMAP;
+	m->ksource_path = strdup(s->n_symvers ? s->symvers[0] : s->sysmap);
 	if (!m->ksource_path)
 		return -ENOMEM;
 	if (r < 0 || !o->kernel_fallback)
 		return r;
-	if (!o->n_symvers)
+	if (!s->n_symvers)
 		return m->ks.n ? 0 : -ENODATA; /* a System.map stub */
 	r = kernel_crosscheck(&m->ks, &m->inferred, &m->xcheck);
 	return r < 0 ? r : kernel_contradicts(&m->xcheck) ? -ESTALE : 0;
@@ -230,7 +231,7 @@ static int load_given_kernel(struct model *m)
  * the image's own paths are. */
 static char *build_symvers(const struct model *m)
 {
-	const char *root = m->o->root;
+	const char *root = m->o->src.root;
 	char *link = model_file(m, "build"), *p = NULL;
 	char target[PATH_MAX];
 	ssize_t n = link ? readlink(link, target, sizeof(target) - 1) : -1;
@@ -295,7 +296,7 @@ int model_load_kernel(struct model *m)
 		if (r < 0)
 			return r;
 	}
-	if (o->n_symvers || o->sysmap)
+	if (o->src.n_symvers || o->src.sysmap)
 		return load_given_kernel(m);
 	return o->kernel_fallback ? fallback_kernel(m) : 0;
 }
@@ -372,7 +373,7 @@ int model_load_modprobe(struct model *m)
 	m->mp = modprobe_cfg_new();
 	if (!m->mp)
 		return -ENOMEM;
-	return modprobe_cfg_load(m->mp, m->o->modprobe_paths, m->o->n_modprobe, m->o->log);
+	return modprobe_cfg_load(m->mp, m->o->src.modprobe_paths, m->o->src.n_modprobe, m->o->log);
 }
 
 int model_builtin_names(const struct model *m, struct khash *h)
@@ -408,7 +409,7 @@ static int resolve(struct model *m)
 
 static int load_modprobe(struct model *m)
 {
-	return m->o->n_modprobe ? model_load_modprobe(m) : 0;
+	return m->o->src.n_modprobe ? model_load_modprobe(m) : 0;
 }
 
 int model_load(const struct model_opts *o, struct model **out)

@@ -42,13 +42,28 @@ struct modrec;
 struct mtree;
 struct tree_mod;
 
-struct model_opts {
+/* Where a tree is and what describes its kernel, as the commands take
+ * them (-b -m VERSION -C -E -F, modprobe.d): the model reads the tree
+ * from them, and check's options hold one to hand over whole. */
+struct tree_src {
 	const char *root;          /* -b, absolute; "" or NULL for none */
 	const char *moduledir;     /* -m; NULL = /lib/modules */
 	const char *kver;
 	/* depmod.d: -C paths (NULL = kmod's default directories) */
 	const char *const *config_paths;
 	size_t n_config;
+	/* The kernel's exports: Module.symvers files (merged, in order) win
+	 * over a System.map, as in kmod's depmod. */
+	const char *const *symvers;
+	size_t n_symvers;
+	const char *sysmap;
+	/* modprobe.d: paths (files or directories, earlier wins) */
+	const char *const *modprobe_paths;
+	size_t n_modprobe;
+};
+
+struct model_opts {
+	struct tree_src src;
 	/* Explicit module files (depmod VERSION FILES...): these are the
 	 * whole tree, no walk and no configuration. */
 	const char *const *files;
@@ -59,20 +74,12 @@ struct model_opts {
 	const char *const *extra_files;
 	size_t n_extra;
 	enum order_dups order_dups; /* modules.order duplicates (compat) */
-	/* The kernel's exports: Module.symvers files (merged, in order) win
-	 * over a System.map, as in kmod's depmod. */
-	const char *const *symvers;
-	size_t n_symvers;
-	const char *sysmap;
 	char sym_prefix;           /* -P */
 	/* check and the query commands: without -E/-F, fall back to the
 	 * tree's build/Module.symvers, then to what the tree's modules record
 	 * (model/kernel.h); a given file that contradicts the tree is refused;
 	 * several Module.symvers may not disagree. depmod: kmod's rule only. */
 	bool kernel_fallback;
-	/* modprobe.d: paths (files or directories, earlier wins) */
-	const char *const *modprobe_paths;
-	size_t n_modprobe;
 	/* What to keep of each module (the cache holds records of one kind:
 	 * see cache.h). */
 	const char *const *info_keys; /* .modinfo keys; NULL = all */

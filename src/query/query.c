@@ -67,9 +67,7 @@ struct model *query_model(struct query *q, int *err)
 	}
 	q->model_tried = true;
 	q->mo = (struct model_opts){
-		.root = q->o.root,
-		.moduledir = q->o.moduledir,
-		.kver = q->o.kver,
+		.src = { .root = q->o.root, .moduledir = q->o.moduledir, .kver = q->o.kver },
 		.order_dups = q->o.flavour == MP_KMOD30 ? ORDER_LAST_WINS : ORDER_FIRST_WINS,
 		.keep_signatures = true,
 		.jobs = q->o.jobs,

@@ -129,12 +129,12 @@ static int judge_tree(const struct why_opts *o, const char *file, struct judge *
 	size_t n;
 	const struct finding_kind *k = check_kinds(&n);
 	struct check_opts co = {
-		.root = o->q.root,
-		.moduledir = o->moduledir,
-		.kver = o->q.kver,
-		.symvers = o->symvers,
-		.n_symvers = o->n_symvers,
-		.sysmap = o->sysmap,
+		.src = { .root = o->q.root,
+			 .moduledir = o->moduledir,
+			 .kver = o->q.kver,
+			 .symvers = o->symvers,
+			 .n_symvers = o->n_symvers,
+			 .sysmap = o->sysmap },
 		.certs = o->certs,
 		.n_certs = o->n_certs,
 		.files = file ? (const char *const[]){ file } : NULL,

@@ -31,15 +31,15 @@ static void run_check(struct run *r, struct check_opts *o)
 {
 	size_t n;
 	const struct finding_kind *k = check_kinds(&n);
-	char *root = realpath(o->root, NULL);
+	char *root = realpath(o->src.root, NULL);
 
 	fx_log_init(&r->log);
 	r->log.log.max_prio = MA_LOG_WARNING;
 	r->rep = report_new(k, n);
 	assert_non_null(r->rep);
 	assert_non_null(root);
-	o->root = root;
-	o->kver = o->kver ? o->kver : KVER;
+	o->src.root = root;
+	o->src.kver = o->src.kver ? o->src.kver : KVER;
 	o->log = &r->log.log;
 	o->jobs = 2;
 	o->no_cache = true; /* the cache has its own suite (test-cache.sh) */
@@ -86,9 +86,9 @@ static const char *data_str(const struct finding *f, const char *key)
 
 static void test_tree_with_symvers(void **state)
 {
-	struct check_opts o = { .root = "tests/fixtures/tree",
-				.symvers = (const char *const[]){ "tests/fixtures/tree/Module.symvers" },
-				.n_symvers = 1 };
+	struct check_opts o = { .src.root = "tests/fixtures/tree",
+				.src.symvers = (const char *const[]){ "tests/fixtures/tree/Module.symvers" },
+				.src.n_symvers = 1 };
 	struct run r;
 	const struct finding *f;
 
@@ -115,7 +115,7 @@ static void test_tree_with_symvers(void **state)
 
 static void test_tree_without_kernel(void **state)
 {
-	struct check_opts o = { .root = "tests/fixtures/tree" };
+	struct check_opts o = { .src.root = "tests/fixtures/tree" };
 	struct run r;
 
 	run_check(&r, &o);
@@ -131,8 +131,8 @@ static void test_tree_without_kernel(void **state)
 
 static void test_cycles(void **state)
 {
-	struct check_opts o = { .root = "tests/fixtures/cycle", .graph = true };
-	struct check_opts o2 = { .root = "tests/fixtures/cycle-nested" };
+	struct check_opts o = { .src.root = "tests/fixtures/cycle", .graph = true };
+	struct check_opts o2 = { .src.root = "tests/fixtures/cycle-nested" };
 	struct run r;
 	const struct finding *f;
 	struct json_object *edges, *syms;
@@ -162,8 +162,10 @@ static void test_cycles(void **state)
 static void test_defects(void **state)
 {
 	const char *mp[] = { DEF "/modprobe.d" };
-	struct check_opts o = { .root = DEF "/tree", .symvers = (const char *const[]){ DEF "/Module.symvers" }, .n_symvers = 1,
-				.modprobe_paths = mp, .n_modprobe = 1 };
+	struct check_opts o = { .src.root = DEF "/tree",
+				.src.symvers = (const char *const[]){ DEF "/Module.symvers" },
+				.src.n_symvers = 1,
+				.src.modprobe_paths = mp, .src.n_modprobe = 1 };
 	struct run r;
 	const struct finding *f;
 
@@ -202,11 +204,13 @@ static void test_out_of_tree(void **state)
 		"tests/fixtures/arch/s390x/lib/modules/6.1.0-50-s390x/kernel/lib/crc64.ko"
 	};
 	const char *mp[] = { DEF "/modprobe.d" };
-	struct check_opts o = { .root = "tests/fixtures/arch/amd64", .files = files, .n_files = 1 };
-	struct check_opts o2 = { .root = "tests/fixtures/arch/amd64", .files = s390, .n_files = 1 };
-	struct check_opts o3 = { .root = DEF "/tree", .symvers = (const char *const[]){ DEF "/Module.symvers" }, .n_symvers = 1,
-				 .files = files, .n_files = 1, .modprobe_paths = mp,
-				 .n_modprobe = 1 };
+	struct check_opts o = { .src.root = "tests/fixtures/arch/amd64", .files = files, .n_files = 1 };
+	struct check_opts o2 = { .src.root = "tests/fixtures/arch/amd64", .files = s390, .n_files = 1 };
+	struct check_opts o3 = { .src.root = DEF "/tree",
+				 .src.symvers = (const char *const[]){ DEF "/Module.symvers" },
+				 .src.n_symvers = 1,
+				 .files = files, .n_files = 1, .src.modprobe_paths = mp,
+				 .src.n_modprobe = 1 };
 	struct run r;
 	const struct finding *f;
 
@@ -254,7 +258,7 @@ static void test_bad_modules(void **state)
 	char *d = fx_mkdtemp();
 	char *mods;
 	const char *files[2];
-	struct check_opts o = { .root = "tests/fixtures/arch/amd64", .files = files, .n_files = 2 };
+	struct check_opts o = { .src.root = "tests/fixtures/arch/amd64", .files = files, .n_files = 2 };
 	struct run r;
 
 	assert_int_equal(asprintf(&mods, "%s/m", d), (int)strlen(d) + 2);
@@ -279,13 +283,13 @@ static void test_fatal(void **state)
 	const char *missing[] = { "tests/fixtures/defects/no-such.ko" };
 	const char *twice[] = { DEFMODS "/ma_def_plain.ko", DEFMODS "/ma_def_plain.ko" };
 	const char *nocert[] = { "/nonexistent/cert.pem" };
-	struct check_opts o1 = { .root = "tests/fixtures/tree",
-				 .symvers = (const char *const[]){ "/nonexistent/Module.symvers" },
-				 .n_symvers = 1 };
-	struct check_opts o2 = { .root = "tests/fixtures/tree", .files = missing, .n_files = 1 };
-	struct check_opts o3 = { .root = "tests/fixtures/tree", .files = twice, .n_files = 2 };
-	struct check_opts o4 = { .root = "tests/fixtures/tree", .kver = "9.9.9-none" };
-	struct check_opts o5 = { .root = "tests/fixtures/tree", .certs = nocert, .n_certs = 1 };
+	struct check_opts o1 = { .src.root = "tests/fixtures/tree",
+				 .src.symvers = (const char *const[]){ "/nonexistent/Module.symvers" },
+				 .src.n_symvers = 1 };
+	struct check_opts o2 = { .src.root = "tests/fixtures/tree", .files = missing, .n_files = 1 };
+	struct check_opts o3 = { .src.root = "tests/fixtures/tree", .files = twice, .n_files = 2 };
+	struct check_opts o4 = { .src.root = "tests/fixtures/tree", .src.kver = "9.9.9-none" };
+	struct check_opts o5 = { .src.root = "tests/fixtures/tree", .certs = nocert, .n_certs = 1 };
 	struct run r;
 
 	run_check(&r, &o1);
