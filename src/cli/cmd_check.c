@@ -16,6 +16,7 @@
 #include "cli/report_opts.h"
 #include "cli/tree_opts.h"
 #include "report/report.h"
+#include "util/array.h"
 #include "util/strbuf.h"
 
 enum fmt { FMT_TEXT, FMT_JSON, FMT_DOT, FMT_SVG };
@@ -252,6 +253,19 @@ static int plan(struct cli_state *s, struct cli_report_log *cl)
 	return r;
 }
 
+/* A new report at the end of reps (one per kernel checked). 0 or -ENOMEM. */
+static int push_report(struct report ***reps, size_t *n, size_t *alloc,
+		       const struct finding_kind *kinds, size_t n_kinds)
+{
+	struct report *rep = report_new(kinds, n_kinds);
+
+	if (!rep || ARRAY_PUSH(*reps, *n, *alloc, rep) < 0) {
+		report_free(rep);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* out-of-tree DOT: the given modules, unless --focus says otherwise */
 static int default_focus(const struct check_target *t, struct cli_list *focus)
 {
@@ -278,7 +292,7 @@ int cmd_check(int argc, char **argv, const char *prog)
 	struct strbuf out = STRBUF_INIT;
 	const struct finding_kind *kinds;
 	struct report **reps = NULL;
-	size_t n_kinds, n_reps = 0;
+	size_t n_kinds, n_reps = 0, reps_alloc = 0;
 	bool failed = false;
 	int r, ret = 2;
 
@@ -292,12 +306,10 @@ int cmd_check(int argc, char **argv, const char *prog)
 		goto out;
 	}
 	/* one report at least: in JSON, even a usage error is a document */
-	reps = calloc(1, sizeof(*reps));
-	if (!reps || !(reps[0] = report_new(kinds, n_kinds))) {
+	if (push_report(&reps, &n_reps, &reps_alloc, kinds, n_kinds) < 0) {
 		fprintf(stderr, "%s: out of memory\n", cl.prog);
 		goto out;
 	}
-	n_reps = 1;
 	cl.rep = s.fmt == FMT_JSON ? reps[0] : NULL;
 	if (r < 0) {
 		ma_logf(&cl.log, MA_LOG_CRIT, "%s (see 'modatlas check --help')",
@@ -326,19 +338,9 @@ int cmd_check(int argc, char **argv, const char *prog)
 	r = plan(&s, &cl);
 	for (size_t i = 0; !r && i < s.targets.n; i++) {
 		const struct check_target *t = &s.targets.v[i];
-		struct report **nr;
 
-		if (i) {
-			nr = realloc(reps, (n_reps + 1) * sizeof(*reps));
-			if (!nr || !(nr[n_reps] = report_new(kinds, n_kinds))) {
-				if (nr)
-					reps = nr;
-				r = -ENOMEM;
-				break;
-			}
-			reps = nr;
-			n_reps++;
-		}
+		if (i && (r = push_report(&reps, &n_reps, &reps_alloc, kinds, n_kinds)) < 0)
+			break;
 		cl.rep = s.fmt == FMT_JSON ? reps[i] : NULL;
 		s.o.src.kver = t->kver;
 		s.o.files = t->files.v;

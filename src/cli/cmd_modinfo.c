@@ -17,6 +17,7 @@
 #include "cli/kmod_compat.h"
 #include "cli/tree_opts.h"
 #include "query/query.h"
+#include "util/array.h"
 
 static const char short_opts[] = "adlpn0mF:k:b:Vh";
 static const struct option long_opts[] = {
@@ -123,12 +124,9 @@ static int add_param(struct mi *mi, struct params *ps, const char *key, const ch
 			break;
 	if (i == ps->n) {
 		struct param p = { value, NULL, NULL, nlen, 0, 0 };
-		void *t = realloc(ps->v, (ps->n + 1) * sizeof(*ps->v));
 
-		if (!t)
+		if (ARRAY_PUSH(ps->v, ps->n, ps->alloc, p) < 0)
 			return -ENOMEM;
-		ps->v = t;
-		ps->v[ps->n++] = p;
 	}
 	if (!strcmp(key, "parm")) {
 		ps->v[i].desc = colon + 1;

@@ -20,6 +20,7 @@
 #include "tree/names.h"
 #include "util/array.h"
 #include "util/fileio.h"
+#include "util/strbuf.h"
 
 int query_session_new(struct query *q, struct query_session **out)
 {
@@ -345,38 +346,24 @@ bool query_mod_builtin(struct query_mod *m)
 const char *query_mod_options(struct query_mod *m)
 {
 	const struct modprobe_cfg *cfg = m->s->q->cfg;
-	struct strbuf_like {
-		char *p;
-		size_t len;
-	} o = { NULL, 0 };
+	struct strbuf o = STRBUF_INIT;
 
 	if (m->init_options)
 		return m->options;
 	for (size_t i = 0; i < cfg->n; i++) {
 		const struct modprobe_entry *e = &cfg->v[i];
-		size_t len;
-		char *t;
 
-		if (e->kind != MP_OPTIONS ||
+		if (e->kind != MP_OPTIONS || !e->arg[0] ||
 		    !(!strcmp(e->name, m->name) || (m->alias && !strcmp(e->name, m->alias))))
 			continue;
-		len = strlen(e->arg);
-		if (len < 1)
-			continue;
-		t = realloc(o.p, o.len + len + 2);
-		if (!t) {
-			free(o.p);
+		if ((o.len && strbuf_addch(&o, ' ') < 0) || strbuf_addstr(&o, e->arg) < 0) {
+			strbuf_release(&o);
 			return NULL;
 		}
-		o.p = t;
-		if (o.len)
-			o.p[o.len++] = ' ';
-		memcpy(o.p + o.len, e->arg, len + 1);
-		o.len += len;
 	}
 	m->init_options = true;
-	m->options = o.p ? arena_strdup(&m->s->a, o.p) : NULL;
-	free(o.p);
+	m->options = o.len ? arena_strdup(&m->s->a, o.buf) : NULL;
+	strbuf_release(&o);
 	return m->options;
 }
 
