@@ -22,6 +22,7 @@
 
 #include "util/bigbuf.h"
 #include "util/budget.h"
+#include "util/bytes.h"
 #include "util/codeword.h"
 
 /* Output buffer bounded by limit = max + 1: producing the byte past max is
@@ -223,8 +224,7 @@ static int xz_verify(const lzma_index *idx, const uint8_t *in, size_t end, const
 
 		if (it.block.total_size < 4 || at > end || uo > outlen || us > outlen - uo)
 			return -EINVAL;
-		stored = (uint32_t)in[at - 4] | (uint32_t)in[at - 3] << 8 |
-			 (uint32_t)in[at - 2] << 16 | (uint32_t)in[at - 1] << 24;
+		stored = get_le32(in + at - 4);
 		if ((uint32_t)crc32_z(0, out + uo, (z_size_t)us) != stored)
 			return -EINVAL;
 		atomic_fetch_add(&xz_blocks_checked, 1);
@@ -468,8 +468,7 @@ static int load_gzip(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 	if (inlen >= 18) {
 		const uint8_t *t = in + inlen - 4;
 
-		hint = (uint64_t)t[0] | (uint64_t)t[1] << 8 | (uint64_t)t[2] << 16 |
-		       (uint64_t)t[3] << 24;
+		hint = get_le32(t);
 		if (hint / 1032 > inlen)
 			hint = 0;
 	}

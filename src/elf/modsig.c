@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include "util/bytes.h"
+
 #define SIG_MAGIC "~Module signature appended~\n"
 #define SIG_MAGIC_LEN (sizeof(SIG_MAGIC) - 1)
 #define SIG_INFO_LEN 12
@@ -30,7 +32,7 @@ void modsig_parse(struct moddraft *d, const uint8_t *buf, size_t len)
 	}
 	size -= SIG_INFO_LEN;
 	ms = buf + size;
-	sig_len = (uint64_t)ms[8] << 24 | (uint64_t)ms[9] << 16 | (uint64_t)ms[10] << 8 | ms[11];
+	sig_len = get_be32(ms + 8);
 	/* kmod's test: a signature, and everything it claims before it. */
 	need = (uint64_t)ms[3] + ms[4] + sig_len;
 	if (sig_len == 0 || need > size) {
@@ -56,7 +58,6 @@ uint64_t modsig_claimed(const uint8_t *buf, size_t len)
 	    memcmp(buf + len - SIG_MAGIC_LEN, SIG_MAGIC, SIG_MAGIC_LEN) != 0)
 		return 0;
 	ms = buf + len - SIG_MAGIC_LEN - SIG_INFO_LEN;
-	need = (uint64_t)ms[3] + ms[4] +
-	       ((uint64_t)ms[8] << 24 | (uint64_t)ms[9] << 16 | (uint64_t)ms[10] << 8 | ms[11]);
+	need = (uint64_t)ms[3] + ms[4] + get_be32(ms + 8);
 	return need <= len - SIG_MAGIC_LEN - SIG_INFO_LEN ? need : 0;
 }
