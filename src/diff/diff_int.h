@@ -175,8 +175,6 @@ bool dt_is_builtin(const struct dtree *t, const char *modname);
 /* Module i's path relative to the module directory, without the
  * compression suffix ("kernel/fs/ext4/ext4.ko"): malloc'd, NULL on ENOMEM. */
 char *dt_plain_path(const struct dtree *t, size_t i);
-/* The symbol of name, or NULL. */
-const struct dsym *dt_sym(const struct dtree *t, const char *name);
 
 /* Loading (tree.c): both trees, on the job pool, each through the cache;
  * then what the sections read of them. */

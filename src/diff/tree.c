@@ -50,18 +50,6 @@ char *dt_plain_path(const struct dtree *t, size_t i)
 	return strndup(p, strlen(p) - s + (s ? 3 : 0)); /* keep ".ko" */
 }
 
-static int cmp_sym_name(const void *a, const void *b)
-{
-	return strcmp(((const struct dsym *)a)->name, ((const struct dsym *)b)->name);
-}
-
-const struct dsym *dt_sym(const struct dtree *t, const char *name)
-{
-	struct dsym key = { .name = name };
-
-	return t->n_syms ? bsearch(&key, t->syms, t->n_syms, sizeof(key), cmp_sym_name) : NULL;
-}
-
 /* ---- the built-in modules ---- */
 
 static int cmp_str(const void *a, const void *b)

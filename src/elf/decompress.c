@@ -689,13 +689,6 @@ int decompress_buf(enum mod_compression comp, const void *in, size_t inlen, uint
 	return -EINVAL;
 }
 
-uint64_t decompress_size_hint(enum mod_compression comp, const void *in, size_t inlen)
-{
-	const struct mod_codec *c = mod_codec_get(comp);
-
-	return c && c->size_hint ? c->size_hint(in, inlen) : 0;
-}
-
 int decompress_stream(enum mod_compression comp, const void *in, size_t inlen, uint64_t max,
 		      unsigned flags, decompress_sink sink, void *ud, char *reason,
 		      size_t reasonsz)

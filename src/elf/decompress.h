@@ -45,8 +45,6 @@ enum {
 	DECOMPRESS_BIGBUF = 1u << 1,
 };
 
-/* Size the stream declares (xz index, zstd frame header), or 0. */
-uint64_t decompress_size_hint(enum mod_compression comp, const void *in, size_t inlen);
 
 /* Streaming into sink (see codec.h), for the formats that have it
  * (-EOPNOTSUPP otherwise). Same errors and limit as decompress_buf. */

@@ -317,11 +317,6 @@ const char *query_mod_name(const struct query_mod *m)
 	return m->name;
 }
 
-const char *query_mod_alias(const struct query_mod *m)
-{
-	return m->alias;
-}
-
 /* kmod_module_get_path */
 const char *query_mod_path(struct query_mod *m)
 {
@@ -389,23 +384,6 @@ int query_mod_option_entries(struct query_mod *m, const struct modprobe_entry *c
 	*v = out;
 	*n = k;
 	return 0;
-}
-
-long query_mod_model_index(struct query *q, struct query_mod *m, int *err)
-{
-	const char *path = query_mod_path(m);
-	struct model *mdl;
-
-	*err = 0;
-	if (!path)
-		return -1;
-	mdl = query_model(q, err);
-	if (!mdl)
-		return -1;
-	for (size_t i = 0; i < mdl->n; i++)
-		if (!strcmp(mdl->mods[i].path, path))
-			return (long)i;
-	return -1;
 }
 
 /* kmod_module_get_install_commands */

@@ -124,9 +124,6 @@ const char *query_via_name(enum query_via v);
 struct query_mod;
 
 const char *query_mod_name(const struct query_mod *m);
-/* The alias it was made from (config pattern, or the name looked up for
- * index aliases), or NULL. */
-const char *query_mod_alias(const struct query_mod *m);
 /* Its file (absolute), from modules.dep; NULL for a built-in module, an
  * alias to nothing, or an install command's name. */
 const char *query_mod_path(struct query_mod *m);
@@ -140,10 +137,6 @@ const char *query_mod_options(struct query_mod *m);
  * session; *n = 0 for none). 0 or -ENOMEM. */
 int query_mod_option_entries(struct query_mod *m, const struct modprobe_entry *const **v,
 			     size_t *n) MA_MUST_CHECK;
-/* The module's index in the tree model (query_model; loaded if need be),
- * found by its file; -1 for none (built in, missing, or the model could
- * not be loaded: *err then). */
-long query_mod_model_index(struct query *q, struct query_mod *m, int *err);
 /* The install command that applies (the one the lookup found, else the
  * first install line whose pattern matches the name), or NULL; *entry
  * (optional) gets its line. */

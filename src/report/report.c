@@ -246,17 +246,6 @@ int report_add_error(struct report *r, const char *level, const char *msg)
 	return 0;
 }
 
-size_t report_n_errors(const struct report *r)
-{
-	return r->n_errs;
-}
-
-void report_error_get(const struct report *r, size_t i, const char **level, const char **msg)
-{
-	*level = r->errs[i].level;
-	*msg = r->errs[i].msg;
-}
-
 long report_node(struct report *r, const char *name, const char *path)
 {
 	bool ok = true;

@@ -136,9 +136,6 @@ const char *report_kernel_note(const struct report *r);
 /* A diagnostic that is not a finding (unreadable file, bad option):
  * level is "fatal", "error" or "warning". JSON lists them in "errors". */
 int report_add_error(struct report *r, const char *level, const char *msg);
-/* The diagnostics added, in order: level and message of the i-th. */
-size_t report_n_errors(const struct report *r);
-void report_error_get(const struct report *r, size_t i, const char **level, const char **msg);
 /* Those diagnostics appended to the JSON array arr, each as { "level",
  * "message" }. 0 or -ENOMEM. */
 int report_errors_json(const struct report *r, struct json_object *arr);
