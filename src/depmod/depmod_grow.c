@@ -437,7 +437,6 @@ static int last_name(const struct grow *g, char *modname)
  * every recorded module's dependencies stay as they were. */
 static int collect_exports(struct grow *g)
 {
-	const char prefix = g->pr.p->sym_prefix;
 	struct index_value *v = NULL;
 	struct strbuf key = STRBUF_INIT;
 	size_t n = 0, hits = 0;
@@ -454,9 +453,8 @@ static int collect_exports(struct grow *g)
 		const struct modrec *rec = g->add[j].c->now;
 
 		for (size_t e = 0; !r && e < rec->n_exports; e++) {
-			const char *name = rec->exports[e].name;
+			const char *name = mg_export_key(rec->exports[e].name, g->pr.p->sym_prefix);
 
-			name += prefix && name[0] == prefix;
 			strbuf_reset(&key);
 			r = strbuf_addf(&key, "symbol:%s", name);
 			for (const char *c = key.buf; !r && *c; c++)
@@ -481,7 +479,6 @@ static int collect_exports(struct grow *g)
  * kernel's nor another module's, whose it would become. */
 static int gone_exports(struct grow *g)
 {
-	const char prefix = g->pr.p->sym_prefix;
 	const char *paths[DEPMOD_PATCH_MAX];
 	int r = 0;
 
@@ -490,9 +487,8 @@ static int gone_exports(struct grow *g)
 
 		paths[j] = g->pr.p->changes[g->rem[j].k].path;
 		for (size_t e = 0; !r && e < rec->n_exports; e++) {
-			const char *name = rec->exports[e].name;
+			const char *name = mg_export_key(rec->exports[e].name, g->pr.p->sym_prefix);
 
-			name += prefix && name[0] == prefix;
 			if (!g->exports && !(g->exports = khash_new(1024)))
 				return -ENOMEM;
 			r = khash_add(g->exports, name, (void *)(uintptr_t)(j + 1), NULL);

@@ -83,16 +83,11 @@ static int need_known(void *ud, const char *name, size_t len)
 {
 	struct need_key *k = ud;
 	const struct needs_scan *s = k->s;
+	size_t skip = mg_key_skip(name, len, s->prefix, !s->exports);
 	unsigned int bit;
 
-	if (len && name[0] == '.' && !s->exports) {
-		name++;
-		len--;
-	}
-	if (len && s->prefix && name[0] == s->prefix) {
-		name++;
-		len--;
-	}
+	name += skip;
+	len -= skip;
 	bit = filter_bit(name, len);
 	if (!len || !(s->filter[bit / 64] >> (bit % 64) & 1))
 		return 0;

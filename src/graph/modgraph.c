@@ -173,13 +173,25 @@ static int lut_build(struct modgraph *g)
 	return strmap_build(&g->lut, g->lut_keys, n);
 }
 
+size_t mg_key_skip(const char *name, size_t len, char sym_prefix, bool need)
+{
+	size_t k = 0;
+
+	if (need && k < len && name[k] == '.') /* PPC64 function descriptors: .foo is foo */
+		k++;
+	if (sym_prefix && k < len && name[k] == sym_prefix)
+		k++;
+	return k;
+}
+
 const char *mg_symbol_key(const char *name, char sym_prefix)
 {
-	if (name[0] == '.') /* PPC64 function descriptors: .foo is foo */
-		name++;
-	if (sym_prefix && name[0] == sym_prefix)
-		name++;
-	return name;
+	return name + mg_key_skip(name, SIZE_MAX, sym_prefix, true);
+}
+
+const char *mg_export_key(const char *name, char sym_prefix)
+{
+	return name + mg_key_skip(name, SIZE_MAX, sym_prefix, false);
 }
 
 const struct mg_symbol *mg_find_symbol(const struct modgraph *g, const char *name,
@@ -279,10 +291,8 @@ int mg_register_exports(struct modgraph *g, const struct mg_opts *o)
 		if (!rec)
 			continue;
 		for (size_t j = 0; j < rec->n_exports; j++) {
-			const char *name = rec->exports[j].name;
+			const char *name = mg_export_key(rec->exports[j].name, o->sym_prefix);
 
-			if (o->sym_prefix && name[0] == o->sym_prefix)
-				name++;
 			r = symbol_add(g, name, rec->exports[j].crc, (int64_t)i);
 			if (r < 0)
 				return r;

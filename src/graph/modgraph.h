@@ -72,9 +72,15 @@ bool mg_is_fake_symbol(const char *name);
 int mg_register_exports(struct modgraph *g, const struct mg_opts *opts);
 int mg_resolve_needs(struct modgraph *g, const struct mg_opts *opts);
 
-/* The name a needed symbol is looked up by: one leading '.' (PPC64
- * function descriptors) and then one sym_prefix character dropped. */
+/* How many leading bytes of a symbol's name its key drops, as the graph
+ * keys it: for a need, one leading '.' (PPC64 function descriptors), then
+ * one sym_prefix character (-P); for an export, that prefix only. Reads at
+ * most len bytes (a C string may pass SIZE_MAX). */
+size_t mg_key_skip(const char *name, size_t len, char sym_prefix, bool need);
+/* The name a needed symbol is looked up by. */
 const char *mg_symbol_key(const char *name, char sym_prefix);
+/* The name an exported symbol is registered by. */
+const char *mg_export_key(const char *name, char sym_prefix);
 const struct mg_symbol *mg_find_symbol(const struct modgraph *g, const char *name,
 				       char sym_prefix);
 
