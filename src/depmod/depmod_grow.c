@@ -74,7 +74,6 @@ struct added {
 	size_t *news;          /* the added ones it uses directly (add[]) */
 	size_t n_news, a_news;
 	size_t users;          /* how many added ones use it directly */
-	size_t number;         /* its place in kmod's numbering of them */
 };
 
 /* A module removed. */
@@ -102,14 +101,14 @@ struct grow {
 	char *order;                   /* modules.order's text, once read */
 	size_t order_len;
 	uint64_t ranks[DEPMOD_PATCH_MAX];
+	size_t numbered[DEPMOD_PATCH_MAX]; /* add[] in kmod's numbering order */
 	struct cache_growth growth;
 };
 
-/* Where " dep" stands in text as a dependency (followed by ' ' or '\n'). */
-static bool used_in(const char *text, size_t len, const char *dep)
+/* Whether " dep" (n bytes) stands in text as a dependency (followed by
+ * ' ' or '\n'). */
+static bool used_in(const char *text, size_t len, const char *dep, size_t n)
 {
-	size_t n = strlen(dep);
-
 	for (const char *p = text, *end = text + len; (p = memmem(p, (size_t)(end - p), dep, n));
 	     p++)
 		if (p > text && p[-1] == ' ' && p + n < end && (p[n] == ' ' || p[n] == '\n'))
@@ -177,34 +176,42 @@ static int add_dep(struct grow *g, struct added *a, const char *path, size_t len
 	return known ? push_dep(a, path, len, rank) : -EAGAIN;
 }
 
-/* The recorded module owning need key (none: the kernel's, or nobody's),
- * used by another module already, and what it depends on, into a. */
-static int old_owner(struct grow *g, struct added *a, struct strbuf *key)
+/* The recorded index of symbols' values for name, into *v and *n (key
+ * holds "symbol:" name): 0, -ENOMEM, or -EAGAIN for a name the index
+ * cannot hold (it holds 7-bit keys: a full run's to resolve) or a damaged
+ * index. */
+static int symbol_owners(const struct grow *g, struct strbuf *key, const char *name,
+			 struct index_value **v, size_t *n)
 {
-	const char *dep_text = g->pr.old[DF_DEP], *line, *colon;
-	size_t dep_len = g->pr.old_len[DF_DEP], n_owner = 0, n_lines;
-	struct index_value *owner = NULL;
-	char *path;
-	int r = 0;
-
-	/* the index holds 7-bit keys: a name it cannot hold is a full run's
-	 * to resolve */
+	*v = NULL;
+	*n = 0;
+	strbuf_reset(key);
+	if (strbuf_addf(key, "symbol:%s", name) < 0)
+		return -ENOMEM;
 	for (const char *c = key->buf; *c; c++)
 		if ((unsigned char)*c >= 0x80)
 			return -EAGAIN;
-	if (index_reader_get(g->syms, key->buf, &owner, &n_owner) < 0)
-		return -EAGAIN;
-	line = n_owner ? dep_line(g, owner[0].value, &n_lines) : NULL;
+	return index_reader_get(g->syms, key->buf, v, n) < 0 ? -EAGAIN : 0;
+}
+
+/* The recorded module owning need name (none: the kernel's, or nobody's),
+ * used by another module already, and what it depends on, into a. */
+static int old_owner(struct grow *g, struct added *a, struct strbuf *key, const char *name)
+{
+	const char *line, *colon;
+	size_t n_owner, n_lines;
+	struct index_value *owner;
+	int r = symbol_owners(g, key, name, &owner, &n_owner);
+
+	line = !r && n_owner ? dep_line(g, owner[0].value, &n_lines) : NULL;
 	free(owner);
-	if (!n_owner)
-		return 0;
+	if (r || !n_owner)
+		return r;
 	if (n_owner != 1 || !line || !(colon = strchr(line, ':')))
 		return -EAGAIN;
-	path = strndup(line, (size_t)(colon - line));
-	r = !path ? -ENOMEM : used_in(dep_text, dep_len, path) ? 0 : -EAGAIN;
-	free(path);
-	if (!r)
-		r = add_dep(g, a, line, (size_t)(colon - line));
+	r = used_in(g->pr.old[DF_DEP], g->pr.old_len[DF_DEP], line, (size_t)(colon - line))
+		    ? add_dep(g, a, line, (size_t)(colon - line))
+		    : -EAGAIN;
 	for (const char *p = colon + 1; !r && *p;) {
 		size_t len;
 
@@ -241,8 +248,7 @@ static int added_deps(struct grow *g, struct added *a)
 			}
 			continue;
 		}
-		strbuf_reset(&key);
-		r = strbuf_addf(&key, "symbol:%s", name) ?: old_owner(g, a, &key);
+		r = old_owner(g, a, &key, name);
 	}
 	strbuf_release(&key);
 	return r;
@@ -266,7 +272,7 @@ static int number_added(struct grow *g)
 	while (top) {
 		struct added *a = &g->add[stack[--top]];
 
-		a->number = next++;
+		g->numbered[next++] = (size_t)(a - g->add);
 		for (size_t i = 0; i < a->n_news; i++)
 			if (--g->add[a->news[i]].users == 0)
 				stack[top++] = a->news[i];
@@ -274,8 +280,8 @@ static int number_added(struct grow *g)
 	free(stack);
 	if (next != g->n_add || min <= g->n_add)
 		return -EAGAIN;
-	for (size_t j = 0; j < g->n_add; j++)
-		g->ranks[g->add[j].k] = min - g->n_add + g->add[j].number;
+	for (size_t q = 0; q < g->n_add; q++)
+		g->ranks[g->add[g->numbered[q]].k] = min - g->n_add + q;
 	return 0;
 }
 
@@ -287,11 +293,8 @@ static int added_lines(struct grow *g)
 	int r = 0;
 
 	for (size_t q = g->n_add; !r && q-- > 0;) {
-		struct added *a = NULL;
+		struct added *a = &g->add[g->numbered[q]];
 
-		for (size_t j = 0; j < g->n_add; j++)
-			if (g->add[j].number == q)
-				a = &g->add[j];
 		for (size_t i = 0; !r && i < a->n_news; i++) {
 			const struct added *d = &g->add[a->news[i]];
 
@@ -363,22 +366,19 @@ static int removed_lines(struct grow *g)
 	for (size_t i = 0; !r && i < g->n_rem; i++) {
 		const struct removed *m = &g->rem[i];
 
-		if (used_in(text, (size_t)(q - text), m->rel))
+		if (used_in(text, (size_t)(q - text), m->rel, strlen(m->rel)))
 			return -EAGAIN;
 		for (const char *p = memchr(m->line, ':', m->line_len) + 1; !r && *p != '\n';) {
 			size_t n;
 			bool theirs = false;
-			char *dep;
 
 			p += *p == ' ';
 			n = strcspn(p, " \n");
 			for (size_t k = 0; k < g->n_rem; k++)
 				theirs = theirs || (strlen(g->rem[k].rel) == n &&
 						    !memcmp(g->rem[k].rel, p, n));
-			dep = theirs ? NULL : strndup(p, n);
-			r = theirs ? 0 : !dep ? -ENOMEM :
-			    used_in(text, (size_t)(q - text), dep) ? 0 : -EAGAIN;
-			free(dep);
+			if (!theirs && !used_in(text, (size_t)(q - text), p, n))
+				r = -EAGAIN;
 			p += n;
 		}
 	}
@@ -437,9 +437,9 @@ static int last_name(const struct grow *g, char *modname)
  * every recorded module's dependencies stay as they were. */
 static int collect_exports(struct grow *g)
 {
-	struct index_value *v = NULL;
+	struct index_value *v;
 	struct strbuf key = STRBUF_INIT;
-	size_t n = 0, hits = 0;
+	size_t n = 0, hits;
 	int r = 0;
 
 	for (size_t j = 0; j < g->n_add; j++)
@@ -455,15 +455,10 @@ static int collect_exports(struct grow *g)
 		for (size_t e = 0; !r && e < rec->n_exports; e++) {
 			const char *name = mg_export_key(rec->exports[e].name, g->pr.p->sym_prefix);
 
-			strbuf_reset(&key);
-			r = strbuf_addf(&key, "symbol:%s", name);
-			for (const char *c = key.buf; !r && *c; c++)
-				if ((unsigned char)*c >= 0x80)
-					r = -EAGAIN;
-			if (!r && (index_reader_get(g->syms, key.buf, &v, &hits) < 0 || hits))
-				r = -EAGAIN;
+			r = symbol_owners(g, &key, name, &v, &hits);
 			free(v);
-			v = NULL;
+			if (!r && hits)
+				r = -EAGAIN; /* a recorded module's */
 			if (!r)
 				r = khash_add_unique(g->exports, name, (void *)(uintptr_t)(j + 1));
 			r = r == -EEXIST ? -EAGAIN : r;
