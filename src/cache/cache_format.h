@@ -77,7 +77,7 @@ struct cache {
 	uint8_t *buf;          /* meta, mapped (buf_len bytes) */
 	uint8_t *recbuf;       /* records file, once loaded, mapped */
 	uint8_t *deltabuf;     /* its delta, mapped */
-	uint8_t *scanbuf;      /* records file mapped for cache_module_records */
+	uint8_t *scanbuf;      /* records file mapped for the scans (scan_body) */
 	size_t buf_len, recbuf_len, deltabuf_len, scanbuf_len;
 	struct arena arena;
 	const char *dirname;   /* the module directory the stamps are under */

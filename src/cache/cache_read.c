@@ -416,25 +416,43 @@ int cache_delta_body(struct cache *c, const uint8_t **body, size_t *len)
 	return 0;
 }
 
-/* Without loading the tables: the delta, then the records file mapped
- * for this lookup only, its checksum not computed (12 MB of a Debian
- * tree): a damaged record fails to decode, or decodes to a record whose
- * digest is not the meta file's, which the caller compares. */
+/* The records file's body for a scan without loading the tables: mapped
+ * once and kept (c->scanbuf), its checksum not computed (12 MB of a
+ * Debian tree): a damaged record fails to decode, or decodes to a record
+ * whose digest is not the meta file's, which the callers compare. */
+static int scan_body(struct cache *c, const uint8_t **body, size_t *len)
+{
+	if (!c->scanbuf) {
+		uint8_t *buf = NULL;
+		size_t buf_len = 0;
+		int err = map_records(c, "records", c->gen.base, &buf, &buf_len, body, len, false);
+
+		if (err < 0) {
+			if (buf_len)
+				munmap(buf, buf_len);
+			return err;
+		}
+		c->scanbuf = buf;
+		c->scanbuf_len = buf_len;
+	}
+	*body = c->scanbuf + CACHE_REC_HEADER_LEN;
+	*len = c->scanbuf_len - CACHE_REC_HEADER_LEN;
+	return 0;
+}
+
+/* Without loading the tables: the delta, then the records file. */
 static struct modrec *recorded_scan(struct cache *c, const char *path, const char *const *keys)
 {
 	const uint8_t *body;
-	uint8_t *buf = NULL;
-	size_t len, buf_len = 0;
+	size_t len;
 	struct cache_rec_view v;
 	struct modrec *m = NULL;
 
 	if (cache_delta_body(c, &body, &len) == 0 && find_in(body, len, path, &v))
 		return modrec_decode_keys(v.blob, v.len, keys, false, &m) < 0 ? NULL : m;
-	if (map_records(c, "records", c->gen.base, &buf, &buf_len, &body, &len, false) == 0 &&
-	    find_in(body, len, path, &v) && modrec_decode_keys(v.blob, v.len, keys, false, &m) < 0)
+	if (scan_body(c, &body, &len) == 0 && find_in(body, len, path, &v) &&
+	    modrec_decode_keys(v.blob, v.len, keys, false, &m) < 0)
 		m = NULL;
-	if (buf_len)
-		munmap(buf, buf_len);
 	return m;
 }
 
@@ -496,13 +514,8 @@ int cache_module_records(struct cache *c, struct cache_blob **out, size_t *n)
 
 	if (!e && c->gen.delta)
 		e = cache_delta_body(c, &body, &len) < 0 ? -EAGAIN : each_in(&x, body, len);
-	if (!e && !c->scanbuf &&
-	    map_records(c, "records", c->gen.base, &c->scanbuf, &c->scanbuf_len, &body, &len,
-			false) < 0)
-		e = -EAGAIN;
 	if (!e)
-		e = each_in(&x, c->scanbuf + CACHE_REC_HEADER_LEN,
-			    c->scanbuf_len - CACHE_REC_HEADER_LEN);
+		e = scan_body(c, &body, &len) < 0 ? -EAGAIN : each_in(&x, body, len);
 	khash_free(x.seen);
 	strbuf_release(&x.path);
 	if (!e && x.n < c->n_modules)
