@@ -27,6 +27,7 @@
 #include "util/log.h"
 #include "util/publish.h"
 #include "util/strbuf.h"
+#include "util/release.h"
 
 /* A string as a NUL-terminated copy in the arena. */
 static char *get_str(struct byte_reader *r, struct arena *a)
@@ -71,9 +72,7 @@ void cache_free(struct cache *c)
 	khash_free(c->records);
 	khash_free(c->now_index);
 	khash_free(c->stamp_index);
-	free(c->dir_updates);
-	free(c->dir_news);
-	free(c);
+	FREE_ALL(c->dir_updates, c->dir_news, c);
 }
 
 /* n zeroed elements of size in c's arena (n is bounded by the file). */

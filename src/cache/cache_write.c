@@ -21,6 +21,7 @@
 #include "util/fileio.h"
 #include "util/publish.h"
 #include "util/strbuf.h"
+#include "util/release.h"
 
 /* A cache file being written: streamed through a buffer into a
  * temporary, its checksum kept as it goes; the header comes last. */
@@ -345,9 +346,7 @@ void cache_writer_free(struct cache_writer *w)
 	strbuf_release(&w->stamps);
 	strbuf_release(&w->outputs);
 	strbuf_release(&w->msgs);
-	free(w->dirname);
-	free(w->key);
-	free(w);
+	FREE_ALL(w->dirname, w->key, w);
 }
 
 void cache_writer_no_shortcut(struct cache_writer *w)

@@ -22,21 +22,9 @@
 #include "util/timing.h"
 
 
-static const struct analyzer {
-	const char *name;
-	int (*run)(struct check_ctx *c);
-} analyzers[] = {
-	/* format first: it marks the modules nothing else should judge */
-	{ "format", ck_format },
-	{ "vermagic", ck_vermagic },
-	{ "symbols", ck_symbols },
-	{ "cycles", ck_cycles },
-	{ "signatures", ck_signatures },
-	{ "softdeps", ck_softdeps },
-	{ "modprobe.d", ck_modprobe },
-	{ "duplicates", ck_duplicates },
-	{ "firmware", ck_firmware },
-};
+#define CK_ROW(name, fn) { name, fn },
+static const TIMED_STEPS(struct check_ctx) analyzers[] = { CK_ANALYZERS(CK_ROW) };
+#undef CK_ROW
 
 /* ---- helpers for the analyzers ---- */
 
@@ -72,17 +60,6 @@ struct finding *ck_add_at(struct check_ctx *c, enum ck_kind k, enum severity sev
 	f = vadd(c, k, sev, i, module, path, fmt, ap);
 	va_end(ap);
 	return f;
-}
-
-const char *ck_str(struct check_ctx *c, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	s = arena_vprintf(&c->arena, fmt, ap);
-	va_end(ap);
-	return s;
 }
 
 void ck_refuse(struct check_ctx *c, long i, enum ck_stage stage, int err, const char *cause,
@@ -457,8 +434,8 @@ int check_run(const struct check_opts *o, struct report *rep)
 	arena_init(&c.arena, 64 * 1024);
 	err = load_all(&c);
 	timing_mark(c.log, &t0, "check: load");
-	for (size_t i = 0; !err && i < sizeof(analyzers) / sizeof(analyzers[0]); i++) {
-		err = analyzers[i].run(&c);
+	for (size_t i = 0; !err && i < TIMED_STEPS_N(analyzers); i++) {
+		err = analyzers[i].fn(&c);
 		if (!err && i == 0) {
 			/* what format found broken neither exports nor links */
 			err = build_exports(&c);

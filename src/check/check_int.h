@@ -154,7 +154,7 @@ struct finding *ck_add_at(struct check_ctx *c, enum ck_kind k, enum severity sev
 
 /* printf into c's arena (NULL on ENOMEM, which the next report_err
  * reports anyway: the verdict keeps its other strings). */
-const char *ck_str(struct check_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define ck_str(c, ...) ((const char *)arena_printf(&(c)->arena, __VA_ARGS__))
 /* The kernel refuses module i at stage, with errno err: kept when it is
  * the first stage that does (for STAGE_SYMBOLS the first symbol; the errno
  * becomes the last one's, as simplify_symbols returns). dmesg: the
@@ -185,16 +185,16 @@ bool ck_name_resolves(struct check_ctx *c, const char *name);
 int ck_certs_load(struct check_ctx *c);
 void ck_certs_free(struct ck_certs *cs);
 
-/* Analyzers, each returning 0, -ENOMEM, or a negative errno for an
- * input it cannot read (logged at MA_LOG_CRIT). */
-int ck_format(struct check_ctx *c);
-int ck_vermagic(struct check_ctx *c);
-int ck_symbols(struct check_ctx *c);
-int ck_cycles(struct check_ctx *c);
-int ck_signatures(struct check_ctx *c);
-int ck_softdeps(struct check_ctx *c);
-int ck_modprobe(struct check_ctx *c);
-int ck_duplicates(struct check_ctx *c);
-int ck_firmware(struct check_ctx *c);
+/* The analyzers, {name, function}, in the order they run; each returns
+ * 0, -ENOMEM, or a negative errno for an input it cannot read (logged at
+ * MA_LOG_CRIT). format runs first: it marks the modules nothing else
+ * should judge. */
+#define CK_ANALYZERS(X)                                                                   \
+	X("format", ck_format) X("vermagic", ck_vermagic) X("symbols", ck_symbols)         \
+	X("cycles", ck_cycles) X("signatures", ck_signatures) X("softdeps", ck_softdeps)   \
+	X("modprobe.d", ck_modprobe) X("duplicates", ck_duplicates) X("firmware", ck_firmware)
+#define CK_DECLARE(name, fn) int fn(struct check_ctx *c);
+CK_ANALYZERS(CK_DECLARE)
+#undef CK_DECLARE
 
 #endif

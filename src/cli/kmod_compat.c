@@ -14,6 +14,7 @@
 #include "query/qindex.h"
 #include "util/bytes.h"
 #include "util/fileio.h"
+#include "util/release.h"
 
 /* One of the options of KC_LONG_OPTIONS: 1 when taken, 0 when c is none
  * of them, -EINVAL (message printed) for a bad value. */
@@ -328,9 +329,7 @@ void kc_tree_release(struct kc_tree *t)
 {
 	for (size_t i = 0; t->owned && t->owned[i]; i++)
 		free(t->owned[i]);
-	free(t->owned);
-	free(t->dirname);
-	free(t->root_abs);
+	FREE_ALL(t->owned, t->dirname, t->root_abs);
 	*t = (struct kc_tree){ 0 };
 }
 

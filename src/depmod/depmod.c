@@ -24,6 +24,7 @@
 #include "util/logbuf.h"
 #include "util/strbuf.h"
 #include "util/timing.h"
+#include "util/release.h"
 
 #define MAX_CYCLES_REPORTED 1000
 
@@ -400,20 +401,11 @@ static int st_write(struct run *run)
 	return r;
 }
 
-static const struct stage {
-	const char *name;
-	int (*fn)(struct run *run);
-} stages[] = {
-	{ "quick check", st_quick },
-	{ "cache check", st_cache },
-	{ "config", st_config },
-	{ "scan+read", st_read },
-	{ "exports", st_exports },
-	{ "builtin", st_builtins },
-	{ "start builders", st_start_files },
-	{ "resolve", st_resolve },
-	{ "build files", st_finish_files },
-	{ "write", st_write },
+static const TIMED_STEPS(struct run) stages[] = {
+	{ "quick check", st_quick }, { "cache check", st_cache }, { "config", st_config },
+	{ "scan+read", st_read }, { "exports", st_exports }, { "builtin", st_builtins },
+	{ "start builders", st_start_files }, { "resolve", st_resolve },
+	{ "build files", st_finish_files }, { "write", st_write },
 };
 
 /* ---- the run ---- */
@@ -444,9 +436,7 @@ static void run_release(struct run *run)
 		cache_free(run->cache);
 	}
 	tee_log_release(&run->tee);
-	free(run->cache_path);
-	free(run->key);
-	free(run->outdir);
+	FREE_ALL(run->cache_path, run->key, run->outdir);
 }
 
 int depmod_run(const struct depmod_opts *opts)
@@ -484,7 +474,7 @@ int depmod_run(const struct depmod_opts *opts)
 	run.outdir = depmod_dirname(opts->outroot ? opts->outroot : opts->root, opts->moduledir,
 				    opts->kver);
 	r = run.outdir ? model_new(&run.mo, &run.m) : -ENOMEM;
-	for (size_t i = 0; !r && !run.done && i < sizeof(stages) / sizeof(stages[0]); i++) {
+	for (size_t i = 0; !r && !run.done && i < TIMED_STEPS_N(stages); i++) {
 		r = stages[i].fn(&run);
 		timing_mark(run.o.log, &t0, stages[i].name);
 	}

@@ -32,6 +32,7 @@
 #include "util/khash.h"
 #include "util/log.h"
 #include "util/strbuf.h"
+#include "util/release.h"
 
 /* The modules a device gets from one tree: every one its lookup finds
  * (all, as modprobe -R names them), those that load and those
@@ -46,10 +47,7 @@ struct loads {
 
 static void loads_release(struct loads *l)
 {
-	free(l->load);
-	free(l->builtin);
-	free(l->black);
-	free(l->all);
+	FREE_ALL(l->load, l->builtin, l->black, l->all);
 }
 
 static bool has(const char *const *v, size_t n, const char *s)

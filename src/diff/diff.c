@@ -14,20 +14,11 @@
 #include "util/khash.h"
 #include "util/log.h"
 #include "util/timing.h"
+#include "util/release.h"
 
-static const struct section {
-	const char *name;
-	int (*run)(struct diff_ctx *c);
-} sections[] = {
-	/* modules first: it pairs the modules (renames) the others compare */
-	{ "modules", dd_modules },
-	/* kABI before consumers: they are judged on its changes */
-	{ "kabi", dd_kabi },
-	{ "consumers", dd_consumers },
-	{ "hardware", dd_hardware },
-	{ "devices", dd_devices },
-	{ "behaviour", dd_behaviour },
-};
+#define DD_ROW(name, fn) { name, fn },
+static const TIMED_STEPS(struct diff_ctx) sections[] = { DD_SECTIONS(DD_ROW) };
+#undef DD_ROW
 
 int diff_result_init(struct diff_result *r)
 {
@@ -43,10 +34,8 @@ int diff_result_init(struct diff_result *r)
 void diff_result_release(struct diff_result *r)
 {
 	for (size_t i = 0; i < 2; i++) {
-		free(r->tree[i].version);
-		free(r->tree[i].tree);
-		free(r->tree[i].kernel_path);
-		free(r->tree[i].vermagic);
+		FREE_ALL(r->tree[i].version, r->tree[i].tree, r->tree[i].kernel_path,
+			 r->tree[i].vermagic);
 	}
 	report_free(r->changes);
 	report_free(r->ignored);
@@ -58,17 +47,6 @@ bool diff_failed(const struct diff_result *r, int fail_on)
 	int worst = report_worst(r->changes);
 
 	return fail_on <= SEV_ERROR && worst >= fail_on;
-}
-
-const char *dc_str(struct diff_ctx *c, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	s = arena_vprintf(&c->arena, fmt, ap);
-	va_end(ap);
-	return s;
 }
 
 struct finding *dc_add(struct diff_ctx *c, enum dk_kind k, enum severity sev,
@@ -218,8 +196,8 @@ int diff_run(const struct diff_opts *o, struct diff_result *res)
 	timing_mark(c.log, &t0, "diff: load");
 	if (!err)
 		err = describe(&c);
-	for (size_t i = 0; !err && i < sizeof(sections) / sizeof(sections[0]); i++) {
-		err = sections[i].run(&c);
+	for (size_t i = 0; !err && i < TIMED_STEPS_N(sections); i++) {
+		err = sections[i].fn(&c);
 		if (!err)
 			err = c.nomem ? -ENOMEM
 			      : report_err(res->changes) ? report_err(res->changes)

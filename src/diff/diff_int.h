@@ -164,7 +164,7 @@ void dc_set_int(struct diff_ctx *c, struct finding *f, const char *key, int64_t 
 void dc_list_add(struct diff_ctx *c, struct finding *f, const char *key, const char *val);
 void dc_set_json(struct diff_ctx *c, struct finding *f, const char *key, struct json_object *val);
 /* printf into c's arena; NULL on ENOMEM. */
-const char *dc_str(struct diff_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define dc_str(c, ...) ((const char *)arena_printf(&(c)->arena, __VA_ARGS__))
 
 /* Module i of tree t's name; "" for none. */
 static inline const char *dt_name(const struct dtree *t, long i)
@@ -181,14 +181,16 @@ char *dt_plain_path(const struct dtree *t, size_t i);
 int dt_load(struct diff_ctx *c) MA_MUST_CHECK;
 void dt_release(struct dtree *t);
 
-/* The sections, in order. Each returns 0, -ENOMEM, or a negative errno
- * after logging at MA_LOG_CRIT what it could not read. */
-int dd_modules(struct diff_ctx *c);
-int dd_kabi(struct diff_ctx *c);
-int dd_consumers(struct diff_ctx *c);
-int dd_hardware(struct diff_ctx *c);
-int dd_devices(struct diff_ctx *c);
-int dd_behaviour(struct diff_ctx *c);
+/* The sections, {name, function}, in the order they run; each returns 0,
+ * -ENOMEM, or a negative errno after logging at MA_LOG_CRIT what it could
+ * not read. modules runs first: it pairs the modules (renames) the others
+ * compare; kABI before consumers: they are judged on its changes. */
+#define DD_SECTIONS(X)                                                             \
+	X("modules", dd_modules) X("kabi", dd_kabi) X("consumers", dd_consumers)   \
+	X("hardware", dd_hardware) X("devices", dd_devices) X("behaviour", dd_behaviour)
+#define DD_DECLARE(name, fn) int fn(struct diff_ctx *c);
+DD_SECTIONS(DD_DECLARE)
+#undef DD_DECLARE
 
 /* ---- pattern coverage (cover.c) ---- */
 struct glob_solver;

@@ -41,6 +41,7 @@
 #include "util/khash.h"
 #include "util/log.h"
 #include "util/strbuf.h"
+#include "util/release.h"
 
 /* One alias of a tree, as the queries use it. */
 struct palias {
@@ -169,9 +170,7 @@ static void pset_release(struct pset *p)
 {
 	for (size_t i = 0; p->alias && p->t && i < p->t->n_aliases; i++)
 		glob_free(p->alias[i].g);
-	free(p->alias);
-	free(p->by_mod);
-	free(p->by_lit);
+	FREE_ALL(p->alias, p->by_mod, p->by_lit);
 	khash_free(p->exact);
 }
 
@@ -625,13 +624,8 @@ int dd_hardware(struct diff_ctx *c)
 			emit_gain(&h, &h.q[k]);
 	}
 	for (size_t k = 0; k < h.n_q; k++) {
-		free(h.q[k].own);
-		free(h.q[k].others);
-		free(h.q[k].witness);
-		free(h.q[k].hit_own);
-		free(h.q[k].sup_own);
-		free(h.q[k].sup_others);
-		free(h.q[k].hit_others);
+		FREE_ALL(h.q[k].own, h.q[k].others, h.q[k].witness, h.q[k].hit_own,
+			 h.q[k].sup_own, h.q[k].sup_others, h.q[k].hit_others);
 	}
 	free(h.q);
 	pset_release(&h.p[0]);

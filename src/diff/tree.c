@@ -22,6 +22,7 @@
 #include "util/log.h"
 #include "util/progress.h"
 #include "util/timing.h"
+#include "util/release.h"
 
 bool dt_is_builtin(const struct dtree *t, const char *modname)
 {
@@ -419,9 +420,7 @@ int dt_load(struct diff_ctx *c)
 void dt_release(struct dtree *t)
 {
 	khash_free(t->builtin);
-	free(t->builtin_names);
-	free(t->syms);
-	free(t->aliases);
+	FREE_ALL(t->builtin_names, t->syms, t->aliases);
 	model_free(t->m);
 	model_cache_release(&t->mcache); /* after the model: it may point into it */
 	arena_release(&t->arena);

@@ -21,6 +21,7 @@
 #include "util/codeword.h"
 #include "util/strbuf.h"
 #include "util/threadlocal.h"
+#include "util/release.h"
 
 /* pack places arrays back to back after the struct: keep them aligned. */
 _Static_assert(sizeof(struct modrec) % 8 == 0, "modrec alignment");
@@ -39,9 +40,7 @@ static void free_arrays(void *v)
 {
 	struct moddraft *d = v;
 
-	free(d->exports);
-	free(d->needs);
-	free(d->info);
+	FREE_ALL(d->exports, d->needs, d->info);
 }
 
 static struct ma_thread_obj spare_obj = MA_THREAD_OBJ_INIT(struct moddraft, free_arrays);

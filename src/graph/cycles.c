@@ -9,6 +9,7 @@
 
 #include "graph/modgraph.h"
 #include "util/array.h"
+#include "util/release.h"
 
 struct uvec {
 	uint32_t *v;
@@ -101,12 +102,7 @@ static int tarjan(struct cyc *c)
 	}
 	r = 0;
 out:
-	free(index);
-	free(low);
-	free(onstack);
-	free(stack);
-	free(cs_node);
-	free(cs_edge);
+	FREE_ALL(index, low, onstack, stack, cs_node, cs_edge);
 	return r;
 }
 
@@ -270,12 +266,7 @@ out:
 	if (c.bsets)
 		for (size_t i = 0; i < c.n; i++)
 			free(c.bsets[i].v);
-	free(c.bsets);
-	free(c.blocked);
-	free(c.scc);
-	free(c.path.v);
-	free(scc_size);
-	free(mark);
+	FREE_ALL(c.bsets, c.blocked, c.scc, c.path.v, scc_size, mark);
 	if (r < 0)
 		mg_cycles_release(out);
 	return r;

@@ -13,6 +13,7 @@
 #include "util/log.h"
 #include "util/logbuf.h"
 #include "util/strbuf.h"
+#include "util/release.h"
 
 struct modgraph {
 	struct mg_mod *mods;
@@ -83,10 +84,7 @@ void mg_free(struct modgraph *g)
 	khash_free(g->symbols);
 	lut_free(g);
 	arena_release(&g->arena);
-	free(g->closure);
-	free(g->stamp);
-	free(g->stack);
-	free(g);
+	FREE_ALL(g->closure, g->stamp, g->stack, g);
 }
 
 size_t mg_count(const struct modgraph *g)

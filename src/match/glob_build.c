@@ -48,6 +48,7 @@
 #include "match/glob_int.h"
 #include "match/intern.h"
 #include "util/array.h"
+#include "util/release.h"
 
 /* The automaton before trimming. */
 struct raw {
@@ -62,9 +63,7 @@ struct raw {
 
 static void raw_release(struct raw *r)
 {
-	free(r->nodes);
-	free(r->edges);
-	free(r->sets);
+	FREE_ALL(r->nodes, r->edges, r->sets);
 }
 
 /* Start node id's edges: they follow the previous node's. */
@@ -415,9 +414,7 @@ static int build_greedy(const struct glob_parse *gp, struct raw *raw)
 	r = 0;
 out:
 	u32intern_release(&x.states);
-	free(x.buf);
-	free(cls);
-	free(labels);
+	FREE_ALL(x.buf, cls, labels);
 	return r;
 }
 

@@ -41,6 +41,7 @@
 #include "match/intern.h"
 #include "util/array.h"
 #include "util/strbuf.h"
+#include "util/release.h"
 
 /* A set member: pattern index j and its state, packed. */
 #define MEMBER(j, node) (((uint32_t)(j) << 16) | (node))
@@ -113,14 +114,7 @@ void glob_solver_free(struct glob_solver *s)
 	u32intern_release(&s->sets);
 	u32intern_release(&s->keys);
 	strbuf_release(&s->first);
-	free(s->set_flags);
-	free(s->seen);
-	free(s->seen_head);
-	free(s->pairs);
-	free(s->members);
-	free(s->cls);
-	free(s->many);
-	free(s);
+	FREE_ALL(s->set_flags, s->seen, s->seen_head, s->pairs, s->members, s->cls, s->many, s);
 }
 
 void glob_solver_set_limit(struct glob_solver *s, size_t limit)

@@ -7,6 +7,7 @@
 
 #include "util/array.h"
 #include "util/strhash.h"
+#include "util/release.h"
 
 struct u32intern_ent {
 	size_t off;
@@ -21,9 +22,7 @@ void u32intern_init(struct u32intern *t)
 
 void u32intern_release(struct u32intern *t)
 {
-	free(t->pool);
-	free(t->ent);
-	free(t->slots);
+	FREE_ALL(t->pool, t->ent, t->slots);
 	u32intern_init(t);
 }
 

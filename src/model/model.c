@@ -20,6 +20,7 @@
 #include "util/khash.h"
 #include "util/log.h"
 #include "util/timing.h"
+#include "util/release.h"
 
 char *model_dirname(const char *root, const char *moduledir, const char *kver)
 {
@@ -59,9 +60,7 @@ void model_free(struct model *m)
 		modrec_free(m->mods[i].rec);
 		free((char *)m->mods[i].modname);
 	}
-	free(m->mods);
-	free(m->outpaths);
-	free(m->unreadable);
+	FREE_ALL(m->mods, m->outpaths, m->unreadable);
 	khash_free(m->byname);
 	mg_free(m->g);
 	mtree_free(m->tree);
@@ -414,16 +413,10 @@ static int load_modprobe(struct model *m)
 
 int model_load(const struct model_opts *o, struct model **out)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(struct model *m);
-	} stages[] = {
-		{ "model: config", model_load_config },
-		{ "model: read modules", model_read_modules },
-		{ "model: kernel", model_load_kernel },
-		{ "model: exports", model_register_exports },
-		{ "model: built-ins", load_builtins },
-		{ "model: resolve", resolve },
+	static const TIMED_STEPS(struct model) stages[] = {
+		{ "model: config", model_load_config }, { "model: read modules", model_read_modules },
+		{ "model: kernel", model_load_kernel }, { "model: exports", model_register_exports },
+		{ "model: built-ins", load_builtins }, { "model: resolve", resolve },
 		{ "model: modprobe.d", load_modprobe },
 	};
 	struct model *m;
@@ -431,7 +424,7 @@ int model_load(const struct model_opts *o, struct model **out)
 	int r = model_new(o, &m);
 
 	*out = NULL;
-	for (size_t i = 0; !r && i < sizeof(stages) / sizeof(stages[0]); i++) {
+	for (size_t i = 0; !r && i < TIMED_STEPS_N(stages); i++) {
 		r = stages[i].fn(m);
 		timing_mark(o->log, &t0, stages[i].name);
 	}

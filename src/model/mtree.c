@@ -15,6 +15,7 @@
 #include "util/log.h"
 #include "util/progress.h"
 #include "util/timing.h"
+#include "util/release.h"
 
 struct sortent {
 	size_t pos;     /* modules.order line, or SIZE_MAX when unlisted */
@@ -289,9 +290,7 @@ fail:
 		close(lcfg.rootfd);
 	for (size_t i = 0; i < n_early; i++)
 		modrec_free(early[i].rec);
-	free(early);
-	free(ents);
-	free(jobs);
+	FREE_ALL(early, ents, jobs);
 	mtree_free(t);
 	return r;
 }

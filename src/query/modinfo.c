@@ -26,6 +26,7 @@
 #include "util/codeword.h"
 #include "util/fileio.h"
 #include "util/strbuf.h"
+#include "util/release.h"
 
 #define SIG_MAGIC "~Module signature appended~\n"
 #define SIG_MAGIC_LEN (sizeof(SIG_MAGIC) - 1)
@@ -381,9 +382,7 @@ static int sig_fields(struct query *q, const char *path, const struct modrec *re
 			       strlen(pkey_hash_algo[sig->hash]));
 	if (!err)
 		err = info_add_hex(info, "signature", sigbytes, sig->sig_len);
-	free(signer);
-	free(key_id);
-	free(sigbytes);
+	FREE_ALL(signer, key_id, sigbytes);
 	return err == -ENOMEM ? err : 0;
 }
 

@@ -12,6 +12,7 @@
 #include "cache/cache.h"
 #include "tree/order.h"
 #include "util/log.h"
+#include "util/release.h"
 
 void q_msg(const struct query *q, enum query_site site, const char *fmt, ...)
 {
@@ -154,9 +155,7 @@ void query_free(struct query *q)
 	model_free(q->m);
 	model_cache_release(&q->mc);
 	cache_free(q->rcache);
-	free(q->binfo);
-	free(q->dirname);
-	free(q);
+	FREE_ALL(q->binfo, q->dirname, q);
 }
 
 const struct modprobe_cfg *query_config(const struct query *q)

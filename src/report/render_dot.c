@@ -17,6 +17,7 @@
 
 #include "report/gv_load.h"
 #include "util/strbuf.h"
+#include "util/release.h"
 
 static const char *const sev_fill[] = { "#d8e8f8", "#fde3a0", "#f4a0a0" };
 static const char *const sev_line[] = { "#4a78a8", "#d08000", "#c00000" };
@@ -206,10 +207,7 @@ out:
 		for (size_t i = 0; i < r->n_nodes; i++)
 			strbuf_release(&codes[i]);
 	strbuf_release(&sb);
-	free(codes);
-	free(nodes);
-	free(keep);
-	free(sev);
+	FREE_ALL(codes, nodes, keep, sev);
 	return err;
 }
 

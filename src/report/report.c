@@ -8,6 +8,7 @@
 
 #include "util/array.h"
 #include "util/codeword.h"
+#include "util/release.h"
 
 static const char *const sev_names[] = { "info", "warning", "error" };
 
@@ -45,12 +46,7 @@ void report_free(struct report *r)
 		return;
 	for (size_t i = 0; i < r->n; i++)
 		json_object_put(r->v[i]->data);
-	free(r->v);
-	free(r->sorted);
-	free(r->errs);
-	free(r->nodes);
-	free(r->edges);
-	free(r->verdicts);
+	FREE_ALL(r->v, r->sorted, r->errs, r->nodes, r->edges, r->verdicts);
 	arena_release(&r->strings);
 	free(r);
 }

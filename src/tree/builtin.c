@@ -15,6 +15,7 @@
 #include "util/fileio.h"
 #include "util/log.h"
 #include "util/strbuf.h"
+#include "util/release.h"
 
 static bool ascii_alpha(char c)
 {
@@ -228,9 +229,7 @@ int builtin_infos_parse(const char *buf, size_t len, const struct ma_log *log,
 fail:
 	builtin_infos_release(&b);
 out:
-	free(modname);
-	free(key);
-	free(value);
+	FREE_ALL(modname, key, value);
 	return err;
 }
 

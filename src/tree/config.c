@@ -21,6 +21,7 @@
 #include "util/fileio.h"
 #include "util/log.h"
 #include "util/strbuf.h"
+#include "util/release.h"
 
 enum search_type { SEARCH_PATH, SEARCH_BUILTIN, SEARCH_EXTERNAL };
 
@@ -70,10 +71,7 @@ void depmod_cfg_free(struct depmod_cfg *cfg)
 {
 	if (!cfg)
 		return;
-	free(cfg->searches);
-	free(cfg->overrides);
-	free(cfg->externals);
-	free(cfg->excludes);
+	FREE_ALL(cfg->searches, cfg->overrides, cfg->externals, cfg->excludes);
 	arena_release(&cfg->strings);
 	free(cfg);
 }

@@ -8,19 +8,21 @@
 #include "util/fileio.h"
 #include "util/khash.h"
 #include "util/log.h"
+#include "util/release.h"
 
 #define KERNSYMS_MAX_FILE (512u << 20)
 /* kmod reads lines with fgets into a 10240-byte buffer; longer lines are
  * split there. Real files never come close; we read whole lines. */
 
+static void sym_release(struct kernsym *s)
+{
+	FREE_ALL(s->name, s->where, s->export_type, s->ns);
+}
+
 void kernsyms_release(struct kernsyms *k)
 {
-	for (size_t i = 0; i < k->n; i++) {
-		free(k->v[i].name);
-		free(k->v[i].where);
-		free(k->v[i].export_type);
-		free(k->v[i].ns);
-	}
+	for (size_t i = 0; i < k->n; i++)
+		sym_release(&k->v[i]);
 	free(k->v);
 	k->v = NULL;
 	k->n = 0;
@@ -34,10 +36,7 @@ static int push(struct kernsyms *out, size_t *alloc, struct kernsym *s, bool com
 		out->v[out->n++] = *s;
 		return 0;
 	}
-	free(s->name);
-	free(s->where);
-	free(s->export_type);
-	free(s->ns);
+	sym_release(s);
 	kernsyms_release(out);
 	return -ENOMEM;
 }
@@ -225,10 +224,7 @@ static int merge(struct kernsyms *out, size_t *alloc, struct kernsyms *one, stru
 				*conflict = (struct kernsym_conflict){ old->name, files[(slot - 1) & 0xff],
 								       files[f], old->crc, s->crc };
 			}
-			free(s->name);
-			free(s->where);
-			free(s->export_type);
-			free(s->ns);
+			sym_release(s);
 			continue;
 		}
 		out->v[out->n] = *s;

@@ -21,6 +21,7 @@
 #include "util/fileio.h"
 #include "util/log.h"
 #include "util/strbuf.h"
+#include "util/release.h"
 
 #define MAX_CONF_SIZE (16u << 20)
 #define KCMD_LINE_SIZE 4096 /* kmod reads /proc/cmdline into this */
@@ -36,9 +37,7 @@ void modprobe_cfg_free(struct modprobe_cfg *cfg)
 		return;
 	for (size_t i = 0; i < cfg->n; i++)
 		free(cfg->v[i].words);
-	free(cfg->v);
-	free(cfg->files);
-	free(cfg->diags);
+	FREE_ALL(cfg->v, cfg->files, cfg->diags);
 	arena_release(&cfg->strings);
 	free(cfg);
 }

@@ -22,6 +22,7 @@
 #include "util/khash.h"
 #include "util/log.h"
 #include "util/strbuf.h"
+#include "util/release.h"
 
 bool tree_is_module_name(const char *name)
 {
@@ -124,9 +125,7 @@ void tree_scan_free(struct tree_scan *s)
 		free(s->dropped[i]);
 	for (size_t i = 0; i < s->n_dirs; i++)
 		free(s->dirs[i].path);
-	free(s->dirs);
-	free(s->dropped);
-	free(s);
+	FREE_ALL(s->dirs, s->dropped, s);
 }
 
 /* ---- directory reading ---- */
