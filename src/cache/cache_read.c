@@ -26,8 +26,8 @@
 #include "util/khash.h"
 #include "util/log.h"
 #include "util/publish.h"
-#include "util/strbuf.h"
 #include "util/release.h"
+#include "util/strbuf.h"
 
 /* A string as a NUL-terminated copy in the arena. */
 static char *get_str(struct byte_reader *r, struct arena *a)

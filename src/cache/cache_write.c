@@ -20,8 +20,8 @@
 #include "util/bytes.h"
 #include "util/fileio.h"
 #include "util/publish.h"
-#include "util/strbuf.h"
 #include "util/release.h"
+#include "util/strbuf.h"
 
 /* A cache file being written: streamed through a buffer into a
  * temporary, its checksum kept as it goes; the header comes last. */

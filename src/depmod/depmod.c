@@ -22,9 +22,9 @@
 #include "tree/walk.h"
 #include "util/log.h"
 #include "util/logbuf.h"
+#include "util/release.h"
 #include "util/strbuf.h"
 #include "util/timing.h"
-#include "util/release.h"
 
 #define MAX_CYCLES_REPORTED 1000
 

@@ -31,8 +31,8 @@
 #include "util/fileio.h"
 #include "util/khash.h"
 #include "util/log.h"
-#include "util/strbuf.h"
 #include "util/release.h"
+#include "util/strbuf.h"
 
 /* The modules a device gets from one tree: every one its lookup finds
  * (all, as modprobe -R names them), those that load and those

@@ -13,8 +13,8 @@
 #include "util/fileio.h"
 #include "util/khash.h"
 #include "util/log.h"
-#include "util/timing.h"
 #include "util/release.h"
+#include "util/timing.h"
 
 #define DD_ROW(name, fn) { name, fn },
 static const TIMED_STEPS(struct diff_ctx) sections[] = { DD_SECTIONS(DD_ROW) };

@@ -40,8 +40,8 @@
 #include "util/jobs.h"
 #include "util/khash.h"
 #include "util/log.h"
-#include "util/strbuf.h"
 #include "util/release.h"
+#include "util/strbuf.h"
 
 /* One alias of a tree, as the queries use it. */
 struct palias {

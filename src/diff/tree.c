@@ -21,8 +21,8 @@
 #include "util/khash.h"
 #include "util/log.h"
 #include "util/progress.h"
-#include "util/timing.h"
 #include "util/release.h"
+#include "util/timing.h"
 
 bool dt_is_builtin(const struct dtree *t, const char *modname)
 {

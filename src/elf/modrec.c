@@ -19,9 +19,9 @@
 #include <xxhash.h>
 
 #include "util/codeword.h"
+#include "util/release.h"
 #include "util/strbuf.h"
 #include "util/threadlocal.h"
-#include "util/release.h"
 
 /* pack places arrays back to back after the struct: keep them aligned. */
 _Static_assert(sizeof(struct modrec) % 8 == 0, "modrec alignment");

@@ -9,11 +9,11 @@
 #include "util/array.h"
 #include "util/jobs.h"
 #include "util/khash.h"
+#include "util/release.h"
 #include "util/strmap.h"
 #include "util/log.h"
 #include "util/logbuf.h"
 #include "util/strbuf.h"
-#include "util/release.h"
 
 struct modgraph {
 	struct mg_mod *mods;

@@ -40,8 +40,8 @@
 #include "match/glob_int.h"
 #include "match/intern.h"
 #include "util/array.h"
-#include "util/strbuf.h"
 #include "util/release.h"
+#include "util/strbuf.h"
 
 /* A set member: pattern index j and its state, packed. */
 #define MEMBER(j, node) (((uint32_t)(j) << 16) | (node))

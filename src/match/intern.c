@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "util/array.h"
-#include "util/strhash.h"
 #include "util/release.h"
+#include "util/strhash.h"
 
 struct u32intern_ent {
 	size_t off;

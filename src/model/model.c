@@ -19,8 +19,8 @@
 #include "util/budget.h"
 #include "util/khash.h"
 #include "util/log.h"
-#include "util/timing.h"
 #include "util/release.h"
+#include "util/timing.h"
 
 char *model_dirname(const char *root, const char *moduledir, const char *kver)
 {

@@ -14,8 +14,8 @@
 #include "util/khash.h"
 #include "util/log.h"
 #include "util/progress.h"
-#include "util/timing.h"
 #include "util/release.h"
+#include "util/timing.h"
 
 struct sortent {
 	size_t pos;     /* modules.order line, or SIZE_MAX when unlisted */

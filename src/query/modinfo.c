@@ -25,8 +25,8 @@
 #include "util/bytes.h"
 #include "util/codeword.h"
 #include "util/fileio.h"
-#include "util/strbuf.h"
 #include "util/release.h"
+#include "util/strbuf.h"
 
 #define SIG_MAGIC "~Module signature appended~\n"
 #define SIG_MAGIC_LEN (sizeof(SIG_MAGIC) - 1)

@@ -16,8 +16,8 @@
 #include <string.h>
 
 #include "report/gv_load.h"
-#include "util/strbuf.h"
 #include "util/release.h"
+#include "util/strbuf.h"
 
 static const char *const sev_fill[] = { "#d8e8f8", "#fde3a0", "#f4a0a0" };
 static const char *const sev_line[] = { "#4a78a8", "#d08000", "#c00000" };

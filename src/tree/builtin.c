@@ -14,8 +14,8 @@
 #include "util/array.h"
 #include "util/fileio.h"
 #include "util/log.h"
-#include "util/strbuf.h"
 #include "util/release.h"
+#include "util/strbuf.h"
 
 static bool ascii_alpha(char c)
 {

@@ -20,8 +20,8 @@
 #include "util/array.h"
 #include "util/fileio.h"
 #include "util/log.h"
-#include "util/strbuf.h"
 #include "util/release.h"
+#include "util/strbuf.h"
 
 enum search_type { SEARCH_PATH, SEARCH_BUILTIN, SEARCH_EXTERNAL };
 

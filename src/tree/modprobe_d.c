@@ -20,8 +20,8 @@
 #include "util/array.h"
 #include "util/fileio.h"
 #include "util/log.h"
-#include "util/strbuf.h"
 #include "util/release.h"
+#include "util/strbuf.h"
 
 #define MAX_CONF_SIZE (16u << 20)
 #define KCMD_LINE_SIZE 4096 /* kmod reads /proc/cmdline into this */

@@ -21,8 +21,8 @@
 #include "util/array.h"
 #include "util/khash.h"
 #include "util/log.h"
-#include "util/strbuf.h"
 #include "util/release.h"
+#include "util/strbuf.h"
 
 bool tree_is_module_name(const char *name)
 {
