@@ -12,7 +12,7 @@ static inline void free_each(void *const *p, size_t n)
 }
 
 /* free() each argument, in order. */
-#define FREE_ALL(...)                                  \
+#define FREE_ALL(...)                             \
 	free_each((void *const[]){ __VA_ARGS__ }, \
 		  sizeof((void *[]){ __VA_ARGS__ }) / sizeof(void *))
 
