@@ -213,10 +213,20 @@ static int index_kernel(struct check_ctx *c)
 	return model_builtin_names(m, c->builtin);
 }
 
+/* Whether check_opts.only names the module. */
+static bool in_only(const struct check_opts *o, const char *modname)
+{
+	for (size_t i = 0; i < o->n_only; i++)
+		if (!strcmp(o->only[i], modname))
+			return true;
+	return false;
+}
+
 /* The module list: the model's, with what check needs of each. */
 static int build_mods(struct check_ctx *c)
 {
 	const struct model *m = c->m;
+	const bool some = c->o->only && !c->out_of_tree;
 
 	c->mods = calloc(m->n + 1, sizeof(*c->mods));
 	if (!c->mods)
@@ -230,7 +240,7 @@ static int build_mods(struct check_ctx *c)
 		cm->shown = m->mods[i].outpath;
 		cm->rec = rec;
 		cm->given = m->mods[i].given;
-		cm->wanted = cm->given || !c->out_of_tree;
+		cm->wanted = cm->given || (!c->out_of_tree && (!some || in_only(c->o, cm->modname)));
 		for (size_t j = 0; j < rec->n_needs && !cm->versioned; j++)
 			cm->versioned = rec->needs[j].has_crc;
 	}

@@ -27,6 +27,11 @@ struct check_opts {
 	size_t n_certs;
 	const char *const *files;  /* out-of-tree modules to judge, or NULL */
 	size_t n_files;
+	/* Judge only the tree's modules of these names (the others still
+	 * count as the tree: exports, the kernel's inferred symbols, the
+	 * signed majority); NULL: every module. Ignored with files. */
+	const char *const *only;
+	size_t n_only;
 	const char *vermagic;      /* the kernel's vermagic, or NULL (the
 				      tree's majority is used) */
 	bool no_cache;             /* neither read nor write the cache */

@@ -10,6 +10,8 @@
 #include "model/mtree.h"
 #include "util/array.h"
 #include "util/khash.h"
+#include "util/release.h"
+#include "util/strmap.h"
 
 /* Up to this many distinct CRCs are counted per symbol; a symbol with
  * more is a conflict anyway. */
@@ -71,21 +73,36 @@ static size_t winner(const struct votes *v)
 }
 
 /* Names the tree's own modules export (those an extra file replaces
- * too): they are not the kernel's. */
-static int tree_exports(const struct model *m, struct khash *h)
+ * too): they are not the kernel's. Indexed in ex, over *keys. */
+static int tree_exports(const struct model *m, struct strref **keys, struct strmap *ex)
 {
+	size_t n = 0, alloc = 0;
+
 	for (size_t i = 0; i < m->tree->n; i++) {
 		const struct modrec *r = m->tree->mods[i].rec;
 
-		for (size_t j = 0; r->status == MOD_OK && j < r->n_exports; j++)
-			if (khash_add(h, r->exports[j].name, (void *)1, NULL) < 0)
+		for (size_t j = 0; r->status == MOD_OK && j < r->n_exports; j++) {
+			const char *name = r->exports[j].name;
+
+			if (ARRAY_PUSH(*keys, n, alloc, ((struct strref){ name, strlen(name) })) < 0)
 				return -ENOMEM;
+		}
 	}
-	return 0;
+	return strmap_build(ex, *keys, n);
 }
 
-static int collect(const struct model *m, struct khash *exported, struct khash *byname,
-		   struct votes **v, size_t *n, size_t *alloc, size_t *n_modules)
+/* The CRCs every module expects of symbols the tree does not export, as
+ * votes per symbol in the order the symbols are first met. The needs are
+ * gathered first, then indexed (strmap: a table built once, a hash
+ * compared before a key), each vote going to its name's first mention. */
+struct mention {
+	struct strref *name;
+	uint64_t *crc;
+	size_t n, alloc;
+};
+
+static int mentions(const struct model *m, const struct strmap *exported, struct mention *mt,
+		    size_t *n_modules)
 {
 	for (size_t i = 0; i < m->tree->n; i++) {
 		const struct modrec *r = m->tree->mods[i].rec;
@@ -93,42 +110,64 @@ static int collect(const struct model *m, struct khash *exported, struct khash *
 
 		for (size_t j = 0; r->status == MOD_OK && j < r->n_needs; j++) {
 			const struct mod_need *nd = &r->needs[j];
-			uintptr_t slot;
+			struct strref name = { nd->name, strlen(nd->name) };
+			size_t idx;
 
 			if (!nd->has_crc || mg_is_fake_symbol(nd->name) ||
-			    khash_find(exported, nd->name))
+			    strmap_find(exported, name.p, name.len, &idx))
 				continue;
 			versioned = true;
-			slot = (uintptr_t)khash_find(byname, nd->name);
-			if (!slot) {
-				if (array_reserve((void **)v, alloc, *n, sizeof(**v)) < 0)
-					return -ENOMEM;
-				memset(&(*v)[*n], 0, sizeof(**v));
-				(*v)[*n].name = nd->name;
-				slot = ++*n;
-				if (khash_add(byname, nd->name, (void *)slot, NULL) < 0)
-					return -ENOMEM;
-			}
 			/* CRCs are 32-bit; a 64-bit __versions slot holds one
 			 * zero-extended. */
-			vote(&(*v)[slot - 1], nd->crc32);
+			if (ARRAY_PUSH_PAIR(mt->name, mt->crc, mt->n, mt->alloc, name, nd->crc32) < 0)
+				return -ENOMEM;
 		}
 		*n_modules += versioned;
 	}
 	return 0;
 }
 
+static int collect(const struct mention *mt, struct votes **v, size_t *n, size_t *alloc)
+{
+	struct strmap byname = { 0 };
+	uint32_t *slot = calloc(mt->n + 1, sizeof(*slot)); /* first mention -> vote index + 1 */
+	int r = slot ? strmap_build(&byname, mt->name, mt->n) : -ENOMEM;
+
+	for (size_t i = 0; !r && i < mt->n; i++) {
+		size_t first = i;
+
+		strmap_find(&byname, mt->name[i].p, mt->name[i].len, &first);
+		if (!slot[first]) {
+			if (array_reserve((void **)v, alloc, *n, sizeof(**v)) < 0) {
+				r = -ENOMEM;
+				break;
+			}
+			memset(&(*v)[*n], 0, sizeof(**v));
+			(*v)[*n].name = mt->name[i].p;
+			slot[first] = (uint32_t)++*n;
+		}
+		vote(&(*v)[slot[first] - 1], mt->crc[i]);
+	}
+	strmap_release(&byname);
+	free(slot);
+	return r;
+}
+
 int model_infer_kernel(struct model *m)
 {
 	struct kernel_inferred *k = &m->inferred;
-	struct khash *exported = khash_new(8192), *byname = khash_new(8192);
+	struct strref *export_keys = NULL;
+	struct strmap exported = { 0 };
+	struct mention mt = { 0 };
 	struct votes *v = NULL;
 	size_t n = 0, alloc = 0, ks_alloc = 0;
-	int r = exported && byname ? tree_exports(m, exported) : -ENOMEM;
+	int r = tree_exports(m, &export_keys, &exported);
 
 	kernel_inferred_release(k);
 	if (!r)
-		r = collect(m, exported, byname, &v, &n, &alloc, &k->n_modules);
+		r = mentions(m, &exported, &mt, &k->n_modules);
+	if (!r)
+		r = collect(&mt, &v, &n, &alloc);
 	if (!r)
 		r = array_reserve_more((void **)&k->ks.v, &ks_alloc, 0, n + 1, sizeof(*k->ks.v));
 	for (size_t i = 0; !r && i < n; i++) {
@@ -159,8 +198,8 @@ int model_infer_kernel(struct model *m)
 		}
 	}
 	free(v);
-	khash_free(exported);
-	khash_free(byname);
+	FREE_ALL(mt.name, mt.crc, export_keys);
+	strmap_release(&exported);
 	return r;
 }
 

@@ -14,6 +14,7 @@
 
 #include "check/check.h"
 #include "report/report.h"
+#include "util/array.h"
 #include "util/khash.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -118,13 +119,45 @@ static struct json_object *where(struct doc *d, const struct modprobe_entry *e)
 
 /* ---- verdicts (the check engine, once) ---- */
 
+/* The modules the answers load, gathered before the check runs so that
+ * it judges those alone: a whole tree's analyzers cost a hundred times
+ * what one answer needs. */
+struct wanted {
+	char **v;
+	size_t n, alloc;
+	int err;
+};
+
+static void want(struct wanted *w, const char *name)
+{
+	char *copy;
+
+	for (size_t i = 0; i < w->n; i++)
+		if (!strcmp(w->v[i], name))
+			return;
+	copy = strdup(name);
+	if (!copy || ARRAY_PUSH(w->v, w->n, w->alloc, copy) < 0) {
+		free(copy);
+		w->err = -ENOMEM;
+	}
+}
+
+static void wanted_release(struct wanted *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		free(w->v[i]);
+	free(w->v);
+}
+
 struct judge {
 	struct report *rep;
 	struct khash *byname;   /* module name -> const struct verdict * */
 	int err;                /* the check could not run (logged) */
+	struct wanted *gather;  /* set: only note the modules (no verdicts) */
 };
 
-static int judge_tree(const struct why_opts *o, const char *file, struct judge *j)
+static int judge_tree(const struct why_opts *o, const char *file, const struct wanted *w,
+		      struct judge *j)
 {
 	size_t n;
 	const struct finding_kind *k = check_kinds(&n);
@@ -139,6 +172,8 @@ static int judge_tree(const struct why_opts *o, const char *file, struct judge *
 		.n_certs = o->n_certs,
 		.files = file ? (const char *const[]){ file } : NULL,
 		.n_files = file ? 1 : 0,
+		.only = w->v ? (const char *const *)w->v : (const char *const[]){ NULL },
+		.n_only = w->n,
 		.no_cache = o->q.no_cache,
 		.cache_dir = o->q.cache_dir,
 		.sig_enforce = o->sig_enforce,
@@ -234,6 +269,8 @@ static enum why_outcome step(struct doc *d, const struct judge *j, const struct 
 	for (size_t i = 0; i < n; i++)
 		push(d, lines, where(d, ent[i]));
 	put(d, s, "options_lines", lines);
+	if (a->kind == QA_INSMOD && j->gather)
+		want(j->gather, query_mod_name(a->mod));
 	if (a->kind == QA_INSMOD && j->byname)
 		v = khash_find(j->byname, query_mod_name(a->mod));
 	put(d, s, "verdict", verdict_of(d, v));
@@ -373,6 +410,7 @@ int why_run(const struct why_opts *o, const char *name, struct json_object **out
 	struct json_object *doc = jobj(&d), *now = NULL, *after = NULL, *index = jobj(&d);
 	struct query *q_files = NULL, *q_built = NULL;
 	struct judge j = { 0 };
+	struct wanted w = { 0 };
 	enum why_outcome o_now = WHY_NOT_FOUND, o_after = WHY_NOT_FOUND;
 	const char *state;
 	char *dep = NULL, *detail = NULL;
@@ -382,18 +420,29 @@ int why_run(const struct why_opts *o, const char *name, struct json_object **out
 	*out = NULL;
 	if (asprintf(&dep, "%s/modules.dep.bin", o->q.dirname) < 0)
 		return -ENOMEM;
-	/* the truth: indexes built from the tree as depmod would */
+	/* the truth: indexes built from the tree as depmod would; what
+	 * modprobe reads: the tree's own files, if any */
 	err = open_query(o, QUERY_INDEX_BUILD, &q_built);
+	if (!err && stat(dep, &st) == 0)
+		err = open_query(o, QUERY_INDEX_FILES, &q_files);
+	/* the modules either answer loads, then the check of those */
+	for (int k = 0; k < 2 && !err; k++) {
+		struct judge g = { .gather = &w };
+		struct query *q = k ? q_files : q_built;
+
+		if (q)
+			err = answer(&d, q, o, name, &g, &now, &o_now);
+		json_object_put(now);
+		now = NULL;
+		if (!err)
+			err = w.err;
+	}
 	if (!err)
-		err = judge_tree(o, strchr(name, '/') ? name : NULL, &j);
+		err = judge_tree(o, strchr(name, '/') ? name : NULL, &w, &j);
 	if (!err)
 		err = answer(&d, q_built, o, name, &j, &after, &o_after);
-	/* what modprobe reads: the tree's own files, if any */
-	if (!err && stat(dep, &st) == 0) {
-		err = open_query(o, QUERY_INDEX_FILES, &q_files);
-		if (!err)
-			err = answer(&d, q_files, o, name, &j, &now, &o_now);
-	}
+	if (!err && q_files)
+		err = answer(&d, q_files, o, name, &j, &now, &o_now);
 	if (err)
 		goto out;
 	if (!q_files) {
@@ -451,6 +500,7 @@ out:
 	json_object_put(after);
 	json_object_put(index);
 	judge_release(&j);
+	wanted_release(&w);
 	query_free(q_files);
 	query_free(q_built);
 	free(dep);

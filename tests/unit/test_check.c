@@ -113,6 +113,39 @@ static void test_tree_with_symvers(void **state)
 	run_release(&r);
 }
 
+/* only: the named modules judged (verdicts, findings), the rest still
+ * the tree whose exports they use; an empty list judges none. */
+static void test_only(void **state)
+{
+	struct check_opts o = { .src.root = "tests/fixtures/tree",
+				.src.symvers = (const char *const[]){ "tests/fixtures/tree/Module.symvers" },
+				.src.n_symvers = 1,
+				.only = (const char *const[]){ "ma_stale_user", "ma_weak" },
+				.n_only = 2 };
+	struct check_opts none = o;
+	struct run r;
+
+	run_check(&r, &o);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(report_n_verdicts(r.rep), 2);
+	assert_string_equal(report_verdict(r.rep, 0)->module, "ma_stale_user");
+	assert_string_equal(report_verdict(r.rep, 1)->module, "ma_weak");
+	assert_int_equal(count(&r, "MA-CRC", "ma_stale_user"), 1);
+	assert_int_equal(count(&r, "MA-UNRESOLVED-WEAK", "ma_weak"), 1);
+	assert_int_equal(count(&r, "MA-UNRESOLVED", NULL), 0); /* ma_missing's */
+	assert_int_equal(count(&r, "MA-DUPLICATE", NULL), 0);
+	run_release(&r);
+
+	none.src.root = "tests/fixtures/tree";
+	none.only = (const char *const[]){ NULL };
+	none.n_only = 0;
+	run_check(&r, &none);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(report_n_verdicts(r.rep), 0);
+	assert_int_equal(report_count_sev(r.rep, SEV_ERROR), 0);
+	run_release(&r);
+}
+
 static void test_tree_without_kernel(void **state)
 {
 	struct check_opts o = { .src.root = "tests/fixtures/tree" };
@@ -316,6 +349,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tree_with_symvers),
+		cmocka_unit_test(test_only),
 		cmocka_unit_test(test_tree_without_kernel),
 		cmocka_unit_test(test_cycles),
 		cmocka_unit_test(test_defects),
