@@ -236,6 +236,10 @@ for tree in $TREES; do
 		pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00 -- \
 		"$MA" modprobe -C "$EMPTYC" -d "$qb" -S "$ver" -R pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00
 	qrow "modinfo e1000e" $KMI -b "$qb" -k "$ver" e1000e -- "$MA" modinfo -b "$qb" -k "$ver" e1000e
+	# why answers more than modprobe -D (every module of the load order
+	# judged by check's rules): timed beside kmod's nearest question
+	qrow "why e1000e (beside kmod's modprobe -D)" $KMP -C "$EMPTYC" -d "$qb" -S "$ver" -D e1000e -- \
+		"$MA" why -C "$EMPTYC" -b "$qb" e1000e "$ver"
 	qrow "modprobe -D e1000e, modatlas: tree without indexes" $KMP -C "$EMPTYC" -d "$qb" -S "$ver" -D e1000e -- \
 		"$MA" modprobe -C "$EMPTYC" -d "$RT_ROOT" -S "$ver" -D e1000e
 	qrow "modprobe -D, $nsome names, a process each" each "$qb.mods8" $KMP -C "$EMPTYC" -d "$qb" -S "$ver" -D -- \
