@@ -307,8 +307,7 @@ static void ctx_release(struct check_ctx *c)
 	free(c->mods);
 	ck_certs_free(c->certs);
 	arena_release(&c->arena);
-	model_free(c->m);
-	model_cache_release(&c->mcache);
+	check_model_release(&c->own);
 }
 
 /* The model says what could not be read; check says it its own way. */
@@ -388,12 +387,12 @@ static int describe_kernel(struct check_ctx *c)
 	return report_set_kernel(c->rep, kernel_source_name(m->ksource), note);
 }
 
-static int load_all(struct check_ctx *c)
+int check_model_load(const struct check_opts *o, struct check_model *cm)
 {
-	const struct check_opts *o = c->o;
 	int err;
 
-	c->mopts = (struct model_opts){
+	memset(cm, 0, sizeof(*cm));
+	cm->mopts = (struct model_opts){
 		.src = o->src,
 		.extra_files = o->files,
 		.n_extra = o->n_files,
@@ -401,7 +400,7 @@ static int load_all(struct check_ctx *c)
 		.kernel_fallback = true,
 		.keep_signatures = true,
 		.jobs = o->jobs,
-		.log = c->log,
+		.log = o->log,
 		.progress = o->progress,
 	};
 	/* the records depmod (or an earlier command) kept, and those read now
@@ -409,14 +408,36 @@ static int load_all(struct check_ctx *c)
 	if (!o->no_cache) {
 		char *dirname = model_dirname(o->src.root, o->src.moduledir, o->src.kver);
 
-		err = dirname ? model_cache_open(&c->mcache, o->cache_dir, dirname, &c->mopts, c->log)
+		err = dirname ? model_cache_open(&cm->mcache, o->cache_dir, dirname, &cm->mopts,
+						 o->log)
 			      : -ENOMEM;
 		free(dirname);
 		if (err < 0)
 			return err;
 	}
-	err = model_load(&c->mopts, &c->m);
-	model_cache_save(&c->mcache, err == 0 || (c->m && c->m->tree));
+	err = model_load(&cm->mopts, &cm->m);
+	model_cache_save(&cm->mcache, err == 0 || (cm->m && cm->m->tree));
+	return err;
+}
+
+void check_model_release(struct check_model *cm)
+{
+	model_free(cm->m);
+	model_cache_release(&cm->mcache);
+	memset(cm, 0, sizeof(*cm));
+}
+
+static int load_all(struct check_ctx *c)
+{
+	const struct check_opts *o = c->o;
+	int err = 0;
+
+	if (o->model)
+		c->m = o->model;
+	else
+		err = check_model_load(o, &c->own);
+	if (!o->model)
+		c->m = c->own.m;
 	if (err < 0) {
 		report_load_error(c, err);
 		return err;

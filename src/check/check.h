@@ -14,6 +14,8 @@
 #include <stddef.h>
 
 #include "model/model.h"
+#include "util/attr.h"
+#include "model/model_cache.h"
 
 struct ma_log;
 struct ma_progress;
@@ -39,10 +41,27 @@ struct check_opts {
 	bool sig_enforce;          /* module.sig_enforce=1 / MODULE_SIG_FORCE */
 	bool lockdown;             /* integrity lockdown (Secure Boot) */
 	bool graph;                /* fill the report's dependency graph */
+	/* The tree's model as check_model_load loads it for these options
+	 * (borrowed); NULL: check_run loads its own. */
+	struct model *model;
 	unsigned int jobs;         /* reader threads; 0 = all CPUs */
 	const struct ma_log *log;
 	const struct ma_progress *progress; /* reading modules; NULL: silent */
 };
+
+/* The model check_run reads, loaded through the cache as it loads it,
+ * for a caller that asks more of the same tree (why: its queries). The
+ * options are kept here because the model borrows them. */
+struct check_model {
+	struct model_opts mopts;
+	struct model_cache mcache;
+	struct model *m;
+};
+
+/* model_load's result: 0, or a negative errno (cm->m may still hold what
+ * was read); release cm either way. */
+int check_model_load(const struct check_opts *o, struct check_model *cm) MA_MUST_CHECK;
+void check_model_release(struct check_model *cm);
 
 /* license_is_gpl_compatible() (include/linux/license.h); NULL: no. */
 bool ck_gpl_compatible(const char *license);

@@ -116,10 +116,8 @@ struct check_ctx {
 	const struct check_opts *o;
 	struct report *rep;
 	const struct ma_log *log;
-	struct model_opts mopts;
-	struct model *m;
-	struct model_cache mcache;   /* records read earlier (depmod's too),
-					open while the model loads */
+	struct model *m;             /* own.m, or check_opts.model */
+	struct check_model own;
 	struct ck_mod *mods;         /* the model's modules: the tree's (minus
 					those a given file replaces, m->n_tree of
 					them) in depmod order, then the given

@@ -67,6 +67,11 @@ struct model *query_model(struct query *q, int *err)
 		return q->model_err ? NULL : q->m;
 	}
 	q->model_tried = true;
+	if (q->o.model) {
+		q->m = q->o.model;
+		*err = q->model_err = 0;
+		return q->m;
+	}
 	q->mo = (struct model_opts){
 		.src = { .root = q->o.root, .moduledir = q->o.moduledir, .kver = q->o.kver },
 		.order_dups = q->o.flavour == MP_KMOD30 ? ORDER_LAST_WINS : ORDER_FIRST_WINS,
@@ -152,7 +157,8 @@ void query_free(struct query *q)
 	modprobe_cfg_free(q->cfg);
 	if (q->have_idx)
 		qindex_release(&q->idx);
-	model_free(q->m);
+	if (q->m != q->o.model)
+		model_free(q->m);
 	model_cache_release(&q->mc);
 	cache_free(q->rcache);
 	FREE_ALL(q->binfo, q->dirname, q);

@@ -82,6 +82,9 @@ struct query_opts {
 	const char *cache_dir;
 	bool no_cache;
 	unsigned int jobs;
+	/* A model of the tree already loaded (borrowed: it must outlive the
+	 * query), used instead of loading one; NULL: loaded on first use. */
+	struct model *model;
 	const struct ma_log *log;    /* the model's and the cache's messages */
 	struct query_msg msg;        /* kmod's own messages */
 };

@@ -156,12 +156,13 @@ struct judge {
 	struct wanted *gather;  /* set: only note the modules (no verdicts) */
 };
 
-static int judge_tree(const struct why_opts *o, const char *file, const struct wanted *w,
-		      struct judge *j)
+/* The check's options for the tree (and *file, if any) why asks about. */
+static struct check_opts check_opts_of(const struct why_opts *o, const char *const *file,
+				       const struct wanted *w, struct model *model)
 {
-	size_t n;
-	const struct finding_kind *k = check_kinds(&n);
-	struct check_opts co = {
+	static const char *const none[] = { NULL };
+
+	return (struct check_opts){
 		.src = { .root = o->q.root,
 			 .moduledir = o->moduledir,
 			 .kver = o->q.kver,
@@ -170,17 +171,26 @@ static int judge_tree(const struct why_opts *o, const char *file, const struct w
 			 .sysmap = o->sysmap },
 		.certs = o->certs,
 		.n_certs = o->n_certs,
-		.files = file ? (const char *const[]){ file } : NULL,
+		.files = file,
 		.n_files = file ? 1 : 0,
-		.only = w->v ? (const char *const *)w->v : (const char *const[]){ NULL },
+		.only = w->v ? (const char *const *)w->v : none,
 		.n_only = w->n,
 		.no_cache = o->q.no_cache,
 		.cache_dir = o->q.cache_dir,
 		.sig_enforce = o->sig_enforce,
 		.lockdown = o->lockdown,
 		.jobs = o->q.jobs,
+		.model = model,
 		.log = o->q.log,
 	};
+}
+
+static int judge_tree(const struct why_opts *o, const char *file, const struct wanted *w,
+		      struct model *model, struct judge *j)
+{
+	size_t n;
+	const struct finding_kind *k = check_kinds(&n);
+	struct check_opts co = check_opts_of(o, file ? &file : NULL, w, model);
 	int r;
 
 	j->rep = report_new(k, n);
@@ -371,12 +381,35 @@ static int answer(struct doc *d, struct query *q, const struct why_opts *o, cons
 
 /* ---- the run ---- */
 
-static int open_query(const struct why_opts *o, enum query_index_mode mode, struct query **q)
+static int open_query(const struct why_opts *o, enum query_index_mode mode, struct model *model,
+		      struct query **q)
 {
 	struct query_opts qo = o->q;
 
 	qo.index_mode = mode;
+	qo.model = model;
 	return query_open(&qo, q);
+}
+
+/* One model for the check and the indexes built from the tree, loaded as
+ * check loads it, where both would read the same modules: no file given
+ * (it would replace its namesake in the check's model), kmod 34's rule
+ * for modules.order duplicates (check's). NULL (each loads its own, and
+ * reports its own failure) otherwise, or when it cannot be loaded. */
+static struct model *shared_model(const struct why_opts *o, const char *name,
+				  struct check_model *cm)
+{
+	struct wanted none = { 0 };
+	struct check_opts co = check_opts_of(o, NULL, &none, NULL);
+
+	memset(cm, 0, sizeof(*cm));
+	if (strchr(name, '/') || o->q.flavour == MP_KMOD30)
+		return NULL;
+	if (check_model_load(&co, cm) < 0) {
+		check_model_release(cm);
+		return NULL;
+	}
+	return cm->m;
 }
 
 /* The modules and actions of an answer, as one comparable string. */
@@ -411,6 +444,8 @@ int why_run(const struct why_opts *o, const char *name, struct json_object **out
 	struct query *q_files = NULL, *q_built = NULL;
 	struct judge j = { 0 };
 	struct wanted w = { 0 };
+	struct check_model cm;
+	struct model *model;
 	enum why_outcome o_now = WHY_NOT_FOUND, o_after = WHY_NOT_FOUND;
 	const char *state;
 	char *dep = NULL, *detail = NULL;
@@ -422,9 +457,10 @@ int why_run(const struct why_opts *o, const char *name, struct json_object **out
 		return -ENOMEM;
 	/* the truth: indexes built from the tree as depmod would; what
 	 * modprobe reads: the tree's own files, if any */
-	err = open_query(o, QUERY_INDEX_BUILD, &q_built);
+	model = shared_model(o, name, &cm);
+	err = open_query(o, QUERY_INDEX_BUILD, model, &q_built);
 	if (!err && stat(dep, &st) == 0)
-		err = open_query(o, QUERY_INDEX_FILES, &q_files);
+		err = open_query(o, QUERY_INDEX_FILES, model, &q_files);
 	/* the modules either answer loads, then the check of those */
 	for (int k = 0; k < 2 && !err; k++) {
 		struct judge g = { .gather = &w };
@@ -438,7 +474,7 @@ int why_run(const struct why_opts *o, const char *name, struct json_object **out
 			err = w.err;
 	}
 	if (!err)
-		err = judge_tree(o, strchr(name, '/') ? name : NULL, &w, &j);
+		err = judge_tree(o, strchr(name, '/') ? name : NULL, &w, model, &j);
 	if (!err)
 		err = answer(&d, q_built, o, name, &j, &after, &o_after);
 	if (!err && q_files)
@@ -503,6 +539,7 @@ out:
 	wanted_release(&w);
 	query_free(q_files);
 	query_free(q_built);
+	check_model_release(&cm); /* after the queries and the check that borrow it */
 	free(dep);
 	free(detail);
 	if (err) {
