@@ -432,12 +432,9 @@ static int load_all(struct check_ctx *c)
 	const struct check_opts *o = c->o;
 	int err = 0;
 
-	if (o->model)
-		c->m = o->model;
-	else
-		err = check_model_load(o, &c->own);
 	if (!o->model)
-		c->m = c->own.m;
+		err = check_model_load(o, &c->own);
+	c->m = o->model ? o->model : c->own.m;
 	if (err < 0) {
 		report_load_error(c, err);
 		return err;

@@ -14,8 +14,8 @@
 #include <stddef.h>
 
 #include "model/model.h"
-#include "util/attr.h"
 #include "model/model_cache.h"
+#include "util/attr.h"
 
 struct ma_log;
 struct ma_progress;

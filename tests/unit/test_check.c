@@ -136,7 +136,6 @@ static void test_only(void **state)
 	assert_int_equal(count(&r, "MA-DUPLICATE", NULL), 0);
 	run_release(&r);
 
-	none.src.root = "tests/fixtures/tree";
 	none.only = (const char *const[]){ NULL };
 	none.n_only = 0;
 	run_check(&r, &none);
