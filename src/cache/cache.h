@@ -256,6 +256,19 @@ void cache_writer_no_shortcut(struct cache_writer *w);
 /* Write <base>.meta (temporary + rename). 0 or -errno. */
 int cache_writer_commit(struct cache_writer *w, const char *base);
 
+/* ---- side files: what a command derived from the records ---- */
+
+/* <base>.<ext>: bytes derived from the inputs key names (the caller's
+ * hash of them, its own format's version included), checksummed like
+ * every cache file and replaced whole. 0 or a negative errno. */
+int cache_side_save(const char *base, const char *ext, uint64_t key, const void *data,
+		    size_t len) MA_MUST_CHECK;
+/* The bytes saved under key: 0 and *data (malloc'd, *len bytes);
+ * -ENOENT when there are none, or none for this key; -EINVAL when the
+ * file is damaged; -EPROTO when another version wrote it; -ENOMEM. */
+int cache_side_load(const char *base, const char *ext, uint64_t key, void **data,
+		    size_t *len) MA_MUST_CHECK;
+
 /* Realtime now, in ns (what started_ns wants). */
 int64_t cache_now_ns(void);
 

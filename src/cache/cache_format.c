@@ -1,4 +1,5 @@
-/* Cache files (all integers little-endian), two per module directory:
+/* Cache files (all integers little-endian), two per module directory, and
+ * side files:
  *
  *   <base>.meta     "MACACHE2" | u32 format | u64 xxh3(meta) | u64 length | meta
  *     meta          str version | str dirname | str key | i64 written_ns
@@ -25,6 +26,10 @@
  *                   records file; when the delta would hold more than an
  *                   eighth of the tree, the records file is written anew
  *                   instead, with no delta.
+ *   <base>.<ext>    side files: "MACSIDE1" | u32 format | u64 key | u64 xxh3 | u64 length
+ *                   | bytes a command derived from the records (ext "kernel": the
+ *                   kernel the tree's modules imply, src/model/kernel_cache.c), valid
+ *                   only for the key the command computes of its inputs
  *   stat            u64 dev, u64 ino, u64 size, i64 mtime_ns, i64 ctime_ns, u8 missing
  *   str             u32 length, bytes (no NUL)
  *   xxh3            XXH3-64 (libxxhash): several times zlib's crc32's speed,

@@ -814,3 +814,29 @@ bool cache_blob_in_delta(const struct cache *c, const void *blob)
 
 	return c->deltabuf && b >= c->deltabuf && b < c->deltabuf + c->deltabuf_len;
 }
+
+int cache_side_load(const char *base, const char *ext, uint64_t key, void **data, size_t *len)
+{
+	char *path = cache_path_ext(base, ext);
+	uint8_t *buf = NULL;
+	size_t buf_len = 0;
+	const uint8_t *body;
+	uint64_t gen = 0;
+	int err = path ? read_checked(path, CACHE_SIDE_MAGIC, CACHE_REC_HEADER_LEN, &buf, &buf_len,
+				      &body, len, &gen, true)
+		       : -ENOMEM;
+
+	if (!err && gen != key)
+		err = -ENOENT;
+	if (!err) {
+		*data = malloc(*len + 1);
+		if (!*data)
+			err = -ENOMEM;
+		else
+			memcpy(*data, body, *len);
+	}
+	if (buf)
+		munmap(buf, buf_len);
+	free(path);
+	return err;
+}

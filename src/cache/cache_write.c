@@ -482,6 +482,28 @@ int cache_writer_commit(struct cache_writer *w, const char *base)
 	return r;
 }
 
+int cache_side_save(const char *base, const char *ext, uint64_t key, const void *data,
+		    size_t len)
+{
+	struct strbuf head = STRBUF_INIT;
+	char *path = cache_path_ext(base, ext);
+	struct fout f;
+	int r = path ? 0 : -ENOMEM;
+
+	fout_init(&f);
+	if (!r)
+		r = fout_open(&f, path, CACHE_REC_HEADER_LEN);
+	fout_add(&f, data, len);
+	if (!r)
+		r = fout_header(&f, &head, CACHE_SIDE_MAGIC, &key);
+	if (!r)
+		r = fout_finish(&f, head.buf, head.len);
+	r = fout_publish(&f, !r) ?: r;
+	strbuf_release(&head);
+	free(path);
+	return r;
+}
+
 /* Copy old's meta into w: the stamps of the changed modules as they are
  * now (with their new digests, when given; a removed one left out, an
  * added ones last, ranked growth->ranks[k]), the directories cache_changes

@@ -11,6 +11,7 @@
 
 #include "elf/module.h"
 #include "graph/modgraph.h"
+#include "model/kernel_cache.h"
 #include "model/mtree.h"
 #include "tree/config.h"
 #include "tree/modprobe_d.h"
@@ -291,7 +292,7 @@ int model_load_kernel(struct model *m)
 	int r;
 
 	if (o->kernel_fallback) {
-		r = model_infer_kernel(m);
+		r = model_infer_kernel_cached(m);
 		if (r < 0)
 			return r;
 	}

@@ -88,6 +88,8 @@ struct model_opts {
 	unsigned int jobs;         /* 0 = all CPUs */
 	struct cache *cache;       /* records to reuse, or NULL */
 	struct cache_records *records; /* the new records file, or NULL */
+	const char *cache_base;    /* the cache's <dir>/<hash> for side files
+				      (model/kernel_cache.h), or NULL */
 	const struct ma_log *log;
 	const struct ma_progress *progress; /* reading modules; NULL: silent */
 };

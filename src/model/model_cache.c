@@ -24,6 +24,7 @@ int model_cache_open(struct model_cache *mc, const char *cache_dir, const char *
 	free(dir);
 	o->cache = mc->cache;
 	o->records = mc->records;
+	o->cache_base = mc->base;
 	return err;
 }
 

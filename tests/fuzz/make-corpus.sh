@@ -18,7 +18,7 @@ trap 'rm -rf "$TMP"' EXIT
 # (the seeds of glob, diff_ignore and kabi_list are written by hand, and
 # kept as they are)
 made="modfile modrec depmod_cfg modprobe_d modorder builtin builtin_modinfo symvers sysmap index
-modalias_list symbols_text cache_meta"
+modalias_list symbols_text cache_meta kernel_cache"
 for d in $made; do rm -rf "${C:?}/$d"; mkdir -p "$C/$d"; done
 
 # ---- fuzz_modfile: kbuild modules (unsigned, with __versions, namespaces,
@@ -131,6 +131,12 @@ printf '# Aliases for symbols, used by symbol_request().\nalias symbol:a m\nalia
 cc -std=c11 -D_GNU_SOURCE -Isrc -o "$TMP/mkseed_cache_meta" tests/fuzz/mkseed_cache_meta.c \
 	build/libmodatlas.a $(pkg-config --libs libelf zlib liblzma libzstd libxxhash) -lpthread
 "$TMP/mkseed_cache_meta" "$C/cache_meta"
+
+# ---- fuzz_kernel_cache: the payload of the side file a check of the
+# fixture tree writes (its 36-byte header cut), and one of no symbol
+build/modatlas check --summary --cache-dir "$TMP/kc" -b "$REPO/tests/fixtures/tree" "$V" > /dev/null || true
+for f in "$TMP"/kc/*.kernel; do tail -c +37 "$f" > "$C/kernel_cache/fixture"; done
+head -c 38 /dev/zero > "$C/kernel_cache/empty"
 
 n=$(find "$C" -type f | wc -l)
 echo "make-corpus: $n seeds, $(du -sk "$C" | cut -f1) kB in $C"

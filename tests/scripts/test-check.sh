@@ -530,6 +530,40 @@ assert k["kernel_exports"]["source"] == "the tree'"'"'s modules (__versions)", k
 assert "0 symbols recorded with two CRCs" in k["kernel_exports"]["note"], k["kernel_exports"]
 assert k["summary"]["refused"] == 0, k["summary"]' "$TMP/real-noksyms.json"
 	check "$tree: without -E, still no error" [ "$(json_count "$TMP/real-noksyms.json" error)" = 0 ]
+	# The inferred kernel is kept in the cache (src/model/kernel_cache.c):
+	# read back it gives the report inferring it gives; damaged, or for
+	# a tree whose records changed, it is inferred again.
+	KC=$TMP/kcache
+	"$M" check --no-cache -b "$R" -f json $RV > "$TMP/kc0.json" 2>/dev/null
+	"$M" check --cache-dir "$KC" -b "$R" -f json $RV > "$TMP/kc1.json" 2>/dev/null
+	check "$tree: the inferred kernel is saved beside the records" [ -s "$(ls "$KC"/*.kernel 2>/dev/null | head -n1)" ]
+	"$M" check --cache-dir "$KC" -b "$R" -f json -vv $RV > "$TMP/kc2.json" 2> "$TMP/kc2.err"
+	contains "$tree: a second check reads the inferred kernel back" "$TMP/kc2.err" "kernel: as the cache inferred it"
+	same_file "$tree: its report is the one inferring it gives (--no-cache)" "$TMP/kc0.json" "$TMP/kc2.json"
+	same_file "$tree: and the one of the run that saved it" "$TMP/kc1.json" "$TMP/kc2.json"
+	kf=$(ls "$KC"/*.kernel | head -n1)
+	printf 'X' | dd of="$kf" bs=1 seek=100 conv=notrunc status=none
+	"$M" check --cache-dir "$KC" -b "$R" -f json -vv $RV > "$TMP/kc3.json" 2> "$TMP/kc3.err"
+	contains "$tree: a damaged side file is ignored" "$TMP/kc3.err" ".kernel ignored (Invalid argument): inferred again"
+	same_file "$tree: and the report is the same" "$TMP/kc0.json" "$TMP/kc3.json"
+	# a module replaced in place by another one's bytes (crc-itu-t.ko by
+	# crc7.ko: crc_itu_t is no longer the tree's, so the kernel inferred
+	# differs): other records, another key
+	mkdir -p "$TMP/kctree/lib/modules"
+	cp -al "$R/lib/modules/$RV" "$TMP/kctree/lib/modules/"
+	"$M" check --cache-dir "$KC" -b "$TMP/kctree" -f json $RV > "$TMP/kc4a.json" 2>/dev/null
+	km=$TMP/kctree/lib/modules/$RV/kernel/lib
+	rm -f "$km/crc-itu-t.ko" && cp "$km/crc7.ko" "$km/crc-itu-t.ko"
+	"$M" check --cache-dir "$KC" -b "$TMP/kctree" -f json -vv $RV > "$TMP/kc4.json" 2> "$TMP/kc4.err"
+	not_contains "$tree: a module changed: the side file is not read back" "$TMP/kc4.err" \
+		"kernel: as the cache inferred it"
+	"$M" check --no-cache -b "$TMP/kctree" -f json $RV > "$TMP/kc4b.json" 2>/dev/null
+	same_file "$tree: a module changed: the report is the one inferring it gives" "$TMP/kc4b.json" "$TMP/kc4.json"
+	if cmp -s "$TMP/kc4a.json" "$TMP/kc4.json"; then
+		fail "$tree: (that change changes the report)"
+	else
+		ok "$tree: (that change changes the report)"
+	fi
 	# A DKMS-style check: our kbuild module against the real tree (built
 	# for 6.1.0-56: another ABI release is a vermagic warning, no error).
 	run real-oot -b "$R" -E "$symvers" $RV "$MODS/ma_def_plain.ko"
