@@ -232,6 +232,14 @@ void cache_writer_records(struct cache_writer *w, struct cache_gen gen);
  * kind for directories with their names hash. A racy file stamp turns
  * the shortcut off for this cache. */
 int cache_writer_file(struct cache_writer *w, const char *path, const struct cache_stat *st);
+/* path stamped as it is now: a file ('f', missing or not), or a directory
+ * with the hash of its names ('d': files added or removed show, a file
+ * rewritten in it does not). 0 or a negative errno. */
+int cache_writer_path(struct cache_writer *w, const char *path);
+int cache_writer_dir_path(struct cache_writer *w, const char *path);
+/* A configuration path: a file, or a directory (its names, and each
+ * entry stamped), or nothing yet (a later file there must be noticed). */
+int cache_writer_config(struct cache_writer *w, const char *path);
 int cache_writer_dir(struct cache_writer *w, const char *path, const struct cache_stat *st,
 		     uint64_t names_hash);
 /* A module file, with its record's digest (modrec_digest), its rank in

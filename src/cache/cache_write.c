@@ -5,17 +5,20 @@
  * or generation and is rebuilt. */
 #include "cache/cache.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 
 #include "cache/cache_format.h"
 #include "elf/module.h"
+#include "tree/walk.h"
 #include "util/array.h"
 #include "util/bytes.h"
 #include "util/fileio.h"
@@ -404,6 +407,65 @@ void cache_writer_growth(struct cache_writer *w, bool growable, size_t n_unliste
 {
 	w->growable = growable && n_unlisted <= UINT32_MAX;
 	w->n_unlisted = w->growable ? (uint32_t)n_unlisted : 0;
+}
+
+int cache_writer_path(struct cache_writer *w, const char *path)
+{
+	struct cache_stat cs;
+	int r = cache_stat_path(path, &cs);
+
+	return r < 0 ? r : cache_writer_file(w, path, &cs);
+}
+
+int cache_writer_dir_path(struct cache_writer *w, const char *path)
+{
+	struct cache_stat cs;
+	struct stat st;
+	uint64_t h = 0;
+	int r = cache_stat_path(path, &cs);
+
+	if (r < 0)
+		return r;
+	if (!cs.missing && (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)))
+		return cache_writer_file(w, path, &cs);
+	if (!cs.missing && tree_dir_names_hash(path, &h) < 0)
+		return -EIO; /* a directory we cannot list: nothing to stamp */
+	cs.size = 0;
+	return cache_writer_dir(w, path, &cs, h);
+}
+
+int cache_writer_config(struct cache_writer *w, const char *path)
+{
+	struct cache_stat cs;
+	uint64_t h;
+	struct dirent *de;
+	DIR *d;
+	int r = cache_stat_path(path, &cs);
+
+	if (r < 0)
+		return r;
+	d = cs.missing ? NULL : opendir(path);
+	if (!d)
+		return cache_writer_file(w, path, &cs);
+	r = tree_dir_names_hash(path, &h);
+	if (!r) {
+		cs.size = 0;
+		r = cache_writer_dir(w, path, &cs, h);
+	}
+	while (!r && (de = readdir(d))) {
+		char *p;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (asprintf(&p, "%s/%s", path, de->d_name) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		r = cache_writer_path(w, p);
+		free(p);
+	}
+	closedir(d);
+	return r;
 }
 
 int cache_writer_output(struct cache_writer *w, const char *name, uint64_t size, uint64_t sum)

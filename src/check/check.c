@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cache/cache.h"
 #include "elf/module.h"
 #include "graph/modgraph.h"
 #include "model/model.h"
@@ -300,6 +301,7 @@ static void ctx_release(struct check_ctx *c)
 	khash_free(c->ksyms);
 	khash_free(c->exports);
 	khash_free(c->builtin);
+	khash_free(c->fw_dirs);
 	free(c->export_store);
 	for (size_t i = 0; i < c->n_aliases; i++)
 		free(c->aliases[i]);
@@ -452,6 +454,16 @@ static int load_all(struct check_ctx *c)
 	return err;
 }
 
+/* A stamp not taken: no later run can prove anything by these stamps. */
+static void stamped(struct check_ctx *c, int err)
+{
+	if (err < 0) {
+		ma_logf(c->log, MA_LOG_DEBUG, "check: input stamps incomplete (%s): no memo",
+			strerror(-err));
+		cache_writer_no_shortcut(c->o->stamps);
+	}
+}
+
 int check_run(const struct check_opts *o, struct report *rep)
 {
 	struct check_ctx c = { .o = o, .rep = rep, .log = o->log };
@@ -460,6 +472,7 @@ int check_run(const struct check_opts *o, struct report *rep)
 
 	c.out_of_tree = o->n_files > 0;
 	arena_init(&c.arena, 64 * 1024);
+	stamped(&c, o->stamps ? ck_stamp_inputs(&c) : 0);
 	err = load_all(&c);
 	timing_mark(c.log, &t0, "check: load");
 	for (size_t i = 0; !err && i < TIMED_STEPS_N(analyzers); i++) {
@@ -476,6 +489,8 @@ int check_run(const struct check_opts *o, struct report *rep)
 	}
 	if (!err)
 		err = ck_verdicts(&c);
+	if (!err && o->stamps)
+		stamped(&c, ck_stamp_tree(&c));
 	if (err == -ENOMEM)
 		ma_logf(c.log, MA_LOG_CRIT, "out of memory");
 	ctx_release(&c);

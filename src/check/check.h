@@ -17,6 +17,7 @@
 #include "model/model_cache.h"
 #include "util/attr.h"
 
+struct cache_writer;
 struct ma_log;
 struct ma_progress;
 struct report;
@@ -41,6 +42,10 @@ struct check_opts {
 	bool sig_enforce;          /* module.sig_enforce=1 / MODULE_SIG_FORCE */
 	bool lockdown;             /* integrity lockdown (Secure Boot) */
 	bool graph;                /* fill the report's dependency graph */
+	/* When set: every input the check reads is stamped into it (a
+	 * later run proves with them that it would read the same: the memo,
+	 * check/memo.h); a stamp that cannot be taken turns the proof off. */
+	struct cache_writer *stamps;
 	/* The tree's model as check_model_load loads it for these options
 	 * (borrowed); NULL: check_run loads its own. */
 	struct model *model;

@@ -139,6 +139,8 @@ struct check_ctx {
 	char **aliases;              /* normalized copies, owned */
 	size_t n_aliases;
 	bool aliases_built;
+
+	struct khash *fw_dirs;       /* firmware directories stamped (stamps.c) */
 };
 
 /* Add a finding about module i (-1: the tree). Dropped, returning NULL,
@@ -187,6 +189,17 @@ void ck_certs_free(struct ck_certs *cs);
  * 0, -ENOMEM, or a negative errno for an input it cannot read (logged at
  * MA_LOG_CRIT). format runs first: it marks the modules nothing else
  * should judge. */
+/* check_opts.stamps (stamps.c): the inputs named by the options and the
+ * tree's own, before reading them; the tree's directories and modules;
+ * the directories a firmware name is looked for in (found: where). 0 or
+ * a negative errno (ck_stamp_firmware: only -ENOMEM; a stamp it cannot
+ * take turns the proof off). */
+int ck_stamp_inputs(struct check_ctx *c);
+int ck_stamp_tree(struct check_ctx *c);
+struct fw_roots;
+int ck_stamp_firmware(struct check_ctx *c, const struct fw_roots *r, const char *name,
+		      const char *found);
+
 #define CK_ANALYZERS(X)                                                                   \
 	X("format", ck_format) X("vermagic", ck_vermagic) X("symbols", ck_symbols)         \
 	X("cycles", ck_cycles) X("signatures", ck_signatures) X("softdeps", ck_softdeps)   \

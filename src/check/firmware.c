@@ -20,11 +20,17 @@ int ck_firmware(struct check_ctx *c)
 
 		if (c->mods[i].broken || !c->mods[i].wanted)
 			continue;
-		for (size_t j = 0; j < rec->n_info; j++) {
+		for (size_t j = 0; !err && j < rec->n_info; j++) {
+			const char *name = rec->info[j].value;
+			char where[8192];
 			struct finding *f;
+			bool found;
 
-			if (strcmp(rec->info[j].key, "firmware") != 0 || !rec->info[j].value[0] ||
-			    fw_present(&r, c->o->src.kver, rec->info[j].value))
+			if (strcmp(rec->info[j].key, "firmware") != 0 || !name[0])
+				continue;
+			found = fw_locate(&r, c->o->src.kver, name, where, sizeof(where));
+			err = ck_stamp_firmware(c, &r, name, found ? where : NULL);
+			if (found)
 				continue;
 			f = ck_add(c, K_FIRMWARE_MISSING, SEV_WARNING, (long)i,
 				   "%s: firmware %s not found under %s%s%s", c->mods[i].modname,

@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache/cache.h"
 #include "check/check.h"
+#include "check/memo.h"
 #include "cli/check_targets.h"
 #include "cli/cli.h"
 #include "cli/help.h"
@@ -17,6 +19,7 @@
 #include "cli/tree_opts.h"
 #include "report/report.h"
 #include "util/array.h"
+#include "util/logbuf.h"
 #include "util/strbuf.h"
 
 enum fmt { FMT_TEXT, FMT_JSON, FMT_DOT, FMT_SVG };
@@ -76,7 +79,8 @@ static void usage(void)
 	       "\t                       (repeatable; default for given files: those files)\n"
 	       CLI_HELP_FAIL_ON("finding")
 	       CLI_HELP_JOBS
-	       CLI_HELP_NO_CACHE
+	       "\t    --no-cache         do not use or write the cache depmod shares (nor the\n"
+	       "\t                       memo of an earlier check of the same trees)\n"
 	       CLI_HELP_CACHE_DIR
 	       "\t-v, --verbose          text: list info findings and modules that load cleanly\n"
 	       "\t                       too, log info; -vv: debug\n"
@@ -284,10 +288,97 @@ static int default_focus(const struct check_target *t, struct cli_list *focus)
 	return 0;
 }
 
+/* ---- the memo (check/memo.h): a run that repeats one whose every input
+ * is unchanged prints what that one printed ---- */
+
+static int key_list(struct strbuf *sb, const char *name, const char *const *v, size_t n)
+{
+	int r = strbuf_addf(sb, "%s=%zu", name, n);
+
+	for (size_t i = 0; !r && i < n; i++)
+		r = strbuf_addf(sb, "\t%zu:%s", strlen(v[i]), v[i]);
+	return r ? r : strbuf_addch(sb, '\n');
+}
+
+/* Everything besides the inputs that decides what the run prints. */
+static char *memo_key(const struct cli_state *s, bool color)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char cwd[4096];
+	const char **kv = calloc(s->targets.n + 1, sizeof(*kv));
+	int r = kv && getcwd(cwd, sizeof(cwd)) ? 0 : -ENOMEM;
+
+	for (size_t i = 0; kv && i < s->targets.n; i++)
+		kv[i] = s->targets.v[i].kver;
+	if (!r)
+		r = strbuf_addf(&sb, "check memo/1\ncwd=%s\nformat=%d\nfail-on=%d\nsummary=%d\n"
+				"verbose=%d\ncolor=%d\nall=%d\nroot=%s\nmoduledir=%s\nsysmap=%s\n"
+				"vermagic=%s\nsig-enforce=%d\nlockdown=%d\n",
+				cwd, (int)s->fmt, s->r.fail_on, s->r.summary, s->r.verbose, color,
+				s->all, s->o.src.root, s->o.src.moduledir ? s->o.src.moduledir : "",
+				s->o.src.sysmap ? s->o.src.sysmap : "",
+				s->o.vermagic ? s->o.vermagic : "", s->o.sig_enforce, s->o.lockdown);
+	if (!r)
+		r = key_list(&sb, "config", s->o.src.config_paths, s->o.src.n_config);
+	if (!r)
+		r = key_list(&sb, "symvers", s->o.src.symvers, s->o.src.n_symvers);
+	if (!r)
+		r = key_list(&sb, "modprobe-d", s->o.src.modprobe_paths, s->o.src.n_modprobe);
+	if (!r)
+		r = key_list(&sb, "cert", s->o.certs, s->o.n_certs);
+	if (!r)
+		r = key_list(&sb, "focus", s->focus.v, s->focus.n);
+	if (!r)
+		r = key_list(&sb, "kernels", kv, s->targets.n);
+	free(kv);
+	if (r) {
+		strbuf_release(&sb);
+		return NULL;
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+/* The trees alone (no module files, no DKMS tree), the cache on, no
+ * debug lines (they describe one particular run). */
+static bool memo_wanted(const struct cli_state *s)
+{
+	return !s->o.no_cache && !s->files.n && !s->r.dkms && s->r.verbose < 2 &&
+	       s->targets.n > 0;
+}
+
+/* 1: the memo answered (its output written to stdout, *ret its status);
+ * 0: run the check, with m open when a memo is to be kept; -ENOMEM. */
+static int memo_try(struct cli_state *s, struct check_memo *m, const struct ma_log *log,
+		    int *ret)
+{
+	char *key = memo_key(s, s->fmt == FMT_TEXT && cli_want_color());
+	char *dirname = s->targets.n ? model_dirname(s->o.src.root, s->o.src.moduledir,
+						      s->targets.v[0].kver)
+				     : NULL;
+	char *out = NULL;
+	size_t len = 0;
+	int r = key && dirname ? check_memo_open(m, s->o.cache_dir, dirname, key, cache_now_ns())
+			       : -ENOMEM;
+
+	if (!r)
+		r = check_memo_find(m, s->o.jobs, log, &out, &len, ret);
+	if (r == 1 && (fwrite(out, 1, len, stdout) != len || fflush(stdout) != 0)) {
+		fprintf(stderr, "modatlas check: cannot write the report: %s\n", strerror(errno));
+		*ret = 2;
+	}
+	free(out);
+	free(key);
+	free(dirname);
+	return r;
+}
+
 int cmd_check(int argc, char **argv, const char *prog)
 {
 	struct cli_state s = { .r.fail_on = SEV_ERROR };
 	struct cli_report_log cl;
+	struct check_memo memo = { 0 };
+	struct log_tee tee = { 0 };
+	bool use_memo = false;
 	struct cli_list focus = { 0 };
 	struct strbuf out = STRBUF_INIT;
 	const struct finding_kind *kinds;
@@ -336,6 +427,19 @@ int cmd_check(int argc, char **argv, const char *prog)
 	s.o.log = &cl.log;
 	s.o.progress = cli_progress("modatlas check");
 	r = plan(&s, &cl);
+	if (!r && memo_wanted(&s)) {
+		r = memo_try(&s, &memo, &cl.log, &ret);
+		if (r == 1)
+			goto out;
+		use_memo = r == 0;
+		r = r == -ENOMEM ? r : 0;
+	}
+	if (use_memo) {
+		/* what -v prints is kept too: the memo replays it */
+		log_tee_init(&tee, &cl.log, MA_LOG_INFO);
+		s.o.log = &tee.log;
+		s.o.stamps = memo.w;
+	}
 	for (size_t i = 0; !r && i < s.targets.n; i++) {
 		const struct check_target *t = &s.targets.v[i];
 
@@ -369,7 +473,12 @@ emit:
 		goto out;
 	}
 	ret = r < 0 || cl.n_fatal ? 2 : failed ? 1 : 0;
+	if (use_memo && ret != 2 && check_memo_save(&memo, out.buf, out.len, ret, &tee.kept) < 0)
+		ma_logf(&cl.log, MA_LOG_DEBUG, "could not keep the memo of this check");
 out:
+	check_memo_release(&memo);
+	if (use_memo)
+		log_tee_release(&tee);
 	strbuf_release(&out);
 	for (size_t i = 0; i < n_reps; i++)
 		report_free(reps[i]);

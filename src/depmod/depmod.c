@@ -47,7 +47,7 @@ struct run {
 	bool use_cache;
 	struct cache *cache;
 	char *cache_path, *key;
-	struct tee_log tee;           /* what the cache replays next time */
+	struct log_tee tee;           /* what the cache replays next time */
 	struct cache_records *records; /* written as modules are read */
 	int64_t started_ns;
 	bool print_unknown;
@@ -435,7 +435,7 @@ static void run_release(struct run *run)
 		model_free(run->m);
 		cache_free(run->cache);
 	}
-	tee_log_release(&run->tee);
+	log_tee_release(&run->tee);
 	FREE_ALL(run->cache_path, run->key, run->outdir);
 }
 
@@ -470,7 +470,9 @@ int depmod_run(const struct depmod_opts *opts)
 		.log = opts->log,
 		.progress = opts->progress,
 	};
-	tee_log_init(&run.tee, opts->log);
+	/* only what a normal run prints (up to NOTICE) is kept for replay:
+	 * -vv's INFO and DEBUG lines describe one particular run */
+	log_tee_init(&run.tee, opts->log, MA_LOG_NOTICE);
 	run.outdir = depmod_dirname(opts->outroot ? opts->outroot : opts->root, opts->moduledir,
 				    opts->kver);
 	r = run.outdir ? model_new(&run.mo, &run.m) : -ENOMEM;

@@ -1,6 +1,5 @@
 #include "depmod/depmod_cache.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,31 +15,6 @@
 #include "util/jobs.h"
 #include "util/log.h"
 #include "util/strbuf.h"
-
-/* Only what a normal run prints (up to NOTICE) is kept for replay:
- * -vv's INFO and DEBUG lines describe one particular run. */
-static void tee_fn(void *ud, int prio, const char *msg)
-{
-	struct tee_log *t = ud;
-
-	t->target->fn(t->target->ud, prio, msg);
-	if (prio <= MA_LOG_NOTICE)
-		t->kept.log.fn(t->kept.log.ud, prio, msg);
-}
-
-void tee_log_init(struct tee_log *t, const struct ma_log *target)
-{
-	logbuf_init(&t->kept, target);
-	t->target = target;
-	t->log.fn = target && target->fn ? tee_fn : NULL;
-	t->log.ud = t;
-	t->log.max_prio = target ? target->max_prio : -1;
-}
-
-void tee_log_release(struct tee_log *t)
-{
-	logbuf_release(&t->kept);
-}
 
 char *depmod_cache_key(const struct depmod_opts *o, const char *dirname, const char *outdir)
 {
@@ -59,50 +33,6 @@ char *depmod_cache_key(const struct depmod_opts *o, const char *dirname, const c
 		return NULL;
 	}
 	return strbuf_detach(&sb, NULL);
-}
-
-static int stamp_file(struct cache_writer *w, const char *path)
-{
-	struct cache_stat cs;
-	int r = cache_stat_path(path, &cs);
-
-	return r < 0 ? r : cache_writer_file(w, path, &cs);
-}
-
-/* A configuration path: a file, or a directory (its names, and each
- * entry), or nothing yet (a later file there must be noticed). */
-static int stamp_config(struct cache_writer *w, const char *path)
-{
-	struct cache_stat cs;
-	uint64_t h;
-	struct dirent *de;
-	DIR *d;
-	int r = cache_stat_path(path, &cs);
-
-	if (r < 0)
-		return r;
-	d = cs.missing ? NULL : opendir(path);
-	if (!d)
-		return cache_writer_file(w, path, &cs);
-	r = tree_dir_names_hash(path, &h);
-	if (!r) {
-		cs.size = 0;
-		r = cache_writer_dir(w, path, &cs, h);
-	}
-	while (!r && (de = readdir(d))) {
-		char *p;
-
-		if (de->d_name[0] == '.')
-			continue;
-		if (asprintf(&p, "%s/%s", path, de->d_name) < 0) {
-			r = -ENOMEM;
-			break;
-		}
-		r = stamp_file(w, p);
-		free(p);
-	}
-	closedir(d);
-	return r;
 }
 
 /* Every stamp and output of the meta file (the messages come last). */
@@ -153,17 +83,17 @@ static int fill(struct cache_writer *w, const struct depmod_opts *o, const struc
 
 		if (asprintf(&p, "%s/%s", dirname, inputs[i]) < 0)
 			return -ENOMEM;
-		r = stamp_file(w, p);
+		r = cache_writer_path(w, p);
 		free(p);
 	}
 	if (!r && o->symvers)
-		r = stamp_file(w, o->symvers);
+		r = cache_writer_path(w, o->symvers);
 	if (!r && o->sysmap)
-		r = stamp_file(w, o->sysmap);
+		r = cache_writer_path(w, o->sysmap);
 	if (!cfgs || !n_cfg)
 		n_cfg = depmod_cfg_default_paths(&cfgs);
 	for (size_t i = 0; !r && i < n_cfg; i++)
-		r = stamp_config(w, cfgs[i]);
+		r = cache_writer_config(w, cfgs[i]);
 	for (int i = 0; !r && i < DF_COUNT; i++)
 		if (files[i].enabled)
 			r = cache_writer_output(w, files[i].name, files[i].size, files[i].sum);

@@ -1,5 +1,5 @@
-/* How depmod uses the cache (src/cache/cache.h): the key of a run, what
- * it stamps, and a log that both prints and keeps what it printed. */
+/* How depmod uses the cache (src/cache/cache.h): the key of a run and
+ * what it stamps (its log is a log_tee, util/logbuf.h). */
 #ifndef MA_ENGINE_DEPMOD_CACHE_H
 #define MA_ENGINE_DEPMOD_CACHE_H
 
@@ -8,15 +8,6 @@
 #include "util/logbuf.h"
 
 struct model;
-
-/* A log forwarding to target and keeping a copy (for the cache). */
-struct tee_log {
-	struct ma_log log;
-	const struct ma_log *target;
-	struct logbuf kept;
-};
-void tee_log_init(struct tee_log *t, const struct ma_log *target);
-void tee_log_release(struct tee_log *t);
 
 /* Everything besides the tree that decides what a run writes and prints.
  * malloc'd. */

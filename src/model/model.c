@@ -229,28 +229,27 @@ static int load_given_kernel(struct model *m)
 /* The tree's build/Module.symvers. Debian's build is an absolute link
  * (/usr/src/linux-headers-VERSION): under -b it is read inside BASE, as
  * the image's own paths are. */
-static char *build_symvers(const struct model *m)
+char *model_build_symvers(const char *root, const char *dirname)
 {
-	const char *root = m->o->src.root;
-	char *link = model_file(m, "build"), *p = NULL;
+	char *link = NULL, *p = NULL;
 	char target[PATH_MAX];
-	ssize_t n = link ? readlink(link, target, sizeof(target) - 1) : -1;
+	ssize_t n = asprintf(&link, "%s/build", dirname) < 0 ? -2 : readlink(link, target, sizeof(target) - 1);
 
 	if (n > 0 && target[0] == '/' && root && root[0] && strcmp(root, "/") != 0) {
 		target[n] = '\0';
 		if (asprintf(&p, "%s%s/Module.symvers", root, target) < 0)
 			p = NULL;
-	} else if (link) {
-		p = model_file(m, "build/Module.symvers");
+	} else if (n != -2 && asprintf(&p, "%s/build/Module.symvers", dirname) < 0) {
+		p = NULL;
 	}
-	free(link);
+	free(n == -2 ? NULL : link);
 	return p;
 }
 
 /* No -E/-F: the tree's build/Module.symvers, else the tree's own view. */
 static int fallback_kernel(struct model *m)
 {
-	char *path = build_symvers(m);
+	char *path = model_build_symvers(m->o->src.root, m->dirname);
 	const char *failed;
 	struct stat st;
 	int r;

@@ -193,6 +193,10 @@ int model_load(const struct model_opts *o, struct model **m) MA_MUST_CHECK;
 
 /* "<dirname>/<name>", malloc'd (NULL on ENOMEM). */
 char *model_file(const struct model *m, const char *name);
+/* The tree's build/Module.symvers: Debian's build is an absolute link
+ * (/usr/src/linux-headers-VERSION), read inside root under -b, as the
+ * image's own paths are. malloc'd, NULL on ENOMEM. */
+char *model_build_symvers(const char *root, const char *dirname);
 
 /* The built-in module names into h (name -> (void *)1): modules.builtin's
  * and modules.builtin.modinfo's (older trees lack modules.builtin). 0 or

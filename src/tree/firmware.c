@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 int fw_roots_find(const char *root, struct fw_roots *r)
@@ -45,19 +46,20 @@ void fw_roots_release(struct fw_roots *r)
 	r->n = 0;
 }
 
-bool fw_present(const struct fw_roots *r, const char *kver, const char *name)
+/* sub[s] then kver when with_kver[s], then "/" */
+static const char *const sub[] = { "updates/", "updates", "", "" };
+static const bool with_kver[] = { true, false, true, false };
+
+bool fw_locate(const struct fw_roots *r, const char *kver, const char *name, char *path,
+	       size_t size)
 {
-	/* sub[s] then kver when with_kver[s], then "/" */
-	static const char *const sub[] = { "updates/", "updates", "", "" };
-	static const bool with_kver[] = { true, false, true, false };
 	static const char *const ext[] = { "", ".xz", ".zst" };
-	char path[8192];
 	struct stat st;
 
 	for (size_t i = 0; i < r->n; i++) {
 		for (size_t s = 0; s < 4; s++) {
 			for (size_t e = 0; e < 3; e++) {
-				snprintf(path, sizeof(path), "%s/%s%s%s%s%s", r->dir[i], sub[s],
+				snprintf(path, size, "%s/%s%s%s%s%s", r->dir[i], sub[s],
 					 with_kver[s] ? kver : "", sub[s][0] || with_kver[s] ? "/" : "",
 					 name, ext[e]);
 				if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
@@ -66,4 +68,35 @@ bool fw_present(const struct fw_roots *r, const char *kver, const char *name)
 		}
 	}
 	return false;
+}
+
+bool fw_present(const struct fw_roots *r, const char *kver, const char *name)
+{
+	char path[8192];
+
+	return fw_locate(r, kver, name, path, sizeof(path));
+}
+
+int fw_dirs(const struct fw_roots *r, const char *kver, const char *name,
+	    int (*fn)(void *ud, const char *dir), void *ud)
+{
+	const char *slash = strrchr(name, '/');
+	int dlen = slash ? (int)(slash - name) : 0;
+	char path[8192];
+	int err = 0;
+
+	for (size_t i = 0; !err && i < r->n; i++) {
+		for (size_t s = 0; !err && s < 4; s++) {
+			int n = snprintf(path, sizeof(path), "%s/%s%s%s%.*s", r->dir[i], sub[s],
+					 with_kver[s] ? kver : "", sub[s][0] || with_kver[s] ? "/" : "",
+					 dlen, name);
+
+			/* "<root>/" and "<root>/updates/" without a directory part:
+			 * the directory itself */
+			while (n > 1 && (size_t)n < sizeof(path) && path[n - 1] == '/')
+				path[--n] = '\0';
+			err = fn(ud, path);
+		}
+	}
+	return err;
 }

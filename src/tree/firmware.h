@@ -26,5 +26,15 @@ void fw_roots_release(struct fw_roots *r);
 /* Is name (as in a module's firmware= line) where the loader looks, for
  * kernel release kver? */
 bool fw_present(const struct fw_roots *r, const char *kver, const char *name);
+/* The same, and where (found: the file's path, in path[0..size)). */
+bool fw_locate(const struct fw_roots *r, const char *kver, const char *name, char *path,
+	       size_t size);
+/* Each directory fw_present looks in for name (for each root: updates/
+ * and kver under it, kver, the root itself, each followed by name's own
+ * directory part): only a file added to or removed from one of them can
+ * change its answer. fn(ud, dir) for each; the first nonzero return
+ * stops the walk and is returned. */
+int fw_dirs(const struct fw_roots *r, const char *kver, const char *name,
+	    int (*fn)(void *ud, const char *dir), void *ud);
 
 #endif

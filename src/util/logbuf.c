@@ -47,3 +47,27 @@ void logbuf_release(struct logbuf *lb)
 	lb->n = lb->alloc = 0;
 	lb->nomem = 0;
 }
+
+static void tee_fn(void *ud, int prio, const char *msg)
+{
+	struct log_tee *t = ud;
+
+	t->target->fn(t->target->ud, prio, msg);
+	if (prio <= t->keep)
+		t->kept.log.fn(t->kept.log.ud, prio, msg);
+}
+
+void log_tee_init(struct log_tee *t, const struct ma_log *target, int keep)
+{
+	logbuf_init(&t->kept, target);
+	t->target = target;
+	t->keep = keep;
+	t->log.fn = target && target->fn ? tee_fn : NULL;
+	t->log.ud = t;
+	t->log.max_prio = target ? target->max_prio : -1;
+}
+
+void log_tee_release(struct log_tee *t)
+{
+	logbuf_release(&t->kept);
+}

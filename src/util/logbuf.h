@@ -26,4 +26,17 @@ void logbuf_init(struct logbuf *lb, const struct ma_log *target);
 void logbuf_replay(struct logbuf *lb, const struct ma_log *target);
 void logbuf_release(struct logbuf *lb);
 
+/* A log that hands every message to target and keeps a copy of those at
+ * keep or more urgent: what a run printed, for the cache to replay when
+ * a later run proves it would print the same. */
+struct log_tee {
+	struct ma_log log;      /* pass &t->log to the code that logs */
+	const struct ma_log *target;
+	int keep;
+	struct logbuf kept;
+};
+
+void log_tee_init(struct log_tee *t, const struct ma_log *target, int keep);
+void log_tee_release(struct log_tee *t);
+
 #endif

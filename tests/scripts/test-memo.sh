@@ -1,0 +1,204 @@
+#!/bin/bash
+# modatlas check's memo (src/check/memo.c): a check that repeats an
+# earlier one, with every input of that one unchanged, prints what it
+# printed. Every case here runs the check through the memo and again with
+# --no-cache, and requires the same stdout, stderr and exit status; it
+# also says whether the memo answered (its output file kept its inode) or
+# the check ran, and requires the one the case calls for:
+#  - a repeat answers, in JSON and text, exit 0 and 1, -v's info lines;
+#  - other options (format, --fail-on, -v, a relative path from another
+#    directory) run it again;
+#  - each input changed runs it again, and the new answer is the one a
+#    cold check gives: a module touched, replaced, added, removed; a
+#    directory added; modules.order, modules.builtin.modinfo, -E, a
+#    modprobe.d file edited or added, a depmod.d file added, a --cert
+#    replaced, a firmware file installed and removed, the tree's
+#    build/Module.symvers appearing, a kernel added under --all;
+#  - a damaged memo is a run more, with nothing said;
+#  - the real Debian 6.1 tree: the repeat answers, byte for byte.
+# Usage: test-memo.sh BUILD_DIR
+set -u
+BUILD=$(cd "$1" && pwd)
+. "$(dirname "$0")/lib.sh"
+M=$BUILD/modatlas
+V=6.1.0-56-amd64
+D=$REPO/tests/fixtures/defects
+TMP=$(workdir)
+trap 'rm -rf "$TMP"' EXIT
+[ -n "${KEEP_TMP:-}" ] && trap - EXIT && echo "temporary files in $TMP"
+MC=$TMP/cache
+# the defect corpus, copied: its inputs are changed below
+T=$TMP/tree
+cp -a "$D/tree" "$T"
+cp "$D/Module.symvers" "$TMP/Module.symvers"
+cp -a "$D/modprobe.d" "$TMP/modprobe.d"
+MD=$T/lib/modules/$V
+DEF=$MD/kernel/drivers/ma/defects
+ARGS=(-b "$T" -E "$TMP/Module.symvers" --modprobe-d "$TMP/modprobe.d")
+settle() { sleep 0.1; } # after a change: the next run's stamps not "racy"
+settle
+
+memo_inodes() { stat -c %i "$MC"/*.memo 2> /dev/null | tr '\n' ' '; }
+
+# memo NAME WANT ARGS...: modatlas check ARGS through the memo, then with
+# --no-cache; the same stdout, stderr and status; WANT hit (the memo
+# answered) or run (the check ran and kept a new memo).
+memo() {
+	local name=$1 want=$2 before after got
+	shift 2
+	before=$(memo_inodes)
+	"$M" check --cache-dir "$MC" "$@" > "$TMP/$name.out" 2> "$TMP/$name.err"
+	echo $? > "$TMP/$name.rc"
+	after=$(memo_inodes)
+	"$M" check --no-cache "$@" > "$TMP/$name.ref" 2> "$TMP/$name.referr"
+	echo $? > "$TMP/$name.refrc"
+	got=run
+	[ -n "$before" ] && [ "$before" = "$after" ] && got=hit
+	check "$name: the memo $([ "$want" = hit ] && echo answers || echo "is not used") (got: $got)" \
+		[ "$got" = "$want" ]
+	same_file "$name: stdout as --no-cache" "$TMP/$name.ref" "$TMP/$name.out"
+	same_file "$name: stderr as --no-cache" "$TMP/$name.referr" "$TMP/$name.err"
+	same_file "$name: exit status as --no-cache ($(cat "$TMP/$name.refrc"))" "$TMP/$name.refrc" "$TMP/$name.rc"
+}
+
+echo "== repeats"
+memo first run "${ARGS[@]}" -f json $V
+check "first: the defect corpus fails (exit 1)" [ "$(cat "$TMP/first.rc")" = 1 ]
+memo repeat hit "${ARGS[@]}" -f json $V
+memo text run "${ARGS[@]}" $V
+memo text-repeat hit "${ARGS[@]}" $V
+memo fail-never run "${ARGS[@]}" --fail-on never $V
+memo fail-never-repeat hit "${ARGS[@]}" --fail-on never $V
+check "fail-never: exit 0" [ "$(cat "$TMP/fail-never-repeat.rc")" = 0 ]
+memo verbose run "${ARGS[@]}" -v $V
+memo verbose-repeat hit "${ARGS[@]}" -v $V
+"$M" check --cache-dir "$MC" "${ARGS[@]}" -vv $V > /dev/null 2> "$TMP/vv.err"
+contains "-vv: runs the check (its debug lines describe this run)" "$TMP/vv.err" "timing: check: load"
+memo back hit "${ARGS[@]}" -v $V
+
+echo "== the modules"
+touch -d '2 hours ago' "$DEF/ma_def_plain.ko"; settle
+memo touched run "${ARGS[@]}" $V
+memo touched-repeat hit "${ARGS[@]}" $V
+cp "$TMP/text.out" "$TMP/before-replace.out"
+rm "$DEF/ma_def_plain.ko" && cp "$DEF/ma_def_prop.ko" "$DEF/ma_def_plain.ko"; settle
+memo replaced run "${ARGS[@]}" $V
+if cmp -s "$TMP/before-replace.out" "$TMP/replaced.out"; then
+	fail "replaced: (the replacement changes the report)"
+else
+	ok "replaced: (the replacement changes the report)"
+fi
+cp "$DEF/ma_def_user.ko" "$DEF/ma_def_added.ko"; settle
+memo added run "${ARGS[@]}" $V
+memo added-repeat hit "${ARGS[@]}" $V
+rm "$DEF/ma_def_added.ko"; settle
+memo removed run "${ARGS[@]}" $V
+mkdir "$MD/kernel/drivers/ma/newdir" && cp "$D/tree/lib/modules/$V/kernel/drivers/ma/defects/ma_def_plain.ko" \
+	"$MD/kernel/drivers/ma/newdir/ma_def_new.ko"; settle
+memo new-directory run "${ARGS[@]}" $V
+memo new-directory-repeat hit "${ARGS[@]}" $V
+
+echo "== the tree's inputs"
+echo "kernel/drivers/ma/newdir/ma_def_new.ko" >> "$MD/modules.order"; settle
+memo modules.order run "${ARGS[@]}" $V
+printf 'ma_builtin_memo.alias=ma-memo-alias\0' >> "$MD/modules.builtin.modinfo"; settle
+memo builtin.modinfo run "${ARGS[@]}" $V
+memo builtin.modinfo-repeat hit "${ARGS[@]}" $V
+sed -i '0,/0x/s/0x[0-9a-f]\{8\}/0x12345678/' "$TMP/Module.symvers"; settle
+memo symvers run "${ARGS[@]}" $V
+printf 'blacklist ma_def_plain\n' >> "$TMP/modprobe.d/defects.conf"; settle
+memo modprobe.d-edited run "${ARGS[@]}" $V
+printf 'alias ma-memo ma_def_nothing\n' > "$TMP/modprobe.d/zz-memo.conf"; settle
+memo modprobe.d-added run "${ARGS[@]}" $V
+memo modprobe.d-repeat hit "${ARGS[@]}" $V
+mkdir -p "$TMP/depmod.d"
+printf 'search updates built-in\n' > "$TMP/depmod.d/a.conf"; settle
+memo depmod.d run "${ARGS[@]}" -C "$TMP/depmod.d" $V
+memo depmod.d-repeat hit "${ARGS[@]}" -C "$TMP/depmod.d" $V
+printf 'exclude newdir\n' > "$TMP/depmod.d/b.conf"; settle
+memo depmod.d-added run "${ARGS[@]}" -C "$TMP/depmod.d" $V
+
+echo "== firmware"
+grep -q 'MA-FIRMWARE-MISSING' "$TMP/depmod.d-added.out" && ok "firmware: missing.bin reported" ||
+	fail "firmware: missing.bin reported"
+cp "$T/lib/firmware/ma-defects/present.bin" "$T/lib/firmware/ma-defects/missing.bin"; settle
+memo firmware-installed run "${ARGS[@]}" -C "$TMP/depmod.d" $V
+not_contains "firmware: installed, no longer reported" "$TMP/firmware-installed.out" "MA-FIRMWARE-MISSING"
+memo firmware-repeat hit "${ARGS[@]}" -C "$TMP/depmod.d" $V
+rm "$T/lib/firmware/ma-defects/missing.bin"; settle
+memo firmware-removed run "${ARGS[@]}" -C "$TMP/depmod.d" $V
+contains "firmware: removed, reported again" "$TMP/firmware-removed.out" "MA-FIRMWARE-MISSING"
+# the loader's other directories: updates/ appearing
+mkdir -p "$T/lib/firmware/updates/ma-defects"
+cp "$T/lib/firmware/ma-defects/present.bin" "$T/lib/firmware/updates/ma-defects/missing.bin"; settle
+memo firmware-updates run "${ARGS[@]}" -C "$TMP/depmod.d" $V
+not_contains "firmware: in updates/, not reported" "$TMP/firmware-updates.out" "MA-FIRMWARE-MISSING"
+
+echo "== the kernel's exports from the tree's build/Module.symvers"
+NOE=(-b "$T" --modprobe-d "$TMP/modprobe.d")
+memo no-E run "${NOE[@]}" -f json $V
+memo no-E-repeat hit "${NOE[@]}" -f json $V
+# another kernel's: ignored, with a warning on stderr the memo replays
+mkdir -p "$MD/build"
+sed 's/^0x[0-9a-f]\{8\}/0x0badc0de/' "$D/Module.symvers" > "$MD/build/Module.symvers"; settle
+memo build-other run "${NOE[@]}" $V
+contains "build-other: a warning on stderr" "$TMP/build-other.err" "is not this tree's kernel"
+memo build-other-repeat hit "${NOE[@]}" $V
+rm "$MD/build/Module.symvers" && cp "$D/Module.symvers" "$MD/build/Module.symvers"; settle
+memo build-symvers run "${NOE[@]}" -f json $V
+contains "build-symvers: the kernel's exports come from it" "$TMP/build-symvers.out" "build/Module.symvers"
+
+echo "== certificates"
+if openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/k1.pem" -out "$TMP/c1.pem" -days 1 \
+	-subj "/CN=memo one" > /dev/null 2>&1 &&
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/k2.pem" -out "$TMP/c2.pem" -days 1 \
+		-subj "/CN=memo two" > /dev/null 2>&1; then
+	cp "$TMP/c1.pem" "$TMP/cert.pem"; settle
+	memo cert run "${ARGS[@]}" --cert "$TMP/cert.pem" $V
+	memo cert-repeat hit "${ARGS[@]}" --cert "$TMP/cert.pem" $V
+	cp "$TMP/c2.pem" "$TMP/cert.pem"; settle
+	memo cert-replaced run "${ARGS[@]}" --cert "$TMP/cert.pem" $V
+else
+	fail "certificates: openssl made two"
+fi
+
+echo "== a relative path, from another directory"
+mkdir -p "$TMP/wd1" "$TMP/wd2"
+cp "$D/Module.symvers" "$TMP/wd1/Module.symvers"
+cp "$TMP/Module.symvers" "$TMP/wd2/Module.symvers"; settle
+pushd "$TMP/wd1" > /dev/null
+memo rel-1 run -b "$T" -E Module.symvers $V
+memo rel-1-repeat hit -b "$T" -E Module.symvers $V
+popd > /dev/null
+pushd "$TMP/wd2" > /dev/null
+memo rel-2 run -b "$T" -E Module.symvers $V
+popd > /dev/null
+
+echo "== --all"
+memo all run -b "$T" -E "$TMP/Module.symvers" --all
+memo all-repeat hit -b "$T" -E "$TMP/Module.symvers" --all
+mkdir -p "$T/lib/modules/6.1.0-99-amd64/kernel"
+cp "$D/tree/lib/modules/$V/kernel/drivers/ma/defects/ma_def_plain.ko" "$T/lib/modules/6.1.0-99-amd64/kernel/"; settle
+memo all-new-kernel run -b "$T" -E "$TMP/Module.symvers" --all
+
+echo "== a damaged memo"
+memo before-damage run "${ARGS[@]}" -f json $V
+for f in "$MC"/*.memo; do printf 'X' | dd of="$f" bs=1 seek=200 conv=notrunc status=none; done
+memo damaged-output run "${ARGS[@]}" -f json $V
+for f in $(grep -l 'check memo/1' "$MC"/*.meta); do
+	printf 'X' | dd of="$f" bs=1 seek=300 conv=notrunc status=none
+done
+memo damaged-meta run "${ARGS[@]}" -f json $V
+
+echo "== the real Debian amd64 6.1 tree"
+if realtree amd64-6.1; then
+	R=$TMP/real
+	mkdir -p "$R/lib/modules"
+	cp -al "$RT_ROOT/lib/modules/$RT_KVER" "$R/lib/modules/"
+	settle
+	memo real run -b "$R" -f json "$RT_KVER"
+	memo real-repeat hit -b "$R" -f json "$RT_KVER"
+else
+	fail "amd64-6.1: tree fetched"
+fi
+summary
