@@ -13,6 +13,7 @@
 #include "model/model.h"
 #include "util/bytes.h"
 #include "util/fileio.h"
+#include "util/jobs.h"
 #include "util/strbuf.h"
 
 /* An index larger than this is not kmod's (28-bit offsets: 256 MiB). */
@@ -135,9 +136,21 @@ bool qindex_dir_has_indexes(const char *dirname)
 	return has;
 }
 
+/* The files qindex_build makes: the five indexes, then the text files
+ * kmod reads as configuration; built on the job pool, the longest first. */
+static const enum depfile_id built[] = { DF_ALIAS_BIN, DF_SYMBOLS_BIN, DF_DEP_BIN,
+					 DF_BUILTIN_ALIAS_BIN, DF_BUILTIN_BIN, DF_SOFTDEP,
+					 DF_WEAKDEP };
+
+static int build_one(void *ud, size_t k, const struct ma_log *log)
+{
+	return depfile_build(ud, built[k], log);
+}
+
 int qindex_build(struct qindex *q, struct model *m, enum index_layout layout,
 		 const struct ma_log *log)
 {
+	struct jobs_cfg jc = { .threads = 0, .caller_helps = true, .log = log };
 	struct depfiles_input in = {
 		.g = m->g,
 		.outpaths = m->outpaths,
@@ -155,13 +168,13 @@ int qindex_build(struct qindex *q, struct model *m, enum index_layout layout,
 	err = depfiles_new(&in, df, &d);
 	if (!err)
 		err = depfiles_graph_ready(d);
+	/* (weakdep is off in kmod 30's layout: depfile_build skips it) */
+	if (!err)
+		err = jobs_run(sizeof(built) / sizeof(built[0]), NULL, &jc, build_one, d);
 	for (int i = 0; !err && i < QIDX_COUNT; i++) {
 		size_t len;
 		char *buf;
 
-		err = depfile_build(d, files[i].id, log);
-		if (err < 0)
-			break;
 		q->path[i] = model_file(m, files[i].file);
 		len = df[files[i].id].data.len;
 		buf = strbuf_detach(&df[files[i].id].data, NULL);
@@ -176,10 +189,6 @@ int qindex_build(struct qindex *q, struct model *m, enum index_layout layout,
 		if (!err && q->err[i] < 0 && len)
 			err = -EINVAL;
 	}
-	if (!err)
-		err = depfile_build(d, DF_SOFTDEP, log);
-	if (!err && in.weakdep)
-		err = depfile_build(d, DF_WEAKDEP, log);
 	if (!err) {
 		q->softdep_len = df[DF_SOFTDEP].data.len;
 		q->softdep = strbuf_detach(&df[DF_SOFTDEP].data, NULL);
