@@ -776,7 +776,8 @@ int cache_changes(struct cache *c, const char *key, const char *outdir, unsigned
 	if (atomic_load(&p.failed))
 		return -1;
 	/* the threads' order is not the run's: sorted, for determinism */
-	qsort(out, p.n_changes, sizeof(*out), cmp_change);
+	if (p.n_changes)
+		qsort(out, p.n_changes, sizeof(*out), cmp_change);
 	*n = p.n_changes;
 	return 0;
 }
