@@ -38,15 +38,14 @@ int check_memo_find(struct check_memo *m, unsigned int jobs, const struct ma_log
 
 	if (r < 0 || !c)
 		return r;
-	/* the key first: another run's memo proves nothing for this one */
-	if (!cache_unchanged(c, m->key, m->dirname, jobs)) {
-		cache_free(c);
-		return 0;
-	}
-	/* the output the meta file names (a later run may have replaced it) */
+	/* the output the meta file names (a later run may have replaced
+	 * it), before the stamps: reading it costs less than stating them */
 	r = cache_side_load(m->base, "memo", cache_generation(c).base, &data, &n);
 	if (r == 0 && (n < 1 || ((unsigned char *)data)[0] > 1))
 		r = -EINVAL;
+	/* another run's key (other options) proves nothing for this one */
+	if (r == 0 && !cache_unchanged(c, m->key, m->dirname, jobs))
+		r = -ESTALE;
 	if (r == 0) {
 		*status = ((unsigned char *)data)[0];
 		memmove(data, (char *)data + 1, n - 1);
