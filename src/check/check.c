@@ -411,7 +411,7 @@ int check_model_load(const struct check_opts *o, struct check_model *cm)
 		char *dirname = model_dirname(o->src.root, o->src.moduledir, o->src.kver);
 
 		err = dirname ? model_cache_open(&cm->mcache, o->cache_dir, dirname, &cm->mopts,
-						 o->log)
+						 o->cache_log ? o->cache_log : o->log)
 			      : -ENOMEM;
 		free(dirname);
 		if (err < 0)

@@ -51,6 +51,9 @@ struct check_opts {
 	struct model *model;
 	unsigned int jobs;         /* reader threads; 0 = all CPUs */
 	const struct ma_log *log;
+	/* The cache's own messages (a damaged file, a write that failed),
+	 * which say nothing of the tree; NULL: log. */
+	const struct ma_log *cache_log;
 	const struct ma_progress *progress; /* reading modules; NULL: silent */
 };
 

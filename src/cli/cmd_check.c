@@ -377,7 +377,7 @@ int cmd_check(int argc, char **argv, const char *prog)
 	struct cli_state s = { .r.fail_on = SEV_ERROR };
 	struct cli_report_log cl;
 	struct check_memo memo = { 0 };
-	struct log_tee tee = { 0 };
+	struct log_tee tee = { 0 }, cache_said = { 0 };
 	bool use_memo = false;
 	struct cli_list focus = { 0 };
 	struct strbuf out = STRBUF_INIT;
@@ -439,6 +439,10 @@ int cmd_check(int argc, char **argv, const char *prog)
 		log_tee_init(&tee, &cl.log, MA_LOG_INFO);
 		s.o.log = &tee.log;
 		s.o.stamps = memo.w;
+		/* what the cache says of itself is not the trees' to replay: a
+		 * run that heard any of it keeps no memo */
+		log_tee_init(&cache_said, &cl.log, MA_LOG_WARNING);
+		s.o.cache_log = &cache_said.log;
 	}
 	for (size_t i = 0; !r && i < s.targets.n; i++) {
 		const struct check_target *t = &s.targets.v[i];
@@ -473,12 +477,15 @@ emit:
 		goto out;
 	}
 	ret = r < 0 || cl.n_fatal ? 2 : failed ? 1 : 0;
-	if (use_memo && ret != 2 && check_memo_save(&memo, out.buf, out.len, ret, &tee.kept) < 0)
+	if (use_memo && ret != 2 && !cache_said.kept.n && !cache_said.kept.nomem &&
+	    check_memo_save(&memo, out.buf, out.len, ret, &tee.kept) < 0)
 		ma_logf(&cl.log, MA_LOG_DEBUG, "could not keep the memo of this check");
 out:
 	check_memo_release(&memo);
-	if (use_memo)
+	if (use_memo) {
 		log_tee_release(&tee);
+		log_tee_release(&cache_said);
+	}
 	strbuf_release(&out);
 	for (size_t i = 0; i < n_reps; i++)
 		report_free(reps[i]);

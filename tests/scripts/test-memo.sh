@@ -190,6 +190,17 @@ for f in $(grep -l 'check memo/1' "$MC"/*.meta); do
 done
 memo damaged-meta run "${ARGS[@]}" -f json $V
 
+echo "== the cache's own messages"
+# the tree's records damaged, and a module touched so that the check runs:
+# the run says the cache was ignored (not something of the tree: no memo
+# is kept of it); the next run says nothing, as --no-cache
+for f in "$MC"/*.records; do printf 'X' | dd of="$f" bs=1 seek=100 conv=notrunc status=none; done
+touch -d '3 hours ago' "$DEF/ma_def_user.ko"; settle
+"$M" check --cache-dir "$MC" "${ARGS[@]}" $V > /dev/null 2> "$TMP/records-damaged.err"
+contains "records damaged: the run says so" "$TMP/records-damaged.err" "ignored"
+memo records-damaged-next run "${ARGS[@]}" $V
+memo records-damaged-repeat hit "${ARGS[@]}" $V
+
 echo "== the real Debian amd64 6.1 tree"
 if realtree amd64-6.1; then
 	R=$TMP/real
