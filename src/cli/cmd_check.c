@@ -300,14 +300,38 @@ static int key_list(struct strbuf *sb, const char *name, const char *const *v, s
 	return r ? r : strbuf_addch(sb, '\n');
 }
 
-/* Everything besides the inputs that decides what the run prints. */
-static char *memo_key(const struct cli_state *s, bool color)
+static bool relative(const char *p)
+{
+	return p && p[0] && p[0] != '/';
+}
+
+static bool any_relative(const char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (relative(v[i]))
+			return true;
+	return false;
+}
+
+/* Everything besides the inputs that decides what the run prints (the
+ * working directory when a path is relative to it). NULL: no memo for
+ * this run (*nomem: for want of memory). */
+static char *memo_key(const struct cli_state *s, bool color, bool *nomem)
 {
 	struct strbuf sb = STRBUF_INIT;
-	char cwd[4096];
+	char cwd[4096] = "";
 	const char **kv = calloc(s->targets.n + 1, sizeof(*kv));
-	int r = kv && getcwd(cwd, sizeof(cwd)) ? 0 : -ENOMEM;
+	bool rel = relative(s->o.src.root) || relative(s->o.src.moduledir) ||
+		   relative(s->o.src.sysmap) ||
+		   any_relative(s->o.src.config_paths, s->o.src.n_config) ||
+		   any_relative(s->o.src.symvers, s->o.src.n_symvers) ||
+		   any_relative(s->o.src.modprobe_paths, s->o.src.n_modprobe) ||
+		   any_relative(s->o.certs, s->o.n_certs);
+	int r = kv ? 0 : -ENOMEM;
 
+	*nomem = !kv;
+	if (!r && rel && !getcwd(cwd, sizeof(cwd)))
+		r = -errno; /* a directory removed under us: no memo */
 	for (size_t i = 0; kv && i < s->targets.n; i++)
 		kv[i] = s->targets.v[i].kver;
 	if (!r)
@@ -332,6 +356,7 @@ static char *memo_key(const struct cli_state *s, bool color)
 		r = key_list(&sb, "kernels", kv, s->targets.n);
 	free(kv);
 	if (r) {
+		*nomem = r == -ENOMEM;
 		strbuf_release(&sb);
 		return NULL;
 	}
@@ -347,18 +372,19 @@ static bool memo_wanted(const struct cli_state *s)
 }
 
 /* 1: the memo answered (its output written to stdout, *ret its status);
- * 0: run the check, with m open when a memo is to be kept; -ENOMEM. */
+ * 0: run the check, and keep a memo (m open); 2: run it, no memo;
+ * -ENOMEM. */
 static int memo_try(struct cli_state *s, struct check_memo *m, const struct ma_log *log,
 		    int *ret)
 {
-	char *key = memo_key(s, s->fmt == FMT_TEXT && cli_want_color());
-	char *dirname = s->targets.n ? model_dirname(s->o.src.root, s->o.src.moduledir,
-						      s->targets.v[0].kver)
-				     : NULL;
+	bool nomem = false;
+	char *key = memo_key(s, s->fmt == FMT_TEXT && cli_want_color(), &nomem);
+	char *dirname = model_dirname(s->o.src.root, s->o.src.moduledir, s->targets.v[0].kver);
 	char *out = NULL;
 	size_t len = 0;
-	int r = key && dirname ? check_memo_open(m, s->o.cache_dir, dirname, key, cache_now_ns())
-			       : -ENOMEM;
+	int r = !dirname || nomem ? -ENOMEM
+		: !key		  ? 2
+				  : check_memo_open(m, s->o.cache_dir, dirname, key, cache_now_ns());
 
 	if (!r)
 		r = check_memo_find(m, s->o.jobs, log, &out, &len, ret);
@@ -432,7 +458,7 @@ int cmd_check(int argc, char **argv, const char *prog)
 		if (r == 1)
 			goto out;
 		use_memo = r == 0;
-		r = r == -ENOMEM ? r : 0;
+		r = r < 0 ? r : 0;
 	}
 	if (use_memo) {
 		/* what -v prints is kept too: the memo replays it */

@@ -7,7 +7,7 @@
 # the check ran, and requires the one the case calls for:
 #  - a repeat answers, in JSON and text, exit 0 and 1, -v's info lines;
 #  - other options (format, --fail-on, -v, a relative path from another
-#    directory) run it again;
+#    directory) run it again; absolute paths from another directory do not;
 #  - each input changed runs it again, and the new answer is the one a
 #    cold check gives: a module touched, replaced, added, removed; a
 #    directory added; modules.order, modules.builtin.modinfo, -E, a
@@ -172,6 +172,11 @@ memo rel-1-repeat hit -b "$T" -E Module.symvers $V
 popd > /dev/null
 pushd "$TMP/wd2" > /dev/null
 memo rel-2 run -b "$T" -E Module.symvers $V
+popd > /dev/null
+# absolute paths only: the working directory is not part of the key
+memo abs-here run "${ARGS[@]}" -f json $V
+pushd "$TMP/wd2" > /dev/null
+memo abs-elsewhere hit "${ARGS[@]}" -f json $V
 popd > /dev/null
 
 echo "== --all"
