@@ -7,6 +7,7 @@
 #include "check/check_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "cache/cache.h"
