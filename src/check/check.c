@@ -173,7 +173,7 @@ bool ck_name_resolves(struct check_ctx *c, const char *name)
 		found = e->kind == MP_ALIAS && fnmatch(e->name, norm, 0) == 0;
 	}
 	found = found || ck_find(c, norm) >= 0 ||
-		(!strncmp(norm, "symbol:", 7) && khash_find(c->exports, norm + 7));
+		(!strncmp(norm, "symbol:", 7) && ck_names_find(&c->exports, norm + 7));
 	for (size_t i = 0; !found && c->m->mp && i < c->m->mp->n; i++) {
 		const struct modprobe_entry *e = &c->m->mp->v[i];
 
@@ -193,24 +193,53 @@ bool ck_name_resolves(struct check_ctx *c, const char *name)
 
 /* ---- loading ---- */
 
+int ck_names_init(struct ck_names *t, size_t cap)
+{
+	t->keys = malloc((cap + 1) * sizeof(*t->keys));
+	t->vals = malloc((cap + 1) * sizeof(*t->vals));
+	t->n = 0;
+	return t->keys && t->vals ? 0 : -ENOMEM;
+}
+
+void ck_names_push(struct ck_names *t, const char *name, const void *val)
+{
+	t->keys[t->n] = (struct strref){ name, strlen(name) };
+	t->vals[t->n++] = val;
+}
+
+int ck_names_index(struct ck_names *t)
+{
+	return strmap_build(&t->map, t->keys, t->n);
+}
+
+const void *ck_names_find(const struct ck_names *t, const char *name)
+{
+	size_t i;
+
+	return strmap_find(&t->map, name, strlen(name), &i) ? t->vals[i] : NULL;
+}
+
+void ck_names_release(struct ck_names *t)
+{
+	strmap_release(&t->map);
+	free(t->keys);
+	free(t->vals);
+	memset(t, 0, sizeof(*t));
+}
+
 /* The kernel's vmlinux symbols by name, and the built-in modules. */
 static int index_kernel(struct check_ctx *c)
 {
 	const struct model *m = c->m;
 
-	c->ksyms = khash_new(8192);
 	c->builtin = khash_new(1024);
-	if (!c->ksyms || !c->builtin)
+	if (!c->builtin || ck_names_init(&c->ksyms, m->ks.n) < 0)
 		return -ENOMEM;
-	for (size_t i = 0; i < m->ks.n; i++) {
-		int err;
-
-		if (!m->ks.v[i].vmlinux)
-			continue;
-		err = khash_add_unique(c->ksyms, m->ks.v[i].name, &m->ks.v[i]);
-		if (err == -ENOMEM)
-			return err;
-	}
+	for (size_t i = 0; i < m->ks.n; i++)
+		if (m->ks.v[i].vmlinux)
+			ck_names_push(&c->ksyms, m->ks.v[i].name, &m->ks.v[i]);
+	if (ck_names_index(&c->ksyms) < 0)
+		return -ENOMEM;
 	return model_builtin_names(m, c->builtin);
 }
 
@@ -257,9 +286,8 @@ static int build_exports(struct check_ctx *c)
 
 	for (size_t i = 0; i < c->n; i++)
 		total += c->mods[i].broken ? 0 : c->mods[i].rec->n_exports;
-	c->exports = khash_new(8192);
 	c->export_store = calloc(total + 1, sizeof(*c->export_store));
-	if (!c->exports || !c->export_store)
+	if (!c->export_store || ck_names_init(&c->exports, total) < 0)
 		return -ENOMEM;
 	for (size_t i = 0; i < c->n; i++) {
 		const struct modrec *rec = c->mods[i].rec;
@@ -271,11 +299,12 @@ static int build_exports(struct check_ctx *c)
 
 			e->owner = (uint32_t)i;
 			e->ex = &rec->exports[j];
-			if (khash_add(c->exports, e->ex->name, e, NULL) < 0)
-				return -ENOMEM;
 		}
 	}
-	return 0;
+	/* the last exporter wins: pushed first */
+	while (k--)
+		ck_names_push(&c->exports, c->export_store[k].ex->name, &c->export_store[k]);
+	return ck_names_index(&c->exports);
 }
 
 /* The report's dependency graph (DOT): every module, every edge. */
@@ -298,8 +327,8 @@ static int build_graph(struct check_ctx *c)
 
 static void ctx_release(struct check_ctx *c)
 {
-	khash_free(c->ksyms);
-	khash_free(c->exports);
+	ck_names_release(&c->ksyms);
+	ck_names_release(&c->exports);
 	khash_free(c->builtin);
 	khash_free(c->fw_dirs);
 	free(c->export_store);

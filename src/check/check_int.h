@@ -14,6 +14,7 @@
 #include "report/report.h"
 #include "util/arena.h"
 #include "util/log.h"
+#include "util/strmap.h"
 
 struct ck_certs;
 struct depmod_cfg;
@@ -105,6 +106,22 @@ struct ck_mod {
 	long p_from;           /* that module, or -1 */
 };
 
+/* Names looked up to a value through util/strmap (one hash, no string
+ * compare on a miss); of equal names the first pushed wins. */
+struct ck_names {
+	struct strmap map;
+	struct strref *keys;
+	const void **vals;
+	size_t n;
+};
+
+int ck_names_init(struct ck_names *t, size_t cap);
+/* Up to cap names, then ck_names_index. */
+void ck_names_push(struct ck_names *t, const char *name, const void *val);
+int ck_names_index(struct ck_names *t);
+const void *ck_names_find(const struct ck_names *t, const char *name);
+void ck_names_release(struct ck_names *t);
+
 /* Who exports a symbol among the modules (the last in module order, as
  * depmod decides). */
 struct ck_export {
@@ -125,8 +142,8 @@ struct check_ctx {
 	size_t n;
 	bool out_of_tree;
 
-	struct khash *ksyms;         /* name -> struct kernsym * (vmlinux) */
-	struct khash *exports;       /* name -> struct ck_export * */
+	struct ck_names ksyms;       /* name -> struct kernsym * (vmlinux) */
+	struct ck_names exports;     /* name -> struct ck_export * (the last) */
 	struct ck_export *export_store;
 	struct khash *builtin;       /* builtin modname -> (void *)1 */
 

@@ -189,6 +189,11 @@ struct sigctx {
 	const struct ck_certs *certs;
 	size_t n_verified;
 	struct sig_result *res;   /* by module index */
+	/* Without --cert: the first signature read, when the rest may be
+	 * matched against it (sig_cms_value_tail): its module, its prefix. */
+	const struct sig_result *model;
+	const struct mod_sig *model_sig;
+	size_t model_prefix;
 };
 
 /* module_sig_check(): a signature the kernel cannot trust (unsigned,
@@ -262,8 +267,28 @@ static void verify(const struct sigctx *s, size_t i, const struct sig_cms *sc,
 	free(buf);
 }
 
-/* One signed module, on a worker thread. */
-static int read_signature(const struct sigctx *s, size_t i)
+/* A signature that differs from the model's only in its value: the
+ * model's description, copied. */
+static bool like_model(const struct sigctx *s, const struct mod_sig *sig, struct sig_result *res)
+{
+	const struct sig_result *m = s->model;
+
+	if (!s->model_prefix || sig->sig_len != s->model_sig->sig_len ||
+	    memcmp(sig->data, s->model_sig->data, s->model_prefix) != 0)
+		return false;
+	res->state = SIG_DESCRIBED;
+	res->info.id_kind = m->info.id_kind;
+	res->info.hash = m->info.hash;
+	res->info.pkey = m->info.pkey;
+	if (strbuf_addstr(&res->info.signer, m->info.signer.buf) < 0 ||
+	    strbuf_addstr(&res->info.key_id, m->info.key_id.buf) < 0)
+		res->err = -ENOMEM;
+	return true;
+}
+
+/* One signed module, on a worker thread; the model's (be_model) before
+ * the others, and on the caller's. */
+static int read_signature(struct sigctx *s, size_t i, bool be_model)
 {
 	const struct mod_sig *sig = &s->c->mods[i].rec->sig;
 	struct sig_result *res = &s->res[i];
@@ -278,6 +303,8 @@ static int read_signature(const struct sigctx *s, size_t i)
 		res->state = SIG_NONZERO;
 		return 0;
 	}
+	if (like_model(s, sig, res))
+		return 0;
 	err = sig_cms_open(sig->data, sig->sig_len, &sc, res->why, sizeof(res->why));
 	if (err == -EBADMSG) {
 		res->state = SIG_NOT_CMS;
@@ -294,6 +321,13 @@ static int read_signature(const struct sigctx *s, size_t i)
 		res->state = SIG_DESCRIBED;
 	if (!err && s->certs->n)
 		verify(s, i, &sc, res);
+	if (!err && be_model) {
+		size_t vl = sig_cms_value_tail(&sc, sig->data, sig->sig_len);
+
+		s->model = res;
+		s->model_sig = sig;
+		s->model_prefix = vl ? sig->sig_len - vl : 0;
+	}
 	if (sc.ssl)
 		sc.ssl->ERR_clear_error();
 	sig_cms_release(&sc);
@@ -301,7 +335,7 @@ static int read_signature(const struct sigctx *s, size_t i)
 }
 
 struct read_plan {
-	const struct sigctx *s;
+	struct sigctx *s;     /* (read-only while the pool runs) */
 	const size_t *order;
 };
 
@@ -310,7 +344,7 @@ static int read_one(void *ud, size_t k, const struct ma_log *log)
 	const struct read_plan *ra = ud;
 
 	(void)log;
-	return read_signature(ra->s, ra->order[k]);
+	return read_signature(ra->s, ra->order[k], false);
 }
 
 /* What read_signature found, as findings and refusals. */
@@ -432,7 +466,17 @@ static int read_all(struct sigctx *s)
 		if (to_read(&c->mods[i]))
 			order[n++] = i;
 	}
-	err = jobs_run(n, NULL, &jc, read_one, &(struct read_plan){ s, order });
+	/* Without --cert one signature is read first: those of the same key
+	 * are then only compared with it (a tree is signed by one key). */
+	if (n && !s->certs->n) {
+		err = read_signature(s, order[0], true);
+		if (err < 0) {
+			free(order);
+			return err;
+		}
+	}
+	err = jobs_run(n - (n && !s->certs->n), NULL, &jc, read_one,
+		       &(struct read_plan){ s, order + (n && !s->certs->n) });
 	free(order);
 	return err;
 }

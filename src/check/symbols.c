@@ -26,6 +26,7 @@
 #include "elf/module.h"
 #include "graph/modgraph.h"
 #include "util/array.h"
+#include "util/jobs.h"
 #include "util/khash.h"
 #include "util/strbuf.h"
 
@@ -47,10 +48,80 @@ struct resolved {
 	uint64_t crc;
 };
 
-static bool resolve(const struct check_ctx *c, const char *name, struct resolved *r)
+/* Where each needed symbol resolves, looked up once for every module
+ * judged (every module when taints pass along) on the job pool; the
+ * serial passes that write findings read it. */
+struct need_res {
+	const struct kernsym *ks;    /* the kernel's export, else */
+	const struct ck_export *ex;  /* a module's, else nobody's */
+	bool fake;                   /* the kernel resolves it itself */
+};
+
+struct needs {
+	const struct check_ctx *c;
+	size_t *first;               /* module i's needs: v[first[i]..] */
+	struct need_res *v;
+	bool all;                    /* every module, not only the wanted */
+};
+
+static int resolve_module(void *ud, size_t i, const struct ma_log *log)
 {
-	const struct kernsym *ks = khash_find(c->ksyms, name);
-	const struct ck_export *ex;
+	const struct needs *nt = ud;
+	const struct check_ctx *c = nt->c;
+	const struct modrec *r = c->mods[i].rec;
+
+	(void)log;
+	if (c->mods[i].broken || (!nt->all && !c->mods[i].wanted))
+		return 0;
+	for (size_t j = 0; j < r->n_needs; j++) {
+		struct need_res *nr = &nt->v[nt->first[i] + j];
+		const char *name = r->needs[j].name;
+
+		nr->fake = mg_is_fake_symbol(name);
+		if (nr->fake)
+			continue;
+		nr->ks = ck_names_find(&c->ksyms, name);
+		if (!nr->ks)
+			nr->ex = ck_names_find(&c->exports, name);
+	}
+	return 0;
+}
+
+static int needs_resolve(struct check_ctx *c, bool all, struct needs *nt)
+{
+	struct jobs_cfg jc = { .threads = c->o->jobs };
+	size_t total = 0;
+
+	nt->c = c;
+	nt->all = all;
+	nt->first = malloc((c->n + 1) * sizeof(*nt->first));
+	if (!nt->first)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n; i++) {
+		nt->first[i] = total;
+		total += c->mods[i].rec->n_needs;
+	}
+	nt->first[c->n] = total;
+	nt->v = calloc(total + 1, sizeof(*nt->v));
+	if (!nt->v)
+		return -ENOMEM;
+	return jobs_run(c->n, NULL, &jc, resolve_module, nt);
+}
+
+static void needs_release(struct needs *nt)
+{
+	free(nt->first);
+	free(nt->v);
+}
+
+/* What the kernel would resolve module i's need j to; false: nobody
+ * exports it. */
+static bool resolve(const struct check_ctx *c, const struct needs *nt, size_t i, size_t j,
+		    struct resolved *r)
+{
+	const struct need_res *nr = &nt->v[nt->first[i] + j];
+	const struct kernsym *ks = nr->ks;
+	const struct ck_export *ex = nr->ex;
 
 	if (ks) {
 		r->owner = "vmlinux";
@@ -61,7 +132,6 @@ static bool resolve(const struct check_ctx *c, const char *name, struct resolved
 		r->crc = ks->crc;
 		return true;
 	}
-	ex = khash_find(c->exports, name);
 	if (!ex)
 		return false;
 	r->owner = c->mods[ex->owner].modname;
@@ -222,7 +292,7 @@ static bool walk_owner(const struct check_ctx *c, struct walk *w, const struct r
 /* The proprietary taint passes to users of a proprietary module's
  * symbols, along chains: to a fixpoint over every loadable module (the
  * owners of symbols need not be judged themselves). */
-static void inherit_taints(struct check_ctx *c)
+static void inherit_taints(struct check_ctx *c, const struct needs *nt)
 {
 	bool any = false, changed = true;
 
@@ -245,8 +315,7 @@ static void inherit_taints(struct check_ctx *c)
 			for (size_t j = 0; j < m->rec->n_needs && !w.p; j++) {
 				struct resolved r;
 
-				if (mg_is_fake_symbol(m->rec->needs[j].name) ||
-				    !resolve(c, m->rec->needs[j].name, &r))
+				if (nt->v[nt->first[i] + j].fake || !resolve(c, nt, i, j, &r))
 					continue;
 				if (!walk_owner(c, &w, &r))
 					break;
@@ -326,17 +395,18 @@ static bool proprietary_owner(struct check_ctx *c, size_t i, const struct mod_ne
 /* One needed symbol, as resolve_symbol() judges it: found (a GPL-only
  * export hidden from a proprietary module), the owner's taint, its CRC,
  * its namespace. */
-static int check_need(struct check_ctx *c, size_t i, const struct mod_need *nd, struct walk *w,
-		      const char *license, struct unjudged *u)
+static int check_need(struct check_ctx *c, const struct needs *nt, size_t i, size_t j,
+		      struct walk *w, const char *license, struct unjudged *u)
 {
+	const struct mod_need *nd = &c->mods[i].rec->needs[j];
 	const struct ck_mod *m = &c->mods[i];
 	struct report *rep = c->rep;
 	struct resolved r;
 	struct finding *f;
 
-	if (mg_is_fake_symbol(nd->name))
+	if (nt->v[nt->first[i] + j].fake)
 		return 0;
-	if (!resolve(c, nd->name, &r))
+	if (!resolve(c, nt, i, j, &r))
 		return check_unresolved(c, i, nd, u);
 	if (r.gpl_only && w->p) {
 		gpl_hidden(c, i, nd, &r, w, license);
@@ -367,37 +437,29 @@ static int check_need(struct check_ctx *c, size_t i, const struct mod_need *nd, 
 	return 0;
 }
 
-/* First exporter of each name among loadable modules (the table in ctx
+/* First exporter of each name among loadable modules (ctx's table
  * keeps the last). */
-static int first_exporters(struct check_ctx *c, struct khash *first)
+static int first_exporters(struct check_ctx *c, struct ck_names *first)
 {
-	for (size_t i = 0; i < c->n; i++) {
-		const struct modrec *r = c->mods[i].rec;
-
-		if (c->mods[i].broken)
-			continue;
-		for (size_t j = 0; j < r->n_exports; j++) {
-			int err = khash_add_unique(first, r->exports[j].name, (void *)(uintptr_t)(i + 1));
-
-			if (err == -ENOMEM)
-				return err;
-		}
-	}
-	return 0;
+	if (ck_names_init(first, c->exports.n) < 0)
+		return -ENOMEM;
+	for (size_t k = 0; k < c->exports.n; k++)
+		ck_names_push(first, c->export_store[k].ex->name, &c->export_store[k]);
+	return ck_names_index(first);
 }
 
-static void check_exports(struct check_ctx *c, size_t i, const struct khash *first)
+static void check_exports(struct check_ctx *c, size_t i, const struct ck_names *first)
 {
 	const struct modrec *r = c->mods[i].rec;
 
 	for (size_t j = 0; j < r->n_exports; j++) {
 		const char *name = r->exports[j].name;
-		const struct ck_export *last = khash_find(c->exports, name);
-		uintptr_t slot = (uintptr_t)khash_find(first, name);
-		size_t other = slot ? slot - 1 : i;
+		const struct ck_export *last = ck_names_find(&c->exports, name);
+		const struct ck_export *head = ck_names_find(first, name);
+		size_t other = head ? head->owner : i;
 		struct finding *f;
 
-		if (khash_find(c->ksyms, name)) {
+		if (ck_names_find(&c->ksyms, name)) {
 			f = ck_add(c, K_EXPORT_DUP, SEV_ERROR, (long)i,
 				   "%s: exports duplicate symbol %s (owned by kernel)",
 				   c->mods[i].modname, name);
@@ -443,13 +505,19 @@ static void report_unjudged_module(struct check_ctx *c, size_t i, struct unjudge
 int ck_symbols(struct check_ctx *c)
 {
 	struct unjudged u = { khash_new(1024), 0, STRBUF_INIT, 0, NULL, 0 };
-	struct khash *first = khash_new(8192);
-	int err = u.names && first ? 0 : -ENOMEM;
+	struct ck_names first = { 0 };
+	struct needs nt = { 0 };
+	bool any_p = false;
+	int err = u.names ? 0 : -ENOMEM;
 
+	for (size_t i = 0; i < c->n; i++)
+		any_p |= !c->mods[i].broken && ck_proprietary(&c->mods[i]);
 	if (!err)
-		err = first_exporters(c, first);
+		err = needs_resolve(c, any_p, &nt);
 	if (!err)
-		inherit_taints(c);
+		err = first_exporters(c, &first);
+	if (!err)
+		inherit_taints(c, &nt);
 	for (size_t i = 0; !err && i < c->n; i++) {
 		struct ck_mod *m = &c->mods[i];
 		const char *license;
@@ -462,13 +530,13 @@ int ck_symbols(struct check_ctx *c)
 		strbuf_reset(&u.mod);
 		u.n_mod = 0;
 		for (size_t j = 0; !err && j < m->rec->n_needs; j++)
-			err = check_need(c, i, &m->rec->needs[j], &w, license, &u);
+			err = check_need(c, &nt, i, j, &w, license, &u);
 		if (!err)
 			report_unjudged_module(c, i, &u);
 		/* No __versions on a modversions kernel: loaded by force */
 		if (!m->versioned && c->kernel_modversions && m->rec->n_needs)
 			m->taint_f = true;
-		check_exports(c, i, first);
+		check_exports(c, i, &first);
 	}
 	if (!err && u.uses && !c->out_of_tree) {
 		struct finding *f = ck_add(
@@ -480,9 +548,10 @@ int ck_symbols(struct check_ctx *c)
 		finding_set_int(c->rep, f, "uses", (int64_t)u.uses);
 		finding_set_int(c->rep, f, "symbols", (int64_t)khash_count(u.names));
 	}
+	needs_release(&nt);
 	strbuf_release(&u.mod);
 	free(u.mnames);
 	khash_free(u.names);
-	khash_free(first);
+	ck_names_release(&first);
 	return err;
 }

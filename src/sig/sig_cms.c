@@ -1,7 +1,9 @@
 #include "sig/sig_cms.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *sig_ssl_reason(char *buf, size_t size)
@@ -66,4 +68,36 @@ void sig_cms_release(struct sig_cms *s)
 	if (s->cms)
 		s->ssl->CMS_ContentInfo_free(s->cms);
 	memset(s, 0, sizeof(*s));
+}
+
+/* Equal bytes need not be the same bytes: the tail could equal the
+ * value by construction and be, say, an attribute. So the tail is
+ * flipped and parsed again: when the value follows it byte for byte, the
+ * tail holds no header, only the value's content, which no parse looks
+ * into; every header lies in the prefix, and a prefix parses the same
+ * whatever follows it. */
+size_t sig_cms_value_tail(const struct sig_cms *s, const uint8_t *der, size_t len)
+{
+	const struct crypto_api *ssl = s->ssl;
+	size_t vl = s->signature ? (size_t)ssl->ASN1_STRING_length(s->signature) : 0;
+	struct sig_cms alt;
+	uint8_t *flipped;
+	char why[64];
+	bool same;
+
+	if (!vl || vl >= len ||
+	    memcmp(der + len - vl, ssl->ASN1_STRING_get0_data(s->signature), vl) != 0)
+		return 0;
+	flipped = malloc(len);
+	if (!flipped)
+		return 0;
+	memcpy(flipped, der, len);
+	for (size_t i = len - vl; i < len; i++)
+		flipped[i] ^= 0xff;
+	same = sig_cms_open(flipped, len, &alt, why, sizeof(why)) == 0 && alt.signature &&
+	       (size_t)ssl->ASN1_STRING_length(alt.signature) == vl &&
+	       !memcmp(ssl->ASN1_STRING_get0_data(alt.signature), flipped + len - vl, vl);
+	sig_cms_release(&alt);
+	free(flipped);
+	return same ? vl : 0;
 }

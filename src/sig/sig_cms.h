@@ -38,6 +38,12 @@ struct sig_cms {
 int sig_cms_open(const uint8_t *der, size_t len, struct sig_cms *s, char *why, size_t whysz)
 	MA_MUST_CHECK;
 void sig_cms_release(struct sig_cms *s);
+/* The signature value's length when its bytes are, provably, the last of
+ * der (which s parsed), as scripts/sign-file writes them; else 0. Then
+ * any bytes of that length with der's prefix parse to what s holds but
+ * the value: the signatures of one key share all the rest, so comparing
+ * their prefixes replaces parsing them. */
+size_t sig_cms_value_tail(const struct sig_cms *s, const uint8_t *der, size_t len);
 
 /* "the last OpenSSL error" into buf, clearing the queue; why libcrypto
  * cannot be loaded when it cannot. */

@@ -74,14 +74,8 @@ int sig_info_from_der(const uint8_t *der, size_t len, struct sig_info *info)
 
 	if (!err)
 		err = sig_info_describe(&sc, info);
-	if (!err && sc.signature) {
-		size_t vl = (size_t)sc.ssl->ASN1_STRING_length(sc.signature);
-
-		/* the value's bytes the last of the DER, as sign-file writes it */
-		if (vl && vl < len &&
-		    !memcmp(der + len - vl, sc.ssl->ASN1_STRING_get0_data(sc.signature), vl))
-			info->value_len = vl;
-	}
+	if (!err)
+		info->value_len = sig_cms_value_tail(&sc, der, len);
 	sig_cms_release(&sc);
 	return err;
 }

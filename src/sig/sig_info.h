@@ -20,9 +20,9 @@ struct sig_info {
 	const char *hash;      /* "sha256" ... (OpenSSL's long names, static) */
 	const char *pkey;      /* "rsaEncryption" ... */
 	size_t value_len;      /* sig_info_from_der: the signature value's
-				  length when it is the DER's last bytes (as
-				  sign-file writes it), else 0: the bytes
-				  before it say who signed, and how */
+				  length when it is, provably, the DER's last
+				  bytes (sig_cms_value_tail), else 0: the
+				  bytes before it say who signed, and how */
 };
 
 #define SIG_INFO_INIT { STRBUF_INIT, STRBUF_INIT, "serial", NULL, NULL, 0 }

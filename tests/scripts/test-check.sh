@@ -423,6 +423,45 @@ open(sys.argv[2], "wb").write(d)' "$TMP/s/serial/ma_def_plain.ko" "$TMP/s/tamper
 	run tampered -b "$ARCH" --cert "$TMP/keys/certA.pem" $V "$TMP/s/tampered/ma_def_plain.ko"
 	exits tampered 1
 	found tampered MA-SIG-BAD ma_def_plain error
+	# Without --cert the first signature is parsed and the others, when
+	# they share all its bytes but the value's, are only compared with it
+	# (sig_cms_value_tail): each module must still name its own signer.
+	# Three modules by key A (serial), one by B, one by A with -k, and one
+	# by A whose value was altered (no --cert: still described).
+	mkdir -p "$TMP/s/keys"
+	for m in ma_def_plain:keyA:certA: ma_def_user:keyA:certA: ma_def_exporter:keyA:certA: \
+		ma_def_softdep:keyB:certB: ma_def_fw:keyA:certA:-k ma_def_missing:keyA:certA:; do
+		IFS=: read -r mod key crt opt <<< "$m"
+		"$SIGNFILE" $opt sha256 "$TMP/keys/$key.pem" "$TMP/keys/$crt.pem" "$MODS/$mod.ko" \
+			"$TMP/s/keys/$mod.ko"
+	done
+	python3 -c '
+import sys
+d = bytearray(open(sys.argv[1], "rb").read())
+d[-28 - 12 - 5] ^= 0xff  # a byte of the value: the DER ends just before the trailer
+open(sys.argv[1], "wb").write(d)' "$TMP/s/keys/ma_def_missing.ko"
+	run keys -b "$ARCH" $V "$TMP"/s/keys/ma_def_{plain,softdep,user,fw,exporter,missing}.ko
+	for m in ma_def_plain ma_def_user ma_def_exporter ma_def_missing; do
+		found_text_json keys MA-SIG-INFO $m info "signer=modatlas test key A"
+		found_text_json keys MA-SIG-INFO $m info "key_id_kind=serial"
+	done
+	found_text_json keys MA-SIG-INFO ma_def_softdep info "signer=modatlas test key B"
+	found_text_json keys MA-SIG-INFO ma_def_fw info "key_id_kind=skid"
+	not_found keys MA-SIG-BAD
+	check "keys: every signature described as a parse of each describes it" python3 - \
+		"$TMP/keys.json" "$M" "$ARCH" $V "$TMP"/s/keys/*.ko <<'PY'
+import json, subprocess, sys
+path, m, arch, v, files = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+def infos(doc):
+    return {f["module"]: f["data"] for k in doc["kernels"] for f in k["findings"]
+            if f["code"] == "MA-SIG-INFO"}
+together = infos(json.load(open(path)))
+for f in files:
+    alone = infos(json.loads(subprocess.run([m, "check", "-v", "-f", "json", "-b", arch, v, f],
+                                            capture_output=True, text=True).stdout))
+    for mod, data in alone.items():
+        assert together.get(mod) == data, (mod, together.get(mod), data)
+PY
 fi
 run unsigned-cert -b "$ARCH" --cert "$TMP/keys/certA.pem" $V "$MODS/ma_def_plain.ko"
 exits unsigned-cert 1
