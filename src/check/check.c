@@ -128,8 +128,44 @@ static int add_alias(struct check_ctx *c, size_t *k, const char *pattern)
 		free(buf);
 		return 0;
 	}
-	c->aliases[(*k)++] = buf;
+	c->aliases[(*k)++] = (struct ck_alias){ buf, strcspn(buf, "*?[\\") };
 	return 0;
+}
+
+/* a's literal prefix against the first len bytes of s */
+static int lit_cmp(const struct ck_alias *a, const char *s, size_t len)
+{
+	int r = memcmp(a->pat, s, a->lit < len ? a->lit : len);
+
+	return r ? r : (a->lit > len) - (a->lit < len);
+}
+
+static int alias_order(const void *x, const void *y)
+{
+	const struct ck_alias *a = x, *b = y;
+	int r = lit_cmp(a, b->pat, b->lit);
+
+	return r ? r : strcmp(a->pat, b->pat);
+}
+
+/* Whether a pattern whose literal prefix is name's first len bytes
+ * matches name. */
+static bool alias_matches(const struct check_ctx *c, const char *name, size_t len)
+{
+	size_t lo = 0, hi = c->n_aliases;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (lit_cmp(&c->aliases[mid], name, len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < c->n_aliases && !lit_cmp(&c->aliases[lo], name, len); lo++)
+		if (fnmatch(c->aliases[lo].pat, name, 0) == 0)
+			return true;
+	return false;
 }
 
 static int build_aliases(struct check_ctx *c)
@@ -155,6 +191,8 @@ static int build_aliases(struct check_ctx *c)
 			err = add_alias(c, &k, bi->v[i].value);
 	c->n_aliases = k;
 	c->aliases_built = !err;
+	if (!err)
+		qsort(c->aliases, k, sizeof(*c->aliases), alias_order);
 	return err;
 }
 
@@ -185,8 +223,8 @@ bool ck_name_resolves(struct check_ctx *c, const char *name)
 		free(norm);
 		return false;
 	}
-	for (size_t i = 0; !found && i < c->n_aliases; i++)
-		found = fnmatch(c->aliases[i], norm, 0) == 0;
+	for (size_t len = 0, n = strlen(norm); !found && len <= n; len++)
+		found = alias_matches(c, norm, len);
 	free(norm);
 	return found;
 }
@@ -333,7 +371,7 @@ static void ctx_release(struct check_ctx *c)
 	khash_free(c->fw_dirs);
 	free(c->export_store);
 	for (size_t i = 0; i < c->n_aliases; i++)
-		free(c->aliases[i]);
+		free(c->aliases[i].pat);
 	free(c->aliases);
 	free(c->mods);
 	ck_certs_free(c->certs);

@@ -152,8 +152,13 @@ struct check_ctx {
 	bool kernel_modversions;     /* the kernel's vermagic says modversions */
 
 	/* Every alias pattern (modules' modinfo, built-ins'), built on first
-	 * use by ck_name_resolves(). */
-	char **aliases;              /* normalized copies, owned */
+	 * use by ck_name_resolves(): normalized copies (owned), sorted by
+	 * their literal prefix (the bytes before the first of "*?[\\"), which
+	 * a name must start with to match. */
+	struct ck_alias {
+		char *pat;
+		size_t lit;
+	} *aliases;
 	size_t n_aliases;
 	bool aliases_built;
 

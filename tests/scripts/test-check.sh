@@ -603,6 +603,23 @@ assert k["summary"]["refused"] == 0, k["summary"]' "$TMP/real-noksyms.json"
 	else
 		ok "$tree: (that change changes the report)"
 	fi
+	# Softdep targets that only an alias pattern resolves (kmod's lookup:
+	# fnmatch over modules.alias), looked up among the patterns whose
+	# literal prefix the name starts with: e1000e's pci:...sv*sd*bc*sc*i*,
+	# usbhid's usb:v*p*...ic03..., ext4's fs-ext4; a truncated device
+	# alias and a made-up name resolve to nothing.
+	mkdir -p "$TMP/kcmp"
+	printf '%s\n' \
+		'softdep ext4 pre: pci:v00008086d000010D3sv00000000sd00000000bc02sc00i00 post: ma_no_such_alias_xyz' \
+		'softdep jbd2 pre: fs-ext4 usb:v0000p0000d0000dc00dsc00dp00ic03isc01ip01in00 pci:v00008086d000010D3' \
+		> "$TMP/kcmp/ma.conf"
+	"$M" check --no-cache -b "$TMP/kctree" --modprobe-d "$TMP/kcmp" -f json $RV > "$TMP/sdalias.json" 2>/dev/null
+	check "$tree: softdep targets resolved by alias patterns, and only those" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+got = sorted((f["module"], f["data"]["target"]) for k in d["kernels"] for f in k["findings"]
+             if f["code"] == "MA-SOFTDEP-MISSING" and f["module"] in ("ext4", "jbd2"))
+assert got == [("ext4", "ma_no_such_alias_xyz"), ("jbd2", "pci:v00008086d000010D3")], got' "$TMP/sdalias.json"
 	# A DKMS-style check: our kbuild module against the real tree (built
 	# for 6.1.0-56: another ABI release is a vermagic warning, no error).
 	run real-oot -b "$R" -E "$symvers" $RV "$MODS/ma_def_plain.ko"
