@@ -50,17 +50,18 @@ struct resolved {
 
 /* Where each needed symbol resolves, looked up once for every module
  * judged (every module when taints pass along) on the job pool; the
- * serial passes that write findings read it. */
-struct need_res {
-	const struct kernsym *ks;    /* the kernel's export, else */
-	const struct ck_export *ex;  /* a module's, else nobody's */
-	bool fake;                   /* the kernel resolves it itself */
+ * serial passes that write findings read it. One word a need: */
+enum {
+	NEED_NOBODY = 0,
+	NEED_FAKE = 1,   /* the kernel resolves it itself */
+	NEED_KERNEL = 2, /* 2 + 2 i: the model's kernel symbol i */
+	NEED_MODULE = 3, /* 3 + 2 k: ctx's export_store[k] */
 };
 
 struct needs {
 	const struct check_ctx *c;
 	size_t *first;               /* module i's needs: v[first[i]..] */
-	struct need_res *v;
+	uint32_t *v;
 	bool all;                    /* every module, not only the wanted */
 };
 
@@ -74,15 +75,17 @@ static int resolve_module(void *ud, size_t i, const struct ma_log *log)
 	if (c->mods[i].broken || (!nt->all && !c->mods[i].wanted))
 		return 0;
 	for (size_t j = 0; j < r->n_needs; j++) {
-		struct need_res *nr = &nt->v[nt->first[i] + j];
 		const char *name = r->needs[j].name;
+		const struct kernsym *ks;
+		const struct ck_export *ex;
+		uint32_t *v = &nt->v[nt->first[i] + j];
 
-		nr->fake = mg_is_fake_symbol(name);
-		if (nr->fake)
-			continue;
-		nr->ks = ck_names_find(&c->ksyms, name);
-		if (!nr->ks)
-			nr->ex = ck_names_find(&c->exports, name);
+		if (mg_is_fake_symbol(name))
+			*v = NEED_FAKE;
+		else if ((ks = ck_names_find(&c->ksyms, name)))
+			*v = NEED_KERNEL + 2 * (uint32_t)(ks - c->m->ks.v);
+		else if ((ex = ck_names_find(&c->exports, name)))
+			*v = NEED_MODULE + 2 * (uint32_t)(ex - c->export_store);
 	}
 	return 0;
 }
@@ -102,6 +105,8 @@ static int needs_resolve(struct check_ctx *c, bool all, struct needs *nt)
 		total += c->mods[i].rec->n_needs;
 	}
 	nt->first[c->n] = total;
+	if (c->m->ks.n > UINT32_MAX / 2 - 2 || c->exports.n > UINT32_MAX / 2 - 2)
+		return -ENOMEM;
 	nt->v = calloc(total + 1, sizeof(*nt->v));
 	if (!nt->v)
 		return -ENOMEM;
@@ -119,9 +124,9 @@ static void needs_release(struct needs *nt)
 static bool resolve(const struct check_ctx *c, const struct needs *nt, size_t i, size_t j,
 		    struct resolved *r)
 {
-	const struct need_res *nr = &nt->v[nt->first[i] + j];
-	const struct kernsym *ks = nr->ks;
-	const struct ck_export *ex = nr->ex;
+	uint32_t v = nt->v[nt->first[i] + j];
+	const struct kernsym *ks = v >= NEED_KERNEL && v % 2 == 0 ? &c->m->ks.v[(v - 2) / 2] : NULL;
+	const struct ck_export *ex = v >= NEED_MODULE && v % 2 ? &c->export_store[(v - 3) / 2] : NULL;
 
 	if (ks) {
 		r->owner = "vmlinux";
@@ -315,7 +320,7 @@ static void inherit_taints(struct check_ctx *c, const struct needs *nt)
 			for (size_t j = 0; j < m->rec->n_needs && !w.p; j++) {
 				struct resolved r;
 
-				if (nt->v[nt->first[i] + j].fake || !resolve(c, nt, i, j, &r))
+				if (nt->v[nt->first[i] + j] == NEED_FAKE || !resolve(c, nt, i, j, &r))
 					continue;
 				if (!walk_owner(c, &w, &r))
 					break;
@@ -404,7 +409,7 @@ static int check_need(struct check_ctx *c, const struct needs *nt, size_t i, siz
 	struct resolved r;
 	struct finding *f;
 
-	if (nt->v[nt->first[i] + j].fake)
+	if (nt->v[nt->first[i] + j] == NEED_FAKE)
 		return 0;
 	if (!resolve(c, nt, i, j, &r))
 		return check_unresolved(c, i, nd, u);

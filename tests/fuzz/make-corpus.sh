@@ -18,7 +18,7 @@ trap 'rm -rf "$TMP"' EXIT
 # (the seeds of glob, diff_ignore and kabi_list are written by hand, and
 # kept as they are)
 made="modfile modrec depmod_cfg modprobe_d modorder builtin builtin_modinfo symvers sysmap index
-modalias_list symbols_text cache_meta kernel_cache"
+modalias_list symbols_text cache_meta kernel_cache sig"
 for d in $made; do rm -rf "${C:?}/$d"; mkdir -p "$C/$d"; done
 
 # ---- fuzz_modfile: kbuild modules (unsigned, with __versions, namespaces,
@@ -137,6 +137,18 @@ cc -std=c11 -D_GNU_SOURCE -Isrc -o "$TMP/mkseed_cache_meta" tests/fuzz/mkseed_ca
 build/modatlas check --summary --cache-dir "$TMP/kc" -b "$REPO/tests/fixtures/tree" "$V" > /dev/null || true
 for f in "$TMP"/kc/*.kernel; do tail -c +37 "$f" > "$C/kernel_cache/fixture"; done
 head -c 38 /dev/zero > "$C/kernel_cache/empty"
+
+# ---- fuzz_sig: the PKCS#7 signatures of the signed Debian fixture modules
+# (the DER before the 12-byte trailer and the 28-byte magic)
+for f in $(find "$FIX/arch" -name '*.ko' | sort | awk -F/ '!seen[$0 ~ /armhf/ ? "a" : $0 ~ /s390x/ ? "s" : $0 ~ /i386/ ? "i" : "x"]++'); do
+	python3 - "$f" "$C/sig/$(basename "$(dirname "$(dirname "$f")")")-$(basename "$f" .ko)" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+assert d.endswith(b"~Module signature appended~\n"), sys.argv[1]
+n = struct.unpack(">I", d[-32:-28])[0]
+open(sys.argv[2], "wb").write(d[-40 - n:-40])
+PY
+done
 
 n=$(find "$C" -type f | wc -l)
 echo "make-corpus: $n seeds, $(du -sk "$C" | cut -f1) kB in $C"
