@@ -474,6 +474,8 @@ bad() { # bad NAME WANT-STDERR ARGS...
 	run "$name" "$@"
 	check "bad input $name: exit 2" [ "$(rc "$name")" = 2 ]
 	contains "bad input $name: says why" "$TMP/$name.err" "$want"
+	# what it said instead (a sanitizer's report, say), before TMP goes
+	[ "$(rc "$name")" = 2 ] || sed -n '1,60s/^/    | /p' "$TMP/$name.err"
 }
 bad one "give two kernels: OLD NEW" "$A47"
 bad three "give two kernels only" "$A47" "$A56" x
