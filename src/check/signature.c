@@ -452,7 +452,7 @@ static int read_all(struct sigctx *s)
 {
 	struct check_ctx *c = s->c;
 	struct jobs_cfg jc = { .threads = c->o->jobs };
-	size_t *order, n = 0;
+	size_t *order, n = 0, first;
 	int err;
 
 	s->res = calloc(c->n + 1, sizeof(*s->res));
@@ -468,15 +468,15 @@ static int read_all(struct sigctx *s)
 	}
 	/* Without --cert one signature is read first: those of the same key
 	 * are then only compared with it (a tree is signed by one key). */
-	if (n && !s->certs->n) {
+	first = n && !s->certs->n;
+	if (first) {
 		err = read_signature(s, order[0], true);
 		if (err < 0) {
 			free(order);
 			return err;
 		}
 	}
-	err = jobs_run(n - (n && !s->certs->n), NULL, &jc, read_one,
-		       &(struct read_plan){ s, order + (n && !s->certs->n) });
+	err = jobs_run(n - first, NULL, &jc, read_one, &(struct read_plan){ s, order + first });
 	free(order);
 	return err;
 }

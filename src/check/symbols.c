@@ -297,9 +297,11 @@ static bool walk_owner(const struct check_ctx *c, struct walk *w, const struct r
 /* The proprietary taint passes to users of a proprietary module's
  * symbols, along chains: to a fixpoint over every loadable module (the
  * owners of symbols need not be judged themselves). */
-static void inherit_taints(struct check_ctx *c, const struct needs *nt)
+/* Each module's own proprietary taint (its license): whether any has
+ * one, and so whether inherit_taints has anything to pass on. */
+static bool own_taints(struct check_ctx *c)
 {
-	bool any = false, changed = true;
+	bool any = false;
 
 	for (size_t i = 0; i < c->n; i++) {
 		struct ck_mod *m = &c->mods[i];
@@ -308,7 +310,14 @@ static void inherit_taints(struct check_ctx *c, const struct needs *nt)
 		m->p_from = -1;
 		any |= m->taint_p;
 	}
-	while (any && changed) {
+	return any;
+}
+
+static void inherit_taints(struct check_ctx *c, const struct needs *nt)
+{
+	bool changed = true;
+
+	while (changed) {
 		changed = false;
 		for (size_t i = 0; i < c->n; i++) {
 			struct ck_mod *m = &c->mods[i];
@@ -512,16 +521,16 @@ int ck_symbols(struct check_ctx *c)
 	struct unjudged u = { khash_new(1024), 0, STRBUF_INIT, 0, NULL, 0 };
 	struct ck_names first = { 0 };
 	struct needs nt = { 0 };
-	bool any_p = false;
+	/* taints pass along only from a proprietary module: then every
+	 * module's needs are resolved, not only the judged ones' */
+	bool any_p = own_taints(c);
 	int err = u.names ? 0 : -ENOMEM;
 
-	for (size_t i = 0; i < c->n; i++)
-		any_p |= !c->mods[i].broken && ck_proprietary(&c->mods[i]);
 	if (!err)
 		err = needs_resolve(c, any_p, &nt);
 	if (!err)
 		err = first_exporters(c, &first);
-	if (!err)
+	if (!err && any_p)
 		inherit_taints(c, &nt);
 	for (size_t i = 0; !err && i < c->n; i++) {
 		struct ck_mod *m = &c->mods[i];
