@@ -2,6 +2,12 @@
  * do what any depmod must, with nothing else (docs/performance.md).
  *
  *   floor stat    DIR          walk DIR, stat every module file
+ *   floor stamps  DIR          stat every module and every directory of DIR,
+ *                              relative to DIR, the walk done beforehand
+ *                              and not timed: what a run that trusts a
+ *                              cache must look at (a module rewritten in
+ *                              place changes only its own stamp, one added
+ *                              only its directory's)
  *   floor map     DIR          the same through mmap (the pages touched, not
  *                              copied): the floor is the least of the two
  *   floor read    DIR          ... and read the bytes depmod needs of each:
@@ -43,7 +49,9 @@ static size_t n_paths, a_paths;
 static int nthreads;
 static atomic_size_t next;
 static atomic_ullong bytes_read;
-static int mode_read, mode_map;
+static int mode_read, mode_map, mode_stamps;
+static int rootfd = -1;          /* stamps: DIR, as O_PATH */
+static size_t root_len;          /* stamps: strlen(DIR) + 1 */
 
 static double now_ms(void)
 {
@@ -68,6 +76,17 @@ static int is_module(const char *n)
 }
 
 /* The walk, single-threaded as every depmod's is. */
+static void add_path(char *p)
+{
+	if (n_paths == a_paths) {
+		a_paths = a_paths ? 2 * a_paths : 4096;
+		paths = realloc(paths, a_paths * sizeof(*paths));
+		if (!paths)
+			die("realloc");
+	}
+	paths[n_paths++] = p;
+}
+
 static void walk(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -75,6 +94,13 @@ static void walk(const char *dir)
 
 	if (!d)
 		return;
+	if (mode_stamps) {
+		char *p = strdup(dir);
+
+		if (!p)
+			die("strdup");
+		add_path(p);
+	}
 	while ((de = readdir(d))) {
 		char *p;
 
@@ -86,13 +112,7 @@ static void walk(const char *dir)
 			walk(p);
 			free(p);
 		} else if (is_module(de->d_name)) {
-			if (n_paths == a_paths) {
-				a_paths = a_paths ? 2 * a_paths : 4096;
-				paths = realloc(paths, a_paths * sizeof(*paths));
-				if (!paths)
-					die("realloc");
-			}
-			paths[n_paths++] = p;
+			add_path(p);
 		} else {
 			free(p);
 		}
@@ -274,6 +294,13 @@ static void *worker(void *arg)
 	while ((i = atomic_fetch_add(&next, 1)) < n_paths) {
 		struct stat st;
 
+		if (mode_stamps) {
+			const char *rel = strlen(paths[i]) >= root_len ? paths[i] + root_len : ".";
+
+			if (fstatat(rootfd, rel, &st, 0) < 0)
+				die(paths[i]);
+			continue;
+		}
 		if (!mode_read) {
 			if (stat(paths[i], &st) < 0)
 				die(paths[i]);
@@ -297,12 +324,21 @@ static void *worker(void *arg)
 static double run_tree(const char *dir)
 {
 	pthread_t t[64];
-	double t0 = now_ms();
+	double t0;
 
-	for (size_t i = 0; i < n_paths; i++)
-		free(paths[i]);
-	n_paths = 0;
-	walk(dir);
+	if (!mode_stamps || !n_paths) {
+		for (size_t i = 0; i < n_paths; i++)
+			free(paths[i]);
+		n_paths = 0;
+		t0 = now_ms();
+		walk(dir);
+	}
+	if (mode_stamps) {
+		if (rootfd < 0 && (rootfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+			die(dir);
+		root_len = strlen(dir) + 1;
+		t0 = now_ms(); /* the walk is not timed: a cached run has its list */
+	}
 	atomic_store(&next, 0);
 	for (int i = 0; i < nthreads; i++)
 		if (pthread_create(&t[i], NULL, worker, NULL))
@@ -389,10 +425,12 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	if (nthreads < 1 || nthreads > 64 || runs < 1 || runs > 101 || argc - optind < 2) {
-		fprintf(stderr, "usage: floor [-j N] [-n RUNS] stat|read|map DIR | write OUTDIR FILE...\n");
+		fprintf(stderr, "usage: floor [-j N] [-n RUNS] stat|stamps|read|map DIR | write OUTDIR "
+				"FILE...\n");
 		return 2;
 	}
 	mode_map = !strcmp(argv[optind], "map");
+	mode_stamps = !strcmp(argv[optind], "stamps");
 	mode_read = mode_map || !strcmp(argv[optind], "read");
 	for (int i = 0; i <= runs; i++) { /* the first run warms the page cache */
 		double t = !strcmp(argv[optind], "write")
@@ -406,7 +444,8 @@ int main(int argc, char **argv)
 	printf("%s: median %.2f ms (min %.2f, max %.2f) over %d runs", argv[optind], v[runs / 2],
 	       v[0], v[runs - 1], runs);
 	if (strcmp(argv[optind], "write"))
-		printf("; %zu modules, %llu bytes read a run", n_paths,
+		printf("; %zu %s, %llu bytes read a run", n_paths,
+		       mode_stamps ? "modules and directories" : "modules",
 		       (unsigned long long)atomic_load(&bytes_read) / (unsigned long long)(runs + 1));
 	printf("\n");
 	return 0;
