@@ -49,7 +49,24 @@ t0=$(date +%s)
 tick() { echo "   [$(($(date +%s) - t0)) s] $*"; }
 
 mkdir -p "$PKGCACHE" "$ARCHIVES/partial"
+# A run killed outright (SIGKILL: no trap runs) leaves its chroot's mounts
+# and its folder: unmount (deepest first) and delete those of runs whose
+# process is gone, before making ours.
+for old in "$PKGCACHE"/run.*; do
+	[ -d "$old" ] || continue
+	pid=$(cat "$old/.pid" 2>/dev/null)
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && continue
+	awk -v p="$old/" 'index($2, p) == 1 { print $2 }' /proc/mounts | sort -r |
+		while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
+	if grep -qF " $old/" /proc/mounts; then
+		echo "test-package: mounts left under $old, not deleting it" >&2
+	else
+		echo "test-package: removing $old, left by a killed run"
+		rm -rf --one-file-system "$old"
+	fi
+done
 work=$(mktemp -d "$PKGCACHE/run.XXXXXX")
+echo $$ > "$work/.pid"
 R=$work/root
 MOUNTS=()
 
