@@ -5,9 +5,11 @@
  *     meta          str version | str dirname | str key | i64 written_ns
  *                   | u8 shortcut | u64 records generation | u64 delta generation
  *                   | u8 growable | u32 unlisted
- *                   | u32 n, n x file stamp { u8 kind 'f'|'d'|'m', str path, stat, u64 hash
+ *                   | u32 n, n x file stamp { u8 kind 'f'|'d'|'m', path, stat, u64 hash
  *                                             ['m': u64 rank, u64 file sum] }
- *                     (hash: a directory's names hash, a module's record digest;
+ *                     (path: u16 how many first bytes it shares with the
+ *                     previous stamp's path, str the rest;
+ *                     hash: a directory's names hash, a module's record digest;
  *                     rank: the module's place in kmod's topological numbering,
  *                     only their order meaningful; file sum: XXH3 of a
  *                     compressed module's bytes, 0 for a plain one; growable: a module may be
@@ -62,7 +64,7 @@
 /* Full records (every .modinfo key, the signature's bytes): depmod,
  * check and the query commands all read them, each keeping what it
  * needs. */
-const char cache_version[] = "modatlas " MODATLAS_VERSION " cache/6 full-records";
+const char cache_version[] = "modatlas " MODATLAS_VERSION " cache/7 full-records";
 
 static int64_t ts_ns(const struct timespec *ts)
 {

@@ -21,7 +21,7 @@ struct strbuf;
 #define CACHE_MAGIC "MACACHE2"
 #define CACHE_REC_MAGIC "MACRECS3"
 #define CACHE_SIDE_MAGIC "MACSIDE1"
-#define CACHE_FORMAT 5u
+#define CACHE_FORMAT 6u
 #define CACHE_HEADER_LEN 28     /* magic, format, xxh3, length */
 #define CACHE_REC_HEADER_LEN 36 /* magic, format, generation, xxh3, length */
 #define CACHE_MAX_FILE (1u << 30)

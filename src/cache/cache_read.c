@@ -83,9 +83,33 @@ static void *table(struct cache *c, size_t n, size_t size)
 	return p ? memset(p, 0, (n + 1) * size) : NULL;
 }
 
+/* A stamp's path: the first shared bytes of the previous one's (*prev,
+ * *prev_len), then its own; NULL when the file says more is shared than
+ * there was. */
+static const char *get_path(struct byte_reader *r, struct arena *a, const char **prev,
+			    size_t *prev_len)
+{
+	size_t shared = (size_t)br_le(r, 2), n = 0;
+	const char *rest = br_str(r, &n);
+	char *p;
+
+	if (!rest || shared > *prev_len || !(p = arena_alloc(a, shared + n + 1))) {
+		r->bad = true;
+		return NULL;
+	}
+	memcpy(p, *prev, shared);
+	memcpy(p + shared, rest, n);
+	p[shared + n] = '\0';
+	*prev = p;
+	*prev_len = shared + n;
+	return p;
+}
+
 static int parse_meta(struct cache *c, struct byte_reader *r, const char *dirname, const char **why)
 {
 	char *version = get_str(r, &c->arena), *dir;
+	const char *prev = "";
+	size_t prev_len = 0;
 	uint32_t n;
 
 	if (r->bad)
@@ -108,14 +132,14 @@ static int parse_meta(struct cache *c, struct byte_reader *r, const char *dirnam
 	c->growable = (uint8_t)br_le(r, 1) != 0;
 	c->n_unlisted = (size_t)br_le(r, 4);
 
-	n = (uint32_t)br_count(r, 4, 50);
+	n = (uint32_t)br_count(r, 4, 56);
 	if (r->bad || !(c->stamps = table(c, n, sizeof(*c->stamps))))
 		return r->bad ? -EINVAL : -ENOMEM;
 	for (uint32_t i = 0; i < n && !r->bad; i++) {
 		struct stamp *s = &c->stamps[i];
 
 		s->kind = (char)(uint8_t)br_le(r, 1);
-		s->path = get_str(r, &c->arena);
+		s->path = get_path(r, &c->arena, &prev, &prev_len);
 		cache_get_stat(r, &s->st);
 		s->names_hash = br_le(r, 8);
 		if (s->kind == 'm') {

@@ -320,6 +320,7 @@ struct cache_writer {
 	struct strbuf stamps, outputs, msgs;
 	uint32_t n_stamps, n_outputs, n_msgs;
 	char *dirname, *key;
+	struct strbuf prev; /* the last stamp's path (front coding) */
 };
 
 struct cache_writer *cache_writer_new(const char *dirname, const char *key, int64_t started_ns)
@@ -333,6 +334,7 @@ struct cache_writer *cache_writer_new(const char *dirname, const char *key, int6
 	strbuf_init(&w->stamps);
 	strbuf_init(&w->outputs);
 	strbuf_init(&w->msgs);
+	strbuf_init(&w->prev);
 	w->dirname = strdup(dirname);
 	w->key = strdup(key);
 	if (!w->dirname || !w->key) {
@@ -349,6 +351,7 @@ void cache_writer_free(struct cache_writer *w)
 	strbuf_release(&w->stamps);
 	strbuf_release(&w->outputs);
 	strbuf_release(&w->msgs);
+	strbuf_release(&w->prev);
 	FREE_ALL(w->dirname, w->key, w);
 }
 
@@ -362,6 +365,28 @@ void cache_writer_records(struct cache_writer *w, struct cache_gen gen)
 	w->rec_gen = gen;
 }
 
+/* path as the bytes it shares with the previous stamp's and the rest:
+ * the paths of one tree, in walk order, share most of theirs (the meta
+ * file is half the size; it is written by every run that changes a
+ * stamp). */
+static int put_path(struct cache_writer *w, const char *path)
+{
+	size_t len = strlen(path), shared = 0;
+	int r;
+
+	while (shared < w->prev.len && shared < len && shared < UINT16_MAX &&
+	       w->prev.buf[shared] == path[shared])
+		shared++;
+	r = cache_put_le(&w->stamps, shared, 2);
+	if (!r)
+		r = cache_put_str(&w->stamps, path + shared, len - shared);
+	if (!r) {
+		strbuf_reset(&w->prev);
+		r = strbuf_add(&w->prev, path, len);
+	}
+	return r;
+}
+
 static int add_stamp(struct cache_writer *w, char kind, const char *path,
 		     const struct cache_stat *st, uint64_t h, uint64_t rank, uint64_t file_sum)
 {
@@ -372,7 +397,7 @@ static int add_stamp(struct cache_writer *w, char kind, const char *path,
 	if (kind == 'f' && cache_stat_racy(st, w->started_ns))
 		w->shortcut = false;
 	if (!r)
-		r = cache_put_str(&w->stamps, path, strlen(path));
+		r = put_path(w, path);
 	if (!r)
 		r = cache_put_stat(&w->stamps, st);
 	if (!r)
