@@ -40,11 +40,20 @@ FLOOR=$W/floor
 cc -std=c11 -O2 -o "$FLOOR" "$REPO/tests/bench/floor.c" -lpthread -llzma -lz -lzstd ||
 	{ echo "bench: cannot build tests/bench/floor.c"; exit 1; }
 
-now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
-timed() { local t0 t1; sync; t0=$(now); "$@" > /dev/null 2>&1; t1=$(now); echo $((t1 - t0)); }
+# A run's wall microseconds. The clock is read in place, never through
+# $(...): that forks, and the fork (about 1.1 ms on the slow VM) would be
+# counted in the timed span.
+timed() {
+	local t0 t1
+	sync
+	t0=${EPOCHREALTIME/./}
+	"$@" > /dev/null 2>&1
+	t1=${EPOCHREALTIME/./}
+	echo $((t1 - t0))
+}
 peak() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n1; }
 # floor_ms MODE ARGS...: the floor program's median, in microseconds
 floor_us() { "$FLOOR" -n "$RUNS" "$@" | sed -n 's/^[a-z]*: median \([0-9.]*\) ms.*/\1/p' | awk '{ printf "%d", $1 * 1000 }'; }
