@@ -294,9 +294,6 @@ static bool walk_owner(const struct check_ctx *c, struct walk *w, const struct r
 	return true;
 }
 
-/* The proprietary taint passes to users of a proprietary module's
- * symbols, along chains: to a fixpoint over every loadable module (the
- * owners of symbols need not be judged themselves). */
 /* Each module's own proprietary taint (its license): whether any has
  * one, and so whether inherit_taints has anything to pass on. */
 static bool own_taints(struct check_ctx *c)
@@ -313,6 +310,9 @@ static bool own_taints(struct check_ctx *c)
 	return any;
 }
 
+/* The proprietary taint passes to users of a proprietary module's
+ * symbols, along chains: to a fixpoint over every loadable module (the
+ * owners of symbols need not be judged themselves). */
 static void inherit_taints(struct check_ctx *c, const struct needs *nt)
 {
 	bool changed = true;

@@ -50,8 +50,7 @@ static int nthreads;
 static atomic_size_t next;
 static atomic_ullong bytes_read;
 static int mode_read, mode_map, mode_stamps;
-static int rootfd = -1;          /* stamps: DIR, as O_PATH */
-static size_t root_len;          /* stamps: strlen(DIR) + 1 */
+static int rootfd = -1;          /* stamps: DIR, as O_PATH; paths[] below it */
 
 static double now_ms(void)
 {
@@ -75,7 +74,6 @@ static int is_module(const char *n)
 		     !strcmp(k + 3, ".zst"));
 }
 
-/* The walk, single-threaded as every depmod's is. */
 static void add_path(char *p)
 {
 	if (n_paths == a_paths) {
@@ -87,6 +85,7 @@ static void add_path(char *p)
 	paths[n_paths++] = p;
 }
 
+/* The walk, single-threaded as every depmod's is. */
 static void walk(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -295,9 +294,7 @@ static void *worker(void *arg)
 		struct stat st;
 
 		if (mode_stamps) {
-			const char *rel = strlen(paths[i]) >= root_len ? paths[i] + root_len : ".";
-
-			if (fstatat(rootfd, rel, &st, 0) < 0)
+			if (fstatat(rootfd, paths[i], &st, 0) < 0)
 				die(paths[i]);
 			continue;
 		}
@@ -324,21 +321,32 @@ static void *worker(void *arg)
 static double run_tree(const char *dir)
 {
 	pthread_t t[64];
-	double t0;
+	double t0 = now_ms();
 
 	if (!mode_stamps || !n_paths) {
 		for (size_t i = 0; i < n_paths; i++)
 			free(paths[i]);
 		n_paths = 0;
-		t0 = now_ms();
 		walk(dir);
 	}
-	if (mode_stamps) {
-		if (rootfd < 0 && (rootfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if (mode_stamps && rootfd < 0) {
+		size_t skip = strlen(dir) + 1;
+
+		rootfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd < 0)
 			die(dir);
-		root_len = strlen(dir) + 1;
-		t0 = now_ms(); /* the walk is not timed: a cached run has its list */
+		/* once: each path made relative to DIR ("." for DIR itself) */
+		for (size_t i = 0; i < n_paths; i++) {
+			size_t len = strlen(paths[i]);
+
+			if (len >= skip)
+				memmove(paths[i], paths[i] + skip, len - skip + 1);
+			else
+				memcpy(paths[i], ".", 2);
+		}
 	}
+	if (mode_stamps)
+		t0 = now_ms(); /* the walk is not timed: a cached run has its list */
 	atomic_store(&next, 0);
 	for (int i = 0; i < nthreads; i++)
 		if (pthread_create(&t[i], NULL, worker, NULL))
