@@ -7,7 +7,6 @@
 #include "query/query_int.h"
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -428,7 +427,7 @@ static int from_config(struct query_session *s, const char *name, struct hits *h
 		struct query_mod *m;
 		int err;
 
-		if (e->kind != MP_ALIAS || fnmatch(e->name, name, 0) != 0)
+		if (e->kind != MP_ALIAS || !modprobe_entry_matches(e, name))
 			continue;
 		err = new_from_alias(s, e->name, e->arg, &m);
 		if (!err)

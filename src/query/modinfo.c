@@ -21,10 +21,12 @@
 #include "elf/module.h"
 #include "sig/crypto_load.h"
 #include "sig/sig_cms.h"
+#include "query/sigmemo.h"
 #include "util/array.h"
 #include "util/bytes.h"
 #include "util/codeword.h"
 #include "util/fileio.h"
+#include "util/log.h"
 #include "util/release.h"
 #include "util/strbuf.h"
 
@@ -295,17 +297,103 @@ static const char *name_to_str(const struct crypto_api *ssl, X509_NAME *name)
 	return (const char *)ssl->ASN1_STRING_get0_data(ssl->X509_NAME_ENTRY_get_data(e));
 }
 
-/* fill_pkcs7: 1 when the fields were added, 0 when kmod finds none */
+/* The five fields of a PKCS#7 signature as e describes it, the value
+ * (value, vlen) apart: 1 when added, 0 when kmod finds none (no hash
+ * name in this flavour). */
+static int emit_pkcs7(const struct query *q, const struct mod_sig *sig,
+		      const struct sigmemo_entry *e, const uint8_t *value, size_t vlen,
+		      struct query_info *info)
+{
+	const char *hash = q->o.flavour == MP_KMOD30 ? e->hash30 : e->hash34;
+	const char *id = pkey_id_type[sig->id_type];
+	int err;
+
+	if (!hash)
+		return 0;
+	err = info_add(info, "sig_id", 6, id, strlen(id));
+	if (!err)
+		err = info_add(info, "signer", 6, e->signer, e->signer ? strlen(e->signer) : 0);
+	if (!err)
+		err = info_add_hex(info, "sig_key", e->serial, e->serial_len);
+	if (!err)
+		err = info_add(info, "sig_hashalgo", 12, hash, strlen(hash));
+	if (!err)
+		err = info_add_hex(info, "signature", value, vlen);
+	return err < 0 ? err : 1;
+}
+
+/* The memo of signatures seen before (sigmemo.h), read on first use;
+ * none with --no-cache. */
+static struct sigmemo *memo(struct query *q)
+{
+	char *dir;
+
+	if (q->o.no_cache)
+		return NULL;
+	if (!q->sigs.loaded) {
+		dir = q->o.cache_dir ? strdup(q->o.cache_dir) : cache_default_dir();
+		sigmemo_load(&q->sigs, dir);
+		free(dir);
+	}
+	return &q->sigs;
+}
+
+void query_save_memo(struct query *q)
+{
+	char *dir;
+
+	if (q->o.no_cache || !q->sigs.dirty)
+		return;
+	dir = q->o.cache_dir ? strdup(q->o.cache_dir) : cache_default_dir();
+	if (!dir || sigmemo_save(&q->sigs, dir) < 0)
+		ma_logf(q->o.log, MA_LOG_DEBUG, "could not write the signatures memo under %s",
+			dir ? dir : "the cache directory");
+	free(dir);
+}
+
+/* What OpenSSL reads of sc into e: the signer, the serial (malloc'd,
+ * BN_bn2bin's), both flavours' hash names (hash34: a buffer of 128).
+ * 0, or -EINVAL when kmod would find no fields, or -ENOMEM. */
+static int describe(const struct sig_cms *sc, struct sigmemo_entry *e, char *hash34)
+{
+	const struct crypto_api *ssl = sc->ssl;
+	uint8_t *serial;
+	BIGNUM *bn = ssl->ASN1_INTEGER_to_BN(sc->serial, NULL);
+	int n = ssl->OBJ_obj2txt(hash34, 128, sc->digest->algorithm, 0);
+
+	e->hash34 = n < 0 || n >= 128 ? NULL : hash34;
+	e->hash30 = hash_v30(ssl->OBJ_obj2nid(sc->digest->algorithm));
+	e->signer = name_to_str(ssl, sc->issuer);
+	if (!bn)
+		return -EINVAL;
+	n = (ssl->BN_num_bits(bn) + 7) / 8; /* BN_num_bytes */
+	serial = malloc(n > 0 ? (size_t)n : 1);
+	if (serial) {
+		ssl->BN_bn2bin(bn, serial);
+		e->serial = serial;
+		e->serial_len = (uint32_t)n;
+	}
+	ssl->BN_free(bn);
+	return serial ? 0 : -ENOMEM;
+}
+
+/* fill_pkcs7: 1 when the fields were added, 0 when kmod finds none. A
+ * signature whose prefix the memo has needs no libcrypto; one OpenSSL
+ * reads is added to it when its value is provably its tail. */
 static int pkcs7_fields(struct query *q, const struct mod_sig *sig, struct query_info *info)
 {
+	struct sigmemo *sm = memo(q);
+	const struct sigmemo_entry *hit = sm ? sigmemo_find(sm, sig->data, sig->sig_len) : NULL;
+	struct sigmemo_entry e = { 0 };
 	struct sig_cms sc;
 	char why[128], hash34[128];
-	const char *hash, *signer;
-	const struct crypto_api *ssl;
-	unsigned char *serial = NULL;
-	BIGNUM *bn = NULL;
-	int n, err = sig_cms_open(sig->data, sig->sig_len, &sc, why, sizeof(why));
+	size_t vl;
+	int err;
 
+	if (hit)
+		return emit_pkcs7(q, sig, hit, sig->data + hit->prefix_len,
+				  sig->sig_len - hit->prefix_len, info);
+	err = sig_cms_open(sig->data, sig->sig_len, &sc, why, sizeof(why));
 	/* kmod reads it with d2i_PKCS7: a signer named by subject key id
 	 * does not parse there, and a signer info without an issuer and
 	 * serial or a signature gives no fields either */
@@ -317,42 +405,21 @@ static int pkcs7_fields(struct query *q, const struct mod_sig *sig, struct query
 		sig_cms_release(&sc);
 		return 0;
 	}
-	ssl = sc.ssl;
-	if (q->o.flavour == MP_KMOD30) {
-		hash = hash_v30(ssl->OBJ_obj2nid(sc.digest->algorithm));
-	} else {
-		n = ssl->OBJ_obj2txt(hash34, sizeof(hash34), sc.digest->algorithm, 0);
-		hash = n < 0 || (size_t)n >= sizeof(hash34) ? NULL : hash34;
+	err = describe(&sc, &e, hash34);
+	if (!err) {
+		err = emit_pkcs7(q, sig, &e, sc.ssl->ASN1_STRING_get0_data(sc.signature),
+				 (size_t)sc.ssl->ASN1_STRING_length(sc.signature), info);
+		vl = sig_cms_value_tail(&sc, sig->data, sig->sig_len);
+		e.der_len = (uint32_t)sig->sig_len;
+		e.prefix_len = (uint32_t)(sig->sig_len - vl);
+		e.prefix = sig->data;
+		/* a memo that cannot grow costs a parse next time, nothing more */
+		if (err >= 0 && sm && vl && sigmemo_add(sm, &e) < 0)
+			ma_logf(q->o.log, MA_LOG_DEBUG, "signatures memo: an entry not kept");
 	}
-	bn = ssl->ASN1_INTEGER_to_BN(sc.serial, NULL);
-	if (!hash || !bn) {
-		ssl->BN_free(bn);
-		sig_cms_release(&sc);
-		return 0;
-	}
-	n = (ssl->BN_num_bits(bn) + 7) / 8; /* BN_num_bytes */
-	serial = malloc(n > 0 ? (size_t)n : 1);
-	if (!serial) {
-		ssl->BN_free(bn);
-		sig_cms_release(&sc);
-		return -ENOMEM;
-	}
-	ssl->BN_bn2bin(bn, serial);
-	signer = name_to_str(ssl, sc.issuer);
-	err = info_add(info, "sig_id", 6, pkey_id_type[sig->id_type], strlen(pkey_id_type[sig->id_type]));
-	if (!err)
-		err = info_add(info, "signer", 6, signer, signer ? strlen(signer) : 0);
-	if (!err)
-		err = info_add_hex(info, "sig_key", serial, (size_t)n);
-	if (!err)
-		err = info_add(info, "sig_hashalgo", 12, hash, strlen(hash));
-	if (!err)
-		err = info_add_hex(info, "signature", ssl->ASN1_STRING_get0_data(sc.signature),
-				   (size_t)ssl->ASN1_STRING_length(sc.signature));
-	free(serial);
-	ssl->BN_free(bn);
+	free((void *)e.serial);
 	sig_cms_release(&sc);
-	return err < 0 ? err : 1;
+	return err == -EINVAL ? 0 : err;
 }
 
 /* kmod_module_signature_info, then the five fields */

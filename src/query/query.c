@@ -161,6 +161,8 @@ void query_free(struct query *q)
 		model_free(q->m);
 	model_cache_release(&q->mc);
 	cache_free(q->rcache);
+	query_save_memo(q);
+	sigmemo_release(&q->sigs);
 	FREE_ALL(q->binfo, q->dirname, q);
 }
 

@@ -8,6 +8,7 @@ struct cache;
 #include "model/model_cache.h"
 #include "query/qindex.h"
 #include "query/query.h"
+#include "query/sigmemo.h"
 #include "util/arena.h"
 
 struct query {
@@ -30,6 +31,8 @@ struct query {
 	/* modinfo: the cache's records, opened on first use (read only) */
 	struct cache *rcache;
 	bool rcache_tried;
+	/* modinfo: the signatures seen before (sigmemo.h) */
+	struct sigmemo sigs;
 };
 
 enum { QB_UNKNOWN = 0, QB_NO, QB_YES };
@@ -59,6 +62,9 @@ struct query_session {
 	size_t n, alloc;
 	const char *corrupt;          /* the index that failed, for -EBADMSG */
 };
+
+/* modinfo.c: the signatures memo written when it grew (query_free) */
+void query_save_memo(struct query *q);
 
 /* Log kmod's message at site. */
 __attribute__((format(printf, 3, 4)))

@@ -201,6 +201,8 @@ static int add_entry(struct modprobe_cfg *cfg, struct modprobe_entry *e, const c
 	e->arg = rest ? arena_strdup(&cfg->strings, rest) : NULL;
 	if (!e->name || (rest && !e->arg))
 		err = -ENOMEM;
+	/* fnmatch(3) without flags matches such a pattern only to itself */
+	e->literal = e->name && !strpbrk(e->name, "*?[\\");
 	if (!err && e->kind == MP_OPTIONS) {
 		for (char *t = e->arg; *t; t++)
 			if (*t == '\t')
@@ -659,9 +661,14 @@ const struct modprobe_entry *modprobe_cfg_first_match(const struct modprobe_cfg 
 						      enum mp_kind kind, const char *modname)
 {
 	for (size_t i = 0; cfg && i < cfg->n; i++)
-		if (cfg->v[i].kind == kind && fnmatch(cfg->v[i].name, modname, 0) == 0)
+		if (cfg->v[i].kind == kind && modprobe_entry_matches(&cfg->v[i], modname))
 			return &cfg->v[i];
 	return NULL;
+}
+
+bool modprobe_entry_matches(const struct modprobe_entry *e, const char *modname)
+{
+	return e->literal ? !strcmp(e->name, modname) : fnmatch(e->name, modname, 0) == 0;
 }
 
 bool modprobe_cfg_blacklisted(const struct modprobe_cfg *cfg, const char *modname)

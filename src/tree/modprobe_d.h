@@ -81,6 +81,7 @@ struct modprobe_entry {
 	size_t n_words;
 	size_t n_pre;
 	bool cmdline;       /* from the kernel command line */
+	bool literal;       /* name holds none of * ? [ \ */
 };
 
 /* What kmod logs while reading the configuration, in its order. */
@@ -166,6 +167,8 @@ const char *const *modprobe_default_dirs(enum mp_flavour f);
  * or NULL. */
 const struct modprobe_entry *modprobe_cfg_first_match(const struct modprobe_cfg *cfg,
 						      enum mp_kind kind, const char *modname);
+/* Does e's name, taken as an fnmatch(3) pattern, match modname? */
+bool modprobe_entry_matches(const struct modprobe_entry *e, const char *modname);
 /* Is modname blacklisted (a blacklist entry equal to it)? */
 bool modprobe_cfg_blacklisted(const struct modprobe_cfg *cfg, const char *modname);
 

@@ -18,7 +18,7 @@ trap 'rm -rf "$TMP"' EXIT
 # (the seeds of glob, diff_ignore and kabi_list are written by hand, and
 # kept as they are)
 made="modfile modrec depmod_cfg modprobe_d modorder builtin builtin_modinfo symvers sysmap index
-modalias_list symbols_text cache_meta kernel_cache sig"
+modalias_list symbols_text cache_meta kernel_cache sig sigmemo"
 for d in $made; do rm -rf "${C:?}/$d"; mkdir -p "$C/$d"; done
 
 # ---- fuzz_modfile: kbuild modules (unsigned, with __versions, namespaces,
@@ -137,6 +137,13 @@ cc -std=c11 -D_GNU_SOURCE -Isrc -o "$TMP/mkseed_cache_meta" tests/fuzz/mkseed_ca
 build/modatlas check --summary --cache-dir "$TMP/kc" -b "$REPO/tests/fixtures/tree" "$V" > /dev/null || true
 for f in "$TMP"/kc/*.kernel; do tail -c +37 "$f" > "$C/kernel_cache/fixture"; done
 head -c 38 /dev/zero > "$C/kernel_cache/empty"
+
+# ---- fuzz_sigmemo: the payload of the memo a modinfo of the signed
+# amd64 fixture module writes (its 36-byte header cut), and one of none
+build/modatlas modinfo --cache-dir "$TMP/sm" \
+	"$FIX/arch/amd64/lib/modules/6.1.0-56-amd64/kernel/net/802/p8022.ko" > /dev/null
+tail -c +37 "$TMP/sm/signatures.modinfo" > "$C/sigmemo/fixture"
+head -c 4 /dev/zero > "$C/sigmemo/empty"
 
 # ---- fuzz_sig: the PKCS#7 signatures of the signed Debian fixture modules
 # (the DER before the 12-byte trailer and the 28-byte magic)

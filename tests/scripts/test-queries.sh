@@ -390,6 +390,30 @@ if realtree "$tree" > /dev/null && [ -d "$work/q-kmod34" ]; then
 	"$MA" modinfo -b "$work/q-kmod34" -k "$ver" e1000e unix > "$TMP/b" 2>&1
 	check "a link named modinfo behaves as modatlas modinfo" cmp -s "$TMP/a" "$TMP/b"
 	contains "a link named modinfo prints modinfo's fields" "$TMP/a" "filename:       (builtin)"
+
+	# the signatures memo (docs/cache.md): the first modinfo of a signed
+	# module reads it with OpenSSL and keeps it, the next loads no
+	# libcrypto and prints the same; another key's signature is read
+	# again; --no-cache keeps nothing
+	"$KMOD34_MODINFO" -b "$work/q-kmod34" -k "$ver" e1000e > "$TMP/k" 2>&1
+	"$MA" modinfo --cache-dir "$TMP/sm" -b "$work/q-kmod34" -k "$ver" e1000e > "$TMP/a" 2>&1
+	check "modinfo of a signed module, no memo yet: as kmod 34.2" cmp -s "$TMP/k" "$TMP/a"
+	check "modinfo keeps the signature in the memo" [ -s "$TMP/sm/signatures.modinfo" ]
+	LD_DEBUG=libs "$MA" modinfo --cache-dir "$TMP/sm" -b "$work/q-kmod34" -k "$ver" e1000e \
+		> "$TMP/a" 2> "$TMP/ld"
+	check "modinfo through the memo: as kmod 34.2" cmp -s "$TMP/k" "$TMP/a"
+	not_contains "modinfo through the memo loads no libcrypto" "$TMP/ld" libcrypto
+	check "the same without the memo loads libcrypto" \
+		sh -c 'LD_DEBUG=libs "$0" modinfo --no-cache -b "$1" -k "$2" e1000e 2>&1 >/dev/null | grep -q libcrypto' \
+		"$MA" "$work/q-kmod34" "$ver"
+	other=$REPO/tests/fixtures/arch/i386/lib/modules/6.1.0-50-686/kernel/net/802/p8022.ko
+	"$KMOD34_MODINFO" "$other" > "$TMP/k" 2>&1
+	"$MA" modinfo --cache-dir "$TMP/sm" "$other" > "$TMP/a" 2>&1
+	check "modinfo of another key's signature, the memo holding one: as kmod 34.2" \
+		cmp -s "$TMP/k" "$TMP/a"
+	contains "another key's signature is its own" "$TMP/a" "signer:"
+	"$MA" modinfo --no-cache --cache-dir "$TMP/sm0" -b "$work/q-kmod34" -k "$ver" e1000e > /dev/null 2>&1
+	check "modinfo --no-cache keeps no memo" [ ! -e "$TMP/sm0/signatures.modinfo" ]
 fi
 
 # Modes that would touch the running kernel.

@@ -2,6 +2,7 @@
  * NUL, comments), underscores, softdep pre/post, options quoting, bad
  * lines, and the file merging of modprobe_cfg_load. */
 #include <errno.h>
+#include <fnmatch.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -342,6 +343,29 @@ static void test_matches(void **state)
 	modprobe_cfg_free(cfg);
 }
 
+/* A name without a pattern character is compared, not fnmatch'ed: the
+ * same answer as fnmatch(3) for every name. A backslash escapes, so it
+ * makes a pattern too (a line's two backslashes leave one in the name). */
+static void test_matches_literal(void **state)
+{
+	static const char text[] = "softdep snd_foo pre: x\nsoftdep a\\\\b pre: x\n"
+				   "softdep x?y pre: x\nsoftdep [ab]c pre: x\nsoftdep e1000* pre: x\n";
+	static const char *const names[] = { "snd_foo", "snd_fo", "snd_foox", "ab", "a\\b",
+					     "xzy", "x?y", "ac", "[ab]c", "e1000e", "e1000*" };
+	struct modprobe_cfg *cfg = parse(text, sizeof(text) - 1);
+
+	(void)state;
+	assert_int_equal(cfg->n, 5);
+	assert_true(cfg->v[0].literal);
+	for (size_t i = 1; i < cfg->n; i++)
+		assert_false(cfg->v[i].literal);
+	for (size_t i = 0; i < cfg->n; i++)
+		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+			assert_int_equal(modprobe_entry_matches(&cfg->v[i], names[k]),
+					 fnmatch(cfg->v[i].name, names[k], 0) == 0);
+	modprobe_cfg_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +378,7 @@ int main(void)
 		cmocka_unit_test(test_cmdline),
 		cmocka_unit_test(test_load_kmod),
 		cmocka_unit_test(test_matches),
+		cmocka_unit_test(test_matches_literal),
 	};
 
 	return cmocka_run_group_tests_name("modprobe_d", tests, NULL, NULL);
