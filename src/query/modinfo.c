@@ -478,7 +478,7 @@ int query_mod_info(struct query *q, struct query_mod *m, struct query_info *info
 
 		err = info_add(info, mi->key, strlen(mi->key), mi->value, strlen(mi->value));
 	}
-	if (!err)
+	if (!err && !q->o.no_signature)
 		err = sig_fields(q, path, rec, info);
 	modrec_free(owned);
 	if (err < 0) {

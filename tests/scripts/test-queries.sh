@@ -414,6 +414,12 @@ if realtree "$tree" > /dev/null && [ -d "$work/q-kmod34" ]; then
 	contains "another key's signature is its own" "$TMP/a" "signer:"
 	"$MA" modinfo --no-cache --cache-dir "$TMP/sm0" -b "$work/q-kmod34" -k "$ver" e1000e > /dev/null 2>&1
 	check "modinfo --no-cache keeps no memo" [ ! -e "$TMP/sm0/signatures.modinfo" ]
+	# -F of another field: the signature is not read at all
+	"$KMOD34_MODINFO" -b "$work/q-kmod34" -k "$ver" -F vermagic e1000e > "$TMP/k" 2>&1
+	LD_DEBUG=libs "$MA" modinfo --no-cache -b "$work/q-kmod34" -k "$ver" -F vermagic e1000e \
+		> "$TMP/a" 2> "$TMP/ld"
+	check "modinfo -F vermagic of a signed module: as kmod 34.2" cmp -s "$TMP/k" "$TMP/a"
+	not_contains "modinfo -F vermagic loads no libcrypto, even without the memo" "$TMP/ld" libcrypto
 fi
 
 # Modes that would touch the running kernel.
