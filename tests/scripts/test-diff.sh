@@ -178,9 +178,17 @@ run d1j1 -j1 -f json "$A47" "$A56"
 same_file "47->56: -j1 and -j2 give the same JSON" "$TMP/d1j2.out" "$TMP/d1j1.out"
 run d1t2 "$A47" "$A56"
 same_file "47->56: two runs, the same text" "$TMP/d1t.out" "$TMP/d1t2.out"
-# (a warm run first: the hard-linked copies above changed the files' ctime)
-"$M" diff "$A47" "$A56" > /dev/null 2>&1
-"$M" diff -vv "$A47" "$A56" 2> "$TMP/vv.err" > /dev/null
+# (a warm run first: the hard-linked copies above changed the files'
+# ctime. The suites running beside this one link and unlink the same
+# trees' files, the sanitizer run of this suite among them, and each
+# link changes the ctime of every name of the file: the cache rightly
+# reads such a module again. Up to three tries.)
+for try in 1 2 3; do
+	"$M" diff "$A47" "$A56" > /dev/null 2>&1
+	"$M" diff -vv "$A47" "$A56" 2> "$TMP/vv.err" > /dev/null
+	[ "$(grep -cE "(OLD|NEW): ([0-9]+) of \2 module records from the cache" "$TMP/vv.err")" = 2 ] && break
+done
+[ "$try" = 1 ] || echo "  47->56: every record from the cache at the try $try"
 contains "47->56: OLD read from the cache" "$TMP/vv.err" "OLD: $(find "$O_DIR" -name '*.ko*' | wc -l) of"
 check "47->56: every record of both from the cache" \
 	sh -c '[ "$(grep -cE "(OLD|NEW): ([0-9]+) of \2 module records from the cache" "$1")" = 2 ]' sh "$TMP/vv.err"
