@@ -213,6 +213,16 @@ if realtree amd64-6.1; then
 	cp -al "$RT_ROOT/lib/modules/$RT_KVER" "$R/lib/modules/"
 	settle
 	memo real run -b "$R" -f json "$RT_KVER"
+	# (the suites beside this one link and unlink the same tree's files,
+	# and each link changes the ctime of every name of a file: a stamp
+	# moved between two runs makes the second a run, rightly. Until a
+	# repeat is answered, at most twice more, before the check below.)
+	for try in 1 2; do
+		before=$(memo_inodes)
+		"$M" check --cache-dir "$MC" -b "$R" -f json "$RT_KVER" > /dev/null 2>&1
+		[ -n "$before" ] && [ "$before" = "$(memo_inodes)" ] && break
+		echo "  real: a stamp moved beside this suite; the memo was made again"
+	done
 	memo real-repeat hit -b "$R" -f json "$RT_KVER"
 else
 	fail "amd64-6.1: tree fetched"
