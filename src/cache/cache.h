@@ -2,7 +2,7 @@
  * stamps that let a run prove nothing changed since the last one.
  *
  * One file per module directory, under the cache directory (see
- * cache_default_dir), never inside the module tree. It is untrusted
+ * cache_dir_of), never inside the module tree. It is untrusted
  * input: a checksum covers it, every length is checked, and anything
  * wrong makes it ignored (with a warning) and rewritten. A record is
  * reused only when the module's device, inode, size, mtime and ctime (in
@@ -40,9 +40,10 @@ void cache_stat_of_dir(struct cache_stat *cs, const struct tree_dir *d);
 /* stat(path) into cs; a missing file is a valid state (missing = true). */
 int cache_stat_path(const char *path, struct cache_stat *cs);
 
-/* MODATLAS_CACHE_DIR, else /var/cache/modatlas for root, else
+/* The cache directory: given (--cache-dir) when not NULL, else
+ * MODATLAS_CACHE_DIR, else /var/cache/modatlas for root, else
  * $XDG_CACHE_HOME/modatlas or ~/.cache/modatlas. malloc'd. */
-char *cache_default_dir(void);
+char *cache_dir_of(const char *given);
 /* <dir>/<hash of dirname>: the base name of the cache's two files
  * (.meta and .records). malloc'd. */
 char *cache_file_path(const char *cache_dir, const char *dirname);

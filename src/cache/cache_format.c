@@ -141,11 +141,13 @@ bool cache_stat_racy(const struct cache_stat *s, int64_t when)
 	return !s->missing && (s->mtime_ns >= when - RACY_NS || s->ctime_ns >= when - RACY_NS);
 }
 
-char *cache_default_dir(void)
+char *cache_dir_of(const char *given)
 {
 	const char *env = getenv("MODATLAS_CACHE_DIR"), *xdg, *home;
 	char *s = NULL;
 
+	if (given)
+		return strdup(given);
 	if (env && *env)
 		return strdup(env);
 	if (geteuid() == 0)

@@ -38,7 +38,7 @@ struct check_opts {
 	const char *vermagic;      /* the kernel's vermagic, or NULL (the
 				      tree's majority is used) */
 	bool no_cache;             /* neither read nor write the cache */
-	const char *cache_dir;     /* NULL: cache_default_dir() */
+	const char *cache_dir;     /* NULL: the default (cache_dir_of) */
 	bool sig_enforce;          /* module.sig_enforce=1 / MODULE_SIG_FORCE */
 	bool lockdown;             /* integrity lockdown (Secure Boot) */
 	bool graph;                /* fill the report's dependency graph */

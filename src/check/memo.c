@@ -12,7 +12,7 @@
 int check_memo_open(struct check_memo *m, const char *cache_dir, const char *dirname,
 		    const char *key, int64_t started_ns)
 {
-	char *dir = cache_dir ? strdup(cache_dir) : cache_default_dir();
+	char *dir = cache_dir_of(cache_dir);
 	char *name = NULL;
 
 	*m = (struct check_memo){ 0 };

@@ -161,7 +161,7 @@ static int st_cache(struct run *run)
 
 	if (!run->use_cache)
 		return 0;
-	dir = o->cache_dir ? strdup(o->cache_dir) : cache_default_dir();
+	dir = cache_dir_of(o->cache_dir);
 	run->cache_path = dir ? cache_file_path(dir, run->m->dirname) : NULL;
 	free(dir);
 	run->key = depmod_cache_key(o, run->m->dirname, run->outdir);

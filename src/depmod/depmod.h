@@ -38,7 +38,7 @@ struct depmod_opts {
 	enum depmod_compat compat;
 	unsigned int jobs;         /* -j; 0 = all CPUs */
 	bool no_cache;             /* --no-cache */
-	const char *cache_dir;     /* --cache-dir; NULL = cache_default_dir() */
+	const char *cache_dir;     /* --cache-dir; NULL: the default (cache_dir_of) */
 	const struct ma_log *log;
 	/* log is at DEBUG only for MODATLAS_TIMING's phase timings: the run
 	 * may still take the cache's shortcuts a verbose run cannot */

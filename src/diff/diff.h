@@ -45,7 +45,7 @@ struct diff_opts {
 					    per-device verdicts) */
 	size_t n_modules;
 	bool no_cache;
-	const char *cache_dir;           /* NULL: cache_default_dir() */
+	const char *cache_dir;           /* NULL: the default (cache_dir_of) */
 	unsigned int jobs;               /* 0: all CPUs */
 	const struct ma_progress *progress; /* the reading of both trees, as one
 					       count (util/progress.h), or NULL */

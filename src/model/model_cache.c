@@ -11,7 +11,7 @@
 int model_cache_open(struct model_cache *mc, const char *cache_dir, const char *dirname,
 		     struct model_opts *o, const struct ma_log *log)
 {
-	char *dir = cache_dir ? strdup(cache_dir) : cache_default_dir();
+	char *dir = cache_dir_of(cache_dir);
 	int err = -ENOMEM;
 
 	*mc = (struct model_cache){ .log = log };

@@ -25,7 +25,7 @@ struct model_cache {
 };
 
 /* Open the cache of module directory dirname under cache_dir (NULL: the
- * default, cache_default_dir) and point o->cache/o->records at it.
+ * default, cache_dir_of) and point o->cache/o->records at it.
  * Returns 0 or -ENOMEM (a cache that cannot be read is logged and left
  * out). Release with model_cache_close in every case. */
 int model_cache_open(struct model_cache *mc, const char *cache_dir, const char *dirname,

@@ -190,7 +190,7 @@ static int record_of(struct query *q, const char *path, const struct modrec **re
 	if (q->o.no_cache || !cache_pays(q, path))
 		goto read;
 	if (!q->rcache_tried) {
-		char *dir = q->o.cache_dir ? strdup(q->o.cache_dir) : cache_default_dir();
+		char *dir = cache_dir_of(q->o.cache_dir);
 		char *base = dir ? cache_file_path(dir, q->dirname) : NULL;
 
 		q->rcache_tried = true;
@@ -331,7 +331,7 @@ static struct sigmemo *memo(struct query *q)
 	if (q->o.no_cache)
 		return NULL;
 	if (!q->sigs.loaded) {
-		dir = q->o.cache_dir ? strdup(q->o.cache_dir) : cache_default_dir();
+		dir = cache_dir_of(q->o.cache_dir);
 		sigmemo_load(&q->sigs, dir);
 		free(dir);
 	}
@@ -344,7 +344,7 @@ void query_save_memo(struct query *q)
 
 	if (q->o.no_cache || !q->sigs.dirty)
 		return;
-	dir = q->o.cache_dir ? strdup(q->o.cache_dir) : cache_default_dir();
+	dir = cache_dir_of(q->o.cache_dir);
 	if (!dir || sigmemo_save(&q->sigs, dir) < 0)
 		ma_logf(q->o.log, MA_LOG_DEBUG, "could not write the signatures memo under %s",
 			dir ? dir : "the cache directory");
