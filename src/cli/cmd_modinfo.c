@@ -304,19 +304,6 @@ static int one_arg(struct mi *mi, const char *name, bool modname)
 	return err;
 }
 
-/* The fields libkmod appends from the signature (modinfo -F of another
- * needs none of them worked out). */
-static bool signature_field(const char *field)
-{
-	static const char *const names[] = { "sig_id", "signer", "sig_key", "sig_hashalgo",
-					     "signature" };
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(field, names[i]))
-			return true;
-	return false;
-}
-
 int cmd_modinfo(int argc, char **argv, const char *prog)
 {
 	struct kc_opts kc = { 0 };
@@ -381,7 +368,7 @@ int cmd_modinfo(int argc, char **argv, const char *prog)
 	cli_log_init(&cl, prog, 0);
 	/* no configuration: kmod_new(dirname, &null_config) */
 	qo = kc_query_opts(&kc, &k, &tr, NULL, &cl.log);
-	qo.no_signature = mi.field && !signature_field(mi.field);
+	qo.field = mi.field;
 	err = query_open(&qo, &mi.q);
 	if (err) {
 		if (err == -ENOMEM)

@@ -422,6 +422,19 @@ static int pkcs7_fields(struct query *q, const struct mod_sig *sig, struct query
 	return err == -EINVAL ? 0 : err;
 }
 
+/* Whether field is one of the five below (modinfo -F of another needs
+ * none of them worked out). */
+static bool signature_field(const char *field)
+{
+	static const char *const names[] = { "sig_id", "signer", "sig_key", "sig_hashalgo",
+					     "signature" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(field, names[i]))
+			return true;
+	return false;
+}
+
 /* kmod_module_signature_info, then the five fields */
 static int sig_fields(struct query *q, const char *path, const struct modrec *rec,
 		      struct query_info *info)
@@ -478,7 +491,7 @@ int query_mod_info(struct query *q, struct query_mod *m, struct query_info *info
 
 		err = info_add(info, mi->key, strlen(mi->key), mi->value, strlen(mi->value));
 	}
-	if (!err && !q->o.no_signature)
+	if (!err && (!q->o.field || signature_field(q->o.field)))
 		err = sig_fields(q, path, rec, info);
 	modrec_free(owned);
 	if (err < 0) {

@@ -82,9 +82,10 @@ struct query_opts {
 	const char *cache_dir;
 	bool no_cache;
 	unsigned int jobs;
-	/* modinfo -F of a field the signature has none of: its fields are
-	 * not worked out (kmod's output is the same either way) */
-	bool no_signature;
+	/* modinfo -F: the one field printed (NULL: all). One the signature
+	 * does not give leaves its fields unworked (kmod's output is the
+	 * same either way). */
+	const char *field;
 	/* A model of the tree already loaded (borrowed: it must outlive the
 	 * query), used instead of loading one; NULL: loaded on first use. */
 	struct model *model;
