@@ -5,18 +5,28 @@
 CC      ?= cc
 PKGS    := libelf zlib liblzma libzstd libxxhash json-c libcgraph libgvc libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# graphviz is loaded when a graph is drawn (src/report/gv_load.c), libcrypto
-# when a signature is read (src/sig/crypto_load.c), not linked: linked,
-# graphviz costs every start-up 0.4 ms, libcrypto 1.4 MB of resident memory.
-# Their sonames (else libNAME.so.MAJOR); their headers are still used:
-soname = $(or $(shell objdump -p $(shell pkg-config --variable=libdir $(1) 2>/dev/null)/$(1).so \
+# Loaded when first needed, not linked (src/util/dlapi.h): graphviz when a
+# graph is drawn (src/report/gv_load.c), libcrypto when a signature is read
+# (src/sig/crypto_load.c), libelf when a module is parsed (src/elf/elf_load.c),
+# zlib, liblzma and libzstd when one is decompressed (src/elf/codec_load.c).
+# Linked, graphviz costs every start-up 0.4 ms, libcrypto 1.4 MB of resident
+# memory, libelf and the three codecs 0.4-0.6 ms (a depmod that finds nothing
+# changed, a modprobe lookup: docs/performance.md, step 57).
+# Their sonames (else libNAME.so.MAJOR; the third argument: the pkg-config
+# name, when it differs); their headers are still used:
+soname = $(or $(shell objdump -p $(shell pkg-config --variable=libdir $(or $(3),$(1)) 2>/dev/null)/$(1).so \
 	 2>/dev/null | awk '/SONAME/ { print $$2 }'),$(1).so.$(2))
 PKG_CFLAGS += -DMA_CGRAPH_SONAME='"$(call soname,libcgraph,6)"' -DMA_GVC_SONAME='"$(call soname,libgvc,6)"' \
-	      -DMA_CRYPTO_SONAME='"$(call soname,libcrypto,3)"'
-PKG_LIBS   := $(shell pkg-config --libs $(filter-out libcgraph libgvc libcrypto,$(PKGS)) 2>/dev/null)
+	      -DMA_CRYPTO_SONAME='"$(call soname,libcrypto,3)"' -DMA_ELF_SONAME='"$(call soname,libelf,1)"' \
+	      -DMA_Z_SONAME='"$(call soname,libz,1,zlib)"' -DMA_LZMA_SONAME='"$(call soname,liblzma,5)"' \
+	      -DMA_ZSTD_SONAME='"$(call soname,libzstd,1)"'
+DLOPENED   := libcgraph libgvc libcrypto libelf zlib liblzma libzstd
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out $(DLOPENED),$(PKGS)) 2>/dev/null)
 # build/depmod, the drop-in, links only these (see src/cli/depmod_main.c)
-DEPMOD_PKGS := libelf zlib liblzma libzstd libxxhash
+DEPMOD_PKGS := libxxhash
 DEPMOD_LIBS := $(shell pkg-config --libs $(DEPMOD_PKGS) 2>/dev/null)
+# the unit tests that make their own compressed and ELF inputs
+CODEC_LIBS := $(shell pkg-config --libs zlib liblzma libzstd libelf 2>/dev/null)
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wno-unused-parameter -Wformat=2 -Wvla -Wwrite-strings
@@ -88,6 +98,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBA) $(FLAGS_STAMP)
 
 # makes its own signatures with OpenSSL (the library only reads them)
 $(BUILD)/tests/test_sig_tail: LDLIBS += -lcrypto
+$(BUILD)/tests/test_decompress $(BUILD)/tests/test_elf: LDLIBS += $(CODEC_LIBS)
 
 unit-bins: $(UNIT_BINS)
 

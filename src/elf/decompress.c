@@ -15,11 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <lzma.h>
-#include <zlib.h>
-#include <zstd.h>
-#include <zstd_errors.h>
-
+#include "elf/codec_load.h"
 #include "util/bigbuf.h"
 #include "util/budget.h"
 #include "util/bytes.h"
@@ -136,6 +132,14 @@ static int fail_big(struct outbuf *o, uint64_t max, char *reason, size_t reasons
 	return -EFBIG;
 }
 
+/* The format's library could not be loaded: this machine's failing, not
+ * the module's (docs/architecture.md, "Libraries loaded when needed"). */
+static int no_library(char *reason, size_t reasonsz, const char *fmt, const char *why)
+{
+	set_reason(reason, reasonsz, "%s: %s", fmt, why);
+	return -ELIBACC;
+}
+
 /* ---- xz ---------------------------------------------------------------- */
 
 /* liblzma's dictionary (1 MiB for a module) is allocated and freed for
@@ -158,8 +162,8 @@ static const lzma_allocator xz_alloc = { xz_alloc_fn, xz_free_fn, NULL };
 /* The index of the last stream (NULL when unreadable), *flags its footer
  * and *end where the stream padding starts. Only a hint: the decoder
  * checks the index against the data anyway. */
-static lzma_index *xz_index(const uint8_t *in, size_t len, lzma_stream_flags *flags,
-			    size_t *end_out)
+static lzma_index *xz_index(const struct xz_api *X, const uint8_t *in, size_t len,
+			    lzma_stream_flags *flags, size_t *end_out)
 {
 	lzma_index *idx = NULL;
 	uint64_t memlimit = 1u << 20;
@@ -171,12 +175,12 @@ static lzma_index *xz_index(const uint8_t *in, size_t len, lzma_stream_flags *fl
 	*end_out = end;
 	if (end < 2 * LZMA_STREAM_HEADER_SIZE)
 		return NULL;
-	if (lzma_stream_footer_decode(flags, in + end - LZMA_STREAM_HEADER_SIZE) != LZMA_OK)
+	if (X->lzma_stream_footer_decode(flags, in + end - LZMA_STREAM_HEADER_SIZE) != LZMA_OK)
 		return NULL;
 	if (flags->backward_size > end - 2 * LZMA_STREAM_HEADER_SIZE)
 		return NULL;
 	pos = end - LZMA_STREAM_HEADER_SIZE - (size_t)flags->backward_size;
-	if (lzma_index_buffer_decode(&idx, &memlimit, NULL, in, &pos,
+	if (X->lzma_index_buffer_decode(&idx, &memlimit, NULL, in, &pos,
 				     end - LZMA_STREAM_HEADER_SIZE) != LZMA_OK)
 		return NULL;
 	return idx;
@@ -185,12 +189,16 @@ static lzma_index *xz_index(const uint8_t *in, size_t len, lzma_stream_flags *fl
 /* Uncompressed size recorded in the index of the last stream, or 0. */
 static uint64_t xz_size_hint(const uint8_t *in, size_t len)
 {
+	const struct xz_api *X = xz_api(NULL);
 	lzma_stream_flags flags;
 	size_t end;
-	lzma_index *idx = xz_index(in, len, &flags, &end);
-	uint64_t size = idx ? lzma_index_uncompressed_size(idx) : 0;
+	lzma_index *idx = X ? xz_index(X, in, len, &flags, &end) : NULL;
+	uint64_t size = idx ? X->lzma_index_uncompressed_size(idx) : 0;
 
-	lzma_index_end(idx, NULL);
+	if (!X)
+		return 0; /* the decoder says why */
+
+	X->lzma_index_end(idx, NULL);
 	return size;
 }
 
@@ -200,23 +208,24 @@ static uint64_t xz_size_hint(const uint8_t *in, size_t len)
  * told to skip the check and each block's CRC32 is verified here, with
  * zlib, against the value stored after the block. Anything else (other
  * checks, several streams) is checked by liblzma as usual. */
-static bool xz_own_check(const lzma_index *idx, const lzma_stream_flags *flags, size_t end)
+static bool xz_own_check(const struct xz_api *X, const lzma_index *idx,
+			 const lzma_stream_flags *flags, size_t end)
 {
-	return idx && flags->check == LZMA_CHECK_CRC32 && lzma_index_stream_count(idx) == 1 &&
-	       lzma_index_file_size(idx) == end;
+	return idx && flags->check == LZMA_CHECK_CRC32 && X->lzma_index_stream_count(idx) == 1 &&
+	       X->lzma_index_file_size(idx) == end;
 }
 
 static atomic_ulong xz_blocks_checked;
 
 /* After a successful decode (so the index matched the blocks): 0, or
  * -EINVAL when a block's data does not match its stored CRC32. */
-static int xz_verify(const lzma_index *idx, const uint8_t *in, size_t end, const uint8_t *out,
-		     size_t outlen)
+static int xz_verify(const struct xz_api *X, const struct z_api *C, const lzma_index *idx,
+		     const uint8_t *in, size_t end, const uint8_t *out, size_t outlen)
 {
 	lzma_index_iter it;
 
-	lzma_index_iter_init(&it, idx);
-	while (!lzma_index_iter_next(&it, LZMA_INDEX_ITER_BLOCK)) {
+	X->lzma_index_iter_init(&it, idx);
+	while (!X->lzma_index_iter_next(&it, LZMA_INDEX_ITER_BLOCK)) {
 		/* the check ends the block, after its padding */
 		uint64_t at = it.block.compressed_file_offset + it.block.total_size;
 		uint64_t uo = it.block.uncompressed_file_offset, us = it.block.uncompressed_size;
@@ -225,7 +234,7 @@ static int xz_verify(const lzma_index *idx, const uint8_t *in, size_t end, const
 		if (it.block.total_size < 4 || at > end || uo > outlen || us > outlen - uo)
 			return -EINVAL;
 		stored = get_le32(in + at - 4);
-		if ((uint32_t)crc32_z(0, out + uo, (z_size_t)us) != stored)
+		if ((uint32_t)C->crc32_z(0, out + uo, (z_size_t)us) != stored)
 			return -EINVAL;
 		atomic_fetch_add(&xz_blocks_checked, 1);
 	}
@@ -258,35 +267,44 @@ static int load_xz_as(const uint8_t *in, size_t inlen, uint64_t max, unsigned fl
 		      size_t reasonsz)
 {
 	lzma_stream s = { .allocator = &xz_alloc }; /* LZMA_STREAM_INIT, our allocator */
+	const char *why;
+	const struct xz_api *X = xz_api(&why);
+	/* the CRC32s are zlib's: without it, liblzma checks them */
+	const struct z_api *C = X && try_own ? z_api(NULL) : NULL;
 	lzma_stream_flags sf;
 	struct outbuf o;
 	size_t end;
-	lzma_index *idx = xz_index(in, inlen, &sf, &end);
-	uint64_t hint = idx ? lzma_index_uncompressed_size(idx) : 0;
-	bool own = try_own && !(flags & DECOMPRESS_IGNORE_CHECK) && xz_own_check(idx, &sf, end);
+	lzma_index *idx;
+	uint64_t hint;
+	bool own;
 	lzma_ret r;
 	int err;
 
+	if (!X)
+		return no_library(reason, reasonsz, "xz", why);
+	idx = xz_index(X, in, inlen, &sf, &end);
+	hint = idx ? X->lzma_index_uncompressed_size(idx) : 0;
+	own = C && !(flags & DECOMPRESS_IGNORE_CHECK) && xz_own_check(X, idx, &sf, end);
 	if (!own) {
-		lzma_index_end(idx, NULL);
+		X->lzma_index_end(idx, NULL);
 		idx = NULL;
 	}
 	if (hint > max) {
-		lzma_index_end(idx, NULL);
+		X->lzma_index_end(idx, NULL);
 		return fail_big(&(struct outbuf){ 0 }, max, reason, reasonsz, "xz");
 	}
 	err = outbuf_init(&o, max, hint, inlen, flags, hold);
 	if (err < 0) { /* nothing allocated */
-		lzma_index_end(idx, NULL);
+		X->lzma_index_end(idx, NULL);
 		return err == -EFBIG ? fail_big(&o, max, reason, reasonsz, "xz") : err;
 	}
 	/* As kmod: no memory limit, concatenated streams accepted, and the
 	 * integrity check verified unless asked not to (here, when own). */
-	r = lzma_stream_decoder(&s, UINT64_MAX,
+	r = X->lzma_stream_decoder(&s, UINT64_MAX,
 				LZMA_CONCATENATED |
 					(flags & DECOMPRESS_IGNORE_CHECK || own ? LZMA_IGNORE_CHECK : 0));
 	if (r != LZMA_OK) {
-		lzma_index_end(idx, NULL);
+		X->lzma_index_end(idx, NULL);
 		ob_free(&o);
 		if (r == LZMA_MEM_ERROR)
 			return -ENOMEM;
@@ -299,8 +317,8 @@ static int load_xz_as(const uint8_t *in, size_t inlen, uint64_t max, unsigned fl
 		if (o.len == o.cap) {
 			err = outbuf_grow(&o);
 			if (err == -EFBIG || err == -EAGAIN) {
-				lzma_end(&s);
-				lzma_index_end(idx, NULL);
+				X->lzma_end(&s);
+				X->lzma_index_end(idx, NULL);
 				if (err == -EAGAIN) {
 					ob_free(&o);
 					return err;
@@ -312,7 +330,7 @@ static int load_xz_as(const uint8_t *in, size_t inlen, uint64_t max, unsigned fl
 		}
 		s.next_out = o.p + o.len;
 		s.avail_out = o.cap - o.len;
-		r = lzma_code(&s, LZMA_FINISH);
+		r = X->lzma_code(&s, LZMA_FINISH);
 		o.len = o.cap - s.avail_out;
 		if (r == LZMA_STREAM_END)
 			break;
@@ -320,25 +338,25 @@ static int load_xz_as(const uint8_t *in, size_t inlen, uint64_t max, unsigned fl
 			continue;
 		if (r == LZMA_MEM_ERROR)
 			goto nomem;
-		lzma_end(&s);
-		lzma_index_end(idx, NULL);
+		X->lzma_end(&s);
+		X->lzma_index_end(idx, NULL);
 		ob_free(&o);
 		set_reason(reason, reasonsz, "xz: %s", xz_message(r));
 		return -EINVAL;
 	}
-	lzma_end(&s);
-	if (own && xz_verify(idx, in, end, o.p, o.len) < 0) {
+	X->lzma_end(&s);
+	if (own && xz_verify(X, C, idx, in, end, o.p, o.len) < 0) {
 		/* what liblzma says of a check that does not match */
-		lzma_index_end(idx, NULL);
+		X->lzma_index_end(idx, NULL);
 		ob_free(&o);
 		set_reason(reason, reasonsz, "xz: %s", xz_message(LZMA_DATA_ERROR));
 		return -EINVAL;
 	}
-	lzma_index_end(idx, NULL);
+	X->lzma_index_end(idx, NULL);
 	return outbuf_done(&o, max, out, outlen, reason, reasonsz, "xz");
 nomem:
-	lzma_end(&s);
-	lzma_index_end(idx, NULL);
+	X->lzma_end(&s);
+	X->lzma_index_end(idx, NULL);
 	ob_free(&o);
 	return -ENOMEM;
 }
@@ -369,13 +387,14 @@ static int load_xz(const uint8_t *in, size_t inlen, uint64_t max, unsigned flags
 
 /* ---- zstd -------------------------------------------------------------- */
 
-static int zstd_error(struct outbuf *o, size_t r, char *reason, size_t reasonsz)
+static int zstd_error(const struct zstd_api *Z, struct outbuf *o, size_t r, char *reason,
+		      size_t reasonsz)
 {
 	ob_free(o);
 	o->p = NULL;
-	if (ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation)
+	if (Z->ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation)
 		return -ENOMEM;
-	set_reason(reason, reasonsz, "zstd: %s", ZSTD_getErrorName(r));
+	set_reason(reason, reasonsz, "zstd: %s", Z->ZSTD_getErrorName(r));
 	return -EINVAL;
 }
 
@@ -383,21 +402,27 @@ static int load_zstd(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 		     struct mem_hold *hold, void **out, size_t *outlen, char *reason,
 		     size_t reasonsz)
 {
-	unsigned long long fcs = ZSTD_getFrameContentSize(in, inlen);
+	const char *why;
+	const struct zstd_api *Z = zstd_api(&why);
+	unsigned long long fcs;
 	ZSTD_inBuffer ib = { in, inlen, 0 };
 	ZSTD_outBuffer ob;
 	ZSTD_DCtx *dc;
 	struct outbuf o;
-	bool known = fcs != ZSTD_CONTENTSIZE_UNKNOWN && fcs != ZSTD_CONTENTSIZE_ERROR;
+	bool known;
 	size_t r = 0;
 	int err;
 
+	if (!Z)
+		return no_library(reason, reasonsz, "zstd", why);
+	fcs = Z->ZSTD_getFrameContentSize(in, inlen);
+	known = fcs != ZSTD_CONTENTSIZE_UNKNOWN && fcs != ZSTD_CONTENTSIZE_ERROR;
 	if (known && fcs > max)
 		return fail_big(&(struct outbuf){ 0 }, max, reason, reasonsz, "zstd");
 	err = outbuf_init(&o, max, known ? fcs : 0, inlen, flags, hold);
 	if (err < 0) /* nothing allocated */
 		return err == -EFBIG ? fail_big(&o, max, reason, reasonsz, "zstd") : err;
-	dc = ZSTD_createDCtx();
+	dc = Z->ZSTD_createDCtx();
 	if (!dc) {
 		ob_free(&o);
 		return -ENOMEM;
@@ -405,23 +430,23 @@ static int load_zstd(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 	if (known) {
 		/* One shot into the exact buffer: no window copy. It also
 		 * decodes any further frames if they fit. */
-		r = ZSTD_decompressDCtx(dc, o.p, o.cap, in, inlen);
-		if (!ZSTD_isError(r)) {
+		r = Z->ZSTD_decompressDCtx(dc, o.p, o.cap, in, inlen);
+		if (!Z->ZSTD_isError(r)) {
 			o.len = r;
 			goto done;
 		}
-		if (ZSTD_getErrorCode(r) != ZSTD_error_dstSize_tooSmall) {
-			ZSTD_freeDCtx(dc);
-			return zstd_error(&o, r, reason, reasonsz);
+		if (Z->ZSTD_getErrorCode(r) != ZSTD_error_dstSize_tooSmall) {
+			Z->ZSTD_freeDCtx(dc);
+			return zstd_error(Z, &o, r, reason, reasonsz);
 		}
 		/* More data than the first frame declared: stream it. */
-		ZSTD_DCtx_reset(dc, ZSTD_reset_session_only);
+		Z->ZSTD_DCtx_reset(dc, ZSTD_reset_session_only);
 	}
 	for (;;) {
 		if (o.len == o.cap) {
 			err = outbuf_grow(&o);
 			if (err < 0) {
-				ZSTD_freeDCtx(dc);
+				Z->ZSTD_freeDCtx(dc);
 				if (err == -EFBIG)
 					return fail_big(&o, max, reason, reasonsz, "zstd");
 				ob_free(&o);
@@ -429,25 +454,25 @@ static int load_zstd(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 			}
 		}
 		ob = (ZSTD_outBuffer){ o.p, o.cap, o.len };
-		r = ZSTD_decompressStream(dc, &ob, &ib);
+		r = Z->ZSTD_decompressStream(dc, &ob, &ib);
 		o.len = ob.pos;
-		if (ZSTD_isError(r)) {
-			ZSTD_freeDCtx(dc);
-			return zstd_error(&o, r, reason, reasonsz);
+		if (Z->ZSTD_isError(r)) {
+			Z->ZSTD_freeDCtx(dc);
+			return zstd_error(Z, &o, r, reason, reasonsz);
 		}
 		if (r == 0 && ib.pos == ib.size)
 			break;
 		if (ib.pos == ib.size && ob.pos < ob.size) {
 			/* kmod stops at EOF here and parses what it got;
 			 * a frame cut short is an error for us. */
-			ZSTD_freeDCtx(dc);
+			Z->ZSTD_freeDCtx(dc);
 			ob_free(&o);
 			set_reason(reason, reasonsz, "zstd: Unexpected end of input");
 			return -EINVAL;
 		}
 	}
 done:
-	ZSTD_freeDCtx(dc);
+	Z->ZSTD_freeDCtx(dc);
 	return outbuf_done(&o, max, out, outlen, reason, reasonsz, "zstd");
 }
 
@@ -457,12 +482,16 @@ static int load_gzip(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 		     struct mem_hold *hold, void **out, size_t *outlen, char *reason,
 		     size_t reasonsz)
 {
+	const char *why;
+	const struct z_api *G = z_api(&why);
 	z_stream zs;
 	struct outbuf o;
 	uint64_t hint = 0;
 	size_t in_left = inlen;
 	int r, err;
 
+	if (!G)
+		return no_library(reason, reasonsz, "gzip", why);
 	/* ISIZE is the last member's size mod 2^32; deflate cannot expand
 	 * past ~1032:1, which bounds a lying trailer. */
 	if (inlen >= 18) {
@@ -476,7 +505,7 @@ static int load_gzip(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 	if (err < 0) /* nothing allocated */
 		return err == -EFBIG ? fail_big(&o, max, reason, reasonsz, "gzip") : err;
 	memset(&zs, 0, sizeof(zs));
-	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+	if (G->inflateInit2_(&zs, 16 + MAX_WBITS, ZLIB_VERSION, (int)sizeof(zs)) != Z_OK) {
 		ob_free(&o);
 		return -ENOMEM;
 	}
@@ -487,7 +516,7 @@ static int load_gzip(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 		if (o.len == o.cap) {
 			err = outbuf_grow(&o);
 			if (err < 0) {
-				inflateEnd(&zs);
+				G->inflateEnd(&zs);
 				if (err == -EFBIG)
 					return fail_big(&o, max, reason, reasonsz, "gzip");
 				ob_free(&o);
@@ -500,14 +529,14 @@ static int load_gzip(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 		zs.avail_out = o.cap - o.len > UINT_MAX ? UINT_MAX : (uInt)(o.cap - o.len);
 		before_in = zs.avail_in;
 		before_out = zs.avail_out;
-		r = inflate(&zs, Z_NO_FLUSH);
+		r = G->inflate(&zs, Z_NO_FLUSH);
 		in_left -= before_in - zs.avail_in;
 		o.len += before_out - zs.avail_out;
 		if (r == Z_STREAM_END) {
 			/* gzread reads concatenated members and ignores
 			 * anything else after the last one. */
 			if (in_left >= 2 && zs.next_in[0] == 0x1f && zs.next_in[1] == 0x8b) {
-				inflateReset(&zs);
+				G->inflateReset(&zs);
 				continue;
 			}
 			break;
@@ -516,7 +545,7 @@ static int load_gzip(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 			continue;
 		if (r == Z_BUF_ERROR && zs.avail_out == 0)
 			continue;
-		inflateEnd(&zs);
+		G->inflateEnd(&zs);
 		ob_free(&o);
 		if (r == Z_MEM_ERROR)
 			return -ENOMEM;
@@ -526,7 +555,7 @@ static int load_gzip(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 			set_reason(reason, reasonsz, "gzip: %s", zs.msg ? zs.msg : "data error");
 		return -EINVAL;
 	}
-	inflateEnd(&zs);
+	G->inflateEnd(&zs);
 	return outbuf_done(&o, max, out, outlen, reason, reasonsz, "gzip");
 }
 
@@ -534,9 +563,10 @@ static int load_gzip(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 
 static uint64_t zstd_size_hint(const uint8_t *in, size_t inlen)
 {
-	unsigned long long fcs = ZSTD_getFrameContentSize(in, inlen);
+	const struct zstd_api *Z = zstd_api(NULL);
+	unsigned long long fcs = Z ? Z->ZSTD_getFrameContentSize(in, inlen) : 0;
 
-	return fcs == ZSTD_CONTENTSIZE_UNKNOWN || fcs == ZSTD_CONTENTSIZE_ERROR ? 0 : fcs;
+	return !Z || fcs == ZSTD_CONTENTSIZE_UNKNOWN || fcs == ZSTD_CONTENTSIZE_ERROR ? 0 : fcs;
 }
 
 #define STREAM_CHUNK (256u * 1024)
@@ -545,14 +575,19 @@ static int stream_xz(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 		     decompress_sink sink, void *ud, char *reason, size_t reasonsz)
 {
 	lzma_stream s = { .allocator = &xz_alloc }; /* LZMA_STREAM_INIT, our allocator */
-	uint8_t *buf = bigbuf_alloc(STREAM_CHUNK);
+	const char *why;
+	const struct xz_api *X = xz_api(&why);
+	uint8_t *buf;
 	uint64_t off = 0;
 	lzma_ret r;
 	int err = 0;
 
+	if (!X)
+		return no_library(reason, reasonsz, "xz", why);
+	buf = bigbuf_alloc(STREAM_CHUNK);
 	if (!buf)
 		return -ENOMEM;
-	r = lzma_stream_decoder(&s, UINT64_MAX,
+	r = X->lzma_stream_decoder(&s, UINT64_MAX,
 				LZMA_CONCATENATED |
 					(flags & DECOMPRESS_IGNORE_CHECK ? LZMA_IGNORE_CHECK : 0));
 	if (r != LZMA_OK) {
@@ -566,7 +601,7 @@ static int stream_xz(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 
 		s.next_out = buf;
 		s.avail_out = STREAM_CHUNK;
-		r = lzma_code(&s, LZMA_FINISH);
+		r = X->lzma_code(&s, LZMA_FINISH);
 		n = STREAM_CHUNK - s.avail_out;
 		if (n) {
 			if (off + n > max) {
@@ -588,7 +623,7 @@ static int stream_xz(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 		set_reason(reason, reasonsz, "xz: %s", xz_message(r));
 		break;
 	}
-	lzma_end(&s);
+	X->lzma_end(&s);
 	bigbuf_free(buf);
 	return err > 0 ? 0 : err;
 }
@@ -596,24 +631,30 @@ static int stream_xz(const uint8_t *in, size_t inlen, uint64_t max, unsigned fla
 static int stream_zstd(const uint8_t *in, size_t inlen, uint64_t max, unsigned flags,
 		       decompress_sink sink, void *ud, char *reason, size_t reasonsz)
 {
-	ZSTD_DCtx *dc = ZSTD_createDCtx();
-	uint8_t *buf = bigbuf_alloc(STREAM_CHUNK);
+	const char *why;
+	const struct zstd_api *Z = zstd_api(&why);
+	ZSTD_DCtx *dc;
+	uint8_t *buf;
 	ZSTD_inBuffer ib = { in, inlen, 0 };
 	uint64_t off = 0;
 	int err = 0;
 
+	if (!Z)
+		return no_library(reason, reasonsz, "zstd", why);
+	dc = Z->ZSTD_createDCtx();
+	buf = bigbuf_alloc(STREAM_CHUNK);
 	if (!dc || !buf) {
-		ZSTD_freeDCtx(dc);
+		Z->ZSTD_freeDCtx(dc);
 		bigbuf_free(buf);
 		return -ENOMEM;
 	}
 	for (;;) {
 		ZSTD_outBuffer ob = { buf, STREAM_CHUNK, 0 };
-		size_t r = ZSTD_decompressStream(dc, &ob, &ib);
+		size_t r = Z->ZSTD_decompressStream(dc, &ob, &ib);
 
-		if (ZSTD_isError(r)) {
-			err = ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation ? -ENOMEM : -EINVAL;
-			set_reason(reason, reasonsz, "zstd: %s", ZSTD_getErrorName(r));
+		if (Z->ZSTD_isError(r)) {
+			err = Z->ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation ? -ENOMEM : -EINVAL;
+			set_reason(reason, reasonsz, "zstd: %s", Z->ZSTD_getErrorName(r));
 			break;
 		}
 		if (ob.pos) {
@@ -637,7 +678,7 @@ static int stream_zstd(const uint8_t *in, size_t inlen, uint64_t max, unsigned f
 			break;
 		}
 	}
-	ZSTD_freeDCtx(dc);
+	Z->ZSTD_freeDCtx(dc);
 	bigbuf_free(buf);
 	return err > 0 ? 0 : err;
 }

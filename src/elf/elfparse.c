@@ -8,18 +8,9 @@
 #include "elf/elfparse.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static pthread_once_t elf_once = PTHREAD_ONCE_INIT;
-static bool elf_version_ok;
-
-static void elf_init_once(void)
-{
-	elf_version_ok = elf_version(EV_CURRENT) != EV_NONE;
-}
 
 /* off + size <= len, without overflow. */
 static bool range_ok(uint64_t off, uint64_t size, uint64_t len)
@@ -269,7 +260,7 @@ static int bad_elf(struct elfctx *c, const char *what, bool libelf_reason)
 {
 	if (libelf_reason)
 		moddraft_fail(c->d, MOD_ERR_BAD_ELF, -EINVAL, "elf: %s: %s", what,
-			      elf_errmsg(-1));
+			      c->E->elf_errmsg(-1));
 	else
 		moddraft_fail(c->d, MOD_ERR_BAD_ELF, -EINVAL, "elf: %s", what);
 	return 0;
@@ -285,13 +276,13 @@ static int read_headers(struct elfctx *c)
 	const struct elfsec *ss;
 	const uint8_t *shstr;
 
-	if (!gelf_getehdr(c->elf, &eh))
+	if (!c->E->gelf_getehdr(c->elf, &eh))
 		return bad_elf(c, "cannot read the ELF header", true);
 	c->machine = eh.e_machine;
 	c->d->rec.elf_machine = eh.e_machine;
 	if (eh.e_shentsize != shentsize)
 		return bad_elf(c, "unexpected section header size", false);
-	if (elf_getshdrnum(c->elf, &c->shnum) < 0)
+	if (c->E->elf_getshdrnum(c->elf, &c->shnum) < 0)
 		return bad_elf(c, "cannot get the section count", true);
 	/* libelf reports 0 sections when the table is truncated: check the
 	 * count the header claims, as kmod does. */
@@ -308,10 +299,10 @@ static int read_headers(struct elfctx *c)
 	if (!c->secs)
 		return -ENOMEM;
 	for (i = 0; i < c->shnum; i++) {
-		Elf_Scn *scn = elf_getscn(c->elf, i);
+		Elf_Scn *scn = c->E->elf_getscn(c->elf, i);
 		GElf_Shdr sh;
 
-		if (!scn || !gelf_getshdr(scn, &sh))
+		if (!scn || !c->E->gelf_getshdr(scn, &sh))
 			return bad_elf(c, "cannot read section headers", true);
 		c->secs[i].off = sh.sh_offset;
 		c->secs[i].size = sh.sh_size;
@@ -322,7 +313,7 @@ static int read_headers(struct elfctx *c)
 	}
 	note_overlaps(c, c->is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr), eh.e_shoff,
 		      (uint64_t)table_n * shentsize);
-	if (elf_getshdrstrndx(c->elf, &shstrndx) < 0)
+	if (c->E->elf_getshdrstrndx(c->elf, &shstrndx) < 0)
 		return bad_elf(c, "cannot get the section name table index", true);
 	if (shstrndx == 0 || shstrndx >= c->shnum)
 		return bad_elf(c, "invalid section name table index", false);
@@ -346,6 +337,7 @@ static int read_headers(struct elfctx *c)
 static bool identify(struct elfctx *c, const uint8_t *head, size_t len)
 {
 	struct moddraft *d = c->d;
+	const char *why;
 
 	if (len <= EI_NIDENT || memcmp(head, ELFMAG, SELFMAG) != 0) {
 		moddraft_fail(d, MOD_ERR_NOT_ELF, -ENOEXEC, "not an ELF file");
@@ -367,9 +359,8 @@ static bool identify(struct elfctx *c, const uint8_t *head, size_t len)
 		return false;
 	}
 	d->rec.elf_data = head[EI_DATA];
-	pthread_once(&elf_once, elf_init_once);
-	if (!elf_version_ok) {
-		moddraft_fail(d, MOD_ERR_BAD_ELF, -EINVAL, "elf: libelf is out of date");
+	if (!(c->E = elf_api(&why))) {
+		moddraft_fail(d, MOD_ERR_IO, -ELIBACC, "elf: %s", why);
 		return false;
 	}
 	return true;
@@ -446,7 +437,7 @@ int elfparse_module_img(struct moddraft *d, const uint8_t *buf, size_t len,
 	/* ELF_C_READ (what elf_memory uses) never writes to the image:
 	 * libelf converts byte order and alignment into its own copies. It
 	 * reads the header and the section table, which are present. */
-	c.elf = elf_memory((char *)buf, len);
+	c.elf = c.E->elf_memory((char *)buf, len);
 	err = parse_body(&c);
 	if (!err && d->rec.status == MOD_OK) {
 		uint64_t claim = modsig_claimed(buf, len);
@@ -460,7 +451,7 @@ int elfparse_module_img(struct moddraft *d, const uint8_t *buf, size_t len,
 		err = c.nomem ? -ENOMEM : 0;
 	}
 	free(c.secs);
-	elf_end(c.elf);
+	c.E->elf_end(c.elf);
 	return err;
 }
 

@@ -12,9 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <gelf.h>
-
 #include "elf/draft.h"
+#include "elf/elf_load.h"
 
 /* One section header, reduced to what we use. ok: offset+size lies inside
  * the file (kmod's test, applied to NOBITS too). */
@@ -43,6 +42,7 @@ enum {
 typedef int (*elf_ensure_fn)(void *ud, uint64_t off, uint64_t size);
 
 struct elfctx {
+	const struct elf_api *E; /* libelf */
 	Elf *elf;
 	const uint8_t *buf; /* the image: whole, or filled on demand */
 	elf_ensure_fn ensure; /* NULL when the image is whole */

@@ -95,7 +95,7 @@ static Elf_Data *xindex_data(struct elfctx *c, size_t si, size_t nsyms)
 
 		if (s->type == SHT_SYMTAB_SHNDX && s->link == si && s->ok &&
 		    s->size / 4 >= nsyms)
-			return elfparse_sec(c, i) ? elf_getdata_rawchunk(c->elf, (int64_t)s->off,
+			return elfparse_sec(c, i) ? c->E->elf_getdata_rawchunk(c->elf, (int64_t)s->off,
 									nsyms * 4, ELF_T_WORD)
 						  : NULL;
 	}
@@ -155,7 +155,7 @@ static int walk_symtab(struct elfctx *c, struct walk *w, size_t nsyms)
 
 	if (!elfparse_sec(c, c->idx[SEC_SYMTAB]))
 		return c->nomem ? -ENOMEM : 0;
-	sd = elf_getdata_rawchunk(c->elf, (int64_t)ss->off, ss->size, ELF_T_SYM);
+	sd = c->E->elf_getdata_rawchunk(c->elf, (int64_t)ss->off, ss->size, ELF_T_SYM);
 	if (!sd)
 		return -ENOMEM; /* the range was checked: only allocation fails */
 	xd = xindex_data(c, c->idx[SEC_SYMTAB], nsyms);

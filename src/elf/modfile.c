@@ -41,6 +41,8 @@ static void fail_decompress(struct moddraft *d, int err, const char *reason)
 		moddraft_fail(d, MOD_ERR_NOMEM, -ENOMEM, "%s", "out of memory");
 	else if (err == -EFBIG)
 		moddraft_fail(d, MOD_ERR_TOO_BIG, -EFBIG, "%s", reason);
+	else if (err == -ELIBACC) /* the codec's library: this machine's */
+		moddraft_fail(d, MOD_ERR_IO, -ELIBACC, "%s", reason);
 	else if (err < 0)
 		moddraft_fail(d, MOD_ERR_DECOMPRESS, -EINVAL, "%s", reason);
 }

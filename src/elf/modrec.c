@@ -95,6 +95,13 @@ void moddraft_fail(struct moddraft *d, enum mod_status st, int err, const char *
 	d->n_exports = d->n_needs = d->n_info = 0;
 	d->rec.has_symtab = false;
 	memset(&d->rec.sig, 0, sizeof(d->rec.sig));
+	/* A library of this machine could not be loaded: not the module's
+	 * fault, so nothing of it is kept for the cache (read again next
+	 * run). */
+	if (err == -ELIBACC && d->blob) {
+		strbuf_reset(d->blob);
+		d->blob = NULL;
+	}
 }
 
 

@@ -5,12 +5,11 @@
 #include "elf/module.h"
 
 #include <errno.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "elf/decompress.h"
+#include "elf/elf_load.h"
 #include "util/bytes.h"
 #include "util/fileio.h"
 
@@ -18,6 +17,7 @@
 
 static int versions_elf(const void *img, size_t len, struct mod_version **out, size_t *n)
 {
+	const struct elf_api *E;
 	Elf *e;
 	Elf_Scn *scn = NULL;
 	size_t shstrndx, count;
@@ -30,20 +30,21 @@ static int versions_elf(const void *img, size_t len, struct mod_version **out, s
 	/* kmod_elf_new: no ELF magic is "Exec format error" */
 	if (len < SELFMAG || memcmp(img, ELFMAG, SELFMAG) != 0)
 		return -ENOEXEC;
-	elf_version(EV_CURRENT);
-	e = elf_memory((char *)img, len);
-	if (!e || elf_kind(e) != ELF_K_ELF || elf_getshdrstrndx(e, &shstrndx) < 0) {
-		elf_end(e);
+	if (!(E = elf_api(NULL)))
+		return -ELIBACC;
+	e = E->elf_memory((char *)img, len);
+	if (!e || E->elf_kind(e) != ELF_K_ELF || E->elf_getshdrstrndx(e, &shstrndx) < 0) {
+		E->elf_end(e);
 		return -EINVAL;
 	}
-	is64 = gelf_getclass(e) == ELFCLASS64;
+	is64 = E->gelf_getclass(e) == ELFCLASS64;
 	le = ((const unsigned char *)img)[EI_DATA] == ELFDATA2LSB;
-	while ((scn = elf_nextscn(e, scn))) {
+	while ((scn = E->elf_nextscn(e, scn))) {
 		const char *name;
 
-		if (!gelf_getshdr(scn, &sh))
+		if (!E->gelf_getshdr(scn, &sh))
 			continue;
-		name = elf_strptr(e, shstrndx, sh.sh_name);
+		name = E->elf_strptr(e, shstrndx, sh.sh_name);
 		if (!name || strcmp(name, "__versions") != 0)
 			continue;
 		if (sh.sh_type == SHT_NOBITS || sh.sh_offset > len || sh.sh_size > len - sh.sh_offset)
@@ -53,7 +54,7 @@ static int versions_elf(const void *img, size_t len, struct mod_version **out, s
 		err = 0;
 		break;
 	}
-	elf_end(e);
+	E->elf_end(e);
 	if (err)
 		return err;
 	if (size % VERSION_ENTRY)

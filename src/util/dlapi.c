@@ -30,3 +30,28 @@ int dlapi_load(const char *soname, int flags, const struct dlapi_sym *syms, size
 	}
 	return 0;
 }
+
+const void *dlapi_get(struct dlapi_lib *l, const char **why)
+{
+	int s = atomic_load_explicit(&l->state, memory_order_acquire);
+
+	if (!s) {
+		pthread_mutex_lock(&l->lock);
+		s = atomic_load_explicit(&l->state, memory_order_relaxed);
+		if (!s) {
+			s = dlapi_load(l->soname, RTLD_NOW | RTLD_LOCAL, l->syms, l->n, l->api,
+				       l->err, sizeof(l->err)) == 0 &&
+					    (!l->init || l->init(l->api, l->err, sizeof(l->err)) == 0)
+				    ? 1
+				    : -1;
+			atomic_store_explicit(&l->state, s, memory_order_release);
+		}
+		pthread_mutex_unlock(&l->lock);
+	}
+	if (s < 0) {
+		if (why)
+			*why = l->err;
+		return NULL;
+	}
+	return l->api;
+}

@@ -33,6 +33,14 @@ not_contains() {
 	if [ ! -f "$2" ]; then fail "$1 ($2 missing)";
 	elif grep -qF -- "$3" "$2"; then fail "$1 ('$3' in $2)"; else ok "$1"; fi
 }
+# libs_loaded FILE CMD...: the shared libraries CMD loads, linked or
+# dlopened (their file names, sorted, from LD_DEBUG=libs), into FILE;
+# CMD's output is dropped
+libs_loaded() {
+	local f=$1
+	shift
+	LD_DEBUG=libs "$@" 2>&1 > /dev/null | sed -n 's|.*calling init: .*/||p' | sort -u > "$f"
+}
 # root_only WHAT: 0 when running as root; otherwise records an allowed skip
 root_only() {
 	[ "$(id -u)" = 0 ] && return 0

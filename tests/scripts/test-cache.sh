@@ -145,6 +145,12 @@ ino=$(stat -c %i "$O/lib/modules/$V/modules.dep")
 check "shortcut: nothing changed, modules.dep not rewritten" [ "$(stat -c %i "$O/lib/modules/$V/modules.dep")" = "$ino" ]
 same_file "shortcut: same messages as the full run" "$TMP/short1.err" "$TMP/short2.err"
 contains "shortcut: the messages are there" "$TMP/short2.err" "Unmatched bracket"
+# it reads no module: neither libelf nor a decompressor is loaded
+libs_loaded "$TMP/short.libs" "$M" depmod "${CONF[@]}" -b "$T" -o "$O" $V
+contains "shortcut: runs (libc loaded)" "$TMP/short.libs" libc.so
+for l in libelf libz liblzma libzstd; do
+	not_contains "shortcut: $l not loaded" "$TMP/short.libs" "$l."
+done
 echo garbage >> "$O/lib/modules/$V/modules.alias"
 "$M" depmod "${CONF[@]}" -b "$T" -o "$O" $V > /dev/null 2>&1
 same_file "shortcut: a damaged output is rewritten" "$TMP/rename-n/lib/modules/$V/modules.alias" "$O/lib/modules/$V/modules.alias"

@@ -161,6 +161,25 @@ for f in modules.dep modules.alias modules.symbols modules.softdep modules.weakd
 	same_file "gzip tree: $f as for xz" "$TMP/treexz-d/lib/modules/$V/$f" "$TMP/gz.$f"
 done
 
+# Libraries loaded when needed (docs/architecture.md): libelf when a
+# module is read (it brings zlib), each decompressor for its own format
+# (xz also uses zlib's CRC32)
+libs_loaded "$TMP/libs-plain" "$M" depmod --no-cache -b "$FIX/tree" -o "$TMP/libs-out" $V
+for c in plain xz zst gz; do
+	[ $c = plain ] || libs_loaded "$TMP/libs-$c" "$M" depmod --no-cache -b "$TMP/tree$c" -o "$TMP/libs-out" $V
+	contains "$c tree: libelf loaded" "$TMP/libs-$c" libelf.so
+	case $c in
+	xz) want=liblzma no="libzstd" ;;
+	zst) want=libzstd no="liblzma" ;;
+	gz) want=libz no="liblzma libzstd" ;;
+	plain) want=libz no="liblzma libzstd" ;;
+	esac
+	contains "$c tree: $want loaded" "$TMP/libs-$c" "$want.so"
+	for l in $no; do
+		not_contains "$c tree: $l not loaded" "$TMP/libs-$c" "$l.so"
+	done
+done
+
 # Huge compressed modules (over 16 MiB once decompressed) are read into a
 # sparse image: a padded copy of a module must index exactly as the plain
 # one, whatever the codec.

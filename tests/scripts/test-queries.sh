@@ -422,6 +422,13 @@ if realtree "$tree" > /dev/null && [ -d "$work/q-kmod34" ]; then
 		> "$TMP/a" 2> "$TMP/ld"
 	check "modinfo -F vermagic of a signed module: as kmod 34.2" cmp -s "$TMP/k" "$TMP/a"
 	not_contains "modinfo -F vermagic loads no libcrypto, even without the memo" "$TMP/ld" libcrypto
+	# libelf is loaded when a module is read, not for a lookup in the
+	# indexes (docs/architecture.md, "Libraries loaded when needed")
+	libs_loaded "$TMP/ld" "$MA" modprobe -C "$EMPTY" -D -d "$work/q-kmod34" -S "$ver" e1000e
+	contains "modprobe -D runs (libc loaded)" "$TMP/ld" libc.so
+	not_contains "modprobe -D, answered from the indexes, loads no libelf" "$TMP/ld" libelf
+	libs_loaded "$TMP/ld" "$MA" modinfo --no-cache -b "$work/q-kmod34" -k "$ver" -F vermagic e1000e
+	contains "modinfo of a module loads libelf" "$TMP/ld" libelf.so
 fi
 
 # Modes that would touch the running kernel.
