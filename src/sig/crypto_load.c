@@ -1,8 +1,5 @@
 #include "sig/crypto_load.h"
 
-#include <dlfcn.h>
-#include <pthread.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -13,9 +10,6 @@
 #endif
 
 static struct crypto_api api;
-static bool loaded;
-static char load_error[256];
-static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 /* One row per function: its name, where it goes in api. */
 static const struct dlapi_sym syms[] = {
@@ -41,28 +35,21 @@ static const struct dlapi_sym syms[] = {
 _Static_assert(sizeof(syms) / sizeof(syms[0]) == sizeof(struct crypto_api) / sizeof(void (*)(void)),
 	       "one row of syms per field of struct crypto_api");
 
-/* Never closed: OpenSSL keeps per-thread and global state until exit. */
-static void load(void)
+/* The first call initialises OpenSSL, by default reading the host's
+ * openssl.cnf: what a signature is, and whether the kernel takes it, does
+ * not depend on this machine's configuration. Never closed: OpenSSL keeps
+ * per-thread and global state until exit. */
+static int init(void *a, char *err, size_t errsz)
 {
-	loaded = dlapi_load(MA_CRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL, syms,
-			    sizeof(syms) / sizeof(syms[0]), &api, load_error,
-			    sizeof(load_error)) == 0;
-	/* The first call initialises OpenSSL, by default reading the host's
-	 * openssl.cnf: what a signature is, and whether the kernel takes
-	 * it, does not depend on this machine's configuration. */
-	if (loaded && !api.OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL)) {
-		snprintf(load_error, sizeof(load_error), "OpenSSL could not be initialised");
-		loaded = false;
-	}
+	if (((struct crypto_api *)a)->OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL))
+		return 0;
+	snprintf(err, errsz, "OpenSSL could not be initialised");
+	return -1;
 }
+
+static struct dlapi_lib lib = DLAPI_LIB(MA_CRYPTO_SONAME, syms, &api, init);
 
 const struct crypto_api *crypto_api(const char **why)
 {
-	pthread_once(&once, load);
-	if (!loaded) {
-		if (why)
-			*why = load_error;
-		return NULL;
-	}
-	return &api;
+	return dlapi_get(&lib, why);
 }
