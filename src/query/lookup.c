@@ -58,13 +58,14 @@ static int corrupt(struct query_session *s, enum qidx i)
 
 const char *q_index_first(struct query_session *s, enum qidx i, const char *key, int *err)
 {
-	const struct index_reader *r = s->q->idx.r[i];
+	const struct index_reader *r = qindex_reader(&s->q->idx, i, err);
 	struct index_value *v;
 	const char *out = NULL;
 	size_t n;
 	int e;
 
-	*err = 0;
+	if (*err)
+		return NULL;
 	if (!r) {
 		if (s->q->idx.err[i] == -EBADMSG)
 			*err = corrupt(s, i);
@@ -460,12 +461,14 @@ static int from_moddep(struct query_session *s, const char *name, struct hits *h
 static int from_alias_bin(struct query_session *s, enum qidx i, const char *name,
 			  enum query_via via, struct hits *h)
 {
-	const struct index_reader *r = s->q->idx.r[i];
 	struct index_value *v = NULL;
 	char **keys = NULL;
 	size_t n = 0;
 	int err;
+	const struct index_reader *r = qindex_reader(&s->q->idx, i, &err);
 
+	if (err)
+		return err;
 	if (!r)
 		return s->q->idx.err[i] == -EBADMSG ? corrupt(s, i) : -ENOSYS;
 	err = index_reader_match_keys(r, name, &v, &keys, &n);

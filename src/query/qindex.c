@@ -35,8 +35,27 @@ const char *qindex_file(enum qidx i)
 	return files[i].file;
 }
 
+/* What building the indexes left for later needs (qindex_build). */
+struct qindex_lazy {
+	struct depfiles_input in;
+	struct depfile df[DF_COUNT];
+	struct depfiles *d;
+	const struct ma_log *log;
+};
+
+static void lazy_free(struct qindex *q)
+{
+	if (!q->lazy)
+		return;
+	depfiles_free(q->lazy->d);
+	depfiles_release(q->lazy->df);
+	free(q->lazy);
+	q->lazy = NULL;
+}
+
 void qindex_release(struct qindex *q)
 {
+	lazy_free(q);
 	for (int i = 0; i < QIDX_COUNT; i++) {
 		index_reader_free(q->r[i]);
 		if (q->mapped[i])
@@ -136,22 +155,52 @@ bool qindex_dir_has_indexes(const char *dirname)
 	return has;
 }
 
-/* The files qindex_build makes: the five indexes, then the text files
- * kmod reads as configuration; built on the job pool, the longest first. */
-static const enum depfile_id built[] = { DF_ALIAS_BIN, DF_SYMBOLS_BIN, DF_DEP_BIN,
-					 DF_BUILTIN_ALIAS_BIN, DF_BUILTIN_BIN, DF_SOFTDEP,
-					 DF_WEAKDEP };
+/* What qindex_build makes at once, on the job pool, the longest first:
+ * what a lookup by a module's name reads (the dependency and built-in
+ * indexes) and the text files kmod reads as configuration. The alias
+ * and symbol indexes, two thirds of the cost, wait for a lookup that
+ * reads them: a module's name is found in modules.dep.bin before
+ * modules.alias.bin is read, and the symbol index only answers
+ * "symbol:" names. */
+static const enum depfile_id built[] = { DF_DEP_BIN, DF_BUILTIN_ALIAS_BIN, DF_BUILTIN_BIN,
+					 DF_SOFTDEP, DF_WEAKDEP };
+static const enum qidx later[] = { QIDX_ALIAS, QIDX_SYMBOLS };
 
 static int build_one(void *ud, size_t k, const struct ma_log *log)
 {
 	return depfile_build(ud, built[k], log);
 }
 
+/* Index i from its built bytes in df (taken from there). */
+static int take_built(struct qindex *q, enum qidx i, struct depfile *df)
+{
+	size_t len = df[files[i].id].data.len;
+	char *buf = strbuf_detach(&df[files[i].id].data, NULL);
+	int err;
+
+	if (!buf)
+		return -ENOMEM;
+	err = take(q, i, buf, len);
+	/* our own writer's bytes must read; 0 bytes: the built-in list was
+	 * missing, as depmod writes it then */
+	return !err && q->err[i] < 0 && len ? -EINVAL : err;
+}
+
 int qindex_build(struct qindex *q, struct model *m, enum index_layout layout,
 		 const struct ma_log *log)
 {
 	struct jobs_cfg jc = { .threads = 0, .caller_helps = true, .log = log };
-	struct depfiles_input in = {
+	struct qindex_lazy *z;
+	struct depfile *df;
+	int err;
+
+	memset(q, 0, sizeof(*q));
+	q->built = true;
+	z = q->lazy = calloc(1, sizeof(*z));
+	if (!z)
+		return -ENOMEM;
+	z->log = log;
+	z->in = (struct depfiles_input){
 		.g = m->g,
 		.outpaths = m->outpaths,
 		.builtin = m->have_bnames ? &m->bnames : NULL,
@@ -159,47 +208,54 @@ int qindex_build(struct qindex *q, struct model *m, enum index_layout layout,
 		.layout = layout,
 		.weakdep = layout == INDEX_PREORDER,
 	};
-	struct depfile df[DF_COUNT];
-	struct depfiles *d = NULL;
-	int err;
-
-	memset(q, 0, sizeof(*q));
-	q->built = true;
-	err = depfiles_new(&in, df, &d);
+	df = z->df;
+	err = depfiles_new(&z->in, df, &z->d);
 	if (!err)
-		err = depfiles_graph_ready(d);
+		err = depfiles_graph_ready(z->d);
 	/* (weakdep is off in kmod 30's layout: depfile_build skips it) */
 	if (!err)
-		err = jobs_run(sizeof(built) / sizeof(built[0]), NULL, &jc, build_one, d);
+		err = jobs_run(sizeof(built) / sizeof(built[0]), NULL, &jc, build_one, z->d);
 	for (int i = 0; !err && i < QIDX_COUNT; i++) {
-		size_t len;
-		char *buf;
-
 		q->path[i] = model_file(m, files[i].file);
-		len = df[files[i].id].data.len;
-		buf = strbuf_detach(&df[files[i].id].data, NULL);
-		if (!q->path[i] || !buf) {
-			free(buf);
+		if (!q->path[i])
 			err = -ENOMEM;
-			break;
-		}
-		err = take(q, (enum qidx)i, buf, len);
-		/* our own writer's bytes must read; 0 bytes: the built-in
-		 * list was missing, as depmod writes it then */
-		if (!err && q->err[i] < 0 && len)
-			err = -EINVAL;
 	}
+	for (size_t k = 0; k < sizeof(later) / sizeof(later[0]); k++)
+		q->pending[later[k]] = true;
+	for (int i = 0; !err && i < QIDX_COUNT; i++)
+		if (!q->pending[i])
+			err = take_built(q, (enum qidx)i, df);
 	if (!err) {
 		q->softdep_len = df[DF_SOFTDEP].data.len;
 		q->softdep = strbuf_detach(&df[DF_SOFTDEP].data, NULL);
-		if (in.weakdep) {
+		if (z->in.weakdep) {
 			q->weakdep_len = df[DF_WEAKDEP].data.len;
 			q->weakdep = strbuf_detach(&df[DF_WEAKDEP].data, NULL);
 		}
-		if (!q->softdep || (in.weakdep && !q->weakdep))
+		if (!q->softdep || (z->in.weakdep && !q->weakdep))
 			err = -ENOMEM;
 	}
-	depfiles_free(d);
-	depfiles_release(df);
+	if (err)
+		lazy_free(q);
 	return err;
+}
+
+const struct index_reader *qindex_reader(struct qindex *q, enum qidx i, int *err)
+{
+	if (q->pending[i]) {
+		struct qindex_lazy *z = q->lazy;
+		int e = depfile_build(z->d, files[i].id, z->log);
+		bool more = false;
+
+		q->pending[i] = false;
+		if (!e)
+			e = take_built(q, i, z->df);
+		q->build_err[i] = e;
+		for (int k = 0; k < QIDX_COUNT; k++)
+			more |= q->pending[k];
+		if (!more)
+			lazy_free(q);
+	}
+	*err = q->build_err[i];
+	return *err ? NULL : q->r[i];
 }

@@ -39,6 +39,11 @@ struct qindex {
 	char *buf[QIDX_COUNT];/* the bytes the readers read (private) */
 	size_t len[QIDX_COUNT];
 	bool mapped[QIDX_COUNT];
+	/* built: the indexes not built yet (qindex_reader builds them), and
+	 * what building them needs (private) */
+	bool pending[QIDX_COUNT];
+	int build_err[QIDX_COUNT];
+	struct qindex_lazy *lazy;
 };
 
 /* "modules.dep.bin"... */
@@ -52,10 +57,16 @@ int qindex_open_dir(struct qindex *q, const char *dirname) MA_MUST_CHECK;
  * automatic mode, to build the indexes from the model instead). */
 bool qindex_dir_has_indexes(const char *dirname);
 /* Build the five from a loaded model (resolved), in the index layout of
- * kmod 30 (post-order) or 34 (pre-order). 0, -ENOMEM or -EINVAL (a
- * non-ASCII alias, logged). */
+ * kmod 30 (post-order) or 34 (pre-order): the dependency and built-in
+ * indexes now, the alias and symbol indexes (most of the cost) when a
+ * lookup first reads them. The model must outlive q. 0, -ENOMEM or
+ * -EINVAL (a non-ASCII key, logged). */
 int qindex_build(struct qindex *q, struct model *m, enum index_layout layout,
 		 const struct ma_log *log) MA_MUST_CHECK;
+/* Index i's reader, built now if it was left for later; NULL when there
+ * is none (err[i] says why, as for the tree's files), or when building
+ * it failed (*err: -ENOMEM, -EINVAL; the same at every call). */
+const struct index_reader *qindex_reader(struct qindex *q, enum qidx i, int *err);
 void qindex_release(struct qindex *q);
 
 #endif

@@ -487,6 +487,19 @@ rc=$?
 check "nonascii alias: exit 1 (rc $rc)" [ $rc = 1 ]
 contains "nonascii alias: error names the module" "$t.err" "nonascii"
 check "nonascii alias: previous indexes kept" diff -r "$t/lib/modules/$V" "$t.saved"
+# A query on the indexes built from the tree builds the alias index only
+# when a lookup reads it (docs/queries.md): a module found by its name
+# is answered; an alias lookup fails with the same error, every time.
+mkdir -p "$TMP/empty.d"
+"$M" modprobe --index=files -C "$TMP/empty.d" -d "$t" -S $V -D ma_c > "$t.want" 2>&1
+"$M" modprobe --index=build -C "$TMP/empty.d" -d "$t" -S $V -D ma_c > "$t.got" 2> "$t.err"
+rc=$?
+check "nonascii alias, query: a module's name answered (rc $rc)" [ $rc = 0 ]
+same_file "nonascii alias, query: as from the previous indexes" "$t.want" "$t.got"
+"$M" modprobe --index=build -C "$TMP/empty.d" -d "$t" -S $V -D no_such_alias > /dev/null 2> "$t.err"
+rc=$?
+check "nonascii alias, query: an alias lookup fails (rc $rc)" [ $rc != 0 ]
+contains "nonascii alias, query: the error names the module" "$t.err" "nonascii"
 rm -rf "$t" "$t.saved"
 
 # ---- explicit files (depmod VERSION FILE...) ----
