@@ -192,12 +192,13 @@ static uint64_t xz_size_hint(const uint8_t *in, size_t len)
 	const struct xz_api *X = xz_api(NULL);
 	lzma_stream_flags flags;
 	size_t end;
-	lzma_index *idx = X ? xz_index(X, in, len, &flags, &end) : NULL;
-	uint64_t size = idx ? X->lzma_index_uncompressed_size(idx) : 0;
+	lzma_index *idx;
+	uint64_t size;
 
 	if (!X)
 		return 0; /* the decoder says why */
-
+	idx = xz_index(X, in, len, &flags, &end);
+	size = idx ? X->lzma_index_uncompressed_size(idx) : 0;
 	X->lzma_index_end(idx, NULL);
 	return size;
 }

@@ -235,8 +235,10 @@ int qindex_build(struct qindex *q, struct model *m, enum index_layout layout,
 		if (!q->softdep || (z->in.weakdep && !q->weakdep))
 			err = -ENOMEM;
 	}
-	if (err)
+	if (err) { /* nothing left to build later */
 		lazy_free(q);
+		memset(q->pending, 0, sizeof(q->pending));
+	}
 	return err;
 }
 
