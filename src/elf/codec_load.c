@@ -38,13 +38,9 @@ static const struct dlapi_sym zstd_syms[] = {
 };
 #undef F
 
-/* a field left out of a list would be a NULL call */
-#define ONE_ROW_EACH(syms, t)                                                                  \
-	_Static_assert(sizeof(syms) / sizeof((syms)[0]) == sizeof(t) / sizeof(void (*)(void)), \
-		       "one row of " #syms " per field of " #t)
-ONE_ROW_EACH(z_syms, struct z_api);
-ONE_ROW_EACH(xz_syms, struct xz_api);
-ONE_ROW_EACH(zstd_syms, struct zstd_api);
+DLAPI_ONE_ROW_EACH(z_syms, struct z_api);
+DLAPI_ONE_ROW_EACH(xz_syms, struct xz_api);
+DLAPI_ONE_ROW_EACH(zstd_syms, struct zstd_api);
 
 static struct dlapi_lib z_lib = DLAPI_LIB(MA_Z_SONAME, z_syms, &z, NULL);
 static struct dlapi_lib xz_lib = DLAPI_LIB(MA_LZMA_SONAME, xz_syms, &xz, NULL);

@@ -11,43 +11,42 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
-#define MA_CODEC_FN(f) __typeof__(f) *f
+#include "util/dlapi.h"
 
 struct z_api {
-	MA_CODEC_FN(inflateInit2_);
-	MA_CODEC_FN(inflate);
-	MA_CODEC_FN(inflateEnd);
-	MA_CODEC_FN(inflateReset);
-	MA_CODEC_FN(crc32_z);
+	DLAPI_FN(inflateInit2_);
+	DLAPI_FN(inflate);
+	DLAPI_FN(inflateEnd);
+	DLAPI_FN(inflateReset);
+	DLAPI_FN(crc32_z);
 };
 
 struct xz_api {
-	MA_CODEC_FN(lzma_stream_footer_decode);
-	MA_CODEC_FN(lzma_index_buffer_decode);
-	MA_CODEC_FN(lzma_index_uncompressed_size);
-	MA_CODEC_FN(lzma_index_stream_count);
-	MA_CODEC_FN(lzma_index_file_size);
-	MA_CODEC_FN(lzma_index_iter_init);
-	MA_CODEC_FN(lzma_index_iter_next);
-	MA_CODEC_FN(lzma_index_end);
-	MA_CODEC_FN(lzma_stream_decoder);
-	MA_CODEC_FN(lzma_code);
-	MA_CODEC_FN(lzma_end);
+	DLAPI_FN(lzma_stream_footer_decode);
+	DLAPI_FN(lzma_index_buffer_decode);
+	DLAPI_FN(lzma_index_uncompressed_size);
+	DLAPI_FN(lzma_index_stream_count);
+	DLAPI_FN(lzma_index_file_size);
+	DLAPI_FN(lzma_index_iter_init);
+	DLAPI_FN(lzma_index_iter_next);
+	DLAPI_FN(lzma_index_end);
+	DLAPI_FN(lzma_stream_decoder);
+	DLAPI_FN(lzma_code);
+	DLAPI_FN(lzma_end);
 };
 
 struct zstd_api {
-	MA_CODEC_FN(ZSTD_getFrameContentSize);
-	MA_CODEC_FN(ZSTD_createDCtx);
-	MA_CODEC_FN(ZSTD_freeDCtx);
-	MA_CODEC_FN(ZSTD_DCtx_reset);
-	MA_CODEC_FN(ZSTD_decompressDCtx);
-	MA_CODEC_FN(ZSTD_decompressStream);
-	MA_CODEC_FN(ZSTD_isError);
-	MA_CODEC_FN(ZSTD_getErrorCode);
-	MA_CODEC_FN(ZSTD_getErrorName);
+	DLAPI_FN(ZSTD_getFrameContentSize);
+	DLAPI_FN(ZSTD_createDCtx);
+	DLAPI_FN(ZSTD_freeDCtx);
+	DLAPI_FN(ZSTD_DCtx_reset);
+	DLAPI_FN(ZSTD_decompressDCtx);
+	DLAPI_FN(ZSTD_decompressStream);
+	DLAPI_FN(ZSTD_isError);
+	DLAPI_FN(ZSTD_getErrorCode);
+	DLAPI_FN(ZSTD_getErrorName);
 };
 
-#undef MA_CODEC_FN
 
 /* Each library's functions, loaded once (thread-safe; never closed);
  * NULL when it cannot be loaded, *why (if why is not NULL) saying why,

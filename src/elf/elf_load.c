@@ -19,9 +19,7 @@ static const struct dlapi_sym syms[] = {
 };
 #undef F
 
-/* a field left out of syms would be a NULL call */
-_Static_assert(sizeof(syms) / sizeof(syms[0]) == sizeof(struct elf_api) / sizeof(void (*)(void)),
-	       "one row of syms per field of struct elf_api");
+DLAPI_ONE_ROW_EACH(syms, struct elf_api);
 
 /* libelf refuses every call until told the ELF version its caller knows */
 static int init(void *a, char *err, size_t errsz)

@@ -9,26 +9,25 @@
 #include <gelf.h>
 #include <libelf.h>
 
-#define MA_ELF_FN(f) __typeof__(f) *f
+#include "util/dlapi.h"
 
 struct elf_api {
-	MA_ELF_FN(elf_memory);
-	MA_ELF_FN(elf_end);
-	MA_ELF_FN(elf_kind);
-	MA_ELF_FN(elf_errmsg);
-	MA_ELF_FN(elf_getshdrnum);
-	MA_ELF_FN(elf_getshdrstrndx);
-	MA_ELF_FN(elf_getscn);
-	MA_ELF_FN(elf_nextscn);
-	MA_ELF_FN(elf_strptr);
-	MA_ELF_FN(elf_getdata_rawchunk);
-	MA_ELF_FN(gelf_getehdr);
-	MA_ELF_FN(gelf_getshdr);
-	MA_ELF_FN(gelf_getclass);
-	MA_ELF_FN(elf_version);
+	DLAPI_FN(elf_memory);
+	DLAPI_FN(elf_end);
+	DLAPI_FN(elf_kind);
+	DLAPI_FN(elf_errmsg);
+	DLAPI_FN(elf_getshdrnum);
+	DLAPI_FN(elf_getshdrstrndx);
+	DLAPI_FN(elf_getscn);
+	DLAPI_FN(elf_nextscn);
+	DLAPI_FN(elf_strptr);
+	DLAPI_FN(elf_getdata_rawchunk);
+	DLAPI_FN(gelf_getehdr);
+	DLAPI_FN(gelf_getshdr);
+	DLAPI_FN(gelf_getclass);
+	DLAPI_FN(elf_version);
 };
 
-#undef MA_ELF_FN
 
 /* The functions, libelf's version set (thread-safe, loaded once); NULL
  * when libelf cannot be loaded, *why (if why is not NULL) saying why. */

@@ -8,20 +8,22 @@
 #include <graphviz/cgraph.h>
 #include <graphviz/gvc.h>
 
+#include "util/dlapi.h"
+
 struct gv_api {
-	__typeof__(agopen) *agopen;
-	__typeof__(agclose) *agclose;
-	__typeof__(agattr) *agattr;
-	__typeof__(agnode) *agnode;
-	__typeof__(agedge) *agedge;
-	__typeof__(agsafeset) *agsafeset;
-	__typeof__(agwrite) *agwrite;
-	__typeof__(gvContext) *gvContext;
-	__typeof__(gvFreeContext) *gvFreeContext;
-	__typeof__(gvLayout) *gvLayout;
-	__typeof__(gvFreeLayout) *gvFreeLayout;
-	__typeof__(gvRenderData) *gvRenderData;
-	__typeof__(gvFreeRenderData) *gvFreeRenderData;
+	DLAPI_FN(agopen);
+	DLAPI_FN(agclose);
+	DLAPI_FN(agattr);
+	DLAPI_FN(agnode);
+	DLAPI_FN(agedge);
+	DLAPI_FN(agsafeset);
+	DLAPI_FN(agwrite);
+	DLAPI_FN(gvContext);
+	DLAPI_FN(gvFreeContext);
+	DLAPI_FN(gvLayout);
+	DLAPI_FN(gvFreeLayout);
+	DLAPI_FN(gvRenderData);
+	DLAPI_FN(gvFreeRenderData);
 	const Agdesc_t *directed;
 	const Agiodisc_t *io_disc;
 	Agmemdisc_t *mem_disc;

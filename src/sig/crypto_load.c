@@ -31,9 +31,7 @@ static const struct dlapi_sym syms[] = {
 #undef F
 };
 
-/* a field left out of syms would be a NULL call */
-_Static_assert(sizeof(syms) / sizeof(syms[0]) == sizeof(struct crypto_api) / sizeof(void (*)(void)),
-	       "one row of syms per field of struct crypto_api");
+DLAPI_ONE_ROW_EACH(syms, struct crypto_api);
 
 /* The first call initialises OpenSSL, by default reading the host's
  * openssl.cnf: what a signature is, and whether the kernel takes it, does

@@ -18,57 +18,56 @@
 #include <openssl/safestack.h>
 #include <openssl/x509.h>
 
-#define MA_CRYPTO_FN(f) __typeof__(f) *f
+#include "util/dlapi.h"
 
 struct crypto_api {
 	/* errors, memory, stacks */
-	MA_CRYPTO_FN(ERR_get_error);
-	MA_CRYPTO_FN(ERR_error_string_n);
-	MA_CRYPTO_FN(ERR_clear_error);
-	MA_CRYPTO_FN(CRYPTO_free);
-	MA_CRYPTO_FN(OPENSSL_init_crypto);
-	MA_CRYPTO_FN(OPENSSL_sk_num);
-	MA_CRYPTO_FN(OPENSSL_sk_value);
-	MA_CRYPTO_FN(OPENSSL_sk_new_null);
-	MA_CRYPTO_FN(OPENSSL_sk_push);
-	MA_CRYPTO_FN(OPENSSL_sk_free);
+	DLAPI_FN(ERR_get_error);
+	DLAPI_FN(ERR_error_string_n);
+	DLAPI_FN(ERR_clear_error);
+	DLAPI_FN(CRYPTO_free);
+	DLAPI_FN(OPENSSL_init_crypto);
+	DLAPI_FN(OPENSSL_sk_num);
+	DLAPI_FN(OPENSSL_sk_value);
+	DLAPI_FN(OPENSSL_sk_new_null);
+	DLAPI_FN(OPENSSL_sk_push);
+	DLAPI_FN(OPENSSL_sk_free);
 	/* objects, strings, numbers */
-	MA_CRYPTO_FN(OBJ_obj2nid);
-	MA_CRYPTO_FN(OBJ_nid2ln);
-	MA_CRYPTO_FN(OBJ_obj2txt);
-	MA_CRYPTO_FN(ASN1_STRING_get0_data);
-	MA_CRYPTO_FN(ASN1_STRING_length);
-	MA_CRYPTO_FN(ASN1_STRING_to_UTF8);
-	MA_CRYPTO_FN(ASN1_INTEGER_to_BN);
-	MA_CRYPTO_FN(BN_free);
-	MA_CRYPTO_FN(BN_num_bits);
-	MA_CRYPTO_FN(BN_bn2bin);
+	DLAPI_FN(OBJ_obj2nid);
+	DLAPI_FN(OBJ_nid2ln);
+	DLAPI_FN(OBJ_obj2txt);
+	DLAPI_FN(ASN1_STRING_get0_data);
+	DLAPI_FN(ASN1_STRING_length);
+	DLAPI_FN(ASN1_STRING_to_UTF8);
+	DLAPI_FN(ASN1_INTEGER_to_BN);
+	DLAPI_FN(BN_free);
+	DLAPI_FN(BN_num_bits);
+	DLAPI_FN(BN_bn2bin);
 	/* certificates and names */
-	MA_CRYPTO_FN(X509_free);
-	MA_CRYPTO_FN(X509_NAME_entry_count);
-	MA_CRYPTO_FN(X509_NAME_get_entry);
-	MA_CRYPTO_FN(X509_NAME_get_index_by_NID);
-	MA_CRYPTO_FN(X509_NAME_ENTRY_get_data);
-	MA_CRYPTO_FN(X509_NAME_ENTRY_get_object);
-	MA_CRYPTO_FN(X509_NAME_oneline);
-	MA_CRYPTO_FN(BIO_new_file);
-	MA_CRYPTO_FN(BIO_new_mem_buf);
-	MA_CRYPTO_FN(BIO_ctrl);
-	MA_CRYPTO_FN(BIO_free);
-	MA_CRYPTO_FN(PEM_read_bio_X509);
-	MA_CRYPTO_FN(d2i_X509_bio);
+	DLAPI_FN(X509_free);
+	DLAPI_FN(X509_NAME_entry_count);
+	DLAPI_FN(X509_NAME_get_entry);
+	DLAPI_FN(X509_NAME_get_index_by_NID);
+	DLAPI_FN(X509_NAME_ENTRY_get_data);
+	DLAPI_FN(X509_NAME_ENTRY_get_object);
+	DLAPI_FN(X509_NAME_oneline);
+	DLAPI_FN(BIO_new_file);
+	DLAPI_FN(BIO_new_mem_buf);
+	DLAPI_FN(BIO_ctrl);
+	DLAPI_FN(BIO_free);
+	DLAPI_FN(PEM_read_bio_X509);
+	DLAPI_FN(d2i_X509_bio);
 	/* CMS */
-	MA_CRYPTO_FN(d2i_CMS_ContentInfo);
-	MA_CRYPTO_FN(CMS_ContentInfo_free);
-	MA_CRYPTO_FN(CMS_get0_SignerInfos);
-	MA_CRYPTO_FN(CMS_SignerInfo_get0_algs);
-	MA_CRYPTO_FN(CMS_SignerInfo_get0_signature);
-	MA_CRYPTO_FN(CMS_SignerInfo_get0_signer_id);
-	MA_CRYPTO_FN(CMS_SignerInfo_cert_cmp);
-	MA_CRYPTO_FN(CMS_verify);
+	DLAPI_FN(d2i_CMS_ContentInfo);
+	DLAPI_FN(CMS_ContentInfo_free);
+	DLAPI_FN(CMS_get0_SignerInfos);
+	DLAPI_FN(CMS_SignerInfo_get0_algs);
+	DLAPI_FN(CMS_SignerInfo_get0_signature);
+	DLAPI_FN(CMS_SignerInfo_get0_signer_id);
+	DLAPI_FN(CMS_SignerInfo_cert_cmp);
+	DLAPI_FN(CMS_verify);
 };
 
-#undef MA_CRYPTO_FN
 
 /* The functions, loaded once (thread-safe; the library is never closed);
  * NULL when libcrypto or one of its functions cannot be loaded, with *why

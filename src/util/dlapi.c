@@ -1,6 +1,7 @@
 #include "util/dlapi.h"
 
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,11 +40,11 @@ const void *dlapi_get(struct dlapi_lib *l, const char **why)
 		pthread_mutex_lock(&l->lock);
 		s = atomic_load_explicit(&l->state, memory_order_relaxed);
 		if (!s) {
-			s = dlapi_load(l->soname, RTLD_NOW | RTLD_LOCAL, l->syms, l->n, l->api,
-				       l->err, sizeof(l->err)) == 0 &&
-					    (!l->init || l->init(l->api, l->err, sizeof(l->err)) == 0)
-				    ? 1
-				    : -1;
+			bool ok = dlapi_load(l->soname, RTLD_NOW | RTLD_LOCAL, l->syms, l->n,
+					     l->api, l->err, sizeof(l->err)) == 0 &&
+				  (!l->init || l->init(l->api, l->err, sizeof(l->err)) == 0);
+
+			s = ok ? 1 : -1;
 			atomic_store_explicit(&l->state, s, memory_order_release);
 		}
 		pthread_mutex_unlock(&l->lock);

@@ -12,6 +12,16 @@
 
 #include "util/attr.h"
 
+/* A table's field for function f, typed as f's declaration. */
+#define DLAPI_FN(f) __typeof__(f) *f
+
+/* A table of functions only must have one row of syms per field: one left
+ * out would be a NULL call. */
+#define DLAPI_ONE_ROW_EACH(syms, table)                                                        \
+	_Static_assert(sizeof(syms) / sizeof((syms)[0]) ==                                     \
+			       sizeof(table) / sizeof(void (*)(void)),                         \
+		       "one row of " #syms " per field of " #table)
+
 /* One symbol: its name, and where its address goes in the table. */
 struct dlapi_sym {
 	const char *name;
