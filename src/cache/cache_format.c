@@ -184,17 +184,12 @@ char *cache_path_ext(const char *base, const char *ext)
 
 int cache_put_le(struct strbuf *b, uint64_t v, size_t n)
 {
-	uint8_t x[8];
-
-	put_le(x, v, n);
-	return strbuf_add(b, x, n);
+	return strbuf_add_le(b, v, n);
 }
 
 int cache_put_str(struct strbuf *b, const char *s, size_t n)
 {
-	int r = cache_put_le(b, n, 4);
-
-	return r ? r : strbuf_add(b, s, n);
+	return strbuf_add_lstr(b, s, n);
 }
 
 int cache_put_stat(struct strbuf *b, const struct cache_stat *s)

@@ -9,15 +9,15 @@
 #include "cache/cache.h"
 #include "util/logbuf.h"
 
-int check_memo_open(struct check_memo *m, const char *cache_dir, const char *dirname,
-		    const char *key, int64_t started_ns)
+int check_memo_open(struct check_memo *m, const char *what, const char *cache_dir,
+		    const char *dirname, const char *key, int64_t started_ns)
 {
 	char *dir = cache_dir_of(cache_dir);
 	char *name = NULL;
 
 	*m = (struct check_memo){ 0 };
 	/* its own files, beside the tree's records: named by another hash */
-	if (dir && asprintf(&name, "check memo of %s", dirname) >= 0)
+	if (dir && asprintf(&name, "%s memo of %s", what, dirname) >= 0)
 		m->base = cache_file_path(dir, name);
 	m->dirname = strdup(dirname);
 	m->key = strdup(key);

@@ -24,10 +24,11 @@ struct check_memo {
 	struct cache_writer *w; /* this run's stamps: pass as check_opts.stamps */
 };
 
-/* started_ns: before the run read anything (cache_now_ns). 0 or -ENOMEM;
- * release m in every case. */
-int check_memo_open(struct check_memo *m, const char *cache_dir, const char *dirname,
-		    const char *key, int64_t started_ns) MA_MUST_CHECK;
+/* what: the command whose memo this is ("check", "why"): one memo per
+ * command and tree, the last key's. started_ns: before the run read
+ * anything (cache_now_ns). 0 or -ENOMEM; release m in every case. */
+int check_memo_open(struct check_memo *m, const char *what, const char *cache_dir,
+		    const char *dirname, const char *key, int64_t started_ns) MA_MUST_CHECK;
 /* 1 when a run with this key left a memo and every input it stamped is
  * as it was: *out (malloc'd, *len bytes) is what it printed, *status its
  * exit status, and its messages are replayed to log. 0 when not (nothing

@@ -384,7 +384,8 @@ static int memo_try(struct cli_state *s, struct check_memo *m, const struct ma_l
 	size_t len = 0;
 	int r = !dirname || nomem ? -ENOMEM
 		: !key		  ? 2
-				  : check_memo_open(m, s->o.cache_dir, dirname, key, cache_now_ns());
+				  : check_memo_open(m, "check", s->o.cache_dir, dirname, key,
+								  cache_now_ns());
 
 	if (!r)
 		r = check_memo_find(m, s->o.jobs, log, &out, &len, ret);

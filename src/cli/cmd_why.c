@@ -13,8 +13,12 @@
 #include "cli/kmod_compat.h"
 #include "cli/report_log.h"
 #include "cli/tree_opts.h"
+#include "cache/cache.h"
+#include "check/memo.h"
+#include "util/logbuf.h"
 #include "util/strbuf.h"
 #include "why/why.h"
+#include "why/why_memo.h"
 
 enum { OPT_USE_BLACKLIST = CLI_OPT_OWN };
 
@@ -138,8 +142,122 @@ static int extra_options(char **v, int n, char **out)
 	return 0;
 }
 
+/* ---- the memo (why/why_memo.h): an answer asked for again while every
+ * input is unchanged is printed as it was ---- */
+
+/* What decides one answer's bytes besides the tree's key. */
+static char *answer_key(const char *name, const char *extra, bool json, bool color)
+{
+	char *k;
+
+	if (asprintf(&k, "name=%zu:%s\noptions=%zu:%s\nformat=%s\ncolor=%d\n", strlen(name),
+		     name, extra ? strlen(extra) : 0, extra ? extra : "", json ? "json" : "text",
+		     color) < 0)
+		return NULL;
+	return k;
+}
+
+/* kmod's own messages go to stderr unlogged: a run that printed one
+ * keeps no memo (it would not print it again) */
+struct msg_watch {
+	struct query_msg inner;
+	bool said;
+};
+
+static void watch_msg(void *ud, enum query_site site, const char *msg)
+{
+	struct msg_watch *w = ud;
+
+	w->said = true;
+	w->inner.fn(w->inner.ud, site, msg);
+}
+
+struct memo_run {
+	struct check_memo m;
+	char *akey;       /* this answer's key */
+	char *kept;       /* the memo's answers (their bytes) */
+	size_t kept_len;
+	struct why_memo old;
+	struct log_tee tee;
+	struct msg_watch watch;
+	bool open;        /* m is open: keep this run's answer */
+};
+
+/* 1: the memo answered (written, *ret its status); 0: run, keeping the
+ * answer if mr->open; -ENOMEM. */
+static int memo_try(struct memo_run *mr, struct why_opts *o, const char *name, bool json,
+		    int *ret)
+{
+	char *tkey = NULL;
+	int status, r;
+	const struct why_memo_entry *e;
+
+	if (o->q.no_cache || strchr(name, '/'))
+		return 0; /* a module file is judged as if installed: no memo */
+	mr->akey = answer_key(name, o->extra_options, json, !json && cli_want_color());
+	r = mr->akey ? why_memo_key(o, &tkey) : -ENOMEM;
+	if (r < 0)
+		return r == -ENOMEM ? r : 0;
+	r = check_memo_open(&mr->m, "why", o->q.cache_dir, o->q.dirname, tkey, cache_now_ns());
+	free(tkey);
+	if (!r)
+		r = check_memo_find(&mr->m, o->q.jobs, o->q.log, &mr->kept, &mr->kept_len, &status);
+	if (r < 0)
+		return r;
+	/* the tree as it was: its other answers are kept with this one */
+	if (r == 1 && why_memo_decode(mr->kept, mr->kept_len, &mr->old) == -ENOMEM)
+		return -ENOMEM;
+	e = why_memo_find(&mr->old, mr->akey);
+	if (e) {
+		if (fwrite(e->out, 1, e->len, stdout) != e->len || fflush(stdout) != 0) {
+			fprintf(stderr, "modatlas why: cannot write the answer\n");
+			*ret = 2;
+		} else {
+			*ret = e->status;
+		}
+		return 1;
+	}
+	mr->open = true;
+	log_tee_init(&mr->tee, o->q.log, MA_LOG_DEBUG);
+	o->q.log = &mr->tee.log;
+	mr->watch = (struct msg_watch){ .inner = o->q.msg };
+	o->q.msg = (struct query_msg){ watch_msg, &mr->watch };
+	o->stamps = mr->m.w;
+	return 0;
+}
+
+/* This run's answer kept with the tree's others: only an answer the
+ * check gave verdicts for, printed without a message. */
+static void memo_keep(struct memo_run *mr, struct json_object *doc, const struct strbuf *out,
+		      int ret, const struct ma_log *log)
+{
+	struct why_memo_entry e = { .key = mr->akey, .out = out->buf, .len = out->len,
+				    .status = ret };
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!mr->open || (ret != 0 && ret != 1) || mr->tee.kept.n || mr->tee.kept.nomem ||
+	    mr->watch.said || !json_object_get_boolean(json_object_object_get(doc, "check_ran")))
+		return;
+	e.key_len = strlen(mr->akey);
+	if (why_memo_encode(&mr->old, &e, &sb) < 0 ||
+	    check_memo_save(&mr->m, sb.buf, sb.len, 0, &mr->tee.kept) < 0)
+		ma_logf(log, MA_LOG_DEBUG, "could not keep the memo of this answer");
+	strbuf_release(&sb);
+}
+
+static void memo_release(struct memo_run *mr)
+{
+	if (mr->open)
+		log_tee_release(&mr->tee);
+	why_memo_release(&mr->old);
+	check_memo_release(&mr->m);
+	free(mr->kept);
+	free(mr->akey);
+}
+
 int cmd_why(int argc, char **argv, const char *prog)
 {
+	struct memo_run mr = { 0 };
 	struct why_args a = { 0 };
 	struct cli_log cl;
 	struct kcompat k = { .prog = prog };
@@ -178,7 +296,11 @@ int cmd_why(int argc, char **argv, const char *prog)
 		.use_blacklist = a.use_blacklist,
 		.extra_options = extra,
 	};
-	err = why_run(&o, name, &doc);
+	err = memo_try(&mr, &o, name, a.json, &ret);
+	if (err == 1)
+		goto done;
+	if (!err)
+		err = why_run(&o, name, &doc);
 	if (err) {
 		if (err == -ENOMEM)
 			fprintf(stderr, "%s: out of memory\n", prog);
@@ -195,7 +317,9 @@ int cmd_why(int argc, char **argv, const char *prog)
 		goto done;
 	}
 	ret = json_object_get_int(json_object_object_get(doc, "exit"));
+	memo_keep(&mr, doc, &out, ret, &cl.log);
 done:
+	memo_release(&mr);
 	json_object_put(doc);
 	strbuf_release(&out);
 	kc_tree_release(&tr);

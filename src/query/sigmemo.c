@@ -108,38 +108,25 @@ int sigmemo_add(struct sigmemo *m, const struct sigmemo_entry *e)
 
 /* ---- the payload ---- */
 
-static int put(struct strbuf *sb, uint64_t v, size_t n)
-{
-	uint8_t x[8];
-
-	put_le(x, v, n);
-	return strbuf_add(sb, x, n);
-}
-
-static int put_bytes(struct strbuf *sb, const void *p, size_t n)
-{
-	return put(sb, n, 4) ?: strbuf_add(sb, p, n);
-}
-
 int sigmemo_encode(const struct sigmemo *m, struct strbuf *sb)
 {
-	int r = put(sb, m->n, 4);
+	int r = strbuf_add_le(sb, m->n, 4);
 
 	for (size_t i = 0; !r && i < m->n; i++) {
 		const struct sigmemo_entry *e = &m->v[i];
 		unsigned flags = (e->signer ? F_SIGNER : 0) | (e->hash34 ? F_HASH34 : 0) |
 				 (e->hash30 ? F_HASH30 : 0);
 
-		r = put(sb, e->der_len, 4) ?: put_bytes(sb, e->prefix, e->prefix_len) ?:
-		    put(sb, flags, 1);
+		r = strbuf_add_le(sb, e->der_len, 4) ?: strbuf_add_lstr(sb, e->prefix, e->prefix_len) ?:
+		    strbuf_add_le(sb, flags, 1);
 		if (!r && e->signer)
-			r = put_bytes(sb, e->signer, strlen(e->signer));
+			r = strbuf_add_lstr(sb, e->signer, strlen(e->signer));
 		if (!r)
-			r = put_bytes(sb, e->serial, e->serial_len);
+			r = strbuf_add_lstr(sb, e->serial, e->serial_len);
 		if (!r && e->hash34)
-			r = put_bytes(sb, e->hash34, strlen(e->hash34));
+			r = strbuf_add_lstr(sb, e->hash34, strlen(e->hash34));
 		if (!r && e->hash30)
-			r = put_bytes(sb, e->hash30, strlen(e->hash30));
+			r = strbuf_add_lstr(sb, e->hash30, strlen(e->hash30));
 	}
 	return r;
 }

@@ -1,6 +1,7 @@
 #include "util/strbuf.h"
 
 #include "util/array.h"
+#include "util/bytes.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -65,6 +66,21 @@ int strbuf_addstr(struct strbuf *sb, const char *s)
 int strbuf_addch(struct strbuf *sb, char c)
 {
 	return strbuf_add(sb, &c, 1);
+}
+
+int strbuf_add_le(struct strbuf *sb, uint64_t v, size_t n)
+{
+	uint8_t x[8];
+
+	put_le(x, v, n);
+	return strbuf_add(sb, x, n);
+}
+
+int strbuf_add_lstr(struct strbuf *sb, const void *s, size_t n)
+{
+	if (n > UINT32_MAX)
+		return -EOVERFLOW;
+	return strbuf_add_le(sb, n, 4) ?: strbuf_add(sb, s, n);
 }
 
 int strbuf_add_hex(struct strbuf *sb, const void *p, size_t n, size_t per_line, const char *brk)

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct strbuf {
 	char *buf;
@@ -22,6 +23,10 @@ int strbuf_grow(struct strbuf *sb, size_t extra);
 int strbuf_add(struct strbuf *sb, const void *data, size_t len);
 int strbuf_addstr(struct strbuf *sb, const char *s);
 int strbuf_addch(struct strbuf *sb, char c);
+/* The binary formats' fields (util/bytes.h reads them back): v as n (<= 8)
+ * little-endian bytes; s[0..n) after its u32 length. 0 or -ENOMEM. */
+int strbuf_add_le(struct strbuf *sb, uint64_t v, size_t n);
+int strbuf_add_lstr(struct strbuf *sb, const void *s, size_t n);
 /* p[0..n) as upper-case hex bytes joined by ':', with brk after every
  * per_line-th byte but the last (per_line 0: one line). 0 or -ENOMEM. */
 int strbuf_add_hex(struct strbuf *sb, const void *p, size_t n, size_t per_line, const char *brk);

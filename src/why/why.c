@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cache/cache.h"
 #include "check/check.h"
 #include "report/report.h"
 #include "util/array.h"
@@ -19,6 +20,7 @@
 #include "util/log.h"
 #include "util/strbuf.h"
 #include "util/version.h"
+#include "why/why_memo.h"
 
 #define SCHEMA "modatlas-why/1"
 
@@ -181,6 +183,7 @@ static struct check_opts check_opts_of(const struct why_opts *o, const char *con
 		.lockdown = o->lockdown,
 		.jobs = o->q.jobs,
 		.model = model,
+		.stamps = o->stamps,
 		.log = o->q.log,
 	};
 }
@@ -455,6 +458,14 @@ int why_run(const struct why_opts *o, const char *name, struct json_object **out
 	*out = NULL;
 	if (asprintf(&dep, "%s/modules.dep.bin", o->q.dirname) < 0)
 		return -ENOMEM;
+	/* before the queries read them (the check stamps its own) */
+	err = o->stamps ? why_stamp_inputs(o, o->stamps) : 0;
+	if (err == -ENOMEM) {
+		free(dep);
+		return err;
+	}
+	if (err)
+		cache_writer_no_shortcut(o->stamps);
 	/* the truth: indexes built from the tree as depmod would; what
 	 * modprobe reads: the tree's own files, if any */
 	model = shared_model(o, name, &cm);

@@ -22,6 +22,7 @@
 #include "query/query.h"
 #include "util/attr.h"
 
+struct cache_writer;
 struct json_object;
 struct strbuf;
 
@@ -41,6 +42,9 @@ struct why_opts {
 	bool ignore_install;
 	bool use_blacklist;
 	const char *extra_options;
+	/* Set: every input the run reads is stamped there (the check's, and
+	 * why_stamp_inputs'), for why's memo (why/why_memo.h). */
+	struct cache_writer *stamps;
 };
 
 /* The outcome of `modprobe NAME`, worst last. */

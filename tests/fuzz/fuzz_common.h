@@ -40,4 +40,13 @@ static inline void fuzz_touch(const char *s)
 		fuzz_log_sink += strlen(s);
 }
 
+/* Read every byte of p[0..n). */
+static inline void fuzz_touch_n(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		fuzz_log_sink += b[i];
+}
+
 #endif

@@ -18,7 +18,7 @@ trap 'rm -rf "$TMP"' EXIT
 # (the seeds of glob, diff_ignore and kabi_list are written by hand, and
 # kept as they are)
 made="modfile modrec depmod_cfg modprobe_d modorder builtin builtin_modinfo symvers sysmap index
-modalias_list symbols_text cache_meta kernel_cache sig sigmemo"
+modalias_list symbols_text cache_meta kernel_cache sig sigmemo whymemo"
 for d in $made; do rm -rf "${C:?}/$d"; mkdir -p "$C/$d"; done
 
 # ---- fuzz_modfile: kbuild modules (unsigned, with __versions, namespaces,
@@ -144,6 +144,16 @@ build/modatlas modinfo --cache-dir "$TMP/sm" \
 	"$FIX/arch/amd64/lib/modules/6.1.0-56-amd64/kernel/net/802/p8022.ko" > /dev/null
 tail -c +37 "$TMP/sm/signatures.modinfo" > "$C/sigmemo/fixture"
 head -c 4 /dev/zero > "$C/sigmemo/empty"
+
+# ---- fuzz_whymemo: the answers why keeps for the fixture tree (two
+# names asked, text and JSON; the 36-byte header and the status byte cut),
+# and a list of none
+for q in "ma_c" "-f json ma_c" "ma_alias"; do
+	# shellcheck disable=SC2086 # the options are words
+	build/modatlas why --cache-dir "$TMP/wm" -b "$REPO/tests/fixtures/tree" $q "$V" > /dev/null || true
+done
+for f in "$TMP"/wm/*.memo; do tail -c +38 "$f" > "$C/whymemo/fixture"; done
+head -c 4 /dev/zero > "$C/whymemo/empty"
 
 # ---- fuzz_sig: the PKCS#7 signatures of the signed Debian fixture modules
 # (the DER before the 12-byte trailer and the 28-byte magic)

@@ -15,7 +15,15 @@
 #    replaced, a firmware file installed and removed, the tree's
 #    build/Module.symvers appearing, a kernel added under --all;
 #  - a damaged memo is a run more, with nothing said;
-#  - the real Debian 6.1 tree: the repeat answers, byte for byte.
+#  - why's memo (src/why/why_memo.c), the same way: a question asked again
+#    answers (text, JSON, options after the name, a refusal's exit 1, a
+#    name that is nothing), each answer kept beside the others; another
+#    tree-wide option replaces them; a module file is never kept; each
+#    input changed asks again: a module touched, replaced, added,
+#    removed, the indexes rewritten by depmod, modules.softdep, a
+#    modprobe.d file edited and added, -E; a damaged memo;
+#  - the real Debian 6.1 tree: the repeat answers, byte for byte (check,
+#    and why).
 # Usage: test-memo.sh BUILD_DIR
 set -u
 BUILD=$(cd "$1" && pwd)
@@ -206,6 +214,113 @@ contains "records damaged: the run says so" "$TMP/records-damaged.err" "ignored"
 memo records-damaged-next run "${ARGS[@]}" $V
 memo records-damaged-repeat hit "${ARGS[@]}" $V
 
+echo "== why's memo"
+# the indexed corpus of test-why (without the cycle depmod refuses)
+W=$TMP/wtree WC=$TMP/wcache WCONF=$TMP/wconf.d
+cp -a "$D/tree" "$W"
+rm -r "$W/lib/modules/$V/kernel/drivers/ma/defects/cycle"
+WD=$W/lib/modules/$V/kernel/drivers/ma/defects
+"$M" depmod -b "$W" $V 2> /dev/null
+mkdir -p "$WCONF"
+printf 'options ma_def_exporter level=3\n' > "$WCONF/why.conf"
+cp "$D/Module.symvers" "$TMP/wsym"
+WARGS=(-b "$W" -E "$TMP/wsym" -C "$WCONF")
+settle
+# wmemo NAME WANT ARGS...: modatlas why ARGS through the memo (traced:
+# a run opens the tree's modules.order, an answer from the memo opens
+# nothing of the tree), then with --no-cache; the same stdout, stderr
+# and status; WANT hit or run (a run keeps a new memo)
+wmemo() {
+	local name=$1 want=$2 before after got opened=no
+	shift 2
+	before=$(stat -c %i "$WC"/*.memo 2> /dev/null | tr '\n' ' ')
+	# (LeakSanitizer cannot work under ptrace: off while traced)
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -e trace=openat \
+		-o "$TMP/$name.trace" "$M" why --cache-dir "$WC" "$@" > "$TMP/$name.out" 2> "$TMP/$name.err"
+	echo $? > "$TMP/$name.rc"
+	grep -q 'modules\.order"' "$TMP/$name.trace" && opened=yes
+	after=$(stat -c %i "$WC"/*.memo 2> /dev/null | tr '\n' ' ')
+	if [ -n "${ASAN_OPTIONS:-}" ]; then
+		# the sanitizer pass: once more untraced, leaks checked (an
+		# answer from the memo, mostly), the same bytes
+		"$M" why --cache-dir "$WC" "$@" > "$TMP/$name.again" 2> /dev/null
+		same_file "$name: again, untraced, the same answer" "$TMP/$name.out" "$TMP/$name.again"
+	fi
+	"$M" why --no-cache "$@" > "$TMP/$name.ref" 2> "$TMP/$name.referr"
+	echo $? > "$TMP/$name.refrc"
+	got=other
+	[ "$opened" = no ] && [ -n "$before" ] && [ "$before" = "$after" ] && got=hit
+	[ "$opened" = yes ] && [ -n "$after" ] && [ "$before" != "$after" ] && got=run
+	check "$name: the memo $([ "$want" = hit ] && echo answers || echo "is not used") (got: $got)" \
+		[ "$got" = "$want" ]
+	same_file "$name: stdout as --no-cache" "$TMP/$name.ref" "$TMP/$name.out"
+	same_file "$name: stderr as --no-cache" "$TMP/$name.referr" "$TMP/$name.err"
+	same_file "$name: exit status as --no-cache ($(cat "$TMP/$name.refrc"))" "$TMP/$name.refrc" "$TMP/$name.rc"
+}
+wmemo w-first run "${WARGS[@]}" ma_def_user $V
+wmemo w-repeat hit "${WARGS[@]}" ma_def_user $V
+wmemo w-json run "${WARGS[@]}" -f json ma_def_user $V
+wmemo w-json-repeat hit "${WARGS[@]}" -f json ma_def_user $V
+wmemo w-text-kept hit "${WARGS[@]}" ma_def_user $V
+wmemo w-params run "${WARGS[@]}" ma_def_user $V debug=1
+wmemo w-params-repeat hit "${WARGS[@]}" ma_def_user $V debug=1
+contains "w-params: the options after the name in the answer" "$TMP/w-params-repeat.out" "debug=1"
+wmemo w-refused run "${WARGS[@]}" ma_def_missing $V
+check "w-refused: exit 1" [ "$(cat "$TMP/w-refused.rc")" = 1 ]
+wmemo w-refused-repeat hit "${WARGS[@]}" ma_def_missing $V
+wmemo w-nothing run "${WARGS[@]}" ma_no_such_module $V
+wmemo w-nothing-repeat hit "${WARGS[@]}" ma_no_such_module $V
+wmemo w-first-kept hit "${WARGS[@]}" ma_def_user $V
+# another tree-wide option: the answers of the others are dropped
+wmemo w-ignore-install run "${WARGS[@]}" -i ma_def_user $V
+wmemo w-ignore-install-repeat hit "${WARGS[@]}" -i ma_def_user $V
+wmemo w-back run "${WARGS[@]}" ma_def_user $V
+wmemo w-cmdline run "${WARGS[@]}" --cmdline "ma_def_user.x=1" ma_def_user $V
+# a module file: judged as if installed, never kept (no memo read or
+# written: the memo's inode stays; the run reads the tree)
+before=$(stat -c %i "$WC"/*.memo | tr '\n' ' ')
+"$M" why --cache-dir "$WC" "${WARGS[@]}" "$WD/ma_def_plain.ko" $V > "$TMP/w-file.out" 2>&1
+"$M" why --cache-dir "$WC" "${WARGS[@]}" "$WD/ma_def_plain.ko" $V > "$TMP/w-file2.out" 2>&1
+check "w-file: a module file given keeps no memo" [ "$before" = "$(stat -c %i "$WC"/*.memo | tr '\n' ' ')" ]
+same_file "w-file: the same answer twice" "$TMP/w-file.out" "$TMP/w-file2.out"
+wmemo w-inputs run "${WARGS[@]}" ma_def_user $V
+touch -d '2 hours ago' "$WD/ma_def_exporter.ko"; settle
+wmemo w-touched run "${WARGS[@]}" ma_def_user $V
+wmemo w-touched-repeat hit "${WARGS[@]}" ma_def_user $V
+cp "$TMP/w-touched.out" "$TMP/w-before-replace.out"
+rm "$WD/ma_def_exporter.ko" && cp "$WD/ma_def_prop.ko" "$WD/ma_def_exporter.ko"; settle
+wmemo w-replaced run "${WARGS[@]}" ma_def_user $V
+if cmp -s "$TMP/w-before-replace.out" "$TMP/w-replaced.out"; then
+	fail "w-replaced: (the replacement changes the answer)"
+else
+	ok "w-replaced: (the replacement changes the answer)"
+fi
+cp "$WD/ma_def_plain.ko" "$WD/ma_def_new.ko"; settle
+wmemo w-added run "${WARGS[@]}" ma_def_new $V
+contains "w-added: stale indexes said" "$TMP/w-added.out" "After depmod"
+wmemo w-added-repeat hit "${WARGS[@]}" ma_def_new $V
+"$M" depmod -b "$W" $V 2> /dev/null; settle
+wmemo w-depmod run "${WARGS[@]}" ma_def_new $V
+not_contains "w-depmod: the indexes current now" "$TMP/w-depmod.out" "After depmod"
+rm "$WD/ma_def_new.ko"; settle
+wmemo w-removed run "${WARGS[@]}" ma_def_new $V
+printf 'softdep ma_def_user post: ma_def_softdep\n' > "$W/lib/modules/$V/modules.softdep"; settle
+wmemo w-softdep run "${WARGS[@]}" ma_def_user $V
+contains "w-softdep: the tree's soft dependency in the answer" "$TMP/w-softdep.out" "ma_def_softdep"
+printf 'options ma_def_user memo=2\n' >> "$WCONF/why.conf"; settle
+wmemo w-conf-edited run "${WARGS[@]}" ma_def_user $V
+contains "w-conf-edited: the new options line in the answer" "$TMP/w-conf-edited.out" "memo=2"
+printf 'options ma_def_softdep memo=3\n' > "$WCONF/zz.conf"; settle
+wmemo w-conf-added run "${WARGS[@]}" ma_def_user $V
+contains "w-conf-added: the new file's options in the answer" "$TMP/w-conf-added.out" "memo=3"
+wmemo w-conf-repeat hit "${WARGS[@]}" ma_def_user $V
+sed -i '0,/0x/s/0x[0-9a-f]\{8\}/0x12345678/' "$TMP/wsym"; settle
+wmemo w-symvers run "${WARGS[@]}" ma_def_user $V
+for f in "$WC"/*.memo; do printf 'X' | dd of="$f" bs=1 seek=60 conv=notrunc status=none; done
+wmemo w-damaged run "${WARGS[@]}" ma_def_user $V
+check "w-damaged: nothing said of it" [ ! -s "$TMP/w-damaged.err" ]
+wmemo w-damaged-repeat hit "${WARGS[@]}" ma_def_user $V
+
 echo "== the real Debian amd64 6.1 tree"
 if realtree amd64-6.1; then
 	R=$TMP/real
@@ -224,6 +339,15 @@ if realtree amd64-6.1; then
 		echo "  real: a stamp moved beside this suite; the memo was made again"
 	done
 	memo real-repeat hit -b "$R" -f json "$RT_KVER"
+	# why: an answer, then until a repeat is answered (as above)
+	wmemo real-why run -b "$R" e1000e "$RT_KVER"
+	for try in 1 2; do
+		before=$(stat -c %i "$WC"/*.memo | tr '\n' ' ')
+		"$M" why --cache-dir "$WC" -b "$R" e1000e "$RT_KVER" > /dev/null 2>&1
+		[ "$before" = "$(stat -c %i "$WC"/*.memo | tr '\n' ' ')" ] && break
+		echo "  real: a stamp moved beside this suite; the memo was made again"
+	done
+	wmemo real-why-repeat hit -b "$R" e1000e "$RT_KVER"
 else
 	fail "amd64-6.1: tree fetched"
 fi
