@@ -64,7 +64,8 @@ static void usage(const char *prog)
 	       "\t                       of the machine it runs on\n"
 	       "\t    --compat=kmod30    modprobe.d read as Debian 12's kmod 30 reads it\n"
 	       "\t-f, --format=FMT       text (default) or json\n"
-	       "\t    --no-cache         do not use or write the cache\n"
+	       "\t    --no-cache         do not use or write the cache (nor the memo of\n"
+	       "\t                       earlier answers)\n"
 	       CLI_HELP_CACHE_DIR
 	       "\t-j, --jobs=N           threads reading modules (default: all CPUs)\n"
 	       CLI_HELP_HELP

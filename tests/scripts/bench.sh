@@ -240,6 +240,8 @@ qrow() {
 	mm=$(printf '%s\n' "${m[@]}" | median)
 	printf '  %-44s kmod 34.2 %8s ms  modatlas %8s ms  ratio %5sx\n' "$desc" "$(ms "$km")" "$(ms "$mm")" "$(ratio "$km" "$mm")"
 }
+# whynew ARGS...: modatlas why ARGS bench=<now>, a question never asked
+whynew() { "$MA" why "$@" "bench=${EPOCHREALTIME/./}"; }
 # each LIST CMD...: CMD NAME for every name of LIST, a process each
 each() { local l=$1 n; shift; while read -r n; do "$@" "$n"; done < "$l"; }
 for tree in $TREES; do
@@ -266,8 +268,13 @@ for tree in $TREES; do
 		"$MA" modprobe -C "$EMPTYC" -d "$qb" -S "$ver" -R pci:v00008086d000010D3sv00008086sd0000A01Fbc02sc00i00
 	qrow "modinfo e1000e" $KMI -b "$qb" -k "$ver" e1000e -- "$MA" modinfo -b "$qb" -k "$ver" e1000e
 	# why answers more than modprobe -D (every module of the load order
-	# judged by check's rules): timed beside kmod's nearest question
-	qrow "why e1000e (beside kmod's modprobe -D)" $KMP -C "$EMPTYC" -d "$qb" -S "$ver" -D e1000e -- \
+	# judged by check's rules): timed beside kmod's nearest question. A
+	# new question each run (an option after the name that no run asked
+	# before: why's memo cannot answer), then one asked before (its memo)
+	qrow "why e1000e, a new question (beside modprobe -D)" $KMP -C "$EMPTYC" -d "$qb" -S "$ver" -D e1000e -- \
+		whynew -C "$EMPTYC" -b "$qb" e1000e "$ver"
+	for i in 1 2; do "$MA" why -C "$EMPTYC" -b "$qb" e1000e "$ver" > /dev/null 2>&1; done
+	qrow "why e1000e, asked again (memo; beside -D)" $KMP -C "$EMPTYC" -d "$qb" -S "$ver" -D e1000e -- \
 		"$MA" why -C "$EMPTYC" -b "$qb" e1000e "$ver"
 	qrow "modprobe -D e1000e, modatlas: tree without indexes" $KMP -C "$EMPTYC" -d "$qb" -S "$ver" -D e1000e -- \
 		"$MA" modprobe -C "$EMPTYC" -d "$RT_ROOT" -S "$ver" -D e1000e
