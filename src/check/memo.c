@@ -8,6 +8,7 @@
 
 #include "cache/cache.h"
 #include "util/logbuf.h"
+#include "util/strbuf.h"
 
 int check_memo_open(struct check_memo *m, const char *what, const char *cache_dir,
 		    const char *dirname, const char *key, int64_t started_ns)
@@ -93,4 +94,21 @@ void check_memo_release(struct check_memo *m)
 	free(m->dirname);
 	free(m->key);
 	*m = (struct check_memo){ 0 };
+}
+
+int check_memo_key_list(struct strbuf *sb, const char *name, const char *const *v, size_t n)
+{
+	int r = strbuf_addf(sb, "%s=%zu", name, n);
+
+	for (size_t i = 0; !r && i < n; i++)
+		r = strbuf_addf(sb, "\t%zu:%s", strlen(v[i]), v[i]);
+	return r ? r : strbuf_addch(sb, '\n');
+}
+
+bool check_memo_any_relative(const char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] && v[i][0] && v[i][0] != '/')
+			return true;
+	return false;
 }

@@ -7,6 +7,7 @@
 #ifndef MA_CHECK_MEMO_H
 #define MA_CHECK_MEMO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +16,7 @@
 struct cache_writer;
 struct logbuf;
 struct ma_log;
+struct strbuf;
 
 struct check_memo {
 	char *base;             /* <cache dir>/<hash>: .meta (stamps), .memo (output) */
@@ -40,5 +42,13 @@ int check_memo_find(struct check_memo *m, unsigned int jobs, const struct ma_log
 int check_memo_save(struct check_memo *m, const void *out, size_t len, int status,
 		    const struct logbuf *msgs) MA_MUST_CHECK;
 void check_memo_release(struct check_memo *m);
+
+/* For the callers' keys: "NAME=N" then a tab and "LEN:VALUE" per value
+ * (lengths first, so that no value can pass for two) and a newline; 0 or
+ * -ENOMEM. Whether any of v[0..n) is a relative path (a key then holds
+ * the working directory). */
+int check_memo_key_list(struct strbuf *sb, const char *name, const char *const *v, size_t n)
+	MA_MUST_CHECK;
+bool check_memo_any_relative(const char *const *v, size_t n);
 
 #endif

@@ -291,26 +291,9 @@ static int default_focus(const struct check_target *t, struct cli_list *focus)
 /* ---- the memo (check/memo.h): a run that repeats one whose every input
  * is unchanged prints what that one printed ---- */
 
-static int key_list(struct strbuf *sb, const char *name, const char *const *v, size_t n)
-{
-	int r = strbuf_addf(sb, "%s=%zu", name, n);
-
-	for (size_t i = 0; !r && i < n; i++)
-		r = strbuf_addf(sb, "\t%zu:%s", strlen(v[i]), v[i]);
-	return r ? r : strbuf_addch(sb, '\n');
-}
-
 static bool relative(const char *p)
 {
 	return p && p[0] && p[0] != '/';
-}
-
-static bool any_relative(const char *const *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (relative(v[i]))
-			return true;
-	return false;
 }
 
 /* Everything besides the inputs that decides what the run prints (the
@@ -323,10 +306,10 @@ static char *memo_key(const struct cli_state *s, bool color, bool *nomem)
 	const char **kv = calloc(s->targets.n + 1, sizeof(*kv));
 	bool rel = relative(s->o.src.root) || relative(s->o.src.moduledir) ||
 		   relative(s->o.src.sysmap) ||
-		   any_relative(s->o.src.config_paths, s->o.src.n_config) ||
-		   any_relative(s->o.src.symvers, s->o.src.n_symvers) ||
-		   any_relative(s->o.src.modprobe_paths, s->o.src.n_modprobe) ||
-		   any_relative(s->o.certs, s->o.n_certs);
+		   check_memo_any_relative(s->o.src.config_paths, s->o.src.n_config) ||
+		   check_memo_any_relative(s->o.src.symvers, s->o.src.n_symvers) ||
+		   check_memo_any_relative(s->o.src.modprobe_paths, s->o.src.n_modprobe) ||
+		   check_memo_any_relative(s->o.certs, s->o.n_certs);
 	int r = kv ? 0 : -ENOMEM;
 
 	*nomem = !kv;
@@ -343,17 +326,17 @@ static char *memo_key(const struct cli_state *s, bool color, bool *nomem)
 				s->o.src.sysmap ? s->o.src.sysmap : "",
 				s->o.vermagic ? s->o.vermagic : "", s->o.sig_enforce, s->o.lockdown);
 	if (!r)
-		r = key_list(&sb, "config", s->o.src.config_paths, s->o.src.n_config);
+		r = check_memo_key_list(&sb, "config", s->o.src.config_paths, s->o.src.n_config);
 	if (!r)
-		r = key_list(&sb, "symvers", s->o.src.symvers, s->o.src.n_symvers);
+		r = check_memo_key_list(&sb, "symvers", s->o.src.symvers, s->o.src.n_symvers);
 	if (!r)
-		r = key_list(&sb, "modprobe-d", s->o.src.modprobe_paths, s->o.src.n_modprobe);
+		r = check_memo_key_list(&sb, "modprobe-d", s->o.src.modprobe_paths, s->o.src.n_modprobe);
 	if (!r)
-		r = key_list(&sb, "cert", s->o.certs, s->o.n_certs);
+		r = check_memo_key_list(&sb, "cert", s->o.certs, s->o.n_certs);
 	if (!r)
-		r = key_list(&sb, "focus", s->focus.v, s->focus.n);
+		r = check_memo_key_list(&sb, "focus", s->focus.v, s->focus.n);
 	if (!r)
-		r = key_list(&sb, "kernels", kv, s->targets.n);
+		r = check_memo_key_list(&sb, "kernels", kv, s->targets.n);
 	free(kv);
 	if (r) {
 		*nomem = r == -ENOMEM;

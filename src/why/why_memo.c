@@ -9,27 +9,10 @@
 #include <unistd.h>
 
 #include "cache/cache.h"
+#include "check/memo.h"
 #include "query/qindex.h"
 #include "util/bytes.h"
 #include "util/strbuf.h"
-
-/* "name=N\tLEN:VALUE..." : lengths first, so no value can pass for two */
-static int key_list(struct strbuf *sb, const char *name, const char *const *v, size_t n)
-{
-	int r = strbuf_addf(sb, "%s=%zu", name, n);
-
-	for (size_t i = 0; !r && i < n; i++)
-		r = strbuf_addf(sb, "\t%zu:%s", strlen(v[i]), v[i]);
-	return r ?: strbuf_addch(sb, '\n');
-}
-
-static bool any_relative(const char *const *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (v[i] && v[i][0] && v[i][0] != '/')
-			return true;
-	return false;
-}
 
 int why_memo_key(const struct why_opts *o, char **key)
 {
@@ -40,8 +23,10 @@ int why_memo_key(const struct why_opts *o, char **key)
 	int r = 0;
 
 	*key = NULL;
-	if ((any_relative(one, 1) || any_relative(o->symvers, o->n_symvers) ||
-	     any_relative(o->certs, o->n_certs) || any_relative(q->config_paths, q->n_config)) &&
+	if ((check_memo_any_relative(one, 1) ||
+	     check_memo_any_relative(o->symvers, o->n_symvers) ||
+	     check_memo_any_relative(o->certs, o->n_certs) ||
+	     check_memo_any_relative(q->config_paths, q->n_config)) &&
 	    !getcwd(cwd, sizeof(cwd)))
 		return -errno; /* a directory removed under us: no memo */
 	r = strbuf_addf(&sb, "why memo/1\ncwd=%s\ndirname=%s\nroot=%s\nmoduledir=%s\nkver=%s\n"
@@ -56,11 +41,11 @@ int why_memo_key(const struct why_opts *o, char **key)
 	if (!r)
 		r = strbuf_addch(&sb, '\n');
 	if (!r)
-		r = key_list(&sb, "config", q->config_paths, q->n_config);
+		r = check_memo_key_list(&sb, "config", q->config_paths, q->n_config);
 	if (!r)
-		r = key_list(&sb, "symvers", o->symvers, o->n_symvers);
+		r = check_memo_key_list(&sb, "symvers", o->symvers, o->n_symvers);
 	if (!r)
-		r = key_list(&sb, "cert", o->certs, o->n_certs);
+		r = check_memo_key_list(&sb, "cert", o->certs, o->n_certs);
 	if (r) {
 		strbuf_release(&sb);
 		return r;
