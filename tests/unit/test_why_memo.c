@@ -108,6 +108,7 @@ static void damage_refused(void **state)
 	assert_int_equal(strbuf_addch(&sb, 'x'), 0);
 	assert_int_equal(why_memo_decode(sb.buf, sb.len, &bad), -EINVAL);
 	sb.len--;
+	why_memo_release(&m);
 	assert_int_equal(why_memo_decode(sb.buf, sb.len, &m), 0);
 	sb.buf[4 + 4 + a.key_len] = 2;
 	assert_int_equal(why_memo_decode(sb.buf, sb.len, &bad), -EINVAL);
