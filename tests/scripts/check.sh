@@ -26,7 +26,7 @@ suite crash      asan
 suite realtrees  asan
 suite check      asan
 suite why        asan      # modatlas why: the defect corpus, modprobe.d, stale indexes, kmod's -D
-suite memo       asan     # check's memo: a repeat answers, every input changed runs it again
+suite memo       asan     # check's and why's memos: a repeat answers, every input changed runs it again
 suite diff       asan     # real trees 6.1.0-47, -56, 6.12 and the DKMS builds
 suite dkms               # real DKMS builds against both real trees (issue 11)
 suite corrupt    asan
