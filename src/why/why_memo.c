@@ -109,12 +109,17 @@ int why_memo_decode(const void *bytes, size_t len, struct why_memo *m)
 	return 0;
 }
 
+static bool same_key(const struct why_memo_entry *a, const char *key, size_t len)
+{
+	return a->key_len == len && !memcmp(a->key, key, len);
+}
+
 const struct why_memo_entry *why_memo_find(const struct why_memo *m, const char *key)
 {
 	size_t len = strlen(key);
 
 	for (size_t i = 0; i < m->n; i++)
-		if (m->v[i].key_len == len && !memcmp(m->v[i].key, key, len))
+		if (same_key(&m->v[i], key, len))
 			return &m->v[i];
 	return NULL;
 }
@@ -132,10 +137,10 @@ int why_memo_encode(const struct why_memo *old, const struct why_memo_entry *e,
 	int r;
 
 	for (size_t i = 0; old && i < old->n && n < WHY_MEMO_MAX; i++)
-		n += old->v[i].key_len != e->key_len || memcmp(old->v[i].key, e->key, e->key_len);
+		n += !same_key(&old->v[i], e->key, e->key_len);
 	r = strbuf_add_le(out, n, 4) ?: put_entry(out, e);
 	for (size_t i = 0, k = 1; !r && old && i < old->n && k < n; i++) {
-		if (old->v[i].key_len == e->key_len && !memcmp(old->v[i].key, e->key, e->key_len))
+		if (same_key(&old->v[i], e->key, e->key_len))
 			continue;
 		r = put_entry(out, &old->v[i]);
 		k++;

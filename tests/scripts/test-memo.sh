@@ -46,7 +46,35 @@ ARGS=(-b "$T" -E "$TMP/Module.symvers" --modprobe-d "$TMP/modprobe.d")
 settle() { sleep 0.1; } # after a change: the next run's stamps not "racy"
 settle
 
-memo_inodes() { stat -c %i "$MC"/*.memo 2> /dev/null | tr '\n' ' '; }
+# memo_inodes [DIR]: the inodes of DIR's memo outputs (default: check's
+# cache): a run that keeps a memo writes a new one
+memo_inodes() { stat -c %i "${1:-$MC}"/*.memo 2> /dev/null | tr '\n' ' '; }
+
+# agree NAME WANT GOT: WANT and GOT the same (hit or run), and the run of
+# NAME printed what its --no-cache run printed, with its exit status
+agree() {
+	local name=$1 want=$2 got=$3
+	check "$name: the memo $([ "$want" = hit ] && echo answers || echo "is not used") (got: $got)" \
+		[ "$got" = "$want" ]
+	same_file "$name: stdout as --no-cache" "$TMP/$name.ref" "$TMP/$name.out"
+	same_file "$name: stderr as --no-cache" "$TMP/$name.referr" "$TMP/$name.err"
+	same_file "$name: exit status as --no-cache ($(cat "$TMP/$name.refrc"))" "$TMP/$name.refrc" "$TMP/$name.rc"
+}
+
+# until_kept DIR CMD...: CMD again until it leaves the memo in DIR as it
+# was, at most twice (the suites beside this one link and unlink the same
+# real tree's files, and each link changes the ctime of every name of a
+# file: a stamp moved between two runs makes the second a run, rightly)
+until_kept() {
+	local dir=$1 before
+	shift
+	for try in 1 2; do
+		before=$(memo_inodes "$dir")
+		"$@" > /dev/null 2>&1
+		[ -n "$before" ] && [ "$before" = "$(memo_inodes "$dir")" ] && break
+		echo "  real: a stamp moved beside this suite; the memo was made again"
+	done
+}
 
 # memo NAME WANT ARGS...: modatlas check ARGS through the memo, then with
 # --no-cache; the same stdout, stderr and status; WANT hit (the memo
@@ -62,11 +90,7 @@ memo() {
 	echo $? > "$TMP/$name.refrc"
 	got=run
 	[ -n "$before" ] && [ "$before" = "$after" ] && got=hit
-	check "$name: the memo $([ "$want" = hit ] && echo answers || echo "is not used") (got: $got)" \
-		[ "$got" = "$want" ]
-	same_file "$name: stdout as --no-cache" "$TMP/$name.ref" "$TMP/$name.out"
-	same_file "$name: stderr as --no-cache" "$TMP/$name.referr" "$TMP/$name.err"
-	same_file "$name: exit status as --no-cache ($(cat "$TMP/$name.refrc"))" "$TMP/$name.refrc" "$TMP/$name.rc"
+	agree "$name" "$want" "$got"
 }
 
 echo "== repeats"
@@ -233,13 +257,13 @@ settle
 wmemo() {
 	local name=$1 want=$2 before after got opened=no
 	shift 2
-	before=$(stat -c %i "$WC"/*.memo 2> /dev/null | tr '\n' ' ')
+	before=$(memo_inodes "$WC")
 	# (LeakSanitizer cannot work under ptrace: off while traced)
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -e trace=openat \
 		-o "$TMP/$name.trace" "$M" why --cache-dir "$WC" "$@" > "$TMP/$name.out" 2> "$TMP/$name.err"
 	echo $? > "$TMP/$name.rc"
 	grep -q 'modules\.order"' "$TMP/$name.trace" && opened=yes
-	after=$(stat -c %i "$WC"/*.memo 2> /dev/null | tr '\n' ' ')
+	after=$(memo_inodes "$WC")
 	if [ -n "${ASAN_OPTIONS:-}" ]; then
 		# the sanitizer pass: once more untraced, leaks checked (an
 		# answer from the memo, mostly), the same bytes
@@ -251,11 +275,7 @@ wmemo() {
 	got=other
 	[ "$opened" = no ] && [ -n "$before" ] && [ "$before" = "$after" ] && got=hit
 	[ "$opened" = yes ] && [ -n "$after" ] && [ "$before" != "$after" ] && got=run
-	check "$name: the memo $([ "$want" = hit ] && echo answers || echo "is not used") (got: $got)" \
-		[ "$got" = "$want" ]
-	same_file "$name: stdout as --no-cache" "$TMP/$name.ref" "$TMP/$name.out"
-	same_file "$name: stderr as --no-cache" "$TMP/$name.referr" "$TMP/$name.err"
-	same_file "$name: exit status as --no-cache ($(cat "$TMP/$name.refrc"))" "$TMP/$name.refrc" "$TMP/$name.rc"
+	agree "$name" "$want" "$got"
 }
 wmemo w-first run "${WARGS[@]}" ma_def_user $V
 wmemo w-repeat hit "${WARGS[@]}" ma_def_user $V
@@ -278,10 +298,10 @@ wmemo w-back run "${WARGS[@]}" ma_def_user $V
 wmemo w-cmdline run "${WARGS[@]}" --cmdline "ma_def_user.x=1" ma_def_user $V
 # a module file: judged as if installed, never kept (no memo read or
 # written: the memo's inode stays; the run reads the tree)
-before=$(stat -c %i "$WC"/*.memo | tr '\n' ' ')
+before=$(memo_inodes "$WC")
 "$M" why --cache-dir "$WC" "${WARGS[@]}" "$WD/ma_def_plain.ko" $V > "$TMP/w-file.out" 2>&1
 "$M" why --cache-dir "$WC" "${WARGS[@]}" "$WD/ma_def_plain.ko" $V > "$TMP/w-file2.out" 2>&1
-check "w-file: a module file given keeps no memo" [ "$before" = "$(stat -c %i "$WC"/*.memo | tr '\n' ' ')" ]
+check "w-file: a module file given keeps no memo" [ "$before" = "$(memo_inodes "$WC")" ]
 same_file "w-file: the same answer twice" "$TMP/w-file.out" "$TMP/w-file2.out"
 wmemo w-inputs run "${WARGS[@]}" ma_def_user $V
 touch -d '2 hours ago' "$WD/ma_def_exporter.ko"; settle
@@ -328,25 +348,10 @@ if realtree amd64-6.1; then
 	cp -al "$RT_ROOT/lib/modules/$RT_KVER" "$R/lib/modules/"
 	settle
 	memo real run -b "$R" -f json "$RT_KVER"
-	# (the suites beside this one link and unlink the same tree's files,
-	# and each link changes the ctime of every name of a file: a stamp
-	# moved between two runs makes the second a run, rightly. Until a
-	# repeat is answered, at most twice more, before the check below.)
-	for try in 1 2; do
-		before=$(memo_inodes)
-		"$M" check --cache-dir "$MC" -b "$R" -f json "$RT_KVER" > /dev/null 2>&1
-		[ -n "$before" ] && [ "$before" = "$(memo_inodes)" ] && break
-		echo "  real: a stamp moved beside this suite; the memo was made again"
-	done
+	until_kept "$MC" "$M" check --cache-dir "$MC" -b "$R" -f json "$RT_KVER"
 	memo real-repeat hit -b "$R" -f json "$RT_KVER"
-	# why: an answer, then until a repeat is answered (as above)
 	wmemo real-why run -b "$R" e1000e "$RT_KVER"
-	for try in 1 2; do
-		before=$(stat -c %i "$WC"/*.memo | tr '\n' ' ')
-		"$M" why --cache-dir "$WC" -b "$R" e1000e "$RT_KVER" > /dev/null 2>&1
-		[ "$before" = "$(stat -c %i "$WC"/*.memo | tr '\n' ' ')" ] && break
-		echo "  real: a stamp moved beside this suite; the memo was made again"
-	done
+	until_kept "$WC" "$M" why --cache-dir "$WC" -b "$R" e1000e "$RT_KVER"
 	wmemo real-why-repeat hit -b "$R" e1000e "$RT_KVER"
 else
 	fail "amd64-6.1: tree fetched"
