@@ -157,17 +157,20 @@ for tree in $TREES; do
 	d34=$work/q-kmod34/lib/modules/$ver
 	# every module; every alias made concrete (a bracket by its first
 	# character, '*' and '?' by '0'), every symbol, every built-in alias,
-	# a name that is nothing
-	sed 's/:.*//; s|.*/||; s/\..*//' "$d34/modules.dep" > "$TMP/mods"
+	# a name that is nothing (on the sanitizer build every fourth name:
+	# lib.sh's san_sample)
+	sed 's/:.*//; s|.*/||; s/\..*//' "$d34/modules.dep" | san_sample 4 > "$TMP/mods"
 	{
-		awk '$1 == "alias" { print $2 }' "$d34/modules.alias" |
-			sed 's/\[\([^]]\)[^]]*\]/\1/g; s/\*/0/g; s/?/0/g'
-		awk '$1 == "alias" { print $2 }' "$d34/modules.symbols"
-		tr '\0' '\n' < "$d34/modules.builtin.modinfo" | sed -n 's/^[^.]*\.alias=//p' |
-			sed 's/\*/0/g'
+		{
+			awk '$1 == "alias" { print $2 }' "$d34/modules.alias" |
+				sed 's/\[\([^]]\)[^]]*\]/\1/g; s/\*/0/g; s/?/0/g'
+			awk '$1 == "alias" { print $2 }' "$d34/modules.symbols"
+			tr '\0' '\n' < "$d34/modules.builtin.modinfo" | sed -n 's/^[^.]*\.alias=//p' |
+				sed 's/\*/0/g'
+		} | san_sample 4
 		echo "no-such-alias-modatlas"
 	} > "$TMP/aliases"
-	echo "$tree: $(wc -l < "$TMP/mods") modules, $(wc -l < "$TMP/aliases") aliases"
+	echo "$tree: $(wc -l < "$TMP/mods") modules, $(wc -l < "$TMP/aliases") aliases$(san_note 4)"
 
 	for k in 30 34; do
 		base=$work/q-kmod$k
@@ -206,7 +209,7 @@ for tree in $TREES; do
 	# tenth of the aliases, -m, and -F/-0/-p (of a compressed tree, where
 	# kmod decompresses each module again, a quarter of the modules and a
 	# hundredth of the aliases)
-	sed 's/:.*//' "$d34/modules.dep" > "$TMP/relpaths"
+	sed 's/:.*//' "$d34/modules.dep" | san_sample 4 > "$TMP/relpaths"
 	sed 's|.*/||; s/\..*//' "$d34/modules.builtin" > "$TMP/builtins"
 	step=1 astep=10 signer="paths:-F signer"
 	case $tree in *xz) step=4 astep=100 signer="" ;; esac # unsigned

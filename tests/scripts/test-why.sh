@@ -186,6 +186,8 @@ if realtree amd64-6.1; then
 	names=$(sed -n '1~97s/^\([^:]*\):.*/\1/p' "$R/lib/modules/$RT_KVER/modules.dep" | sed 's,.*/,,; s/\.ko.*//')
 	names="$names $(sed -n '2~97s/^alias \([^ ]*\) .*/\1/p' "$R/lib/modules/$RT_KVER/modules.alias" |
 		grep -v '\[' | sed 's/\*/X/g; s/?/Y/g')"
+	# (on the sanitizer build a third of them: lib.sh's san_sample)
+	names=$(printf '%s\n' $names | san_sample 3)
 	total=0 same=0 diffs=""
 	for n in $names; do
 		total=$((total + 1))
@@ -209,7 +211,7 @@ EOF
 			diffs="$diffs $n"
 		fi
 	done
-	echo "  real: $same of $total names (modules and device aliases) give kmod 34.2's modprobe -D load order"
+	echo "  real: $same of $total names (modules and device aliases) give kmod 34.2's modprobe -D load order$(san_note 3)"
 	check "real: the load order of $total names equals kmod 34.2's modprobe -D ($same same;$diffs)" \
 		[ "$same" = "$total" ]
 	why e1000e -b "$R" -C "$EMPTY" 'pci:v00008086d000010D3sv00008086sd00000001bc02sc00i00' "$RT_KVER"
