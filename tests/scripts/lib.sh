@@ -83,12 +83,18 @@ export MODATLAS_CACHE_DIR=${MODATLAS_CACHE_DIR:-$CACHE/modatlas-cache/$T_NAME}
 # Debian's python3 first in PATH (for the suites, their scripts' `env
 # python3` and check.sh's children): a version manager's shim ahead of it
 # (pyenv's, on this project's machines) costs 0.6 s a call, and the suites
-# call python3 hundreds of times.
-if [ -x /usr/bin/python3 ] && [ "$(command -v python3)" != /usr/bin/python3 ]; then
-	mkdir -p "$CACHE/bin"
-	[ -e "$CACHE/bin/python3" ] || ln -s /usr/bin/python3 "$CACHE/bin/python3" 2> /dev/null
-	[ -x "$CACHE/bin/python3" ] && PATH=$CACHE/bin:$PATH
-fi
+# call python3 hundreds of times. (A suite check.sh starts finds the link
+# already first: PATH is left as it is.)
+case $(command -v python3) in
+/usr/bin/python3 | "$CACHE/bin/python3") ;;
+*)
+	if [ -x /usr/bin/python3 ]; then
+		mkdir -p "$CACHE/bin"
+		[ -e "$CACHE/bin/python3" ] || ln -s /usr/bin/python3 "$CACHE/bin/python3" 2> /dev/null
+		[ -x "$CACHE/bin/python3" ] && PATH=$CACHE/bin:$PATH
+	fi
+	;;
+esac
 
 # workdir: a fresh directory under $CACHE/work (the same file system as the
 # real trees, so `cp -al` works), removed by the suite's trap.
