@@ -362,7 +362,15 @@ int cache_load(const char *base, const char *dirname, const struct ma_log *log,
 	if (err == -EPROTO)
 		why = "written by another version";
 	if (!err) {
+		/* the stamps' tables and paths (about 2.5 times the file) and
+		 * cache_changes' table in one chunk: a huge page on a real tree */
+		if (len > (SIZE_MAX - 256 * 1024) / 3)
+			err = -EINVAL;
+		else
+			arena_init(&c->arena, 256 * 1024 + len * 3);
 		br_init(&r, body, len);
+	}
+	if (!err) {
 		err = parse_meta(c, &r, dirname, &why);
 	}
 	if (err == -ENOENT || err == -ENOMEM) {

@@ -1,5 +1,7 @@
 #include "util/arena.h"
 
+#include "util/hugemem.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +11,7 @@
 struct arena_chunk {
 	struct arena_chunk *next;
 	size_t used, size;
+	size_t mapped; /* a huge-page mapping's size, or 0: malloc'd */
 	_Alignas(16) unsigned char data[];
 };
 
@@ -27,10 +30,35 @@ void arena_release(struct arena *a)
 	while (c) {
 		struct arena_chunk *n = c->next;
 
-		free(c);
+		if (c->mapped)
+			hugemem_unmap(c, c->mapped);
+		else
+			free(c);
 		c = n;
 	}
 	a->head = NULL;
+}
+
+/* A chunk of at least sz bytes: from a mapping when that is big (an
+ * arena sized for a whole table fills it), else from malloc. */
+static struct arena_chunk *new_chunk(size_t sz)
+{
+	struct arena_chunk *c;
+	size_t mapped = 0;
+
+	if (hugemem_on && sizeof(*c) + sz >= HUGEMEM_MIN) {
+		c = hugemem_map(sizeof(*c) + sz, &mapped);
+		if (c)
+			sz = mapped - sizeof(*c);
+	} else {
+		c = malloc(sizeof(*c) + sz);
+	}
+	if (c) {
+		c->size = sz;
+		c->used = 0;
+		c->mapped = mapped;
+	}
+	return c;
 }
 
 void *arena_alloc(struct arena *a, size_t size)
@@ -46,11 +74,9 @@ void *arena_alloc(struct arena *a, size_t size)
 
 		if (sz > SIZE_MAX - sizeof(*c))
 			return NULL;
-		c = malloc(sizeof(*c) + sz);
+		c = new_chunk(sz);
 		if (!c)
 			return NULL;
-		c->size = sz;
-		c->used = 0;
 		/* A big one-off allocation goes behind the head so the head's
 		 * free space keeps serving small requests. */
 		if (a->head && need > chunk) {

@@ -4,6 +4,17 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+size_t array_grown(size_t alloc, size_t need, size_t elsize)
+{
+	size_t na = alloc < 8 ? 8 : alloc;
+
+	if (!elsize || need > SIZE_MAX / elsize)
+		return 0;
+	while (na < need)
+		na = na > SIZE_MAX / 2 / elsize ? need : na * 2;
+	return na;
+}
+
 int array_reserve_more(void **items, size_t *alloc, size_t n, size_t more, size_t elsize)
 {
 	size_t na;
@@ -14,9 +25,7 @@ int array_reserve_more(void **items, size_t *alloc, size_t n, size_t more, size_
 		return -ENOMEM;
 	if (n + more <= *alloc)
 		return 0;
-	na = *alloc < 8 ? 8 : *alloc;
-	while (na < n + more)
-		na = na > SIZE_MAX / 2 / elsize ? n + more : na * 2;
+	na = array_grown(*alloc, n + more, elsize);
 	p = realloc(*items, na * elsize);
 	if (!p)
 		return -ENOMEM;

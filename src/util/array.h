@@ -8,6 +8,10 @@
 
 #include "util/attr.h"
 
+/* The capacity the rule gives an array of alloc elements that must hold
+ * need (> alloc), elsize bytes each; 0 when that overflows. */
+size_t array_grown(size_t alloc, size_t need, size_t elsize);
+
 /* Make room in a typed array *items of *alloc elements for n + more
  * elements. Returns 0 or -ENOMEM; on failure *items and *alloc are
  * unchanged. */

@@ -7,7 +7,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -190,27 +189,15 @@ int file_xxh3(const char *path, uint64_t max, uint64_t *sum, uint64_t *len)
 {
 	char buf[64 * 1024]; /* not thread-local: each new thread would zero it */
 	XXH3_state_t *st;
-	struct stat sb;
 	ssize_t n = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	*len = 0;
 	if (fd < 0)
 		return -errno;
-	/* a regular file of the size expected is hashed where the page cache
-	 * has it: no copy */
-	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
-	    (uint64_t)sb.st_size <= max) {
-		void *p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-
-		if (p != MAP_FAILED) {
-			close(fd);
-			*sum = XXH3_64bits(p, (size_t)sb.st_size);
-			*len = (uint64_t)sb.st_size;
-			munmap(p, (size_t)sb.st_size);
-			return 0;
-		}
-	}
+	/* Read, not mapped: on a hypervisor that shadows page tables,
+	 * mapping the page cache's pages costs more than copying them
+	 * (docs/performance.md) */
 	st = XXH3_createState();
 	if (!st || XXH3_64bits_reset(st) == XXH_ERROR) {
 		XXH3_freeState(st);

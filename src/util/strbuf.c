@@ -2,6 +2,7 @@
 
 #include "util/array.h"
 #include "util/bytes.h"
+#include "util/hugemem.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -16,11 +17,41 @@ void strbuf_init(struct strbuf *sb)
 	sb->alloc = 0;
 }
 
+/* A buffer of HUGEMEM_MIN bytes or more is a huge-page mapping (an
+ * output index, a JSON report, a meta file being written): what it
+ * holds is written through, so the pages are all touched anyway. */
+static bool mapped(const struct strbuf *sb)
+{
+	return hugemem_on && sb->alloc >= HUGEMEM_MIN;
+}
+
+static void drop(struct strbuf *sb)
+{
+	if (mapped(sb))
+		hugemem_unmap(sb->buf, sb->alloc);
+	else if (sb->alloc)
+		free(sb->buf);
+}
+
 void strbuf_release(struct strbuf *sb)
 {
-	if (sb->alloc)
-		free(sb->buf);
+	drop(sb);
 	strbuf_init(sb);
+}
+
+/* Grow into a mapping of cap bytes or more. */
+static int grow_mapped(struct strbuf *sb, size_t cap)
+{
+	size_t size = 0;
+	char *p = hugemem_map(cap, &size);
+
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, sb->buf, sb->len + 1);
+	drop(sb);
+	sb->buf = p;
+	sb->alloc = size;
+	return 0;
 }
 
 int strbuf_grow(struct strbuf *sb, size_t extra)
@@ -33,10 +64,15 @@ int strbuf_grow(struct strbuf *sb, size_t extra)
 	need = sb->len + extra + 1;
 	if (need <= sb->alloc)
 		return 0;
+	n = array_grown(sb->alloc, need < 64 ? 64 : need, 1);
+	if (hugemem_on && need >= HUGEMEM_MIN)
+		return grow_mapped(sb, n);
+	/* (below HUGEMEM_MIN, a malloc block: doubled up to it at most) */
+	if (hugemem_on && n >= HUGEMEM_MIN)
+		n = HUGEMEM_MIN - 1;
 	/* buf is the static "" until the first growth */
-	p = sb->alloc ? sb->buf : NULL;
-	n = sb->alloc;
-	if (array_reserve_more((void **)&p, &n, 0, need < 64 ? 64 : need, 1) < 0)
+	p = realloc(sb->alloc ? sb->buf : NULL, n);
+	if (!p)
 		return -ENOMEM;
 	if (!sb->alloc)
 		p[0] = '\0';
@@ -142,7 +178,15 @@ char *strbuf_detach(struct strbuf *sb, size_t *len)
 
 	if (len)
 		*len = sb->len;
-	p = sb->alloc ? sb->buf : strdup("");
+	/* a mapping is copied: what the caller owns it frees with free() */
+	if (mapped(sb)) {
+		p = malloc(sb->len + 1);
+		if (p)
+			memcpy(p, sb->buf, sb->len + 1);
+		drop(sb);
+	} else {
+		p = sb->alloc ? sb->buf : strdup("");
+	}
 	strbuf_init(sb);
 	return p;
 }

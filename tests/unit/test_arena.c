@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "util/arena.h"
+#include "util/hugemem.h"
 #include "testrng.h"
 
 /* A malloc the allocator cannot satisfy must come back as NULL, also
@@ -230,6 +231,32 @@ static void test_release_reuse(void **state)
 	free(t.v);
 }
 
+/* A chunk of HUGEMEM_MIN bytes or more is a mapping: big one-offs and
+ * an arena whose chunk size is that big, written through and released
+ * (a mapping freed with free() would abort). */
+static void test_mapped_chunks(void **state)
+{
+	static const size_t sizes[] = { 100, 3u << 20, 64, HUGEMEM_MIN, 5000, 1 };
+	unsigned char *p[sizeof(sizes) / sizeof(sizes[0])];
+	struct arena a;
+
+	(void)state;
+	for (int round = 0; round < 2; round++) {
+		arena_init(&a, round ? HUGEMEM_MIN : 4096);
+		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			p[i] = arena_alloc(&a, sizes[i]);
+			assert_non_null(p[i]);
+			assert_int_equal((uintptr_t)p[i] % 16, 0);
+			memset(p[i], (int)i + 1, sizes[i]);
+		}
+		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+			for (size_t k = 0; k < sizes[i]; k += 4093)
+				assert_int_equal(p[i][k], (unsigned char)(i + 1));
+		arena_release(&a);
+		assert_null(a.head);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +265,7 @@ int main(void)
 		cmocka_unit_test(test_strdup),
 		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_release_reuse),
+		cmocka_unit_test(test_mapped_chunks),
 	};
 
 	return cmocka_run_group_tests_name("arena", tests, NULL, NULL);
