@@ -20,6 +20,7 @@
 #include "model/model.h"
 #include "model/mtree.h"
 #include "tree/walk.h"
+#include "util/bigbuf.h"
 #include "util/log.h"
 #include "util/logbuf.h"
 #include "util/release.h"
@@ -128,8 +129,12 @@ static int try_patch(struct run *run, const struct cache_change *ch, size_t n)
 		.started_ns = run->started_ns,
 		.log = o->log,
 	};
-	int r = n ? depmod_patch_run(&p) : DEPMOD_PATCH_SAME;
+	int r;
 
+	/* a few modules read: their buffers may take huge pages */
+	bigbuf_huge_pages(true);
+	r = n ? depmod_patch_run(&p) : DEPMOD_PATCH_SAME;
+	bigbuf_huge_pages(false);
 	if (r == DEPMOD_PATCH_SAME) {
 		ma_logf(o->log, MA_LOG_DEBUG, "indexes up to date (cache %s; %zu module%s changed on "
 			"disk only)", run->cache_path, n, n == 1 ? "" : "s");

@@ -1,6 +1,9 @@
 #include "util/bigbuf.h"
 
+#include "util/hugemem.h"
+
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +31,10 @@ struct hdr {
 /* Pages written once are worth faulting in at once, up to this size
  * (beyond, a lying size hint would commit what it names). */
 #define POPULATE_MAX (16u << 20)
+
+/* Whether mappings of HUGEMEM_MIN bytes or more are huge pages
+ * (bigbuf_huge_pages). */
+static atomic_bool huge;
 
 /* The mappings kept for the next buffers, shared by the threads (a few
  * locks per module read cost nothing beside decompressing it). */
@@ -60,6 +67,16 @@ static void *as_buf(void *base, size_t cap, size_t mapped)
 	return (char *)base + HDR;
 }
 
+static bool use_huge(size_t size)
+{
+	return hugemem_on && size >= HUGEMEM_MIN && atomic_load_explicit(&huge, memory_order_relaxed);
+}
+
+void bigbuf_huge_pages(bool on)
+{
+	atomic_store(&huge, on);
+}
+
 /* A mapping of size bytes: a kept one that fits (the smallest), or the
  * largest kept one resized, or a new one. */
 static void *map_get(size_t size)
@@ -77,7 +94,8 @@ static void *map_get(size_t size)
 		if (big < 0 || keep.size[i] > keep.size[big])
 			big = i;
 	}
-	pick = fit >= 0 ? fit : big;
+	/* a huge one is not resized: moved, it would lose its huge pages */
+	pick = fit >= 0 ? fit : use_huge(size) ? -1 : big;
 	if (pick >= 0) {
 		base = keep.base[pick];
 		have = keep.size[pick];
@@ -96,6 +114,10 @@ static void *map_get(size_t size)
 	}
 	if (base)
 		return as_buf(base, have - HDR, have);
+	if (use_huge(size)) {
+		base = hugemem_map(size, &have);
+		return base ? as_buf(base, have - HDR, have) : NULL;
+	}
 	base = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | (size <= POPULATE_MAX ? MAP_POPULATE : 0), -1, 0);
 	return base == MAP_FAILED ? NULL : as_buf(base, size - HDR, size);
@@ -129,8 +151,19 @@ void *bigbuf_realloc(void *p, size_t len)
 			return NULL;
 		if (size == h->mapped)
 			return p;
-		q = mremap(h, h->mapped, size, MREMAP_MAYMOVE);
-		return q == MAP_FAILED ? NULL : as_buf(q, size - HDR, size);
+		if (!use_huge(size > h->mapped ? size : h->mapped)) {
+			q = mremap(h, h->mapped, size, MREMAP_MAYMOVE);
+			return q == MAP_FAILED ? NULL : as_buf(q, size - HDR, size);
+		}
+		if (size <= h->mapped)
+			return p; /* (a huge one keeps its pages) */
+		/* grown into huge pages: a new mapping, not a moved one */
+		q = bigbuf_alloc(len);
+		if (!q)
+			return NULL;
+		memcpy(q, p, h->cap);
+		bigbuf_free(p);
+		return q;
 	}
 	if (len < MAP_MIN) {
 		q = realloc(h, HDR + (len ? len : 1));
