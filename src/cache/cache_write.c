@@ -544,20 +544,22 @@ int cache_writer_commit(struct cache_writer *w, const char *base)
 		r = cache_put_le(&pre, w->n_unlisted, 4);
 	if (!r)
 		r = cache_put_le(&pre, w->n_stamps, 4);
-	if (!r)
-		r = strbuf_add(&pre, w->stamps.buf, w->stamps.len);
-	if (!r)
-		r = cache_put_le(&pre, w->n_outputs, 4);
-	if (!r)
-		r = strbuf_add(&pre, w->outputs.buf, w->outputs.len);
-	if (!r)
-		r = cache_put_le(&pre, w->n_msgs, 4);
-	if (!r)
-		r = strbuf_add(&pre, w->msgs.buf, w->msgs.len);
 	fout_init(&f);
 	if (!r)
 		r = fout_open(&f, path, CACHE_HEADER_LEN);
+	/* the sections as they are: no copy of the stamps (hundreds of KB) */
 	fout_add(&f, pre.buf, pre.len);
+	fout_add(&f, w->stamps.buf, w->stamps.len);
+	strbuf_reset(&pre);
+	if (!r)
+		r = cache_put_le(&pre, w->n_outputs, 4);
+	fout_add(&f, pre.buf, pre.len);
+	fout_add(&f, w->outputs.buf, w->outputs.len);
+	strbuf_reset(&pre);
+	if (!r)
+		r = cache_put_le(&pre, w->n_msgs, 4);
+	fout_add(&f, pre.buf, pre.len);
+	fout_add(&f, w->msgs.buf, w->msgs.len);
 	if (!r)
 		r = fout_header(&f, &head, CACHE_MAGIC, NULL);
 	if (!r)

@@ -20,7 +20,7 @@
 #include "model/model.h"
 #include "model/mtree.h"
 #include "tree/walk.h"
-#include "util/bigbuf.h"
+#include "util/hugemem.h"
 #include "util/log.h"
 #include "util/logbuf.h"
 #include "util/release.h"
@@ -129,12 +129,8 @@ static int try_patch(struct run *run, const struct cache_change *ch, size_t n)
 		.started_ns = run->started_ns,
 		.log = o->log,
 	};
-	int r;
+	int r = n ? depmod_patch_run(&p) : DEPMOD_PATCH_SAME;
 
-	/* a few modules read: their buffers may take huge pages */
-	bigbuf_huge_pages(true);
-	r = n ? depmod_patch_run(&p) : DEPMOD_PATCH_SAME;
-	bigbuf_huge_pages(false);
 	if (r == DEPMOD_PATCH_SAME) {
 		ma_logf(o->log, MA_LOG_DEBUG, "indexes up to date (cache %s; %zu module%s changed on "
 			"disk only)", run->cache_path, n, n == 1 ? "" : "s");
@@ -242,7 +238,13 @@ static void log_module_notes(const struct run *run)
 static int st_read(struct run *run)
 {
 	const struct model *m = run->m;
-	int r = model_read_modules(run->m);
+	int r;
+
+	/* Every module read, two at a time, then eleven files built at once:
+	 * buffers rounded up to huge pages would raise the peak memory, which
+	 * is a target (docs/performance.md, step 61). */
+	hugemem_allow(false);
+	r = model_read_modules(run->m);
 
 	if (r < 0) {
 		if (r != -ENOMEM && !run->o.files)

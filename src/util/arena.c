@@ -46,7 +46,7 @@ static struct arena_chunk *new_chunk(size_t sz)
 	struct arena_chunk *c;
 	size_t mapped = 0;
 
-	if (hugemem_on && sizeof(*c) + sz >= HUGEMEM_MIN) {
+	if (sizeof(*c) + sz >= HUGEMEM_MIN && hugemem_allowed()) {
 		c = hugemem_map(sizeof(*c) + sz, &mapped);
 		if (c)
 			sz = mapped - sizeof(*c);

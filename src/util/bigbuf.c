@@ -3,7 +3,6 @@
 #include "util/hugemem.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,10 +30,6 @@ struct hdr {
 /* Pages written once are worth faulting in at once, up to this size
  * (beyond, a lying size hint would commit what it names). */
 #define POPULATE_MAX (16u << 20)
-
-/* Whether mappings of HUGEMEM_MIN bytes or more are huge pages
- * (bigbuf_huge_pages). */
-static atomic_bool huge;
 
 /* The mappings kept for the next buffers, shared by the threads (a few
  * locks per module read cost nothing beside decompressing it). */
@@ -69,12 +64,7 @@ static void *as_buf(void *base, size_t cap, size_t mapped)
 
 static bool use_huge(size_t size)
 {
-	return hugemem_on && size >= HUGEMEM_MIN && atomic_load_explicit(&huge, memory_order_relaxed);
-}
-
-void bigbuf_huge_pages(bool on)
-{
-	atomic_store(&huge, on);
+	return size >= HUGEMEM_MIN && hugemem_allowed();
 }
 
 /* A mapping of size bytes: a kept one that fits (the smallest), or the

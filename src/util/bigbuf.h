@@ -11,7 +11,6 @@
 #ifndef MA_UTIL_BIGBUF_H
 #define MA_UTIL_BIGBUF_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/attr.h"
@@ -30,11 +29,6 @@ void *bigbuf_realloc(void *p, size_t len) MA_MUST_CHECK;
 void bigbuf_free(void *p);
 /* The kept mappings unmapped: once the modules are read. */
 void bigbuf_drop_kept(void);
-/* From now on, mappings of HUGEMEM_MIN bytes or more in huge pages
- * (util/hugemem.h), or not (the default). For a run that reads a few
- * modules: one reading thousands, two at a time, would hold a rounded-up
- * huge page per buffer and raise its peak memory past what it gains. */
-void bigbuf_huge_pages(bool on);
 /* The bytes p can hold. */
 size_t bigbuf_cap(const void *p);
 

@@ -1,7 +1,20 @@
 #include "util/hugemem.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/mman.h>
+
+static atomic_bool refused;
+
+void hugemem_allow(bool on)
+{
+	atomic_store(&refused, !on);
+}
+
+bool hugemem_allowed(void)
+{
+	return hugemem_on && !atomic_load_explicit(&refused, memory_order_relaxed);
+}
 
 void *hugemem_map(size_t len, size_t *size)
 {

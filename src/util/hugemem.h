@@ -24,6 +24,15 @@
 #define hugemem_on true
 #endif
 
+/* Whether buffers may take huge pages from now on (the default: yes).
+ * A run that holds many large buffers at once and whose peak memory is a
+ * target (depmod's full run: two threads decoding, eleven outputs built)
+ * turns it off; buffers already mapped stay so. */
+void hugemem_allow(bool on);
+/* hugemem_on, and not turned off: a buffer of HUGEMEM_MIN bytes or more
+ * may be a huge mapping now. */
+bool hugemem_allowed(void);
+
 /* A zeroed mapping of at least len bytes, 2 MiB aligned and advised for
  * huge pages; *size: the bytes mapped (len rounded up to 2 MiB). NULL
  * when out of memory. */

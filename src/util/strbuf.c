@@ -15,19 +15,16 @@ void strbuf_init(struct strbuf *sb)
 	sb->buf = (char *)"";
 	sb->len = 0;
 	sb->alloc = 0;
+	sb->mapped = false;
 }
 
 /* A buffer of HUGEMEM_MIN bytes or more is a huge-page mapping (an
- * output index, a JSON report, a meta file being written): what it
- * holds is written through, so the pages are all touched anyway. */
-static bool mapped(const struct strbuf *sb)
-{
-	return hugemem_on && sb->alloc >= HUGEMEM_MIN;
-}
-
+ * output index, a JSON report, a meta file being written) where
+ * hugemem_allowed(): what it holds is written through, so the pages are
+ * all touched anyway. */
 static void drop(struct strbuf *sb)
 {
-	if (mapped(sb))
+	if (sb->mapped)
 		hugemem_unmap(sb->buf, sb->alloc);
 	else if (sb->alloc)
 		free(sb->buf);
@@ -51,6 +48,7 @@ static int grow_mapped(struct strbuf *sb, size_t cap)
 	drop(sb);
 	sb->buf = p;
 	sb->alloc = size;
+	sb->mapped = true;
 	return 0;
 }
 
@@ -65,10 +63,11 @@ int strbuf_grow(struct strbuf *sb, size_t extra)
 	if (need <= sb->alloc)
 		return 0;
 	n = array_grown(sb->alloc, need < 64 ? 64 : need, 1);
-	if (hugemem_on && need >= HUGEMEM_MIN)
+	if (sb->mapped || (need >= HUGEMEM_MIN && hugemem_allowed()))
 		return grow_mapped(sb, n);
-	/* (below HUGEMEM_MIN, a malloc block: doubled up to it at most) */
-	if (hugemem_on && n >= HUGEMEM_MIN)
+	/* (below HUGEMEM_MIN, a malloc block: doubled up to it at most, so
+	 * that no block is bigger than the mapping it could have been) */
+	if (n >= HUGEMEM_MIN && need < HUGEMEM_MIN && hugemem_allowed())
 		n = HUGEMEM_MIN - 1;
 	/* buf is the static "" until the first growth */
 	p = realloc(sb->alloc ? sb->buf : NULL, n);
@@ -179,7 +178,7 @@ char *strbuf_detach(struct strbuf *sb, size_t *len)
 	if (len)
 		*len = sb->len;
 	/* a mapping is copied: what the caller owns it frees with free() */
-	if (mapped(sb)) {
+	if (sb->mapped) {
 		p = malloc(sb->len + 1);
 		if (p)
 			memcpy(p, sb->buf, sb->len + 1);

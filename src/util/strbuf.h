@@ -5,6 +5,7 @@
 #define MA_STRBUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,9 +13,10 @@ struct strbuf {
 	char *buf;
 	size_t len;
 	size_t alloc; /* 0 while buf points at the static empty string */
+	bool mapped;  /* buf is a huge-page mapping (util/hugemem.h) */
 };
 
-#define STRBUF_INIT { (char *)"", 0, 0 }
+#define STRBUF_INIT { (char *)"", 0, 0, false }
 
 void strbuf_init(struct strbuf *sb);
 void strbuf_release(struct strbuf *sb);

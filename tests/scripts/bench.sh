@@ -40,6 +40,11 @@ FLOOR=$W/floor
 cc -std=c11 -O2 -o "$FLOOR" "$REPO/tests/bench/floor.c" -lpthread -llzma -lz -lzstd ||
 	{ echo "bench: cannot build tests/bench/floor.c"; exit 1; }
 
+# what fresh memory costs here (tests/bench/pagefault.c): on a hypervisor
+# that shadows page tables, a 4 KiB page fault is the dearest thing a run does
+cc -std=c11 -O2 -o "$W/pagefault" "$REPO/tests/bench/pagefault.c" ||
+	{ echo "bench: cannot build tests/bench/pagefault.c"; exit 1; }
+
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
@@ -63,6 +68,7 @@ med() { printf '%s\n' ${T[$1]} | median; }
 sums() { (cd "$1" && sha256sum modules.* 2>/dev/null); }
 
 echo "modatlas bench: $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg), $RUNS runs per figure (median)"
+echo "fresh memory on this machine (tests/bench/pagefault.c): $("$W/pagefault" | sed 's/ (median.*//' | tr '\n' ';' | sed 's/;$//; s/;/; /g')"
 echo "kmod: $($K30 -V | head -n1) (Debian 12), $("$K34" -V | head -n1) (built here, -O2); modatlas: $("$M" -V | head -n1) ($1)"
 
 for tree in $TREES; do
