@@ -63,6 +63,8 @@ int strbuf_grow(struct strbuf *sb, size_t extra)
 	if (need <= sb->alloc)
 		return 0;
 	n = array_grown(sb->alloc, need < 64 ? 64 : need, 1);
+	if (!n)
+		return -ENOMEM;
 	if (sb->mapped || (need >= HUGEMEM_MIN && hugemem_allowed()))
 		return grow_mapped(sb, n);
 	/* (below HUGEMEM_MIN, a malloc block: doubled up to it at most, so
