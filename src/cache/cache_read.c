@@ -353,7 +353,6 @@ int cache_load(const char *base, const char *dirname, const struct ma_log *log,
 		free(path);
 		return -ENOMEM;
 	}
-	arena_init(&c->arena, 256 * 1024);
 	c->log = log;
 	c->base = strdup(base);
 	err = c->base ? read_checked(path, CACHE_MAGIC, CACHE_HEADER_LEN, &c->buf, &c->buf_len, &body, &len, NULL,
@@ -363,14 +362,10 @@ int cache_load(const char *base, const char *dirname, const struct ma_log *log,
 		why = "written by another version";
 	if (!err) {
 		/* the stamps' tables and paths (about 2.5 times the file) and
-		 * cache_changes' table in one chunk: a huge page on a real tree */
-		if (len > (SIZE_MAX - 256 * 1024) / 3)
-			err = -EINVAL;
-		else
-			arena_init(&c->arena, 256 * 1024 + len * 3);
+		 * cache_changes' table in one chunk, a huge page on a real tree
+		 * (len <= CACHE_MAX_FILE: no overflow) */
+		arena_init(&c->arena, 256 * 1024 + len * 3);
 		br_init(&r, body, len);
-	}
-	if (!err) {
 		err = parse_meta(c, &r, dirname, &why);
 	}
 	if (err == -ENOENT || err == -ENOMEM) {

@@ -141,19 +141,19 @@ void *bigbuf_realloc(void *p, size_t len)
 			return NULL;
 		if (size == h->mapped)
 			return p;
-		if (!use_huge(size > h->mapped ? size : h->mapped)) {
-			q = mremap(h, h->mapped, size, MREMAP_MAYMOVE);
-			return q == MAP_FAILED ? NULL : as_buf(q, size - HDR, size);
+		if (size < h->mapped && use_huge(h->mapped))
+			return p; /* a huge one keeps its pages */
+		if (size > h->mapped && use_huge(size)) {
+			/* grown into huge pages: a new mapping, not a moved one */
+			q = bigbuf_alloc(len);
+			if (!q)
+				return NULL;
+			memcpy(q, p, h->cap);
+			bigbuf_free(p);
+			return q;
 		}
-		if (size <= h->mapped)
-			return p; /* (a huge one keeps its pages) */
-		/* grown into huge pages: a new mapping, not a moved one */
-		q = bigbuf_alloc(len);
-		if (!q)
-			return NULL;
-		memcpy(q, p, h->cap);
-		bigbuf_free(p);
-		return q;
+		q = mremap(h, h->mapped, size, MREMAP_MAYMOVE);
+		return q == MAP_FAILED ? NULL : as_buf(q, size - HDR, size);
 	}
 	if (len < MAP_MIN) {
 		q = realloc(h, HDR + (len ? len : 1));

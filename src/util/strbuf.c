@@ -18,10 +18,6 @@ void strbuf_init(struct strbuf *sb)
 	sb->mapped = false;
 }
 
-/* A buffer of HUGEMEM_MIN bytes or more is a huge-page mapping (an
- * output index, a JSON report, a meta file being written) where
- * hugemem_allowed(): what it holds is written through, so the pages are
- * all touched anyway. */
 static void drop(struct strbuf *sb)
 {
 	if (sb->mapped)
@@ -65,6 +61,10 @@ int strbuf_grow(struct strbuf *sb, size_t extra)
 	n = array_grown(sb->alloc, need < 64 ? 64 : need, 1);
 	if (!n)
 		return -ENOMEM;
+	/* A buffer of HUGEMEM_MIN bytes or more is a huge-page mapping (an
+	 * output index, a JSON report, a meta file being written) where
+	 * hugemem_allowed(): what it holds is written through, so its pages
+	 * are all touched anyway. */
 	if (sb->mapped || (need >= HUGEMEM_MIN && hugemem_allowed()))
 		return grow_mapped(sb, n);
 	/* (below HUGEMEM_MIN, a malloc block: doubled up to it at most, so

@@ -22,6 +22,16 @@ static void fill(unsigned char *p, size_t n)
 		p[i] = (unsigned char)rnd(); /* NUL bytes among them */
 }
 
+/* n random bytes (the caller frees them). */
+static unsigned char *random_bytes(size_t n)
+{
+	unsigned char *p = malloc(n);
+
+	assert_non_null(p);
+	fill(p, n);
+	return p;
+}
+
 static void same(const struct strbuf *sb, const unsigned char *ref, size_t n)
 {
 	assert_int_equal(sb->len, n);
@@ -68,11 +78,9 @@ static void test_grow_across(void **state)
 static void test_grow_jump(void **state)
 {
 	static const size_t starts[] = { 0, 1, HUGEMEM_MIN / 2 + 1, HUGEMEM_MIN - 2 };
-	unsigned char *ref = malloc(3u << 20);
+	unsigned char *ref = random_bytes(3u << 20);
 
 	(void)state;
-	assert_non_null(ref);
-	fill(ref, 3u << 20);
 	for (size_t i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
 		struct strbuf sb = STRBUF_INIT;
 
@@ -92,11 +100,9 @@ static void test_grow_jump(void **state)
 static void test_detach(void **state)
 {
 	static const size_t sizes[] = { 0, 10, HUGEMEM_MIN - 2, HUGEMEM_MIN, 5u << 20 };
-	unsigned char *ref = malloc(5u << 20);
+	unsigned char *ref = random_bytes(5u << 20);
 
 	(void)state;
-	assert_non_null(ref);
-	fill(ref, 5u << 20);
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		struct strbuf sb = STRBUF_INIT;
 		size_t len = 99;
