@@ -54,6 +54,10 @@ memo_inodes() { stat -c %i "${1:-$MC}"/*.memo 2> /dev/null | tr '\n' ' '; }
 # NAME printed what its --no-cache run printed, with its exit status
 agree() {
 	local name=$1 want=$2 got=$3
+	GOT=$got
+	[ -n "${MEMO_DEFER:-}" ] && return 0 # real_repeat judges later
+	[ -f "$TMP/$name.again" ] &&
+		same_file "$name: again, untraced, the same answer" "$TMP/$name.out" "$TMP/$name.again"
 	check "$name: the memo $([ "$want" = hit ] && echo answers || echo "is not used") (got: $got)" \
 		[ "$got" = "$want" ]
 	same_file "$name: stdout as --no-cache" "$TMP/$name.ref" "$TMP/$name.out"
@@ -268,7 +272,6 @@ wmemo() {
 		# the sanitizer pass: once more untraced, leaks checked (an
 		# answer from the memo, mostly), the same bytes
 		"$M" why --cache-dir "$WC" "$@" > "$TMP/$name.again" 2> /dev/null
-		same_file "$name: again, untraced, the same answer" "$TMP/$name.out" "$TMP/$name.again"
 	fi
 	"$M" why --no-cache "$@" > "$TMP/$name.ref" 2> "$TMP/$name.referr"
 	echo $? > "$TMP/$name.refrc"
@@ -347,12 +350,29 @@ if realtree amd64-6.1; then
 	mkdir -p "$R/lib/modules"
 	cp -al "$RT_ROOT/lib/modules/$RT_KVER" "$R/lib/modules/"
 	settle
+	# tree_ctimes: every change time under $R, which a neighbour suite's
+	# link of the same file moves
+	tree_ctimes() { find "$R" -printf '%C@ %p\n' | cksum; }
+	# real_repeat FN CACHE SUBCMD NAME ARGS...: a repeat through FN (memo
+	# or wmemo) after until_kept; one that ran while a stamp moved is tried
+	# again, at most three times; one that ran while the tree stood still
+	# fails
+	real_repeat() {
+		local fn=$1 dir=$2 sub=$3 name=$4 stamps try
+		shift 4
+		for try in 1 2 3; do
+			stamps=$(tree_ctimes)
+			until_kept "$dir" "$M" "$sub" --cache-dir "$dir" "$@"
+			MEMO_DEFER=1 "$fn" "$name" hit "$@"
+			[ "$GOT" = hit ] || [ "$stamps" = "$(tree_ctimes)" ] && break
+			echo "  real: a stamp moved beside this suite during $name; tried again"
+		done
+		agree "$name" hit "$GOT"
+	}
 	memo real run -b "$R" -f json "$RT_KVER"
-	until_kept "$MC" "$M" check --cache-dir "$MC" -b "$R" -f json "$RT_KVER"
-	memo real-repeat hit -b "$R" -f json "$RT_KVER"
+	real_repeat memo "$MC" check real-repeat -b "$R" -f json "$RT_KVER"
 	wmemo real-why run -b "$R" e1000e "$RT_KVER"
-	until_kept "$WC" "$M" why --cache-dir "$WC" -b "$R" e1000e "$RT_KVER"
-	wmemo real-why-repeat hit -b "$R" e1000e "$RT_KVER"
+	real_repeat wmemo "$WC" why real-why-repeat -b "$R" e1000e "$RT_KVER"
 else
 	fail "amd64-6.1: tree fetched"
 fi
