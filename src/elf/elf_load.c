@@ -14,7 +14,7 @@ static struct elf_api api;
 static const struct dlapi_sym syms[] = {
 	F(elf_memory), F(elf_end), F(elf_kind), F(elf_errmsg), F(elf_getshdrnum),
 	F(elf_getshdrstrndx), F(elf_getscn), F(elf_nextscn), F(elf_strptr),
-	F(elf_getdata_rawchunk), F(gelf_getehdr), F(gelf_getshdr), F(gelf_getclass),
+	F(gelf_getehdr), F(gelf_getshdr), F(gelf_getclass),
 	F(elf_version),
 };
 #undef F

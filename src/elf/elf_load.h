@@ -21,7 +21,6 @@ struct elf_api {
 	DLAPI_FN(elf_getscn);
 	DLAPI_FN(elf_nextscn);
 	DLAPI_FN(elf_strptr);
-	DLAPI_FN(elf_getdata_rawchunk);
 	DLAPI_FN(gelf_getehdr);
 	DLAPI_FN(gelf_getshdr);
 	DLAPI_FN(gelf_getclass);

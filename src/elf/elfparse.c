@@ -29,22 +29,17 @@ const char *elfparse_secname(const struct elfctx *c, size_t i)
 const uint8_t *elfparse_sec(struct elfctx *c, size_t i)
 {
 	const struct elfsec *s = &c->secs[i];
-	int err;
+	const uint8_t *p;
+	int err = 0;
 
-	if (c->ensure) {
-		err = c->ensure(c->ensure_ud, s->off, s->size);
-		if (err == -ENOMEM) {
-			c->nomem = true;
-			return NULL;
-		}
-		if (err < 0) {
-			if (c->d->rec.status == MOD_OK)
-				moddraft_fail(c->d, MOD_ERR_IO, err, "read of section %zu: %s", i,
-					      strerror(-err));
-			return NULL;
-		}
-	}
-	return c->buf + s->off;
+	if (!c->fetch)
+		return c->buf + s->off;
+	p = c->fetch(c->fetch_ud, s->off, s->size, 0, &err);
+	if (err == -ENOMEM)
+		c->nomem = true;
+	else if (!p && c->d->rec.status == MOD_OK)
+		moddraft_fail(c->d, MOD_ERR_IO, err, "read of section %zu: %s", i, strerror(-err));
+	return p;
 }
 
 struct strref elfparse_secstr(struct elfctx *c, size_t i, uint64_t off)
@@ -394,7 +389,9 @@ static void prefetch(struct elfctx *c)
 		for (j = i + 1; j < n && r[j].a <= b + PREFETCH_GAP; j++)
 			if (r[j].b > b)
 				b = r[j].b;
-		if (c->ensure(c->ensure_ud, a, b - a) == -ENOMEM)
+		int err = 0;
+
+		if (!c->fetch(c->fetch_ud, a, b - a, 0, &err) && err == -ENOMEM)
 			return;
 	}
 }
@@ -410,7 +407,7 @@ static int parse_body(struct elfctx *c)
 	if (err < 0 || c->d->rec.status != MOD_OK)
 		return err;
 	find_sections(c);
-	if (c->ensure)
+	if (c->fetch)
 		prefetch(c);
 	err = read_modinfo(c);
 	if (!err && !c->d->info_only)
@@ -421,7 +418,7 @@ static int parse_body(struct elfctx *c)
 }
 
 int elfparse_module_img(struct moddraft *d, const uint8_t *buf, size_t len,
-			elf_ensure_fn ensure, void *ud)
+			elf_fetch_fn fetch, void *ud)
 {
 	struct elfctx c;
 	int err;
@@ -430,8 +427,8 @@ int elfparse_module_img(struct moddraft *d, const uint8_t *buf, size_t len,
 	c.buf = buf;
 	c.len = len;
 	c.d = d;
-	c.ensure = ensure;
-	c.ensure_ud = ud;
+	c.fetch = fetch;
+	c.fetch_ud = ud;
 	if (!identify(&c, buf, len))
 		return 0;
 	/* ELF_C_READ (what elf_memory uses) never writes to the image:
@@ -442,8 +439,8 @@ int elfparse_module_img(struct moddraft *d, const uint8_t *buf, size_t len,
 	if (!err && d->rec.status == MOD_OK) {
 		uint64_t claim = modsig_claimed(buf, len);
 
-		if (claim && ensure)
-			err = ensure(ud, len - 40 - claim, claim);
+		if (claim && fetch)
+			fetch(ud, len - 40 - claim, claim, ELF_FETCH_IN_PLACE, &err);
 		if (err == -ENOMEM)
 			c.nomem = true;
 		else if (!err)

@@ -36,17 +36,21 @@ enum {
 	SEC__COUNT,
 };
 
-/* Bytes of the image at [off, off + size) are about to be read: make them
- * present (an image read from a file holds only what was asked for).
- * Returns 0 or a negative errno. */
-typedef int (*elf_ensure_fn)(void *ud, uint64_t off, uint64_t size);
+/* The file's bytes at [off, off + size) are about to be read: where they
+ * are, read first if need be (an image read from a file holds only what
+ * was asked for). ELF_FETCH_IN_PLACE: at img + off, where the image's
+ * readers look (the signature trailer). NULL with *err a negative errno
+ * when they cannot be had. */
+#define ELF_FETCH_IN_PLACE 1u
+typedef const uint8_t *(*elf_fetch_fn)(void *ud, uint64_t off, uint64_t size, unsigned flags,
+				       int *err);
 
 struct elfctx {
 	const struct elf_api *E; /* libelf */
 	Elf *elf;
 	const uint8_t *buf; /* the image: whole, or filled on demand */
-	elf_ensure_fn ensure; /* NULL when the image is whole */
-	void *ensure_ud;
+	elf_fetch_fn fetch; /* NULL when the image is whole */
+	void *fetch_ud;
 	size_t len;
 	bool is64;
 	uint16_t machine;
@@ -56,7 +60,7 @@ struct elfctx {
 	size_t shstr_len;
 	size_t idx[SEC__COUNT];
 	struct moddraft *d;
-	bool nomem;         /* ensure ran out of memory */
+	bool nomem;         /* fetch ran out of memory */
 };
 
 /* Parse buf[0..len) as a module into d (status, identity, exports, needs,
@@ -65,10 +69,10 @@ struct elfctx {
 int elfparse_module(struct moddraft *d, const uint8_t *buf, size_t len);
 
 /* Same over an image of len bytes of which only some are present: every
- * range is made present with ensure before it is read (the ELF header,
- * section table and the image's last 40 bytes must already be). */
+ * range is had through fetch before it is read (the ELF header, section
+ * table and the image's last 40 bytes must already be in the image). */
 int elfparse_module_img(struct moddraft *d, const uint8_t *img, size_t len,
-			elf_ensure_fn ensure, void *ud);
+			elf_fetch_fn fetch, void *ud);
 
 /* Bytes of section i (whose range was checked), made present first;
  * NULL when that fails (status set, or c->nomem). */

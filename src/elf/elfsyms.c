@@ -86,7 +86,7 @@ bad:
 }
 
 /* The SHT_SYMTAB_SHNDX table that belongs to symtab section si, if any. */
-static Elf_Data *xindex_data(struct elfctx *c, size_t si, size_t nsyms)
+static const uint8_t *xindex_data(struct elfctx *c, size_t si, size_t nsyms)
 {
 	size_t i;
 
@@ -95,14 +95,15 @@ static Elf_Data *xindex_data(struct elfctx *c, size_t si, size_t nsyms)
 
 		if (s->type == SHT_SYMTAB_SHNDX && s->link == si && s->ok &&
 		    s->size / 4 >= nsyms)
-			return elfparse_sec(c, i) ? c->E->elf_getdata_rawchunk(c->elf, (int64_t)s->off,
-									nsyms * 4, ELF_T_WORD)
-						  : NULL;
+			return elfparse_sec(c, i);
 	}
 	return NULL;
 }
 
-/* One symbol, in native form (libelf converted the table). */
+/* One symbol, in native form. Decoded here rather than by libelf's
+ * elf_getdata_rawchunk: that reads at the file offset of the image libelf
+ * was given, and a big module's symbol table is read elsewhere (secbuf.h).
+ * The fields are the ELF spec's, in the file's byte order. */
 struct sym {
 	uint32_t name;
 	uint8_t info;
@@ -110,16 +111,18 @@ struct sym {
 	uint64_t value;
 };
 
-static struct sym sym_at(const Elf_Data *sd, bool is64, size_t i)
+static struct sym sym_at(const uint8_t *tab, bool is64, bool msb, size_t i)
 {
 	if (is64) {
-		const Elf64_Sym *s = (const Elf64_Sym *)sd->d_buf + i;
+		const uint8_t *p = tab + i * sizeof(Elf64_Sym);
 
-		return (struct sym){ s->st_name, s->st_info, s->st_shndx, s->st_value };
+		return (struct sym){ (uint32_t)get_uint(p, 4, msb), p[4],
+				     (uint16_t)get_uint(p + 6, 2, msb), get_uint(p + 8, 8, msb) };
 	} else {
-		const Elf32_Sym *s = (const Elf32_Sym *)sd->d_buf + i;
+		const uint8_t *p = tab + i * sizeof(Elf32_Sym);
 
-		return (struct sym){ s->st_name, s->st_info, s->st_shndx, s->st_value };
+		return (struct sym){ (uint32_t)get_uint(p, 4, msb), p[12],
+				     (uint16_t)get_uint(p + 14, 2, msb), get_uint(p + 4, 4, msb) };
 	}
 }
 
@@ -145,20 +148,20 @@ static bool maybe_special(const char *tab, size_t size, size_t off)
 
 static int walk_symtab(struct elfctx *c, struct walk *w, size_t nsyms)
 {
-	const struct elfsec *ss = &c->secs[c->idx[SEC_SYMTAB]];
 	const size_t ti = c->idx[SEC_STRTAB], tsize = c->secs[ti].size;
 	const bool sparc = c->machine == EM_SPARC || c->machine == EM_SPARCV9;
 	struct moddraft *d = c->d;
+	const bool msb = d->rec.elf_data == ELFDATA2MSB;
 	const char *tab;
-	Elf_Data *sd, *xd;
+	const uint8_t *sd, *xd;
 	size_t i, tail = SIZE_MAX;
 
-	if (!elfparse_sec(c, c->idx[SEC_SYMTAB]))
-		return c->nomem ? -ENOMEM : 0;
-	sd = c->E->elf_getdata_rawchunk(c->elf, (int64_t)ss->off, ss->size, ELF_T_SYM);
+	sd = elfparse_sec(c, c->idx[SEC_SYMTAB]);
 	if (!sd)
-		return -ENOMEM; /* the range was checked: only allocation fails */
+		return c->nomem ? -ENOMEM : 0;
 	xd = xindex_data(c, c->idx[SEC_SYMTAB], nsyms);
+	if (!xd && c->nomem)
+		return -ENOMEM;
 	tab = (const char *)elfparse_sec(c, ti);
 	if (!tab)
 		return c->nomem ? -ENOMEM : 0;
@@ -170,13 +173,13 @@ static int walk_symtab(struct elfctx *c, struct walk *w, size_t nsyms)
 	}
 
 	for (i = 1; i < nsyms; i++) {
-		const struct sym sym = sym_at(sd, c->is64, i);
+		const struct sym sym = sym_at(sd, c->is64, msb, i);
 		struct strref name = { NULL, 0 };
 		size_t shndx = sym.shndx;
 		bool undef, reg;
 
 		if (sym.shndx == SHN_XINDEX && xd)
-			shndx = ((const Elf32_Word *)xd->d_buf)[i];
+			shndx = (size_t)get_uint(xd + 4 * i, 4, msb);
 		undef = sym.shndx == SHN_UNDEF;
 		reg = sparc && GELF_ST_TYPE(sym.info) == STT_SPARC_REGISTER;
 		if (sym.name >= tsize) {

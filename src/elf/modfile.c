@@ -21,6 +21,7 @@
 #include "elf/decompress.h"
 #include "elf/draft.h"
 #include "elf/elfparse.h"
+#include "elf/secbuf.h"
 #include "elf/sparse.h"
 #include "util/bigbuf.h"
 #include "util/budget.h"
@@ -196,7 +197,8 @@ static int read_all(int fd, uint8_t *p, size_t len)
  * the file, no mmap_lock contention between reader threads, no SIGBUS if
  * the file shrinks. Images up to 1 MiB live in a buffer the thread
  * reuses (scratch_get), bigger ones in an anonymous mapping (pages never
- * written are never resident). */
+ * written are never resident) whose sections go to a kept buffer
+ * (secbuf.h): fresh pages each time cost a fault apiece. */
 #define WHOLE_READ_MAX (64u * 1024)
 #define HEAP_IMAGE_MAX (1u << 20)
 #define HEAD_READ (4u * 1024)
@@ -208,33 +210,67 @@ struct img_src {
 	int fd;
 	uint8_t *img;
 	uint64_t len;
+	struct secbuf *sb; /* NULL: every range in the image */
 	struct {
 		uint64_t a, b;
+		const uint8_t *p; /* where byte a is */
 	} r[MAX_RANGES];
 	int n;
 };
 
-static int img_ensure(void *ud, uint64_t off, uint64_t size)
+static void img_add(struct img_src *s, uint64_t a, uint64_t b, const uint8_t *p)
 {
-	struct img_src *s = ud;
-	uint64_t end;
-	int err;
-
-	if (off > s->len || size > s->len - off)
-		return -EINVAL;
-	end = off + size;
-	for (int i = 0; i < s->n; i++)
-		if (s->r[i].a <= off && end <= s->r[i].b)
-			return 0;
-	err = read_at(s->fd, s->img + off, (size_t)size, off);
-	if (err < 0)
-		return err;
-	if (s->n < MAX_RANGES) {
-		s->r[s->n].a = off;
-		s->r[s->n].b = end;
+	if (s->n < MAX_RANGES) { /* else read again when asked again */
+		s->r[s->n].a = a;
+		s->r[s->n].b = b;
+		s->r[s->n].p = p;
 		s->n++;
 	}
-	return 0;
+}
+
+/* Read into the image at off. */
+static int img_read(struct img_src *s, uint64_t off, uint64_t size)
+{
+	int err = read_at(s->fd, s->img + off, (size_t)size, off);
+
+	if (!err)
+		img_add(s, off, off + size, s->img + off);
+	return err;
+}
+
+static const uint8_t *img_fetch(void *ud, uint64_t off, uint64_t size, unsigned flags, int *err)
+{
+	struct img_src *s = ud;
+	const bool in_place = flags & ELF_FETCH_IN_PLACE;
+	uint64_t end;
+	uint8_t *p;
+
+	if (off > s->len || size > s->len - off) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	end = off + size;
+	for (int i = 0; i < s->n; i++)
+		if (s->r[i].a <= off && end <= s->r[i].b &&
+		    (!in_place || s->r[i].p == s->img + s->r[i].a))
+			return s->r[i].p + (off - s->r[i].a);
+	p = s->sb && !in_place ? secbuf_take(s->sb, off, (size_t)size) : NULL;
+	if (!p)
+		p = s->img + off;
+	*err = read_at(s->fd, p, (size_t)size, off);
+	if (*err < 0)
+		return NULL;
+	img_add(s, off, end, p);
+	return p;
+}
+
+/* The bytes at [off, off + size) at their place in the image. */
+static int img_place(struct img_src *s, uint64_t off, uint64_t size)
+{
+	int err = 0;
+
+	img_fetch(s, off, size, ELF_FETCH_IN_PLACE, &err);
+	return err;
 }
 
 /* Where the tail read starts: the section table usually sits at the end,
@@ -277,13 +313,13 @@ static int ensure_headers(struct img_src *s)
 	esz = is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
 	if (shoff > s->len || esz > s->len - shoff)
 		return 0;
-	if (img_ensure(s, shoff, esz) < 0)
+	if (img_place(s, shoff, esz) < 0)
 		return 0;
 	if (!shnum) /* SHN_XINDEX scheme: the count is in the first header */
 		shnum = get_uint(s->img + shoff + (is64 ? 0x20 : 0x14), is64 ? 8 : 4, msb);
 	if (shnum > (s->len - shoff) / esz)
 		return 0;
-	return img_ensure(s, shoff, shnum * esz) == -ENOMEM ? -ENOMEM : 0;
+	return img_place(s, shoff, shnum * esz) == -ENOMEM ? -ENOMEM : 0;
 }
 
 /* Each thread keeps its heap image buffer from one module to the next:
@@ -345,28 +381,30 @@ static int load_plain_fd(struct moddraft *d, int fd, size_t len, const uint8_t *
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (s.img == MAP_FAILED)
 			s.img = NULL;
+		s.sb = secbuf_get();
 	} else {
 		s.img = scratch_get(len ? len : 1);
 	}
-	if (!s.img)
+	if (!s.img) {
+		secbuf_put(s.sb);
 		return -ENOMEM;
+	}
 	memcpy(s.img, head, HEAD_READ);
-	s.r[0].a = 0;
-	s.r[0].b = HEAD_READ;
-	s.n = 1;
-	err = img_ensure(&s, tail_start(&s), len - tail_start(&s));
+	img_add(&s, 0, HEAD_READ, s.img);
+	err = img_read(&s, tail_start(&s), len - tail_start(&s));
 	if (!err) {
 		/* The header and the section table must be present before
 		 * libelf sees the image. */
 		err = ensure_headers(&s);
 		if (!err)
-			err = elfparse_module_img(d, s.img, len, img_ensure, &s);
+			err = elfparse_module_img(d, s.img, len, img_fetch, &s);
 		if (err == -ENOMEM)
 			moddraft_fail(d, MOD_ERR_NOMEM, -ENOMEM, "%s", "out of memory");
 	} else if (err != -ENOMEM) {
 		moddraft_fail(d, MOD_ERR_IO, err, "read: %s", strerror(-err));
 	}
 	err = moddraft_finish(d, keep_sig, out);
+	secbuf_put(s.sb);
 	if (mapped)
 		munmap(s.img, len);
 	return err;
@@ -460,6 +498,11 @@ out:
 		close(fd);
 	moddraft_release(&d);
 	return err;
+}
+
+void modfile_release_buffers(void)
+{
+	secbuf_release_all();
 }
 
 int modfile_load_path(const char *path, const struct modfile_opts *opts, struct modrec **out)

@@ -148,6 +148,7 @@ int loader_run(struct load_job *jobs, size_t n, const struct loader_cfg *cfg,
 	}
 	r = jobs_run(n, order, &jc, read_one, &run);
 	free(order);
+	modfile_release_buffers();
 	return r;
 }
 
@@ -233,7 +234,10 @@ static void stream_free(struct loader_stream *s, bool free_recs)
 int loader_stream_finish(struct loader_stream *s, struct load_job **jobs, size_t *n)
 {
 	int r = jobs_finish(s->pool);
-	struct load_job *v = malloc((s->pushed ? s->pushed : 1) * sizeof(*v));
+	struct load_job *v;
+
+	modfile_release_buffers();
+	v = malloc((s->pushed ? s->pushed : 1) * sizeof(*v));
 
 	*jobs = NULL;
 	*n = 0;
@@ -255,5 +259,6 @@ void loader_stream_abort(struct loader_stream *s)
 	if (!s)
 		return;
 	jobs_cancel(s->pool);
+	modfile_release_buffers();
 	stream_free(s, true);
 }
