@@ -39,7 +39,6 @@ void cache_stat_of_mod(struct cache_stat *cs, const struct tree_mod *m);
 void cache_stat_of_dir(struct cache_stat *cs, const struct tree_dir *d);
 /* stat(path) into cs; a missing file is a valid state (missing = true). */
 int cache_stat_path(const char *path, struct cache_stat *cs);
-bool cache_stat_equal(const struct cache_stat *a, const struct cache_stat *b);
 
 /* The cache directory: given (--cache-dir) when not NULL, else
  * MODATLAS_CACHE_DIR, else /var/cache/modatlas for root, else
@@ -102,14 +101,6 @@ struct cache_change {
 	enum cache_change_kind kind;
 };
 
-/* Told of each change as cache_changes finds it (watch may be NULL), to
- * start reading it before the check is over; the check may still fail
- * after. Called from the check's threads under its lock: be quick. */
-struct cache_watch {
-	void (*found)(void *ud, const struct cache_change *ch);
-	void *ud;
-};
-
 /* cache_unchanged, except that up to max module files may differ: 0 with
  * *n = 0 when nothing changed, 0 with the *n modules (sorted by path) in
  * out when only module files did (touched, or replaced in place: whether
@@ -118,7 +109,7 @@ struct cache_watch {
  * when anything else changed (an input, an output, a directory in any
  * other way). */
 int cache_changes(struct cache *c, const char *key, const char *outdir, unsigned int jobs,
-		  struct cache_change *out, size_t max, size_t *n, const struct cache_watch *watch);
+		  struct cache_change *out, size_t max, size_t *n);
 
 /* The stat cache_changes took of module path this run, if it did (the
  * readers need not take it again). Thread-safe once cache_prepare

@@ -116,6 +116,7 @@ struct cache {
  * share it. */
 extern const char cache_version[];
 
+bool cache_stat_equal(const struct cache_stat *a, const struct cache_stat *b);
 /* File timestamps come from a coarse clock (one tick is a few ms): a
  * stamp this close to the moment it was taken may hide a later change
  * made within the same tick. */

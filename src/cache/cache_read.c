@@ -646,7 +646,6 @@ struct check {
 	size_t n_changes, max_changes;
 	struct cache_stat *now;  /* each module's stat (c->now, writable) */
 	bool *now_ok;
-	const struct cache_watch *watch;
 };
 
 /* Under p->lock: one more change, or the check fails. */
@@ -659,10 +658,7 @@ static bool add_change(struct check *p, const char *path, const struct cache_sta
 				p->max_changes);
 		return false;
 	}
-	p->changes[p->n_changes] = (struct cache_change){ path, *now, digest, file_sum, kind };
-	if (p->watch)
-		p->watch->found(p->watch->ud, &p->changes[p->n_changes]);
-	p->n_changes++;
+	p->changes[p->n_changes++] = (struct cache_change){ path, *now, digest, file_sum, kind };
 	return true;
 }
 
@@ -776,10 +772,9 @@ static int cmp_change(const void *a, const void *b)
 }
 
 int cache_changes(struct cache *c, const char *key, const char *outdir, unsigned int jobs,
-		  struct cache_change *out, size_t max, size_t *n, const struct cache_watch *watch)
+		  struct cache_change *out, size_t max, size_t *n)
 {
-	struct check p = { .c = c, .outdir = outdir, .changes = out, .max_changes = max,
-			   .watch = watch };
+	struct check p = { .c = c, .outdir = outdir, .changes = out, .max_changes = max };
 	struct jobs_cfg jc = { .threads = jobs_threads(jobs), .max_threads = 8 };
 	size_t n_jobs = 1 + c->n_outputs + (c->n_stamps + CHECK_CHUNK - 1) / CHECK_CHUNK;
 
@@ -818,7 +813,7 @@ bool cache_unchanged(struct cache *c, const char *key, const char *outdir, unsig
 {
 	size_t n;
 
-	return cache_changes(c, key, outdir, jobs, NULL, 0, &n, NULL) == 0 && n == 0;
+	return cache_changes(c, key, outdir, jobs, NULL, 0, &n) == 0 && n == 0;
 }
 
 void cache_replay(const struct cache *c, const struct ma_log *log)

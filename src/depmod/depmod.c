@@ -12,7 +12,6 @@
 
 #include "cache/cache.h"
 #include "depmod/depmod_cache.h"
-#include "depmod/depmod_early.h"
 #include "depmod/depmod_patch.h"
 #include "depmod/outputs.h"
 #include "elf/module.h"
@@ -22,7 +21,6 @@
 #include "model/mtree.h"
 #include "tree/walk.h"
 #include "util/hugemem.h"
-#include "util/jobs.h"
 #include "util/log.h"
 #include "util/logbuf.h"
 #include "util/release.h"
@@ -110,8 +108,7 @@ static int touch_dep(const struct run *run)
 /* A few modules changed since the recorded run: patched, when their
  * change is only in their own lines (depmod_patch.c), or nothing to do
  * when they hold what they held. */
-static int try_patch(struct run *run, const struct cache_change *ch, size_t n,
-		     struct early *early)
+static int try_patch(struct run *run, const struct cache_change *ch, size_t n)
 {
 	const struct depmod_opts *o = run->caller;
 	struct depmod_patch p = {
@@ -131,7 +128,6 @@ static int try_patch(struct run *run, const struct cache_change *ch, size_t n,
 		.jobs = o->jobs,
 		.started_ns = run->started_ns,
 		.log = o->log,
-		.early = early,
 	};
 	int r = n ? depmod_patch_run(&p) : DEPMOD_PATCH_SAME;
 
@@ -177,31 +173,19 @@ static int st_cache(struct run *run)
 		return r;
 	if (run->cache && !o->dry_run && !o->show &&
 	    (!o->log || o->log->max_prio < MA_LOG_INFO || o->timing)) {
-		/* one thread reads what the check finds while the others
-		 * check: not when told to use one */
-		struct early *early = jobs_threads(o->jobs) > 1 ? early_new(depmod_info_keys) : NULL;
-		struct cache_watch watch = early_watch(early);
-
 		if (cache_changes(run->cache, run->key, run->outdir, o->jobs, ch, DEPMOD_PATCH_MAX,
-				  &n, early ? &watch : NULL) < 0) {
-			r = 0;
+				  &n) < 0)
 			ma_logf(o->log, MA_LOG_DEBUG, "full run: the options, a directory, an input, "
 				"an output or more than %d modules changed since the cached run",
 				DEPMOD_PATCH_MAX);
-		} else if ((r = try_patch(run, ch, n, early)) == DEPMOD_PATCH_NO) {
-			ma_logf(o->log, MA_LOG_DEBUG, "full run: %zu module%s changed beyond "
-				"%s own lines", n, n == 1 ? "" : "s", n == 1 ? "its" : "their");
-		}
-		if (early_taken(early))
-			ma_logf(o->log, MA_LOG_DEBUG, "%zu changed module%s read while the cache "
-				"was checked", early_taken(early), early_taken(early) == 1 ? "" : "s");
-		early_free(early);
-		if (r < 0)
+		else if ((r = try_patch(run, ch, n)) < 0)
 			return r;
-		if (r == DEPMOD_PATCH_DONE) {
+		else if (r == DEPMOD_PATCH_DONE) {
 			run->done = true;
 			return 0;
-		}
+		} else
+			ma_logf(o->log, MA_LOG_DEBUG, "full run: %zu module%s changed beyond "
+				"%s own lines", n, n == 1 ? "" : "s", n == 1 ? "its" : "their");
 	}
 	run->mo.cache = run->cache;
 	if (!o->dry_run) {

@@ -8,7 +8,6 @@
  * something, -w, -e, a module shadowed by another of its name, an alias
  * whose place cannot be found) leaves the work to a full run. */
 #include "depmod/depmod_patch.h"
-#include "depmod/depmod_early.h"
 #include "depmod/depmod_patch_int.h"
 
 #include <errno.h>
@@ -112,9 +111,12 @@ static int classify(const struct modrec *old, const struct modrec *now)
 	return files;
 }
 
-int patch_read_change(const char *const *keys, const struct cache_change *ch, struct changed *c)
+/* Read change k again (its record and its encoding), or prove it
+ * unchanged by its bytes. */
+static int read_again(const struct depmod_patch *p, size_t k, struct changed *c)
 {
-	struct modfile_opts fo = { .info_keys = keys, .blob = &c->blob };
+	const struct cache_change *ch = &p->changes[k];
+	struct modfile_opts fo = { .info_keys = p->keys, .blob = &c->blob };
 	uint64_t sum = 0, len = 0;
 
 	/* a compressed module whose bytes are those recorded: not decoded */
@@ -141,15 +143,10 @@ static int read_one(void *ud, size_t k, const struct ma_log *log)
 {
 	struct read_all *ra = ud;
 
-	const struct cache_change *ch = &ra->p->changes[k];
-	int r;
-
 	strbuf_init(&ra->c[k].blob);
-	if (ch->kind == CACHE_REMOVED)
+	if (ra->p->changes[k].kind == CACHE_REMOVED)
 		return 0;
-	if (!early_take(ra->p->early, ch, &ra->c[k], &r))
-		r = patch_read_change(ra->p->keys, ch, &ra->c[k]);
-	return r < 0 ? -EAGAIN : 0;
+	return read_again(ra->p, k, &ra->c[k]) < 0 ? -EAGAIN : 0;
 }
 
 int patch_read_all(const struct depmod_patch *p, struct changed *c)

@@ -17,8 +17,6 @@ struct ma_log;
 /* At most this many changed modules are looked at one by one. */
 #define DEPMOD_PATCH_MAX 64
 
-struct early;
-
 struct depmod_patch {
 	struct cache *cache;              /* the recorded run */
 	const char *cache_base;           /* its files' base name */
@@ -34,8 +32,6 @@ struct depmod_patch {
 	unsigned int jobs;
 	int64_t started_ns;
 	const struct ma_log *log;
-	struct early *early;              /* changes read as the check found
-					     them (depmod_early.h), or NULL */
 };
 
 enum {

@@ -42,10 +42,7 @@ int patch_init(struct patch_run *pr, const struct depmod_patch *p);
 /* A patching run's result from its last error: DEPMOD_PATCH_NO for
  * -EAGAIN, DEPMOD_PATCH_DONE for 0, else r. */
 int patch_result(int r);
-/* Change ch read again (its record and its encoding into c), or proved
- * unchanged by its bytes (c->same_bytes): 0 or -1. */
-int patch_read_change(const char *const *keys, const struct cache_change *ch, struct changed *c);
-/* Every change but a removed one read again (or taken from p->early), on the job pool, and each
+/* Every change but a removed one read again, on the job pool, and each
  * change's name (c[k].modname): 0, or -EAGAIN when one cannot be read. */
 int patch_read_all(const struct depmod_patch *p, struct changed *c);
 /* Change k (read again into c) holds what it held. */
