@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "cache/cache.h"
+#include "util/strmap.h"
 #include "util/arena.h"
 #include "util/attr.h"
 
@@ -91,7 +92,8 @@ struct cache {
 	struct stamp *stamps;
 	size_t n_stamps;
 	size_t n_modules;      /* of them, kind 'm' */
-	struct khash *stamp_index; /* stamp path -> index + 1 (lazy) */
+	struct strmap stamp_map;   /* stamp path -> index, once stamp_keys is */
+	struct strref *stamp_keys; /* the stamps' paths, last first (lazy) */
 	struct dir_update *dir_updates; /* cache_changes' */
 	size_t n_dir_updates, a_dir_updates;
 	struct dir_new *dir_news;       /* cache_changes' */

@@ -16,31 +16,46 @@
 #include "tree/walk.h"
 #include "util/arena.h"
 #include "util/array.h"
-#include "util/khash.h"
 #include "util/strbuf.h"
 
 /* The index of stamps by path (their kinds' paths never meet). Under
  * the caller's lock, or on the one thread using c. */
-static struct khash *stamp_index(struct cache *c)
+/* The stamps indexed by path (built once, under the caller's lock or
+ * before threads look): false when out of memory. The keys go last
+ * first, so that of a path stamped twice the later stamp is found. */
+static bool stamp_index(struct cache *c)
 {
-	if (c->stamp_index)
-		return c->stamp_index;
-	c->stamp_index = khash_new(c->n_stamps > 1024 ? (unsigned int)c->n_stamps : 1024);
-	for (size_t i = 0; c->stamp_index && i < c->n_stamps; i++) {
-		if (khash_add(c->stamp_index, c->stamps[i].path, (void *)(uintptr_t)(i + 1), NULL) < 0) {
-			khash_free(c->stamp_index);
-			c->stamp_index = NULL;
-		}
+	struct strref *keys;
+
+	if (c->stamp_keys)
+		return true;
+	keys = malloc((c->n_stamps ? c->n_stamps : 1) * sizeof(*keys));
+	if (!keys)
+		return false;
+	for (size_t j = 0; j < c->n_stamps; j++) {
+		const char *p = c->stamps[c->n_stamps - 1 - j].path;
+
+		keys[j] = (struct strref){ p, strlen(p) };
 	}
-	return c->stamp_index;
+	if (strmap_build(&c->stamp_map, keys, c->n_stamps) < 0) {
+		strmap_release(&c->stamp_map);
+		free(keys);
+		return false;
+	}
+	c->stamp_keys = keys;
+	return true;
 }
 
 /* The stamp of kind kind for path, or NULL. */
 static const struct stamp *stamp_of(const struct cache *c, const char *path, char kind)
 {
-	uintptr_t i = c->stamp_index ? (uintptr_t)khash_find(c->stamp_index, path) : 0;
+	const struct stamp *s;
+	size_t j;
 
-	return i && c->stamps[i - 1].kind == kind ? &c->stamps[i - 1] : NULL;
+	if (!c->stamp_keys || !strmap_find(&c->stamp_map, path, strlen(path), &j))
+		return NULL;
+	s = &c->stamps[c->n_stamps - 1 - j];
+	return s->kind == kind ? s : NULL;
 }
 
 /* A directory new since the recorded run (path in c's arena): its stamp

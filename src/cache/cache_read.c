@@ -71,7 +71,8 @@ void cache_free(struct cache *c)
 	arena_release(&c->arena); /* the strings and tables of the meta file */
 	khash_free(c->records);
 	khash_free(c->now_index);
-	khash_free(c->stamp_index);
+	strmap_release(&c->stamp_map);
+	free(c->stamp_keys);
 	FREE_ALL(c->dir_updates, c->dir_news, c);
 }
 
