@@ -18,11 +18,10 @@
 #include "util/array.h"
 #include "util/strbuf.h"
 
-/* The index of stamps by path (their kinds' paths never meet). Under
- * the caller's lock, or on the one thread using c. */
-/* The stamps indexed by path (built once, under the caller's lock or
- * before threads look): false when out of memory. The keys go last
- * first, so that of a path stamped twice the later stamp is found. */
+/* The stamps indexed by path (their kinds' paths never meet), built
+ * once under the caller's lock or on the one thread using c: false when
+ * out of memory. The keys go last first, so that of a path stamped twice
+ * the later stamp is found, as khash_add's replacement found it. */
 static bool stamp_index(struct cache *c)
 {
 	struct strref *keys;
