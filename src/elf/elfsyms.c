@@ -102,8 +102,9 @@ static const uint8_t *xindex_data(struct elfctx *c, size_t si, size_t nsyms)
 
 /* One symbol, in native form. Decoded here rather than by libelf's
  * elf_getdata_rawchunk: that reads at the file offset of the image libelf
- * was given, and a big module's symbol table is read elsewhere (secbuf.h).
- * The fields are the ELF spec's, in the file's byte order. */
+ * was given, and a big module's symbol table is read elsewhere
+ * (modfile.c, img_spill). The fields are the ELF spec's, in the file's
+ * byte order. */
 struct sym {
 	uint32_t name;
 	uint8_t info;

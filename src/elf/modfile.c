@@ -21,7 +21,6 @@
 #include "elf/decompress.h"
 #include "elf/draft.h"
 #include "elf/elfparse.h"
-#include "elf/secbuf.h"
 #include "elf/sparse.h"
 #include "util/bigbuf.h"
 #include "util/budget.h"
@@ -197,20 +196,28 @@ static int read_all(int fd, uint8_t *p, size_t len)
  * the file, no mmap_lock contention between reader threads, no SIGBUS if
  * the file shrinks. Images up to 1 MiB live in a buffer the thread
  * reuses (scratch_get), bigger ones in an anonymous mapping (pages never
- * written are never resident) whose sections go to a kept buffer
- * (secbuf.h): fresh pages each time cost a fault apiece. */
+ * written are never resident) whose sections go to spill chunks instead
+ * (img_spill): fresh pages each time cost a fault apiece. */
 #define WHOLE_READ_MAX (64u * 1024)
 #define HEAP_IMAGE_MAX (1u << 20)
 #define HEAD_READ (4u * 1024)
 #define TAIL_READ (4u * 1024)     /* the signature trailer, usually whole */
 #define TAIL_SPAN_MAX (256u * 1024) /* section table + trailer in one read */
 #define MAX_RANGES 64
+/* A big module's sections go to chunks of util/bigbuf's that the next
+ * big module reuses with their pages in (bigbuf keeps mappings up to
+ * BIGBUF_KEEP_MAX; the model drops them once the modules are read). */
+#define SPILL_CHUNK (BIGBUF_KEEP_MAX - 4096) /* a mapping of BIGBUF_KEEP_MAX */
+#define SPILL_MAX 8
 
 struct img_src {
 	int fd;
 	uint8_t *img;
 	uint64_t len;
-	struct secbuf *sb; /* NULL: every range in the image */
+	bool spill;			/* ranges to the chunks, not the image */
+	uint8_t *chunk[SPILL_MAX];	/* bigbuf's; the last one is filling */
+	int n_chunk;
+	size_t used;			/* of the last chunk */
 	struct {
 		uint64_t a, b;
 		const uint8_t *p; /* where byte a is */
@@ -238,6 +245,46 @@ static int img_read(struct img_src *s, uint64_t off, uint64_t size)
 	return err;
 }
 
+/* Room in the last chunk for the file bytes at off, half a page off
+ * their alignment (see scratch_get), or NULL. */
+static uint8_t *chunk_place(struct img_src *s, uint64_t off, size_t size)
+{
+	uint8_t *c;
+	size_t at, cap;
+
+	if (!s->n_chunk)
+		return NULL;
+	c = s->chunk[s->n_chunk - 1];
+	cap = bigbuf_cap(c);
+	at = s->used + (size_t)((off + 2048 - (uintptr_t)(c + s->used)) & 4095);
+	if (at > cap || size > cap - at)
+		return NULL;
+	s->used = at + size;
+	return c + at;
+}
+
+/* Where a range of a big module goes; NULL: into the image. */
+static uint8_t *img_spill(struct img_src *s, uint64_t off, size_t size)
+{
+	uint8_t *p = chunk_place(s, off, size);
+
+	if (p || s->n_chunk == SPILL_MAX)
+		return p;
+	p = bigbuf_alloc(size + 4096 > SPILL_CHUNK ? size + 4096 : SPILL_CHUNK);
+	if (!p)
+		return NULL;
+	s->chunk[s->n_chunk++] = p;
+	s->used = 0;
+	return chunk_place(s, off, size);
+}
+
+static void img_src_release(struct img_src *s)
+{
+	for (int i = 0; i < s->n_chunk; i++)
+		bigbuf_free(s->chunk[i]);
+	s->n_chunk = 0;
+}
+
 static const uint8_t *img_fetch(void *ud, uint64_t off, uint64_t size, unsigned flags, int *err)
 {
 	struct img_src *s = ud;
@@ -254,7 +301,7 @@ static const uint8_t *img_fetch(void *ud, uint64_t off, uint64_t size, unsigned 
 		if (s->r[i].a <= off && end <= s->r[i].b &&
 		    (!in_place || s->r[i].p == s->img + s->r[i].a))
 			return s->r[i].p + (off - s->r[i].a);
-	p = s->sb && !in_place ? secbuf_take(s->sb, off, (size_t)size) : NULL;
+	p = s->spill && !in_place ? img_spill(s, off, (size_t)size) : NULL;
 	if (!p)
 		p = s->img + off;
 	*err = read_at(s->fd, p, (size_t)size, off);
@@ -381,14 +428,12 @@ static int load_plain_fd(struct moddraft *d, int fd, size_t len, const uint8_t *
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (s.img == MAP_FAILED)
 			s.img = NULL;
-		s.sb = secbuf_get();
+		s.spill = true;
 	} else {
 		s.img = scratch_get(len ? len : 1);
 	}
-	if (!s.img) {
-		secbuf_put(s.sb);
+	if (!s.img)
 		return -ENOMEM;
-	}
 	memcpy(s.img, head, HEAD_READ);
 	img_add(&s, 0, HEAD_READ, s.img);
 	err = img_read(&s, tail_start(&s), len - tail_start(&s));
@@ -404,7 +449,7 @@ static int load_plain_fd(struct moddraft *d, int fd, size_t len, const uint8_t *
 		moddraft_fail(d, MOD_ERR_IO, err, "read: %s", strerror(-err));
 	}
 	err = moddraft_finish(d, keep_sig, out);
-	secbuf_put(s.sb);
+	img_src_release(&s);
 	if (mapped)
 		munmap(s.img, len);
 	return err;
@@ -498,11 +543,6 @@ out:
 		close(fd);
 	moddraft_release(&d);
 	return err;
-}
-
-void modfile_release_buffers(void)
-{
-	secbuf_release_all();
 }
 
 int modfile_load_path(const char *path, const struct modfile_opts *opts, struct modrec **out)

@@ -246,10 +246,6 @@ int modfile_load_path(const char *path, const struct modfile_opts *opts, struct 
  * (when not NULL) gets the opened file's fstat once it succeeded. */
 int modfile_load_at(int dirfd, const char *path, const struct modfile_opts *opts,
 		    struct modrec **out, struct stat *st_out);
-/* Frees what the loads keep between modules for the next one (buffers
- * for big modules' sections): a reading stage is over. Thread-safe; a
- * load running meanwhile keeps its own. */
-void modfile_release_buffers(void);
 
 void modrec_free(struct modrec *rec);
 

@@ -148,7 +148,6 @@ int loader_run(struct load_job *jobs, size_t n, const struct loader_cfg *cfg,
 	}
 	r = jobs_run(n, order, &jc, read_one, &run);
 	free(order);
-	modfile_release_buffers();
 	return r;
 }
 
@@ -236,7 +235,6 @@ int loader_stream_finish(struct loader_stream *s, struct load_job **jobs, size_t
 	int r = jobs_finish(s->pool);
 	struct load_job *v;
 
-	modfile_release_buffers();
 	v = malloc((s->pushed ? s->pushed : 1) * sizeof(*v));
 
 	*jobs = NULL;
@@ -259,6 +257,5 @@ void loader_stream_abort(struct loader_stream *s)
 	if (!s)
 		return;
 	jobs_cancel(s->pool);
-	modfile_release_buffers();
 	stream_free(s, true);
 }

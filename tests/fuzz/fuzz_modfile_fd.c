@@ -59,10 +59,10 @@ static void compare(const uint8_t *data, size_t size)
  * of the image the parser reads without having asked for it differs from
  * the memory path's zero and the comparison fails. */
 #define PAD_TO (80u * 1024)
-/* Files over 1 MiB are such an image mapped, their sections read into a
- * buffer kept from one module to the next (src/elf/secbuf.c): what the
- * parser reads there without having asked for it is the previous
- * input's bytes. One input in 32 is tried padded past that size too
+/* Files over 1 MiB are such an image mapped, their sections read into
+ * chunks of util/bigbuf's (img_spill in src/elf/modfile.c): under ASan
+ * fresh malloc blocks for each input, so a byte there the parser did not
+ * ask for is 0xbe. One input in 32 is tried padded past that size too
  * (each such try writes a megabyte). */
 #define PAD_BIG ((1u << 20) + 64u * 1024)
 
