@@ -185,7 +185,9 @@ int jobs_add(struct jobs *j, job_fn fn, void *ud, size_t arg)
 	if ((i >> BLOCK_SHIFT) >= MAX_BLOCKS) {
 		r = -E2BIG;
 	} else if (!b) {
-		b = calloc(BLOCK_LEN, sizeof(*b));
+		/* not calloc: zeroing 100 KB of fresh pages cost 0.4-0.7 ms
+		 * before the first job; each job is written whole below */
+		b = malloc(BLOCK_LEN * sizeof(*b));
 		if (!b)
 			r = -ENOMEM;
 		else
