@@ -5,7 +5,7 @@
  * A 2 MiB region advised for huge pages takes one fault instead of 512.
  * Such a region's resident size is counted in 2 MiB steps, so only
  * buffers of HUGEMEM_MIN bytes or more (written through, not sparse)
- * come from here. Under AddressSanitizer nothing does (hugemem_on is
+ * come from here, but for strbuf's, from 128 KiB (strbuf.c). Under AddressSanitizer nothing does (hugemem_on is
  * false): its redzones need malloc's blocks. */
 #ifndef MA_UTIL_HUGEMEM_H
 #define MA_UTIL_HUGEMEM_H
@@ -29,8 +29,8 @@
  * target (depmod's full run: two threads decoding, eleven outputs built)
  * turns it off; buffers already mapped stay so. */
 void hugemem_allow(bool on);
-/* hugemem_on, and not turned off: a buffer of HUGEMEM_MIN bytes or more
- * may be a huge mapping now. */
+/* hugemem_on, and not turned off: a large buffer may be a huge mapping
+ * now. */
 bool hugemem_allowed(void);
 
 /* A zeroed mapping of at least len bytes, 2 MiB aligned and advised for
