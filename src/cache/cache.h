@@ -57,9 +57,9 @@ struct cache_gen {
 };
 
 /* Load path for module directory dirname. *out is NULL when there is no
- * usable cache: missing (silently), or unreadable, truncated, corrupt,
- * or written by another version (a warning says which). Only -ENOMEM is
- * returned as an error. */
+ * usable cache: missing or written by another version (silently, but at
+ * debug level), or unreadable, truncated, corrupt (a warning says which).
+ * Only -ENOMEM is returned as an error. */
 int cache_load(const char *path, const char *dirname, const struct ma_log *log,
 	       struct cache **out);
 void cache_free(struct cache *c);
@@ -150,8 +150,11 @@ bool cache_module_rank(struct cache *c, const char *path, uint64_t *rank);
 uint64_t cache_min_rank(const struct cache *c);
 /* The modules the recorded run indexed. */
 size_t cache_module_count(const struct cache *c);
-/* Whether data is what the recorded run wrote as output name. */
-bool cache_output_same(const struct cache *c, const char *name, const void *data, size_t len);
+/* Whether data is what the recorded run wrote as output name; st (may be
+ * NULL) is the stat of the file data was read from, which proves it when
+ * the output's stamp holds. */
+bool cache_output_same(const struct cache *c, const char *name, const void *data, size_t len,
+		       const struct stat *st);
 /* How many messages the recorded run printed. */
 size_t cache_message_count(const struct cache *c);
 
@@ -181,10 +184,15 @@ struct cache_growth {
  * rewrote only outs: the fresh records go to a new delta file, the meta
  * file is old's with those stamps, digests and outputs, and, with
  * growth, the added and removed modules and their directories as
- * cache_changes found them. 0 or a negative errno. */
+ * cache_changes found them. The delta is written; the meta file's writer
+ * is *meta, for the caller to stamp outs once they are in place
+ * (cache_writer_output_stamp), commit and free. 0 or a negative errno
+ * (*meta NULL). */
+struct cache_writer;
 int cache_patch(const char *base, struct cache *old, const struct cache_change *changes,
 		const struct cache_fresh *fresh, size_t n, const struct cache_out *outs,
-		size_t n_outs, const struct cache_growth *growth, int64_t started_ns) MA_MUST_CHECK;
+		size_t n_outs, const struct cache_growth *growth, int64_t started_ns,
+		struct cache_writer **meta) MA_MUST_CHECK;
 
 /* The generations of the records files the meta file names. */
 struct cache_gen cache_generation(const struct cache *c);
@@ -256,7 +264,18 @@ uint64_t cache_module_file_sum(struct cache *c, const char *path);
 void cache_writer_growth(struct cache_writer *w, bool growable, size_t n_unlisted);
 /* An output file as written (name within outdir): its length and XXH3
  * (cache_output_sum). */
-int cache_writer_output(struct cache_writer *w, const char *name, uint64_t size, uint64_t sum);
+int cache_writer_output(struct cache_writer *w, const char *name, uint64_t size, uint64_t sum,
+			const struct cache_stat *st);
+/* The stamp of output name (added before) once it is in place: its stat
+ * right after this run renamed it there, still the file this run wrote,
+ * or, kept, before its bytes were found the same (util/publish,
+ * publish_placed; a kept one too recent to tell a later write apart is
+ * not stamped). A check that finds it so again trusts it unchanged
+ * without reading it; a file written in place by another program within
+ * the same clock tick as the rename (a few ms) would not be noticed, and
+ * no tool writes these files but by rename. 0 or -ENOENT. */
+int cache_writer_output_stamp(struct cache_writer *w, const char *name,
+			      const struct cache_stat *st, bool kept);
 /* The checksum the cache keeps of an output's bytes. */
 uint64_t cache_output_sum(const void *data, size_t len);
 int cache_writer_message(struct cache_writer *w, int prio, const char *msg);

@@ -16,7 +16,11 @@
  *                     added or removed by a patching run (no duplicate names,
  *                     external directories or excludes); unlisted: modules
  *                     modules.order does not place)
- *                   | u32 n, n x output     { str name, u64 size, u64 xxh3 }
+ *                   | u32 n, n x output     { str name, u64 size, u64 xxh3, u8 stamped,
+ *                                             stat }
+ *                     (stamped: stat is the file's as the run that wrote
+ *                     it left it, trusted without reading it while it
+ *                     holds: cache_writer_output_stamp; else zeros)
  *                   | u32 n, n x message    { u8 prio, str text }
  *   <base>.records  "MACRECS3" | u32 format | u64 generation | u64 xxh3 | u64 length
  *                   | records to the end { str path, stat, u32 len, len bytes (modrec_encode
@@ -64,7 +68,7 @@
 /* Full records (every .modinfo key, the signature's bytes): depmod,
  * check and the query commands all read them, each keeping what it
  * needs. */
-const char cache_version[] = "modatlas " MODATLAS_VERSION " cache/7 full-records";
+const char cache_version[] = "modatlas " MODATLAS_VERSION " cache/8 full-records";
 
 static int64_t ts_ns(const struct timespec *ts)
 {

@@ -59,6 +59,8 @@ struct output {
 	const char *name;
 	uint64_t size;
 	uint64_t sum;
+	struct cache_stat st; /* when stamped: see cache_writer_output_stamp */
+	bool stamped;
 };
 
 struct message {

@@ -30,6 +30,14 @@
 #include "util/strbuf.h"
 
 /* A string as a NUL-terminated copy in the arena. */
+/* Why a meta file is not used, when another version wrote it. */
+static const char other_version_why[] = "written by another version";
+
+static bool other_version(const char *why)
+{
+	return why == other_version_why;
+}
+
 static char *get_str(struct byte_reader *r, struct arena *a)
 {
 	size_t n = 0;
@@ -116,7 +124,7 @@ static int parse_meta(struct cache *c, struct byte_reader *r, const char *dirnam
 	if (r->bad)
 		return -EINVAL;
 	if (strcmp(version, cache_version) != 0) {
-		*why = "written by another version";
+		*why = other_version_why;
 		return -EINVAL;
 	}
 	dir = get_str(r, &c->arena);
@@ -153,13 +161,15 @@ static int parse_meta(struct cache *c, struct byte_reader *r, const char *dirnam
 	}
 	c->n_stamps = n;
 
-	n = (uint32_t)br_count(r, 4, 20);
+	n = (uint32_t)br_count(r, 4, 62);
 	if (r->bad || !(c->outputs = table(c, n, sizeof(*c->outputs))))
 		return r->bad ? -EINVAL : -ENOMEM;
 	for (uint32_t i = 0; i < n && !r->bad; i++) {
 		c->outputs[i].name = get_str(r, &c->arena);
 		c->outputs[i].size = br_le(r, 8);
 		c->outputs[i].sum = br_le(r, 8);
+		c->outputs[i].stamped = br_le(r, 1) != 0;
+		cache_get_stat(r, &c->outputs[i].st);
 	}
 	c->n_outputs = n;
 
@@ -254,10 +264,12 @@ static int map_records(struct cache *c, const char *ext, uint64_t want, uint8_t 
 	if (!err && gen != want)
 		err = -ESTALE;
 	/* Another generation is not damage: a run that died between its two
-	 * renames, or two runs at once. The records are read again, quietly. */
+	 * renames, or two runs at once. The records are read again, quietly;
+	 * so are another version's (cache_load). */
 	if (err < 0 && err != -ENOENT && err != -ENOMEM && err != -ESTALE)
-		ma_logf(c->log, MA_LOG_WARNING, "cache %s ignored (%s); it will be rebuilt", path,
-			err == -EPROTO	  ? "written by another version"
+		ma_logf(c->log, err == -EPROTO ? MA_LOG_DEBUG : MA_LOG_WARNING,
+			"cache %s ignored (%s); it will be rebuilt", path,
+			err == -EPROTO	  ? other_version_why
 			: err == -EINVAL ? "truncated or corrupt"
 					 : strerror(-err));
 	free(path);
@@ -360,7 +372,7 @@ int cache_load(const char *base, const char *dirname, const struct ma_log *log,
 				   true)
 		      : -ENOMEM;
 	if (err == -EPROTO)
-		why = "written by another version";
+		why = other_version_why;
 	if (!err) {
 		/* the stamps' tables and paths (about 2.5 times the file) and
 		 * cache_changes' table in one chunk, a huge page on a real tree
@@ -375,9 +387,11 @@ int cache_load(const char *base, const char *dirname, const struct ma_log *log,
 		return err == -ENOENT ? 0 : err;
 	}
 	if (err < 0) {
+		/* another version's is no damage: after an upgrade, every
+		 * tree's first run meets one (a drop-in depmod prints nothing) */
 		if (err == -EINVAL || err == -EPROTO)
-			ma_logf(log, MA_LOG_WARNING, "cache %s ignored (%s); it will be rebuilt",
-				path, why);
+			ma_logf(log, other_version(why) ? MA_LOG_DEBUG : MA_LOG_WARNING,
+				"cache %s ignored (%s); it will be rebuilt", path, why);
 		else
 			ma_logf(log, MA_LOG_WARNING, "cache %s ignored: %s", path, strerror(-err));
 		cache_free(c);
@@ -557,11 +571,29 @@ int cache_module_records(struct cache *c, struct cache_blob **out, size_t *n)
 	return e;
 }
 
-bool cache_output_same(const struct cache *c, const char *name, const void *data, size_t len)
+/* o's file as stat found it is the one its stamp names. */
+static bool output_stamp_holds(const struct output *o, const struct stat *st)
 {
-	for (size_t i = 0; i < c->n_outputs; i++)
-		if (!strcmp(c->outputs[i].name, name))
-			return c->outputs[i].size == len && c->outputs[i].sum == cache_output_sum(data, len);
+	struct cache_stat now;
+
+	if (!o->stamped)
+		return false;
+	cache_stat_from(&now, st);
+	return cache_stat_equal(&now, &o->st);
+}
+
+bool cache_output_same(const struct cache *c, const char *name, const void *data, size_t len,
+		       const struct stat *st)
+{
+	for (size_t i = 0; i < c->n_outputs; i++) {
+		const struct output *o = &c->outputs[i];
+
+		if (strcmp(o->name, name) != 0)
+			continue;
+		if (o->size != len)
+			return false;
+		return (st && output_stamp_holds(o, st)) || o->sum == cache_output_sum(data, len);
+	}
 	return false;
 }
 
@@ -596,15 +628,20 @@ struct modrec *cache_lookup(struct cache *c, const char *path, const struct cach
 	return m;
 }
 
+/* Output o holds what the recorded run wrote: its stamp, else its
+ * bytes say so. */
 static bool output_same(const char *outdir, const struct output *o)
 {
 	uint64_t sum = 0, len = 0;
+	struct stat st;
 	char *p;
 	bool same;
 
 	if (asprintf(&p, "%s/%s", outdir, o->name) < 0)
 		return false;
-	same = file_xxh3(p, o->size, &sum, &len) == 0 && len == o->size && sum == o->sum;
+	same = o->stamped && lstat(p, &st) == 0 && output_stamp_holds(o, &st);
+	if (!same)
+		same = file_xxh3(p, o->size, &sum, &len) == 0 && len == o->size && sum == o->sum;
 	free(p);
 	return same;
 }

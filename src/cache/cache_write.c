@@ -317,8 +317,15 @@ struct cache_writer {
 	bool growable;
 	uint32_t n_unlisted;
 	struct cache_gen rec_gen;
-	struct strbuf stamps, outputs, msgs;
-	uint32_t n_stamps, n_outputs, n_msgs;
+	struct strbuf stamps, msgs;
+	uint32_t n_stamps, n_msgs;
+	struct writer_out {
+		char *name;
+		uint64_t size, sum;
+		struct cache_stat st;
+		bool stamped;
+	} *outs;
+	size_t n_outs;
 	char *dirname, *key;
 	struct strbuf prev; /* the last stamp's path (front coding) */
 };
@@ -332,7 +339,6 @@ struct cache_writer *cache_writer_new(const char *dirname, const char *key, int6
 	w->started_ns = started_ns;
 	w->shortcut = true;
 	strbuf_init(&w->stamps);
-	strbuf_init(&w->outputs);
 	strbuf_init(&w->msgs);
 	strbuf_init(&w->prev);
 	w->dirname = strdup(dirname);
@@ -349,7 +355,9 @@ void cache_writer_free(struct cache_writer *w)
 	if (!w)
 		return;
 	strbuf_release(&w->stamps);
-	strbuf_release(&w->outputs);
+	for (size_t i = 0; i < w->n_outs; i++)
+		free(w->outs[i].name);
+	free(w->outs);
 	strbuf_release(&w->msgs);
 	strbuf_release(&w->prev);
 	FREE_ALL(w->dirname, w->key, w);
@@ -493,16 +501,55 @@ int cache_writer_config(struct cache_writer *w, const char *path)
 	return r;
 }
 
-int cache_writer_output(struct cache_writer *w, const char *name, uint64_t size, uint64_t sum)
+int cache_writer_output(struct cache_writer *w, const char *name, uint64_t size, uint64_t sum,
+			const struct cache_stat *st)
 {
-	int r = cache_put_str(&w->outputs, name, strlen(name));
+	struct writer_out *v = realloc(w->outs, (w->n_outs + 1) * sizeof(*v));
+	char *copy = strdup(name);
 
-	if (!r)
-		r = cache_put_le(&w->outputs, size, 8);
-	if (!r)
-		r = cache_put_le(&w->outputs, sum, 8);
-	if (!r)
-		w->n_outputs++;
+	if (v)
+		w->outs = v;
+	if (!v || !copy) {
+		free(copy);
+		return -ENOMEM;
+	}
+	v[w->n_outs++] = (struct writer_out){ copy, size, sum, st ? *st : (struct cache_stat){ 0 },
+					      st != NULL };
+	return 0;
+}
+
+int cache_writer_output_stamp(struct cache_writer *w, const char *name,
+			      const struct cache_stat *st, bool kept)
+{
+	for (size_t i = 0; i < w->n_outs; i++) {
+		if (strcmp(w->outs[i].name, name) != 0)
+			continue;
+		if (kept && cache_stat_racy(st, w->started_ns))
+			return 0; /* a later write may keep its time */
+		w->outs[i].st = *st;
+		w->outs[i].stamped = true;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int put_outputs(struct strbuf *b, const struct cache_writer *w)
+{
+	int r = cache_put_le(b, w->n_outs, 4);
+
+	for (size_t i = 0; !r && i < w->n_outs; i++) {
+		const struct writer_out *o = &w->outs[i];
+
+		r = cache_put_str(b, o->name, strlen(o->name));
+		if (!r)
+			r = cache_put_le(b, o->size, 8);
+		if (!r)
+			r = cache_put_le(b, o->sum, 8);
+		if (!r)
+			r = cache_put_le(b, o->stamped, 1);
+		if (!r)
+			r = cache_put_stat(b, &o->st);
+	}
 	return r;
 }
 
@@ -552,9 +599,8 @@ int cache_writer_commit(struct cache_writer *w, const char *base)
 	fout_add(&f, w->stamps.buf, w->stamps.len);
 	strbuf_reset(&pre);
 	if (!r)
-		r = cache_put_le(&pre, w->n_outputs, 4);
+		r = put_outputs(&pre, w);
 	fout_add(&f, pre.buf, pre.len);
-	fout_add(&f, w->outputs.buf, w->outputs.len);
 	strbuf_reset(&pre);
 	if (!r)
 		r = cache_put_le(&pre, w->n_msgs, 4);
@@ -645,8 +691,10 @@ static int copy_meta(struct cache_writer *w, const struct cache *old,
 
 		while (k < n_outs && strcmp(outs[k].name, o->name) != 0)
 			k++;
-		r = k < n_outs ? cache_writer_output(w, o->name, outs[k].size, outs[k].sum)
-			       : cache_writer_output(w, o->name, o->size, o->sum);
+		/* a rewritten one is stamped once it is in place */
+		r = k < n_outs ? cache_writer_output(w, o->name, outs[k].size, outs[k].sum, NULL)
+			       : cache_writer_output(w, o->name, o->size, o->sum,
+						     o->stamped ? &o->st : NULL);
 	}
 	for (size_t i = 0; !r && i < old->n_msgs; i++)
 		r = cache_writer_message(w, old->msgs[i].prio, old->msgs[i].text);
@@ -703,12 +751,14 @@ static int patch_records(const char *base, struct cache *old, const struct cache
 
 int cache_patch(const char *base, struct cache *old, const struct cache_change *changes,
 		const struct cache_fresh *fresh, size_t n, const struct cache_out *outs,
-		size_t n_outs, const struct cache_growth *growth, int64_t started_ns)
+		size_t n_outs, const struct cache_growth *growth, int64_t started_ns,
+		struct cache_writer **meta)
 {
 	struct cache_gen gen = old->gen;
 	struct cache_writer *w;
 	int r = 0;
 
+	*meta = NULL;
 	/* without a records file the new records are simply read again */
 	if (old->gen.base)
 		r = patch_records(base, old, changes, fresh, n, started_ns, &gen);
@@ -721,7 +771,8 @@ int cache_patch(const char *base, struct cache *old, const struct cache_change *
 	}
 	if (!r) {
 		cache_writer_records(w, gen);
-		r = cache_writer_commit(w, base);
+		*meta = w;
+		return 0;
 	}
 	cache_writer_free(w);
 	return r;

@@ -93,14 +93,19 @@ static int st_quick(struct run *run)
 	return 0;
 }
 
+/* Not when this run wrote it: that would change the stamp the cache has
+ * just recorded of it (cache_writer_output_stamp). */
 static int touch_dep(const struct run *run)
 {
+	struct stat st;
 	char *p;
 	int r;
 
 	if (asprintf(&p, "%s/modules.dep", run->outdir) < 0)
 		return -1;
-	r = utimensat(AT_FDCWD, p, NULL, 0);
+	r = stat(p, &st);
+	if (r < 0 || (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec < run->started_ns)
+		r = utimensat(AT_FDCWD, p, NULL, 0);
 	free(p);
 	return r;
 }
@@ -402,7 +407,7 @@ static int st_write(struct run *run)
 	}
 	r = outputs_write(run->out);
 	if (save) {
-		depmod_cache_save_end(saver, r == 0, &run->tee.kept, run->records);
+		depmod_cache_save_end(saver, r == 0, &run->tee.kept, run->records, run->out);
 		run->records = NULL;
 	}
 	return r;

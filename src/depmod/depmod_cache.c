@@ -1,5 +1,7 @@
 #include "depmod/depmod_cache.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +9,7 @@
 
 #include "elf/module.h"
 #include "cache/cache.h"
+#include "depmod/outputs.h"
 #include "graph/modgraph.h"
 #include "model/model.h"
 #include "model/mtree.h"
@@ -96,7 +99,7 @@ static int fill(struct cache_writer *w, const struct depmod_opts *o, const struc
 		r = cache_writer_config(w, cfgs[i]);
 	for (int i = 0; !r && i < DF_COUNT; i++)
 		if (files[i].enabled)
-			r = cache_writer_output(w, files[i].name, files[i].size, files[i].sum);
+			r = cache_writer_output(w, files[i].name, files[i].size, files[i].sum, NULL);
 	return r;
 }
 
@@ -149,8 +152,24 @@ struct depmod_cache_saver *depmod_cache_save_begin(const struct depmod_opts *o,
 	return s;
 }
 
+/* The outputs as this run left them, stamped. */
+static void stamp_outputs(struct cache_writer *w, const struct depfile *files,
+			  const struct outputs *out)
+{
+	for (int i = 0; out && i < DF_COUNT; i++) {
+		struct cache_stat cs;
+		struct stat st;
+		bool kept;
+
+		if (!files[i].enabled || !outputs_placed(out, (enum depfile_id)i, &st, &kept))
+			continue;
+		cache_stat_from(&cs, &st);
+		(void)cache_writer_output_stamp(w, files[i].name, &cs, kept); /* added by fill */
+	}
+}
+
 void depmod_cache_save_end(struct depmod_cache_saver *s, bool ok, const struct logbuf *msgs,
-			   struct cache_records *records)
+			   struct cache_records *records, const struct outputs *out)
 {
 	struct cache_gen gen = { 0, 0 };
 	int r, rr;
@@ -172,6 +191,7 @@ void depmod_cache_save_end(struct depmod_cache_saver *s, bool ok, const struct l
 	if (!r)
 		r = rr;
 	if (!r) {
+		stamp_outputs(s->w, s->files, out);
 		cache_writer_records(s->w, gen);
 		r = cache_writer_commit(s->w, s->base);
 	}

@@ -27,7 +27,10 @@ struct depmod_cache_saver *depmod_cache_save_begin(const struct depmod_opts *o,
 						   const struct depfile files[DF_COUNT],
 						   int64_t started_ns);
 struct cache_records;
+struct outputs;
+/* out: the files as outputs_write left them (those it renamed in place
+ * are stamped). */
 void depmod_cache_save_end(struct depmod_cache_saver *s, bool ok, const struct logbuf *msgs,
-			   struct cache_records *records);
+			   struct cache_records *records, const struct outputs *out);
 
 #endif

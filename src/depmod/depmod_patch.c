@@ -199,7 +199,7 @@ int patch_load_old(struct patch_run *pr, int dfd, enum depfile_id id)
 		return -EAGAIN;
 	pr->old[id] = pr->map[id] = p;
 	pr->old_len[id] = (size_t)st.st_size;
-	return cache_output_same(pr->p->cache, name, p, (size_t)st.st_size) ? 0 : -EAGAIN;
+	return cache_output_same(pr->p->cache, name, p, (size_t)st.st_size, &st) ? 0 : -EAGAIN;
 }
 
 /* File id as it stands once changed module c is patched in: the old
@@ -285,21 +285,52 @@ struct cache_job {
 	const struct depmod_patch *p;
 	struct cache_fresh fresh[DEPMOD_PATCH_MAX];
 	struct cache_out outs[DF_COUNT];
+	enum depfile_id ids[DF_COUNT]; /* outs[k] is file ids[k] */
 	size_t n_outs;
 	const struct cache_growth *growth;
+	struct cache_writer *meta; /* committed once the outputs are in place */
 };
 
+static void cache_failed(const struct depmod_patch *p, const struct ma_log *log, int r)
+{
+	ma_logf(log, MA_LOG_WARNING, "could not write cache %s: %s (use --no-cache)",
+		p->cache_base, strerror(-r));
+}
+
+/* The new delta, and the meta file made ready, while the outputs are
+ * written. */
 static int write_cache(void *ud, size_t arg, const struct ma_log *log)
 {
 	struct cache_job *cj = ud;
 	const struct depmod_patch *p = cj->p;
 	int r = cache_patch(p->cache_base, p->cache, p->changes, cj->fresh, p->n, cj->outs,
-			    cj->n_outs, cj->growth, p->started_ns);
+			    cj->n_outs, cj->growth, p->started_ns, &cj->meta);
 
 	if (r < 0)
-		ma_logf(log, MA_LOG_WARNING, "could not write cache %s: %s (use --no-cache)",
-			p->cache_base, strerror(-r));
+		cache_failed(p, log, r);
 	return 0;
+}
+
+/* The meta file, with the outputs the run put in place stamped. */
+static void commit_cache(struct cache_job *cj, const struct outputs *out)
+{
+	int r;
+
+	for (size_t k = 0; cj->meta && k < cj->n_outs; k++) {
+		struct cache_stat cs;
+		struct stat st;
+		bool kept;
+
+		if (!outputs_placed(out, cj->ids[k], &st, &kept))
+			continue;
+		cache_stat_from(&cs, &st);
+		(void)cache_writer_output_stamp(cj->meta, cj->outs[k].name, &cs, kept);
+	}
+	r = cj->meta ? cache_writer_commit(cj->meta, cj->p->cache_base) : 0;
+	if (r < 0)
+		cache_failed(cj->p, cj->p->log, r);
+	cache_writer_free(cj->meta);
+	cj->meta = NULL;
 }
 
 int patch_publish(struct patch_run *pr, struct outputs *out, double *t)
@@ -310,11 +341,13 @@ int patch_publish(struct patch_run *pr, struct outputs *out, double *t)
 	struct jobs *pool = NULL;
 	int r;
 
-	for (int id = 0; id < DF_COUNT; id++)
-		if (pr->files[id].enabled)
-			cj.outs[cj.n_outs++] = (struct cache_out){ pr->files[id].name,
-								   pr->files[id].size,
-								   pr->files[id].sum };
+	for (int id = 0; id < DF_COUNT; id++) {
+		if (!pr->files[id].enabled)
+			continue;
+		cj.ids[cj.n_outs] = (enum depfile_id)id;
+		cj.outs[cj.n_outs++] = (struct cache_out){ pr->files[id].name, pr->files[id].size,
+							   pr->files[id].sum };
+	}
 	for (size_t k = 0; k < p->n; k++)
 		if (pr->c[k].now)
 			cj.fresh[k] = (struct cache_fresh){ pr->c[k].blob.buf, pr->c[k].blob.len,
@@ -331,6 +364,7 @@ int patch_publish(struct patch_run *pr, struct outputs *out, double *t)
 		jobs_finish(pool);
 	else
 		write_cache(&cj, 0, p->log);
+	commit_cache(&cj, out);
 	timing_mark(p->log, t, "patch: cache");
 	if (r < 0)
 		return r;

@@ -29,6 +29,9 @@ struct outputs {
 	struct jobs *pool;
 	bool staged[DF_COUNT];
 	bool kept[DF_COUNT];         /* already there, not rewritten */
+	bool placed[DF_COUNT];       /* publish_placed said so: */
+	bool placed_kept[DF_COUNT];
+	struct stat placed_st[DF_COUNT];
 	int err[DF_COUNT];
 	const char *step[DF_COUNT];
 };
@@ -224,6 +227,10 @@ int outputs_write(struct outputs *w)
 	}
 	if (!r) {
 		r = publish_commit(w->pub, &failed, &step);
+		for (int i = 0; !r && i < DF_COUNT; i++)
+			w->placed[i] = w->files[i].enabled &&
+				       publish_placed(w->pub, (size_t)i, &w->placed_st[i],
+						      &w->placed_kept[i]);
 		if (r < 0 && !strcmp(step, "rename"))
 			ma_logf(w->log, MA_LOG_CRIT, "renameat(%s, %s): %s", w->outdir, failed,
 				strerror(-r));
@@ -237,9 +244,20 @@ int outputs_write(struct outputs *w)
 	}
 	/* depmod -A compares modules.dep's time with the modules': a run
 	 * that kept it leaves it as new as one that wrote it */
+	if (w->kept[DF_DEP])
+		w->placed[DF_DEP] = false; /* its stamp is gone with the touch */
 	if (!r && w->kept[DF_DEP] && utimensat(w->dfd, w->files[DF_DEP].name, NULL, 0) < 0)
 		ma_logf(w->log, MA_LOG_DEBUG, "could not touch %s/%s: %s", w->outdir,
 			w->files[DF_DEP].name, strerror(errno));
 	close_dir(w);
 	return r;
+}
+
+bool outputs_placed(const struct outputs *w, enum depfile_id id, struct stat *st, bool *kept)
+{
+	if (!w->placed[id])
+		return false;
+	*st = w->placed_st[id];
+	*kept = w->placed_kept[id];
+	return true;
 }

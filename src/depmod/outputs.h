@@ -9,6 +9,7 @@
 #define MA_DEPMOD_OUTPUTS_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 
 #include "index/depfiles.h"
 #include "util/attr.h"
@@ -44,5 +45,10 @@ int outputs_finish(struct outputs *w) MA_MUST_CHECK;
  * Every failure is logged with kmod's wording; the previous files then
  * stay. */
 int outputs_write(struct outputs *w) MA_MUST_CHECK;
+/* After outputs_write: file id's stat as this run left it, for the
+ * cache's stamp (util/publish, publish_placed): right after its rename,
+ * or, kept (*kept), before its bytes were found the same. False when not
+ * written, or (modules.dep kept, then touched) no longer so. */
+bool outputs_placed(const struct outputs *w, enum depfile_id id, struct stat *st, bool *kept);
 
 #endif

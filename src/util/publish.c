@@ -25,6 +25,12 @@ struct staged {
 	bool ended;      /* publish_end called: fd is its fsync's now */
 	bool renamed;
 	bool kept;       /* publish_keep_same: the file in place stays */
+	dev_t dev;       /* the temporary's, for placed */
+	ino_t ino;
+	bool placed;     /* st: the name's stat right after the rename (still
+			  * the temporary's inode), or a kept file's before
+			  * its bytes were compared */
+	struct stat st;
 };
 
 struct publish {
@@ -96,6 +102,10 @@ int publish_begin(struct publish *p, size_t slot, const char *name, mode_t mode)
 	v->name = strdup(name);
 	v->tmp = tmp;
 	v->fd = fd;
+	if (fstat(fd, &v->st) == 0) {
+		v->dev = v->st.st_dev;
+		v->ino = v->st.st_ino;
+	}
 	if (!v->name) {
 		close(fd);
 		v->fd = -1;
@@ -192,14 +202,13 @@ int publish_set_name(struct publish *p, size_t slot, const char *name)
 	return 0;
 }
 
-/* Does fd hold exactly data? */
-static bool same_bytes(int fd, const uint8_t *data, size_t len)
+/* Does fd hold exactly data? *st: its stat, taken first. */
+static bool same_bytes(int fd, const uint8_t *data, size_t len, struct stat *st)
 {
 	uint8_t buf[64 * 1024]; /* not thread-local: each new thread would zero it */
-	struct stat st;
 	size_t done = 0;
 
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != len)
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || (uint64_t)st->st_size != len)
 		return false;
 	while (done < len) {
 		ssize_t r = read(fd, buf, sizeof(buf));
@@ -217,6 +226,7 @@ int publish_keep_same(struct publish *p, size_t slot, const char *name, const vo
 		      size_t len)
 {
 	struct staged *v;
+	struct stat st;
 	int fd;
 
 	if (slot >= p->n || p->v[slot].name)
@@ -224,11 +234,13 @@ int publish_keep_same(struct publish *p, size_t slot, const char *name, const vo
 	fd = openat(p->dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	if (!same_bytes(fd, data, len)) {
+	if (!same_bytes(fd, data, len, &st)) {
 		close(fd);
 		return 0;
 	}
 	v = &p->v[slot];
+	v->st = st;
+	v->placed = true;
 	v->name = strdup(name);
 	if (!v->name) {
 		close(fd);
@@ -291,6 +303,8 @@ int publish_commit(struct publish *p, const char **failed, const char **step)
 			return -errno;
 		}
 		s->renamed = true;
+		s->placed = fstatat(p->dirfd, s->name, &s->st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    s->st.st_ino == s->ino && s->st.st_dev == s->dev;
 		renamed++;
 	}
 	*step = "fsync";
@@ -299,6 +313,15 @@ int publish_commit(struct publish *p, const char **failed, const char **step)
 		return -errno;
 	}
 	return 0;
+}
+
+bool publish_placed(const struct publish *p, size_t slot, struct stat *st, bool *kept)
+{
+	if (slot >= p->n || !p->v[slot].placed)
+		return false;
+	*st = p->v[slot].st;
+	*kept = p->v[slot].kept;
+	return true;
 }
 
 void publish_free(struct publish *p)

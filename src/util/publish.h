@@ -14,7 +14,9 @@
 #ifndef MA_PUBLISH_H
 #define MA_PUBLISH_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "util/attr.h"
@@ -65,6 +67,12 @@ int publish_set_name(struct publish *p, size_t slot, const char *name) MA_MUST_C
  * or a negative errno (*failed = the name, or "." for the directory;
  * *step = "fsync" or "rename"); a failed fsync renames nothing. */
 int publish_commit(struct publish *p, const char **failed, const char **step) MA_MUST_CHECK;
+/* After a commit: the stat of the slot's file as this writer left it,
+ * for a stamp: a renamed one's right after its rename, when it was still
+ * the file this writer wrote (not replaced meanwhile); a kept one's
+ * (*kept) taken before its bytes were found the same. False for a slot
+ * not committed, or replaced. */
+bool publish_placed(const struct publish *p, size_t slot, struct stat *st, bool *kept);
 /* Wait for the fsyncs, remove temporaries not yet renamed; frees p. Safe
  * with NULL. */
 void publish_free(struct publish *p);

@@ -40,8 +40,11 @@ static int seed(const char *outdir, const char *name, bool growable)
 	if (!growable)
 		racy.mtime_ns = racy.ctime_ns = 1800000000000000000ll;
 	r = r ?: cache_writer_file(w, "/d/modules.order", &racy);
-	r = r ?: cache_writer_output(w, "modules.dep", 60, 0x1111);
-	r = r ?: cache_writer_output(w, "modules.alias.bin", 12, 0x2222);
+	r = r ?: cache_writer_output(w, "modules.dep", 60, 0x1111, NULL);
+	r = r ?: cache_writer_output(w, "modules.alias.bin", 12, 0x2222, NULL);
+	/* one stamped once in place */
+	st = stamp(300, 12);
+	r = r ?: cache_writer_output_stamp(w, "modules.alias.bin", &st, false);
 	if (!growable)
 		r = r ?: cache_writer_message(w, 4, "WARNING: a message to replay");
 	cache_writer_growth(w, growable, growable ? 1 : 0);

@@ -172,7 +172,7 @@ check "47->56 markdown: under GitHub's 65536-character comment limit ($(wc -c < 
 contains "47->56 markdown: btsdio escaped" "$TMP/d1m.out" 'btsdio: sdio:c09v\*d\*: no module of NEW'
 
 # determinism and the cache
-# (both after d1: a first run may warn of a cache another version wrote)
+# (both after d1, whose run fills the cache)
 run d1j2 -j2 -f json "$A47" "$A56"
 run d1j1 -j1 -f json "$A47" "$A56"
 same_file "47->56: -j1 and -j2 give the same JSON" "$TMP/d1j2.out" "$TMP/d1j1.out"

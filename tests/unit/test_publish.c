@@ -117,6 +117,7 @@ static void test_keep_same(void **state)
 		struct publish *p;
 		const char *step, *failed = NULL;
 		struct stat before, after;
+		bool kept;
 
 		assert_int_equal(fx_writes(d, "same", "bytes"), 0);
 		assert_int_equal(fx_writes(d, "other", "bytes"), 0);
@@ -138,7 +139,28 @@ static void test_keep_same(void **state)
 		assert_int_equal(publish_stage(p, 3, "link", "bytes", 5, &step), 0);
 		assert_int_equal(publish_stage(p, 4, "missing", "bytes", 5, &step), 0);
 		check_dir(d, "link=bytes\nother=bytes\nsame=bytes\nshort=byte\ntarget=bytes\n", 4);
+		assert_false(publish_placed(p, 1, &after, &kept)); /* not yet */
 		assert_int_equal(publish_commit(p, &failed, &step), 0);
+		/* what is in place now: renamed by the commit, its stat then; kept,
+		 * its stat before its bytes were compared; an unused slot, none */
+		assert_true(publish_placed(p, 0, &after, &kept));
+		assert_true(kept);
+		assert_int_equal(after.st_ino, before.st_ino);
+		assert_int_equal(after.st_ctim.tv_nsec, before.st_ctim.tv_nsec);
+		assert_false(publish_placed(p, 5, &after, &kept));
+		assert_false(publish_placed(p, 99, &after, &kept));
+		for (size_t slot = 1; slot <= 4; slot++) {
+			static const char *const names[] = { "", "other", "short", "link", "missing" };
+			struct stat now;
+
+			assert_true(publish_placed(p, slot, &after, &kept));
+			assert_false(kept);
+			assert_int_equal(lstat(fx_path(d, names[slot]), &now), 0);
+			assert_int_equal(after.st_ino, now.st_ino);
+			assert_int_equal(after.st_size, 5);
+			assert_int_equal(after.st_ctim.tv_sec, now.st_ctim.tv_sec);
+			assert_int_equal(after.st_ctim.tv_nsec, now.st_ctim.tv_nsec);
+		}
 		publish_free(p);
 		check_dir(d, "link=bytes\nmissing=bytes\nother=BYTES\nsame=bytes\nshort=bytes\n"
 			     "target=bytes\n", 0);
