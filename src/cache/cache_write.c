@@ -325,7 +325,7 @@ struct cache_writer {
 		struct cache_stat st;
 		bool stamped;
 	} *outs;
-	size_t n_outs;
+	size_t n_outs, a_outs;
 	char *dirname, *key;
 	struct strbuf prev; /* the last stamp's path (front coding) */
 };
@@ -504,17 +504,13 @@ int cache_writer_config(struct cache_writer *w, const char *path)
 int cache_writer_output(struct cache_writer *w, const char *name, uint64_t size, uint64_t sum,
 			const struct cache_stat *st)
 {
-	struct writer_out *v = realloc(w->outs, (w->n_outs + 1) * sizeof(*v));
 	char *copy = strdup(name);
+	struct writer_out o = { copy, size, sum, st ? *st : (struct cache_stat){ 0 }, st != NULL };
 
-	if (v)
-		w->outs = v;
-	if (!v || !copy) {
+	if (!copy || ARRAY_PUSH(w->outs, w->n_outs, w->a_outs, o) < 0) {
 		free(copy);
 		return -ENOMEM;
 	}
-	v[w->n_outs++] = (struct writer_out){ copy, size, sum, st ? *st : (struct cache_stat){ 0 },
-					      st != NULL };
 	return 0;
 }
 

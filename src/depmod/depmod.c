@@ -97,14 +97,14 @@ static int st_quick(struct run *run)
  * just recorded of it (cache_writer_output_stamp). */
 static int touch_dep(const struct run *run)
 {
-	struct stat st;
+	struct cache_stat cs;
 	char *p;
 	int r;
 
 	if (asprintf(&p, "%s/modules.dep", run->outdir) < 0)
 		return -1;
-	r = stat(p, &st);
-	if (r < 0 || (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec < run->started_ns)
+	r = cache_stat_path(p, &cs);
+	if (r < 0 || cs.missing || cs.mtime_ns < run->started_ns)
 		r = utimensat(AT_FDCWD, p, NULL, 0);
 	free(p);
 	return r;

@@ -152,9 +152,8 @@ struct depmod_cache_saver *depmod_cache_save_begin(const struct depmod_opts *o,
 	return s;
 }
 
-/* The outputs as this run left them, stamped. */
-static void stamp_outputs(struct cache_writer *w, const struct depfile *files,
-			  const struct outputs *out)
+void depmod_cache_stamp_outputs(struct cache_writer *w, const struct depfile *files,
+				const struct outputs *out)
 {
 	for (int i = 0; out && i < DF_COUNT; i++) {
 		struct cache_stat cs;
@@ -164,7 +163,7 @@ static void stamp_outputs(struct cache_writer *w, const struct depfile *files,
 		if (!files[i].enabled || !outputs_placed(out, (enum depfile_id)i, &st, &kept))
 			continue;
 		cache_stat_from(&cs, &st);
-		(void)cache_writer_output_stamp(w, files[i].name, &cs, kept); /* added by fill */
+		(void)cache_writer_output_stamp(w, files[i].name, &cs, kept); /* added before */
 	}
 }
 
@@ -191,7 +190,7 @@ void depmod_cache_save_end(struct depmod_cache_saver *s, bool ok, const struct l
 	if (!r)
 		r = rr;
 	if (!r) {
-		stamp_outputs(s->w, s->files, out);
+		depmod_cache_stamp_outputs(s->w, s->files, out);
 		cache_writer_records(s->w, gen);
 		r = cache_writer_commit(s->w, s->base);
 	}

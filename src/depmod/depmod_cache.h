@@ -27,7 +27,12 @@ struct depmod_cache_saver *depmod_cache_save_begin(const struct depmod_opts *o,
 						   const struct depfile files[DF_COUNT],
 						   int64_t started_ns);
 struct cache_records;
+struct cache_writer;
 struct outputs;
+/* The enabled files of files as outputs_write left them in out, stamped in
+ * w (which lists them: cache_writer_output). */
+void depmod_cache_stamp_outputs(struct cache_writer *w, const struct depfile *files,
+				const struct outputs *out);
 /* out: the files as outputs_write left them (those it renamed in place
  * are stamped). */
 void depmod_cache_save_end(struct depmod_cache_saver *s, bool ok, const struct logbuf *msgs,

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cache/cache.h"
+#include "depmod/depmod_cache.h"
 #include "depmod/outputs.h"
 #include "elf/module.h"
 #include "index/depfiles.h"
@@ -285,7 +286,6 @@ struct cache_job {
 	const struct depmod_patch *p;
 	struct cache_fresh fresh[DEPMOD_PATCH_MAX];
 	struct cache_out outs[DF_COUNT];
-	enum depfile_id ids[DF_COUNT]; /* outs[k] is file ids[k] */
 	size_t n_outs;
 	const struct cache_growth *growth;
 	struct cache_writer *meta; /* committed once the outputs are in place */
@@ -312,21 +312,15 @@ static int write_cache(void *ud, size_t arg, const struct ma_log *log)
 }
 
 /* The meta file, with the outputs the run put in place stamped. */
-static void commit_cache(struct cache_job *cj, const struct outputs *out)
+static void commit_cache(struct cache_job *cj, const struct depfile *files,
+			 const struct outputs *out)
 {
-	int r;
+	int r = 0;
 
-	for (size_t k = 0; cj->meta && k < cj->n_outs; k++) {
-		struct cache_stat cs;
-		struct stat st;
-		bool kept;
-
-		if (!outputs_placed(out, cj->ids[k], &st, &kept))
-			continue;
-		cache_stat_from(&cs, &st);
-		(void)cache_writer_output_stamp(cj->meta, cj->outs[k].name, &cs, kept);
+	if (cj->meta) {
+		depmod_cache_stamp_outputs(cj->meta, files, out);
+		r = cache_writer_commit(cj->meta, cj->p->cache_base);
 	}
-	r = cj->meta ? cache_writer_commit(cj->meta, cj->p->cache_base) : 0;
 	if (r < 0)
 		cache_failed(cj->p, cj->p->log, r);
 	cache_writer_free(cj->meta);
@@ -341,13 +335,11 @@ int patch_publish(struct patch_run *pr, struct outputs *out, double *t)
 	struct jobs *pool = NULL;
 	int r;
 
-	for (int id = 0; id < DF_COUNT; id++) {
-		if (!pr->files[id].enabled)
-			continue;
-		cj.ids[cj.n_outs] = (enum depfile_id)id;
-		cj.outs[cj.n_outs++] = (struct cache_out){ pr->files[id].name, pr->files[id].size,
-							   pr->files[id].sum };
-	}
+	for (int id = 0; id < DF_COUNT; id++)
+		if (pr->files[id].enabled)
+			cj.outs[cj.n_outs++] = (struct cache_out){ pr->files[id].name,
+								   pr->files[id].size,
+								   pr->files[id].sum };
 	for (size_t k = 0; k < p->n; k++)
 		if (pr->c[k].now)
 			cj.fresh[k] = (struct cache_fresh){ pr->c[k].blob.buf, pr->c[k].blob.len,
@@ -364,7 +356,7 @@ int patch_publish(struct patch_run *pr, struct outputs *out, double *t)
 		jobs_finish(pool);
 	else
 		write_cache(&cj, 0, p->log);
-	commit_cache(&cj, out);
+	commit_cache(&cj, pr->files, out);
 	timing_mark(p->log, t, "patch: cache");
 	if (r < 0)
 		return r;
