@@ -334,6 +334,11 @@ int mg_foreach_symbol(const struct modgraph *g, mg_symbol_cb cb, void *ud)
 	return 0;
 }
 
+size_t mg_symbol_count(const struct modgraph *g)
+{
+	return khash_count(g->symbols);
+}
+
 int mg_toposort(struct modgraph *g)
 {
 	uint32_t *users, *roots;

@@ -92,6 +92,8 @@ const struct mg_symbol *mg_find_symbol(const struct modgraph *g, const char *nam
  * owner < 0). */
 typedef int (*mg_symbol_cb)(void *ud, const struct mg_symbol *sym);
 int mg_foreach_symbol(const struct modgraph *g, mg_symbol_cb cb, void *ud);
+/* How many symbols mg_foreach_symbol visits. */
+size_t mg_symbol_count(const struct modgraph *g);
 
 /* kmod's topological numbering (LIFO root stack seeded in ascending index
  * order). Returns 0, or -ELOOP when some modules are left in or below a

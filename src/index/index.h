@@ -18,6 +18,9 @@ enum index_layout {
 struct index_trie;
 
 struct index_trie *index_trie_new(void);
+/* About keys keys will be inserted into t, still empty: its arena
+ * starts in one huge page when they fill most of it. */
+void index_trie_expect(struct index_trie *t, size_t keys);
 void index_trie_free(struct index_trie *t);
 /* Add value under key with priority. Values of a key are kept sorted by
  * ascending priority; among equal priorities the newest comes first; exact

@@ -28,6 +28,7 @@
 struct chunk {
 	struct chunk *next;
 	size_t size, used;
+	size_t mapped;        /* a hugemem mapping of this many bytes, or 0 */
 	_Alignas(16) unsigned char data[];
 };
 

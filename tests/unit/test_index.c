@@ -248,6 +248,38 @@ static void test_splits_order_independent(void **state)
 	strbuf_release(&first);
 }
 
+/* A trie told how many keys come (its arena then starts in a huge page,
+ * past which it goes on in malloc's chunks) writes the same bytes. */
+static void test_expect(void **state)
+{
+	const size_t nk = 30000;
+	struct strbuf plain, told;
+	char key[64], val[32], got[64];
+
+	for (int pass = 0; pass < 2; pass++) {
+		struct index_trie *t = index_trie_new();
+
+		assert_non_null(t);
+		if (pass)
+			index_trie_expect(t, nk);
+		for (size_t i = 0; i < nk; i++) {
+			snprintf(key, sizeof(key), "symbol:sym_%zu_%zx_tail", i * 7919 % nk, i);
+			snprintf(val, sizeof(val), "mod%zu", i % 97);
+			assert_int_equal(index_trie_insert(t, key, val, (uint32_t)i), 0);
+		}
+		write_index(t, INDEX_PREORDER, pass ? &told : &plain);
+		index_trie_free(t);
+	}
+	assert_true(plain.len > 2 * 1024 * 1024 / 4);
+	assert_int_equal(told.len, plain.len);
+	assert_memory_equal(told.buf, plain.buf, plain.len);
+	snprintf(key, sizeof(key), "symbol:sym_%zu_%zx_tail", (size_t)12345 * 7919 % nk, (size_t)12345);
+	get_str(&told, key, got, sizeof(got));
+	assert_string_equal(got, "mod26");
+	strbuf_release(&plain);
+	strbuf_release(&told);
+}
+
 /* §3.3: ascending priority; equal priority newest first; duplicates kept. */
 static void test_value_order(void **state)
 {
@@ -878,6 +910,7 @@ int main(void)
 		cmocka_unit_test(test_split_and_empty_key),
 		cmocka_unit_test(test_splits_order_independent),
 		cmocka_unit_test(test_value_order),
+		cmocka_unit_test(test_expect),
 		cmocka_unit_test(test_non_ascii),
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_walk_stop),
