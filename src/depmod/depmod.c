@@ -249,7 +249,9 @@ static int st_read(struct run *run)
 	 * buffers rounded up to huge pages would raise the peak memory, which
 	 * is a target (docs/performance.md, step 61). */
 	hugemem_allow(false);
+	modrec_arena_use(true);
 	r = model_read_modules(run->m);
+	modrec_arena_use(false);
 
 	if (r < 0) {
 		if (r != -ENOMEM && !run->o.files)
@@ -308,8 +310,11 @@ static int st_builtins(struct run *run)
 static int st_start_files(struct run *run)
 {
 	const struct depmod_opts *o = &run->o;
+	size_t plain = 0;
 	int r;
 
+	for (size_t i = 0; i < run->m->n; i++)
+		plain += run->m->mods[i].rec->comp == MOD_COMP_NONE;
 	run->in = (struct depfiles_input){
 		.g = run->m->g,
 		.outpaths = run->m->outpaths,
@@ -319,6 +324,7 @@ static int st_start_files(struct run *run)
 		.weakdep = o->compat != DEPMOD_COMPAT_KMOD30,
 		.warn_dups = o->warn_dups,
 		.text_only = o->dry_run,
+		.roomy = plain > run->m->n / 2,
 	};
 	run->out = outputs_new(o->dry_run ? NULL : run->outdir, o->jobs,
 			       run->use_cache && !o->dry_run, o->log);

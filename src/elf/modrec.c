@@ -10,7 +10,9 @@
 #include "util/array.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +20,9 @@
 
 #include <xxhash.h>
 
+#include "util/arena.h"
 #include "util/codeword.h"
+#include "util/hugemem.h"
 #include "util/release.h"
 #include "util/strbuf.h"
 #include "util/threadlocal.h"
@@ -238,6 +242,29 @@ static uint64_t digest(const struct modrec *r, const char *strings, size_t len)
 	return d ? d : 1;
 }
 
+/* The records' arena: see modrec_arena_use. One for every reader thread,
+ * under a lock taken once a module. */
+static struct arena records = { .chunk_size = 0, .grows = true };
+static pthread_mutex_t records_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_bool records_on;
+
+void modrec_arena_use(bool on)
+{
+	atomic_store(&records_on, on && hugemem_on);
+}
+
+static void *arena_take(size_t n)
+{
+	void *p;
+
+	if (!atomic_load_explicit(&records_on, memory_order_relaxed))
+		return NULL;
+	pthread_mutex_lock(&records_lock);
+	p = arena_alloc(&records, n);
+	pthread_mutex_unlock(&records_lock);
+	return p;
+}
+
 int moddraft_pack(const struct moddraft *d, bool keep_sig, struct modrec **out)
 {
 	struct sizer sz = { sizeof(struct modrec), false };
@@ -246,6 +273,7 @@ int moddraft_pack(const struct moddraft *d, bool keep_sig, struct modrec **out)
 	size_t reason_len = strlen(d->reason);
 	struct modrec *rec;
 	char *base, *str;
+	bool in_arena;
 
 	for (i = 0; i < d->n_info; i++)
 		n_info += moddraft_key_in(d->keep_keys, d->info[i].key);
@@ -282,7 +310,10 @@ int moddraft_pack(const struct moddraft *d, bool keep_sig, struct modrec **out)
 	if (sz.overflow)
 		return -ENOMEM;
 
-	base = malloc(sz.total);
+	base = d->rec.comp == MOD_COMP_NONE ? arena_take(sz.total) : NULL;
+	in_arena = base != NULL;
+	if (!base)
+		base = malloc(sz.total);
 	if (!base)
 		return -ENOMEM;
 	rec = (struct modrec *)base;
@@ -308,7 +339,7 @@ int moddraft_pack(const struct moddraft *d, bool keep_sig, struct modrec **out)
 		memcpy(base + off_sig, d->rec.sig.data, d->rec.sig.sig_len);
 		rec->sig.data = (const uint8_t *)(base + off_sig);
 	}
-	rec->priv = NULL;
+	rec->arena = in_arena ? &records : NULL;
 	rec->digest = digest(rec, base + off_str, (size_t)(str - (base + off_str)));
 	*out = rec;
 	return 0;
@@ -347,7 +378,8 @@ int moddraft_finish(const struct moddraft *d, bool keep_sig, struct modrec **out
 
 void modrec_free(struct modrec *rec)
 {
-	free(rec);
+	if (rec && !rec->arena)
+		free(rec);
 }
 
 uint64_t modrec_digest(const struct modrec *r)

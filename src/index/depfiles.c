@@ -315,7 +315,7 @@ static int build_alias_bin(const struct ctx *c, const struct ma_log *log, struct
 	size_t cap = 0;
 	int r = t ? 0 : -ENOMEM;
 
-	if (t)
+	if (t && c->in->roomy)
 		index_trie_expect(t, c->alias.n);
 	for (size_t i = 0; !r && i < c->alias.n; i++) {
 		const char *m = modname(c, c->alias.mod[i]);
@@ -384,7 +384,8 @@ static int build_symbols_bin(const struct ctx *c, const struct ma_log *log, stru
 	sc.t = index_trie_new();
 	if (!sc.t)
 		return -ENOMEM;
-	index_trie_expect(sc.t, mg_symbol_count(c->in->g));
+	if (c->in->roomy)
+		index_trie_expect(sc.t, mg_symbol_count(c->in->g));
 	r = mg_foreach_symbol(c->in->g, sym_bin, &sc);
 	strbuf_release(&sc.key);
 	return finish_trie(c, sc.t, r, out);

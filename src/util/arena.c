@@ -21,6 +21,13 @@ void arena_init(struct arena *a, size_t chunk_size)
 {
 	a->head = NULL;
 	a->chunk_size = chunk_size ? chunk_size : ARENA_CHUNK_DEFAULT;
+	a->grows = false;
+}
+
+void arena_init_growing(struct arena *a)
+{
+	arena_init(a, 0);
+	a->grows = true;
 }
 
 void arena_release(struct arena *a)
@@ -41,12 +48,12 @@ void arena_release(struct arena *a)
 
 /* A chunk of at least sz bytes: from a mapping when that is big (an
  * arena sized for a whole table fills it), else from malloc. */
-static struct arena_chunk *new_chunk(size_t sz)
+static struct arena_chunk *new_chunk(size_t sz, bool filled)
 {
 	struct arena_chunk *c;
 	size_t mapped = 0;
 
-	if (sizeof(*c) + sz >= HUGEMEM_MIN && hugemem_allowed()) {
+	if (sizeof(*c) + sz >= HUGEMEM_MIN && (filled ? hugemem_on : hugemem_allowed())) {
 		c = hugemem_map(sizeof(*c) + sz, &mapped);
 		if (c)
 			sz = mapped - sizeof(*c);
@@ -71,12 +78,18 @@ void *arena_alloc(struct arena *a, size_t size)
 		return NULL;
 	if (!c || c->size - c->used < need) {
 		size_t sz = need > chunk ? need : chunk;
+		bool regular = a->grows && need <= chunk - sizeof(*c);
 
 		if (sz > SIZE_MAX - sizeof(*c))
 			return NULL;
-		c = new_chunk(sz);
+		/* a growing arena's chunk: its whole size, header included */
+		if (regular)
+			sz = chunk - sizeof(*c);
+		c = new_chunk(sz, regular && chunk >= HUGEMEM_PAGE);
 		if (!c)
 			return NULL;
+		if (regular && chunk < HUGEMEM_PAGE)
+			a->chunk_size = chunk * 2;
 		/* A big one-off allocation goes behind the head so the head's
 		 * free space keeps serving small requests. */
 		if (a->head && need > chunk) {

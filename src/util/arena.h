@@ -5,6 +5,7 @@
 #define MA_ARENA_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct arena_chunk;
@@ -12,9 +13,15 @@ struct arena_chunk;
 struct arena {
 	struct arena_chunk *head;
 	size_t chunk_size;
+	bool grows;  /* arena_init_growing */
 };
 
 void arena_init(struct arena *a, size_t chunk_size);
+/* An arena for an unknown, possibly large total: its chunks double from
+ * 64 KiB, and from 2 MiB on each is a huge page (where hugemem_on), even
+ * where hugemem_allowed() is false: it takes a chunk only when the one
+ * before is full, so only its last is resident beyond what it holds. */
+void arena_init_growing(struct arena *a);
 void arena_release(struct arena *a);
 /* 16-byte aligned, or NULL on ENOMEM. */
 void *arena_alloc(struct arena *a, size_t size);

@@ -257,10 +257,40 @@ static void test_mapped_chunks(void **state)
 	}
 }
 
+/* A growing arena (depmod's records) over 6 MiB, huge pages refused as
+ * in depmod's full run: its chunks double to 2 MiB and then stay so,
+ * one-offs beside them, nothing overlapping or overwritten. */
+static void test_growing(void **state)
+{
+	struct tracker t = { 0 };
+	struct arena a;
+	size_t total = 0;
+
+	(void)state;
+	hugemem_allow(false);
+	arena_init_growing(&a);
+	assert_int_equal(a.chunk_size, 64 * 1024);
+	while (total < (6u << 20)) {
+		size_t size = rnd() % 50 ? (size_t)(rnd() % 4096) : (size_t)(rnd() % (32 << 10));
+
+		track(&t, arena_alloc(&a, size), size);
+		total += size;
+		if (total < (64u << 10))
+			assert_int_equal(a.chunk_size, 128 * 1024);
+	}
+	assert_int_equal(a.chunk_size, HUGEMEM_PAGE);
+	check_invariants(&t);
+	arena_release(&a);
+	assert_null(a.head);
+	free(t.v);
+	hugemem_allow(true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_allocations),
+		cmocka_unit_test(test_growing),
 		cmocka_unit_test(test_big_one_off_keeps_head),
 		cmocka_unit_test(test_strdup),
 		cmocka_unit_test(test_too_big),
