@@ -214,6 +214,9 @@ if command -v strace > /dev/null; then
 		-o "$TMP/kept.trace" "$M" depmod "${CONF[@]}" -b "$T" -o "$P" $V > /dev/null 2>&1
 	not_contains "stamped outputs, kept: modules.alias not read" "$TMP/kept.trace" \
 		"/modules.alias\""
+	# kept, then touched for depmod -A: stamped after the touch
+	not_contains "stamped outputs, kept and touched: modules.dep not read" "$TMP/kept.trace" \
+		"/modules.dep\""
 else
 	skip "stamped outputs, kept: not read" "no strace"
 fi
