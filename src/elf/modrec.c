@@ -242,8 +242,8 @@ static uint64_t digest(const struct modrec *r, const char *strings, size_t len)
 	return d ? d : 1;
 }
 
-/* The records' arena: see modrec_arena_use. One for every reader thread,
- * under a lock taken once a module. */
+/* The records' arena (modrec_arena_use): one for all the reader threads,
+ * its lock taken once a module. */
 static struct arena records = { .chunk_size = 0, .grows = true };
 static pthread_mutex_t records_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool records_on;

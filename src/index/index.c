@@ -54,8 +54,8 @@
 #include <string.h>
 
 #include "util/array.h"
-#include "util/hugemem.h"
 #include "util/bytes.h"
+#include "util/hugemem.h"
 #include "util/strbuf.h"
 
 /* ======================================================================
