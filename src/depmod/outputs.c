@@ -246,16 +246,17 @@ int outputs_write(struct outputs *w)
 	 * that kept it leaves it as new as one that wrote it. Its stamp is
 	 * then taken again right after the touch, as a renamed file's is
 	 * right after the rename (docs/cache.md, "The outputs' stamps"). */
-	if (w->kept[DF_DEP])
+	if (w->kept[DF_DEP]) {
 		w->placed[DF_DEP] = false;
-	if (!r && w->kept[DF_DEP] && utimensat(w->dfd, w->files[DF_DEP].name, NULL, 0) < 0)
-		ma_logf(w->log, MA_LOG_DEBUG, "could not touch %s/%s: %s", w->outdir,
-			w->files[DF_DEP].name, strerror(errno));
-	else if (!r && w->kept[DF_DEP])
-		w->placed[DF_DEP] = fstatat(w->dfd, w->files[DF_DEP].name, &w->placed_st[DF_DEP],
-					    AT_SYMLINK_NOFOLLOW) == 0 &&
-				    S_ISREG(w->placed_st[DF_DEP].st_mode);
-	w->placed_kept[DF_DEP] = false;
+		w->placed_kept[DF_DEP] = false; /* stamped as touched, not as kept */
+		if (!r && utimensat(w->dfd, w->files[DF_DEP].name, NULL, 0) < 0)
+			ma_logf(w->log, MA_LOG_DEBUG, "could not touch %s/%s: %s", w->outdir,
+				w->files[DF_DEP].name, strerror(errno));
+		else if (!r)
+			w->placed[DF_DEP] = fstatat(w->dfd, w->files[DF_DEP].name,
+						    &w->placed_st[DF_DEP], AT_SYMLINK_NOFOLLOW) == 0 &&
+					    S_ISREG(w->placed_st[DF_DEP].st_mode);
+	}
 	close_dir(w);
 	return r;
 }

@@ -244,7 +244,7 @@ static uint64_t digest(const struct modrec *r, const char *strings, size_t len)
 
 /* The records' arena (modrec_arena_use): one for all the reader threads,
  * its lock taken once a module. */
-static struct arena records = { .chunk_size = 0, .grows = true };
+static struct arena records = { .chunk_size = 0, .grows = true }; /* arena_init_growing's */
 static pthread_mutex_t records_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool records_on;
 
