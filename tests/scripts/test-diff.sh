@@ -63,7 +63,13 @@ run() {
 	local name=$1
 	shift
 	"$M" diff "$@" > "$TMP/$name.out" 2> "$TMP/$name.err"
-	echo $? > "$TMP/$name.rc"
+	local st=$?
+	echo $st > "$TMP/$name.rc"
+	# a crash or a sanitizer's report: keep it in the log, TMP goes
+	if [ $st -gt 2 ]; then
+		echo "    run $name: modatlas diff $* exited $st; its stderr:"
+		tail -n 80 "$TMP/$name.err" | sed 's/^/    | /'
+	fi
 }
 rc() { cat "$TMP/$1.rc"; }
 
