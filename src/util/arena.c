@@ -89,7 +89,7 @@ void *arena_alloc(struct arena *a, size_t size)
 		if (!c)
 			return NULL;
 		if (regular && chunk < HUGEMEM_PAGE)
-			a->chunk_size = chunk * 2;
+			a->chunk_size = HUGEMEM_PAGE;
 		/* A big one-off allocation goes behind the head so the head's
 		 * free space keeps serving small requests. */
 		if (a->head && need > chunk) {

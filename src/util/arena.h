@@ -17,10 +17,13 @@ struct arena {
 };
 
 void arena_init(struct arena *a, size_t chunk_size);
-/* An arena for an unknown, possibly large total: its chunks double from
- * 64 KiB, and from 2 MiB on each is a huge page (where hugemem_on), even
+/* An arena for an unknown, possibly large total: its first chunk is 64
+ * KiB, every later one 2 MiB in a huge page (where hugemem_on), even
  * where hugemem_allowed() is false: it takes a chunk only when the one
- * before is full, so only its last is resident beyond what it holds. */
+ * before is full, so only its last is resident beyond what it holds. A
+ * total past 64 KiB thus costs at most one huge page beyond itself; the
+ * doubling steps in between (64 KiB to 1 MiB) cost a page fault a page,
+ * about 500 on a distro tree's records. */
 void arena_init_growing(struct arena *a);
 void arena_release(struct arena *a);
 /* 16-byte aligned, or NULL on ENOMEM. */

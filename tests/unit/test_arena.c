@@ -276,7 +276,7 @@ static void test_growing(void **state)
 		track(&t, arena_alloc(&a, size), size);
 		total += size;
 		if (total < (64u << 10))
-			assert_int_equal(a.chunk_size, 128 * 1024);
+			assert_int_equal(a.chunk_size, HUGEMEM_PAGE);
 	}
 	assert_int_equal(a.chunk_size, HUGEMEM_PAGE);
 	check_invariants(&t);
