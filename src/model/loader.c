@@ -230,26 +230,24 @@ static void stream_free(struct loader_stream *s, bool free_recs)
 	free(s);
 }
 
-int loader_stream_finish(struct loader_stream *s, struct load_job **jobs, size_t *n)
+int loader_stream_finish(struct loader_stream *s, size_t *n)
 {
 	int r = jobs_finish(s->pool);
-	struct load_job *v;
 
-	v = malloc((s->pushed ? s->pushed : 1) * sizeof(*v));
-
-	*jobs = NULL;
-	*n = 0;
-	if (r < 0 || !v) {
-		free(v);
-		stream_free(s, true);
-		return r < 0 ? r : -ENOMEM;
-	}
-	for (size_t i = 0; i < s->pushed; i++)
-		v[i] = *job_at(s, i);
-	*jobs = v;
+	s->pool = NULL;
 	*n = s->pushed;
-	stream_free(s, false);
-	return 0;
+	return r;
+}
+
+struct load_job *loader_stream_job(struct loader_stream *s, size_t i)
+{
+	return job_at(s, i);
+}
+
+void loader_stream_free(struct loader_stream *s)
+{
+	if (s)
+		stream_free(s, true);
 }
 
 void loader_stream_abort(struct loader_stream *s)

@@ -70,12 +70,16 @@ int loader_run(struct load_job *jobs, size_t n, const struct loader_cfg *cfg,
 	       bool biggest_first);
 
 /* Streaming. push() copies the job (path must stay valid); finish() waits
- * for every pushed job and hands them over in push order (*jobs is the
- * caller's to free, the recs in it too). abort() waits and frees all. */
+ * for every pushed job (0, or -ENOMEM with every rec produced still set)
+ * and gives their count; job() is the i-th pushed, in place (a caller
+ * that takes its rec sets it NULL); free() frees the recs left and the
+ * stream. abort() waits and frees all. */
 struct loader_stream;
 int loader_stream_start(const struct loader_cfg *cfg, struct loader_stream **out);
 int loader_stream_push(struct loader_stream *s, const char *path, bool want_stat);
-int loader_stream_finish(struct loader_stream *s, struct load_job **jobs, size_t *n);
+int loader_stream_finish(struct loader_stream *s, size_t *n);
+struct load_job *loader_stream_job(struct loader_stream *s, size_t i);
+void loader_stream_free(struct loader_stream *s);
 void loader_stream_abort(struct loader_stream *s);
 
 #endif

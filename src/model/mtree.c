@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,30 +152,50 @@ static void found(void *ud, const char *path)
 		e->err = loader_stream_push(e->ls, path, e->want_stat);
 }
 
-/* Move what the early readers produced into the jobs of the final order;
- * what is left (modules that lost to a duplicate) is freed. */
-static int adopt_early(struct load_job *jobs, size_t n, struct load_job *early, size_t n_early)
+static int cmp_path_ptr(const void *a, const void *b, void *ud)
 {
-	struct khash *byname = khash_new(n_early > 1024 ? (unsigned int)n_early : 1024);
+	struct loader_stream *ls = ud;
+	uintptr_t x = (uintptr_t)loader_stream_job(ls, *(const size_t *)a)->path;
+	uintptr_t y = (uintptr_t)loader_stream_job(ls, *(const size_t *)b)->path;
 
-	if (!byname)
+	return (x > y) - (x < y);
+}
+
+/* Move what the early readers produced into the jobs of the final order.
+ * Both name a module by the very string of its tree_mod, so they are
+ * matched by its address: no copy of the early jobs, no hashing of paths.
+ * What is left (modules that lost to a duplicate) is freed with ls. */
+static int adopt_early(struct load_job *jobs, size_t n, struct loader_stream *ls, size_t n_early)
+{
+	size_t *by = malloc((n_early ? n_early : 1) * sizeof(*by));
+
+	if (!by)
 		return -ENOMEM;
 	for (size_t i = 0; i < n_early; i++)
-		if (khash_add(byname, early[i].path, &early[i], NULL) < 0) {
-			khash_free(byname);
-			return -ENOMEM;
-		}
+		by[i] = i;
+	qsort_r(by, n_early, sizeof(*by), cmp_path_ptr, ls);
 	for (size_t i = 0; i < n; i++) {
-		struct load_job *e = khash_find(byname, jobs[i].path);
+		size_t lo = 0, hi = n_early;
 
-		if (e && e->rec) {
-			jobs[i] = *e;
-			e->rec = NULL;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			const char *p = loader_stream_job(ls, by[mid])->path;
+
+			if ((uintptr_t)p < (uintptr_t)jobs[i].path)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < n_early) {
+			struct load_job *e = loader_stream_job(ls, by[lo]);
+
+			if (e->path == jobs[i].path && e->rec) {
+				jobs[i] = *e;
+				e->rec = NULL;
+			}
 		}
 	}
-	for (size_t i = 0; i < n_early; i++)
-		modrec_free(early[i].rec);
-	khash_free(byname);
+	free(by);
 	return 0;
 }
 
@@ -194,7 +215,7 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 				   .root = o->dirname, .rootfd = -1 };
 	/* the cache's stamps: the stat of each module read */
 	const bool want_stat = o->stat_modules || o->cache || o->records;
-	struct load_job *early = NULL;
+	struct loader_stream *early = NULL;
 	size_t compressed = 0, n_early = 0;
 	int r;
 
@@ -218,7 +239,8 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 			r = r < 0 ? r : e.err;
 			goto fail;
 		}
-		r = loader_stream_finish(e.ls, &early, &n_early);
+		early = e.ls;
+		r = loader_stream_finish(early, &n_early);
 		if (r < 0)
 			goto fail;
 	}
@@ -250,9 +272,8 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 		compressed += ext && strcmp(ext, ".ko") != 0;
 	}
 	r = adopt_early(jobs, t->n, early, n_early);
-	free(early);
+	loader_stream_free(early);
 	early = NULL;
-	n_early = 0;
 	if (r < 0)
 		goto fail;
 	{
@@ -288,9 +309,8 @@ fail:
 	progress_over(&progress);
 	if (lcfg.rootfd >= 0)
 		close(lcfg.rootfd);
-	for (size_t i = 0; i < n_early; i++)
-		modrec_free(early[i].rec);
-	FREE_ALL(early, ents, jobs);
+	loader_stream_free(early);
+	FREE_ALL(ents, jobs);
 	mtree_free(t);
 	return r;
 }
