@@ -27,8 +27,12 @@ static bool stat_job(struct load_job *j, const struct loader_cfg *cfg)
 {
 	const char *name;
 	int dfd = at(cfg, j->path, &name);
+	struct stat st;
 
-	return fstatat(dfd, name, &j->st, 0) == 0;
+	if (fstatat(dfd, name, &st, 0) < 0)
+		return false;
+	cache_stat_from(&j->st, &st);
+	return true;
 }
 
 /* Each reader thread's buffer for the records the sink wants. */
@@ -54,9 +58,12 @@ static int read_job(struct load_job *j, const struct loader_cfg *cfg)
 		r = modfile_load_at(dfd, name, &fo, &j->rec, NULL);
 	} else {
 		/* the stamp comes from the file that is read */
-		memset(&j->st, 0, sizeof(j->st));
-		r = modfile_load_at(dfd, name, &fo, &j->rec, &j->st);
-		j->stat_ok = j->st.st_mode != 0;
+		struct stat st = { 0 };
+
+		r = modfile_load_at(dfd, name, &fo, &j->rec, &st);
+		j->stat_ok = st.st_mode != 0;
+		if (j->stat_ok)
+			cache_stat_from(&j->st, &st);
 	}
 	if (!r && blob && blob->len && j->stat_ok)
 		r = cfg->sink(cfg->sink_ud, j->path, &j->st, blob->buf, blob->len, true);
@@ -114,7 +121,7 @@ static int bigger_first(const void *a, const void *b, void *ud)
 {
 	const struct load_job *jobs = ud;
 	const struct load_job *x = &jobs[*(const size_t *)a], *y = &jobs[*(const size_t *)b];
-	off_t sx = x->stat_ok ? x->st.st_size : 0, sy = y->stat_ok ? y->st.st_size : 0;
+	uint64_t sx = x->stat_ok ? x->st.size : 0, sy = y->stat_ok ? y->st.size : 0;
 
 	if (sx != sy)
 		return sx > sy ? -1 : 1;

@@ -9,7 +9,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/stat.h>
+
+#include "cache/cache.h"
 
 struct modrec;
 struct modfile_opts;
@@ -18,7 +19,8 @@ struct progress_count;
 struct load_job {
 	const char *path;     /* in */
 	bool want_stat;       /* in: stat path first (links followed) */
-	struct stat st;       /* out, when want_stat and stat_ok */
+	struct cache_stat st; /* out, when want_stat and stat_ok (the stamp
+				 the cache keeps: a third of a struct stat) */
 	bool stat_ok;
 	bool from_lookup;     /* out: rec came from the lookup callback */
 	struct modrec *rec;   /* out: always set when the job ran; a job
@@ -27,8 +29,9 @@ struct load_job {
 
 /* Known records (the cache): given the file's stat, a record or NULL.
  * Called on the worker threads: it must be thread-safe. */
-typedef struct modrec *(*loader_lookup_fn)(void *ud, const char *path, const struct stat *st,
-					   const void **blob, size_t *blob_len);
+typedef struct modrec *(*loader_lookup_fn)(void *ud, const char *path,
+					   const struct cache_stat *st, const void **blob,
+					   size_t *blob_len);
 
 /* Whether the lookup may know path at all (else the file is read without
  * a stat first: the stat comes from the opened file). */
@@ -36,13 +39,13 @@ typedef bool (*loader_known_fn)(void *ud, const char *path);
 
 /* A stat of path taken moments ago (the cache's check), so that it is
  * not taken again; false when there is none. */
-typedef bool (*loader_prestat_fn)(void *ud, const char *path, struct stat *st);
+typedef bool (*loader_prestat_fn)(void *ud, const char *path, struct cache_stat *st);
 
 /* Every record read, as the cache keeps it (the full encoding): fresh
  * (read now; blob is the thread's, valid during the call) or from the
  * lookup (blob as it gave it). On the worker threads: must be
  * thread-safe. 0 or -ENOMEM. */
-typedef int (*loader_sink_fn)(void *ud, const char *path, const struct stat *st,
+typedef int (*loader_sink_fn)(void *ud, const char *path, const struct cache_stat *st,
 			      const void *blob, size_t len, bool fresh);
 
 struct loader_cfg {

@@ -90,15 +90,25 @@ out:
 	return r;
 }
 
+/* A stamp's nanoseconds as a timespec (before 1970 too). */
+static struct timespec ts_of(int64_t ns)
+{
+	struct timespec t = { (time_t)(ns / 1000000000), (long)(ns % 1000000000) };
+
+	if (t.tv_nsec < 0) {
+		t.tv_nsec += 1000000000;
+		t.tv_sec--;
+	}
+	return t;
+}
+
 /* On a loader thread. */
-static struct modrec *lookup(void *ud, const char *path, const struct stat *st,
+static struct modrec *lookup(void *ud, const char *path, const struct cache_stat *cs,
 			     const void **blob, size_t *blob_len)
 {
 	const struct mtree_opts *o = ud;
-	struct cache_stat cs;
 
-	cache_stat_from(&cs, st);
-	return cache_lookup(o->cache, path, &cs, o->info_keys, o->keep_signatures, blob, blob_len);
+	return cache_lookup(o->cache, path, cs, o->info_keys, o->keep_signatures, blob, blob_len);
 }
 
 static bool known(void *ud, const char *path)
@@ -106,33 +116,18 @@ static bool known(void *ud, const char *path)
 	return cache_knows(((const struct mtree_opts *)ud)->cache, path);
 }
 
-static bool prestat(void *ud, const char *path, struct stat *st)
+static bool prestat(void *ud, const char *path, struct cache_stat *cs)
 {
-	struct cache_stat cs;
-
-	if (!cache_fresh_stat(((const struct mtree_opts *)ud)->cache, path, &cs))
-		return false;
-	memset(st, 0, sizeof(*st));
-	st->st_mode = S_IFREG;
-	st->st_dev = (dev_t)cs.dev;
-	st->st_ino = (ino_t)cs.ino;
-	st->st_size = (off_t)cs.size;
-	st->st_mtim.tv_sec = cs.mtime_ns / 1000000000;
-	st->st_mtim.tv_nsec = cs.mtime_ns % 1000000000;
-	st->st_ctim.tv_sec = cs.ctime_ns / 1000000000;
-	st->st_ctim.tv_nsec = cs.ctime_ns % 1000000000;
-	return true;
+	return cache_fresh_stat(((const struct mtree_opts *)ud)->cache, path, cs);
 }
 
 /* On a loader thread: every record read, for the new records file. */
-static int sink(void *ud, const char *path, const struct stat *st, const void *blob,
+static int sink(void *ud, const char *path, const struct cache_stat *cs, const void *blob,
 		size_t len, bool fresh)
 {
 	const struct mtree_opts *o = ud;
-	struct cache_stat cs;
 
-	cache_stat_from(&cs, st);
-	return cache_records_put(o->records, path, &cs, blob, len, fresh);
+	return cache_records_put(o->records, path, cs, blob, len, fresh);
 }
 
 /* The walk hands plain modules to the readers as it finds them; compressed
@@ -289,12 +284,14 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 		t->mods[i].rec = jobs[i].rec;
 		t->n_cached += jobs[i].from_lookup;
 		if (jobs[i].stat_ok) {
+			const struct cache_stat *cs = &jobs[i].st;
+
 			m->has_stat = true;
-			m->dev = jobs[i].st.st_dev;
-			m->ino = jobs[i].st.st_ino;
-			m->size = jobs[i].st.st_size;
-			m->mtime = jobs[i].st.st_mtim;
-			m->ctime = jobs[i].st.st_ctim;
+			m->dev = (dev_t)cs->dev;
+			m->ino = (ino_t)cs->ino;
+			m->size = (off_t)cs->size;
+			m->mtime = ts_of(cs->mtime_ns);
+			m->ctime = ts_of(cs->ctime_ns);
 		}
 	}
 	if (r < 0)
