@@ -195,9 +195,10 @@ static int read_all(int fd, uint8_t *p, size_t len)
  * image is never looked at. Only those bytes are read: no page faults on
  * the file, no mmap_lock contention between reader threads, no SIGBUS if
  * the file shrinks. Images up to 1 MiB live in a buffer the thread
- * reuses (scratch_get), bigger ones in an anonymous mapping (pages never
- * written are never resident) whose sections go to spill chunks instead
- * (img_spill): fresh pages each time cost a fault apiece. */
+ * reuses (scratch_get), bigger ones in a sparse mapping the thread
+ * reuses too (region_image: pages never written are never resident),
+ * whose sections go to spill chunks instead (img_spill): fresh pages each
+ * time cost a fault apiece. */
 #define WHOLE_READ_MAX (64u * 1024)
 #define HEAP_IMAGE_MAX (1u << 20)
 #define HEAD_READ (4u * 1024)
@@ -413,6 +414,55 @@ static uint8_t *scratch_get(size_t len)
 	return s->p;
 }
 
+/* A big module's image: a sparse mapping each thread keeps for its next
+ * big module, the image placed so that it ends where the mapping ends.
+ * What every such module reads in place (the section table, its names
+ * and the signature, at the end of the file) then falls on the same
+ * pages each time, already in: a fresh mapping a module cost a fault a
+ * page and an munmap (a TLB shootdown of the other CPU). The parser reads
+ * only the ranges it fetched (img_fetch), so what earlier modules left
+ * elsewhere in the mapping is never seen. */
+#define REGION_MIN ((size_t)64 << 20) /* virtual; resident only where read */
+
+struct region {
+	uint8_t *p;
+	size_t size;
+};
+
+static void region_release(void *v)
+{
+	struct region *r = v;
+
+	if (r->p)
+		munmap(r->p, r->size);
+}
+
+static struct ma_thread_obj region_obj = MA_THREAD_OBJ_INIT(struct region, region_release);
+
+/* Room for an image of len bytes ending at the thread's mapping's end,
+ * or NULL. */
+static uint8_t *region_image(size_t len)
+{
+	struct region *r = ma_thread_obj(&region_obj);
+	size_t need = (len + 4095) & ~(size_t)4095;
+
+	if (!r || need < len)
+		return NULL;
+	if (r->size < need) {
+		size_t size = need > REGION_MIN ? need : REGION_MIN;
+		void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		if (p == MAP_FAILED)
+			return NULL;
+		if (r->p)
+			munmap(r->p, r->size);
+		r->p = p;
+		r->size = size;
+	}
+	return r->p + r->size - need;
+}
+
 /* A plain module bigger than WHOLE_READ_MAX whose first HEAD_READ bytes
  * the caller read into head. */
 static int load_plain_fd(struct moddraft *d, int fd, size_t len, const uint8_t *head,
@@ -424,10 +474,7 @@ static int load_plain_fd(struct moddraft *d, int fd, size_t len, const uint8_t *
 
 	d->rec.elf_size = len;
 	if (mapped) {
-		s.img = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (s.img == MAP_FAILED)
-			s.img = NULL;
+		s.img = region_image(len);
 		s.spill = true;
 	} else {
 		s.img = scratch_get(len ? len : 1);
@@ -450,8 +497,6 @@ static int load_plain_fd(struct moddraft *d, int fd, size_t len, const uint8_t *
 	}
 	err = moddraft_finish(d, keep_sig, out);
 	img_src_release(&s);
-	if (mapped)
-		munmap(s.img, len);
 	return err;
 }
 
