@@ -36,6 +36,8 @@ struct tree_dir;
 void cache_stat_from(struct cache_stat *cs, const struct stat *st);
 /* The stat the tree walk took of a module / a directory. */
 void cache_stat_of_mod(struct cache_stat *cs, const struct tree_mod *m);
+/* The other way: m's stat (has_stat set) from a stamp a reader took. */
+void cache_stat_to_mod(struct tree_mod *m, const struct cache_stat *cs);
 void cache_stat_of_dir(struct cache_stat *cs, const struct tree_dir *d);
 /* stat(path) into cs; a missing file is a valid state (missing = true). */
 int cache_stat_path(const char *path, struct cache_stat *cs);

@@ -105,6 +105,28 @@ void cache_stat_of_mod(struct cache_stat *cs, const struct tree_mod *m)
 	set_stat(cs, (uint64_t)m->dev, (uint64_t)m->ino, (uint64_t)m->size, &m->mtime, &m->ctime);
 }
 
+/* ts_ns's inverse (before 1970 too: tv_nsec stays in [0, 1e9)). */
+static struct timespec ns_ts(int64_t ns)
+{
+	struct timespec t = { (time_t)(ns / 1000000000), (long)(ns % 1000000000) };
+
+	if (t.tv_nsec < 0) {
+		t.tv_nsec += 1000000000;
+		t.tv_sec--;
+	}
+	return t;
+}
+
+void cache_stat_to_mod(struct tree_mod *m, const struct cache_stat *cs)
+{
+	m->has_stat = true;
+	m->dev = (dev_t)cs->dev;
+	m->ino = (ino_t)cs->ino;
+	m->size = (off_t)cs->size;
+	m->mtime = ns_ts(cs->mtime_ns);
+	m->ctime = ns_ts(cs->ctime_ns);
+}
+
 /* A directory's size says nothing useful: 0, as cache_unchanged compares. */
 void cache_stat_of_dir(struct cache_stat *cs, const struct tree_dir *d)
 {

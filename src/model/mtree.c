@@ -90,18 +90,6 @@ out:
 	return r;
 }
 
-/* A stamp's nanoseconds as a timespec (before 1970 too). */
-static struct timespec ts_of(int64_t ns)
-{
-	struct timespec t = { (time_t)(ns / 1000000000), (long)(ns % 1000000000) };
-
-	if (t.tv_nsec < 0) {
-		t.tv_nsec += 1000000000;
-		t.tv_sec--;
-	}
-	return t;
-}
-
 /* On a loader thread. */
 static struct modrec *lookup(void *ud, const char *path, const struct cache_stat *cs,
 			     const void **blob, size_t *blob_len)
@@ -283,16 +271,8 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 
 		t->mods[i].rec = jobs[i].rec;
 		t->n_cached += jobs[i].from_lookup;
-		if (jobs[i].stat_ok) {
-			const struct cache_stat *cs = &jobs[i].st;
-
-			m->has_stat = true;
-			m->dev = (dev_t)cs->dev;
-			m->ino = (ino_t)cs->ino;
-			m->size = (off_t)cs->size;
-			m->mtime = ts_of(cs->mtime_ns);
-			m->ctime = ts_of(cs->ctime_ns);
-		}
+		if (jobs[i].stat_ok)
+			cache_stat_to_mod(m, &jobs[i].st);
 	}
 	if (r < 0)
 		goto fail;

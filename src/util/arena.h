@@ -21,9 +21,8 @@ void arena_init(struct arena *a, size_t chunk_size);
  * KiB, every later one 2 MiB in a huge page (where hugemem_on), even
  * where hugemem_allowed() is false: it takes a chunk only when the one
  * before is full, so only its last is resident beyond what it holds. A
- * total past 64 KiB thus costs at most one huge page beyond itself; the
- * doubling steps in between (64 KiB to 1 MiB) cost a page fault a page,
- * about 500 on a distro tree's records. */
+ * total past 64 KiB thus costs at most one huge page beyond itself, and
+ * no chunks of small pages faulted in one at a time on the way there. */
 void arena_init_growing(struct arena *a);
 void arena_release(struct arena *a);
 /* 16-byte aligned, or NULL on ENOMEM. */
