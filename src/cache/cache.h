@@ -280,6 +280,12 @@ int cache_writer_output_stamp(struct cache_writer *w, const char *name,
 			      const struct cache_stat *st, bool kept);
 /* The checksum the cache keeps of an output's bytes. */
 uint64_t cache_output_sum(const void *data, size_t len);
+/* The same over pieces: new (NULL on ENOMEM), add each in order, end
+ * gives the sum of them all and frees s. */
+struct cache_sum;
+struct cache_sum *cache_sum_new(void);
+void cache_sum_add(struct cache_sum *s, const void *data, size_t len);
+uint64_t cache_sum_end(struct cache_sum *s);
 int cache_writer_message(struct cache_writer *w, int prio, const char *msg);
 /* The shortcut stays off for this cache. */
 void cache_writer_no_shortcut(struct cache_writer *w);

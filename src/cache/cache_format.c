@@ -276,3 +276,25 @@ uint64_t cache_output_sum(const void *data, size_t len)
 {
 	return XXH3_64bits(data, len);
 }
+
+struct cache_sum *cache_sum_new(void)
+{
+	XXH3_state_t *st = XXH3_createState();
+
+	if (st)
+		XXH3_64bits_reset(st);
+	return (struct cache_sum *)st;
+}
+
+void cache_sum_add(struct cache_sum *s, const void *data, size_t len)
+{
+	XXH3_64bits_update((XXH3_state_t *)s, data, len);
+}
+
+uint64_t cache_sum_end(struct cache_sum *s)
+{
+	uint64_t sum = XXH3_64bits_digest((XXH3_state_t *)s);
+
+	XXH3_freeState((XXH3_state_t *)s);
+	return sum;
+}

@@ -126,12 +126,64 @@ static void stage(struct outputs *w, int id)
 	strbuf_release(&w->files[id].data);
 }
 
-/* On a builder thread: build file id, stage it at once when the
+/* A file built straight into its slot (the directory is open): compared
+ * with the one in place as its pieces come, written from the first piece
+ * that differs (publish_same_*), never held whole. */
+struct stream {
+	struct outputs *w;
+	int id;
+	struct cache_sum *sum; /* NULL without sums */
+	uint64_t size;
+	int err;               /* the slot's failure: later pieces dropped */
+	const char *step;
+};
+
+static int stream_write(void *ud, const void *p, size_t len)
+{
+	struct stream *s = ud;
+
+	s->size += len;
+	if (s->sum)
+		cache_sum_add(s->sum, p, len);
+	if (!s->err)
+		s->err = publish_same_feed(s->w->pub, (size_t)s->id, p, len, &s->step);
+	return 0; /* a write failure is the slot's, reported by outputs_write */
+}
+
+static int build_streamed(struct outputs *w, int id, const struct ma_log *log)
+{
+	struct depfile *f = &w->files[id];
+	struct stream s = { .w = w, .id = id, .step = "create" };
+	struct ma_sink sink = { stream_write, &s };
+	int r;
+
+	if (w->sums && !(s.sum = cache_sum_new()))
+		return -ENOMEM;
+	s.err = publish_same_begin(w->pub, (size_t)id, f->name, 0644);
+	r = depfile_build_to(w->d, (enum depfile_id)id, &sink, log);
+	if (!r && !s.err)
+		s.err = publish_same_end(w->pub, (size_t)id, &s.step);
+	w->kept[id] = s.err == 1;
+	w->err[id] = s.err < 0 ? s.err : 0;
+	w->step[id] = s.step;
+	w->staged[id] = true;
+	if (s.sum) {
+		f->size = s.size;
+		f->sum = cache_sum_end(s.sum);
+	}
+	return r;
+}
+
+/* On a builder thread: build file id, straight into its slot when the
  * directory is open. */
 static int build(void *ud, size_t id, const struct ma_log *log)
 {
 	struct outputs *w = ud;
-	int r = depfile_build(w->d, (enum depfile_id)id, log);
+	int r;
+
+	if (w->pub && w->files[id].enabled)
+		return build_streamed(w, (int)id, log);
+	r = depfile_build(w->d, (enum depfile_id)id, log);
 
 	if (w->sums)
 		outputs_sum(&w->files[id]); /* for the cache, once the bytes are gone */

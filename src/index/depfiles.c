@@ -30,20 +30,27 @@ struct ctx {
 	struct vals alias, softdep, weakdep;
 };
 
-typedef int (*depfile_fn)(const struct ctx *c, const struct ma_log *log, struct strbuf *out);
+/* A builder's output: out, handed to sink (when there is one) a piece at
+ * a time, at line ends (spill). */
+struct dfout {
+	struct strbuf *buf;
+	const struct ma_sink *sink;
+};
 
-static int build_dep(const struct ctx *c, const struct ma_log *log, struct strbuf *out);
-static int build_dep_bin(const struct ctx *c, const struct ma_log *log, struct strbuf *out);
-static int build_alias(const struct ctx *c, const struct ma_log *log, struct strbuf *out);
-static int build_alias_bin(const struct ctx *c, const struct ma_log *log, struct strbuf *out);
-static int build_softdep(const struct ctx *c, const struct ma_log *log, struct strbuf *out);
-static int build_weakdep(const struct ctx *c, const struct ma_log *log, struct strbuf *out);
-static int build_symbols(const struct ctx *c, const struct ma_log *log, struct strbuf *out);
-static int build_symbols_bin(const struct ctx *c, const struct ma_log *log, struct strbuf *out);
-static int build_builtin_bin(const struct ctx *c, const struct ma_log *log, struct strbuf *out);
+typedef int (*depfile_fn)(const struct ctx *c, const struct ma_log *log, struct dfout *out);
+
+static int build_dep(const struct ctx *c, const struct ma_log *log, struct dfout *out);
+static int build_dep_bin(const struct ctx *c, const struct ma_log *log, struct dfout *out);
+static int build_alias(const struct ctx *c, const struct ma_log *log, struct dfout *out);
+static int build_alias_bin(const struct ctx *c, const struct ma_log *log, struct dfout *out);
+static int build_softdep(const struct ctx *c, const struct ma_log *log, struct dfout *out);
+static int build_weakdep(const struct ctx *c, const struct ma_log *log, struct dfout *out);
+static int build_symbols(const struct ctx *c, const struct ma_log *log, struct dfout *out);
+static int build_symbols_bin(const struct ctx *c, const struct ma_log *log, struct dfout *out);
+static int build_builtin_bin(const struct ctx *c, const struct ma_log *log, struct dfout *out);
 static int build_builtin_alias_bin(const struct ctx *c, const struct ma_log *log,
-				   struct strbuf *out);
-static int build_devname(const struct ctx *c, const struct ma_log *log, struct strbuf *out);
+				   struct dfout *out);
+static int build_devname(const struct ctx *c, const struct ma_log *log, struct dfout *out);
 
 /* kmod's depmod_output table, in kmod's order; cost orders the work so
  * the longest builders start first. */
@@ -154,6 +161,21 @@ static const char *modname(const struct ctx *c, size_t i)
 
 /* ---- helpers ---- */
 
+/* A sink takes what a builder holds once it holds this much, at a line's
+ * end: a file's bytes never pile up whole. */
+#define SPILL_AT (64u * 1024)
+
+static int spill(struct dfout *o, size_t at_least)
+{
+	int r;
+
+	if (!o->sink || !o->buf->len || o->buf->len < at_least)
+		return 0;
+	r = o->sink->write(o->sink->ud, o->buf->buf, o->buf->len);
+	strbuf_reset(o->buf);
+	return r;
+}
+
 static int add3(struct strbuf *out, const char *a, const char *b, const char *c)
 {
 	int r = strbuf_addstr(out, a);
@@ -200,10 +222,10 @@ static int trie_add(const struct ma_log *log, struct index_trie *t, const char *
 	return 0;
 }
 
-static int finish_trie(const struct ctx *c, struct index_trie *t, int r, struct strbuf *out)
+static int finish_trie(const struct ctx *c, struct index_trie *t, int r, struct dfout *out)
 {
 	if (!r)
-		r = index_trie_write(t, c->in->layout, out);
+		r = index_trie_stream(t, c->in->layout, out->buf, out->sink);
 	index_trie_free(t);
 	return r;
 }
@@ -221,12 +243,14 @@ int depfile_alias_key(const struct ma_log *log, const char *alias, char **buf, s
 
 /* ---- builders ---- */
 
-static int build_dep(const struct ctx *c, const struct ma_log *log, struct strbuf *out)
+static int build_dep(const struct ctx *c, const struct ma_log *log, struct dfout *out)
 {
-	return strbuf_add(out, c->deps.buf, c->deps.len);
+	if (out->sink) /* the lines are all there: no copy */
+		return c->deps.len ? out->sink->write(out->sink->ud, c->deps.buf, c->deps.len) : 0;
+	return strbuf_add(out->buf, c->deps.buf, c->deps.len);
 }
 
-static int build_dep_bin(const struct ctx *c, const struct ma_log *log, struct strbuf *out)
+static int build_dep_bin(const struct ctx *c, const struct ma_log *log, struct dfout *out)
 {
 	struct index_trie *t = index_trie_new();
 	char *line = NULL;
@@ -270,13 +294,16 @@ static int add_line(struct strbuf *out, enum depfile_id id, const char *modname,
 	return add3(out, line_files[id].word, vf ? val : modname, vf ? modname : val);
 }
 
-static int build_vals(const struct ctx *c, const struct vals *v, struct strbuf *out,
+static int build_vals(const struct ctx *c, const struct vals *v, struct dfout *out,
 		      enum depfile_id id)
 {
-	int r = strbuf_addstr(out, line_files[id].header);
+	int r = strbuf_addstr(out->buf, line_files[id].header);
 
-	for (size_t i = 0; !r && i < v->n; i++)
-		r = add_line(out, id, modname(c, v->mod[i]), v->val[i]);
+	for (size_t i = 0; !r && i < v->n; i++) {
+		r = add_line(out->buf, id, modname(c, v->mod[i]), v->val[i]);
+		if (!r)
+			r = spill(out, SPILL_AT);
+	}
 	return r;
 }
 
@@ -293,22 +320,22 @@ int depfile_module_lines(enum depfile_id id, const char *modname, const struct m
 	return r;
 }
 
-static int build_alias(const struct ctx *c, const struct ma_log *log, struct strbuf *out)
+static int build_alias(const struct ctx *c, const struct ma_log *log, struct dfout *out)
 {
 	return build_vals(c, &c->alias, out, DF_ALIAS);
 }
 
-static int build_softdep(const struct ctx *c, const struct ma_log *log, struct strbuf *out)
+static int build_softdep(const struct ctx *c, const struct ma_log *log, struct dfout *out)
 {
 	return build_vals(c, &c->softdep, out, DF_SOFTDEP);
 }
 
-static int build_weakdep(const struct ctx *c, const struct ma_log *log, struct strbuf *out)
+static int build_weakdep(const struct ctx *c, const struct ma_log *log, struct dfout *out)
 {
 	return build_vals(c, &c->weakdep, out, DF_WEAKDEP);
 }
 
-static int build_alias_bin(const struct ctx *c, const struct ma_log *log, struct strbuf *out)
+static int build_alias_bin(const struct ctx *c, const struct ma_log *log, struct dfout *out)
 {
 	struct index_trie *t = index_trie_new();
 	char *buf = NULL;
@@ -335,7 +362,7 @@ static int build_alias_bin(const struct ctx *c, const struct ma_log *log, struct
 struct symctx {
 	const struct ctx *c;
 	const struct ma_log *log;
-	struct strbuf *out;
+	struct dfout *out;
 	struct index_trie *t;
 	struct strbuf key;
 };
@@ -343,10 +370,12 @@ struct symctx {
 static int sym_text(void *ud, const struct mg_symbol *s)
 {
 	struct symctx *sc = ud;
+	int r;
 
 	if (s->owner < 0)
 		return 0;
-	return add3(sc->out, "alias symbol:", s->name, modname(sc->c, (size_t)s->owner));
+	r = add3(sc->out->buf, "alias symbol:", s->name, modname(sc->c, (size_t)s->owner));
+	return r ? r : spill(sc->out, SPILL_AT);
 }
 
 static int sym_bin(void *ud, const struct mg_symbol *s)
@@ -368,15 +397,15 @@ static int sym_bin(void *ud, const struct mg_symbol *s)
 	return r;
 }
 
-static int build_symbols(const struct ctx *c, const struct ma_log *log, struct strbuf *out)
+static int build_symbols(const struct ctx *c, const struct ma_log *log, struct dfout *out)
 {
 	struct symctx sc = { .c = c, .log = log, .out = out };
-	int r = strbuf_addstr(out, "# Aliases for symbols, used by symbol_request().\n");
+	int r = strbuf_addstr(out->buf, "# Aliases for symbols, used by symbol_request().\n");
 
 	return r ? r : mg_foreach_symbol(c->in->g, sym_text, &sc);
 }
 
-static int build_symbols_bin(const struct ctx *c, const struct ma_log *log, struct strbuf *out)
+static int build_symbols_bin(const struct ctx *c, const struct ma_log *log, struct dfout *out)
 {
 	struct symctx sc = { .c = c, .log = log, .out = out, .key = STRBUF_INIT };
 	int r;
@@ -391,7 +420,7 @@ static int build_symbols_bin(const struct ctx *c, const struct ma_log *log, stru
 	return finish_trie(c, sc.t, r, out);
 }
 
-static int build_builtin_bin(const struct ctx *c, const struct ma_log *log, struct strbuf *out)
+static int build_builtin_bin(const struct ctx *c, const struct ma_log *log, struct dfout *out)
 {
 	const struct builtin_names *b = c->in->builtin;
 	struct index_trie *t;
@@ -408,7 +437,7 @@ static int build_builtin_bin(const struct ctx *c, const struct ma_log *log, stru
 }
 
 static int build_builtin_alias_bin(const struct ctx *c, const struct ma_log *log,
-				   struct strbuf *out)
+				   struct dfout *out)
 {
 	const struct builtin_infos *b = c->in->builtin_info;
 	struct index_trie *t;
@@ -463,7 +492,7 @@ int depfile_devname(const char *const *aliases, size_t n, struct devname *out)
 	return !out->name ? 0 : !out->type ? -EINVAL : 1;
 }
 
-static int build_devname(const struct ctx *c, const struct ma_log *log, struct strbuf *out)
+static int build_devname(const struct ctx *c, const struct ma_log *log, struct dfout *out)
 {
 	bool empty = true;
 	int r = 0;
@@ -486,12 +515,12 @@ static int build_devname(const struct ctx *c, const struct ma_log *log, struct s
 			continue;
 		}
 		if (empty) {
-			r = strbuf_addstr(out, "# Device nodes to trigger on-demand module loading.\n");
+			r = strbuf_addstr(out->buf, "# Device nodes to trigger on-demand module loading.\n");
 			empty = false;
 		}
 		if (!r)
-			r = strbuf_addf(out, "%s %s %c%u:%u\n", modname(c, mod), d.name, d.type, d.major,
-					d.minor);
+			r = strbuf_addf(out->buf, "%s %s %c%u:%u\n", modname(c, mod), d.name, d.type,
+					d.major, d.minor);
 	}
 	return r;
 }
@@ -555,14 +584,25 @@ int depfiles_graph_ready(struct depfiles *d)
 
 int depfile_build(struct depfiles *d, enum depfile_id id, const struct ma_log *log)
 {
+	return depfile_build_to(d, id, NULL, log);
+}
+
+int depfile_build_to(struct depfiles *d, enum depfile_id id, const struct ma_sink *sink,
+		     const struct ma_log *log)
+{
 	double t = timing_now();
+	struct dfout out = { &d->files[id].data, sink };
 	int r;
 
 	if (!d->files[id].enabled)
 		return 0;
 	if (depfile_needs_graph(id) && !d->graph_ready)
 		return -EINVAL;
-	r = table[id].fn(&d->c, log, &d->files[id].data);
+	r = table[id].fn(&d->c, log, &out);
+	if (!r)
+		r = spill(&out, 0);
+	if (sink)
+		strbuf_release(out.buf);
 	ma_logf(log, MA_LOG_DEBUG, "timing: %-16s %8.2f ms (builder)", d->files[id].name,
 		(timing_now() - t) * 1e3);
 	return r;

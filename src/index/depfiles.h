@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "index/index.h"
+#include "util/sink.h"
 #include "util/strbuf.h"
 
 struct ma_log;
@@ -84,6 +85,11 @@ int depfiles_graph_ready(struct depfiles *d);
  * or value holds a non-ASCII byte (logged with the module and the
  * string; the index format is 7-bit). */
 int depfile_build(struct depfiles *d, enum depfile_id id, const struct ma_log *log);
+/* depfile_build, the bytes handed to sink as they are made (from 64 KiB
+ * up, at line ends in the text files) instead of kept in data, which is
+ * left empty; NULL: into data. */
+int depfile_build_to(struct depfiles *d, enum depfile_id id, const struct ma_sink *sink,
+		     const struct ma_log *log);
 void depfiles_free(struct depfiles *d);
 void depfiles_release(struct depfile files[DF_COUNT]);
 

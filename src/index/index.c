@@ -140,6 +140,7 @@ struct index_trie *index_trie_new(void)
 		return NULL;
 	t->next_chunk = 64 * 1024;
 	t->root.prefix = "";
+	t->nodes = 1;
 	return t;
 }
 
@@ -254,6 +255,7 @@ static int split(struct index_trie *t, struct tnode *n, uint32_t j)
 
 	if (!c)
 		return -ENOMEM;
+	t->nodes++;
 	*c = *n;
 	c->ch = (uint8_t)n->prefix[j];
 	c->prefix = n->prefix + j + 1;
@@ -316,6 +318,7 @@ int index_trie_insert(struct index_trie *t, const char *key, const char *value,
 		p = idx_alloc(t, rest ? rest : 1, 1);
 		if (!leaf || !p)
 			return -ENOMEM;
+		t->nodes++;
 		memcpy(p, k + 1, rest);
 		*leaf = (struct tnode){ .prefix = p, .plen = (uint32_t)rest, .ch = (uint8_t)*k };
 		r = kid_insert(t, n, pos, leaf);
@@ -326,7 +329,7 @@ int index_trie_insert(struct index_trie *t, const char *key, const char *value,
 	}
 }
 
-static uint32_t node_mask(const struct tnode *n)
+uint32_t idx_node_mask(const struct tnode *n)
 {
 	if (n->stub)
 		return n->stub->word & ~NODE_MASK;
@@ -335,7 +338,7 @@ static uint32_t node_mask(const struct tnode *n)
 }
 
 /* Encoded size of n alone (kmod's node->size), not of its subtree. */
-static size_t node_size(const struct tnode *n)
+size_t idx_node_size(const struct tnode *n)
 {
 	size_t sz = 0;
 
@@ -360,7 +363,7 @@ static size_t subtree_size(const struct tnode *n)
 
 	if (n->stub)
 		return n->stub->end - n->stub->start;
-	sz = node_size(n);
+	sz = idx_node_size(n);
 
 	for (unsigned i = 0; i < n->nkids && sz <= INDEX_MAX_SIZE; i++)
 		sz += subtree_size(n->kids[i]);
@@ -369,8 +372,7 @@ static size_t subtree_size(const struct tnode *n)
 
 /* Write n's own bytes at p, return their end. *kids_at gets the zeroed
  * child word array for the caller to fill (NULL if no children). */
-static unsigned char *emit_node(const struct tnode *n, unsigned char *p,
-				unsigned char **kids_at)
+unsigned char *idx_emit_node(const struct tnode *n, unsigned char *p, unsigned char **kids_at)
 {
 	*kids_at = NULL;
 	if (n->plen) {
@@ -418,7 +420,7 @@ static uint32_t word_at(const struct tnode *c, const struct wctx *w, const unsig
 
 	if (c->stub)
 		off += (c->stub->word & NODE_MASK) - c->stub->start;
-	return off | node_mask(c);
+	return off | idx_node_mask(c);
 }
 
 /* v34: node, then children subtrees; child words are known as soon as
@@ -427,7 +429,7 @@ static unsigned char *write_pre(const struct tnode *n, struct wctx *w, unsigned 
 {
 	unsigned char *kids_at;
 
-	p = emit_node(n, p, &kids_at);
+	p = idx_emit_node(n, p, &kids_at);
 	for (unsigned i = 0; p && i < n->nkids; i++) {
 		const struct tnode *c = n->kids[i];
 		unsigned slot = c->ch - idx_kid_chars(n)[0];
@@ -458,8 +460,8 @@ static unsigned char *write_post(const struct tnode *n, struct wctx *w, unsigned
 	}
 	if (!p)
 		return NULL;
-	*word = (uint32_t)(p - w->base) | node_mask(n);
-	p = emit_node(n, p, &kids_at);
+	*word = (uint32_t)(p - w->base) | idx_node_mask(n);
+	p = idx_emit_node(n, p, &kids_at);
 	for (unsigned i = 0; i < n->nkids; i++)
 		put_be32(kids_at + 4 * (n->kids[i]->ch - idx_kid_chars(n)[0]), words[i]);
 	return p;
@@ -502,7 +504,7 @@ int index_trie_write(const struct index_trie *t, enum index_layout layout,
 	p += 4;
 
 	if (layout == INDEX_PREORDER) {
-		root_word = INDEX_HDR_SIZE | node_mask(&t->root);
+		root_word = INDEX_HDR_SIZE | idx_node_mask(&t->root);
 		p = write_pre(&t->root, &w, p);
 	} else {
 		uint32_t *words = malloc((post_stack(&t->root) + 1) * sizeof(*words));

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/sink.h"
+
 struct strbuf;
 
 enum index_layout {
@@ -35,6 +37,11 @@ int index_trie_insert(struct index_trie *t, const char *key, const char *value,
 /* Serialise to out (appended). Returns 0 or -ENOMEM / -EFBIG (> 256 MiB). */
 int index_trie_write(const struct index_trie *t, enum index_layout layout,
 		     struct strbuf *out);
+/* The same bytes handed to sink a piece at a time (index_stream.c), buf
+ * the staging buffer (left empty); without a sink, index_trie_write into
+ * buf. Returns 0, -ENOMEM, -EFBIG or the sink's error. */
+int index_trie_stream(const struct index_trie *t, enum index_layout layout, struct strbuf *buf,
+		      const struct ma_sink *sink);
 
 /* The trie an index written in layout holds (index_edit.c), to edit
  * and write again in the same layout: read only as far as the edits go,

@@ -58,6 +58,13 @@ struct tnode {
 	const struct tstub *stub; /* set: nothing above is read yet */
 };
 
+/* kmod's node word flags of n, its encoded size alone (not its
+ * subtree's), and its bytes written at p (the end returned; *kids_at: its
+ * zeroed child words, NULL without children). */
+uint32_t idx_node_mask(const struct tnode *n);
+size_t idx_node_size(const struct tnode *n);
+unsigned char *idx_emit_node(const struct tnode *n, unsigned char *p, unsigned char **kids_at);
+
 /* From the trie's arena: never freed alone. NULL on ENOMEM. */
 void *idx_alloc(struct index_trie *t, size_t size, size_t align);
 /* n's child chars, beside its child pointers. */
@@ -86,6 +93,7 @@ struct index_trie {
 	struct chunk *chunks;
 	size_t next_chunk;
 	struct tnode root;
+	size_t nodes;         /* made by inserts, the root included (not stubs) */
 	/* a loaded index (index_trie_load): the file its stubs are in */
 	struct index_reader src;
 	struct budget b;

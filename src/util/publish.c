@@ -31,6 +31,12 @@ struct staged {
 			  * the temporary's inode), or a kept file's before
 			  * its bytes were compared */
 	struct stat st;
+	/* publish_same_*: the file in place, while the bytes fed match it */
+	char *same_name; /* set from same_begin until name takes over */
+	mode_t same_mode;
+	int same_fd;     /* -1: none there, or the bytes differ */
+	uint64_t same_at, same_size;
+	struct stat same_st;
 };
 
 struct publish {
@@ -53,7 +59,7 @@ struct publish *publish_new(int dirfd, size_t slots, unsigned int flags)
 		return NULL;
 	}
 	for (size_t i = 0; i < slots; i++)
-		p->v[i].fd = -1;
+		p->v[i].fd = p->v[i].same_fd = -1;
 	p->dirfd = dirfd;
 	p->flags = flags;
 	p->n = slots;
@@ -261,6 +267,175 @@ int publish_keep_same(struct publish *p, size_t slot, const char *name, const vo
 	return 1;
 }
 
+/* ---- a file compared with the one in place while it is made ---- */
+
+int publish_same_begin(struct publish *p, size_t slot, const char *name, mode_t mode)
+{
+	struct staged *v;
+	int fd;
+
+	if (slot >= p->n || p->v[slot].name || p->v[slot].same_name)
+		return -EINVAL;
+	v = &p->v[slot];
+	v->same_name = strdup(name);
+	if (!v->same_name)
+		return -ENOMEM;
+	v->same_mode = mode;
+	v->same_at = 0;
+	fd = openat(p->dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return 0; /* nothing there (or unreadable): written afresh */
+	if (fstat(fd, &v->same_st) < 0 || !S_ISREG(v->same_st.st_mode)) {
+		close(fd);
+		return 0;
+	}
+	v->same_fd = fd;
+	v->same_size = (uint64_t)v->same_st.st_size;
+	return 0;
+}
+
+/* Whether the file in place holds data at same_at. */
+static bool same_piece(struct staged *v, const uint8_t *data, size_t len)
+{
+	uint8_t buf[64 * 1024]; /* not thread-local: each new thread would zero it */
+	size_t done = 0;
+
+	if (v->same_size - v->same_at < len)
+		return false;
+	while (done < len) {
+		size_t want = len - done < sizeof(buf) ? len - done : sizeof(buf);
+		ssize_t r = pread(v->same_fd, buf, want, (off_t)(v->same_at + done));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || memcmp(buf, data + done, (size_t)r) != 0)
+			return false;
+		done += (size_t)r;
+	}
+	return true;
+}
+
+/* The old file's first n bytes to the temporary (they are the new
+ * file's too): by the kernel where it can, else through a buffer. */
+static int copy_prefix(int from, int to, uint64_t n)
+{
+	uint8_t buf[64 * 1024];
+	off_t in = 0;
+
+	while ((uint64_t)in < n) {
+		ssize_t r = copy_file_range(from, &in, to, NULL, (size_t)(n - (uint64_t)in), 0);
+
+		if (r > 0)
+			continue;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0 || (errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
+			       errno != EOPNOTSUPP))
+			return r == 0 ? -EIO : -errno; /* shrank under us, or failed */
+		break;
+	}
+	while ((uint64_t)in < n) {
+		size_t want = n - (uint64_t)in < sizeof(buf) ? (size_t)(n - (uint64_t)in) : sizeof(buf);
+		ssize_t r = pread(from, buf, want, in);
+		int w;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r == 0 ? -EIO : -errno;
+		w = write_all(to, buf, (size_t)r);
+		if (w < 0)
+			return w;
+		in += r;
+	}
+	return 0;
+}
+
+/* From here on the slot is a temporary: created, with what was found
+ * equal copied into it. */
+static int same_diverge(struct publish *p, size_t slot, const char **step)
+{
+	struct staged *v = &p->v[slot];
+	char *name = v->same_name;
+	int r;
+
+	*step = "create";
+	v->same_name = NULL;
+	r = publish_begin(p, slot, name, v->same_mode);
+	free(name);
+	if (r < 0)
+		return r;
+	*step = "write";
+	if (v->same_fd >= 0) {
+		r = v->same_at ? copy_prefix(v->same_fd, v->fd, v->same_at) : 0;
+		close(v->same_fd);
+		v->same_fd = -1;
+	}
+	return r;
+}
+
+int publish_same_feed(struct publish *p, size_t slot, const void *data, size_t len,
+		      const char **step)
+{
+	struct staged *v;
+	int r;
+
+	*step = "write";
+	if (slot >= p->n)
+		return -EINVAL;
+	v = &p->v[slot];
+	if (v->same_name && v->same_fd >= 0 && same_piece(v, data, len)) {
+		v->same_at += len;
+		return 0;
+	}
+	if (v->same_name) {
+		r = same_diverge(p, slot, step);
+		if (r < 0)
+			return r;
+	}
+	*step = "write";
+	return publish_append(p, slot, data, len);
+}
+
+int publish_same_end(struct publish *p, size_t slot, const char **step)
+{
+	struct staged *v;
+	int r;
+
+	*step = "write";
+	if (slot >= p->n)
+		return -EINVAL;
+	v = &p->v[slot];
+	if (v->same_name && v->same_fd >= 0 && v->same_at == v->same_size) {
+		/* every byte the same: kept, still synced (publish_keep_same) */
+		v->name = v->same_name;
+		v->same_name = NULL;
+		v->st = v->same_st;
+		v->placed = true;
+		v->kept = true;
+		v->fd = v->same_fd;
+		v->same_fd = -1;
+		v->ended = true;
+		*step = "fsync";
+		if (p->syncs && jobs_add(p->syncs, sync_one, p, slot) == 0)
+			return 1;
+		if (p->flags & PUBLISH_SYNC) {
+			r = sync_one(p, slot, NULL);
+			return r < 0 ? r : 1;
+		}
+		close(v->fd);
+		v->fd = -1;
+		return 1;
+	}
+	if (v->same_name) {
+		r = same_diverge(p, slot, step);
+		if (r < 0)
+			return r;
+	}
+	*step = "fsync";
+	return publish_end(p, slot);
+}
+
 /* Wait for every fsync; the first error in slot order, or 0. */
 static int wait_synced(struct publish *p, const char **failed)
 {
@@ -334,6 +509,9 @@ void publish_free(struct publish *p)
 	for (size_t i = 0; i < p->n; i++) {
 		if (p->v[i].fd >= 0)
 			close(p->v[i].fd);
+		if (p->v[i].same_fd >= 0)
+			close(p->v[i].same_fd);
+		free(p->v[i].same_name);
 		if (p->v[i].name && !p->v[i].renamed && !p->v[i].kept)
 			unlinkat(p->dirfd, p->v[i].tmp, 0);
 		free(p->v[i].name);

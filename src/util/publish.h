@@ -58,6 +58,20 @@ int publish_patch(struct publish *p, size_t slot, const void *data, size_t len,
 		  off_t off) MA_MUST_CHECK;
 int publish_end(struct publish *p, size_t slot) MA_MUST_CHECK;
 
+/* A file written as it is made, kept as it is when its bytes turn out to
+ * be those already in place (publish_keep_same without holding them all
+ * at once). same_begin opens what name holds now; same_feed compares each
+ * piece with it and, from the first piece that differs, writes a
+ * temporary as begin/append would, the equal bytes before it copied from
+ * the old file; same_end returns 1 when the file in place is kept (still
+ * fsynced with PUBLISH_SYNC), 0 when the temporary is ended, or a
+ * negative errno with *step ("create", "write", "fsync"). */
+int publish_same_begin(struct publish *p, size_t slot, const char *name,
+		       mode_t mode) MA_MUST_CHECK;
+int publish_same_feed(struct publish *p, size_t slot, const void *data, size_t len,
+		      const char **step) MA_MUST_CHECK;
+int publish_same_end(struct publish *p, size_t slot, const char **step) MA_MUST_CHECK;
+
 /* The name a begun slot is renamed to at commit, changed (a writer that
  * learns at the end which file it was writing). 0, -EINVAL, -ENOMEM. */
 int publish_set_name(struct publish *p, size_t slot, const char *name) MA_MUST_CHECK;

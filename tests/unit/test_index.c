@@ -435,6 +435,86 @@ static void test_roundtrip(void **state)
 	}
 }
 
+/* ---- streamed writes ---- */
+
+struct pieces {
+	struct strbuf all;
+	size_t n, small; /* pieces, and those under 64 KiB */
+	size_t fail_at;  /* the piece that fails (1-based), 0: none */
+};
+
+static int take_piece(void *ud, const void *p, size_t len)
+{
+	struct pieces *pc = ud;
+
+	if (++pc->n == pc->fail_at)
+		return -EIO;
+	pc->small += len < 64 * 1024;
+	return strbuf_add(&pc->all, p, len);
+}
+
+/* index_trie_stream hands on, in pieces of 64 KiB or more but the last,
+ * the very bytes index_trie_write gives, in both layouts, for an empty
+ * trie, a large random one and a loaded one (copied whole); a sink's
+ * failure stops it with that error. */
+static void test_stream(void **state)
+{
+	static const char abc[] = "abcdefghij_:*-0123456789";
+	uint32_t seed = 7;
+	char key[48], val[16];
+
+	(void)state;
+	for (int lay = 0; lay < 2; lay++) {
+		enum index_layout layout = lay ? INDEX_POSTORDER : INDEX_PREORDER;
+
+		for (int kind = 0; kind < 3; kind++) {
+			struct index_trie *t = index_trie_new();
+			struct pieces pc = { .all = STRBUF_INIT };
+			struct ma_sink sink = { take_piece, &pc };
+			struct strbuf want, buf = STRBUF_INIT;
+			size_t keys = kind ? 20000 : 0;
+
+			assert_non_null(t);
+			for (size_t i = 0; i < keys; i++) {
+				size_t len = rng(&seed) % 40;
+
+				for (size_t j = 0; j < len; j++)
+					key[j] = abc[rng(&seed) % (sizeof(abc) - 1)];
+				key[len] = '\0';
+				snprintf(val, sizeof(val), "m%u", rng(&seed) % 500);
+				assert_true(index_trie_insert(t, key, val, rng(&seed) % 9) >= 0);
+			}
+			write_index(t, layout, &want);
+			if (kind == 2) { /* the same, loaded from its bytes */
+				index_trie_free(t);
+				assert_int_equal(index_trie_load(want.buf, want.len, layout, &t), 0);
+			}
+			assert_int_equal(index_trie_stream(t, layout, &buf, &sink), 0);
+			assert_int_equal(buf.len, 0);
+			assert_int_equal(pc.all.len, want.len);
+			assert_memory_equal(pc.all.buf, want.buf, want.len);
+			if (kind == 1) {
+				assert_true(pc.n >= 3);
+				assert_true(pc.small <= 1);
+			}
+			/* a sink that fails on its second piece */
+			strbuf_reset(&pc.all);
+			pc.n = 0;
+			pc.fail_at = 2;
+			if (kind == 1)
+				assert_int_equal(index_trie_stream(t, layout, &buf, &sink), -EIO);
+			/* no sink: into buf, as index_trie_write */
+			assert_int_equal(index_trie_stream(t, layout, &buf, NULL), 0);
+			assert_int_equal(buf.len, want.len);
+			assert_memory_equal(buf.buf, want.buf, want.len);
+			strbuf_release(&buf);
+			strbuf_release(&pc.all);
+			strbuf_release(&want);
+			index_trie_free(t);
+		}
+	}
+}
+
 struct stop_ud {
 	int calls;
 };
@@ -913,6 +993,7 @@ int main(void)
 		cmocka_unit_test(test_expect),
 		cmocka_unit_test(test_non_ascii),
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_stream),
 		cmocka_unit_test(test_walk_stop),
 		cmocka_unit_test(test_match_vs_fnmatch),
 		cmocka_unit_test(test_match_order),

@@ -3,7 +3,7 @@
  * new contents, never partial ones; how many of our temporaries exist);
  * failures at each step (create, write, rename, a slot begun but not
  * ended) leave the old files and, after free, no temporary; the
- * streaming calls; the sweep of a dead writer's temporaries. */
+ * streaming calls, and those that keep a file found equal; the sweep of a dead writer's temporaries. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -328,11 +328,15 @@ static void test_write_fails(void **state)
 		old_handler = signal(SIGXFSZ, SIG_IGN);
 		assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
 		r = publish_stage(p, 0, "a", data, sizeof(data), &step);
+		/* the same fed in pieces: it fails where it first differs */
+		assert_int_equal(publish_same_begin(p, 1, "a", 0644), 0);
+		assert_int_equal(publish_same_feed(p, 1, "old", 3, &step), 0);
+		assert_int_equal(publish_same_feed(p, 1, data, sizeof(data), &step), -EFBIG);
 		assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
 		signal(SIGXFSZ, old_handler);
 		assert_int_equal(r, -EFBIG);
 		assert_string_equal(step, "write");
-		check_dir(d, "a=old a\n", 1);
+		check_dir(d, "a=old a\n", 2);
 		publish_free(p);
 		check_dir(d, "a=old a\n", 0);
 		close(dfd);
@@ -454,6 +458,110 @@ static void test_streaming(void **state)
 		assert_int_equal(stat(fx_path(d, "s"), &st), 0);
 		assert_int_equal(st.st_mode & 0777, 0600 & ~current_umask());
 		publish_free(p);
+		close(dfd);
+		fx_rmtree(d);
+		free(d);
+	}
+}
+
+/* Feed name the pieces of s, cut at each '|'; what same_end returns. */
+static int feed_same(struct publish *p, size_t slot, const char *name, const char *s)
+{
+	const char *step;
+
+	assert_int_equal(publish_same_begin(p, slot, name, 0644), 0);
+	while (*s) {
+		size_t n = strcspn(s, "|");
+
+		assert_int_equal(publish_same_feed(p, slot, s, n, &step), 0);
+		s += n + (s[n] == '|');
+	}
+	return publish_same_end(p, slot, &step);
+}
+
+/* publish_same_*: the bytes fed in pieces equal to the file in place keep
+ * it (same inode, nothing renamed); a piece that differs, a file longer
+ * or shorter, a symlink, none at all: a temporary with the old bytes up
+ * to there and the new ones after, renamed at commit. A long file that
+ * differs late is copied up to there and comes out whole. */
+static void test_same_streamed(void **state)
+{
+	(void)state;
+	for (size_t mi = 0; mi < 2; mi++) {
+		char *d = fx_mkdtemp();
+		int dfd = open_dir(d);
+		struct publish *p = publish_new(dfd, 10, modes[mi]);
+		const char *step, *failed = NULL;
+		struct stat before, after;
+		size_t big = 300 * 1024;
+		char *old = malloc(big), *neu = malloc(big), *got;
+		size_t len;
+		bool kept;
+
+		assert_non_null(p);
+		for (size_t i = 0; i < big; i++)
+			old[i] = neu[i] = (char)('a' + i % 26);
+		neu[big - 1000] = '#';
+		assert_int_equal(fx_writes(d, "same", "hello world"), 0);
+		assert_int_equal(fx_writes(d, "late", "hello world"), 0);
+		assert_int_equal(fx_writes(d, "longer", "hello world!!"), 0);
+		assert_int_equal(fx_writes(d, "shorter", "hello"), 0);
+		assert_int_equal(fx_writes(d, "target", "hello world"), 0);
+		assert_int_equal(symlink("target", fx_path(d, "link")), 0);
+		assert_int_equal(fx_writes(d, "empty", ""), 0);
+		assert_int_equal(fx_write(d, "big", old, big), 0);
+		assert_int_equal(fx_write(d, "bigsame", old, big), 0);
+		assert_int_equal(stat(fx_path(d, "same"), &before), 0);
+
+		assert_int_equal(feed_same(p, 0, "same", "hel|lo |world"), 1);
+		assert_int_equal(feed_same(p, 1, "late", "hello |World"), 0);
+		assert_int_equal(feed_same(p, 2, "longer", "hello |world"), 0);
+		assert_int_equal(feed_same(p, 3, "shorter", "hel|lo world"), 0);
+		assert_int_equal(feed_same(p, 4, "link", "hello world"), 0);
+		assert_int_equal(feed_same(p, 5, "missing", "hello |world"), 0);
+		assert_int_equal(feed_same(p, 6, "empty", ""), 1);
+		/* taken slots */
+		assert_int_equal(publish_same_begin(p, 0, "same", 0644), -EINVAL);
+		assert_int_equal(publish_same_begin(p, 1, "late", 0644), -EINVAL);
+		/* in pieces of 64 KiB, the last one differing */
+		assert_int_equal(publish_same_begin(p, 7, "big", 0644), 0);
+		assert_int_equal(publish_same_begin(p, 8, "bigsame", 0644), 0);
+		for (size_t at = 0; at < big; at += 65536) {
+			size_t n = big - at < 65536 ? big - at : 65536;
+
+			assert_int_equal(publish_same_feed(p, 7, neu + at, n, &step), 0);
+			assert_int_equal(publish_same_feed(p, 8, old + at, n, &step), 0);
+		}
+		assert_int_equal(publish_same_end(p, 7, &step), 0);
+		assert_int_equal(publish_same_end(p, 8, &step), 1);
+		/* nothing is in place before the commit */
+		assert_int_equal(read_file(fx_path(d, "late"), 0, &got, &len), 0);
+		assert_string_equal(got, "hello world");
+		free(got);
+		assert_int_equal(publish_commit(p, &failed, &step), 0);
+		assert_true(publish_placed(p, 0, &after, &kept));
+		assert_true(kept);
+		assert_int_equal(after.st_ino, before.st_ino);
+		assert_true(publish_placed(p, 1, &after, &kept));
+		assert_false(kept);
+		assert_true(publish_placed(p, 8, &after, &kept));
+		assert_true(kept);
+		publish_free(p);
+		assert_int_equal(read_file(fx_path(d, "big"), 0, &got, &len), 0);
+		assert_int_equal(len, big);
+		assert_memory_equal(got, neu, big);
+		free(got);
+		assert_int_equal(unlink(fx_path(d, "big")), 0);
+		assert_int_equal(unlink(fx_path(d, "bigsame")), 0);
+		check_dir(d, "empty=\nlate=hello World\nlink=hello world\nlonger=hello world\n"
+			     "missing=hello world\nsame=hello world\nshorter=hello world\n"
+			     "target=hello world\n", 0);
+		assert_int_equal(lstat(fx_path(d, "link"), &after), 0);
+		assert_true(S_ISREG(after.st_mode));
+		assert_int_equal(stat(fx_path(d, "same"), &after), 0);
+		assert_int_equal(after.st_ino, before.st_ino);
+		free(old);
+		free(neu);
 		close(dfd);
 		fx_rmtree(d);
 		free(d);
@@ -606,6 +714,7 @@ int main(void)
 		cmocka_unit_test(test_readonly_dir),
 		cmocka_unit_test(test_free_without_commit),
 		cmocka_unit_test(test_streaming),
+		cmocka_unit_test(test_same_streamed),
 		cmocka_unit_test(test_commit_without_end),
 		cmocka_unit_test(test_sweep),
 	};
