@@ -18,6 +18,7 @@
 #include "tree/walk.h"
 #include "util/bigbuf.h"
 #include "util/budget.h"
+#include "util/hugeheap.h"
 #include "util/khash.h"
 #include "util/log.h"
 #include "util/release.h"
@@ -178,7 +179,10 @@ int model_read_modules(struct model *m)
 	 * decompression buffers, and the free pages the readers' heaps
 	 * kept (glibc's; about 1 MB of the peak on the xz tree). */
 	bigbuf_drop_kept();
-	malloc_trim(0);
+	if (!hugeheap_active())
+		malloc_trim(0);
+	if (getenv("HHP"))
+		hugeheap_begin((size_t)strtoul(getenv("HHP"), NULL, 10) << 20);
 	if (r < 0)
 		return r;
 	m->mods = calloc(m->tree->n + o->n_extra + 1, sizeof(*m->mods));
