@@ -237,6 +237,11 @@ static void stream_free(struct loader_stream *s, bool free_recs)
 	free(s);
 }
 
+size_t loader_stream_count(const struct loader_stream *s)
+{
+	return s->pushed;
+}
+
 int loader_stream_finish(struct loader_stream *s, size_t *n)
 {
 	int r = jobs_finish(s->pool);

@@ -72,14 +72,16 @@ struct loader_cfg {
 int loader_run(struct load_job *jobs, size_t n, const struct loader_cfg *cfg,
 	       bool biggest_first);
 
-/* Streaming. push() copies the job (path must stay valid); finish() waits
- * for every pushed job (0, or -ENOMEM with every rec produced still set)
- * and gives their count; job() is the i-th pushed, in place (a caller
- * that takes its rec sets it NULL); free() frees the recs left and the
- * stream. abort() waits and frees all. */
+/* Streaming. push() copies the job (path must stay valid); count() is
+ * how many were pushed; finish() waits for every pushed job (0, or
+ * -ENOMEM with every rec produced still set) and gives their count;
+ * job() is the i-th pushed, in place (a caller that takes its rec sets
+ * it NULL; before finish() only its path may be read); free() frees the
+ * recs left and the stream. abort() waits and frees all. */
 struct loader_stream;
 int loader_stream_start(const struct loader_cfg *cfg, struct loader_stream **out);
 int loader_stream_push(struct loader_stream *s, const char *path, bool want_stat);
+size_t loader_stream_count(const struct loader_stream *s);
 int loader_stream_finish(struct loader_stream *s, size_t *n);
 struct load_job *loader_stream_job(struct loader_stream *s, size_t i);
 void loader_stream_free(struct loader_stream *s);

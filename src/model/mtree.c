@@ -144,11 +144,13 @@ static int cmp_path_ptr(const void *a, const void *b, void *ud)
 	return (x > y) - (x < y);
 }
 
-/* Move what the early readers produced into the jobs of the final order.
- * Both name a module by the very string of its tree_mod, so they are
- * matched by its address: no copy of the early jobs, no hashing of paths.
- * What is left (modules that lost to a duplicate) is freed with ls. */
-static int adopt_early(struct load_job *jobs, size_t n, struct loader_stream *ls, size_t n_early)
+/* Where each job of the final order was read early: from[i] is the
+ * index of the early job of jobs[i].path, SIZE_MAX for none. Both name a
+ * module by the very string of its tree_mod, so they are matched by its
+ * address: no hashing of paths. Only the early jobs' paths are read, so
+ * this runs while they are being read. */
+static int adopt_plan(const struct load_job *jobs, size_t n, struct loader_stream *ls,
+		      size_t n_early, size_t *from)
 {
 	size_t *by = malloc((n_early ? n_early : 1) * sizeof(*by));
 
@@ -169,17 +171,28 @@ static int adopt_early(struct load_job *jobs, size_t n, struct loader_stream *ls
 			else
 				hi = mid;
 		}
-		if (lo < n_early) {
-			struct load_job *e = loader_stream_job(ls, by[lo]);
-
-			if (e->path == jobs[i].path && e->rec) {
-				jobs[i] = *e;
-				e->rec = NULL;
-			}
-		}
+		from[i] = lo < n_early && loader_stream_job(ls, by[lo])->path == jobs[i].path
+				  ? by[lo]
+				  : SIZE_MAX;
 	}
 	free(by);
 	return 0;
+}
+
+/* Once the early jobs are done: move what they produced into the jobs
+ * of the final order. What is left (modules that lost to a duplicate) is
+ * freed with ls. */
+static void adopt_early(struct load_job *jobs, size_t n, struct loader_stream *ls,
+			const size_t *from)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct load_job *e = from[i] != SIZE_MAX ? loader_stream_job(ls, from[i]) : NULL;
+
+		if (e && e->rec) {
+			jobs[i] = *e;
+			e->rec = NULL;
+		}
+	}
 }
 
 int mtree_load(const struct mtree_opts *o, struct mtree **out)
@@ -199,7 +212,8 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 	/* the cache's stamps: the stat of each module read */
 	const bool want_stat = o->stat_modules || o->cache || o->records;
 	struct loader_stream *early = NULL;
-	size_t compressed = 0, n_early = 0;
+	bool reading = false; /* early's readers may still run */
+	size_t compressed = 0, n_early = 0, *from = NULL;
 	int r;
 
 	*out = NULL;
@@ -222,10 +236,10 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 			r = r < 0 ? r : e.err;
 			goto fail;
 		}
+		/* still reading: the order is worked out meanwhile */
 		early = e.ls;
-		r = loader_stream_finish(early, &n_early);
-		if (r < 0)
-			goto fail;
+		reading = true;
+		n_early = loader_stream_count(early);
 	}
 	if (r < 0)
 		goto fail;
@@ -238,7 +252,8 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 	ents = calloc(t->scan->n + 1, sizeof(*ents));
 	t->mods = calloc(t->scan->n + 1, sizeof(*t->mods));
 	jobs = calloc(t->scan->n + 1, sizeof(*jobs));
-	if (!ents || !t->mods || !jobs)
+	from = malloc((t->scan->n + 1) * sizeof(*from));
+	if (!ents || !t->mods || !jobs || !from)
 		goto fail;
 	r = order_modules(o, t->scan, ents, &t->order_missing, &t->n_unlisted);
 	ma_logf(o->log, MA_LOG_DEBUG, "%zu modules found", t->scan->n);
@@ -254,11 +269,18 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 		jobs[i].want_stat = want_stat;
 		compressed += ext && strcmp(ext, ".ko") != 0;
 	}
-	r = adopt_early(jobs, t->n, early, n_early);
-	loader_stream_free(early);
-	early = NULL;
+	r = early ? adopt_plan(jobs, t->n, early, n_early, from) : 0;
 	if (r < 0)
 		goto fail;
+	if (early) {
+		r = loader_stream_finish(early, &n_early);
+		reading = false;
+		if (r < 0)
+			goto fail;
+		adopt_early(jobs, t->n, early, from);
+	}
+	loader_stream_free(early);
+	early = NULL;
 	{
 		double t0 = timing_now();
 
@@ -276,18 +298,20 @@ int mtree_load(const struct mtree_opts *o, struct mtree **out)
 	}
 	if (r < 0)
 		goto fail;
-	free(ents);
-	free(jobs);
+	FREE_ALL(ents, jobs, from);
 	if (lcfg.rootfd >= 0)
 		close(lcfg.rootfd);
 	*out = t;
 	return 0;
 fail:
 	progress_over(&progress);
+	if (reading)
+		loader_stream_abort(early); /* waits for the readers */
+	else
+		loader_stream_free(early);
 	if (lcfg.rootfd >= 0)
 		close(lcfg.rootfd);
-	loader_stream_free(early);
-	FREE_ALL(ents, jobs);
+	FREE_ALL(ents, jobs, from);
 	mtree_free(t);
 	return r;
 }
