@@ -179,10 +179,8 @@ int model_read_modules(struct model *m)
 	 * decompression buffers, and the free pages the readers' heaps
 	 * kept (glibc's; about 1 MB of the peak on the xz tree). */
 	bigbuf_drop_kept();
-	if (!hugeheap_active())
+	if (!hugeheap_active()) /* trimming would split its huge pages */
 		malloc_trim(0);
-	if (getenv("HHP"))
-		hugeheap_begin((size_t)strtoul(getenv("HHP"), NULL, 10) << 20);
 	if (r < 0)
 		return r;
 	m->mods = calloc(m->tree->n + o->n_extra + 1, sizeof(*m->mods));
