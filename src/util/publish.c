@@ -228,6 +228,29 @@ static bool same_bytes(int fd, const uint8_t *data, size_t len, struct stat *st)
 	return true;
 }
 
+/* The slot (named, its stat taken) keeps the file in place, open as fd:
+ * nothing renamed; with PUBLISH_SYNC it is fsynced like a staged one.
+ * Returns 1, or the fsync's error when it ran here. */
+static int keep_slot(struct publish *p, size_t slot, int fd)
+{
+	struct staged *v = &p->v[slot];
+
+	v->placed = true;
+	v->kept = true;
+	v->fd = fd;
+	v->ended = true;
+	if (p->syncs && jobs_add(p->syncs, sync_one, p, slot) == 0)
+		return 1;
+	if (p->flags & PUBLISH_SYNC) {
+		int r = sync_one(p, slot, NULL);
+
+		return r < 0 ? r : 1;
+	}
+	close(fd);
+	v->fd = -1;
+	return 1;
+}
+
 int publish_keep_same(struct publish *p, size_t slot, const char *name, const void *data,
 		      size_t len)
 {
@@ -246,25 +269,12 @@ int publish_keep_same(struct publish *p, size_t slot, const char *name, const vo
 	}
 	v = &p->v[slot];
 	v->st = st;
-	v->placed = true;
 	v->name = strdup(name);
 	if (!v->name) {
 		close(fd);
 		return -ENOMEM;
 	}
-	v->kept = true;
-	v->fd = fd;
-	v->ended = true;
-	if (p->syncs && jobs_add(p->syncs, sync_one, p, slot) == 0)
-		return 1;
-	if (p->flags & PUBLISH_SYNC) {
-		int r = sync_one(p, slot, NULL);
-
-		return r < 0 ? r : 1;
-	}
-	close(fd);
-	v->fd = -1;
-	return 1;
+	return keep_slot(p, slot, fd);
 }
 
 /* ---- a file compared with the one in place while it is made ---- */
@@ -408,24 +418,14 @@ int publish_same_end(struct publish *p, size_t slot, const char **step)
 	v = &p->v[slot];
 	if (v->same_name && v->same_fd >= 0 && v->same_at == v->same_size) {
 		/* every byte the same: kept, still synced (publish_keep_same) */
+		int fd = v->same_fd;
+
 		v->name = v->same_name;
 		v->same_name = NULL;
 		v->st = v->same_st;
-		v->placed = true;
-		v->kept = true;
-		v->fd = v->same_fd;
 		v->same_fd = -1;
-		v->ended = true;
 		*step = "fsync";
-		if (p->syncs && jobs_add(p->syncs, sync_one, p, slot) == 0)
-			return 1;
-		if (p->flags & PUBLISH_SYNC) {
-			r = sync_one(p, slot, NULL);
-			return r < 0 ? r : 1;
-		}
-		close(v->fd);
-		v->fd = -1;
-		return 1;
+		return keep_slot(p, slot, fd);
 	}
 	if (v->same_name) {
 		r = same_diverge(p, slot, step);
