@@ -10,6 +10,7 @@
 
 #include "cache/cache.h"
 #include "util/fileio.h"
+#include "util/hugepool.h"
 #include "util/jobs.h"
 #include "util/log.h"
 #include "util/publish.h"
@@ -251,6 +252,7 @@ int outputs_finish(struct outputs *w)
 	}
 	r = jobs_finish(w->pool);
 	w->pool = NULL;
+	hugepool_drop(); /* every trie is built and freed */
 	return r;
 }
 

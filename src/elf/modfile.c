@@ -25,7 +25,7 @@
 #include "util/bigbuf.h"
 #include "util/budget.h"
 #include "util/bytes.h"
-#include "util/hugemem.h"
+#include "util/hugepool.h"
 #include "util/threadlocal.h"
 
 #define MAX_MAGIC_LEN 6 /* xz's; kmod reads this many bytes first */
@@ -195,13 +195,13 @@ static int read_all(int fd, uint8_t *p, size_t len)
  * libelf only sees the header and section table), so the rest of the
  * image is never looked at. Only those bytes are read: no page faults on
  * the file, no mmap_lock contention between reader threads, no SIGBUS if
- * the file shrinks. Images up to 1 MiB live in a buffer the thread
+ * the file shrinks. Images up to 1 MiB (less 4 KiB) live in a buffer the thread
  * reuses (scratch_get), bigger ones in a sparse mapping the thread
  * reuses too (region_image: pages never written are never resident),
  * whose sections go to spill chunks instead (img_spill): fresh pages each
  * time cost a fault apiece. */
 #define WHOLE_READ_MAX (64u * 1024)
-#define HEAP_IMAGE_MAX (1u << 20)
+#define HEAP_IMAGE_MAX (HUGEPOOL_HALF - 4096) /* scratch_get's half a huge page */
 #define HEAD_READ (4u * 1024)
 #define TAIL_READ (4u * 1024)     /* the signature trailer, usually whole */
 #define TAIL_SPAN_MAX (256u * 1024) /* section table + trailer in one read */
@@ -374,22 +374,22 @@ static int ensure_headers(struct img_src *s)
 /* Each thread keeps its heap image buffer from one module to the next:
  * a fresh one would come back from the kernel as new pages, and faulting
  * them in cost about a tenth of a plain-tree run. Past the small modules'
- * 64 KiB it is one huge page (hugemem.h): grown 4 KiB at a time, the two
- * readers' buffers took 900 of a full run's 1,800 page faults. The record
- * copies what it keeps, so the buffer is free again once the module is
- * packed. */
+ * 64 KiB it is half a huge page (util/hugepool.h): grown 4 KiB at a time,
+ * the two readers' buffers took 900 of a full run's 1,800 page faults.
+ * The record copies what it keeps, so the buffer is free again once the
+ * module is packed. */
 struct scratch {
 	uint8_t *raw, *p; /* p: raw, placed (see scratch_get) */
 	size_t cap;
-	size_t mapped; /* raw is a huge mapping of this size, or 0: malloc's */
+	bool half;        /* raw is hugepool's, else malloc's */
 };
 
 static void scratch_release(void *v)
 {
 	struct scratch *s = v;
 
-	if (s->mapped)
-		hugemem_unmap(s->raw, s->mapped);
+	if (s->half)
+		hugepool_give_half(s->raw);
 	else
 		free(s->raw);
 }
@@ -404,23 +404,25 @@ static uint8_t *scratch_get(size_t len)
 	if (!s)
 		return NULL;
 	if (s->cap < len) {
-		size_t cap = s->cap ? s->cap : 64 * 1024, mapped = 0;
-		uint8_t *p;
+		size_t cap = s->cap ? s->cap : 64 * 1024;
+		uint8_t *p = NULL;
+		bool half = false;
 
 		while (cap < len)
 			cap *= 2;
-		if (cap > WHOLE_READ_MAX && hugemem_on) {
-			p = hugemem_map(cap + 4096, &mapped);
-			if (p)
-				cap = mapped - 4096;
-		} else {
-			p = malloc(cap + 4096);
+		if (cap > WHOLE_READ_MAX && len <= HUGEPOOL_HALF - 4096) {
+			p = hugepool_take_half();
+			half = p != NULL;
+			if (half)
+				cap = HUGEPOOL_HALF - 4096;
 		}
+		if (!p)
+			p = malloc(cap + 4096);
 		if (!p)
 			return NULL;
 		scratch_release(s);
 		s->raw = p;
-		s->mapped = mapped;
+		s->half = half;
 		/* Half a page off the file's alignment: a copy whose target
 		 * sits just above its source modulo 4 KiB (what an mmap-backed
 		 * malloc block gives, 16 bytes in) runs at a fraction of the

@@ -23,6 +23,7 @@
 #include "util/arena.h"
 #include "util/codeword.h"
 #include "util/hugemem.h"
+#include "util/hugepool.h"
 #include "util/release.h"
 #include "util/strbuf.h"
 #include "util/threadlocal.h"
@@ -250,7 +251,17 @@ static atomic_bool records_on;
 
 void modrec_arena_use(bool on)
 {
+	size_t len;
+	void *rest;
+
 	atomic_store(&records_on, on && hugemem_on);
+	if (on)
+		return;
+	/* the last huge page's free rest: slabs for the tries (hugepool.h) */
+	pthread_mutex_lock(&records_lock);
+	rest = arena_take_rest(&records, &len);
+	pthread_mutex_unlock(&records_lock);
+	hugepool_donate(rest, len);
 }
 
 static void *arena_take(size_t n)

@@ -257,6 +257,8 @@ static int build_dep_bin(const struct ctx *c, const struct ma_log *log, struct d
 	size_t cap = 0;
 	int r = t ? 0 : -ENOMEM;
 
+	if (t && c->in->roomy)
+		index_trie_expect(t, mg_count(c->in->g));
 	for (size_t i = 0; !r && i < mg_count(c->in->g); i++) {
 		size_t len = c->line_off[i + 1] - c->line_off[i] - 1;
 

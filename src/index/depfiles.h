@@ -45,7 +45,7 @@ struct depfiles_input {
 	bool weakdep;                  /* kmod >= 33 writes modules.weakdep */
 	bool warn_dups;                /* depmod -w */
 	bool text_only;                /* depmod -n: binary files not built */
-	/* The big indexes' tries may start in a huge page (index_trie_expect):
+	/* The big indexes' tries are built in huge pages (index_trie_expect):
 	 * a tree of uncompressed modules, whose peak memory has room for it
 	 * (modrec_arena_use) */
 	bool roomy;

@@ -56,6 +56,7 @@
 #include "util/array.h"
 #include "util/bytes.h"
 #include "util/hugemem.h"
+#include "util/hugepool.h"
 #include "util/strbuf.h"
 
 /* ======================================================================
@@ -81,7 +82,7 @@ void *idx_alloc(struct index_trie *t, size_t size, size_t align)
 		if (!c)
 			return NULL;
 		c->size = c->used = size;
-		c->mapped = 0;
+		c->pooled = false;
 		if (t->chunks) {
 			c->next = t->chunks->next;
 			t->chunks->next = c;
@@ -91,15 +92,21 @@ void *idx_alloc(struct index_trie *t, size_t size, size_t align)
 		}
 		return c->data;
 	}
-	c = malloc(sizeof(*c) + csize);
-	if (!c)
-		return NULL;
-	c->mapped = 0;
+	c = t->pooled ? hugepool_take_slab() : NULL;
+	if (c) {
+		c->pooled = true;
+		csize = HUGEPOOL_SLAB - sizeof(*c);
+	} else {
+		c = malloc(sizeof(*c) + csize);
+		if (!c)
+			return NULL;
+		c->pooled = false;
+	}
 	c->size = csize;
 	c->used = size;
 	c->next = t->chunks;
 	t->chunks = c;
-	if (t->next_chunk < (1u << 20))
+	if (!c->pooled && t->next_chunk < (1u << 20))
 		t->next_chunk *= 2;
 	return c->data;
 }
@@ -110,21 +117,12 @@ void *idx_alloc(struct index_trie *t, size_t size, size_t align)
 
 void index_trie_expect(struct index_trie *t, size_t keys)
 {
-	struct chunk *c;
-	size_t m = 0;
-
-	/* One 2 MiB huge page instead of 512 page faults (12 us each here,
-	 * 6 ms of the alias index's 25), taken only when the keys will fill
-	 * most of it: a huge page is resident whole, and depmod's full run
-	 * has a peak-memory target (hugemem.h). */
-	if (!hugemem_on || t->chunks || keys < HUGEMEM_PAGE / 4 * 3 / TRIE_BYTES_PER_KEY)
+	/* Slabs of huge pages shared with the run's other big tries
+	 * (util/hugepool.h), for a trie that fills one at least. */
+	if (!hugemem_on || t->chunks || keys < HUGEPOOL_SLAB / TRIE_BYTES_PER_KEY)
 		return;
-	c = hugemem_map(HUGEMEM_PAGE, &m);
-	if (!c)
-		return;
-	*c = (struct chunk){ .size = m - sizeof(*c), .mapped = m };
-	t->chunks = c;
-	t->next_chunk = (size_t)1 << 20; /* what follows comes in malloc's pages */
+	t->pooled = true;
+	t->next_chunk = HUGEPOOL_SLAB - sizeof(struct chunk);
 }
 
 uint8_t *idx_kid_chars(const struct tnode *n)
@@ -152,8 +150,8 @@ void index_trie_free(struct index_trie *t)
 		struct chunk *c = t->chunks;
 
 		t->chunks = c->next;
-		if (c->mapped)
-			hugemem_unmap(c, c->mapped);
+		if (c->pooled)
+			hugepool_give_slab(c);
 		else
 			free(c);
 	}
@@ -194,18 +192,25 @@ static int kid_insert(struct index_trie *t, struct tnode *n, unsigned pos,
 		      struct tnode *kid)
 {
 	if (n->nkids == n->kcap) {
-		/* double; the old array stays in the arena (bounded waste) */
+		/* double; the old array goes to the next node growing to its
+		 * size */
 		unsigned cap = n->kcap ? n->kcap * 2u : 2u;
 		struct tnode **kids;
 
 		if (cap > INDEX_CHILDMAX)
 			cap = INDEX_CHILDMAX;
-		kids = idx_alloc(t, cap * (sizeof(*kids) + 1), _Alignof(struct tnode *));
+		kids = t->spare_kids[cap];
+		if (kids)
+			t->spare_kids[cap] = (struct tnode **)(void *)kids[0];
+		else
+			kids = idx_alloc(t, cap * (sizeof(*kids) + 1), _Alignof(struct tnode *));
 		if (!kids)
 			return -ENOMEM;
 		if (n->nkids) {
 			memcpy(kids, n->kids, n->nkids * sizeof(*kids));
 			memcpy((uint8_t *)(kids + cap), idx_kid_chars(n), n->nkids);
+			n->kids[0] = (struct tnode *)(void *)t->spare_kids[n->kcap];
+			t->spare_kids[n->kcap] = n->kids;
 		}
 		n->kids = kids;
 		n->kcap = (uint8_t)cap;
@@ -284,7 +289,7 @@ int index_trie_insert(struct index_trie *t, const char *key, const char *value,
 		uint32_t j;
 
 		/* a loaded index is read as it is walked */
-		if (n->stub && (r = idx_expand(t, n)) < 0)
+		if (n->is_stub && (r = idx_expand(t, n)) < 0)
 			return r;
 		for (j = 0; j < n->plen; j++)
 			if (n->prefix[j] != k[j])
@@ -331,8 +336,8 @@ int index_trie_insert(struct index_trie *t, const char *key, const char *value,
 
 uint32_t idx_node_mask(const struct tnode *n)
 {
-	if (n->stub)
-		return n->stub->word & ~NODE_MASK;
+	if (n->is_stub)
+		return idx_stub(n)->word & ~NODE_MASK;
 	return (n->plen ? NODE_PREFIX : 0) | (n->values ? NODE_VALUES : 0) |
 	       (n->nkids ? NODE_CHILDS : 0);
 }
@@ -361,8 +366,8 @@ static size_t subtree_size(const struct tnode *n)
 {
 	size_t sz;
 
-	if (n->stub)
-		return n->stub->end - n->stub->start;
+	if (n->is_stub)
+		return idx_stub(n)->end - idx_stub(n)->start;
 	sz = idx_node_size(n);
 
 	for (unsigned i = 0; i < n->nkids && sz <= INDEX_MAX_SIZE; i++)
@@ -418,8 +423,8 @@ static uint32_t word_at(const struct tnode *c, const struct wctx *w, const unsig
 {
 	uint32_t off = (uint32_t)(p - w->base);
 
-	if (c->stub)
-		off += (c->stub->word & NODE_MASK) - c->stub->start;
+	if (c->is_stub)
+		off += (idx_stub(c)->word & NODE_MASK) - idx_stub(c)->start;
 	return off | idx_node_mask(c);
 }
 
@@ -435,7 +440,7 @@ static unsigned char *write_pre(const struct tnode *n, struct wctx *w, unsigned 
 		unsigned slot = c->ch - idx_kid_chars(n)[0];
 
 		put_be32(kids_at + 4 * slot, word_at(c, w, p));
-		p = c->stub ? idx_copy_stub(w->t, c->stub, w->base, p, &w->err) : write_pre(c, w, p);
+		p = c->is_stub ? idx_copy_stub(w->t, c->stub_, w->base, p, &w->err) : write_pre(c, w, p);
 	}
 	return p;
 }
@@ -451,9 +456,9 @@ static unsigned char *write_post(const struct tnode *n, struct wctx *w, unsigned
 	for (unsigned i = 0; p && i < n->nkids; i++) {
 		const struct tnode *c = n->kids[i];
 
-		if (c->stub) {
+		if (c->is_stub) {
 			words[i] = word_at(c, w, p);
-			p = idx_copy_stub(w->t, c->stub, w->base, p, &w->err);
+			p = idx_copy_stub(w->t, c->stub_, w->base, p, &w->err);
 		} else {
 			p = write_post(c, w, p, words + n->nkids, &words[i]);
 		}

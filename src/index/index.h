@@ -20,8 +20,9 @@ enum index_layout {
 struct index_trie;
 
 struct index_trie *index_trie_new(void);
-/* About keys keys will be inserted into t, still empty: its arena
- * starts in one huge page when they fill most of it. */
+/* About keys keys will be inserted into t, still empty: its arena is
+ * made of util/hugepool's slabs when they fill one at least. Free such a
+ * trie before hugepool_drop. */
 void index_trie_expect(struct index_trie *t, size_t keys);
 void index_trie_free(struct index_trie *t);
 /* Add value under key with priority. Values of a key are kept sorted by

@@ -106,7 +106,7 @@ static int place_kids(struct index_trie *t, const struct rnode *rn, uint32_t sta
 
 int idx_expand(struct index_trie *t, struct tnode *n)
 {
-	const struct tstub *s = n->stub;
+	const struct tstub *s = idx_stub(n);
 	const unsigned char *end;
 	struct tstub *kids;
 	struct rnode rn;
@@ -123,7 +123,7 @@ int idx_expand(struct index_trie *t, struct tnode *n)
 	if (t->layout == INDEX_PREORDER ? off != s->start || end > t->src.buf + s->end
 					: end != t->src.buf + s->end)
 		return -EINVAL;
-	n->stub = NULL;
+	n->is_stub = false;
 	n->prefix = rn.prefix;
 	n->plen = (uint32_t)rn.plen;
 	e = load_values(t, &rn, n);
@@ -149,7 +149,7 @@ int idx_expand(struct index_trie *t, struct tnode *n)
 		k = idx_alloc(t, sizeof(*k), _Alignof(struct tnode));
 		if (!k)
 			return -ENOMEM;
-		*k = (struct tnode){ .ch = (uint8_t)c, .stub = &kids[n->nkids] };
+		*k = (struct tnode){ .stub_ = &kids[n->nkids], .ch = (uint8_t)c, .is_stub = true };
 		idx_kid_chars(n)[n->nkids] = (uint8_t)c;
 		n->kids[n->nkids++] = k;
 	}
@@ -235,7 +235,8 @@ int index_trie_load(const void *buf, size_t len, enum index_layout layout,
 		return root ? -EINVAL : -ENOMEM;
 	}
 	*root = (struct tstub){ t->src.root, INDEX_HDR_SIZE, (uint32_t)len };
-	t->root.stub = root;
+	t->root.stub_ = root;
+	t->root.is_stub = true;
 	e = idx_expand(t, &t->root);
 	/* a loaded root has no prefix, as a built one */
 	if (!e && t->root.plen)

@@ -28,7 +28,7 @@
 struct chunk {
 	struct chunk *next;
 	size_t size, used;
-	size_t mapped;        /* a hugemem mapping of this many bytes, or 0 */
+	bool pooled;          /* a slab of util/hugepool's */
 	_Alignas(16) unsigned char data[];
 };
 
@@ -47,16 +47,28 @@ struct tstub {
 	uint32_t start, end;
 };
 
+/* 32 bytes: the tries depmod builds hold 60,000 of them. */
 struct tnode {
-	const char *prefix;   /* plen bytes, not NUL-terminated (shared) */
+	union {
+		const char *prefix;        /* plen bytes, not NUL-terminated (shared) */
+		const struct tstub *stub_; /* is_stub: nothing else is read yet */
+	};
 	uint32_t plen;
 	uint8_t ch;           /* the char indexing this node in its parent */
 	uint8_t nkids, kcap;  /* kcap: 0..128 */
+	bool is_stub;
 	/* kids[kcap] then chars[kcap]; sorted by char, chars[i] == kids[i]->ch */
 	struct tnode **kids;
 	struct tval *values;
-	const struct tstub *stub; /* set: nothing above is read yet */
 };
+
+_Static_assert(sizeof(void *) != 8 || sizeof(struct tnode) == 32, "tnode grew");
+
+/* n's stub, or NULL once it is read (or for a node made by inserts). */
+static inline const struct tstub *idx_stub(const struct tnode *n)
+{
+	return n->is_stub ? n->stub_ : NULL;
+}
 
 /* kmod's node word flags of n, its encoded size alone (not its
  * subtree's), and its bytes written at p (the end returned; *kids_at: its
@@ -92,6 +104,10 @@ struct budget {
 struct index_trie {
 	struct chunk *chunks;
 	size_t next_chunk;
+	bool pooled;          /* chunks are hugepool slabs (index_trie_expect) */
+	/* child arrays outgrown, by capacity, for the next node that grows
+	 * to it (a trie's nodes grow by doubling: a fifth of its arena) */
+	struct tnode **spare_kids[INDEX_CHILDMAX + 1];
 	struct tnode root;
 	size_t nodes;         /* made by inserts, the root included (not stubs) */
 	/* a loaded index (index_trie_load): the file its stubs are in */

@@ -104,6 +104,18 @@ void *arena_alloc(struct arena *a, size_t size)
 	return c->data + c->used - need;
 }
 
+void *arena_take_rest(struct arena *a, size_t *len)
+{
+	struct arena_chunk *c = a->head;
+
+	*len = 0;
+	if (!c || !c->mapped || c->used == c->size)
+		return NULL;
+	*len = c->size - c->used;
+	c->used = c->size;
+	return c->data + c->size - *len;
+}
+
 char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
 	char *p = arena_alloc(a, n + 1);

@@ -25,6 +25,10 @@ void arena_init(struct arena *a, size_t chunk_size);
  * no chunks of small pages faulted in one at a time on the way there. */
 void arena_init_growing(struct arena *a);
 void arena_release(struct arena *a);
+/* The free rest of the chunk being filled, when that is a huge-page
+ * mapping (arena_init_growing's), taken: *len bytes, 16-byte aligned; the
+ * next allocation starts a new chunk. NULL when there is none. */
+void *arena_take_rest(struct arena *a, size_t *len);
 /* 16-byte aligned, or NULL on ENOMEM. */
 void *arena_alloc(struct arena *a, size_t size);
 char *arena_strdup(struct arena *a, const char *s);

@@ -286,6 +286,43 @@ static void test_growing(void **state)
 	hugemem_allow(true);
 }
 
+/* The free rest of a growing arena's huge chunk is taken whole, once;
+ * the next allocation starts a new chunk. A chunk of malloc's (the
+ * first, or any under AddressSanitizer) has no rest to give. */
+static void test_take_rest(void **state)
+{
+	struct arena a;
+	size_t len = 1;
+	uint8_t *first, *p, *rest, *next;
+
+	(void)state;
+	arena_init_growing(&a);
+	first = arena_alloc(&a, 100);
+	assert_non_null(first);
+	assert_null(arena_take_rest(&a, &len)); /* the 64 KiB malloc'd chunk */
+	assert_int_equal(len, 0);
+	for (int i = 0; i < 64; i++) { /* past two 64 KiB chunks: a 2 MiB one */
+		p = arena_alloc(&a, 4096);
+		assert_non_null(p);
+	}
+	rest = arena_take_rest(&a, &len);
+	if (!hugemem_on) {
+		assert_null(rest);
+		arena_release(&a);
+		return;
+	}
+	assert_non_null(rest);
+	assert_int_equal((uintptr_t)rest % 16, 0);
+	assert_true(rest >= p + 4096);
+	assert_true(len > HUGEMEM_PAGE - 256 * 1024 && len < HUGEMEM_PAGE);
+	memset(rest, 0xab, len);
+	assert_null(arena_take_rest(&a, &len)); /* taken */
+	next = arena_alloc(&a, 64);
+	assert_non_null(next);
+	assert_true(next < rest || next >= rest + len);
+	arena_release(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_release_reuse),
 		cmocka_unit_test(test_mapped_chunks),
+		cmocka_unit_test(test_take_rest),
 	};
 
 	return cmocka_run_group_tests_name("arena", tests, NULL, NULL);
