@@ -8,6 +8,7 @@
 #ifndef MA_UTIL_BYTES_H
 #define MA_UTIL_BYTES_H
 
+#include <endian.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,11 +28,32 @@ static inline uint8_t *put_be32(uint8_t *p, uint32_t v)
 	return p + 4;
 }
 
-/* n (<= 8) little-endian bytes. */
+/* n (<= 8) little-endian bytes. The common widths are one load: the
+ * byte loop is not unrolled where n is a run-time value (ELF's 4 or 8),
+ * and walking a symbol table spent a third of its time in it. */
 static inline uint64_t get_le(const uint8_t *p, size_t n)
 {
 	uint64_t v = 0;
 
+	switch (n) {
+	case 2: {
+		uint16_t w;
+
+		memcpy(&w, p, 2);
+		return le16toh(w);
+	}
+	case 4: {
+		uint32_t w;
+
+		memcpy(&w, p, 4);
+		return le32toh(w);
+	}
+	case 8:
+		memcpy(&v, p, 8);
+		return le64toh(v);
+	default:
+		break;
+	}
 	for (size_t i = 0; i < n; i++)
 		v |= (uint64_t)p[i] << (8 * i);
 	return v;
@@ -49,6 +71,25 @@ static inline uint64_t get_be(const uint8_t *p, size_t n)
 {
 	uint64_t v = 0;
 
+	switch (n) {
+	case 2: {
+		uint16_t w;
+
+		memcpy(&w, p, 2);
+		return be16toh(w);
+	}
+	case 4: {
+		uint32_t w;
+
+		memcpy(&w, p, 4);
+		return be32toh(w);
+	}
+	case 8:
+		memcpy(&v, p, 8);
+		return be64toh(v);
+	default:
+		break;
+	}
 	for (size_t i = 0; i < n; i++)
 		v = v << 8 | p[i];
 	return v;

@@ -40,6 +40,11 @@ static void test_vectors(void **state)
 	assert_int_equal(get_le(ff, 4), 0xffffffffu);
 	assert_int_equal(get_uint(b, 2, true), 0x0102);
 	assert_int_equal(get_uint(b, 2, false), 0x0201);
+	/* the one-load widths at odd addresses */
+	assert_int_equal(get_le(b + 1, 4), 0x05040302);
+	assert_int_equal(get_be(b + 1, 4), 0x02030405);
+	assert_int_equal(get_le(b + 3, 2), 0x0504);
+	assert_int_equal(get_be(b + 5, 2), 0x0607);
 }
 
 /* put then get, for n = 1..8 and random values: the bytes are the value's
