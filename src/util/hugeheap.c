@@ -27,6 +27,10 @@ void hugeheap_begin(size_t reserve)
 
 	if (!hugemem_on || active || reserve < HUGEMEM_PAGE || reserve > (size_t)1 << 30)
 		return;
+	mi = mallinfo2();
+	base = (uintptr_t)sbrk(0);
+	if (base == (uintptr_t)-1 || mi.keepcost > base)
+		return;
 	/* Never trimmed, or its huge pages would be split. (Setting either
 	 * also stops glibc sliding its mmap threshold up from 128 KiB: big
 	 * blocks stay mappings of their own, returned when freed.) */
@@ -41,10 +45,6 @@ void hugeheap_begin(size_t reserve)
 	 * fresh: the heap goes on from to, in huge pages. (The mmap
 	 * threshold is raised for the block, then put back at the 128 KiB
 	 * it is fixed at now.) */
-	mi = mallinfo2();
-	base = (uintptr_t)sbrk(0);
-	if (base == (uintptr_t)-1 || mi.keepcost > base)
-		return;
 	start = base - mi.keepcost;
 	to = (base + huge - 1) & ~(huge - 1);
 	while (to - start < mi.fordblks + 64)
