@@ -28,6 +28,31 @@ static inline uint8_t *put_be32(uint8_t *p, uint32_t v)
 	return p + 4;
 }
 
+/* 2, 4 or 8 bytes at p, any alignment, in the host's order. */
+static inline uint16_t load16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint32_t load32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint64_t load64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
 /* n (<= 8) little-endian bytes. The common widths are one load: the
  * byte loop is not unrolled where n is a run-time value (ELF's 4 or 8),
  * and walking a symbol table spent a third of its time in it. */
@@ -36,21 +61,12 @@ static inline uint64_t get_le(const uint8_t *p, size_t n)
 	uint64_t v = 0;
 
 	switch (n) {
-	case 2: {
-		uint16_t w;
-
-		memcpy(&w, p, 2);
-		return le16toh(w);
-	}
-	case 4: {
-		uint32_t w;
-
-		memcpy(&w, p, 4);
-		return le32toh(w);
-	}
+	case 2:
+		return le16toh(load16(p));
+	case 4:
+		return le32toh(load32(p));
 	case 8:
-		memcpy(&v, p, 8);
-		return le64toh(v);
+		return le64toh(load64(p));
 	default:
 		break;
 	}
@@ -72,21 +88,12 @@ static inline uint64_t get_be(const uint8_t *p, size_t n)
 	uint64_t v = 0;
 
 	switch (n) {
-	case 2: {
-		uint16_t w;
-
-		memcpy(&w, p, 2);
-		return be16toh(w);
-	}
-	case 4: {
-		uint32_t w;
-
-		memcpy(&w, p, 4);
-		return be32toh(w);
-	}
+	case 2:
+		return be16toh(load16(p));
+	case 4:
+		return be32toh(load32(p));
 	case 8:
-		memcpy(&v, p, 8);
-		return be64toh(v);
+		return be64toh(load64(p));
 	default:
 		break;
 	}
